@@ -1,0 +1,66 @@
+namespace Kvorum.Raft;
+
+/// <summary>The role a server plays (paper Figure 4, plus PreCandidate for thesis §9.6).</summary>
+public enum StateRole : byte
+{
+    /// <summary>Passive: answers leaders and candidates.</summary>
+    Follower,
+
+    /// <summary>Running a PreVote round before a real election (thesis §9.6).</summary>
+    PreCandidate,
+
+    /// <summary>Running an election.</summary>
+    Candidate,
+
+    /// <summary>Handles client requests and replicates the log.</summary>
+    Leader,
+}
+
+/// <summary>Volatile state worth reporting to the host when it changes: who leads and what we are.</summary>
+/// <param name="Lead">Current leader, or 0 if none is known.</param>
+/// <param name="Role">This server's role.</param>
+public readonly record struct SoftState(ulong Lead, StateRole Role);
+
+/// <summary>
+/// A linearizable read point (thesis §6.4): once the state machine has applied <paramref name="Index"/>,
+/// the read identified by <paramref name="Context"/> may be served.
+/// </summary>
+public readonly record struct ReadState(ulong Index, ReadOnlyMemory<byte> Context);
+
+/// <summary>
+/// What the host must do next, in this order: (1) persist <see cref="HardState"/>, <see cref="Entries"/> and
+/// <see cref="Snapshot"/>; (2) send <see cref="Messages"/>; (3) apply <see cref="CommittedEntries"/>;
+/// (4) answer <see cref="ReadStates"/> once applied; then call <c>RaftNode.Advance</c>.
+/// </summary>
+/// <remarks>
+/// A leader may send its non-response messages (Append, Heartbeat, Snapshot, TimeoutNow) in parallel
+/// with step (1) (thesis §10.2.1): the core counts the leader's own entries toward a quorum only after
+/// <c>RaftNode.Advance</c> reports them persisted. Responses (<see cref="Message.IsResponse"/>) and
+/// votes must wait for step (1).
+/// </remarks>
+public sealed class Ready
+{
+    /// <summary>Changed role or leader, or null if unchanged.</summary>
+    public SoftState? SoftState { get; init; }
+
+    /// <summary>Hard state to persist, or null if unchanged.</summary>
+    public HardState? HardState { get; init; }
+
+    /// <summary>Entries to append to stable storage (may replace a conflicting suffix).</summary>
+    public IReadOnlyList<Entry> Entries { get; init; } = [];
+
+    /// <summary>A snapshot received from the leader to install and persist, or null.</summary>
+    public SnapshotMetadata? Snapshot { get; init; }
+
+    /// <summary>Committed entries to apply to the state machine, in order.</summary>
+    public IReadOnlyList<Entry> CommittedEntries { get; init; } = [];
+
+    /// <summary>Messages to send.</summary>
+    public IReadOnlyList<Message> Messages { get; init; } = [];
+
+    /// <summary>Read points that became ready.</summary>
+    public IReadOnlyList<ReadState> ReadStates { get; init; } = [];
+
+    /// <summary>True if the hard state or entries must reach the disk (fsync) before messages are sent.</summary>
+    public bool MustSync { get; init; }
+}
