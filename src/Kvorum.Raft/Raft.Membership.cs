@@ -1,0 +1,159 @@
+namespace Kvorum.Raft;
+
+internal sealed partial class Raft
+{
+    /// <summary>
+    /// Configurations in effect from each index on: the snapshot's first, then one per ConfChange entry
+    /// in the log. A server uses the latest configuration in its log, committed or not (thesis §4.1),
+    /// so when a conflicting suffix is removed the configuration reverts to the one before it.
+    /// </summary>
+    // Invariant: indexes strictly increase, and _configs[0] is the configuration at Log.FirstIndex - 1.
+    private readonly List<(ulong Index, ConfState State)> _configs = [];
+
+    /// <summary>Index of the latest ConfChange entry in the leader's log; a new one is refused until it commits.</summary>
+    private ulong _pendingConfIndex;
+
+    /// <summary>Index of the entry that removed this leader, or 0 (thesis §4.2.2).</summary>
+    private ulong _selfRemovalIndex;
+
+    public ConfState Config => _configs[^1].State;
+
+    /// <summary>The configuration as of log index <paramref name="index"/> (at or after the snapshot).</summary>
+    public ConfState ConfigAt(ulong index)
+    {
+        for (var i = _configs.Count - 1; i >= 0; i--)
+        {
+            if (_configs[i].Index <= index)
+                return _configs[i].State;
+        }
+        return _configs[0].State;
+    }
+
+    private void RestoreConfigHistory(IRaftStorage storage)
+    {
+        _configs.Clear();
+        _configs.Add((storage.Snapshot.Index, storage.Snapshot.ConfState));
+        var scratch = new List<Entry>();
+        for (var lo = storage.FirstIndex; lo <= storage.LastIndex;)
+        {
+            scratch.Clear();
+            storage.GetEntries(lo, storage.LastIndex + 1, 4 * 1024 * 1024, scratch);
+            foreach (var e in scratch)
+            {
+                if (e.Type == EntryType.ConfChange)
+                    _configs.Add((e.Index, _configs[^1].State.Apply(ConfChange.Decode(e.Data))));
+            }
+            lo += (ulong)scratch.Count;
+        }
+        Tracker.SetConfig(Config, Log.LastIndex + 1);
+    }
+
+    private void RestoreConfigFromSnapshot(SnapshotMetadata snapshot)
+    {
+        _configs.Clear();
+        _configs.Add((snapshot.Index, snapshot.ConfState));
+        ApplyLatestConfig();
+    }
+
+    /// <summary>
+    /// Entries were appended to our log (by us as leader, or from a leader). <paramref name="conflictAt"/>
+    /// is the first index that replaced an existing entry, or 0.
+    /// </summary>
+    private void OnEntriesAppended(ReadOnlySpan<Entry> entries, ulong conflictAt)
+    {
+        var changed = false;
+        if (conflictAt != 0)
+        {
+            while (_configs.Count > 1 && _configs[^1].Index >= conflictAt)
+            {
+                _configs.RemoveAt(_configs.Count - 1);
+                changed = true;
+            }
+        }
+        foreach (var e in entries)
+        {
+            if (e.Type != EntryType.ConfChange || e.Index <= _configs[^1].Index)
+                continue;
+            // Configuration takes effect when appended, not when committed (thesis §4.1).
+            _configs.Add((e.Index, Config.Apply(ConfChange.Decode(e.Data))));
+            changed = true;
+            if (Role == StateRole.Leader)
+                _pendingConfIndex = e.Index;
+        }
+        if (changed)
+            ApplyLatestConfig();
+    }
+
+    private void ApplyLatestConfig()
+    {
+        var config = Config;
+        Tracker.SetConfig(config, Log.LastIndex + 1);
+        if (Role != StateRole.Leader)
+            return;
+        if (Tracker.TryGet(Id, out var self))
+            self.SetSelfMatch(Log.PersistedLastIndex);
+        if (!config.IsVoter(Id) && _selfRemovalIndex == 0)
+            _selfRemovalIndex = _configs[^1].Index;
+        if (_leadTransferee != 0 && !config.IsVoter(_leadTransferee))
+            AbortLeaderTransfer();
+        // A smaller majority may already have the next entries.
+        if (MaybeCommit() && Role == StateRole.Leader)
+            _broadcastPending = true;
+    }
+
+    /// <summary>
+    /// Thesis §4.2.2: a leader that removed itself keeps leading until the removal commits (it does not
+    /// count itself in majorities meanwhile), then steps down.
+    /// </summary>
+    private void CheckSelfRemovalCommitted()
+    {
+        if (_selfRemovalIndex != 0 && Log.Committed >= _selfRemovalIndex && Role == StateRole.Leader)
+        {
+            // Send the commit index to everyone before leaving so the removal is known to be committed.
+            BroadcastAppend();
+            _selfRemovalIndex = 0;
+            BecomeFollower(Term, 0);
+        }
+    }
+
+    /// <summary>
+    /// Validates and appends a membership change (thesis §4.1). Refused while another change is
+    /// uncommitted, and until the leader has committed an entry of its own term (the errata's fix).
+    /// </summary>
+    public ProposeResult ProposeConfChange(ConfChange change)
+    {
+        if (Role != StateRole.Leader)
+            return ProposeResult.Failed(ProposeStatus.NotLeader, Lead);
+        if (_leadTransferee != 0)
+            return ProposeResult.Failed(ProposeStatus.TransferInProgress, Lead);
+        if (_pendingConfIndex > Log.Committed)
+            return ProposeResult.Failed(ProposeStatus.ConfChangePending, Lead);
+        if (Log.TermOrZero(Log.Committed) != Term)
+            return ProposeResult.Failed(ProposeStatus.ConfChangePending, Lead);
+        try
+        {
+            Config.Apply(change);
+        }
+        catch (InvalidOperationException)
+        {
+            return ProposeResult.Failed(ProposeStatus.InvalidConfChange, Lead);
+        }
+        Span<Entry> e = [new Entry(0, 0, EntryType.ConfChange, change.Encode())];
+        AppendEntries(e);
+        return ProposeResult.Ok(e[0].Index, e[0].Term);
+    }
+
+    /// <summary>Appends a client command (leader only).</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> data)
+    {
+        if (Role != StateRole.Leader)
+            return ProposeResult.Failed(ProposeStatus.NotLeader, Lead);
+        if (_leadTransferee != 0)
+            return ProposeResult.Failed(ProposeStatus.TransferInProgress, Lead);
+        if (!Tracker.Config.IsVoter(Id) && _selfRemovalIndex == 0)
+            return ProposeResult.Failed(ProposeStatus.NotLeader, 0);
+        Span<Entry> e = [new Entry(0, 0, data)];
+        AppendEntries(e);
+        return ProposeResult.Ok(e[0].Index, e[0].Term);
+    }
+}

@@ -1,0 +1,108 @@
+namespace Kvorum.Raft;
+
+internal sealed partial class Raft
+{
+    /// <summary>
+    /// Handles one message from another server: first the term rules that every server follows
+    /// (paper Figure 2, "Rules for Servers"), then votes, then the role's own rules.
+    /// </summary>
+    public void Step(in Message m)
+    {
+        if (m.Term > Term)
+        {
+            if (m.Type is MessageType.Vote or MessageType.PreVote && !m.Transfer && InLease())
+            {
+                // Thesis §4.2.3: a server that heard from a live leader within the minimum election
+                // timeout ignores vote requests, so a removed or cut-off server cannot depose it.
+                return;
+            }
+            if (m.Type == MessageType.PreVote || (m.Type == MessageType.PreVoteResponse && !m.Reject))
+            {
+                // A PreVote is about a future term and changes no state (thesis §9.6); a granted
+                // PreVote response carries the term we asked about.
+            }
+            else if (m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
+            {
+                BecomeFollower(m.Term, m.From);
+            }
+            else
+            {
+                BecomeFollower(m.Term, 0);
+            }
+        }
+        else if (m.Term < Term)
+        {
+            if (m.Type is MessageType.Append or MessageType.Heartbeat && (_config.CheckQuorum || _config.PreVote))
+            {
+                // A stale leader that cannot learn our term from a vote request (PreVote, lease) would
+                // never step down; tell it our term.
+                Send(new Message { Type = MessageType.AppendResponse, To = m.From });
+            }
+            else if (m.Type == MessageType.PreVote)
+            {
+                Send(new Message { Type = MessageType.PreVoteResponse, To = m.From, Reject = true });
+            }
+            return;
+        }
+
+        switch (m.Type)
+        {
+            case MessageType.Vote:
+            case MessageType.PreVote:
+                HandleVoteRequest(m);
+                return;
+        }
+
+        switch (Role)
+        {
+            case StateRole.Leader:
+                StepLeader(m);
+                break;
+            case StateRole.Candidate:
+            case StateRole.PreCandidate:
+                StepCandidate(m);
+                break;
+            default:
+                StepFollower(m);
+                break;
+        }
+    }
+
+    /// <summary>True while a leader is known and was heard from within the election timeout.</summary>
+    private bool InLease() => _config.CheckQuorum && Lead != 0 && _electionElapsed < _electionTimeout;
+
+    /// <summary>
+    /// RequestVote receiver (paper Figure 2) and PreVote (thesis §9.6): grant if we have not voted for
+    /// someone else in this term and the candidate's log is at least as up to date as ours (§5.4.1).
+    /// </summary>
+    private void HandleVoteRequest(in Message m)
+    {
+        var preVote = m.Type == MessageType.PreVote;
+        bool canVote;
+        if (preVote)
+        {
+            // Thesis §9.6: grant a pre-vote only if no leader was heard from within the election timeout.
+            var heardFromLeader = Lead != 0 && _electionElapsed < _electionTimeout && !m.Transfer;
+            canVote = m.Term > Term && !heardFromLeader;
+        }
+        else
+        {
+            canVote = Vote == m.From || (Vote == 0 && Lead == 0);
+        }
+        var responseType = preVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
+        if (canVote && Log.IsUpToDate(m.Index, m.LogTerm))
+        {
+            // The response carries the requested term, so the candidate counts it.
+            Send(new Message { Type = responseType, To = m.From, Term = m.Term });
+            if (!preVote)
+            {
+                _electionElapsed = 0;
+                Vote = m.From;
+            }
+        }
+        else
+        {
+            Send(new Message { Type = responseType, To = m.From, Term = Term, Reject = true });
+        }
+    }
+}

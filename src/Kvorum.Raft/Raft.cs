@@ -1,0 +1,242 @@
+using System.Diagnostics;
+using Kvorum.Raft.Log;
+using Kvorum.Raft.Tracking;
+
+namespace Kvorum.Raft;
+
+/// <summary>
+/// The Raft state machine of one server. Single-threaded and deterministic: it changes only when the
+/// host calls in, and it reports what to do through its outgoing messages and the log cursors that
+/// <see cref="RaftNode"/> turns into a <see cref="Ready"/>. Split by concern into partial files:
+/// roles and ticks here, then Step, Election, Replication (leader), Follower, Membership, ReadIndex
+/// and Transfer.
+/// </summary>
+internal sealed partial class Raft
+{
+    private readonly RaftConfig _config;
+    private readonly Random _random;
+    private readonly int _electionTimeout;
+    private readonly int _heartbeatTimeout;
+
+    /// <summary>Outgoing messages since the last <see cref="Ready"/>.</summary>
+    private List<Message> _messages = [];
+
+    private List<ReadState> _readStates = [];
+
+    /// <summary>Ticks since the last election timeout reset (follower/candidate) or CheckQuorum round (leader).</summary>
+    private int _electionElapsed;
+
+    /// <summary>Ticks since the last heartbeat (leader only).</summary>
+    private int _heartbeatElapsed;
+
+    /// <summary>Drawn from [electionTimeout, 2 × electionTimeout) at every reset (paper §5.2).</summary>
+    private int _randomizedElectionTimeout;
+
+    /// <summary>The leader appended entries that followers have not been sent yet; flushed once per Ready (batching).</summary>
+    private bool _broadcastPending;
+
+    public Raft(RaftConfig config)
+    {
+        config.Validate();
+        _config = config;
+        _random = config.Random;
+        Id = config.Id;
+        _electionTimeout = config.ElectionTick;
+        _heartbeatTimeout = config.HeartbeatTick;
+        Tracker = new ProgressTracker(config.MaxInflightMsgs, config.MaxInflightBytes);
+        Log = new RaftLog(config.Storage, config.Applied);
+
+        var hs = config.Storage.HardState;
+        RestoreConfigHistory(config.Storage);
+        if (!hs.IsEmpty)
+        {
+            if (hs.Commit < Log.Committed || hs.Commit > Log.LastIndex)
+            {
+                if (hs.Commit > Log.LastIndex)
+                    throw new InvalidOperationException($"persisted commit {hs.Commit} is past the last index {Log.LastIndex}: storage is inconsistent");
+            }
+            Log.CommitTo(hs.Commit);
+            Term = hs.Term;
+            Vote = hs.Vote;
+        }
+        if (config.Applied > Log.Committed)
+            throw new InvalidOperationException($"applied index {config.Applied} is past the commit index {Log.Committed}");
+        BecomeFollower(Term, 0);
+    }
+
+    public ulong Id { get; }
+
+    /// <summary>Current term (persisted).</summary>
+    public ulong Term { get; private set; }
+
+    /// <summary>Vote in the current term, or 0 (persisted).</summary>
+    public ulong Vote { get; private set; }
+
+    /// <summary>Known leader of the current term, or 0.</summary>
+    public ulong Lead { get; private set; }
+
+    public StateRole Role { get; private set; }
+
+    public RaftLog Log { get; }
+
+    public ProgressTracker Tracker { get; }
+
+    public int ElectionTimeout => _electionTimeout;
+
+    public HardState HardState => new(Term, Vote, Log.Committed);
+
+    public SoftState SoftState => new(Lead, Role);
+
+    /// <summary>True if this server may become leader: it is a voter of the current configuration.</summary>
+    public bool Promotable => Tracker.Config.IsVoter(Id);
+
+    public bool HasPendingOutput => _messages.Count > 0 || _readStates.Count > 0 || _broadcastPending;
+
+    /// <summary>Hands out and clears the messages gathered since the last call.</summary>
+    public List<Message> TakeMessages()
+    {
+        FlushBroadcast();
+        var m = _messages;
+        _messages = [];
+        return m;
+    }
+
+    public List<ReadState> TakeReadStates()
+    {
+        var r = _readStates;
+        _readStates = [];
+        return r;
+    }
+
+    private void Send(Message m)
+    {
+        Debug.Assert(m.To != Id, "sending to self");
+        _messages.Add(m with { From = Id, Term = m.Term == 0 ? Term : m.Term });
+    }
+
+    // ---- Roles (paper Figure 4) ----
+
+    private void Reset(ulong term)
+    {
+        if (Term != term)
+        {
+            Term = term;
+            Vote = 0;
+        }
+        Lead = 0;
+        _electionElapsed = 0;
+        _heartbeatElapsed = 0;
+        ResetRandomizedElectionTimeout();
+        AbortLeaderTransfer();
+        Tracker.ResetVotes();
+        ResetReadOnly();
+        _broadcastPending = false;
+    }
+
+    private void ResetRandomizedElectionTimeout() =>
+        _randomizedElectionTimeout = _electionTimeout + _random.Next(_electionTimeout);
+
+    public void BecomeFollower(ulong term, ulong lead)
+    {
+        Reset(term);
+        Lead = lead;
+        Role = StateRole.Follower;
+    }
+
+    private void BecomePreCandidate()
+    {
+        Debug.Assert(Role != StateRole.Leader, "leader cannot become pre-candidate");
+        // PreVote changes neither term nor vote (thesis §9.6).
+        Tracker.ResetVotes();
+        Lead = 0;
+        Role = StateRole.PreCandidate;
+    }
+
+    private void BecomeCandidate()
+    {
+        Debug.Assert(Role != StateRole.Leader, "leader cannot become candidate");
+        Reset(Term + 1);
+        Vote = Id;
+        Role = StateRole.Candidate;
+    }
+
+    private void BecomeLeader()
+    {
+        Debug.Assert(Role != StateRole.Follower, "follower cannot become leader without an election");
+        Reset(Term);
+        Lead = Id;
+        Role = StateRole.Leader;
+        var last = Log.LastIndex;
+        foreach (var (id, pr) in Tracker.Progress)
+        {
+            pr.ResetForNewLeader(last + 1, id == Id ? Log.PersistedLastIndex : 0);
+            if (id == Id)
+                pr.BecomeReplicate();
+        }
+        // Conservatively no configuration change until the no-op commits (thesis §4.1 errata).
+        _pendingConfIndex = last;
+        // The no-op of the new term lets the leader commit everything before it (paper §5.4.2, thesis §6.4).
+        AppendEntries([new Entry(0, 0, ReadOnlyMemory<byte>.Empty)]);
+    }
+
+    // ---- Time ----
+
+    public void Tick()
+    {
+        if (Role == StateRole.Leader)
+            TickHeartbeat();
+        else
+            TickElection();
+    }
+
+    private void TickElection()
+    {
+        _electionElapsed++;
+        if (Promotable && _electionElapsed >= _randomizedElectionTimeout)
+        {
+            _electionElapsed = 0;
+            Hup(transfer: false);
+        }
+    }
+
+    private void TickHeartbeat()
+    {
+        _heartbeatElapsed++;
+        _electionElapsed++;
+        if (_electionElapsed >= _electionTimeout)
+        {
+            _electionElapsed = 0;
+            if (_config.CheckQuorum)
+            {
+                CheckQuorum();
+                if (Role != StateRole.Leader)
+                    return;
+            }
+            // A transfer that did not finish within an election timeout is abandoned (thesis §3.10).
+            AbortLeaderTransfer();
+        }
+        if (_heartbeatElapsed >= _heartbeatTimeout)
+        {
+            _heartbeatElapsed = 0;
+            BroadcastHeartbeat(readSeq: 0);
+        }
+    }
+
+    /// <summary>
+    /// CheckQuorum (thesis §6.2): a leader that has not heard from a majority within an election
+    /// timeout steps down, so a partitioned leader stops accepting requests it cannot commit.
+    /// </summary>
+    private void CheckQuorum()
+    {
+        if (!Tracker.QuorumActive(Id))
+        {
+            BecomeFollower(Term, 0);
+            return;
+        }
+        foreach (var (id, pr) in Tracker.Progress)
+        {
+            if (id != Id)
+                pr.RecentActive = false;
+        }
+    }
+}

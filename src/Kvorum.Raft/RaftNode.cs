@@ -1,0 +1,205 @@
+namespace Kvorum.Raft;
+
+/// <summary>
+/// One Raft server as a pure state machine, in the shape of etcd-raft's RawNode. The host feeds it
+/// time (<see cref="Tick"/>), messages (<see cref="Step"/>) and requests (<see cref="Propose"/>,
+/// <see cref="ReadIndex"/>, ...), and after each call checks <see cref="HasReady"/>: a
+/// <see cref="Ready"/> says what to persist, send and apply; <see cref="Advance"/> reports it done.
+/// </summary>
+/// <remarks>
+/// Not thread-safe: call it from one thread. Between <see cref="GetReady"/> and <see cref="Advance"/>
+/// only <see cref="Status"/> and <see cref="ConfStateAt"/> may be called; that is what lets the core
+/// count the leader's own entries only once they are durable.
+/// </remarks>
+public sealed class RaftNode
+{
+    private readonly Raft _raft;
+    private readonly RaftConfig _config;
+    private SoftState _prevSoft;
+    private HardState _prevHard;
+
+    /// <summary>The Ready handed out and not yet advanced, or null.</summary>
+    private Ready? _outstanding;
+
+    /// <summary>Creates a server from what <see cref="RaftConfig.Storage"/> holds (a restart, or a first start).</summary>
+    /// <exception cref="ArgumentException">The configuration is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The persisted state is inconsistent.</exception>
+    public RaftNode(RaftConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        _raft = new Raft(config);
+        _prevSoft = _raft.SoftState;
+        _prevHard = config.Storage.HardState;
+    }
+
+    /// <summary>This server's id.</summary>
+    public ulong Id => _raft.Id;
+
+    /// <summary>Advances logical time by one tick: election timeouts, heartbeats, CheckQuorum.</summary>
+    public void Tick()
+    {
+        EnsureNoOutstandingReady();
+        _raft.Tick();
+    }
+
+    /// <summary>Delivers a message from another server. Messages addressed to others are ignored.</summary>
+    public void Step(in Message message)
+    {
+        EnsureNoOutstandingReady();
+        if (message.To != Id || message.From == 0 || message.From == Id)
+            return;
+        _raft.Step(message);
+    }
+
+    /// <summary>Proposes a client command; only the leader accepts (the host forwards otherwise).</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> data)
+    {
+        EnsureNoOutstandingReady();
+        return _raft.Propose(data);
+    }
+
+    /// <summary>Proposes a single-server membership change (thesis §4.1); leader only.</summary>
+    public ProposeResult ProposeConfChange(ConfChange change)
+    {
+        EnsureNoOutstandingReady();
+        return _raft.ProposeConfChange(change);
+    }
+
+    /// <summary>
+    /// Requests a linearizable read point (thesis §6.4); the answer arrives as a <see cref="ReadState"/>
+    /// with the same <paramref name="context"/>, which should be unique per request. Returns false if
+    /// no leader is known. A request can be lost (leader change); the host should time it out.
+    /// </summary>
+    public bool ReadIndex(ReadOnlyMemory<byte> context)
+    {
+        EnsureNoOutstandingReady();
+        return _raft.ReadIndex(context);
+    }
+
+    /// <summary>Asks the leader to hand over leadership to <paramref name="to"/> (thesis §3.10).</summary>
+    public void TransferLeadership(ulong to)
+    {
+        EnsureNoOutstandingReady();
+        _raft.TransferLeadership(to);
+    }
+
+    /// <summary>Starts an election now (with PreVote if configured), as an election timeout would.</summary>
+    public void Campaign()
+    {
+        EnsureNoOutstandingReady();
+        _raft.Hup(transfer: false);
+    }
+
+    /// <summary>The transport could not reach <paramref name="id"/>: stop pipelining to it until it answers.</summary>
+    public void ReportUnreachable(ulong id)
+    {
+        EnsureNoOutstandingReady();
+        _raft.ReportUnreachable(id);
+    }
+
+    /// <summary>The host finished (or failed) sending a snapshot to <paramref name="id"/>.</summary>
+    public void ReportSnapshot(ulong id, bool success)
+    {
+        EnsureNoOutstandingReady();
+        _raft.ReportSnapshot(id, success);
+    }
+
+    /// <summary>True if there is something to persist, send, apply or answer.</summary>
+    public bool HasReady
+    {
+        get
+        {
+            if (_outstanding is not null)
+                return false;
+            var log = _raft.Log;
+            return _raft.SoftState != _prevSoft
+                || _raft.HardState != _prevHard
+                || log.Unstable.Count > 0
+                || log.Unstable.Snapshot is not null
+                || log.HasNextCommittedEntries
+                || _raft.HasPendingOutput;
+        }
+    }
+
+    /// <summary>Collects what the host must do now; call <see cref="Advance"/> when it is done.</summary>
+    public Ready GetReady()
+    {
+        EnsureNoOutstandingReady();
+        var log = _raft.Log;
+        var soft = _raft.SoftState;
+        var hard = _raft.HardState;
+        var entries = log.Unstable.Count > 0 ? log.Unstable.Entries.ToArray() : [];
+        var ready = new Ready
+        {
+            SoftState = soft != _prevSoft ? soft : null,
+            HardState = hard != _prevHard ? hard : null,
+            Entries = entries,
+            Snapshot = log.Unstable.Snapshot,
+            CommittedEntries = log.NextCommittedEntries(_config.MaxCommittedSizePerReady),
+            Messages = _raft.TakeMessages(),
+            ReadStates = _raft.TakeReadStates(),
+            MustSync = entries.Length > 0 || hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote,
+        };
+        _prevSoft = soft;
+        _prevHard = hard;
+        _outstanding = ready;
+        return ready;
+    }
+
+    /// <summary>
+    /// Reports that the last <see cref="Ready"/> was persisted, sent and applied. The leader then counts
+    /// its own persisted entries toward commitment (thesis §10.2.1).
+    /// </summary>
+    public void Advance()
+    {
+        var ready = _outstanding ?? throw new InvalidOperationException("Advance called without an outstanding Ready");
+        _outstanding = null;
+        var log = _raft.Log;
+        if (ready.Snapshot is { } snap)
+            log.StableSnapshotTo(snap.Index);
+        if (ready.Entries.Count > 0)
+        {
+            var last = ready.Entries[^1];
+            log.StableTo(last.Index, last.Term);
+        }
+        if (ready.CommittedEntries.Count > 0)
+            log.AppliedTo(ready.CommittedEntries[^1].Index);
+        _raft.OnPersisted(log.PersistedLastIndex);
+    }
+
+    /// <summary>A snapshot of the server's state for status reports and tests.</summary>
+    public RaftStatus Status => new(
+        _raft.Id, _raft.Term, _raft.Vote, _raft.Lead, _raft.Role, _raft.Log.Committed, _raft.Log.Applied,
+        _raft.Log.LastIndex, _raft.Log.FirstIndex, _raft.Config, _raft.LeadTransferee,
+        _raft.Role == StateRole.Leader
+            ? _raft.Tracker.Progress.ToDictionary(static kv => kv.Key, static kv => new ProgressStatus(kv.Value.Match, kv.Value.Next, kv.Value.State))
+            : new Dictionary<ulong, ProgressStatus>());
+
+    /// <summary>The membership as of log index <paramref name="index"/>, which must not be compacted; for the host's snapshots.</summary>
+    public ConfState ConfStateAt(ulong index) => _raft.ConfigAt(index);
+
+    private void EnsureNoOutstandingReady()
+    {
+        if (_outstanding is not null)
+            throw new InvalidOperationException("a Ready is outstanding: call Advance first");
+    }
+}
+
+/// <summary>A member's replication progress as seen by the leader.</summary>
+public readonly record struct ProgressStatus(ulong Match, ulong Next, Tracking.ProgressState State);
+
+/// <summary>A point-in-time view of a <see cref="RaftNode"/>.</summary>
+public sealed record RaftStatus(
+    ulong Id,
+    ulong Term,
+    ulong Vote,
+    ulong Lead,
+    StateRole Role,
+    ulong Commit,
+    ulong Applied,
+    ulong LastIndex,
+    ulong FirstIndex,
+    ConfState Config,
+    ulong LeadTransferee,
+    IReadOnlyDictionary<ulong, ProgressStatus> Progress);
