@@ -1,0 +1,217 @@
+using Kvorum.Raft.Tests.Simulation;
+
+namespace Kvorum.Raft.Tests;
+
+/// <summary>Log replication and commitment scenarios (paper §5.3, §5.4).</summary>
+public class ReplicationScenarioTests
+{
+    [Fact]
+    public void BasicAgreement_EveryServerAppliesEveryWrite()
+    {
+        var c = new SimCluster(seed: 10, 5);
+        c.WaitForLeader();
+        for (var i = 0; i < 10; i++)
+        {
+            var op = c.Propose();
+            Assert.True(op > 0);
+            Assert.True(c.WaitAcked(op), $"write {i} not acknowledged");
+        }
+        c.RunFor(200);
+        var applied = c.Nodes.Values.Select(n => (n.AppliedIndex, n.AppliedHash)).Distinct().ToArray();
+        Assert.Single(applied);
+        Assert.Equal(10, c.Nodes.Values.First().AppliedCommands);
+    }
+
+    [Fact]
+    public void Agreement_DespiteDisconnectedFollower()
+    {
+        var c = new SimCluster(seed: 11, 3);
+        var leader = c.WaitForLeader();
+        var follower = c.Nodes.Keys.First(i => i != leader);
+        c.Disconnect(follower);
+        for (var i = 0; i < 5; i++)
+            Assert.True(c.WaitAcked(c.Propose()));
+        c.Reconnect(follower);
+        for (var i = 0; i < 5; i++)
+            Assert.True(c.WaitAcked(c.Propose()));
+        c.RunUntil(() => c.Nodes[follower].AppliedCommands == 10, 2000);
+        Assert.Equal(10, c.Nodes[follower].AppliedCommands);
+    }
+
+    [Fact]
+    public void NoAgreement_WithoutMajority_ThenAgreementAfterReconnect()
+    {
+        var c = new SimCluster(seed: 12, 5);
+        var leader = c.WaitForLeader();
+        Assert.True(c.WaitAcked(c.Propose()));
+        var others = c.Nodes.Keys.Where(i => i != leader).ToArray();
+        c.Disconnect(others[0]);
+        c.Disconnect(others[1]);
+        c.Disconnect(others[2]);
+        var op = c.Propose(leader);
+        Assert.True(op > 0);
+        c.RunFor(3000);
+        Assert.False(c.Acked.ContainsKey(op), "committed without a majority");
+        Assert.Equal(1UL, c.Checker.MaxCommitted - 1); // only the no-op and the first write
+        c.Heal();
+        c.WaitForLeader();
+        var op2 = c.Propose();
+        Assert.True(c.WaitAcked(op2));
+    }
+
+    [Fact]
+    public void ConcurrentProposals_AllCommitInOneOrder()
+    {
+        var c = new SimCluster(seed: 13, 3);
+        c.WaitForLeader();
+        var ops = new List<long>();
+        for (var i = 0; i < 200; i++)
+            ops.Add(c.Propose());
+        Assert.All(ops, op => Assert.True(op > 0));
+        c.RunUntil(() => ops.All(c.Acked.ContainsKey), 5000);
+        Assert.All(ops, op => Assert.True(c.Acked.ContainsKey(op)));
+        Assert.Equal(ops.Count, ops.Select(op => c.Acked[op].Index).Distinct().Count());
+        // Batching: far fewer Append messages than entries × followers.
+        Assert.True(c.Network.SentByType[MessageType.Append] < 200, $"{c.Network.SentByType[MessageType.Append]} appends for 200 entries");
+    }
+
+    [Fact]
+    public void RejoiningOldLeader_WithDivergentEntries_IsRepaired()
+    {
+        var c = new SimCluster(seed: 14, 3);
+        var old = c.WaitForLeader();
+        Assert.True(c.WaitAcked(c.Propose()));
+        c.Disconnect(old);
+        // Entries the old leader appends alone will never commit.
+        for (var i = 0; i < 3; i++)
+            c.Propose(old);
+        c.RunUntil(() => c.Leader() != 0 && c.Leader() != old, 5000);
+        for (var i = 0; i < 3; i++)
+            Assert.True(c.WaitAcked(c.Propose()));
+        c.Reconnect(old);
+        c.RunFor(2000);
+        var applied = c.Nodes.Values.Select(n => (n.AppliedIndex, n.AppliedHash)).Distinct().ToArray();
+        Assert.Single(applied);
+        Assert.Equal(4, c.Nodes[old].AppliedCommands);
+        Assert.Equal(3, c.FailedOps.Count);
+    }
+
+    [Fact]
+    public void FastBackup_OfLongDivergentLogs_TakesFewMessages()
+    {
+        // Paper §5.3 (end): with the conflicting term and its first index, the leader skips a whole
+        // term per round trip instead of one entry.
+        var c = new SimCluster(seed: 15, 5, new SimOptions { MaxSizePerMsg = 1 << 20 });
+        var leader1 = c.WaitForLeader();
+        Assert.True(c.WaitAcked(c.Propose()));
+        var others = c.Nodes.Keys.Where(i => i != leader1).ToArray();
+        // Leader 1 and one follower are cut off and pile up 60 uncommittable entries.
+        c.Partition([leader1, others[0]], [others[1], others[2], others[3]]);
+        for (var i = 0; i < 60; i++)
+            c.Propose(leader1);
+        c.RunFor(100);
+        // The majority elects a new leader and commits 60 entries of a newer term.
+        c.RunUntil(() => c.Leader() != 0 && c.Leader() != leader1, 5000);
+        for (var i = 0; i < 60; i++)
+            c.Propose();
+        c.RunUntil(() => c.Acked.Count >= 61, 5000);
+        var appendsBefore = c.Network.SentByType.GetValueOrDefault(MessageType.Append);
+        var rejectsBefore = c.Network.Sent;
+        c.Heal();
+        c.RunUntil(() => c.Nodes[leader1].AppliedCommands == 61 && c.Nodes[others[0]].AppliedCommands == 61, 3000);
+        Assert.Equal(61, c.Nodes[leader1].AppliedCommands);
+        Assert.Equal(61, c.Nodes[others[0]].AppliedCommands);
+        var appends = c.Network.SentByType[MessageType.Append] - appendsBefore;
+        // Heartbeat-driven probes included, repair must not take one message per divergent entry.
+        Assert.True(appends < 40, $"repair took {appends} Append messages for 60 divergent entries");
+        _ = rejectsBefore;
+    }
+
+    [Fact]
+    public void Persistence_AcrossWholeClusterRestarts()
+    {
+        var c = new SimCluster(seed: 16, 3);
+        c.WaitForLeader();
+        for (var round = 0; round < 5; round++)
+        {
+            for (var i = 0; i < 5; i++)
+                Assert.True(c.WaitAcked(c.Propose()));
+            foreach (var id in c.Nodes.Keys)
+                c.Crash(id);
+            foreach (var id in c.Nodes.Keys)
+                c.Restart(id);
+            c.WaitForLeader();
+        }
+        Assert.True(c.WaitAcked(c.Propose()));
+        c.RunFor(500);
+        Assert.All(c.Nodes.Values, n => Assert.Equal(26, n.AppliedCommands));
+    }
+
+    [Fact]
+    public void Figure8_LeaderDoesNotCommitOldTermEntriesByCounting()
+    {
+        // Paper Figure 8 in the simulator: leaders crash right after appending, repeatedly; an entry from
+        // an old term replicated to a majority must not be reported committed and then lost.
+        var c = new SimCluster(seed: 17, 5);
+        c.WaitForLeader();
+        for (var iter = 0; iter < 200; iter++)
+        {
+            var leader = c.Leader();
+            if (leader != 0)
+            {
+                c.Propose(leader);
+                if (c.Rng.Next(3) == 0)
+                {
+                    c.RunFor(c.Rng.Next(1, 30));
+                    c.Crash(leader);
+                }
+            }
+            c.RunFor(c.Rng.Next(1, 100));
+            if (c.Nodes.Values.Count(n => !n.IsUp) >= 2)
+            {
+                var down = c.Nodes.Values.Where(n => !n.IsUp).ToArray();
+                c.Restart(down[c.Rng.Next(down.Length)].Id);
+            }
+        }
+        c.HealAndCheckLiveness();
+        foreach (var (op, (index, _)) in c.Acked)
+            Assert.True(c.Nodes.Values.All(n => n.AppliedIndex >= index));
+    }
+
+    [Fact]
+    public void UnreliableNetwork_DropsAndLongReordering()
+    {
+        var c = new SimCluster(seed: 18, 5);
+        c.Network.DropRate = 0.25;
+        c.Network.DuplicateRate = 0.05;
+        c.Network.LongDelay = 200;
+        for (var i = 0; i < 300; i++)
+        {
+            c.Propose();
+            c.RunFor(20);
+        }
+        c.HealAndCheckLiveness();
+        Assert.True(c.Acked.Count > 50, $"only {c.Acked.Count} writes acknowledged on a lossy network");
+    }
+
+    [Fact]
+    public void Churn_RandomCrashesAndRestartsWhileClientsPropose()
+    {
+        var c = new SimCluster(seed: 19, 5);
+        for (var i = 0; i < 400; i++)
+        {
+            c.Propose();
+            if (c.Rng.Next(20) == 0)
+            {
+                var id = (ulong)c.Rng.Next(1, 6);
+                if (c.Nodes[id].IsUp)
+                    c.Crash(id);
+                else
+                    c.Restart(id);
+            }
+            c.RunFor(c.Rng.Next(1, 40));
+        }
+        c.HealAndCheckLiveness();
+        Assert.True(c.Acked.Count > 50, $"only {c.Acked.Count} writes acknowledged under churn");
+    }
+}

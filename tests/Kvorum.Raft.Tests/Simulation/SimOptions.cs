@@ -1,0 +1,27 @@
+namespace Kvorum.Raft.Tests.Simulation;
+
+/// <summary>Settings of a simulated cluster. Time is in abstract units; a node ticks every <see cref="TickInterval"/>.</summary>
+internal sealed record SimOptions
+{
+    public int ElectionTick { get; init; } = 10;
+
+    public int HeartbeatTick { get; init; } = 1;
+
+    public int TickInterval { get; init; } = 10;
+
+    public bool PreVote { get; init; } = true;
+
+    public bool CheckQuorum { get; init; } = true;
+
+    public ReadOnlyOption ReadOnlyOption { get; init; } = ReadOnlyOption.Safe;
+
+    /// <summary>Take a snapshot and compact the log every this many applied entries; 0 never.</summary>
+    public ulong SnapshotEvery { get; init; }
+
+    public long MaxSizePerMsg { get; init; } = 64 * 1024;
+
+    public int MaxInflightMsgs { get; init; } = 16;
+
+    /// <summary>Opens a node's storage; called again on restart and must return what was persisted.</summary>
+    public Func<ulong, ConfState, IRaftLogStore>? StorageFactory { get; init; }
+}
