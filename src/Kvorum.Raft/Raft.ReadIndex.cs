@@ -11,12 +11,21 @@ internal sealed partial class Raft
     /// <summary>Reads that arrived before the leader committed an entry of its term (thesis §6.4 step 1).</summary>
     private readonly List<(ulong From, ReadOnlyMemory<byte> Context)> _readsAwaitingCommit = [];
 
+    /// <summary>Sequence number of the last heartbeat round; every round can confirm reads and the lease.</summary>
     private ulong _readSeq;
+
+    /// <summary>Send time (in leader ticks) of heartbeat rounds not yet confirmed by a majority, oldest first.</summary>
+    private readonly Queue<(ulong Seq, long Tick)> _heartbeatRounds = new();
+
+    /// <summary>Send time of the latest heartbeat round a majority answered: the start of the leader's lease (thesis §6.4.1).</summary>
+    private long _leaseStart = long.MinValue;
 
     private void ResetReadOnly()
     {
         _pendingReads.Clear();
         _readsAwaitingCommit.Clear();
+        _heartbeatRounds.Clear();
+        _leaseStart = long.MinValue;
         _readSeq = 0;
         foreach (var pr in Tracker.Progress.Values)
             pr.ReadAck = 0;
@@ -56,17 +65,34 @@ internal sealed partial class Raft
             _readsAwaitingCommit.Add((from, context));
             return;
         }
-        if (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased)
+        if (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased && LeaseValid())
         {
             RespondToRead(from, Log.Committed, context);
             return;
         }
-        var seq = ++_readSeq;
+        var seq = NextHeartbeatRound();
         _pendingReads.Enqueue(new PendingRead(seq, Log.Committed, from, context));
-        if (Tracker.TryGet(Id, out var self))
-            self.ReadAck = seq;
         BroadcastHeartbeat(seq);
     }
+
+    /// <summary>Starts a heartbeat round: a new sequence number, remembered with its send time.</summary>
+    private ulong NextHeartbeatRound()
+    {
+        var seq = ++_readSeq;
+        _heartbeatRounds.Enqueue((seq, _leaderTicks));
+        if (Tracker.TryGet(Id, out var self))
+            self.ReadAck = seq;
+        return seq;
+    }
+
+    /// <summary>
+    /// Thesis §6.4.1: a majority answered a heartbeat sent at <see cref="_leaseStart"/>, and none of them
+    /// will vote for another server until an election timeout after receiving it, so no other leader can
+    /// exist before then. One tick of margin covers clock drift of less than a tick per timeout. No lease
+    /// during a transfer, which deliberately lets a new leader be elected early.
+    /// </summary>
+    private bool LeaseValid() =>
+        _leadTransferee == 0 && _leaseStart != long.MinValue && _leaderTicks < _leaseStart + _electionTimeout - 1;
 
     private void ReleasePendingReadIndex()
     {
@@ -87,6 +113,8 @@ internal sealed partial class Raft
         if (seq > pr.ReadAck)
             pr.ReadAck = seq;
         var confirmed = Tracker.ReadAckIndex();
+        while (_heartbeatRounds.Count > 0 && _heartbeatRounds.Peek().Seq <= confirmed)
+            _leaseStart = _heartbeatRounds.Dequeue().Tick;
         while (_pendingReads.Count > 0 && _pendingReads.Peek().Seq <= confirmed)
         {
             var read = _pendingReads.Dequeue();

@@ -171,6 +171,10 @@ internal sealed partial class Raft
             case MessageType.HeartbeatResponse:
                 pr.RecentActive = true;
                 pr.ProbeSent = false;
+                // A window that stays full may be full of lost messages: let one more through. If the
+                // follower is missing entries it rejects it, and we fall back to probing.
+                if (pr.State == ProgressState.Replicate && pr.Inflights.Full)
+                    pr.Inflights.FreeFirstOne();
                 if (pr.Match < Log.LastIndex)
                     SendAppendLoop(m.From);
                 if (m.Index != 0)

@@ -69,7 +69,12 @@ internal sealed partial class Raft
     }
 
     /// <summary>True while a leader is known and was heard from within the election timeout.</summary>
-    private bool InLease() => _config.CheckQuorum && Lead != 0 && _electionElapsed < _electionTimeout;
+    /// <remarks>
+    /// With lease-based reads, a server that just started also waits an election timeout before voting:
+    /// it may have acknowledged a leader's heartbeat before it crashed, and that leader's lease counts on it.
+    /// </remarks>
+    private bool InLease() => _config.CheckQuorum && ((Lead != 0 && _electionElapsed < _electionTimeout)
+        || (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased && _ticksSinceStart < _electionTimeout));
 
     /// <summary>
     /// RequestVote receiver (paper Figure 2) and PreVote (thesis §9.6): grant if we have not voted for

@@ -32,6 +32,12 @@ internal sealed partial class Raft
     /// <summary>Drawn from [electionTimeout, 2 × electionTimeout) at every reset (paper §5.2).</summary>
     private int _randomizedElectionTimeout;
 
+    /// <summary>Ticks since this server started, as leader; the clock of the read lease.</summary>
+    private long _leaderTicks;
+
+    /// <summary>Ticks since this server started (any role).</summary>
+    private long _ticksSinceStart;
+
     /// <summary>The leader appended entries that followers have not been sent yet; flushed once per Ready (batching).</summary>
     private bool _broadcastPending;
 
@@ -183,6 +189,7 @@ internal sealed partial class Raft
 
     public void Tick()
     {
+        _ticksSinceStart++;
         if (Role == StateRole.Leader)
             TickHeartbeat();
         else
@@ -201,6 +208,7 @@ internal sealed partial class Raft
 
     private void TickHeartbeat()
     {
+        _leaderTicks++;
         _heartbeatElapsed++;
         _electionElapsed++;
         if (_electionElapsed >= _electionTimeout)
@@ -218,7 +226,7 @@ internal sealed partial class Raft
         if (_heartbeatElapsed >= _heartbeatTimeout)
         {
             _heartbeatElapsed = 0;
-            BroadcastHeartbeat(readSeq: 0);
+            BroadcastHeartbeat(NextHeartbeatRound());
         }
     }
 

@@ -60,6 +60,13 @@ internal sealed class Inflights
             _start = 0;
     }
 
+    /// <summary>Frees the oldest message: lets one more through a window that may be full of lost messages.</summary>
+    public void FreeFirstOne()
+    {
+        if (_count > 0)
+            FreeLE(_index[_start]);
+    }
+
     public void Reset()
     {
         _start = 0;

@@ -271,13 +271,22 @@ internal sealed class SimCluster
             if (to is null || !to.IsUp || to.Paused)
             {
                 if (env.Message.Type == MessageType.Snapshot)
-                    ReportSnapshotFailure(env.Message.From, env.Message.To);
+                    ReportSnapshotResult(env.Message.From, env.Message.To, success: false);
                 continue;
             }
             if (env.Message.Type == MessageType.Snapshot && env.Message.Snapshot is { } meta)
                 to.ReceivedSnapshots[meta.Index] = env.SnapshotData;
             to.Raft!.Step(env.Message);
             ProcessReady(to);
+            if (env.Message.Type == MessageType.Snapshot)
+                ReportSnapshotResult(env.Message.From, env.Message.To, success: true);
+        }
+        if (Network.LostSnapshots.Count > 0)
+        {
+            var lost = Network.LostSnapshots.ToArray();
+            Network.LostSnapshots.Clear();
+            foreach (var (from, to) in lost)
+                ReportSnapshotResult(from, to, success: false);
         }
         foreach (var node in Nodes.Values)
         {
@@ -420,11 +429,12 @@ internal sealed class SimCluster
         }
     }
 
-    private void ReportSnapshotFailure(ulong from, ulong to)
+    /// <summary>Like a transport that sees a snapshot stream finish or fail, tell the sender.</summary>
+    private void ReportSnapshotResult(ulong from, ulong to, bool success)
     {
         if (Nodes.TryGetValue(from, out var sender) && sender.IsUp)
         {
-            sender.Raft!.ReportSnapshot(to, false);
+            sender.Raft!.ReportSnapshot(to, success);
             ProcessReady(sender);
         }
     }
@@ -447,14 +457,18 @@ internal sealed class SimCluster
             Restart(n.Id);
         }
         var deadline = Now + maxUnits;
-        long op = -1;
+        long op = -1, proposedAt = 0;
         while (Now < deadline)
         {
-            if (op < 0 || FailedOps.Contains(op))
+            // A write may be lost to a leader change without a later entry taking its slot; retry.
+            if (op < 0 || FailedOps.Contains(op) || (!Acked.ContainsKey(op) && Now - proposedAt > 1000))
             {
                 var leader = Leader();
                 if (leader != 0)
+                {
                     op = Propose(leader);
+                    proposedAt = Now;
+                }
             }
             if (op >= 0 && Acked.TryGetValue(op, out var ack))
             {
@@ -480,6 +494,8 @@ internal sealed class SimCluster
             }
             var s = n.Raft.Status;
             sb.AppendLine($"  node {n.Id}: {s.Role} term {s.Term} lead {s.Lead} commit {s.Commit} applied {s.Applied} last {s.LastIndex} first {s.FirstIndex} {s.Config}");
+            foreach (var (peer, p) in s.Progress)
+                sb.AppendLine($"    progress {peer}: {p}");
         }
         if (Network.Blocked.Count > 0)
             sb.AppendLine($"  blocked: {string.Join(' ', Network.Blocked.Select(b => $"{b.From}->{b.To}"))}");

@@ -77,7 +77,11 @@ internal sealed class SimNetwork
         {
             _inFlight.Dequeue();
             if (_blocked.Contains((env.Message.From, env.Message.To)))
+            {
+                if (env.Message.Type == MessageType.Snapshot)
+                    LostSnapshots.Add((env.Message.From, env.Message.To));
                 continue;
+            }
             Delivered++;
             envelope = env;
             return true;
@@ -87,4 +91,7 @@ internal sealed class SimNetwork
     }
 
     public void Clear() => _inFlight.Clear();
+
+    /// <summary>Snapshot messages lost at delivery time; a real transport would see the stream fail.</summary>
+    public List<(ulong From, ulong To)> LostSnapshots { get; } = [];
 }
