@@ -16,11 +16,12 @@ public sealed class MemoryRaftStorage : IRaftLogStore
     {
     }
 
-    /// <summary>Creates a log that starts from the given configuration, as a bootstrapped cluster does.</summary>
+    /// <summary>Creates a log bootstrapped with <paramref name="initial"/> (see <see cref="RaftBootstrap"/>), or empty for a joining server.</summary>
     public MemoryRaftStorage(ConfState initial)
     {
         ArgumentNullException.ThrowIfNull(initial);
-        _snapshot = new SnapshotMetadata(0, 0, initial);
+        if (initial.Voters.Length > 0 || initial.Learners.Length > 0)
+            RaftBootstrap.Write(this, initial);
     }
 
     /// <inheritdoc />

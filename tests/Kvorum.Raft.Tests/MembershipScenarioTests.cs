@@ -1,0 +1,136 @@
+using Kvorum.Raft.Tests.Simulation;
+
+namespace Kvorum.Raft.Tests;
+
+/// <summary>Snapshots (paper §7), membership changes (thesis §4) and leadership transfer (thesis §3.10).</summary>
+public class MembershipScenarioTests
+{
+    [Fact]
+    public void Snapshot_InstalledOnLaggingFollower()
+    {
+        var c = new SimCluster(seed: 30, 3, new SimOptions { SnapshotEvery = 20 });
+        var leader = c.WaitForLeader();
+        var lagging = c.Nodes.Keys.First(i => i != leader);
+        c.Crash(lagging);
+        for (var i = 0; i < 100; i++)
+            Assert.True(c.WaitAcked(c.Propose()));
+        // The leader compacted past what the follower has.
+        Assert.True(c.Nodes[leader].Storage.FirstIndex > c.Nodes[lagging].Storage.LastIndex + 1);
+        var snapshotsBefore = c.Network.SentByType.GetValueOrDefault(MessageType.Snapshot);
+        c.Restart(lagging);
+        c.RunUntil(() => c.Nodes[lagging].AppliedIndex == c.Nodes[leader].AppliedIndex, 3000);
+        Assert.Equal(c.Nodes[leader].AppliedHash, c.Nodes[lagging].AppliedHash);
+        Assert.True(c.Network.SentByType[MessageType.Snapshot] > snapshotsBefore, "caught up through InstallSnapshot");
+        // And it keeps replicating normally afterwards.
+        Assert.True(c.WaitAcked(c.Propose()));
+        c.RunFor(200);
+        Assert.Equal(c.Nodes[leader].AppliedHash, c.Nodes[lagging].AppliedHash);
+    }
+
+    [Fact]
+    public void Membership_From3To5AndBackTo3_UnderLoad()
+    {
+        var c = new SimCluster(seed: 31, 3, new SimOptions { SnapshotEvery = 50 });
+        c.WaitForLeader();
+        void Load(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                c.Propose();
+                c.RunFor(3);
+            }
+        }
+        void Change(ConfChange cc)
+        {
+            // Retry until accepted: a change waits for the previous one and for the leader's own-term commit.
+            Assert.True(c.RunUntil(() => c.ProposeConfChange(cc).Accepted, 3000), $"{cc.Type} {cc.NodeId} not accepted");
+            Load(20);
+            var leader = c.WaitForLeader();
+            c.RunUntil(() => c.Nodes[c.Leader() == 0 ? leader : c.Leader()].Raft!.Status.Commit >= c.Nodes[leader].Raft!.Status.LastIndex, 2000);
+        }
+
+        Load(30);
+        foreach (var id in new ulong[] { 4, 5 })
+        {
+            c.AddNode(id, ConfState.Empty);
+            // Learner first: it catches up without affecting the quorum (thesis §4.2.1).
+            Change(new ConfChange(ConfChangeType.AddLearner, id));
+            Assert.True(c.RunUntil(() => c.Nodes[id].AppliedIndex + 5 >= c.Nodes[c.WaitForLeader()].AppliedIndex, 3000), $"learner {id} caught up");
+            Change(new ConfChange(ConfChangeType.AddVoter, id));
+        }
+        var conf = c.Nodes[c.WaitForLeader()].Raft!.Status.Config;
+        Assert.Equal(new ulong[] { 1, 2, 3, 4, 5 }, conf.Voters.ToArray());
+
+        // Now a 5-node cluster: two servers may fail.
+        Load(20);
+        // Shrink back to 3, removing two of the originals (possibly the leader: thesis §4.2.2).
+        foreach (var id in new ulong[] { 1, 2 })
+            Change(new ConfChange(ConfChangeType.RemoveNode, id));
+        var final = c.Nodes[c.WaitForLeader()].Raft!.Status.Config;
+        Assert.Equal(new ulong[] { 3, 4, 5 }, final.Voters.ToArray());
+        var op = c.Propose();
+        Assert.True(c.WaitAcked(op));
+        c.RunFor(500);
+        Assert.Equal(c.Nodes[3].AppliedHash, c.Nodes[4].AppliedHash);
+        Assert.Equal(c.Nodes[3].AppliedHash, c.Nodes[5].AppliedHash);
+        Assert.True(c.Acked.Count > 100);
+    }
+
+    [Fact]
+    public void RemovingTheLeader_ItStepsDownAfterCommitAndOthersElect()
+    {
+        var c = new SimCluster(seed: 32, 3);
+        var leader = c.WaitForLeader();
+        Assert.True(c.WaitAcked(c.Propose()));
+        Assert.True(c.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, leader)).Accepted);
+        c.RunUntil(() => c.Leader() != 0 && c.Leader() != leader, 5000);
+        var next = c.Leader();
+        Assert.NotEqual(leader, next);
+        Assert.Equal(2, c.Nodes[next].Raft!.Status.Config.Voters.Length);
+        Assert.True(c.WaitAcked(c.Propose()));
+        // The removed server never campaigns again.
+        c.RunFor(3000);
+        Assert.NotEqual(StateRole.Leader, c.Nodes[leader].Soft.Role);
+    }
+
+    [Fact]
+    public void ConfChange_RefusedWhileAnotherIsPending()
+    {
+        var c = new SimCluster(seed: 33, 3);
+        var leader = c.WaitForLeader();
+        c.RunFor(100);
+        c.AddNode(4, ConfState.Empty);
+        c.AddNode(5, ConfState.Empty);
+        Assert.True(c.Nodes[leader].Raft!.ProposeConfChange(new ConfChange(ConfChangeType.AddLearner, 4)).Accepted);
+        var second = c.Nodes[leader].Raft!.ProposeConfChange(new ConfChange(ConfChangeType.AddLearner, 5));
+        Assert.Equal(ProposeStatus.ConfChangePending, second.Status);
+        var invalid = c.Nodes[leader].Raft!;
+        c.RunFor(200);
+        Assert.Equal(ProposeStatus.InvalidConfChange, invalid.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 9)).Status);
+    }
+
+    [Fact]
+    public void LeadershipTransfer_UnderLoad()
+    {
+        var c = new SimCluster(seed: 34, 5);
+        var leader = c.WaitForLeader();
+        var target = c.Nodes.Keys.First(i => i != leader);
+        for (var i = 0; i < 50; i++)
+        {
+            c.Propose();
+            c.RunFor(2);
+        }
+        c.TransferLeadership(target);
+        var termBefore = c.Nodes[leader].Storage.HardState.Term;
+        for (var i = 0; i < 50 && c.Leader() != target; i++)
+        {
+            c.Propose();
+            c.RunFor(5);
+        }
+        c.RunUntil(() => c.Leader() == target, 1000);
+        Assert.Equal(target, c.Leader());
+        // The transfer is one election, not a timeout-driven one: the term moved by exactly one.
+        Assert.Equal(termBefore + 1, c.Nodes[target].Storage.HardState.Term);
+        Assert.True(c.WaitAcked(c.Propose()));
+    }
+}
