@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Kvorum.Raft.Benchmarks.ReplicationBenchmark).Assembly).Run(args);

@@ -1,0 +1,169 @@
+namespace Kvorum.Raft.Tests;
+
+/// <summary>One test per rule of the Raft paper (and thesis), named after the section that states it.</summary>
+public class PaperRuleTests
+{
+    private static readonly ConfState Three = ConfState.OfVoters(1, 2, 3);
+    private static readonly ulong[] LeaderLog = [1, 1, 1, 4, 4, 5, 5, 6, 6, 6];
+
+    public static TheoryData<string, ulong[]> Figure7Followers => new()
+    {
+        { "a", [1, 1, 1, 4, 4, 5, 5, 6, 6] },
+        { "b", [1, 1, 1, 4] },
+        { "c", [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 6] },
+        { "d", [1, 1, 1, 4, 4, 5, 5, 6, 6, 6, 7, 7] },
+        { "e", [1, 1, 1, 4, 4, 4, 4] },
+        { "f", [1, 1, 1, 2, 2, 2, 3, 3, 3, 3, 3] },
+    };
+
+    /// <summary>Paper §5.3, Figure 7: whatever the follower's log, the leader repairs it to its own.</summary>
+    [Theory]
+    [MemberData(nameof(Figure7Followers))]
+    public void Section5_3_Figure7_FollowerLogIsRepairedToLeaders(string name, ulong[] followerLog)
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (7, LeaderLog),
+            [2] = (followerLog.Max(), followerLog),
+            [3] = (6, LeaderLog),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        Assert.Equal(8UL, c.Nodes[1].Status.Term);
+        for (var i = 0; i < 3; i++)
+        {
+            c.Nodes[1].Tick();
+            c.Deliver();
+        }
+        ulong[] expected = [.. LeaderLog, 8];
+        Assert.True(expected.SequenceEqual(c.LogTerms(2)), $"follower ({name}) has [{string.Join(',', c.LogTerms(2))}]");
+        Assert.Equal(11UL, c.Nodes[2].Status.Commit);
+    }
+
+    /// <summary>Paper §5.4.1: a voter denies its vote to a candidate whose log is less up to date.</summary>
+    [Fact]
+    public void Section5_4_1_ElectionRestriction_StaleCandidateCannotWin()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (3, [1, 1]),
+            [2] = (3, [1, 1, 3]),
+            [3] = (3, [1, 2]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.NotEqual(StateRole.Leader, c.Nodes[1].Status.Role);
+        c.Nodes[2].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[2].Status.Role);
+    }
+
+    /// <summary>Paper §5.2: each server votes for at most one candidate per term.</summary>
+    [Fact]
+    public void Section5_2_AtMostOneVotePerTerm()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        });
+        // 1 and 2 campaign in the same term; 3 hears 1 first.
+        c.Cut.Add((2, 3));
+        c.Cut.Add((1, 2));
+        c.Cut.Add((2, 1));
+        c.Nodes[1].Campaign();
+        c.Nodes[2].Campaign();
+        c.Deliver();
+        c.Cut.Clear();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        Assert.Equal(1UL, c.Storage[3].HardState.Vote);
+        Assert.NotEqual(StateRole.Leader, c.Nodes[2].Status.Role);
+    }
+
+    /// <summary>
+    /// Paper §5.4.2, Figure 8: a leader does not commit an entry of an earlier term by counting replicas,
+    /// only through an entry of its own term.
+    /// </summary>
+    [Fact]
+    public void Section5_4_2_OldTermEntriesCommitOnlyWithCurrentTermEntry()
+    {
+        // Server 1 has an uncommitted entry of term 2 at index 2 that is on a majority (1 and 2).
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (3, [1, 2]),
+            [2] = (3, [1, 2]),
+            [3] = (3, [1]),
+        });
+        // Server 1 becomes leader of term 4. Its log's index 2 (term 2) is already on a majority, but the
+        // commit index must go straight from 0 to 3 (the term-4 no-op), never stopping at 2.
+        var seen = new HashSet<ulong>();
+        c.AfterEachMessage = () => seen.Add(c.Nodes[1].Status.Commit);
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        Assert.Equal(3UL, c.Nodes[1].Status.Commit);
+        Assert.DoesNotContain(2UL, seen);
+        Assert.DoesNotContain(1UL, seen);
+
+        // The rule itself: the leader's log refuses to commit index 2 (term 2) in term 4 even with a majority.
+        var storage = new MemoryRaftStorage();
+        storage.Save(null, [new Entry(1, 1, ReadOnlyMemory<byte>.Empty), new Entry(2, 2, ReadOnlyMemory<byte>.Empty)]);
+        var log = new Log.RaftLog(storage, 0);
+        Assert.False(log.MaybeCommit(2, term: 4));
+        Assert.Equal(0UL, log.Committed);
+        Assert.True(log.MaybeCommit(2, term: 2));
+    }
+
+    /// <summary>Thesis §6.4 / paper §8: a new leader appends a no-op entry of its term at once.</summary>
+    [Fact]
+    public void Section8_NewLeaderAppendsNoOp()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(new ulong[] { 1, 2 }, c.LogTerms(1));
+        Assert.Equal(2UL, c.Nodes[1].Status.Commit);
+    }
+
+    /// <summary>Thesis §9.6: a PreVote round changes no term; losing it leaves everyone's term alone.</summary>
+    [Fact]
+    public void Thesis9_6_PreVote_DoesNotRaiseTermsWhenItCannotWin()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (5, [1]),
+            [2] = (5, [1, 5]),
+            [3] = (5, [1, 5]),
+        }, preVote: true);
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(5UL, c.Nodes[1].Status.Term);
+        Assert.Equal(5UL, c.Nodes[2].Status.Term);
+        Assert.NotEqual(StateRole.Leader, c.Nodes[1].Status.Role);
+    }
+
+    /// <summary>Paper §5.1: a server that sees a higher term reverts to follower and adopts it.</summary>
+    [Fact]
+    public void Section5_1_HigherTermTurnsLeaderIntoFollower()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        c.Nodes[1].Step(new Message { Type = MessageType.Append, From = 3, To = 1, Term = 9, Index = 0, LogTerm = 0 });
+        Assert.Equal(StateRole.Follower, c.Nodes[1].Status.Role);
+        Assert.Equal(9UL, c.Nodes[1].Status.Term);
+    }
+}
