@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Kvorum.Lab.Checking;
 
 /// <summary>
@@ -66,6 +68,7 @@ public sealed record Operation
     public KvOutput? Output { get; }
 
     /// <summary>The key the operation touches.</summary>
+    [JsonIgnore]
     public string Key => Input.Key;
 
     /// <summary>A completed operation.</summary>
