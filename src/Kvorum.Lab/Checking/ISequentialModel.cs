@@ -30,10 +30,19 @@ public interface ISequentialModel<TState, TInput, TOutput>
     TState StepUnobserved(TState state, TInput input);
 
     /// <summary>
-    /// True if <paramref name="input"/> never changes the state; an indeterminate operation of that kind
-    /// explains nothing and constrains nothing, so the checker drops it.
+    /// True if <paramref name="input"/> never changes the state, whatever the response; an indeterminate
+    /// operation of that kind explains nothing and constrains nothing, so the checker drops it.
     /// </summary>
     bool IsReadOnly(TInput input);
+
+    /// <summary>
+    /// True if an operation that answered <paramref name="output"/> to <paramref name="input"/> leaves the state
+    /// unchanged in every state that accepts it (a read; a compare-and-set whose compare failed). The search
+    /// linearizes such an operation as soon as it is accepted and never tries it anywhere else, which is
+    /// sound (see <see cref="LinearizationSearch{TState, TInput, TOutput}"/>) and prunes most of the search.
+    /// Answering false is always safe, only slower.
+    /// </summary>
+    bool IsReadOnly(TInput input, TOutput output);
 
     /// <summary>Formats a state for reports.</summary>
     string Describe(TState state);

@@ -22,6 +22,16 @@ namespace Kvorum.Lab.Checking;
 /// An indeterminate operation has a call and no return: it never forces anything, so it can be linearized
 /// anywhere after its invocation, or not at all. Indeterminate read-only operations are dropped up front.
 /// </para>
+/// <para>
+/// Read-only operations are forced, which prunes most branches. Claim: if a completed read-only operation
+/// <c>o</c> is callable (no pending return precedes its call) and the model accepts it in the current state,
+/// then if any linearization extends the current path, one does with <c>o</c> next. Proof: take one, and
+/// move <c>o</c> to the front. Every operation that completed before <c>o</c> was invoked is already on the
+/// path (else its return would precede <c>o</c>'s call), so real time is respected; <c>o</c> leaves every
+/// state unchanged, so the others see the same states as before, and <c>o</c> itself is accepted now.
+/// Hence when the subtree under a forced frame fails, its parent fails too, and the search backtracks
+/// past it without trying <c>o</c> elsewhere.
+/// </para>
 /// </remarks>
 internal sealed class LinearizationSearch<TState, TInput, TOutput>
 {
@@ -29,7 +39,7 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
     private const int End = -1;
 
     private readonly ISequentialModel<TState, TInput, TOutput> _model;
-    private readonly IReadOnlyList<ModelOperation<TInput, TOutput>> _ops;
+    private readonly ModelOperation<TInput, TOutput>[] _ops;
 
     // The event list, a doubly linked list over entries 0..m: entry 0 is the head sentinel, entries 1..m
     // are calls and returns in time order. Lifting an operation unlinks its entries but keeps their own
@@ -42,12 +52,14 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
     private readonly int[] _returnOf;   // call entry -> its return entry, or End for optional ops and returns
     private readonly bool[] _isCall;
     private readonly int _requiredCount; // operations with a return entry
+    private readonly bool[] _forced;     // operation -> determinate and read-only (see the remarks)
 
     /// <summary>Prepares the search over <paramref name="ops"/>.</summary>
     public LinearizationSearch(ISequentialModel<TState, TInput, TOutput> model, IReadOnlyList<ModelOperation<TInput, TOutput>> ops)
     {
         _model = model;
-        _ops = ops;
+        _ops = [.. ops];
+        _forced = new bool[_ops.Length];
         var events = new List<(long Time, int Kind, int Op)>(ops.Count * 2);
         for (var i = 0; i < ops.Count; i++)
         {
@@ -59,6 +71,7 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
             {
                 events.Add((completed, 1, i));
                 _requiredCount++;
+                _forced[i] = model.IsReadOnly(op.Input, op.Output!);
             }
         }
         // Calls (kind 0) before returns (kind 1) at equal times; then by index, so runs repeat exactly.
@@ -96,10 +109,12 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
     public SearchOutcome Run(SearchBudget budget)
     {
         var cache = new StateCache<TState>(EqualityComparer<TState>.Default);
-        var linearized = new LinearizedSet(_ops.Count);
-        // The path: frame i linearized the call entry _pathEntry[i], from state _pathState[i].
-        var pathEntry = new int[_ops.Count];
-        var pathState = new TState[_ops.Count];
+        var linearized = new LinearizedSet(_ops.Length);
+        // The path: frame i linearized the call entry pathEntry[i], from state pathState[i]. A forced frame
+        // linearized a read-only operation: if its subtree fails, so does its parent (see the remarks).
+        var pathEntry = new int[_ops.Length];
+        var pathState = new TState[_ops.Length];
+        var pathForced = new bool[_ops.Length];
         var depth = 0;
         var state = _model.Initial;
         var remaining = _requiredCount; // operations with a return still in the list
@@ -115,10 +130,11 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
             // A return is always reached before the end of the list while any remains (see the invariant).
             Debug.Assert(entry != End, "walked past every return without getting stuck");
 
-            if (_isCall[entry])
+            var stuck = !_isCall[entry];
+            if (!stuck)
             {
                 var index = _opOf[entry];
-                var op = _ops[index];
+                ref readonly var op = ref _ops[index];
                 TState next;
                 var accepted = true;
                 if (op.IsOptional)
@@ -132,6 +148,7 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
                     {
                         pathEntry[depth] = entry;
                         pathState[depth] = state;
+                        pathForced[depth] = _forced[index];
                         depth++;
                         state = next;
                         Lift(entry);
@@ -141,18 +158,28 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
                         continue;
                     }
                     linearized.Remove(index);
+                    // A forced operation's configuration already failed, so this one fails too.
+                    stuck = _forced[index];
                 }
-                entry = _next[entry];
+                if (!stuck)
+                {
+                    entry = _next[entry];
+                    continue;
+                }
             }
-            else
+
+            // Stuck: an operation has completed but no order of the candidates before it works (or a forced
+            // operation leads only to a configuration that already failed). Undo the last free choice.
+            if (depth > best.Depth && !_isCall[entry])
+                best = Snapshot(pathEntry, depth, entry, state);
+            bool forced;
+            do
             {
-                // Stuck: this operation has completed but no order of the candidates before it works.
-                if (depth > best.Depth)
-                    best = Snapshot(pathEntry, depth, entry, state);
                 if (depth == 0)
                     return new SearchOutcome(Verdict.NotLinearizable, best.Prefix, best.Stuck, best.Candidates, best.State, steps);
                 depth--;
                 var undone = pathEntry[depth];
+                forced = pathForced[depth];
                 state = pathState[depth];
                 pathState[depth] = default!; // let the state be collected
                 var index = _opOf[undone];
@@ -162,6 +189,7 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
                     remaining++;
                 entry = _next[undone];
             }
+            while (forced);
         }
 
         var order = new int[depth];

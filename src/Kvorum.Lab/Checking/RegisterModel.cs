@@ -71,5 +71,13 @@ public sealed class RegisterModel : ISequentialModel<string?, KvInput, KvOutput>
     }
 
     /// <inheritdoc />
+    public bool IsReadOnly(KvInput input, KvOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        return input.Kind == OperationKind.Get || (input.Kind == OperationKind.Cas && !output.Succeeded);
+    }
+
+    /// <inheritdoc />
     public string Describe(string? state) => KvInput.Quote(state);
 }
