@@ -6,6 +6,7 @@ namespace Kvorum.Lab.Checking;
 /// <summary>The outcome of checking a whole history.</summary>
 public sealed class CheckResult
 {
+    private const int MaxConcurrentShown = 20;
     private readonly int _reportContext;
 
     internal CheckResult(IReadOnlyList<KeyCheckResult> keys, TimeSpan elapsed, int reportContext)
@@ -41,7 +42,7 @@ public sealed class CheckResult
     {
         var sb = new StringBuilder();
         var ops = Keys.Sum(k => k.OperationCount);
-        sb.Append(CultureInfo.InvariantCulture, $"{Name(Verdict)}: {ops} operations on {Keys.Count} keys, checked in {Elapsed.TotalSeconds:0.000} s\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{Name(Verdict)}: {ops} operations on {Keys.Count} {(Keys.Count == 1 ? "key" : "keys")}, checked in {Elapsed.TotalSeconds:0.000} s\n");
         foreach (var key in Keys)
         {
             sb.Append(CultureInfo.InvariantCulture, $"key {key.Key}: {Name(key.Verdict)} ({key.OperationCount} operations, {key.Steps} steps)\n");
@@ -65,9 +66,17 @@ public sealed class CheckResult
         for (var i = prefix.Count - shown; i < prefix.Count; i++)
             sb.Append(CultureInfo.InvariantCulture, $"    {prefix[i]}\n");
         sb.Append(CultureInfo.InvariantCulture, $"  then this operation cannot take effect:\n    {key.Stuck}\n");
-        sb.Append("  whatever order is chosen among the operations that could go next:\n");
-        foreach (var op in key.Candidates)
-            sb.Append(CultureInfo.InvariantCulture, $"    {op}\n");
+        if (key.Concurrent.Count == 0)
+        {
+            sb.Append("  no other operation was concurrent with it\n");
+            return;
+        }
+        sb.Append("  operations concurrent with it (* = in the prefix above):\n");
+        var inPrefix = prefix.ToHashSet();
+        foreach (var op in key.Concurrent.Take(MaxConcurrentShown))
+            sb.Append(CultureInfo.InvariantCulture, $"  {(inPrefix.Contains(op) ? '*' : ' ')} {op}\n");
+        if (key.Concurrent.Count > MaxConcurrentShown)
+            sb.Append(CultureInfo.InvariantCulture, $"    ... and {key.Concurrent.Count - MaxConcurrentShown} more\n");
     }
 
     private static string Name(Verdict verdict) => verdict switch

@@ -17,6 +17,10 @@ namespace Kvorum.Lab.Checking;
 /// (it included). Together with the end of the prefix this is the window in which the history breaks: no
 /// order of these operations after the prefix lets <paramref name="Stuck"/> take effect.
 /// </param>
+/// <param name="Concurrent">
+/// If not linearizable: every operation that took or may have taken effect and whose interval overlaps
+/// <paramref name="Stuck"/>'s, whether in the prefix or not, in invocation order. This is where to look.
+/// </param>
 /// <param name="Steps">Search steps taken.</param>
 public sealed record KeyCheckResult(
     string Key,
@@ -26,4 +30,5 @@ public sealed record KeyCheckResult(
     string StateAfterPrefix,
     Operation? Stuck,
     IReadOnlyList<Operation> Candidates,
+    IReadOnlyList<Operation> Concurrent,
     long Steps);

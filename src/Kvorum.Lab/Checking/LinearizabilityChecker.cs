@@ -38,6 +38,17 @@ public sealed class LinearizabilityChecker<TState>
         return new CheckResult(results, Stopwatch.GetElapsedTime(started), options.ReportContext);
     }
 
+    /// <summary>The operations whose intervals overlap <paramref name="stuck"/>'s, in invocation order.</summary>
+    private static Operation[] ConcurrentWith(Operation stuck, Operation[] kept) =>
+    [
+        .. kept
+            .Where(op => op != stuck
+                && op.InvokedAt <= stuck.CompletedAt
+                && (op.Outcome == OperationOutcome.Indeterminate || op.CompletedAt >= stuck.InvokedAt))
+            .OrderBy(op => op.InvokedAt)
+            .ThenBy(op => op.Id),
+    ];
+
     private KeyCheckResult CheckKey(string key, IReadOnlyList<Operation> operations, SearchBudget budget)
     {
         // Invariant: kept[i] is the operation behind the search's operation i.
@@ -48,14 +59,16 @@ public sealed class LinearizabilityChecker<TState>
             op.InvokedAt,
             op.Outcome == OperationOutcome.Ok ? op.CompletedAt : null));
         var outcome = new LinearizationSearch<TState, KvInput, KvOutput>(_model, ops).Run(budget);
+        var stuck = outcome.Stuck >= 0 ? kept[outcome.Stuck] : null;
         return new KeyCheckResult(
             key,
             outcome.Verdict,
             operations.Count,
             [.. outcome.Linearization.Select(i => kept[i])],
             outcome.StateAfterPrefix,
-            outcome.Stuck >= 0 ? kept[outcome.Stuck] : null,
+            stuck,
             [.. outcome.Candidates.Select(i => kept[i])],
+            stuck is null ? [] : ConcurrentWith(stuck, kept),
             outcome.Steps);
     }
 }
