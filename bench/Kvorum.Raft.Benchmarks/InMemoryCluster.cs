@@ -46,7 +46,7 @@ internal sealed class InMemoryCluster
                     progress = true;
                     var rd = node.GetReady();
                     if (rd.Entries.Count > 0 || rd.HardState is not null)
-                        _storage[i].Save(rd.HardState, rd.Entries is Entry[] a ? a : [.. rd.Entries]);
+                        _storage[i].Save(rd.HardState, rd.EntriesSpan);
                     foreach (var m in rd.Messages)
                         _wire.Enqueue(m);
                     if (i == 0 && rd.CommittedEntries.Count > 0)

@@ -18,6 +18,9 @@ public sealed class RaftNode
     private SoftState _prevSoft;
     private HardState _prevHard;
 
+    private readonly List<Entry> _readyEntries = [];
+    private readonly List<Entry> _readyCommitted = [];
+
     /// <summary>The Ready handed out and not yet advanced, or null.</summary>
     private Ready? _outstanding;
 
@@ -122,24 +125,33 @@ public sealed class RaftNode
         }
     }
 
-    /// <summary>Collects what the host must do now; call <see cref="Advance"/> when it is done.</summary>
+    /// <summary>
+    /// Collects what the host must do now; call <see cref="Advance"/> when it is done. The Ready's
+    /// <see cref="Ready.Entries"/> and <see cref="Ready.CommittedEntries"/> lists are reused: they are valid
+    /// until <see cref="Advance"/>, so copy them to keep them longer.
+    /// </summary>
     public Ready GetReady()
     {
         EnsureNoOutstandingReady();
         var log = _raft.Log;
         var soft = _raft.SoftState;
         var hard = _raft.HardState;
-        var entries = log.Unstable.Count > 0 ? log.Unstable.Entries.ToArray() : [];
+        // Reused buffers: the steady state allocates no per-entry arrays for Ready (valid until Advance).
+        _readyEntries.Clear();
+        _readyEntries.AddRange(log.Unstable.Entries);
+        _readyCommitted.Clear();
+        log.NextCommittedEntries(_config.MaxCommittedSizePerReady, _readyCommitted);
+        var entries = _readyEntries;
         var ready = new Ready
         {
             SoftState = soft != _prevSoft ? soft : null,
             HardState = hard != _prevHard ? hard : null,
             Entries = entries,
             Snapshot = log.Unstable.Snapshot,
-            CommittedEntries = log.NextCommittedEntries(_config.MaxCommittedSizePerReady),
+            CommittedEntries = _readyCommitted,
             Messages = _raft.TakeMessages(),
             ReadStates = _raft.TakeReadStates(),
-            MustSync = entries.Length > 0 || hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote,
+            MustSync = entries.Count > 0 || hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote,
         };
         _prevSoft = soft;
         _prevHard = hard;

@@ -49,6 +49,14 @@ public sealed class Ready
     /// <summary>Entries to append to stable storage (may replace a conflicting suffix).</summary>
     public IReadOnlyList<Entry> Entries { get; init; } = [];
 
+    /// <summary><see cref="Entries"/> as a span, without copying (valid until <c>RaftNode.Advance</c>).</summary>
+    public ReadOnlySpan<Entry> EntriesSpan => Entries switch
+    {
+        List<Entry> list => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list),
+        Entry[] array => array,
+        _ => Entries.ToArray(),
+    };
+
     /// <summary>A snapshot received from the leader to install and persist, or null.</summary>
     public SnapshotMetadata? Snapshot { get; init; }
 

@@ -48,7 +48,7 @@ internal sealed class ManualCluster
             while (node.HasReady)
             {
                 var rd = node.GetReady();
-                Storage[id].Save(rd.HardState, rd.Entries.ToArray());
+                Storage[id].Save(rd.HardState, rd.EntriesSpan);
                 foreach (var m in rd.Messages)
                     _wire.Enqueue(m);
                 node.Advance();

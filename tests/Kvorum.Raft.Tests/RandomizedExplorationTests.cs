@@ -24,7 +24,7 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
     [Fact]
     public void RandomizedExploration_AllInvariantsHold()
     {
-        long checks = 0, acked = 0, reads = 0, elections = 0;
+        long checks = 0, acked = 0, reads = 0, elections = 0, confChanges = 0;
         var seeds = Seeds(salt: 0).ToArray();
         foreach (var seed in seeds)
         {
@@ -33,9 +33,12 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
             acked += c.Acked.Count;
             reads += c.ReadsServed;
             elections += c.Checker.Elections;
+            confChanges += c.ConfChangesAccepted;
         }
-        output.WriteLine($"{seeds.Length} seeds: {checks} invariant checks, {acked} writes acknowledged, {reads} reads, {elections} elections");
+        output.WriteLine($"{seeds.Length} seeds: {checks} invariant checks, {acked} writes acknowledged, {reads} reads, {elections} elections, {confChanges} membership changes");
         Assert.True(acked > seeds.Length, "the workload made progress");
+        if (seeds.Length >= 50)
+            Assert.True(confChanges > 0, "the exploration changed membership");
     }
 
     /// <summary>Runs one seed; throws with the seed and the replay command on any violation.</summary>
@@ -70,6 +73,7 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
 
     private static void Explore(SimCluster c, Random rng, int steps)
     {
+        var membership = rng.Next(3) == 0;
         var ids = c.Nodes.Keys.ToArray();
         var leaseReads = false;
         for (var step = 0; step < steps; step++)
@@ -109,10 +113,33 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
                 case 36 when rng.Next(10) == 0:
                     c.TransferLeadership(ids[rng.Next(ids.Length)]);
                     break;
+                case 37 when membership && rng.Next(5) == 0:
+                    RandomConfChange(c, rng, ids);
+                    break;
             }
             c.RunFor(rng.Next(1, 6));
         }
         _ = leaseReads;
+    }
+
+    /// <summary>Removes a voter (keeping at least three), adds a removed server back as a learner, or promotes a learner.</summary>
+    private static void RandomConfChange(SimCluster c, Random rng, ulong[] ids)
+    {
+        var leader = c.Leader();
+        if (leader == 0)
+            return;
+        var conf = c.Nodes[leader].Raft!.Status.Config;
+        var id = ids[rng.Next(ids.Length)];
+        ConfChange change;
+        if (conf.IsLearner(id))
+            change = new ConfChange(ConfChangeType.AddVoter, id);
+        else if (!conf.Contains(id))
+            change = new ConfChange(ConfChangeType.AddLearner, id);
+        else if (conf.Voters.Length > 3)
+            change = new ConfChange(ConfChangeType.RemoveNode, id);
+        else
+            return;
+        c.ProposeConfChange(change);
     }
 
     private static void RandomPartition(SimCluster c, Random rng, ulong[] ids)

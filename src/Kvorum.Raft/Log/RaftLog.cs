@@ -179,13 +179,10 @@ internal sealed class RaftLog
     public bool HasNextCommittedEntries => Committed > Applied && _unstable.Snapshot is null;
 
     /// <summary>Committed entries not yet applied, up to <paramref name="maxBytes"/> (at least one).</summary>
-    public List<Entry> NextCommittedEntries(long maxBytes)
+    public void NextCommittedEntries(long maxBytes, List<Entry> into)
     {
-        var result = new List<Entry>();
-        if (!HasNextCommittedEntries)
-            return result;
-        Slice(Applied + 1, Committed + 1, maxBytes, result);
-        return result;
+        if (HasNextCommittedEntries)
+            Slice(Applied + 1, Committed + 1, maxBytes, into);
     }
 
     /// <summary>Entries [<paramref name="lo"/>, <paramref name="hi"/>) up to <paramref name="maxBytes"/> (at least one).</summary>

@@ -48,6 +48,8 @@ internal sealed class SimCluster
 
     public ulong MaxAckedIndex { get; private set; }
 
+    public int ConfChangesAccepted { get; private set; }
+
     public long ReadsServed { get; private set; }
 
     /// <summary>Leader changes observed (a node becoming leader).</summary>
@@ -193,6 +195,8 @@ internal sealed class SimCluster
         if (leader is null)
             return default;
         var r = leader.Raft!.ProposeConfChange(change);
+        if (r.Accepted)
+            ConfChangesAccepted++;
         ProcessReady(leader);
         return r;
     }
@@ -350,7 +354,7 @@ internal sealed class SimCluster
                 node.ReceivedSnapshots.Clear();
             }
             Checker.OnPersist(node.Id, node.Soft.Role == StateRole.Leader && role == StateRole.Leader ? StateRole.Leader : StateRole.Follower, node.Storage, rd.Entries);
-            node.Storage.Save(rd.HardState, rd.Entries is Entry[] arr ? arr : rd.Entries.ToArray());
+            node.Storage.Save(rd.HardState, rd.EntriesSpan);
 
             if (rd.SoftState is { } soft)
             {
