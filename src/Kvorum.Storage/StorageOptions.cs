@@ -1,0 +1,28 @@
+using Kvorum.Raft;
+
+namespace Kvorum.Storage;
+
+/// <summary>How to open a <see cref="DiskRaftStorage"/>.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>Default segment size: 64 MiB.</summary>
+    public const long DefaultSegmentSize = 64L * 1024 * 1024;
+
+    /// <summary>The data directory; created if missing. The WAL goes in <c>wal/</c>, snapshots in <c>snap/</c>.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>
+    /// Size at which a segment is closed and a new one started. A record never spans segments, so a segment
+    /// can exceed this by one record. Small values (a few KiB) are allowed, for tests.
+    /// </summary>
+    public long SegmentSize { get; init; } = DefaultSegmentSize;
+
+    /// <summary>
+    /// The configuration a brand-new log starts from (as <see cref="MemoryRaftStorage(ConfState)"/>);
+    /// ignored when the directory already holds a log. Null means <see cref="ConfState.Empty"/>.
+    /// </summary>
+    public ConfState? InitialConfState { get; init; }
+
+    /// <summary>Test hook applied to every segment writer (for example to inject a disk-full error).</summary>
+    internal Action<SegmentWriter>? ConfigureWriter { get; init; }
+}
