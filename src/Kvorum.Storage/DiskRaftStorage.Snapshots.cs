@@ -96,7 +96,7 @@ public sealed partial class DiskRaftStorage
             durable.GetAwaiter().GetResult();
 
             // 3. Only now is anything older removed.
-            CompactAfterDurable(holder);
+            CompactAfterDurable(holder, logReplaced: false);
         }
     }
 
@@ -160,7 +160,7 @@ public sealed partial class DiskRaftStorage
                 durable = _committer.CommitLocked();
             }
             durable.GetAwaiter().GetResult();
-            CompactAfterDurable(holder);
+            CompactAfterDurable(holder, logReplaced: true);
         }
     }
 
@@ -172,17 +172,20 @@ public sealed partial class DiskRaftStorage
 
     /// <summary>
     /// Deletes the snapshot files other than the current one, and the oldest segments that replay no longer
-    /// needs. <paramref name="durableTail"/> is a segment known to be durable (it held the snapshot record);
-    /// segments after it may not exist on disk yet and are not considered.
+    /// needs. <paramref name="durableTail"/> is a segment known to be durable (it held the snapshot record, or
+    /// was started right after it); segments after it may not exist on disk yet and are not considered.
     /// </summary>
     /// <remarks>
-    /// Segment k may be deleted when every later segment up to the one replay would start from has a base
-    /// index at or below the snapshot index: replaying from any of them (a crash can stop the deletions after
-    /// any one) finds the entries they miss covered by the snapshot, either in its header or in a later record.
+    /// After a snapshot was created, segment k may be deleted when every later segment up to the one replay
+    /// would start from has a base index at or below the snapshot index: replaying from any of them (a crash can
+    /// stop the deletions after any one) finds the entries they miss covered by the snapshot, either in its
+    /// header or in a later record. After a snapshot was installed (<paramref name="logReplaced"/>), every
+    /// segment before <paramref name="durableTail"/> may go: replay from any of them reaches the install
+    /// record, which discards whatever came before, and <paramref name="durableTail"/>'s header holds it.
     /// Files are deleted oldest first, with the directory flushed after each, so the segments left on disk
     /// always form an unbroken sequence.
     /// </remarks>
-    private void CompactAfterDurable(Segment durableTail)
+    private void CompactAfterDurable(Segment durableTail, bool logReplaced)
     {
         ulong keepFileId;
         List<Segment> obsolete;
@@ -192,7 +195,7 @@ public sealed partial class DiskRaftStorage
             var snapshotIndex = _state.Snapshot.Index;
             var limit = _segments.IndexOf(durableTail);
             var n = 0;
-            while (n < limit && _segments[n + 1].BaseIndex <= snapshotIndex)
+            while (n < limit && (logReplaced || _segments[n + 1].BaseIndex <= snapshotIndex))
                 n++;
             obsolete = _segments.GetRange(0, n);
             _segments.RemoveRange(0, n);

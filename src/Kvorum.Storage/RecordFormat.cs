@@ -113,5 +113,5 @@ internal enum ParseStatus
 internal readonly record struct WalRecord(RecordType Type, byte EntryType, ulong Index, ulong Term, int PayloadOffset, int PayloadLength)
 {
     /// <summary>Total bytes the record occupies.</summary>
-    public int Size => PayloadOffset + PayloadLength;
+    public int Size => RecordFormat.HeaderSize + PayloadLength;
 }
