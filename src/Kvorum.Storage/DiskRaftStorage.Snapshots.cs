@@ -187,6 +187,7 @@ public sealed partial class DiskRaftStorage
     /// </remarks>
     private void CompactAfterDurable(Segment durableTail, bool logReplaced)
     {
+        _beforeCompaction?.Invoke();
         ulong keepFileId;
         List<Segment> obsolete;
         lock (_gate)

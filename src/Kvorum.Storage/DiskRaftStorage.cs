@@ -24,6 +24,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
     private readonly string _walDir;
     private readonly SnapshotStore _snapshots;
     private readonly long _segmentSize;
+    private readonly Action? _beforeCompaction;
 
     // Oldest first; new records go to the last one. Changed only under _gate.
     private readonly List<Segment> _segments;
@@ -39,6 +40,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         _walDir = walDir;
         _snapshots = snapshots;
         _segmentSize = options.SegmentSize;
+        _beforeCompaction = options.BeforeCompaction;
         _state = state;
         _segments = segments;
         _lastFileId = lastFileId;

@@ -25,4 +25,7 @@ public sealed class StorageOptions
 
     /// <summary>Test hook applied to every segment writer (for example to inject a disk-full error).</summary>
     internal Action<SegmentWriter>? ConfigureWriter { get; init; }
+
+    /// <summary>Test hook called once a snapshot's WAL record is durable, before anything older is deleted.</summary>
+    internal Action? BeforeCompaction { get; init; }
 }
