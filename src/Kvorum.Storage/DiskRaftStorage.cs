@@ -77,7 +77,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             {
                 if (Directory.EnumerateFiles(snapshots.Directory, "*.snap").Any())
                     throw new WalCorruptException(walDir, 0, "the WAL is missing but snapshot files exist");
-                var initial = new SnapshotRef(new SnapshotMetadata(0, 0, options.InitialConfState ?? ConfState.Empty), 0);
+                var initial = SnapshotRef.Empty;
                 state = new LogState(initial, HardState.Empty, 0);
                 var first = NewSegment(walDir, 1, 0);
                 writer = SegmentWriter.Create(first);

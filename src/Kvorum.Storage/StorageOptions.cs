@@ -1,8 +1,11 @@
-using Kvorum.Raft;
-
 namespace Kvorum.Storage;
 
 /// <summary>How to open a <see cref="DiskRaftStorage"/>.</summary>
+/// <remarks>
+/// A new directory opens as an empty log (<see cref="RecoveryReport.Created"/> is true); a host bootstraps
+/// a new cluster member by writing its first entries through <see cref="Raft.IRaftLogStore.Save"/>, exactly as
+/// with <see cref="Raft.MemoryRaftStorage"/>.
+/// </remarks>
 public sealed class StorageOptions
 {
     /// <summary>Default segment size: 64 MiB.</summary>
@@ -16,12 +19,6 @@ public sealed class StorageOptions
     /// can exceed this by one record. Small values (a few KiB) are allowed, for tests.
     /// </summary>
     public long SegmentSize { get; init; } = DefaultSegmentSize;
-
-    /// <summary>
-    /// The configuration a brand-new log starts from (as <see cref="MemoryRaftStorage(ConfState)"/>);
-    /// ignored when the directory already holds a log. Null means <see cref="ConfState.Empty"/>.
-    /// </summary>
-    public ConfState? InitialConfState { get; init; }
 
     /// <summary>Test hook applied to every segment writer (for example to inject a disk-full error).</summary>
     internal Action<SegmentWriter>? ConfigureWriter { get; init; }

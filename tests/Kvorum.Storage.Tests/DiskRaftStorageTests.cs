@@ -26,16 +26,6 @@ public class DiskRaftStorageTests
     }
 
     [Fact]
-    public void Initial_configuration_is_used_only_for_a_new_directory()
-    {
-        using var dir = new TempDir();
-        using (var s = Fixtures.Open(dir.Path, initial: ConfState.OfVoters(1, 2, 3)))
-            Assert.Equal(ConfState.OfVoters(1, 2, 3), s.Snapshot.ConfState);
-        using (var s = Fixtures.Open(dir.Path, initial: ConfState.OfVoters(9)))
-            Assert.Equal(ConfState.OfVoters(1, 2, 3), s.Snapshot.ConfState);
-    }
-
-    [Fact]
     public void Conflict_truncation_replaces_the_suffix_across_segments_and_survives_reopen()
     {
         using var dir = new TempDir();

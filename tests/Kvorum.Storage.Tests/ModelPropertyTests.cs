@@ -47,8 +47,8 @@ public class ModelPropertyTests
     private static void Run(List<Op> ops)
     {
         using var dir = new TempDir();
-        var model = new MemoryRaftStorage(ConfState.OfVoters(1));
-        var disk = Fixtures.Open(dir.Path, segmentSize: 1024, initial: ConfState.OfVoters(1));
+        var model = new MemoryRaftStorage();
+        var disk = Fixtures.Open(dir.Path, segmentSize: 1024);
         try
         {
             foreach (var op in ops)
@@ -56,7 +56,7 @@ public class ModelPropertyTests
                 if (op is ReopenOp)
                 {
                     disk.Dispose();
-                    disk = Fixtures.Open(dir.Path, segmentSize: 1024, initial: ConfState.OfVoters(9));
+                    disk = Fixtures.Open(dir.Path, segmentSize: 1024);
                     Assert.Equal(0, disk.Recovery.TruncatedBytes);
                 }
                 else
