@@ -27,6 +27,9 @@ internal sealed class GroupCommitter : IDisposable
     private CommitBatch _spare = new();
     private SegmentWriter _writer;
     private bool _closing;
+
+    // Task of the batch the flusher is writing, or null. Under _gate.
+    private Task? _inFlight;
     private Exception? _failure;
     private long _fsyncs;
     private long _batches;
@@ -61,7 +64,8 @@ internal sealed class GroupCommitter : IDisposable
     }
 
     /// <summary>
-    /// The task of the pending batch (which holds everything queued so far), and wakes the flusher.
+    /// A task that completes once everything queued so far is durable, and wakes the flusher: the pending
+    /// batch's task, or if nothing is pending, the task of the batch being written (if any).
     /// Caller holds the lock.
     /// </summary>
     public Task CommitLocked()
@@ -69,7 +73,7 @@ internal sealed class GroupCommitter : IDisposable
         Debug.Assert(Monitor.IsEntered(_gate));
         ThrowIfFailed();
         if (_pending.IsEmpty)
-            return Task.CompletedTask;
+            return _inFlight ?? Task.CompletedTask;
         Monitor.Pulse(_gate);
         return _pending.Done.Task;
     }
@@ -94,6 +98,7 @@ internal sealed class GroupCommitter : IDisposable
                     return;
                 batch = _pending;
                 _pending = _spare;
+                _inFlight = batch.Done.Task;
             }
 
             try
@@ -118,6 +123,7 @@ internal sealed class GroupCommitter : IDisposable
 
             lock (_gate)
             {
+                _inFlight = null;
                 batch.Reset();
                 _spare = batch;
             }
