@@ -1,0 +1,147 @@
+// fsync-bound measurements of Kvorum.Storage, with a plain Stopwatch: BenchmarkDotNet's many iterations
+// would take minutes per case on a disk where one fsync costs milliseconds.
+//
+// Usage: dotnet run -c Release --project bench/Kvorum.Storage.Benchmarks -- [--dir PATH] [--seconds N] [--recovery-mb N]
+using System.Diagnostics;
+using System.Globalization;
+using Kvorum.Raft;
+using Kvorum.Storage;
+
+var dir = Path.Combine(Path.GetTempPath(), "kvorum-storage-bench");
+var seconds = 3.0;
+var recoveryMb = 1024;
+for (var i = 0; i + 1 < args.Length; i += 2)
+{
+    switch (args[i])
+    {
+        case "--dir": dir = args[i + 1]; break;
+        case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--recovery-mb": recoveryMb = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        default: throw new ArgumentException($"unknown option {args[i]}");
+    }
+}
+var duration = TimeSpan.FromSeconds(seconds);
+Console.WriteLine($"data dir {dir}, {seconds} s per case, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+Console.WriteLine();
+Console.WriteLine("| case | fsyncs/s | entries/s | MB/s | p50 latency | p99 latency |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
+
+Fresh(dir);
+Report("raw 4 KiB write + fdatasync", RawWriteFsync(dir, duration));
+
+Fresh(dir);
+Report("WAL, 1 writer, 256 B entries", await Wal(dir, 1, 256, duration));
+
+Fresh(dir);
+Report("WAL, 64 writers, 256 B entries", await Wal(dir, 64, 256, duration));
+
+Fresh(dir);
+var (recovery, size) = RecoveryOf(dir, recoveryMb);
+Console.WriteLine();
+Console.WriteLine($"recovery of a {size / (1024.0 * 1024):F0} MiB log ({recovery.Segments} segments, {recovery.Records} records): " +
+    $"{recovery.Elapsed.TotalSeconds:F2} s ({size / recovery.Elapsed.TotalSeconds / 1e6:F0} MB/s)");
+Fresh(dir);
+Directory.Delete(dir);
+
+static void Fresh(string dir)
+{
+    if (Directory.Exists(dir))
+        Directory.Delete(dir, recursive: true);
+    Directory.CreateDirectory(dir);
+}
+
+static void Report(string name, Result r) =>
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"| {name} | {r.Fsyncs / r.Seconds:F0} | {r.Entries / r.Seconds:F0} | {r.Bytes / r.Seconds / 1e6:F2} | {Percentile(r.Latencies, 0.50):F2} ms | {Percentile(r.Latencies, 0.99):F2} ms |"));
+
+static double Percentile(List<double> sorted, double p) =>
+    sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
+
+static Result RawWriteFsync(string dir, TimeSpan duration)
+{
+    var block = new byte[4096];
+    Random.Shared.NextBytes(block);
+    var latencies = new List<double>();
+    using var handle = File.OpenHandle(Path.Combine(dir, "raw.dat"), FileMode.CreateNew, FileAccess.Write);
+    long offset = 0;
+    var clock = Stopwatch.StartNew();
+    while (clock.Elapsed < duration)
+    {
+        var start = Stopwatch.GetTimestamp();
+        RandomAccess.Write(handle, block, offset);
+        RandomAccess.FlushToDisk(handle);
+        latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        offset += block.Length;
+    }
+    latencies.Sort();
+    return new Result(clock.Elapsed.TotalSeconds, latencies.Count, latencies.Count, offset, latencies);
+}
+
+static async Task<Result> Wal(string dir, int writers, int entrySize, TimeSpan duration)
+{
+    using var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir });
+    var payload = new byte[entrySize];
+    Random.Shared.NextBytes(payload);
+    var perWriter = new List<double>[writers];
+    var fsyncsBefore = storage.FsyncCount;
+    var clock = Stopwatch.StartNew();
+    var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+    {
+        var mine = perWriter[w] = [];
+        while (clock.Elapsed < duration)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await storage.AppendAsync(1, payload);
+            mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }));
+    await Task.WhenAll(tasks);
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var latencies = perWriter.SelectMany(l => l).Order().ToList();
+    return new Result(elapsed, storage.FsyncCount - fsyncsBefore, latencies.Count, (long)latencies.Count * entrySize, latencies);
+}
+
+static (RecoveryReport Report, long Size) RecoveryOf(string dir, int megabytes)
+{
+    const int entrySize = 4096, perBatch = 256;
+    var payload = new byte[entrySize];
+    Random.Shared.NextBytes(payload);
+    var total = (long)megabytes * 1024 * 1024 / entrySize;
+    using (var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir }))
+    {
+        var batch = new Entry[perBatch];
+        for (ulong next = 1; next <= (ulong)total; next += perBatch)
+        {
+            for (var i = 0; i < perBatch; i++)
+                batch[i] = new Entry(next + (ulong)i, 1, payload);
+            storage.Save(null, batch);
+        }
+    }
+    var size = Directory.GetFiles(Path.Combine(dir, "wal")).Sum(f => new FileInfo(f).Length);
+    // Evict the segments from the page cache (posix_fadvise DONTNEED on these files only), so that
+    // recovery reads from the disk rather than from memory.
+    var evicted = Directory.GetFiles(Path.Combine(dir, "wal")).All(PageCache.Evict);
+    Console.Error.WriteLine(evicted ? "(segments evicted from the page cache)" : "(eviction failed: warm cache)");
+    using var reopened = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir });
+    if (reopened.LastIndex != (ulong)total)
+        throw new InvalidOperationException($"recovered {reopened.LastIndex} entries, expected {total}");
+    return (reopened.Recovery, size);
+}
+
+internal sealed record Result(double Seconds, long Fsyncs, long Entries, long Bytes, List<double> Latencies);
+
+internal static partial class PageCache
+{
+    private const int PosixFadvDontNeed = 4;
+
+    public static bool Evict(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+        return Fadvise((int)handle.DangerousGetHandle(), 0, 0, PosixFadvDontNeed) == 0;
+    }
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    private static partial int Fadvise(int fd, long offset, long length, int advice);
+}

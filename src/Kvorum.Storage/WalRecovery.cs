@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using Kvorum.Raft;
+
+namespace Kvorum.Storage;
+
+/// <summary>
+/// Rebuilds the log from the segment files on open: checks the segments form an unbroken sequence,
+/// verifies every record's checksum, replays the records through <see cref="LogState"/>, and cuts a
+/// torn tail off the last segment. Anything else that is wrong throws <see cref="WalCorruptException"/>
+/// naming the file and offset: entries are never dropped silently.
+/// </summary>
+internal static class WalRecovery
+{
+    /// <summary>The result of a recovery.</summary>
+    /// <param name="State">The log.</param>
+    /// <param name="Segments">The segments kept, oldest first, with <see cref="Segment.PlannedLength"/> set to their valid length.</param>
+    /// <param name="Report">What was found.</param>
+    public sealed record Result(LogState State, List<Segment> Segments, RecoveryReport Report);
+
+    /// <summary>
+    /// Recovers the WAL in <paramref name="walDir"/>. Returns null if there is no segment (a new log).
+    /// A torn tail is cut from the file here (and the file flushed); an incomplete last segment that
+    /// never got its header is deleted.
+    /// </summary>
+    public static Result? Recover(string walDir)
+    {
+        var clock = Stopwatch.StartNew();
+        var segments = ListSegments(walDir);
+        if (segments.Count == 0)
+            return null;
+
+        LogState? state = null;
+        long records = 0, bytes = 0, truncated = 0;
+        string? truncatedFile = null;
+        var kept = new List<Segment>(segments.Count);
+        for (var i = 0; i < segments.Count; i++)
+        {
+            var segment = segments[i];
+            var isLast = i == segments.Count - 1;
+            var reader = new SegmentReader(segment.Path);
+            bytes += reader.Content.Length;
+
+            // The header record.
+            var status = reader.Next(out var header, out var problem);
+            if (status != ParseStatus.Ok || header.Type != RecordType.SegmentHeader)
+            {
+                if (isLast && status != ParseStatus.Ok && reader.FindValidRecordAfter(0) < 0)
+                {
+                    // The crash hit while the segment was being started: nothing in it was ever acknowledged.
+                    truncated += reader.Content.Length;
+                    truncatedFile = segment.Path;
+                    File.Delete(segment.Path);
+                    DirectorySync.Flush(walDir);
+                    if (state is null)
+                        return null;
+                    break;
+                }
+                throw new WalCorruptException(segment.Path, 0,
+                    status == ParseStatus.Ok ? $"first record is {header.Type}, not a segment header" : $"bad segment header: {problem}");
+            }
+            records++;
+            segment.HeaderLength = header.Size;
+            ApplyHeader(ref state, segment, header, reader);
+
+            // The other records.
+            while (true)
+            {
+                var offset = reader.Offset;
+                status = reader.Next(out var record, out problem);
+                if (status != ParseStatus.Ok)
+                {
+                    if (reader.AtEnd)
+                        break;
+                    if (!isLast)
+                        throw new WalCorruptException(segment.Path, offset, $"{problem} (not in the last segment)");
+                    var next = reader.FindValidRecordAfter(offset);
+                    if (next >= 0)
+                        throw new WalCorruptException(segment.Path, offset, $"{problem}, and a valid record follows at offset {next}");
+                    truncated = reader.Content.Length - offset;
+                    truncatedFile = segment.Path;
+                    using (var fs = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.Read))
+                    {
+                        fs.SetLength(offset);
+                        fs.Flush(flushToDisk: true);
+                    }
+                    break;
+                }
+                records++;
+                Apply(state!, segment, offset, record, reader);
+            }
+            segment.PlannedLength = reader.Offset;
+            kept.Add(segment);
+        }
+
+        if (state!.HasHole)
+        {
+            throw new WalCorruptException(kept[0].Path, 0,
+                $"entries {state.FirstIndex} to {state.StartIndex - 1} are missing: older segments are gone but no snapshot covers them");
+        }
+        var report = new RecoveryReport
+        {
+            Segments = kept.Count,
+            Records = records,
+            BytesRead = bytes,
+            TruncatedBytes = truncated,
+            TruncatedFile = truncatedFile,
+            Elapsed = clock.Elapsed,
+        };
+        return new Result(state, kept, report);
+    }
+
+    /// <summary>Lists the segment files, sorted, and checks their sequence numbers have no gap.</summary>
+    public static List<Segment> ListSegments(string walDir)
+    {
+        var list = new List<Segment>();
+        foreach (var path in Directory.EnumerateFiles(walDir, "*" + SegmentName.Extension))
+        {
+            if (!SegmentName.TryParse(Path.GetFileName(path), out var seq, out var first) || first == 0)
+                throw new WalCorruptException(path, 0, "unexpected file name in the WAL directory");
+            list.Add(new Segment(seq, first - 1, path));
+        }
+        list.Sort((a, b) => a.Sequence.CompareTo(b.Sequence));
+        for (var i = 1; i < list.Count; i++)
+        {
+            if (list[i].Sequence != list[i - 1].Sequence + 1)
+            {
+                throw new WalCorruptException(list[i].Path, 0,
+                    $"missing segment(s): sequence {list[i - 1].Sequence + 1} to {list[i].Sequence - 1} not found after {Path.GetFileName(list[i - 1].Path)}");
+            }
+        }
+        return list;
+    }
+
+    private static void ApplyHeader(ref LogState? state, Segment segment, in WalRecord header, SegmentReader reader)
+    {
+        (ulong Sequence, SnapshotRef Snapshot, HardState HardState) h;
+        try
+        {
+            h = PayloadCodec.DecodeSegmentHeader(reader.Payload(header).Span);
+        }
+        catch (FormatException e)
+        {
+            throw new WalCorruptException(segment.Path, 0, $"undecodable segment header: {e.Message}", e);
+        }
+        if (h.Sequence != segment.Sequence || header.Index != segment.BaseIndex)
+        {
+            throw new WalCorruptException(segment.Path, 0,
+                $"header says sequence {h.Sequence}, base {header.Index}; the file name says sequence {segment.Sequence}, base {segment.BaseIndex}");
+        }
+        if (state is null)
+        {
+            try
+            {
+                state = new LogState(h.Snapshot, h.HardState, header.Index);
+            }
+            catch (FormatException e)
+            {
+                throw new WalCorruptException(segment.Path, 0, e.Message, e);
+            }
+            return;
+        }
+        if (header.Index != state.LastIndex)
+        {
+            throw new WalCorruptException(segment.Path, 0,
+                $"gap in indexes: segment starts after index {header.Index} but the previous segment ends at {state.LastIndex}");
+        }
+        if (h.Snapshot != state.Snapshot || h.HardState != state.HardState)
+            throw new WalCorruptException(segment.Path, 0, "segment header disagrees with the state the previous segments give");
+    }
+
+    private static void Apply(LogState state, Segment segment, int offset, in WalRecord record, SegmentReader reader)
+    {
+        try
+        {
+            switch (record.Type)
+            {
+                case RecordType.Entry:
+                    if (record.EntryType > (byte)EntryType.ConfChange)
+                        throw new FormatException($"unknown entry type {record.EntryType}");
+                    if (record.Index <= state.Snapshot.Index)
+                        throw new FormatException($"entry {record.Index} is at or below the snapshot index {state.Snapshot.Index}");
+                    state.Append(new Entry(record.Index, record.Term, (EntryType)record.EntryType, reader.Payload(record)));
+                    break;
+                case RecordType.HardState:
+                    state.HardState = PayloadCodec.DecodeHardState(reader.Payload(record).Span);
+                    break;
+                case RecordType.SnapshotCreated:
+                    state.CreateSnapshot(PayloadCodec.DecodeSnapshot(record.Index, record.Term, reader.Payload(record).Span));
+                    break;
+                case RecordType.SnapshotInstalled:
+                    state.InstallSnapshot(PayloadCodec.DecodeSnapshot(record.Index, record.Term, reader.Payload(record).Span));
+                    break;
+                default:
+                    throw new FormatException($"unexpected {record.Type} record inside a segment");
+            }
+        }
+        catch (Exception e) when (e is FormatException or InvalidOperationException)
+        {
+            throw new WalCorruptException(segment.Path, offset, e.Message, e);
+        }
+    }
+}

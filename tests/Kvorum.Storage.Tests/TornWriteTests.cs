@@ -1,0 +1,85 @@
+using Kvorum.Raft;
+
+namespace Kvorum.Storage.Tests;
+
+public class TornWriteTests
+{
+    private sealed record Point(int Segments, long LastSegmentLength, ulong LastIndex, HardState HardState);
+
+    [Fact]
+    public void Cutting_the_last_segment_at_every_byte_recovers_the_longest_valid_prefix()
+    {
+        using var source = new TempDir();
+        var points = new List<Point>();
+        using (var s = Fixtures.Open(source.Path, segmentSize: 1024))
+        {
+            ulong next = 1;
+            // Fill until a new segment starts, then put a handful of records of both kinds into it.
+            var after = -1;
+            for (var i = 0; after < 0 || i < after; i++)
+            {
+                // One record per Save, so that every record boundary is a point the test knows the state at.
+                if (i % 3 == 2)
+                {
+                    s.Save(new HardState(1, 1, next - 1), []);
+                }
+                else
+                {
+                    s.Save(null, Fixtures.Entries(next, 1, 1, length: 30 + (int)(next % 5)));
+                    next++;
+                }
+                var segments = source.Segments();
+                points.Add(new Point(segments.Length, new FileInfo(segments[^1]).Length, s.LastIndex, s.HardState));
+                if (after < 0 && segments.Length == 3)
+                    after = i + 6;
+            }
+        }
+        var last = source.Segments()[^1];
+        var full = File.ReadAllBytes(last);
+        var segmentCount = points[^1].Segments;
+        var inLast = points.Where(p => p.Segments == segmentCount).ToList();
+        var beforeLast = points.Last(p => p.Segments == segmentCount - 1);
+        Assert.Equal(ParseStatus.Ok, RecordFormat.TryParse(full, out var header, out _));
+        var headerEnd = header.Size;
+        Assert.True(inLast.Count >= 5);
+
+        // Every byte of the header (the crash hit while the segment was being started) and of the final records.
+        var tailStart = inLast[^5].LastSegmentLength;
+        var cuts = Enumerable.Range(0, headerEnd + 2).Concat(Enumerable.Range((int)tailStart, full.Length - (int)tailStart + 1)).Distinct();
+        foreach (var cut in cuts)
+        {
+            using var copy = new TempDir();
+            CopyDir(source.Path, copy.Path);
+            var path = Path.Combine(copy.Wal, Path.GetFileName(last));
+            File.WriteAllBytes(path, full.AsSpan(0, cut).ToArray());
+
+            using var s = Fixtures.Open(copy.Path, segmentSize: 1024);
+            var expected = inLast.LastOrDefault(p => p.LastSegmentLength <= cut) ?? beforeLast;
+            Assert.Equal(expected.LastIndex, s.LastIndex);
+            Assert.Equal(expected.HardState, s.HardState);
+            var validEnd = expected != beforeLast ? expected.LastSegmentLength : cut >= headerEnd ? headerEnd : 0;
+            Assert.Equal(cut - validEnd, s.Recovery.TruncatedBytes);
+            foreach (var e in Fixtures.All(s))
+                Assert.Equal(Fixtures.Payload(e.Index, 30 + (int)(e.Index % 5)), e.Data.ToArray());
+            if (cut < headerEnd)
+                Assert.False(File.Exists(path), $"cut {cut}: a segment without a header should be removed");
+            else
+                Assert.Equal(validEnd, new FileInfo(path).Length);
+
+            // The recovered log takes new appends.
+            if (cut % 7 == 0)
+                s.Save(null, Fixtures.Entries(s.LastIndex + 1, 1, 2));
+        }
+    }
+
+    internal static void CopyDir(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(dir.Replace(from, to, StringComparison.Ordinal));
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            if (Path.GetFileName(file) != DataDirLock.FileName)
+                File.Copy(file, file.Replace(from, to, StringComparison.Ordinal));
+        }
+    }
+}
