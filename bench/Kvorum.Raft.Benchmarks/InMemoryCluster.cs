@@ -5,7 +5,6 @@ internal sealed class InMemoryCluster
 {
     private readonly RaftNode[] _nodes;
     private readonly MemoryRaftStorage[] _storage;
-    private readonly Queue<Message> _wire = new();
 
     public InMemoryCluster(int size)
     {
@@ -47,20 +46,17 @@ internal sealed class InMemoryCluster
                     var rd = node.GetReady();
                     if (rd.Entries.Count > 0 || rd.HardState is not null)
                         _storage[i].Save(rd.HardState, rd.EntriesSpan);
-                    foreach (var m in rd.Messages)
-                        _wire.Enqueue(m);
                     if (i == 0 && rd.CommittedEntries.Count > 0)
                         Applied = rd.CommittedEntries[^1].Index;
+                    // Deliver before Advance: message entries are slices of a buffer the core reuses
+                    // afterwards, and a receiver copies them into its own log when stepping them.
+                    foreach (var m in rd.Messages)
+                        _nodes[m.To - 1].Step(m);
                     node.Advance();
                     // Keep memory flat: compact what everyone applied long ago.
                     if (i == 0 && Applied > 20_000 && Applied % 10_000 < 64)
                         CompactAll(Applied - 1000);
                 }
-            }
-            while (_wire.TryDequeue(out var m))
-            {
-                progress = true;
-                _nodes[m.To - 1].Step(m);
             }
         }
         return Applied;

@@ -70,8 +70,12 @@ public readonly record struct Message
     /// <summary>Append: prevLogIndex. Vote: last log index. AppendResponse: last matching index, or the rejected prevLogIndex.</summary>
     public ulong Index { get; init; }
 
-    /// <summary>Append: the entries to store after <see cref="Index"/>.</summary>
-    public Entry[]? Entries { get; init; }
+    /// <summary>
+    /// Append: the entries to store after <see cref="Index"/>. In messages from <see cref="Ready.Messages"/>
+    /// this may be a slice of a buffer the core reuses after <c>RaftNode.Advance</c>: a host that keeps a
+    /// message longer (a queue, a simulated network) copies it first.
+    /// </summary>
+    public ReadOnlyMemory<Entry> Entries { get; init; }
 
     /// <summary>Append/Heartbeat: the leader's commit index.</summary>
     public ulong Commit { get; init; }
@@ -101,5 +105,5 @@ public readonly record struct Message
     /// <inheritdoc />
     public override string ToString() =>
         $"{Type} {From}->{To} t{Term} i{Index} lt{LogTerm} c{Commit}" +
-        (Entries is { Length: > 0 } e ? $" n{e.Length}" : "") + (Reject ? $" REJECT hint {RejectHint}" : "");
+        (Entries.Length > 0 ? $" n{Entries.Length}" : "") + (Reject ? $" REJECT hint {RejectHint}" : "");
 }

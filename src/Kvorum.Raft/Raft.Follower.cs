@@ -68,7 +68,7 @@ internal sealed partial class Raft
             Send(new Message { Type = MessageType.AppendResponse, To = m.From, Index = Log.Committed });
             return;
         }
-        var entries = m.Entries ?? [];
+        var entries = m.Entries.Span;
         var lastNew = Log.MaybeAppend(m.Index, m.LogTerm, m.Commit, entries, out var conflictAt);
         if (lastNew is { } last)
         {

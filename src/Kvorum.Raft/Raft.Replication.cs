@@ -5,6 +5,10 @@ namespace Kvorum.Raft;
 internal sealed partial class Raft
 {
     private readonly List<Entry> _sendScratch = [];
+    private readonly Log.EntryArena _arena = new();
+
+    /// <summary>The host sent the last Ready's messages: their entry slices may be reused.</summary>
+    public void OnMessagesSent() => _arena.Reset();
 
     /// <summary>
     /// Leader: assigns index and term to <paramref name="entries"/>, appends them to its own log, and
@@ -67,10 +71,10 @@ internal sealed partial class Raft
             return SendSnapshot(to, pr);
         if (_sendScratch.Count == 0 && !sendIfEmpty)
             return false;
-        var entries = _sendScratch.Count == 0 ? [] : _sendScratch.ToArray();
         long bytes = 0;
-        foreach (var e in entries)
+        foreach (var e in _sendScratch)
             bytes += e.Size;
+        var entries = _arena.Copy(_sendScratch);
         Send(new Message
         {
             Type = MessageType.Append,
@@ -80,7 +84,7 @@ internal sealed partial class Raft
             Entries = entries,
             Commit = Log.Committed,
         });
-        pr.SentEntries(entries.Length == 0 ? prevIndex : entries[^1].Index, bytes, entries.Length);
+        pr.SentEntries(entries.Length == 0 ? prevIndex : entries.Span[^1].Index, bytes, entries.Length);
         return true;
     }
 

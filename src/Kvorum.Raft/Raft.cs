@@ -22,6 +22,8 @@ internal sealed partial class Raft
     private List<Message> _messages = [];
 
     private List<ReadState> _readStates = [];
+    private List<Message> _messagesSpare = [];
+    private List<ReadState> _readStatesSpare = [];
 
     /// <summary>Ticks since the last election timeout reset (follower/candidate) or CheckQuorum round (leader).</summary>
     private int _electionElapsed;
@@ -98,20 +100,23 @@ internal sealed partial class Raft
 
     public bool HasPendingOutput => _messages.Count > 0 || _readStates.Count > 0 || _broadcastPending;
 
-    /// <summary>Hands out and clears the messages gathered since the last call.</summary>
+    /// <summary>
+    /// Hands out the messages gathered since the last call. Two lists alternate, so the one handed out
+    /// stays intact until the next call (after the host's Advance) and the steady state allocates none.
+    /// </summary>
     public List<Message> TakeMessages()
     {
         FlushBroadcast();
-        var m = _messages;
-        _messages = [];
-        return m;
+        (_messages, _messagesSpare) = (_messagesSpare, _messages);
+        _messages.Clear();
+        return _messagesSpare;
     }
 
     public List<ReadState> TakeReadStates()
     {
-        var r = _readStates;
-        _readStates = [];
-        return r;
+        (_readStates, _readStatesSpare) = (_readStatesSpare, _readStates);
+        _readStates.Clear();
+        return _readStatesSpare;
     }
 
     private void Send(Message m)

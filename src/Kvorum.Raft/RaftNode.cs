@@ -177,6 +177,7 @@ public sealed class RaftNode
         }
         if (ready.CommittedEntries.Count > 0)
             log.AppliedTo(ready.CommittedEntries[^1].Index);
+        _raft.OnMessagesSent();
         _raft.OnPersisted(log.PersistedLastIndex);
     }
 

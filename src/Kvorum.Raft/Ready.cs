@@ -63,10 +63,10 @@ public sealed class Ready
     /// <summary>Committed entries to apply to the state machine, in order.</summary>
     public IReadOnlyList<Entry> CommittedEntries { get; init; } = [];
 
-    /// <summary>Messages to send.</summary>
+    /// <summary>Messages to send. The list and the messages' entry slices are reused after <c>RaftNode.Advance</c>.</summary>
     public IReadOnlyList<Message> Messages { get; init; } = [];
 
-    /// <summary>Read points that became ready.</summary>
+    /// <summary>Read points that became ready (a list reused after <c>RaftNode.Advance</c>).</summary>
     public IReadOnlyList<ReadState> ReadStates { get; init; } = [];
 
     /// <summary>True if the hard state or entries must reach the disk (fsync) before messages are sent.</summary>

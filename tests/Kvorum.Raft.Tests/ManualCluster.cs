@@ -50,7 +50,7 @@ internal sealed class ManualCluster
                 var rd = node.GetReady();
                 Storage[id].Save(rd.HardState, rd.EntriesSpan);
                 foreach (var m in rd.Messages)
-                    _wire.Enqueue(m);
+                    _wire.Enqueue(m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() });
                 node.Advance();
             }
         }

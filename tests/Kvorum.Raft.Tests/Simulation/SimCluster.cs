@@ -372,7 +372,9 @@ internal sealed class SimCluster
             foreach (var m in rd.Messages)
             {
                 var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
-                if (!Network.Send(Now, m, data) && m.Type == MessageType.Snapshot)
+                // The network keeps the message past Advance, so it takes its own copy of the entries.
+                var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
+                if (!Network.Send(Now, copy, data) && m.Type == MessageType.Snapshot)
                     _snapshotFailures.Add((m.From, m.To));
             }
 
