@@ -47,6 +47,28 @@ public sealed class MvccStore
 
     internal KeyIndex Index { get; } = new();
 
+    /// <summary>
+    /// Raised after every write that created a revision, with its changes as watch events. Raised
+    /// synchronously on the applying thread; handlers must not modify the store.
+    /// </summary>
+    public event EventHandler<MvccCommittedEventArgs>? Committed;
+
+    /// <summary>
+    /// Every change to a key in <paramref name="range"/> at or after <paramref name="startRevision"/>
+    /// still in the history, oldest first: what a watcher that starts in the past must be sent.
+    /// </summary>
+    /// <param name="range">The watched keys.</param>
+    /// <param name="startRevision">The first revision wanted, at least 1.</param>
+    /// <returns>The events, each with its prev_kv when that version is still kept.</returns>
+    /// <exception cref="EtcdException">The start revision is before the last compaction.</exception>
+    public IReadOnlyList<Event> GetEvents(KeyRange range, long startRevision)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(startRevision, 1);
+        if (startRevision < CompactRevision)
+            throw EtcdErrors.Compacted();
+        return ChangeEvents.Since(Index, range, startRevision);
+    }
+
     /// <summary>Reads keys, now or at an older revision.</summary>
     /// <param name="request">The range request.</param>
     /// <returns>The matching keys.</returns>
@@ -92,7 +114,7 @@ public sealed class MvccStore
         int position = 0;
         CheckPath(request, path, ref position);
 
-        var write = new StoreWrite(this);
+        var write = new StoreWrite(this, Committed is not null);
         TxnResponse response;
         try
         {
@@ -104,7 +126,7 @@ public sealed class MvccStore
             write.Rollback();
             throw;
         }
-        write.Commit();
+        Commit(write);
         response.Header = new ResponseHeader { Revision = Revision };
         return response;
     }
@@ -175,7 +197,7 @@ public sealed class MvccStore
 
     private TResponse Write<TResponse>(Func<StoreWrite, TResponse> operation)
     {
-        var write = new StoreWrite(this);
+        var write = new StoreWrite(this, Committed is not null);
         TResponse response;
         try
         {
@@ -186,8 +208,17 @@ public sealed class MvccStore
             write.Rollback();
             throw;
         }
-        write.Commit();
+        Commit(write);
         return response;
+    }
+
+    private void Commit(StoreWrite write)
+    {
+        bool changed = write.HasChanges;
+        IReadOnlyList<Event> events = write.Events;
+        write.Commit();
+        if (changed)
+            Committed?.Invoke(this, new MvccCommittedEventArgs(Revision, events));
     }
 
     private void CheckLease(long lease)

@@ -13,13 +13,20 @@ internal sealed class StoreWrite
 {
     private readonly MvccStore _store;
     private readonly List<Undo> _undo = [];
+    private readonly List<Event>? _events;
     private long _nextSub;
 
-    public StoreWrite(MvccStore store)
+    /// <param name="store">The store to write to.</param>
+    /// <param name="recordEvents">Collect the changes as watch events for <see cref="Events"/>.</param>
+    public StoreWrite(MvccStore store, bool recordEvents)
     {
         _store = store;
         BeginRevision = store.Revision;
+        _events = recordEvents ? [] : null;
     }
+
+    /// <summary>The changes made so far, when recording was asked for; otherwise empty.</summary>
+    public IReadOnlyList<Event> Events => _events ?? [];
 
     /// <summary>The store revision when the write began.</summary>
     public long BeginRevision { get; }
@@ -105,6 +112,7 @@ internal sealed class StoreWrite
                 _store.Index.Remove(undo.History.Key);
         }
         _undo.Clear();
+        _events?.Clear();
         _nextSub = 0;
     }
 
@@ -116,6 +124,7 @@ internal sealed class StoreWrite
             _store.Leases.Attach(newLease, history.Key);
         }
         _undo.Add(new Undo(history, oldLease, newLease));
+        _events?.Add(ChangeEvents.At(history, history.Versions.Count - 1));
     }
 
     private readonly record struct Undo(KeyHistory History, long OldLease, long NewLease);
