@@ -92,21 +92,4 @@ public readonly struct KeyRange
             return ByteKeyComparer.Compare(key, Begin.Span) == 0;
         return ByteKeyComparer.Compare(key, End!.Span) < 0;
     }
-
-    /// <summary>True when this range and <paramref name="other"/> share a key.</summary>
-    /// <param name="other">The other range.</param>
-    /// <returns>Whether the ranges overlap.</returns>
-    public bool Overlaps(KeyRange other)
-    {
-        if (IsSingleKey)
-            return other.Contains(Begin.Span);
-        if (other.IsSingleKey)
-            return Contains(other.Begin.Span);
-        // Two intervals [a, b) and [c, d) overlap when a < d and c < b, with an unbounded end as +inf.
-        bool thisStartsBeforeOtherEnds = other.IsUnbounded || ByteKeyComparer.Compare(Begin.Span, other.End!.Span) < 0;
-        bool otherStartsBeforeThisEnds = IsUnbounded || ByteKeyComparer.Compare(other.Begin.Span, End!.Span) < 0;
-        bool thisNonEmpty = IsUnbounded || ByteKeyComparer.Compare(Begin.Span, End!.Span) < 0;
-        bool otherNonEmpty = other.IsUnbounded || ByteKeyComparer.Compare(other.Begin.Span, other.End!.Span) < 0;
-        return thisNonEmpty && otherNonEmpty && thisStartsBeforeOtherEnds && otherStartsBeforeThisEnds;
-    }
 }

@@ -156,6 +156,26 @@ public sealed class MvccStore
         return new CompactionResponse { Header = new ResponseHeader { Revision = Revision } };
     }
 
+    /// <summary>
+    /// Hashes the kept history up to <c>request.revision</c> (the current revision when 0), as
+    /// Maintenance.HashKV reports it. Equal stores give equal hashes; the values are Kvorum's own.
+    /// </summary>
+    /// <param name="request">The hash request.</param>
+    /// <returns>The hash, the compaction revision and the revision hashed up to.</returns>
+    /// <exception cref="EtcdException">The revision is compacted or in the future.</exception>
+    public HashKVResponse HashKV(HashKVRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        long revision = RangeQuery.ResolveRevision(request.Revision, Revision, CompactRevision);
+        return new HashKVResponse
+        {
+            Header = new ResponseHeader { Revision = Revision },
+            Hash = MvccHash.Compute(Index, CompactRevision, revision),
+            CompactRevision = CompactRevision,
+            HashRevision = revision,
+        };
+    }
+
     /// <summary>Writes the whole store (every version since the last compaction, the revision and the
     /// compaction revision) to <paramref name="destination"/>. Equal stores write equal bytes.</summary>
     /// <param name="destination">Where to write.</param>

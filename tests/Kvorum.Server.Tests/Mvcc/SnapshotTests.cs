@@ -85,4 +85,23 @@ public class SnapshotTests
         badMagic[0] ^= 0xff;
         Assert.Throws<InvalidDataException>(() => restored.RestoreSnapshot(badMagic));
     }
+
+    [Fact]
+    public void Hash_kv_is_equal_for_equal_stores_and_ignores_later_revisions()
+    {
+        var first = new MvccStore();
+        var second = new MvccStore();
+        ApplySample(first);
+        ApplySample(second);
+        HashKVResponse before = first.HashKV(new HashKVRequest());
+        Assert.Equal(before.Hash, second.HashKV(new HashKVRequest()).Hash);
+        Assert.Equal(7, before.HashRevision);
+        Assert.Equal(4, before.CompactRevision);
+
+        second.Put("extra", "1");
+
+        Assert.NotEqual(before.Hash, second.HashKV(new HashKVRequest()).Hash);
+        Assert.Equal(before.Hash, second.HashKV(new HashKVRequest { Revision = 7 }).Hash);
+        Assert.Throws<EtcdException>(() => second.HashKV(new HashKVRequest { Revision = 3 }));
+    }
 }
