@@ -10,6 +10,11 @@ public sealed class KeyHistory
 {
     private readonly List<KeyVersion> _versions = [];
 
+    // The newest entry's main revision and kind, copied here so that counting the keys of a large
+    // range touches only this object (see ExistsAt). Kept in step by RefreshNewest.
+    private long _newestMain = long.MaxValue;
+    private bool _newestIsTombstone = true;
+
     /// <summary>Creates an empty history for <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     public KeyHistory(ByteString key)
@@ -39,12 +44,22 @@ public sealed class KeyHistory
     /// <returns>The entry in force at that revision, unless it is a tombstone.</returns>
     public KeyVersion? At(long revision)
     {
+        // Most reads are of the newest revision.
+        if (_newestMain <= revision)
+            return _newestIsTombstone ? null : _versions[^1];
         int index = LastAtOrBefore(revision);
         if (index < 0)
             return null;
         KeyVersion found = _versions[index];
         return found.IsTombstone ? null : found;
     }
+
+    /// <summary>True when the key existed at store revision <paramref name="revision"/>: the same as
+    /// <c>At(revision) is not null</c>, without leaving this object for current reads.</summary>
+    /// <param name="revision">A main revision.</param>
+    /// <returns>Whether the key had a value then.</returns>
+    public bool ExistsAt(long revision) =>
+        _newestMain <= revision ? !_newestIsTombstone : At(revision) is not null;
 
     /// <summary>Appends a change; it must be newer than every entry present.</summary>
     /// <param name="version">The new entry.</param>
@@ -54,6 +69,7 @@ public sealed class KeyHistory
         if (_versions.Count > 0 && version.Revision <= _versions[^1].Revision)
             throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[^1].Revision}.");
         _versions.Add(version);
+        RefreshNewest();
     }
 
     /// <summary>Drops every entry whose main revision is at least <paramref name="main"/>: undoes an
@@ -63,6 +79,7 @@ public sealed class KeyHistory
     {
         int keep = LastAtOrBefore(main - 1) + 1;
         _versions.RemoveRange(keep, _versions.Count - keep);
+        RefreshNewest();
     }
 
     /// <summary>Drops what no read at or after <paramref name="revision"/> can see: every entry at or
@@ -75,6 +92,19 @@ public sealed class KeyHistory
             return;
         int drop = _versions[index].IsTombstone ? index + 1 : index;
         _versions.RemoveRange(0, drop);
+        RefreshNewest();
+    }
+
+    private void RefreshNewest()
+    {
+        if (_versions.Count == 0)
+        {
+            _newestMain = long.MaxValue;
+            _newestIsTombstone = true;
+            return;
+        }
+        _newestMain = _versions[^1].Revision.Main;
+        _newestIsTombstone = _versions[^1].IsTombstone;
     }
 
     /// <summary>Index of the newest entry with main revision at most <paramref name="revision"/>, or -1.</summary>

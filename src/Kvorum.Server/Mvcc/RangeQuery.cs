@@ -21,14 +21,31 @@ internal static class RangeQuery
         long revision = ResolveRevision(request.Revision, currentRevision, compactRevision);
         var response = new RangeResponse { Header = new ResponseHeader { Revision = currentRevision } };
 
-        var matches = new List<(KeyHistory History, KeyVersion Version)>();
+        // Like etcd, count every live key in the range; but when the result comes out in index
+        // order and unfiltered, keep only what the limit can use (one extra to tell "more").
+        int keep = int.MaxValue;
+        if (request.CountOnly)
+            keep = 0;
+        else if (request.Limit > 0 && request.Limit < int.MaxValue && IsIndexOrder(request) && !HasRevisionFilters(request))
+            keep = (int)request.Limit + 1;
+
+        var matches = new List<(KeyHistory History, KeyVersion Version)>(Math.Min(keep, 64));
+        long count = 0;
         foreach (KeyHistory history in index.Scan(KeyRange.FromRequest(request.Key, request.RangeEnd)))
         {
-            KeyVersion? version = history.At(revision);
-            if (version is not null)
+            if (matches.Count >= keep)
+            {
+                if (history.ExistsAt(revision))
+                    count++;
+                continue;
+            }
+            if (history.At(revision) is { } version)
+            {
+                count++;
                 matches.Add((history, version));
+            }
         }
-        response.Count = matches.Count;
+        response.Count = count;
         if (request.CountOnly)
             return response;
 
@@ -61,6 +78,12 @@ internal static class RangeQuery
             throw EtcdErrors.Compacted();
         return revision;
     }
+
+    /// <summary>True when the requested order is the index's own: by key, ascending.</summary>
+    private static bool IsIndexOrder(RangeRequest request) =>
+        request.SortOrder == RangeRequest.Types.SortOrder.None
+            ? request.SortTarget == RangeRequest.Types.SortTarget.Key
+            : request.SortTarget == RangeRequest.Types.SortTarget.Key && request.SortOrder == RangeRequest.Types.SortOrder.Ascend;
 
     private static bool HasRevisionFilters(RangeRequest request) =>
         request.MinModRevision != 0 || request.MaxModRevision != 0 ||
