@@ -126,7 +126,7 @@ public class WireCompatibilityTests
     public static TheoryData<string> OurMessages()
     {
         var names = new TheoryData<string>();
-        foreach (MessageDescriptor message in AllMessages(Ours.RpcReflection.Descriptor).Concat(AllMessages(Ours.KvReflection.Descriptor)))
+        foreach (MessageDescriptor message in OurFiles().SelectMany(AllMessages))
             names.Add(message.FullName);
         return names;
     }
@@ -150,7 +150,7 @@ public class WireCompatibilityTests
     {
         FileDescriptor ours = Ours.RpcReflection.Descriptor;
         FileDescriptor theirs = Etcdserverpb.RpcReflection.Descriptor;
-        Assert.Equal(["Cluster", "KV", "Lease", "Maintenance", "Watch"], ours.Services.Select(s => s.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(theirs.Services.Select(s => s.FullName), ours.Services.Select(s => s.FullName));
 
         foreach (ServiceDescriptor service in ours.Services)
         {
@@ -161,6 +161,14 @@ public class WireCompatibilityTests
     }
 
     [Fact]
+    public void Every_etcd_message_is_described()
+    {
+        string[] ours = [.. OurFiles().SelectMany(AllMessages).Select(m => m.FullName).Order(StringComparer.Ordinal)];
+        string[] theirs = [.. TheirFiles().SelectMany(AllMessages).Select(m => m.FullName).Order(StringComparer.Ordinal)];
+        Assert.Equal(theirs, ours);
+    }
+
+    [Fact]
     public void Top_level_enums_match()
     {
         Assert.Equal(
@@ -168,9 +176,11 @@ public class WireCompatibilityTests
             Ours.RpcReflection.Descriptor.EnumTypes.Select(DescribeEnum));
     }
 
-    private static IEnumerable<FileDescriptor> OurFiles() => [Ours.RpcReflection.Descriptor, Ours.KvReflection.Descriptor];
+    private static IEnumerable<FileDescriptor> OurFiles() =>
+        [Ours.RpcReflection.Descriptor, Ours.KvReflection.Descriptor, Ours.AuthReflection.Descriptor];
 
-    private static IEnumerable<FileDescriptor> TheirFiles() => [Etcdserverpb.RpcReflection.Descriptor, Mvccpb.KvReflection.Descriptor];
+    private static IEnumerable<FileDescriptor> TheirFiles() =>
+        [Etcdserverpb.RpcReflection.Descriptor, Mvccpb.KvReflection.Descriptor, Authpb.AuthReflection.Descriptor];
 
     private static MessageDescriptor? FindMessage(IEnumerable<FileDescriptor> files, string fullName) =>
         files.SelectMany(AllMessages).SingleOrDefault(m => m.FullName == fullName);
