@@ -6,7 +6,7 @@ namespace Kvorum.Server.Mvcc;
 /// Every change of one key since the last compaction, oldest first: puts and tombstones
 /// ordered by revision. A key with no entries left is dropped from the index.
 /// </summary>
-public sealed class KeyHistory
+internal sealed class KeyHistory
 {
     private readonly List<KeyVersion> _versions = [];
 

@@ -9,7 +9,7 @@ namespace Kvorum.Server.Mvcc;
 /// moves at most one chunk's worth of references, and a range scan walks chunks in order.
 /// </summary>
 /// <remarks>Invariants: no chunk is empty; keys strictly increase across the chunks in order.</remarks>
-public sealed class KeyIndex
+internal sealed class KeyIndex
 {
     /// <summary>A chunk that grows past this many entries is split in two.</summary>
     public const int MaxChunkSize = 512;

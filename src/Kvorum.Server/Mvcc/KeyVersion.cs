@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// One immutable entry in a key's history: either a value written by a put, or a tombstone
 /// written by a delete.
 /// </summary>
-public sealed class KeyVersion
+internal sealed class KeyVersion
 {
     /// <summary>Creates an entry.</summary>
     /// <param name="revision">When the change happened.</param>

@@ -16,7 +16,7 @@ public sealed class LeaseAttachments
     /// <summary>Records that <paramref name="key"/> is attached to <paramref name="lease"/>; lease 0 is ignored.</summary>
     /// <param name="lease">The lease id.</param>
     /// <param name="key">The key.</param>
-    public void Attach(long lease, ByteString key)
+    internal void Attach(long lease, ByteString key)
     {
         if (lease == 0)
             return;
@@ -31,7 +31,7 @@ public sealed class LeaseAttachments
     /// <summary>Records that <paramref name="key"/> is no longer attached to <paramref name="lease"/>; lease 0 is ignored.</summary>
     /// <param name="lease">The lease id.</param>
     /// <param name="key">The key.</param>
-    public void Detach(long lease, ByteString key)
+    internal void Detach(long lease, ByteString key)
     {
         if (lease == 0 || !_keysByLease.TryGetValue(lease, out SortedSet<ByteString>? keys))
             return;
@@ -47,5 +47,5 @@ public sealed class LeaseAttachments
         _keysByLease.TryGetValue(lease, out SortedSet<ByteString>? keys) ? [.. keys] : [];
 
     /// <summary>Forgets every attachment.</summary>
-    public void Clear() => _keysByLease.Clear();
+    internal void Clear() => _keysByLease.Clear();
 }

@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// </summary>
 /// <param name="Main">The store revision the change belongs to.</param>
 /// <param name="Sub">The change's index within that revision, from 0.</param>
-public readonly record struct Revision(long Main, long Sub) : IComparable<Revision>
+internal readonly record struct Revision(long Main, long Sub) : IComparable<Revision>
 {
     /// <inheritdoc />
     public int CompareTo(Revision other)
