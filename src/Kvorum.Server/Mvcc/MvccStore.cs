@@ -87,7 +87,7 @@ public sealed class MvccStore
     {
         RequestValidator.Validate(request);
         CheckLease(request.Lease);
-        return Write(write => write.Put(request));
+        return Write(request, static (write, put) => write.Put(put));
     }
 
     /// <summary>Deletes the keys in a range; a new revision only if something was deleted.</summary>
@@ -97,7 +97,7 @@ public sealed class MvccStore
     public DeleteRangeResponse DeleteRange(DeleteRangeRequest request)
     {
         RequestValidator.Validate(request);
-        return Write(write => write.DeleteRange(request));
+        return Write(request, static (write, delete) => write.DeleteRange(delete));
     }
 
     /// <summary>
@@ -215,13 +215,13 @@ public sealed class MvccStore
         CompactRevision = compactRevision;
     }
 
-    private TResponse Write<TResponse>(Func<StoreWrite, TResponse> operation)
+    private TResponse Write<TRequest, TResponse>(TRequest request, Func<StoreWrite, TRequest, TResponse> operation)
     {
         var write = new StoreWrite(this, Committed is not null);
         TResponse response;
         try
         {
-            response = operation(write);
+            response = operation(write, request);
         }
         catch
         {
