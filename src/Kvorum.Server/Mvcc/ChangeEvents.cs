@@ -1,0 +1,42 @@
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Server.Mvcc;
+
+/// <summary>
+/// Builds watch <see cref="Event"/>s from key histories, in etcd's form: a put carries the new
+/// key-value; a delete carries only the key and the deleting revision as mod_revision; prev_kv is
+/// the version before the change, when it is still in the history.
+/// </summary>
+internal static class ChangeEvents
+{
+    /// <summary>The event for entry <paramref name="position"/> of <paramref name="history"/>.</summary>
+    public static Event At(KeyHistory history, int position)
+    {
+        KeyVersion version = history.Versions[position];
+        var change = new Event
+        {
+            Type = version.IsTombstone ? Event.Types.EventType.Delete : Event.Types.EventType.Put,
+            Kv = version.IsTombstone
+                ? new KeyValue { Key = history.Key, ModRevision = version.Revision.Main }
+                : version.ToKeyValue(history.Key),
+        };
+        if (position > 0 && history.Versions[position - 1] is { IsTombstone: false } previous)
+            change.PrevKv = previous.ToKeyValue(history.Key);
+        return change;
+    }
+
+    /// <summary>Every change to a key in <paramref name="range"/> at or after <paramref name="startRevision"/>,
+    /// ordered by revision and, within one revision, by the order the changes were made.</summary>
+    public static List<Event> Since(KeyIndex index, KeyRange range, long startRevision)
+    {
+        var found = new List<(Revision Revision, Event Change)>();
+        foreach (KeyHistory history in index.Scan(range))
+        {
+            IReadOnlyList<KeyVersion> versions = history.Versions;
+            for (int i = versions.Count - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
+                found.Add((versions[i].Revision, At(history, i)));
+        }
+        found.Sort((a, b) => a.Revision.CompareTo(b.Revision));
+        return [.. found.Select(item => item.Change)];
+    }
+}

@@ -1,0 +1,162 @@
+using Google.Protobuf;
+
+namespace Kvorum.Server.Mvcc;
+
+/// <summary>
+/// The store's sorted map from key to <see cref="KeyHistory"/>, ordered by
+/// <see cref="ByteKeyComparer"/>. Kept as a list of sorted chunks of at most
+/// <see cref="MaxChunkSize"/> entries: a lookup is two binary searches, an insert or removal
+/// moves at most one chunk's worth of references, and a range scan walks chunks in order.
+/// </summary>
+/// <remarks>Invariants: no chunk is empty; keys strictly increase across the chunks in order.</remarks>
+internal sealed class KeyIndex
+{
+    /// <summary>A chunk that grows past this many entries is split in two.</summary>
+    public const int MaxChunkSize = 512;
+
+    private readonly List<List<KeyHistory>> _chunks = [];
+
+    /// <summary>Number of keys in the index.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Finds the history of <paramref name="key"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The history, or null when the key is not indexed.</returns>
+    public KeyHistory? Find(ByteString key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        (int chunk, int index, bool found) = Locate(key.Span);
+        return found ? _chunks[chunk][index] : null;
+    }
+
+    /// <summary>Finds the history of <paramref name="key"/>, adding an empty one if there is none.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>The key's history.</returns>
+    public KeyHistory GetOrAdd(ByteString key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        (int chunk, int index, bool found) = Locate(key.Span);
+        if (found)
+            return _chunks[chunk][index];
+
+        var history = new KeyHistory(key);
+        if (_chunks.Count == 0)
+        {
+            _chunks.Add([history]);
+        }
+        else
+        {
+            List<KeyHistory> target = _chunks[chunk];
+            target.Insert(index, history);
+            if (target.Count > MaxChunkSize)
+            {
+                int half = target.Count / 2;
+                List<KeyHistory> upper = target.GetRange(half, target.Count - half);
+                target.RemoveRange(half, target.Count - half);
+                _chunks.Insert(chunk + 1, upper);
+            }
+        }
+        Count++;
+        return history;
+    }
+
+    /// <summary>Removes <paramref name="key"/> from the index.</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>True when the key was indexed.</returns>
+    public bool Remove(ByteString key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        (int chunk, int index, bool found) = Locate(key.Span);
+        if (!found)
+            return false;
+        List<KeyHistory> target = _chunks[chunk];
+        target.RemoveAt(index);
+        if (target.Count == 0)
+            _chunks.RemoveAt(chunk);
+        Count--;
+        return true;
+    }
+
+    /// <summary>The histories of the keys in <paramref name="range"/>, in key order.</summary>
+    /// <param name="range">The keys to visit.</param>
+    /// <returns>A lazy sequence; the index must not change while it is enumerated.</returns>
+    public IEnumerable<KeyHistory> Scan(KeyRange range)
+    {
+        if (range.IsSingleKey)
+        {
+            KeyHistory? single = Find(range.Begin);
+            if (single is not null)
+                yield return single;
+            yield break;
+        }
+
+        (int chunk, int index, _) = Locate(range.Begin.Span);
+        for (; chunk < _chunks.Count; chunk++, index = 0)
+        {
+            List<KeyHistory> entries = _chunks[chunk];
+            for (; index < entries.Count; index++)
+            {
+                KeyHistory history = entries[index];
+                if (!range.IsBeforeEnd(history.Key.Span))
+                    yield break;
+                yield return history;
+            }
+        }
+    }
+
+    /// <summary>Every history in key order.</summary>
+    /// <returns>A lazy sequence; the index must not change while it is enumerated.</returns>
+    public IEnumerable<KeyHistory> All()
+    {
+        foreach (List<KeyHistory> chunk in _chunks)
+        {
+            foreach (KeyHistory history in chunk)
+                yield return history;
+        }
+    }
+
+    /// <summary>Removes every key.</summary>
+    public void Clear()
+    {
+        _chunks.Clear();
+        Count = 0;
+    }
+
+    /// <summary>
+    /// Where <paramref name="key"/> is or would be inserted: the chunk holding the first key not
+    /// before it (the last chunk when every key is before it) and the position within that chunk.
+    /// </summary>
+    private (int Chunk, int Index, bool Found) Locate(ReadOnlySpan<byte> key)
+    {
+        if (_chunks.Count == 0)
+            return (0, 0, false);
+
+        // First chunk whose last key is not before the key.
+        int lo = 0;
+        int hi = _chunks.Count - 1;
+        while (lo < hi)
+        {
+            int mid = lo + ((hi - lo) >> 1);
+            if (ByteKeyComparer.Compare(_chunks[mid][^1].Key.Span, key) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+
+        List<KeyHistory> entries = _chunks[lo];
+        int left = 0;
+        int right = entries.Count - 1;
+        while (left <= right)
+        {
+            int mid = left + ((right - left) >> 1);
+            int order = ByteKeyComparer.Compare(entries[mid].Key.Span, key);
+            if (order == 0)
+                return (lo, mid, true);
+            if (order < 0)
+                left = mid + 1;
+            else
+                right = mid - 1;
+        }
+        return (lo, left, false);
+    }
+}

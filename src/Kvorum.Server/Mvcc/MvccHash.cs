@@ -1,0 +1,50 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+
+namespace Kvorum.Server.Mvcc;
+
+/// <summary>
+/// A CRC-32 over the store's kept history up to a revision, for comparing members (etcd's
+/// HashKV). Two stores that applied the same requests and compactions give the same hash at the
+/// same revision. The value is Kvorum's own: it is not comparable with etcd's.
+/// </summary>
+/// <remarks>Hashed, in key order: the compaction revision, then for each key with versions at or
+/// before the revision its length and bytes, and each such version's revision, tombstone flag,
+/// create revision, version, lease and value.</remarks>
+internal static class MvccHash
+{
+    public static uint Compute(KeyIndex index, long compactRevision, long revision)
+    {
+        var crc = new Crc32();
+        Span<byte> number = stackalloc byte[8];
+        AppendInt64(crc, number, compactRevision);
+        foreach (KeyHistory history in index.All())
+        {
+            IReadOnlyList<KeyVersion> versions = history.Versions;
+            if (versions.Count == 0 || versions[0].Revision.Main > revision)
+                continue;
+            AppendInt64(crc, number, history.Key.Length);
+            crc.Append(history.Key.Span);
+            foreach (KeyVersion version in versions)
+            {
+                if (version.Revision.Main > revision)
+                    break;
+                AppendInt64(crc, number, version.Revision.Main);
+                AppendInt64(crc, number, version.Revision.Sub);
+                AppendInt64(crc, number, version.IsTombstone ? 1 : 0);
+                AppendInt64(crc, number, version.CreateRevision);
+                AppendInt64(crc, number, version.Version);
+                AppendInt64(crc, number, version.Lease);
+                AppendInt64(crc, number, version.Value.Length);
+                crc.Append(version.Value.Span);
+            }
+        }
+        return crc.GetCurrentHashAsUInt32();
+    }
+
+    private static void AppendInt64(Crc32 crc, Span<byte> buffer, long value)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(buffer, value);
+        crc.Append(buffer);
+    }
+}

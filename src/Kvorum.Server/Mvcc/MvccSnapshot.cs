@@ -1,0 +1,160 @@
+using System.Text;
+using Google.Protobuf;
+
+namespace Kvorum.Server.Mvcc;
+
+/// <summary>
+/// The binary form of a whole <see cref="MvccStore"/>. Keys are written in key order and each
+/// key's versions oldest first, so two stores that applied the same requests write the same bytes.
+/// </summary>
+/// <remarks>
+/// Layout, little-endian, counts and lengths as 7-bit encoded integers:
+/// <c>"KVMVCC" format(byte=1) revision(i64) compactRevision(i64) keyCount</c>, then per key
+/// <c>keyLength key versionCount</c> and per version
+/// <c>main(i64) sub(i64) flags(byte: 1 = tombstone)</c> followed, for a put, by
+/// <c>createRevision(i64) version(i64) lease(i64) valueLength value</c>; finally <c>"END"</c>.
+/// </remarks>
+public static class MvccSnapshot
+{
+    private const byte FormatVersion = 1;
+    private const byte TombstoneFlag = 1;
+    private static readonly byte[] Magic = Encoding.ASCII.GetBytes("KVMVCC");
+    private static readonly byte[] Trailer = Encoding.ASCII.GetBytes("END");
+
+    /// <summary>Writes <paramref name="store"/> to <paramref name="destination"/>.</summary>
+    /// <param name="store">The store.</param>
+    /// <param name="destination">Where to write; left open.</param>
+    public static void Write(MvccStore store, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(destination);
+        using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
+        writer.Write(Magic);
+        writer.Write(FormatVersion);
+        writer.Write(store.Revision);
+        writer.Write(store.CompactRevision);
+        writer.Write7BitEncodedInt(store.Index.Count);
+        foreach (KeyHistory history in store.Index.All())
+        {
+            WriteBytes(writer, history.Key.Span);
+            writer.Write7BitEncodedInt(history.Versions.Count);
+            foreach (KeyVersion version in history.Versions)
+            {
+                writer.Write(version.Revision.Main);
+                writer.Write(version.Revision.Sub);
+                writer.Write(version.IsTombstone ? TombstoneFlag : (byte)0);
+                if (version.IsTombstone)
+                    continue;
+                writer.Write(version.CreateRevision);
+                writer.Write(version.Version);
+                writer.Write(version.Lease);
+                WriteBytes(writer, version.Value.Span);
+            }
+        }
+        writer.Write(Trailer);
+    }
+
+    /// <summary>Replaces the state of <paramref name="store"/> with the snapshot in <paramref name="source"/>.</summary>
+    /// <param name="store">The store to overwrite.</param>
+    /// <param name="source">Where to read; left open.</param>
+    /// <exception cref="InvalidDataException">The snapshot is malformed; the store is left empty.</exception>
+    public static void Read(MvccStore store, Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(source);
+        store.ResetForRestore(1, -1);
+        try
+        {
+            ReadInto(store, source);
+        }
+        catch (Exception error) when (error is EndOfStreamException or InvalidOperationException or FormatException)
+        {
+            store.ResetForRestore(1, -1);
+            throw new InvalidDataException("The MVCC snapshot is malformed.", error);
+        }
+        catch (InvalidDataException)
+        {
+            store.ResetForRestore(1, -1);
+            throw;
+        }
+    }
+
+    private static void ReadInto(MvccStore store, Stream source)
+    {
+        using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
+        Expect(reader, Magic);
+        byte format = reader.ReadByte();
+        if (format != FormatVersion)
+            throw new InvalidDataException($"Unknown MVCC snapshot format {format}.");
+        long revision = reader.ReadInt64();
+        long compactRevision = reader.ReadInt64();
+        store.ResetForRestore(revision, compactRevision);
+
+        int keyCount = ReadCount(reader);
+        ByteString? previousKey = null;
+        for (int k = 0; k < keyCount; k++)
+        {
+            ByteString key = ByteString.CopyFrom(ReadBytes(reader));
+            if (key.IsEmpty || (previousKey is not null && ByteKeyComparer.Instance.Compare(previousKey, key) >= 0))
+                throw new InvalidDataException("MVCC snapshot keys are not in strictly increasing order.");
+            previousKey = key;
+
+            KeyHistory history = store.Index.GetOrAdd(key);
+            int versionCount = ReadCount(reader);
+            if (versionCount == 0)
+                throw new InvalidDataException("MVCC snapshot has a key without versions.");
+            for (int v = 0; v < versionCount; v++)
+                history.Append(ReadVersion(reader, revision));
+            if (history.Live is { } live)
+                store.Leases.Attach(live.Lease, key);
+        }
+        Expect(reader, Trailer);
+    }
+
+    private static KeyVersion ReadVersion(BinaryReader reader, long storeRevision)
+    {
+        var revision = new Revision(reader.ReadInt64(), reader.ReadInt64());
+        if (revision.Main < 2 || revision.Main > storeRevision || revision.Sub < 0)
+            throw new InvalidDataException($"MVCC snapshot has an impossible revision {revision}.");
+        byte flags = reader.ReadByte();
+        if (flags == TombstoneFlag)
+            return KeyVersion.Tombstone(revision);
+        if (flags != 0)
+            throw new InvalidDataException($"MVCC snapshot has unknown version flags {flags}.");
+        long createRevision = reader.ReadInt64();
+        long version = reader.ReadInt64();
+        long lease = reader.ReadInt64();
+        ByteString value = ByteString.CopyFrom(ReadBytes(reader));
+        return new KeyVersion(revision, createRevision, version, value, lease, isTombstone: false);
+    }
+
+    private static void WriteBytes(BinaryWriter writer, ReadOnlySpan<byte> bytes)
+    {
+        writer.Write7BitEncodedInt(bytes.Length);
+        writer.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader reader)
+    {
+        int length = ReadCount(reader);
+        byte[] bytes = reader.ReadBytes(length);
+        if (bytes.Length != length)
+            throw new EndOfStreamException();
+        return bytes;
+    }
+
+    private static int ReadCount(BinaryReader reader)
+    {
+        int count = reader.Read7BitEncodedInt();
+        if (count < 0)
+            throw new InvalidDataException("MVCC snapshot has a negative length.");
+        return count;
+    }
+
+    private static void Expect(BinaryReader reader, byte[] expected)
+    {
+        byte[] actual = reader.ReadBytes(expected.Length);
+        if (!actual.AsSpan().SequenceEqual(expected))
+            throw new InvalidDataException("MVCC snapshot is missing its magic bytes or trailer.");
+    }
+}

@@ -1,0 +1,80 @@
+using Google.Protobuf;
+using Google.Protobuf.Collections;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Server.Mvcc;
+
+/// <summary>
+/// etcd's rule that one txn modifies a key at most once: within one list of ops no two puts name
+/// the same key and no put falls in a deleted range, counting the ops of nested txns. The success
+/// and failure branches of a nested txn exclude each other, so they may put the same key.
+/// Two deletes may overlap.
+/// </summary>
+/// <remarks>A delete whose range end is "\0" covers every key from its key on.</remarks>
+internal static class TxnKeyConflicts
+{
+    /// <summary>Checks both branches of <paramref name="request"/>.</summary>
+    /// <exception cref="EtcdException">Some key would be modified twice.</exception>
+    public static void Check(TxnRequest request)
+    {
+        Collect(request.Success);
+        Collect(request.Failure);
+    }
+
+    /// <summary>Checks one list of ops and returns the keys it puts and the ranges it deletes.</summary>
+    private static (HashSet<ByteString> Puts, List<KeyRange> Deletes) Collect(RepeatedField<RequestOp> ops)
+    {
+        var deletes = new List<KeyRange>();
+        foreach (RequestOp op in ops)
+        {
+            if (op.RequestCase == RequestOp.RequestOneofCase.RequestDeleteRange)
+                deletes.Add(KeyRange.FromRequest(op.RequestDeleteRange.Key, op.RequestDeleteRange.RangeEnd));
+        }
+
+        var puts = new HashSet<ByteString>();
+        foreach (RequestOp op in ops)
+        {
+            if (op.RequestCase != RequestOp.RequestOneofCase.RequestTxn)
+                continue;
+            (HashSet<ByteString> putsThen, List<KeyRange> deletesThen) = Collect(op.RequestTxn.Success);
+            (HashSet<ByteString> putsElse, List<KeyRange> deletesElse) = Collect(op.RequestTxn.Failure);
+            foreach (ByteString key in putsThen)
+            {
+                if (puts.Contains(key) || IsDeleted(deletes, key))
+                    throw EtcdErrors.DuplicateKey();
+                puts.Add(key);
+            }
+            foreach (ByteString key in putsElse)
+            {
+                if (puts.Contains(key) && !putsThen.Contains(key))
+                    throw EtcdErrors.DuplicateKey();
+                if (IsDeleted(deletes, key))
+                    throw EtcdErrors.DuplicateKey();
+                puts.Add(key);
+            }
+            deletes.AddRange(deletesThen);
+            deletes.AddRange(deletesElse);
+        }
+
+        foreach (RequestOp op in ops)
+        {
+            if (op.RequestCase != RequestOp.RequestOneofCase.RequestPut)
+                continue;
+            ByteString key = op.RequestPut.Key;
+            if (puts.Contains(key) || IsDeleted(deletes, key))
+                throw EtcdErrors.DuplicateKey();
+            puts.Add(key);
+        }
+        return (puts, deletes);
+    }
+
+    private static bool IsDeleted(List<KeyRange> deletes, ByteString key)
+    {
+        foreach (KeyRange range in deletes)
+        {
+            if (range.Contains(key.Span))
+                return true;
+        }
+        return false;
+    }
+}
