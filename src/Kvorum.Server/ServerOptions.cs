@@ -1,0 +1,61 @@
+namespace Kvorum.Server;
+
+/// <summary>Whether this member starts a new cluster or joins an existing one (etcd's <c>--initial-cluster-state</c>).</summary>
+public enum InitialClusterState
+{
+    /// <summary>All members in <see cref="ServerOptions.InitialCluster"/> start together and bootstrap the cluster.</summary>
+    New,
+
+    /// <summary>The member was added with MemberAdd and joins a running cluster.</summary>
+    Existing,
+}
+
+/// <summary>Settings of one <c>kvorum serve</c> process; the names follow etcd's flags.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Human-readable member name (<c>--name</c>), the key into <see cref="InitialCluster"/>.</summary>
+    public string Name { get; init; } = "default";
+
+    /// <summary>Data directory (<c>--data-dir</c>): WAL and snapshots.</summary>
+    public string DataDir { get; init; } = "default.kvorum";
+
+    /// <summary>URLs to serve clients on (<c>--listen-client-urls</c>), HTTP/2 cleartext.</summary>
+    public IReadOnlyList<Uri> ListenClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    /// <summary>Client URLs announced to the cluster (<c>--advertise-client-urls</c>).</summary>
+    public IReadOnlyList<Uri> AdvertiseClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
+
+    /// <summary>URLs to serve peers on (<c>--listen-peer-urls</c>).</summary>
+    public IReadOnlyList<Uri> ListenPeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>Peer URLs announced to the cluster (<c>--initial-advertise-peer-urls</c>).</summary>
+    public IReadOnlyList<Uri> InitialAdvertisePeerUrls { get; init; } = [new("http://127.0.0.1:2380")];
+
+    /// <summary>Initial members, name → peer URLs (<c>--initial-cluster name=url,...</c>).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<Uri>> InitialCluster { get; init; } =
+        new Dictionary<string, IReadOnlyList<Uri>> { ["default"] = [new("http://127.0.0.1:2380")] };
+
+    /// <summary><c>--initial-cluster-state</c>.</summary>
+    public InitialClusterState InitialClusterState { get; init; } = InitialClusterState.New;
+
+    /// <summary><c>--initial-cluster-token</c>: distinguishes clusters built from the same URLs.</summary>
+    public string InitialClusterToken { get; init; } = "kvorum-cluster";
+
+    /// <summary>Heartbeat interval in milliseconds (<c>--heartbeat-interval</c>): one Raft tick.</summary>
+    public int HeartbeatIntervalMs { get; init; } = 100;
+
+    /// <summary>Election timeout in milliseconds (<c>--election-timeout</c>); a whole number of heartbeats.</summary>
+    public int ElectionTimeoutMs { get; init; } = 1000;
+
+    /// <summary>Applied entries between snapshots (<c>--snapshot-count</c>).</summary>
+    public ulong SnapshotCount { get; init; } = 10_000;
+
+    /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
+    public int MaxRequestBytes { get; init; } = 1536 * 1024;
+
+    /// <summary>URLs for <c>/metrics</c> and <c>/health</c> over HTTP/1.1 (<c>--listen-metrics-urls</c>); may be empty.</summary>
+    public IReadOnlyList<Uri> ListenMetricsUrls { get; init; } = [];
+
+    /// <summary>Run PreVote before elections (thesis §9.6).</summary>
+    public bool PreVote { get; init; } = true;
+}

@@ -1,0 +1,46 @@
+using Kvorum.Raft;
+
+namespace Kvorum.Server.Transport;
+
+/// <summary>
+/// Where the peer transport delivers what arrives from other members, and what it learns about
+/// them. Implemented by the node's event loop; every method must be cheap and thread-safe (it only
+/// enqueues).
+/// </summary>
+public interface IRaftMessageSink
+{
+    /// <summary>A Raft message arrived from a peer.</summary>
+    void OnMessage(in Message message);
+
+    /// <summary>
+    /// A snapshot arrived complete: <paramref name="message"/> is the Snapshot message (with metadata),
+    /// <paramref name="data"/> the snapshot's bytes, reassembled from chunks.
+    /// </summary>
+    void OnSnapshot(in Message message, byte[] data);
+
+    /// <summary>Sending to <paramref name="peer"/> failed (connection down); the core should stop pipelining to it.</summary>
+    void OnUnreachable(ulong peer);
+
+    /// <summary>A snapshot sent to <paramref name="peer"/> finished, successfully or not.</summary>
+    void OnSnapshotSent(ulong peer, bool success);
+}
+
+/// <summary>
+/// Sends Raft messages to peers. <see cref="Send"/> is called from the node's event loop before it
+/// calls <c>RaftNode.Advance</c>: implementations must copy or serialize what they need before returning
+/// (message entries are slices of a buffer the core reuses) and must never block.
+/// </summary>
+public interface IPeerTransport : IAsyncDisposable
+{
+    /// <summary>Adds or updates a peer's URLs.</summary>
+    void SetPeer(ulong id, IReadOnlyList<Uri> peerUrls);
+
+    /// <summary>Forgets a peer (it was removed from the cluster).</summary>
+    void RemovePeer(ulong id);
+
+    /// <summary>Queues a message for its recipient; drops it (and reports unreachable) if the queue is full.</summary>
+    void Send(in Message message);
+
+    /// <summary>Streams a snapshot to <paramref name="message"/>.To in chunks, then reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.</summary>
+    void SendSnapshot(in Message message, ReadOnlyMemory<byte> data);
+}
