@@ -41,6 +41,9 @@ public enum MessageType : byte
 
     /// <summary>A follower forwards a leadership transfer request to the leader; <see cref="Message.Index"/> is the target.</summary>
     TransferLeader = 13,
+
+    /// <summary>A follower forwards client proposals (<see cref="Message.Entries"/>, index and term unset) to the leader.</summary>
+    Propose = 14,
 }
 
 /// <summary>

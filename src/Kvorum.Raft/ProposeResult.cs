@@ -6,8 +6,14 @@ public enum ProposeStatus : byte
     /// <summary>Appended to the leader's log; it commits unless leadership changes first.</summary>
     Accepted,
 
-    /// <summary>This server is not the leader; <see cref="ProposeResult.Leader"/> names the leader if known.</summary>
+    /// <summary>This server is not the leader and knows none; retry later.</summary>
     NotLeader,
+
+    /// <summary>
+    /// Forwarded to the leader (<see cref="ProposeResult.Leader"/>); index and term are unknown here, so
+    /// the proposer recognizes its entry when it applies it (by an id inside the payload). May be lost.
+    /// </summary>
+    Forwarded,
 
     /// <summary>A leadership transfer is in progress; retry after it ends (thesis §3.10).</summary>
     TransferInProgress,
@@ -28,6 +34,9 @@ public readonly record struct ProposeResult(ProposeStatus Status, ulong Index, u
 {
     /// <summary>True if the proposal was appended.</summary>
     public bool Accepted => Status == ProposeStatus.Accepted;
+
+    /// <summary>True if the proposal was appended here or sent to the leader.</summary>
+    public bool AcceptedOrForwarded => Status is ProposeStatus.Accepted or ProposeStatus.Forwarded;
 
     internal static ProposeResult Ok(ulong index, ulong term) => new(ProposeStatus.Accepted, index, term, 0);
 

@@ -162,6 +162,9 @@ internal sealed partial class Raft
             case MessageType.TransferLeader:
                 StartLeaderTransfer(m.Index);
                 return;
+            case MessageType.Propose:
+                HandleForwardedProposals(m);
+                return;
         }
 
         if (!Tracker.TryGet(m.From, out var pr))

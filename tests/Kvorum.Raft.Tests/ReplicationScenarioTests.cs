@@ -62,6 +62,22 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
+    public void ProposalOnFollower_IsForwardedToLeaderAndCommits()
+    {
+        var c = new SimCluster(seed: 20, 3);
+        var leader = c.WaitForLeader();
+        c.RunFor(100);
+        var follower = c.Nodes.Keys.First(i => i != leader);
+        var before = c.Nodes[follower].AppliedCommands;
+        var r = c.Nodes[follower].Raft!.Propose(new byte[16]);
+        Assert.Equal(ProposeStatus.Forwarded, r.Status);
+        Assert.Equal(leader, r.Leader);
+        c.RunFor(500);
+        Assert.Equal(before + 1, c.Nodes[follower].AppliedCommands);
+        Assert.Equal(before + 1, c.Nodes[leader].AppliedCommands);
+    }
+
+    [Fact]
     public void ConcurrentProposals_AllCommitInOneOrder()
     {
         var c = new SimCluster(seed: 13, 3);
