@@ -14,15 +14,25 @@ public static class RaftBootstrap
     /// <exception cref="InvalidOperationException">The storage already holds state.</exception>
     public static void Write(IRaftLogStore storage, ConfState initial)
     {
-        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(initial);
+        Write(storage, initial.Voters.Select(id => new ConfChange(ConfChangeType.AddVoter, id))
+            .Concat(initial.Learners.Select(id => new ConfChange(ConfChangeType.AddLearner, id))));
+    }
+
+    /// <summary>
+    /// Bootstraps <paramref name="storage"/> with explicit changes, so each can carry a context (the
+    /// server keeps member names and URLs there). Every initial member must write the same changes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The storage already holds state.</exception>
+    public static void Write(IRaftLogStore storage, IEnumerable<ConfChange> changes)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        ArgumentNullException.ThrowIfNull(changes);
         if (storage.LastIndex != 0 || !storage.HardState.IsEmpty)
             throw new InvalidOperationException("cannot bootstrap: storage is not empty");
         var entries = new List<Entry>();
-        foreach (var id in initial.Voters)
-            entries.Add(new Entry((ulong)entries.Count + 1, 1, EntryType.ConfChange, new ConfChange(ConfChangeType.AddVoter, id).Encode()));
-        foreach (var id in initial.Learners)
-            entries.Add(new Entry((ulong)entries.Count + 1, 1, EntryType.ConfChange, new ConfChange(ConfChangeType.AddLearner, id).Encode()));
+        foreach (var change in changes)
+            entries.Add(new Entry((ulong)entries.Count + 1, 1, EntryType.ConfChange, change.Encode()));
         storage.Save(new HardState(1, 0, (ulong)entries.Count), entries.ToArray());
     }
 }

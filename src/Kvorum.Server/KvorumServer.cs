@@ -1,3 +1,18 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Kvorum.Server.Api;
+using Kvorum.Server.Node;
+using Kvorum.Server.Transport;
+using Kvorum.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
 namespace Kvorum.Server;
 
 /// <summary>Entry point of <c>kvorum serve</c>: runs one member until cancelled.</summary>
@@ -5,18 +20,124 @@ public static class KvorumServer
 {
     /// <summary>
     /// Runs a member with <paramref name="options"/> until <paramref name="cancellation"/> fires. Returns the
-    /// process exit code: 0 after a clean stop, non-zero (with one line on stderr) when it cannot start.
+    /// process exit code: 0 after a clean stop, 1 (with one line on stderr) when it cannot start.
     /// </summary>
-    public static Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
+    public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
-        // Filled in by the node runtime (Node/): storage, Raft loop, transport, etcd API.
-        return Task.FromResult(NotYet(cancellation));
+        DiskRaftStorage storage;
+        try
+        {
+            storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = options.DataDir });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or WalCorruptException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot open data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
+        var memberId = LoadOrCreateMemberId(options);
+        var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Distinct())
+                k.Listen(Endpoint(url), o => o.Protocols = HttpProtocols.Http2);
+            foreach (var url in options.ListenMetricsUrls)
+                k.Listen(Endpoint(url), o => o.Protocols = HttpProtocols.Http1);
+            k.Limits.MaxRequestBodySize = null;
+        });
+        builder.Services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = Math.Max(options.MaxRequestBytes + 64 * 1024, 16 * 1024 * 1024);
+            o.MaxSendMessageSize = null;
+        });
+
+        var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        }));
+        var node = new KvorumNode(options, storage, memberId, clusterId, loggerFactory.CreateLogger("kvorum"));
+        var transport = PeerTransportHosting.Create(node, memberId, clusterId, loggerFactory.CreateLogger("kvorum.transport"));
+        builder.Services.AddSingleton(node);
+        builder.Services.AddSingleton(options);
+        PeerTransportHosting.AddServices(builder.Services, transport, node);
+
+        var app = builder.Build();
+        app.MapGrpcService<KvService>();
+        app.MapGrpcService<MaintenanceService>();
+        app.MapGrpcService<ClusterService>();
+        app.MapGrpcService<WatchService>();
+        app.MapGrpcService<LeaseService>();
+        PeerTransportHosting.Map(app);
+        app.MapGet("/health", () => node.Status.Leader != 0
+            ? Results.Text("{\"health\":\"true\"}\n", "application/json")
+            : Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503));
+        app.MapGet("/metrics", () => Results.Text(Metrics.Render(node), "text/plain; version=0.0.4"));
+
+        try
+        {
+            await app.StartAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is SocketException or AddressInUseException || e is AddressInUseException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot listen: {e.Message}").ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+            storage.Dispose();
+            return 1;
+        }
+
+        node.Start(transport);
+        Log.Started(loggerFactory.CreateLogger("kvorum"), options.Name, memberId, string.Join(",", options.ListenClientUrls));
+        try
+        {
+            await Task.WhenAny(Task.Delay(Timeout.Infinite, cancellation), node.Stopped).ConfigureAwait(false);
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+            await node.DisposeAsync().ConfigureAwait(false);
+            loggerFactory.Dispose();
+        }
+        return 0;
     }
 
-    private static int NotYet(CancellationToken _)
+    private static IPEndPoint Endpoint(Uri url)
     {
-        Console.Error.WriteLine("kvorum serve: the server runtime is not built yet");
-        return 2;
+        var host = url.Host;
+        var address = host is "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var ip) ? ip
+            : throw new ArgumentException($"listen URL {url} must name an IP address");
+        return new IPEndPoint(address, url.Port);
     }
+
+    /// <summary>The member id is derived once, from the advertised peer URLs, and kept in the data directory.</summary>
+    private static ulong LoadOrCreateMemberId(ServerOptions options)
+    {
+        var path = Path.Combine(options.DataDir, "member_id");
+        if (File.Exists(path) && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var stored))
+            return stored;
+        var id = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);
+        File.WriteAllText(path, id.ToString("x16", CultureInfo.InvariantCulture));
+        return id;
+    }
+}
+
+/// <summary>Log lines of the server host.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(Level = LogLevel.Information, Message = "kvorum member {Name} ({Id:x16}) serving clients on {Urls}")]
+    public static partial void Started(ILogger log, string name, ulong id, string urls);
 }

@@ -1,0 +1,79 @@
+using Grpc.Core;
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node;
+using Kvorum.Server.Node.Wire;
+using Google.Protobuf;
+
+namespace Kvorum.Server.Api;
+
+/// <summary>etcd's Cluster service, through single-server Raft membership changes (thesis §4.1).</summary>
+internal sealed class ClusterService(KvorumNode node, ServerOptions options) : Etcd.Cluster.ClusterBase
+{
+    public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context) =>
+        EtcdCall.Run(async () =>
+        {
+            var response = new MemberListResponse { Header = ResponseHeaders.Fill(null, node) };
+            response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
+            return response;
+        });
+
+    public override Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context) =>
+        EtcdCall.Run(async () =>
+        {
+            if (request.PeerURLs.Count == 0)
+                throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: member peer urls not provided");
+            var urls = request.PeerURLs.Select(ParseUrl).ToArray();
+            var member = new Member { ID = MemberIdentity.MemberId(urls, options.InitialClusterToken), IsLearner = request.IsLearner };
+            member.PeerURLs.AddRange(urls.Select(u => u.ToString().TrimEnd('/')));
+            var existing = await node.MembersAsync().ConfigureAwait(false);
+            if (existing.Any(m => m.PeerURLs.Intersect(member.PeerURLs).Any()))
+                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+            var type = request.IsLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
+            var members = await node.ChangeMembershipAsync(new ConfChange(type, member.ID, member.ToByteArray()), context.CancellationToken).ConfigureAwait(false);
+            var response = new MemberAddResponse { Header = ResponseHeaders.Fill(null, node), Member = member };
+            response.Members.AddRange(members);
+            return response;
+        });
+
+    public override Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context) =>
+        EtcdCall.Run(async () =>
+        {
+            var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.RemoveNode, request.ID), context.CancellationToken).ConfigureAwait(false);
+            var response = new MemberRemoveResponse { Header = ResponseHeaders.Fill(null, node) };
+            response.Members.AddRange(members);
+            return response;
+        });
+
+    public override Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context) =>
+        EtcdCall.Run(async () =>
+        {
+            var known = await node.MembersAsync().ConfigureAwait(false);
+            if (!known.Any(m => m.ID == request.ID))
+                throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
+            var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.AddVoter, request.ID), context.CancellationToken).ConfigureAwait(false);
+            var response = new MemberPromoteResponse { Header = ResponseHeaders.Fill(null, node) };
+            response.Members.AddRange(members);
+            return response;
+        });
+
+    public override Task<MemberUpdateResponse> MemberUpdate(MemberUpdateRequest request, ServerCallContext context) =>
+        EtcdCall.Run(async () =>
+        {
+            var known = await node.MembersAsync().ConfigureAwait(false);
+            if (!known.Any(m => m.ID == request.ID))
+                throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
+            var attrs = new MemberAttributes { Id = request.ID };
+            attrs.PeerUrls.AddRange(request.PeerURLs.Select(u => ParseUrl(u).ToString().TrimEnd('/')));
+            await node.ProposeAsync<Member>(new InternalRequest { Attributes = attrs }, context.CancellationToken).ConfigureAwait(false);
+            var response = new MemberUpdateResponse { Header = ResponseHeaders.Fill(null, node) };
+            response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
+            return response;
+        });
+
+    private static Uri ParseUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https")
+            ? u
+            : throw new EtcdException(StatusCode.InvalidArgument, $"etcdserver: invalid peer URL {url}");
+}

@@ -1,0 +1,20 @@
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Node;
+
+namespace Kvorum.Server.Api;
+
+/// <summary>Fills etcd's response header: cluster id, member id, revision and raft term.</summary>
+internal static class ResponseHeaders
+{
+    public static ResponseHeader Fill(ResponseHeader? header, KvorumNode node)
+    {
+        header ??= new ResponseHeader();
+        var status = node.Status;
+        header.ClusterId = node.ClusterId;
+        header.MemberId = node.MemberId;
+        header.RaftTerm = status.Term;
+        if (header.Revision == 0)
+            header.Revision = status.Revision;
+        return header;
+    }
+}

@@ -1,0 +1,151 @@
+using Google.Protobuf;
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node.Wire;
+using Microsoft.Extensions.Logging;
+
+namespace Kvorum.Server.Node;
+
+public sealed partial class KvorumNode
+{
+    /// <summary>Highest log index applied to the MVCC store and member table.</summary>
+    private ulong _appliedIndex;
+
+    /// <summary>Applies one committed entry; answers the client if this member proposed it.</summary>
+    private void Apply(in Entry e)
+    {
+        if (e.Index <= _appliedIndex)
+            return;
+        _appliedIndex = e.Index;
+        if (e.Type == EntryType.ConfChange)
+        {
+            ApplyConfChange(ConfChange.Decode(e.Data));
+            return;
+        }
+        if (e.Data.IsEmpty)
+            return; // A leader's no-op.
+        var request = InternalRequest.Parser.ParseFrom(e.Data.Span);
+        object result;
+        try
+        {
+            result = request.RequestCase switch
+            {
+                InternalRequest.RequestOneofCase.Put => _mvcc.Put(request.Put),
+                InternalRequest.RequestOneofCase.DeleteRange => _mvcc.DeleteRange(request.DeleteRange),
+                InternalRequest.RequestOneofCase.Txn => _mvcc.Txn(request.Txn),
+                InternalRequest.RequestOneofCase.Compaction => _mvcc.Compact(request.Compaction),
+                InternalRequest.RequestOneofCase.Attributes => ApplyAttributes(request.Attributes),
+                _ => new EtcdException(Grpc.Core.StatusCode.Internal, "etcdserver: unknown request"),
+            };
+        }
+        catch (EtcdException ex)
+        {
+            result = ex;
+        }
+        CompleteProposal(request.Id, result);
+    }
+
+    private object ApplyAttributes(MemberAttributes a)
+    {
+        if (_members.TryGet(a.Id, out var m))
+        {
+            if (a.Name.Length > 0)
+                m.Name = a.Name;
+            if (a.ClientUrls.Count > 0)
+            {
+                m.ClientURLs.Clear();
+                m.ClientURLs.AddRange(a.ClientUrls);
+            }
+            if (a.PeerUrls.Count > 0)
+            {
+                m.PeerURLs.Clear();
+                m.PeerURLs.AddRange(a.PeerUrls);
+                if (a.Id != MemberId)
+                    _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
+            }
+        }
+        return m ?? (object)new EtcdException(Grpc.Core.StatusCode.NotFound, "etcdserver: member not found");
+    }
+
+    private void ApplyConfChange(ConfChange cc)
+    {
+        var context = cc.Context.IsEmpty ? new Member { ID = cc.NodeId } : Member.Parser.ParseFrom(cc.Context.Span);
+        context.ID = cc.NodeId;
+        switch (cc.Type)
+        {
+            case ConfChangeType.AddVoter when _members.TryGet(cc.NodeId, out var existing):
+                existing.IsLearner = false;
+                break;
+            case ConfChangeType.AddVoter:
+            case ConfChangeType.AddLearner:
+                context.IsLearner = cc.Type == ConfChangeType.AddLearner;
+                _members.Upsert(context);
+                if (cc.NodeId != MemberId && context.PeerURLs.Count > 0)
+                    _transport?.SetPeer(cc.NodeId, [.. context.PeerURLs.Select(u => new Uri(u))]);
+                break;
+            case ConfChangeType.RemoveNode:
+                _members.Remove(cc.NodeId);
+                if (cc.NodeId == MemberId)
+                {
+                    Removed = true;
+                    LogRemoved(_log);
+                    // Let the loop finish this Ready (the removal must be durable), then stop.
+                    _ = Task.Delay(TimeSpan.FromMilliseconds(_options.ElectionTimeoutMs)).ContinueWith(_ => _stop.Cancel(), TaskScheduler.Default);
+                }
+                else
+                {
+                    _transport?.RemovePeer(cc.NodeId);
+                }
+                break;
+        }
+        CompleteConfChange(cc);
+    }
+
+    /// <summary>Connects to members as soon as their ConfChange is appended (configuration takes effect on append).</summary>
+    private void LearnPeersFromEntries(IReadOnlyList<Entry> entries)
+    {
+        foreach (var e in entries)
+        {
+            if (e.Type != EntryType.ConfChange)
+                continue;
+            var cc = ConfChange.Decode(e.Data);
+            if (cc.NodeId == MemberId || cc.Context.IsEmpty || cc.Type == ConfChangeType.RemoveNode)
+                continue;
+            var m = Member.Parser.ParseFrom(cc.Context.Span);
+            if (m.PeerURLs.Count > 0)
+                _transport?.SetPeer(cc.NodeId, [.. m.PeerURLs.Select(u => new Uri(u))]);
+        }
+    }
+
+    private void OnSoftState(SoftState soft)
+    {
+        LogSoftState(_log, soft.Role, soft.Lead, _raft.Status.Term);
+        if (soft.Role == StateRole.Leader || soft.Lead != 0)
+            PublishOwnAttributesOnce();
+    }
+
+    private byte[] EncodeStateMachine()
+    {
+        var snapshot = new NodeSnapshot { Mvcc = ByteString.CopyFrom(_mvcc.ToSnapshot()), ClusterId = ClusterId };
+        snapshot.Members.AddRange(_members.All.Select(m => m.Clone()));
+        return snapshot.ToByteArray();
+    }
+
+    private void RestoreStateMachine(ReadOnlySpan<byte> data)
+    {
+        var snapshot = NodeSnapshot.Parser.ParseFrom(data);
+        _mvcc.RestoreSnapshot(snapshot.Mvcc.ToByteArray());
+        _members.Clear();
+        foreach (var m in snapshot.Members)
+            _members.Upsert(m);
+        foreach (var (id, urls) in _members.Peers(MemberId))
+            _transport?.SetPeer(id, urls);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "this member was removed from the cluster; stopping")]
+    private static partial void LogRemoved(ILogger log);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "raft: {Role}, leader {Lead:x}, term {Term}")]
+    private static partial void LogSoftState(ILogger log, StateRole role, ulong lead, ulong term);
+}

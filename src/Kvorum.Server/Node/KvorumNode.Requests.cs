@@ -1,0 +1,265 @@
+using System.Buffers.Binary;
+using Google.Protobuf;
+using Grpc.Core;
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node.Wire;
+
+namespace Kvorum.Server.Node;
+
+public sealed partial class KvorumNode
+{
+    private readonly Dictionary<ulong, TaskCompletionSource<object>> _proposals = [];
+    private readonly Dictionary<(ulong Node, ConfChangeType Type), TaskCompletionSource<object>> _confChanges = [];
+    /// <summary>A linearizable read waiting for its read index: run it, or fail it.</summary>
+    private sealed record ClientRead(Action Execute, Action<Exception> Fail);
+
+    private readonly List<ClientRead> _readBatch = [];
+    private readonly Dictionary<ulong, List<ClientRead>> _pendingReads = [];
+    private readonly List<(ulong Index, List<ClientRead> Reads)> _readsAwaitingApply = [];
+    private ulong _nextRequestId = (ulong)Random.Shared.NextInt64();
+    private ulong _readContext;
+    private bool _attributesPublished;
+
+    /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
+    private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(5000, 5 * _options.ElectionTimeoutMs));
+
+    private static EtcdException NoLeader() => new(StatusCode.Unavailable, "etcdserver: no leader");
+
+    private static EtcdException TimedOut() => new(StatusCode.Unavailable, "etcdserver: request timed out");
+
+    /// <summary>Replicates a write through Raft and returns what applying it produced.</summary>
+    public async Task<T> ProposeAsync<T>(InternalRequest request, CancellationToken cancellation)
+        where T : class
+    {
+        var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ulong id = 0;
+        Post(() =>
+        {
+            id = ++_nextRequestId;
+            request.Id = id;
+            var r = _raft.Propose(request.ToByteArray());
+            if (!r.AcceptedOrForwarded)
+            {
+                tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
+                    ? new EtcdException(StatusCode.Unavailable, "etcdserver: leader changed")
+                    : NoLeader());
+                return;
+            }
+            _proposals[id] = tcs;
+        });
+        var result = await WaitAsync(tcs, () => _proposals.Remove(id), cancellation).ConfigureAwait(false);
+        return result switch
+        {
+            T t => t,
+            EtcdException e => throw e,
+            _ => throw new EtcdException(StatusCode.Internal, "etcdserver: unexpected apply result"),
+        };
+    }
+
+    private void CompleteProposal(ulong id, object result)
+    {
+        if (_proposals.Remove(id, out var tcs))
+            tcs.TrySetResult(result);
+    }
+
+    private async Task<object> WaitAsync(TaskCompletionSource<object> tcs, Func<bool> forget, CancellationToken cancellation)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(RequestTimeout);
+        try
+        {
+            return await tcs.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Post(() => forget());
+            if (cancellation.IsCancellationRequested)
+                throw new EtcdException(StatusCode.Cancelled, "context canceled");
+            throw TimedOut();
+        }
+    }
+
+    /// <summary>
+    /// A range read: serializable ones are answered from local state; linearizable ones wait for a
+    /// ReadIndex confirmed by the leader and for this member to apply up to it (thesis §6.4).
+    /// </summary>
+    public async Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellation)
+    {
+        var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Execute()
+        {
+            try
+            {
+                tcs.TrySetResult(_mvcc.Range(request));
+            }
+            catch (EtcdException e)
+            {
+                tcs.TrySetException(e);
+            }
+        }
+        if (request.Serializable)
+            Post(Execute);
+        else
+            Post(() => _readBatch.Add(new ClientRead(Execute, e => tcs.TrySetException(e))));
+        var result = await WaitAsync(tcs, () => true, cancellation).ConfigureAwait(false);
+        return (RangeResponse)result;
+    }
+
+    /// <summary>One ReadIndex for every linearizable read queued since the last loop iteration.</summary>
+    private void FlushReadBatch()
+    {
+        if (_readBatch.Count == 0)
+            return;
+        var reads = _readBatch.ToList();
+        _readBatch.Clear();
+        var ctx = ++_readContext;
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, ctx);
+        if (!_raft.ReadIndex(bytes))
+        {
+            // No leader known: fail fast, as etcd does.
+            foreach (var read in reads)
+                read.Fail(NoLeader());
+            return;
+        }
+        _pendingReads[ctx] = reads;
+        // A ReadIndex lost to a leader change never answers; its callers time out. Bound the table.
+        if (_pendingReads.Count > 1024)
+            _pendingReads.Remove(_pendingReads.Keys.Min());
+    }
+
+    private void OnReadState(ReadState rs)
+    {
+        var ctx = BinaryPrimitives.ReadUInt64LittleEndian(rs.Context.Span);
+        if (_pendingReads.Remove(ctx, out var reads))
+            _readsAwaitingApply.Add((rs.Index, reads));
+    }
+
+    private void ServeReadyReads()
+    {
+        for (var i = _readsAwaitingApply.Count - 1; i >= 0; i--)
+        {
+            var (index, reads) = _readsAwaitingApply[i];
+            if (index > _appliedIndex)
+                continue;
+            _readsAwaitingApply.RemoveAt(i);
+            foreach (var read in reads)
+                read.Execute();
+        }
+    }
+
+    /// <summary>Runs <paramref name="query"/> on the loop thread against the current state.</summary>
+    internal Task<T> QueryAsync<T>(Func<T> query)
+    {
+        var tcs = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() =>
+        {
+            try
+            {
+                tcs.TrySetResult(query());
+            }
+            catch (EtcdException e)
+            {
+                tcs.TrySetException(e);
+            }
+        });
+        return tcs.Task;
+    }
+
+    /// <summary>The member table as this member last applied it.</summary>
+    public Task<Member[]> MembersAsync() => QueryAsync(() => _members.All.Select(m => m.Clone()).ToArray());
+
+    /// <summary>Proposes a membership change and waits until it is applied here.</summary>
+    public async Task<Member[]> ChangeMembershipAsync(ConfChange change, CancellationToken cancellation)
+    {
+        var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var key = (change.NodeId, change.Type);
+        Post(() =>
+        {
+            var known = _members.TryGet(change.NodeId, out var member);
+            if (change.Type == ConfChangeType.RemoveNode && !known)
+            {
+                tcs.TrySetException(new EtcdException(StatusCode.NotFound, "etcdserver: member not found"));
+                return;
+            }
+            if (change.Type == ConfChangeType.AddVoter && known && !member.IsLearner)
+            {
+                tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"));
+                return;
+            }
+            if (change.Type != ConfChangeType.RemoveNode && !(change.Type == ConfChangeType.AddVoter && known) && known)
+            {
+                tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: member ID already exist"));
+                return;
+            }
+            var r = _raft.ProposeConfChange(change);
+            switch (r.Status)
+            {
+                case ProposeStatus.Accepted:
+                case ProposeStatus.Forwarded:
+                    _confChanges[key] = tcs;
+                    break;
+                case ProposeStatus.ConfChangePending:
+                    tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: unhealthy cluster: a membership change is in progress"));
+                    break;
+                case ProposeStatus.InvalidConfChange:
+                    tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: invalid membership change"));
+                    break;
+                default:
+                    tcs.TrySetException(NoLeader());
+                    break;
+            }
+        });
+        await WaitAsync(tcs, () => _confChanges.Remove(key), cancellation).ConfigureAwait(false);
+        return await MembersAsync().ConfigureAwait(false);
+    }
+
+    private void CompleteConfChange(ConfChange cc)
+    {
+        if (_confChanges.Remove((cc.NodeId, cc.Type), out var tcs))
+            tcs.TrySetResult(cc);
+    }
+
+    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> and waits until it has (thesis §3.10).</summary>
+    public async Task MoveLeaderAsync(ulong target, CancellationToken cancellation)
+    {
+        var known = await QueryAsync(() => _members.TryGet(target, out _)).ConfigureAwait(false);
+        if (!known)
+            throw new EtcdException(StatusCode.NotFound, "etcdserver: bad leader transferee");
+        var deadline = DateTime.UtcNow + RequestTimeout;
+        Post(() => _raft.TransferLeadership(target));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_status.Leader == target)
+                return;
+            await Task.Delay(20, cancellation).ConfigureAwait(false);
+        }
+        throw new EtcdException(StatusCode.DeadlineExceeded, "etcdserver: leadership transfer timed out");
+    }
+
+    /// <summary>Once a leader is known, publishes this member's name and client URLs through the log, as etcd does.</summary>
+    private void PublishOwnAttributesOnce()
+    {
+        if (_attributesPublished)
+            return;
+        _attributesPublished = true;
+        var attrs = new MemberAttributes { Id = MemberId, Name = _options.Name };
+        attrs.ClientUrls.AddRange(_options.AdvertiseClientUrls.Select(u => u.ToString().TrimEnd('/')));
+        var request = new InternalRequest { Id = ++_nextRequestId, Attributes = attrs };
+        var r = _raft.Propose(request.ToByteArray());
+        if (!r.AcceptedOrForwarded)
+            _attributesPublished = false;
+    }
+
+    private void FailAllWaiters(EtcdException error)
+    {
+        foreach (var tcs in _proposals.Values)
+            tcs.TrySetException(error);
+        _proposals.Clear();
+        foreach (var tcs in _confChanges.Values)
+            tcs.TrySetException(error);
+        _confChanges.Clear();
+    }
+}

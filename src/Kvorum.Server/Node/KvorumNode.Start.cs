@@ -1,0 +1,55 @@
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Server.Node;
+
+public sealed partial class KvorumNode
+{
+    /// <summary>
+    /// Builds the Raft core from what the storage holds. An empty storage is bootstrapped from
+    /// <see cref="ServerOptions.InitialCluster"/> for a new cluster, or left empty for a member joining an
+    /// existing one (the leader then sends it the log or a snapshot). A non-empty storage is a restart:
+    /// the initial-cluster flags are ignored.
+    /// </summary>
+    private void Restore()
+    {
+        var fresh = _storage.LastIndex == 0 && _storage.HardState.IsEmpty && _storage.Snapshot.IsEmpty;
+        if (fresh && _options.InitialClusterState == InitialClusterState.New)
+        {
+            var changes = _options.InitialCluster
+                .Select(kv =>
+                {
+                    var m = new Member { ID = MemberIdentity.MemberId(kv.Value, _options.InitialClusterToken), Name = kv.Key };
+                    m.PeerURLs.AddRange(kv.Value.Select(u => u.ToString().TrimEnd('/')));
+                    return m;
+                })
+                .OrderBy(m => m.ID)
+                .Select(m => new ConfChange(ConfChangeType.AddVoter, m.ID, Google.Protobuf.MessageExtensions.ToByteArray(m)))
+                .ToList();
+            RaftBootstrap.Write(_storage, changes);
+        }
+        if (!_storage.Snapshot.IsEmpty)
+        {
+            RestoreStateMachine(_storage.SnapshotData.Span);
+            _appliedIndex = _storage.Snapshot.Index;
+            _lastSnapshotIndex = _storage.Snapshot.Index;
+        }
+        var electionTicks = Math.Max(2, _options.ElectionTimeoutMs / Math.Max(1, _options.HeartbeatIntervalMs));
+        _raft = new RaftNode(new RaftConfig
+        {
+            Id = MemberId,
+            Storage = _storage,
+            Random = new Random(unchecked((int)(MemberId ^ (ulong)Environment.TickCount64))),
+            ElectionTick = electionTicks,
+            HeartbeatTick = 1,
+            PreVote = _options.PreVote,
+            CheckQuorum = true,
+            Applied = _appliedIndex,
+            MaxSizePerMsg = 1024 * 1024,
+            MaxInflightMsgs = 256,
+        });
+        // Apply what was committed before the restart, so the state machine is current before serving.
+        ProcessReady();
+        PublishStatus();
+    }
+}

@@ -1,0 +1,228 @@
+using System.Threading.Channels;
+using Google.Protobuf;
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Transport;
+using Kvorum.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>
+/// One member's runtime: a single event loop thread owns the Raft core, the storage and the MVCC state
+/// machine, so none of them needs a lock. Everything else (gRPC handlers, the transport, the tick timer)
+/// talks to it by posting work to its inbox. Split by concern: this file holds the loop and the Ready
+/// handling; <c>KvorumNode.Requests.cs</c> the client-facing operations; <c>KvorumNode.Apply.cs</c> applying
+/// committed entries; <c>KvorumNode.Start.cs</c> bootstrap and restart.
+/// </summary>
+public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
+{
+    private readonly ServerOptions _options;
+    private readonly DiskRaftStorage _storage;
+    private readonly ILogger _log;
+    private readonly Channel<Action> _inbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly MvccStore _mvcc = new();
+    private readonly MemberTable _members = new();
+    private readonly Dictionary<ulong, ReadOnlyMemory<byte>> _receivedSnapshots = [];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private RaftNode _raft = null!;
+    private IPeerTransport? _transport;
+    private Thread? _thread;
+    private Timer? _ticker;
+    private ulong _lastSnapshotIndex;
+
+    /// <summary>Latest status, published by the loop for lock-free readers.</summary>
+    private volatile NodeStatus _status = new(0, 0, 0, 0, 0, 0, StateRole.Follower, false);
+
+    /// <summary>Creates the node over an opened storage; call <see cref="Start"/> to run it.</summary>
+    public KvorumNode(ServerOptions options, DiskRaftStorage storage, ulong memberId, ulong clusterId, ILogger log)
+    {
+        _options = options;
+        _storage = storage;
+        _log = log;
+        MemberId = memberId;
+        ClusterId = clusterId;
+    }
+
+    /// <summary>This member's id.</summary>
+    public ulong MemberId { get; }
+
+    /// <summary>The cluster's id.</summary>
+    public ulong ClusterId { get; }
+
+    /// <summary>The latest status the loop published.</summary>
+    public NodeStatus Status => _status;
+
+    /// <summary>Completes when the loop stops (shutdown, or this member was removed from the cluster).</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>Set when this member has been removed from the cluster.</summary>
+    public bool Removed { get; private set; }
+
+    /// <summary>Starts the loop thread and the tick timer; the transport must exist by now.</summary>
+    public void Start(IPeerTransport transport)
+    {
+        _transport = transport;
+        Restore();
+        _thread = new Thread(Loop) { IsBackground = true, Name = $"kvorum-raft-{MemberId:x}" };
+        _thread.Start();
+        var interval = TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs);
+        _ticker = new Timer(_ => Post(() => _raft.Tick()), null, interval, interval);
+    }
+
+    /// <summary>Queues work for the loop thread. Never blocks.</summary>
+    internal void Post(Action work) => _inbox.Writer.TryWrite(work);
+
+    private void Loop()
+    {
+        var reader = _inbox.Reader;
+        try
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                if (!reader.TryRead(out var work))
+                {
+                    if (!reader.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult())
+                        break;
+                    continue;
+                }
+                // Drain what is queued: many proposals and messages, then one Ready and one fsync.
+                var n = 0;
+                do
+                {
+                    work();
+                }
+                while (++n < 4096 && reader.TryRead(out work));
+                FlushReadBatch();
+                ProcessReady();
+                PublishStatus();
+            }
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            LogFatal(_log, e);
+        }
+        finally
+        {
+            FailAllWaiters(new EtcdException(Grpc.Core.StatusCode.Unavailable, "etcdserver: server stopped"));
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Persist, send, apply, answer, advance — in that order (see <see cref="Ready"/>).</summary>
+    private void ProcessReady()
+    {
+        while (_raft.HasReady)
+        {
+            var rd = _raft.GetReady();
+            if (rd.Snapshot is { } snap)
+                InstallSnapshot(snap);
+            if (rd.HardState is not null || rd.Entries.Count > 0)
+            {
+                _storage.Save(rd.HardState, rd.EntriesSpan);
+                LearnPeersFromEntries(rd.Entries);
+            }
+            if (rd.SoftState is { } soft)
+                OnSoftState(soft);
+            foreach (var m in rd.Messages)
+            {
+                if (m.Type == MessageType.Snapshot)
+                    _transport!.SendSnapshot(m, _storage.SnapshotData);
+                else
+                    _transport!.Send(m);
+            }
+            foreach (var e in rd.CommittedEntries)
+                Apply(e);
+            foreach (var rs in rd.ReadStates)
+                OnReadState(rs);
+            ServeReadyReads();
+            _raft.Advance();
+            MaybeSnapshot();
+        }
+    }
+
+    private void InstallSnapshot(SnapshotMetadata snap)
+    {
+        if (!_receivedSnapshots.TryGetValue(snap.Index, out var data))
+            throw new InvalidOperationException($"told to install snapshot {snap.Index} that never arrived");
+        _receivedSnapshots.Clear();
+        _storage.ApplySnapshot(snap, data);
+        RestoreStateMachine(data.Span);
+        _appliedIndex = snap.Index;
+        _lastSnapshotIndex = snap.Index;
+        LogSnapshotInstalled(_log, snap.Index);
+    }
+
+    /// <summary>Takes a snapshot of the state machine every <see cref="ServerOptions.SnapshotCount"/> applied entries and compacts the log.</summary>
+    private void MaybeSnapshot()
+    {
+        if (_appliedIndex < _lastSnapshotIndex + _options.SnapshotCount)
+            return;
+        var data = EncodeStateMachine();
+        _storage.CreateSnapshot(_appliedIndex, _raft.ConfStateAt(_appliedIndex), data);
+        _lastSnapshotIndex = _appliedIndex;
+        LogSnapshotTaken(_log, _appliedIndex, data.Length);
+    }
+
+    private void PublishStatus()
+    {
+        var s = _raft.Status;
+        _status = new NodeStatus(s.Term, s.Lead, s.Commit, _appliedIndex, s.LastIndex, _mvcc.Revision, s.Role, s.Config.IsLearner(MemberId));
+    }
+
+    // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
+
+    /// <inheritdoc />
+    public void OnMessage(in Message message)
+    {
+        var m = message;
+        Post(() => _raft.Step(m));
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshot(in Message message, byte[] data)
+    {
+        var m = message;
+        Post(() =>
+        {
+            if (m.Snapshot is { } meta)
+                _receivedSnapshots[meta.Index] = data;
+            _raft.Step(m);
+        });
+    }
+
+    /// <inheritdoc />
+    public void OnUnreachable(ulong peer) => Post(() => _raft.ReportUnreachable(peer));
+
+    /// <inheritdoc />
+    public void OnSnapshotSent(ulong peer, bool success) => Post(() => _raft.ReportSnapshot(peer, success));
+
+    /// <summary>Stops the loop and the timer, and closes the storage.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_ticker is not null)
+            await _ticker.DisposeAsync().ConfigureAwait(false);
+        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_thread is not null)
+            await _stopped.Task.ConfigureAwait(false);
+        _stop.Dispose();
+        _storage.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
+    private static partial void LogFatal(ILogger log, Exception e);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "installed snapshot at index {Index}")]
+    private static partial void LogSnapshotInstalled(ILogger log, ulong index);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "took snapshot at index {Index} ({Bytes} bytes)")]
+    private static partial void LogSnapshotTaken(ILogger log, ulong index, int bytes);
+}
+
+/// <summary>A member's state as last published by its loop.</summary>
+public sealed record NodeStatus(ulong Term, ulong Leader, ulong Commit, ulong Applied, ulong LastIndex, long Revision, StateRole Role, bool IsLearner);

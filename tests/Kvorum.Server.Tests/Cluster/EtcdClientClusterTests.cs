@@ -1,0 +1,113 @@
+using dotnet_etcd;
+using Etcdserverpb;
+using Google.Protobuf;
+
+namespace Kvorum.Server.Tests.Cluster;
+
+/// <summary>A real 3-member cluster on loopback, driven by dotnet-etcd, a real etcd client library.</summary>
+public sealed class EtcdClientClusterTests : IAsyncLifetime
+{
+    private readonly LocalCluster _cluster = new(3);
+    private EtcdClient _client = null!;
+
+    public async Task InitializeAsync()
+    {
+        _cluster.StartAll();
+        _client = new EtcdClient(_cluster.Endpoints);
+        await WaitForLeaderAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _cluster.DisposeAsync();
+    }
+
+    private async Task WaitForLeaderAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                await _client.PutAsync("__ready", "1");
+                return;
+            }
+            catch (Grpc.Core.RpcException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new TimeoutException("cluster did not elect a leader within 20 s");
+    }
+
+    [Fact]
+    public async Task PutGetRangeDelete_ThroughEveryMember()
+    {
+        foreach (var name in _cluster.Names)
+        {
+            using var member = new EtcdClient(_cluster.ClientUrl(name));
+            await member.PutAsync($"fruit/{name}", $"value-{name}");
+        }
+        foreach (var name in _cluster.Names)
+        {
+            using var member = new EtcdClient(_cluster.ClientUrl(name));
+            // Linearizable reads on every member (followers too) see every acknowledged write.
+            var all = await member.GetRangeValAsync("fruit/");
+            Assert.Equal(3, all.Count);
+            Assert.Equal("value-m2", await member.GetValAsync("fruit/m2"));
+        }
+        await _client.DeleteAsync("fruit/m1");
+        Assert.Equal("", await _client.GetValAsync("fruit/m1"));
+        var rest = await _client.GetRangeValAsync("fruit/");
+        Assert.Equal(2, rest.Count);
+    }
+
+    [Fact]
+    public async Task Txn_CompareAndSet_OnModRevision()
+    {
+        var put = await _client.PutAsync("cas", "a");
+        var rev = put.Header.Revision;
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare
+        {
+            Key = ByteString.CopyFromUtf8("cas"),
+            Target = Compare.Types.CompareTarget.Mod,
+            Result = Compare.Types.CompareResult.Equal,
+            ModRevision = rev,
+        });
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8("cas"), Value = ByteString.CopyFromUtf8("b") } });
+        var first = await _client.TransactionAsync(txn);
+        Assert.True(first.Succeeded);
+        var second = await _client.TransactionAsync(txn);
+        Assert.False(second.Succeeded);
+        Assert.Equal("b", await _client.GetValAsync("cas"));
+    }
+
+    [Fact]
+    public async Task MemberList_ShowsThreeMembersWithUrls()
+    {
+        var list = await _client.MemberListAsync(new MemberListRequest());
+        Assert.Equal(3, list.Members.Count);
+        Assert.All(list.Members, m => Assert.NotEmpty(m.PeerURLs));
+        // Members publish their client URLs through the log once they run.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (list.Members.Any(m => m.ClientURLs.Count == 0) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+            list = await _client.MemberListAsync(new MemberListRequest());
+        }
+        Assert.All(list.Members, m => Assert.NotEmpty(m.ClientURLs));
+        Assert.All(list.Members, m => Assert.StartsWith("m", m.Name));
+    }
+
+    [Fact]
+    public async Task OversizedValue_IsRejectedWithEtcdsError_AndClusterKeepsServing()
+    {
+        var big = new string('x', 2 * 1024 * 1024);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync("big", big));
+        Assert.Contains("request is too large", e.Status.Detail, StringComparison.Ordinal);
+        await _client.PutAsync("small", "ok");
+        Assert.Equal("ok", await _client.GetValAsync("small"));
+    }
+}

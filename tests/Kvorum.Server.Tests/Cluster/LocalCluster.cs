@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Kvorum.Server.Tests.Cluster;
+
+/// <summary>
+/// A real cluster of Kvorum members on loopback, each a full server (Kestrel, gRPC, WAL on disk) run
+/// in this process, with free ports and a temporary data directory. Members can be stopped and restarted.
+/// </summary>
+internal sealed class LocalCluster : IAsyncDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-cluster-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, (Task<int> Run, CancellationTokenSource Stop)> _running = [];
+
+    public LocalCluster(int size, ulong snapshotCount = 10_000, int heartbeatMs = 50, int electionMs = 500)
+    {
+        var names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
+        var peers = names.ToDictionary(n => n, _ => FreePort());
+        var clients = names.ToDictionary(n => n, _ => FreePort());
+        var initial = names.ToDictionary(n => n, n => (IReadOnlyList<Uri>)[new Uri($"http://127.0.0.1:{peers[n]}")]);
+        foreach (var n in names)
+        {
+            Options[n] = new ServerOptions
+            {
+                Name = n,
+                DataDir = Path.Combine(_root, n),
+                ListenClientUrls = [new Uri($"http://127.0.0.1:{clients[n]}")],
+                AdvertiseClientUrls = [new Uri($"http://127.0.0.1:{clients[n]}")],
+                ListenPeerUrls = [new Uri($"http://127.0.0.1:{peers[n]}")],
+                InitialAdvertisePeerUrls = [new Uri($"http://127.0.0.1:{peers[n]}")],
+                InitialCluster = initial,
+                InitialClusterToken = "test-" + Guid.NewGuid().ToString("N"),
+                HeartbeatIntervalMs = heartbeatMs,
+                ElectionTimeoutMs = electionMs,
+                SnapshotCount = snapshotCount,
+            };
+        }
+        var token = Options[names[0]].InitialClusterToken;
+        foreach (var n in names)
+            Options[n] = Options[n] with { InitialClusterToken = token };
+    }
+
+    public Dictionary<string, ServerOptions> Options { get; } = [];
+
+    public IEnumerable<string> Names => Options.Keys;
+
+    public string ClientUrl(string name) => Options[name].AdvertiseClientUrls[0].ToString().TrimEnd('/');
+
+    public string Endpoints => string.Join(",", Options.Keys.Select(ClientUrl));
+
+    public void Start(string name)
+    {
+        Directory.CreateDirectory(Options[name].DataDir);
+        var stop = new CancellationTokenSource();
+        _running[name] = (Task.Run(() => KvorumServer.RunAsync(Options[name], stop.Token)), stop);
+    }
+
+    public void StartAll()
+    {
+        foreach (var n in Names)
+            Start(n);
+    }
+
+    public async Task StopAsync(string name)
+    {
+        if (_running.Remove(name, out var r))
+        {
+            await r.Stop.CancelAsync();
+            await r.Run;
+            r.Stop.Dispose();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in _running.Keys.ToList())
+            await StopAsync(n);
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
