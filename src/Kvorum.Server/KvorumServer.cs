@@ -69,10 +69,11 @@ public static class KvorumServer
             o.TimestampFormat = "HH:mm:ss.fff ";
         }));
         var node = new KvorumNode(options, storage, memberId, clusterId, loggerFactory.CreateLogger("kvorum"));
-        var transport = PeerTransportHosting.Create(node, memberId, clusterId, loggerFactory.CreateLogger("kvorum.transport"));
+        var transportOptions = new TransportOptions();
+        var transport = new GrpcPeerTransport(memberId, clusterId, node, loggerFactory.CreateLogger("kvorum.transport"), transportOptions);
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
-        PeerTransportHosting.AddServices(builder.Services, transport, node);
+        builder.Services.AddRaftPeer(clusterId, node, transportOptions);
 
         var app = builder.Build();
         app.MapGrpcService<KvService>();
@@ -80,7 +81,7 @@ public static class KvorumServer
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
-        PeerTransportHosting.Map(app);
+        app.MapRaftPeer();
         app.MapGet("/health", () => node.Status.Leader != 0
             ? Results.Text("{\"health\":\"true\"}\n", "application/json")
             : Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503));
