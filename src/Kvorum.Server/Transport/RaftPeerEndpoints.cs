@@ -2,6 +2,7 @@ using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Kvorum.Server.Transport;
@@ -12,7 +13,8 @@ public static class RaftPeerEndpoints
     /// <summary>
     /// Adds gRPC and a singleton <see cref="RaftPeerService"/> for cluster <paramref name="clusterId"/>
     /// delivering into <paramref name="sink"/>, with receive and send limits of
-    /// <see cref="TransportOptions.MaxMessageSize"/> (for this service only).
+    /// <see cref="TransportOptions.MaxMessageSize"/> (for this service only). Open streams end when the host
+    /// begins to stop, so they do not hold up its graceful shutdown.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     public static IServiceCollection AddRaftPeer(
@@ -28,7 +30,8 @@ public static class RaftPeerEndpoints
             grpc.MaxSendMessageSize = options.MaxMessageSize;
         });
         services.AddSingleton(provider => new RaftPeerService(
-            clusterId, sink, provider.GetRequiredService<ILoggerFactory>().CreateLogger<RaftPeerService>()));
+            clusterId, sink, provider.GetRequiredService<ILoggerFactory>().CreateLogger<RaftPeerService>(),
+            provider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping));
         return services;
     }
 

@@ -25,6 +25,7 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
     private readonly ulong _clusterId;
     private readonly IRaftMessageSink _sink;
     private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
     private long _batchesReceived;
     private long _chunksReceived;
 
@@ -32,13 +33,18 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
     /// <param name="clusterId">Batches and chunks carrying another id are refused.</param>
     /// <param name="sink">Where decoded messages and reassembled snapshots go.</param>
     /// <param name="logger">For refusals and received snapshots.</param>
-    public RaftPeerService(ulong clusterId, IRaftMessageSink sink, ILogger logger)
+    /// <param name="stopping">
+    /// Fires when the host is shutting down (<c>IHostApplicationLifetime.ApplicationStopping</c>): open streams
+    /// end with <see cref="StatusCode.Unavailable"/> instead of holding up a graceful shutdown.
+    /// </param>
+    public RaftPeerService(ulong clusterId, IRaftMessageSink sink, ILogger logger, CancellationToken stopping = default)
     {
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentNullException.ThrowIfNull(logger);
         _clusterId = clusterId;
         _sink = sink;
         _logger = logger;
+        _stopping = stopping;
     }
 
     /// <summary>Non-empty batches received so far (the handshake batches are not counted).</summary>
@@ -57,9 +63,10 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
         bool accepted = false;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
         try
         {
-            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
                 Wire.RaftBatch batch = requestStream.Current;
                 CheckCluster(batch.ClusterId, context);
@@ -76,9 +83,11 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
                     _sink.OnMessage(Decode(wire, context));
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException && context.CancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is IOException or OperationCanceledException && ending.IsCancellationRequested)
         {
-            // The sender went away (it reconnects on its own); nothing to answer.
+            // Either the sender went away (it reconnects on its own) or this member is shutting down.
+            if (_stopping.IsCancellationRequested)
+                throw Refuse(StatusCode.Unavailable, "member is shutting down");
         }
         return new Wire.StreamAck();
     }
