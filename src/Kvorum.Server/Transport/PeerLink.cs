@@ -188,12 +188,16 @@ internal sealed class PeerLink : IAsyncDisposable
             },
             broken, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
-        // Handshake: an empty batch opens the HTTP/2 stream; the receiver answers with response headers once
-        // it has checked the cluster id, or ends the call with an error status (then the headers carry it).
+        // Handshake: an empty batch opens the HTTP/2 stream; the receiver answers with response headers holding
+        // AcceptedHeader once it has checked the cluster id, or ends the call with an error status.
         await call.RequestStream.WriteAsync(batch, broken.Token).ConfigureAwait(false);
-        await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
-        if (call.ResponseAsync.IsCompleted)
-            await call.ResponseAsync.ConfigureAwait(false); // refused: throws the RpcException with the status
+        Metadata headers = await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
+        if (headers.GetValue(RaftPeerService.AcceptedHeader) is null)
+        {
+            // Refused: the headers of a trailers-only response; the call's end carries the status.
+            await call.ResponseAsync.WaitAsync(_options.ConnectTimeout, stopping).ConfigureAwait(false);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the peer ended the stream without accepting it"));
+        }
 
         _state = State.Up;
         backoff.Reset();

@@ -22,6 +22,9 @@ namespace Kvorum.Server.Transport;
 /// </remarks>
 public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
 {
+    /// <summary>Response header with which <see cref="Stream"/> accepts a sender, after checking its cluster id.</summary>
+    internal const string AcceptedHeader = "kvorum-accepted";
+
     private readonly ulong _clusterId;
     private readonly IRaftMessageSink _sink;
     private readonly ILogger _logger;
@@ -55,7 +58,7 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
 
     /// <summary>
     /// Receives one peer's long-lived stream. The first batch (the sender's empty handshake) is checked and
-    /// answered with response headers, which tell the sender the stream is accepted.
+    /// answered with response headers holding <see cref="AcceptedHeader"/>, which tell the sender the stream is accepted.
     /// </summary>
     /// <exception cref="RpcException">FailedPrecondition for another cluster's id; InvalidArgument for a malformed message.</exception>
     public override async Task<Wire.StreamAck> Stream(IAsyncStreamReader<Wire.RaftBatch> requestStream, ServerCallContext context)
@@ -72,7 +75,7 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
                 CheckCluster(batch.ClusterId, context);
                 if (!accepted)
                 {
-                    await context.WriteResponseHeadersAsync([]).ConfigureAwait(false);
+                    await context.WriteResponseHeadersAsync([new Metadata.Entry(AcceptedHeader, "1")]).ConfigureAwait(false);
                     accepted = true;
                 }
                 if (batch.Messages.Count == 0)

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Raft;
 using Kvorum.Server.Transport;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wire = Kvorum.Server.Transport.Wire;
 
@@ -161,7 +162,8 @@ public class LoopbackTests
     {
         await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA, cluster: Cluster + 1);
+        var log = new ListLogger();
+        await using GrpcPeerTransport fromA = new(A, Cluster + 1, sinkA, log, Options);
         fromA.SetPeer(B, [hostB.Url]);
 
         fromA.Send(Append(A, B, 1));
@@ -172,6 +174,8 @@ public class LoopbackTests
         Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
         Assert.Empty(hostB.Sink.Messages);
         Assert.Empty(hostB.Sink.Snapshots);
+        Assert.True(log.Lines.Any(line => line.Level == LogLevel.Error && line.Text.Contains("cluster id mismatch", StringComparison.Ordinal)), string.Join("\n", log.Lines));
+        Assert.DoesNotContain(log.Lines, line => line.Text.Contains("is up", StringComparison.Ordinal));
     }
 
     [Fact]
