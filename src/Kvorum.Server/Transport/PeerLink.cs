@@ -1,0 +1,305 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Raft;
+using Microsoft.Extensions.Logging;
+using Wire = Kvorum.Server.Transport.Wire;
+
+namespace Kvorum.Server.Transport;
+
+/// <summary>
+/// Everything that goes to one peer: a bounded queue that <see cref="Send"/> fills without blocking, one
+/// sender task that drains the queue into batches over a long-lived <c>Stream</c> call (reconnecting with
+/// backoff when it breaks), and snapshot uploads over <c>Snapshot</c> calls.
+/// </summary>
+/// <remarks>
+/// States: Connecting (new link, first attempt under way) → Up (handshake accepted) → Down (an attempt or
+/// the stream failed) → Up … While Down, <see cref="Send"/> drops messages without encoding them, so a dead
+/// peer costs the node's loop one volatile read per message. Messages queued when the stream breaks are
+/// dropped too: Raft retransmits what matters, and stale appends would only waste the new stream.
+/// </remarks>
+internal sealed class PeerLink : IAsyncDisposable
+{
+    private enum State
+    {
+        Connecting,
+        Up,
+        Down,
+    }
+
+    private readonly ulong _peer;
+    private readonly ulong _clusterId;
+    private readonly IRaftMessageSink _sink;
+    private readonly ILogger _logger;
+    private readonly TransportOptions _options;
+
+    /// <summary>One channel per URL of the peer (same order as <see cref="Urls"/>); attempts rotate through them.</summary>
+    private readonly GrpcChannel[] _channels;
+
+    /// <summary>Encoded messages waiting for the sender task. Many writers (Send), one reader (the sender task).</summary>
+    private readonly Channel<Wire.RaftMessage> _queue;
+
+    /// <summary>Cancelled by <see cref="DisposeAsync"/>; ends the sender task and every upload.</summary>
+    private readonly CancellationTokenSource _stop = new();
+
+    /// <summary>Snapshot uploads in flight, awaited by <see cref="DisposeAsync"/> before the channels are disposed.</summary>
+    private readonly ConcurrentDictionary<Task, byte> _uploads = new();
+
+    private readonly Task _sender;
+
+    /// <summary>Written only by the sender task; read by <see cref="Send"/> on the node's loop.</summary>
+    private volatile State _state = State.Connecting;
+
+    /// <summary>Index of the URL in use. Written only by the sender task; uploads read whichever value is current.</summary>
+    private volatile int _current;
+
+    /// <summary>Creates the link and starts its sender task, which connects in the background.</summary>
+    public PeerLink(ulong peer, IReadOnlyList<Uri> urls, ulong clusterId, IRaftMessageSink sink, ILogger logger, TransportOptions options)
+    {
+        _peer = peer;
+        _clusterId = clusterId;
+        _sink = sink;
+        _logger = logger;
+        _options = options;
+        Urls = [.. urls];
+        _channels = [.. Urls.Select(url => GrpcChannel.ForAddress(url, ChannelOptions(options)))];
+        _queue = Channel.CreateBounded<Wire.RaftMessage>(new BoundedChannelOptions(options.QueueCapacity)
+        {
+            // Wait (not a Drop* mode) so that TryWrite reports a full queue instead of silently discarding.
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+        });
+        _sender = Task.Run(RunAsync);
+    }
+
+    /// <summary>The peer's URLs as given to the constructor.</summary>
+    public IReadOnlyList<Uri> Urls { get; }
+
+    /// <summary>Encodes and queues <paramref name="message"/>, or drops it and reports the peer unreachable.</summary>
+    public void Send(in Message message)
+    {
+        if (_state == State.Down || !_queue.Writer.TryWrite(MessageCodec.Encode(message)))
+            _sink.OnUnreachable(_peer);
+    }
+
+    /// <summary>Starts uploading a snapshot in the background; reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.</summary>
+    /// <remarks><paramref name="data"/> is sent without copying: the caller must not change it until the report.</remarks>
+    public void SendSnapshot(in Message message, ReadOnlyMemory<byte> data)
+    {
+        Wire.RaftMessage wire = MessageCodec.Encode(message);
+        ulong index = message.Snapshot?.Index ?? 0;
+        Task upload = Task.Run(() => UploadAsync(wire, index, data));
+        _uploads.TryAdd(upload, 0);
+        upload.ContinueWith(
+            static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _),
+            _uploads, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Stops the sender task and the uploads (failed uploads are reported), then releases the connections.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _sender.ConfigureAwait(false);
+        await Task.WhenAll(_uploads.Keys).ConfigureAwait(false);
+        foreach (GrpcChannel channel in _channels)
+            channel.Dispose();
+        _stop.Dispose();
+    }
+
+    private static GrpcChannelOptions ChannelOptions(TransportOptions options) => new()
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            ConnectTimeout = options.ConnectTimeout,
+            KeepAlivePingDelay = options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.KeepAlivePingDelay,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+        },
+        DisposeHttpClient = true,
+        MaxSendMessageSize = options.MaxMessageSize,
+        MaxReceiveMessageSize = options.MaxMessageSize,
+    };
+
+    /// <summary>The sender task: one Stream call per iteration, backoff between failed ones. Never throws.</summary>
+    private async Task RunAsync()
+    {
+        CancellationToken stopping = _stop.Token;
+        var backoff = new ReconnectBackoff(_options.MinBackoff, _options.MaxBackoff);
+        // Reused for every write: WriteAsync serializes it before completing.
+        var batch = new Wire.RaftBatch { ClusterId = _clusterId };
+        while (!stopping.IsCancellationRequested)
+        {
+            Uri url = Urls[_current];
+            using (AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call =
+                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Stream(cancellationToken: stopping))
+            {
+                try
+                {
+                    await PumpAsync(call, batch, backoff, url, stopping).ConfigureAwait(false);
+                }
+                catch (Exception e) when (!stopping.IsCancellationRequested)
+                {
+                    ReportFailure(url, FailureStatus(call, e));
+                }
+                catch (Exception) when (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                batch.Messages.Clear();
+            }
+
+            _current = (_current + 1) % _channels.Length;
+            try
+            {
+                await Task.Delay(backoff.Next(), stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Handshakes, then writes batches until the stream breaks (throws) or the link stops (returns).</summary>
+    private async Task PumpAsync(
+        AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call, Wire.RaftBatch batch,
+        ReconnectBackoff backoff, Uri url, CancellationToken stopping)
+    {
+        // The receiver ends a Stream call only to refuse it or because it is going away: either way the
+        // stream is broken, and waiting for the queue must stop at once.
+        using var broken = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        _ = call.ResponseAsync.ContinueWith(
+            static (response, state) =>
+            {
+                _ = response.Exception; // observed here; FailureStatus reads it again
+                try
+                {
+                    ((CancellationTokenSource)state!).Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The attempt already ended.
+                }
+            },
+            broken, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
+        // Handshake: an empty batch opens the HTTP/2 stream; the receiver answers with response headers holding
+        // AcceptedHeader once it has checked the cluster id, or ends the call with an error status.
+        await call.RequestStream.WriteAsync(batch, broken.Token).ConfigureAwait(false);
+        Metadata headers = await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
+        if (headers.GetValue(RaftPeerService.AcceptedHeader) is null)
+        {
+            // Refused: the headers of a trailers-only response; the call's end carries the status.
+            await call.ResponseAsync.WaitAsync(_options.ConnectTimeout, stopping).ConfigureAwait(false);
+            throw new RpcException(new Status(StatusCode.Unavailable, "the peer ended the stream without accepting it"));
+        }
+
+        _state = State.Up;
+        backoff.Reset();
+        TransportLog.StreamUp(_logger, _peer, url);
+
+        while (await _queue.Reader.WaitToReadAsync(broken.Token).ConfigureAwait(false))
+        {
+            FillBatch(batch);
+            if (batch.Messages.Count == 0)
+                continue;
+            await call.RequestStream.WriteAsync(batch, broken.Token).ConfigureAwait(false);
+            batch.Messages.Clear();
+        }
+    }
+
+    /// <summary>Moves everything queued into <paramref name="batch"/>, up to the message size limit.</summary>
+    private void FillBatch(Wire.RaftBatch batch)
+    {
+        // Invariant: the encoded batch fits in MaxMessageSize: at most 11 bytes of cluster_id, and per message
+        // at most 6 bytes of tag and length prefix plus its body.
+        int budget = _options.MaxMessageSize - 11;
+        while (_queue.Reader.TryPeek(out Wire.RaftMessage? next))
+        {
+            int size = next.CalculateSize() + 6;
+            if (size > budget && batch.Messages.Count > 0)
+                break; // the rest goes in the next batch
+            _queue.Reader.TryRead(out _);
+            if (size > budget)
+            {
+                TransportLog.MessageTooLarge(_logger, _peer, (MessageType)(int)next.Type, size, _options.MaxMessageSize);
+                _sink.OnUnreachable(_peer);
+                continue;
+            }
+            batch.Messages.Add(next);
+            budget -= size;
+        }
+    }
+
+    private static Status FailureStatus(AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call, Exception error)
+    {
+        if (error is RpcException rpc)
+            return rpc.Status;
+        if (call.ResponseAsync.IsFaulted && call.ResponseAsync.Exception?.InnerException is RpcException response)
+            return response.Status;
+        return new Status(StatusCode.Unavailable, error.Message);
+    }
+
+    /// <summary>The attempt or the stream failed: go Down, drop what is queued, tell the node.</summary>
+    private void ReportFailure(Uri url, Status status)
+    {
+        State previous = _state;
+        _state = State.Down;
+        int dropped = 0;
+        while (_queue.Reader.TryRead(out _))
+            dropped++;
+
+        if (status.StatusCode == StatusCode.FailedPrecondition && previous != State.Down)
+            TransportLog.Refused(_logger, _peer, url, status.Detail);
+        else if (previous != State.Down)
+            TransportLog.StreamDown(_logger, _peer, url, status.StatusCode, status.Detail, dropped);
+        else
+            TransportLog.ReconnectFailed(_logger, _peer, url, status.StatusCode, status.Detail);
+
+        if (previous != State.Down || dropped > 0)
+            _sink.OnUnreachable(_peer);
+    }
+
+    private async Task UploadAsync(Wire.RaftMessage message, ulong index, ReadOnlyMemory<byte> data)
+    {
+        bool success = false;
+        try
+        {
+            CancellationToken stopping = _stop.Token;
+            using AsyncClientStreamingCall<Wire.SnapshotChunk, Wire.SnapshotAck> call =
+                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Snapshot(cancellationToken: stopping);
+            int offset = 0;
+            do
+            {
+                int length = Math.Min(_options.SnapshotChunkSize, data.Length - offset);
+                var chunk = new Wire.SnapshotChunk
+                {
+                    ClusterId = _clusterId,
+                    Message = offset == 0 ? message : null,
+                    Data = UnsafeByteOperations.UnsafeWrap(data.Slice(offset, length)),
+                    Last = offset + length == data.Length,
+                };
+                offset += length;
+                await call.RequestStream.WriteAsync(chunk, stopping).ConfigureAwait(false);
+            }
+            while (offset < data.Length);
+            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+            await call.ResponseAsync.ConfigureAwait(false);
+            success = true;
+            TransportLog.SnapshotSent(_logger, _peer, index, data.Length);
+        }
+        catch (Exception e)
+        {
+            TransportLog.SnapshotFailed(_logger, _peer, index, e);
+        }
+
+        if (!success)
+            _sink.OnUnreachable(_peer);
+        _sink.OnSnapshotSent(_peer, success);
+    }
+}

@@ -1,0 +1,170 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Kvorum.Raft;
+using Microsoft.Extensions.Logging;
+using Wire = Kvorum.Server.Transport.Wire;
+
+namespace Kvorum.Server.Transport;
+
+/// <summary>
+/// The receiving side of the peer transport: decodes what <see cref="GrpcPeerTransport"/> sends and hands
+/// it to the node's <see cref="IRaftMessageSink"/>. Traffic from another cluster is refused with
+/// <see cref="StatusCode.FailedPrecondition"/> ("cluster id mismatch: ...").
+/// </summary>
+/// <remarks>
+/// Wiring in a host (Kestrel must listen with HTTP/2 on the peer URLs):
+/// <code>
+/// builder.Services.AddRaftPeer(clusterId, sink, transportOptions); // registers this service and its limits
+/// ...
+/// app.MapRaftPeer();
+/// </code>
+/// See <see cref="RaftPeerEndpoints"/>. One instance serves every peer; it is thread-safe.
+/// </remarks>
+public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
+{
+    /// <summary>Response header with which <see cref="Stream"/> accepts a sender, after checking its cluster id.</summary>
+    internal const string AcceptedHeader = "kvorum-accepted";
+
+    private readonly ulong _clusterId;
+    private readonly IRaftMessageSink _sink;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private long _batchesReceived;
+    private long _chunksReceived;
+
+    /// <summary>Creates the service for a member of cluster <paramref name="clusterId"/>.</summary>
+    /// <param name="clusterId">Batches and chunks carrying another id are refused.</param>
+    /// <param name="sink">Where decoded messages and reassembled snapshots go.</param>
+    /// <param name="logger">For refusals and received snapshots.</param>
+    /// <param name="stopping">
+    /// Fires when the host is shutting down (<c>IHostApplicationLifetime.ApplicationStopping</c>): open streams
+    /// end with <see cref="StatusCode.Unavailable"/> instead of holding up a graceful shutdown.
+    /// </param>
+    public RaftPeerService(ulong clusterId, IRaftMessageSink sink, ILogger logger, CancellationToken stopping = default)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        ArgumentNullException.ThrowIfNull(logger);
+        _clusterId = clusterId;
+        _sink = sink;
+        _logger = logger;
+        _stopping = stopping;
+    }
+
+    /// <summary>Non-empty batches received so far (the handshake batches are not counted).</summary>
+    internal long BatchesReceived => Interlocked.Read(ref _batchesReceived);
+
+    /// <summary>Snapshot chunks received so far.</summary>
+    internal long ChunksReceived => Interlocked.Read(ref _chunksReceived);
+
+    /// <summary>
+    /// Receives one peer's long-lived stream. The first batch (the sender's empty handshake) is checked and
+    /// answered with response headers holding <see cref="AcceptedHeader"/>, which tell the sender the stream is accepted.
+    /// </summary>
+    /// <exception cref="RpcException">FailedPrecondition for another cluster's id; InvalidArgument for a malformed message.</exception>
+    public override async Task<Wire.StreamAck> Stream(IAsyncStreamReader<Wire.RaftBatch> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        bool accepted = false;
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
+        try
+        {
+            while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
+            {
+                Wire.RaftBatch batch = requestStream.Current;
+                CheckCluster(batch.ClusterId, context);
+                if (!accepted)
+                {
+                    await context.WriteResponseHeadersAsync([new Metadata.Entry(AcceptedHeader, "1")]).ConfigureAwait(false);
+                    accepted = true;
+                }
+                if (batch.Messages.Count == 0)
+                    continue;
+                Interlocked.Increment(ref _batchesReceived);
+                // Invariant: messages reach the sink in the order the sender queued them (one stream, one reader).
+                foreach (Wire.RaftMessage wire in batch.Messages)
+                    _sink.OnMessage(Decode(wire, context));
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException && ending.IsCancellationRequested)
+        {
+            // Either the sender went away (it reconnects on its own) or this member is shutting down.
+            if (_stopping.IsCancellationRequested)
+                throw Refuse(StatusCode.Unavailable, "member is shutting down");
+        }
+        return new Wire.StreamAck();
+    }
+
+    /// <summary>Receives one snapshot in chunks and delivers it whole once the last chunk arrives.</summary>
+    /// <exception cref="RpcException">
+    /// FailedPrecondition for another cluster's id; InvalidArgument for a malformed stream; ResourceExhausted for
+    /// a snapshot too large for one array; DataLoss if the stream ends before the last chunk.
+    /// </exception>
+    public override async Task<Wire.SnapshotAck> Snapshot(IAsyncStreamReader<Wire.SnapshotChunk> requestStream, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(requestStream);
+        ArgumentNullException.ThrowIfNull(context);
+        Message? message = null;
+        var chunks = new List<ByteString>();
+        long total = 0;
+        bool last = false;
+        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        {
+            Wire.SnapshotChunk chunk = requestStream.Current;
+            CheckCluster(chunk.ClusterId, context);
+            if (last)
+                throw Refuse(StatusCode.InvalidArgument, "snapshot data after the last chunk");
+            if (message is null)
+            {
+                if (chunk.Message is null)
+                    throw Refuse(StatusCode.InvalidArgument, "the first snapshot chunk carries no message");
+                message = Decode(chunk.Message, context);
+                if (message.Value.Type != MessageType.Snapshot || message.Value.Snapshot is null)
+                    throw Refuse(StatusCode.InvalidArgument, $"a snapshot must start with a Snapshot message with metadata, not {message.Value.Type}");
+            }
+            total += chunk.Data.Length;
+            if (total > Array.MaxLength)
+                throw Refuse(StatusCode.ResourceExhausted, $"snapshot larger than {Array.MaxLength} bytes");
+            chunks.Add(chunk.Data);
+            Interlocked.Increment(ref _chunksReceived);
+            last = chunk.Last;
+        }
+        if (!last || message is null)
+            throw Refuse(StatusCode.DataLoss, "snapshot stream ended before its last chunk");
+
+        byte[] data = GC.AllocateUninitializedArray<byte>((int)total);
+        int offset = 0;
+        foreach (ByteString piece in chunks)
+        {
+            piece.Span.CopyTo(data.AsSpan(offset));
+            offset += piece.Length;
+        }
+        TransportLog.SnapshotReceived(_logger, message.Value.From, message.Value.Snapshot!.Index, total);
+        _sink.OnSnapshot(message.Value, data);
+        return new Wire.SnapshotAck();
+    }
+
+    private void CheckCluster(ulong theirs, ServerCallContext context)
+    {
+        if (theirs == _clusterId)
+            return;
+        TransportLog.ClusterMismatch(_logger, context.Peer, theirs, _clusterId);
+        throw Refuse(StatusCode.FailedPrecondition,
+            $"cluster id mismatch: the sender belongs to cluster {theirs:x}, this member to {_clusterId:x}");
+    }
+
+    private Message Decode(Wire.RaftMessage wire, ServerCallContext context)
+    {
+        try
+        {
+            return MessageCodec.Decode(wire);
+        }
+        catch (FormatException e)
+        {
+            TransportLog.Malformed(_logger, context.Peer, e);
+            throw Refuse(StatusCode.InvalidArgument, e.Message);
+        }
+    }
+
+    private static RpcException Refuse(StatusCode code, string detail) => new(new Status(code, detail));
+}

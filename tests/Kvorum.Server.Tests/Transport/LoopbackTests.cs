@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Raft;
+using Kvorum.Server.Transport;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Wire = Kvorum.Server.Transport.Wire;
+
+namespace Kvorum.Server.Tests.Transport;
+
+/// <summary>Two members' transports against real Kestrel servers on loopback ports.</summary>
+public class LoopbackTests
+{
+    private const ulong Cluster = 0xC1;
+    private const ulong A = 1;
+    private const ulong B = 2;
+
+    private static readonly TransportOptions Options = new();
+
+    private static GrpcPeerTransport Transport(ulong self, RecordingSink sink, ulong cluster = Cluster) =>
+        new(self, cluster, sink, NullLogger.Instance, Options);
+
+    private static Message Append(ulong from, ulong to, ulong index) => new()
+    {
+        Type = MessageType.Append,
+        From = from,
+        To = to,
+        Term = 3,
+        Index = index - 1,
+        LogTerm = 3,
+        Commit = index - 1,
+        Entries = new Entry[] { new(index, 3, BitConverter.GetBytes(index * 31)) },
+    };
+
+    [Fact]
+    public async Task Messages_arrive_in_order_batched_in_both_directions()
+    {
+        await using PeerHost hostA = await PeerHost.StartAsync(Cluster);
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        var sinkA = new RecordingSink();
+        var sinkB = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using GrpcPeerTransport fromB = Transport(B, sinkB);
+        fromA.SetPeer(A, [hostA.Url]); // self: ignored
+        fromA.SetPeer(B, [hostB.Url]);
+        fromB.SetPeer(A, [hostA.Url]);
+        const int count = 2000;
+
+        for (ulong i = 1; i <= count; i++)
+            fromA.Send(Append(A, B, i));
+        fromB.Send(new Message { Type = MessageType.AppendResponse, From = B, To = A, Term = 3, Index = count });
+
+        await RecordingSink.WaitFor(() => hostB.Sink.Messages.Length == count, $"{count} messages at B");
+        await RecordingSink.WaitFor(() => hostA.Sink.Messages.Length == 1, "the response at A");
+        Message[] received = hostB.Sink.Messages;
+        for (int i = 0; i < count; i++)
+            MessageAssert.Same(Append(A, B, (ulong)i + 1), received[i]);
+        Assert.Equal(MessageType.AppendResponse, hostA.Sink.Messages[0].Type);
+        Assert.InRange(hostB.Service.BatchesReceived, 1, count / 2);
+        Assert.Empty(sinkA.Unreachable);
+        Assert.Empty(sinkB.Unreachable);
+    }
+
+    [Fact]
+    public async Task A_5_MiB_snapshot_arrives_intact_in_chunks()
+    {
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        fromA.SetPeer(B, [hostB.Url]);
+        byte[] data = new byte[5 * 1024 * 1024];
+        new Random(5).NextBytes(data);
+        var message = new Message
+        {
+            Type = MessageType.Snapshot,
+            From = A,
+            To = B,
+            Term = 4,
+            Snapshot = new SnapshotMetadata(1234, 4, new ConfState([A, B], [3])),
+        };
+
+        fromA.SendSnapshot(message, data);
+
+        await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
+        Assert.Equal((B, true), sinkA.SnapshotsSent[0]);
+        (Message Message, byte[] Data) received = Assert.Single(hostB.Sink.Snapshots);
+        MessageAssert.Same(message, received.Message);
+        Assert.True(data.AsSpan().SequenceEqual(received.Data));
+        Assert.Equal(5, hostB.Service.ChunksReceived);
+    }
+
+    [Fact]
+    public async Task A_down_peer_is_reported_costs_nothing_and_is_reached_once_it_is_up()
+    {
+        int port = PeerHost.FreePort();
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
+
+        // Before the first attempt has failed: queued up to capacity, then dropped.
+        var clock = Stopwatch.StartNew();
+        for (ulong i = 1; i <= 10_000; i++)
+            fromA.Send(Append(A, B, i));
+        TimeSpan whileConnecting = clock.Elapsed;
+        await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable");
+        Assert.All(sinkA.Unreachable, peer => Assert.Equal(B, peer));
+
+        // Known down: dropped without being encoded.
+        clock.Restart();
+        for (ulong i = 1; i <= 10_000; i++)
+            fromA.Send(Append(A, B, i));
+        TimeSpan whileDown = clock.Elapsed;
+        Assert.True(whileConnecting < TimeSpan.FromMilliseconds(300), $"10,000 sends while connecting took {whileConnecting}");
+        Assert.True(whileDown < TimeSpan.FromMilliseconds(100), $"10,000 sends while down took {whileDown}");
+
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new byte[10]);
+        await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
+        Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
+
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster, port);
+        await KeepSendingUntilReceived(fromA, hostB);
+    }
+
+    [Fact]
+    public async Task Streams_reconnect_after_the_peer_restarts()
+    {
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        PeerHost first = await PeerHost.StartAsync(Cluster);
+        int port = first.Url.Port;
+        fromA.SetPeer(B, [first.Url]);
+        await KeepSendingUntilReceived(fromA, first);
+
+        await first.DisposeAsync();
+        await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable after the peer stopped");
+
+        await using PeerHost second = await PeerHost.StartAsync(Cluster, port);
+        await KeepSendingUntilReceived(fromA, second);
+    }
+
+    [Fact]
+    public async Task Another_clusters_stream_is_refused_with_failed_precondition()
+    {
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        using var channel = GrpcChannel.ForAddress(hostB.Url);
+        var client = new Wire.RaftPeer.RaftPeerClient(channel);
+
+        using AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call = client.Stream();
+        var batch = new Wire.RaftBatch { ClusterId = Cluster + 1 };
+        batch.Messages.Add(MessageCodec.Encode(Append(A, B, 1)));
+        await call.RequestStream.WriteAsync(batch);
+
+        RpcException refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+        Assert.StartsWith("cluster id mismatch: ", refused.Status.Detail, StringComparison.Ordinal);
+        Assert.Empty(hostB.Sink.Messages);
+    }
+
+    [Fact]
+    public async Task A_transport_of_another_cluster_finds_the_peer_unreachable()
+    {
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        var sinkA = new RecordingSink();
+        var log = new ListLogger();
+        await using GrpcPeerTransport fromA = new(A, Cluster + 1, sinkA, log, Options);
+        fromA.SetPeer(B, [hostB.Url]);
+
+        fromA.Send(Append(A, B, 1));
+        await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable");
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new byte[10]);
+        await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
+
+        Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
+        Assert.Empty(hostB.Sink.Messages);
+        Assert.Empty(hostB.Sink.Snapshots);
+        Assert.True(log.Lines.Any(line => line.Level == LogLevel.Error && line.Text.Contains("cluster id mismatch", StringComparison.Ordinal)), string.Join("\n", log.Lines));
+        Assert.DoesNotContain(log.Lines, line => line.Text.Contains("is up", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Unknown_peers_are_unreachable_at_once()
+    {
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        fromA.SetPeer(B, [new Uri("http://127.0.0.1:1")]);
+        fromA.RemovePeer(B);
+
+        fromA.Send(Append(A, B, 1));
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = 3, Snapshot = SnapshotMetadata.Empty }, new byte[1]);
+
+        Assert.Equal([B], sinkA.Unreachable);
+        Assert.Equal([(3UL, false)], sinkA.SnapshotsSent);
+    }
+
+    /// <summary>
+    /// Sends a heartbeat every 20 ms until the host receives one: messages sent while the link is down are
+    /// dropped by design, and the reconnect happens within one backoff period.
+    /// </summary>
+    private static async Task KeepSendingUntilReceived(GrpcPeerTransport transport, PeerHost host)
+    {
+        var clock = Stopwatch.StartNew();
+        while (host.Sink.Messages.Length == 0)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(10))
+                Assert.Fail("no message reached the peer within 10 s");
+            transport.Send(new Message { Type = MessageType.Heartbeat, From = A, To = B, Term = 1 });
+            await Task.Delay(20);
+        }
+        Assert.Equal(MessageType.Heartbeat, host.Sink.Messages[0].Type);
+    }
+}

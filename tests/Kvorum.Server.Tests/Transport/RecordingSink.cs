@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Kvorum.Raft;
+using Kvorum.Server.Transport;
+
+namespace Kvorum.Server.Tests.Transport;
+
+/// <summary>A thread-safe sink that records everything, with a polling wait for assertions.</summary>
+internal sealed class RecordingSink : IRaftMessageSink
+{
+    private readonly Lock _lock = new();
+    private readonly List<Message> _messages = [];
+    private readonly List<(Message Message, byte[] Data)> _snapshots = [];
+    private readonly List<ulong> _unreachable = [];
+    private readonly List<(ulong Peer, bool Success)> _snapshotsSent = [];
+
+    public Message[] Messages { get { lock (_lock) return [.. _messages]; } }
+    public (Message Message, byte[] Data)[] Snapshots { get { lock (_lock) return [.. _snapshots]; } }
+    public ulong[] Unreachable { get { lock (_lock) return [.. _unreachable]; } }
+    public (ulong Peer, bool Success)[] SnapshotsSent { get { lock (_lock) return [.. _snapshotsSent]; } }
+
+    public void OnMessage(in Message message)
+    {
+        lock (_lock) _messages.Add(message);
+    }
+
+    public void OnSnapshot(in Message message, byte[] data)
+    {
+        lock (_lock) _snapshots.Add((message, data));
+    }
+
+    public void OnUnreachable(ulong peer)
+    {
+        lock (_lock) _unreachable.Add(peer);
+    }
+
+    public void OnSnapshotSent(ulong peer, bool success)
+    {
+        lock (_lock) _snapshotsSent.Add((peer, success));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after <paramref name="seconds"/>.</summary>
+    public static async Task WaitFor(Func<bool> condition, string what, double seconds = 10)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed.TotalSeconds > seconds)
+                Assert.Fail($"timed out after {seconds} s waiting for {what}");
+            await Task.Delay(10);
+        }
+    }
+}
