@@ -91,7 +91,7 @@ public static class KvorumServer
         {
             await app.StartAsync(cancellation).ConfigureAwait(false);
         }
-        catch (IOException e) when (e.InnerException is SocketException or AddressInUseException || e is AddressInUseException)
+        catch (IOException e)
         {
             await Console.Error.WriteLineAsync($"kvorum serve: cannot listen: {e.Message}").ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
@@ -100,7 +100,9 @@ public static class KvorumServer
         }
 
         node.Start(transport);
-        Log.Started(loggerFactory.CreateLogger("kvorum"), options.Name, memberId, string.Join(",", options.ListenClientUrls));
+        var urls = string.Join(",", options.ListenClientUrls);
+        var hostLog = loggerFactory.CreateLogger("kvorum");
+        Log.Started(hostLog, options.Name, memberId, urls);
         try
         {
             await Task.WhenAny(Task.Delay(Timeout.Infinite, cancellation), node.Stopped).ConfigureAwait(false);
