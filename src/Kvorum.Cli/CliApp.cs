@@ -29,7 +29,7 @@ public static class CliApp
         string path = CommandPath(parse);
         if (parse.Errors.Count > 0)
         {
-            await context.Error.WriteLineAsync($"{path}: {parse.Errors[0].Message}").ConfigureAwait(false);
+            await context.Error.WriteLineAsync($"{path}: {OneLine(parse.Errors[0].Message)}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -82,6 +82,13 @@ public static class CliApp
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));
         return root;
+    }
+
+    /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
+    private static string OneLine(string message)
+    {
+        string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message.Trim() : $"{lines[0]} {string.Join(", ", lines[1..])}";
     }
 
     private static string CommandPath(ParseResult parse)

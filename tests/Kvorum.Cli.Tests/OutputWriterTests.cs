@@ -92,7 +92,7 @@ public class OutputWriterTests
         string table = Write(OutputFormat.Table, w => w.Status([Status("127.0.0.1:2379", 0x8e9e05c52164694d, 0x8e9e05c52164694d), Status("127.0.0.1:22379", 0xabc, 0x8e9e05c52164694d)]));
 
         string[] lines = table.Split('\n');
-        Assert.Equal("| ENDPOINT        |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT INDEX | RAFT APPLIED INDEX | ERRORS |", lines[1]);
+        Assert.Equal("|    ENDPOINT     |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT INDEX | RAFT APPLIED INDEX | ERRORS |", lines[1]);
         Assert.Equal("| 127.0.0.1:2379  | 8e9e05c52164694d | 3.6.0   | 25 kB   | true      | false      | 3         | 12         | 11                 |        |", lines[3]);
         Assert.Equal("| 127.0.0.1:22379 | abc              | 3.6.0   | 25 kB   | false     | false      | 3         | 12         | 11                 |        |", lines[4]);
     }
