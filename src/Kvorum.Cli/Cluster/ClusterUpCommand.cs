@@ -101,7 +101,7 @@ public static class ClusterUpCommand
 
                 if (processes.All(p => p.ExitCode is not null))
                 {
-                    await context.Error.WriteLineAsync($"{Environment.NewLine}kvorum cluster up: every member exited; see the logs in {dataRoot}").ConfigureAwait(false);
+                    await context.Error.WriteLineAsync($"{(context.OutIsTerminal ? Environment.NewLine : "")}kvorum cluster up: every member exited; see the logs in {dataRoot}").ConfigureAwait(false);
                     exitCode = ExitCodes.Failure;
                     break;
                 }
