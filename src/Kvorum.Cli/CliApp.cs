@@ -1,0 +1,105 @@
+using System.CommandLine;
+using Kvorum.Cli.Bench;
+using Kvorum.Cli.Client;
+using Kvorum.Cli.Cluster;
+using Kvorum.Cli.Serve;
+
+namespace Kvorum.Cli;
+
+/// <summary>
+/// The <c>kvorum</c> command tree and its one invariant: a user mistake ends in one line on stderr and exit
+/// code 2, a failed command in one line and exit code 1, never a stack trace.
+/// </summary>
+public static class CliApp
+{
+    /// <summary>The name every error line starts with.</summary>
+    public const string Name = "kvorum";
+
+    /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
+    /// <param name="args">The command line, without the program name.</param>
+    /// <param name="context">Streams, environment and server entry point.</param>
+    /// <returns>The exit code (<see cref="ExitCodes"/>, or the server's own).</returns>
+    public static async Task<int> RunAsync(string[] args, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(context);
+
+        RootCommand root = BuildRoot(context);
+        ParseResult parse = root.Parse(args);
+        string path = CommandPath(parse);
+        if (parse.Errors.Count > 0)
+        {
+            await context.Error.WriteLineAsync($"{path}: {OneLine(parse.Errors[0].Message)}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
+        CancellationToken shutdown = context.ShutdownToken?.Invoke() ?? CancellationToken.None;
+        var invocation = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return await parse.InvokeAsync(invocation, shutdown).ConfigureAwait(false);
+        }
+        catch (UsageException e)
+        {
+            await context.Error.WriteLineAsync($"{path}: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        catch (CommandFailedException e)
+        {
+            await context.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            await context.Error.WriteLineAsync($"{path}: interrupted").ConfigureAwait(false);
+            return 130;
+        }
+    }
+
+    /// <summary>Builds the whole command tree.</summary>
+    /// <param name="context">Passed to every command action.</param>
+    /// <returns>The root command.</returns>
+    public static RootCommand BuildRoot(CliContext context)
+    {
+        var global = new GlobalOptions();
+        var root = new RootCommand("Kvorum: a Raft-replicated key-value store speaking etcd's v3 API.");
+        global.AddTo(root);
+        root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(ClusterUpCommand.Create(context));
+        root.Subcommands.Add(PutCommand.Create(context, global));
+        root.Subcommands.Add(GetCommand.Create(context, global));
+        root.Subcommands.Add(DelCommand.Create(context, global));
+        root.Subcommands.Add(TxnCommand.Create(context, global));
+        root.Subcommands.Add(CompactionCommand.Create(context, global));
+        root.Subcommands.Add(StatusCommand.Create(context, global));
+        root.Subcommands.Add(MemberCommand.Create(context, global));
+        root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
+        root.Subcommands.Add(BenchCommand.Create(context, global));
+        return root;
+    }
+
+    /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
+    private static string OneLine(string message)
+    {
+        string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length <= 1 ? message.Trim() : $"{lines[0]} {string.Join(", ", lines[1..])}";
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            names.Add(result.Parent is null ? Name : result.Command.Name);
+        }
+
+        names.Reverse();
+        return string.Join(' ', names);
+    }
+}

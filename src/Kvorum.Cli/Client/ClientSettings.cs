@@ -1,0 +1,19 @@
+using Kvorum.Cli.Output;
+
+namespace Kvorum.Cli.Client;
+
+/// <summary>Where and how a client command talks to the cluster.</summary>
+public sealed record ClientSettings
+{
+    /// <summary>The endpoints, tried in order.</summary>
+    public required IReadOnlyList<Uri> Endpoints { get; init; }
+
+    /// <summary>How results are printed.</summary>
+    public OutputFormat Output { get; init; } = OutputFormat.Simple;
+
+    /// <summary>How long to wait for a TCP connection.</summary>
+    public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The deadline of each request.</summary>
+    public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,41 @@
+namespace Kvorum.Cli.Client;
+
+/// <summary>Parses <c>--endpoints</c>: <c>host:port</c> or <c>http://host:port</c>, comma-separated.</summary>
+public static class EndpointParser
+{
+    /// <summary>Parses the list.</summary>
+    /// <param name="text">The flag value.</param>
+    /// <returns>The endpoints as http URLs.</returns>
+    /// <exception cref="UsageException">An endpoint is malformed or uses TLS.</exception>
+    public static IReadOnlyList<Uri> Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+            throw new UsageException("--endpoints must list at least one host:port");
+
+        return [.. parts.Select(ParseOne)];
+    }
+
+    /// <summary>The endpoint as etcdctl shows it: <c>host:port</c>.</summary>
+    /// <param name="endpoint">An endpoint URL.</param>
+    /// <returns>The host and port.</returns>
+    public static string Display(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return $"{endpoint.Host}:{endpoint.Port}";
+    }
+
+    private static Uri ParseOne(string part)
+    {
+        if (part.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            throw new UsageException($"--endpoints: \"{part}\" uses TLS, which kvorum does not support yet");
+
+        string text = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp
+            || uri.Host.Length == 0 || uri.IsDefaultPort || uri.AbsolutePath != "/")
+            throw new UsageException($"--endpoints: \"{part}\" is not host:port");
+
+        return uri;
+    }
+}

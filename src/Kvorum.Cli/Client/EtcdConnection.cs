@@ -1,0 +1,174 @@
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace Kvorum.Cli.Client;
+
+/// <summary>
+/// gRPC channels (HTTP/2 cleartext) to the configured endpoints, and the translation of gRPC failures into the
+/// one-line errors etcdctl prints.
+/// </summary>
+public sealed class EtcdConnection : IDisposable
+{
+    private readonly ClientSettings settings;
+    private readonly Dictionary<Uri, GrpcChannel> channels = [];
+    private readonly Lock gate = new();
+
+    /// <summary>Creates a connection; channels connect lazily on first use.</summary>
+    /// <param name="settings">Endpoints and timeouts.</param>
+    public EtcdConnection(ClientSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        this.settings = settings;
+    }
+
+    /// <summary>The endpoints, in the order they are tried.</summary>
+    public IReadOnlyList<Uri> Endpoints => settings.Endpoints;
+
+    /// <summary>Opens a channel of its own (its own TCP connection) to <paramref name="endpoint"/>.</summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="dialTimeout">How long to wait for the TCP connection.</param>
+    /// <returns>A new channel; the caller disposes it.</returns>
+    public static GrpcChannel OpenChannel(Uri endpoint, TimeSpan dialTimeout) =>
+        GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectTimeout = dialTimeout,
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            },
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = null,
+        });
+
+    /// <summary>The channel to <paramref name="endpoint"/>, opened on first use.</summary>
+    /// <param name="endpoint">One of <see cref="Endpoints"/>.</param>
+    /// <returns>The channel.</returns>
+    public GrpcChannel Channel(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        lock (gate)
+        {
+            if (!channels.TryGetValue(endpoint, out GrpcChannel? channel))
+                channels[endpoint] = channel = OpenChannel(endpoint, settings.DialTimeout);
+            return channel;
+        }
+    }
+
+    /// <summary>Call options with the command deadline.</summary>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The options.</returns>
+    public CallOptions Options(CancellationToken cancellation) =>
+        new(deadline: DateTime.UtcNow + settings.CommandTimeout, cancellationToken: cancellation);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> against the first endpoint that answers: an unreachable endpoint moves on to the
+    /// next; a server error ends the command.
+    /// </summary>
+    /// <typeparam name="T">The response type.</typeparam>
+    /// <param name="call">The call, given a channel and the call options.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The response.</returns>
+    /// <exception cref="CommandFailedException">The server answered with an error, or no endpoint answered.</exception>
+    public async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        RpcException? unreachable = null;
+        foreach (Uri endpoint in settings.Endpoints)
+        {
+            try
+            {
+                return await CallAsync(endpoint, call, cancellation).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (IsUnreachable(e))
+            {
+                unreachable = e;
+            }
+        }
+
+        throw new CommandFailedException(settings.Endpoints.Count == 1
+            ? UnreachableLine(settings.Endpoints[0], unreachable!)
+            : $"Error: no endpoint of {string.Join(',', settings.Endpoints.Select(EndpointParser.Display))} is reachable ({Reason(unreachable!)})");
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/> against one endpoint. Unreachable endpoints surface as <see cref="RpcException"/>
+    /// (see <see cref="IsUnreachable"/>); other server errors as <see cref="CommandFailedException"/>.
+    /// </summary>
+    /// <typeparam name="T">The response type.</typeparam>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="call">The call.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The response.</returns>
+    public async Task<T> CallAsync<T>(Uri endpoint, Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call(Channel(endpoint), Options(cancellation)).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellation.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellation);
+        }
+        catch (RpcException e) when (!IsUnreachable(e))
+        {
+            throw new CommandFailedException(ErrorLine(e), e);
+        }
+    }
+
+    /// <summary>True when the call failed because the endpoint could not be reached at all.</summary>
+    /// <param name="error">The failure.</param>
+    /// <returns>Whether it is a connection failure.</returns>
+    public static bool IsUnreachable(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.StatusCode == StatusCode.Unavailable && error.Status.DebugException is not null
+            || error.StatusCode == StatusCode.Unavailable && error.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal);
+    }
+
+    /// <summary>etcdctl's error line for a server error: <c>Error: etcdserver: ...</c>.</summary>
+    /// <param name="error">The failure.</param>
+    /// <returns>The line.</returns>
+    public static string ErrorLine(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.StatusCode switch
+        {
+            StatusCode.DeadlineExceeded => "Error: context deadline exceeded",
+            _ when error.Status.Detail.Length > 0 => $"Error: {error.Status.Detail}",
+            _ => $"Error: {error.StatusCode}",
+        };
+    }
+
+    /// <summary>The line for one unreachable endpoint: <c>Error: endpoint 127.0.0.1:2379 is unreachable (Connection refused)</c>.</summary>
+    /// <param name="endpoint">The endpoint.</param>
+    /// <param name="error">The failure.</param>
+    /// <returns>The line.</returns>
+    public static string UnreachableLine(Uri endpoint, RpcException error) =>
+        $"Error: endpoint {EndpointParser.Display(endpoint)} is unreachable ({Reason(error)})";
+
+    /// <summary>Why an endpoint could not be reached, in a few words.</summary>
+    /// <param name="error">The failure.</param>
+    /// <returns>The innermost reason, e.g. <c>Connection refused</c>.</returns>
+    public static string Reason(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        Exception? inner = error.Status.DebugException;
+        while (inner?.InnerException is not null && inner is not SocketException)
+            inner = inner.InnerException;
+        return inner?.Message ?? error.Status.Detail;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            foreach (GrpcChannel channel in channels.Values)
+                channel.Dispose();
+            channels.Clear();
+        }
+    }
+}

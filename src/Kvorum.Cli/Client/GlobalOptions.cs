@@ -1,0 +1,93 @@
+using System.CommandLine;
+using Kvorum.Cli.Output;
+
+namespace Kvorum.Cli.Client;
+
+/// <summary>
+/// The flags every client command shares, as etcdctl names them: <c>--endpoints</c>, <c>--write-out</c>,
+/// <c>--dial-timeout</c>, <c>--command-timeout</c>. Each falls back to <c>KVORUM_&lt;FLAG&gt;</c>.
+/// </summary>
+public sealed class GlobalOptions
+{
+    /// <summary>The default endpoint.</summary>
+    public const string DefaultEndpoint = "127.0.0.1:2379";
+
+    /// <summary><c>--endpoints</c>: comma-separated host:port or http://host:port.</summary>
+    public Option<string> Endpoints { get; } = new("--endpoints")
+    {
+        Description = $"Comma-separated endpoints (default {DefaultEndpoint}; env KVORUM_ENDPOINTS).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--write-out</c> / <c>-w</c>: simple, json or table.</summary>
+    public Option<string> WriteOut { get; } = new("--write-out", "-w")
+    {
+        Description = "Output format: simple, json or table (env KVORUM_WRITE_OUT).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--dial-timeout</c>: how long to wait for a connection.</summary>
+    public Option<string> DialTimeout { get; } = new("--dial-timeout")
+    {
+        Description = "Timeout for connecting, e.g. 2s (default 2s; env KVORUM_DIAL_TIMEOUT).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--command-timeout</c>: the deadline of each request.</summary>
+    public Option<string> CommandTimeout { get; } = new("--command-timeout")
+    {
+        Description = "Deadline of each request, e.g. 5s (default 5s; env KVORUM_COMMAND_TIMEOUT).",
+        Recursive = true,
+    };
+
+    /// <summary>Adds the options to <paramref name="root"/>, recursively to every subcommand.</summary>
+    /// <param name="root">The root command.</param>
+    public void AddTo(Command root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        root.Options.Add(Endpoints);
+        root.Options.Add(WriteOut);
+        root.Options.Add(DialTimeout);
+        root.Options.Add(CommandTimeout);
+    }
+
+    /// <summary>Resolves the flags (or their environment variables, or defaults) into settings.</summary>
+    /// <param name="parse">The parse result.</param>
+    /// <param name="context">Supplies the environment.</param>
+    /// <param name="defaultFormat">The command's default output format.</param>
+    /// <returns>The validated settings.</returns>
+    /// <exception cref="UsageException">A value is malformed.</exception>
+    public ClientSettings Resolve(ParseResult parse, CliContext context, OutputFormat defaultFormat = OutputFormat.Simple)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        ArgumentNullException.ThrowIfNull(context);
+
+        string? Raw(Option<string> option, string variable)
+        {
+            string? value = parse.GetValue(option);
+            if (value is not null)
+                return value;
+            string? fromEnvironment = context.GetEnvironmentVariable(variable);
+            return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
+        }
+
+        IReadOnlyList<Uri> endpoints = EndpointParser.Parse(Raw(Endpoints, "KVORUM_ENDPOINTS") ?? DefaultEndpoint);
+        string? format = Raw(WriteOut, "KVORUM_WRITE_OUT");
+        OutputFormat output = format is null ? defaultFormat : format.Trim().ToUpperInvariant() switch
+        {
+            "SIMPLE" => OutputFormat.Simple,
+            "JSON" => OutputFormat.Json,
+            "TABLE" => OutputFormat.Table,
+            _ => throw new UsageException($"--write-out must be simple, json or table, got \"{format}\""),
+        };
+        string? dial = Raw(DialTimeout, "KVORUM_DIAL_TIMEOUT");
+        string? command = Raw(CommandTimeout, "KVORUM_COMMAND_TIMEOUT");
+        return new ClientSettings
+        {
+            Endpoints = endpoints,
+            Output = output,
+            DialTimeout = dial is null ? TimeSpan.FromSeconds(2) : DurationParser.ParseFlag("--dial-timeout", dial),
+            CommandTimeout = command is null ? TimeSpan.FromSeconds(5) : DurationParser.ParseFlag("--command-timeout", command),
+        };
+    }
+}

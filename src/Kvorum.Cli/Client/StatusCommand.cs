@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Grpc.Core;
+using Kvorum.Cli.Output;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Cli.Client;
+
+/// <summary>
+/// <c>kvorum status</c>: Maintenance.Status on every endpoint, printed as a table by default. An unreachable
+/// endpoint is reported on stderr and makes the exit code 1; the others are still printed.
+/// </summary>
+public static class StatusCommand
+{
+    /// <summary>Creates the command.</summary>
+    /// <param name="context">Streams and environment.</param>
+    /// <param name="global">The shared client flags.</param>
+    /// <returns>The <c>status</c> command.</returns>
+    public static Command Create(CliContext context, GlobalOptions global)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(global);
+        var command = new Command("status", "Show the status of every endpoint: member id, version, db size, leader, raft term and indexes.");
+        command.SetAction(async (parse, cancellation) =>
+        {
+            ClientSettings settings = global.Resolve(parse, context, OutputFormat.Table);
+            using var connection = new EtcdConnection(settings);
+            (List<EndpointStatus> statuses, List<string> failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
+            foreach (string failure in failures)
+                await context.Error.WriteLineAsync(failure).ConfigureAwait(false);
+            if (statuses.Count > 0)
+                new OutputWriter(context.Out, settings.Output).Status(statuses);
+            return failures.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    /// <summary>Asks every endpoint for its status, in parallel.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="cancellation">Cancels the calls.</param>
+    /// <returns>The answers, in endpoint order, and one error line per endpoint that failed.</returns>
+    public static async Task<(List<EndpointStatus> Statuses, List<string> Failures)> QueryAsync(EtcdConnection connection, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        async Task<(EndpointStatus? Status, string? Failure)> QueryOneAsync(Uri endpoint)
+        {
+            try
+            {
+                StatusResponse status = await connection.CallAsync(
+                    endpoint,
+                    (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
+                    cancellation).ConfigureAwait(false);
+                return (new EndpointStatus(EndpointParser.Display(endpoint), status), null);
+            }
+            catch (RpcException e) when (EtcdConnection.IsUnreachable(e))
+            {
+                return (null, EtcdConnection.UnreachableLine(endpoint, e));
+            }
+            catch (CommandFailedException e)
+            {
+                return (null, $"{e.Message} (endpoint {EndpointParser.Display(endpoint)})");
+            }
+        }
+
+        var calls = connection.Endpoints.Select(QueryOneAsync).ToList();
+        var results = await Task.WhenAll(calls).ConfigureAwait(false);
+        return ([.. results.Where(r => r.Status is not null).Select(r => r.Status!)], [.. results.Where(r => r.Failure is not null).Select(r => r.Failure!)]);
+    }
+}

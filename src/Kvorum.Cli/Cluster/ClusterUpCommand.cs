@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Kvorum.Cli.Client;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Cli.Cluster;
+
+/// <summary>
+/// <c>kvorum cluster up [--nodes 3] [--data ./kvorum-data] [--base-port 2379]</c>: runs a local cluster of
+/// <c>kvorum serve</c> children on loopback (see <see cref="ClusterLayout"/>) and shows a live status line until
+/// Ctrl-C, then stops them and keeps their data. A second run restarts the members with the same flags; the
+/// server ignores the initial-cluster flags once its data dir holds state.
+/// </summary>
+public static class ClusterUpCommand
+{
+    private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StatusDeadline = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Creates the <c>cluster</c> command with its <c>up</c> subcommand.</summary>
+    /// <param name="context">Streams and the shutdown signal.</param>
+    /// <returns>The <c>cluster</c> command.</returns>
+    public static Command Create(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var nodes = new Option<int>("--nodes") { Description = "Number of members (default 3).", DefaultValueFactory = _ => 3 };
+        var data = new Option<string>("--data") { Description = "Directory for the members' data dirs and logs (default ./kvorum-data).", DefaultValueFactory = _ => "./kvorum-data" };
+        var basePort = new Option<int>("--base-port") { Description = "Client port of infra1 (default 2379); infraK uses K*10000+base.", DefaultValueFactory = _ => ClusterLayout.DefaultBasePort };
+        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort };
+        up.SetAction(async (parse, cancellation) =>
+        {
+            IReadOnlyList<LocalMember> members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
+            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", cancellation).ConfigureAwait(false);
+        });
+        var cluster = new Command("cluster", "Local clusters for development.");
+        cluster.Subcommands.Add(up);
+        return cluster;
+    }
+
+    /// <summary>Throws if any port of <paramref name="members"/> is taken.</summary>
+    /// <param name="members">The planned members.</param>
+    /// <exception cref="CommandFailedException">A port is in use; the message says which.</exception>
+    public static void CheckPortsFree(IReadOnlyList<LocalMember> members)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        foreach (LocalMember member in members)
+        {
+            foreach ((int port, string role) in new[] { (member.ClientPort, "client"), (member.PeerPort, "peer") })
+            {
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                try
+                {
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    throw new CommandFailedException($"kvorum cluster up: port {port} ({member.Name} {role}) is already in use");
+                }
+                finally
+                {
+                    listener.Stop();
+                    listener.Dispose();
+                }
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, CancellationToken cancellation)
+    {
+        CheckPortsFree(members);
+        Directory.CreateDirectory(dataRoot);
+        bool restart = members.Any(m => Directory.Exists(m.DataDir) && Directory.EnumerateFileSystemEntries(m.DataDir).Any());
+        TextWriter output = context.Out;
+        await output.WriteLineAsync(restart
+            ? $"Restarting {members.Count} members from the data in {dataRoot} (initial-cluster flags are ignored by members with state)"
+            : $"Starting a new {members.Count}-member cluster in {dataRoot}").ConfigureAwait(false);
+        foreach (LocalMember m in members)
+            await output.WriteLineAsync($"  {m.Name}  client {m.ClientUrl.GetLeftPart(UriPartial.Authority)}  peer {m.PeerUrl.GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
+        await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => $"127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
+        await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
+
+        var processes = new List<NodeProcess>();
+        var settings = new ClientSettings { Endpoints = [.. members.Select(m => m.ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline };
+        using var connection = new EtcdConnection(settings);
+        int exitCode = ExitCodes.Ok;
+        try
+        {
+            foreach (LocalMember member in members)
+                processes.Add(NodeProcess.Start(member, ClusterLayout.ServeArguments(member, members)));
+
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (!cancellation.IsCancellationRequested)
+            {
+                MemberState[] states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
+                string line = MemberState.Line(states);
+                if (context.OutIsTerminal)
+                    await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
+                else
+                    await output.WriteLineAsync(line).ConfigureAwait(false);
+
+                if (processes.All(p => p.ExitCode is not null))
+                {
+                    await context.Error.WriteLineAsync($"{(context.OutIsTerminal ? Environment.NewLine : "")}kvorum cluster up: every member exited; see the logs in {dataRoot}").ConfigureAwait(false);
+                    exitCode = ExitCodes.Failure;
+                    break;
+                }
+
+                try
+                {
+                    await timer.WaitForNextTickAsync(cancellation).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            if (context.OutIsTerminal)
+                await output.WriteLineAsync().ConfigureAwait(false);
+            await output.WriteLineAsync("Stopping the members...").ConfigureAwait(false);
+            bool[] clean = await Task.WhenAll(processes.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
+            foreach (var (process, exitedCleanly) in processes.Zip(clean))
+            {
+                if (!exitedCleanly)
+                    await output.WriteLineAsync($"  {process.Member.Name} did not stop within {StopGrace.TotalSeconds:0} s and was killed").ConfigureAwait(false);
+                process.Dispose();
+            }
+
+            await output.WriteLineAsync($"Stopped; data kept in {dataRoot}").ConfigureAwait(false);
+        }
+
+        return exitCode;
+    }
+
+    private static async Task<MemberState> StateAsync(EtcdConnection connection, NodeProcess process, CancellationToken cancellation)
+    {
+        if (process.ExitCode is { } code)
+            return new MemberState(process.Member.Name, code, null);
+        try
+        {
+            StatusResponse status = await connection.CallAsync(
+                process.Member.ClientUrl,
+                (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
+                cancellation).ConfigureAwait(false);
+            return new MemberState(process.Member.Name, null, status);
+        }
+        catch (Exception e) when (e is RpcException or CommandFailedException or OperationCanceledException)
+        {
+            return new MemberState(process.Member.Name, process.ExitCode, null);
+        }
+    }
+}

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Google.Protobuf;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Cli.Output;
+
+/// <summary>Prints etcd responses in etcdctl's formats: simple lines, JSON, or a table.</summary>
+public sealed class OutputWriter
+{
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
+    private readonly TextWriter output;
+
+    /// <summary>Creates a writer.</summary>
+    /// <param name="output">Where to print.</param>
+    /// <param name="format">The format.</param>
+    public OutputWriter(TextWriter output, OutputFormat format)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        this.output = output;
+        Format = format;
+    }
+
+    /// <summary>The format in use.</summary>
+    public OutputFormat Format { get; }
+
+    /// <summary>Prints a put: <c>OK</c>, then the previous key and value if asked for.</summary>
+    /// <param name="response">The response.</param>
+    public void Put(PutResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        var text = new StringBuilder("OK\n");
+        if (response.PrevKv is not null)
+            AppendKv(text, response.PrevKv, keysOnly: false);
+        output.Write(text.ToString());
+    }
+
+    /// <summary>Prints a range: each key then its value (just the keys with <paramref name="keysOnly"/>, just the count with <paramref name="countOnly"/>).</summary>
+    /// <param name="response">The response.</param>
+    /// <param name="keysOnly">Print keys only.</param>
+    /// <param name="countOnly">Print the count only.</param>
+    public void Range(RangeResponse response, bool keysOnly = false, bool countOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        if (countOnly)
+        {
+            output.Write(response.Count.ToString(CultureInfo.InvariantCulture) + "\n");
+            return;
+        }
+
+        if (Format == OutputFormat.Table)
+        {
+            TextTable table = keysOnly ? new("key") : new("key", "value", "create revision", "mod revision", "version");
+            foreach (KeyValue kv in response.Kvs)
+            {
+                if (keysOnly)
+                    table.AddRow(kv.Key.ToStringUtf8());
+                else
+                    table.AddRow(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), Number(kv.CreateRevision), Number(kv.ModRevision), Number(kv.Version));
+            }
+
+            output.Write(table.ToString());
+            return;
+        }
+
+        var text = new StringBuilder();
+        foreach (KeyValue kv in response.Kvs)
+            AppendKv(text, kv, keysOnly);
+        output.Write(text.ToString());
+    }
+
+    /// <summary>Prints a delete: the number deleted, then the previous pairs if asked for.</summary>
+    /// <param name="response">The response.</param>
+    public void Delete(DeleteRangeResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        var text = new StringBuilder(Number(response.Deleted)).Append('\n');
+        foreach (KeyValue kv in response.PrevKvs)
+            AppendKv(text, kv, keysOnly: false);
+        output.Write(text.ToString());
+    }
+
+    /// <summary>Prints a txn: <c>SUCCESS</c> or <c>FAILURE</c>, a blank line, then each op's result.</summary>
+    /// <param name="response">The response.</param>
+    public void Txn(TxnResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        var text = new StringBuilder(response.Succeeded ? "SUCCESS\n" : "FAILURE\n");
+        foreach (ResponseOp op in response.Responses)
+        {
+            text.Append('\n');
+            switch (op.ResponseCase)
+            {
+                case ResponseOp.ResponseOneofCase.ResponsePut:
+                    text.Append("OK\n");
+                    break;
+                case ResponseOp.ResponseOneofCase.ResponseRange:
+                    foreach (KeyValue kv in op.ResponseRange.Kvs)
+                        AppendKv(text, kv, keysOnly: false);
+                    break;
+                case ResponseOp.ResponseOneofCase.ResponseDeleteRange:
+                    text.Append(Number(op.ResponseDeleteRange.Deleted)).Append('\n');
+                    break;
+                default:
+                    text.Append("(nested txn)\n");
+                    break;
+            }
+        }
+
+        output.Write(text.ToString());
+    }
+
+    /// <summary>Prints a compaction: <c>compacted revision N</c>.</summary>
+    /// <param name="revision">The revision compacted to.</param>
+    /// <param name="response">The response.</param>
+    public void Compaction(long revision, CompactionResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!WroteJson(response))
+            output.Write($"compacted revision {Number(revision)}\n");
+    }
+
+    /// <summary>Prints endpoint statuses: a table, one comma-separated line each, or a JSON array.</summary>
+    /// <param name="statuses">One per endpoint that answered.</param>
+    public void Status(IReadOnlyList<EndpointStatus> statuses)
+    {
+        ArgumentNullException.ThrowIfNull(statuses);
+        switch (Format)
+        {
+            case OutputFormat.Json:
+                WriteJsonArray(statuses.Select(s => ("Endpoint", s.Endpoint, "Status", (IMessage)s.Status)));
+                return;
+            case OutputFormat.Table:
+                var table = new TextTable("endpoint", "id", "version", "db size", "is leader", "is learner", "raft term", "raft index", "raft applied index", "errors");
+                foreach (EndpointStatus s in statuses)
+                    table.AddRow(StatusCells(s));
+                output.Write(table.ToString());
+                return;
+            default:
+                output.Write(string.Concat(statuses.Select(s => string.Join(", ", StatusCells(s)) + "\n")));
+                return;
+        }
+    }
+
+    /// <summary>Prints a member list: a table, one comma-separated line each, or the response as JSON.</summary>
+    /// <param name="response">The response.</param>
+    public void Members(MemberListResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        if (Format == OutputFormat.Table)
+        {
+            var table = new TextTable("id", "status", "name", "peer addrs", "client addrs", "is learner");
+            foreach (Member m in response.Members)
+                table.AddRow(MemberCells(m));
+            output.Write(table.ToString());
+            return;
+        }
+
+        output.Write(string.Concat(response.Members.Select(m => string.Join(", ", MemberCells(m)) + "\n")));
+    }
+
+    /// <summary>Prints a line in simple and table formats, or <paramref name="response"/> in JSON.</summary>
+    /// <param name="line">The simple line.</param>
+    /// <param name="response">The response to show as JSON.</param>
+    public void Line(string line, IMessage response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (!WroteJson(response))
+            output.Write(line + "\n");
+    }
+
+    /// <summary>A member id as etcdctl shows it: lower-case hex.</summary>
+    /// <param name="id">The id.</param>
+    /// <returns>The hex text.</returns>
+    public static string Hex(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
+
+    private static string[] StatusCells(EndpointStatus s) =>
+    [
+        s.Endpoint,
+        Hex(s.Status.Header?.MemberId ?? 0),
+        s.Status.Version,
+        ByteSize.Format(s.Status.DbSize),
+        Bool(s.IsLeader),
+        Bool(s.Status.IsLearner),
+        Number(s.Status.RaftTerm),
+        Number(s.Status.RaftIndex),
+        Number(s.Status.RaftAppliedIndex),
+        string.Join(", ", s.Status.Errors),
+    ];
+
+    private static string[] MemberCells(Member m) =>
+    [
+        Hex(m.ID),
+        m.Name.Length == 0 ? "unstarted" : "started",
+        m.Name,
+        string.Join(",", m.PeerURLs),
+        string.Join(",", m.ClientURLs),
+        Bool(m.IsLearner),
+    ];
+
+    private bool WroteJson(IMessage message)
+    {
+        if (Format != OutputFormat.Json)
+            return false;
+        output.Write(Json.Format(message) + "\n");
+        return true;
+    }
+
+    private void WriteJsonArray(IEnumerable<(string NameKey, string Name, string MessageKey, IMessage Message)> items)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            foreach ((string nameKey, string name, string messageKey, IMessage message) in items)
+            {
+                writer.WriteStartObject();
+                writer.WriteString(nameKey, name);
+                writer.WritePropertyName(messageKey);
+                writer.WriteRawValue(Json.Format(message));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        output.Write(Encoding.UTF8.GetString(buffer.ToArray()) + "\n");
+    }
+
+    private static void AppendKv(StringBuilder text, KeyValue kv, bool keysOnly)
+    {
+        text.Append(kv.Key.ToStringUtf8()).Append('\n');
+        if (!keysOnly)
+            text.Append(kv.Value.ToStringUtf8()).Append('\n');
+    }
+
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Number(ulong value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Bool(bool value) => value ? "true" : "false";
+}

@@ -1,0 +1,3 @@
+using Kvorum.Cli;
+
+return await CliApp.RunAsync(args, CliContext.FromProcess()).ConfigureAwait(false);

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Kvorum.Server;
+
+namespace Kvorum.Cli.Serve;
+
+/// <summary><c>kvorum serve</c>: validates etcd-style flags into <see cref="ServerOptions"/> and runs one member.</summary>
+public static class ServeCommand
+{
+    /// <summary>Creates the command.</summary>
+    /// <param name="context">Streams, environment and the server entry point.</param>
+    /// <returns>The <c>serve</c> command.</returns>
+    public static Command Create(CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var command = new Command("serve", "Run one Kvorum member. Every flag may also be set as KVORUM_<FLAG> (e.g. KVORUM_DATA_DIR); the flag wins.");
+        var options = new Dictionary<string, Option<string>>(StringComparer.Ordinal);
+        foreach ((string flag, string description) in ServeFlags.All)
+        {
+            var option = new Option<string>(flag) { Description = $"{description} Env: {ServeFlags.EnvironmentVariable(flag)}." };
+            if (flag == ServeFlags.PreVote)
+                option.Arity = ArgumentArity.ZeroOrOne;
+            options[flag] = option;
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string? Flag(string name)
+            {
+                var result = parse.GetResult(options[name]);
+                if (result is null || result.Implicit)
+                    return null;
+                // A bare boolean flag (--pre-vote) means true.
+                return result.Tokens.Count == 0 ? "true" : result.Tokens[^1].Value;
+            }
+
+            ServerOptions server = ServeOptionsBinder.Bind(Flag, context.GetEnvironmentVariable);
+            return await context.RunServer(server, cancellation).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

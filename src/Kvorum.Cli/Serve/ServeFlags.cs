@@ -1,0 +1,79 @@
+namespace Kvorum.Cli.Serve;
+
+/// <summary>The flags of <c>kvorum serve</c>, named as etcd names them, and their environment variables.</summary>
+public static class ServeFlags
+{
+    /// <summary><c>--name</c>.</summary>
+    public const string Name = "--name";
+
+    /// <summary><c>--data-dir</c>.</summary>
+    public const string DataDir = "--data-dir";
+
+    /// <summary><c>--listen-client-urls</c>.</summary>
+    public const string ListenClientUrls = "--listen-client-urls";
+
+    /// <summary><c>--advertise-client-urls</c>.</summary>
+    public const string AdvertiseClientUrls = "--advertise-client-urls";
+
+    /// <summary><c>--listen-peer-urls</c>.</summary>
+    public const string ListenPeerUrls = "--listen-peer-urls";
+
+    /// <summary><c>--initial-advertise-peer-urls</c>.</summary>
+    public const string InitialAdvertisePeerUrls = "--initial-advertise-peer-urls";
+
+    /// <summary><c>--initial-cluster</c>.</summary>
+    public const string InitialCluster = "--initial-cluster";
+
+    /// <summary><c>--initial-cluster-state</c>.</summary>
+    public const string InitialClusterState = "--initial-cluster-state";
+
+    /// <summary><c>--initial-cluster-token</c>.</summary>
+    public const string InitialClusterToken = "--initial-cluster-token";
+
+    /// <summary><c>--heartbeat-interval</c>.</summary>
+    public const string HeartbeatInterval = "--heartbeat-interval";
+
+    /// <summary><c>--election-timeout</c>.</summary>
+    public const string ElectionTimeout = "--election-timeout";
+
+    /// <summary><c>--snapshot-count</c>.</summary>
+    public const string SnapshotCount = "--snapshot-count";
+
+    /// <summary><c>--max-request-bytes</c>.</summary>
+    public const string MaxRequestBytes = "--max-request-bytes";
+
+    /// <summary><c>--listen-metrics-urls</c>.</summary>
+    public const string ListenMetricsUrls = "--listen-metrics-urls";
+
+    /// <summary><c>--pre-vote</c>.</summary>
+    public const string PreVote = "--pre-vote";
+
+    /// <summary>Every flag with its help text.</summary>
+    public static IReadOnlyList<(string Flag, string Description)> All { get; } =
+    [
+        (Name, "Human-readable name of this member (default \"default\")."),
+        (DataDir, "Directory for the WAL and snapshots (default \"<name>.kvorum\")."),
+        (ListenClientUrls, "URLs to serve clients on, comma-separated (default http://127.0.0.1:2379)."),
+        (AdvertiseClientUrls, "Client URLs announced to the cluster (default: the listen client URLs)."),
+        (ListenPeerUrls, "URLs to serve peers on (default http://127.0.0.1:2380)."),
+        (InitialAdvertisePeerUrls, "Peer URLs announced to the cluster (default: the listen peer URLs)."),
+        (InitialCluster, "Initial members, name=url,name=url (default <name>=<advertise peer urls>). Ignored once the data dir holds state."),
+        (InitialClusterState, "new (bootstrap) or existing (join after member add). Ignored once the data dir holds state."),
+        (InitialClusterToken, "Token that tells clusters built from the same URLs apart (default kvorum-cluster)."),
+        (HeartbeatInterval, "Heartbeat interval in milliseconds (default 100)."),
+        (ElectionTimeout, "Election timeout in milliseconds, a multiple of the heartbeat (default 1000)."),
+        (SnapshotCount, "Applied entries between snapshots (default 10000)."),
+        (MaxRequestBytes, "Largest client request in bytes (default 1572864)."),
+        (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
+        (PreVote, "Run PreVote before elections: true or false (default true)."),
+    ];
+
+    /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>
+    /// <param name="flag">A flag with its leading dashes.</param>
+    /// <returns>The variable name.</returns>
+    public static string EnvironmentVariable(string flag)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        return "KVORUM_" + flag.TrimStart('-').ToUpperInvariant().Replace('-', '_');
+    }
+}

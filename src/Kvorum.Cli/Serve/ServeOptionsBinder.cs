@@ -1,0 +1,136 @@
+using System.Globalization;
+using Kvorum.Server;
+
+namespace Kvorum.Cli.Serve;
+
+/// <summary>
+/// Turns the raw values of <c>kvorum serve</c>'s flags into a validated <see cref="ServerOptions"/>. Each value
+/// comes from its flag, else from its <c>KVORUM_*</c> environment variable, else from etcd's default.
+/// </summary>
+public static class ServeOptionsBinder
+{
+    /// <summary>Binds and validates.</summary>
+    /// <param name="flag">The value given on the command line for a flag (with dashes), or null.</param>
+    /// <param name="environment">Reads an environment variable, or null when unset.</param>
+    /// <returns>The server options.</returns>
+    /// <exception cref="UsageException">A value is malformed or the values contradict each other.</exception>
+    public static ServerOptions Bind(Func<string, string?> flag, Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(flag);
+        ArgumentNullException.ThrowIfNull(environment);
+
+        string? Raw(string name)
+        {
+            string? value = flag(name);
+            if (value is not null)
+                return value;
+            string? fromEnvironment = environment(ServeFlags.EnvironmentVariable(name));
+            return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
+        }
+
+        string name = Raw(ServeFlags.Name) ?? "default";
+        if (name.Trim().Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains(',', StringComparison.Ordinal))
+            throw new UsageException($"{ServeFlags.Name} must be a non-empty name without '=' or ',', got \"{name}\"");
+
+        string dataDir = Raw(ServeFlags.DataDir) ?? name + ".kvorum";
+        if (dataDir.Trim().Length == 0)
+            throw new UsageException($"{ServeFlags.DataDir} must not be empty");
+
+        IReadOnlyList<Uri> listenClient = UrlListParser.Parse(ServeFlags.ListenClientUrls, Raw(ServeFlags.ListenClientUrls) ?? "http://127.0.0.1:2379");
+        IReadOnlyList<Uri> advertiseClient = Advertised(Raw(ServeFlags.AdvertiseClientUrls), ServeFlags.AdvertiseClientUrls, listenClient, ServeFlags.ListenClientUrls);
+        IReadOnlyList<Uri> listenPeer = UrlListParser.Parse(ServeFlags.ListenPeerUrls, Raw(ServeFlags.ListenPeerUrls) ?? "http://127.0.0.1:2380");
+        IReadOnlyList<Uri> advertisePeer = Advertised(Raw(ServeFlags.InitialAdvertisePeerUrls), ServeFlags.InitialAdvertisePeerUrls, listenPeer, ServeFlags.ListenPeerUrls);
+
+        string clusterText = Raw(ServeFlags.InitialCluster) ?? string.Join(',', advertisePeer.Select(url => $"{name}={Authority(url)}"));
+        IReadOnlyDictionary<string, IReadOnlyList<Uri>> cluster = InitialClusterParser.Parse(clusterText);
+        InitialClusterState state = ParseState(Raw(ServeFlags.InitialClusterState) ?? "new");
+        CheckSelfInCluster(name, advertisePeer, cluster);
+
+        string token = Raw(ServeFlags.InitialClusterToken) ?? "kvorum-cluster";
+        if (token.Trim().Length == 0)
+            throw new UsageException($"{ServeFlags.InitialClusterToken} must not be empty");
+
+        int heartbeat = PositiveInt(ServeFlags.HeartbeatInterval, Raw(ServeFlags.HeartbeatInterval), 100, "milliseconds");
+        int election = PositiveInt(ServeFlags.ElectionTimeout, Raw(ServeFlags.ElectionTimeout), 1000, "milliseconds");
+        if (election <= heartbeat)
+            throw new UsageException($"{ServeFlags.ElectionTimeout} must be greater than {ServeFlags.HeartbeatInterval} ({heartbeat} ms), got {election}");
+        if (election % heartbeat != 0)
+            throw new UsageException($"{ServeFlags.ElectionTimeout} must be a multiple of {ServeFlags.HeartbeatInterval} ({heartbeat} ms), got {election}");
+
+        string? snapshotText = Raw(ServeFlags.SnapshotCount);
+        ulong snapshotCount = 10_000;
+        if (snapshotText is not null
+            && (!ulong.TryParse(snapshotText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out snapshotCount) || snapshotCount == 0))
+            throw new UsageException($"{ServeFlags.SnapshotCount} must be a positive whole number, got \"{snapshotText}\"");
+
+        int maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
+        IReadOnlyList<Uri> metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
+        bool preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
+
+        return new ServerOptions
+        {
+            Name = name,
+            DataDir = dataDir,
+            ListenClientUrls = listenClient,
+            AdvertiseClientUrls = advertiseClient,
+            ListenPeerUrls = listenPeer,
+            InitialAdvertisePeerUrls = advertisePeer,
+            InitialCluster = cluster,
+            InitialClusterState = state,
+            InitialClusterToken = token,
+            HeartbeatIntervalMs = heartbeat,
+            ElectionTimeoutMs = election,
+            SnapshotCount = snapshotCount,
+            MaxRequestBytes = maxRequestBytes,
+            ListenMetricsUrls = metrics,
+            PreVote = preVote,
+        };
+    }
+
+    private static IReadOnlyList<Uri> Advertised(string? text, string flag, IReadOnlyList<Uri> listen, string listenFlag)
+    {
+        if (text is not null)
+            return UrlListParser.Parse(flag, text);
+        if (listen.Any(UrlListParser.IsUnspecifiedHost))
+            throw new UsageException($"{flag} is required when {listenFlag} listens on every interface");
+        return listen;
+    }
+
+    private static void CheckSelfInCluster(string name, IReadOnlyList<Uri> advertisePeer, IReadOnlyDictionary<string, IReadOnlyList<Uri>> cluster)
+    {
+        if (!cluster.TryGetValue(name, out IReadOnlyList<Uri>? urls))
+            throw new UsageException($"{ServeFlags.InitialCluster} has no member named \"{name}\" (the {ServeFlags.Name})");
+
+        var listed = urls.Select(Authority).Order(StringComparer.Ordinal);
+        var advertised = advertisePeer.Select(Authority).Order(StringComparer.Ordinal);
+        if (!listed.SequenceEqual(advertised))
+            throw new UsageException(
+                $"{ServeFlags.InitialAdvertisePeerUrls} ({string.Join(',', advertisePeer.Select(Authority))}) must match the " +
+                $"{ServeFlags.InitialCluster} entry for \"{name}\" ({string.Join(',', urls.Select(Authority))})");
+    }
+
+    private static InitialClusterState ParseState(string text) => text.Trim().ToUpperInvariant() switch
+    {
+        "NEW" => InitialClusterState.New,
+        "EXISTING" => InitialClusterState.Existing,
+        _ => throw new UsageException($"{ServeFlags.InitialClusterState} must be new or existing, got \"{text}\""),
+    };
+
+    private static int PositiveInt(string flag, string? text, int fallback, string unit)
+    {
+        if (text is null)
+            return fallback;
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value <= 0)
+            throw new UsageException($"{flag} must be a positive whole number of {unit}, got \"{text}\"");
+        return value;
+    }
+
+    private static bool ParseBool(string flag, string text) => text.Trim().ToUpperInvariant() switch
+    {
+        "TRUE" or "1" => true,
+        "FALSE" or "0" => false,
+        _ => throw new UsageException($"{flag} must be true or false, got \"{text}\""),
+    };
+
+    private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
+}

@@ -1,0 +1,158 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Kvorum.Cli.Tests;
+
+public sealed class ClientCommandTests : IAsyncLifetime
+{
+    private FakeEtcdServer server = null!;
+
+    public async Task InitializeAsync() => server = await FakeEtcdServer.StartAsync();
+
+    public async Task DisposeAsync() => await server.DisposeAsync();
+
+    private Task<(int Code, string Out, string Err)> Kvorum(params string[] args) =>
+        new CliRun().RunAsync([.. args, "--endpoints", server.Endpoint]);
+
+    [Fact]
+    public async Task Put_get_del_round_trip()
+    {
+        Assert.Equal((0, "OK\n", ""), await Kvorum("put", "foo", "bar"));
+        Assert.Equal((0, "OK\n", ""), await Kvorum("put", "foo2", "baz"));
+        Assert.Equal((0, "foo\nbar\n", ""), await Kvorum("get", "foo"));
+        Assert.Equal((0, "foo\nbar\nfoo2\nbaz\n", ""), await Kvorum("get", "foo", "--prefix"));
+        Assert.Equal((0, "foo\nfoo2\n", ""), await Kvorum("get", "f", "--prefix", "--keys-only"));
+        Assert.Equal((0, "2\n", ""), await Kvorum("get", "", "--from-key", "--count-only"));
+        Assert.Equal((0, "foo\nbar\n", ""), await Kvorum("get", "a", "--from-key", "--limit", "1"));
+        Assert.Equal((0, "OK\nfoo\nbar\n", ""), await Kvorum("put", "foo", "qux", "--prev-kv"));
+        Assert.Equal((0, "1\nfoo\nqux\n", ""), await Kvorum("del", "foo", "--prev-kv"));
+        Assert.Equal((0, "", ""), await Kvorum("get", "foo"));
+        Assert.Equal((0, "1\n", ""), await Kvorum("del", "foo", "--prefix"));
+    }
+
+    [Fact]
+    public async Task Put_reads_the_value_from_stdin_when_it_is_omitted()
+    {
+        var run = new CliRun { Stdin = "from stdin" };
+        Assert.Equal(0, (await run.RunAsync("put", "k", "--endpoints", server.Endpoint)).Code);
+        Assert.Equal((0, "k\nfrom stdin\n", ""), await Kvorum("get", "k"));
+    }
+
+    [Fact]
+    public async Task Get_json_is_the_range_response()
+    {
+        await Kvorum("put", "k", "v");
+        var (code, output, _) = await Kvorum("get", "k", "-w", "json");
+
+        Assert.Equal(0, code);
+        using JsonDocument json = JsonDocument.Parse(output);
+        Assert.Equal("aw==", json.RootElement.GetProperty("kvs")[0].GetProperty("key").GetString());
+    }
+
+    [Fact]
+    public async Task Txn_reads_stdin_and_runs_the_success_branch()
+    {
+        await Kvorum("put", "k", "v1");
+        var run = new CliRun { Stdin = "val(\"k\") = \"v1\"\n\nput k v2\nget k\n\nput k failed\n" };
+
+        Assert.Equal((0, "SUCCESS\n\nOK\n\nk\nv2\n", ""), await run.RunAsync("txn", "--endpoints", server.Endpoint));
+
+        run.Stdin = "version(\"k\") > \"5\"\n\nput k never\n\ndel k\n";
+        Assert.Equal((0, "FAILURE\n\n1\n", ""), await run.RunAsync("txn", "--endpoints", server.Endpoint));
+    }
+
+    [Fact]
+    public async Task Status_prints_a_table_by_default()
+    {
+        var (code, output, err) = await Kvorum("status");
+
+        Assert.Equal((0, ""), (code, err));
+        string[] lines = output.Split('\n');
+        Assert.Contains("ENDPOINT", lines[1], StringComparison.Ordinal);
+        Assert.Contains($"| {server.Endpoint} | 8e9e05c52164694d | 3.6.0   | 25 kB   | true      | false      | 2", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Member_commands()
+    {
+        Assert.Equal((0, "8e9e05c52164694d, started, infra1, http://127.0.0.1:2380, http://127.0.0.1:2379, false\n", ""), await Kvorum("member", "list"));
+
+        var (code, output, _) = await Kvorum("member", "add", "infra2", "--peer-urls", "http://127.0.0.1:22380");
+        Assert.Equal(0, code);
+        Assert.Equal(
+            "Member abc added to cluster cdf818194e3a8c32\n\nKVORUM_NAME=\"infra2\"\n" +
+            "KVORUM_INITIAL_CLUSTER=\"infra1=http://127.0.0.1:2380,infra2=http://127.0.0.1:22380\"\n" +
+            "KVORUM_INITIAL_ADVERTISE_PEER_URLS=\"http://127.0.0.1:22380\"\nKVORUM_INITIAL_CLUSTER_STATE=\"existing\"\n",
+            output);
+
+        Assert.Equal((0, "Member abc removed from cluster cdf818194e3a8c32\n", ""), await Kvorum("member", "remove", "abc"));
+        Assert.Equal((1, "", "Error: etcdserver: member not found\n"), await Kvorum("member", "remove", "abc"));
+        Assert.Equal((2, "", "kvorum member remove: member ID must be a hexadecimal number, got \"xyz\"\n"), await Kvorum("member", "remove", "xyz"));
+    }
+
+    [Fact]
+    public async Task Move_leader_goes_through_the_leader()
+    {
+        Assert.Equal((0, "Leadership transferred from 8e9e05c52164694d to 8e9e05c52164694d\n", ""), await Kvorum("move-leader", "8e9e05c52164694d"));
+        Assert.Equal((1, "", "Error: etcdserver: bad leader transferee\n"), await Kvorum("move-leader", "1"));
+    }
+
+    [Fact]
+    public async Task Server_errors_print_etcd_style_and_exit_1()
+    {
+        Assert.Equal((1, "", "Error: etcdserver: key is not provided\n"), await Kvorum("put", "", "v"));
+        Assert.Equal((1, "", "Error: etcdserver: mvcc: required revision is a future revision\n"), await Kvorum("get", "k", "--rev", "999"));
+        Assert.Equal((1, "", "Error: etcdserver: mvcc: required revision is a future revision\n"), await Kvorum("compaction", "999"));
+        Assert.Equal((0, "compacted revision 1\n", ""), await Kvorum("compaction", "1"));
+    }
+
+    [Fact]
+    public async Task Usage_errors_exit_2_with_one_line()
+    {
+        Assert.Equal((2, "", "kvorum get: --prefix and RANGE_END cannot be used together\n"), await Kvorum("get", "a", "z", "--prefix"));
+        Assert.Equal((2, "", "kvorum get: --write-out must be simple, json or table, got \"yaml\"\n"), await Kvorum("get", "a", "-w", "yaml"));
+        Assert.Equal((2, "", "kvorum compaction: REV must be a positive revision, got 0\n"), await Kvorum("compaction", "0"));
+        Assert.Equal((2, "", "kvorum get: Argument 'x' not recognized. Must be one of: 'l', 's'\n"), await Kvorum("get", "a", "--consistency", "x"));
+    }
+
+    [Fact]
+    public async Task An_unreachable_endpoint_is_one_line_and_exit_1()
+    {
+        int port = FreePort();
+        var (code, output, err) = await new CliRun().RunAsync("get", "k", "--endpoints", $"127.0.0.1:{port}");
+
+        Assert.Equal(1, code);
+        Assert.Equal("", output);
+        Assert.StartsWith($"Error: endpoint 127.0.0.1:{port} is unreachable (", err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task A_dead_endpoint_is_skipped_for_a_live_one()
+    {
+        await Kvorum("put", "k", "v");
+        var run = new CliRun();
+        run.Environment["KVORUM_ENDPOINTS"] = $"127.0.0.1:{FreePort()},{server.Endpoint}";
+
+        Assert.Equal((0, "k\nv\n", ""), await run.RunAsync("get", "k"));
+    }
+
+    [Fact]
+    public async Task Status_reports_each_unreachable_endpoint_and_exits_1()
+    {
+        int port = FreePort();
+        var (code, output, err) = await new CliRun().RunAsync("status", "--endpoints", $"{server.Endpoint},127.0.0.1:{port}", "-w", "simple");
+
+        Assert.Equal(1, code);
+        Assert.StartsWith($"{server.Endpoint}, 8e9e05c52164694d,", output, StringComparison.Ordinal);
+        Assert.StartsWith($"Error: endpoint 127.0.0.1:{port} is unreachable", err, StringComparison.Ordinal);
+    }
+
+    internal static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

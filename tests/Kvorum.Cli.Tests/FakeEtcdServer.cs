@@ -1,0 +1,270 @@
+using System.Net;
+using Google.Protobuf;
+using Grpc.Core;
+using Kvorum.Server.Etcd;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Kvorum.Cli.Tests;
+
+/// <summary>
+/// An in-process etcd stand-in: Kestrel, HTTP/2 cleartext on a free loopback port, hosting a tiny in-memory KV,
+/// Maintenance and Cluster. Just enough semantics for the CLI's round trips.
+/// </summary>
+public sealed class FakeEtcdServer : IAsyncDisposable
+{
+    public const ulong MemberId = 0x8e9e05c52164694d;
+    public const ulong ClusterId = 0xcdf818194e3a8c32;
+
+    private readonly WebApplication app;
+
+    private FakeEtcdServer(WebApplication app, string endpoint, FakeStore store)
+    {
+        this.app = app;
+        Endpoint = endpoint;
+        Store = store;
+    }
+
+    /// <summary>host:port of the server.</summary>
+    public string Endpoint { get; }
+
+    public FakeStore Store { get; }
+
+    public static async Task<FakeEtcdServer> StartAsync()
+    {
+        var store = new FakeStore();
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(store);
+        WebApplication app = builder.Build();
+        app.MapGrpcService<FakeKv>();
+        app.MapGrpcService<FakeMaintenance>();
+        app.MapGrpcService<FakeCluster>();
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new FakeEtcdServer(app, new Uri(address).Authority, store);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
+
+/// <summary>The fake's state: keys, revision, members.</summary>
+public sealed class FakeStore
+{
+    public Lock Gate { get; } = new();
+
+    public SortedDictionary<string, KeyValue> Keys { get; } = new(StringComparer.Ordinal);
+
+    public long Revision { get; private set; } = 1;
+
+    public List<Member> Members { get; } =
+    [
+        new() { ID = FakeEtcdServer.MemberId, Name = "infra1", PeerURLs = { "http://127.0.0.1:2380" }, ClientURLs = { "http://127.0.0.1:2379" } },
+    ];
+
+    public ResponseHeader Header() => new() { ClusterId = FakeEtcdServer.ClusterId, MemberId = FakeEtcdServer.MemberId, Revision = Revision, RaftTerm = 2 };
+
+    public IEnumerable<KeyValue> InRange(ByteString key, ByteString end)
+    {
+        string k = key.ToStringUtf8();
+        if (end.IsEmpty)
+            return Keys.TryGetValue(k, out KeyValue? kv) ? [kv] : [];
+        bool toEnd = end.Length == 1 && end[0] == 0;
+        string e = end.ToStringUtf8();
+        return Keys.Values.Where(kv => string.CompareOrdinal(kv.Key.ToStringUtf8(), k) >= 0 && (toEnd || string.CompareOrdinal(kv.Key.ToStringUtf8(), e) < 0)).ToList();
+    }
+
+    public PutResponse Put(PutRequest request)
+    {
+        if (request.Key.IsEmpty)
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: key is not provided"));
+        string key = request.Key.ToStringUtf8();
+        Keys.TryGetValue(key, out KeyValue? previous);
+        Revision++;
+        Keys[key] = new KeyValue
+        {
+            Key = request.Key,
+            Value = request.Value,
+            CreateRevision = previous?.CreateRevision ?? Revision,
+            ModRevision = Revision,
+            Version = (previous?.Version ?? 0) + 1,
+        };
+        return new PutResponse { Header = Header(), PrevKv = request.PrevKv ? previous : null };
+    }
+
+    public RangeResponse Range(RangeRequest request)
+    {
+        if (request.Revision > Revision)
+            throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+        var all = InRange(request.Key, request.RangeEnd).ToList();
+        var response = new RangeResponse { Header = Header(), Count = all.Count };
+        if (!request.CountOnly)
+        {
+            var page = request.Limit > 0 ? all.Take((int)request.Limit) : all;
+            response.Kvs.AddRange(page.Select(kv => request.KeysOnly ? new KeyValue(kv) { Value = ByteString.Empty } : kv));
+            response.More = request.Limit > 0 && all.Count > request.Limit;
+        }
+
+        return response;
+    }
+
+    public DeleteRangeResponse Delete(DeleteRangeRequest request)
+    {
+        var doomed = InRange(request.Key, request.RangeEnd).ToList();
+        if (doomed.Count > 0)
+            Revision++;
+        foreach (KeyValue kv in doomed)
+            Keys.Remove(kv.Key.ToStringUtf8());
+        var response = new DeleteRangeResponse { Header = Header(), Deleted = doomed.Count };
+        if (request.PrevKv)
+            response.PrevKvs.AddRange(doomed);
+        return response;
+    }
+
+    public bool Holds(Compare compare)
+    {
+        Keys.TryGetValue(compare.Key.ToStringUtf8(), out KeyValue? kv);
+        int order = compare.Target switch
+        {
+            Compare.Types.CompareTarget.Value => kv is null ? -1 : string.CompareOrdinal(kv.Value.ToStringUtf8(), compare.Value.ToStringUtf8()),
+            Compare.Types.CompareTarget.Version => (kv?.Version ?? 0).CompareTo(compare.Version),
+            Compare.Types.CompareTarget.Create => (kv?.CreateRevision ?? 0).CompareTo(compare.CreateRevision),
+            Compare.Types.CompareTarget.Mod => (kv?.ModRevision ?? 0).CompareTo(compare.ModRevision),
+            _ => (kv?.Lease ?? 0).CompareTo(compare.Lease),
+        };
+        return compare.Result switch
+        {
+            Compare.Types.CompareResult.Equal => order == 0,
+            Compare.Types.CompareResult.NotEqual => order != 0,
+            Compare.Types.CompareResult.Greater => order > 0,
+            _ => order < 0,
+        };
+    }
+}
+
+public sealed class FakeKv(FakeStore store) : KV.KVBase
+{
+    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+            return Task.FromResult(store.Put(request));
+    }
+
+    public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+            return Task.FromResult(store.Range(request));
+    }
+
+    public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+            return Task.FromResult(store.Delete(request));
+    }
+
+    public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            bool succeeded = request.Compare.All(store.Holds);
+            var response = new TxnResponse { Succeeded = succeeded };
+            foreach (RequestOp op in succeeded ? request.Success : request.Failure)
+            {
+                response.Responses.Add(op.RequestCase switch
+                {
+                    RequestOp.RequestOneofCase.RequestPut => new ResponseOp { ResponsePut = store.Put(op.RequestPut) },
+                    RequestOp.RequestOneofCase.RequestRange => new ResponseOp { ResponseRange = store.Range(op.RequestRange) },
+                    _ => new ResponseOp { ResponseDeleteRange = store.Delete(op.RequestDeleteRange) },
+                });
+            }
+
+            response.Header = store.Header();
+            return Task.FromResult(response);
+        }
+    }
+
+    public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            if (request.Revision > store.Revision)
+                throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+            return Task.FromResult(new CompactionResponse { Header = store.Header() });
+        }
+    }
+}
+
+public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBase
+{
+    public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            return Task.FromResult(new StatusResponse
+            {
+                Header = store.Header(),
+                Version = "3.6.0",
+                DbSize = 24_576,
+                Leader = FakeEtcdServer.MemberId,
+                RaftTerm = 2,
+                RaftIndex = (ulong)store.Revision + 3,
+                RaftAppliedIndex = (ulong)store.Revision + 3,
+            });
+        }
+    }
+
+    public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context) =>
+        request.TargetID == FakeEtcdServer.MemberId
+            ? Task.FromResult(new MoveLeaderResponse { Header = store.Header() })
+            : throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"));
+}
+
+public sealed class FakeCluster(FakeStore store) : Kvorum.Server.Etcd.Cluster.ClusterBase
+{
+    public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            var response = new MemberListResponse { Header = store.Header() };
+            response.Members.AddRange(store.Members);
+            return Task.FromResult(response);
+        }
+    }
+
+    public override Task<MemberAddResponse> MemberAdd(MemberAddRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            var member = new Member { ID = 0xabc, IsLearner = request.IsLearner };
+            member.PeerURLs.AddRange(request.PeerURLs);
+            store.Members.Add(member);
+            var response = new MemberAddResponse { Header = store.Header(), Member = member };
+            response.Members.AddRange(store.Members);
+            return Task.FromResult(response);
+        }
+    }
+
+    public override Task<MemberRemoveResponse> MemberRemove(MemberRemoveRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            if (store.Members.RemoveAll(m => m.ID == request.ID) == 0)
+                throw new RpcException(new Status(StatusCode.NotFound, "etcdserver: member not found"));
+            var response = new MemberRemoveResponse { Header = store.Header() };
+            response.Members.AddRange(store.Members);
+            return Task.FromResult(response);
+        }
+    }
+}
