@@ -247,7 +247,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
         else
             TransportLog.ReconnectFailed(_logger, _peer, url, status.StatusCode, status.Detail);
 
-        if (previous != State.Down || dropped > 0)
+        // A link being disposed (peer removed or replaced) stops reporting; a report racing the disposal is harmless.
+        if ((previous != State.Down || dropped > 0) && !_stop.IsCancellationRequested)
             _sink.OnUnreachable(_peer);
     }
 }
