@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Raft;
@@ -20,7 +19,7 @@ namespace Kvorum.Server.Transport;
 /// peer costs the node's loop one volatile read per message. Messages queued when the stream breaks are
 /// dropped too: Raft retransmits what matters, and stale appends would only waste the new stream.
 /// </remarks>
-internal sealed class PeerLink : IAsyncDisposable
+internal sealed partial class PeerLink : IAsyncDisposable
 {
     private enum State
     {
@@ -82,19 +81,6 @@ internal sealed class PeerLink : IAsyncDisposable
     {
         if (_state == State.Down || !_queue.Writer.TryWrite(MessageCodec.Encode(message)))
             _sink.OnUnreachable(_peer);
-    }
-
-    /// <summary>Starts uploading a snapshot in the background; reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.</summary>
-    /// <remarks><paramref name="data"/> is sent without copying: the caller must not change it until the report.</remarks>
-    public void SendSnapshot(in Message message, ReadOnlyMemory<byte> data)
-    {
-        Wire.RaftMessage wire = MessageCodec.Encode(message);
-        ulong index = message.Snapshot?.Index ?? 0;
-        Task upload = Task.Run(() => UploadAsync(wire, index, data));
-        _uploads.TryAdd(upload, 0);
-        upload.ContinueWith(
-            static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _),
-            _uploads, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>Stops the sender task and the uploads (failed uploads are reported), then releases the connections.</summary>
@@ -261,45 +247,8 @@ internal sealed class PeerLink : IAsyncDisposable
         else
             TransportLog.ReconnectFailed(_logger, _peer, url, status.StatusCode, status.Detail);
 
-        if (previous != State.Down || dropped > 0)
+        // A link being disposed (peer removed or replaced) stops reporting; a report racing the disposal is harmless.
+        if ((previous != State.Down || dropped > 0) && !_stop.IsCancellationRequested)
             _sink.OnUnreachable(_peer);
-    }
-
-    private async Task UploadAsync(Wire.RaftMessage message, ulong index, ReadOnlyMemory<byte> data)
-    {
-        bool success = false;
-        try
-        {
-            CancellationToken stopping = _stop.Token;
-            using AsyncClientStreamingCall<Wire.SnapshotChunk, Wire.SnapshotAck> call =
-                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Snapshot(cancellationToken: stopping);
-            int offset = 0;
-            do
-            {
-                int length = Math.Min(_options.SnapshotChunkSize, data.Length - offset);
-                var chunk = new Wire.SnapshotChunk
-                {
-                    ClusterId = _clusterId,
-                    Message = offset == 0 ? message : null,
-                    Data = UnsafeByteOperations.UnsafeWrap(data.Slice(offset, length)),
-                    Last = offset + length == data.Length,
-                };
-                offset += length;
-                await call.RequestStream.WriteAsync(chunk, stopping).ConfigureAwait(false);
-            }
-            while (offset < data.Length);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            await call.ResponseAsync.ConfigureAwait(false);
-            success = true;
-            TransportLog.SnapshotSent(_logger, _peer, index, data.Length);
-        }
-        catch (Exception e)
-        {
-            TransportLog.SnapshotFailed(_logger, _peer, index, e);
-        }
-
-        if (!success)
-            _sink.OnUnreachable(_peer);
-        _sink.OnSnapshotSent(_peer, success);
     }
 }

@@ -179,17 +179,20 @@ public class LoopbackTests
     }
 
     [Fact]
-    public async Task Unknown_peers_are_unreachable_at_once()
+    public async Task Unknown_and_removed_peers_are_unreachable_at_once()
     {
         var sinkA = new RecordingSink();
         await using GrpcPeerTransport fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [new Uri("http://127.0.0.1:1")]);
         fromA.RemovePeer(B);
 
-        fromA.Send(Append(A, B, 1));
+        fromA.Send(Append(A, 3, 1));
         fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = 3, Snapshot = SnapshotMetadata.Empty }, new byte[1]);
+        int before = sinkA.Unreachable.Count(peer => peer == B); // the removed link may have reported its failed attempt
+        fromA.Send(Append(A, B, 1));
 
-        Assert.Equal([B], sinkA.Unreachable);
+        Assert.Equal([3UL], sinkA.Unreachable.Where(peer => peer != B));
+        Assert.Equal(before + 1, sinkA.Unreachable.Count(peer => peer == B));
         Assert.Equal([(3UL, false)], sinkA.SnapshotsSent);
     }
 
