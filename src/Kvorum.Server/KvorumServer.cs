@@ -114,6 +114,11 @@ public static class KvorumServer
             await node.DisposeAsync().ConfigureAwait(false);
             loggerFactory.Dispose();
         }
+        if (node.Failed)
+        {
+            await Console.Error.WriteLineAsync("kvorum serve: the raft loop stopped on an internal error (see the log above)").ConfigureAwait(false);
+            return 1;
+        }
         return 0;
     }
 

@@ -12,6 +12,9 @@ public sealed partial class KvorumNode
     /// <summary>Highest log index applied to the MVCC store and member table.</summary>
     private ulong _appliedIndex;
 
+    /// <summary>A leader became known during the last Ready: publish our attributes after Advance.</summary>
+    private bool _leaderKnown;
+
     /// <summary>Applies one committed entry; answers the client if this member proposed it.</summary>
     private void Apply(in Entry e)
     {
@@ -122,7 +125,7 @@ public sealed partial class KvorumNode
     {
         LogSoftState(_log, soft.Role, soft.Lead, _raft.Status.Term);
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
-            PublishOwnAttributesOnce();
+            _leaderKnown = true;
     }
 
     private byte[] EncodeStateMachine()

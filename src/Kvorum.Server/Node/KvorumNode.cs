@@ -58,6 +58,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>Completes when the loop stops (shutdown, or this member was removed from the cluster).</summary>
     public Task Stopped => _stopped.Task;
 
+    /// <summary>Set when the loop stopped on an unexpected error.</summary>
+    public bool Failed { get; private set; }
+
     /// <summary>Set when this member has been removed from the cluster.</summary>
     public bool Removed { get; private set; }
 
@@ -97,6 +100,11 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 while (++n < 4096 && reader.TryRead(out work));
                 FlushReadBatch();
                 ProcessReady();
+                if (_leaderKnown && !_attributesPublished)
+                {
+                    PublishOwnAttributesOnce();
+                    ProcessReady();
+                }
                 PublishStatus();
             }
         }
@@ -105,6 +113,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         }
         catch (Exception e)
         {
+            Failed = true;
             LogFatal(_log, e);
         }
         finally

@@ -60,7 +60,7 @@ internal static class MessageCodec
     {
         ArgumentNullException.ThrowIfNull(wire);
         var type = (MessageType)(int)wire.Type;
-        if (type is < MessageType.Append or > MessageType.TransferLeader)
+        if (type is < MessageType.Append or > MessageType.Propose)
             throw new FormatException($"unknown Raft message type {(int)wire.Type}");
 
         var entries = wire.Entries.Count == 0 ? [] : new Entry[wire.Entries.Count];
