@@ -1,0 +1,72 @@
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>A 3-process Kvorum cluster on loopback, driven by etcdctl 3.4 exactly as a user would.</summary>
+public sealed class EtcdctlProcessTests : IAsyncLifetime
+{
+    private readonly ProcessCluster _cluster = new(3, "--heartbeat-interval", "50", "--election-timeout", "500");
+
+    public async Task InitializeAsync()
+    {
+        _cluster.StartAll();
+        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    private Task<(int Code, string Out, string Err)> Ctl(params string[] args) => Etcdctl.RunAsync(_cluster.Endpoints(), null, args);
+
+    [SkippableFact]
+    public async Task Etcdctl_PutGetDelTxnCompactionStatusMembersMoveLeader()
+    {
+        Etcdctl.Require();
+        Assert.Equal("OK", (await Ctl("put", "fruit/apple", "red")).Out.Trim());
+        Assert.Equal("OK", (await Ctl("put", "fruit/banana", "yellow")).Out.Trim());
+        var get = await Ctl("get", "fruit/", "--prefix");
+        Assert.Equal(0, get.Code);
+        Assert.Equal(["fruit/apple", "red", "fruit/banana", "yellow"], get.Out.Trim().Split('\n'));
+
+        var del = await Ctl("del", "fruit/apple");
+        Assert.Equal("1", del.Out.Trim());
+
+        var txn = await Etcdctl.RunAsync(_cluster.Endpoints(), "value(\"fruit/banana\") = \"yellow\"\n\nput fruit/banana ripe\n\nput fruit/banana nope\n\n", "txn");
+        Assert.Equal(0, txn.Code);
+        Assert.StartsWith("SUCCESS", txn.Out.Trim(), StringComparison.Ordinal);
+        Assert.Equal(["fruit/banana", "ripe"], (await Ctl("get", "fruit/banana")).Out.Trim().Split('\n'));
+
+        var compact = await Ctl("compaction", "3");
+        Assert.Equal(0, compact.Code);
+        var old = await Ctl("get", "fruit/banana", "--rev=2");
+        Assert.NotEqual(0, old.Code);
+        Assert.Contains("required revision has been compacted", old.Err, StringComparison.Ordinal);
+
+        var status = await Ctl("endpoint", "status", "-w", "table");
+        Assert.Equal(0, status.Code);
+        // One row per endpoint; exactly one says IS LEADER = true (the fifth column).
+        var rows = status.Out.Split('\n').Where(l => l.Contains("127.0.0.1", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
+        Assert.Equal(3, rows.Count);
+        Assert.Equal(1, rows.Count(r => r[5] == "true"));
+
+        var members = await Ctl("member", "list");
+        Assert.Equal(3, members.Out.Trim().Split('\n').Length);
+
+        // Move leadership to a follower, by id from member list.
+        var leader = await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(5));
+        var target = _cluster.Members.Keys.First(n => n != leader);
+        var targetId = (await _cluster.StatusAsync(target))!.Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var move = await Etcdctl.RunAsync(_cluster.Endpoints([leader]), null, "move-leader", targetId);
+        Assert.True(move.Code == 0, move.Err);
+        Assert.Equal(target, await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [SkippableFact]
+    public async Task Etcdctl_BadInput_GetsEtcdErrors_AndClusterKeepsServing()
+    {
+        Etcdctl.Require();
+        var unknown = await Ctl("member", "remove", "1234");
+        Assert.NotEqual(0, unknown.Code);
+        Assert.Contains("member not found", unknown.Err, StringComparison.Ordinal);
+        var future = await Ctl("get", "x", "--rev=100000");
+        Assert.Contains("required revision is a future revision", future.Err, StringComparison.Ordinal);
+        Assert.Equal("OK", (await Ctl("put", "still", "serving")).Out.Trim());
+    }
+}

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Net.Client;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>
+/// A cluster of real <c>kvorum serve</c> processes on loopback (the kvorum.dll built next to the tests,
+/// run with <c>dotnet</c>), each with free ports and a temporary data directory. Members can be killed
+/// with SIGKILL, stopped and restarted; a member can be added with <c>--initial-cluster-state existing</c>.
+/// </summary>
+internal sealed class ProcessCluster : IAsyncDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-proc-" + Guid.NewGuid().ToString("N"));
+    private readonly Dictionary<string, Process> _processes = [];
+    private readonly Dictionary<string, GrpcChannel> _channels = [];
+    private readonly string _token = "proc-" + Guid.NewGuid().ToString("N")[..8];
+    private readonly string[] _extraArgs;
+
+    public ProcessCluster(int size, params string[] extraArgs)
+    {
+        _extraArgs = extraArgs;
+        for (var i = 1; i <= size; i++)
+            Define($"m{i}");
+    }
+
+    public sealed record MemberPorts(int Client, int Peer);
+
+    public Dictionary<string, MemberPorts> Members { get; } = [];
+
+    public string ClientUrl(string name) => $"http://127.0.0.1:{Members[name].Client}";
+
+    public string PeerUrl(string name) => $"http://127.0.0.1:{Members[name].Peer}";
+
+    public string Endpoints(IEnumerable<string>? names = null) =>
+        string.Join(",", (names ?? Members.Keys).Select(n => $"127.0.0.1:{Members[n].Client}"));
+
+    public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePort(), FreePort());
+
+    private string InitialCluster(IEnumerable<string> names) => string.Join(",", names.Select(n => $"{n}={PeerUrl(n)}"));
+
+    /// <summary>Starts a member; <paramref name="initialMembers"/> defaults to every defined member.</summary>
+    public void Start(string name, string state = "new", IEnumerable<string>? initialMembers = null)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "kvorum.dll");
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[]
+        {
+            dll, "serve", "--name", name, "--data-dir", Path.Combine(_root, name),
+            "--listen-client-urls", ClientUrl(name), "--advertise-client-urls", ClientUrl(name),
+            "--listen-peer-urls", PeerUrl(name), "--initial-advertise-peer-urls", PeerUrl(name),
+            "--initial-cluster", InitialCluster(initialMembers ?? Members.Keys), "--initial-cluster-state", state,
+            "--initial-cluster-token", _token,
+        }.Concat(_extraArgs))
+        {
+            psi.ArgumentList.Add(a);
+        }
+        Directory.CreateDirectory(_root);
+        var log = File.AppendText(Path.Combine(_root, name + ".log"));
+        var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start kvorum");
+        p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        _processes[name] = p;
+    }
+
+    public void StartAll()
+    {
+        Directory.CreateDirectory(_root);
+        foreach (var n in Members.Keys)
+            Start(n);
+    }
+
+    /// <summary>SIGKILL: the process gets no chance to flush anything.</summary>
+    public void Kill(string name)
+    {
+        if (_processes.Remove(name, out var p))
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            p.Dispose();
+        }
+    }
+
+    public bool IsRunning(string name) => _processes.ContainsKey(name);
+
+    public GrpcChannel Channel(string name)
+    {
+        if (!_channels.TryGetValue(name, out var c))
+            _channels[name] = c = GrpcChannel.ForAddress(ClientUrl(name));
+        return c;
+    }
+
+    public KV.KVClient Kv(string name) => new(Channel(name));
+
+    /// <summary>Status of a member, or null if it does not answer within 500 ms.</summary>
+    public async Task<StatusResponse?> StatusAsync(string name)
+    {
+        try
+        {
+            return await new Maintenance.MaintenanceClient(Channel(name)).StatusAsync(new StatusRequest(), deadline: DateTime.UtcNow.AddMilliseconds(500));
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Waits until every running member reports the same leader; returns that leader's name.</summary>
+    public async Task<string> WaitForLeaderAsync(TimeSpan timeout, string? notThis = null)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var statuses = new List<(string Name, StatusResponse? S)>();
+            foreach (var n in _processes.Keys.ToList())
+                statuses.Add((n, await StatusAsync(n)));
+            var leaders = statuses.Where(s => s.S is not null).Select(s => s.S!.Leader).Distinct().ToList();
+            if (statuses.All(s => s.S is not null) && leaders.Count == 1 && leaders[0] != 0)
+            {
+                var leader = statuses.FirstOrDefault(s => s.S!.Header.MemberId == leaders[0]).Name;
+                if (leader is not null && leader != notThis)
+                    return leader;
+            }
+            await Task.Delay(20);
+        }
+        throw new TimeoutException($"no agreed leader within {timeout}; logs in {_root}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var n in _processes.Keys.ToList())
+            Kill(n);
+        foreach (var c in _channels.Values)
+            c.Dispose();
+        await Task.Yield();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
