@@ -28,6 +28,14 @@ public sealed partial class KvorumNode
                 .ToList();
             RaftBootstrap.Write(_storage, changes);
         }
+        // Know the initial members' addresses from the flags, so a member that joins an existing cluster
+        // can answer the leader before it has learned the member table from the log.
+        foreach (var (name, urls) in _options.InitialCluster)
+        {
+            var id = MemberIdentity.MemberId(urls, _options.InitialClusterToken);
+            if (id != MemberId)
+                _transport?.SetPeer(id, urls);
+        }
         if (!_storage.Snapshot.IsEmpty)
         {
             RestoreStateMachine(_storage.SnapshotData.Span);

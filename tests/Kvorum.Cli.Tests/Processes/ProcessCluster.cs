@@ -64,6 +64,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
         Directory.CreateDirectory(_root);
         var log = File.AppendText(Path.Combine(_root, name + ".log"));
+        log.AutoFlush = true;
         var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start kvorum");
         p.OutputDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { lock (log) log.WriteLine(e.Data); };
@@ -91,6 +92,14 @@ internal sealed class ProcessCluster : IAsyncDisposable
     }
 
     public bool IsRunning(string name) => _processes.ContainsKey(name);
+
+    /// <summary>What a member's process printed so far.</summary>
+    public string LogText(string name)
+    {
+        using var f = new FileStream(Path.Combine(_root, name + ".log"), FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var r = new StreamReader(f);
+        return r.ReadToEnd();
+    }
 
     public GrpcChannel Channel(string name)
     {

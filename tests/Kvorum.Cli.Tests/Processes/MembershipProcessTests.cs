@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>Grow a running cluster from 3 to 5 members through learners, then shrink it back, removing the leader.</summary>
+public sealed class MembershipProcessTests
+{
+    [Fact]
+    public async Task Grow3To5WithLearnerPromotion_ThenShrinkTo3RemovingTheLeader_UnderLoad()
+    {
+        await using var cluster = new ProcessCluster(3, "--heartbeat-interval", "50", "--election-timeout", "500");
+        cluster.StartAll();
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        var acked = new ConcurrentDictionary<string, bool>();
+        using var stop = new CancellationTokenSource();
+        var load = Task.Run(async () =>
+        {
+            var i = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var n in cluster.Members.Keys.Where(cluster.IsRunning).ToList())
+                {
+                    try
+                    {
+                        var key = $"m/{i:D6}";
+                        await cluster.Kv(n).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("x") }, deadline: DateTime.UtcNow.AddSeconds(2));
+                        acked[key] = true;
+                        i++;
+                        break;
+                    }
+                    catch (Grpc.Core.RpcException)
+                    {
+                    }
+                }
+            }
+        });
+
+        var original = cluster.Members.Keys.ToList();
+        foreach (var name in new[] { "m4", "m5" })
+        {
+            cluster.Define(name);
+            var running = cluster.Members.Keys.Where(cluster.IsRunning).ToList();
+            var client = new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(running[0]));
+            var add = await client.MemberAddAsync(new MemberAddRequest { PeerURLs = { cluster.PeerUrl(name) }, IsLearner = true });
+            Assert.True(add.Member.IsLearner);
+            cluster.Start(name, "existing", running.Append(name));
+            // The learner catches up, then is promoted (thesis §4.2.1).
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (true)
+            {
+                var s = await cluster.StatusAsync(name);
+                var l = await cluster.StatusAsync(await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));
+                if (s is not null && l is not null && s.RaftAppliedIndex + 10 >= l.RaftAppliedIndex)
+                    break;
+                Assert.True(DateTime.UtcNow < deadline, $"learner {name} did not catch up");
+                await Task.Delay(100);
+            }
+            await client.MemberPromoteAsync(new MemberPromoteRequest { ID = add.Member.ID });
+        }
+        var five = await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel("m1")).MemberListAsync(new MemberListRequest());
+        Assert.Equal(5, five.Members.Count);
+        Assert.All(five.Members, m => Assert.False(m.IsLearner));
+
+        // Shrink: remove the leader first (thesis §4.2.2), then one more original member.
+        leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
+        var leaderId = (await cluster.StatusAsync(leader))!.Header.MemberId;
+        var other = cluster.Members.Keys.First(n => n != leader && cluster.IsRunning(n));
+        await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(other)).MemberRemoveAsync(new MemberRemoveRequest { ID = leaderId });
+        cluster.Kill(leader);
+        var newLeader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15));
+        Assert.NotEqual(leader, newLeader);
+        var victim = original.First(n => n != leader && n != newLeader && cluster.IsRunning(n));
+        var victimId = (await cluster.StatusAsync(victim))!.Header.MemberId;
+        await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberRemoveAsync(new MemberRemoveRequest { ID = victimId });
+        cluster.Kill(victim);
+        var three = await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberListAsync(new MemberListRequest());
+        Assert.Equal(3, three.Members.Count);
+
+        await Task.Delay(500);
+        await stop.CancelAsync();
+        await load;
+        Assert.True(acked.Count > 50, $"only {acked.Count} writes acknowledged");
+        var range = await cluster.Kv(newLeader).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("m/"), RangeEnd = ByteString.CopyFromUtf8("m0") });
+        var present = range.Kvs.Select(kv => kv.Key.ToStringUtf8()).ToHashSet();
+        Assert.All(acked.Keys, k => Assert.Contains(k, present));
+    }
+}
