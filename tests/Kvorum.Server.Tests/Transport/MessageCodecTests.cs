@@ -108,7 +108,7 @@ public class MessageCodecTests
 
     [Theory]
     [InlineData(0)]
-    [InlineData(14)]
+    [InlineData(15)]
     public void Unknown_message_types_are_rejected(int type)
     {
         var wire = new Wire.RaftMessage { Type = (Wire.MessageType)type };
