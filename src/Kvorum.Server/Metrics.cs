@@ -4,18 +4,41 @@ using Kvorum.Server.Node;
 
 namespace Kvorum.Server;
 
-/// <summary>Prometheus text exposition of the member's state (a first set; more come with the metrics work).</summary>
+/// <summary>Prometheus text exposition (format 0.0.4) of a member's state, counters and latencies.</summary>
 internal static class Metrics
 {
     public static string Render(KvorumNode node)
     {
         var s = node.Status;
+        var m = node.Metrics;
         var sb = new StringBuilder();
-        void Gauge(string name, string help, double value)
+        void Header(string name, string help, string type)
         {
             sb.Append("# HELP ").Append(name).Append(' ').AppendLine(help);
-            sb.Append("# TYPE ").Append(name).AppendLine(" gauge");
+            sb.Append("# TYPE ").Append(name).Append(' ').AppendLine(type);
+        }
+        void Gauge(string name, string help, double value)
+        {
+            Header(name, help, "gauge");
             sb.Append(name).Append(' ').AppendLine(value.ToString(CultureInfo.InvariantCulture));
+        }
+        void Counter(string name, string help, long value)
+        {
+            Header(name, help, "counter");
+            sb.Append(name).Append(' ').AppendLine(value.ToString(CultureInfo.InvariantCulture));
+        }
+        void Histogram(string name, string help, LatencyHistogram h)
+        {
+            Header(name, help, "histogram");
+            var (cumulative, count, sum) = h.Read();
+            for (var i = 0; i < LatencyHistogram.Bounds.Length; i++)
+            {
+                sb.Append(name).Append("_bucket{le=\"").Append(LatencyHistogram.Bounds[i].ToString(CultureInfo.InvariantCulture))
+                    .Append("\"} ").AppendLine(cumulative[i].ToString(CultureInfo.InvariantCulture));
+            }
+            sb.Append(name).Append("_bucket{le=\"+Inf\"} ").AppendLine(count.ToString(CultureInfo.InvariantCulture));
+            sb.Append(name).Append("_sum ").AppendLine(sum.ToString(CultureInfo.InvariantCulture));
+            sb.Append(name).Append("_count ").AppendLine(count.ToString(CultureInfo.InvariantCulture));
         }
         Gauge("kvorum_raft_term", "Current Raft term.", s.Term);
         Gauge("kvorum_raft_is_leader", "1 if this member is the leader.", s.Role == Raft.StateRole.Leader ? 1 : 0);
@@ -23,6 +46,14 @@ internal static class Metrics
         Gauge("kvorum_raft_commit_index", "Highest committed log index known here.", s.Commit);
         Gauge("kvorum_raft_applied_index", "Highest log index applied here.", s.Applied);
         Gauge("kvorum_mvcc_revision", "Current MVCC revision.", s.Revision);
+        Counter("kvorum_raft_leader_changes_total", "Leaders seen by this member.", Interlocked.Read(ref m.LeaderChanges));
+        Counter("kvorum_proposals_submitted_total", "Client writes proposed through this member.", Interlocked.Read(ref m.ProposalsSubmitted));
+        Counter("kvorum_proposals_failed_total", "Client writes that failed.", Interlocked.Read(ref m.ProposalsFailed));
+        Counter("kvorum_entries_applied_total", "Committed entries applied.", Interlocked.Read(ref m.EntriesApplied));
+        Counter("kvorum_peer_send_failures_total", "Messages the peer transport could not deliver.", Interlocked.Read(ref m.PeerSendFailures));
+        Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
+        Histogram("kvorum_wal_fsync_duration_seconds", "Time to persist a Ready: WAL write and fsync.", m.Fsync);
+        Histogram("kvorum_apply_duration_seconds", "Time to apply one Ready's committed entries.", m.Apply);
         return sb.ToString();
     }
 }

@@ -125,7 +125,10 @@ public sealed partial class KvorumNode
     {
         LogSoftState(_log, soft.Role, soft.Lead, _raft.Status.Term);
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
+        {
             _leaderKnown = true;
+            Interlocked.Increment(ref Metrics.LeaderChanges);
+        }
     }
 
     private byte[] EncodeStateMachine()

@@ -35,6 +35,7 @@ public sealed partial class KvorumNode
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         ulong id = 0;
+        Interlocked.Increment(ref Metrics.ProposalsSubmitted);
         Post(() =>
         {
             id = ++_nextRequestId;
@@ -49,7 +50,16 @@ public sealed partial class KvorumNode
             }
             _proposals[id] = tcs;
         });
-        var result = await WaitAsync(tcs, () => _proposals.Remove(id), cancellation).ConfigureAwait(false);
+        object result;
+        try
+        {
+            result = await WaitAsync(tcs, () => _proposals.Remove(id), cancellation).ConfigureAwait(false);
+        }
+        catch (EtcdException)
+        {
+            Interlocked.Increment(ref Metrics.ProposalsFailed);
+            throw;
+        }
         return result switch
         {
             T t => t,

@@ -52,6 +52,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>The cluster's id.</summary>
     public ulong ClusterId { get; }
 
+    /// <summary>Counters and latency histograms for <c>/metrics</c>.</summary>
+    internal NodeMetrics Metrics { get; } = new();
+
     /// <summary>The latest status the loop published.</summary>
     public NodeStatus Status => _status;
 
@@ -133,7 +136,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 InstallSnapshot(snap);
             if (rd.HardState is not null || rd.Entries.Count > 0)
             {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
                 _storage.Save(rd.HardState, rd.EntriesSpan);
+                Metrics.Fsync.ObserveSince(started);
                 LearnPeersFromEntries(rd.Entries);
             }
             if (rd.SoftState is { } soft)
@@ -145,8 +150,14 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 else
                     _transport!.Send(m);
             }
-            foreach (var e in rd.CommittedEntries)
-                Apply(e);
+            if (rd.CommittedEntries.Count > 0)
+            {
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                foreach (var e in rd.CommittedEntries)
+                    Apply(e);
+                Metrics.Apply.ObserveSince(started);
+                Interlocked.Add(ref Metrics.EntriesApplied, rd.CommittedEntries.Count);
+            }
             foreach (var rs in rd.ReadStates)
                 OnReadState(rs);
             ServeReadyReads();
@@ -175,6 +186,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         var data = EncodeStateMachine();
         _storage.CreateSnapshot(_appliedIndex, _raft.ConfStateAt(_appliedIndex), data);
         _lastSnapshotIndex = _appliedIndex;
+        Interlocked.Increment(ref Metrics.SnapshotsTaken);
         LogSnapshotTaken(_log, _appliedIndex, data.Length);
     }
 
@@ -206,7 +218,11 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public void OnUnreachable(ulong peer) => Post(() => _raft.ReportUnreachable(peer));
+    public void OnUnreachable(ulong peer)
+    {
+        Interlocked.Increment(ref Metrics.PeerSendFailures);
+        Post(() => _raft.ReportUnreachable(peer));
+    }
 
     /// <inheritdoc />
     public void OnSnapshotSent(ulong peer, bool success) => Post(() => _raft.ReportSnapshot(peer, success));

@@ -102,6 +102,35 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MetricsAndHealth_OverHttp1_OnTheMetricsUrl()
+    {
+        await _client.PutAsync("metered", "1");
+        using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version11 };
+        var body = await http.GetStringAsync(_cluster.MetricsUrl("m1") + "/metrics");
+        foreach (var name in new[]
+        {
+            "kvorum_raft_term", "kvorum_raft_leader_changes_total", "kvorum_raft_commit_index", "kvorum_raft_applied_index",
+            "kvorum_proposals_submitted_total", "kvorum_wal_fsync_duration_seconds_bucket", "kvorum_apply_duration_seconds_count",
+            "kvorum_peer_send_failures_total",
+        })
+        {
+            Assert.Contains(name, body, StringComparison.Ordinal);
+        }
+        var fsyncs = body.Split('\n').Single(l => l.StartsWith("kvorum_wal_fsync_duration_seconds_count ", StringComparison.Ordinal));
+        Assert.True(long.Parse(fsyncs.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, fsyncs);
+        // Health follows whether a leader is known, which can flicker on a loaded machine: allow a few seconds.
+        var health = await http.GetAsync(_cluster.MetricsUrl("m2") + "/health");
+        for (var i = 0; i < 50 && health.StatusCode != System.Net.HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+            health.Dispose();
+            health = await http.GetAsync(_cluster.MetricsUrl("m2") + "/health");
+        }
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.Contains("\"health\":\"true\"", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task OversizedValue_IsRejectedWithEtcdsError_AndClusterKeepsServing()
     {
         var big = new string('x', 2 * 1024 * 1024);

@@ -17,6 +17,7 @@ internal sealed class LocalCluster : IAsyncDisposable
         var names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
         var peers = names.ToDictionary(n => n, _ => FreePort());
         var clients = names.ToDictionary(n => n, _ => FreePort());
+        var metrics = names.ToDictionary(n => n, _ => FreePort());
         var initial = names.ToDictionary(n => n, n => (IReadOnlyList<Uri>)[new Uri($"http://127.0.0.1:{peers[n]}")]);
         foreach (var n in names)
         {
@@ -33,6 +34,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 HeartbeatIntervalMs = heartbeatMs,
                 ElectionTimeoutMs = electionMs,
                 SnapshotCount = snapshotCount,
+                ListenMetricsUrls = [new Uri($"http://127.0.0.1:{metrics[n]}")],
             };
         }
         var token = Options[names[0]].InitialClusterToken;
@@ -45,6 +47,8 @@ internal sealed class LocalCluster : IAsyncDisposable
     public IEnumerable<string> Names => Options.Keys;
 
     public string ClientUrl(string name) => Options[name].AdvertiseClientUrls[0].ToString().TrimEnd('/');
+
+    public string MetricsUrl(string name) => Options[name].ListenMetricsUrls[0].ToString().TrimEnd('/');
 
     public string Endpoints => string.Join(",", Options.Keys.Select(ClientUrl));
 

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>
+/// Counters and latency histograms of one member, updated by the loop and read by <c>/metrics</c>.
+/// Counters are written with <see cref="Interlocked"/>; histogram buckets likewise, so a scrape never blocks the loop.
+/// </summary>
+internal sealed class NodeMetrics
+{
+    /// <summary>Times this member saw a new leader (including itself).</summary>
+    public long LeaderChanges;
+
+    /// <summary>Client writes proposed through this member.</summary>
+    public long ProposalsSubmitted;
+
+    /// <summary>Client writes that failed (no leader, timeout, leader change).</summary>
+    public long ProposalsFailed;
+
+    /// <summary>Committed entries applied.</summary>
+    public long EntriesApplied;
+
+    /// <summary>Messages the transport could not deliver (peer down, queue full).</summary>
+    public long PeerSendFailures;
+
+    /// <summary>Snapshots taken here.</summary>
+    public long SnapshotsTaken;
+
+    /// <summary>Latency of persisting a Ready (WAL write + fsync), seconds.</summary>
+    public LatencyHistogram Fsync { get; } = new();
+
+    /// <summary>Latency of applying one Ready's committed entries, seconds.</summary>
+    public LatencyHistogram Apply { get; } = new();
+}
+
+/// <summary>A Prometheus-style cumulative histogram over fixed bucket bounds from 100 µs to 4 s.</summary>
+internal sealed class LatencyHistogram
+{
+    /// <summary>Upper bounds of the buckets, in seconds.</summary>
+    public static readonly double[] Bounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4];
+
+    private readonly long[] _counts = new long[Bounds.Length + 1];
+    private long _sumMicros;
+
+    /// <summary>Records the time since <paramref name="startTimestamp"/> (from <see cref="Stopwatch.GetTimestamp"/>).</summary>
+    public void ObserveSince(long startTimestamp)
+    {
+        var seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+        var i = 0;
+        while (i < Bounds.Length && seconds > Bounds[i])
+            i++;
+        Interlocked.Increment(ref _counts[i]);
+        Interlocked.Add(ref _sumMicros, (long)(seconds * 1_000_000));
+    }
+
+    /// <summary>Cumulative counts per bucket (the last is +Inf), the total count and the sum in seconds.</summary>
+    public (long[] Cumulative, long Count, double Sum) Read()
+    {
+        var cumulative = new long[_counts.Length];
+        long running = 0;
+        for (var i = 0; i < _counts.Length; i++)
+        {
+            running += Interlocked.Read(ref _counts[i]);
+            cumulative[i] = running;
+        }
+        return (cumulative, running, Interlocked.Read(ref _sumMicros) / 1_000_000.0);
+    }
+}
