@@ -131,6 +131,21 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MalformedRange_GetsEtcdsInvalidArgument_AndClusterKeepsServing()
+    {
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(_cluster.ClientUrl("m1"));
+        var kv = new Kvorum.Server.Etcd.KV.KVClient(channel);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await kv.RangeAsync(new Kvorum.Server.Etcd.RangeRequest()));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("etcdserver: key is not provided", e.Status.Detail);
+        var future = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await kv.RangeAsync(new Kvorum.Server.Etcd.RangeRequest { Key = ByteString.CopyFromUtf8("a"), Revision = 1_000_000 }));
+        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, future.StatusCode);
+        Assert.Equal("etcdserver: mvcc: required revision is a future revision", future.Status.Detail);
+        await _client.PutAsync("after-bad-input", "ok");
+        Assert.Equal("ok", await _client.GetValAsync("after-bad-input"));
+    }
+
+    [Fact]
     public async Task OversizedValue_IsRejectedWithEtcdsError_AndClusterKeepsServing()
     {
         var big = new string('x', 2 * 1024 * 1024);
