@@ -132,6 +132,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         while (_raft.HasReady)
         {
             var rd = _raft.GetReady();
+            // Thesis §10.2.1: a leader's replication messages go out before its own disk write, so the
+            // followers' fsyncs overlap the leader's. The core counts the leader's entries only after
+            // Advance, so this is safe; responses and votes still wait for the write below.
+            var early = _raft.Status.Role == StateRole.Leader;
+            if (early)
+                Send(rd.Messages, leaderReplication: true);
             if (rd.Snapshot is { } snap)
                 InstallSnapshot(snap);
             if (rd.HardState is not null || rd.Entries.Count > 0)
@@ -143,13 +149,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             }
             if (rd.SoftState is { } soft)
                 OnSoftState(soft);
-            foreach (var m in rd.Messages)
-            {
-                if (m.Type == MessageType.Snapshot)
-                    _transport!.SendSnapshot(m, _storage.SnapshotData);
-                else
-                    _transport!.Send(m);
-            }
+            Send(rd.Messages, leaderReplication: early ? false : null);
             if (rd.CommittedEntries.Count > 0)
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -163,6 +163,24 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             ServeReadyReads();
             _raft.Advance();
             MaybeSnapshot();
+        }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="messages"/>: all of them (<paramref name="leaderReplication"/> null), only a
+    /// leader's replication messages (true), or all but those (false).
+    /// </summary>
+    private void Send(IReadOnlyList<Message> messages, bool? leaderReplication)
+    {
+        foreach (var m in messages)
+        {
+            var replication = m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;
+            if (leaderReplication is { } wanted && replication != wanted)
+                continue;
+            if (m.Type == MessageType.Snapshot)
+                _transport!.SendSnapshot(m, _storage.SnapshotData);
+            else
+                _transport!.Send(m);
         }
     }
 
