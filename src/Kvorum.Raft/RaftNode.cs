@@ -181,7 +181,25 @@ public sealed class RaftNode
         _raft.OnPersisted(log.PersistedLastIndex);
     }
 
-    /// <summary>A snapshot of the server's state for status reports and tests.</summary>
+    /// <summary>This server's role, without building a <see cref="Status"/>.</summary>
+    public StateRole Role => _raft.Role;
+
+    /// <summary>Current term.</summary>
+    public ulong Term => _raft.Term;
+
+    /// <summary>Known leader, or 0.</summary>
+    public ulong Lead => _raft.Lead;
+
+    /// <summary>Commit index.</summary>
+    public ulong Committed => _raft.Log.Committed;
+
+    /// <summary>Index of the last entry in the log.</summary>
+    public ulong LastIndex => _raft.Log.LastIndex;
+
+    /// <summary>The configuration in effect (the latest in the log).</summary>
+    public ConfState Config => _raft.Config;
+
+    /// <summary>A snapshot of the server's state for status reports and tests (allocates; not for hot paths).</summary>
     public RaftStatus Status => new(
         _raft.Id, _raft.Term, _raft.Vote, _raft.Lead, _raft.Role, _raft.Log.Committed, _raft.Log.Applied,
         _raft.Log.LastIndex, _raft.Log.FirstIndex, _raft.Config, _raft.LeadTransferee,

@@ -123,7 +123,7 @@ public sealed partial class KvorumNode
 
     private void OnSoftState(SoftState soft)
     {
-        LogSoftState(_log, soft.Role, soft.Lead, _raft.Status.Term);
+        LogSoftState(_log, soft.Role, soft.Lead, _raft.Term);
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
         {
             _leaderKnown = true;

@@ -135,7 +135,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             // Thesis §10.2.1: a leader's replication messages go out before its own disk write, so the
             // followers' fsyncs overlap the leader's. The core counts the leader's entries only after
             // Advance, so this is safe; responses and votes still wait for the write below.
-            var early = _raft.Status.Role == StateRole.Leader;
+            var early = _raft.Role == StateRole.Leader;
             if (early)
                 Send(rd.Messages, leaderReplication: true);
             if (rd.Snapshot is { } snap)
@@ -210,8 +210,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 
     private void PublishStatus()
     {
-        var s = _raft.Status;
-        _status = new NodeStatus(s.Term, s.Lead, s.Commit, _appliedIndex, s.LastIndex, _mvcc.Revision, s.Role, s.Config.IsLearner(MemberId));
+        var current = _status;
+        var learner = _raft.Config.IsLearner(MemberId);
+        if (current.Term == _raft.Term && current.Leader == _raft.Lead && current.Commit == _raft.Committed && current.Applied == _appliedIndex
+            && current.LastIndex == _raft.LastIndex && current.Revision == _mvcc.Revision && current.Role == _raft.Role && current.IsLearner == learner)
+            return;
+        _status = new NodeStatus(_raft.Term, _raft.Lead, _raft.Committed, _appliedIndex, _raft.LastIndex, _mvcc.Revision, _raft.Role, learner);
     }
 
     // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
