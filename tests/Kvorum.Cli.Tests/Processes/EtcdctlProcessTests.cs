@@ -52,7 +52,7 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         // Move leadership to a follower, by id from member list.
         var leader = await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(5));
         var target = _cluster.Members.Keys.First(n => n != leader);
-        var targetId = (await _cluster.StatusAsync(target))!.Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var targetId = (await _cluster.RequireStatusAsync(target)).Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         var move = await Etcdctl.RunAsync(_cluster.Endpoints([leader]), null, "move-leader", targetId);
         Assert.True(move.Code == 0, move.Err);
         Assert.Equal(target, await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));

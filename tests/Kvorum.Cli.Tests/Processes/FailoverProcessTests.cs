@@ -104,19 +104,19 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
             }
         });
         await Task.WhenAll(writers);
-        var leaderStatus = await cluster.StatusAsync(leader);
+        var leaderStatus = await cluster.RequireStatusAsync(leader);
         cluster.Start(follower);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         StatusResponse? fs = null;
         while (DateTime.UtcNow < deadline)
         {
             fs = await cluster.StatusAsync(follower);
-            if (fs is not null && fs.RaftAppliedIndex >= leaderStatus!.RaftAppliedIndex)
+            if (fs is not null && fs.RaftAppliedIndex >= leaderStatus.RaftAppliedIndex)
                 break;
             await Task.Delay(100);
         }
         Assert.NotNull(fs);
-        Assert.True(fs.RaftAppliedIndex >= leaderStatus!.RaftAppliedIndex, $"follower applied {fs.RaftAppliedIndex}, leader {leaderStatus.RaftAppliedIndex}");
+        Assert.True(fs.RaftAppliedIndex >= leaderStatus.RaftAppliedIndex, $"follower applied {fs.RaftAppliedIndex}, leader {leaderStatus.RaftAppliedIndex}");
         // It got there by InstallSnapshot: the leader had compacted the entries it missed.
         Assert.Contains("installed snapshot", cluster.LogText(follower), StringComparison.Ordinal);
         // The same data, read locally (serializable) on the restarted follower.

@@ -65,14 +65,14 @@ public sealed class MembershipProcessTests
 
         // Shrink: remove the leader first (thesis §4.2.2), then one more original member.
         leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
-        var leaderId = (await cluster.StatusAsync(leader))!.Header.MemberId;
+        var leaderId = (await cluster.RequireStatusAsync(leader)).Header.MemberId;
         var other = cluster.Members.Keys.First(n => n != leader && cluster.IsRunning(n));
         await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(other)).MemberRemoveAsync(new MemberRemoveRequest { ID = leaderId });
         cluster.Kill(leader);
         var newLeader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15));
         Assert.NotEqual(leader, newLeader);
         var victim = original.First(n => n != leader && n != newLeader && cluster.IsRunning(n));
-        var victimId = (await cluster.StatusAsync(victim))!.Header.MemberId;
+        var victimId = (await cluster.RequireStatusAsync(victim)).Header.MemberId;
         await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberRemoveAsync(new MemberRemoveRequest { ID = victimId });
         cluster.Kill(victim);
         var three = await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberListAsync(new MemberListRequest());

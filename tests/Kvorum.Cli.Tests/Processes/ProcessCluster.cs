@@ -123,6 +123,20 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Status of a member, retried for up to 10 s (a loaded machine can miss one short deadline).</summary>
+    public async Task<StatusResponse> RequireStatusAsync(string name)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            if (await StatusAsync(name) is { } s)
+                return s;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"member {name} did not answer Status within 10 s; logs in {_root}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Waits until every running member reports the same leader; returns that leader's name.</summary>
     public async Task<string> WaitForLeaderAsync(TimeSpan timeout, string? notThis = null)
     {
