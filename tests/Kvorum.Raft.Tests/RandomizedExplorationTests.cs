@@ -75,7 +75,6 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
     {
         var membership = rng.Next(3) == 0;
         var ids = c.Nodes.Keys.ToArray();
-        var leaseReads = false;
         for (var step = 0; step < steps; step++)
         {
             switch (rng.Next(100))
@@ -87,7 +86,6 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
                     c.Propose(ids[rng.Next(ids.Length)]);
                     break;
                 case < 30:
-                    leaseReads = true;
                     c.Read(ids[rng.Next(ids.Length)]);
                     break;
                 case 30 when rng.Next(4) == 0:
@@ -119,7 +117,6 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
             }
             c.RunFor(rng.Next(1, 6));
         }
-        _ = leaseReads;
     }
 
     /// <summary>Removes a voter (keeping at least three), adds a removed server back as a learner, or promotes a learner.</summary>

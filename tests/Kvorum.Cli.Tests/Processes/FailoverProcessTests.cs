@@ -59,11 +59,10 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
             await Task.Delay(500);
             var sw = Stopwatch.StartNew();
             cluster.Kill(leader);
-            var next = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), notThis: leader);
+            await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), notThis: leader);
             failovers.Add(sw.Elapsed.TotalMilliseconds);
             cluster.Start(leader);
             leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
-            _ = next;
         }
         await stop.CancelAsync();
         await load;
