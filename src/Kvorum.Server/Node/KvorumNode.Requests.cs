@@ -20,7 +20,7 @@ public sealed partial class KvorumNode
     private readonly List<(ulong Index, List<ClientRead> Reads)> _readsAwaitingApply = [];
     private ulong _nextRequestId = (ulong)Random.Shared.NextInt64();
     private ulong _readContext;
-    private bool _attributesPublished;
+    private long _attributesProposedAt = long.MinValue / 2;
 
     /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
     private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(5000, 5 * _options.ElectionTimeoutMs));
@@ -249,18 +249,27 @@ public sealed partial class KvorumNode
         throw new EtcdException(StatusCode.DeadlineExceeded, "etcdserver: leadership transfer timed out");
     }
 
-    /// <summary>Once a leader is known, publishes this member's name and client URLs through the log, as etcd does.</summary>
-    private void PublishOwnAttributesOnce()
+    /// <summary>
+    /// True while the applied member table lacks this member's name or client URLs and the last attempt
+    /// to publish them is more than a second old (a forwarded proposal can be lost to a leader change).
+    /// </summary>
+    private bool NeedsAttributes()
     {
-        if (_attributesPublished)
-            return;
-        _attributesPublished = true;
+        if (Environment.TickCount64 - _attributesProposedAt < 1000)
+            return false;
+        if (!_members.TryGet(MemberId, out var me))
+            return false; // Not a member (yet): nothing to publish.
+        return me.Name != _options.Name || me.ClientURLs.Count != _options.AdvertiseClientUrls.Count;
+    }
+
+    /// <summary>Publishes this member's name and client URLs through the log, as etcd does.</summary>
+    private void PublishOwnAttributes()
+    {
+        _attributesProposedAt = Environment.TickCount64;
         var attrs = new MemberAttributes { Id = MemberId, Name = _options.Name };
         attrs.ClientUrls.AddRange(_options.AdvertiseClientUrls.Select(u => u.ToString().TrimEnd('/')));
         var request = new InternalRequest { Id = ++_nextRequestId, Attributes = attrs };
-        var r = _raft.Propose(request.ToByteArray());
-        if (!r.AcceptedOrForwarded)
-            _attributesPublished = false;
+        _raft.Propose(request.ToByteArray());
     }
 
     private void FailAllWaiters(EtcdException error)

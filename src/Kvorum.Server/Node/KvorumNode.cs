@@ -103,9 +103,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 while (++n < 4096 && reader.TryRead(out work));
                 FlushReadBatch();
                 ProcessReady();
-                if (_leaderKnown && !_attributesPublished)
+                if (_leaderKnown && NeedsAttributes())
                 {
-                    PublishOwnAttributesOnce();
+                    PublishOwnAttributes();
                     ProcessReady();
                 }
                 PublishStatus();
