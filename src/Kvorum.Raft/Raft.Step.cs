@@ -16,19 +16,11 @@ internal sealed partial class Raft
                 // timeout ignores vote requests, so a removed or cut-off server cannot depose it.
                 return;
             }
-            if (m.Type == MessageType.PreVote || (m.Type == MessageType.PreVoteResponse && !m.Reject))
-            {
-                // A PreVote is about a future term and changes no state (thesis §9.6); a granted
-                // PreVote response carries the term we asked about.
-            }
-            else if (m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot)
-            {
-                BecomeFollower(m.Term, m.From);
-            }
-            else
-            {
-                BecomeFollower(m.Term, 0);
-            }
+            // A PreVote is about a future term and changes no state (thesis §9.6); a granted PreVote
+            // response carries the term we asked about. Anything else from a higher term makes us follow it.
+            var preVoteOnly = m.Type == MessageType.PreVote || (m.Type == MessageType.PreVoteResponse && !m.Reject);
+            if (!preVoteOnly)
+                BecomeFollower(m.Term, m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot ? m.From : 0);
         }
         else if (m.Term < Term)
         {

@@ -58,11 +58,8 @@ internal sealed partial class Raft
         RestoreConfigHistory(config.Storage);
         if (!hs.IsEmpty)
         {
-            if (hs.Commit < Log.Committed || hs.Commit > Log.LastIndex)
-            {
-                if (hs.Commit > Log.LastIndex)
-                    throw new InvalidOperationException($"persisted commit {hs.Commit} is past the last index {Log.LastIndex}: storage is inconsistent");
-            }
+            if (hs.Commit > Log.LastIndex)
+                throw new InvalidOperationException($"persisted commit {hs.Commit} is past the last index {Log.LastIndex}: storage is inconsistent");
             Log.CommitTo(hs.Commit);
             Term = hs.Term;
             Vote = hs.Vote;

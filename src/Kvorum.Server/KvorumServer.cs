@@ -25,6 +25,14 @@ public static class KvorumServer
     public static async Task<int> RunAsync(ServerOptions options, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(options);
+        foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Concat(options.ListenMetricsUrls))
+        {
+            if (!TryEndpoint(url, out _))
+            {
+                await Console.Error.WriteLineAsync($"kvorum serve: listen URL {url} must name an IP address (for example http://127.0.0.1:2379 or http://0.0.0.0:2379)").ConfigureAwait(false);
+                return 2;
+            }
+        }
         DiskRaftStorage storage;
         try
         {
@@ -122,13 +130,15 @@ public static class KvorumServer
         return 0;
     }
 
-    private static IPEndPoint Endpoint(Uri url)
+    private static IPEndPoint Endpoint(Uri url) =>
+        TryEndpoint(url, out var endpoint) ? endpoint : throw new ArgumentException($"listen URL {url} must name an IP address");
+
+    private static bool TryEndpoint(Uri url, out IPEndPoint endpoint)
     {
-        var host = url.Host;
-        var address = host is "localhost" ? IPAddress.Loopback
-            : IPAddress.TryParse(host, out var ip) ? ip
-            : throw new ArgumentException($"listen URL {url} must name an IP address");
-        return new IPEndPoint(address, url.Port);
+        var host = url.DnsSafeHost;
+        IPAddress? address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
+        endpoint = address is null ? null! : new IPEndPoint(address, url.Port);
+        return address is not null;
     }
 
     /// <summary>The member id is derived once, from the advertised peer URLs, and kept in the data directory.</summary>

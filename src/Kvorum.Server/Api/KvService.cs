@@ -11,54 +11,42 @@ namespace Kvorum.Server.Api;
 internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
-        EtcdCall.Run(async () =>
+        Answer(() =>
         {
             RequestValidator.Validate(request);
-            var response = await node.RangeAsync(request, context.CancellationToken).ConfigureAwait(false);
-            response.Header = ResponseHeaders.Fill(response.Header, node);
-            return response;
+            return node.RangeAsync(request, context.CancellationToken);
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
-        EtcdCall.Run(async () =>
-        {
-            CheckSize(request);
-            RequestValidator.Validate(request);
-            var response = await node.ProposeAsync<PutResponse>(new InternalRequest { Put = request }, context.CancellationToken).ConfigureAwait(false);
-            response.Header = ResponseHeaders.Fill(response.Header, node);
-            return response;
-        });
+        Replicate<PutResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Put = request }, context);
 
     public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) =>
-        EtcdCall.Run(async () =>
-        {
-            RequestValidator.Validate(request);
-            var response = await node.ProposeAsync<DeleteRangeResponse>(new InternalRequest { DeleteRange = request }, context.CancellationToken).ConfigureAwait(false);
-            response.Header = ResponseHeaders.Fill(response.Header, node);
-            return response;
-        });
+        Replicate<DeleteRangeResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { DeleteRange = request }, context);
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
-        EtcdCall.Run(async () =>
-        {
-            CheckSize(request);
-            RequestValidator.Validate(request);
-            var response = await node.ProposeAsync<TxnResponse>(new InternalRequest { Txn = request }, context.CancellationToken).ConfigureAwait(false);
-            response.Header = ResponseHeaders.Fill(response.Header, node);
-            return response;
-        });
+        Replicate<TxnResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Txn = request }, context);
 
     public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) =>
+        Replicate<CompactionResponse>(request, () => { }, new InternalRequest { Compaction = request }, context);
+
+    /// <summary>Checks size and validity, replicates the write through Raft, answers with what applying it produced.</summary>
+    private Task<T> Replicate<T>(IMessage request, Action validate, InternalRequest wrapped, ServerCallContext context)
+        where T : class, IHasResponseHeader =>
+        Answer(() =>
+        {
+            if (request.CalculateSize() > options.MaxRequestBytes)
+                throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
+            validate();
+            return node.ProposeAsync<T>(wrapped, context.CancellationToken);
+        });
+
+    /// <summary>Runs <paramref name="handler"/>, fills etcd's header, and maps errors to etcd's statuses.</summary>
+    private Task<T> Answer<T>(Func<Task<T>> handler)
+        where T : IHasResponseHeader =>
         EtcdCall.Run(async () =>
         {
-            var response = await node.ProposeAsync<CompactionResponse>(new InternalRequest { Compaction = request }, context.CancellationToken).ConfigureAwait(false);
+            var response = await handler().ConfigureAwait(false);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;
         });
-
-    private void CheckSize(IMessage request)
-    {
-        if (request.CalculateSize() > options.MaxRequestBytes)
-            throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
-    }
 }

@@ -199,7 +199,7 @@ public sealed partial class KvorumNode
                 tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"));
                 return;
             }
-            if (change.Type != ConfChangeType.RemoveNode && !(change.Type == ConfChangeType.AddVoter && known) && known)
+            if (change.Type == ConfChangeType.AddLearner && known)
             {
                 tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: member ID already exist"));
                 return;

@@ -1,0 +1,39 @@
+namespace Kvorum.Server.Tests.Cluster;
+
+/// <summary>User errors at start end in one line and a non-zero exit code, not a stack trace.</summary>
+public class ServeErrorTests
+{
+    [Fact]
+    public async Task ListenUrlWithHostName_ExitsWithCode2_BeforeTouchingTheDataDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "kvorum-bad-" + Guid.NewGuid().ToString("N"));
+        var options = new ServerOptions { DataDir = dir, ListenClientUrls = [new Uri("http://example.invalid:2379")] };
+        var code = await KvorumServer.RunAsync(options, CancellationToken.None);
+        Assert.Equal(2, code);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public async Task PortInUse_ExitsWithCode1()
+    {
+        using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        blocker.Start();
+        var port = ((System.Net.IPEndPoint)blocker.LocalEndpoint).Port;
+        var dir = Path.Combine(Path.GetTempPath(), "kvorum-port-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = new ServerOptions
+            {
+                DataDir = dir,
+                ListenClientUrls = [new Uri($"http://127.0.0.1:{port}")],
+                ListenPeerUrls = [new Uri($"http://127.0.0.1:{LocalCluster.FreePort()}")],
+            };
+            Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true);
+        }
+    }
+}
