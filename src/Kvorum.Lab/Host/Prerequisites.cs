@@ -1,0 +1,58 @@
+namespace Kvorum.Lab.Host;
+
+/// <summary>
+/// What the lab needs from the host: root, and the <c>ip</c>, <c>tc</c> and <c>nft</c> programs. Each missing
+/// piece is named together with how to get it.
+/// </summary>
+public static class Prerequisites
+{
+    private static readonly (string Tool, string Package)[] Tools = [("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")];
+
+    /// <summary>Why the lab cannot run here, or null when it can.</summary>
+    /// <returns>One line naming what is missing and how to install it; null when everything is present.</returns>
+    public static string? Missing()
+    {
+        if (!IsRoot())
+            return "the lab needs root (network namespaces, veth links and nftables rules): run it with sudo or as root";
+        string[] missing = [.. Tools.Where(t => Find(t.Tool) is null).Select(t => t.Tool)];
+        if (missing.Length == 0)
+            return null;
+        string[] packages = [.. Tools.Where(t => missing.Contains(t.Tool)).Select(t => t.Package).Distinct()];
+        return $"the lab needs {string.Join(" and ", missing)}, not found on PATH: install with `apt-get install {string.Join(' ', packages)}`";
+    }
+
+    /// <summary>Throws the line of <see cref="Missing"/> when there is one.</summary>
+    /// <exception cref="LabException">Something the lab needs is missing.</exception>
+    public static void Require()
+    {
+        if (Missing() is { } reason)
+            throw new LabException(reason);
+    }
+
+    /// <summary>True when this process runs with effective user id 0.</summary>
+    /// <returns>Whether we are root.</returns>
+    public static bool IsRoot()
+    {
+        if (!OperatingSystem.IsLinux())
+            return false;
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (!line.StartsWith("Uid:", StringComparison.Ordinal))
+                continue;
+            string[] ids = line[4..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return ids.Length > 1 && ids[1] == "0";
+        }
+
+        return false;
+    }
+
+    /// <summary>The full path of <paramref name="tool"/> on PATH (and the sbin directories root has), or null.</summary>
+    /// <param name="tool">The program name.</param>
+    /// <returns>Its path or null.</returns>
+    public static string? Find(string tool)
+    {
+        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        IEnumerable<string> dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+        return dirs.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+    }
+}

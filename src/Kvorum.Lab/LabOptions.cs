@@ -1,0 +1,40 @@
+using Kvorum.Lab.Topology;
+
+namespace Kvorum.Lab;
+
+/// <summary>The parameters of <c>kvorum lab up</c>.</summary>
+public sealed record LabOptions
+{
+    /// <summary>The environment variable that overrides the default lab directory.</summary>
+    public const string DirectoryVariable = "KVORUM_LAB_DIR";
+
+    /// <summary>Number of nodes.</summary>
+    public int Nodes { get; init; } = 5;
+
+    /// <summary>The subnet for the nodes and the host's bridge address.</summary>
+    public string Subnet { get; init; } = LabLayout.DefaultSubnet;
+
+    /// <summary>Prefix of every name created.</summary>
+    public string Prefix { get; init; } = LabLayout.DefaultPrefix;
+
+    /// <summary>Where state file, data dirs and logs go.</summary>
+    public string Directory { get; init; } = DefaultDirectory(Environment.GetEnvironmentVariable);
+
+    /// <summary>How to start the kvorum executable (program, then leading arguments).</summary>
+    public required IReadOnlyList<string> ServerCommand { get; init; }
+
+    /// <summary>Extra <c>serve</c> flags for every member.</summary>
+    public IReadOnlyList<string> ServeFlags { get; init; } = [];
+
+    /// <summary>How long <c>up</c> waits for a leader.</summary>
+    public TimeSpan LeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The lab directory: <c>$KVORUM_LAB_DIR</c>, else <c>/tmp/kvorum-lab</c>.</summary>
+    /// <param name="environment">Reads an environment variable.</param>
+    /// <returns>The directory.</returns>
+    public static string DefaultDirectory(Func<string, string?> environment)
+    {
+        ArgumentNullException.ThrowIfNull(environment);
+        return environment(DirectoryVariable) is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "kvorum-lab");
+    }
+}

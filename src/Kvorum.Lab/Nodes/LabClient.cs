@@ -1,0 +1,132 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Lab.Topology;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Lab.Nodes;
+
+/// <summary>
+/// etcd v3 calls to one node at a time, from the host over the bridge: status, put, linearizable get and
+/// compare-and-set on <c>mod_revision</c>. One channel per node; every call carries a deadline.
+/// </summary>
+public sealed class LabClient : IDisposable
+{
+    private readonly LabLayout layout;
+    private readonly GrpcChannel[] channels;
+
+    /// <summary>Opens channels (lazily connected) to every node of <paramref name="layout"/>.</summary>
+    /// <param name="layout">The lab.</param>
+    public LabClient(LabLayout layout)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        this.layout = layout;
+        channels = [.. layout.Nodes.Select(n => GrpcChannel.ForAddress(n.ClientUrl, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(1),
+                EnableMultipleHttp2Connections = true,
+                PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                KeepAlivePingDelay = TimeSpan.FromSeconds(2),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
+            },
+            DisposeHttpClient = true,
+        }))];
+    }
+
+    /// <summary>The status of node <paramref name="node"/>, or null when it does not answer in time.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The status or null.</returns>
+    public async Task<NodeStatus?> StatusAsync(int node, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        try
+        {
+            StatusResponse s = await new Maintenance.MaintenanceClient(Channel(node))
+                .StatusAsync(new StatusRequest(), Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+            return new NodeStatus(s.Header.MemberId, s.Leader, s.RaftTerm, s.RaftIndex, s.RaftAppliedIndex, s.IsLearner);
+        }
+        catch (RpcException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Puts <paramref name="key"/> = <paramref name="value"/> through node <paramref name="node"/>.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The revision of the write.</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<long> PutAsync(int node, string key, string value, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        PutResponse response = await new KV.KVClient(Channel(node))
+            .PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, Options(timeout, cancellation))
+            .ResponseAsync.ConfigureAwait(false);
+        return response.Header.Revision;
+    }
+
+    /// <summary>A linearizable read of <paramref name="key"/> through node <paramref name="node"/>.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The value (null when absent) and its mod revision (0 when absent).</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        RangeResponse response = await new KV.KVClient(Channel(node))
+            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, Options(timeout, cancellation))
+            .ResponseAsync.ConfigureAwait(false);
+        return response.Kvs.Count == 0 ? (null, 0) : (response.Kvs[0].Value.ToStringUtf8(), response.Kvs[0].ModRevision);
+    }
+
+    /// <summary>
+    /// Sets <paramref name="key"/> to <paramref name="value"/> only if its mod revision is still
+    /// <paramref name="modRevision"/> (0: only if absent), as one etcd Txn.
+    /// </summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="modRevision">The mod revision the key must have.</param>
+    /// <param name="value">The new value.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>True when the compare held and the put was applied.</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<bool> CompareAndSetAsync(int node, string key, long modRevision, string value, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        ByteString k = ByteString.CopyFromUtf8(key);
+        var txn = new TxnRequest();
+        txn.Compare.Add(new Compare { Key = k, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = modRevision });
+        txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = k, Value = ByteString.CopyFromUtf8(value) } });
+        TxnResponse response = await new KV.KVClient(Channel(node)).TxnAsync(txn, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        return response.Succeeded;
+    }
+
+    /// <summary>True when the call never reached the server (connection refused or not established), so it cannot have taken effect.</summary>
+    /// <param name="error">The failure.</param>
+    /// <returns>Whether the request was certainly not delivered.</returns>
+    public static bool NeverSent(RpcException error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return error.StatusCode == StatusCode.Unavailable
+            && (error.Status.DebugException is System.Net.Http.HttpRequestException { HttpRequestError: System.Net.Http.HttpRequestError.ConnectionError }
+                || error.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal));
+    }
+
+    private GrpcChannel Channel(int node) => channels[layout.Node(node).Number - 1];
+
+    private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation) =>
+        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (GrpcChannel channel in channels)
+            channel.Dispose();
+    }
+}

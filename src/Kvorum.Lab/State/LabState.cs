@@ -1,0 +1,47 @@
+using Kvorum.Lab.Faults;
+using Kvorum.Lab.Topology;
+
+namespace Kvorum.Lab.State;
+
+/// <summary>
+/// What a lab created and what it is doing, kept in <c>state.json</c> in the lab directory so that every later
+/// command — and <c>down</c> after a failed <c>up</c> — knows it. Written before each thing is created.
+/// </summary>
+public sealed class LabState
+{
+    /// <summary>Prefix of every name created.</summary>
+    public required string Prefix { get; init; }
+
+    /// <summary>The subnet in CIDR notation.</summary>
+    public required string Subnet { get; init; }
+
+    /// <summary>The number of nodes.</summary>
+    public required int Nodes { get; init; }
+
+    /// <summary>How to start the kvorum executable: program and leading arguments (e.g. dotnet and the dll).</summary>
+    public required IReadOnlyList<string> ServerCommand { get; init; }
+
+    /// <summary>Extra <c>serve</c> flags every member gets (timeouts, PreVote).</summary>
+    public IReadOnlyList<string> ServeFlags { get; init; } = [];
+
+    /// <summary>The pid of each node's server (index 0 is node 1); 0 when it is not running.</summary>
+    public int[] Pids { get; set; } = [];
+
+    /// <summary>The faults in force.</summary>
+    public List<Fault> Faults { get; init; } = [];
+
+    /// <summary>The id the next fault gets.</summary>
+    public int NextFaultId { get; set; } = 1;
+
+    /// <summary>True once the bridge and namespaces exist and the members were started.</summary>
+    public bool Ready { get; set; }
+
+    /// <summary>The layout of this lab in <paramref name="directory"/>.</summary>
+    /// <param name="directory">The lab directory holding the state file.</param>
+    /// <returns>The layout.</returns>
+    public LabLayout Layout(string directory) => LabLayout.Create(Prefix, Subnet, Nodes, directory);
+
+    /// <summary>The faults in force as a set.</summary>
+    /// <returns>The set.</returns>
+    public FaultSet FaultSet() => new(Nodes, Faults);
+}
