@@ -40,8 +40,15 @@ public sealed partial class LabControl
 
     private void ApplyFaults()
     {
+        // Every namespace at once: the fault is in force only when the last node has its rules.
         FaultSet faults = state.FaultSet();
-        foreach (NodeLayout node in Layout.Nodes)
-            NetworkBuilder.ApplyFaults(Layout, faults, node);
+        try
+        {
+            Parallel.ForEach(Layout.Nodes, node => NetworkBuilder.ApplyFaults(Layout, faults, node));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(i => i is LabException) is LabException first)
+        {
+            throw new LabException(first.Message, e);
+        }
     }
 }

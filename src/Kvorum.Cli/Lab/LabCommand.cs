@@ -31,7 +31,7 @@ public static partial class LabCommand
         foreach (Command process in ProcessCommands(context, dir))
             lab.Subcommands.Add(process);
         lab.Subcommands.Add(Exec(context, dir));
-        // SCENARIO
+        lab.Subcommands.Add(Scenario(context, dir));
         // CHECK
         return lab;
     }

@@ -1,0 +1,156 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Grpc.Core;
+using Kvorum.Lab.Nodes;
+
+namespace Kvorum.Lab.Scenarios;
+
+/// <summary>
+/// The workload of a scenario: one writer (and optionally one linearizable reader) per node, each calling its
+/// node back to back with a deadline, pausing briefly after a failure. Every call is recorded, so a scenario
+/// can count what succeeded where and when.
+/// </summary>
+public sealed class ClientLoad : IAsyncDisposable
+{
+    private static readonly TimeSpan FailurePause = TimeSpan.FromMilliseconds(25);
+    private readonly LabClient client;
+    private readonly Stopwatch clock;
+    private readonly TimeSpan timeout;
+    private readonly string prefix;
+    private readonly ConcurrentQueue<ClientRecord> records = new();
+    private readonly CancellationTokenSource stop = new();
+    private readonly List<Task> loops = [];
+    private bool disposed;
+
+    /// <summary>Starts the loops.</summary>
+    /// <param name="client">Calls to the nodes.</param>
+    /// <param name="nodes">The nodes to load.</param>
+    /// <param name="clock">The scenario's clock.</param>
+    /// <param name="timeout">Deadline of each call.</param>
+    /// <param name="prefix">Key prefix; keys are <c>{prefix}/n{node}/{seq}</c>.</param>
+    /// <param name="reads">Also run a linearizable reader per node.</param>
+    public ClientLoad(LabClient client, IEnumerable<int> nodes, Stopwatch clock, TimeSpan timeout, string prefix, bool reads = false)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        this.client = client;
+        this.clock = clock;
+        this.timeout = timeout;
+        this.prefix = prefix;
+        foreach (int node in nodes)
+        {
+            loops.Add(Task.Run(() => WriteLoopAsync(node)));
+            if (reads)
+                loops.Add(Task.Run(() => ReadLoopAsync(node)));
+        }
+    }
+
+    /// <summary>Every call so far.</summary>
+    public IReadOnlyList<ClientRecord> Records => [.. records];
+
+    /// <summary>The calls invoked in [<paramref name="from"/>, <paramref name="to"/>).</summary>
+    /// <param name="from">Start of the window.</param>
+    /// <param name="to">End of the window.</param>
+    /// <param name="node">Only calls to this node; all when null.</param>
+    /// <param name="writes">Only writes (true), only reads (false), or both (null).</param>
+    /// <returns>The calls.</returns>
+    public IEnumerable<ClientRecord> Invoked(TimeSpan from, TimeSpan to, int? node = null, bool? writes = true) =>
+        records.Where(r => r.Invoked >= from && r.Invoked < to && (node is null || r.Node == node) && (writes is null || r.IsWrite == writes));
+
+    /// <summary>
+    /// The share of whole seconds in [<paramref name="from"/>, <paramref name="to"/>) in which at least one write
+    /// succeeded (completed), in percent.
+    /// </summary>
+    /// <param name="from">Start.</param>
+    /// <param name="to">End.</param>
+    /// <returns>Availability in percent.</returns>
+    public double Availability(TimeSpan from, TimeSpan to)
+    {
+        int windows = (int)Math.Floor((to - from).TotalSeconds);
+        if (windows <= 0)
+            return 0;
+        var good = new HashSet<int>();
+        foreach (ClientRecord r in records)
+        {
+            if (r.Ok && r.IsWrite && r.Completed >= from && r.Completed < from + TimeSpan.FromSeconds(windows))
+                good.Add((int)((r.Completed - from).TotalSeconds));
+        }
+
+        return 100.0 * good.Count / windows;
+    }
+
+    /// <summary>Stops the loops and waits for the calls in flight.</summary>
+    /// <returns>A task.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (disposed)
+            return;
+        disposed = true;
+        await stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        stop.Dispose();
+    }
+
+    private async Task WriteLoopAsync(int node)
+    {
+        for (long seq = 0; !stop.IsCancellationRequested; seq++)
+        {
+            string key = $"{prefix}/n{node}/{seq}";
+            TimeSpan invoked = clock.Elapsed;
+            try
+            {
+                await client.PutAsync(node, key, $"v{seq}", timeout, stop.Token).ConfigureAwait(false);
+                records.Enqueue(new ClientRecord(node, true, key, invoked, clock.Elapsed, true, null));
+            }
+            catch (RpcException e) when (!stop.IsCancellationRequested)
+            {
+                records.Enqueue(new ClientRecord(node, true, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
+                await PauseAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync(int node)
+    {
+        string key = $"{prefix}/n{node}/0";
+        while (!stop.IsCancellationRequested)
+        {
+            TimeSpan invoked = clock.Elapsed;
+            try
+            {
+                await client.GetAsync(node, key, timeout, stop.Token).ConfigureAwait(false);
+                records.Enqueue(new ClientRecord(node, false, key, invoked, clock.Elapsed, true, null));
+            }
+            catch (RpcException e) when (!stop.IsCancellationRequested)
+            {
+                records.Enqueue(new ClientRecord(node, false, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
+                await PauseAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task PauseAsync()
+    {
+        try
+        {
+            await Task.Delay(FailurePause, stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace Kvorum.Lab.Scenarios;
+
+/// <summary>A prediction of the theory and whether the run bore it out.</summary>
+/// <param name="Prediction">What theory says should happen.</param>
+/// <param name="Held">Whether it did.</param>
+/// <param name="Observed">What actually happened, with figures.</param>
+public sealed record Expectation(string Prediction, bool Held, string Observed);
