@@ -32,7 +32,7 @@ public static partial class LabCommand
             lab.Subcommands.Add(process);
         lab.Subcommands.Add(Exec(context, dir));
         lab.Subcommands.Add(Scenario(context, dir));
-        // CHECK
+        lab.Subcommands.Add(Check(context, dir));
         return lab;
     }
 

@@ -1,0 +1,62 @@
+using System.CommandLine;
+using Kvorum.Lab;
+using Kvorum.Lab.Jepsen;
+
+namespace Kvorum.Cli.Lab;
+
+/// <summary><c>kvorum lab check</c>: the Jepsen-style linearizability check under faults.</summary>
+public static partial class LabCommand
+{
+    private static Command Check(CliContext context, Option<string> dir)
+    {
+        var nodes = new Option<int>("--nodes") { Description = "Members (default 5).", DefaultValueFactory = _ => 5 };
+        var clients = new Option<int>("--clients") { Description = "Concurrent clients (default 10).", DefaultValueFactory = _ => 10 };
+        var keys = new Option<int>("--keys") { Description = "Keys the clients share (default 5).", DefaultValueFactory = _ => 5 };
+        var duration = new Option<string>("--duration") { Description = "How long the nemesis runs (default 60s).", DefaultValueFactory = _ => "60s" };
+        var recovery = new Option<string>("--recovery") { Description = "How long clients run after the final heal (default 10s).", DefaultValueFactory = _ => "10s" };
+        var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and the clients' choices (default: random, printed)." };
+        var history = new Option<string?>("--history") { Description = "Where to write the history as JSON lines (default history.jsonl in the lab directory)." };
+        var noFaults = new Option<bool>("--no-faults") { Description = "Run the clients without a nemesis (a baseline)." };
+        var keep = new Option<bool>("--keep") { Description = "Leave the lab up at the end." };
+        var election = new Option<int?>("--election-timeout") { Description = "Members' election timeout in ms (default 1000)." };
+        var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default 100)." };
+        var subnet = new Option<string>("--subnet") { Description = "IPv4 subnet (default 10.77.0.0/24).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultSubnet };
+        var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
+        var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
+        {
+            nodes, clients, keys, duration, recovery, seed, history, noFaults, keep, election, heartbeat, subnet, prefix,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            int clientCount = parse.GetValue(clients);
+            int keyCount = parse.GetValue(keys);
+            if (clientCount is < 1 or > 100)
+                throw new UsageException($"--clients must be between 1 and 100, got {clientCount}");
+            if (keyCount is < 1 or > 100)
+                throw new UsageException($"--keys must be between 1 and 100, got {keyCount}");
+            var settings = new CheckSettings
+            {
+                Lab = new LabOptions
+                {
+                    Nodes = parse.GetValue(nodes),
+                    Directory = parse.GetValue(dir)!,
+                    Subnet = parse.GetValue(subnet)!,
+                    Prefix = parse.GetValue(prefix)!,
+                    ServerCommand = ServerCommand(),
+                    ServeFlags = ServeFlags(parse.GetValue(election), parse.GetValue(heartbeat), null),
+                },
+                Clients = clientCount,
+                Keys = keyCount,
+                Duration = DurationParser.ParseFlag("--duration", parse.GetValue(duration)!),
+                Recovery = DurationParser.ParseFlag("--recovery", parse.GetValue(recovery)!),
+                Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
+                HistoryPath = parse.GetValue(history),
+                NoFaults = parse.GetValue(noFaults),
+                Keep = parse.GetValue(keep),
+            };
+            bool passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
+            return passed ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,115 @@
+using Grpc.Core;
+using Kvorum.Lab.Checking;
+using Kvorum.Lab.Nodes;
+
+namespace Kvorum.Lab.Jepsen;
+
+/// <summary>
+/// One client of the check: picks a member, a key and an operation at random — linearizable get, put of a
+/// unique value, or compare-and-set against the mod revision it last read — and records the outcome. A put or
+/// CAS whose answer never came is indeterminate (it may take effect later, or never), and the client goes on
+/// as a new process, as in Jepsen; a get that failed changed nothing and is recorded as failed.
+/// </summary>
+/// <param name="client">Calls to the members.</param>
+/// <param name="recorder">The history.</param>
+/// <param name="process">The first process id of this client.</param>
+/// <param name="processStride">Added to the process id after each indeterminate operation.</param>
+/// <param name="nodes">Member count.</param>
+/// <param name="keys">Key count.</param>
+/// <param name="timeout">Deadline per operation.</param>
+/// <param name="random">This client's generator.</param>
+public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan timeout, Random random)
+{
+    private readonly Dictionary<string, (string? Value, long ModRevision)> lastRead = [];
+    private long sequence;
+
+    /// <summary>Runs operations back to back until <paramref name="stop"/> fires.</summary>
+    /// <param name="stop">Ends the loop after the operation in flight.</param>
+    /// <returns>A task.</returns>
+    public async Task RunAsync(CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            int node = random.Next(1, nodes + 1);
+            string key = $"k{random.Next(keys)}";
+            int dice = random.Next(10);
+            if (dice < 4)
+                await GetAsync(node, key).ConfigureAwait(false);
+            else if (dice < 7)
+                await PutAsync(node, key).ConfigureAwait(false);
+            else
+                await CasAsync(node, key).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A linearizable get recorded in the history (the final reads use it too).</summary>
+    /// <param name="node">The member.</param>
+    /// <param name="key">The key.</param>
+    /// <returns>The value read, or null when it failed.</returns>
+    public async Task<(bool Ok, string? Value)> GetAsync(int node, string key)
+    {
+        long id = recorder.NextId();
+        long invoked = recorder.Now;
+        try
+        {
+            var (value, modRevision) = await client.GetAsync(node, key, timeout).ConfigureAwait(false);
+            recorder.Add(Operation.Ok(id, process, KvInput.Get(key), invoked, recorder.Now, KvOutput.Read(value)));
+            lastRead[key] = (value, modRevision);
+            return (true, value);
+        }
+        catch (RpcException)
+        {
+            recorder.Add(Operation.Failed(id, process, KvInput.Get(key), invoked, recorder.Now));
+            return (false, null);
+        }
+    }
+
+    private async Task PutAsync(int node, string key)
+    {
+        string value = NextValue();
+        long id = recorder.NextId();
+        long invoked = recorder.Now;
+        try
+        {
+            await client.PutAsync(node, key, value, timeout).ConfigureAwait(false);
+            recorder.Add(Operation.Ok(id, process, KvInput.Put(key, value), invoked, recorder.Now, KvOutput.Written));
+        }
+        catch (RpcException e)
+        {
+            Unanswered(id, KvInput.Put(key, value), invoked, e);
+        }
+    }
+
+    private async Task CasAsync(int node, string key)
+    {
+        (string? expected, long modRevision) = lastRead.GetValueOrDefault(key, (null, 0));
+        string value = NextValue();
+        var input = KvInput.Cas(key, expected, value);
+        long id = recorder.NextId();
+        long invoked = recorder.Now;
+        try
+        {
+            // Values are unique, so "mod revision unchanged" is "value still the one read" (0: still absent).
+            bool swapped = await client.CompareAndSetAsync(node, key, modRevision, value, timeout).ConfigureAwait(false);
+            recorder.Add(Operation.Ok(id, process, input, invoked, recorder.Now, KvOutput.Swapped(swapped)));
+        }
+        catch (RpcException e)
+        {
+            Unanswered(id, input, invoked, e);
+        }
+    }
+
+    private void Unanswered(long id, KvInput input, long invoked, RpcException error)
+    {
+        if (LabClient.NeverSent(error))
+        {
+            recorder.Add(Operation.Failed(id, process, input, invoked, recorder.Now));
+            return;
+        }
+
+        recorder.Add(Operation.Indeterminate(id, process, input, invoked, recorder.Now));
+        process += processStride;
+    }
+
+    private string NextValue() => $"p{process}-{++sequence}";
+}

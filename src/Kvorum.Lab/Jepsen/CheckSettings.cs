@@ -1,0 +1,38 @@
+namespace Kvorum.Lab.Jepsen;
+
+/// <summary>The parameters of <c>kvorum lab check</c>.</summary>
+public sealed record CheckSettings
+{
+    /// <summary>Lab directory, prefix, subnet, server command and node count.</summary>
+    public required LabOptions Lab { get; init; }
+
+    /// <summary>Concurrent clients.</summary>
+    public int Clients { get; init; } = 10;
+
+    /// <summary>Keys the clients share.</summary>
+    public int Keys { get; init; } = 5;
+
+    /// <summary>How long the nemesis runs.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long clients keep going after the final heal, to show recovery.</summary>
+    public TimeSpan Recovery { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deadline of each client operation.</summary>
+    public TimeSpan OperationTimeout { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Seed of the nemesis schedule and the clients' choices.</summary>
+    public int Seed { get; init; } = Environment.TickCount;
+
+    /// <summary>Where the history goes (JSON lines); default <c>history.jsonl</c> in the lab directory.</summary>
+    public string? HistoryPath { get; init; }
+
+    /// <summary>How long the linearizability checker may search.</summary>
+    public TimeSpan CheckerBudget { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Run without faults (a baseline).</summary>
+    public bool NoFaults { get; init; }
+
+    /// <summary>Leave the lab up at the end.</summary>
+    public bool Keep { get; init; }
+}

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Kvorum.Lab.Checking;
+
+namespace Kvorum.Lab.Jepsen;
+
+/// <summary>
+/// Collects the operations of every client, thread-safely, with times in microseconds since the check
+/// started: an operation's invocation is stamped before its request is sent and its completion after its
+/// answer arrives, so real-time order in the history is never tighter than it was on the wire.
+/// </summary>
+public sealed class HistoryRecorder
+{
+    private readonly Stopwatch clock;
+    private readonly ConcurrentQueue<Operation> operations = new();
+    private long nextId;
+
+    /// <summary>Creates a recorder on <paramref name="clock"/>.</summary>
+    /// <param name="clock">The check's clock.</param>
+    public HistoryRecorder(Stopwatch clock) => this.clock = clock;
+
+    /// <summary>Microseconds since the start.</summary>
+    public long Now => clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
+
+    /// <summary>A fresh operation id.</summary>
+    /// <returns>The id.</returns>
+    public long NextId() => Interlocked.Increment(ref nextId);
+
+    /// <summary>Adds a finished (or given-up) operation.</summary>
+    /// <param name="operation">The operation.</param>
+    public void Add(Operation operation) => operations.Enqueue(operation);
+
+    /// <summary>Every operation so far, in id order.</summary>
+    /// <returns>The history.</returns>
+    public History ToHistory() => new(operations.OrderBy(o => o.Id));
+}

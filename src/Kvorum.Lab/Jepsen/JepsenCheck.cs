@@ -1,0 +1,92 @@
+using System.Diagnostics;
+using Kvorum.Lab.Checking;
+
+namespace Kvorum.Lab.Jepsen;
+
+/// <summary>
+/// <c>kvorum lab check</c>: clients run random gets, puts and CAS against random members while the nemesis
+/// breaks the network and the processes; then everything heals, the clients run on for the recovery period,
+/// every key is read once more, the history is written as JSON lines and checked for linearizability.
+/// </summary>
+public static class JepsenCheck
+{
+    /// <summary>Runs the check in a fresh lab and prints its summary.</summary>
+    /// <param name="settings">Parameters.</param>
+    /// <param name="output">Where the narration and summary go.</param>
+    /// <param name="cancellation">Ctrl-C.</param>
+    /// <returns>True when the history is linearizable and every final read succeeded and matches a write.</returns>
+    public static async Task<bool> RunAsync(CheckSettings settings, TextWriter output, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members, {settings.Clients} clients, {settings.Keys} keys, {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}, seed {settings.Seed}");
+        LabControl lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
+        try
+        {
+            return await RunAsync(lab, settings, output, cancellation).ConfigureAwait(false);
+        }
+        finally
+        {
+            string directory = lab.Directory;
+            lab.Dispose();
+            if (settings.Keep)
+                output.WriteLine($"lab left up (--keep); `kvorum lab down --dir {directory}` removes it");
+            else
+                LabControl.Down(directory, TextWriter.Null);
+        }
+    }
+
+    private static async Task<bool> RunAsync(LabControl lab, CheckSettings settings, TextWriter output, CancellationToken cancellation)
+    {
+        var clock = Stopwatch.StartNew();
+        var recorder = new HistoryRecorder(clock);
+        void Log(string line)
+        {
+            lock (output)
+                output.WriteLine(line);
+        }
+
+        Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] lab up ({string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}); starting {settings.Clients} clients");
+        using var stopClients = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        Task[] clients = [.. Enumerable.Range(0, settings.Clients).Select(i =>
+            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)))
+                .RunAsync(stopClients.Token)))];
+
+        var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log);
+        if (settings.NoFaults)
+            await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
+        else
+            await nemesis.RunAsync(settings.Duration, cancellation).ConfigureAwait(false);
+        nemesis.RestoreAll();
+        TimeSpan healed = clock.Elapsed;
+        Log($"[{healed.TotalSeconds,6:0.0}s] healed everything; clients run {settings.Recovery.TotalSeconds:0} s more");
+        await Task.Delay(settings.Recovery, cancellation).ConfigureAwait(false);
+        await stopClients.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(clients).ConfigureAwait(false);
+
+        // The final state: every key read once more, through the leader, and checked with the rest.
+        (int leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.NodeCount, settings.Keys, TimeSpan.FromSeconds(5), new Random(settings.Seed));
+        var finals = new Dictionary<string, string?>();
+        for (int k = 0; k < settings.Keys; k++)
+        {
+            string key = $"k{k}";
+            for (int attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
+            {
+                var (ok, value) = await finalReader.GetAsync(leader, key).ConfigureAwait(false);
+                if (ok)
+                    finals[key] = value;
+            }
+        }
+
+        History history = recorder.ToHistory();
+        string path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
+        HistoryJson.WriteFile(history, path);
+        Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
+        CheckResult result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
+
+        var report = new CheckReport(history, nemesis.Events, healed, clock.Elapsed, finals, settings.Keys, result);
+        output.Write(report.Render());
+        return report.Passed;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Kvorum.Lab.Faults;
+
+namespace Kvorum.Lab.Jepsen;
+
+/// <summary>
+/// Applies random faults one at a time on a seeded schedule: hold each 2–5 s, undo it, stay quiet 1–3 s. The
+/// faults: a random partition, isolating the leader (or a random member), a one-way cut, 30% packet loss,
+/// SIGKILL of a member (restarted at undo) and SIGSTOP of a member (resumed at undo).
+/// </summary>
+/// <param name="lab">The lab.</param>
+/// <param name="random">The schedule's generator.</param>
+/// <param name="clock">The check's clock.</param>
+/// <param name="log">Receives a line per fault.</param>
+public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log)
+{
+    private static readonly string[] Kinds = ["partition", "isolate", "cut", "loss", "kill", "pause"];
+    private readonly List<NemesisEvent> events = [];
+
+    /// <summary>The faults applied so far.</summary>
+    public IReadOnlyList<NemesisEvent> Events => events;
+
+    /// <summary>Runs the schedule for <paramref name="duration"/>, then undoes whatever is in force.</summary>
+    /// <param name="duration">How long.</param>
+    /// <param name="cancellation">Ctrl-C.</param>
+    /// <returns>A task.</returns>
+    public async Task RunAsync(TimeSpan duration, CancellationToken cancellation)
+    {
+        TimeSpan end = clock.Elapsed + duration;
+        int nodes = lab.NodeCount;
+        while (clock.Elapsed < end - TimeSpan.FromSeconds(2))
+        {
+            string kind = Kinds[random.Next(Kinds.Length)];
+            int node = random.Next(1, nodes + 1);
+            Action undo;
+            string description;
+            switch (kind)
+            {
+                case "partition":
+                    int[] order = [.. Enumerable.Range(1, nodes).OrderBy(_ => random.Next())];
+                    int split = random.Next(1, (nodes + 1) / 2 + 1);
+                    Fault partition = lab.AddFault(Fault.Partition([order[..split], order[split..]]));
+                    (description, undo) = (partition.ToString(), () => lab.Heal(partition.Id));
+                    break;
+                case "isolate":
+                    int target = random.Next(2) == 0 && await lab.AgreedLeaderAsync(cancellation).ConfigureAwait(false) is { } leader ? leader : node;
+                    Fault isolate = lab.AddFault(Fault.Isolate(target));
+                    (description, undo) = (isolate.ToString(), () => lab.Heal(isolate.Id));
+                    break;
+                case "cut":
+                    int to = 1 + ((node - 1 + random.Next(1, nodes)) % nodes);
+                    Fault cut = lab.AddFault(Fault.Cut(node, to, oneWay: true));
+                    (description, undo) = (cut.ToString(), () => lab.Heal(cut.Id));
+                    break;
+                case "loss":
+                    Fault loss = lab.AddFault(Fault.Loss(node, 30));
+                    (description, undo) = (loss.ToString(), () => lab.Heal(loss.Id));
+                    break;
+                case "kill":
+                    lab.Kill(node);
+                    (description, undo) = ($"kill n{node}", () => lab.StartNode(node));
+                    break;
+                default:
+                    lab.Pause(node);
+                    (description, undo) = ($"pause n{node}", () => lab.Resume(node));
+                    break;
+            }
+
+            TimeSpan start = clock.Elapsed;
+            log($"[{start.TotalSeconds,6:0.0}s] nemesis: {description}");
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), cancellation).ConfigureAwait(false);
+            undo();
+            events.Add(new NemesisEvent(kind, description, start, clock.Elapsed));
+            log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] nemesis: undo {description}");
+            await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1000, 3000)), cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Heals every fault and brings every member back: started if down, resumed if paused.</summary>
+    public void RestoreAll()
+    {
+        lab.Heal();
+        for (int node = 1; node <= lab.NodeCount; node++)
+        {
+            if (lab.IsPaused(node))
+                lab.Resume(node);
+            else if (lab.Pid(node) == 0)
+                lab.StartNode(node);
+        }
+    }
+}
