@@ -82,12 +82,22 @@ public sealed partial class LabControl
     /// <summary>Freezes node <paramref name="node"/> with SIGSTOP: it keeps its sockets but answers nothing.</summary>
     /// <param name="node">The node number.</param>
     /// <exception cref="LabException">It is not running.</exception>
-    public void Pause(int node) => ProcessSignals.Send(RequirePid(node), ProcessSignals.Stop);
+    public void Pause(int node)
+    {
+        int pid = RequirePid(node);
+        ProcessSignals.Send(pid, ProcessSignals.Stop);
+        WaitFor(() => ProcessSignals.IsPaused(pid));
+    }
 
     /// <summary>Resumes node <paramref name="node"/> with SIGCONT.</summary>
     /// <param name="node">The node number.</param>
     /// <exception cref="LabException">It is not running.</exception>
-    public void Resume(int node) => ProcessSignals.Send(RequirePid(node), ProcessSignals.Continue);
+    public void Resume(int node)
+    {
+        int pid = RequirePid(node);
+        ProcessSignals.Send(pid, ProcessSignals.Continue);
+        WaitFor(() => !ProcessSignals.IsPaused(pid));
+    }
 
     /// <summary>Runs <paramref name="command"/> inside node <paramref name="node"/>'s namespace with this terminal.</summary>
     /// <param name="node">The node number.</param>
@@ -128,10 +138,18 @@ public sealed partial class LabControl
         }
     }
 
+    // Signals reach a multi-threaded process asynchronously: wait (briefly) until its state shows them.
+    private static void WaitFor(Func<bool> condition)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && clock.Elapsed < TimeSpan.FromSeconds(2))
+            Thread.Sleep(5);
+    }
+
     private static bool WaitGone(int pid, TimeSpan timeout)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (ProcessSignals.IsAlive(pid))
+        while (!ProcessSignals.HasExited(pid))
         {
             if (clock.Elapsed > timeout)
                 return false;

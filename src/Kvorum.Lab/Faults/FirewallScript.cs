@@ -48,8 +48,10 @@ public static class FirewallScript
         int loss = faults.LossPercent(node);
         if (loss > 0)
         {
-            output.Add($"oifname \"{LabLayout.NodeInterface}\" numgen random mod 100 < {loss} drop");
-            input.Add($"iifname \"{LabLayout.NodeInterface}\" numgen random mod 100 < {loss} drop");
+            // numgen yields 0..99, so "< 100" is out of nft's range: total loss is a plain drop.
+            string random = loss >= 100 ? "" : $"numgen random mod 100 < {loss} ";
+            output.Add($"oifname \"{LabLayout.NodeInterface}\" {random}drop");
+            input.Add($"iifname \"{LabLayout.NodeInterface}\" {random}drop");
         }
 
         var script = new StringBuilder();

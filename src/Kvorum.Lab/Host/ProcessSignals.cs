@@ -28,6 +28,30 @@ public static partial class ProcessSignals
     /// <returns>Whether it runs or is stopped.</returns>
     public static bool IsAlive(int pid) => StateOf(pid) is { } state && state != 'Z' && state != 'X';
 
+    /// <summary>
+    /// True when <paramref name="pid"/> has fully exited: gone, or a zombie whose threads are all gone. (While
+    /// a multi-threaded process dies its main thread can be a zombie already while other threads still hold
+    /// its sockets open.)
+    /// </summary>
+    /// <param name="pid">The process.</param>
+    /// <returns>Whether every thread has exited.</returns>
+    public static bool HasExited(int pid)
+    {
+        char? state = StateOf(pid);
+        if (state is null)
+            return true;
+        if (state is not ('Z' or 'X'))
+            return false;
+        try
+        {
+            return Directory.GetDirectories($"/proc/{pid}/task").Length <= 1;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     /// <summary>True when <paramref name="pid"/> is stopped by SIGSTOP.</summary>
     /// <param name="pid">The process.</param>
     /// <returns>Whether it is paused.</returns>

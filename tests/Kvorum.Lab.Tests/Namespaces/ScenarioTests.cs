@@ -1,0 +1,43 @@
+using Kvorum.Lab.Scenarios;
+using Xunit.Abstractions;
+
+namespace Kvorum.Lab.Tests.Namespaces;
+
+/// <summary>The scenarios CI runs; each brings up its own 5-member lab and takes it down.</summary>
+[Collection(LabNamespacesGroup.Name)]
+public class ScenarioTests(ITestOutputHelper output)
+{
+    [SkippableTheory]
+    [InlineData("leader-isolation", 21)]
+    [InlineData("minority-partition", 22)]
+    [InlineData("no-majority", 23)]
+    public async Task Scenario_predictions_hold(string name, int subnet)
+    {
+        RootLab.Require();
+        var options = new ScenarioOptions { Lab = RootLab.Options("kvts", subnet, 5) };
+        var narration = new StringWriter();
+        bool passed;
+        try
+        {
+            passed = await ScenarioRunner.RunAsync(ScenarioCatalog.Find(name), options, narration, CancellationToken.None);
+        }
+        finally
+        {
+            output.WriteLine(narration.ToString());
+        }
+
+        Assert.True(passed, narration.ToString());
+        Assert.Contains($"=== {name}: PASSED", narration.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(options.Lab.Directory, "state.json")), "the scenario takes its lab down");
+    }
+
+    [Fact]
+    public void Every_scenario_the_issue_names_is_in_the_catalog()
+    {
+        string[] names = [.. ScenarioCatalog.All.Select(s => s.Name)];
+        Assert.Equal(
+            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing"],
+            names);
+        Assert.Contains("no scenario 'nope'", Assert.Throws<LabException>(() => ScenarioCatalog.Find("nope")).Message, StringComparison.Ordinal);
+    }
+}
