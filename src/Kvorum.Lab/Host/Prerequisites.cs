@@ -10,18 +10,24 @@ public static class Prerequisites
 
     /// <summary>Why the lab cannot run here, or null when it can.</summary>
     /// <returns>One line naming what is missing and how to install it; null when everything is present.</returns>
-    public static string? Missing()
+    public static string? Missing() => Missing(IsRoot(), Find);
+
+    /// <summary>Why the lab cannot run, given who we are and what is installed (for tests).</summary>
+    /// <param name="isRoot">Whether we run as root.</param>
+    /// <param name="find">Finds a program; null when absent.</param>
+    /// <returns>The reason, or null.</returns>
+    internal static string? Missing(bool isRoot, Func<string, string?> find)
     {
-        if (!IsRoot())
+        if (!isRoot)
             return "the lab needs root (network namespaces, veth links and nftables rules): run it with sudo or as root";
-        string[] missing = [.. Tools.Where(t => Find(t.Tool) is null).Select(t => t.Tool)];
+        string[] missing = [.. Tools.Where(t => find(t.Tool) is null).Select(t => t.Tool)];
         if (missing.Length == 0)
             return null;
         string[] packages = [.. Tools.Where(t => missing.Contains(t.Tool)).Select(t => t.Package).Distinct()];
         return $"the lab needs {string.Join(" and ", missing)}, not found on PATH: install with `apt-get install {string.Join(' ', packages)}`";
     }
 
-    /// <summary>Throws the line of <see cref="Missing"/> when there is one.</summary>
+    /// <summary>Throws the line of <see cref="Missing()"/> when there is one.</summary>
     /// <exception cref="LabException">Something the lab needs is missing.</exception>
     public static void Require()
     {
