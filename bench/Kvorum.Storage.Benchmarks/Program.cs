@@ -2,6 +2,9 @@
 // would take minutes per case on a disk where one fsync costs milliseconds.
 //
 // Usage: dotnet run -c Release --project bench/Kvorum.Storage.Benchmarks -- [--dir PATH] [--seconds N] [--recovery-mb N]
+//        [--cases raw,raw2,wal1,wal64] [--repeat N] [--syncs N] [--warmup SECONDS]
+// --recovery-mb 0 skips the recovery case; --cases picks throughput cases (default raw,wal1,wal64; raw2 is the
+// raw loop on two threads at once, to show how far the device overlaps concurrent fsyncs of one file).
 using System.Diagnostics;
 using System.Globalization;
 using Kvorum.Raft;
@@ -10,6 +13,10 @@ using Kvorum.Storage;
 var dir = Path.Combine(Path.GetTempPath(), "kvorum-storage-bench");
 var seconds = 3.0;
 var recoveryMb = 1024;
+var cases = new[] { "raw", "wal1", "wal64" };
+var repeat = 1;
+var warmupSeconds = 1.0;
+var syncs = new StorageOptions { DataDirectory = dir }.MaxConcurrentSyncs;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -17,29 +24,46 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--dir": dir = args[i + 1]; break;
         case "--seconds": seconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--recovery-mb": recoveryMb = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--cases": cases = args[i + 1].Split(','); break;
+        case "--repeat": repeat = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--warmup": warmupSeconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
+        case "--syncs": syncs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
 }
+if (args.Length % 2 != 0)
+    throw new ArgumentException($"option {args[^1]} needs a value");
 var duration = TimeSpan.FromSeconds(seconds);
-Console.WriteLine($"data dir {dir}, {seconds} s per case, {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+var warmup = TimeSpan.FromSeconds(warmupSeconds);
+Console.WriteLine($"data dir {dir}, {seconds} s per case after {warmupSeconds} s warm-up (WAL cases), {Environment.ProcessorCount} cores, .NET {Environment.Version}, MaxConcurrentSyncs {syncs}");
 Console.WriteLine();
 Console.WriteLine("| case | fsyncs/s | entries/s | MB/s | p50 latency | p99 latency |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
 
-Fresh(dir);
-Report("raw 4 KiB write + fdatasync", RawWriteFsync(dir, duration));
+for (var run = 0; run < repeat; run++)
+{
+    foreach (var name in cases)
+    {
+        Fresh(dir);
+        switch (name)
+        {
+            case "raw": Report("raw 4 KiB write + fdatasync", RawWriteFsync(dir, 1, duration)); break;
+            case "raw2": Report("raw 4 KiB write + fdatasync, 2 threads", RawWriteFsync(dir, 2, duration)); break;
+            case "wal1": Report("WAL, 1 writer, 256 B entries", await Wal(dir, syncs, 1, 256, warmup, duration)); break;
+            case "wal64": Report("WAL, 64 writers, 256 B entries", await Wal(dir, syncs, 64, 256, warmup, duration)); break;
+            default: throw new ArgumentException($"unknown case {name}");
+        }
+    }
+}
 
-Fresh(dir);
-Report("WAL, 1 writer, 256 B entries", await Wal(dir, 1, 256, duration));
-
-Fresh(dir);
-Report("WAL, 64 writers, 256 B entries", await Wal(dir, 64, 256, duration));
-
-Fresh(dir);
-var (recovery, size) = RecoveryOf(dir, recoveryMb);
-Console.WriteLine();
-Console.WriteLine($"recovery of a {size / (1024.0 * 1024):F0} MiB log ({recovery.Segments} segments, {recovery.Records} records): " +
-    $"{recovery.Elapsed.TotalSeconds:F2} s ({size / recovery.Elapsed.TotalSeconds / 1e6:F0} MB/s)");
+if (recoveryMb > 0)
+{
+    Fresh(dir);
+    var (recovery, size) = RecoveryOf(dir, recoveryMb);
+    Console.WriteLine();
+    Console.WriteLine($"recovery of a {size / (1024.0 * 1024):F0} MiB log ({recovery.Segments} segments, {recovery.Records} records): " +
+        $"{recovery.Elapsed.TotalSeconds:F2} s ({size / recovery.Elapsed.TotalSeconds / 1e6:F0} MB/s)");
+}
 Fresh(dir);
 Directory.Delete(dir);
 
@@ -57,47 +81,70 @@ static void Report(string name, Result r) =>
 static double Percentile(List<double> sorted, double p) =>
     sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
 
-static Result RawWriteFsync(string dir, TimeSpan duration)
+// Each thread appends 4 KiB blocks at offsets it reserves and fdatasyncs after each one.
+static Result RawWriteFsync(string dir, int threads, TimeSpan duration)
 {
     var block = new byte[4096];
     Random.Shared.NextBytes(block);
-    var latencies = new List<double>();
+    var perThread = new List<double>[threads];
     using var handle = File.OpenHandle(Path.Combine(dir, "raw.dat"), FileMode.CreateNew, FileAccess.Write);
     long offset = 0;
     var clock = Stopwatch.StartNew();
-    while (clock.Elapsed < duration)
+    var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
     {
-        var start = Stopwatch.GetTimestamp();
-        RandomAccess.Write(handle, block, offset);
-        RandomAccess.FlushToDisk(handle);
-        latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-        offset += block.Length;
-    }
-    latencies.Sort();
-    return new Result(clock.Elapsed.TotalSeconds, latencies.Count, latencies.Count, offset, latencies);
-}
-
-static async Task<Result> Wal(string dir, int writers, int entrySize, TimeSpan duration)
-{
-    using var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir });
-    var payload = new byte[entrySize];
-    Random.Shared.NextBytes(payload);
-    var perWriter = new List<double>[writers];
-    var fsyncsBefore = storage.FsyncCount;
-    var clock = Stopwatch.StartNew();
-    var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
-    {
-        var mine = perWriter[w] = [];
+        var mine = perThread[t] = [];
         while (clock.Elapsed < duration)
         {
             var start = Stopwatch.GetTimestamp();
-            await storage.AppendAsync(1, payload);
+            RandomAccess.Write(handle, block, Interlocked.Add(ref offset, block.Length) - block.Length);
+            RandomAccess.FlushToDisk(handle);
             mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
-    }));
+    })).ToList();
+    workers.ForEach(w => w.Start());
+    workers.ForEach(w => w.Join());
+    var elapsed = clock.Elapsed.TotalSeconds;
+    var latencies = perThread.SelectMany(l => l).Order().ToList();
+    return new Result(elapsed, latencies.Count, latencies.Count, offset, latencies);
+}
+
+// The writers run for `warmup` first, unmeasured, so that the JIT has compiled the append path at its final
+// tier and the thread pool has its threads; then appends started during `duration` are measured.
+static async Task<Result> Wal(string dir, int syncs, int writers, int entrySize, TimeSpan warmup, TimeSpan duration)
+{
+    using var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir, MaxConcurrentSyncs = syncs });
+    var payload = new byte[entrySize];
+    Random.Shared.NextBytes(payload);
+    var perWriter = new List<double>[writers];
+    var phase = 0; // 0 warm-up, 1 measuring, 2 stopping
+    var tasks = Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
+    {
+        var mine = perWriter[w] = [];
+        while (true)
+        {
+            var measured = Volatile.Read(ref phase);
+            if (measured == 2)
+                break;
+            var start = Stopwatch.GetTimestamp();
+            await storage.AppendAsync(1, payload);
+            if (measured == 1)
+                mine.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    })).ToList();
+    await Task.Delay(warmup);
+    var fsyncsBefore = storage.FsyncCount;
+    var commitsBefore = storage.CommitCount;
+    var clock = Stopwatch.StartNew();
+    Volatile.Write(ref phase, 1);
+    await Task.Delay(duration);
+    Volatile.Write(ref phase, 2);
     await Task.WhenAll(tasks);
     var elapsed = clock.Elapsed.TotalSeconds;
     var latencies = perWriter.SelectMany(l => l).Order().ToList();
+    var fsyncs = storage.FsyncCount - fsyncsBefore;
+    var commits = storage.CommitCount - commitsBefore;
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"({writers} writers: {commits} group commits, {fsyncs} fsyncs, {latencies.Count / (double)Math.Max(1, commits):F1} entries per commit)"));
     return new Result(elapsed, storage.FsyncCount - fsyncsBefore, latencies.Count, (long)latencies.Count * entrySize, latencies);
 }
 

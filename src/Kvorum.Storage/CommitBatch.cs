@@ -15,6 +15,12 @@ internal sealed class CommitBatch
     /// <summary>Completes when the batch is durable; faults if writing or flushing it failed.</summary>
     public TaskCompletionSource Done { get; private set; } = NewSource();
 
+    /// <summary>Position of the batch in write order (1, 2, ...), given when a lane takes it; 0 while it is pending.</summary>
+    public long Sequence { get; set; }
+
+    /// <summary>Commits that returned this batch's task: roughly, how many callers wait for it.</summary>
+    public int Waiters { get; set; }
+
     /// <summary>Bytes queued.</summary>
     public int Length { get; private set; }
 
@@ -41,10 +47,13 @@ internal sealed class CommitBatch
         return _buffer.AsSpan(start, size);
     }
 
-    /// <summary>Empties the batch for reuse with a fresh completion source.</summary>
+    /// <summary>Empties the batch for reuse with a fresh completion source. The old source must be completed.</summary>
     public void Reset()
     {
+        System.Diagnostics.Debug.Assert(Done.Task.IsCompleted, "a batch is reused only once its waiters have their answer");
         Length = 0;
+        Sequence = 0;
+        Waiters = 0;
         Parts.Clear();
         Done = NewSource();
         // Do not keep a buffer that one huge batch inflated.

@@ -45,7 +45,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         _segments = segments;
         _lastFileId = lastFileId;
         Recovery = report;
-        _committer = new GroupCommitter(_gate, walDir, writer, options.ConfigureWriter);
+        _committer = new GroupCommitter(_gate, walDir, writer, options.MaxConcurrentSyncs, options.ConfigureWriter);
     }
 
     /// <summary>
@@ -59,6 +59,8 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.SegmentSize < 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "SegmentSize must be at least 1 KiB");
+        if (options.MaxConcurrentSyncs is < 1 or > 64)
+            throw new ArgumentOutOfRangeException(nameof(options), "MaxConcurrentSyncs must be between 1 and 64");
         var dataDir = Path.GetFullPath(options.DataDirectory);
         var dirLock = DataDirLock.Acquire(dataDir);
         try
@@ -129,10 +131,10 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
     /// <summary>What opening the directory found.</summary>
     public RecoveryReport Recovery { get; }
 
-    /// <summary>Segment-file fsyncs done since open (one per group commit that wrote something).</summary>
+    /// <summary>Segment-file fsyncs done since open (at most one per group commit, plus one per segment sealed).</summary>
     public long FsyncCount => _committer.Fsyncs;
 
-    /// <summary>Group commits done since open.</summary>
+    /// <summary>Group commits (batches written and acknowledged) since open.</summary>
     public long CommitCount => _committer.Batches;
 
     /// <summary>Number of segment files.</summary>

@@ -3,47 +3,99 @@ using System.Diagnostics;
 namespace Kvorum.Storage;
 
 /// <summary>
-/// Group commit: a dedicated thread writes everything queued since its last flush and then fsyncs once,
-/// so appends that arrive while a flush is in progress share the next one. Callers queue records under the
-/// storage's lock and wait on the batch's task.
+/// Group commit with pipelined fsyncs: callers queue records into a pending batch under the storage's lock
+/// and wait on its task; lane threads take pending batches, write them in order, and fsync them, up to one
+/// fsync per lane at a time, so a batch can be written and synced while an earlier batch's fsync still runs.
 /// </summary>
 /// <remarks>
-/// <para>Locking: the committer shares the storage's lock (<c>gate</c>). Methods named <c>...Locked</c> expect it
-/// held. The flusher thread takes it only to swap the pending batch for an empty one; it writes and flushes
-/// without it, so appends continue into the next batch meanwhile.</para>
-/// <para>Ordering: batches are written in the order they were queued, and within a batch bytes are written in
-/// queue order, so the file is always a prefix of the queued stream. A batch's task completes only after its
-/// bytes and every earlier batch's bytes are fsynced (and, for a new segment, the directory too).</para>
-/// <para>Failure: the first write or flush error poisons the committer; that batch and every later one fail
-/// with <see cref="StorageFailedException"/>.</para>
+/// <para>Why: a writer appends again only once its previous append is acknowledged. With one fsync at a time
+/// and the next batch taken as soon as the fsync returns, many writers split into two groups taking turns,
+/// each batch holding about half of them. Here a lane first lets the writers it has just acknowledged append
+/// again (see <c>_returning</c>), and with two or more lanes the writers settle into groups that append while
+/// another group's fsync runs; Linux lets fsyncs of one file overlap (the journal commits them together).</para>
+/// <para>Locking: the storage's lock (<c>gate</c>) guards the pending batch; methods named <c>...Locked</c>
+/// expect it held. <c>_writeTurn</c> is held by the one lane that takes a batch and writes it, so batches are
+/// numbered and written in the order they were queued and the file is always a prefix of the queued stream.
+/// Lanes fsync without either lock. Lock order: <c>_writeTurn</c>, then <c>gate</c>.</para>
+/// <para>Durability: a batch's task completes only after an fsync that started after the batch (and so every
+/// earlier batch) was written has returned, and after the directory entry of any segment it created was
+/// flushed; tasks complete in batch order (see <see cref="WrittenBatches"/>).</para>
+/// <para>Failure: the first write or fsync error poisons the committer; every batch not yet acknowledged,
+/// and every later one, fails with <see cref="StorageFailedException"/>.</para>
 /// </remarks>
 internal sealed class GroupCommitter : IDisposable
 {
+    // How long a lane that has just acknowledged a batch polls for the next append before it blocks. An
+    // acknowledged writer (a single one, typically) appends again a few tens of microseconds later; finding that
+    // append by polling spares it a thread wake-up on its way to the disk. 50 µs is a fraction of one fsync.
+    private static readonly long SpinAfterAcknowledge = Stopwatch.Frequency / 20_000;
+
+    // How long a lane may hold back a pending batch for the waiters it has just acknowledged to append again
+    // (see _returning). Monitor.Wait counts whole milliseconds, so a shorter window would not be kept anyway.
+    private static readonly long FillWindow = Stopwatch.Frequency / 1_000;
+
     private readonly object _gate;
+    private readonly object _writeTurn = new();
+    private readonly object _syncCount = new();
     private readonly string _walDir;
-    private readonly Thread _thread;
+    private readonly Thread[] _lanes;
     private readonly Action<SegmentWriter>? _configureWriter;
+    private readonly WrittenBatches _written = new();
+
+    // Under _gate.
+    private readonly Stack<CommitBatch> _free = new();
     private CommitBatch _pending = new();
-    private CommitBatch _spare = new();
-    private SegmentWriter _writer;
+    private Task _newestTaken = Task.CompletedTask;
+    private long _taken;
     private bool _closing;
 
-    // Task of the batch the flusher is writing, or null. Under _gate.
-    private Task? _inFlight;
+    // Filling the next batch: a writer appends again as soon as its previous append is acknowledged. If a lane
+    // took the pending batch right after an acknowledgement, the writers just acknowledged would miss it and
+    // wait a whole fsync for the one after, and the writers would settle into two groups taking turns, each
+    // batch holding about half of them. So acknowledged waiters are counted as returning (_returning), and a
+    // pending batch is taken once it holds that many waiters (see TakeThreshold), or at _fillDeadline
+    // (FillWindow after the last acknowledgement) if some do not come back. Written under _gate; lanes read
+    // them without the lock.
+    private int _returning;
+    private long _fillDeadline;
+
+    // _pending.Waiters, for lanes that poll without the lock. Written under _gate.
+    private volatile int _pendingWaiters;
+
+    // Under _writeTurn; replaced only while no lane is syncing it.
+    private SegmentWriter _writer;
+
+    // fsyncs running on lanes. Written under _syncCount; read without it.
+    private int _syncsInFlight;
+
     private Exception? _failure;
     private long _fsyncs;
     private long _batches;
 
-    /// <summary>Starts the flusher thread, appending to <paramref name="writer"/> first.</summary>
-    public GroupCommitter(object gate, string walDir, SegmentWriter writer, Action<SegmentWriter>? configureWriter)
+    /// <summary>Starts <paramref name="lanes"/> lane threads, appending to <paramref name="writer"/> first.</summary>
+    public GroupCommitter(object gate, string walDir, SegmentWriter writer, int lanes, Action<SegmentWriter>? configureWriter)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         _gate = gate;
         _walDir = walDir;
         _writer = writer;
         _configureWriter = configureWriter;
         _configureWriter?.Invoke(writer);
-        _thread = new Thread(Run) { IsBackground = true, Name = "Kvorum WAL group commit" };
-        _thread.Start();
+        try
+        {
+            writer.OpenSyncLanes(lanes);
+        }
+        catch
+        {
+            writer.Dispose();
+            throw;
+        }
+        _lanes = new Thread[lanes];
+        for (var i = 0; i < lanes; i++)
+        {
+            _lanes[i] = new Thread(RunLane) { IsBackground = true, Name = $"Kvorum WAL lane {i}" };
+            _lanes[i].Start(i);
+        }
     }
 
     /// <summary>The error that stopped the committer, or null.</summary>
@@ -52,7 +104,7 @@ internal sealed class GroupCommitter : IDisposable
     /// <summary>fsyncs of segment files so far.</summary>
     public long Fsyncs => Interlocked.Read(ref _fsyncs);
 
-    /// <summary>Batches written so far.</summary>
+    /// <summary>Batches acknowledged so far.</summary>
     public long Batches => Interlocked.Read(ref _batches);
 
     /// <summary>Reserves space for a record in the pending batch. Caller holds the lock and fills the span before releasing it.</summary>
@@ -64,8 +116,8 @@ internal sealed class GroupCommitter : IDisposable
     }
 
     /// <summary>
-    /// A task that completes once everything queued so far is durable, and wakes the flusher: the pending
-    /// batch's task, or if nothing is pending, the task of the batch being written (if any).
+    /// A task that completes once everything queued so far is durable, and wakes a lane: the pending batch's
+    /// task, or if nothing is pending, the task of the newest batch taken (tasks complete in batch order).
     /// Caller holds the lock.
     /// </summary>
     public Task CommitLocked()
@@ -73,8 +125,12 @@ internal sealed class GroupCommitter : IDisposable
         Debug.Assert(Monitor.IsEntered(_gate));
         ThrowIfFailed();
         if (_pending.IsEmpty)
-            return _inFlight ?? Task.CompletedTask;
-        Monitor.Pulse(_gate);
+            return _newestTaken;
+        _pendingWaiters = ++_pending.Waiters;
+        // Wake a lane that blocks: it waits for the first commit of a batch, then for enough of them to take it.
+        // (Pulse is cheap when no lane waits.)
+        if (_pending.Waiters == 1 || _pending.Waiters >= TakeThreshold())
+            Monitor.Pulse(_gate);
         return _pending.Done.Task;
     }
 
@@ -85,92 +141,220 @@ internal sealed class GroupCommitter : IDisposable
             throw new StorageFailedException($"the WAL is unusable after an earlier failure: {f.Message}", f);
     }
 
-    private void Run()
+    private void RunLane(object? laneNumber)
     {
-        while (true)
+        var lane = (int)laneNumber!;
+        long spinUntil = 0;
+        while (WaitForWork(spinUntil))
         {
-            CommitBatch batch;
-            lock (_gate)
+            CommitBatch? batch;
+            SegmentWriter? writer = null;
+            long end = 0;
+            lock (_writeTurn)
             {
-                while (_pending.IsEmpty && !_closing)
-                    Monitor.Wait(_gate);
-                if (_pending.IsEmpty)
-                    return;
-                batch = _pending;
-                _pending = _spare;
-                _inFlight = batch.Done.Task;
-            }
-
-            try
-            {
-                WriteAndFlush(batch);
-                Interlocked.Increment(ref _batches);
-                batch.Done.TrySetResult();
-            }
-#pragma warning disable CA1031 // Any failure must reach the waiting appenders rather than kill the thread.
-            catch (Exception e)
-#pragma warning restore CA1031
-            {
-                var failure = Failure ?? new StorageFailedException(Describe(e), e);
-                Volatile.Write(ref _failure, failure);
-                batch.Done.TrySetException(failure);
-                lock (_gate)
+                batch = TakePending();
+                if (batch is null)
+                    continue; // another lane took it
+                try
                 {
-                    // Everything queued after the failure fails too.
-                    _pending.Done.TrySetException(failure);
+                    (writer, end) = Write(batch);
+                    lock (_syncCount)
+                        _syncsInFlight++;
+                }
+#pragma warning disable CA1031 // Any failure must reach the waiting appenders rather than kill the thread.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Fail(e);
                 }
             }
 
-            lock (_gate)
+            if (writer is not null)
             {
-                _inFlight = null;
-                batch.Reset();
-                _spare = batch;
+                try
+                {
+                    if (writer.Sync(lane, end))
+                        Interlocked.Increment(ref _fsyncs);
+                    var (batches, waiters) = _written.AcknowledgeThrough(batch.Sequence);
+                    Interlocked.Add(ref _batches, batches);
+                    if (waiters > 0)
+                        ExpectReturningWaiters(waiters);
+                }
+#pragma warning disable CA1031 // As above.
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Fail(e);
+                }
+                finally
+                {
+                    lock (_syncCount)
+                    {
+                        if (--_syncsInFlight == 0)
+                            Monitor.PulseAll(_syncCount);
+                    }
+                }
+                spinUntil = Stopwatch.GetTimestamp() + SpinAfterAcknowledge;
+            }
+            Recycle(batch);
+        }
+    }
+
+    /// <summary>Counts <paramref name="acknowledged"/> waiters as returning, and restarts the fill window.</summary>
+    private void ExpectReturningWaiters(int acknowledged)
+    {
+        lock (_gate)
+        {
+            Volatile.Write(ref _returning, _returning + acknowledged);
+            Volatile.Write(ref _fillDeadline, Stopwatch.GetTimestamp() + FillWindow);
+        }
+    }
+
+    /// <summary>
+    /// Waiters a pending batch needs before a lane takes it: the returning ones, or if other lanes are free
+    /// and no fsync is running, half of them. Then the first half is synced while the second half is still
+    /// appending, the second half becomes the next batch, and from then on the writers form two groups whose
+    /// fsyncs overlap, each group appending while the other's fsync runs. With one lane that split would only
+    /// bring back alternating half batches, so it waits for all.
+    /// </summary>
+    private int TakeThreshold()
+    {
+        var returning = Math.Max(1, Volatile.Read(ref _returning));
+        return _lanes.Length > 1 && Volatile.Read(ref _syncsInFlight) == 0 ? (returning + 1) / 2 : returning;
+    }
+
+    /// <summary>True if a batch with <paramref name="waiters"/> waiters is ready for a lane to take.</summary>
+    private bool ReadyToTake(int waiters) =>
+        waiters > 0 && (waiters >= TakeThreshold() || Stopwatch.GetTimestamp() >= Volatile.Read(ref _fillDeadline));
+
+    /// <summary>
+    /// Waits until a pending batch is ready to take (true), or the committer is closing with nothing pending
+    /// (false; a pending batch is taken at once when closing). Polls until <paramref name="spinUntil"/>, then
+    /// blocks.
+    /// </summary>
+    private bool WaitForWork(long spinUntil)
+    {
+        var spinner = default(SpinWait);
+        while (Stopwatch.GetTimestamp() < spinUntil)
+        {
+            if (ReadyToTake(_pendingWaiters))
+                return true;
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_pending.IsEmpty)
+                {
+                    if (_closing)
+                        return false;
+                    Monitor.Wait(_gate);
+                }
+                else if (_closing || ReadyToTake(_pending.Waiters))
+                {
+                    return true;
+                }
+                else
+                {
+                    // Woken by the commit that reaches the threshold, or after 1 ms to check the deadline.
+                    Monitor.Wait(_gate, 1);
+                }
             }
         }
     }
 
-    private void WriteAndFlush(CommitBatch batch)
+    /// <summary>Takes the pending batch (null if there is none) and numbers it. Caller holds <c>_writeTurn</c>.</summary>
+    private CommitBatch? TakePending()
     {
+        Debug.Assert(Monitor.IsEntered(_writeTurn));
+        CommitBatch batch;
+        lock (_gate)
+        {
+            if (_pending.IsEmpty)
+                return null;
+            batch = _pending;
+            _pending = _free.TryPop(out var spare) ? spare : new CommitBatch();
+            _pendingWaiters = 0;
+            // Those in the batch have returned; after the deadline, stop expecting the rest.
+            var returning = Stopwatch.GetTimestamp() >= _fillDeadline ? 0 : Math.Max(0, _returning - batch.Waiters);
+            Volatile.Write(ref _returning, returning);
+            batch.Sequence = ++_taken;
+            _newestTaken = batch.Done.Task;
+        }
+        _written.Add(batch);
+        return batch;
+    }
+
+    /// <summary>
+    /// Writes the batch, starting new segments as its parts require, and returns the writer and length that an
+    /// fsync must cover to make it durable. Caller holds <c>_writeTurn</c>.
+    /// </summary>
+    private (SegmentWriter Writer, long End) Write(CommitBatch batch)
+    {
+        Debug.Assert(Monitor.IsEntered(_writeTurn));
         ThrowIfFailed();
-        var createdSegment = false;
         foreach (var (segment, start, end) in batch.Parts)
         {
             if (!ReferenceEquals(segment, _writer.Segment))
-            {
-                // Seal the old segment before the new one exists, so only the last segment can have a torn tail.
-                Flush();
-                _writer.Dispose();
-                _writer = SegmentWriter.Create(segment);
-                _configureWriter?.Invoke(_writer);
-                createdSegment = true;
-            }
+                StartSegment(segment);
             _writer.Write(batch.Bytes[start..end]);
         }
-        Flush();
-        if (createdSegment)
-            DirectorySync.Flush(_walDir);
+        return (_writer, _writer.Length);
     }
 
-    private void Flush()
+    /// <summary>Seals the current segment and creates <paramref name="segment"/>. Caller holds <c>_writeTurn</c>.</summary>
+    private void StartSegment(Segment segment)
     {
-        if (_writer.DurableLength == _writer.Length)
-            return;
-        _writer.Flush();
-        Interlocked.Increment(ref _fsyncs);
+        // The old writer is closed below, so no lane may still be syncing through it.
+        lock (_syncCount)
+        {
+            while (_syncsInFlight > 0)
+                Monitor.Wait(_syncCount);
+        }
+        // Seal the old segment before the new one exists, so only the last segment can have a torn tail.
+        if (_writer.Sync(0, _writer.Length))
+            Interlocked.Increment(ref _fsyncs);
+        _writer.Dispose();
+        _writer = SegmentWriter.Create(segment);
+        _configureWriter?.Invoke(_writer);
+        _writer.OpenSyncLanes(_lanes.Length);
+        // The new file's directory entry must be durable before anything in it is acknowledged.
+        DirectorySync.Flush(_walDir);
+    }
+
+    private void Fail(Exception e)
+    {
+        Interlocked.CompareExchange(ref _failure, new StorageFailedException(Describe(e), e), null);
+        var failure = Failure!;
+        _written.Fail(failure);
+        lock (_gate)
+        {
+            // Everything queued after the failure fails too.
+            _pending.Done.TrySetException(failure);
+        }
+    }
+
+    /// <summary>Returns a batch whose waiters have their answer to the pool.</summary>
+    private void Recycle(CommitBatch batch)
+    {
+        batch.Reset();
+        lock (_gate)
+            _free.Push(batch);
     }
 
     private string Describe(Exception e)
     {
         const int ENOSPC = 28, ERROR_DISK_FULL = 112;
+        var path = Volatile.Read(ref _writer).Segment.Path;
         var code = e.HResult & 0xFFFF;
         var full = code is ENOSPC or ERROR_DISK_FULL || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
         return full
-            ? $"disk full while appending to {_writer.Segment.Path}: {e.Message}"
-            : $"writing {_writer.Segment.Path} failed: {e.Message}";
+            ? $"disk full while appending to {path}: {e.Message}"
+            : $"writing {path} failed: {e.Message}";
     }
 
-    /// <summary>Writes what is queued, stops the thread and closes the segment.</summary>
+    /// <summary>Writes and syncs what is queued, stops the lanes and closes the segment.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -178,7 +362,9 @@ internal sealed class GroupCommitter : IDisposable
             _closing = true;
             Monitor.PulseAll(_gate);
         }
-        _thread.Join();
+        foreach (var lane in _lanes)
+            lane.Join();
         _writer.Dispose();
     }
 }
+

@@ -1,25 +1,36 @@
+using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 
 namespace Kvorum.Storage;
 
 /// <summary>
-/// Appends bytes to one segment file at a tracked position and flushes them to disk.
-/// Used only by the group-commit thread (and by open, before that thread starts).
+/// Appends bytes to one segment file at a tracked position and flushes them to disk, possibly from several
+/// threads at once (one per sync lane).
 /// </summary>
 /// <remarks>
-/// Invariant: <see cref="Length"/> is the file's size and everything before <see cref="DurableLength"/>
+/// <para>Invariant: <see cref="Length"/> is the file's size and everything before <see cref="DurableLength"/>
 /// has been fsynced. If a write fails (for example ENOSPC) the file is cut back to the length before that
-/// write, so no half record stays behind to be followed by valid ones.
+/// write, so no half record stays behind to be followed by valid ones.</para>
+/// <para>Threads: <see cref="Write"/> (and so <see cref="Length"/>) belongs to one thread at a time, the group
+/// committer's lane whose turn it is to write (or open, before the committer starts). <see cref="Sync"/> may
+/// run on several lanes at once, each through its own file descriptor: Linux reports a writeback error to
+/// every descriptor open on the file but only once per descriptor, so two fsyncs through one shared
+/// descriptor could let one of them succeed although the other's data (on a shared page) was lost.</para>
 /// </remarks>
 internal sealed class SegmentWriter : IDisposable
 {
     private readonly SafeFileHandle _handle;
 
+    // Descriptor used by each sync lane; lane 0 uses the write handle itself. Set up before any concurrent use.
+    private SafeFileHandle[] _syncHandles;
+    private long _durableLength;
+
     private SegmentWriter(Segment segment, SafeFileHandle handle, long length)
     {
         Segment = segment;
         _handle = handle;
-        Length = DurableLength = length;
+        _syncHandles = [handle];
+        Length = _durableLength = length;
     }
 
     /// <summary>The segment written.</summary>
@@ -28,8 +39,11 @@ internal sealed class SegmentWriter : IDisposable
     /// <summary>Bytes in the file.</summary>
     public long Length { get; private set; }
 
-    /// <summary>Bytes known to be on stable storage.</summary>
-    public long DurableLength { get; private set; }
+    /// <summary>Bytes known to be on stable storage; only grows (safe to read from any thread).</summary>
+    public long DurableLength => Interlocked.Read(ref _durableLength);
+
+    /// <summary>Number of sync lanes (<see cref="Sync"/> accepts lanes 0 to this minus 1).</summary>
+    public int SyncLanes => _syncHandles.Length;
 
     /// <summary>Creates a new, empty segment file. The caller must flush the directory afterwards.</summary>
     public static SegmentWriter Create(Segment segment)
@@ -63,13 +77,56 @@ internal sealed class SegmentWriter : IDisposable
         Length += data.Length;
     }
 
-    /// <summary>fsyncs the file (data and the size change that the appends made).</summary>
-    public void Flush()
+    /// <summary>
+    /// Opens one read-only descriptor per extra sync lane, so that up to <paramref name="lanes"/> threads can
+    /// call <see cref="Sync"/> at once. Call before the writer is shared, and before anything is written
+    /// through it that a lane will sync.
+    /// </summary>
+    public void OpenSyncLanes(int lanes)
     {
-        if (DurableLength == Length)
-            return;
-        RandomAccess.FlushToDisk(_handle);
-        DurableLength = Length;
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        Debug.Assert(_syncHandles.Length == 1, "lanes are opened once");
+        var handles = new SafeFileHandle[lanes];
+        handles[0] = _handle;
+        try
+        {
+            for (var i = 1; i < lanes; i++)
+                handles[i] = File.OpenHandle(Segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        }
+        catch
+        {
+            foreach (var h in handles.Skip(1))
+                h?.Dispose();
+            throw;
+        }
+        _syncHandles = handles;
+    }
+
+    /// <summary>fsyncs the file (data and the size change that the appends made), from the writing thread.</summary>
+    public void Flush() => Sync(0, Length);
+
+    /// <summary>
+    /// Makes the first <paramref name="upTo"/> bytes durable, which must all have been written (by
+    /// <see cref="Write"/> calls that returned) before this call. fsyncs through <paramref name="lane"/>'s
+    /// descriptor unless an fsync that started after those bytes were written has already returned.
+    /// </summary>
+    /// <returns>True if this call fsynced the file.</returns>
+    public bool Sync(int lane, long upTo)
+    {
+        if (DurableLength >= upTo)
+            return false;
+        SyncFault?.Invoke(this);
+        RandomAccess.FlushToDisk(_syncHandles[lane]);
+        // Raise, never lower: a slower fsync of an earlier length may return after a later one.
+        var seen = Interlocked.Read(ref _durableLength);
+        while (seen < upTo)
+        {
+            var previous = Interlocked.CompareExchange(ref _durableLength, upTo, seen);
+            if (previous == seen)
+                break;
+            seen = previous;
+        }
+        return true;
     }
 
     /// <summary>Cuts the file to <paramref name="length"/> and flushes it (used by recovery for a torn tail).</summary>
@@ -77,7 +134,8 @@ internal sealed class SegmentWriter : IDisposable
     {
         RandomAccess.SetLength(_handle, length);
         RandomAccess.FlushToDisk(_handle);
-        Length = DurableLength = length;
+        Length = length;
+        Interlocked.Exchange(ref _durableLength, length);
     }
 
     /// <summary>
@@ -85,6 +143,9 @@ internal sealed class SegmentWriter : IDisposable
     /// through <see cref="WriteRawForTest"/> and throw, to simulate a disk that fills up mid-write.
     /// </summary>
     internal Action<SegmentWriter, int>? Fault { get; set; }
+
+    /// <summary>Test hook: called before each fsync of <see cref="Sync"/>; may block (to hold a batch in flight) or throw.</summary>
+    internal Action<SegmentWriter>? SyncFault { get; set; }
 
     /// <summary>Test hook: writes bytes at the current end without tracking them.</summary>
     internal void WriteRawForTest(ReadOnlySpan<byte> data) => RandomAccess.Write(_handle, data, Length);
@@ -103,5 +164,10 @@ internal sealed class SegmentWriter : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        foreach (var handle in _syncHandles)
+            handle.Dispose();
+        _handle.Dispose();
+    }
 }

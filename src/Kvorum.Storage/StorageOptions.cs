@@ -20,6 +20,15 @@ public sealed class StorageOptions
     /// </summary>
     public long SegmentSize { get; init; } = DefaultSegmentSize;
 
+    /// <summary>
+    /// How many fsyncs of the WAL may run at once (default 2). While one group commit's fsync runs, the next
+    /// batch of appends can be written and synced rather than wait for it; Linux lets such fsyncs of one file
+    /// overlap, which lets many concurrent writers share far more of the device's flushes. 1 gives the classic
+    /// one-fsync-at-a-time group commit. Durability does not depend on it: an append is acknowledged only after
+    /// an fsync that started after it was written has returned.
+    /// </summary>
+    public int MaxConcurrentSyncs { get; init; } = 2;
+
     /// <summary>Test hook applied to every segment writer (for example to inject a disk-full error).</summary>
     internal Action<SegmentWriter>? ConfigureWriter { get; init; }
 
