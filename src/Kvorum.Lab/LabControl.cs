@@ -148,6 +148,7 @@ public sealed partial class LabControl : IDisposable
         {
             if (pid > 0 && IsOurs(pid, node) && ProcessSignals.Send(pid, ProcessSignals.Kill))
             {
+                WaitGone(pid, TimeSpan.FromSeconds(5));
                 progress.WriteLine($"killed {node.Name} (pid {pid})");
                 removed++;
             }

@@ -18,13 +18,14 @@ public static partial class LabCommand
         var history = new Option<string?>("--history") { Description = "Where to write the history as JSON lines (default history.jsonl in the lab directory)." };
         var noFaults = new Option<bool>("--no-faults") { Description = "Run the clients without a nemesis (a baseline)." };
         var keep = new Option<bool>("--keep") { Description = "Leave the lab up at the end." };
+        var serializable = new Option<bool>("--serializable-reads") { Description = "Read members' local state (etcd's --consistency=s) instead of linearizably: a broken client, to see the checker catch stale reads." };
         var election = new Option<int?>("--election-timeout") { Description = "Members' election timeout in ms (default 1000)." };
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default 100)." };
         var subnet = new Option<string>("--subnet") { Description = "IPv4 subnet (default 10.77.0.0/24).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultSubnet };
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
         var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
         {
-            nodes, clients, keys, duration, recovery, seed, history, noFaults, keep, election, heartbeat, subnet, prefix,
+            nodes, clients, keys, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -53,6 +54,7 @@ public static partial class LabCommand
                 HistoryPath = parse.GetValue(history),
                 NoFaults = parse.GetValue(noFaults),
                 Keep = parse.GetValue(keep),
+                SerializableReads = parse.GetValue(serializable),
             };
             bool passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
             return passed ? ExitCodes.Ok : ExitCodes.Failure;

@@ -18,7 +18,8 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="keys">Key count.</param>
 /// <param name="timeout">Deadline per operation.</param>
 /// <param name="random">This client's generator.</param>
-public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan timeout, Random random)
+/// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
+public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan timeout, Random random, bool serializable = false)
 {
     private readonly Dictionary<string, (string? Value, long ModRevision)> lastRead = [];
     private long sequence;
@@ -52,7 +53,7 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         long invoked = recorder.Now;
         try
         {
-            var (value, modRevision) = await client.GetAsync(node, key, timeout).ConfigureAwait(false);
+            var (value, modRevision) = await client.GetAsync(node, key, timeout, serializable: serializable).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, KvInput.Get(key), invoked, recorder.Now, KvOutput.Read(value)));
             lastRead[key] = (value, modRevision);
             return (true, value);

@@ -33,6 +33,12 @@ public sealed record CheckSettings
     /// <summary>Run without faults (a baseline).</summary>
     public bool NoFaults { get; init; }
 
+    /// <summary>
+    /// Clients read with etcd's serializable reads (the member's local state) instead of linearizable ones:
+    /// a deliberately broken client, to watch the checker catch the stale reads it produces under faults.
+    /// </summary>
+    public bool SerializableReads { get; init; }
+
     /// <summary>Leave the lab up at the end.</summary>
     public bool Keep { get; init; }
 }

@@ -19,6 +19,8 @@ public static class JepsenCheck
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
+        if (settings.SerializableReads)
+            output.WriteLine("note: --serializable-reads: clients read members' local state, which may be stale; expect the checker to object");
         output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members, {settings.Clients} clients, {settings.Keys} keys, {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}, seed {settings.Seed}");
         LabControl lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
         try
@@ -49,7 +51,7 @@ public static class JepsenCheck
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] lab up ({string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}); starting {settings.Clients} clients");
         using var stopClients = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Task[] clients = [.. Enumerable.Range(0, settings.Clients).Select(i =>
-            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)))
+            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
                 .RunAsync(stopClients.Token)))];
 
         var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log);

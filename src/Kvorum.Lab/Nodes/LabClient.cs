@@ -70,17 +70,18 @@ public sealed class LabClient : IDisposable
         return response.Header.Revision;
     }
 
-    /// <summary>A linearizable read of <paramref name="key"/> through node <paramref name="node"/>.</summary>
+    /// <summary>A read of <paramref name="key"/> through node <paramref name="node"/>, linearizable unless asked otherwise.</summary>
     /// <param name="node">The node number.</param>
     /// <param name="key">The key.</param>
     /// <param name="timeout">The deadline.</param>
     /// <param name="cancellation">Cancels the call.</param>
     /// <returns>The value (null when absent) and its mod revision (0 when absent).</returns>
     /// <exception cref="RpcException">The call failed or timed out.</exception>
-    public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, CancellationToken cancellation = default)
+    /// <param name="serializable">Read the member's local state instead (etcd's serializable read: may be stale).</param>
+    public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, bool serializable = false, CancellationToken cancellation = default)
     {
         RangeResponse response = await new KV.KVClient(Channel(node))
-            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, Options(timeout, cancellation))
+            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, Options(timeout, cancellation))
             .ResponseAsync.ConfigureAwait(false);
         return response.Kvs.Count == 0 ? (null, 0) : (response.Kvs[0].Value.ToStringUtf8(), response.Kvs[0].ModRevision);
     }

@@ -128,7 +128,7 @@ public sealed class ClientLoad : IAsyncDisposable
             TimeSpan invoked = clock.Elapsed;
             try
             {
-                await client.GetAsync(node, key, timeout, stop.Token).ConfigureAwait(false);
+                await client.GetAsync(node, key, timeout, cancellation: stop.Token).ConfigureAwait(false);
                 records.Enqueue(new ClientRecord(node, false, key, invoked, clock.Elapsed, true, null));
             }
             catch (RpcException e) when (!stop.IsCancellationRequested)

@@ -86,7 +86,7 @@ public sealed class LeaderIsolationScenario : IScenario
             int leader = await context.LeaderAsync().ConfigureAwait(false);
             foreach (string key in lost)
             {
-                var (value, _) = await context.Lab.Client.GetAsync(leader, key, TimeSpan.FromSeconds(5), context.Cancellation).ConfigureAwait(false);
+                var (value, _) = await context.Lab.Client.GetAsync(leader, key, TimeSpan.FromSeconds(5), cancellation: context.Cancellation).ConfigureAwait(false);
                 if (value is not null)
                     present++;
             }
