@@ -13,6 +13,7 @@ public static partial class LabCommand
         var clients = new Option<int>("--clients") { Description = "Concurrent clients (default 10).", DefaultValueFactory = _ => 10 };
         var keys = new Option<int>("--keys") { Description = "Keys the clients share (default 5).", DefaultValueFactory = _ => 5 };
         var duration = new Option<string>("--duration") { Description = "How long the nemesis runs (default 60s).", DefaultValueFactory = _ => "60s" };
+        var keyLifetime = new Option<string>("--key-lifetime") { Description = "How long a key is used before a fresh one replaces it (default 5s); keeps each key's history small enough to check.", DefaultValueFactory = _ => "5s" };
         var recovery = new Option<string>("--recovery") { Description = "How long clients run after the final heal (default 10s).", DefaultValueFactory = _ => "10s" };
         var seed = new Option<int?>("--seed") { Description = "Seed of the fault schedule and the clients' choices (default: random, printed)." };
         var history = new Option<string?>("--history") { Description = "Where to write the history as JSON lines (default history.jsonl in the lab directory)." };
@@ -25,7 +26,7 @@ public static partial class LabCommand
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
         var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
         {
-            nodes, clients, keys, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
+            nodes, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -48,6 +49,7 @@ public static partial class LabCommand
                 },
                 Clients = clientCount,
                 Keys = keyCount,
+                KeyLifetime = DurationParser.ParseFlag("--key-lifetime", parse.GetValue(keyLifetime)!),
                 Duration = DurationParser.ParseFlag("--duration", parse.GetValue(duration)!),
                 Recovery = DurationParser.ParseFlag("--recovery", parse.GetValue(recovery)!),
                 Seed = parse.GetValue(seed) ?? Random.Shared.Next(),
@@ -58,6 +60,32 @@ public static partial class LabCommand
             };
             bool passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
             return passed ? ExitCodes.Ok : ExitCodes.Failure;
+        });
+        return command;
+    }
+
+    private static Command Verify(CliContext context)
+    {
+        var file = new Argument<string>("HISTORY") { Description = "A history as JSON lines, as `kvorum lab check` writes it." };
+        var budget = new Option<string>("--budget") { Description = "How long the checker may search (default 5m).", DefaultValueFactory = _ => "5m" };
+        var command = new Command("verify", "Check a recorded history for linearizability again (no root needed).") { file, budget };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string path = parse.GetValue(file)!;
+            Kvorum.Lab.Checking.History history;
+            try
+            {
+                history = Kvorum.Lab.Checking.HistoryJson.ReadFile(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+                throw new CommandFailedException($"kvorum lab verify: cannot read {path}: {e.Message}", e);
+            }
+
+            var options = new Kvorum.Lab.Checking.CheckOptions { Timeout = DurationParser.ParseFlag("--budget", parse.GetValue(budget)!) };
+            var result = Kvorum.Lab.Checking.Linearizability.Check(history, options, cancellation);
+            await context.Out.WriteAsync(result.ToString()).ConfigureAwait(false);
+            return result.IsLinearizable ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
     }

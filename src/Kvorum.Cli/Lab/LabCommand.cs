@@ -33,6 +33,7 @@ public static partial class LabCommand
         lab.Subcommands.Add(Exec(context, dir));
         lab.Subcommands.Add(Scenario(context, dir));
         lab.Subcommands.Add(Check(context, dir));
+        lab.Subcommands.Add(Verify(context));
         return lab;
     }
 

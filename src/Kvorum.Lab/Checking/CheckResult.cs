@@ -49,7 +49,7 @@ public sealed class CheckResult
             if (key.Verdict == Verdict.NotLinearizable)
                 AppendWindow(sb, key);
             else if (key.Verdict == Verdict.Unknown)
-                sb.Append(CultureInfo.InvariantCulture, $"  budget ran out; longest linearizable prefix found: {key.Linearization.Count} operations\n");
+                sb.Append(CultureInfo.InvariantCulture, $"  search budget (time or memory) ran out; longest linearizable prefix found: {key.Linearization.Count} operations\n");
         }
         return sb.ToString();
     }

@@ -27,7 +27,7 @@ public sealed class LinearizabilityChecker<TState>
         ArgumentNullException.ThrowIfNull(history);
         options ??= CheckOptions.Default;
         var started = Stopwatch.GetTimestamp();
-        var budget = new SearchBudget(options.Timeout, cancellation);
+        var budget = new SearchBudget(options.Timeout, cancellation, options.MaxCacheBytesPerKey);
         var partitions = history.ByKey().OrderBy(kv => kv.Key, StringComparer.Ordinal).ToArray();
         var results = new KeyCheckResult[partitions.Length];
         Parallel.For(

@@ -122,10 +122,13 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
 
         var best = new Failure(-1, [], -1, [], "");
         long steps = 0;
+        // A cached configuration: its bitset, the hash-set slot and the record around it (a rough upper bound).
+        long bytesPerConfiguration = (((_ops.Length + 63) / 64) * 8) + 96;
+        long maxConfigurations = Math.Max(1, budget.MaxCacheBytes / bytesPerConfiguration);
         var entry = _next[Head];
         while (remaining > 0)
         {
-            if ((++steps & 0xFFF) == 0 && budget.IsExhausted)
+            if ((++steps & 0xFFF) == 0 && (budget.IsExhausted || cache.Count > maxConfigurations))
                 return new SearchOutcome(Verdict.Unknown, best.Prefix, -1, [], best.State, steps);
             // A return is always reached before the end of the list while any remains (see the invariant).
             Debug.Assert(entry != End, "walked past every return without getting stuck");

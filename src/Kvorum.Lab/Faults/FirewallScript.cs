@@ -68,6 +68,10 @@ public static class FirewallScript
     {
         script.Append("  chain ").Append(hook).Append(" {\n");
         script.Append("    type filter hook ").Append(hook).Append(" priority 0; policy accept;\n");
+        // Keeps connection tracking on in the namespace from `up` on, so every connection is tracked from its
+        // first packet. Otherwise tracking would start with the first one-way cut and pick up connections
+        // already open mid-stream, taking whichever side's packet came first as the "original" direction.
+        script.Append("    ct state new,established,related counter\n");
         foreach (string rule in rules)
             script.Append("    ").Append(rule).Append('\n');
         script.Append("  }\n");

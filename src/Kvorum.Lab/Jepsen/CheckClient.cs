@@ -16,10 +16,11 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="processStride">Added to the process id after each indeterminate operation.</param>
 /// <param name="nodes">Member count.</param>
 /// <param name="keys">Key count.</param>
+/// <param name="keyLifetime">How long a key is used before a fresh one takes its place.</param>
 /// <param name="timeout">Deadline per operation.</param>
 /// <param name="random">This client's generator.</param>
 /// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
-public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan timeout, Random random, bool serializable = false)
+public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
 {
     private readonly Dictionary<string, (string? Value, long ModRevision)> lastRead = [];
     private long sequence;
@@ -32,7 +33,9 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         while (!stop.IsCancellationRequested)
         {
             int node = random.Next(1, nodes + 1);
-            string key = $"k{random.Next(keys)}";
+            // Key slot k lives as k.0, k.1, ...: a fresh key every keyLifetime.
+            long epoch = recorder.Now / (long)keyLifetime.TotalMicroseconds;
+            string key = $"k{random.Next(keys)}.{epoch}";
             int dice = random.Next(10);
             if (dice < 4)
                 await GetAsync(node, key).ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="history">The recorded history (microsecond times).</param>
 /// <param name="faults">The faults the nemesis applied.</param>
 /// <param name="healedAt">When everything was healed.</param>
-/// <param name="endedAt">When the run ended.</param>
+/// <param name="endedAt">When the clients stopped.</param>
 /// <param name="finals">The final value of each key that could be read.</param>
 /// <param name="keys">The number of keys.</param>
 /// <param name="result">The checker's result.</param>

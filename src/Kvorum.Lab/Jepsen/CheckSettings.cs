@@ -12,6 +12,12 @@ public sealed record CheckSettings
     /// <summary>Keys the clients share.</summary>
     public int Keys { get; init; } = 5;
 
+    /// <summary>
+    /// How long a key is used before the clients move to a fresh one (as Jepsen's independent keys do): keeps
+    /// each key's history, and above all its indeterminate operations, small enough to check.
+    /// </summary>
+    public TimeSpan KeyLifetime { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long the nemesis runs.</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(60);
 

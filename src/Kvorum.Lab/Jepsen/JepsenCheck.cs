@@ -21,7 +21,7 @@ public static class JepsenCheck
         ArgumentNullException.ThrowIfNull(output);
         if (settings.SerializableReads)
             output.WriteLine("note: --serializable-reads: clients read members' local state, which may be stale; expect the checker to object");
-        output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members, {settings.Clients} clients, {settings.Keys} keys, {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}, seed {settings.Seed}");
+        output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members, {settings.Clients} clients, {settings.Keys} keys at a time (fresh every {settings.KeyLifetime.TotalSeconds:0.#} s), {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}, seed {settings.Seed}");
         LabControl lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
         try
         {
@@ -51,7 +51,7 @@ public static class JepsenCheck
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] lab up ({string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}); starting {settings.Clients} clients");
         using var stopClients = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Task[] clients = [.. Enumerable.Range(0, settings.Clients).Select(i =>
-            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
+            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.KeyLifetime, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
                 .RunAsync(stopClients.Token)))];
 
         var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log);
@@ -65,14 +65,15 @@ public static class JepsenCheck
         await Task.Delay(settings.Recovery, cancellation).ConfigureAwait(false);
         await stopClients.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(clients).ConfigureAwait(false);
+        TimeSpan stopped = clock.Elapsed;
 
         // The final state: every key read once more, through the leader, and checked with the rest.
         (int leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.NodeCount, settings.Keys, TimeSpan.FromSeconds(5), new Random(settings.Seed));
+        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.NodeCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
         var finals = new Dictionary<string, string?>();
-        for (int k = 0; k < settings.Keys; k++)
+        string[] keys = [.. recorder.ToHistory().Select(o => o.Key).Distinct().Order(StringComparer.Ordinal)];
+        foreach (string key in keys)
         {
-            string key = $"k{k}";
             for (int attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
             {
                 var (ok, value) = await finalReader.GetAsync(leader, key).ConfigureAwait(false);
@@ -87,7 +88,7 @@ public static class JepsenCheck
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
         CheckResult result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
 
-        var report = new CheckReport(history, nemesis.Events, healed, clock.Elapsed, finals, settings.Keys, result);
+        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result);
         output.Write(report.Render());
         return report.Passed;
     }

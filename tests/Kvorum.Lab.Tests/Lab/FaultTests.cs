@@ -120,6 +120,9 @@ public class FaultTests
         string node3 = FirewallScript.Render(layout, set, 3);
         Assert.DoesNotContain("10.77.0.2", node3, StringComparison.Ordinal);
 
+        // Connection tracking is on from the start, so one-way cuts know who opened each connection.
+        Assert.Contains("ct state new,established,related counter", FirewallScript.Render(layout, new FaultSet(3, []), 1), StringComparison.Ordinal);
+
         // The script replaces the table as one transaction.
         Assert.StartsWith("table inet kvorum_lab\ndelete table inet kvorum_lab\ntable inet kvorum_lab {", node1, StringComparison.Ordinal);
     }

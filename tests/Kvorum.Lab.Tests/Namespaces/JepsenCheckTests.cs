@@ -42,4 +42,34 @@ public class JepsenCheckTests(ITestOutputHelper output)
         Assert.Contains("verdict: PASS", report.ToString(), StringComparison.Ordinal);
         File.Delete(settings.HistoryPath);
     }
+
+    [SkippableFact]
+    public async Task The_check_catches_the_stale_reads_of_a_client_that_reads_locally()
+    {
+        RootLab.Require();
+        var settings = new CheckSettings
+        {
+            Lab = RootLab.Options("kvtk", 32, 5),
+            Duration = TimeSpan.FromSeconds(20),
+            Recovery = TimeSpan.FromSeconds(3),
+            SerializableReads = true,
+            HistoryPath = Path.Combine(Path.GetTempPath(), $"kvorum-stale-{Guid.NewGuid():N}.jsonl"),
+        };
+        var report = new StringWriter();
+        bool passed;
+        try
+        {
+            passed = await JepsenCheck.RunAsync(settings, report, CancellationToken.None);
+        }
+        finally
+        {
+            output.WriteLine(report.ToString());
+        }
+
+        Assert.False(passed, "serializable reads from lagging or partitioned members must show up as stale reads");
+        Assert.Contains("NOT LINEARIZABLE", report.ToString(), StringComparison.Ordinal);
+        Assert.Contains("then this operation cannot take effect:", report.ToString(), StringComparison.Ordinal);
+        Assert.Contains("verdict: FAIL", report.ToString(), StringComparison.Ordinal);
+        File.Delete(settings.HistoryPath);
+    }
 }

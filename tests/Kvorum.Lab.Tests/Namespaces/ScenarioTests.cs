@@ -11,6 +11,7 @@ public class ScenarioTests(ITestOutputHelper output)
     [InlineData("leader-isolation", 21)]
     [InlineData("minority-partition", 22)]
     [InlineData("no-majority", 23)]
+    [InlineData("asymmetric-link", 24)]
     public async Task Scenario_predictions_hold(string name, int subnet)
     {
         RootLab.Require();
