@@ -79,6 +79,7 @@ public static class KvorumServer
         var node = new KvorumNode(options, storage, memberId, clusterId, loggerFactory.CreateLogger("kvorum"));
         var transportOptions = new TransportOptions();
         var transport = new GrpcPeerTransport(memberId, clusterId, node, loggerFactory.CreateLogger("kvorum.transport"), transportOptions);
+        builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
@@ -117,6 +118,13 @@ public static class KvorumServer
         }
         finally
         {
+            if (cancellation.IsCancellationRequested && !node.Stopped.IsCompleted)
+            {
+                // Still serving peers: let a follower take over before this member goes.
+                var transferWait = TimeSpan.FromMilliseconds(Math.Max(1000, 2 * options.ElectionTimeoutMs));
+                if (await node.TransferLeadershipForShutdownAsync(transferWait).ConfigureAwait(false) is { } successor)
+                    Log.TransferredOnShutdown(hostLog, successor);
+            }
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
             await node.DisposeAsync().ConfigureAwait(false);
@@ -158,4 +166,7 @@ internal static partial class Log
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "kvorum member {Name} ({Id:x16}) serving clients on {Urls}")]
     public static partial void Started(ILogger log, string name, ulong id, string urls);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "shutting down: transferred leadership to {Successor:x16}")]
+    public static partial void TransferredOnShutdown(ILogger log, ulong successor);
 }

@@ -22,6 +22,11 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
 public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
 {
+    // Like etcd's own client balancer, a client that got no answer from a member tries the others for a
+    // while: fewer operations pile up as indeterminate on a paused or cut-off member, which keeps each
+    // key's history checkable.
+    private static readonly long SuspectMicros = 2_000_000;
+    private readonly Dictionary<int, long> suspectUntil = [];
     private readonly Dictionary<string, (string? Value, long ModRevision)> lastRead = [];
     private long sequence;
 
@@ -32,7 +37,7 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
     {
         while (!stop.IsCancellationRequested)
         {
-            int node = random.Next(1, nodes + 1);
+            int node = PickNode();
             // Key slot k lives as k.0, k.1, ...: a fresh key every keyLifetime.
             long epoch = recorder.Now / (long)keyLifetime.TotalMicroseconds;
             string key = $"k{random.Next(keys)}.{epoch}";
@@ -64,6 +69,7 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         catch (RpcException)
         {
             recorder.Add(Operation.Failed(id, process, KvInput.Get(key), invoked, recorder.Now));
+            Suspect(node);
             return (false, null);
         }
     }
@@ -80,7 +86,7 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         }
         catch (RpcException e)
         {
-            Unanswered(id, KvInput.Put(key, value), invoked, e);
+            Unanswered(node, id, KvInput.Put(key, value), invoked, e);
         }
     }
 
@@ -99,13 +105,14 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         }
         catch (RpcException e)
         {
-            Unanswered(id, input, invoked, e);
+            Unanswered(node, id, input, invoked, e);
         }
     }
 
-    private void Unanswered(long id, KvInput input, long invoked, RpcException error)
+    private void Unanswered(int node, long id, KvInput input, long invoked, RpcException error)
     {
-        if (LabClient.NeverSent(error))
+        Suspect(node);
+        if (LabClient.NeverSent(error) || Rejected(error))
         {
             recorder.Add(Operation.Failed(id, process, input, invoked, recorder.Now));
             return;
@@ -116,4 +123,21 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
     }
 
     private string NextValue() => $"p{process}-{++sequence}";
+
+    private int PickNode()
+    {
+        long now = recorder.Now;
+        int[] healthy = [.. Enumerable.Range(1, nodes).Where(n => suspectUntil.GetValueOrDefault(n) <= now)];
+        return healthy.Length > 0 ? healthy[random.Next(healthy.Length)] : random.Next(1, nodes + 1);
+    }
+
+    private void Suspect(int node) => suspectUntil[node] = recorder.Now + SuspectMicros;
+
+    /// <summary>
+    /// True when the server refused the request before proposing it: Kvorum answers "no leader" and
+    /// "leader changed" only when the Raft core rejected the proposal, so it cannot take effect later.
+    /// </summary>
+    private static bool Rejected(RpcException error) =>
+        error.StatusCode == StatusCode.Unavailable
+        && error.Status.Detail is "etcdserver: no leader" or "etcdserver: leader changed";
 }

@@ -250,6 +250,37 @@ public sealed partial class KvorumNode
     }
 
     /// <summary>
+    /// Before a clean shutdown, hands leadership to the most caught-up voter (as etcd does), so the cluster
+    /// does not spend an election timeout noticing the leader is gone. Returns the new leader, or null when
+    /// this member did not lead, leads alone, or the transfer did not finish within <paramref name="timeout"/>.
+    /// </summary>
+    public async Task<ulong?> TransferLeadershipForShutdownAsync(TimeSpan timeout)
+    {
+        var target = await QueryAsync(() =>
+        {
+            if (_raft.Role != StateRole.Leader)
+                return 0UL;
+            var status = _raft.Status;
+            return status.Progress
+                .Where(p => p.Key != MemberId && status.Config.Voters.Contains(p.Key))
+                .OrderByDescending(p => p.Value.Match)
+                .Select(p => p.Key)
+                .FirstOrDefault();
+        }).ConfigureAwait(false);
+        if (target == 0)
+            return null;
+        Post(() => _raft.TransferLeadership(target));
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_status.Leader == target)
+                return target;
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+        return null;
+    }
+
+    /// <summary>
     /// True while the applied member table lacks this member's name or client URLs and the last attempt
     /// to publish them is more than a second old (a forwarded proposal can be lost to a leader change).
     /// </summary>

@@ -84,6 +84,28 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StoppedLeader_HandsOverLeadership_FasterThanAnElectionTimeout()
+    {
+        // A 4 s election timeout: without a handover the others would need at least that long to notice.
+        await using var cluster = new ProcessCluster(3, "--election-timeout", "4000", "--heartbeat-interval", "100");
+        cluster.StartAll();
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(60));
+        await cluster.Kv(leader).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("before"), Value = ByteString.CopyFromUtf8("stop") });
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(0, await cluster.StopAsync(leader, TimeSpan.FromSeconds(30)));
+        var stopped = clock.Elapsed;
+        var successor = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30), notThis: leader);
+        var elected = clock.Elapsed;
+        output.WriteLine($"{leader} stopped after {stopped.TotalMilliseconds:0} ms; {successor} leads {elected.TotalMilliseconds:0} ms after SIGTERM");
+
+        Assert.Contains("transferred leadership", cluster.LogText(leader), StringComparison.Ordinal);
+        Assert.True(elected < TimeSpan.FromSeconds(4), $"a new leader {elected.TotalMilliseconds:0} ms after SIGTERM: no faster than an election");
+        var read = await cluster.Kv(successor).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("before") });
+        Assert.Equal("stop", read.Kvs.Single().Value.ToStringUtf8());
+    }
+
+    [Fact]
     public async Task RestartedFollower_CatchesUpThroughSnapshot_AndServesTheSameData()
     {
         await using var cluster = new ProcessCluster(3, "--snapshot-count", "1000", "--heartbeat-interval", "50", "--election-timeout", "500");

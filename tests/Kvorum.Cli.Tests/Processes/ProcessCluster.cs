@@ -91,6 +91,19 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops a member with SIGTERM (a clean shutdown) and waits for it to exit; returns its exit code.</summary>
+    public async Task<int> StopAsync(string name, TimeSpan timeout)
+    {
+        if (!_processes.Remove(name, out var p))
+            throw new InvalidOperationException($"{name} is not running");
+        Kvorum.Lab.Host.ProcessSignals.Send(p.Id, Kvorum.Lab.Host.ProcessSignals.Terminate);
+        using var wait = new CancellationTokenSource(timeout);
+        await p.WaitForExitAsync(wait.Token);
+        int code = p.ExitCode;
+        p.Dispose();
+        return code;
+    }
+
     public bool IsRunning(string name) => _processes.ContainsKey(name);
 
     /// <summary>What a member's process printed so far.</summary>
