@@ -34,7 +34,7 @@ public sealed class RollingRestartScenario : IScenario
                     if (elected is { } e)
                     {
                         failovers.Add(e.At - stopped);
-                        context.Say($"n{e.Leader} took over {(e.At - stopped).TotalMilliseconds:0} ms after the stop signal (the old leader first shuts down cleanly)");
+                        context.Say($"n{e.Leader} leads, seen {(e.At - stopped).TotalMilliseconds:0} ms after the stop signal, once the old leader had handed over and exited");
                     }
                 }
 
