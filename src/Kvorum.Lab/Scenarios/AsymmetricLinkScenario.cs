@@ -58,14 +58,7 @@ public sealed class AsymmetricLinkScenario : IScenario
                     healed = true;
                 }
 
-                foreach (var s in await context.StatusesAsync().ConfigureAwait(false))
-                {
-                    if (s is null)
-                        continue;
-                    maxTerm = Math.Max(maxTerm, s.Term);
-                    if (s.IsLeader && !leaders.Contains((s.Term, s.MemberId)))
-                        leaders.Add((s.Term, s.MemberId));
-                }
+                maxTerm = Math.Max(maxTerm, await ObserveAsync(context, leaders).ConfigureAwait(false));
 
                 await context.SleepAsync(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
             }
@@ -73,20 +66,29 @@ public sealed class AsymmetricLinkScenario : IScenario
             int committed = load.Invoked(cut, context.Now).Count(r => r.Ok);
             await load.DisposeAsync().ConfigureAwait(false);
             var converged = await context.WaitConvergedAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
-            foreach (var s in await context.StatusesAsync().ConfigureAwait(false))
-            {
-                if (s is null)
-                    continue;
-                maxTerm = Math.Max(maxTerm, s.Term);
-                if (s.IsLeader && !leaders.Contains((s.Term, s.MemberId)))
-                    leaders.Add((s.Term, s.MemberId));
-            }
+            maxTerm = Math.Max(maxTerm, await ObserveAsync(context, leaders).ConfigureAwait(false));
 
             context.Say(converged is { } c ? $"converged at applied index {c.Applied} {c.Took.TotalMilliseconds:0} ms after the workload stopped" : "did not converge in 20 s");
             int leaderChanges = Math.Max(0, leaders.Count - 1);
             context.Say($"PreVote {(preVote ? "on" : "off")}: highest term {maxTerm} (started at {startTerm}), leaders seen: {string.Join(", ", leaders.Select(l => $"term {l.Term}"))}, {committed} writes committed during the cut and after");
             return new Run((int)(maxTerm - startTerm), leaderChanges, committed, (context.Now - cut).TotalSeconds);
         }
+    }
+
+    // Records each (term, leader) seen and returns the highest term any member reports.
+    private static async Task<ulong> ObserveAsync(ScenarioContext context, List<(ulong Term, ulong Id)> leaders)
+    {
+        ulong maxTerm = 0;
+        foreach (var s in await context.StatusesAsync().ConfigureAwait(false))
+        {
+            if (s is null)
+                continue;
+            maxTerm = Math.Max(maxTerm, s.Term);
+            if (s.IsLeader && !leaders.Contains((s.Term, s.MemberId)))
+                leaders.Add((s.Term, s.MemberId));
+        }
+
+        return maxTerm;
     }
 
     private sealed record Run(int TermChanges, int LeaderChanges, int Committed, double Seconds);

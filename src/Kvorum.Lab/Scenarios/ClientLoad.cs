@@ -97,43 +97,39 @@ public sealed class ClientLoad : IAsyncDisposable
         stop.Dispose();
     }
 
-    private async Task WriteLoopAsync(int node)
+    private Task WriteLoopAsync(int node)
     {
-        for (long seq = 0; !stop.IsCancellationRequested; seq++)
+        long seq = 0;
+        return LoopAsync(node, isWrite: true, () =>
         {
-            string key = $"{prefix}/n{node}/{seq}";
-            TimeSpan invoked = clock.Elapsed;
-            try
-            {
-                await client.PutAsync(node, key, $"v{seq}", timeout, stop.Token).ConfigureAwait(false);
-                records.Enqueue(new ClientRecord(node, true, key, invoked, clock.Elapsed, true, null));
-            }
-            catch (RpcException e) when (!stop.IsCancellationRequested)
-            {
-                records.Enqueue(new ClientRecord(node, true, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
-                await PauseAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-        }
+            long n = seq++;
+            string key = $"{prefix}/n{node}/{n}";
+            return (key, client.PutAsync(node, key, $"v{n}", timeout, stop.Token));
+        });
     }
 
-    private async Task ReadLoopAsync(int node)
+    private Task ReadLoopAsync(int node)
     {
         string key = $"{prefix}/n{node}/0";
+        return LoopAsync(node, isWrite: false, () => (key, client.GetAsync(node, key, timeout, cancellation: stop.Token)));
+    }
+
+    // Calls back to back until stopped, recording each call; pauses briefly after a failure.
+    private async Task LoopAsync(int node, bool isWrite, Func<(string Key, Task Call)> next)
+    {
         while (!stop.IsCancellationRequested)
         {
             TimeSpan invoked = clock.Elapsed;
+            string key = "";
             try
             {
-                await client.GetAsync(node, key, timeout, cancellation: stop.Token).ConfigureAwait(false);
-                records.Enqueue(new ClientRecord(node, false, key, invoked, clock.Elapsed, true, null));
+                (key, Task call) = next();
+                await call.ConfigureAwait(false);
+                records.Enqueue(new ClientRecord(node, isWrite, key, invoked, clock.Elapsed, true, null));
             }
             catch (RpcException e) when (!stop.IsCancellationRequested)
             {
-                records.Enqueue(new ClientRecord(node, false, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
+                records.Enqueue(new ClientRecord(node, isWrite, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
                 await PauseAsync().ConfigureAwait(false);
             }
             catch (Exception) when (stop.IsCancellationRequested)

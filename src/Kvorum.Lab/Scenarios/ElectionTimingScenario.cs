@@ -59,16 +59,11 @@ public sealed class ElectionTimingScenario : IScenario
             var times = new List<TimeSpan>();
             for (int round = 1; round <= rounds; round++)
             {
-                int leader = await context.LeaderAsync().ConfigureAwait(false);
-                TimeSpan killed = context.Now;
-                context.Lab.Kill(leader);
-                var elected = await context.WaitLeaderAmongAsync([.. Enumerable.Range(1, 5).Where(n => n != leader)], TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                if (elected is { } e)
-                    times.Add(e.At - killed);
+                var (_, successor, took) = await context.KillLeaderRoundAsync().ConfigureAwait(false);
+                if (successor is not null)
+                    times.Add(took);
                 if (round % 10 == 0)
-                    context.Say($"T = {options.ElectionTimeoutMs} ms: {round} of {rounds} kills, last {(elected is { } e2 ? $"{(e2.At - killed).TotalMilliseconds:0} ms" : "no leader")}");
-                context.Lab.StartNode(leader);
-                await context.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                    context.Say($"T = {options.ElectionTimeoutMs} ms: {round} of {rounds} kills, last {(successor is not null ? $"{took.TotalMilliseconds:0} ms" : "no leader")}");
             }
 
             return times;

@@ -26,15 +26,10 @@ public sealed class KillLeaderLoopScenario : IScenario
             var failovers = new List<TimeSpan>();
             for (int round = 1; round <= rounds; round++)
             {
-                int leader = await context.LeaderAsync().ConfigureAwait(false);
-                TimeSpan killed = context.Now;
-                context.Lab.Kill(leader);
-                var elected = await context.WaitLeaderAmongAsync([.. Enumerable.Range(1, 5).Where(n => n != leader)], TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-                if (elected is { } e)
-                    failovers.Add(e.At - killed);
-                context.Say($"round {round}: killed n{leader}; {(elected is { } e2 ? $"n{e2.Leader} leads after {(e2.At - killed).TotalMilliseconds:0} ms" : "no new leader in 30 s")}");
-                context.Lab.StartNode(leader);
-                await context.WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                var (killed, successor, took) = await context.KillLeaderRoundAsync().ConfigureAwait(false);
+                if (successor is not null)
+                    failovers.Add(took);
+                context.Say($"round {round}: killed n{killed}; {(successor is { } s ? $"n{s} leads after {took.TotalMilliseconds:0} ms" : "no new leader in 30 s")}");
             }
 
             TimeSpan end = context.Now;

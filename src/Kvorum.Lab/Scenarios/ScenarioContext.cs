@@ -200,6 +200,22 @@ public sealed class ScenarioContext : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// One failover round: SIGKILL the leader, time until another member leads and the others agree, then
+    /// start the killed member again and wait (up to 30 s) until it has caught up.
+    /// </summary>
+    /// <returns>The killed leader, the new one (null if none within 30 s) and the time to it.</returns>
+    public async Task<(int Killed, int? Successor, TimeSpan Took)> KillLeaderRoundAsync()
+    {
+        int leader = await LeaderAsync().ConfigureAwait(false);
+        TimeSpan killed = Now;
+        Lab.Kill(leader);
+        var elected = await WaitLeaderAmongAsync([.. Lab.Layout.Nodes.Select(n => n.Number).Where(n => n != leader)], TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        Lab.StartNode(leader);
+        await WaitCaughtUpAsync(leader, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        return elected is { } e ? (leader, e.Leader, e.At - killed) : (leader, null, TimeSpan.Zero);
+    }
+
     /// <summary>Sleeps on the scenario clock.</summary>
     /// <param name="duration">How long.</param>
     /// <returns>A task.</returns>

@@ -22,16 +22,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
             Recovery = TimeSpan.FromSeconds(5),
             HistoryPath = Path.Combine(Path.GetTempPath(), $"kvorum-check-{Guid.NewGuid():N}.jsonl"),
         };
-        var report = new StringWriter();
-        bool passed;
-        try
-        {
-            passed = await JepsenCheck.RunAsync(settings, report, CancellationToken.None);
-        }
-        finally
-        {
-            output.WriteLine(report.ToString());
-        }
+        var (passed, report) = await RunAsync(settings);
 
         Assert.True(passed, report.ToString());
         History history = HistoryJson.ReadFile(settings.HistoryPath);
@@ -41,6 +32,19 @@ public class JepsenCheckTests(ITestOutputHelper output)
         Assert.Matches(@"faults: [1-9]\d* \(", report.ToString());
         Assert.Contains("verdict: PASS", report.ToString(), StringComparison.Ordinal);
         File.Delete(settings.HistoryPath);
+    }
+
+    private async Task<(bool Passed, StringWriter Report)> RunAsync(CheckSettings settings)
+    {
+        var report = new StringWriter();
+        try
+        {
+            return (await JepsenCheck.RunAsync(settings, report, CancellationToken.None), report);
+        }
+        finally
+        {
+            output.WriteLine(report.ToString());
+        }
     }
 
     [SkippableFact]
@@ -55,16 +59,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
             SerializableReads = true,
             HistoryPath = Path.Combine(Path.GetTempPath(), $"kvorum-stale-{Guid.NewGuid():N}.jsonl"),
         };
-        var report = new StringWriter();
-        bool passed;
-        try
-        {
-            passed = await JepsenCheck.RunAsync(settings, report, CancellationToken.None);
-        }
-        finally
-        {
-            output.WriteLine(report.ToString());
-        }
+        var (passed, report) = await RunAsync(settings);
 
         Assert.False(passed, "serializable reads from lagging or partitioned members must show up as stale reads");
         Assert.Contains("NOT LINEARIZABLE", report.ToString(), StringComparison.Ordinal);
