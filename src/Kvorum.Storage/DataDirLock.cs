@@ -45,12 +45,25 @@ public sealed class DataDirLock : IDisposable
         {
             if (IsDiskFull(e))
                 throw new IOException($"cannot create {path}: disk full", e);
-            throw new IOException($"data directory {full} is in use: {path} is locked by another process (or another open storage in this one)", e);
+            if (IsReadOnly(e))
+                throw new IOException($"data directory {full} is not writable: it is on a read-only filesystem", e);
+            if (IsLockHeld(e))
+                throw new IOException($"data directory {full} is in use: {path} is locked by another process (or another open storage in this one)", e);
+            throw new IOException($"cannot open {path}: {e.Message}", e);
         }
     }
 
     private static bool IsDiskFull(IOException e) =>
         e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
+
+    // EROFS is 30 on Linux; .NET puts the errno in HResult for I/O errors it maps itself.
+    private static bool IsReadOnly(IOException e) =>
+        (e.HResult & 0xFFFF) == 30 || e.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase);
+
+    // FileShare.None is an exclusive flock: a holder makes it fail with EWOULDBLOCK (11), reported as a
+    // sharing violation.
+    private static bool IsLockHeld(IOException e) =>
+        (e.HResult & 0xFFFF) is 11 or 32 || e.Message.Contains("being used by another process", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Releases the lock.</summary>
     public void Dispose() => _file.Dispose();
