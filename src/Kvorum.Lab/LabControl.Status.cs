@@ -40,13 +40,4 @@ public sealed partial class LabControl
             return new NodeRow(n, pid, process, s, leader, [.. faults.Describe(n.Number)]);
         })];
     }
-
-    /// <summary>The node most members name as leader in a status snapshot.</summary>
-    /// <param name="rows">A status snapshot.</param>
-    /// <returns>The node the most members name as leader, or null.</returns>
-    public static int? MajorityLeader(IReadOnlyList<NodeRow> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        return rows.Where(r => r.LeaderNode is not null).GroupBy(r => r.LeaderNode).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
-    }
 }

@@ -106,8 +106,6 @@ public sealed partial class LabControl : IDisposable
                 await progress.WriteLineAsync($"started {node.Name} (pid {state.Pids[node.Number - 1]}), client {node.ClientUrl}, log {node.LogFile}").ConfigureAwait(false);
             }
 
-            state.Ready = true;
-            LabStateStore.Save(directory, state);
             await progress.WriteLineAsync("waiting for a leader...").ConfigureAwait(false);
             (int leader, TimeSpan took) = await lab.WaitForLeaderAsync(options.LeaderTimeout, cancellation).ConfigureAwait(false);
             await progress.WriteLineAsync($"n{leader} leads after {took.TotalSeconds:0.0} s; endpoints {string.Join(',', layout.Nodes.Select(n => $"{n.Address}:{LabLayout.ClientPort}"))}").ConfigureAwait(false);

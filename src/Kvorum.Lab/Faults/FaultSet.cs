@@ -1,12 +1,11 @@
 namespace Kvorum.Lab.Faults;
 
 /// <summary>
-/// The combined effect of the faults in force on an <paramref name="nodes"/>-node lab: which directed links
-/// drop packets, and each node's loss and bandwidth limit. Faults add up; healing one recomputes the rest.
+/// The combined effect of the faults in force: which directed links drop packets, and each node's loss and
+/// bandwidth limit. Faults add up; healing one recomputes the rest.
 /// </summary>
-/// <param name="nodes">The number of nodes.</param>
 /// <param name="faults">The faults in force.</param>
-public sealed class FaultSet(int nodes, IReadOnlyList<Fault> faults)
+public sealed class FaultSet(IReadOnlyList<Fault> faults)
 {
     /// <summary>The faults in force.</summary>
     public IReadOnlyList<Fault> Faults { get; } = faults;
@@ -92,7 +91,4 @@ public sealed class FaultSet(int nodes, IReadOnlyList<Fault> faults)
 
         return -1;
     }
-
-    /// <summary>The number of nodes.</summary>
-    public int NodeCount => nodes;
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Kvorum.Lab.Faults;
 using Kvorum.Lab.Topology;
 
@@ -32,7 +31,7 @@ public static class NetworkBuilder
         foreach (string line in CommandRunner.Run(Ip, ["-4", "route", "show"]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
             string destination = line.Split(' ')[0];
-            if (destination != "default" && Overlaps(destination, layout))
+            if (destination != "default" && layout.Overlaps(destination))
                 throw new LabException($"--subnet {layout.Subnet} overlaps the host's route '{line.Trim()}'; choose another subnet");
         }
     }
@@ -60,7 +59,7 @@ public static class NetworkBuilder
         CommandRunner.Run(Ip, ["-n", node.Namespace, "addr", "add", $"{node.Address}/{layout.PrefixLength}", "dev", LabLayout.NodeInterface]);
         CommandRunner.Run(Ip, ["-n", node.Namespace, "link", "set", LabLayout.NodeInterface, "up"]);
         CommandRunner.Run(Ip, ["-n", node.Namespace, "link", "set", "lo", "up"]);
-        ApplyFaults(layout, new FaultSet(layout.Nodes.Count, []), node);
+        ApplyFaults(layout, new FaultSet([]), node);
     }
 
     /// <summary>Makes node <paramref name="node"/>'s nft table and qdisc match <paramref name="faults"/>.</summary>
@@ -138,21 +137,4 @@ public static class NetworkBuilder
     /// <param name="name">The link.</param>
     /// <returns>Whether it exists.</returns>
     public static bool LinkExists(string name) => CommandRunner.TryRun(Ip, ["link", "show", "dev", name]).Code == 0;
-
-    private static bool Overlaps(string destination, LabLayout layout)
-    {
-        string[] parts = destination.Split('/');
-        if (!IPAddress.TryParse(parts[0], out IPAddress? address))
-            return false;
-        int length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int l) ? l : 32;
-        int common = Math.Min(length, layout.PrefixLength);
-        uint mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
-        return (ToUInt(address) & mask) == (ToUInt(layout.Network) & mask);
-    }
-
-    private static uint ToUInt(IPAddress address)
-    {
-        byte[] b = address.GetAddressBytes();
-        return ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3];
-    }
 }

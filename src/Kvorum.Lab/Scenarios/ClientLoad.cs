@@ -44,9 +44,6 @@ public sealed class ClientLoad : IAsyncDisposable
         }
     }
 
-    /// <summary>Every call so far.</summary>
-    public IReadOnlyList<ClientRecord> Records => [.. records];
-
     /// <summary>The calls invoked in [<paramref name="from"/>, <paramref name="to"/>).</summary>
     /// <param name="from">Start of the window.</param>
     /// <param name="to">End of the window.</param>

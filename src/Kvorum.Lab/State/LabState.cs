@@ -33,9 +33,6 @@ public sealed class LabState
     /// <summary>The id the next fault gets.</summary>
     public int NextFaultId { get; set; } = 1;
 
-    /// <summary>True once the bridge and namespaces exist and the members were started.</summary>
-    public bool Ready { get; set; }
-
     /// <summary>The layout of this lab in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory holding the state file.</param>
     /// <returns>The layout.</returns>
@@ -43,5 +40,5 @@ public sealed class LabState
 
     /// <summary>The faults in force as a set.</summary>
     /// <returns>The set.</returns>
-    public FaultSet FaultSet() => new(Nodes, Faults);
+    public FaultSet FaultSet() => new(Faults);
 }

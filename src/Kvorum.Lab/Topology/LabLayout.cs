@@ -72,9 +72,6 @@ public sealed class LabLayout
     /// <summary>The nodes, node 1 first.</summary>
     public IReadOnlyList<NodeLayout> Nodes { get; }
 
-    /// <summary>The state file.</summary>
-    public string StateFile => Path.Combine(Directory, "state.json");
-
     /// <summary>Node <paramref name="number"/> (1-based).</summary>
     /// <param name="number">The node number.</param>
     /// <returns>Its layout.</returns>
@@ -127,6 +124,21 @@ public sealed class LabLayout
         if ((value & ~mask) != 0)
             throw new LabException($"--subnet {subnet} has host bits set; did you mean {FromUInt(value & mask)}/{length}?");
         return (address, length);
+    }
+
+    /// <summary>True when the route destination <paramref name="destination"/> (<c>a.b.c.d[/len]</c>) shares addresses with the subnet.</summary>
+    /// <param name="destination">A destination from <c>ip -4 route show</c>.</param>
+    /// <returns>Whether they overlap; false for anything that is not an IPv4 prefix.</returns>
+    public bool Overlaps(string destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        string[] parts = destination.Split('/');
+        if (!IPAddress.TryParse(parts[0], out IPAddress? address) || address.AddressFamily != AddressFamily.InterNetwork)
+            return false;
+        int length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int l) ? l : 32;
+        int common = Math.Min(length, PrefixLength);
+        uint mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
+        return (ToUInt(address) & mask) == (ToUInt(Network) & mask);
     }
 
     private static IPAddress Offset(IPAddress network, long offset) => FromUInt((uint)(ToUInt(network) + offset));

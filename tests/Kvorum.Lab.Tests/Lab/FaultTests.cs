@@ -6,7 +6,7 @@ namespace Kvorum.Lab.Tests.Lab;
 
 public class FaultTests
 {
-    private static FaultSet Set(params Fault[] faults) => new(5, [.. faults]);
+    private static FaultSet Set(params Fault[] faults) => new([.. faults]);
 
     [Fact]
     public void A_partition_blocks_exactly_the_links_between_groups()
@@ -100,7 +100,7 @@ public class FaultTests
     public void The_firewall_script_drops_both_ways_for_a_partition_and_only_originals_for_a_one_way_cut()
     {
         var layout = LabLayout.Create("kvorum", "10.77.0.0/24", 3, "/tmp/x");
-        var set = new FaultSet(3, [Fault.Partition([[1], [2, 3]]) with { Id = 1 }, Fault.Cut(2, 3, oneWay: true) with { Id = 2 }, Fault.Loss(2, 25) with { Id = 3 }]);
+        var set = new FaultSet([Fault.Partition([[1], [2, 3]]) with { Id = 1 }, Fault.Cut(2, 3, oneWay: true) with { Id = 2 }, Fault.Loss(2, 25) with { Id = 3 }]);
 
         string node1 = FirewallScript.Render(layout, set, 1);
         Assert.Contains("ip daddr 10.77.0.2 drop", node1, StringComparison.Ordinal);
@@ -112,7 +112,7 @@ public class FaultTests
         Assert.Contains("ip saddr 10.77.0.3 ct direction reply drop", node2, StringComparison.Ordinal);
         Assert.Contains("oifname \"eth0\" numgen random mod 100 < 25 drop", node2, StringComparison.Ordinal);
 
-        string total = FirewallScript.Render(layout, new FaultSet(3, [Fault.Loss(1, 100)]), 1);
+        string total = FirewallScript.Render(layout, new FaultSet([Fault.Loss(1, 100)]), 1);
         Assert.Contains("oifname \"eth0\" drop", total, StringComparison.Ordinal);
         Assert.DoesNotContain("numgen", total, StringComparison.Ordinal);
 
@@ -121,7 +121,7 @@ public class FaultTests
         Assert.DoesNotContain("10.77.0.2", node3, StringComparison.Ordinal);
 
         // Connection tracking is on from the start, so one-way cuts know who opened each connection.
-        Assert.Contains("ct state new,established,related counter", FirewallScript.Render(layout, new FaultSet(3, []), 1), StringComparison.Ordinal);
+        Assert.Contains("ct state new,established,related counter", FirewallScript.Render(layout, new FaultSet([]), 1), StringComparison.Ordinal);
 
         // The script replaces the table as one transaction.
         Assert.StartsWith("table inet kvorum_lab\ndelete table inet kvorum_lab\ntable inet kvorum_lab {", node1, StringComparison.Ordinal);

@@ -42,6 +42,19 @@ public class LabLayoutTests
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("10.77.0.0/24", true)]
+    [InlineData("10.77.0.128/25", true)]
+    [InlineData("10.0.0.0/8", true)]
+    [InlineData("10.77.0.9", true)]
+    [InlineData("10.77.1.0/24", false)]
+    [InlineData("192.168.1.0/24", false)]
+    [InlineData("fe80::/64", false)]
+    public void Host_routes_that_share_addresses_with_the_subnet_are_found(string destination, bool overlaps)
+    {
+        Assert.Equal(overlaps, LabLayout.Create("kvorum", "10.77.0.0/24", 3, "/tmp/x").Overlaps(destination));
+    }
+
     [Fact]
     public void An_unknown_node_number_names_the_valid_range()
     {
