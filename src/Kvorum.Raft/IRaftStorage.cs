@@ -49,7 +49,9 @@ public interface IRaftLogStore : IRaftStorage
     /// <summary>
     /// Persists a <see cref="Ready"/>'s hard state (if not null) and entries. If the first entry's index is
     /// at or below <see cref="IRaftStorage.LastIndex"/>, the log's suffix from that index is replaced (a conflict
-    /// truncation, paper §5.3).
+    /// truncation, paper §5.3). A hard state that differs from the stored one only in its commit index
+    /// may be written lazily (with the next durable write, or on close): a commit index is a lower bound
+    /// that a restarted member relearns from the leader, so losing its latest value costs nothing.
     /// </summary>
     void Save(HardState? hardState, ReadOnlySpan<Entry> entries);
 

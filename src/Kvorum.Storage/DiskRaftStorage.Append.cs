@@ -61,12 +61,18 @@ public sealed partial class DiskRaftStorage
             foreach (var e in entries)
                 AppendEntryLocked(e);
         }
+        var mustSync = !entries.IsEmpty;
         if (hardState is { } hs && hs != _state.HardState)
         {
+            mustSync |= hs.Term != _state.HardState.Term || hs.Vote != _state.HardState.Vote;
             WriteRecordLocked(RecordType.HardState, 0, 0, 0, PayloadCodec.EncodeHardState(hs));
             _state.HardState = hs;
         }
-        return _committer.CommitLocked();
+        // A hard state that only moves the commit index needs no fsync of its own (etcd's MustSync rule): the
+        // index is a lower bound that a restarted node relearns from the leader, and the record reaches the disk
+        // with the next batch. The file is a prefix of the queued records, so a commit record that survives a
+        // crash finds every entry it covers before it (those were queued, and acknowledged, earlier).
+        return mustSync ? _committer.CommitLocked() : Task.CompletedTask;
     }
 
     /// <summary>Queues an entry record and applies it to the in-memory log (a copy of the data is kept).</summary>

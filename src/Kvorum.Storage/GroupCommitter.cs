@@ -245,13 +245,15 @@ internal sealed class GroupCommitter : IDisposable
         {
             while (true)
             {
-                if (_pending.IsEmpty)
+                if (_closing)
+                    return !_pending.IsEmpty;
+                if (_pending.Waiters == 0)
                 {
-                    if (_closing)
-                        return false;
+                    // Nothing, or only records nobody waits for (a commit-only hard state): they go with the
+                    // next batch somebody waits for, whose first commit pulses.
                     Monitor.Wait(_gate);
                 }
-                else if (_closing || ReadyToTake(_pending.Waiters))
+                else if (ReadyToTake(_pending.Waiters))
                 {
                     return true;
                 }

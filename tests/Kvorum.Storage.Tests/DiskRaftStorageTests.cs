@@ -26,6 +26,53 @@ public class DiskRaftStorageTests
     }
 
     [Fact]
+    public void A_commit_only_hard_state_costs_no_fsync_and_reaches_the_disk_with_the_next_write()
+    {
+        using var dir = new TempDir();
+        using var copyBefore = new TempDir();
+        using var copyAfter = new TempDir();
+        using (var s = Fixtures.Open(dir.Path))
+        {
+            s.Save(new HardState(1, 1, 0), Fixtures.Entries(1, 3, 1));
+            var fsyncs = s.FsyncCount;
+
+            s.Save(new HardState(1, 1, 3), []);
+            Assert.Equal(fsyncs, s.FsyncCount);
+            Assert.Equal(3ul, s.HardState.Commit);
+            CopyWal(dir, copyBefore); // what a crash now would leave
+
+            s.Save(null, Fixtures.Entries(4, 1, 1));
+            Assert.True(s.FsyncCount > fsyncs);
+            CopyWal(dir, copyAfter);
+
+            // A vote is not a commit index: it is synced before Save returns.
+            fsyncs = s.FsyncCount;
+            s.Save(new HardState(2, 2, 3), []);
+            Assert.True(s.FsyncCount > fsyncs);
+            s.Save(new HardState(2, 2, 4), []);
+        }
+        using (var s = Fixtures.Open(copyBefore.Path))
+        {
+            Assert.Equal(new HardState(1, 1, 0), s.HardState); // the older, smaller commit index: still true
+            Assert.Equal(3ul, s.LastIndex);
+        }
+        using (var s = Fixtures.Open(copyAfter.Path))
+        {
+            Assert.Equal(new HardState(1, 1, 3), s.HardState);
+            Assert.Equal(4ul, s.LastIndex);
+        }
+        using (var s = Fixtures.Open(dir.Path))
+            Assert.Equal(new HardState(2, 2, 4), s.HardState); // written on close
+    }
+
+    private static void CopyWal(TempDir from, TempDir to)
+    {
+        var wal = Directory.CreateDirectory(to.Wal);
+        foreach (var f in Directory.GetFiles(from.Wal))
+            File.Copy(f, Path.Combine(wal.FullName, Path.GetFileName(f)), overwrite: true);
+    }
+
+    [Fact]
     public void Conflict_truncation_replaces_the_suffix_across_segments_and_survives_reopen()
     {
         using var dir = new TempDir();

@@ -21,7 +21,8 @@ public class TornWriteTests
                 // One record per Save, so that every record boundary is a point the test knows the state at.
                 if (i % 3 == 2)
                 {
-                    s.Save(new HardState(1, 1, next - 1), []);
+                    // A new term each time: a change of the commit index alone would wait for the next write.
+                    s.Save(new HardState((ulong)i + 1, 1, next - 1), []);
                 }
                 else
                 {
