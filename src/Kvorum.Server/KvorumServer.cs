@@ -47,7 +47,13 @@ public static class KvorumServer
         var memberId = LoadOrCreateMemberId(options);
         var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // No content of ours lives in a content root, and the default one is the working directory, often the
+        // parent of the data directory: with appsettings reloading on, a file watcher would wake on every WAL write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
         {

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Server.Etcd;
@@ -21,7 +20,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly DiskRaftStorage _storage;
     private readonly ILogger _log;
-    private readonly Channel<Action> _inbox = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly LoopInbox _inbox = new();
     private readonly MvccStore _mvcc = new();
     private readonly MemberTable _members = new();
     private readonly Dictionary<ulong, ReadOnlyMemory<byte>> _receivedSnapshots = [];
@@ -79,18 +78,17 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     }
 
     /// <summary>Queues work for the loop thread. Never blocks.</summary>
-    internal void Post(Action work) => _inbox.Writer.TryWrite(work);
+    internal void Post(Action work) => _inbox.Post(work);
 
     private void Loop()
     {
-        var reader = _inbox.Reader;
         try
         {
             while (!_stop.IsCancellationRequested)
             {
-                if (!reader.TryRead(out var work))
+                if (!_inbox.TryTake(out var work))
                 {
-                    if (!reader.WaitToReadAsync(_stop.Token).AsTask().GetAwaiter().GetResult())
+                    if (!_inbox.WaitForWork(_stop.Token))
                         break;
                     continue;
                 }
@@ -100,7 +98,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 {
                     work();
                 }
-                while (++n < 4096 && reader.TryRead(out work));
+                while (++n < 4096 && _inbox.TryTake(out work));
                 FlushReadBatch();
                 ProcessReady();
                 if (_leaderKnown && NeedsAttributes())
