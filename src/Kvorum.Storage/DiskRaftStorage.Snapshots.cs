@@ -14,6 +14,9 @@ public sealed partial class DiskRaftStorage
     // Data of the current snapshot, loaded lazily. Under _gate.
     private ReadOnlyMemory<byte>? _snapshotData;
 
+    // Files of snapshots prepared but not yet committed, which compaction keeps. Under _gate.
+    private readonly HashSet<ulong> _preparedFileIds = [];
+
     /// <inheritdoc />
     public ReadOnlyMemory<byte> SnapshotData
     {
@@ -53,50 +56,94 @@ public sealed partial class DiskRaftStorage
     }
 
     /// <inheritdoc />
+    /// <remarks>The same as <see cref="PrepareSnapshot"/> followed by <see cref="CommitSnapshot"/>.</remarks>
     public void CreateSnapshot(ulong index, ConfState confState, ReadOnlyMemory<byte> data)
     {
-        ArgumentNullException.ThrowIfNull(confState);
         lock (_snapshotLock)
         {
-            SnapshotRef snapshot;
+            // A copy: the caller may reuse its buffer, and the data stays as the current snapshot's.
+            if (PrepareSnapshot(index, confState, data.ToArray()) is { } prepared && !CommitSnapshot(prepared))
+                throw new InvalidOperationException($"the log changed at index {index} while its snapshot was being written");
+        }
+    }
+
+    /// <summary>
+    /// First half of <see cref="CreateSnapshot"/>, safe to call on any thread while the log keeps changing:
+    /// writes the snapshot's file and makes it durable, without making it current. The file takes the time
+    /// (a large state machine means a large file); <see cref="CommitSnapshot"/> is quick. Returns null when the
+    /// log already has a snapshot at or past <paramref name="index"/>.
+    /// </summary>
+    /// <param name="index">The applied index the data reflects; at most the last index.</param>
+    /// <param name="confState">The configuration at <paramref name="index"/>.</param>
+    /// <param name="data">The state machine's bytes; kept (not copied) as the snapshot's data once committed.</param>
+    public PreparedSnapshot? PrepareSnapshot(ulong index, ConfState confState, ReadOnlyMemory<byte> data)
+    {
+        ArgumentNullException.ThrowIfNull(confState);
+        SnapshotRef snapshot;
+        lock (_gate)
+        {
+            ThrowIfUnusableLocked();
+            if (index <= _state.Snapshot.Index)
+                return null;
+            if (!_state.TryGetTerm(index, out var term))
+                throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is past the last index {_state.LastIndex}");
+            snapshot = new SnapshotRef(new SnapshotMetadata(index, term, confState), ++_lastFileId);
+            // Compaction must not delete the file before it is committed (or given up).
+            _preparedFileIds.Add(snapshot.FileId);
+        }
+
+        // The file, durable under its final name. Until it is committed it is an orphan that open would delete.
+        try
+        {
+            using var writer = _snapshots.BeginWrite(snapshot);
+            writer.Write(data.Span);
+            writer.Commit();
+        }
+        catch
+        {
             lock (_gate)
-            {
-                ThrowIfUnusableLocked();
-                if (index <= _state.Snapshot.Index)
-                    return;
-                if (!_state.TryGetTerm(index, out var term))
-                    throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is past the last index {_state.LastIndex}");
-                snapshot = new SnapshotRef(new SnapshotMetadata(index, term, confState), ++_lastFileId);
-            }
+                _preparedFileIds.Remove(snapshot.FileId);
+            throw;
+        }
+        return new PreparedSnapshot(snapshot, data);
+    }
 
-            // 1. The file, durable under its final name. Until step 2 it is an orphan that open would delete.
-            using (var writer = _snapshots.BeginWrite(snapshot))
-            {
-                writer.Write(data.Span);
-                writer.Commit();
-            }
-
-            // 2. The WAL record that makes it current.
+    /// <summary>
+    /// Second half of <see cref="CreateSnapshot"/>: records the prepared snapshot in the WAL, makes it current
+    /// and drops the log entries it covers. Call it on the thread that drives the Raft core, between core calls
+    /// (the core reads the log). Returns false, and deletes the file, when the log no longer holds the entry the
+    /// snapshot was taken at with the same term, or already has a snapshot at or past it (one was installed
+    /// from a leader meanwhile).
+    /// </summary>
+    public bool CommitSnapshot(PreparedSnapshot prepared)
+    {
+        ArgumentNullException.ThrowIfNull(prepared);
+        var snapshot = prepared.Snapshot;
+        lock (_snapshotLock)
+        {
             Task durable;
             Segment holder;
             lock (_gate)
             {
+                _preparedFileIds.Remove(snapshot.FileId);
                 ThrowIfUnusableLocked();
+                var index = snapshot.Index;
                 if (!_state.TryGetTerm(index, out var term) || term != snapshot.Metadata.Term || index <= _state.Snapshot.Index)
                 {
                     File.Delete(_snapshots.PathOf(snapshot));
-                    throw new InvalidOperationException($"the log changed at index {index} while its snapshot was being written");
+                    return false;
                 }
                 WriteRecordLocked(RecordType.SnapshotCreated, 0, index, snapshot.Metadata.Term, PayloadCodec.EncodeSnapshot(snapshot));
                 _state.CreateSnapshot(snapshot);
-                _snapshotData = data.ToArray();
+                _snapshotData = prepared.Data;
                 holder = _segments[^1];
                 durable = _committer.CommitLocked();
             }
             durable.GetAwaiter().GetResult();
 
-            // 3. Only now is anything older removed.
+            // Only now is anything older removed.
             CompactAfterDurable(holder, logReplaced: false);
+            return true;
         }
     }
 
@@ -189,10 +236,12 @@ public sealed partial class DiskRaftStorage
     {
         _beforeCompaction?.Invoke();
         ulong keepFileId;
+        ulong[] prepared;
         List<Segment> obsolete;
         lock (_gate)
         {
             keepFileId = _state.Snapshot.FileId;
+            prepared = [.. _preparedFileIds];
             var snapshotIndex = _state.Snapshot.Index;
             var limit = _segments.IndexOf(durableTail);
             var n = 0;
@@ -206,6 +255,6 @@ public sealed partial class DiskRaftStorage
             File.Delete(segment.Path);
             DirectorySync.Flush(_walDir);
         }
-        _snapshots.RemoveAllExcept(keepFileId, includeTemporary: false);
+        _snapshots.RemoveAllExcept(keepFileId, includeTemporary: false, alsoKeep: prepared);
     }
 }

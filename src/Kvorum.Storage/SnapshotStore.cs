@@ -90,8 +90,9 @@ internal sealed class SnapshotStore
     /// <summary>
     /// Deletes every snapshot file except the one with <paramref name="keepFileId"/>, and leftover temporary
     /// files if <paramref name="includeTemporary"/> (only on open: at run time one may be a snapshot being received).
+    /// Files whose ids are in <paramref name="alsoKeep"/> (snapshots prepared but not yet committed) stay too.
     /// </summary>
-    public void RemoveAllExcept(ulong keepFileId, bool includeTemporary)
+    public void RemoveAllExcept(ulong keepFileId, bool includeTemporary, ReadOnlySpan<ulong> alsoKeep = default)
     {
         var removed = false;
         foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
@@ -101,7 +102,7 @@ internal sealed class SnapshotStore
                 continue;
             var isCurrent = name.EndsWith(Extension, StringComparison.Ordinal) && name.Length >= 33
                 && ulong.TryParse(name.AsSpan(17, 16), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id)
-                && id == keepFileId && keepFileId != 0;
+                && ((id == keepFileId && keepFileId != 0) || alsoKeep.Contains(id));
             if (!isCurrent)
             {
                 File.Delete(path);

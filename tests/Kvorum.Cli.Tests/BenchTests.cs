@@ -12,6 +12,7 @@ public class BenchTests
     [InlineData("--total and --duration cannot be used together", "put", "--total", "5", "--duration", "1s")]
     [InlineData("--total must be at least 1, got 0", "put", "--total", "0")]
     [InlineData("--duration must be a positive duration such as 500ms, 2s or 1m, got \"soon\"", "put", "--duration", "soon")]
+    [InlineData("--warmup must be a positive duration such as 500ms, 2s or 1m, got \"-1s\"", "put", "--warmup", "-1s")]
     [InlineData("--key-space must be at least 1, got 0", "put", "--key-space", "0")]
     [InlineData("--key-size 3 is too small for --key-space 100000 (needs 5)", "put", "--key-size", "3")]
     [InlineData("--value-size must not be negative, got -1", "put", "--value-size", "-1")]
@@ -59,6 +60,15 @@ public class BenchTests
         }
 
         Assert.InRange(server.Store.Keys.Count, 1, 50);
+
+        // A warm-up sends the same requests first and leaves them out of the summary.
+        long before = server.Store.Revision;
+        (code, output, err) = await run.RunAsync("bench", "put", "--endpoints", server.Endpoint, "--warmup", "300ms", "--total", "50", "-w", "json");
+        Assert.True(code == 0, err);
+        Assert.Contains("warming up for 0.3s (not measured)", err, StringComparison.Ordinal);
+        using (JsonDocument json = JsonDocument.Parse(output))
+            Assert.Equal(50, json.RootElement.GetProperty("succeeded").GetInt64());
+        Assert.True(server.Store.Revision - before > 50, $"{server.Store.Revision - before} puts reached the server: the warm-up sent none");
 
         (code, output, err) = await run.RunAsync("bench", "range", "--endpoints", server.Endpoint, "--duration", "300ms", "--consistency", "s");
         Assert.True(code == 0, err);

@@ -30,10 +30,11 @@ public static class BenchCommand
         var conns = new Option<int>("--conns") { Description = "gRPC connections the clients share (default 1).", DefaultValueFactory = _ => 1 };
         var total = new Option<long?>("--total") { Description = "Requests to send (default 10000 unless --duration is given)." };
         var duration = new Option<string>("--duration") { Description = "Run for this long instead, e.g. 10s." };
+        var warmup = new Option<string>("--warmup") { Description = "Send the same load for this long first, unmeasured, e.g. 3s." };
         var keySpace = new Option<long>("--key-space") { Description = "Number of distinct keys (default 100000).", DefaultValueFactory = _ => 100_000 };
         var keySize = new Option<int>("--key-size") { Description = "Key size in bytes (default 8).", DefaultValueFactory = _ => 8 };
         var valueSize = new Option<int>("--value-size") { Description = "Value size in bytes (default 256).", DefaultValueFactory = _ => 256 };
-        var command = new Command(kind.ToString().ToLowerInvariant(), description) { clients, conns, total, duration, keySpace, keySize, valueSize };
+        var command = new Command(kind.ToString().ToLowerInvariant(), description) { clients, conns, total, duration, warmup, keySpace, keySize, valueSize };
 
         var consistency = new Option<string>("--consistency") { Description = "l (linearizable, default) or s (serializable)." };
         var linearizable = new Option<bool>("--linearizable") { Description = "Same as --consistency l." };
@@ -50,6 +51,7 @@ public static class BenchCommand
         {
             ClientSettings client = global.Resolve(parse, context);
             string? durationText = parse.GetValue(duration);
+            string? warmupText = parse.GetValue(warmup);
             var settings = new BenchSettings
             {
                 Kind = kind,
@@ -58,6 +60,7 @@ public static class BenchCommand
                 Conns = parse.GetValue(conns),
                 Total = parse.GetValue(total),
                 Duration = durationText is null ? null : DurationParser.ParseFlag("--duration", durationText),
+                Warmup = warmupText is null ? null : DurationParser.ParseFlag("--warmup", warmupText),
                 KeySpace = parse.GetValue(keySpace),
                 KeySize = parse.GetValue(keySize),
                 ValueSize = parse.GetValue(valueSize),
@@ -73,6 +76,12 @@ public static class BenchCommand
                 var (statuses, failures) = await StatusCommand.QueryAsync(probe, cancellation).ConfigureAwait(false);
                 if (statuses.Count == 0)
                     throw new CommandFailedException(failures[0]);
+            }
+
+            if (settings.Warmup is { } warm)
+            {
+                await context.Error.WriteLineAsync(FormattableString.Invariant($"bench: warming up for {warm.TotalSeconds:0.#}s (not measured)")).ConfigureAwait(false);
+                await new BenchRunner(settings with { Total = null, Duration = warm }, context.Error).RunAsync(cancellation).ConfigureAwait(false);
             }
 
             BenchSummary summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);

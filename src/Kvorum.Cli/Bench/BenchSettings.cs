@@ -23,6 +23,12 @@ public sealed record BenchSettings
     /// <summary>How long to run (<c>--duration</c>); null when sending <see cref="Total"/> requests.</summary>
     public TimeSpan? Duration { get; init; }
 
+    /// <summary>
+    /// How long to send the same load before measuring (<c>--warmup</c>); null for none. The load generator is a
+    /// .NET process that compiles its hot paths in its first seconds, taking CPU from the servers it measures.
+    /// </summary>
+    public TimeSpan? Warmup { get; init; }
+
     /// <summary>Keys are drawn uniformly from this many (<c>--key-space</c>).</summary>
     public long KeySpace { get; init; } = 100_000;
 

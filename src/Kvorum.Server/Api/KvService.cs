@@ -7,7 +7,10 @@ using Kvorum.Server.Node.Wire;
 
 namespace Kvorum.Server.Api;
 
-/// <summary>etcd's KV service: reads through ReadIndex (or locally if serializable), writes through Raft.</summary>
+/// <summary>
+/// etcd's KV service: reads (ranges, and txns that only read) through ReadIndex, or locally if serializable;
+/// writes through Raft.
+/// </summary>
 internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
@@ -24,7 +27,14 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         Replicate<DeleteRangeResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { DeleteRange = request }, context);
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
-        Replicate<TxnResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Txn = request }, context);
+        ReadOnlyTxn.IsReadOnly(request)
+            ? Answer(() =>
+            {
+                CheckSize(request);
+                RequestValidator.Validate(request);
+                return node.ReadOnlyTxnAsync(request, context.CancellationToken);
+            })
+            : Replicate<TxnResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Txn = request }, context);
 
     public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) =>
         Replicate<CompactionResponse>(request, () => { }, new InternalRequest { Compaction = request }, context);
@@ -34,11 +44,16 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         where T : class, IHasResponseHeader =>
         Answer(() =>
         {
-            if (request.CalculateSize() > options.MaxRequestBytes)
-                throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
+            CheckSize(request);
             validate();
             return node.ProposeAsync<T>(wrapped, context.CancellationToken);
         });
+
+    private void CheckSize(IMessage request)
+    {
+        if (request.CalculateSize() > options.MaxRequestBytes)
+            throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
+    }
 
     /// <summary>Runs <paramref name="handler"/>, fills etcd's header, and maps errors to etcd's statuses.</summary>
     private Task<T> Answer<T>(Func<Task<T>> handler)

@@ -24,7 +24,12 @@ public static class MvccSnapshot
     /// <summary>Writes <paramref name="store"/> to <paramref name="destination"/>.</summary>
     /// <param name="store">The store.</param>
     /// <param name="destination">Where to write; left open.</param>
-    public static void Write(MvccStore store, Stream destination)
+    public static void Write(MvccStore store, Stream destination) => Write(FrozenStore.Of(store), destination);
+
+    /// <summary>Writes a frozen store to <paramref name="destination"/>; any thread may do it.</summary>
+    /// <param name="store">The store's state, as <see cref="FrozenStore.Of"/> took it.</param>
+    /// <param name="destination">Where to write; left open.</param>
+    internal static void Write(FrozenStore store, Stream destination)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(destination);
@@ -33,12 +38,14 @@ public static class MvccSnapshot
         writer.Write(FormatVersion);
         writer.Write(store.Revision);
         writer.Write(store.CompactRevision);
-        writer.Write7BitEncodedInt(store.Index.Count);
-        foreach (KeyHistory history in store.Index.All())
+        writer.Write7BitEncodedInt(store.Keys.Length);
+        var at = 0;
+        for (int k = 0; k < store.Keys.Length; k++)
         {
-            WriteBytes(writer, history.Key.Span);
-            writer.Write7BitEncodedInt(history.Versions.Count);
-            foreach (KeyVersion version in history.Versions)
+            WriteBytes(writer, store.Keys[k].Span);
+            int count = store.VersionCounts[k];
+            writer.Write7BitEncodedInt(count);
+            foreach (KeyVersion version in store.Versions.AsSpan(at, count))
             {
                 writer.Write(version.Revision.Main);
                 writer.Write(version.Revision.Sub);
@@ -50,6 +57,7 @@ public static class MvccSnapshot
                 writer.Write(version.Lease);
                 WriteBytes(writer, version.Value.Span);
             }
+            at += count;
         }
         writer.Write(Trailer);
     }

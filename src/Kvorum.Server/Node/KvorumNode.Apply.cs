@@ -131,13 +131,6 @@ public sealed partial class KvorumNode
         }
     }
 
-    private byte[] EncodeStateMachine()
-    {
-        var snapshot = new NodeSnapshot { Mvcc = ByteString.CopyFrom(_mvcc.ToSnapshot()), ClusterId = ClusterId };
-        snapshot.Members.AddRange(_members.All.Select(m => m.Clone()));
-        return snapshot.ToByteArray();
-    }
-
     private void RestoreStateMachine(ReadOnlySpan<byte> data)
     {
         var snapshot = NodeSnapshot.Parser.ParseFrom(data);

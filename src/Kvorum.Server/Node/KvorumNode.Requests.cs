@@ -95,26 +95,34 @@ public sealed partial class KvorumNode
     /// A range read: serializable ones are answered from local state; linearizable ones wait for a
     /// ReadIndex confirmed by the leader and for this member to apply up to it (thesis §6.4).
     /// </summary>
-    public async Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellation)
+    public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellation) =>
+        ReadAsync(() => _mvcc.Range(request), request.Serializable, cancellation);
+
+    /// <summary>A txn that only reads (<see cref="ReadOnlyTxn"/>): answered like a range read, without Raft.</summary>
+    public Task<TxnResponse> ReadOnlyTxnAsync(TxnRequest request, CancellationToken cancellation) =>
+        ReadAsync(() => _mvcc.Txn(request), ReadOnlyTxn.IsSerializable(request), cancellation);
+
+    private async Task<T> ReadAsync<T>(Func<T> query, bool serializable, CancellationToken cancellation)
+        where T : class
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Execute()
         {
             try
             {
-                tcs.TrySetResult(_mvcc.Range(request));
+                tcs.TrySetResult(query());
             }
             catch (EtcdException e)
             {
                 tcs.TrySetException(e);
             }
         }
-        if (request.Serializable)
+        if (serializable)
             Post(Execute);
         else
             Post(() => _readBatch.Add(new ClientRead(Execute, e => tcs.TrySetException(e))));
         var result = await WaitAsync(tcs, () => true, cancellation).ConfigureAwait(false);
-        return (RangeResponse)result;
+        return (T)result;
     }
 
     /// <summary>One ReadIndex for every linearizable read queued since the last loop iteration.</summary>

@@ -30,7 +30,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private IPeerTransport? _transport;
     private Thread? _thread;
     private Timer? _ticker;
-    private ulong _lastSnapshotIndex;
 
     /// <summary>Latest status, published by the loop for lock-free readers.</summary>
     private volatile NodeStatus _status = new(0, 0, 0, 0, 0, 0, StateRole.Follower, false);
@@ -182,30 +181,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    private void InstallSnapshot(SnapshotMetadata snap)
-    {
-        if (!_receivedSnapshots.TryGetValue(snap.Index, out var data))
-            throw new InvalidOperationException($"told to install snapshot {snap.Index} that never arrived");
-        _receivedSnapshots.Clear();
-        _storage.ApplySnapshot(snap, data);
-        RestoreStateMachine(data.Span);
-        _appliedIndex = snap.Index;
-        _lastSnapshotIndex = snap.Index;
-        LogSnapshotInstalled(_log, snap.Index);
-    }
-
-    /// <summary>Takes a snapshot of the state machine every <see cref="ServerOptions.SnapshotCount"/> applied entries and compacts the log.</summary>
-    private void MaybeSnapshot()
-    {
-        if (_appliedIndex < _lastSnapshotIndex + _options.SnapshotCount)
-            return;
-        var data = EncodeStateMachine();
-        _storage.CreateSnapshot(_appliedIndex, _raft.ConfStateAt(_appliedIndex), data);
-        _lastSnapshotIndex = _appliedIndex;
-        Interlocked.Increment(ref Metrics.SnapshotsTaken);
-        LogSnapshotTaken(_log, _appliedIndex, data.Length);
-    }
-
     private void PublishStatus()
     {
         var current = _status;
@@ -255,6 +230,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_thread is not null)
             await _stopped.Task.ConfigureAwait(false);
+        await SnapshotWritten.ConfigureAwait(false);
         _stop.Dispose();
         _storage.Dispose();
     }
@@ -262,11 +238,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
     private static partial void LogFatal(ILogger log, Exception e);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "installed snapshot at index {Index}")]
-    private static partial void LogSnapshotInstalled(ILogger log, ulong index);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "took snapshot at index {Index} ({Bytes} bytes)")]
-    private static partial void LogSnapshotTaken(ILogger log, ulong index, int bytes);
 }
 
 /// <summary>A member's state as last published by its loop.</summary>

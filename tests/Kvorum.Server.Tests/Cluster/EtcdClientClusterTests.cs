@@ -85,6 +85,55 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadOnlyTxn_IsAnsweredWithoutRaft_AndSeesTheLatestWriteOnAFollower()
+    {
+        await _client.PutAsync("ro", "v1");
+        EtcdClient? member = null;
+        foreach (var name in _cluster.Names)
+        {
+            var candidate = new EtcdClient(_cluster.ClientUrl(name));
+            var own = await candidate.StatusAsync(new StatusRequest());
+            if (member is null && own.Leader != own.Header.MemberId)
+                member = candidate;
+            else
+                candidate.Dispose();
+        }
+        Assert.NotNull(member);
+        using var _ = member;
+        var before = (await member.StatusAsync(new StatusRequest())).RaftIndex;
+
+        for (var i = 0; i < 20; i++)
+        {
+            await _client.PutAsync("ro", $"v{i + 2}"); // through the first endpoint
+            var txn = new TxnRequest();
+            txn.Compare.Add(new Compare
+            {
+                Key = ByteString.CopyFromUtf8("ro"),
+                Target = Compare.Types.CompareTarget.Value,
+                Result = Compare.Types.CompareResult.Equal,
+                Value = ByteString.CopyFromUtf8("nope"),
+            });
+            txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8("never"), Value = ByteString.CopyFromUtf8("x") } });
+            txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8("ro") } });
+            // A success branch that writes makes the txn a write; only the failure branch runs here.
+            var write = await member.TransactionAsync(txn);
+            Assert.False(write.Succeeded);
+
+            var read = new TxnRequest();
+            read.Compare.Add(txn.Compare[0]);
+            read.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8("ro") } });
+            var response = await member.TransactionAsync(read);
+            Assert.False(response.Succeeded);
+            Assert.Equal($"v{i + 2}", response.Responses[0].ResponseRange.Kvs[0].Value.ToStringUtf8());
+            Assert.Equal(response.Header.Revision, write.Header.Revision); // neither txn wrote
+        }
+
+        // 20 puts and 20 writing txns went through the log; the 20 read-only txns did not.
+        var after = (await member.StatusAsync(new StatusRequest())).RaftIndex;
+        Assert.InRange(after - before, 40ul, 45ul);
+    }
+
+    [Fact]
     public async Task MemberList_ShowsThreeMembersWithUrls()
     {
         var list = await _client.MemberListAsync(new MemberListRequest());
