@@ -63,6 +63,8 @@ public static class KvorumServer
         builder.Logging.SetMinimumLevel(LogLevel.Information);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        // The host logs a failed start with the whole exception; we report it in one line below.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.WebHost.ConfigureKestrel(k =>
         {
             foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Distinct())

@@ -104,6 +104,18 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return code;
     }
 
+    /// <summary>Waits for a member's process to exit on its own; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(string name, TimeSpan timeout)
+    {
+        var p = _processes[name];
+        using var wait = new CancellationTokenSource(timeout);
+        await p.WaitForExitAsync(wait.Token);
+        _processes.Remove(name);
+        int code = p.ExitCode;
+        p.Dispose();
+        return code;
+    }
+
     public bool IsRunning(string name) => _processes.ContainsKey(name);
 
     /// <summary>What a member's process printed so far.</summary>
