@@ -52,6 +52,10 @@ internal static class Metrics
         Counter("kvorum_entries_applied_total", "Committed entries applied.", Interlocked.Read(ref m.EntriesApplied));
         Counter("kvorum_peer_send_failures_total", "Messages the peer transport could not deliver.", Interlocked.Read(ref m.PeerSendFailures));
         Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
+        Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
+        Counter("kvorum_gc_collections_gen2_total", "Full (generation 2) garbage collections.", GC.CollectionCount(2));
+        Gauge("kvorum_gc_pause_seconds_total", "Time the runtime paused every thread for garbage collection.", GC.GetTotalPauseDuration().TotalSeconds);
+        Gauge("kvorum_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         Histogram("kvorum_wal_fsync_duration_seconds", "Time to persist a Ready: WAL write and fsync.", m.Fsync);
         Histogram("kvorum_apply_duration_seconds", "Time to apply one Ready's committed entries.", m.Apply);
         return sb.ToString();

@@ -56,7 +56,7 @@ public sealed partial class DiskRaftStorage
     }
 
     /// <inheritdoc />
-    /// <remarks>The same as <see cref="PrepareSnapshot"/> followed by <see cref="CommitSnapshot"/>.</remarks>
+    /// <remarks>The same as <see cref="PrepareSnapshot(ulong, ConfState, ReadOnlyMemory{byte})"/> followed by <see cref="CommitSnapshot"/>.</remarks>
     public void CreateSnapshot(ulong index, ConfState confState, ReadOnlyMemory<byte> data)
     {
         lock (_snapshotLock)
@@ -78,7 +78,19 @@ public sealed partial class DiskRaftStorage
     /// <param name="data">The state machine's bytes; kept (not copied) as the snapshot's data once committed.</param>
     public PreparedSnapshot? PrepareSnapshot(ulong index, ConfState confState, ReadOnlyMemory<byte> data)
     {
+        var prepared = PrepareSnapshot(index, confState, stream => stream.Write(data.Span));
+        return prepared is null ? null : new PreparedSnapshot(prepared.Snapshot, data);
+    }
+
+    /// <summary>
+    /// Like <see cref="PrepareSnapshot(ulong, ConfState, ReadOnlyMemory{byte})"/>, but <paramref name="write"/>
+    /// writes the state machine straight into the snapshot file, so the bytes are never all in memory; once
+    /// committed, <see cref="SnapshotData"/> reads them back from the file only if asked.
+    /// </summary>
+    public PreparedSnapshot? PrepareSnapshot(ulong index, ConfState confState, Action<Stream> write)
+    {
         ArgumentNullException.ThrowIfNull(confState);
+        ArgumentNullException.ThrowIfNull(write);
         SnapshotRef snapshot;
         lock (_gate)
         {
@@ -95,9 +107,9 @@ public sealed partial class DiskRaftStorage
         // The file, durable under its final name. Until it is committed it is an orphan that open would delete.
         try
         {
-            using var writer = _snapshots.BeginWrite(snapshot);
-            writer.Write(data.Span);
-            writer.Commit();
+            using var stream = new PreparingSnapshotStream(_snapshots.BeginWrite(snapshot));
+            write(stream);
+            stream.Commit();
         }
         catch
         {
@@ -105,7 +117,7 @@ public sealed partial class DiskRaftStorage
                 _preparedFileIds.Remove(snapshot.FileId);
             throw;
         }
-        return new PreparedSnapshot(snapshot, data);
+        return new PreparedSnapshot(snapshot, null);
     }
 
     /// <summary>
@@ -135,7 +147,7 @@ public sealed partial class DiskRaftStorage
                 }
                 WriteRecordLocked(RecordType.SnapshotCreated, 0, index, snapshot.Metadata.Term, PayloadCodec.EncodeSnapshot(snapshot));
                 _state.CreateSnapshot(snapshot);
-                _snapshotData = prepared.Data;
+                _snapshotData = prepared.Data; // null: read from the file when asked
                 holder = _segments[^1];
                 durable = _committer.CommitLocked();
             }

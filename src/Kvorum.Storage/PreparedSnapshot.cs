@@ -1,12 +1,12 @@
 namespace Kvorum.Storage;
 
 /// <summary>
-/// A snapshot whose file <see cref="DiskRaftStorage.PrepareSnapshot"/> wrote and made durable, waiting for
+/// A snapshot whose file <see cref="DiskRaftStorage.PrepareSnapshot(ulong, Kvorum.Raft.ConfState, ReadOnlyMemory{byte})"/> wrote and made durable, waiting for
 /// <see cref="DiskRaftStorage.CommitSnapshot"/> to make it current.
 /// </summary>
 public sealed class PreparedSnapshot
 {
-    internal PreparedSnapshot(SnapshotRef snapshot, ReadOnlyMemory<byte> data)
+    internal PreparedSnapshot(SnapshotRef snapshot, ReadOnlyMemory<byte>? data)
     {
         Snapshot = snapshot;
         Data = data;
@@ -17,5 +17,6 @@ public sealed class PreparedSnapshot
 
     internal SnapshotRef Snapshot { get; }
 
-    internal ReadOnlyMemory<byte> Data { get; }
+    /// <summary>The data, when the caller gave it as bytes; null when it was streamed to the file.</summary>
+    internal ReadOnlyMemory<byte>? Data { get; }
 }

@@ -1,26 +1,21 @@
 namespace Kvorum.Storage;
 
 /// <summary>
-/// A snapshot being received in chunks (from <see cref="DiskRaftStorage.ReceiveSnapshot"/>). Nothing changes
-/// in the log until <see cref="Commit"/>; disposing without committing discards what was written.
+/// A snapshot being received in chunks (from <see cref="DiskRaftStorage.ReceiveSnapshot"/>), written straight
+/// to a temporary file: write the chunks as to any stream. Nothing changes in the log until
+/// <see cref="Commit"/>; disposing without committing discards what was written. Writing is thread-safe only
+/// in the sense that one thread may write and another may later commit or dispose.
 /// </summary>
-public sealed class SnapshotReceiver : IDisposable
+public sealed class SnapshotReceiver : SnapshotWriteStream
 {
     private readonly DiskRaftStorage _storage;
-    private readonly SnapshotWriter _writer;
     private bool _committed;
 
     internal SnapshotReceiver(DiskRaftStorage storage, SnapshotWriter writer)
-    {
-        _storage = storage;
-        _writer = writer;
-    }
+        : base(writer) => _storage = storage;
 
-    /// <summary>Bytes received so far.</summary>
-    public long Length => _writer.DataLength;
-
-    /// <summary>Appends the next chunk of the snapshot's data.</summary>
-    public void Write(ReadOnlySpan<byte> chunk) => _writer.Write(chunk);
+    /// <summary>The snapshot's index.</summary>
+    public ulong Index => Writer.Snapshot.Index;
 
     /// <summary>
     /// Makes the snapshot file durable, then records it in the WAL, replacing the whole log; older snapshot
@@ -29,11 +24,8 @@ public sealed class SnapshotReceiver : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        _writer.Commit();
+        Writer.Commit();
         _committed = true;
-        _storage.InstallReceived(_writer.Snapshot);
+        _storage.InstallReceived(Writer.Snapshot);
     }
-
-    /// <summary>Discards an uncommitted snapshot.</summary>
-    public void Dispose() => _writer.Dispose();
 }

@@ -66,6 +66,7 @@ public class BenchTests
         (code, output, err) = await run.RunAsync("bench", "put", "--endpoints", server.Endpoint, "--warmup", "300ms", "--total", "50", "-w", "json");
         Assert.True(code == 0, err);
         Assert.Contains("warming up for 0.3s (not measured)", err, StringComparison.Ordinal);
+        Assert.Contains("bench: warm-up done, measuring", err, StringComparison.Ordinal);
         using (JsonDocument json = JsonDocument.Parse(output))
             Assert.Equal(50, json.RootElement.GetProperty("succeeded").GetInt64());
         Assert.True(server.Store.Revision - before > 50, $"{server.Store.Revision - before} puts reached the server: the warm-up sent none");

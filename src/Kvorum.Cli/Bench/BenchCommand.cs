@@ -82,6 +82,7 @@ public static class BenchCommand
             {
                 await context.Error.WriteLineAsync(FormattableString.Invariant($"bench: warming up for {warm.TotalSeconds:0.#}s (not measured)")).ConfigureAwait(false);
                 await new BenchRunner(settings with { Total = null, Duration = warm }, context.Error).RunAsync(cancellation).ConfigureAwait(false);
+                await context.Error.WriteLineAsync("bench: warm-up done, measuring").ConfigureAwait(false);
             }
 
             BenchSummary summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);

@@ -131,17 +131,6 @@ public sealed partial class KvorumNode
         }
     }
 
-    private void RestoreStateMachine(ReadOnlySpan<byte> data)
-    {
-        var snapshot = NodeSnapshot.Parser.ParseFrom(data);
-        _mvcc.RestoreSnapshot(snapshot.Mvcc.ToByteArray());
-        _members.Clear();
-        foreach (var m in snapshot.Members)
-            _members.Upsert(m);
-        foreach (var (id, urls) in _members.Peers(MemberId))
-            _transport?.SetPeer(id, urls);
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "this member was removed from the cluster; stopping")]
     private static partial void LogRemoved(ILogger log);
 

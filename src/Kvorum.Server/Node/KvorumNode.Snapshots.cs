@@ -1,4 +1,3 @@
-using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
@@ -37,15 +36,19 @@ public sealed partial class KvorumNode
             return;
         var index = _appliedIndex;
         var confState = _raft.ConfStateAt(index);
-        var encode = CaptureStateMachine();
+        var write = CaptureStateMachine();
         _snapshotInFlight = true;
         _snapshotWriting = Task.Run(() =>
         {
             try
             {
-                var data = encode();
-                var prepared = _storage.PrepareSnapshot(index, confState, data);
-                Post(() => CommitSnapshot(prepared, data.Length));
+                long bytes = 0;
+                var prepared = _storage.PrepareSnapshot(index, confState, stream =>
+                {
+                    write(stream);
+                    bytes = stream.Length;
+                });
+                Post(() => CommitSnapshot(prepared, bytes));
             }
 #pragma warning disable CA1031 // A failed snapshot is logged and retried later; the log just stays longer.
             catch (Exception e)
@@ -62,7 +65,7 @@ public sealed partial class KvorumNode
     }
 
     /// <summary>On the loop: makes a snapshot written in the background current and compacts the log.</summary>
-    private void CommitSnapshot(PreparedSnapshot? prepared, int bytes)
+    private void CommitSnapshot(PreparedSnapshot? prepared, long bytes)
     {
         _snapshotInFlight = false;
         if (prepared is null || !_storage.CommitSnapshot(prepared))
@@ -72,33 +75,55 @@ public sealed partial class KvorumNode
         LogSnapshotTaken(_log, prepared.Index, bytes);
     }
 
-    /// <summary>Copies what a snapshot holds, on the loop; the function returned encodes it on any thread.</summary>
-    private Func<byte[]> CaptureStateMachine()
+    /// <summary>
+    /// Copies what a snapshot holds, on the loop; the action returned writes it (<see cref="NodeSnapshotFormat"/>)
+    /// to a stream on any thread.
+    /// </summary>
+    private Action<Stream> CaptureStateMachine()
     {
         var mvcc = FrozenStore.Of(_mvcc);
         var members = _members.All.Select(m => m.Clone()).ToArray();
         var clusterId = ClusterId;
-        return () =>
+        return stream => NodeSnapshotFormat.Write(stream, mvcc, members, clusterId);
+    }
+
+    /// <summary>Replaces the state machine with the current snapshot in storage, read from its file.</summary>
+    private void RestoreStateMachineFromStorage()
+    {
+        using var data = _storage.OpenSnapshot(out _);
+        var members = NodeSnapshotFormat.Read(data, _mvcc);
+        _members.Clear();
+        foreach (var m in members)
+            _members.Upsert(m);
+        foreach (var (id, urls) in _members.Peers(MemberId))
+            _transport?.SetPeer(id, urls);
+    }
+
+    /// <summary>A leader's snapshot that arrived complete (written to a file as it came): keep it until the core installs it.</summary>
+    private void OnSnapshotReceived(SnapshotReceiver received)
+    {
+        if (_receivedSnapshots.Remove(received.Index, out var older))
+            older.Dispose();
+        _receivedSnapshots[received.Index] = received;
+        // Only the newest few can still be installed; drop files the core will never ask for.
+        while (_receivedSnapshots.Count > 2)
         {
-            using var buffer = new MemoryStream();
-            MvccSnapshot.Write(mvcc, buffer);
-            var snapshot = new NodeSnapshot
-            {
-                Mvcc = UnsafeByteOperations.UnsafeWrap(buffer.GetBuffer().AsMemory(0, (int)buffer.Length)),
-                ClusterId = clusterId,
-            };
-            snapshot.Members.AddRange(members);
-            return snapshot.ToByteArray();
-        };
+            var oldest = _receivedSnapshots.Keys.Min();
+            _receivedSnapshots.Remove(oldest, out var dropped);
+            dropped!.Dispose();
+        }
     }
 
     private void InstallSnapshot(SnapshotMetadata snap)
     {
-        if (!_receivedSnapshots.TryGetValue(snap.Index, out var data))
+        if (!_receivedSnapshots.Remove(snap.Index, out var received))
             throw new InvalidOperationException($"told to install snapshot {snap.Index} that never arrived");
+        foreach (var other in _receivedSnapshots.Values)
+            other.Dispose();
         _receivedSnapshots.Clear();
-        _storage.ApplySnapshot(snap, data);
-        RestoreStateMachine(data.Span);
+        using (received)
+            received.Commit();
+        RestoreStateMachineFromStorage();
         _appliedIndex = snap.Index;
         _lastSnapshotIndex = snap.Index;
         LogSnapshotInstalled(_log, snap.Index);
@@ -108,7 +133,7 @@ public sealed partial class KvorumNode
     private static partial void LogSnapshotInstalled(ILogger log, ulong index);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "took snapshot at index {Index} ({Bytes} bytes)")]
-    private static partial void LogSnapshotTaken(ILogger log, ulong index, int bytes);
+    private static partial void LogSnapshotTaken(ILogger log, ulong index, long bytes);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "snapshot at index {Index} failed; the log is kept and a snapshot will be tried again")]
     private static partial void LogSnapshotFailed(ILogger log, ulong index, Exception e);

@@ -38,7 +38,7 @@ public sealed partial class KvorumNode
         }
         if (!_storage.Snapshot.IsEmpty)
         {
-            RestoreStateMachine(_storage.SnapshotData.Span);
+            RestoreStateMachineFromStorage();
             _appliedIndex = _storage.Snapshot.Index;
             _lastSnapshotIndex = _storage.Snapshot.Index;
         }

@@ -23,7 +23,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly LoopInbox _inbox = new();
     private readonly MvccStore _mvcc = new();
     private readonly MemberTable _members = new();
-    private readonly Dictionary<ulong, ReadOnlyMemory<byte>> _receivedSnapshots = [];
+    private readonly Dictionary<ulong, SnapshotReceiver> _receivedSnapshots = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RaftNode _raft = null!;
@@ -175,7 +175,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             if (leaderReplication is { } wanted && replication != wanted)
                 continue;
             if (m.Type == MessageType.Snapshot)
-                _transport!.SendSnapshot(m, _storage.SnapshotData);
+                _transport!.SendSnapshot(m, _storage.OpenSnapshot(out _));
             else
                 _transport!.Send(m);
         }
@@ -201,13 +201,20 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public void OnSnapshot(in Message message, byte[] data)
+    public Stream BeginSnapshot(in Message message)
+    {
+        var meta = message.Snapshot ?? throw new ArgumentException("a Snapshot message without metadata", nameof(message));
+        return _storage.ReceiveSnapshot(meta);
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshot(in Message message, Stream received)
     {
         var m = message;
+        var receiver = (SnapshotReceiver)received;
         Post(() =>
         {
-            if (m.Snapshot is { } meta)
-                _receivedSnapshots[meta.Index] = data;
+            OnSnapshotReceived(receiver);
             _raft.Step(m);
         });
     }
@@ -232,6 +239,8 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             await _stopped.Task.ConfigureAwait(false);
         await SnapshotWritten.ConfigureAwait(false);
         _stop.Dispose();
+        foreach (var received in _receivedSnapshots.Values)
+            received.Dispose();
         _storage.Dispose();
     }
 

@@ -103,16 +103,19 @@ public sealed class GrpcPeerTransport : IPeerTransport
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// <paramref name="data"/> is sent without copying: it must not change until
-    /// <see cref="IRaftMessageSink.OnSnapshotSent"/> reports. A snapshot to an unknown peer fails at once.
-    /// </remarks>
-    public void SendSnapshot(in Message message, ReadOnlyMemory<byte> data)
+    /// <remarks>A snapshot to an unknown peer fails at once.</remarks>
+    public void SendSnapshot(in Message message, Stream data)
     {
+        ArgumentNullException.ThrowIfNull(data);
         if (_links.TryGetValue(message.To, out PeerLink? link))
+        {
             link.SendSnapshot(message, data);
+        }
         else
+        {
+            data.Dispose();
             _sink.OnSnapshotSent(message.To, false);
+        }
     }
 
     /// <summary>Closes every stream; snapshot uploads in flight are cancelled and reported failed.</summary>

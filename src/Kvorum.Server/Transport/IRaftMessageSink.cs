@@ -13,10 +13,18 @@ public interface IRaftMessageSink
     void OnMessage(in Message message);
 
     /// <summary>
-    /// A snapshot arrived complete: <paramref name="message"/> is the Snapshot message (with metadata),
-    /// <paramref name="data"/> the snapshot's bytes, reassembled from chunks.
+    /// A snapshot starts to arrive: <paramref name="message"/> is the Snapshot message (with metadata). Returns
+    /// the stream its chunks are written to as they come (a file, typically: a snapshot can be larger than
+    /// memory should hold). The transport disposes the stream if the upload fails before its last chunk;
+    /// otherwise it hands the stream to <see cref="OnSnapshot"/>. Throws to refuse the snapshot.
     /// </summary>
-    void OnSnapshot(in Message message, byte[] data);
+    Stream BeginSnapshot(in Message message);
+
+    /// <summary>
+    /// A snapshot arrived complete: every chunk was written to <paramref name="received"/>, the stream
+    /// <see cref="BeginSnapshot"/> returned for it, which now belongs to the sink.
+    /// </summary>
+    void OnSnapshot(in Message message, Stream received);
 
     /// <summary>Sending to <paramref name="peer"/> failed (connection down); the core should stop pipelining to it.</summary>
     void OnUnreachable(ulong peer);
@@ -41,6 +49,9 @@ public interface IPeerTransport : IAsyncDisposable
     /// <summary>Queues a message for its recipient; drops it (and reports unreachable) if the queue is full.</summary>
     void Send(in Message message);
 
-    /// <summary>Streams a snapshot to <paramref name="message"/>.To in chunks, then reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.</summary>
-    void SendSnapshot(in Message message, ReadOnlyMemory<byte> data);
+    /// <summary>
+    /// Streams a snapshot to <paramref name="message"/>.To in chunks read from <paramref name="data"/> (which must
+    /// know its <see cref="Stream.Length"/>), disposes it, then reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.
+    /// </summary>
+    void SendSnapshot(in Message message, Stream data);
 }

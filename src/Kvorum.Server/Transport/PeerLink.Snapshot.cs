@@ -10,8 +10,8 @@ namespace Kvorum.Server.Transport;
 internal sealed partial class PeerLink
 {
     /// <summary>Starts uploading a snapshot in the background; reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.</summary>
-    /// <remarks><paramref name="data"/> is sent without copying: the caller must not change it until the report.</remarks>
-    public void SendSnapshot(in Message message, ReadOnlyMemory<byte> data)
+    /// <remarks>The upload reads <paramref name="data"/> chunk by chunk and disposes it.</remarks>
+    public void SendSnapshot(in Message message, Stream data)
     {
         Wire.RaftMessage wire = MessageCodec.Encode(message);
         ulong index = message.Snapshot?.Index ?? 0;
@@ -22,33 +22,39 @@ internal sealed partial class PeerLink
             _uploads, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    private async Task UploadAsync(Wire.RaftMessage message, ulong index, ReadOnlyMemory<byte> data)
+    private async Task UploadAsync(Wire.RaftMessage message, ulong index, Stream data)
     {
         bool success = false;
         try
         {
-            CancellationToken stopping = _stop.Token;
-            using AsyncClientStreamingCall<Wire.SnapshotChunk, Wire.SnapshotAck> call =
-                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Snapshot(cancellationToken: stopping);
-            int offset = 0;
-            do
+            await using (data.ConfigureAwait(false))
             {
-                int length = Math.Min(_options.SnapshotChunkSize, data.Length - offset);
-                var chunk = new Wire.SnapshotChunk
+                CancellationToken stopping = _stop.Token;
+                using AsyncClientStreamingCall<Wire.SnapshotChunk, Wire.SnapshotAck> call =
+                    new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Snapshot(cancellationToken: stopping);
+                long total = data.Length;
+                long sent = 0;
+                // One buffer for the whole upload: a write has serialized the chunk by the time it completes.
+                byte[] buffer = new byte[(int)Math.Min(_options.SnapshotChunkSize, Math.Max(total, 1))];
+                do
                 {
-                    ClusterId = _clusterId,
-                    Message = offset == 0 ? message : null,
-                    Data = UnsafeByteOperations.UnsafeWrap(data.Slice(offset, length)),
-                    Last = offset + length == data.Length,
-                };
-                offset += length;
-                await call.RequestStream.WriteAsync(chunk, stopping).ConfigureAwait(false);
+                    int length = await data.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, total - sent), throwOnEndOfStream: true, stopping).ConfigureAwait(false);
+                    var chunk = new Wire.SnapshotChunk
+                    {
+                        ClusterId = _clusterId,
+                        Message = sent == 0 ? message : null,
+                        Data = UnsafeByteOperations.UnsafeWrap(buffer.AsMemory(0, length)),
+                        Last = sent + length == total,
+                    };
+                    sent += length;
+                    await call.RequestStream.WriteAsync(chunk, stopping).ConfigureAwait(false);
+                }
+                while (sent < total);
+                await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+                await call.ResponseAsync.ConfigureAwait(false);
+                success = true;
+                TransportLog.SnapshotSent(_logger, _peer, index, total);
             }
-            while (offset < data.Length);
-            await call.RequestStream.CompleteAsync().ConfigureAwait(false);
-            await call.ResponseAsync.ConfigureAwait(false);
-            success = true;
-            TransportLog.SnapshotSent(_logger, _peer, index, data.Length);
         }
         catch (Exception e)
         {

@@ -95,53 +95,68 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         return new Wire.StreamAck();
     }
 
-    /// <summary>Receives one snapshot in chunks and delivers it whole once the last chunk arrives.</summary>
+    /// <summary>
+    /// Receives one snapshot in chunks, writing each to the stream the sink gives for it, and delivers it once
+    /// the last chunk arrives; nothing is held in memory but the chunk in hand.
+    /// </summary>
     /// <exception cref="RpcException">
-    /// FailedPrecondition for another cluster's id; InvalidArgument for a malformed stream; ResourceExhausted for
-    /// a snapshot too large for one array; DataLoss if the stream ends before the last chunk.
+    /// FailedPrecondition for another cluster's id or a snapshot the sink refuses; InvalidArgument for a malformed
+    /// stream; DataLoss if the stream ends before the last chunk.
     /// </exception>
     public override async Task<Wire.SnapshotAck> Snapshot(IAsyncStreamReader<Wire.SnapshotChunk> requestStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
         Message? message = null;
-        var chunks = new List<ByteString>();
+        Stream? destination = null;
         long total = 0;
         bool last = false;
-        while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+        try
         {
-            Wire.SnapshotChunk chunk = requestStream.Current;
-            CheckCluster(chunk.ClusterId, context);
-            if (last)
-                throw Refuse(StatusCode.InvalidArgument, "snapshot data after the last chunk");
-            if (message is null)
+            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
             {
-                if (chunk.Message is null)
-                    throw Refuse(StatusCode.InvalidArgument, "the first snapshot chunk carries no message");
-                message = Decode(chunk.Message, context);
-                if (message.Value.Type != MessageType.Snapshot || message.Value.Snapshot is null)
-                    throw Refuse(StatusCode.InvalidArgument, $"a snapshot must start with a Snapshot message with metadata, not {message.Value.Type}");
+                Wire.SnapshotChunk chunk = requestStream.Current;
+                CheckCluster(chunk.ClusterId, context);
+                if (last)
+                    throw Refuse(StatusCode.InvalidArgument, "snapshot data after the last chunk");
+                if (message is null)
+                {
+                    if (chunk.Message is null)
+                        throw Refuse(StatusCode.InvalidArgument, "the first snapshot chunk carries no message");
+                    message = Decode(chunk.Message, context);
+                    if (message.Value.Type != MessageType.Snapshot || message.Value.Snapshot is null)
+                        throw Refuse(StatusCode.InvalidArgument, $"a snapshot must start with a Snapshot message with metadata, not {message.Value.Type}");
+                    destination = Begin(message.Value);
+                }
+                destination!.Write(chunk.Data.Span);
+                total += chunk.Data.Length;
+                Interlocked.Increment(ref _chunksReceived);
+                last = chunk.Last;
             }
-            total += chunk.Data.Length;
-            if (total > Array.MaxLength)
-                throw Refuse(StatusCode.ResourceExhausted, $"snapshot larger than {Array.MaxLength} bytes");
-            chunks.Add(chunk.Data);
-            Interlocked.Increment(ref _chunksReceived);
-            last = chunk.Last;
+            if (!last || message is null)
+                throw Refuse(StatusCode.DataLoss, "snapshot stream ended before its last chunk");
         }
-        if (!last || message is null)
-            throw Refuse(StatusCode.DataLoss, "snapshot stream ended before its last chunk");
-
-        byte[] data = GC.AllocateUninitializedArray<byte>((int)total);
-        int offset = 0;
-        foreach (ByteString piece in chunks)
+        catch
         {
-            piece.Span.CopyTo(data.AsSpan(offset));
-            offset += piece.Length;
+            destination?.Dispose();
+            throw;
         }
+
         TransportLog.SnapshotReceived(_logger, message.Value.From, message.Value.Snapshot!.Index, total);
-        _sink.OnSnapshot(message.Value, data);
+        _sink.OnSnapshot(message.Value, destination!);
         return new Wire.SnapshotAck();
+    }
+
+    private Stream Begin(in Message message)
+    {
+        try
+        {
+            return _sink.BeginSnapshot(message);
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or ArgumentException)
+        {
+            throw Refuse(StatusCode.FailedPrecondition, $"snapshot {message.Snapshot?.Index} refused: {e.Message}");
+        }
     }
 
     private void CheckCluster(ulong theirs, ServerCallContext context)

@@ -22,7 +22,7 @@ internal static partial class TransportLog
     public static partial void MessageTooLarge(ILogger logger, ulong peer, Kvorum.Raft.MessageType type, int size, int max);
 
     [LoggerMessage(6, LogLevel.Information, "Sent a snapshot at index {Index} ({Bytes} bytes) to peer {Peer:x}")]
-    public static partial void SnapshotSent(ILogger logger, ulong peer, ulong index, int bytes);
+    public static partial void SnapshotSent(ILogger logger, ulong peer, ulong index, long bytes);
 
     [LoggerMessage(7, LogLevel.Warning, "Sending a snapshot at index {Index} to peer {Peer:x} failed")]
     public static partial void SnapshotFailed(ILogger logger, ulong peer, ulong index, Exception error);

@@ -80,14 +80,33 @@ public class LoopbackTests
             Snapshot = new SnapshotMetadata(1234, 4, new ConfState([A, B], [3])),
         };
 
-        fromA.SendSnapshot(message, data);
+        var sent = new MemoryStream(data);
+        fromA.SendSnapshot(message, sent);
 
         await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
         Assert.Equal((B, true), sinkA.SnapshotsSent[0]);
+        Assert.False(sent.CanRead, "the transport did not dispose the stream it sent");
         (Message Message, byte[] Data) received = Assert.Single(hostB.Sink.Snapshots);
         MessageAssert.Same(message, received.Message);
         Assert.True(data.AsSpan().SequenceEqual(received.Data));
         Assert.Equal(5, hostB.Service.ChunksReceived);
+    }
+
+    [Fact]
+    public async Task A_snapshot_the_receiver_refuses_is_reported_failed()
+    {
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        hostB.Sink.RefuseSnapshots = true;
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        fromA.SetPeer(B, [hostB.Url]);
+
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[3 * 1024 * 1024]));
+
+        await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
+        Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
+        Assert.Equal(1, hostB.Sink.SnapshotsBegun);
+        Assert.Empty(hostB.Sink.Snapshots);
     }
 
     [Fact]
@@ -114,7 +133,7 @@ public class LoopbackTests
         Assert.True(whileConnecting < TimeSpan.FromMilliseconds(300), $"10,000 sends while connecting took {whileConnecting}");
         Assert.True(whileDown < TimeSpan.FromMilliseconds(100), $"10,000 sends while down took {whileDown}");
 
-        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new byte[10]);
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[10]));
         await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
         Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
 
@@ -168,7 +187,7 @@ public class LoopbackTests
 
         fromA.Send(Append(A, B, 1));
         await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable");
-        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new byte[10]);
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[10]));
         await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
 
         Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
@@ -187,7 +206,7 @@ public class LoopbackTests
         fromA.RemovePeer(B);
 
         fromA.Send(Append(A, 3, 1));
-        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = 3, Snapshot = SnapshotMetadata.Empty }, new byte[1]);
+        fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = 3, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[1]));
         int before = sinkA.Unreachable.Count(peer => peer == B); // the removed link may have reported its failed attempt
         fromA.Send(Append(A, B, 1));
 

@@ -12,6 +12,13 @@ internal sealed class RecordingSink : IRaftMessageSink
     private readonly List<(Message Message, byte[] Data)> _snapshots = [];
     private readonly List<ulong> _unreachable = [];
     private readonly List<(ulong Peer, bool Success)> _snapshotsSent = [];
+    private int _snapshotsBegun;
+
+    /// <summary>Refuses every snapshot in <see cref="BeginSnapshot"/> when set.</summary>
+    public bool RefuseSnapshots { get; set; }
+
+    /// <summary>Snapshots whose first chunk arrived.</summary>
+    public int SnapshotsBegun => Volatile.Read(ref _snapshotsBegun);
 
     public Message[] Messages { get { lock (_lock) return [.. _messages]; } }
     public (Message Message, byte[] Data)[] Snapshots { get { lock (_lock) return [.. _snapshots]; } }
@@ -23,8 +30,18 @@ internal sealed class RecordingSink : IRaftMessageSink
         lock (_lock) _messages.Add(message);
     }
 
-    public void OnSnapshot(in Message message, byte[] data)
+    public Stream BeginSnapshot(in Message message)
     {
+        Interlocked.Increment(ref _snapshotsBegun);
+        if (RefuseSnapshots)
+            throw new InvalidOperationException("snapshot 0 is older than 7");
+        return new MemoryStream();
+    }
+
+    public void OnSnapshot(in Message message, Stream received)
+    {
+        var data = ((MemoryStream)received).ToArray();
+        received.Dispose();
         lock (_lock) _snapshots.Add((message, data));
     }
 
