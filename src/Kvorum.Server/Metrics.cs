@@ -55,6 +55,7 @@ internal static class Metrics
         Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
         Counter("kvorum_gc_collections_gen2_total", "Full (generation 2) garbage collections.", GC.CollectionCount(2));
         Gauge("kvorum_gc_pause_seconds_total", "Time the runtime paused every thread for garbage collection.", GC.GetTotalPauseDuration().TotalSeconds);
+        Counter("kvorum_gc_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes());
         Gauge("kvorum_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
         Histogram("kvorum_wal_fsync_duration_seconds", "Time to persist a Ready: WAL write and fsync.", m.Fsync);
         Histogram("kvorum_apply_duration_seconds", "Time to apply one Ready's committed entries.", m.Apply);
