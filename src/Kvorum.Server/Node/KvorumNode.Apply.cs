@@ -124,6 +124,7 @@ public sealed partial class KvorumNode
     private void OnSoftState(SoftState soft)
     {
         LogSoftState(_log, soft.Role, soft.Lead, _raft.Term);
+        FailReadsOfOtherLeaders(soft.Lead);
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
         {
             _leaderKnown = true;

@@ -16,7 +16,8 @@ public sealed partial class KvorumNode
     private sealed record ClientRead(Action Execute, Action<Exception> Fail);
 
     private readonly List<ClientRead> _readBatch = [];
-    private readonly Dictionary<ulong, List<ClientRead>> _pendingReads = [];
+    // Reads waiting for their read index, by request context, with the leader they were asked of.
+    private readonly Dictionary<ulong, (ulong Leader, List<ClientRead> Reads)> _pendingReads = [];
     private readonly List<(ulong Index, List<ClientRead> Reads)> _readsAwaitingApply = [];
     private ulong _nextRequestId = (ulong)Random.Shared.NextInt64();
     private ulong _readContext;
@@ -76,17 +77,18 @@ public sealed partial class KvorumNode
 
     private async Task<object> WaitAsync(TaskCompletionSource<object> tcs, Func<bool> forget, CancellationToken cancellation)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        timeout.CancelAfter(RequestTimeout);
         try
         {
-            return await tcs.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            return await tcs.Task.WaitAsync(RequestTimeout, cancellation).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             Post(() => forget());
-            if (cancellation.IsCancellationRequested)
-                throw new EtcdException(StatusCode.Cancelled, "context canceled");
+            throw new EtcdException(StatusCode.Cancelled, "context canceled");
+        }
+        catch (TimeoutException)
+        {
+            Post(() => forget());
             throw TimedOut();
         }
     }
@@ -142,7 +144,7 @@ public sealed partial class KvorumNode
                 read.Fail(NoLeader());
             return;
         }
-        _pendingReads[ctx] = reads;
+        _pendingReads[ctx] = (_raft.Lead, reads);
         // A ReadIndex lost to a leader change never answers; its callers time out. Bound the table.
         if (_pendingReads.Count > 1024)
             _pendingReads.Remove(_pendingReads.Keys.Min());
@@ -151,8 +153,8 @@ public sealed partial class KvorumNode
     private void OnReadState(ReadState rs)
     {
         var ctx = BinaryPrimitives.ReadUInt64LittleEndian(rs.Context.Span);
-        if (_pendingReads.Remove(ctx, out var reads))
-            _readsAwaitingApply.Add((rs.Index, reads));
+        if (_pendingReads.Remove(ctx, out var pending))
+            _readsAwaitingApply.Add((rs.Index, pending.Reads));
     }
 
     private void ServeReadyReads()
@@ -311,6 +313,30 @@ public sealed partial class KvorumNode
         _raft.Propose(request.ToByteArray());
     }
 
+    /// <summary>
+    /// The leader changed: reads waiting for a read index from another leader will not get one (a deposed
+    /// leader cannot confirm it, and the core drops what it held), so they fail now with etcd's
+    /// "leader changed" rather than at the request timeout; clients retry them.
+    /// </summary>
+    private void FailReadsOfOtherLeaders(ulong leader)
+    {
+        List<ulong>? stale = null;
+        foreach (var (ctx, pending) in _pendingReads)
+        {
+            if (pending.Leader != leader)
+                (stale ??= []).Add(ctx);
+        }
+        if (stale is null)
+            return;
+        var error = new EtcdException(StatusCode.Unavailable, "etcdserver: leader changed");
+        foreach (var ctx in stale)
+        {
+            _pendingReads.Remove(ctx, out var pending);
+            foreach (var read in pending.Reads)
+                read.Fail(error);
+        }
+    }
+
     private void FailAllWaiters(EtcdException error)
     {
         foreach (var tcs in _proposals.Values)
@@ -319,5 +345,11 @@ public sealed partial class KvorumNode
         foreach (var tcs in _confChanges.Values)
             tcs.TrySetException(error);
         _confChanges.Clear();
+        var reads = _readBatch.Concat(_pendingReads.Values.SelectMany(p => p.Reads)).Concat(_readsAwaitingApply.SelectMany(p => p.Reads)).ToList();
+        _readBatch.Clear();
+        _pendingReads.Clear();
+        _readsAwaitingApply.Clear();
+        foreach (var read in reads)
+            read.Fail(error);
     }
 }

@@ -73,11 +73,11 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         Assert.True(acked.Count > 20, $"only {acked.Count} writes acknowledged");
 
         // Every acknowledged write is still there, read linearizably through the new leader.
-        var range = await cluster.Kv(leader).RangeAsync(new RangeRequest
+        var range = await cluster.ReadAfterFailoverAsync(leader, new RangeRequest
         {
             Key = ByteString.CopyFromUtf8("load/"),
             RangeEnd = ByteString.CopyFromUtf8("load0"),
-        });
+        }, TimeSpan.FromSeconds(15), output.WriteLine);
         var present = range.Kvs.Select(kv => kv.Key.ToStringUtf8()).ToHashSet();
         var missing = acked.Keys.Where(k => !present.Contains(k)).ToList();
         Assert.True(missing.Count == 0, $"{missing.Count} acknowledged writes lost, e.g. {string.Join(',', missing.Take(5))}");
@@ -101,7 +101,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
 
         Assert.Contains("transferred leadership", cluster.LogText(leader), StringComparison.Ordinal);
         Assert.True(elected < TimeSpan.FromSeconds(4), $"a new leader {elected.TotalMilliseconds:0} ms after SIGTERM: no faster than an election");
-        var read = await cluster.Kv(successor).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("before") });
+        var read = await cluster.ReadAfterFailoverAsync(successor, new RangeRequest { Key = ByteString.CopyFromUtf8("before") }, TimeSpan.FromSeconds(30), output.WriteLine);
         Assert.Equal("stop", read.Kvs.Single().Value.ToStringUtf8());
     }
 

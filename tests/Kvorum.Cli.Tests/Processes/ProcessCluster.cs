@@ -162,6 +162,39 @@ internal sealed class ProcessCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A linearizable range read as an etcd client does it right after a failover: asked of
+    /// <paramref name="first"/>, then of the other running members in turn, retrying "unavailable"
+    /// answers (no leader, leader changed, timed out) until <paramref name="timeout"/>. Every failed
+    /// attempt is written to <paramref name="log"/>; the last error is rethrown with the members' logs.
+    /// </summary>
+    public async Task<RangeResponse> ReadAfterFailoverAsync(string first, RangeRequest request, TimeSpan timeout, Action<string> log)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var order = new[] { first }.Concat(_processes.Keys.Where(n => n != first)).ToList();
+        for (var attempt = 0; ; attempt++)
+        {
+            var name = order[attempt % order.Count];
+            if (!IsRunning(name))
+                continue;
+            try
+            {
+                return await Kv(name).RangeAsync(request, deadline: DateTime.UtcNow.AddSeconds(5));
+            }
+            catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded)
+            {
+                log($"read via {name} failed: {e.Status.Detail}");
+                if (DateTime.UtcNow > deadline)
+                {
+                    foreach (var n in Members.Keys)
+                        log($"--- log of {n} ---\n{LogText(n)}");
+                    throw;
+                }
+                await Task.Delay(100);
+            }
+        }
+    }
+
     /// <summary>Waits until every running member reports the same leader; returns that leader's name.</summary>
     public async Task<string> WaitForLeaderAsync(TimeSpan timeout, string? notThis = null)
     {
@@ -190,6 +223,8 @@ internal sealed class ProcessCluster : IAsyncDisposable
         foreach (var c in _channels.Values)
             c.Dispose();
         await Task.Yield();
+        if (Environment.GetEnvironmentVariable("KVORUM_KEEP_TEST_LOGS") == "1")
+            return; // for a post-mortem of a failed run
         try
         {
             Directory.Delete(_root, recursive: true);
