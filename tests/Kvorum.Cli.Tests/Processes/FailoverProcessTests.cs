@@ -84,6 +84,37 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ReadOnAFollower_WhoseLeaderFreezes_FailsWithLeaderChanged_OnceAnotherIsElected()
+    {
+        // Request timeout: 5 s. Election timeout: 500 ms, so a new leader comes well before that.
+        await using var cluster = new ProcessCluster(3, "--heartbeat-interval", "50", "--election-timeout", "500");
+        cluster.StartAll();
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        var follower = cluster.Members.Keys.First(n => n != leader);
+        await cluster.Kv(leader).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") });
+        // Warm the follower's read path, so the read below is the only one in flight.
+        await cluster.Kv(follower).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") });
+
+        cluster.Pause(leader, paused: true);
+        try
+        {
+            // The follower forwards the read index request to the frozen leader, which never answers.
+            var clock = Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+                await cluster.Kv(follower).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, deadline: DateTime.UtcNow.AddSeconds(30)));
+            output.WriteLine($"read failed after {clock.ElapsedMilliseconds} ms: {error.Status.Detail}");
+
+            Assert.Equal(Grpc.Core.StatusCode.Unavailable, error.StatusCode);
+            Assert.Equal("etcdserver: leader changed", error.Status.Detail);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"failed only after {clock.ElapsedMilliseconds} ms");
+        }
+        finally
+        {
+            cluster.Pause(leader, paused: false);
+        }
+    }
+
+    [Fact]
     public async Task StoppedLeader_HandsOverLeadership_FasterThanAnElectionTimeout()
     {
         // A 4 s election timeout: without a handover the others would need at least that long to notice.

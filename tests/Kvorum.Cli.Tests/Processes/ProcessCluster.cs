@@ -116,6 +116,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return code;
     }
 
+    /// <summary>SIGSTOP (true) or SIGCONT (false): a member that stops answering without going away.</summary>
+    public void Pause(string name, bool paused) =>
+        Kvorum.Lab.Host.ProcessSignals.Send(_processes[name].Id, paused ? Kvorum.Lab.Host.ProcessSignals.Stop : Kvorum.Lab.Host.ProcessSignals.Continue);
+
     public bool IsRunning(string name) => _processes.ContainsKey(name);
 
     /// <summary>What a member's process printed so far.</summary>
