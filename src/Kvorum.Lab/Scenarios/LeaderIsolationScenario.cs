@@ -16,8 +16,6 @@ public sealed class LeaderIsolationScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(5).ConfigureAwait(false);
-        int oldLeader = await context.LeaderAsync().ConfigureAwait(false);
-        int[] others = [.. context.Lab.Layout.Nodes.Select(n => n.Number).Where(n => n != oldLeader)];
         ClientLoad load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
@@ -25,6 +23,9 @@ public sealed class LeaderIsolationScenario : IScenario
             await context.SleepAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             int before = load.Invoked(TimeSpan.Zero, context.Now).Count(r => r.Ok);
             context.Say($"{before} writes committed before the fault");
+            // The leader now, not at start: a loaded host can see an election in the first seconds.
+            int oldLeader = await context.LeaderAsync().ConfigureAwait(false);
+            int[] others = [.. context.Lab.Layout.Nodes.Select(n => n.Number).Where(n => n != oldLeader)];
 
             context.Theory($"n{oldLeader} alone is 1 of 5, short of the majority of 3: whatever it appends stays uncommitted. The other 4 stop hearing heartbeats; after an election timeout ({context.ElectionTimeout.TotalMilliseconds:0}–{2 * context.ElectionTimeout.TotalMilliseconds:0} ms, randomized) one of them wins PreVote and the election. The old leader, hearing from no majority for an election timeout, steps down (CheckQuorum).");
             context.Lab.AddFault(Fault.Isolate(oldLeader));
