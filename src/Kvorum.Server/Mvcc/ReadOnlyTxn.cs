@@ -10,29 +10,21 @@ namespace Kvorum.Server.Mvcc;
 public static class ReadOnlyTxn
 {
     /// <summary>True when no op on either branch (nested txns included) writes.</summary>
-    public static bool IsReadOnly(TxnRequest request)
+    public static bool IsReadOnly(TxnRequest request) => EveryRange(request, _ => true);
+
+    /// <summary>True when every op on either branch (nested txns included) is a serializable range.</summary>
+    public static bool IsSerializable(TxnRequest request) => EveryRange(request, range => range.Serializable);
+
+    /// <summary>True when every op on both branches, nested txns included, is a range that <paramref name="holds"/>.</summary>
+    private static bool EveryRange(TxnRequest request, Func<RangeRequest, bool> holds)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return request.Success.All(IsRead) && request.Failure.All(IsRead);
+        return request.Success.All(Op) && request.Failure.All(Op);
 
-        static bool IsRead(RequestOp op) => op.RequestCase switch
+        bool Op(RequestOp op) => op.RequestCase switch
         {
-            RequestOp.RequestOneofCase.RequestRange => true,
-            RequestOp.RequestOneofCase.RequestTxn => IsReadOnly(op.RequestTxn),
-            _ => false,
-        };
-    }
-
-    /// <summary>True when every range on either branch (nested txns included) asks for a serializable read.</summary>
-    public static bool IsSerializable(TxnRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        return request.Success.All(IsSerializableOp) && request.Failure.All(IsSerializableOp);
-
-        static bool IsSerializableOp(RequestOp op) => op.RequestCase switch
-        {
-            RequestOp.RequestOneofCase.RequestRange => op.RequestRange.Serializable,
-            RequestOp.RequestOneofCase.RequestTxn => IsSerializable(op.RequestTxn),
+            RequestOp.RequestOneofCase.RequestRange => holds(op.RequestRange),
+            RequestOp.RequestOneofCase.RequestTxn => EveryRange(op.RequestTxn, holds),
             _ => false,
         };
     }

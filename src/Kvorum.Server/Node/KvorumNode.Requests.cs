@@ -145,7 +145,8 @@ public sealed partial class KvorumNode
             return;
         }
         _pendingReads[ctx] = (_raft.Lead, reads);
-        // A ReadIndex lost to a leader change never answers; its callers time out. Bound the table.
+        // A request lost on its way never answers (a leader change fails its reads; a lost message leaves
+        // them to the request timeout). Bound the table.
         if (_pendingReads.Count > 1024)
             _pendingReads.Remove(_pendingReads.Keys.Min());
     }

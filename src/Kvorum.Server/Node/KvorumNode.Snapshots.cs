@@ -21,9 +21,6 @@ public sealed partial class KvorumNode
     // After a failed snapshot, no new attempt before this applied index.
     private ulong _snapshotRetryIndex;
 
-    /// <summary>Completes when no snapshot is being written in the background.</summary>
-    private Task SnapshotWritten => _snapshotWriting;
-
     /// <summary>
     /// Starts a snapshot once <see cref="ServerOptions.SnapshotCount"/> entries were applied since the last one.
     /// The loop only copies references to the state (immutable versions, in key order); encoding, writing and

@@ -237,7 +237,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_thread is not null)
             await _stopped.Task.ConfigureAwait(false);
-        await SnapshotWritten.ConfigureAwait(false);
+        await _snapshotWriting.ConfigureAwait(false); // its file, unless committed, is deleted at the next open
         _stop.Dispose();
         foreach (var received in _receivedSnapshots.Values)
             received.Dispose();

@@ -32,22 +32,21 @@ internal static class NodeSnapshotFormat
     public static IReadOnlyList<Member> Read(Stream source, MvccStore mvcc)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var buffered = source;
         Span<byte> start = stackalloc byte[5];
-        var got = buffered.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        var got = source.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
         if (got == start.Length && start[..4].SequenceEqual(Magic))
         {
             if (start[4] != FormatVersion)
                 throw new InvalidDataException($"unknown snapshot format {start[4]}");
-            var header = NodeSnapshot.Parser.ParseDelimitedFrom(buffered);
-            mvcc.RestoreSnapshot(buffered);
+            var header = NodeSnapshot.Parser.ParseDelimitedFrom(source);
+            mvcc.RestoreSnapshot(source);
             return header.Members;
         }
 
         // The older form: one NodeSnapshot holding the MVCC bytes.
         using var whole = new MemoryStream();
         whole.Write(start[..got]);
-        buffered.CopyTo(whole);
+        source.CopyTo(whole);
         var snapshot = NodeSnapshot.Parser.ParseFrom(whole.GetBuffer().AsSpan(0, (int)whole.Length));
         mvcc.RestoreSnapshot(snapshot.Mvcc.ToByteArray());
         return snapshot.Members;

@@ -94,14 +94,10 @@ internal sealed class ProcessCluster : IAsyncDisposable
     /// <summary>Stops a member with SIGTERM (a clean shutdown) and waits for it to exit; returns its exit code.</summary>
     public async Task<int> StopAsync(string name, TimeSpan timeout)
     {
-        if (!_processes.Remove(name, out var p))
+        if (!_processes.TryGetValue(name, out var p))
             throw new InvalidOperationException($"{name} is not running");
         Kvorum.Lab.Host.ProcessSignals.Send(p.Id, Kvorum.Lab.Host.ProcessSignals.Terminate);
-        using var wait = new CancellationTokenSource(timeout);
-        await p.WaitForExitAsync(wait.Token);
-        int code = p.ExitCode;
-        p.Dispose();
-        return code;
+        return await WaitForExitAsync(name, timeout);
     }
 
     /// <summary>Waits for a member's process to exit on its own; returns its exit code.</summary>
@@ -179,8 +175,6 @@ internal sealed class ProcessCluster : IAsyncDisposable
         for (var attempt = 0; ; attempt++)
         {
             var name = order[attempt % order.Count];
-            if (!IsRunning(name))
-                continue;
             try
             {
                 return await Kv(name).RangeAsync(request, deadline: DateTime.UtcNow.AddSeconds(5));
@@ -190,7 +184,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 log($"read via {name} failed: {e.Status.Detail}");
                 if (DateTime.UtcNow > deadline)
                 {
-                    foreach (var n in Members.Keys)
+                    foreach (var n in Members.Keys.Where(n => File.Exists(Path.Combine(_root, n + ".log"))))
                         log($"--- log of {n} ---\n{LogText(n)}");
                     throw;
                 }
