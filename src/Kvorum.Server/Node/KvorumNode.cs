@@ -197,8 +197,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     public void OnMessage(in Message message)
     {
         var m = message;
+        _transport?.HeardFrom(m.From);
         Post(() => _raft.Step(m));
     }
+
+    /// <inheritdoc />
+    public void OnPeerConnected(ulong peer) => _transport?.HeardFrom(peer);
 
     /// <inheritdoc />
     public Stream BeginSnapshot(in Message message)

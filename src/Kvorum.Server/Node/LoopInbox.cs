@@ -19,14 +19,19 @@ internal sealed class LoopInbox
     // needs the few microseconds a blocked wait costs.
     private readonly ManualResetEventSlim _wake = new(initialState: false, spinCount: 10);
 
-    // 1 while the loop is in (or about to enter) a blocking wait. Both sides use full fences (Interlocked, and
-    // the queue's own), so either the loop sees the posted item or the poster sees the loop asleep.
+    // 1 while the loop is in (or about to enter) a blocking wait. Each side makes its write visible with a full
+    // fence before it reads the other's (the poster: item, fence, _sleeping; the loop: _sleeping, fence, queue),
+    // so either the loop sees the posted item or the poster sees the loop asleep.
     private int _sleeping;
 
     /// <summary>Queues <paramref name="work"/> and wakes the loop if it sleeps. Never blocks.</summary>
     public void Post(Action work)
     {
         _queue.Enqueue(work);
+        // The queue publishes the item with a release store, which a later load may overtake: without this
+        // fence the read below could see the loop awake while the loop, about to sleep, cannot yet see the
+        // item (a lost wake-up, costing the work a whole tick).
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
             _wake.Set();
     }

@@ -76,7 +76,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_links.TryGetValue(id, out PeerLink? old) && old.Urls.SequenceEqual(peerUrls))
                 return;
-            _links[id] = new PeerLink(id, peerUrls, _clusterId, _sink, _logger, _options);
+            _links[id] = new PeerLink(_selfId, id, peerUrls, _clusterId, _sink, _logger, _options);
             if (old is not null)
                 StopUnsynchronized(old);
         }
@@ -90,6 +90,13 @@ public sealed class GrpcPeerTransport : IPeerTransport
             if (_links.TryRemove(id, out PeerLink? old))
                 StopUnsynchronized(old);
         }
+    }
+
+    /// <inheritdoc />
+    public void HeardFrom(ulong id)
+    {
+        if (_links.TryGetValue(id, out PeerLink? link))
+            link.HeardFromPeer();
     }
 
     /// <inheritdoc />

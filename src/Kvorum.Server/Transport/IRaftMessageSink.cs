@@ -13,6 +13,12 @@ public interface IRaftMessageSink
     void OnMessage(in Message message);
 
     /// <summary>
+    /// <paramref name="peer"/> opened its stream to this member, so it is up (a restarted member does so
+    /// first thing). The node passes this on to <see cref="IPeerTransport.HeardFrom"/>.
+    /// </summary>
+    void OnPeerConnected(ulong peer);
+
+    /// <summary>
     /// A snapshot starts to arrive: <paramref name="message"/> is the Snapshot message (with metadata). Returns
     /// the stream its chunks are written to as they come (a file, typically: a snapshot can be larger than
     /// memory should hold). The transport disposes the stream if the upload fails before its last chunk;
@@ -54,4 +60,11 @@ public interface IPeerTransport : IAsyncDisposable
     /// know its <see cref="Stream.Length"/>), disposes it, then reports through <see cref="IRaftMessageSink.OnSnapshotSent"/>.
     /// </summary>
     void SendSnapshot(in Message message, Stream data);
+
+    /// <summary>
+    /// A message from <paramref name="id"/> just arrived, so that peer is up: if the link to it is waiting out
+    /// a reconnection backoff, it may retry now (a restarted member is then reachable at once, not up to a
+    /// backoff later). Called for every message: must be cheap.
+    /// </summary>
+    void HeardFrom(ulong id);
 }

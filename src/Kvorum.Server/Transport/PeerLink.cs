@@ -28,6 +28,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         Down,
     }
 
+    private readonly ulong _self;
     private readonly ulong _peer;
     private readonly ulong _clusterId;
     private readonly IRaftMessageSink _sink;
@@ -54,9 +55,16 @@ internal sealed partial class PeerLink : IAsyncDisposable
     /// <summary>Index of the URL in use. Written only by the sender task; uploads read whichever value is current.</summary>
     private volatile int _current;
 
+    /// <summary>Released by <see cref="HeardFromPeer"/> to cut a reconnection backoff short.</summary>
+    private readonly SemaphoreSlim _peerIsUp = new(0, 1);
+
+    /// <summary>When (<see cref="Environment.TickCount64"/>) <see cref="HeardFromPeer"/> last cut a backoff short.</summary>
+    private long _lastCutShort = long.MinValue / 2;
+
     /// <summary>Creates the link and starts its sender task, which connects in the background.</summary>
-    public PeerLink(ulong peer, IReadOnlyList<Uri> urls, ulong clusterId, IRaftMessageSink sink, ILogger logger, TransportOptions options)
+    public PeerLink(ulong self, ulong peer, IReadOnlyList<Uri> urls, ulong clusterId, IRaftMessageSink sink, ILogger logger, TransportOptions options)
     {
+        _self = self;
         _peer = peer;
         _clusterId = clusterId;
         _sink = sink;
@@ -83,6 +91,33 @@ internal sealed partial class PeerLink : IAsyncDisposable
             _sink.OnUnreachable(_peer);
     }
 
+    /// <summary>
+    /// The peer sent us a message, so it is up: if the link is down, the sender task retries now instead of at
+    /// the end of its backoff. At most once per <see cref="TransportOptions.MaxBackoff"/>, so a peer we cannot
+    /// reach although it reaches us (a one-way cut) adds at most one attempt per interval, not one per message.
+    /// </summary>
+    public void HeardFromPeer()
+    {
+        if (_state != State.Down)
+            return;
+        long now = Environment.TickCount64;
+        long last = Interlocked.Read(ref _lastCutShort);
+        if (now - last < (long)_options.MaxBackoff.TotalMilliseconds || Interlocked.CompareExchange(ref _lastCutShort, now, last) != last)
+            return;
+        try
+        {
+            _peerIsUp.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already released, not yet consumed.
+        }
+        catch (ObjectDisposedException)
+        {
+            // The link was removed meanwhile.
+        }
+    }
+
     /// <summary>Stops the sender task and the uploads (failed uploads are reported), then releases the connections.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -93,6 +128,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         foreach (GrpcChannel channel in _channels)
             channel.Dispose();
         _stop.Dispose();
+        _peerIsUp.Dispose();
     }
 
     private static GrpcChannelOptions ChannelOptions(TransportOptions options) => new()
@@ -107,6 +143,11 @@ internal sealed partial class PeerLink : IAsyncDisposable
             EnableMultipleHttp2Connections = true,
         },
         DisposeHttpClient = true,
+        // The channel's own reconnection backoff starts at 1 s and grows to 2 minutes; calls fail at once while
+        // it runs. Bound it by ours, or a member that was down for a few seconds stays unreachable for seconds
+        // more after it is back.
+        InitialReconnectBackoff = options.MinBackoff,
+        MaxReconnectBackoff = options.MaxBackoff,
         MaxSendMessageSize = options.MaxMessageSize,
         MaxReceiveMessageSize = options.MaxMessageSize,
     };
@@ -116,7 +157,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
     {
         CancellationToken stopping = _stop.Token;
         var backoff = new ReconnectBackoff(_options.MinBackoff, _options.MaxBackoff);
-        // Reused for every write: WriteAsync serializes it before completing.
+        // Reused for every write: WriteAsync serializes it before completing. Only the opening batch names the sender.
         var batch = new Wire.RaftBatch { ClusterId = _clusterId };
         while (!stopping.IsCancellationRequested)
         {
@@ -142,12 +183,32 @@ internal sealed partial class PeerLink : IAsyncDisposable
             _current = (_current + 1) % _channels.Length;
             try
             {
-                await Task.Delay(backoff.Next(), stopping).ConfigureAwait(false);
+                // Ends early if the peer shows it is up (HeardFromPeer).
+                if (await _peerIsUp.WaitAsync(backoff.Next(), stopping).ConfigureAwait(false))
+                    await ConnectNowAsync(_channels[_current], stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="channel"/> connect now, cutting short the channel's own reconnection backoff (a call
+    /// made during it fails at once), and waits up to <see cref="TransportOptions.ConnectTimeout"/> for it.
+    /// </summary>
+    private async Task ConnectNowAsync(GrpcChannel channel, CancellationToken stopping)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(_options.ConnectTimeout);
+        try
+        {
+            await channel.ConnectAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            // Not connected in time: the next attempt fails and backs off as usual.
         }
     }
 
@@ -176,7 +237,9 @@ internal sealed partial class PeerLink : IAsyncDisposable
 
         // Handshake: an empty batch opens the HTTP/2 stream; the receiver answers with response headers holding
         // AcceptedHeader once it has checked the cluster id, or ends the call with an error status.
+        batch.From = _self;
         await call.RequestStream.WriteAsync(batch, broken.Token).ConfigureAwait(false);
+        batch.From = 0;
         Metadata headers = await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
         if (headers.GetValue(RaftPeerService.AcceptedHeader) is null)
         {
@@ -187,6 +250,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
 
         _state = State.Up;
         backoff.Reset();
+        _peerIsUp.Wait(0, CancellationToken.None); // a release that came during this attempt is spent
         TransportLog.StreamUp(_logger, _peer, url);
 
         while (await _queue.Reader.WaitToReadAsync(broken.Token).ConfigureAwait(false))

@@ -77,6 +77,8 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
                 {
                     await context.WriteResponseHeadersAsync([new Metadata.Entry(AcceptedHeader, "1")]).ConfigureAwait(false);
                     accepted = true;
+                    if (batch.From != 0)
+                        _sink.OnPeerConnected(batch.From);
                 }
                 if (batch.Messages.Count == 0)
                     continue;

@@ -13,7 +13,7 @@ namespace Kvorum.Cli.Tests.Processes;
 public sealed class FailoverProcessTests(ITestOutputHelper output)
 {
     private static int Trials() =>
-        int.TryParse(Environment.GetEnvironmentVariable("KVORUM_FAILOVER_TRIALS"), out var n) && n > 0 ? n : 5;
+        int.TryParse(Environment.GetEnvironmentVariable("KVORUM_FAILOVER_TRIALS"), out var n) && n > 0 ? n : 20;
 
     /// <summary>Writes keys one after another through any member that answers; records every acknowledged one.</summary>
     private static async Task WriteLoadAsync(ProcessCluster cluster, ConcurrentDictionary<string, string> acked, string prefix, CancellationToken stop)
@@ -68,6 +68,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         await load;
         failovers.Sort();
         output.WriteLine($"failover ms over {failovers.Count} trials: min {failovers[0]:F0} p50 {failovers[failovers.Count / 2]:F0} max {failovers[^1]:F0}; {acked.Count} writes acknowledged");
+        output.WriteLine($"all, sorted: {string.Join(' ', failovers.Select(ms => ms.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
         // Default election timeout 1 s: a new leader within 3 s every time.
         Assert.All(failovers, ms => Assert.True(ms < 3000, $"failover took {ms:F0} ms"));
         Assert.True(acked.Count > 20, $"only {acked.Count} writes acknowledged");
@@ -102,11 +103,16 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
             var clock = Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
                 await cluster.Kv(follower).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, deadline: DateTime.UtcNow.AddSeconds(30)));
-            output.WriteLine($"read failed after {clock.ElapsedMilliseconds} ms: {error.Status.Detail}");
+            output.WriteLine($"{leader} frozen; the read on {follower} failed after {clock.ElapsedMilliseconds} ms: {error.Status.Detail}");
 
             Assert.Equal(Grpc.Core.StatusCode.Unavailable, error.StatusCode);
             Assert.Equal("etcdserver: leader changed", error.Status.Detail);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"failed only after {clock.ElapsedMilliseconds} ms");
+        }
+        catch
+        {
+            cluster.WriteLogs(output.WriteLine);
+            throw;
         }
         finally
         {

@@ -126,6 +126,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
         return r.ReadToEnd();
     }
 
+    /// <summary>Writes every member's log so far to <paramref name="log"/>: the post-mortem of a failed test.</summary>
+    public void WriteLogs(Action<string> log)
+    {
+        foreach (var n in Members.Keys.Where(n => File.Exists(Path.Combine(_root, n + ".log"))))
+            log($"--- log of {n} ---\n{LogText(n)}");
+    }
+
     public GrpcChannel Channel(string name)
     {
         if (!_channels.TryGetValue(name, out var c))
@@ -184,8 +191,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
                 log($"read via {name} failed: {e.Status.Detail}");
                 if (DateTime.UtcNow > deadline)
                 {
-                    foreach (var n in Members.Keys.Where(n => File.Exists(Path.Combine(_root, n + ".log"))))
-                        log($"--- log of {n} ---\n{LogText(n)}");
+                    WriteLogs(log);
                     throw;
                 }
                 await Task.Delay(100);

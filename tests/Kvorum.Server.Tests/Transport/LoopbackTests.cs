@@ -159,6 +159,45 @@ public class LoopbackTests
     }
 
     [Fact]
+    public async Task The_opening_batch_names_the_sender()
+    {
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        fromA.SetPeer(B, [hostB.Url]);
+        await KeepSendingUntilReceived(fromA, hostB);
+        Assert.Equal([A], hostB.Sink.Connected);
+    }
+
+    [Fact]
+    public async Task A_link_waiting_out_its_backoff_retries_at_once_when_the_peer_is_heard_from()
+    {
+        // Backoff of 2-4 s after the first failure (the gRPC channel's own is bounded the same way).
+        var slow = Options with { MinBackoff = TimeSpan.FromSeconds(4), MaxBackoff = TimeSpan.FromSeconds(8) };
+        int port = PeerHost.FreePort();
+        var sinkA = new RecordingSink();
+        await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, slow);
+        fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
+        await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "the first attempt to fail");
+
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster, port);
+        // Left alone, the link stays in its backoff: nothing arrives for a second.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            fromA.Send(new Message { Type = MessageType.Heartbeat, From = A, To = B, Term = 1 });
+            await Task.Delay(20);
+        }
+        Assert.Empty(hostB.Sink.Messages);
+
+        // B shows it is up (the node calls this for B's stream and B's messages): A retries now.
+        clock.Restart();
+        fromA.HeardFrom(B);
+        await KeepSendingUntilReceived(fromA, hostB);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"reconnected {clock.ElapsedMilliseconds} ms after hearing from the peer");
+    }
+
+    [Fact]
     public async Task Another_clusters_stream_is_refused_with_failed_precondition()
     {
         await using PeerHost hostB = await PeerHost.StartAsync(Cluster);

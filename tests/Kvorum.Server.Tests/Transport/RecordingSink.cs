@@ -11,6 +11,7 @@ internal sealed class RecordingSink : IRaftMessageSink
     private readonly List<Message> _messages = [];
     private readonly List<(Message Message, byte[] Data)> _snapshots = [];
     private readonly List<ulong> _unreachable = [];
+    private readonly List<ulong> _connected = [];
     private readonly List<(ulong Peer, bool Success)> _snapshotsSent = [];
     private int _snapshotsBegun;
 
@@ -28,6 +29,14 @@ internal sealed class RecordingSink : IRaftMessageSink
     public void OnMessage(in Message message)
     {
         lock (_lock) _messages.Add(message);
+    }
+
+    /// <summary>Peers whose stream opened, in order.</summary>
+    public ulong[] Connected { get { lock (_lock) return [.. _connected]; } }
+
+    public void OnPeerConnected(ulong peer)
+    {
+        lock (_lock) _connected.Add(peer);
     }
 
     public Stream BeginSnapshot(in Message message)
