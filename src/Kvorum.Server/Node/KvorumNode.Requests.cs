@@ -16,8 +16,10 @@ public sealed partial class KvorumNode
     private sealed record ClientRead(Action Execute, Action<Exception> Fail);
 
     private readonly List<ClientRead> _readBatch = [];
-    // Reads waiting for their read index, by request context, with the leader they were asked of.
-    private readonly Dictionary<ulong, (ulong Leader, List<ClientRead> Reads)> _pendingReads = [];
+    // Reads waiting for their read index, by request context, with the leader they were asked of and when
+    // (in loop ticks) they last asked.
+    private readonly Dictionary<ulong, (ulong Leader, List<ClientRead> Reads, long AskedAt)> _pendingReads = [];
+    private readonly List<ulong> _readsToAskAgain = [];
     private readonly List<(ulong Index, List<ClientRead> Reads)> _readsAwaitingApply = [];
     private ulong _nextRequestId = (ulong)Random.Shared.NextInt64();
     private ulong _readContext;
@@ -25,6 +27,9 @@ public sealed partial class KvorumNode
 
     /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
     private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(5000, 5 * _options.ElectionTimeoutMs));
+
+    /// <summary>Ticks after which a read still waiting for its read index asks again: 500 ms, as etcd, and at least 2.</summary>
+    private int ReadIndexRetryTicks => Math.Max(2, (500 + _options.HeartbeatIntervalMs - 1) / Math.Max(1, _options.HeartbeatIntervalMs));
 
     private static EtcdException NoLeader() => new(StatusCode.Unavailable, "etcdserver: no leader");
 
@@ -144,11 +149,38 @@ public sealed partial class KvorumNode
                 read.Fail(NoLeader());
             return;
         }
-        _pendingReads[ctx] = (_raft.Lead, reads);
-        // A request lost on its way never answers (a leader change fails its reads; a lost message leaves
-        // them to the request timeout). Bound the table.
+        _pendingReads[ctx] = (_raft.Lead, reads, _loopTicks);
+        // A request lost on its way is asked again (AskAgainForReadIndex); a leader change fails its reads;
+        // a client that gave up leaves them here until the table is full. Bound the table.
         if (_pendingReads.Count > 1024)
             _pendingReads.Remove(_pendingReads.Keys.Min());
+    }
+
+    /// <summary>
+    /// Asks again for the read index of reads that have waited <see cref="ReadIndexRetryTicks"/> or more, as
+    /// etcd does every 500 ms: the request or its answer may have been lost (a peer stream that was down or
+    /// broke), and without a leader change nothing else would answer them before the request timeout. A
+    /// duplicate answer finds nothing to complete.
+    /// </summary>
+    private void AskAgainForReadIndex()
+    {
+        if (_pendingReads.Count == 0)
+            return;
+        foreach (var (ctx, pending) in _pendingReads)
+        {
+            if (_loopTicks - pending.AskedAt >= ReadIndexRetryTicks)
+                _readsToAskAgain.Add(ctx);
+        }
+        foreach (var ctx in _readsToAskAgain)
+        {
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(bytes, ctx);
+            var pending = _pendingReads[ctx];
+            // No leader now: the change that cleared it has failed these reads already, or will.
+            if (_raft.ReadIndex(bytes))
+                _pendingReads[ctx] = (_raft.Lead, pending.Reads, _loopTicks);
+        }
+        _readsToAskAgain.Clear();
     }
 
     private void OnReadState(ReadState rs)

@@ -31,6 +31,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private Thread? _thread;
     private Timer? _ticker;
 
+    /// <summary>Ticks since the loop started. Loop thread only.</summary>
+    private long _loopTicks;
+
     /// <summary>Latest status, published by the loop for lock-free readers.</summary>
     private volatile NodeStatus _status = new(0, 0, 0, 0, 0, 0, StateRole.Follower, false);
 
@@ -73,7 +76,15 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _thread = new Thread(Loop) { IsBackground = true, Name = $"kvorum-raft-{MemberId:x}" };
         _thread.Start();
         var interval = TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs);
-        _ticker = new Timer(_ => Post(() => _raft.Tick()), null, interval, interval);
+        _ticker = new Timer(_ => Post(OnTick), null, interval, interval);
+    }
+
+    /// <summary>One heartbeat interval passed: the core's clock, and reads waiting too long ask again.</summary>
+    private void OnTick()
+    {
+        _raft.Tick();
+        _loopTicks++;
+        AskAgainForReadIndex();
     }
 
     /// <summary>Queues work for the loop thread. Never blocks.</summary>
