@@ -47,7 +47,10 @@ public sealed record ServerOptions
     /// <summary>Election timeout in milliseconds (<c>--election-timeout</c>); a whole number of heartbeats.</summary>
     public int ElectionTimeoutMs { get; init; } = 1000;
 
-    /// <summary>Applied entries between snapshots (<c>--snapshot-count</c>).</summary>
+    /// <summary>
+    /// Applied entries between snapshots, at least (<c>--snapshot-count</c>); a large state also waits until the
+    /// log since its last snapshot is a quarter of that snapshot's size (<c>KvorumNode.SnapshotLogShare</c>).
+    /// </summary>
     public ulong SnapshotCount { get; init; } = 10_000;
 
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>

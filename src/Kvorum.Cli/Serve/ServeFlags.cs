@@ -62,7 +62,7 @@ public static class ServeFlags
         (InitialClusterToken, "Token that tells clusters built from the same URLs apart (default kvorum-cluster)."),
         (HeartbeatInterval, "Heartbeat interval in milliseconds (default 100)."),
         (ElectionTimeout, "Election timeout in milliseconds, a multiple of the heartbeat (default 1000)."),
-        (SnapshotCount, "Applied entries between snapshots (default 10000)."),
+        (SnapshotCount, "Applied entries between snapshots, at least (default 10000); a large state also waits for a log a quarter of its size."),
         (MaxRequestBytes, "Largest client request in bytes (default 1572864)."),
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),

@@ -21,6 +21,7 @@ public sealed partial class KvorumNode
         if (e.Index <= _appliedIndex)
             return;
         _appliedIndex = e.Index;
+        _appliedBytesSinceSnapshot += e.Data.Length;
         if (e.Type == EntryType.ConfChange)
         {
             ApplyConfChange(ConfChange.Decode(e.Data));

@@ -14,6 +14,19 @@ public sealed partial class KvorumNode
 {
     private ulong _lastSnapshotIndex;
 
+    /// <summary>
+    /// A snapshot waits until the entries applied since the last one add up to at least this share of that
+    /// snapshot's size (Raft thesis §5.1.3): writing snapshots then costs at most 1 / share bytes per byte of
+    /// log, however large the state grows. By entry count alone, a state of a few hundred MB would be written
+    /// out again every <see cref="ServerOptions.SnapshotCount"/> entries, a cost that grows with the state.
+    /// The log kept in the meantime is at most this share of the state's size.
+    /// </summary>
+    internal const double SnapshotLogShare = 0.25;
+
+    // Size of the current snapshot's file, and bytes of entries applied since it was taken.
+    private long _lastSnapshotBytes;
+    private long _appliedBytesSinceSnapshot;
+
     // The snapshot being written in the background, if any; completes (never faults) when it is done.
     private Task _snapshotWriting = Task.CompletedTask;
     private bool _snapshotInFlight;
@@ -22,16 +35,20 @@ public sealed partial class KvorumNode
     private ulong _snapshotRetryIndex;
 
     /// <summary>
-    /// Starts a snapshot once <see cref="ServerOptions.SnapshotCount"/> entries were applied since the last one.
+    /// Starts a snapshot once <see cref="ServerOptions.SnapshotCount"/> entries were applied since the last one,
+    /// and their bytes reach <see cref="SnapshotLogShare"/> of the last snapshot's size.
     /// The loop only copies references to the state (immutable versions, in key order); encoding, writing and
     /// fsyncing the file run on the thread pool, and the loop then makes it current and compacts the log
     /// (<see cref="CommitSnapshot"/>), since the core reads the log between its calls.
     /// </summary>
     private void MaybeSnapshot()
     {
-        if (_snapshotInFlight || _appliedIndex < _lastSnapshotIndex + _options.SnapshotCount || _appliedIndex < _snapshotRetryIndex)
+        if (_snapshotInFlight || _appliedIndex < _lastSnapshotIndex + _options.SnapshotCount || _appliedIndex < _snapshotRetryIndex
+            || _appliedBytesSinceSnapshot < _lastSnapshotBytes * SnapshotLogShare)
             return;
         var index = _appliedIndex;
+        var appliedBytes = _appliedBytesSinceSnapshot;
+        _appliedBytesSinceSnapshot = 0; // what is applied from now on counts towards the next one
         var confState = _raft.ConfStateAt(index);
         var write = CaptureStateMachine();
         _snapshotInFlight = true;
@@ -56,6 +73,7 @@ public sealed partial class KvorumNode
                 {
                     _snapshotInFlight = false;
                     _snapshotRetryIndex = _appliedIndex + _options.SnapshotCount;
+                    _appliedBytesSinceSnapshot += appliedBytes;
                 });
             }
         });
@@ -68,6 +86,7 @@ public sealed partial class KvorumNode
         if (prepared is null || !_storage.CommitSnapshot(prepared))
             return; // the log already has a newer snapshot (one installed from the leader meanwhile)
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, prepared.Index);
+        _lastSnapshotBytes = bytes;
         Interlocked.Increment(ref Metrics.SnapshotsTaken);
         LogSnapshotTaken(_log, prepared.Index, bytes);
     }
@@ -88,6 +107,8 @@ public sealed partial class KvorumNode
     private void RestoreStateMachineFromStorage()
     {
         using var data = _storage.OpenSnapshot(out _);
+        _lastSnapshotBytes = data.Length;
+        _appliedBytesSinceSnapshot = 0;
         var members = NodeSnapshotFormat.Read(data, _mvcc);
         _members.Clear();
         foreach (var m in members)

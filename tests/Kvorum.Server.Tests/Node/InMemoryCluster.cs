@@ -31,7 +31,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     public void Drop(Func<Message, bool> filter) => Volatile.Write(ref _drop, filter);
 
     /// <summary>Starts <paramref name="size"/> members (heartbeat 50 ms, election timeout 500 ms).</summary>
-    public static InMemoryCluster Start(int size)
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000)
     {
         var cluster = new InMemoryCluster();
         var token = "mem-" + Guid.NewGuid().ToString("N");
@@ -46,6 +46,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
             InitialClusterToken = token,
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 500,
+            SnapshotCount = snapshotCount,
         }).ToList();
         foreach (var o in options)
         {
