@@ -10,6 +10,7 @@ namespace Kvorum.Cli.Tests.Processes;
 /// Real processes, real faults: SIGKILL the leader under a steady write load; restart a follower after
 /// many writes so that it catches up by snapshot; grow and shrink the membership.
 /// </summary>
+[Collection(TimingSensitive.Name)]
 public sealed class FailoverProcessTests(ITestOutputHelper output)
 {
     private static int Trials() =>
