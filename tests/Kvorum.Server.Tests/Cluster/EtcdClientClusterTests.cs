@@ -8,18 +8,17 @@ namespace Kvorum.Server.Tests.Cluster;
 public sealed class EtcdClientClusterTests : IAsyncLifetime
 {
     private readonly LocalCluster _cluster = new(3);
-    private EtcdClient _client = null!;
+    private EtcdClient _client = null!; // set once a put succeeds (InitializeAsync)
 
     public async Task InitializeAsync()
     {
         _cluster.StartAll();
-        _client = new EtcdClient(_cluster.Endpoints);
         await WaitForLeaderAsync();
     }
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
+        (_client as IDisposable)?.Dispose();
         await _cluster.DisposeAsync();
     }
 
@@ -28,17 +27,22 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
+            // A new client each attempt: a client's channel that failed to connect while the members were still
+            // starting backs off (1 s, growing), and would answer later attempts with that old failure.
+            var client = new EtcdClient(_cluster.Endpoints);
             try
             {
-                await _client.PutAsync("__ready", "1");
+                await client.PutAsync("__ready", "1");
+                _client = client;
                 return;
             }
             catch (Grpc.Core.RpcException)
             {
+                client.Dispose();
                 await Task.Delay(100);
             }
         }
-        throw new TimeoutException("cluster did not elect a leader within 20 s");
+        throw new TimeoutException($"no put succeeded within 20 s: {await _cluster.DescribeAsync()}");
     }
 
     [Fact]

@@ -88,6 +88,34 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One line per member for a failed test: whether it still runs (or its exit code, e.g. 1 when its port was
+    /// taken) and what its Status answers (leader, term, raft index), or why it did not answer.
+    /// </summary>
+    public async Task<string> DescribeAsync()
+    {
+        var lines = new List<string>();
+        foreach (var name in Names)
+        {
+            var state = !_running.TryGetValue(name, out var r) ? "stopped"
+                : r.Run.IsCompleted ? $"exited ({(r.Run.IsCompletedSuccessfully ? r.Run.Result.ToString(System.Globalization.CultureInfo.InvariantCulture) : r.Run.Exception?.GetBaseException().Message)})"
+                : "running";
+            string status;
+            try
+            {
+                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(ClientUrl(name));
+                var s = await new Etcd.Maintenance.MaintenanceClient(channel).StatusAsync(new Etcd.StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                status = $"leader {s.Leader:x} term {s.RaftTerm} index {s.RaftIndex}";
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                status = $"no status ({e.StatusCode}: {e.Status.Detail})";
+            }
+            lines.Add($"{name} ({ClientUrl(name)}, peer {Options[name].ListenPeerUrls[0]}): {state}, {status}");
+        }
+        return string.Join("; ", lines);
+    }
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
