@@ -208,7 +208,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     public void OnMessage(in Message message)
     {
         var m = message;
-        _transport?.HeardFrom(m.From);
         Post(() => _raft.Step(m));
     }
 

@@ -62,9 +62,9 @@ public interface IPeerTransport : IAsyncDisposable
     void SendSnapshot(in Message message, Stream data);
 
     /// <summary>
-    /// A message from <paramref name="id"/> just arrived, so that peer is up: if the link to it is waiting out
-    /// a reconnection backoff, it may retry now (a restarted member is then reachable at once, not up to a
-    /// backoff later). Called for every message: must be cheap.
+    /// <paramref name="id"/> just reached this member (it opened its stream here), so that peer is up: if the
+    /// link to it is waiting out a reconnection backoff, it may retry now (a restarted member is then reachable
+    /// at once, not up to a backoff later). Once per stream, not per message: nothing is added to the hot path.
     /// </summary>
     void HeardFrom(ulong id);
 }

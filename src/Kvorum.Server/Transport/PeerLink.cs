@@ -92,9 +92,9 @@ internal sealed partial class PeerLink : IAsyncDisposable
     }
 
     /// <summary>
-    /// The peer sent us a message, so it is up: if the link is down, the sender task retries now instead of at
+    /// The peer reached us, so it is up: if the link is down, the sender task retries now instead of at
     /// the end of its backoff. At most once per <see cref="TransportOptions.MaxBackoff"/>, so a peer we cannot
-    /// reach although it reaches us (a one-way cut) adds at most one attempt per interval, not one per message.
+    /// reach although it reaches us (a one-way cut) adds at most one attempt per interval, however often it reconnects.
     /// </summary>
     public void HeardFromPeer()
     {

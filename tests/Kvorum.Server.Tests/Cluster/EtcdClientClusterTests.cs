@@ -18,7 +18,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        (_client as IDisposable)?.Dispose();
+        _client?.Dispose(); // null if no put ever succeeded
         await _cluster.DisposeAsync();
     }
 

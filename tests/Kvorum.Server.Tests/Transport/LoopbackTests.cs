@@ -190,7 +190,7 @@ public class LoopbackTests
         }
         Assert.Empty(hostB.Sink.Messages);
 
-        // B shows it is up (the node calls this for B's stream and B's messages): A retries now.
+        // B shows it is up (the node calls this when B's stream to A opens): A retries now.
         clock.Restart();
         fromA.HeardFrom(B);
         await KeepSendingUntilReceived(fromA, hostB);
