@@ -45,7 +45,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         _segments = segments;
         _lastFileId = lastFileId;
         Recovery = report;
-        _committer = new GroupCommitter(_gate, walDir, writer, options.MaxConcurrentSyncs, options.ConfigureWriter);
+        _committer = new GroupCommitter(_gate, walDir, writer, options.MaxConcurrentSyncs, Reserve(options), options.ConfigureWriter);
     }
 
     /// <summary>
@@ -82,7 +82,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
                 var initial = SnapshotRef.Empty;
                 state = new LogState(initial, HardState.Empty, 0);
                 var first = NewSegment(walDir, 1, 0);
-                writer = SegmentWriter.Create(first);
+                writer = SegmentWriter.Create(first, Reserve(options));
                 var header = EncodeRecord(RecordType.SegmentHeader, 0, 0, 0, PayloadCodec.EncodeSegmentHeader(1, initial, HardState.Empty));
                 writer.Write(header);
                 writer.Flush();
@@ -95,7 +95,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             else
             {
                 (state, segments, report) = recovered;
-                writer = SegmentWriter.OpenForAppend(segments[^1]);
+                writer = SegmentWriter.OpenForAppend(segments[^1], segments[^1].PlannedLength);
             }
 
             ulong lastFileId;
@@ -124,6 +124,8 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             throw;
         }
     }
+
+    private static long Reserve(StorageOptions options) => options.PreallocateSegments ? options.SegmentSize : 0;
 
     /// <summary>The data directory (full path).</summary>
     public string DataDirectory { get; }

@@ -40,6 +40,7 @@ internal sealed class GroupCommitter : IDisposable
     private readonly string _walDir;
     private readonly Thread[] _lanes;
     private readonly Action<SegmentWriter>? _configureWriter;
+    private readonly long _reserve;
     private readonly WrittenBatches _written = new();
 
     // Under _gate.
@@ -72,13 +73,17 @@ internal sealed class GroupCommitter : IDisposable
     private long _fsyncs;
     private long _batches;
 
-    /// <summary>Starts <paramref name="lanes"/> lane threads, appending to <paramref name="writer"/> first.</summary>
-    public GroupCommitter(object gate, string walDir, SegmentWriter writer, int lanes, Action<SegmentWriter>? configureWriter)
+    /// <summary>
+    /// Starts <paramref name="lanes"/> lane threads, appending to <paramref name="writer"/> first; segments it
+    /// starts get <paramref name="reserve"/> bytes reserved (0: none).
+    /// </summary>
+    public GroupCommitter(object gate, string walDir, SegmentWriter writer, int lanes, long reserve, Action<SegmentWriter>? configureWriter)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         _gate = gate;
         _walDir = walDir;
         _writer = writer;
+        _reserve = reserve;
         _configureWriter = configureWriter;
         _configureWriter?.Invoke(writer);
         try
@@ -314,11 +319,12 @@ internal sealed class GroupCommitter : IDisposable
             while (_syncsInFlight > 0)
                 Monitor.Wait(_syncCount);
         }
-        // Seal the old segment before the new one exists, so only the last segment can have a torn tail.
-        if (_writer.Sync(0, _writer.Length))
+        // Seal the old segment before the new one exists, so only the last segment can have a torn tail or
+        // reserved zeros at its end.
+        if (_writer.Seal())
             Interlocked.Increment(ref _fsyncs);
         _writer.Dispose();
-        _writer = SegmentWriter.Create(segment);
+        _writer = SegmentWriter.Create(segment, _reserve);
         _configureWriter?.Invoke(_writer);
         _writer.OpenSyncLanes(_lanes.Length);
         // The new file's directory entry must be durable before anything in it is acknowledged.

@@ -12,7 +12,10 @@ public sealed record RecoveryReport
     /// <summary>Bytes read from the WAL.</summary>
     public long BytesRead { get; init; }
 
-    /// <summary>Bytes cut from the end of the last segment because its final record was torn (0 if none).</summary>
+    /// <summary>
+    /// Bytes cut from the end of the last segment because its final record was torn (0 if none), up to the
+    /// torn record's last non-zero byte: zeros after it cannot be told from space reserved for appends.
+    /// </summary>
     public long TruncatedBytes { get; init; }
 
     /// <summary>The file that was cut, if any.</summary>

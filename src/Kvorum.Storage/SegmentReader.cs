@@ -2,7 +2,8 @@ namespace Kvorum.Storage;
 
 /// <summary>
 /// Reads the records of one segment file in order. The whole file is loaded into one array; entry
-/// payloads handed out are slices of it (so a segment's memory lives as long as any of its entries).
+/// payloads handed out are slices of it (so a segment's memory lives as long as any of its entries). The
+/// zeros reserved at the end of the last segment (see <see cref="FilePreallocation"/>) are left out.
 /// </summary>
 internal sealed class SegmentReader
 {
@@ -12,13 +13,13 @@ internal sealed class SegmentReader
     public SegmentReader(string path)
     {
         Path = path;
-        Content = File.ReadAllBytes(path);
+        Content = WithoutReservedTail(File.ReadAllBytes(path));
     }
 
     /// <summary>The file read.</summary>
     public string Path { get; }
 
-    /// <summary>The file's bytes.</summary>
+    /// <summary>The file's bytes, without a tail of reserved zeros.</summary>
     public byte[] Content { get; }
 
     /// <summary>Offset of the next record to read (after the last valid one).</summary>
@@ -52,6 +53,23 @@ internal sealed class SegmentReader
 
     /// <summary>The payload of a record returned by <see cref="Next"/>.</summary>
     public ReadOnlyMemory<byte> Payload(in WalRecord record) => Content.AsMemory(record.PayloadOffset, record.PayloadLength);
+
+    /// <summary>
+    /// Drops the zeros at the end of <paramref name="content"/>, keeping everything up to the end of its valid
+    /// records or its last non-zero byte, whichever is later: what lies between the two (a torn record, or
+    /// corruption) stays for recovery to judge, and a last record whose own bytes end in zeros stays whole.
+    /// </summary>
+    private static byte[] WithoutReservedTail(byte[] content)
+    {
+        if (content.Length == 0 || content[^1] != 0)
+            return content;
+        var keep = content.AsSpan().LastIndexOfAnyExcept((byte)0) + 1;
+        var offset = 0;
+        while (offset < keep && RecordFormat.TryParse(content.AsSpan(offset), out var record, out _) == ParseStatus.Ok)
+            offset += record.Size;
+        keep = Math.Max(keep, offset);
+        return keep == content.Length ? content : content.AsSpan(0, keep).ToArray();
+    }
 
     /// <summary>
     /// Looks for any valid record starting after <paramref name="badOffset"/>. A bad record followed by a

@@ -8,9 +8,11 @@ namespace Kvorum.Storage;
 /// threads at once (one per sync lane).
 /// </summary>
 /// <remarks>
-/// <para>Invariant: <see cref="Length"/> is the file's size and everything before <see cref="DurableLength"/>
+/// <para>Invariant: <see cref="Length"/> ≤ the file's size, everything in the file after <see cref="Length"/> is
+/// zeros (space reserved by <see cref="FilePreallocation"/>), and everything before <see cref="DurableLength"/>
 /// has been fsynced. If a write fails (for example ENOSPC) the file is cut back to the length before that
-/// write, so no half record stays behind to be followed by valid ones.</para>
+/// write, so no half record stays behind to be followed by valid ones. A sealed segment is cut to
+/// <see cref="Length"/>, so only the last segment of a log can end in reserved zeros.</para>
 /// <para>Threads: <see cref="Write"/> (and so <see cref="Length"/>) belongs to one thread at a time, the group
 /// committer's lane whose turn it is to write (or open, before the committer starts). <see cref="Sync"/> may
 /// run on several lanes at once, each through its own file descriptor: Linux reports a writeback error to
@@ -24,6 +26,7 @@ internal sealed class SegmentWriter : IDisposable
     // Descriptor used by each sync lane; lane 0 uses the write handle itself. Set up before any concurrent use.
     private SafeFileHandle[] _syncHandles;
     private long _durableLength;
+    private long _reservedLength;
 
     private SegmentWriter(Segment segment, SafeFileHandle handle, long length)
     {
@@ -36,8 +39,11 @@ internal sealed class SegmentWriter : IDisposable
     /// <summary>The segment written.</summary>
     public Segment Segment { get; }
 
-    /// <summary>Bytes in the file.</summary>
+    /// <summary>Bytes written to the file (its size, unless space after them is reserved).</summary>
     public long Length { get; private set; }
+
+    /// <summary>The file's size: <see cref="Length"/> plus reserved zeros.</summary>
+    public long FileLength => Math.Max(_reservedLength, Length);
 
     /// <summary>Bytes known to be on stable storage; only grows (safe to read from any thread).</summary>
     public long DurableLength => Interlocked.Read(ref _durableLength);
@@ -45,20 +51,33 @@ internal sealed class SegmentWriter : IDisposable
     /// <summary>Number of sync lanes (<see cref="Sync"/> accepts lanes 0 to this minus 1).</summary>
     public int SyncLanes => _syncHandles.Length;
 
-    /// <summary>Creates a new, empty segment file. The caller must flush the directory afterwards.</summary>
-    public static SegmentWriter Create(Segment segment)
+    /// <summary>
+    /// Creates a new, empty segment file with <paramref name="reserve"/> bytes reserved for its appends where
+    /// the file system allows (0: none). The caller must flush the directory afterwards, and the first
+    /// <see cref="Flush"/> makes the reservation durable.
+    /// </summary>
+    public static SegmentWriter Create(Segment segment, long reserve = 0)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var handle = File.OpenHandle(segment.Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
-        return new SegmentWriter(segment, handle, 0);
+        var writer = new SegmentWriter(segment, handle, 0);
+        if (reserve > 0 && FilePreallocation.TryExtend(handle, reserve))
+            writer._reservedLength = reserve;
+        return writer;
     }
 
-    /// <summary>Opens an existing segment to append at its end (which recovery has already validated).</summary>
-    public static SegmentWriter OpenForAppend(Segment segment)
+    /// <summary>
+    /// Opens an existing segment to append after its <paramref name="validLength"/> bytes, which recovery
+    /// has checked; the rest of the file, if any, is reserved zeros.
+    /// </summary>
+    public static SegmentWriter OpenForAppend(Segment segment, long validLength)
     {
         ArgumentNullException.ThrowIfNull(segment);
         var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-        return new SegmentWriter(segment, handle, RandomAccess.GetLength(handle));
+        var writer = new SegmentWriter(segment, handle, validLength);
+        writer._reservedLength = RandomAccess.GetLength(handle);
+        Debug.Assert(writer._reservedLength >= validLength, "recovery read the valid bytes from this file");
+        return writer;
     }
 
     /// <summary>Appends <paramref name="data"/>. On failure the file is cut back and the exception rethrown.</summary>
@@ -129,13 +148,20 @@ internal sealed class SegmentWriter : IDisposable
         return true;
     }
 
-    /// <summary>Cuts the file to <paramref name="length"/> and flushes it (used by recovery for a torn tail).</summary>
-    public void Truncate(long length)
+    /// <summary>
+    /// Makes everything written durable and cuts off the reserved space after it, before the next segment is
+    /// started, so that only the last segment can end in zeros. No other thread may sync meanwhile.
+    /// </summary>
+    /// <returns>True if this call fsynced the file.</returns>
+    public bool Seal()
     {
-        RandomAccess.SetLength(_handle, length);
+        if (_reservedLength <= Length)
+            return Sync(0, Length);
+        RandomAccess.SetLength(_handle, Length);
+        _reservedLength = 0;
         RandomAccess.FlushToDisk(_handle);
-        Length = length;
-        Interlocked.Exchange(ref _durableLength, length);
+        Interlocked.Exchange(ref _durableLength, Length);
+        return true;
     }
 
     /// <summary>
@@ -155,6 +181,7 @@ internal sealed class SegmentWriter : IDisposable
         try
         {
             RandomAccess.SetLength(_handle, Length);
+            _reservedLength = 0;
         }
         catch (IOException)
         {

@@ -5,8 +5,8 @@ namespace Kvorum.Storage.Tests;
 
 internal static class Fixtures
 {
-    public static DiskRaftStorage Open(string dir, long segmentSize = StorageOptions.DefaultSegmentSize) =>
-        DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir, SegmentSize = segmentSize });
+    public static DiskRaftStorage Open(string dir, long segmentSize = StorageOptions.DefaultSegmentSize, bool preallocate = true) =>
+        DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir, SegmentSize = segmentSize, PreallocateSegments = preallocate });
 
     public static byte[] Payload(ulong index, int length = 40) =>
         Encoding.ASCII.GetBytes($"entry-{index:D8}-".PadRight(length, (char)('a' + (int)(index % 26))));

@@ -6,12 +6,18 @@ public class TornWriteTests
 {
     private sealed record Point(int Segments, long LastSegmentLength, ulong LastIndex, HardState HardState);
 
-    [Fact]
-    public void Cutting_the_last_segment_at_every_byte_recovers_the_longest_valid_prefix()
+    // zeroTail: the crash hit inside space reserved for the segment (StorageOptions.PreallocateSegments), so
+    // after the bytes that reached the disk the file reads as zeros up to its reserved size.
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Cutting_the_last_segment_at_every_byte_recovers_the_longest_valid_prefix(bool zeroTail)
     {
+        const int segmentSize = 1024;
         using var source = new TempDir();
         var points = new List<Point>();
-        using (var s = Fixtures.Open(source.Path, segmentSize: 1024))
+        // Written without reservation, so that each point's file length is where its records end.
+        using (var s = Fixtures.Open(source.Path, segmentSize, preallocate: false))
         {
             ulong next = 1;
             // Fill until a new segment starts, then put a handful of records of both kinds into it.
@@ -52,20 +58,35 @@ public class TornWriteTests
             using var copy = new TempDir();
             CopyDir(source.Path, copy.Path);
             var path = Path.Combine(copy.Wal, Path.GetFileName(last));
-            File.WriteAllBytes(path, full.AsSpan(0, cut).ToArray());
+            var content = new byte[zeroTail ? Math.Max(segmentSize, cut) : cut];
+            full.AsSpan(0, cut).CopyTo(content);
+            File.WriteAllBytes(path, content);
 
-            using var s = Fixtures.Open(copy.Path, segmentSize: 1024);
-            var expected = inLast.LastOrDefault(p => p.LastSegmentLength <= cut) ?? beforeLast;
+            using var s = Fixtures.Open(copy.Path, segmentSize);
+            // Over a zero tail, the bytes after the cut that were zeros anyway are as good as written.
+            var zerosAfter = full.AsSpan(cut).IndexOfAnyExcept((byte)0);
+            var reach = !zeroTail ? cut : zerosAfter < 0 ? full.Length : cut + zerosAfter;
+            var expected = inLast.LastOrDefault(p => p.LastSegmentLength <= reach) ?? beforeLast;
             Assert.Equal(expected.LastIndex, s.LastIndex);
             Assert.Equal(expected.HardState, s.HardState);
-            var validEnd = expected != beforeLast ? expected.LastSegmentLength : cut >= headerEnd ? headerEnd : 0;
-            Assert.Equal(cut - validEnd, s.Recovery.TruncatedBytes);
+            var validEnd = (int)(expected != beforeLast ? expected.LastSegmentLength : reach >= headerEnd ? headerEnd : 0);
+            // What is reported cut is the torn record's bytes up to the last non-zero one (zeros after it read
+            // the same as reserved space).
+            var tornBytes = validEnd >= cut ? 0 : content.AsSpan(validEnd, cut - validEnd).LastIndexOfAnyExcept((byte)0) + 1;
+            Assert.True(tornBytes == s.Recovery.TruncatedBytes, $"cut {cut}: reported {s.Recovery.TruncatedBytes} bytes cut, expected {tornBytes}");
             foreach (var e in Fixtures.All(s))
                 Assert.Equal(Fixtures.Payload(e.Index, 30 + (int)(e.Index % 5)), e.Data.ToArray());
-            if (cut < headerEnd)
+            if (reach < headerEnd)
+            {
                 Assert.False(File.Exists(path), $"cut {cut}: a segment without a header should be removed");
+            }
             else
-                Assert.Equal(validEnd, new FileInfo(path).Length);
+            {
+                // The valid records stay, and nothing but zeros follows them.
+                var after = File.ReadAllBytes(path);
+                Assert.True(after.AsSpan(0, validEnd).SequenceEqual(full.AsSpan(0, validEnd)), $"cut {cut}");
+                Assert.True(after.AsSpan(validEnd).IndexOfAnyExcept((byte)0) < 0, $"cut {cut}: non-zero bytes after the valid records");
+            }
 
             // The recovered log takes new appends.
             if (cut % 7 == 0)
