@@ -118,7 +118,7 @@ public sealed class RaftNode
             var log = _raft.Log;
             return _raft.SoftState != _prevSoft
                 || _raft.HardState != _prevHard
-                || log.Unstable.Count > 0
+                || log.Unstable.HasEntriesToPersist
                 || log.Unstable.Snapshot is not null
                 || log.HasNextCommittedEntries
                 || _raft.HasPendingOutput;
@@ -138,7 +138,7 @@ public sealed class RaftNode
         var hard = _raft.HardState;
         // Reused buffers: the steady state allocates no per-entry arrays for Ready (valid until Advance).
         _readyEntries.Clear();
-        _readyEntries.AddRange(log.Unstable.Entries);
+        log.Unstable.CopyEntriesToPersist(_readyEntries);
         _readyCommitted.Clear();
         log.NextCommittedEntries(_config.MaxCommittedSizePerReady, _readyCommitted);
         var entries = _readyEntries;
@@ -152,6 +152,8 @@ public sealed class RaftNode
             Messages = _raft.TakeMessages(),
             ReadStates = _raft.TakeReadStates(),
             MustSync = entries.Count > 0 || hard.Term != _prevHard.Term || hard.Vote != _prevHard.Vote,
+            MayPersistLater = _raft.Role == StateRole.Leader && log.Unstable.Snapshot is null
+                && hard.Term == _prevHard.Term && hard.Vote == _prevHard.Vote,
         };
         _prevSoft = soft;
         _prevHard = hard;
@@ -163,10 +165,13 @@ public sealed class RaftNode
     /// Reports that the last <see cref="Ready"/> was persisted, sent and applied. The leader then counts
     /// its own persisted entries toward commitment (thesis §10.2.1).
     /// </summary>
+    /// <remarks>
+    /// Persisting the Ready also makes durable every write handed out earlier with
+    /// <see cref="AdvanceBeforePersisted"/> (the host's writes become durable in order).
+    /// </remarks>
     public void Advance()
     {
-        var ready = _outstanding ?? throw new InvalidOperationException("Advance called without an outstanding Ready");
-        _outstanding = null;
+        var ready = TakeOutstanding();
         var log = _raft.Log;
         if (ready.Snapshot is { } snap)
             log.StableSnapshotTo(snap.Index);
@@ -175,6 +180,49 @@ public sealed class RaftNode
             var last = ready.Entries[^1];
             log.StableTo(last.Index, last.Term);
         }
+        FinishAdvance(ready);
+    }
+
+    /// <summary>
+    /// Reports that the last <see cref="Ready"/> was sent and applied, and that its write (hard state and
+    /// entries) was issued but may not be durable yet: allowed only if <see cref="Ready.MayPersistLater"/>.
+    /// The entries are not handed out again; once they are durable the host calls
+    /// <see cref="ReportPersisted"/> with the last one, and only then does the leader count them.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No Ready is outstanding, or it may not be persisted later.</exception>
+    public void AdvanceBeforePersisted()
+    {
+        var ready = _outstanding ?? throw new InvalidOperationException("Advance called without an outstanding Ready");
+        if (!ready.MayPersistLater)
+            throw new InvalidOperationException("this Ready must be persisted before Advance");
+        TakeOutstanding();
+        if (ready.Entries.Count > 0)
+            _raft.Log.Unstable.MarkInProgress(ready.Entries[^1].Index);
+        FinishAdvance(ready);
+    }
+
+    /// <summary>
+    /// Reports that a write issued after <see cref="AdvanceBeforePersisted"/> is durable, up to the entry at
+    /// (<paramref name="index"/>, <paramref name="term"/>). Ignored if that entry has been replaced since.
+    /// </summary>
+    public void ReportPersisted(ulong index, ulong term)
+    {
+        EnsureNoOutstandingReady();
+        var log = _raft.Log;
+        log.StableTo(index, term);
+        _raft.OnPersisted(log.PersistedLastIndex);
+    }
+
+    private Ready TakeOutstanding()
+    {
+        var ready = _outstanding ?? throw new InvalidOperationException("Advance called without an outstanding Ready");
+        _outstanding = null;
+        return ready;
+    }
+
+    private void FinishAdvance(Ready ready)
+    {
+        var log = _raft.Log;
         if (ready.CommittedEntries.Count > 0)
             log.AppliedTo(ready.CommittedEntries[^1].Index);
         _raft.OnMessagesSent();

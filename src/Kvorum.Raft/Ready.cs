@@ -71,4 +71,14 @@ public sealed class Ready
 
     /// <summary>True if the hard state or entries must reach the disk (fsync) before messages are sent.</summary>
     public bool MustSync { get; init; }
+
+    /// <summary>
+    /// True if the host may finish persisting this Ready after <c>RaftNode.AdvanceBeforePersisted</c>, reporting
+    /// the write with <c>RaftNode.ReportPersisted</c> once it is durable: the server leads, the Ready carries no
+    /// snapshot and changes neither term nor vote, so none of its messages promises anything about this
+    /// write (thesis §10.2.1: the leader writes to its disk in parallel with replicating, and counts its own
+    /// entries toward a quorum only once they are durable). The host's writes must become durable in the
+    /// order they were issued.
+    /// </summary>
+    public bool MayPersistLater { get; init; }
 }

@@ -57,6 +57,8 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
         options = options with
         {
             ReadOnlyOption = options.CheckQuorum && rng.Next(4) == 0 ? ReadOnlyOption.LeaseBased : ReadOnlyOption.Safe,
+            // Half the seeds: leaders write to their disk after sending and applying (thesis §10.2.1).
+            LeaderWritesLater = rng.Next(2) == 0,
         };
         var c = new SimCluster(seed, size, options);
         try

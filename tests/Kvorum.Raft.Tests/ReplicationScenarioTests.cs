@@ -23,6 +23,29 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
+    public void A_leader_writing_later_counts_its_own_entries_only_once_they_are_durable()
+    {
+        // Thesis §10.2.1: the leader replicates while its own write runs, but its copy counts toward a quorum
+        // only once durable. With one of two followers cut off, the other's acknowledgement is not enough.
+        var c = new SimCluster(seed: 13, 3, new SimOptions { LeaderWritesLater = true, MinWriteDelay = 400, MaxWriteDelay = 400 });
+        var leader = c.WaitForLeader(maxUnits: 10_000);
+        Assert.True(c.WaitAcked(c.Propose(), maxUnits: 5000));
+        var others = c.Nodes.Keys.Where(i => i != leader).ToArray();
+        c.Disconnect(others[1]);
+        var committedBefore = c.Nodes[leader].Raft!.Committed;
+        var op = c.Propose(leader);
+        Assert.True(op > 0);
+        // Follower 0 has the entry and has acknowledged it well before the leader's write lands.
+        c.RunFor(300);
+        Assert.True(c.Nodes[others[0]].Storage.LastIndex > committedBefore, "the follower did not get the entry");
+        Assert.Equal(committedBefore, c.Nodes[leader].Raft!.Committed);
+        Assert.False(c.Acked.ContainsKey(op), "acknowledged before the leader's own copy was durable");
+        // Then the leader's write lands and the entry commits.
+        Assert.True(c.WaitAcked(op, maxUnits: 1000), "not committed once the leader's write was durable");
+        Assert.True(c.Nodes[leader].Raft!.Committed > committedBefore);
+    }
+
+    [Fact]
     public void Agreement_DespiteDisconnectedFollower()
     {
         var c = new SimCluster(seed: 11, 3);

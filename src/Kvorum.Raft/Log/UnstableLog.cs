@@ -4,15 +4,40 @@ namespace Kvorum.Raft.Log;
 
 /// <summary>
 /// Entries and a snapshot that the core has accepted but the host has not yet persisted. They are
-/// handed out in <see cref="Ready"/> and become stable when the host calls <see cref="RaftNode.Advance"/>.
+/// handed out in <see cref="Ready"/> and become stable when the host calls <see cref="RaftNode.Advance"/>,
+/// or, for a write the host finishes later, <see cref="RaftNode.ReportPersisted"/>.
 /// </summary>
 internal sealed class UnstableLog
 {
     // Invariant: Entries[i].Index == Offset + i, and if Snapshot != null then Offset == Snapshot.Index + 1.
+    // Invariant: Offset <= InProgress <= Offset + Count.
     private readonly List<Entry> _entries = [];
 
     /// <summary>Index of the first unstable entry (or where it would be).</summary>
     public ulong Offset { get; private set; }
+
+    /// <summary>
+    /// Index of the first entry not yet handed to the host to persist. Entries from <see cref="Offset"/> up to
+    /// it are being written by the host (<see cref="RaftNode.AdvanceBeforePersisted"/>) and not known durable.
+    /// </summary>
+    public ulong InProgress { get; private set; }
+
+    /// <summary>True if some entries have not been handed to the host to persist yet.</summary>
+    public bool HasEntriesToPersist => InProgress < Offset + (ulong)_entries.Count;
+
+    /// <summary>Copies the entries not yet handed to the host into <paramref name="into"/>.</summary>
+    public void CopyEntriesToPersist(List<Entry> into)
+    {
+        for (var i = (int)(InProgress - Offset); i < _entries.Count; i++)
+            into.Add(_entries[i]);
+    }
+
+    /// <summary>The host has started writing every entry up to <paramref name="index"/>.</summary>
+    public void MarkInProgress(ulong index)
+    {
+        InProgress = Math.Max(InProgress, Math.Min(index + 1, Offset + (ulong)_entries.Count));
+        CheckInvariants();
+    }
 
     /// <summary>A snapshot received from the leader and not yet persisted.</summary>
     public SnapshotMetadata? Snapshot { get; private set; }
@@ -21,7 +46,7 @@ internal sealed class UnstableLog
 
     public int Count => _entries.Count;
 
-    public UnstableLog(ulong offset) => Offset = offset;
+    public UnstableLog(ulong offset) => Offset = InProgress = offset;
 
     public bool TryGetLastIndex(out ulong index)
     {
@@ -86,21 +111,24 @@ internal sealed class UnstableLog
         else if (after <= Offset)
         {
             // Replaces everything unstable; the storage's entries from `after` on will be overwritten when persisted.
-            Offset = after;
+            Offset = InProgress = after;
             _entries.Clear();
         }
         else
         {
             _entries.RemoveRange((int)(after - Offset), (int)(end - after));
+            // Entries being written that were replaced must be handed out again (the host writes in order, so
+            // the replacement lands after them).
+            InProgress = Math.Min(InProgress, after);
         }
         foreach (var e in entries)
             _entries.Add(e);
-        Debug.Assert(_entries.Count == 0 || _entries[^1].Index == Offset + (ulong)_entries.Count - 1);
+        CheckInvariants();
     }
 
     public void Restore(SnapshotMetadata snapshot)
     {
-        Offset = snapshot.Index + 1;
+        Offset = InProgress = snapshot.Index + 1;
         _entries.Clear();
         Snapshot = snapshot;
     }
@@ -113,6 +141,15 @@ internal sealed class UnstableLog
         var n = (int)(index + 1 - Offset);
         _entries.RemoveRange(0, n);
         Offset = index + 1;
+        InProgress = Math.Max(InProgress, Offset);
+        CheckInvariants();
+    }
+
+    [Conditional("DEBUG")]
+    private void CheckInvariants()
+    {
+        Debug.Assert(_entries.Count == 0 || _entries[^1].Index == Offset + (ulong)_entries.Count - 1, "entries are contiguous from Offset");
+        Debug.Assert(Offset <= InProgress && InProgress <= Offset + (ulong)_entries.Count, "Offset <= InProgress <= end");
     }
 
     public void StableSnapshotTo(ulong index)

@@ -81,6 +81,7 @@ internal sealed class SimCluster
     {
         node.RestoreState(node.Storage.SnapshotData.Span);
         node.CheckedCommit = 0;
+        node.KnownCommit = 0;
         node.Raft = new RaftNode(new RaftConfig
         {
             Id = node.Id,
@@ -106,6 +107,7 @@ internal sealed class SimCluster
     {
         var node = Nodes[id];
         node.Raft = null;
+        node.PendingWrites.Clear(); // not durable yet: lost with the process
         node.PendingProposals.Clear();
         node.PendingReads.Clear();
         node.ReadsAwaitingApply.Clear();
@@ -294,12 +296,40 @@ internal sealed class SimCluster
         }
         foreach (var node in Nodes.Values)
         {
+            if (!node.IsUp || node.Paused || node.PendingWrites.Count == 0 || node.PendingWrites[0].Due > Now)
+                continue;
+            if (LandWrites(node, dueOnly: true) is { } last)
+                node.Raft!.ReportPersisted(last.Index, last.Term);
+            ProcessReady(node);
+        }
+        foreach (var node in Nodes.Values)
+        {
             if (!node.IsUp || node.Paused || node.NextTick > Now)
                 continue;
             node.NextTick += _options.TickInterval;
             node.Raft!.Tick();
             ProcessReady(node);
         }
+    }
+
+    /// <summary>
+    /// Puts a leader's pending writes on its disk, in order: those due by now, or all of them (a write the
+    /// host makes durable at once is durable after every write issued before it). Returns the last entry written.
+    /// </summary>
+    private Entry? LandWrites(SimNode node, bool dueOnly)
+    {
+        Entry? last = null;
+        while (node.PendingWrites.Count > 0 && (!dueOnly || node.PendingWrites[0].Due <= Now))
+        {
+            var w = node.PendingWrites[0];
+            node.PendingWrites.RemoveAt(0);
+            Checker.OnPersist(node.Id, StateRole.Leader, node.Storage, w.Entries);
+            node.Storage.Save(w.HardState, w.Entries);
+            if (w.Entries.Length > 0)
+                last = w.Entries[^1];
+        }
+        Checker.OnCommit(node, Math.Min(node.KnownCommit, node.Storage.LastIndex));
+        return last;
     }
 
     public void RunFor(long units)
@@ -353,8 +383,19 @@ internal sealed class SimCluster
                     node.PendingProposals.Remove(idx); // Outcome unknown to this node.
                 node.ReceivedSnapshots.Clear();
             }
-            Checker.OnPersist(node.Id, node.Soft.Role == StateRole.Leader && role == StateRole.Leader ? StateRole.Leader : StateRole.Follower, node.Storage, rd.Entries);
-            node.Storage.Save(rd.HardState, rd.EntriesSpan);
+            var toWrite = rd.HardState is not null || rd.Entries.Count > 0;
+            var writeLater = _options.LeaderWritesLater && rd.MayPersistLater;
+            Entry? landed = null;
+            if (writeLater && toWrite)
+            {
+                node.PendingWrites.Add(new SimNode.PendingWrite(rd.HardState, [.. rd.Entries], Now + Rng.Next(_options.MinWriteDelay, _options.MaxWriteDelay + 1)));
+            }
+            else if (!writeLater)
+            {
+                landed = LandWrites(node, dueOnly: false);
+                Checker.OnPersist(node.Id, node.Soft.Role == StateRole.Leader && role == StateRole.Leader ? StateRole.Leader : StateRole.Follower, node.Storage, rd.Entries);
+                node.Storage.Save(rd.HardState, rd.EntriesSpan);
+            }
 
             if (rd.SoftState is { } soft)
             {
@@ -366,7 +407,11 @@ internal sealed class SimCluster
                 node.Soft = soft;
             }
             if (rd.HardState is { } hs)
-                Checker.OnCommit(node, hs.Commit);
+            {
+                // A leader may commit entries its own disk does not have yet; they are checked once they land.
+                node.KnownCommit = hs.Commit;
+                Checker.OnCommit(node, Math.Min(hs.Commit, node.Storage.LastIndex));
+            }
 
             // 2. Send.
             foreach (var m in rd.Messages)
@@ -423,10 +468,20 @@ internal sealed class SimCluster
                 }
             }
 
-            raft.Advance();
+            if (writeLater)
+            {
+                raft.AdvanceBeforePersisted();
+            }
+            else
+            {
+                raft.Advance();
+                if (landed is { } l)
+                    raft.ReportPersisted(l.Index, l.Term);
+            }
 
-            // 5. Compact.
-            if (_options.SnapshotEvery > 0 && node.AppliedIndex >= node.Storage.Snapshot.Index + _options.SnapshotEvery)
+            // 5. Compact (once the disk holds the applied entries: a leader may apply entries still being written).
+            if (_options.SnapshotEvery > 0 && node.AppliedIndex >= node.Storage.Snapshot.Index + _options.SnapshotEvery
+                && node.AppliedIndex <= node.Storage.LastIndex)
                 node.Storage.CreateSnapshot(node.AppliedIndex, raft.ConfStateAt(node.AppliedIndex), node.EncodeState());
 
             foreach (var (from, to) in _snapshotFailures)

@@ -8,6 +8,9 @@ namespace Kvorum.Raft.Tests.Simulation;
 /// </summary>
 internal sealed class SimNode
 {
+    /// <summary>A write a leader issued at some time, durable at <paramref name="Due"/>.</summary>
+    public sealed record PendingWrite(HardState? HardState, Entry[] Entries, long Due);
+
     public SimNode(ulong id, IRaftLogStore storage)
     {
         Id = id;
@@ -49,6 +52,12 @@ internal sealed class SimNode
     public List<(PendingRead Read, ulong Index)> ReadsAwaitingApply { get; } = [];
 
     public SoftState Soft { get; set; }
+
+    /// <summary>A leader's writes issued but not yet on its disk, oldest first (lost on a crash).</summary>
+    public List<PendingWrite> PendingWrites { get; } = [];
+
+    /// <summary>The highest commit index this node has reported in a hard state.</summary>
+    public ulong KnownCommit { get; set; }
 
     /// <summary>Highest commit index whose entries the checker has recorded for this node.</summary>
     public ulong CheckedCommit { get; set; }

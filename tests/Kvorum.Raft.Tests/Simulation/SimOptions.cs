@@ -22,6 +22,18 @@ internal sealed record SimOptions
 
     public int MaxInflightMsgs { get; init; } = 16;
 
+    /// <summary>
+    /// A leader issues its writes and goes on (<see cref="RaftNode.AdvanceBeforePersisted"/>); each write lands
+    /// on its disk <see cref="MinWriteDelay"/> to <see cref="MaxWriteDelay"/> units later, in order, and a crash before that loses it.
+    /// </summary>
+    public bool LeaderWritesLater { get; init; }
+
+    /// <summary>Shortest time a leader's write takes to become durable when <see cref="LeaderWritesLater"/>.</summary>
+    public int MinWriteDelay { get; init; } = 1;
+
+    /// <summary>Longest time a leader's write takes to become durable when <see cref="LeaderWritesLater"/>.</summary>
+    public int MaxWriteDelay { get; init; } = 30;
+
     /// <summary>Opens a node's storage; called again on restart and must return what was persisted.</summary>
     public Func<ulong, ConfState, IRaftLogStore>? StorageFactory { get; init; }
 }
