@@ -17,10 +17,17 @@ public sealed partial class DiskRaftStorage
     /// Like <see cref="Save"/>, but returns at once with a task that completes when the write is durable.
     /// Writes from many callers are flushed together.
     /// </summary>
-    public Task SaveAsync(HardState? hardState, ReadOnlyMemory<Entry> entries)
+    public Task SaveAsync(HardState? hardState, ReadOnlyMemory<Entry> entries) => StartSave(hardState, entries.Span);
+
+    /// <summary>
+    /// Queues a write like <see cref="Save"/> and returns without waiting, with a task that completes once it is
+    /// durable. The entries are copied before it returns. Writes become durable in the order they were queued,
+    /// so a later <see cref="Save"/> returns only after every earlier write is durable.
+    /// </summary>
+    public Task StartSave(HardState? hardState, ReadOnlySpan<Entry> entries)
     {
         lock (_gate)
-            return SaveLocked(hardState, entries.Span);
+            return SaveLocked(hardState, entries);
     }
 
     /// <summary>
