@@ -38,7 +38,7 @@ public sealed partial class KvorumNode
     /// Starts a snapshot once <see cref="ServerOptions.SnapshotCount"/> entries were applied since the last one,
     /// and their bytes reach <see cref="SnapshotLogShare"/> of the last snapshot's size.
     /// The loop only copies references to the state (immutable versions, in key order); encoding, writing and
-    /// fsyncing the file run on the thread pool, and the loop then makes it current and compacts the log
+    /// fsyncing the file run on a thread of lower priority, and the loop then makes it current and compacts the log
     /// (<see cref="CommitSnapshot"/>), since the core reads the log between its calls.
     /// </summary>
     private void MaybeSnapshot()
@@ -52,8 +52,12 @@ public sealed partial class KvorumNode
         var confState = _raft.ConfStateAt(index);
         var write = CaptureStateMachine();
         _snapshotInFlight = true;
-        _snapshotWriting = Task.Run(() =>
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _snapshotWriting = done.Task;
+        // A thread of its own at a lower priority (see BackgroundPriority): requests go first.
+        var thread = new Thread(() =>
         {
+            BackgroundPriority.LowerCurrentThread();
             try
             {
                 long bytes = 0;
@@ -76,7 +80,16 @@ public sealed partial class KvorumNode
                     _appliedBytesSinceSnapshot += appliedBytes;
                 });
             }
-        });
+            finally
+            {
+                done.SetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "kvorum-snapshot",
+        };
+        thread.Start();
     }
 
     /// <summary>On the loop: makes a snapshot written in the background current and compacts the log.</summary>
