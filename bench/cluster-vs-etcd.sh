@@ -12,15 +12,17 @@
 # Prints one table at the end, then the raw JSON summaries. Stops each cluster before the next.
 #
 # Usage: bench/cluster-vs-etcd.sh [kvorum|etcd ...]      (default: kvorum etcd)
-# Every run first sends the same load for WARMUP unmeasured (the load generator is a .NET process that compiles
-# its hot paths in its first seconds, on the same 2 cores as the servers); the CPU time counts only the measured part.
-# Env:   DURATION (10s), WARMUP (3s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
+# Every run first sends the same load for WARMUP unmeasured; the CPU time counts only the measured part. The load
+# generator and Kvorum's members are .NET processes whose tiered JIT goes on recompiling hot paths for some 20-30 s
+# after they start (a perf profile 14-22 s after a start found 17% of the machine's CPU in the JIT), so the default
+# of 10 s measures both systems warm; etcd is compiled ahead of time and gains nothing from it.
+# Env:   DURATION (10s), WARMUP (10s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
 #        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), KEEP_RESULTS=dir (copy raw results there)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DURATION="${DURATION:-10s}"
-WARMUP="${WARMUP:-3s}"
+WARMUP="${WARMUP:-10s}"
 KVORUM_DLL="${KVORUM_DLL:-$ROOT/src/Kvorum.Cli/bin/Release/net10.0/kvorum.dll}"
 ETCD="${ETCD:-/usr/bin/etcd}"
 ETCDCTL="${ETCDCTL:-/usr/bin/etcdctl}"
