@@ -26,6 +26,8 @@ internal sealed class SegmentWriter : IDisposable
     // Descriptor used by each sync lane; lane 0 uses the write handle itself. Set up before any concurrent use.
     private SafeFileHandle[] _syncHandles;
     private long _durableLength;
+
+    // The file's size as reserved by FilePreallocation (0 if nothing is reserved); bytes from Length up to it are zeros.
     private long _reservedLength;
 
     private SegmentWriter(Segment segment, SafeFileHandle handle, long length)
@@ -41,9 +43,6 @@ internal sealed class SegmentWriter : IDisposable
 
     /// <summary>Bytes written to the file (its size, unless space after them is reserved).</summary>
     public long Length { get; private set; }
-
-    /// <summary>The file's size: <see cref="Length"/> plus reserved zeros.</summary>
-    public long FileLength => Math.Max(_reservedLength, Length);
 
     /// <summary>Bytes known to be on stable storage; only grows (safe to read from any thread).</summary>
     public long DurableLength => Interlocked.Read(ref _durableLength);
