@@ -13,14 +13,12 @@ namespace Kvorum.Server.Tests.Node;
 /// </summary>
 internal sealed class InMemoryCluster : IAsyncDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N"));
+    private readonly string _root;
     private readonly Dictionary<ulong, KvorumNode> _nodes = [];
     private Func<Message, bool> _drop = _ => false;
     private int _dropped;
 
-    private InMemoryCluster()
-    {
-    }
+    private InMemoryCluster(string root) => _root = root;
 
     public IReadOnlyCollection<KvorumNode> Nodes => _nodes.Values;
 
@@ -30,11 +28,15 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// <summary>From now on, drops every message for which <paramref name="filter"/> holds.</summary>
     public void Drop(Func<Message, bool> filter) => Volatile.Write(ref _drop, filter);
 
-    /// <summary>Starts <paramref name="size"/> members (heartbeat 50 ms, election timeout 500 ms).</summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000)
+    /// <summary>
+    /// Starts <paramref name="size"/> members (heartbeat 50 ms, election timeout 500 ms), with their data
+    /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
+    /// <paramref name="token"/>, the members restart from what is there).
+    /// </summary>
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null)
     {
-        var cluster = new InMemoryCluster();
-        var token = "mem-" + Guid.NewGuid().ToString("N");
+        var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
+        token ??= "mem-" + Guid.NewGuid().ToString("N");
         var names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
         var initial = names.ToDictionary(n => n, n => (IReadOnlyList<Uri>)[new Uri($"http://{n}.invalid:2380")]);
         var options = names.Select(n => new ServerOptions
