@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Kvorum.Raft;
+using Kvorum.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Kvorum.Storage.Tests;
@@ -10,37 +10,21 @@ namespace Kvorum.Storage.Tests;
 /// </summary>
 public sealed class RealFilesystemTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _mount = Path.Combine(Path.GetTempPath(), "kvorum-fs-" + Guid.NewGuid().ToString("N"));
-    private bool _mounted;
+    private SmallTmpfs? _fs;
 
-    private void Mount(string size)
+    /// <summary>Mounts the test's tmpfs and returns its path.</summary>
+    private string Mount(string size)
     {
-        bool root = File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
-        if (!root && Environment.GetEnvironmentVariable("CI") == "true")
-            throw new InvalidOperationException("the filesystem tests must run as root in CI");
-        Skip.IfNot(root, "mounting a small tmpfs needs root");
-        Directory.CreateDirectory(_mount);
-        Run("mount", "-t", "tmpfs", "-o", $"size={size}", "tmpfs", _mount);
-        _mounted = true;
-    }
-
-    private static void Run(params string[] command)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true };
-        foreach (var a in command.Skip(1))
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{string.Join(' ', command)}: {error}");
+        _fs = SmallTmpfs.Mount(size);
+        return _fs.Path;
     }
 
     [SkippableFact]
     public void A_full_filesystem_fails_the_append_keeps_every_acknowledged_entry_and_recovers_after_space_is_freed()
     {
-        Mount("4m");
-        var dir = Path.Combine(_mount, "data");
-        var filler = Path.Combine(_mount, "filler");
+        var mount = Mount("4m");
+        var dir = Path.Combine(mount, "data");
+        var filler = Path.Combine(mount, "filler");
         File.WriteAllBytes(filler, new byte[1024 * 1024]);
         ulong acknowledged = 0;
         StorageFailedException? failure = null;
@@ -82,11 +66,10 @@ public sealed class RealFilesystemTests(ITestOutputHelper output) : IDisposable
     [SkippableFact]
     public void A_read_only_data_directory_is_refused_with_its_path()
     {
-        Mount("4m");
-        var dir = Path.Combine(_mount, "data");
+        var dir = Path.Combine(Mount("4m"), "data");
         using (var storage = Fixtures.Open(dir))
             storage.Save(new HardState(1, 0, 0), Fixtures.Entries(1, 3, 1));
-        Run("mount", "-o", "remount,ro", _mount);
+        _fs!.Remount("remount,ro");
 
         var error = Assert.ThrowsAny<Exception>(() => Fixtures.Open(dir).Dispose());
         output.WriteLine($"{error.GetType().Name}: {error.Message}");
@@ -94,11 +77,5 @@ public sealed class RealFilesystemTests(ITestOutputHelper output) : IDisposable
         Assert.Equal($"data directory {dir} is not writable: it is on a read-only filesystem", error.Message);
     }
 
-    public void Dispose()
-    {
-        if (_mounted)
-            Run("umount", _mount);
-        if (Directory.Exists(_mount))
-            Directory.Delete(_mount, recursive: true);
-    }
+    public void Dispose() => _fs?.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kvorum.Tests.Shared;
 using Google.Protobuf;
 using Kvorum.Server.Etcd;
 using Kvorum.Server.Mvcc;
@@ -14,27 +15,21 @@ namespace Kvorum.Server.Tests.Node;
 /// </summary>
 public sealed class LeaderWriteFailureTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _mount = Path.Combine(Path.GetTempPath(), "kvorum-leader-fs-" + Guid.NewGuid().ToString("N"));
     private readonly string _copy = Path.Combine(Path.GetTempPath(), "kvorum-leader-copy-" + Guid.NewGuid().ToString("N"));
-    private bool _mounted;
+    private SmallTmpfs? _fs;
 
     [SkippableFact]
     public async Task A_leader_whose_write_fails_stops_and_every_acknowledged_put_is_on_its_disk()
     {
-        var root = File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:", StringComparison.Ordinal) && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[2] == "0");
-        if (!root && Environment.GetEnvironmentVariable("CI") == "true")
-            throw new InvalidOperationException("this test must run as root in CI");
-        Skip.IfNot(root, "mounting a small tmpfs needs root");
-        Directory.CreateDirectory(_mount);
-        Run("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", _mount);
-        _mounted = true;
+        _fs = SmallTmpfs.Mount("2m");
+        var mount = _fs.Path;
 
         // One member: it leads, and its own write is the one that must be durable before anything commits.
         var token = "fill-" + Guid.NewGuid().ToString("N");
         var acknowledged = new List<string>();
         var value = ByteString.CopyFrom(new byte[4096]);
         Exception? failure = null;
-        await using (var cluster = InMemoryCluster.Start(1, root: _mount, token: token))
+        await using (var cluster = InMemoryCluster.Start(1, root: mount, token: token))
         {
             var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
             for (var i = 0; i < 2_000 && failure is null; i++)
@@ -62,7 +57,7 @@ public sealed class LeaderWriteFailureTests(ITestOutputHelper output) : IDisposa
         }
 
         // On a disk with room, the member restarts from what the full one kept and serves every acknowledged put.
-        CopyData(_mount, _copy);
+        CopyData(mount, _copy);
         await using (var cluster = InMemoryCluster.Start(1, root: _copy, token: token))
         {
             var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
@@ -86,33 +81,10 @@ public sealed class LeaderWriteFailureTests(ITestOutputHelper output) : IDisposa
         }
     }
 
-    private static void Run(params string[] command)
-    {
-        var start = new ProcessStartInfo(command[0]) { RedirectStandardError = true };
-        foreach (var a in command.Skip(1))
-            start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        var error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"{string.Join(' ', command)}: {error}");
-    }
-
     public void Dispose()
     {
-        if (_mounted)
-        {
-            using var p = Process.Start("umount", ["-l", _mount]);
-            p.WaitForExit();
-        }
-        try
-        {
-            if (Directory.Exists(_mount))
-                Directory.Delete(_mount, recursive: true);
-            if (Directory.Exists(_copy))
-                Directory.Delete(_copy, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _fs?.Dispose();
+        if (Directory.Exists(_copy))
+            Directory.Delete(_copy, recursive: true);
     }
 }
