@@ -52,6 +52,8 @@ public interface IRaftLogStore : IRaftStorage
     /// truncation, paper §5.3). A hard state that differs from the stored one only in its commit index
     /// may be written lazily (with the next durable write, or on close): a commit index is a lower bound
     /// that a restarted member relearns from the leader, so losing its latest value costs nothing.
+    /// The store may keep the entries' payloads by reference rather than copy them: they must not change
+    /// after Save.
     /// </summary>
     void Save(HardState? hardState, ReadOnlySpan<Entry> entries);
 

@@ -21,7 +21,8 @@ public sealed partial class DiskRaftStorage
 
     /// <summary>
     /// Queues a write like <see cref="Save"/> and returns without waiting, with a task that completes once it is
-    /// durable. The entries are copied before it returns. Writes become durable in the order they were queued,
+    /// durable. The records are encoded before it returns (the payloads are kept, not copied: see
+    /// <see cref="AppendEntryLocked"/>). Writes become durable in the order they were queued,
     /// so a later <see cref="Save"/> returns only after every earlier write is durable.
     /// </summary>
     public Task StartSave(HardState? hardState, ReadOnlySpan<Entry> entries)
@@ -82,11 +83,15 @@ public sealed partial class DiskRaftStorage
         return mustSync ? _committer.CommitLocked() : Task.CompletedTask;
     }
 
-    /// <summary>Queues an entry record and applies it to the in-memory log (a copy of the data is kept).</summary>
+    /// <summary>
+    /// Queues an entry record and applies it to the in-memory log. The in-memory log keeps the caller's payload,
+    /// not a copy (as <see cref="MemoryRaftStorage"/> does): an entry's data must not change once saved. A copy
+    /// would be one more object per entry that lives until the next snapshot, for the collector to promote.
+    /// </summary>
     private void AppendEntryLocked(Entry e)
     {
         WriteRecordLocked(RecordType.Entry, (byte)e.Type, e.Index, e.Term, e.Data.Span);
-        _state.Append(e with { Data = e.Data.ToArray() });
+        _state.Append(e);
     }
 
     /// <summary>

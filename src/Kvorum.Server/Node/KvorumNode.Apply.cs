@@ -30,6 +30,8 @@ public sealed partial class KvorumNode
         if (e.Data.IsEmpty)
             return; // A leader's no-op.
         var request = InternalRequest.Parser.ParseFrom(e.Data.Span);
+        if (request.RequestCase == InternalRequest.RequestOneofCase.Put)
+            PutValueSharing.ShareValue(request.Put, e.Data);
         object result;
         try
         {
