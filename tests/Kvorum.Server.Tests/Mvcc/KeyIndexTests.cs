@@ -33,6 +33,18 @@ public class KeyIndexTests
         Assert.Equal(expected, index.All().Select(h => h.Key));
         foreach (ByteString key in expected)
             Assert.Same(index.Find(key), index.GetOrAdd(key));
+        // Point lookups (a hash table) and the sorted chunks hold the same histories, found by equal keys.
+        var inOrder = index.All().ToDictionary(h => h.Key.ToStringUtf8());
+        for (int n = 0; n < 4000; n++)
+        {
+            ByteString fresh = Key(n);
+            KeyHistory? found = index.Find(fresh);
+            if (inOrder.TryGetValue(fresh.ToStringUtf8(), out KeyHistory? history))
+                Assert.Same(history, found);
+            else
+                Assert.Null(found);
+        }
+        Assert.Equal(index.Count, inOrder.Count);
     }
 
     [Fact]
