@@ -53,6 +53,12 @@ public sealed record ServerOptions
     /// </summary>
     public ulong SnapshotCount { get; init; } = 10_000;
 
+    /// <summary>
+    /// A follower starts a gen0 collection every this many applied entries, shifted by its rank, so that two
+    /// followers do not pause together (<c>Node/GcStagger.cs</c>); 0 leaves collections to the runtime.
+    /// </summary>
+    public int GcStaggerEntries { get; init; } = 4096;
+
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1536 * 1024;
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Server.Etcd;
@@ -43,6 +44,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _options = options;
         _storage = storage;
         _log = log;
+        _gcStagger = options.GcStaggerEntries > 0 ? new GcStagger(options.GcStaggerEntries) : null;
         MemberId = memberId;
         ClusterId = clusterId;
     }
@@ -90,6 +92,21 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>Queues work for the loop thread. Never blocks.</summary>
     internal void Post(Action work) => _inbox.Post(work);
 
+    // Staggers the followers' collections (see GcStagger); null when ServerOptions.GcStaggerEntries is 0.
+    private readonly GcStagger? _gcStagger;
+
+    // GcPhase's last answer, and the leader and voters it was computed for.
+    private (ulong Leader, ImmutableArray<ulong> Voters, double Phase) _gcPhase;
+
+    /// <summary>This member's shift in the followers' collection grid; recomputed when the leader or the voters change.</summary>
+    private double GcPhase()
+    {
+        var voters = _raft.Config.Voters;
+        if (_gcPhase.Leader != _raft.Lead || _gcPhase.Voters != voters)
+            _gcPhase = (_raft.Lead, voters, GcStagger.PhaseOf(MemberId, voters, _raft.Lead));
+        return _gcPhase.Phase;
+    }
+
     private void Loop()
     {
         try
@@ -117,6 +134,8 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     ProcessReady();
                 }
                 PublishStatus();
+                if (_gcStagger is not null && _raft.Role != StateRole.Leader)
+                    _gcStagger.Tick(_appliedIndex, isLeader: false, GcPhase());
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
