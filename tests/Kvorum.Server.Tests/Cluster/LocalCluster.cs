@@ -116,10 +116,24 @@ internal sealed class LocalCluster : IAsyncDisposable
         return string.Join("; ", lines);
     }
 
+    // Ports handed out in this process. Test classes run in parallel, each with its own cluster, and the kernel may
+    // give a port that was just probed and closed to the next probe: two members would then be configured with one
+    // port, the second fails to bind, and a test talks to the other cluster's member (a metrics endpoint answers
+    // HTTP/1.1, and the gRPC client reports Internal).
+    private static readonly HashSet<int> Given = [];
+
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = ((IPEndPoint)l.LocalEndpoint).Port;
+            lock (Given)
+            {
+                if (Given.Add(port))
+                    return port;
+            }
+        }
     }
 }
