@@ -54,17 +54,19 @@ internal sealed class GcStagger
 
     /// <summary>
     /// Called once per loop turn: a follower whose applied index has entered a new slot of the grid since the
-    /// last call starts a collection. The grid's slots begin at indexes <c>(k + phase) × EntriesPerPeriod</c>.
+    /// last call starts a collection (and true is returned). The grid's slots begin at indexes
+    /// <c>(k + phase) × EntriesPerPeriod</c>.
     /// </summary>
-    public void Tick(ulong applied, bool isLeader, double phase)
+    public bool Tick(ulong applied, bool isLeader, double phase)
     {
         var shift = (long)(phase * EntriesPerPeriod);
         var slot = ((long)Math.Min(applied, long.MaxValue / 2) + EntriesPerPeriod - shift) / EntriesPerPeriod;
         var entered = _slot >= 0 && slot != _slot;
         _slot = slot;
         if (!entered || isLeader)
-            return;
+            return false;
         _collect();
         Collections++;
+        return true;
     }
 }

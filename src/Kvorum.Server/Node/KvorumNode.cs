@@ -134,8 +134,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     ProcessReady();
                 }
                 PublishStatus();
-                if (_gcStagger is not null && _raft.Role != StateRole.Leader)
-                    _gcStagger.Tick(_appliedIndex, isLeader: false, GcPhase());
+                if (_gcStagger is not null && _raft.Role != StateRole.Leader
+                    && _gcStagger.Tick(_appliedIndex, isLeader: false, GcPhase()))
+                    Interlocked.Increment(ref Metrics.StaggeredCollections);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

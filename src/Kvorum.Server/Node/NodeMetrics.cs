@@ -26,6 +26,9 @@ internal sealed class NodeMetrics
     /// <summary>Snapshots taken here.</summary>
     public long SnapshotsTaken;
 
+    /// <summary>Gen0 collections this member started itself to stay apart from the other followers (<see cref="GcStagger"/>).</summary>
+    public long StaggeredCollections;
+
     /// <summary>Latency of persisting a Ready (WAL write + fsync), seconds.</summary>
     public LatencyHistogram Fsync { get; } = new();
 

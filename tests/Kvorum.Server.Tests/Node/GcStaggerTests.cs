@@ -71,3 +71,36 @@ public sealed class GcStaggerTests
         Assert.Equal(0.5, GcStagger.PhaseOf(3, [3, 1, 3, 2], leader: 2));
     }
 }
+
+/// <summary>The stagger inside running members: followers collect on their grid, the leader leaves it to the runtime.</summary>
+public sealed class GcStaggerNodeTests
+{
+    [Fact]
+    public async Task Under_writes_each_follower_starts_a_collection_per_period_and_the_leader_none()
+    {
+        const int writes = 1000, period = 100;
+        await using var cluster = InMemoryCluster.Start(3, gcStaggerEntries: period);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= writes)
+            {
+                await leader.ProposeAsync<Kvorum.Server.Etcd.PutResponse>(
+                    new Kvorum.Server.Node.Wire.InternalRequest { Put = new Kvorum.Server.Etcd.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") } },
+                    CancellationToken.None);
+            }
+        }));
+        await Task.Delay(300); // followers apply the last entries
+
+        foreach (var node in cluster.Nodes)
+        {
+            var staggered = Interlocked.Read(ref node.Metrics.StaggeredCollections);
+            if (ReferenceEquals(node, leader))
+                Assert.Equal(0, staggered);
+            else
+                Assert.InRange(staggered, writes / period - 2, writes / period + 2);
+        }
+    }
+}

@@ -33,7 +33,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
     /// <paramref name="token"/>, the members restart from what is there).
     /// </summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null)
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096)
     {
         var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
         token ??= "mem-" + Guid.NewGuid().ToString("N");
@@ -49,6 +49,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 500,
             SnapshotCount = snapshotCount,
+            GcStaggerEntries = gcStaggerEntries,
         }).ToList();
         foreach (var o in options)
         {
