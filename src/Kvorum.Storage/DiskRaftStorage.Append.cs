@@ -14,14 +14,8 @@ public sealed partial class DiskRaftStorage
     }
 
     /// <summary>
-    /// Like <see cref="Save"/>, but returns at once with a task that completes when the write is durable.
-    /// Writes from many callers are flushed together.
-    /// </summary>
-    public Task SaveAsync(HardState? hardState, ReadOnlyMemory<Entry> entries) => StartSave(hardState, entries.Span);
-
-    /// <summary>
     /// Queues a write like <see cref="Save"/> and returns without waiting, with a task that completes once it is
-    /// durable. The records are encoded before it returns (the payloads are kept, not copied: see
+    /// durable; writes from many callers are flushed together. The records are encoded before it returns (the payloads are kept, not copied: see
     /// <see cref="AppendEntryLocked"/>). Writes become durable in the order they were queued,
     /// so a later <see cref="Save"/> returns only after every earlier write is durable.
     /// </summary>

@@ -86,11 +86,11 @@ public class GroupCommitTests
         using var control = new SyncControl { Hold = { 1 } };
         using var s = Open(dir.Path, control, syncs: 2);
 
-        // SaveAsync hands out the batches' own tasks: AppendAsync's continuations would run in any order on
+        // StartSave hands out the batches' own tasks: AppendAsync's continuations would run in any order on
         // the thread pool, but the batches are acknowledged strictly in order.
-        var first = s.SaveAsync(null, Fixtures.Entries(1, 1, 1));
+        var first = s.StartSave(null, Fixtures.Entries(1, 1, 1));
         control.WaitUntilHeld();
-        var second = s.SaveAsync(null, Fixtures.Entries(2, 1, 1));
+        var second = s.StartSave(null, Fixtures.Entries(2, 1, 1));
         var firstDoneWhenSecondWas = second.ContinueWith(_ => first.IsCompleted, TaskScheduler.Default);
 
         // The second batch was written after the first, so its fsync (on the other lane) covers both.

@@ -134,8 +134,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     ProcessReady();
                 }
                 PublishStatus();
-                if (_gcStagger is not null && _raft.Role != StateRole.Leader
-                    && _gcStagger.Tick(_appliedIndex, isLeader: false, GcPhase()))
+                if (_gcStagger?.Tick(_appliedIndex, _raft.Role == StateRole.Leader, GcPhase()) == true)
                     Interlocked.Increment(ref Metrics.StaggeredCollections);
             }
         }
