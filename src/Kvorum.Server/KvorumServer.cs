@@ -65,6 +65,9 @@ public static class KvorumServer
         builder.Logging.AddFilter("Grpc", LogLevel.Warning);
         // The host logs a failed start with the whole exception; we report it in one line below.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        // While this logger is enabled at any level, ASP.NET Core starts an Activity and a logging scope for every
+        // request (about 10% of a leader's allocations under puts) only to log "Request starting" at Information.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.WebHost.ConfigureKestrel(k =>
         {
             foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Distinct())

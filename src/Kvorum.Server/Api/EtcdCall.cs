@@ -14,7 +14,10 @@ internal static class EtcdCall
         }
         catch (EtcdException e)
         {
-            throw new RpcException(new Status(e.StatusCode, e.Message));
+            throw ToRpcException(e);
         }
     }
+
+    /// <summary>The gRPC status etcd answers for <paramref name="error"/>.</summary>
+    public static RpcException ToRpcException(EtcdException error) => new(new Status(error.StatusCode, error.Message));
 }

@@ -21,10 +21,10 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
-        Replicate<PutResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Put = request }, context);
+        Replicate<PutRequest, PutResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Put = r }, context);
 
     public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) =>
-        Replicate<DeleteRangeResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { DeleteRange = request }, context);
+        Replicate<DeleteRangeRequest, DeleteRangeResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { DeleteRange = r }, context);
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
         ReadOnlyTxn.IsReadOnly(request)
@@ -34,20 +34,33 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
                 RequestValidator.Validate(request);
                 return node.ReadOnlyTxnAsync(request, context.CancellationToken);
             })
-            : Replicate<TxnResponse>(request, () => RequestValidator.Validate(request), new InternalRequest { Txn = request }, context);
+            : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context);
 
     public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) =>
-        Replicate<CompactionResponse>(request, () => { }, new InternalRequest { Compaction = request }, context);
+        Replicate<CompactionRequest, CompactionResponse>(request, static _ => { }, static r => new InternalRequest { Compaction = r }, context);
 
-    /// <summary>Checks size and validity, replicates the write through Raft, answers with what applying it produced.</summary>
-    private Task<T> Replicate<T>(IMessage request, Action validate, InternalRequest wrapped, ServerCallContext context)
-        where T : class, IHasResponseHeader =>
-        Answer(() =>
+    /// <summary>
+    /// Checks size and validity, replicates the write through Raft, answers with what applying it produced and
+    /// etcd's header. One async method per write, with static delegates, since every put passes here.
+    /// </summary>
+    private async Task<TResponse> Replicate<TRequest, TResponse>(
+        TRequest request, Action<TRequest> validate, Func<TRequest, InternalRequest> wrap, ServerCallContext context)
+        where TRequest : IMessage
+        where TResponse : class, IHasResponseHeader
+    {
+        try
         {
             CheckSize(request);
-            validate();
-            return node.ProposeAsync<T>(wrapped, context.CancellationToken);
-        });
+            validate(request);
+            var response = await node.ProposeAsync<TResponse>(wrap(request), context.CancellationToken).ConfigureAwait(false);
+            response.Header = ResponseHeaders.Fill(response.Header, node);
+            return response;
+        }
+        catch (EtcdException e)
+        {
+            throw EtcdCall.ToRpcException(e);
+        }
+    }
 
     private void CheckSize(IMessage request)
     {

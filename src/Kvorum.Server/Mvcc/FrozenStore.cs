@@ -51,8 +51,10 @@ internal sealed class FrozenStore
         var at = 0;
         foreach (KeyHistory history in store.Index.All())
         {
-            foreach (KeyVersion version in history.Versions)
-                versions[at++] = version;
+            // By index: a foreach over the IReadOnlyList would box an enumerator per key.
+            IReadOnlyList<KeyVersion> own = history.Versions;
+            for (int i = 0; i < own.Count; i++)
+                versions[at++] = own[i];
         }
         return new FrozenStore(store.Revision, store.CompactRevision, keys, counts, versions);
     }

@@ -215,6 +215,9 @@ public sealed class MvccStore
         CompactRevision = compactRevision;
     }
 
+    /// <summary>The undo log every <see cref="StoreWrite"/> of this store uses, one write at a time.</summary>
+    internal List<StoreWrite.Undo> UndoLog { get; } = [];
+
     private TResponse Write<TRequest, TResponse>(TRequest request, Func<StoreWrite, TRequest, TResponse> operation)
     {
         var write = new StoreWrite(this, Committed is not null);

@@ -12,7 +12,7 @@ namespace Kvorum.Server.Mvcc;
 internal sealed class StoreWrite
 {
     private readonly MvccStore _store;
-    private readonly List<Undo> _undo = [];
+    private readonly List<Undo> _undo;
     private readonly List<Event>? _events;
     private long _nextSub;
 
@@ -21,6 +21,11 @@ internal sealed class StoreWrite
     public StoreWrite(MvccStore store, bool recordEvents)
     {
         _store = store;
+        // The store's one undo log, empty between writes (Commit and Rollback clear it): writes run one at a time,
+        // on the apply thread, and a put then allocates no list of its own.
+        _undo = store.UndoLog;
+        System.Diagnostics.Debug.Assert(_undo.Count == 0, "one write at a time per store");
+        _undo.Clear();
         BeginRevision = store.Revision;
         _events = recordEvents ? [] : null;
     }
@@ -127,5 +132,6 @@ internal sealed class StoreWrite
         _events?.Add(ChangeEvents.At(history, history.Versions.Count - 1));
     }
 
-    private readonly record struct Undo(KeyHistory History, long OldLease, long NewLease);
+    /// <summary>What <see cref="Rollback"/> needs to undo one change.</summary>
+    internal readonly record struct Undo(KeyHistory History, long OldLease, long NewLease);
 }

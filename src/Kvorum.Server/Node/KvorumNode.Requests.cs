@@ -35,18 +35,35 @@ public sealed partial class KvorumNode
 
     private static EtcdException TimedOut() => new(StatusCode.Unavailable, "etcdserver: request timed out");
 
+    private static EtcdException Cancelled() => new(StatusCode.Cancelled, "context canceled");
+
+    /// <summary>
+    /// Proposals waiting to be applied, oldest first, with the loop tick at which they time out. The loop, not a
+    /// timer per request, fails them (<see cref="ExpireProposals"/>): one entry of two numbers each, and no reference,
+    /// so a request that completed in time keeps nothing alive until its deadline passes. Loop thread only.
+    /// </summary>
+    private readonly Queue<(ulong Id, long Deadline)> _proposalDeadlines = new();
+
+    /// <summary><see cref="RequestTimeout"/> in loop ticks, rounded up.</summary>
+    private long RequestTimeoutTicks => ((long)RequestTimeout.TotalMilliseconds + _options.HeartbeatIntervalMs - 1) / Math.Max(1, _options.HeartbeatIntervalMs);
+
     /// <summary>Replicates a write through Raft and returns what applying it produced.</summary>
+    /// <remarks>
+    /// It fails with "request timed out" after <see cref="RequestTimeout"/> (an entry a new leader overwrote is never
+    /// applied), and with "context canceled" when <paramref name="cancellation"/> fires first.
+    /// </remarks>
     public async Task<T> ProposeAsync<T>(InternalRequest request, CancellationToken cancellation)
         where T : class
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ulong id = 0;
         Interlocked.Increment(ref Metrics.ProposalsSubmitted);
         Post(() =>
         {
-            id = ++_nextRequestId;
+            var id = ++_nextRequestId;
             request.Id = id;
-            var r = _raft.Propose(request.ToByteArray());
+            var payload = EntryPayloads.Allocate(request.CalculateSize());
+            request.WriteTo(payload);
+            var r = _raft.Propose(payload);
             if (!r.AcceptedOrForwarded)
             {
                 tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
@@ -55,11 +72,14 @@ public sealed partial class KvorumNode
                 return;
             }
             _proposals[id] = tcs;
+            _proposalDeadlines.Enqueue((id, _loopTicks + RequestTimeoutTicks));
         });
         object result;
         try
         {
-            result = await WaitAsync(tcs, () => _proposals.Remove(id), cancellation).ConfigureAwait(false);
+            // A cancelled request stays in _proposals until it is applied or times out: both find it completed.
+            using (cancellation.UnsafeRegister(static state => ((TaskCompletionSource<object>)state!).TrySetException(Cancelled()), tcs))
+                result = await tcs.Task.ConfigureAwait(false);
         }
         catch (EtcdException)
         {
@@ -72,6 +92,17 @@ public sealed partial class KvorumNode
             EtcdException e => throw e,
             _ => throw new EtcdException(StatusCode.Internal, "etcdserver: unexpected apply result"),
         };
+    }
+
+    /// <summary>Fails the proposals whose deadline has come (on each tick). Loop thread only.</summary>
+    private void ExpireProposals()
+    {
+        while (_proposalDeadlines.TryPeek(out var head) && head.Deadline <= _loopTicks)
+        {
+            _proposalDeadlines.Dequeue();
+            if (_proposals.Remove(head.Id, out var tcs))
+                tcs.TrySetException(TimedOut());
+        }
     }
 
     private void CompleteProposal(ulong id, object result)
@@ -89,7 +120,7 @@ public sealed partial class KvorumNode
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             Post(() => forget());
-            throw new EtcdException(StatusCode.Cancelled, "context canceled");
+            throw Cancelled();
         }
         catch (TimeoutException)
         {
@@ -375,6 +406,7 @@ public sealed partial class KvorumNode
         foreach (var tcs in _proposals.Values)
             tcs.TrySetException(error);
         _proposals.Clear();
+        _proposalDeadlines.Clear();
         foreach (var tcs in _confChanges.Values)
             tcs.TrySetException(error);
         _confChanges.Clear();

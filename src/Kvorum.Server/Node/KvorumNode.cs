@@ -81,11 +81,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _ticker = new Timer(_ => Post(OnTick), null, interval, interval);
     }
 
-    /// <summary>One heartbeat interval passed: the core's clock, and reads waiting too long ask again.</summary>
+    /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
     private void OnTick()
     {
         _raft.Tick();
         _loopTicks++;
+        ExpireProposals();
         AskAgainForReadIndex();
     }
 

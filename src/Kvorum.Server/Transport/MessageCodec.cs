@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Raft;
+using Kvorum.Server.Node;
 using Wire = Kvorum.Server.Transport.Wire;
 
 namespace Kvorum.Server.Transport;
@@ -52,8 +53,8 @@ internal static class MessageCodec
     }
 
     /// <summary>
-    /// Decodes <paramref name="wire"/>. Payloads and context stay views over the parsed
-    /// <see cref="ByteString"/>s (which own their bytes), so nothing is copied.
+    /// Decodes <paramref name="wire"/>. Entry payloads are copied into <see cref="EntryPayloads"/> arrays; the context
+    /// stays a view over the parsed <see cref="ByteString"/> (which owns its bytes).
     /// </summary>
     /// <exception cref="FormatException">The message type is unknown or the configuration is invalid.</exception>
     public static Message Decode(Wire.RaftMessage wire)
@@ -70,7 +71,9 @@ internal static class MessageCodec
             var entryType = (EntryType)(int)entry.Type;
             if (entryType is not (EntryType.Normal or EntryType.ConfChange))
                 throw new FormatException($"unknown entry type {(int)entry.Type} at index {entry.Index}");
-            entries[i] = new Entry(entry.Index, entry.Term, entryType, entry.Data.Memory);
+            // Copied once more, out of the array the parser made, into one that the collector never moves: the
+            // entry stays in the log, and a put's value in the store, long after this message.
+            entries[i] = new Entry(entry.Index, entry.Term, entryType, EntryPayloads.Copy(entry.Data.Span));
         }
 
         return new Message

@@ -34,6 +34,27 @@ public class StoreWriteTests
     }
 
     [Fact]
+    public void A_rollback_undoes_only_its_own_write_though_writes_share_the_store_undo_log()
+    {
+        var store = new MvccStore();
+        var first = new StoreWrite(store, recordEvents: false);
+        first.Put(new PutRequest { Key = B("a"), Value = B("1"), Lease = 5 });
+        first.Commit();
+        byte[] afterFirst = store.ToSnapshot();
+
+        var second = new StoreWrite(store, recordEvents: false);
+        second.Put(new PutRequest { Key = B("a"), Value = B("2"), Lease = 6 });
+        second.Put(new PutRequest { Key = B("b"), Value = B("1") });
+        second.Rollback();
+
+        Assert.Equal(afterFirst, store.ToSnapshot());
+        Assert.Equal("1", S(store.Get("a")!.Value));
+        Assert.Equal(["a"], store.Leases.KeysOf(5).Select(S));
+        Assert.Empty(store.Leases.KeysOf(6));
+        Assert.Empty(store.UndoLog);
+    }
+
+    [Fact]
     public void Changes_in_one_write_share_the_main_revision_and_count_sub_revisions()
     {
         var store = new MvccStore();

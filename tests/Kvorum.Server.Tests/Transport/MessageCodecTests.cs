@@ -95,15 +95,20 @@ public class MessageCodecTests
     }
 
     [Fact]
-    public void Decoding_keeps_payloads_as_views_over_the_parsed_bytes()
+    public void Decoding_copies_payloads_into_whole_arrays_the_collector_does_not_move()
     {
         Wire.RaftMessage wire = Wire.RaftMessage.Parser.ParseFrom(MessageCodec.Encode(Full(MessageType.Append)).ToByteArray());
 
         Message decoded = MessageCodec.Decode(wire);
 
         Assert.True(MemoryMarshal.TryGetArray(wire.Entries[0].Data.Memory, out ArraySegment<byte> parsed));
-        Assert.True(MemoryMarshal.TryGetArray(decoded.Entries.Span[0].Data, out ArraySegment<byte> view));
-        Assert.Same(parsed.Array, view.Array);
+        Assert.True(MemoryMarshal.TryGetArray(decoded.Entries.Span[0].Data, out ArraySegment<byte> payload));
+        Assert.NotSame(parsed.Array, payload.Array);
+        Assert.Equal(parsed.AsSpan().ToArray(), payload.AsSpan().ToArray());
+        // A whole array of its own (PutValueSharing shares only such payloads), allocated on the pinned heap, which
+        // reports generation 2 from the start; a fresh ordinary array is in generation 0.
+        Assert.Equal((0, payload.Array!.Length), (payload.Offset, payload.Count));
+        Assert.Equal(2, GC.GetGeneration(payload.Array));
     }
 
     [Theory]
