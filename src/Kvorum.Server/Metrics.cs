@@ -54,6 +54,7 @@ internal static class Metrics
         Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
         Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
         Counter("kvorum_gc_staggered_collections_total", "Generation 0 collections a follower started itself to keep apart from the other followers.", Interlocked.Read(ref m.StaggeredCollections));
+        Counter("kvorum_gc_leader_budget_collections_total", "Generation 0 collections a leader started itself once it had allocated its budget, to keep its pauses short.", Interlocked.Read(ref m.LeaderBudgetCollections));
         Counter("kvorum_gc_collections_gen2_total", "Full (generation 2) garbage collections.", GC.CollectionCount(2));
         Gauge("kvorum_gc_pause_seconds_total", "Time the runtime paused every thread for garbage collection.", GC.GetTotalPauseDuration().TotalSeconds);
         Counter("kvorum_gc_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes());

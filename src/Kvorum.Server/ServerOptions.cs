@@ -59,6 +59,12 @@ public sealed record ServerOptions
     /// </summary>
     public int GcStaggerEntries { get; init; } = 4096;
 
+    /// <summary>
+    /// The leader starts a gen0 collection once it has allocated this many bytes since the last one, for shorter
+    /// pauses (<c>Node/LeaderGcBudget.cs</c>); 0 leaves the leader's collections to the runtime.
+    /// </summary>
+    public long LeaderGcBudgetBytes { get; init; } = 4 << 20;
+
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1536 * 1024;
 

@@ -14,9 +14,9 @@ namespace Kvorum.Server.Node;
 /// does not start one itself, and the shifts keep the followers apart. The grid is in log indexes, which all
 /// members share, rather than in bytes allocated, which drift apart between members (a first version counted
 /// bytes, and two followers a third of a period apart were within 60 ms of each other after 20 s).</para>
-/// <para>A leader does not stagger: its pauses stall commits whatever the followers do, and collecting more often
-/// than the runtime would costs it CPU. When entries are large the runtime's budget runs out first and this does
-/// nothing.</para>
+/// <para>A leader does not stagger: its pauses stall commits whatever the followers do. It has a budget of its own
+/// (<see cref="LeaderGcBudget"/>), counted in bytes, for shorter pauses. When entries are large the runtime's budget
+/// runs out first and this does nothing.</para>
 /// <para>Loop thread only; the collection is passed in so tests can drive it.</para>
 /// </remarks>
 internal sealed class GcStagger

@@ -45,6 +45,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _storage = storage;
         _log = log;
         _gcStagger = options.GcStaggerEntries > 0 ? new GcStagger(options.GcStaggerEntries) : null;
+        _leaderGcBudget = options.LeaderGcBudgetBytes > 0 ? new LeaderGcBudget(options.LeaderGcBudgetBytes) : null;
         MemberId = memberId;
         ClusterId = clusterId;
     }
@@ -96,6 +97,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     // Staggers the followers' collections (see GcStagger); null when ServerOptions.GcStaggerEntries is 0.
     private readonly GcStagger? _gcStagger;
 
+    // Shortens the leader's collections (see LeaderGcBudget); null when ServerOptions.LeaderGcBudgetBytes is 0.
+    private readonly LeaderGcBudget? _leaderGcBudget;
+
     // GcPhase's last answer, and the leader and voters it was computed for.
     private (ulong Leader, ImmutableArray<ulong> Voters, double Phase) _gcPhase;
 
@@ -135,8 +139,11 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     ProcessReady();
                 }
                 PublishStatus();
-                if (_gcStagger?.Tick(_appliedIndex, _raft.Role == StateRole.Leader, GcPhase()) == true)
+                var isLeader = _raft.Role == StateRole.Leader;
+                if (_gcStagger?.Tick(_appliedIndex, isLeader, GcPhase()) == true)
                     Interlocked.Increment(ref Metrics.StaggeredCollections);
+                if (_leaderGcBudget?.Tick(isLeader) == true)
+                    Interlocked.Increment(ref Metrics.LeaderBudgetCollections);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -29,6 +29,9 @@ internal sealed class NodeMetrics
     /// <summary>Gen0 collections this member started itself to stay apart from the other followers (<see cref="GcStagger"/>).</summary>
     public long StaggeredCollections;
 
+    /// <summary>Gen0 collections this member started as leader to keep its pauses short (<see cref="LeaderGcBudget"/>).</summary>
+    public long LeaderBudgetCollections;
+
     /// <summary>Latency of persisting a Ready (WAL write + fsync), seconds.</summary>
     public LatencyHistogram Fsync { get; } = new();
 

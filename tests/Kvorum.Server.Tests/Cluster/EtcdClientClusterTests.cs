@@ -164,7 +164,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         {
             "kvorum_raft_term", "kvorum_raft_leader_changes_total", "kvorum_raft_commit_index", "kvorum_raft_applied_index",
             "kvorum_proposals_submitted_total", "kvorum_wal_fsync_duration_seconds_bucket", "kvorum_apply_duration_seconds_count",
-            "kvorum_peer_send_failures_total",
+            "kvorum_peer_send_failures_total", "kvorum_gc_staggered_collections_total", "kvorum_gc_leader_budget_collections_total",
         })
         {
             Assert.Contains(name, body, StringComparison.Ordinal);

@@ -33,7 +33,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
     /// <paramref name="token"/>, the members restart from what is there).
     /// </summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096)
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20)
     {
         var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
         token ??= "mem-" + Guid.NewGuid().ToString("N");
@@ -50,6 +50,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
             ElectionTimeoutMs = 500,
             SnapshotCount = snapshotCount,
             GcStaggerEntries = gcStaggerEntries,
+            LeaderGcBudgetBytes = leaderGcBudgetBytes,
         }).ToList();
         foreach (var o in options)
         {
