@@ -65,6 +65,16 @@ public sealed class FakeStore
 {
     public Lock Gate { get; } = new();
 
+    /// <summary>When set, puts never answer (until the client gives up).</summary>
+    public bool HangPuts { get; set; }
+
+    private int deadlinesSeen;
+
+    /// <summary>Puts that arrived with a gRPC deadline.</summary>
+    public int DeadlinesSeen => Volatile.Read(ref deadlinesSeen);
+
+    public void SawDeadline() => Interlocked.Increment(ref deadlinesSeen);
+
     public SortedDictionary<string, KeyValue> Keys { get; } = new(StringComparer.Ordinal);
 
     public long Revision { get; private set; } = 1;
@@ -156,10 +166,14 @@ public sealed class FakeStore
 
 public sealed class FakeKv(FakeStore store) : KV.KVBase
 {
-    public override Task<PutResponse> Put(PutRequest request, ServerCallContext context)
+    public override async Task<PutResponse> Put(PutRequest request, ServerCallContext context)
     {
+        if (context.Deadline != DateTime.MaxValue)
+            store.SawDeadline();
+        if (store.HangPuts)
+            await Task.Delay(Timeout.Infinite, context.CancellationToken).ConfigureAwait(false);
         lock (store.Gate)
-            return Task.FromResult(store.Put(request));
+            return store.Put(request);
     }
 
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context)

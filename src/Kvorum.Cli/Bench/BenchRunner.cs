@@ -56,8 +56,10 @@ public sealed class BenchRunner
             Stopwatch clock = Stopwatch.StartNew();
             using var progressStop = new CancellationTokenSource();
             Task reporter = ReportProgressAsync(clock, progressStop.Token);
+            await using var watchdog = new RequestWatchdog(settings.Clients, settings.RequestTimeout);
+            using var stopping = stop.Token.Register(watchdog.CancelAll);
             Task[] clients = [.. Enumerable.Range(0, settings.Clients)
-                .Select(i => Task.Run(() => ClientLoopAsync(new KV.KVClient(channels[i % channels.Length]), histograms[i], total, stop.Token), CancellationToken.None))];
+                .Select(i => Task.Run(() => ClientLoopAsync(new KV.KVClient(channels[i % channels.Length]), watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
             await Task.WhenAll(clients).ConfigureAwait(false);
             TimeSpan elapsed = clock.Elapsed;
             await progressStop.CancelAsync().ConfigureAwait(false);
@@ -82,13 +84,15 @@ public sealed class BenchRunner
         }
     }
 
-    private async Task ClientLoopAsync(KV.KVClient client, LatencyHistogram histogram, long total, CancellationToken stop)
+    private async Task ClientLoopAsync(KV.KVClient client, RequestWatchdog watchdog, int slot, LatencyHistogram histogram, long total, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested && Interlocked.Increment(ref issued) <= total)
         {
             string key = settings.KeyOf(Random.Shared.NextInt64(settings.KeySpace));
-            var options = new CallOptions(deadline: DateTime.UtcNow + settings.RequestTimeout, cancellationToken: stop);
+            // No gRPC deadline: the watchdog times requests out (see RequestWatchdog).
+            var options = new CallOptions(cancellationToken: watchdog.Begin(slot));
             long start = Stopwatch.GetTimestamp();
+            StatusCode? failure = null;
             try
             {
                 if (settings.Kind == BenchKind.Put)
@@ -101,18 +105,24 @@ public sealed class BenchRunner
                     var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = settings.Serializable };
                     await client.RangeAsync(request, options).ResponseAsync.ConfigureAwait(false);
                 }
-
-                histogram.Record(Stopwatch.GetElapsedTime(start));
             }
             catch (RpcException) when (stop.IsCancellationRequested)
             {
                 // The run ended while this request was in flight: neither a success nor an error.
+                watchdog.End(slot);
                 return;
             }
             catch (RpcException e)
             {
-                errors.AddOrUpdate(e.StatusCode, 1, (_, count) => count + 1);
+                failure = e.StatusCode;
             }
+
+            if (watchdog.End(slot) && failure is not null)
+                failure = StatusCode.DeadlineExceeded; // cancelled by the watchdog, as a deadline would have been
+            if (failure is { } code)
+                errors.AddOrUpdate(code, 1, (_, count) => count + 1);
+            else
+                histogram.Record(Stopwatch.GetElapsedTime(start));
 
             Interlocked.Increment(ref completed);
         }
