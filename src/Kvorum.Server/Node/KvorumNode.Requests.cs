@@ -37,6 +37,8 @@ public sealed partial class KvorumNode
 
     private static EtcdException Cancelled() => new(StatusCode.Cancelled, "context canceled");
 
+    private static EtcdException ServerStopped() => new(StatusCode.Unavailable, "etcdserver: server stopped");
+
     /// <summary>
     /// Proposals waiting to be applied, oldest first, with the loop tick at which they time out. The loop, not a
     /// timer per request, fails them (<see cref="ExpireProposals"/>): one entry of two numbers each, and no reference,
@@ -74,6 +76,9 @@ public sealed partial class KvorumNode
             _proposals[id] = tcs;
             _proposalDeadlines.Enqueue((id, _loopTicks + RequestTimeoutTicks));
         });
+        // A loop that has stopped would never run the work above, nor time it out.
+        if (Volatile.Read(ref _closed))
+            tcs.TrySetException(ServerStopped());
         object result;
         try
         {

@@ -27,6 +27,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly Dictionary<ulong, SnapshotReceiver> _receivedSnapshots = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Set when the loop has stopped taking work (see the end of Loop).
+    private bool _closed;
     private RaftNode _raft = null!;
     private IPeerTransport? _transport;
     private Thread? _thread;
@@ -156,7 +159,24 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         }
         finally
         {
-            FailAllWaiters(new EtcdException(Grpc.Core.StatusCode.Unavailable, "etcdserver: server stopped"));
+            // Work posted from now on never runs: a proposal that sees _closed fails itself (ProposeAsync). Work posted
+            // before is run here, so its proposals are registered, then failed with the rest. The fence pairs with the
+            // one in LoopInbox.Post: a poster either sees _closed or has its work taken below.
+            Volatile.Write(ref _closed, true);
+            Interlocked.MemoryBarrier();
+            while (_inbox.TryTake(out var late))
+            {
+                try
+                {
+                    late();
+                }
+#pragma warning disable CA1031 // The loop is gone; what is left only has to reach FailAllWaiters.
+                catch (Exception)
+#pragma warning restore CA1031
+                {
+                }
+            }
+            FailAllWaiters(ServerStopped());
             _stopped.TrySetResult();
         }
     }

@@ -56,4 +56,16 @@ public sealed class ProposalDeadlineTests
         Assert.Equal("context canceled", error.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"failed after {clock.ElapsedMilliseconds} ms");
     }
+
+    [Fact]
+    public async Task A_write_to_a_member_whose_loop_has_stopped_fails_at_once()
+    {
+        var cluster = InMemoryCluster.Start(3);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+        await cluster.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<EtcdException>(
+            () => leader.ProposeAsync<PutResponse>(Put("k", "v"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Equal((StatusCode.Unavailable, "etcdserver: server stopped"), (error.StatusCode, error.Message));
+    }
 }
