@@ -37,9 +37,6 @@ internal sealed class GcStagger
     /// <summary>Applied entries between two collections.</summary>
     public int EntriesPerPeriod { get; }
 
-    /// <summary>Collections started so far.</summary>
-    public long Collections { get; private set; }
-
     /// <summary>
     /// The member's shift within the period, in [0, 1): its rank among the members other than
     /// <paramref name="leader"/> (sorted by id) over their number, so that the followers spread evenly.
@@ -66,7 +63,6 @@ internal sealed class GcStagger
         if (!entered || isLeader)
             return false;
         _collect();
-        Collections++;
         return true;
     }
 }

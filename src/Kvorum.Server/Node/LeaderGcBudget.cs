@@ -38,9 +38,6 @@ internal sealed class LeaderGcBudget
     /// <summary>Bytes allocated between two gen0 collections, at most.</summary>
     public long Bytes { get; }
 
-    /// <summary>Collections started so far.</summary>
-    public long Collections { get; private set; }
-
     /// <summary>
     /// Called once per loop turn: a leader that has allocated <see cref="Bytes"/> since the last gen0 collection
     /// starts one (and true is returned). A member counts from the first turn it leads.
@@ -64,7 +61,6 @@ internal sealed class LeaderGcBudget
         if (allocated - _baseline < Bytes)
             return false;
         _collect();
-        Collections++;
         _seen = _gen0Collections();
         _baseline = _allocatedBytes();
         return true;

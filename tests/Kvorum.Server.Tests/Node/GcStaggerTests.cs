@@ -12,9 +12,13 @@ public sealed class GcStaggerTests
         ulong applied = 0;
         var collectedAt = new List<ulong>();
         var stagger = new GcStagger(Period, () => collectedAt.Add(applied));
+        var reported = 0;
         for (; applied <= upTo; applied += step)
-            stagger.Tick(applied, isLeaderAt(applied), phase);
-        Assert.Equal(collectedAt.Count, stagger.Collections);
+        {
+            if (stagger.Tick(applied, isLeaderAt(applied), phase))
+                reported++;
+        }
+        Assert.Equal(collectedAt.Count, reported);
         return collectedAt;
     }
 

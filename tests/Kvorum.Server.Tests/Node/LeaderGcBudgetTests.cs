@@ -23,7 +23,7 @@ public sealed class LeaderGcBudgetTests
                 collectedAt.Add(_allocated);
         }
         Assert.Equal([1000L, 2000, 3000], collectedAt);
-        Assert.Equal(3, budget.Collections);
+        Assert.Equal(3, _collections);
     }
 
     [Fact]
