@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Kvorum vs etcd: 3-member cluster on loopback, same load generator (the Release `kvorum bench`).
+# Kvorum vs etcd: 3-member clusters on loopback, same load generator (the Release `kvorum bench`).
 #
-# For SYSTEM in kvorum etcd: start 3 members (client ports 2379/22379/32379, peer ports
-# 2380/22380/32380, data under a mktemp dir, default durability = fsync on every write,
-# heartbeat 100 ms, election timeout 1000 ms), wait until `etcdctl endpoint status` answers on all
-# three, find the leader, then benchmark against the leader's endpoint:
+# Starts a 3-member cluster of each SYSTEM (data under a mktemp dir, default durability = fsync on every write,
+# heartbeat 100 ms, election timeout 1000 ms): the first system on client ports 2379/22379/32379 and peer ports
+# 2380/22380/32380, the second on 2479/22479/32479 and 2480/22480/32480. Then, for each workload in turn, it
+# benchmarks each system against its leader's endpoint, one system after the other, while the other cluster's
+# processes are stopped (SIGSTOP), so that both systems of a pair are measured within a minute of each other:
 #   put   at 1, 16, 64, 256 clients (conns = min(clients, 16)), 256-byte values, 100,000 keys, 10 s
 #   range linearizable and serializable at 64 clients (16 conns), 10 s
+# On this 2-core machine the speed of the same work changes by up to 1.8x from one minute to the next, and a
+# CPU-bound system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes
+# apart would compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times.
 # For every run it records the servers' CPU time (utime+stime from /proc/PID/stat, summed over the
 # 3 members, divided by the successful operations) and each member's VmRSS after the run.
-# Prints one table at the end, then the raw JSON summaries. Stops each cluster before the next.
+# Prints one table of runs, one of ratios per pair, then the raw JSON summaries.
 #
 # Usage: bench/cluster-vs-etcd.sh [kvorum|etcd ...]      (default: kvorum etcd)
 # Every run first sends the same load for WARMUP unmeasured; the CPU time counts only the measured part. The load
@@ -17,7 +21,8 @@
 # after they start (a perf profile 14-22 s after a start found 17% of the machine's CPU in the JIT), so the default
 # of 10 s measures both systems warm; etcd is compiled ahead of time and gains nothing from it.
 # Env:   DURATION (10s), WARMUP (10s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
-#        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), KEEP_RESULTS=dir (copy raw results there)
+#        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64; either set empty for none), ROUNDS (1),
+#        KEEP_RESULTS=dir (copy raw results there)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,85 +31,108 @@ WARMUP="${WARMUP:-10s}"
 KVORUM_DLL="${KVORUM_DLL:-$ROOT/src/Kvorum.Cli/bin/Release/net10.0/kvorum.dll}"
 ETCD="${ETCD:-/usr/bin/etcd}"
 ETCDCTL="${ETCDCTL:-/usr/bin/etcdctl}"
-PUT_CLIENTS="${PUT_CLIENTS:-1 16 64 256}"
-RANGE_CLIENTS="${RANGE_CLIENTS:-64}"
+PUT_CLIENTS="${PUT_CLIENTS-1 16 64 256}"
+RANGE_CLIENTS="${RANGE_CLIENTS-64}"
 SYSTEMS=("$@")
 [ ${#SYSTEMS[@]} -eq 0 ] && SYSTEMS=(kvorum etcd)
 
+ROUNDS="${ROUNDS:-1}"
 NAMES=(m1 m2 m3)
-CLIENT_PORTS=(2379 22379 32379)
-PEER_PORTS=(2380 22380 32380)
-ENDPOINTS="127.0.0.1:2379,127.0.0.1:22379,127.0.0.1:32379"
-INITIAL_CLUSTER="m1=http://127.0.0.1:2380,m2=http://127.0.0.1:22380,m3=http://127.0.0.1:32380"
 CLK_TCK="$(getconf CLK_TCK)"
 export ETCDCTL_API=3
 
 WORK="$(mktemp -d /tmp/kvorum-vs-etcd.XXXXXX)"
 RESULTS="$WORK/results.tsv"
-PIDS=()
+declare -A OFFSET     # system -> port offset (0, 100, ...)
+declare -A MEMBERS    # system -> "pid pid pid"
 
-stop_cluster() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
+client_port() { echo $(( (2379 + ${OFFSET[$1]}) + $2 * 10000 )); }   # system index
+peer_port()   { echo $(( (2380 + ${OFFSET[$1]}) + $2 * 10000 )); }
+endpoints()   { echo "127.0.0.1:$(client_port "$1" 0),127.0.0.1:$(client_port "$1" 1),127.0.0.1:$(client_port "$1" 2)"; }
+
+stop_all() {
+    local system pid
+    for system in "${!MEMBERS[@]}"; do
+        for pid in ${MEMBERS[$system]}; do kill -CONT "$pid" 2>/dev/null || true; kill -TERM "$pid" 2>/dev/null || true; done
     done
-    PIDS=()
+    for system in "${!MEMBERS[@]}"; do
+        for pid in ${MEMBERS[$system]}; do
+            for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        done
+    done
+    MEMBERS=()
 }
 
+pause_cluster()  { local pid; for pid in ${MEMBERS[$1]}; do kill -STOP "$pid"; done; }
+resume_cluster() { local pid; for pid in ${MEMBERS[$1]}; do kill -CONT "$pid"; done; }
+
 cleanup() {
-    stop_cluster
+    stop_all
     if [ -n "${KEEP_RESULTS:-}" ]; then mkdir -p "$KEEP_RESULTS"; cp "$WORK"/*.json "$WORK"/*.tsv "$WORK"/*.log "$KEEP_RESULTS"/ 2>/dev/null || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in "${CLIENT_PORTS[@]}" "${PEER_PORTS[@]}"; do
-    if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is in use" >&2; exit 1; fi
+i=0
+for system in "${SYSTEMS[@]}"; do
+    case $system in kvorum|etcd) ;; *) echo "unknown system '$system' (kvorum or etcd)" >&2; exit 2 ;; esac
+    [ -n "${OFFSET[$system]:-}" ] && { echo "system '$system' given twice" >&2; exit 2; }
+    OFFSET[$system]=$(( i * 100 )); i=$(( i + 1 ))
+    for m in 0 1 2; do
+        for port in "$(client_port "$system" "$m")" "$(peer_port "$system" "$m")"; do
+            if ss -ltn "sport = :$port" | grep -q LISTEN; then echo "port $port is in use" >&2; exit 1; fi
+        done
+    done
 done
 if [ ! -f "$KVORUM_DLL" ]; then
     (cd "$ROOT" && dotnet build -c Release src/Kvorum.Cli -nologo -v quiet) >&2
 fi
 
-start_member() { # system index
-    local system=$1 i=$2 name=${NAMES[$2]} cport=${CLIENT_PORTS[$2]} pport=${PEER_PORTS[$2]}
-    local args=(--name "$name" --data-dir "$WORK/$system-$name"
-        --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport"
-        --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport"
-        --initial-cluster "$INITIAL_CLUSTER" --initial-cluster-state new
-        --initial-cluster-token "bench-$system" --heartbeat-interval 100 --election-timeout 1000)
-    case $system in
-        kvorum) dotnet "$KVORUM_DLL" serve "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
-        etcd)   "$ETCD" "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
-    esac
-    PIDS[$i]=$!
+start_cluster() { # system
+    local system=$1 m name cport pport pids=""
+    local initial="m1=http://127.0.0.1:$(peer_port "$system" 0),m2=http://127.0.0.1:$(peer_port "$system" 1),m3=http://127.0.0.1:$(peer_port "$system" 2)"
+    for m in 0 1 2; do
+        name=${NAMES[$m]} cport=$(client_port "$system" "$m") pport=$(peer_port "$system" "$m")
+        local args=(--name "$name" --data-dir "$WORK/$system-$name"
+            --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport"
+            --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport"
+            --initial-cluster "$initial" --initial-cluster-state new
+            --initial-cluster-token "bench-$system" --heartbeat-interval 100 --election-timeout 1000)
+        case $system in
+            kvorum) dotnet "$KVORUM_DLL" serve "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
+            etcd)   "$ETCD" "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
+        esac
+        pids+="${pids:+ }$!"
+    done
+    MEMBERS[$system]="$pids"
 }
 
-wait_healthy() {
+wait_healthy() { # system
+    local eps; eps="$(endpoints "$1")"
     for _ in $(seq 120); do
         local json
-        if json="$("$ETCDCTL" --endpoints "$ENDPOINTS" --dial-timeout 1s --command-timeout 2s endpoint status -w json 2>/dev/null)" \
+        if json="$("$ETCDCTL" --endpoints "$eps" --dial-timeout 1s --command-timeout 2s endpoint status -w json 2>/dev/null)" \
             && [ "$(jq 'length' <<<"$json")" = 3 ] \
             && [ "$(jq '[.[] | select(.Status.leader != 0 and .Status.leader != null)] | length' <<<"$json")" = 3 ]; then
             return 0
         fi
         sleep 0.5
     done
-    echo "cluster did not become healthy" >&2
+    echo "$1: cluster did not become healthy" >&2
     return 1
 }
 
-leader_endpoint() {
-    "$ETCDCTL" --endpoints "$ENDPOINTS" endpoint status -w json \
+leader_endpoint() { # system
+    "$ETCDCTL" --endpoints "$(endpoints "$1")" endpoint status -w json \
         | jq -r '.[] | select(.Status.header.member_id == .Status.leader) | .Endpoint' | head -1 | sed 's#^http://##'
 }
 
-cpu_ticks() { # sum of utime+stime over the cluster's processes
+cpu_ticks() { # system: sum of utime+stime over its members
     local total=0 pid fields
-    for pid in "${PIDS[@]}"; do
+    for pid in ${MEMBERS[$1]}; do
         fields="$(sed 's/^.*) //' "/proc/$pid/stat")"   # fields from 3 (state) on
         set -- $fields
         total=$(( total + ${12} + ${13} ))              # utime (14) + stime (15)
@@ -112,19 +140,19 @@ cpu_ticks() { # sum of utime+stime over the cluster's processes
     echo "$total"
 }
 
-rss_list() { # "m1/m2/m3" in MiB
+rss_list() { # system: "m1/m2/m3" in MiB
     local out="" pid kb
-    for pid in "${PIDS[@]}"; do
+    for pid in ${MEMBERS[$1]}; do
         kb="$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status")"
         out+="${out:+/}$(( (kb + 512) / 1024 ))"
     done
     echo "$out"
 }
 
-run_bench() { # system leader kind clients [consistency]
-    local system=$1 leader=$2 kind=$3 clients=$4 consistency=${5:-}
+run_bench() { # round system leader kind clients [consistency]
+    local round=$1 system=$2 leader=$3 kind=$4 clients=$5 consistency=${6:-}
     local conns=$(( clients < 16 ? clients : 16 ))
-    local tag="$system-$kind${consistency:+-$consistency}-$clients"
+    local tag="$system-$kind${consistency:+-$consistency}-$clients-r$round"
     local extra=()
     [ -n "$consistency" ] && extra=(--consistency "$consistency")
     local before after json
@@ -134,42 +162,73 @@ run_bench() { # system leader kind clients [consistency]
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
     until grep -q "warm-up done" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.05; done
-    before="$(cpu_ticks)"
+    before="$(cpu_ticks "$system")"
     wait "$bench"
-    after="$(cpu_ticks)"
+    after="$(cpu_ticks "$system")"
     json="$(cat "$WORK/$tag.json")"
     local ops cpu_us
     ops="$(jq '.succeeded' <<<"$json")"
     cpu_us="$(awk -v t=$(( after - before )) -v hz="$CLK_TCK" -v n="$ops" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$system" "$kind${consistency:+ $consistency}" "$clients" "$conns" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "$kind${consistency:+ $consistency}" "$clients" "$conns" \
         "$(jq '.throughput_ops_s | floor' <<<"$json")" "$(jq '.latency_ms.p50' <<<"$json")" "$(jq '.latency_ms.p99' <<<"$json")" \
-        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.errors' <<<"$json")" "$cpu_us" "$(rss_list)" >>"$RESULTS"
+        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.errors' <<<"$json")" "$cpu_us" "$(rss_list "$system")" >>"$RESULTS"
     echo "  $tag: $(jq -c '{throughput_ops_s, p99: .latency_ms.p99, errors}' <<<"$json")" >&2
+}
+
+measure() { # round system kind clients [consistency]: the system runs alone while it is measured
+    local system=$2
+    resume_cluster "$system"
+    wait_healthy "$system"
+    if [ "$system" = etcd ] && [ "$3" = range ] && [ -z "${LEASE_GRANTED:-}" ]; then
+        # etcd 3.4 quirk: grant one lease before the read benchmarks.
+        "$ETCDCTL" --endpoints "$(endpoints etcd)" lease grant 600 >/dev/null
+        LEASE_GRANTED=1
+    fi
+    run_bench "$1" "$system" "$(leader_endpoint "$system")" "$3" "$4" "${5:-}"
+    pause_cluster "$system"
 }
 
 : >"$RESULTS"
 echo "uptime: $(uptime)" >&2
 for system in "${SYSTEMS[@]}"; do
-    echo "== $system: starting 3 members" >&2
-    for i in 0 1 2; do start_member "$system" "$i"; done
-    wait_healthy
-    leader="$(leader_endpoint)"
-    echo "== $system: leader $leader (pids ${PIDS[*]}); uptime: $(uptime)" >&2
-    for c in $PUT_CLIENTS; do run_bench "$system" "$leader" put "$c"; done
-    if [ "$system" = etcd ]; then   # etcd 3.4 quirk: grant one lease before the read benchmarks
-        "$ETCDCTL" --endpoints "$leader" lease grant 600 >/dev/null
-    fi
-    for c in $RANGE_CLIENTS; do
-        run_bench "$system" "$leader" range "$c" l
-        run_bench "$system" "$leader" range "$c" s
-    done
-    stop_cluster
+    echo "== $system: starting 3 members on client ports $(endpoints "$system")" >&2
+    start_cluster "$system"
+    wait_healthy "$system"
+    echo "== $system: leader $(leader_endpoint "$system") (pids ${MEMBERS[$system]})" >&2
+    pause_cluster "$system"
 done
+for round in $(seq "$ROUNDS"); do
+    echo "== round $round; uptime: $(uptime)" >&2
+    for c in $PUT_CLIENTS; do
+        for system in "${SYSTEMS[@]}"; do measure "$round" "$system" put "$c"; done
+    done
+    for c in $RANGE_CLIENTS; do
+        for consistency in l s; do
+            for system in "${SYSTEMS[@]}"; do measure "$round" "$system" range "$c" "$consistency"; done
+        done
+    done
+done
+stop_all
 
 echo
 {
-    printf 'system\tworkload\tclients\tconns\tops/s\tp50_ms\tp99_ms\tp99.9_ms\terrors\tcpu_us/op\trss_MiB(m1/m2/m3)\n'
+    printf 'round\tsystem\tworkload\tclients\tconns\tops/s\tp50_ms\tp99_ms\tp99.9_ms\terrors\tcpu_us/op\trss_MiB(m1/m2/m3)\n'
     cat "$RESULTS"
 } | column -t -s $'\t'
+if [ ${#SYSTEMS[@]} -eq 2 ]; then
+    # One line per pair: the first system's throughput over the second's, and both p99s.
+    echo
+    awk -F'\t' -v a="${SYSTEMS[0]}" -v b="${SYSTEMS[1]}" '
+        { key = $1 "\t" $3 "\t" $4; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+          ops[key, $2] = $6; p99[key, $2] = $8 }
+        END {
+            printf "round\tworkload\tclients\t%s/%s ops\tratio\tp99 %s/%s ms\n", a, b, a, b
+            for (i = 1; i <= n; i++) {
+                k = order[i]
+                if ((k, a) in ops && (k, b) in ops && ops[k, b] > 0)
+                    printf "%s\t%s/%s\t%.2fx\t%s/%s\n", k, ops[k, a], ops[k, b], ops[k, a] / ops[k, b], p99[k, a], p99[k, b]
+            }
+        }' "$RESULTS" | column -t -s $'\t'
+fi
 echo
 for f in "$WORK"/*.json; do echo "$(basename "$f" .json) $(jq -c . "$f")"; done
