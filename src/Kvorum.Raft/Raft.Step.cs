@@ -81,6 +81,14 @@ internal sealed partial class Raft
             // Thesis §9.6: grant a pre-vote only if no leader was heard from within the election timeout.
             var heardFromLeader = Lead != 0 && _electionElapsed < _electionTimeout && !m.Transfer;
             canVote = m.Term > Term && !heardFromLeader;
+            // Two servers whose election timeouts end within a message delay of each other both become
+            // pre-candidates; granting each other's pre-vote, both would become candidates, vote for themselves
+            // and split the vote, and the cluster would wait another election timeout for a leader. Between
+            // pre-candidates for the same term, grant only to the one that would win on the other side as well:
+            // the longer log, and on equal logs the higher id. A pre-vote changes no state, so this bears on
+            // liveness only; the most up-to-date pre-candidate is never refused by this rule.
+            if (canVote && Role == StateRole.PreCandidate && m.Term == Term + 1 && !m.Transfer && !PrevailsAsPreCandidate(m))
+                canVote = false;
         }
         else
         {
@@ -101,5 +109,19 @@ internal sealed partial class Raft
         {
             Send(new Message { Type = responseType, To = m.From, Term = Term, Reject = true });
         }
+    }
+
+    /// <summary>
+    /// Whether the pre-candidate that sent <paramref name="m"/> goes before this one: its log is more up to date
+    /// (§5.4.1), or equally up to date and its id is higher. For two pre-candidates exactly one of them goes first.
+    /// </summary>
+    private bool PrevailsAsPreCandidate(in Message m)
+    {
+        var ourTerm = Log.LastTerm;
+        if (m.LogTerm != ourTerm)
+            return m.LogTerm > ourTerm;
+        if (m.Index != Log.LastIndex)
+            return m.Index > Log.LastIndex;
+        return m.From > Id;
     }
 }

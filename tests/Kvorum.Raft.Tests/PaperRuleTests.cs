@@ -149,6 +149,34 @@ public class PaperRuleTests
         Assert.NotEqual(StateRole.Leader, c.Nodes[1].Status.Role);
     }
 
+    /// <summary>
+    /// Thesis §9.6 with a third member down: two pre-candidates that start together do not both become
+    /// candidates and split the vote. With equal logs the higher id wins; with unequal logs the longer log wins,
+    /// whatever the ids. One term is spent either way.
+    /// </summary>
+    [Theory]
+    [InlineData(new ulong[] { 1, 5 }, new ulong[] { 1, 5 }, 2UL)]
+    [InlineData(new ulong[] { 1, 5, 5 }, new ulong[] { 1, 5 }, 1UL)]
+    [InlineData(new ulong[] { 1, 5 }, new ulong[] { 1, 5, 5 }, 2UL)]
+    [InlineData(new ulong[] { 1, 6 }, new ulong[] { 1, 5, 5 }, 1UL)]
+    public void Thesis9_6_SimultaneousPreCandidates_ElectOneLeaderInOneTerm(ulong[] log1, ulong[] log2, ulong winner)
+    {
+        // Member 3 is down: messages to it are lost, so each pre-candidate needs the other's grant.
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (6, log1),
+            [2] = (6, log2),
+        }, preVote: true);
+        c.Nodes[1].Campaign();
+        c.Nodes[2].Campaign();
+        c.Deliver();
+        var loser = winner == 1 ? 2UL : 1UL;
+        Assert.Equal(StateRole.Leader, c.Nodes[winner].Status.Role);
+        Assert.Equal(StateRole.Follower, c.Nodes[loser].Status.Role);
+        Assert.Equal(7UL, c.Nodes[winner].Status.Term);
+        Assert.Equal(7UL, c.Nodes[loser].Status.Term);
+    }
+
     /// <summary>Paper §5.1: a server that sees a higher term reverts to follower and adopts it.</summary>
     [Fact]
     public void Section5_1_HigherTermTurnsLeaderIntoFollower()
