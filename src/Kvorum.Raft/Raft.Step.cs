@@ -84,10 +84,13 @@ internal sealed partial class Raft
             // Two servers whose election timeouts end within a message delay of each other both become
             // pre-candidates; granting each other's pre-vote, both would become candidates, vote for themselves
             // and split the vote, and the cluster would wait another election timeout for a leader. Between
-            // pre-candidates for the same term, grant only to the one that would win on the other side as well:
-            // the longer log, and on equal logs the higher id. A pre-vote changes no state, so this bears on
-            // liveness only; the most up-to-date pre-candidate is never refused by this rule.
-            if (canVote && Role == StateRole.PreCandidate && m.Term == Term + 1 && !m.Transfer && !PrevailsAsPreCandidate(m))
+            // pre-candidates for the same term that started in the current tick, grant only to the one that would
+            // win on the other side as well: the longer log, and on equal logs the higher id. Only in the tick the
+            // pre-vote started: a pre-candidate that cannot win (cut off from a quorum) stays one, and must not
+            // refuse, election after election, the pre-candidate that needs its grant. A pre-vote changes no
+            // state, so this bears on liveness only.
+            if (canVote && Role == StateRole.PreCandidate && _electionElapsed == 0 && m.Term == Term + 1 && !m.Transfer
+                && !PrevailsAsPreCandidate(m))
                 canVote = false;
         }
         else

@@ -177,6 +177,33 @@ public class PaperRuleTests
         Assert.Equal(7UL, c.Nodes[loser].Status.Term);
     }
 
+    /// <summary>
+    /// The tie-break between pre-candidates holds only in the tick their pre-votes started. Five members, 4 and 5
+    /// down, 2 and 3 cut from each other: 3 cannot win (it reaches only 1), but stays a pre-candidate; 1 can
+    /// win only with 3's grant, which 3 must give once its own pre-vote is older than a tick, whatever the ids.
+    /// </summary>
+    [Fact]
+    public void Thesis9_6_PreCandidateThatCannotWin_StillGrantsTheOneThatCan()
+    {
+        var c = new ManualCluster(ConfState.OfVoters(1, 2, 3, 4, 5), new()
+        {
+            [1] = (6, [1, 5]),
+            [2] = (6, [1, 5]),
+            [3] = (6, [1, 5]),
+        }, preVote: true);
+        c.Cut.Add((2, 3));
+        c.Cut.Add((3, 2));
+        c.Nodes[3].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.PreCandidate, c.Nodes[3].Status.Role);
+        c.Nodes[3].Tick(); // less than an election timeout: 3 is still a pre-candidate, its pre-vote a tick old
+        Assert.Equal(StateRole.PreCandidate, c.Nodes[3].Status.Role);
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        Assert.Equal(7UL, c.Nodes[1].Status.Term);
+    }
+
     /// <summary>Paper §5.1: a server that sees a higher term reverts to follower and adopts it.</summary>
     [Fact]
     public void Section5_1_HigherTermTurnsLeaderIntoFollower()
