@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
@@ -203,9 +204,12 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public async Task<string> WaitForLeaderAsync(TimeSpan timeout, string? notThis = null)
     {
         var deadline = DateTime.UtcNow + timeout;
+        var statuses = new List<(string Name, StatusResponse? S)>();
+        var sweeps = 0;
         while (DateTime.UtcNow < deadline)
         {
-            var statuses = new List<(string Name, StatusResponse? S)>();
+            statuses = [];
+            sweeps++;
             foreach (var n in _processes.Keys.ToList())
                 statuses.Add((n, await StatusAsync(n)));
             var leaders = statuses.Where(s => s.S is not null).Select(s => s.S!.Leader).Distinct().ToList();
@@ -217,7 +221,23 @@ internal sealed class ProcessCluster : IAsyncDisposable
             }
             await Task.Delay(20);
         }
-        throw new TimeoutException($"no agreed leader within {timeout}; logs in {_root}");
+        // Say what the members reported last, and what they logged, so that a failure in CI can be read from its output.
+        var report = new System.Text.StringBuilder();
+        report.Append(CultureInfo.InvariantCulture, $"no agreed leader within {timeout} ({sweeps} sweeps); last statuses:");
+        foreach (var (n, s) in statuses)
+        {
+            if (s is null)
+                report.Append(CultureInfo.InvariantCulture, $" {n}: no answer within 500 ms;");
+            else
+                report.Append(CultureInfo.InvariantCulture, $" {n} (id {s.Header.MemberId:x}): leader {s.Leader:x}, term {s.RaftTerm}, applied {s.RaftAppliedIndex};");
+        }
+        foreach (var n in _processes.Keys.Where(n => File.Exists(Path.Combine(_root, n + ".log"))))
+        {
+            var lines = LogText(n).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            report.Append(CultureInfo.InvariantCulture, $"\n--- last {Math.Min(20, lines.Length)} lines of {n}'s log ---\n");
+            report.AppendJoin('\n', lines.TakeLast(20));
+        }
+        throw new TimeoutException(report.ToString());
     }
 
     public async ValueTask DisposeAsync()
