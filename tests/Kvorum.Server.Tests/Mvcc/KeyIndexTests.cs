@@ -64,4 +64,67 @@ public class KeyIndexTests
         Assert.Single(index.Scan(KeyRange.ForKey(Key(999))));
         Assert.Empty(index.Scan(KeyRange.ForKey(Key(1000))));
     }
+
+    [Fact]
+    public void Keys_that_share_their_first_8_bytes_or_are_shorter_sort_as_bytes()
+    {
+        // Short keys, zero bytes, 0xff bytes and long shared prefixes: the cases where comparing the first
+        // 8 bytes as a number must fall back to the bytes, or must agree with them.
+        byte[] alphabet = [0x00, 0x01, (byte)'a', 0x7f, 0x80, 0xff];
+        var random = new Random(11);
+        ByteString RandomKey()
+        {
+            int shared = random.Next(3) switch { 0 => 0, 1 => 7, _ => 8 };
+            var bytes = new byte[shared + random.Next(0, 6)];
+            for (int i = 0; i < bytes.Length; i++)
+                bytes[i] = i < shared ? (byte)'p' : alphabet[random.Next(alphabet.Length)];
+            return ByteString.CopyFrom(bytes);
+        }
+
+        var index = new KeyIndex();
+        var expected = new SortedSet<ByteString>(ByteKeyComparer.Instance);
+        for (int i = 0; i < 20_000; i++)
+        {
+            ByteString key = RandomKey();
+            if (random.Next(5) == 0)
+            {
+                Assert.Equal(expected.Remove(key), index.Remove(key));
+            }
+            else
+            {
+                index.GetOrAdd(key);
+                expected.Add(key);
+            }
+        }
+
+        Assert.True(expected.Count > 2 * KeyIndex.MaxChunkSize, "enough keys for several chunks");
+        Assert.Equal(expected.Count, index.Count);
+        Assert.Equal(expected, index.All().Select(h => h.Key));
+        for (int i = 0; i < 200; i++)
+        {
+            ByteString from = RandomKey();
+            ByteString to = RandomKey();
+            if (ByteKeyComparer.Instance.Compare(from, to) > 0)
+                (from, to) = (to, from);
+            // An empty range end asks for one key, and "\0" for every key from the start (etcd's conventions).
+            if (to.Length == 0 || (to.Length == 1 && to[0] == 0) || from.Equals(to))
+                continue;
+            var want = expected.Where(k => ByteKeyComparer.Instance.Compare(k, from) >= 0 && ByteKeyComparer.Instance.Compare(k, to) < 0);
+            Assert.Equal(want, index.Scan(KeyRange.FromRequest(from, to)).Select(h => h.Key));
+        }
+    }
+
+    [Theory]
+    [InlineData("", "\0")]
+    [InlineData("a", "a\0")]
+    [InlineData("abcdefgh", "abcdefgh\0")]
+    [InlineData("abcdefg", "abcdefh")]
+    [InlineData("\u007f", "\u0080")]
+    public void Prefix_numbers_never_contradict_the_byte_order(string lower, string higher)
+    {
+        byte[] a = System.Text.Encoding.Latin1.GetBytes(lower);
+        byte[] b = System.Text.Encoding.Latin1.GetBytes(higher);
+        Assert.True(ByteKeyComparer.Compare(a, b) < 0);
+        Assert.True(KeyChunk.PrefixOf(a) <= KeyChunk.PrefixOf(b));
+    }
 }
