@@ -65,7 +65,6 @@ internal sealed class KeyHistory
     /// <param name="version">The new entry.</param>
     public void Append(KeyVersion version)
     {
-        ArgumentNullException.ThrowIfNull(version);
         if (_versions.Count > 0 && version.Revision <= _versions[^1].Revision)
             throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[^1].Revision}.");
         _versions.Add(version);

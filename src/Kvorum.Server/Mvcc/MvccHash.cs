@@ -35,8 +35,8 @@ internal static class MvccHash
                 AppendInt64(crc, number, version.CreateRevision);
                 AppendInt64(crc, number, version.Version);
                 AppendInt64(crc, number, version.Lease);
-                AppendInt64(crc, number, version.Value.Length);
-                crc.Append(version.Value.Span);
+                AppendInt64(crc, number, version.ValueLength);
+                crc.Append(version.ValueSpan);
             }
         }
         return crc.GetCurrentHashAsUInt32();

@@ -55,7 +55,7 @@ public static class MvccSnapshot
                 writer.Write(version.CreateRevision);
                 writer.Write(version.Version);
                 writer.Write(version.Lease);
-                WriteBytes(writer, version.Value.Span);
+                WriteBytes(writer, version.ValueSpan);
             }
             at += count;
         }

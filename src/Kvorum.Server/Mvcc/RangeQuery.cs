@@ -127,7 +127,7 @@ internal static class RangeQuery
             RangeRequest.Types.SortTarget.Version => static (a, b) => a.Version.CompareTo(b.Version),
             RangeRequest.Types.SortTarget.Create => static (a, b) => a.CreateRevision.CompareTo(b.CreateRevision),
             RangeRequest.Types.SortTarget.Mod => static (a, b) => a.Revision.Main.CompareTo(b.Revision.Main),
-            RangeRequest.Types.SortTarget.Value => static (a, b) => ByteKeyComparer.Compare(a.Value.Span, b.Value.Span),
+            RangeRequest.Types.SortTarget.Value => static (a, b) => ByteKeyComparer.Compare(a.ValueSpan, b.ValueSpan),
             _ => throw new ArgumentOutOfRangeException(nameof(target), target, "Unknown sort target."),
         };
         int sign = order == RangeRequest.Types.SortOrder.Descend ? -1 : 1;

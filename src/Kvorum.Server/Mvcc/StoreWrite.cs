@@ -54,11 +54,11 @@ internal sealed class StoreWrite
             throw EtcdErrors.KeyNotFound();
 
         var response = new PutResponse();
-        if (request.PrevKv && previous is not null)
-            response.PrevKv = previous.ToKeyValue(request.Key);
+        if (request.PrevKv && previous is { } shown)
+            response.PrevKv = shown.ToKeyValue(request.Key);
 
-        ByteString value = request.IgnoreValue ? previous!.Value : request.Value;
-        long lease = request.IgnoreLease ? previous!.Lease : request.Lease;
+        ByteString value = request.IgnoreValue ? previous!.Value.Value : request.Value;
+        long lease = request.IgnoreLease ? previous!.Value.Lease : request.Lease;
         var revision = new Revision(BeginRevision + 1, _nextSub++);
 
         history ??= _store.Index.GetOrAdd(request.Key);

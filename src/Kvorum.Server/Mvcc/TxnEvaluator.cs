@@ -78,7 +78,7 @@ internal static class TxnEvaluator
             Compare.Types.CompareTarget.Create => (version?.CreateRevision ?? 0).CompareTo(compare.CreateRevision),
             Compare.Types.CompareTarget.Mod => (version?.Revision.Main ?? 0).CompareTo(compare.ModRevision),
             Compare.Types.CompareTarget.Lease => (version?.Lease ?? 0).CompareTo(compare.Lease),
-            Compare.Types.CompareTarget.Value => ByteKeyComparer.Compare(version is null ? [] : version.Value.Span, compare.Value.Span),
+            Compare.Types.CompareTarget.Value => ByteKeyComparer.Compare(version is { } v ? v.ValueSpan : [], compare.Value.Span),
             _ => throw new ArgumentOutOfRangeException(nameof(compare), compare.Target, "Unknown compare target."),
         };
         return compare.Result switch
