@@ -32,8 +32,8 @@ internal static class ChangeEvents
         var found = new List<(Revision Revision, Event Change)>();
         foreach (KeyHistory history in index.Scan(range))
         {
-            IReadOnlyList<KeyVersion> versions = history.Versions;
-            for (int i = versions.Count - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
+            ReadOnlySpan<KeyVersion> versions = history.Versions;
+            for (int i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
                 found.Add((versions[i].Revision, At(history, i)));
         }
         found.Sort((a, b) => a.Revision.CompareTo(b.Revision));

@@ -44,17 +44,16 @@ internal sealed class FrozenStore
         foreach (KeyHistory history in store.Index.All())
         {
             keys[k] = history.Key;
-            counts[k++] = history.Versions.Count;
-            total += history.Versions.Count;
+            counts[k++] = history.Versions.Length;
+            total += history.Versions.Length;
         }
         var versions = new KeyVersion[total];
         var at = 0;
         foreach (KeyHistory history in store.Index.All())
         {
-            // By index: a foreach over the IReadOnlyList would box an enumerator per key.
-            IReadOnlyList<KeyVersion> own = history.Versions;
-            for (int i = 0; i < own.Count; i++)
-                versions[at++] = own[i];
+            ReadOnlySpan<KeyVersion> own = history.Versions;
+            own.CopyTo(versions.AsSpan(at));
+            at += own.Length;
         }
         return new FrozenStore(store.Revision, store.CompactRevision, keys, counts, versions);
     }

@@ -6,9 +6,20 @@ namespace Kvorum.Server.Mvcc;
 /// Every change of one key since the last compaction, oldest first: puts and tombstones
 /// ordered by revision. A key with no entries left is dropped from the index.
 /// </summary>
+/// <remarks>
+/// The versions are held in a bare array (no list object around it), which starts with room for
+/// <see cref="InitialCapacity"/>. Growing it is what a put on an existing key costs the collector: the new array is
+/// young and the history holding it old, so the next young collection has to find it from the old generation (a
+/// follower's gen0 collection took 24 ms instead of 10 when the array started with room for one).
+/// </remarks>
 internal sealed class KeyHistory
 {
-    private readonly List<KeyVersion> _versions = [];
+    // Invariant: the entries are _versions[0.._count), revisions strictly increasing.
+    private KeyVersion[] _versions = [];
+    private int _count;
+
+    /// <summary>Room for this many versions when the first one is appended.</summary>
+    public const int InitialCapacity = 4;
 
     // The newest entry's main revision and kind, copied here so that counting the keys of a large
     // range touches only this object (see ExistsAt). Kept in step by RefreshNewest.
@@ -26,14 +37,14 @@ internal sealed class KeyHistory
     /// <summary>The key.</summary>
     public ByteString Key { get; }
 
-    /// <summary>The entries, oldest first.</summary>
-    public IReadOnlyList<KeyVersion> Versions => _versions;
+    /// <summary>The entries, oldest first; valid until the history next changes.</summary>
+    public ReadOnlySpan<KeyVersion> Versions => _versions.AsSpan(0, _count);
 
     /// <summary>True when no entry is left.</summary>
-    public bool IsEmpty => _versions.Count == 0;
+    public bool IsEmpty => _count == 0;
 
     /// <summary>The newest entry, or null when the history is empty.</summary>
-    public KeyVersion? Newest => _versions.Count == 0 ? null : _versions[^1];
+    public KeyVersion? Newest => _count == 0 ? null : _versions[_count - 1];
 
     /// <summary>The key's live value at the newest revision, or null when it is absent or deleted.</summary>
     public KeyVersion? Live => Newest is { IsTombstone: false } newest ? newest : null;
@@ -46,7 +57,7 @@ internal sealed class KeyHistory
     {
         // Most reads are of the newest revision.
         if (_newestMain <= revision)
-            return _newestIsTombstone ? null : _versions[^1];
+            return _newestIsTombstone ? null : _versions[_count - 1];
         int index = LastAtOrBefore(revision);
         if (index < 0)
             return null;
@@ -65,9 +76,11 @@ internal sealed class KeyHistory
     /// <param name="version">The new entry.</param>
     public void Append(KeyVersion version)
     {
-        if (_versions.Count > 0 && version.Revision <= _versions[^1].Revision)
-            throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[^1].Revision}.");
-        _versions.Add(version);
+        if (_count > 0 && version.Revision <= _versions[_count - 1].Revision)
+            throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[_count - 1].Revision}.");
+        if (_count == _versions.Length)
+            Array.Resize(ref _versions, Math.Max(InitialCapacity, _count * 2));
+        _versions[_count++] = version;
         RefreshNewest();
     }
 
@@ -77,7 +90,8 @@ internal sealed class KeyHistory
     public void TruncateFrom(long main)
     {
         int keep = LastAtOrBefore(main - 1) + 1;
-        _versions.RemoveRange(keep, _versions.Count - keep);
+        Array.Clear(_versions, keep, _count - keep);
+        _count = keep;
         RefreshNewest();
     }
 
@@ -90,27 +104,42 @@ internal sealed class KeyHistory
         if (index < 0)
             return;
         int drop = _versions[index].IsTombstone ? index + 1 : index;
-        _versions.RemoveRange(0, drop);
+        if (drop == 0)
+            return;
+        int left = _count - drop;
+        if (left <= _versions.Length / 4)
+        {
+            // Most of the history went: give the room back.
+            var smaller = new KeyVersion[Math.Max(1, left)];
+            Array.Copy(_versions, drop, smaller, 0, left);
+            _versions = left == 0 ? [] : smaller;
+        }
+        else
+        {
+            Array.Copy(_versions, drop, _versions, 0, left);
+            Array.Clear(_versions, left, drop);
+        }
+        _count = left;
         RefreshNewest();
     }
 
     private void RefreshNewest()
     {
-        if (_versions.Count == 0)
+        if (_count == 0)
         {
             _newestMain = long.MaxValue;
             _newestIsTombstone = true;
             return;
         }
-        _newestMain = _versions[^1].Revision.Main;
-        _newestIsTombstone = _versions[^1].IsTombstone;
+        _newestMain = _versions[_count - 1].Revision.Main;
+        _newestIsTombstone = _versions[_count - 1].IsTombstone;
     }
 
     /// <summary>Index of the newest entry with main revision at most <paramref name="revision"/>, or -1.</summary>
     private int LastAtOrBefore(long revision)
     {
         int lo = 0;
-        int hi = _versions.Count - 1;
+        int hi = _count - 1;
         while (lo <= hi)
         {
             int mid = lo + ((hi - lo) >> 1);

@@ -20,8 +20,8 @@ internal static class MvccHash
         AppendInt64(crc, number, compactRevision);
         foreach (KeyHistory history in index.All())
         {
-            IReadOnlyList<KeyVersion> versions = history.Versions;
-            if (versions.Count == 0 || versions[0].Revision.Main > revision)
+            ReadOnlySpan<KeyVersion> versions = history.Versions;
+            if (versions.Length == 0 || versions[0].Revision.Main > revision)
                 continue;
             AppendInt64(crc, number, history.Key.Length);
             crc.Append(history.Key.Span);

@@ -129,7 +129,7 @@ internal sealed class StoreWrite
             _store.Leases.Attach(newLease, history.Key);
         }
         _undo.Add(new Undo(history, oldLease, newLease));
-        _events?.Add(ChangeEvents.At(history, history.Versions.Count - 1));
+        _events?.Add(ChangeEvents.At(history, history.Versions.Length - 1));
     }
 
     /// <summary>What <see cref="Rollback"/> needs to undo one change.</summary>
