@@ -33,33 +33,34 @@ public static class MvccSnapshot
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(destination);
-        using var writer = new BinaryWriter(destination, Encoding.UTF8, leaveOpen: true);
-        writer.Write(Magic);
-        writer.Write(FormatVersion);
-        writer.Write(store.Revision);
-        writer.Write(store.CompactRevision);
-        writer.Write7BitEncodedInt(store.Keys.Length);
+        using var writer = new SnapshotEncoder(destination);
+        writer.WriteRaw(Magic);
+        writer.WriteByte(FormatVersion);
+        writer.WriteInt64(store.Revision);
+        writer.WriteInt64(store.CompactRevision);
+        writer.Write7BitEncoded(store.Keys.Length);
         var at = 0;
         for (int k = 0; k < store.Keys.Length; k++)
         {
-            WriteBytes(writer, store.Keys[k].Span);
+            writer.WriteBytes(store.Keys[k].Span);
             int count = store.VersionCounts[k];
-            writer.Write7BitEncodedInt(count);
-            foreach (KeyVersion version in store.Versions.AsSpan(at, count))
+            writer.Write7BitEncoded(count);
+            foreach (ref readonly KeyVersion version in store.Versions.AsSpan(at, count))
             {
-                writer.Write(version.Revision.Main);
-                writer.Write(version.Revision.Sub);
-                writer.Write(version.IsTombstone ? TombstoneFlag : (byte)0);
+                writer.WriteInt64(version.Revision.Main);
+                writer.WriteInt64(version.Revision.Sub);
+                writer.WriteByte(version.IsTombstone ? TombstoneFlag : (byte)0);
                 if (version.IsTombstone)
                     continue;
-                writer.Write(version.CreateRevision);
-                writer.Write(version.Version);
-                writer.Write(version.Lease);
-                WriteBytes(writer, version.ValueSpan);
+                writer.WriteInt64(version.CreateRevision);
+                writer.WriteInt64(version.Version);
+                writer.WriteInt64(version.Lease);
+                writer.WriteBytes(version.ValueSpan);
             }
             at += count;
         }
-        writer.Write(Trailer);
+        writer.WriteRaw(Trailer);
+        writer.Flush();
     }
 
     /// <summary>Replaces the state of <paramref name="store"/> with the snapshot in <paramref name="source"/>.</summary>
@@ -134,12 +135,6 @@ public static class MvccSnapshot
         long lease = reader.ReadInt64();
         ByteString value = ByteString.CopyFrom(ReadBytes(reader));
         return new KeyVersion(revision, createRevision, version, value, lease, isTombstone: false);
-    }
-
-    private static void WriteBytes(BinaryWriter writer, ReadOnlySpan<byte> bytes)
-    {
-        writer.Write7BitEncodedInt(bytes.Length);
-        writer.Write(bytes);
     }
 
     private static byte[] ReadBytes(BinaryReader reader)
