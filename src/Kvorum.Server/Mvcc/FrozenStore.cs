@@ -3,18 +3,17 @@ using Google.Protobuf;
 namespace Kvorum.Server.Mvcc;
 
 /// <summary>
-/// A store's state at one moment, copied by reference: every key and every version (both immutable) in key
-/// order. Taking it is a pass over the index on the apply thread (a few milliseconds for a million versions);
-/// writing it out as a snapshot can then run on another thread while the store keeps changing.
+/// A store's state at one moment: every key, and every key's versions as its history shares them
+/// (<see cref="KeyHistory.Share"/>), in key order. Taking it is a pass over the index on the apply thread that copies
+/// no version; writing it out as a snapshot can then run on another thread while the store keeps changing.
 /// </summary>
 internal sealed class FrozenStore
 {
-    private FrozenStore(long revision, long compactRevision, ByteString[] keys, int[] versionCounts, KeyVersion[] versions)
+    private FrozenStore(long revision, long compactRevision, ByteString[] keys, ReadOnlyMemory<KeyVersion>[] versions)
     {
         Revision = revision;
         CompactRevision = compactRevision;
         Keys = keys;
-        VersionCounts = versionCounts;
         Versions = versions;
     }
 
@@ -27,34 +26,21 @@ internal sealed class FrozenStore
     /// <summary>The keys in key order.</summary>
     public ByteString[] Keys { get; }
 
-    /// <summary>How many of <see cref="Versions"/> belong to each key, in the order of <see cref="Keys"/>.</summary>
-    public int[] VersionCounts { get; }
+    /// <summary>Each key's versions, oldest first, in the order of <see cref="Keys"/>.</summary>
+    public ReadOnlyMemory<KeyVersion>[] Versions { get; }
 
-    /// <summary>Every key's versions, oldest first, the keys one after another.</summary>
-    public KeyVersion[] Versions { get; }
-
-    /// <summary>Copies the references that make up <paramref name="store"/>'s state. Call it on the thread that owns the store.</summary>
+    /// <summary>Takes <paramref name="store"/>'s state. Call it on the thread that owns the store.</summary>
     public static FrozenStore Of(MvccStore store)
     {
         ArgumentNullException.ThrowIfNull(store);
         var keys = new ByteString[store.Index.Count];
-        var counts = new int[keys.Length];
-        var total = 0;
+        var versions = new ReadOnlyMemory<KeyVersion>[keys.Length];
         var k = 0;
         foreach (KeyHistory history in store.Index.All())
         {
             keys[k] = history.Key;
-            counts[k++] = history.Versions.Length;
-            total += history.Versions.Length;
+            versions[k++] = history.Share();
         }
-        var versions = new KeyVersion[total];
-        var at = 0;
-        foreach (KeyHistory history in store.Index.All())
-        {
-            ReadOnlySpan<KeyVersion> own = history.Versions;
-            own.CopyTo(versions.AsSpan(at));
-            at += own.Length;
-        }
-        return new FrozenStore(store.Revision, store.CompactRevision, keys, counts, versions);
+        return new FrozenStore(store.Revision, store.CompactRevision, keys, versions);
     }
 }

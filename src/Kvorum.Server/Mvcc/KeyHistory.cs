@@ -11,12 +11,18 @@ namespace Kvorum.Server.Mvcc;
 /// <see cref="InitialCapacity"/>. Growing it is what a put on an existing key costs the collector: the new array is
 /// young and the history holding it old, so the next young collection has to find it from the old generation (a
 /// follower's gen0 collection took 24 ms instead of 10 when the array started with room for one).
+/// <para>A snapshot shares the array rather than copying it (<see cref="Share"/>): the shared slots are never
+/// written again, since an append writes past them and a change to them first copies the array.</para>
 /// </remarks>
 internal sealed class KeyHistory
 {
     // Invariant: the entries are _versions[0.._count), revisions strictly increasing.
     private KeyVersion[] _versions = [];
     private int _count;
+
+    // Invariant: _shared <= _count, and _versions[0.._shared) may be read by a snapshot on another thread,
+    // so those slots are not written again; a change to them copies the array first (CopyBeforeChange).
+    private int _shared;
 
     /// <summary>Room for this many versions when the first one is appended.</summary>
     public const int InitialCapacity = 4;
@@ -90,6 +96,8 @@ internal sealed class KeyHistory
     public void TruncateFrom(long main)
     {
         int keep = LastAtOrBefore(main - 1) + 1;
+        if (keep < _shared)
+            CopyBeforeChange(_versions.Length);
         Array.Clear(_versions, keep, _count - keep);
         _count = keep;
         RefreshNewest();
@@ -107,12 +115,14 @@ internal sealed class KeyHistory
         if (drop == 0)
             return;
         int left = _count - drop;
-        if (left <= _versions.Length / 4)
+        if (left <= _versions.Length / 4 || _shared > 0)
         {
-            // Most of the history went: give the room back.
-            var smaller = new KeyVersion[Math.Max(1, left)];
+            // Most of the history went: give the room back. Or a snapshot may be reading the slots that would
+            // move: leave them as they are.
+            var smaller = new KeyVersion[Math.Max(InitialCapacity, left)];
             Array.Copy(_versions, drop, smaller, 0, left);
             _versions = left == 0 ? [] : smaller;
+            _shared = 0;
         }
         else
         {
@@ -121,6 +131,25 @@ internal sealed class KeyHistory
         }
         _count = left;
         RefreshNewest();
+    }
+
+    /// <summary>
+    /// The entries as they are now, for a snapshot written on another thread while this history goes on
+    /// changing: they stay as they are, since the history writes past them or into a copy of its array.
+    /// Call it on the thread that owns the store.
+    /// </summary>
+    public ReadOnlyMemory<KeyVersion> Share()
+    {
+        _shared = _count;
+        return _versions.AsMemory(0, _count);
+    }
+
+    private void CopyBeforeChange(int capacity)
+    {
+        var copy = new KeyVersion[capacity];
+        Array.Copy(_versions, copy, _count);
+        _versions = copy;
+        _shared = 0;
     }
 
     private void RefreshNewest()

@@ -39,13 +39,12 @@ public static class MvccSnapshot
         writer.WriteInt64(store.Revision);
         writer.WriteInt64(store.CompactRevision);
         writer.Write7BitEncoded(store.Keys.Length);
-        var at = 0;
         for (int k = 0; k < store.Keys.Length; k++)
         {
             writer.WriteBytes(store.Keys[k].Span);
-            int count = store.VersionCounts[k];
-            writer.Write7BitEncoded(count);
-            foreach (ref readonly KeyVersion version in store.Versions.AsSpan(at, count))
+            ReadOnlySpan<KeyVersion> versions = store.Versions[k].Span;
+            writer.Write7BitEncoded(versions.Length);
+            foreach (ref readonly KeyVersion version in versions)
             {
                 writer.WriteInt64(version.Revision.Main);
                 writer.WriteInt64(version.Revision.Sub);
@@ -57,7 +56,6 @@ public static class MvccSnapshot
                 writer.WriteInt64(version.Lease);
                 writer.WriteBytes(version.ValueSpan);
             }
-            at += count;
         }
         writer.WriteRaw(Trailer);
         writer.Flush();

@@ -104,4 +104,40 @@ public class SnapshotTests
         Assert.Equal(before.Hash, second.HashKV(new HashKVRequest { Revision = 7 }).Hash);
         Assert.Throws<EtcdException>(() => second.HashKV(new HashKVRequest { Revision = 3 }));
     }
+
+    [Fact]
+    public void A_frozen_store_writes_the_state_it_was_taken_at_whatever_the_store_does_next()
+    {
+        // The frozen store shares each key's version array with the live store (no copy), so every way the live
+        // store changes a history must leave the shared slots alone: appends that fill and grow the array,
+        // deletes, compactions that drop old versions, and a failed txn that undoes its own appends.
+        var store = new MvccStore();
+        for (int i = 0; i < 300; i++)
+            store.Put($"k{i % 40:D2}", $"v{i}");
+        store.Delete("k05");
+        byte[] before = store.ToSnapshot();
+        FrozenStore frozen = FrozenStore.Of(store);
+
+        // First the changes that fit in the arrays as they are: a compaction that drops the oldest two or three
+        // versions of each key (with room for 8, it would move the rest in place), and puts into free slots.
+        store.Compact(new CompactionRequest { Revision = 100 });
+        store.Put("k01", "in place");
+        for (int i = 0; i < 500; i++)
+            store.Put($"k{i % 45:D2}", $"w{i}");
+        store.Delete("k1", "k2");
+        store.Compact(new CompactionRequest { Revision = store.Revision - 100 });
+        Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest
+        {
+            Success = { PutOp("k30", "undone"), new RequestOp { RequestPut = new PutRequest { Key = B("absent"), IgnoreValue = true } } },
+        }));
+        store.Compact(new CompactionRequest { Revision = store.Revision });
+        FrozenStore.Of(store); // shares again, and the next changes copy again
+        for (int i = 0; i < 100; i++)
+            store.Put($"k{i % 45:D2}", $"x{i}");
+        store.Compact(new CompactionRequest { Revision = store.Revision - 10 });
+
+        using var written = new MemoryStream();
+        MvccSnapshot.Write(frozen, written);
+        Assert.Equal(before, written.ToArray());
+    }
 }
