@@ -86,6 +86,7 @@ internal sealed class KeyHistory
             throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[_count - 1].Revision}.");
         if (_count == _versions.Length)
             Array.Resize(ref _versions, Math.Max(InitialCapacity, _count * 2));
+        System.Diagnostics.Debug.Assert(_count >= _shared, "an append writes past the slots a snapshot may read");
         _versions[_count++] = version;
         RefreshNewest();
     }
@@ -98,6 +99,7 @@ internal sealed class KeyHistory
         int keep = LastAtOrBefore(main - 1) + 1;
         if (keep < _shared)
             CopyBeforeChange(_versions.Length);
+        System.Diagnostics.Debug.Assert(keep >= _shared, "an undo clears no slot a snapshot may read");
         Array.Clear(_versions, keep, _count - keep);
         _count = keep;
         RefreshNewest();
@@ -126,6 +128,7 @@ internal sealed class KeyHistory
         }
         else
         {
+            System.Diagnostics.Debug.Assert(_shared == 0, "a compaction moves no slot a snapshot may read");
             Array.Copy(_versions, drop, _versions, 0, left);
             Array.Clear(_versions, left, drop);
         }
