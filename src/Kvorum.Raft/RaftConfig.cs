@@ -33,7 +33,8 @@ public sealed class RaftConfig
 
     /// <summary>
     /// Ticks a follower waits without hearing from a leader before it starts an election; the actual
-    /// timeout is drawn uniformly from [ElectionTick, 2 × ElectionTick) (paper §5.2). Also the leader's
+    /// timeout is drawn uniformly from [ElectionTick + 1, 2 × ElectionTick] (paper §5.2; one tick above the pre-vote
+    /// lease, see Raft.ResetRandomizedElectionTimeout). Also the leader's
     /// CheckQuorum period and the leadership-transfer deadline. Must exceed <see cref="HeartbeatTick"/>;
     /// the thesis (§9.3) suggests 10× the broadcast time or more.
     /// </summary>

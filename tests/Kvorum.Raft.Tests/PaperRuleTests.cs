@@ -221,4 +221,32 @@ public class PaperRuleTests
         Assert.Equal(StateRole.Follower, c.Nodes[1].Status.Role);
         Assert.Equal(9UL, c.Nodes[1].Status.Term);
     }
+
+    /// <summary>
+    /// Paper §5.2 with the lease of thesis §9.6: a follower's election timeout is drawn from
+    /// [ElectionTick + 1, 2 × ElectionTick], never ElectionTick itself, so that when it asks for a pre-vote every other
+    /// follower that heard the same last message from the leader has counted at least ElectionTick ticks (members tick
+    /// on their own clocks, up to a tick apart) and is out of its lease.
+    /// </summary>
+    [Fact]
+    public void Section5_2_ElectionTimeoutIsDrawnFromAboveTheLease()
+    {
+        var seen = new SortedSet<int>();
+        for (var seed = 0; seed < 200; seed++)
+        {
+            var storage = new MemoryRaftStorage();
+            storage.ApplySnapshot(new SnapshotMetadata(0, 0, Three), ReadOnlyMemory<byte>.Empty);
+            var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(seed), PreVote = true, CheckQuorum = true });
+            var ticks = 0;
+            while (node.Status.Role == StateRole.Follower && ticks < 100)
+            {
+                node.Tick();
+                ticks++;
+            }
+            seen.Add(ticks);
+        }
+        Assert.Equal(11, seen.Min);
+        Assert.Equal(20, seen.Max);
+        Assert.Equal(10, seen.Count);
+    }
 }
