@@ -34,9 +34,6 @@ internal sealed class KeyChunk
         }
     }
 
-    /// <summary>The last (greatest) key's history.</summary>
-    public KeyHistory Last => _histories[Count - 1];
-
     /// <summary>
     /// A key's first 8 bytes as a big-endian number, zero-padded: for two keys whose numbers differ, the
     /// numbers order them as <see cref="ByteKeyComparer"/> does; equal numbers say nothing.

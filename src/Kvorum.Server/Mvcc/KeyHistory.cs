@@ -85,7 +85,10 @@ internal sealed class KeyHistory
         if (_count > 0 && version.Revision <= _versions[_count - 1].Revision)
             throw new InvalidOperationException($"Revision {version.Revision} is not newer than {_versions[_count - 1].Revision}.");
         if (_count == _versions.Length)
+        {
             Array.Resize(ref _versions, Math.Max(InitialCapacity, _count * 2));
+            _shared = 0; // a snapshot may read the old array; nobody shares the new one
+        }
         System.Diagnostics.Debug.Assert(_count >= _shared, "an append writes past the slots a snapshot may read");
         _versions[_count++] = version;
         RefreshNewest();
