@@ -149,7 +149,7 @@ internal sealed partial class Raft
             return;
         self.SetSelfMatch(index);
         if (MaybeCommit())
-            BroadcastAppend();
+            _broadcastPending = true; // sent with the next Ready, as above
     }
 
     private void StepLeader(in Message m)
@@ -239,11 +239,20 @@ internal sealed partial class Raft
         {
             if (Role != StateRole.Leader)
                 return;
-            BroadcastAppend();
+            // Every follower learns the new commit index from the next Ready's appends, which also carry what
+            // was proposed meanwhile: one message per follower per Ready, not one more per acknowledgement.
+            _broadcastPending = true;
+        }
+        else if (wasPaused)
+        {
+            SendAppendLoop(m.From);
         }
         else
         {
-            SendAppendLoop(m.From);
+            // Only entries the window held back: an empty append would tell this follower nothing new.
+            while (MaybeSendAppend(m.From, sendIfEmpty: false))
+            {
+            }
         }
         if (m.From == _leadTransferee && pr.Match == Log.LastIndex)
             SendTimeoutNow(m.From);

@@ -51,6 +51,19 @@ internal static class Metrics
         Counter("kvorum_proposals_failed_total", "Client writes that failed.", Interlocked.Read(ref m.ProposalsFailed));
         Counter("kvorum_entries_applied_total", "Committed entries applied.", Interlocked.Read(ref m.EntriesApplied));
         Counter("kvorum_peer_send_failures_total", "Messages the peer transport could not deliver.", Interlocked.Read(ref m.PeerSendFailures));
+        Counter("kvorum_read_index_requests_total", "ReadIndex requests made, each for a batch of linearizable reads.", Interlocked.Read(ref m.ReadIndexRequests));
+        Counter("kvorum_linearizable_reads_total", "Linearizable reads answered after their ReadIndex was confirmed.", Interlocked.Read(ref m.LinearizableReads));
+        void ByMessageType(string name, string help, long[] counts)
+        {
+            Header(name, help, "counter");
+            foreach (var type in Enum.GetValues<Raft.MessageType>())
+            {
+                sb.Append(name).Append("{type=\"").Append(type).Append("\"} ")
+                    .AppendLine(Interlocked.Read(ref counts[(int)type & 31]).ToString(CultureInfo.InvariantCulture));
+            }
+        }
+        ByMessageType("kvorum_peer_messages_sent_total", "Raft messages handed to the peer transport, by type.", m.MessagesSent);
+        ByMessageType("kvorum_peer_messages_received_total", "Raft messages received from peers, by type.", m.MessagesReceived);
         Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
         Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
         Counter("kvorum_gc_staggered_collections_total", "Generation 0 collections a follower started itself to keep apart from the other followers.", Interlocked.Read(ref m.StaggeredCollections));

@@ -168,11 +168,20 @@ public sealed partial class KvorumNode
         return (T)result;
     }
 
-    /// <summary>One ReadIndex for every linearizable read queued since the last loop iteration.</summary>
-    private void FlushReadBatch()
+    // How many ReadIndex requests may wait for their answer at once. Reads that arrive meanwhile queue and share
+    // the next request, as in etcd's read loop. Each request costs a heartbeat round with every follower (and,
+    // from a follower, a round trip to the leader first); one per loop iteration, as before, made about 2,600
+    // of them a second at 64 clients, 4 reads each, and each follower spent 17% of a core answering them.
+    private const int MaxReadIndexInFlight = 1;
+
+    /// <summary>
+    /// One ReadIndex for every linearizable read queued since the last request was made, unless
+    /// <see cref="MaxReadIndexInFlight"/> requests still wait for their answer. Returns whether it made one.
+    /// </summary>
+    private bool FlushReadBatch()
     {
-        if (_readBatch.Count == 0)
-            return;
+        if (_readBatch.Count == 0 || _pendingReads.Count >= MaxReadIndexInFlight)
+            return false;
         var reads = _readBatch.ToList();
         _readBatch.Clear();
         var ctx = ++_readContext;
@@ -183,13 +192,15 @@ public sealed partial class KvorumNode
             // No leader known: fail fast, as etcd does.
             foreach (var read in reads)
                 read.Fail(NoLeader());
-            return;
+            return false;
         }
         _pendingReads[ctx] = (_raft.Lead, reads, _loopTicks);
+        Interlocked.Increment(ref Metrics.ReadIndexRequests);
         // A request lost on its way is asked again (AskAgainForReadIndex); a leader change fails its reads;
         // a client that gave up leaves them here until the table is full. Bound the table.
         if (_pendingReads.Count > 1024)
             _pendingReads.Remove(_pendingReads.Keys.Min());
+        return true;
     }
 
     /// <summary>
@@ -234,6 +245,7 @@ public sealed partial class KvorumNode
             if (index > _appliedIndex)
                 continue;
             _readsAwaitingApply.RemoveAt(i);
+            Interlocked.Add(ref Metrics.LinearizableReads, reads.Count);
             foreach (var read in reads)
                 read.Execute();
         }

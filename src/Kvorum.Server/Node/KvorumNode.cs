@@ -136,6 +136,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 while (++n < 4096 && _inbox.TryTake(out work));
                 FlushReadBatch();
                 ProcessReady();
+                // An answer to the ReadIndex in flight may have come with this Ready: the reads queued behind it go now.
+                if (FlushReadBatch())
+                    ProcessReady();
                 if (_leaderKnown && NeedsAttributes())
                 {
                     PublishOwnAttributes();
@@ -280,6 +283,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             var replication = m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;
             if (leaderReplication is { } wanted && replication != wanted)
                 continue;
+            Interlocked.Increment(ref Metrics.MessagesSent[(int)m.Type & 31]);
             if (m.Type == MessageType.Snapshot)
                 _transport!.SendSnapshot(m, _storage.OpenSnapshot(out _));
             else
@@ -303,6 +307,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     public void OnMessage(in Message message)
     {
         var m = message;
+        Interlocked.Increment(ref Metrics.MessagesReceived[(int)m.Type & 31]);
         Post(() => _raft.Step(m));
     }
 

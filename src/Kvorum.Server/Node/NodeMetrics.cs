@@ -23,6 +23,18 @@ internal sealed class NodeMetrics
     /// <summary>Messages the transport could not deliver (peer down, queue full).</summary>
     public long PeerSendFailures;
 
+    /// <summary>ReadIndex requests this member made, each for a batch of linearizable reads.</summary>
+    public long ReadIndexRequests;
+
+    /// <summary>Linearizable reads answered here after their ReadIndex was confirmed.</summary>
+    public long LinearizableReads;
+
+    /// <summary>Raft messages handed to the transport, by <see cref="Raft.MessageType"/>.</summary>
+    public readonly long[] MessagesSent = new long[32];
+
+    /// <summary>Raft messages received from peers, by <see cref="Raft.MessageType"/>.</summary>
+    public readonly long[] MessagesReceived = new long[32];
+
     /// <summary>Snapshots taken here.</summary>
     public long SnapshotsTaken;
 

@@ -1,0 +1,104 @@
+namespace Kvorum.Raft.Tests;
+
+/// <summary>
+/// How many appends a leader sends in the steady state: one per follower per Ready, carrying both the new
+/// entries and the new commit index, and none that would tell a follower nothing new.
+/// </summary>
+public class AppendTrafficTests
+{
+    private static readonly ConfState Three = ConfState.OfVoters(1, 2, 3);
+
+    /// <summary>A three-member cluster with member 1 leading and every follower caught up.</summary>
+    private static ManualCluster SteadyCluster()
+    {
+        var c = new ManualCluster(Three, new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        return c;
+    }
+
+    /// <summary>Takes the node's Ready, persists it, and returns its messages.</summary>
+    private static List<Message> TakeReady(ManualCluster c, ulong id)
+    {
+        var node = c.Nodes[id];
+        var sent = new List<Message>();
+        while (node.HasReady)
+        {
+            var rd = node.GetReady();
+            c.Storage[id].Save(rd.HardState, rd.EntriesSpan);
+            sent.AddRange(rd.Messages.Select(m => m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() }));
+            node.Advance();
+        }
+        return sent;
+    }
+
+    /// <summary>Delivers <paramref name="append"/> to its follower and returns the follower's answer.</summary>
+    private static Message Answer(ManualCluster c, Message append)
+    {
+        c.Nodes[append.To].Step(append);
+        return Assert.Single(TakeReady(c, append.To), m => m.Type == MessageType.AppendResponse);
+    }
+
+    [Fact]
+    public void A_commit_and_the_entries_proposed_meanwhile_go_out_in_one_append_per_follower()
+    {
+        var c = SteadyCluster();
+        var leader = c.Nodes[1];
+
+        leader.Propose(new byte[] { 1 });
+        var first = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        Assert.Equal([2UL, 3UL], first.Select(m => m.To).Order());
+        var index = leader.Status.LastIndex;
+        var ack2 = Answer(c, first.Single(m => m.To == 2));
+        var ack3 = Answer(c, first.Single(m => m.To == 3));
+
+        // Within one loop iteration: member 2's acknowledgement commits the entry, then a client proposes again.
+        leader.Step(ack2);
+        Assert.Equal(index, leader.Status.Commit);
+        leader.Propose(new byte[] { 2 });
+        var second = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+
+        Assert.Equal([2UL, 3UL], second.Select(m => m.To).Order());
+        foreach (var append in second)
+        {
+            Assert.Equal(index, append.Commit);
+            Assert.Equal(index + 1, Assert.Single(append.Entries.ToArray()).Index);
+        }
+
+        // Member 3's acknowledgement of the first entry commits nothing new and leaves nothing unsent.
+        leader.Step(ack3);
+        Assert.DoesNotContain(TakeReady(c, 1), m => m.Type == MessageType.Append);
+
+        // Both followers still learn everything.
+        foreach (var append in second)
+            leader.Step(Answer(c, append));
+        c.Deliver();
+        foreach (var id in new ulong[] { 1, 2, 3 })
+            Assert.Equal(index + 1, c.Nodes[id].Status.Commit);
+    }
+
+    [Fact]
+    public void A_commit_with_nothing_new_to_send_still_reaches_every_follower()
+    {
+        var c = SteadyCluster();
+        var leader = c.Nodes[1];
+
+        leader.Propose(new byte[] { 1 });
+        var appends = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        var index = leader.Status.LastIndex;
+        var ack2 = Answer(c, appends.Single(m => m.To == 2));
+
+        leader.Step(ack2);
+        var commits = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+
+        Assert.Equal([2UL, 3UL], commits.Select(m => m.To).Order());
+        Assert.All(commits, m => Assert.Equal(index, m.Commit));
+        Assert.All(commits, m => Assert.True(m.Entries.IsEmpty));
+    }
+}
