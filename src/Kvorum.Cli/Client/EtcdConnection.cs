@@ -37,6 +37,10 @@ public sealed class EtcdConnection : IDisposable
                 ConnectTimeout = dialTimeout,
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+                // gRPC has no use for redirects, cookies or trace headers; each costs work on every call.
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                ActivityHeadersPropagator = null,
             },
             DisposeHttpClient = true,
             MaxReceiveMessageSize = null,
