@@ -8,6 +8,8 @@ namespace Kvorum.Storage;
 internal sealed class SnapshotWriter : IDisposable
 {
     private readonly FileStream _file;
+    private readonly WriteBehind _writeBehind;
+    private long _handedToKernel;
     private readonly string _tempPath;
     private readonly string _finalPath;
     private readonly string _directory;
@@ -24,6 +26,7 @@ internal sealed class SnapshotWriter : IDisposable
         _tempPath = finalPath + ".tmp";
         _directory = Path.GetDirectoryName(finalPath)!;
         _file = new FileStream(_tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        _writeBehind = new WriteBehind(_file.SafeFileHandle);
         Append(SnapshotFormat.EncodeHeader(snapshot));
     }
 
@@ -57,6 +60,14 @@ internal sealed class SnapshotWriter : IDisposable
     {
         _crc = Crc32C.Append(_crc, bytes);
         _file.Write(bytes);
+        var written = _file.Position;
+        if (written - _handedToKernel >= _writeBehind.Chunk)
+        {
+            // Hand the buffered bytes to the kernel and let them trickle to the disk (see WriteBehind).
+            _file.Flush(flushToDisk: false);
+            _handedToKernel = written;
+            _writeBehind.Written(written);
+        }
     }
 
     /// <summary>Abandons an uncommitted file.</summary>

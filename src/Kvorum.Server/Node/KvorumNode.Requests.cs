@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Kvorum.Raft;
@@ -196,10 +197,9 @@ public sealed partial class KvorumNode
         }
         _pendingReads[ctx] = (_raft.Lead, reads, _loopTicks);
         Interlocked.Increment(ref Metrics.ReadIndexRequests);
-        // A request lost on its way is asked again (AskAgainForReadIndex); a leader change fails its reads;
-        // a client that gave up leaves them here until the table is full. Bound the table.
-        if (_pendingReads.Count > 1024)
-            _pendingReads.Remove(_pendingReads.Keys.Min());
+        // A request lost on its way is asked again (AskAgainForReadIndex); a leader change fails its reads. The
+        // table holds at most MaxReadIndexInFlight requests, so reads a client gave up on cannot pile up in it.
+        Debug.Assert(_pendingReads.Count <= MaxReadIndexInFlight);
         return true;
     }
 

@@ -165,10 +165,20 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
             "kvorum_raft_term", "kvorum_raft_leader_changes_total", "kvorum_raft_commit_index", "kvorum_raft_applied_index",
             "kvorum_proposals_submitted_total", "kvorum_wal_fsync_duration_seconds_bucket", "kvorum_apply_duration_seconds_count",
             "kvorum_peer_send_failures_total", "kvorum_gc_staggered_collections_total", "kvorum_gc_leader_budget_collections_total",
+            "kvorum_read_index_requests_total", "kvorum_linearizable_reads_total",
         })
         {
             Assert.Contains(name, body, StringComparison.Ordinal);
         }
+        // Replication traffic by message type: a leader sends appends, a follower answers them; every sample of a
+        // family follows its TYPE line (Prometheus text format).
+        var lines = body.Split('\n');
+        long Sample(string series) => long.Parse(lines.Single(l => l.StartsWith(series + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Sample("kvorum_peer_messages_sent_total{type=\"Append\"}") + Sample("kvorum_peer_messages_sent_total{type=\"AppendResponse\"}") > 0);
+        Assert.True(Sample("kvorum_peer_messages_received_total{type=\"Append\"}") + Sample("kvorum_peer_messages_received_total{type=\"AppendResponse\"}") > 0);
+        var family = Array.IndexOf(lines, "# TYPE kvorum_peer_messages_sent_total counter");
+        Assert.True(family > 0);
+        Assert.All(lines.Skip(family + 1).TakeWhile(l => !l.StartsWith('#')), l => Assert.StartsWith("kvorum_peer_messages_sent_total{type=", l, StringComparison.Ordinal));
         var fsyncs = body.Split('\n').Single(l => l.StartsWith("kvorum_wal_fsync_duration_seconds_count ", StringComparison.Ordinal));
         Assert.True(long.Parse(fsyncs.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0, fsyncs);
         // Health follows whether a leader is known, which can flicker on a loaded machine: allow a few seconds.
