@@ -6,23 +6,6 @@ namespace Kvorum.Raft.Tests;
 /// </summary>
 public class AppendTrafficTests
 {
-    private static readonly ConfState Three = ConfState.OfVoters(1, 2, 3);
-
-    /// <summary>A three-member cluster with member 1 leading and every follower caught up.</summary>
-    private static ManualCluster SteadyCluster()
-    {
-        var c = new ManualCluster(Three, new()
-        {
-            [1] = (1, [1]),
-            [2] = (1, [1]),
-            [3] = (1, [1]),
-        });
-        c.Nodes[1].Campaign();
-        c.Deliver();
-        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
-        return c;
-    }
-
     /// <summary>Takes the node's Ready, persists it, and returns its messages.</summary>
     private static List<Message> TakeReady(ManualCluster c, ulong id)
     {
@@ -48,7 +31,7 @@ public class AppendTrafficTests
     [Fact]
     public void A_commit_and_the_entries_proposed_meanwhile_go_out_in_one_append_per_follower()
     {
-        var c = SteadyCluster();
+        var c = ManualCluster.ThreeLedByOne();
         var leader = c.Nodes[1];
 
         leader.Propose(new byte[] { 1 });
@@ -86,7 +69,7 @@ public class AppendTrafficTests
     [Fact]
     public void A_commit_with_nothing_new_to_send_still_reaches_every_follower()
     {
-        var c = SteadyCluster();
+        var c = ManualCluster.ThreeLedByOne();
         var leader = c.Nodes[1];
 
         leader.Propose(new byte[] { 1 });

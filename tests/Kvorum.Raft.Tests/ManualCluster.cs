@@ -28,6 +28,22 @@ internal sealed class ManualCluster
         }
     }
 
+    /// <summary>Members 1, 2 and 3 with the same one-entry log, member 1 elected leader and everyone caught up.</summary>
+    public static ManualCluster ThreeLedByOne()
+    {
+        var c = new ManualCluster(ConfState.OfVoters(1, 2, 3), new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        if (c.Nodes[1].Status.Role != StateRole.Leader)
+            throw new InvalidOperationException("member 1 did not win the election");
+        return c;
+    }
+
     public Dictionary<ulong, RaftNode> Nodes { get; } = [];
 
     public Dictionary<ulong, MemoryRaftStorage> Storage { get; } = [];

@@ -208,15 +208,7 @@ public class PaperRuleTests
     [Fact]
     public void Section5_1_HigherTermTurnsLeaderIntoFollower()
     {
-        var c = new ManualCluster(Three, new()
-        {
-            [1] = (1, [1]),
-            [2] = (1, [1]),
-            [3] = (1, [1]),
-        });
-        c.Nodes[1].Campaign();
-        c.Deliver();
-        Assert.Equal(StateRole.Leader, c.Nodes[1].Status.Role);
+        var c = ManualCluster.ThreeLedByOne();
         c.Nodes[1].Step(new Message { Type = MessageType.Append, From = 3, To = 1, Term = 9, Index = 0, LogTerm = 0 });
         Assert.Equal(StateRole.Follower, c.Nodes[1].Status.Role);
         Assert.Equal(9UL, c.Nodes[1].Status.Term);
