@@ -149,7 +149,7 @@ internal sealed partial class Raft
             return;
         self.SetSelfMatch(index);
         if (MaybeCommit())
-            _broadcastPending = true; // sent with the next Ready, as above
+            _broadcastPending = true; // announced with the next Ready's appends (see HandleAppendResponse)
     }
 
     private void StepLeader(in Message m)
