@@ -124,9 +124,9 @@ internal sealed class KeyHistory
         {
             // Most of the history went: give the room back. Or a snapshot may be reading the slots that would
             // move: leave them as they are.
-            var smaller = new KeyVersion[Math.Max(InitialCapacity, left)];
+            KeyVersion[] smaller = left == 0 ? [] : new KeyVersion[Math.Max(InitialCapacity, left)];
             Array.Copy(_versions, drop, smaller, 0, left);
-            _versions = left == 0 ? [] : smaller;
+            _versions = smaller;
             _shared = 0;
         }
         else
