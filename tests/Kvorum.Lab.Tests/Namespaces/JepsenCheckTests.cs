@@ -32,6 +32,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
         Assert.Matches(@"faults: [1-9]\d* \(", report.ToString());
         Assert.Contains("verdict: PASS", report.ToString(), StringComparison.Ordinal);
         File.Delete(settings.HistoryPath);
+        RootLab.Discard(settings.Lab.Directory);
     }
 
     private async Task<(bool Passed, StringWriter Report)> RunAsync(CheckSettings settings)
@@ -66,5 +67,6 @@ public class JepsenCheckTests(ITestOutputHelper output)
         Assert.Contains("then this operation cannot take effect:", report.ToString(), StringComparison.Ordinal);
         Assert.Contains("verdict: FAIL", report.ToString(), StringComparison.Ordinal);
         File.Delete(settings.HistoryPath);
+        RootLab.Discard(settings.Lab.Directory);
     }
 }

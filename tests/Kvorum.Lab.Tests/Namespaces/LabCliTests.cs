@@ -77,5 +77,6 @@ public class LabCliTests(ITestOutputHelper output)
             Assert.Equal(0, code);
             Assert.Contains("removed bridge kvtl-br", text, StringComparison.Ordinal);
         }
+        RootLab.Discard(dir);
     }
 }

@@ -37,6 +37,7 @@ public class LabNetworkTests(ITestOutputHelper output)
         Assert.Equal(before, RootLab.Snapshot());
         Assert.Equal(0, LabControl.Down(options.Directory, TextWriter.Null));
         Assert.DoesNotContain(Process.GetProcesses(), p => IsServeOf(p, options.Directory));
+        RootLab.Discard(options.Directory);
     }
 
     [SkippableFact]
@@ -55,6 +56,7 @@ public class LabNetworkTests(ITestOutputHelper output)
         Assert.Contains("no leader after 3 s", error.Message, StringComparison.Ordinal);
         Assert.Contains("removing what was created", progress.ToString(), StringComparison.Ordinal);
         Assert.Equal(before, RootLab.Snapshot());
+        RootLab.Discard(options.Directory);
     }
 
     [SkippableFact]
@@ -121,6 +123,7 @@ public class LabNetworkTests(ITestOutputHelper output)
         {
             LabControl.Down(options.Directory, TextWriter.Null);
         }
+        RootLab.Discard(options.Directory);
     }
 
     private async Task ExpectLinks(LabControl lab, string state, params (int From, int To, bool Open)[] links)

@@ -31,6 +31,16 @@ internal static class RootLab
         ServerCommand = ServerCommand,
     };
 
+    /// <summary>
+    /// Removes a passed test's lab directory (data, logs, state); a failed test leaves its own for diagnosis.
+    /// Each member preallocates a 64 MB log segment, so kept directories fill a disk over repeated runs.
+    /// </summary>
+    public static void Discard(string directory)
+    {
+        if (System.IO.Directory.Exists(directory))
+            System.IO.Directory.Delete(directory, recursive: true);
+    }
+
     /// <summary>Runs a command and returns its exit code and output.</summary>
     public static (int Code, string Output) Run(string file, params string[] arguments)
     {

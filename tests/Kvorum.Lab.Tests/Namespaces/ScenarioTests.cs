@@ -30,6 +30,7 @@ public class ScenarioTests(ITestOutputHelper output)
         Assert.True(passed, narration.ToString());
         Assert.Contains($"=== {name}: PASSED", narration.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(options.Lab.Directory, "state.json")), "the scenario takes its lab down");
+        RootLab.Discard(options.Lab.Directory);
     }
 
     [Fact]
