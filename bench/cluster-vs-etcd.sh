@@ -10,7 +10,8 @@
 #   range linearizable and serializable at 64 clients (16 conns), 10 s
 # On this 2-core machine the speed of the same work changes by up to 1.8x from one minute to the next, and a
 # CPU-bound system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes
-# apart would compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times.
+# apart would compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times, and then
+# a last table gives, per workload, the median of the N pairs' ratios with the lowest and the highest.
 # For every run it records the servers' CPU time (utime+stime from /proc/PID/stat, summed over the
 # 3 members, divided by the successful operations) and each member's VmRSS after the run.
 # Prints one table of runs, one of ratios per pair, then the raw JSON summaries.
@@ -229,6 +230,24 @@ if [ ${#SYSTEMS[@]} -eq 2 ]; then
                     printf "%s\t%s/%s\t%.2fx\t%s/%s\n", k, ops[k, a], ops[k, b], ops[k, a] / ops[k, b], p99[k, a], p99[k, b]
             }
         }' "$RESULTS" | column -t -s $'\t'
+    if [ "$ROUNDS" -gt 1 ]; then
+        # One line per workload over the rounds: a single 10 s pair is at the mercy of the minute it ran in
+        # (see the header), so the median pair's ratio is the figure to quote, with the lowest and highest beside it.
+        echo
+        awk -F'\t' -v a="${SYSTEMS[0]}" -v b="${SYSTEMS[1]}" '
+            { key = $3 "\t" $4; pair = $1 SUBSEP key; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+              ops[pair, $2] = $6; if ((pair, a) in ops && (pair, b) in ops && ops[pair, b] > 0) r[key, ++m[key]] = ops[pair, a] / ops[pair, b] }
+            END {
+                printf "workload\tclients\tpairs\tmedian %s/%s\tlowest\thighest\n", a, b
+                for (i = 1; i <= n; i++) {
+                    k = order[i]; c = m[k]; if (c == 0) continue
+                    for (x = 1; x <= c; x++) v[x] = r[k, x]
+                    for (x = 2; x <= c; x++) { t = v[x]; for (y = x - 1; y >= 1 && v[y] > t; y--) v[y + 1] = v[y]; v[y + 1] = t }
+                    med = c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2
+                    printf "%s\t%d\t%.2fx\t%.2fx\t%.2fx\n", k, c, med, v[1], v[c]
+                }
+            }' "$RESULTS" | column -t -s $'\t'
+    fi
 fi
 echo
 for f in "$WORK"/*.json; do echo "$(basename "$f" .json) $(jq -c . "$f")"; done
