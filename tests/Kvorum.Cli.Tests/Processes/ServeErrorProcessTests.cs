@@ -4,11 +4,15 @@ using System.Net.Sockets;
 namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>What a user sees when a real <c>kvorum serve</c> cannot start: one line, no stack trace.</summary>
-public sealed class ServeErrorProcessTests : IAsyncDisposable
+public sealed class ServeErrorProcessTests : IAsyncLifetime
 {
     private readonly ProcessCluster _cluster = new(0);
 
-    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 does not call a test class's DisposeAsync of the latter, and
+    // the member's directory was left in the temp directory after every run.
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
     [Fact]
     public async Task A_client_port_in_use_is_one_line_and_exit_code_1()
