@@ -9,7 +9,6 @@ internal sealed class SnapshotWriter : IDisposable
 {
     private readonly FileStream _file;
     private readonly WriteBehind _writeBehind;
-    private long _handedToKernel;
     private readonly string _tempPath;
     private readonly string _finalPath;
     private readonly string _directory;
@@ -60,13 +59,11 @@ internal sealed class SnapshotWriter : IDisposable
     {
         _crc = Crc32C.Append(_crc, bytes);
         _file.Write(bytes);
-        var written = _file.Position;
-        if (written - _handedToKernel >= _writeBehind.Chunk)
+        if (_writeBehind.IsDue(_file.Position))
         {
             // Hand the buffered bytes to the kernel and let them trickle to the disk (see WriteBehind).
             _file.Flush(flushToDisk: false);
-            _handedToKernel = written;
-            _writeBehind.Written(written);
+            _writeBehind.Written(_file.Position);
         }
     }
 

@@ -44,12 +44,18 @@ internal sealed partial class WriteBehind
     public bool Active => !_off;
 
     /// <summary>
+    /// True once a file of <paramref name="length"/> bytes holds a whole chunk more than was last reported, so the
+    /// writer should hand its buffered bytes to the kernel and call <see cref="Written"/>; never while inactive.
+    /// </summary>
+    public bool IsDue(long length) => !_off && length - _started >= Chunk;
+
+    /// <summary>
     /// Reports that the file's first <paramref name="length"/> bytes are written (handed to the kernel, not
-    /// buffered in the process). Cheap unless a chunk has been completed since the last call into the kernel.
+    /// buffered in the process). Does nothing unless <see cref="IsDue"/>.
     /// </summary>
     public void Written(long length)
     {
-        if (_off || length - _started < Chunk)
+        if (!IsDue(length))
             return;
         // Wait for the chunk started last time (and anything before it), then start the new one.
         if (_started > 0 && _syncFileRange(_handle, 0, _started, WaitBefore | Write | WaitAfter) != 0)

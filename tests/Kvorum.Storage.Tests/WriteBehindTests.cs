@@ -18,9 +18,12 @@ public class WriteBehindTests
             return 0;
         });
 
+        Assert.False(wb.IsDue(99));
         wb.Written(50);
         Assert.Empty(calls);
+        Assert.True(wb.IsDue(120));
         wb.Written(120);
+        Assert.False(wb.IsDue(219));
         Assert.Equal([(0L, 120L, Write)], calls);
         wb.Written(219);
         Assert.Single(calls);
@@ -46,6 +49,7 @@ public class WriteBehindTests
 
         Assert.Equal(1, calls);
         Assert.False(wb.Active);
+        Assert.False(wb.IsDue(1_000)); // the writer stops flushing its buffer early for nothing
     }
 
     [SkippableFact]
