@@ -41,14 +41,17 @@ public sealed partial class KvorumNode
     private static EtcdException ServerStopped() => new(StatusCode.Unavailable, "etcdserver: server stopped");
 
     /// <summary>
-    /// Proposals waiting to be applied, oldest first, with the loop tick at which they time out. The loop, not a
-    /// timer per request, fails them (<see cref="ExpireProposals"/>): one entry of two numbers each, and no reference,
-    /// so a request that completed in time keeps nothing alive until its deadline passes. Loop thread only.
+    /// Proposals waiting to be applied, oldest first, with the <see cref="Stopwatch"/> timestamp at which they time
+    /// out. The loop, not a timer per request, fails them on its ticks (<see cref="ExpireProposals"/>): one entry of
+    /// two numbers each, and no reference, so a request that completed in time keeps nothing alive until its deadline
+    /// passes. The deadline is read from the clock, not counted in ticks: on a loaded machine the ticker's callbacks
+    /// come late, and a count of ticks would stretch the timeout with them. Loop thread only.
     /// </summary>
+    /// <remarks>Invariant: deadlines are non-decreasing from head to tail (one timeout, a monotonic clock).</remarks>
     private readonly Queue<(ulong Id, long Deadline)> _proposalDeadlines = new();
 
-    /// <summary><see cref="RequestTimeout"/> in loop ticks, rounded up.</summary>
-    private long RequestTimeoutTicks => ((long)RequestTimeout.TotalMilliseconds + _options.HeartbeatIntervalMs - 1) / Math.Max(1, _options.HeartbeatIntervalMs);
+    /// <summary><see cref="RequestTimeout"/> in <see cref="Stopwatch"/> ticks.</summary>
+    private long RequestTimeoutStopwatchTicks => (long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency);
 
     /// <summary>Replicates a write through Raft and returns what applying it produced.</summary>
     /// <remarks>
@@ -75,7 +78,7 @@ public sealed partial class KvorumNode
                 return;
             }
             _proposals[id] = tcs;
-            _proposalDeadlines.Enqueue((id, _loopTicks + RequestTimeoutTicks));
+            _proposalDeadlines.Enqueue((id, Stopwatch.GetTimestamp() + RequestTimeoutStopwatchTicks));
         });
         // A loop that has stopped would never run the work above, nor time it out.
         if (Volatile.Read(ref _closed))
@@ -103,7 +106,8 @@ public sealed partial class KvorumNode
     /// <summary>Fails the proposals whose deadline has come (on each tick). Loop thread only.</summary>
     private void ExpireProposals()
     {
-        while (_proposalDeadlines.TryPeek(out var head) && head.Deadline <= _loopTicks)
+        var now = Stopwatch.GetTimestamp();
+        while (_proposalDeadlines.TryPeek(out var head) && head.Deadline <= now)
         {
             _proposalDeadlines.Dequeue();
             if (_proposals.Remove(head.Id, out var tcs))
