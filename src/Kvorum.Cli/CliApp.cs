@@ -78,6 +78,7 @@ public static class CliApp
         root.Subcommands.Add(TxnCommand.Create(context, global));
         root.Subcommands.Add(CompactionCommand.Create(context, global));
         root.Subcommands.Add(StatusCommand.Create(context, global));
+        root.Subcommands.Add(HashKVCommand.Create(context, global));
         root.Subcommands.Add(MemberCommand.Create(context, global));
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));

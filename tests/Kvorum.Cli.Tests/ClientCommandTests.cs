@@ -74,6 +74,38 @@ public sealed class ClientCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hashkv_prints_each_endpoints_hash_and_revision()
+    {
+        var (code, output, err) = await Kvorum("hashkv");
+
+        Assert.Equal((0, ""), (code, err));
+        string[] lines = output.Split('\n');
+        Assert.Contains("ENDPOINT", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("| HASH REVISION | COMPACT REVISION |", lines[1], StringComparison.Ordinal);
+        Assert.Contains($"| {server.Endpoint} | 3141592653 | 1             | 0                |", lines[3], StringComparison.Ordinal);
+
+        var future = await Kvorum("hashkv", "--rev", "9");
+        Assert.Equal((1, ""), (future.Code, future.Out));
+        Assert.Equal($"Error: etcdserver: mvcc: required revision is a future revision (endpoint {server.Endpoint})\n", future.Err);
+        Assert.Equal(2, (await Kvorum("hashkv", "--rev", "-1")).Code);
+    }
+
+    [Fact]
+    public async Task Hashkv_exits_1_when_members_at_one_revision_disagree()
+    {
+        await using var other = await FakeEtcdServer.StartAsync();
+        string both = $"{server.Endpoint},{other.Endpoint}";
+
+        var agree = await new CliRun().RunAsync("hashkv", "--endpoints", both, "-w", "simple");
+        Assert.Equal((0, $"{server.Endpoint}, 3141592653\n{other.Endpoint}, 3141592653\n", ""), agree);
+
+        other.Store.Hash = 7;
+        var disagree = await new CliRun().RunAsync("hashkv", "--endpoints", both, "-w", "simple");
+        Assert.Equal((1, $"{server.Endpoint}, 3141592653\n{other.Endpoint}, 7\n"), (disagree.Code, disagree.Out));
+        Assert.Equal($"Error: members disagree at revision 1 (compacted at 0): {server.Endpoint} 3141592653, {other.Endpoint} 7\n", disagree.Err);
+    }
+
+    [Fact]
     public async Task Member_commands()
     {
         Assert.Equal((0, "8e9e05c52164694d, started, infra1, http://127.0.0.1:2380, http://127.0.0.1:2379, false\n", ""), await Kvorum("member", "list"));

@@ -79,6 +79,9 @@ public sealed class FakeStore
 
     public long Revision { get; private set; } = 1;
 
+    /// <summary>What HashKV answers as the hash, whatever the revision.</summary>
+    public uint Hash { get; set; } = 3_141_592_653;
+
     public List<Member> Members { get; } =
     [
         new() { ID = FakeEtcdServer.MemberId, Name = "infra1", PeerURLs = { "http://127.0.0.1:2380" }, ClientURLs = { "http://127.0.0.1:2379" } },
@@ -235,6 +238,21 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
                 RaftTerm = 2,
                 RaftIndex = (ulong)store.Revision + 3,
                 RaftAppliedIndex = (ulong)store.Revision + 3,
+            });
+        }
+    }
+
+    public override Task<HashKVResponse> HashKV(HashKVRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            if (request.Revision > store.Revision)
+                throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+            return Task.FromResult(new HashKVResponse
+            {
+                Header = store.Header(),
+                Hash = store.Hash,
+                HashRevision = request.Revision == 0 ? store.Revision : request.Revision,
             });
         }
     }

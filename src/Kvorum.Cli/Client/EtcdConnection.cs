@@ -122,6 +122,40 @@ public sealed class EtcdConnection : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="call"/> against every endpoint in parallel. An endpoint that cannot be reached or answers
+    /// with an error gives one line among the failures; the others' answers are still returned.
+    /// </summary>
+    /// <typeparam name="T">The response type.</typeparam>
+    /// <param name="call">The call, given a channel and the call options.</param>
+    /// <param name="cancellation">Cancels the calls.</param>
+    /// <returns>The answers in endpoint order, each with its endpoint as <c>host:port</c>, and the failures' lines.</returns>
+    public async Task<(List<(string Endpoint, T Response)> Answers, List<string> Failures)> CallEachAsync<T>(
+        Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        async Task<(string Endpoint, T? Response, string? Failure)> CallOneAsync(Uri endpoint)
+        {
+            string display = EndpointParser.Display(endpoint);
+            try
+            {
+                return (display, await CallAsync(endpoint, call, cancellation).ConfigureAwait(false), null);
+            }
+            catch (RpcException e) when (IsUnreachable(e))
+            {
+                return (display, null, UnreachableLine(endpoint, e));
+            }
+            catch (CommandFailedException e)
+            {
+                return (display, null, $"{e.Message} (endpoint {display})");
+            }
+        }
+
+        var results = await Task.WhenAll(settings.Endpoints.Select(CallOneAsync)).ConfigureAwait(false);
+        return ([.. results.Where(r => r.Response is not null).Select(r => (r.Endpoint, r.Response!))], [.. results.Where(r => r.Failure is not null).Select(r => r.Failure!)]);
+    }
+
     /// <summary>True when the call failed because the endpoint could not be reached at all.</summary>
     /// <param name="error">The failure.</param>
     /// <returns>Whether it is a connection failure.</returns>

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Grpc.Core;
 using Kvorum.Cli.Output;
 using Kvorum.Server.Etcd;
 
@@ -41,28 +40,9 @@ public static class StatusCommand
     public static async Task<(List<EndpointStatus> Statuses, List<string> Failures)> QueryAsync(EtcdConnection connection, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        async Task<(EndpointStatus? Status, string? Failure)> QueryOneAsync(Uri endpoint)
-        {
-            try
-            {
-                StatusResponse status = await connection.CallAsync(
-                    endpoint,
-                    (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
-                    cancellation).ConfigureAwait(false);
-                return (new EndpointStatus(EndpointParser.Display(endpoint), status), null);
-            }
-            catch (RpcException e) when (EtcdConnection.IsUnreachable(e))
-            {
-                return (null, EtcdConnection.UnreachableLine(endpoint, e));
-            }
-            catch (CommandFailedException e)
-            {
-                return (null, $"{e.Message} (endpoint {EndpointParser.Display(endpoint)})");
-            }
-        }
-
-        var calls = connection.Endpoints.Select(QueryOneAsync).ToList();
-        var results = await Task.WhenAll(calls).ConfigureAwait(false);
-        return ([.. results.Where(r => r.Status is not null).Select(r => r.Status!)], [.. results.Where(r => r.Failure is not null).Select(r => r.Failure!)]);
+        var (answers, failures) = await connection.CallEachAsync(
+            (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
+            cancellation).ConfigureAwait(false);
+        return ([.. answers.Select(a => new EndpointStatus(a.Endpoint, a.Response))], failures);
     }
 }

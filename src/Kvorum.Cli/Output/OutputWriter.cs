@@ -151,6 +151,28 @@ public sealed class OutputWriter
         }
     }
 
+    /// <summary>Prints each endpoint's HashKV answer: a table, etcdctl's <c>endpoint, hash</c> lines, or JSON.</summary>
+    /// <param name="answers">The answers, each with its endpoint.</param>
+    public void HashKV(IReadOnlyList<(string Endpoint, HashKVResponse Response)> answers)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
+        switch (Format)
+        {
+            case OutputFormat.Json:
+                WriteJsonArray(answers.Select(a => ("Endpoint", a.Endpoint, "HashKV", (IMessage)a.Response)));
+                return;
+            case OutputFormat.Table:
+                var table = new TextTable("endpoint", "hash", "hash revision", "compact revision");
+                foreach (var (endpoint, response) in answers)
+                    table.AddRow(endpoint, Number(response.Hash), Number(response.HashRevision), Number(response.CompactRevision));
+                output.Write(table.ToString());
+                return;
+            default:
+                output.Write(string.Concat(answers.Select(a => $"{a.Endpoint}, {Number(a.Response.Hash)}\n")));
+                return;
+        }
+    }
+
     /// <summary>Prints a member list: a table, one comma-separated line each, or the response as JSON.</summary>
     /// <param name="response">The response.</param>
     public void Members(MemberListResponse response)

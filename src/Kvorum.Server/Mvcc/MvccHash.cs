@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Kvorum.Server.Etcd;
 
 namespace Kvorum.Server.Mvcc;
 
@@ -13,18 +14,30 @@ namespace Kvorum.Server.Mvcc;
 /// create revision, version, lease and value.</remarks>
 internal static class MvccHash
 {
-    public static uint Compute(KeyIndex index, long compactRevision, long revision)
+    /// <summary>Hashes <paramref name="state"/> up to <paramref name="revision"/>, as Maintenance.HashKV answers.</summary>
+    /// <param name="state">The store's state, as <see cref="FrozenStore.Of"/> took it.</param>
+    /// <param name="revision">The revision hashed up to, already checked against the store's revisions.</param>
+    public static HashKVResponse Respond(FrozenStore state, long revision) => new()
+    {
+        Header = new ResponseHeader { Revision = state.Revision },
+        Hash = Compute(state, revision),
+        CompactRevision = state.CompactRevision,
+        HashRevision = revision,
+    };
+
+    /// <summary>The hash of <paramref name="state"/>'s kept history up to <paramref name="revision"/>.</summary>
+    public static uint Compute(FrozenStore state, long revision)
     {
         var crc = new Crc32();
         Span<byte> number = stackalloc byte[8];
-        AppendInt64(crc, number, compactRevision);
-        foreach (KeyHistory history in index.All())
+        AppendInt64(crc, number, state.CompactRevision);
+        for (var k = 0; k < state.Keys.Length; k++)
         {
-            ReadOnlySpan<KeyVersion> versions = history.Versions;
+            ReadOnlySpan<KeyVersion> versions = state.Versions[k].Span;
             if (versions.Length == 0 || versions[0].Revision.Main > revision)
                 continue;
-            AppendInt64(crc, number, history.Key.Length);
-            crc.Append(history.Key.Span);
+            AppendInt64(crc, number, state.Keys[k].Length);
+            crc.Append(state.Keys[k].Span);
             foreach (KeyVersion version in versions)
             {
                 if (version.Revision.Main > revision)

@@ -165,15 +165,23 @@ public sealed class MvccStore
     /// <exception cref="EtcdException">The revision is compacted or in the future.</exception>
     public HashKVResponse HashKV(HashKVRequest request)
     {
+        var (state, revision) = FreezeForHashKV(request);
+        return MvccHash.Respond(state, revision);
+    }
+
+    /// <summary>
+    /// The first half of <see cref="HashKV"/>, on the thread that owns the store: checks the revision and takes the
+    /// state (a pass over the index that copies no version). <see cref="MvccHash.Respond"/> then hashes it on any
+    /// thread while the store keeps changing.
+    /// </summary>
+    /// <param name="request">The hash request.</param>
+    /// <returns>The state and the revision to hash it up to.</returns>
+    /// <exception cref="EtcdException">The revision is compacted or in the future.</exception>
+    internal (FrozenStore State, long Revision) FreezeForHashKV(HashKVRequest request)
+    {
         ArgumentNullException.ThrowIfNull(request);
         long revision = RangeQuery.ResolveRevision(request.Revision, Revision, CompactRevision);
-        return new HashKVResponse
-        {
-            Header = new ResponseHeader { Revision = Revision },
-            Hash = MvccHash.Compute(Index, CompactRevision, revision),
-            CompactRevision = CompactRevision,
-            HashRevision = revision,
-        };
+        return (FrozenStore.Of(this), revision);
     }
 
     /// <summary>Writes the whole store (every version since the last compaction, the revision and the

@@ -270,7 +270,21 @@ public sealed partial class KvorumNode
                 tcs.TrySetException(e);
             }
         });
+        // A loop that has stopped would never run the query (see ProposeAsync).
+        if (Volatile.Read(ref _closed))
+            tcs.TrySetException(ServerStopped());
         return tcs.Task;
+    }
+
+    /// <summary>
+    /// Maintenance.HashKV, answered from this member's state like a serializable read. The loop only checks the
+    /// revision and takes the state (<see cref="MvccStore.FreezeForHashKV"/>); the hashing, hundreds of
+    /// milliseconds for a large store, runs on the thread pool while the loop goes on.
+    /// </summary>
+    public async Task<HashKVResponse> HashKVAsync(HashKVRequest request, CancellationToken cancellation)
+    {
+        var (state, revision) = await QueryAsync(() => _mvcc.FreezeForHashKV(request)).WaitAsync(cancellation).ConfigureAwait(false);
+        return await Task.Run(() => MvccHash.Respond(state, revision), cancellation).ConfigureAwait(false);
     }
 
     /// <summary>The member table as this member last applied it.</summary>

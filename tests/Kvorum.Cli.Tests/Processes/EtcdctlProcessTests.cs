@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>A 3-process Kvorum cluster on loopback, driven by etcdctl 3.4 exactly as a user would.</summary>
@@ -38,6 +40,22 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         var old = await Ctl("get", "fruit/banana", "--rev=2");
         Assert.NotEqual(0, old.Code);
         Assert.Contains("required revision has been compacted", old.Err, StringComparison.Ordinal);
+
+        // Every member hashes the same history at the last write's revision (followers may need a moment to apply it).
+        var revision = JsonDocument.Parse((await Ctl("get", "fruit/banana", "-w", "json")).Out).RootElement.GetProperty("header").GetProperty("revision").GetInt64();
+        var hashkv = await Ctl("endpoint", "hashkv", $"--rev={revision}");
+        for (var attempt = 0; attempt < 50 && hashkv.Code != 0; attempt++)
+        {
+            await Task.Delay(100);
+            hashkv = await Ctl("endpoint", "hashkv", $"--rev={revision}");
+        }
+        Assert.True(hashkv.Code == 0, hashkv.Err);
+        var hashes = hashkv.Out.Trim().Split('\n').Select(l => l.Split(", ")[1]).ToList();
+        Assert.Equal(3, hashes.Count);
+        Assert.Single(hashes.Distinct());
+        var hashBefore = await Ctl("endpoint", "hashkv", "--rev=2");
+        Assert.NotEqual(0, hashBefore.Code);
+        Assert.Contains("required revision has been compacted", hashBefore.Err, StringComparison.Ordinal);
 
         var status = await Ctl("endpoint", "status", "-w", "table");
         Assert.Equal(0, status.Code);

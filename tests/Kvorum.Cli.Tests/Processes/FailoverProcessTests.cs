@@ -185,6 +185,11 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         var b = await cluster.Kv(leader).RangeAsync(all);
         Assert.Equal(5000, b.Kvs.Count);
         Assert.Equal(b.Kvs.Select(x => (x.Key, x.Value, x.ModRevision)), a.Kvs.Select(x => (x.Key, x.Value, x.ModRevision)));
-        output.WriteLine($"{writes} writes; follower caught up to applied index {fs.RaftAppliedIndex}");
+        // And the same history: every version of every key, on every member (Maintenance.HashKV at one revision).
+        var hashes = await Task.WhenAll(cluster.Members.Keys.Select(m => new Maintenance.MaintenanceClient(cluster.Channel(m))
+            .HashKVAsync(new HashKVRequest { Revision = b.Header.Revision }).ResponseAsync));
+        Assert.All(hashes, h => Assert.Equal(b.Header.Revision, h.HashRevision));
+        Assert.Single(hashes.Select(h => h.Hash).Distinct());
+        output.WriteLine($"{writes} writes; follower caught up to applied index {fs.RaftAppliedIndex}; HashKV {hashes[0].Hash} at revision {b.Header.Revision} on all members");
     }
 }

@@ -155,6 +155,44 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HashKV_IsEqualOnEveryMember_AndUnsupportedCallsSayWhy()
+    {
+        long revision = 0;
+        for (var i = 0; i < 20; i++)
+            revision = (await _client.PutAsync($"hashed/{i % 7}", $"v{i}")).Header.Revision;
+
+        var hashes = new List<uint>();
+        foreach (var name in _cluster.Names)
+        {
+            using var member = new EtcdClient(_cluster.ClientUrl(name));
+            // A follower that has not applied the revision yet answers "future revision": ask again.
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (true)
+            {
+                try
+                {
+                    var response = await member.HashKVAsync(new HashKVRequest { Revision = revision });
+                    Assert.Equal(revision, response.HashRevision);
+                    hashes.Add(response.Hash);
+                    break;
+                }
+                catch (Grpc.Core.RpcException e) when (e.Status.Detail.Contains("future revision", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                }
+            }
+        }
+        Assert.Equal(3, hashes.Count);
+        Assert.Single(hashes.Distinct());
+
+        var hash = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.HashAsync(new HashRequest()));
+        Assert.Equal(Grpc.Core.StatusCode.Unimplemented, hash.StatusCode);
+        Assert.Contains("use HashKV", hash.Status.Detail, StringComparison.Ordinal);
+        var lease = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = 10 }));
+        Assert.Equal((Grpc.Core.StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet"), (lease.StatusCode, lease.Status.Detail));
+    }
+
+    [Fact]
     public async Task MetricsAndHealth_OverHttp1_OnTheMetricsUrl()
     {
         await _client.PutAsync("metered", "1");
