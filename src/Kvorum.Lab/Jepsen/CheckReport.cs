@@ -12,14 +12,18 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="finals">The final value of each key that could be read.</param>
 /// <param name="keys">The number of keys.</param>
 /// <param name="result">The checker's result.</param>
-public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result)
+/// <param name="replicas">Whether the members' histories agree after the heal.</param>
+public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
 {
     /// <summary>Keys whose final value no put or CAS that may have happened wrote.</summary>
     public IReadOnlyList<string> UnexplainedFinals { get; } = [.. finals.Where(f => f.Value is not null && !history.Any(o =>
         o.Input.Kind != OperationKind.Get && o.Outcome != OperationOutcome.Failed && o.Input.Key == f.Key && o.Input.Value == f.Value)).Select(f => f.Key)];
 
-    /// <summary>True when the verdict is linearizable and every key's final value was read and is explained.</summary>
-    public bool Passed => result.IsLinearizable && finals.Count == keys && UnexplainedFinals.Count == 0;
+    /// <summary>
+    /// True when the verdict is linearizable, every key's final value was read and is explained, and every member
+    /// holds the same history.
+    /// </summary>
+    public bool Passed => result.IsLinearizable && finals.Count == keys && UnexplainedFinals.Count == 0 && replicas.Agree;
 
     /// <summary>The percentage of whole seconds in [from, to) with at least one acknowledged write (put or CAS).</summary>
     /// <param name="from">Start.</param>
@@ -51,6 +55,7 @@ public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> fau
         text.AppendLine(CultureInfo.InvariantCulture, $"faults: {faults.Count} ({string.Join(", ", faults.GroupBy(f => f.Kind).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key} ×{g.Count()}"))})");
         text.AppendLine(CultureInfo.InvariantCulture, $"availability: {Availability(TimeSpan.Zero, healedAt):0.0}% of one-second windows had an acknowledged write during the faults, {Availability(healedAt, endedAt):0.0}% after the heal");
         text.AppendLine(CultureInfo.InvariantCulture, $"final state: {finals.Count} of {keys} keys read; {(UnexplainedFinals.Count == 0 ? "every final value was written by an acknowledged or indeterminate operation" : "values no write explains: " + string.Join(", ", UnexplainedFinals))}");
+        text.AppendLine(replicas.Describe());
         text.Append(result.IsLinearizable
             ? $"linearizable: {history.Count} operations on {result.Keys.Count} keys checked in {result.Elapsed.TotalSeconds:0.00} s\n"
             : result.ToString());

@@ -82,13 +82,17 @@ public static class JepsenCheck
             }
         }
 
+        // Every member, caught up, must hold the same history as the leader.
+        var replicas = await ReplicaAgreement.MeasureAsync(lab, leader, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {replicas.Describe()}");
+
         History history = recorder.ToHistory();
         string path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
         HistoryJson.WriteFile(history, path);
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
         CheckResult result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
 
-        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result);
+        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas);
         output.Write(report.Render());
         return report.Passed;
     }

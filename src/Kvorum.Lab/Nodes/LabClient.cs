@@ -108,6 +108,20 @@ public sealed class LabClient : IDisposable
         return response.Succeeded;
     }
 
+    /// <summary>Node <paramref name="node"/>'s hash of its key-value history up to <paramref name="revision"/> (Maintenance.HashKV).</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="revision">The revision to hash up to; 0 for the node's current one.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The hash and the revision it covers.</returns>
+    /// <exception cref="RpcException">The call failed (a revision the node has not applied yet: OutOfRange).</exception>
+    public async Task<(uint Hash, long Revision)> HashKVAsync(int node, long revision, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        HashKVResponse response = await new Maintenance.MaintenanceClient(Channel(node))
+            .HashKVAsync(new HashKVRequest { Revision = revision }, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        return (response.Hash, response.HashRevision);
+    }
+
     /// <summary>True when the call never reached the server (connection refused or not established), so it cannot have taken effect.</summary>
     /// <param name="error">The failure.</param>
     /// <returns>Whether the request was certainly not delivered.</returns>

@@ -30,6 +30,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
         Assert.Contains(history, o => o.Input.Kind == OperationKind.Cas && o.Outcome == OperationOutcome.Ok && o.Output!.Succeeded);
         Assert.Contains(history, o => o.Outcome == OperationOutcome.Indeterminate);
         Assert.Matches(@"faults: [1-9]\d* \(", report.ToString());
+        Assert.Contains("replicas: all 5 members hold the same history at revision", report.ToString(), StringComparison.Ordinal);
         Assert.Contains("verdict: PASS", report.ToString(), StringComparison.Ordinal);
         File.Delete(settings.HistoryPath);
         RootLab.Discard(settings.Lab.Directory);
