@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kvorum.Raft;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
@@ -58,6 +59,7 @@ public sealed partial class KvorumNode
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _snapshotWriting = done.Task;
         // A thread of its own at a lower priority (see BackgroundPriority): requests go first.
+        var started = Stopwatch.GetTimestamp();
         var thread = new Thread(() =>
         {
             BackgroundPriority.LowerCurrentThread();
@@ -69,7 +71,8 @@ public sealed partial class KvorumNode
                     write(stream);
                     bytes = stream.Length;
                 });
-                Post(() => CommitSnapshot(prepared, bytes));
+                var took = Stopwatch.GetElapsedTime(started);
+                Post(() => CommitSnapshot(prepared, bytes, took));
             }
 #pragma warning disable CA1031 // A failed snapshot is logged and retried later; the log just stays longer.
             catch (Exception e)
@@ -96,7 +99,7 @@ public sealed partial class KvorumNode
     }
 
     /// <summary>On the loop: makes a snapshot written in the background current and compacts the log.</summary>
-    private void CommitSnapshot(PreparedSnapshot? prepared, long bytes)
+    private void CommitSnapshot(PreparedSnapshot? prepared, long bytes, TimeSpan took)
     {
         _snapshotInFlight = false;
         if (prepared is null || !_storage.CommitSnapshot(prepared))
@@ -104,7 +107,7 @@ public sealed partial class KvorumNode
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, prepared.Index);
         _lastSnapshotBytes = bytes;
         Interlocked.Increment(ref Metrics.SnapshotsTaken);
-        LogSnapshotTaken(_log, prepared.Index, bytes);
+        LogSnapshotTaken(_log, prepared.Index, bytes, (long)took.TotalMilliseconds);
     }
 
     /// <summary>
@@ -166,8 +169,8 @@ public sealed partial class KvorumNode
     [LoggerMessage(Level = LogLevel.Information, Message = "installed snapshot at index {Index}")]
     private static partial void LogSnapshotInstalled(ILogger log, ulong index);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "took snapshot at index {Index} ({Bytes} bytes)")]
-    private static partial void LogSnapshotTaken(ILogger log, ulong index, long bytes);
+    [LoggerMessage(Level = LogLevel.Information, Message = "took snapshot at index {Index} ({Bytes} bytes, written in {Milliseconds} ms)")]
+    private static partial void LogSnapshotTaken(ILogger log, ulong index, long bytes, long milliseconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "snapshot at index {Index} failed; the log is kept and a snapshot will be tried again")]
     private static partial void LogSnapshotFailed(ILogger log, ulong index, Exception e);
