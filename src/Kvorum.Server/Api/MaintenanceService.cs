@@ -17,12 +17,13 @@ internal sealed class MaintenanceService(KvorumNode node) : Maintenance.Maintena
     public override Task<StatusResponse> Status(StatusRequest request, ServerCallContext context)
     {
         var s = node.Status;
+        var (onDisk, inUse) = node.StorageSizes();
         return Task.FromResult(new StatusResponse
         {
             Header = ResponseHeaders.Fill(null, node),
             Version = Version,
-            DbSize = 0,
-            DbSizeInUse = 0,
+            DbSize = onDisk,
+            DbSizeInUse = inUse,
             Leader = s.Leader,
             RaftIndex = s.LastIndex,
             RaftTerm = s.Term,

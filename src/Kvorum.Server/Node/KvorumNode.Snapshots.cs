@@ -27,9 +27,42 @@ public sealed partial class KvorumNode
     /// </summary>
     internal const double SnapshotLogShare = 0.5;
 
-    // Size of the current snapshot's file, and bytes of entries applied since it was taken.
+    // Size of the current snapshot's file, and bytes of entries applied since it was taken: those before the
+    // snapshot being written, if one is (_bytesPendingSnapshot), and those after (_appliedBytesSinceSnapshot).
+    // Written on the loop only; StorageSizes reads them from other threads.
     private long _lastSnapshotBytes;
+    private long _bytesPendingSnapshot;
     private long _appliedBytesSinceSnapshot;
+
+    /// <summary>
+    /// What Maintenance.Status reports as etcd's <c>db_size</c> and <c>db_size_in_use</c>. Kvorum has no database
+    /// file: the first is every file in the data directory (WAL segments, preallocated, and snapshots); the second
+    /// is what of it a restart needs, the current snapshot's size plus the bytes of the entries applied since.
+    /// </summary>
+    /// <returns>Both sizes in bytes.</returns>
+    public (long OnDisk, long InUse) StorageSizes()
+    {
+        long onDisk = 0;
+        try
+        {
+            foreach (var file in new DirectoryInfo(_options.DataDir).EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                try
+                {
+                    onDisk += file.Length;
+                }
+                catch (FileNotFoundException)
+                {
+                    // Removed since it was listed (a compacted segment, an old snapshot).
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The directory cannot be listed just now; report what was counted.
+        }
+        return (onDisk, Volatile.Read(ref _lastSnapshotBytes) + Volatile.Read(ref _bytesPendingSnapshot) + Volatile.Read(ref _appliedBytesSinceSnapshot));
+    }
 
     // The snapshot being written in the background, if any; completes (never faults) when it is done.
     private Task _snapshotWriting = Task.CompletedTask;
@@ -52,6 +85,7 @@ public sealed partial class KvorumNode
             return;
         var index = _appliedIndex;
         var appliedBytes = _appliedBytesSinceSnapshot;
+        _bytesPendingSnapshot = appliedBytes;
         _appliedBytesSinceSnapshot = 0; // what is applied from now on counts towards the next one
         var confState = _raft.ConfStateAt(index);
         var write = CaptureStateMachine();
@@ -84,6 +118,7 @@ public sealed partial class KvorumNode
                     _snapshotInFlight = false;
                     _snapshotRetryIndex = _appliedIndex + _options.SnapshotCount;
                     _appliedBytesSinceSnapshot += appliedBytes;
+                    _bytesPendingSnapshot = 0;
                 });
             }
             finally
@@ -102,6 +137,7 @@ public sealed partial class KvorumNode
     private void CommitSnapshot(PreparedSnapshot? prepared, long bytes, TimeSpan took)
     {
         _snapshotInFlight = false;
+        _bytesPendingSnapshot = 0;
         if (prepared is null || !_storage.CommitSnapshot(prepared))
             return; // the log already has a newer snapshot (one installed from the leader meanwhile)
         _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, prepared.Index);
@@ -127,6 +163,7 @@ public sealed partial class KvorumNode
     {
         using var data = _storage.OpenSnapshot(out _);
         _lastSnapshotBytes = data.Length;
+        _bytesPendingSnapshot = 0;
         _appliedBytesSinceSnapshot = 0;
         var members = NodeSnapshotFormat.Read(data, _mvcc);
         _members.Clear();

@@ -63,6 +63,8 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         var rows = status.Out.Split('\n').Where(l => l.Contains("127.0.0.1", StringComparison.Ordinal)).Select(l => l.Split('|').Select(c => c.Trim()).ToArray()).ToList();
         Assert.Equal(3, rows.Count);
         Assert.Equal(1, rows.Count(r => r[5] == "true"));
+        // DB SIZE (the fourth column) is the member's data directory: never empty, since the WAL is preallocated.
+        Assert.All(rows, r => Assert.Matches(@"^[1-9][0-9.]* (kB|MB|GB)$", r[4]));
 
         var members = await Ctl("member", "list");
         Assert.Equal(3, members.Out.Trim().Split('\n').Length);
