@@ -25,7 +25,7 @@ internal sealed class MaintenanceService(KvorumNode node) : Maintenance.Maintena
             DbSize = onDisk,
             DbSizeInUse = inUse,
             Leader = s.Leader,
-            RaftIndex = s.LastIndex,
+            RaftIndex = s.Commit, // etcd: "the current raft committed index of the responding member"
             RaftTerm = s.Term,
             RaftAppliedIndex = s.Applied,
             IsLearner = s.IsLearner,

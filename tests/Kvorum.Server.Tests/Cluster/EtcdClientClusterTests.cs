@@ -133,7 +133,13 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         }
 
         // 20 puts and 20 writing txns went through the log; the 20 read-only txns did not.
+        // RaftIndex is the member's commit index, which a follower learns with the leader's next message.
         var after = (await member.StatusAsync(new StatusRequest())).RaftIndex;
+        for (var wait = 0; wait < 40 && after - before < 40; wait++)
+        {
+            await Task.Delay(50);
+            after = (await member.StatusAsync(new StatusRequest())).RaftIndex;
+        }
         Assert.InRange(after - before, 40ul, 45ul);
     }
 
