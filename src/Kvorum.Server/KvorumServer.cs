@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Kvorum.Server.Api;
+using Kvorum.Server.Http2;
 using Kvorum.Server.Node;
 using Kvorum.Server.Transport;
 using Kvorum.Storage;
@@ -71,7 +72,19 @@ public static class KvorumServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Distinct())
-                k.Listen(Endpoint(url), o => o.Protocols = HttpProtocols.Http2);
+            {
+                k.Listen(Endpoint(url), o =>
+                {
+                    o.Protocols = HttpProtocols.Http2;
+                    // etcdctl names some endpoints by URL in :authority, which Kestrel refuses (SchemeAuthority).
+                    if (options.ListenClientUrls.Contains(url))
+                        o.Use(next => connection =>
+                        {
+                            connection.Transport = new RepairedInput(new AuthorityRepairingReader(connection.Transport.Input), connection.Transport.Output);
+                            return next(connection);
+                        });
+                });
+            }
             foreach (var url in options.ListenMetricsUrls)
                 k.Listen(Endpoint(url), o => o.Protocols = HttpProtocols.Http1);
             k.Limits.MaxRequestBodySize = null;

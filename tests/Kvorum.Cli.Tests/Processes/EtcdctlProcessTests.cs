@@ -66,6 +66,14 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         // DB SIZE (the fourth column) is the member's data directory: never empty, since the WAL is preallocated.
         Assert.All(rows, r => Assert.Matches(@"^[1-9][0-9.]* (kB|MB|GB)$", r[4]));
 
+        // The same through the members' client URLs (--cluster), which etcdctl puts in :authority as they are.
+        var urls = string.Join(",", _cluster.Endpoints().Split(',').Select(e => "http://" + e));
+        var byUrl = await Etcdctl.RunAsync(urls, null, "endpoint", "status", "--cluster", "-w", "table");
+        Assert.True(byUrl.Code == 0, byUrl.Err);
+        Assert.Equal(3, byUrl.Out.Split('\n').Count(l => l.Contains("| http://127.0.0.1:", StringComparison.Ordinal)));
+        var hashByUrl = await Etcdctl.RunAsync(urls, null, "endpoint", "hashkv", "--cluster");
+        Assert.True(hashByUrl.Code == 0, hashByUrl.Err);
+
         var members = await Ctl("member", "list");
         Assert.Equal(3, members.Out.Trim().Split('\n').Length);
 
@@ -73,7 +81,7 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         var leader = await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(5));
         var target = _cluster.Members.Keys.First(n => n != leader);
         var targetId = (await _cluster.RequireStatusAsync(target)).Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        var move = await Etcdctl.RunAsync(_cluster.Endpoints([leader]), null, "move-leader", targetId);
+        var move = await Etcdctl.RunAsync("http://" + _cluster.Endpoints([leader]), null, "move-leader", targetId);
         Assert.True(move.Code == 0, move.Err);
         Assert.Equal(target, await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));
     }

@@ -1,0 +1,106 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using Kvorum.Server.Http2;
+
+namespace Kvorum.Server.Tests.Http2;
+
+public sealed class AuthorityRepairingReaderTests
+{
+    private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+    private static readonly byte[] Settings = [0, 0, 6, 0x4, 0, 0, 0, 0, 0, 0, 0x3, 0, 0, 0, 100];
+    private static readonly byte[] SettingsAck = [0, 0, 0, 0x4, 0x1, 0, 0, 0, 0];
+    private static readonly byte[] WindowUpdate = [0, 0, 4, 0x8, 0, 0, 0, 0, 0, 0, 1, 0, 0];
+    private static readonly byte[] Data = [0, 0, 5, 0x0, 0x1, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+
+    private static readonly byte[] EtcdctlHeaders = SchemeAuthorityTests.Frame(0x4, Convert.FromHexString(SchemeAuthorityTests.EtcdctlHeadersPayload));
+    private static readonly byte[] RawUrlHeaders = SchemeAuthorityTests.Frame(0x4, [0x83, 0x01, 8, .. "http://h"u8]);
+    private static readonly byte[] HostHeaders = SchemeAuthorityTests.Frame(0x4, [0x83, 0x41, 4, .. "h:80"u8]);
+
+    /// <summary>Writes <paramref name="input"/> in chunks of <paramref name="chunk"/> bytes and reads it all back through the reader.</summary>
+    private static async Task<byte[]> ThroughReader(byte[] input, int chunk)
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        var writing = Task.Run(async () =>
+        {
+            for (int at = 0; at < input.Length; at += chunk)
+            {
+                await socket.Writer.WriteAsync(input.AsMemory(at, Math.Min(chunk, input.Length - at)));
+                await Task.Yield();
+            }
+            await socket.Writer.CompleteAsync();
+        });
+
+        var output = new List<byte>();
+        while (true)
+        {
+            ReadResult result = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+                output.AddRange(segment.ToArray());
+            reader.AdvanceTo(result.Buffer.End);
+            if (result.IsCompleted)
+                break;
+        }
+        reader.Complete();
+        await writing;
+        return [.. output];
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public async Task A_connection_that_opens_with_a_url_authority_has_every_url_authority_repaired(int chunk)
+    {
+        byte[] input = [.. Preface, .. Settings, .. SettingsAck, .. WindowUpdate, .. EtcdctlHeaders, .. Data, .. RawUrlHeaders, .. Data];
+
+        byte[] output = await ThroughReader(input, chunk);
+
+        byte[] expected = [.. Preface, .. Settings, .. SettingsAck, .. WindowUpdate, .. SchemeAuthority.Repair(EtcdctlHeaders)!, .. Data,
+            .. SchemeAuthority.Repair(RawUrlHeaders)!, .. Data];
+        Assert.Equal(expected, output);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4096)]
+    public async Task A_connection_that_opens_with_a_host_authority_passes_through_unchanged(int chunk)
+    {
+        // After a first request with a host for authority, the reader no longer looks: a later URL passes too.
+        byte[] input = [.. Preface, .. Settings, .. HostHeaders, .. Data, .. RawUrlHeaders, .. Data];
+
+        Assert.Equal(input, await ThroughReader(input, chunk));
+    }
+
+    [Fact]
+    public async Task A_connection_that_ends_before_its_first_request_ends_for_kestrel_too()
+    {
+        byte[] input = [.. Preface, .. Settings, .. EtcdctlHeaders[..20]];
+
+        Assert.Equal(input, await ThroughReader(input, 3));
+    }
+
+    [Fact]
+    public async Task Completing_a_repairing_reader_completes_the_sockets_reader()
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
+
+        ReadResult first = await reader.ReadAsync();
+        reader.AdvanceTo(first.Buffer.End);
+        ReadResult second = await reader.ReadAsync(); // the repaired HEADERS frame: the reader now repairs
+        Assert.Equal(SchemeAuthority.Repair(EtcdctlHeaders), second.Buffer.ToArray());
+        reader.AdvanceTo(second.Buffer.End);
+        reader.Complete();
+
+        // The pump stops and completes the socket's reader: writing to the socket then reports it.
+        FlushResult flushed = default;
+        for (int i = 0; i < 100 && !flushed.IsCompleted; i++)
+        {
+            flushed = await socket.Writer.WriteAsync(Data);
+            await Task.Delay(10);
+        }
+        Assert.True(flushed.IsCompleted, "the socket's reader was not completed");
+    }
+}
