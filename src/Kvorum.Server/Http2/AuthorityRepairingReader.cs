@@ -20,6 +20,9 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
     private const int PrefaceLength = 24;
     private const int FrameHeaderLength = 9;
 
+    // HTTP/2's SETTINGS_MAX_FRAME_SIZE until changed, and Kestrel's (Kvorum leaves it).
+    private const int DefaultMaxFrameSize = 16_384;
+
     private enum Phase
     {
         Scanning,
@@ -76,6 +79,8 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
 
             // Kestrel has consumed everything before the first HEADERS frame: decide on that frame.
             int frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(Header(buffer, 0));
+            if (frameLength > FrameHeaderLength + DefaultMaxFrameSize)
+                return Decided(Phase.PassThrough, result); // Kestrel refuses it; no need to hold it first
             if (buffer.Length < frameLength)
             {
                 if (result.IsCompleted)

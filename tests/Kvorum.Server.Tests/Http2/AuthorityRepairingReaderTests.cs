@@ -73,6 +73,21 @@ public sealed class AuthorityRepairingReaderTests
     }
 
     [Fact]
+    public async Task A_first_headers_frame_larger_than_the_frame_size_limit_is_not_held_back()
+    {
+        // Its header claims 1 MiB: the reader hands it on at once (Kestrel refuses it) rather than wait for it all.
+        byte[] huge = [0x10, 0, 0, 0x1, 0x4, 0, 0, 0, 1, 0x83];
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, huge }.SelectMany(b => b).ToArray());
+
+        ReadResult first = await reader.ReadAsync();
+        reader.AdvanceTo(first.Buffer.End);
+        ReadResult second = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(huge, second.Buffer.ToArray());
+    }
+
+    [Fact]
     public async Task A_connection_that_ends_before_its_first_request_ends_for_kestrel_too()
     {
         byte[] input = [.. Preface, .. Settings, .. EtcdctlHeaders[..20]];
