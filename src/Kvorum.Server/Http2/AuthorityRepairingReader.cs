@@ -30,17 +30,21 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
         Repairing,
     }
 
-    private Phase _phase = Phase.Scanning;
+    // Written by Kestrel's reading thread; read by CancelPendingRead, which may come from another thread.
+    private volatile Phase _phase = Phase.Scanning;
 
     // Scanning only. Offsets count bytes from the start of the connection.
     private long _consumed;            // what Kestrel has consumed
     private long _nextFrame = PrefaceLength; // where the next frame header starts, once the preface is in
     private long _firstHeaders = -1;   // where the first HEADERS frame starts, once its header is in
     private ReadOnlySequence<byte> _handedOut; // the last buffer given to Kestrel; it starts at _consumed
+    private SequencePosition _socketEnd;       // the end of the socket's buffer it was cut from
 
     // Repairing only.
     private Pipe? _repaired;
     private volatile bool _kestrelDone; // Kestrel completed its reader: the pump stops
+    private Exception? _kestrelError;   // what Kestrel completed its reader with, for the socket's reader
+    private long _passing;              // bytes of the current frame the pump still passes on as they come
 
     /// <inheritdoc/>
     /// <remarks>Once decided, a read is the socket's (or the repairing pipe's) own: no state machine of ours in between.</remarks>
@@ -66,8 +70,9 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             long limit = _firstHeaders >= 0 ? _firstHeaders : Math.Min(end, _nextFrame);
             if (limit > _consumed || result.IsCanceled)
             {
-                return HandOut(new ReadResult(
-                    buffer.Slice(0, limit - _consumed), result.IsCanceled, isCompleted: result.IsCompleted && limit == end));
+                return HandOut(
+                    new ReadResult(buffer.Slice(0, limit - _consumed), result.IsCanceled, isCompleted: result.IsCompleted && limit == end),
+                    buffer.End);
             }
             if (_firstHeaders < 0)
             {
@@ -93,11 +98,13 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             if (repaired is null)
                 return Decided(Phase.PassThrough, result);
 
-            _repaired = new Pipe(new PipeOptions(pauseWriterThreshold: 0, useSynchronizationContext: false));
-            await _repaired.Writer.WriteAsync(repaired, cancellationToken).ConfigureAwait(false);
+            // Bounded like the socket's pipe: a pump ahead of Kestrel waits for it instead of buffering the peer.
+            _repaired = new Pipe(new PipeOptions(useSynchronizationContext: false));
+            _repaired.Writer.Write(repaired);
+            await _repaired.Writer.FlushAsync(CancellationToken.None).ConfigureAwait(false); // below the pause threshold: at once
             socket.AdvanceTo(buffer.GetPosition(frameLength));
             _phase = Phase.Repairing;
-            _ = PumpAsync(_repaired.Writer);
+            _ = Task.Run(() => PumpAsync(_repaired.Writer), CancellationToken.None);
             return await _repaired.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -131,6 +138,11 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
                 return;
             case Phase.Scanning:
                 _consumed += _handedOut.Slice(_handedOut.Start, consumed).Length;
+                // Kestrel looked at all it was given, kept some and wants more: so does the socket's reader, whatever
+                // bytes past the cut it holds (else its next read would return at once, with the same cut). When
+                // Kestrel took it all, the bytes past the cut are what it reads next.
+                if (examined.Equals(_handedOut.End) && !consumed.Equals(_handedOut.End))
+                    examined = _socketEnd;
                 _handedOut = default;
                 break;
         }
@@ -155,14 +167,16 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             return;
         }
         _repaired!.Reader.Complete(exception);
+        _kestrelError = exception;
         _kestrelDone = true;
         // The pump completes the socket's reader when it stops (it may be inside a read of it now).
         socket.CancelPendingRead();
     }
 
-    private ReadResult HandOut(ReadResult result)
+    private ReadResult HandOut(ReadResult result, SequencePosition socketEnd)
     {
         _handedOut = result.Buffer;
+        _socketEnd = socketEnd;
         return result;
     }
 
@@ -191,7 +205,10 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
         return slice.IsSingleSegment ? slice.FirstSpan : slice.ToArray();
     }
 
-    /// <summary>Copies whole frames from the socket to <paramref name="output"/>, repairing HEADERS frames.</summary>
+    /// <summary>
+    /// Copies the socket's bytes to <paramref name="output"/>, repairing HEADERS frames: those (up to the frame size
+    /// limit) are held until whole; the bytes of every other frame pass on as they come.
+    /// </summary>
     private async Task PumpAsync(PipeWriter output)
     {
         Exception? failure = null;
@@ -202,24 +219,15 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
                 ReadResult result = await socket.ReadAsync().ConfigureAwait(false);
                 if (_kestrelDone)
                     break;
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                long at = 0;
-                while (buffer.Length - at >= FrameHeaderLength)
+                if (result.IsCanceled)
                 {
-                    ReadOnlySpan<byte> header = Header(buffer, at);
-                    long frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(header);
-                    if (buffer.Length - at < frameLength)
-                        break;
-                    ReadOnlySequence<byte> frame = buffer.Slice(at, frameLength);
-                    byte[]? repaired = SchemeAuthority.IsHeadersFrame(header) ? SchemeAuthority.Repair(frame.ToArray()) : null;
-                    if (repaired is not null)
-                        output.Write(repaired);
-                    else
-                        foreach (ReadOnlyMemory<byte> segment in frame)
-                            output.Write(segment.Span);
-                    at += frameLength;
+                    _repaired!.Reader.CancelPendingRead(); // a cancel meant for Kestrel's read that reached the socket
+                    socket.AdvanceTo(result.Buffer.Start);
+                    continue;
                 }
 
+                ReadOnlySequence<byte> buffer = result.Buffer;
+                long at = Forward(buffer, output);
                 if (result.IsCompleted)
                 {
                     // A frame cut short by the peer goes on as it is: Kestrel reports it.
@@ -242,7 +250,40 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             failure = e;
         }
         await output.CompleteAsync(failure).ConfigureAwait(false);
-        await socket.CompleteAsync().ConfigureAwait(false);
+        await socket.CompleteAsync(_kestrelError).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes what can go on of <paramref name="buffer"/>; returns how many of its bytes that was.</summary>
+    private long Forward(ReadOnlySequence<byte> buffer, PipeWriter output)
+    {
+        long at = 0;
+        while (at < buffer.Length)
+        {
+            if (_passing > 0)
+            {
+                long n = Math.Min(_passing, buffer.Length - at);
+                foreach (ReadOnlyMemory<byte> segment in buffer.Slice(at, n))
+                    output.Write(segment.Span);
+                _passing -= n;
+                at += n;
+                continue;
+            }
+            if (buffer.Length - at < FrameHeaderLength)
+                break;
+            ReadOnlySpan<byte> header = Header(buffer, at);
+            long frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(header);
+            if (!SchemeAuthority.IsHeadersFrame(header) || frameLength > FrameHeaderLength + DefaultMaxFrameSize)
+            {
+                _passing = frameLength;
+                continue;
+            }
+            if (buffer.Length - at < frameLength)
+                break; // a HEADERS frame is held until whole
+            byte[] frame = buffer.Slice(at, frameLength).ToArray();
+            output.Write(SchemeAuthority.Repair(frame) ?? frame);
+            at += frameLength;
+        }
+        return at;
     }
 }
 

@@ -88,6 +88,78 @@ public sealed class AuthorityRepairingReaderTests
     }
 
     [Fact]
+    public async Task A_reader_that_examined_everything_and_kept_it_waits_for_more_bytes_instead_of_spinning()
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        byte[] settings = [.. Settings];
+        await socket.Writer.WriteAsync(new byte[][] { Preface, settings[..12] }.SelectMany(b => b).ToArray());
+
+        // Take the preface, then keep the part of SETTINGS that came while looking at all of it.
+        ReadResult first = await reader.ReadAsync();
+        reader.AdvanceTo(first.Buffer.GetPosition(24), first.Buffer.End);
+        ValueTask<ReadResult> next = reader.ReadAsync();
+        await Task.Delay(200);
+        Assert.False(next.IsCompleted, "a read returned though no byte had come since everything was examined");
+
+        await socket.Writer.WriteAsync(settings.AsMemory(12));
+        ReadResult second = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(settings, second.Buffer.ToArray());
+    }
+
+    [Fact]
+    public async Task While_repairing_a_large_data_frame_passes_on_as_it_comes_and_a_slow_reader_holds_the_socket_back()
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
+        ReadResult setup = await reader.ReadAsync();
+        reader.AdvanceTo(setup.Buffer.End);
+        ReadResult headers = await reader.ReadAsync();
+        reader.AdvanceTo(headers.Buffer.End);
+
+        // A DATA frame that says 16 MiB: its first 40,000 bytes reach the reader before the rest is sent.
+        byte[] dataHeader = [0xFF, 0xFF, 0xFF, 0x0, 0x0, 0, 0, 0, 1];
+        await socket.Writer.WriteAsync(new byte[][] { dataHeader, new byte[40_000] }.SelectMany(b => b).ToArray());
+        long sent = 9 + 40_000, received = 0;
+        while (received < sent)
+        {
+            ReadResult part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            received += part.Buffer.Length;
+            reader.AdvanceTo(part.Buffer.End);
+        }
+
+        // Nobody reads now: what the pump has copied fills its pipe, then the socket's, and the sender has to wait,
+        // having sent no more than the two pipes and one read hold.
+        byte[] chunk = new byte[64 * 1024];
+        ValueTask<FlushResult> blocked = default;
+        while (sent < 8 << 20)
+        {
+            ValueTask<FlushResult> write = socket.Writer.WriteAsync(chunk);
+            sent += chunk.Length;
+            if (!write.IsCompleted)
+            {
+                await Task.Delay(300);
+                if (!write.IsCompleted)
+                {
+                    blocked = write;
+                    break;
+                }
+            }
+        }
+        Assert.True(sent < 1 << 20, $"the sender got {sent} bytes out before it had to wait");
+
+        while (received < sent)
+        {
+            ReadResult part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            received += part.Buffer.Length;
+            reader.AdvanceTo(part.Buffer.End);
+        }
+        await blocked.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(sent, received);
+    }
+
+    [Fact]
     public async Task A_connection_that_ends_before_its_first_request_ends_for_kestrel_too()
     {
         byte[] input = [.. Preface, .. Settings, .. EtcdctlHeaders[..20]];

@@ -59,6 +59,20 @@ public sealed class SchemeAuthorityTests
         Assert.Equal(Frame(0x4 | 0x8 | 0x20, [2, .. priority, .. expectedBlock, 0, 0]), repaired);
     }
 
+    [Fact]
+    public void A_huffman_https_authority_is_replaced_after_long_integers_and_a_table_size_update()
+    {
+        // A table size update (4096: 3f e1 1f), a user-agent literal without indexing whose name index needs two
+        // bytes (58: 0f 2b) and whose value is 200 bytes (7f 49), then :authority "https://" in Huffman code.
+        byte[] userAgent = [0x0F, 0x2B, 0x7F, 0x49, .. Enumerable.Repeat((byte)'a', 200)];
+        byte[] prefix = [0x3F, 0xE1, 0x1F, .. userAgent];
+        byte[] payload = [.. prefix, 0x41, 0x86, 0x9d, 0x29, 0xad, 0x17, 0x18, 0x63, 0x83];
+
+        byte[] repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
+
+        Assert.Equal(Frame(0x4, [.. prefix, 0x41, 6, .. "kvorum"u8, 0x83]), repaired);
+    }
+
     [Theory]
     [InlineData("4183a2e6f5", 0x4)] // a host:port-like Huffman value that does not start with http://
     [InlineData("410e3132372e302e302e313a32333739", 0x4)] // raw "127.0.0.1:2379"
