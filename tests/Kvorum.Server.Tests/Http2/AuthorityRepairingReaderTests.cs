@@ -160,6 +160,23 @@ public sealed class AuthorityRepairingReaderTests
     }
 
     [Fact]
+    public async Task A_socket_failure_while_repairing_reaches_the_reader()
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
+        ReadResult setup = await reader.ReadAsync();
+        reader.AdvanceTo(setup.Buffer.End);
+        ReadResult headers = await reader.ReadAsync();
+        reader.AdvanceTo(headers.Buffer.End);
+
+        await socket.Writer.CompleteAsync(new IOException("connection reset by peer"));
+
+        var error = await Assert.ThrowsAsync<IOException>(async () => await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal("connection reset by peer", error.Message);
+    }
+
+    [Fact]
     public async Task A_connection_that_ends_before_its_first_request_ends_for_kestrel_too()
     {
         byte[] input = [.. Preface, .. Settings, .. EtcdctlHeaders[..20]];
