@@ -98,7 +98,8 @@ internal sealed partial class Raft
             canVote = Vote == m.From || (Vote == 0 && Lead == 0);
         }
         var responseType = preVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
-        if (canVote && Log.IsUpToDate(m.Index, m.LogTerm))
+        var logOk = Log.IsUpToDate(m.Index, m.LogTerm);
+        if (canVote && logOk)
         {
             // The response carries the requested term, so the candidate counts it.
             Send(new Message { Type = responseType, To = m.From, Term = m.Term });
@@ -111,6 +112,16 @@ internal sealed partial class Raft
         else
         {
             Send(new Message { Type = responseType, To = m.From, Term = Term, Reject = true });
+            // A pre-vote we refuse only for a log less up to date than ours, while no leader holds us: the sender
+            // wants an election that it cannot win and that we would. Start ours now rather than at our own
+            // timeout, which may come a whole randomized timeout after the sender's (a follower still in its lease,
+            // its ticks behind, ignored our earlier pre-vote): otherwise a failover takes two election timeouts.
+            // Campaigning is always safe; this bears on liveness only.
+            if (preVote && canVote && Role is StateRole.Follower or StateRole.PreCandidate)
+            {
+                _electionElapsed = 0;
+                Hup(transfer: false);
+            }
         }
     }
 

@@ -132,9 +132,13 @@ public class PaperRuleTests
         Assert.Equal(2UL, c.Nodes[1].Status.Commit);
     }
 
-    /// <summary>Thesis §9.6: a PreVote round changes no term; losing it leaves everyone's term alone.</summary>
+    /// <summary>
+    /// Thesis §9.6: a PreVote round changes no term, so losing it raises nobody's term. A member that refuses it
+    /// for a log less up to date than its own, with no leader holding it, starts its own election at once (it would
+    /// win where the sender cannot): one term is spent, by a member with the longer log.
+    /// </summary>
     [Fact]
-    public void Thesis9_6_PreVote_DoesNotRaiseTermsWhenItCannotWin()
+    public void Thesis9_6_PreVote_ThatCannotWin_RaisesNoTerm_AndAnUpToDateRefuserTakesOver()
     {
         var c = new ManualCluster(Three, new()
         {
@@ -143,10 +147,14 @@ public class PaperRuleTests
             [3] = (5, [1, 5]),
         }, preVote: true);
         c.Nodes[1].Campaign();
+        // Only the pre-vote and its refusals: no term moved.
+        c.Deliver(maxMessages: 2);
+        Assert.All(c.Nodes.Values, n => Assert.Equal(5UL, n.Status.Term));
         c.Deliver();
-        Assert.Equal(5UL, c.Nodes[1].Status.Term);
-        Assert.Equal(5UL, c.Nodes[2].Status.Term);
         Assert.NotEqual(StateRole.Leader, c.Nodes[1].Status.Role);
+        var leader = c.Nodes.Single(n => n.Value.Status.Role == StateRole.Leader).Key;
+        Assert.Contains(leader, new ulong[] { 2, 3 });
+        Assert.All(c.Nodes.Values, n => Assert.Equal(6UL, n.Status.Term));
     }
 
     /// <summary>

@@ -55,16 +55,22 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         using var stop = new CancellationTokenSource();
         var load = WriteLoadAsync(cluster, acked, "load", stop.Token);
         var failovers = new List<double>();
+        var terms = new List<string>();
         for (var trial = 0; trial < Trials(); trial++)
         {
             await Task.Delay(500);
+            var before = (await cluster.RequireStatusAsync(leader)).RaftTerm;
             var sw = Stopwatch.StartNew();
             cluster.Kill(leader);
-            await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), notThis: leader);
+            var elected = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), notThis: leader);
             failovers.Add(sw.Elapsed.TotalMilliseconds);
+            // The new leader's term says how many elections it took (a pre-vote that fails does not raise it).
+            var after = (await cluster.RequireStatusAsync(elected)).RaftTerm;
+            terms.Add($"{sw.Elapsed.TotalMilliseconds:F0} ms: term {before} -> {after}");
             cluster.Start(leader);
             leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
         }
+        output.WriteLine("trials: " + string.Join("; ", terms));
         await stop.CancelAsync();
         await load;
         failovers.Sort();
