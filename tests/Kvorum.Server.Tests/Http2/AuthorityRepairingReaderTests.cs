@@ -16,6 +16,20 @@ public sealed class AuthorityRepairingReaderTests
     private static readonly byte[] RawUrlHeaders = SchemeAuthorityTests.Frame(0x4, [0x83, 0x01, 8, .. "http://h"u8]);
     private static readonly byte[] HostHeaders = SchemeAuthorityTests.Frame(0x4, [0x83, 0x41, 4, .. "h:80"u8]);
 
+    /// <summary>A reader past etcdctl's first HEADERS frame, so repairing: Kestrel has read and consumed all of it.</summary>
+    private static async Task<(Pipe Socket, AuthorityRepairingReader Reader)> RepairingAsync()
+    {
+        var socket = new Pipe();
+        var reader = new AuthorityRepairingReader(socket.Reader);
+        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
+        ReadResult setup = await reader.ReadAsync();
+        reader.AdvanceTo(setup.Buffer.End);
+        ReadResult headers = await reader.ReadAsync();
+        Assert.Equal(SchemeAuthority.Repair(EtcdctlHeaders), headers.Buffer.ToArray());
+        reader.AdvanceTo(headers.Buffer.End);
+        return (socket, reader);
+    }
+
     /// <summary>Writes <paramref name="input"/> in chunks of <paramref name="chunk"/> bytes and reads it all back through the reader.</summary>
     private static async Task<byte[]> ThroughReader(byte[] input, int chunk)
     {
@@ -110,13 +124,7 @@ public sealed class AuthorityRepairingReaderTests
     [Fact]
     public async Task While_repairing_a_large_data_frame_passes_on_as_it_comes_and_a_slow_reader_holds_the_socket_back()
     {
-        var socket = new Pipe();
-        var reader = new AuthorityRepairingReader(socket.Reader);
-        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
-        ReadResult setup = await reader.ReadAsync();
-        reader.AdvanceTo(setup.Buffer.End);
-        ReadResult headers = await reader.ReadAsync();
-        reader.AdvanceTo(headers.Buffer.End);
+        var (socket, reader) = await RepairingAsync();
 
         // A DATA frame that says 16 MiB: its first 40,000 bytes reach the reader before the rest is sent.
         byte[] dataHeader = [0xFF, 0xFF, 0xFF, 0x0, 0x0, 0, 0, 0, 1];
@@ -162,13 +170,7 @@ public sealed class AuthorityRepairingReaderTests
     [Fact]
     public async Task A_socket_failure_while_repairing_reaches_the_reader()
     {
-        var socket = new Pipe();
-        var reader = new AuthorityRepairingReader(socket.Reader);
-        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
-        ReadResult setup = await reader.ReadAsync();
-        reader.AdvanceTo(setup.Buffer.End);
-        ReadResult headers = await reader.ReadAsync();
-        reader.AdvanceTo(headers.Buffer.End);
+        var (socket, reader) = await RepairingAsync();
 
         await socket.Writer.CompleteAsync(new IOException("connection reset by peer"));
 
@@ -187,15 +189,7 @@ public sealed class AuthorityRepairingReaderTests
     [Fact]
     public async Task Completing_a_repairing_reader_completes_the_sockets_reader()
     {
-        var socket = new Pipe();
-        var reader = new AuthorityRepairingReader(socket.Reader);
-        await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
-
-        ReadResult first = await reader.ReadAsync();
-        reader.AdvanceTo(first.Buffer.End);
-        ReadResult second = await reader.ReadAsync(); // the repaired HEADERS frame: the reader now repairs
-        Assert.Equal(SchemeAuthority.Repair(EtcdctlHeaders), second.Buffer.ToArray());
-        reader.AdvanceTo(second.Buffer.End);
+        var (socket, reader) = await RepairingAsync();
         reader.Complete();
 
         // The pump stops and completes the socket's reader: writing to the socket then reports it.
