@@ -8,7 +8,7 @@ namespace Kvorum.Server.Http2;
 /// client URL with <c>--cluster</c>) with that URL as the authority for its per-endpoint Maintenance calls
 /// (<c>endpoint status</c>, <c>endpoint hashkv</c>, <c>move-leader</c>, <c>defrag</c>). etcd's Go server ignores
 /// the authority; Kestrel resets such a stream with PROTOCOL_ERROR ("Invalid Host header"). Kvorum does not use
-/// the authority, so the repair replaces the value with <see cref="Replacement"/>.
+/// the authority, so the repair replaces the value with <see cref="ReplacementBytes"/> ("kvorum").
 /// <para>
 /// The frame's header block is HPACK (RFC 7541). Only a literal field whose name is <c>:authority</c> (static
 /// index 1, or a plain literal name) and whose value starts with <c>http://</c> or <c>https://</c> is rewritten;
@@ -21,8 +21,6 @@ namespace Kvorum.Server.Http2;
 internal static class SchemeAuthority
 {
     /// <summary>The value given instead: a valid host, shorter than any <c>http://</c> URL.</summary>
-    public const string Replacement = "kvorum";
-
     private static ReadOnlySpan<byte> ReplacementBytes => "kvorum"u8;
 
     private const byte HeadersFrame = 0x1;
