@@ -88,6 +88,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
     private void OnTick()
     {
+        WarnIfLate();
         _raft.Tick();
         _loopTicks++;
         ExpireProposals();
@@ -220,7 +221,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     // Durable on return, and with it every write queued before (the WAL is written in order).
                     var started = System.Diagnostics.Stopwatch.GetTimestamp();
                     _storage.Save(rd.HardState, rd.EntriesSpan);
-                    Metrics.Fsync.ObserveSince(started);
+                    WarnIfSlow(Metrics.Fsync.ObserveSince(started), rd.Entries.Count);
                 }
                 LearnPeersFromEntries(rd.Entries);
             }
@@ -263,7 +264,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 _leaderWritesInFlight--;
                 if (t.Exception is { } e)
                     System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException ?? e);
-                Metrics.Fsync.ObserveSince(started);
+                WarnIfSlow(Metrics.Fsync.ObserveSince(started), entries.Count);
                 if (index > 0)
                     _raft.ReportPersisted(index, term);
             }),
@@ -360,6 +361,40 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
     private static partial void LogFatal(ILogger log, Exception e);
+
+    /// <summary>A disk write slower than this is logged, as etcd logs a "slow fdatasync".</summary>
+    private static readonly TimeSpan SlowWrite = TimeSpan.FromSeconds(1);
+
+    private void WarnIfSlow(TimeSpan took, int entries)
+    {
+        if (took > SlowWrite)
+            LogSlowWrite(_log, (long)took.TotalMilliseconds, entries, (long)SlowWrite.TotalMilliseconds);
+    }
+
+    // When the previous tick ran (Stopwatch timestamp); 0 before the first. Loop thread only.
+    private long _lastTickAt;
+
+    /// <summary>
+    /// Logs a tick that ran more than half an election timeout after the one before: this member's elections
+    /// and heartbeats were late by as much (the loop blocked on the disk, or the timer's thread pool was busy).
+    /// </summary>
+    private void WarnIfLate()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_lastTickAt != 0)
+        {
+            var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTickAt, now);
+            if (gap.TotalMilliseconds > Math.Max(_options.ElectionTimeoutMs / 2, 2 * _options.HeartbeatIntervalMs))
+                LogLateTick(_log, (long)gap.TotalMilliseconds, _options.HeartbeatIntervalMs);
+        }
+        _lastTickAt = now;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "slow fsync: writing {Entries} entries took {Milliseconds} ms (expected under {Expected} ms); the disk is slow or overloaded")]
+    private static partial void LogSlowWrite(ILogger log, long milliseconds, int entries, long expected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "raft tick late: {Milliseconds} ms since the last one, expected {Interval} ms; the loop or the thread pool is overloaded, so elections and heartbeats run late")]
+    private static partial void LogLateTick(ILogger log, long milliseconds, int interval);
 
 }
 

@@ -60,15 +60,17 @@ internal sealed class LatencyHistogram
     private readonly long[] _counts = new long[Bounds.Length + 1];
     private long _sumMicros;
 
-    /// <summary>Records the time since <paramref name="startTimestamp"/> (from <see cref="Stopwatch.GetTimestamp"/>).</summary>
-    public void ObserveSince(long startTimestamp)
+    /// <summary>Records the time since <paramref name="startTimestamp"/> (from <see cref="Stopwatch.GetTimestamp"/>) and returns it.</summary>
+    public TimeSpan ObserveSince(long startTimestamp)
     {
-        var seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+        var elapsed = Stopwatch.GetElapsedTime(startTimestamp);
+        var seconds = elapsed.TotalSeconds;
         var i = 0;
         while (i < Bounds.Length && seconds > Bounds[i])
             i++;
         Interlocked.Increment(ref _counts[i]);
         Interlocked.Add(ref _sumMicros, (long)(seconds * 1_000_000));
+        return elapsed;
     }
 
     /// <summary>Cumulative counts per bucket (the last is +Inf), the total count and the sum in seconds.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Net.Sockets;
 using System.Threading.Channels;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -58,6 +59,20 @@ internal sealed partial class PeerLink : IAsyncDisposable
     /// <summary>Released by <see cref="HeardFromPeer"/> to cut a reconnection backoff short.</summary>
     private readonly SemaphoreSlim _peerIsUp = new(0, 1);
 
+    /// <summary>
+    /// Cancels the attempt under way (its connect, handshake or stream); replaced by the sender task for each
+    /// attempt. <see cref="HeardFromPeer"/> cancels an attempt that is not yet up, so that a connect stuck on a
+    /// path that was cut (SYNs lost until the partition healed) is retried at once instead of timing out.
+    /// </summary>
+    private volatile CancellationTokenSource? _attempt;
+
+    /// <summary>
+    /// The socket <see cref="ConnectAsync"/> opened last, until a stream over it is accepted. Closed by
+    /// <see cref="HeardFromPeer"/>: cancelling the attempt alone would leave the HTTP handler waiting on the
+    /// same connection, as it shares one pending connection between requests.
+    /// </summary>
+    private Socket? _unconfirmed;
+
     /// <summary>When (<see cref="Environment.TickCount64"/>) <see cref="HeardFromPeer"/> last cut a backoff short.</summary>
     private long _lastCutShort = long.MinValue / 2;
 
@@ -93,8 +108,9 @@ internal sealed partial class PeerLink : IAsyncDisposable
 
     /// <summary>
     /// The peer reached us, so it is up: if the link is down, the sender task retries now instead of at
-    /// the end of its backoff. At most once per <see cref="TransportOptions.MaxBackoff"/>, so a peer we cannot
-    /// reach although it reaches us (a one-way cut) adds at most one attempt per interval, however often it reconnects.
+    /// the end of its backoff, and an attempt still connecting is abandoned for a fresh one. At most once per
+    /// <see cref="TransportOptions.MaxBackoff"/>, so a peer we cannot reach although it reaches us (a one-way
+    /// cut) adds at most one attempt per interval, however often it reconnects.
     /// </summary>
     public void HeardFromPeer()
     {
@@ -104,6 +120,16 @@ internal sealed partial class PeerLink : IAsyncDisposable
         long last = Interlocked.Read(ref _lastCutShort);
         if (now - last < (long)_options.MaxBackoff.TotalMilliseconds || Interlocked.CompareExchange(ref _lastCutShort, now, last) != last)
             return;
+        try
+        {
+            // Races with the attempt coming up: then a fresh stream replaces it, and Raft resends what it dropped.
+            Interlocked.Exchange(ref _unconfirmed, null)?.Dispose();
+            _attempt?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The attempt has just ended.
+        }
         try
         {
             _peerIsUp.Release();
@@ -131,10 +157,16 @@ internal sealed partial class PeerLink : IAsyncDisposable
         _peerIsUp.Dispose();
     }
 
-    private static GrpcChannelOptions ChannelOptions(TransportOptions options) => new()
+    private GrpcChannelOptions ChannelOptions(TransportOptions options) => new()
     {
         HttpHandler = new SocketsHttpHandler
         {
+            // A connect callback of our own also keeps the channel's connectivity layer (subchannels) out: that
+            // layer has a reconnection backoff of its own, and a connect budget that spans its retries, so a
+            // member that came back could stay unreachable for up to ConnectTimeout after it was listening
+            // (seen: 3 s, which stretched a failover to 3.5 s). Without it each attempt of ours is one TCP
+            // connect, and our backoff is the only one.
+            ConnectCallback = ConnectAsync,
             ConnectTimeout = options.ConnectTimeout,
             KeepAlivePingDelay = options.KeepAlivePingDelay,
             KeepAlivePingTimeout = options.KeepAlivePingDelay,
@@ -143,11 +175,6 @@ internal sealed partial class PeerLink : IAsyncDisposable
             EnableMultipleHttp2Connections = true,
         },
         DisposeHttpClient = true,
-        // The channel's own reconnection backoff starts at 1 s and grows to 2 minutes; calls fail at once while
-        // it runs. Bound it by ours, or a member that was down for a few seconds stays unreachable for seconds
-        // more after it is back.
-        InitialReconnectBackoff = options.MinBackoff,
-        MaxReconnectBackoff = options.MaxBackoff,
         MaxSendMessageSize = options.MaxMessageSize,
         MaxReceiveMessageSize = options.MaxMessageSize,
     };
@@ -162,12 +189,14 @@ internal sealed partial class PeerLink : IAsyncDisposable
         while (!stopping.IsCancellationRequested)
         {
             Uri url = Urls[_current];
+            using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping))
             using (AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call =
-                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Stream(cancellationToken: stopping))
+                new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Stream(cancellationToken: attempt.Token))
             {
+                _attempt = attempt;
                 try
                 {
-                    await PumpAsync(call, batch, backoff, url, stopping).ConfigureAwait(false);
+                    await PumpAsync(call, batch, backoff, url, attempt.Token).ConfigureAwait(false);
                 }
                 catch (Exception e) when (!stopping.IsCancellationRequested)
                 {
@@ -177,6 +206,10 @@ internal sealed partial class PeerLink : IAsyncDisposable
                 {
                     return;
                 }
+                finally
+                {
+                    _attempt = null;
+                }
                 batch.Messages.Clear();
             }
 
@@ -184,8 +217,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
             try
             {
                 // Ends early if the peer shows it is up (HeardFromPeer).
-                if (await _peerIsUp.WaitAsync(backoff.Next(), stopping).ConfigureAwait(false))
-                    await ConnectNowAsync(_channels[_current], stopping).ConfigureAwait(false);
+                await _peerIsUp.WaitAsync(backoff.Next(), stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
@@ -194,21 +226,20 @@ internal sealed partial class PeerLink : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Makes <paramref name="channel"/> connect now, cutting short the channel's own reconnection backoff (a call
-    /// made during it fails at once), and waits up to <see cref="TransportOptions.ConnectTimeout"/> for it.
-    /// </summary>
-    private async Task ConnectNowAsync(GrpcChannel channel, CancellationToken stopping)
+    /// <summary>Opens a TCP connection to a peer for the HTTP/2 handler (see <see cref="ChannelOptions"/>).</summary>
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        timeout.CancelAfter(_options.ConnectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Volatile.Write(ref _unconfirmed, socket);
         try
         {
-            await channel.ConnectAsync(timeout.Token).ConfigureAwait(false);
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
         }
-        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        catch
         {
-            // Not connected in time: the next attempt fails and backs off as usual.
+            socket.Dispose();
+            throw;
         }
     }
 
@@ -249,6 +280,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         }
 
         _state = State.Up;
+        Volatile.Write(ref _unconfirmed, null);
         backoff.Reset();
         _peerIsUp.Wait(0, CancellationToken.None); // a release that came during this attempt is spent
         TransportLog.StreamUp(_logger, _peer, url);

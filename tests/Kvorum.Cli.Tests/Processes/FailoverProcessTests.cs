@@ -61,12 +61,22 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
             await Task.Delay(500);
             var before = (await cluster.RequireStatusAsync(leader)).RaftTerm;
             var sw = Stopwatch.StartNew();
+            var killedAt = DateTime.Now;
             cluster.Kill(leader);
             var elected = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10), notThis: leader);
             failovers.Add(sw.Elapsed.TotalMilliseconds);
             // The new leader's term says how many elections it took (a pre-vote that fails does not raise it).
             var after = (await cluster.RequireStatusAsync(elected)).RaftTerm;
             terms.Add($"{sw.Elapsed.TotalMilliseconds:F0} ms: term {before} -> {after}");
+            if (sw.Elapsed > TimeSpan.FromSeconds(2))
+            {
+                // A slow trial: what each survivor's Raft did after the kill says which step waited.
+                foreach (var n in cluster.Members.Keys.Where(n => n != leader))
+                {
+                    var since = cluster.LogText(n).Split('\n').Where(l => l.Length > 12 && string.CompareOrdinal(l[..12], $"{killedAt:HH:mm:ss.fff}") >= 0).Take(20);
+                    output.WriteLine($"  trial {trial} ({sw.Elapsed.TotalMilliseconds:F0} ms), {n}, killed {leader} at {killedAt:HH:mm:ss.fff}: {string.Join(" | ", since)}");
+                }
+            }
             cluster.Start(leader);
             leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
         }

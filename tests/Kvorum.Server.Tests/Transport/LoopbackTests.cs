@@ -172,7 +172,7 @@ public class LoopbackTests
     [Fact]
     public async Task A_link_waiting_out_its_backoff_retries_at_once_when_the_peer_is_heard_from()
     {
-        // Backoff of 2-4 s after the first failure (the gRPC channel's own is bounded the same way).
+        // Backoff of 2-4 s after the first failure (the link's own: the channel keeps none of its own).
         var slow = Options with { MinBackoff = TimeSpan.FromSeconds(4), MaxBackoff = TimeSpan.FromSeconds(8) };
         int port = PeerHost.FreePort();
         var sinkA = new RecordingSink();
@@ -195,6 +195,77 @@ public class LoopbackTests
         fromA.HeardFrom(B);
         await KeepSendingUntilReceived(fromA, hostB);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"reconnected {clock.ElapsedMilliseconds} ms after hearing from the peer");
+    }
+
+    [Fact]
+    public async Task An_attempt_stuck_on_a_silent_connection_is_abandoned_when_the_peer_is_heard_from()
+    {
+        // Without the abandon, the stuck attempt would wait out the whole 30 s connect timeout.
+        var patient = Options with { MinBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(30) };
+        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        int port = PeerHost.FreePort();
+        var sinkA = new RecordingSink();
+        await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, patient);
+        fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
+        await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "the first attempt to fail");
+
+        // The next attempt connects to a listener that never answers, and stays stuck there.
+        await using var proxy = new StallingProxy(port, hostB.Url.Port);
+        await RecordingSink.WaitFor(() => proxy.Accepted == 1, "the second attempt to connect");
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(1))
+        {
+            fromA.Send(new Message { Type = MessageType.Heartbeat, From = A, To = B, Term = 1 });
+            await Task.Delay(20);
+        }
+        Assert.Empty(hostB.Sink.Messages);
+        Assert.Equal(1, proxy.Accepted);
+
+        // B shows it is up: A gives up the stuck attempt and connects again, this time through to B.
+        clock.Restart();
+        fromA.HeardFrom(B);
+        await KeepSendingUntilReceived(fromA, hostB);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"reached B {clock.ElapsedMilliseconds} ms after hearing from it");
+        Assert.Equal(2, proxy.Accepted);
+    }
+
+    [Fact]
+    public async Task A_peer_down_for_seconds_is_reached_at_once_when_heard_from_after_coming_back()
+    {
+        // Each restart: down for 3 s (the connect timeout), so the link's backoff reaches its 1 s ceiling. The
+        // gRPC channel's reconnection layer used to keep a returned peer unreachable for up to that timeout.
+        var sinkA = new RecordingSink();
+        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        PeerHost host = await PeerHost.StartAsync(Cluster);
+        int port = host.Url.Port;
+        fromA.SetPeer(B, [host.Url]);
+        await KeepSendingUntilReceived(fromA, host);
+        var reached = new List<long>();
+        try
+        {
+            for (int round = 0; round < 2; round++)
+            {
+                await host.DisposeAsync();
+                var down = Stopwatch.StartNew();
+                while (down.Elapsed < Options.ConnectTimeout)
+                {
+                    fromA.Send(new Message { Type = MessageType.Heartbeat, From = A, To = B, Term = 1 });
+                    await Task.Delay(20);
+                }
+                host = await PeerHost.StartAsync(Cluster, port);
+                var clock = Stopwatch.StartNew();
+                // As a member does when the returned peer's own stream to it opens.
+                fromA.HeardFrom(B);
+                await KeepSendingUntilReceived(fromA, host);
+                reached.Add(clock.ElapsedMilliseconds);
+            }
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+        // Heard from, so no backoff: one connect, well under the 3 s connect timeout every time.
+        Assert.All(reached, ms => Assert.True(ms < 1000, $"reached B {ms} ms after it came back (rounds: {string.Join(", ", reached)})"));
     }
 
     [Fact]
