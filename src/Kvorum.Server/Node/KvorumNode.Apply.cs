@@ -22,6 +22,7 @@ public sealed partial class KvorumNode
             return;
         _appliedIndex = e.Index;
         _appliedBytesSinceSnapshot += e.Data.Length;
+        PublishBytesInUse();
         if (e.Type == EntryType.ConfChange)
         {
             ApplyConfChange(ConfChange.Decode(e.Data));

@@ -29,10 +29,18 @@ public sealed partial class KvorumNode
 
     // Size of the current snapshot's file, and bytes of entries applied since it was taken: those before the
     // snapshot being written, if one is (_bytesPendingSnapshot), and those after (_appliedBytesSinceSnapshot).
-    // Written on the loop only; StorageSizes reads them from other threads.
+    // Loop thread only.
     private long _lastSnapshotBytes;
     private long _bytesPendingSnapshot;
     private long _appliedBytesSinceSnapshot;
+
+    // Their sum, published by the loop whenever one changes (PublishBytesInUse) for StorageSizes on other threads:
+    // reading the three there could mix values from before and after a snapshot is committed (seen: 427 KB
+    // reported for a state of 600 KB, the old snapshot's size beside the new one's empty pending count).
+    private long _bytesInUse;
+
+    private void PublishBytesInUse() =>
+        Volatile.Write(ref _bytesInUse, _lastSnapshotBytes + _bytesPendingSnapshot + _appliedBytesSinceSnapshot);
 
     /// <summary>
     /// What Maintenance.Status reports as etcd's <c>db_size</c> and <c>db_size_in_use</c>. Kvorum has no database
@@ -61,7 +69,7 @@ public sealed partial class KvorumNode
         {
             // The directory cannot be listed just now; report what was counted.
         }
-        return (onDisk, Volatile.Read(ref _lastSnapshotBytes) + Volatile.Read(ref _bytesPendingSnapshot) + Volatile.Read(ref _appliedBytesSinceSnapshot));
+        return (onDisk, Volatile.Read(ref _bytesInUse));
     }
 
     // The snapshot being written in the background, if any; completes (never faults) when it is done.
@@ -87,6 +95,7 @@ public sealed partial class KvorumNode
         var appliedBytes = _appliedBytesSinceSnapshot;
         _bytesPendingSnapshot = appliedBytes;
         _appliedBytesSinceSnapshot = 0; // what is applied from now on counts towards the next one
+        PublishBytesInUse();
         var confState = _raft.ConfStateAt(index);
         var write = CaptureStateMachine();
         _snapshotInFlight = true;
@@ -119,6 +128,7 @@ public sealed partial class KvorumNode
                     _snapshotRetryIndex = _appliedIndex + _options.SnapshotCount;
                     _appliedBytesSinceSnapshot += appliedBytes;
                     _bytesPendingSnapshot = 0;
+                    PublishBytesInUse();
                 });
             }
             finally
@@ -138,12 +148,17 @@ public sealed partial class KvorumNode
     {
         _snapshotInFlight = false;
         _bytesPendingSnapshot = 0;
-        if (prepared is null || !_storage.CommitSnapshot(prepared))
+        var committed = prepared is not null && _storage.CommitSnapshot(prepared);
+        if (committed)
+        {
+            _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, prepared!.Index);
+            _lastSnapshotBytes = bytes;
+        }
+        PublishBytesInUse();
+        if (!committed)
             return; // the log already has a newer snapshot (one installed from the leader meanwhile)
-        _lastSnapshotIndex = Math.Max(_lastSnapshotIndex, prepared.Index);
-        _lastSnapshotBytes = bytes;
         Interlocked.Increment(ref Metrics.SnapshotsTaken);
-        LogSnapshotTaken(_log, prepared.Index, bytes, (long)took.TotalMilliseconds);
+        LogSnapshotTaken(_log, prepared!.Index, bytes, (long)took.TotalMilliseconds);
     }
 
     /// <summary>
@@ -165,6 +180,7 @@ public sealed partial class KvorumNode
         _lastSnapshotBytes = data.Length;
         _bytesPendingSnapshot = 0;
         _appliedBytesSinceSnapshot = 0;
+        PublishBytesInUse();
         var members = NodeSnapshotFormat.Read(data, _mvcc);
         _members.Clear();
         foreach (var m in members)

@@ -377,11 +377,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>
     /// Logs a tick that ran more than half an election timeout after the one before: this member's elections
     /// and heartbeats were late by as much (the loop blocked on the disk, or the timer's thread pool was busy).
+    /// Not before a leader is first known: starting up (opening the WAL, compiling the code) is slow once.
     /// </summary>
     private void WarnIfLate()
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_lastTickAt != 0)
+        if (_lastTickAt != 0 && _leaderKnown)
         {
             var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTickAt, now);
             if (gap.TotalMilliseconds > Math.Max(_options.ElectionTimeoutMs / 2, 2 * _options.HeartbeatIntervalMs))

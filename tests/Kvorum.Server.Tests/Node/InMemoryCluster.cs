@@ -33,7 +33,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
     /// <paramref name="token"/>, the members restart from what is there).
     /// </summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20)
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20, Microsoft.Extensions.Logging.ILogger? log = null)
     {
         var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
         token ??= "mem-" + Guid.NewGuid().ToString("N");
@@ -57,7 +57,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
             Directory.CreateDirectory(o.DataDir);
             var id = MemberIdentity.MemberId(o.InitialAdvertisePeerUrls, token);
             var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = o.DataDir });
-            cluster._nodes[id] = new KvorumNode(o, storage, id, MemberIdentity.ClusterId([], token), NullLogger.Instance);
+            cluster._nodes[id] = new KvorumNode(o, storage, id, MemberIdentity.ClusterId([], token), log ?? NullLogger.Instance);
         }
         foreach (var node in cluster._nodes.Values)
             node.Start(new Link(cluster, node));

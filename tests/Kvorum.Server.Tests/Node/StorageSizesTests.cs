@@ -38,4 +38,38 @@ public sealed class StorageSizesTests
         Assert.InRange(inUse, 600 * 1024, 2 * 600 * 1400);
         Assert.True(disk >= inUse, $"on disk {disk} < in use {inUse}");
     }
+
+    [Fact]
+    public async Task What_is_in_use_never_reads_below_the_history_written_while_snapshots_are_committed()
+    {
+        await using var cluster = InMemoryCluster.Start(1, snapshotCount: 50);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+        var value = ByteString.CopyFrom(new byte[1024]);
+        var acknowledged = 0;
+        using var done = new CancellationTokenSource();
+        // Every version stays (no compaction), so the snapshot plus the log since holds at least 1 KiB per
+        // acknowledged put, whichever moment Status looks.
+        var sampler = Task.Run(() =>
+        {
+            var samples = 0;
+            while (!done.IsCancellationRequested)
+            {
+                var before = Volatile.Read(ref acknowledged);
+                var (_, inUse) = leader.StorageSizes();
+                Assert.True(inUse >= before * 1024L, $"in use {inUse} after {before} puts of 1 KiB (sample {samples})");
+                samples++;
+            }
+            return samples;
+        });
+        for (var i = 0; i < 1000; i++)
+        {
+            await leader.ProposeAsync<PutResponse>(
+                new InternalRequest { Put = new PutRequest { Key = ByteString.CopyFromUtf8($"k{i % 10}"), Value = value } }, CancellationToken.None);
+            Interlocked.Increment(ref acknowledged);
+        }
+        await done.CancelAsync();
+        var samples = await sampler;
+        Assert.True(Interlocked.Read(ref leader.Metrics.SnapshotsTaken) >= 3, $"only {leader.Metrics.SnapshotsTaken} snapshots");
+        Assert.True(samples > 1000, $"only {samples} samples");
+    }
 }
