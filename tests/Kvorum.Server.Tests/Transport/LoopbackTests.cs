@@ -264,8 +264,8 @@ public class LoopbackTests
         {
             await host.DisposeAsync();
         }
-        // Heard from, so no backoff: one connect, well under the 3 s connect timeout every time.
-        Assert.All(reached, ms => Assert.True(ms < 1000, $"reached B {ms} ms after it came back (rounds: {string.Join(", ", reached)})"));
+        // Heard from, so no backoff: one connect (tens of ms), well under the 3 s connect timeout every time.
+        Assert.All(reached, ms => Assert.True(ms < 2000, $"reached B {ms} ms after it came back (rounds: {string.Join(", ", reached)})"));
     }
 
     [Fact]
