@@ -13,7 +13,8 @@
 # apart would compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times, and then
 # a last table gives, per workload, the median of the N pairs' ratios with the lowest and the highest.
 # For every run it records the servers' CPU time (utime+stime from /proc/PID/stat, summed over the
-# 3 members, divided by the successful operations) and each member's VmRSS after the run.
+# 3 members, divided by the successful operations), the load generator's own CPU per operation (client_us/op: on
+# 2 cores it competes with the servers, more so for the faster system) and each member's VmRSS after the run.
 # Prints one table of runs, one of ratios per pair, then the raw JSON summaries.
 #
 # Usage: bench/cluster-vs-etcd.sh [kvorum|etcd ...]      (default: kvorum etcd)
@@ -170,9 +171,9 @@ run_bench() { # round system leader kind clients [consistency]
     local ops cpu_us
     ops="$(jq '.succeeded' <<<"$json")"
     cpu_us="$(awk -v t=$(( after - before )) -v hz="$CLK_TCK" -v n="$ops" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "$kind${consistency:+ $consistency}" "$clients" "$conns" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "$kind${consistency:+ $consistency}" "$clients" "$conns" \
         "$(jq '.throughput_ops_s | floor' <<<"$json")" "$(jq '.latency_ms.p50' <<<"$json")" "$(jq '.latency_ms.p99' <<<"$json")" \
-        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.errors' <<<"$json")" "$cpu_us" "$(rss_list "$system")" >>"$RESULTS"
+        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.errors' <<<"$json")" "$cpu_us" "$(jq '.client_cpu_us_per_op // "-"' <<<"$json")" "$(rss_list "$system")" >>"$RESULTS"
     echo "  $tag: $(jq -c '{throughput_ops_s, p99: .latency_ms.p99, errors}' <<<"$json")" >&2
 }
 
@@ -213,7 +214,7 @@ stop_all
 
 echo
 {
-    printf 'round\tsystem\tworkload\tclients\tconns\tops/s\tp50_ms\tp99_ms\tp99.9_ms\terrors\tcpu_us/op\trss_MiB(m1/m2/m3)\n'
+    printf 'round\tsystem\tworkload\tclients\tconns\tops/s\tp50_ms\tp99_ms\tp99.9_ms\terrors\tcpu_us/op\tclient_us/op\trss_MiB(m1/m2/m3)\n'
     cat "$RESULTS"
 } | column -t -s $'\t'
 if [ ${#SYSTEMS[@]} -eq 2 ]; then

@@ -57,6 +57,8 @@ public class BenchTests
             Assert.Equal(200, json.RootElement.GetProperty("total").GetInt64());
             Assert.Equal(200, json.RootElement.GetProperty("succeeded").GetInt64());
             Assert.True(json.RootElement.GetProperty("latency_ms").GetProperty("p99").GetDouble() > 0);
+            // The process's CPU over the run (here it also serves the fake server, so only > 0 is certain).
+            Assert.True(json.RootElement.GetProperty("client_cpu_us_per_op").GetDouble() > 0);
         }
 
         Assert.InRange(server.Store.Keys.Count, 1, 50);
@@ -120,13 +122,17 @@ public class BenchTests
             Errors = new Dictionary<Grpc.Core.StatusCode, long> { [Grpc.Core.StatusCode.Unavailable] = 2 },
             Elapsed = TimeSpan.FromSeconds(2),
             Latencies = latencies,
+            ClientCpu = TimeSpan.FromMicroseconds(300),
         };
 
         string text = summary.ToText();
+        using JsonDocument json = JsonDocument.Parse(summary.ToJson());
+        Assert.Equal(100.0, json.RootElement.GetProperty("client_cpu_us_per_op").GetDouble());
 
         Assert.Contains("Total:      3 requests, 2 errors", text, StringComparison.Ordinal);
         Assert.Contains("Throughput: 0.5 ops/s", text, StringComparison.Ordinal);
         Assert.Contains("p50 1.500 ms", text, StringComparison.Ordinal);
         Assert.Contains("Error Unavailable: 2", text, StringComparison.Ordinal);
+        Assert.Contains("Client CPU: 100.0 µs/op", text, StringComparison.Ordinal);
     }
 }

@@ -53,6 +53,7 @@ public sealed class BenchRunner
             long total = settings.Total ?? (settings.Duration is null ? 10_000 : long.MaxValue);
 
             var histograms = Enumerable.Range(0, settings.Clients).Select(_ => new LatencyHistogram()).ToArray();
+            TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
             Stopwatch clock = Stopwatch.StartNew();
             using var progressStop = new CancellationTokenSource();
             Task reporter = ReportProgressAsync(clock, progressStop.Token);
@@ -62,6 +63,7 @@ public sealed class BenchRunner
                 .Select(i => Task.Run(() => ClientLoopAsync(new KV.KVClient(channels[i % channels.Length]), watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
             await Task.WhenAll(clients).ConfigureAwait(false);
             TimeSpan elapsed = clock.Elapsed;
+            TimeSpan cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
             await progressStop.CancelAsync().ConfigureAwait(false);
             await reporter.ConfigureAwait(false);
 
@@ -75,6 +77,7 @@ public sealed class BenchRunner
                 Errors = new Dictionary<StatusCode, long>(errors),
                 Elapsed = elapsed,
                 Latencies = merged,
+                ClientCpu = cpu,
             };
         }
         finally

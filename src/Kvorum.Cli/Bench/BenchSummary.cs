@@ -23,6 +23,12 @@ public sealed record BenchSummary
     /// <summary>The latencies of the successful requests.</summary>
     public required LatencyHistogram Latencies { get; init; }
 
+    /// <summary>CPU time this process (the load generator) spent during the run, all threads.</summary>
+    public TimeSpan ClientCpu { get; init; }
+
+    /// <summary>The load generator's CPU time per completed request, in microseconds (0 with none).</summary>
+    public double ClientCpuMicrosPerOp => Succeeded + ErrorCount > 0 ? ClientCpu.TotalMicroseconds / (Succeeded + ErrorCount) : 0;
+
     /// <summary>Successful requests per second.</summary>
     public double Throughput => Elapsed > TimeSpan.Zero ? Succeeded / Elapsed.TotalSeconds : 0;
 
@@ -42,6 +48,7 @@ public sealed record BenchSummary
         text.Append(Invariant($"  Total:      {Succeeded + ErrorCount} requests, {ErrorCount} errors\n"));
         text.Append(Invariant($"  Duration:   {Elapsed.TotalSeconds:0.000} s\n"));
         text.Append(Invariant($"  Throughput: {Throughput:0.0} ops/s\n"));
+        text.Append(Invariant($"  Client CPU: {ClientCpuMicrosPerOp:0.0} µs/op (this load generator's own)\n"));
         text.Append("  Latency:   ");
         foreach ((string name, double percentile) in Percentiles)
             text.Append(Invariant($" {name} {Milliseconds(percentile):0.000} ms"));
@@ -65,6 +72,7 @@ public sealed record BenchSummary
             json.WriteNumber("errors", ErrorCount);
             json.WriteNumber("duration_s", Math.Round(Elapsed.TotalSeconds, 6));
             json.WriteNumber("throughput_ops_s", Math.Round(Throughput, 3));
+            json.WriteNumber("client_cpu_us_per_op", Math.Round(ClientCpuMicrosPerOp, 1));
             json.WriteStartObject("latency_ms");
             foreach ((string name, double percentile) in Percentiles)
                 json.WriteNumber(name, Milliseconds(percentile));

@@ -67,7 +67,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
     private volatile CancellationTokenSource? _attempt;
 
     /// <summary>
-    /// The socket <see cref="ConnectAsync"/> opened last, until a stream over it is accepted. Closed by
+    /// The socket the handler's connect callback opened last, until a stream over it is accepted. Closed by
     /// <see cref="HeardFromPeer"/>: cancelling the attempt alone would leave the HTTP handler waiting on the
     /// same connection, as it shares one pending connection between requests.
     /// </summary>
@@ -166,7 +166,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
             // member that came back could stay unreachable for up to ConnectTimeout after it was listening
             // (seen: 3 s, which stretched a failover to 3.5 s). Without it each attempt of ours is one TCP
             // connect, and our backoff is the only one.
-            ConnectCallback = ConnectAsync,
+            ConnectCallback = (context, cancellationToken) =>
+                TcpDialer.DialAsync(context.DnsEndPoint, cancellationToken, socket => Volatile.Write(ref _unconfirmed, socket)),
             ConnectTimeout = options.ConnectTimeout,
             KeepAlivePingDelay = options.KeepAlivePingDelay,
             KeepAlivePingTimeout = options.KeepAlivePingDelay,
@@ -223,23 +224,6 @@ internal sealed partial class PeerLink : IAsyncDisposable
             {
                 return;
             }
-        }
-    }
-
-    /// <summary>Opens a TCP connection to a peer for the HTTP/2 handler (see <see cref="ChannelOptions"/>).</summary>
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
-    {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        Volatile.Write(ref _unconfirmed, socket);
-        try
-        {
-            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 
