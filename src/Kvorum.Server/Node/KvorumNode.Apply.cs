@@ -12,7 +12,7 @@ public sealed partial class KvorumNode
     /// <summary>Highest log index applied to the MVCC store and member table.</summary>
     private ulong _appliedIndex;
 
-    /// <summary>A leader became known during the last Ready: publish our attributes after Advance.</summary>
+    /// <summary>Set once any leader has been known (never cleared): attributes can be published, late ticks are worth a warning.</summary>
     private bool _leaderKnown;
 
     /// <summary>Applies one committed entry; answers the client if this member proposed it.</summary>

@@ -2,6 +2,7 @@ using Kvorum.Raft;
 using Kvorum.Server.Node;
 using Kvorum.Server.Transport;
 using Kvorum.Storage;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Kvorum.Server.Tests.Node;
@@ -33,7 +34,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
     /// <paramref name="token"/>, the members restart from what is there).
     /// </summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20, Microsoft.Extensions.Logging.ILogger? log = null)
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20, ILogger? log = null)
     {
         var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
         token ??= "mem-" + Guid.NewGuid().ToString("N");
