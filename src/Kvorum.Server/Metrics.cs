@@ -72,7 +72,7 @@ internal static class Metrics
         Gauge("kvorum_gc_pause_seconds_total", "Time the runtime paused every thread for garbage collection.", GC.GetTotalPauseDuration().TotalSeconds);
         Counter("kvorum_gc_allocated_bytes_total", "Bytes allocated on the managed heap since start.", GC.GetTotalAllocatedBytes());
         Gauge("kvorum_gc_heap_bytes", "Managed heap size after the last collection.", GC.GetGCMemoryInfo().HeapSizeBytes);
-        Histogram("kvorum_wal_fsync_duration_seconds", "Time to persist a Ready: WAL write and fsync.", m.Fsync);
+        Histogram("kvorum_wal_fsync_duration_seconds", "Time to make a Ready durable: WAL write and fsync (a write that needs no fsync, such as a commit index alone, is not counted).", m.Fsync);
         Histogram("kvorum_apply_duration_seconds", "Time to apply one Ready's committed entries.", m.Apply);
         return sb.ToString();
     }

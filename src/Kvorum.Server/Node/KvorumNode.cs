@@ -218,10 +218,15 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 }
                 else
                 {
-                    // Durable on return, and with it every write queued before (the WAL is written in order).
+                    // Durable once waited for, and with it every write queued before (the WAL is written in order).
+                    // A hard state that only moves the commit index is queued without an fsync (complete at once):
+                    // the histogram counts only the writes that wait for the disk, as etcd's fsync metric does.
                     var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    _storage.Save(rd.HardState, rd.EntriesSpan);
-                    WarnIfSlow(Metrics.Fsync.ObserveSince(started), rd.Entries.Count);
+                    var durable = _storage.StartSave(rd.HardState, rd.EntriesSpan);
+                    var waits = !durable.IsCompleted;
+                    durable.GetAwaiter().GetResult();
+                    if (waits)
+                        WarnIfSlow(Metrics.Fsync.ObserveSince(started), rd.Entries.Count);
                 }
                 LearnPeersFromEntries(rd.Entries);
             }

@@ -44,7 +44,7 @@ internal sealed class NodeMetrics
     /// <summary>Gen0 collections this member started as leader to keep its pauses short (<see cref="LeaderGcBudget"/>).</summary>
     public long LeaderBudgetCollections;
 
-    /// <summary>Latency of persisting a Ready (WAL write + fsync), seconds.</summary>
+    /// <summary>Latency of making a Ready durable (WAL write + fsync), seconds; writes that need no fsync are not counted.</summary>
     public LatencyHistogram Fsync { get; } = new();
 
     /// <summary>Latency of applying one Ready's committed entries, seconds.</summary>
