@@ -46,6 +46,8 @@ internal static class Metrics
         Gauge("kvorum_raft_commit_index", "Highest committed log index known here.", s.Commit);
         Gauge("kvorum_raft_applied_index", "Highest log index applied here.", s.Applied);
         Gauge("kvorum_mvcc_revision", "Current MVCC revision.", s.Revision);
+        Gauge("kvorum_mvcc_store_bytes", "Size of the store as --quota-backend-bytes measures it: keys and values of every version kept.", node.StoreBytes);
+        Gauge("kvorum_alarm_nospace", "1 while this member's NOSPACE alarm is raised (writes refused).", node.NoSpaceAlarm ? 1 : 0);
         Counter("kvorum_raft_leader_changes_total", "Leaders seen by this member.", Interlocked.Read(ref m.LeaderChanges));
         Counter("kvorum_proposals_submitted_total", "Client writes proposed through this member.", Interlocked.Read(ref m.ProposalsSubmitted));
         Counter("kvorum_proposals_failed_total", "Client writes that failed.", Interlocked.Read(ref m.ProposalsFailed));

@@ -65,6 +65,15 @@ public sealed record ServerOptions
     /// </summary>
     public long LeaderGcBudgetBytes { get; init; } = 4 << 20;
 
+    /// <summary>etcd's default backend quota, 2 GiB.</summary>
+    public const long DefaultQuotaBackendBytes = 2L << 30;
+
+    /// <summary>
+    /// The store size (<see cref="Mvcc.MvccStore.SizeBytes"/>) past which writes are refused and the NOSPACE alarm
+    /// is raised (<c>--quota-backend-bytes</c>); <see cref="long.MaxValue"/> for no quota.
+    /// </summary>
+    public long QuotaBackendBytes { get; init; } = DefaultQuotaBackendBytes;
+
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1536 * 1024;
 

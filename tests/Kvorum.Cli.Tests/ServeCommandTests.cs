@@ -25,6 +25,7 @@ public class ServeCommandTests
         Assert.Equal(1000, options.ElectionTimeoutMs);
         Assert.Equal(10_000UL, options.SnapshotCount);
         Assert.Equal(1536 * 1024, options.MaxRequestBytes);
+        Assert.Equal(2L << 30, options.QuotaBackendBytes);
         Assert.Empty(options.ListenMetricsUrls);
         Assert.True(options.PreVote);
     }
@@ -42,7 +43,7 @@ public class ServeCommandTests
             "--initial-cluster", "infra1=http://10.0.0.1:2380,infra2=http://10.0.0.2:22380,infra3=http://10.0.0.3:32380",
             "--initial-cluster-state", "existing", "--initial-cluster-token", "tok",
             "--heartbeat-interval", "50", "--election-timeout", "500", "--snapshot-count", "42",
-            "--max-request-bytes", "4096", "--listen-metrics-urls", "http://127.0.0.1:9090", "--pre-vote", "false");
+            "--max-request-bytes", "4096", "--quota-backend-bytes", "1000000", "--listen-metrics-urls", "http://127.0.0.1:9090", "--pre-vote", "false");
 
         Assert.Equal("", err);
         Assert.Equal(0, code);
@@ -56,6 +57,7 @@ public class ServeCommandTests
         Assert.Equal(InitialClusterState.Existing, o.InitialClusterState);
         Assert.Equal("tok", o.InitialClusterToken);
         Assert.Equal((50, 500, 42UL, 4096), (o.HeartbeatIntervalMs, o.ElectionTimeoutMs, o.SnapshotCount, o.MaxRequestBytes));
+        Assert.Equal(1_000_000, o.QuotaBackendBytes);
         Assert.Equal([new Uri("http://127.0.0.1:9090")], o.ListenMetricsUrls);
         Assert.False(o.PreVote);
     }
@@ -67,6 +69,7 @@ public class ServeCommandTests
     [InlineData("--heartbeat-interval must be a positive whole number of milliseconds, got \"0\"", "--heartbeat-interval", "0")]
     [InlineData("--snapshot-count must be a positive whole number, got \"-5\"", "--snapshot-count", "-5")]
     [InlineData("--max-request-bytes must be a positive whole number of bytes, got \"big\"", "--max-request-bytes", "big")]
+    [InlineData("--quota-backend-bytes must be a whole number of bytes, got \"8GB\"", "--quota-backend-bytes", "8GB")]
     [InlineData("--initial-cluster-state must be new or existing, got \"old\"", "--initial-cluster-state", "old")]
     [InlineData("--listen-client-urls: \"127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "127.0.0.1:2379")]
     [InlineData("--listen-client-urls: \"https://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "https://127.0.0.1:2379")]
@@ -98,6 +101,21 @@ public class ServeCommandTests
         Assert.Equal(ExitCodes.Usage, code);
         Assert.Single(err.TrimEnd().Split('\n'));
         Assert.StartsWith("kvorum serve: Unrecognized command or argument '--bogus'", err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", 2L << 30)] // etcd's rule: 0 is the default
+    [InlineData("-1", long.MaxValue)] // and a negative quota is none
+    [InlineData("65536", 65536L)]
+    public async Task The_backend_quota_follows_etcds_rules_from_the_environment_too(string text, long expected)
+    {
+        var run = new CliRun();
+        run.Environment["KVORUM_QUOTA_BACKEND_BYTES"] = text;
+
+        var (code, _, err) = await run.RunAsync("serve");
+
+        Assert.Equal((0, ""), (code, err));
+        Assert.Equal(expected, run.Served!.QuotaBackendBytes);
     }
 
     [Fact]

@@ -42,6 +42,9 @@ public static class ServeFlags
     /// <summary><c>--max-request-bytes</c>.</summary>
     public const string MaxRequestBytes = "--max-request-bytes";
 
+    /// <summary><c>--quota-backend-bytes</c>.</summary>
+    public const string QuotaBackendBytes = "--quota-backend-bytes";
+
     /// <summary><c>--listen-metrics-urls</c>.</summary>
     public const string ListenMetricsUrls = "--listen-metrics-urls";
 
@@ -62,8 +65,9 @@ public static class ServeFlags
         (InitialClusterToken, "Token that tells clusters built from the same URLs apart (default kvorum-cluster)."),
         (HeartbeatInterval, "Heartbeat interval in milliseconds (default 100)."),
         (ElectionTimeout, "Election timeout in milliseconds, a multiple of the heartbeat (default 1000)."),
-        (SnapshotCount, "Applied entries between snapshots, at least (default 10000); a large state also waits for a log a quarter of its size."),
+        (SnapshotCount, "Applied entries between snapshots, at least (default 10000); a large state also waits for a log half its size."),
         (MaxRequestBytes, "Largest client request in bytes (default 1572864)."),
+        (QuotaBackendBytes, "Store size in bytes past which writes are refused and the NOSPACE alarm raised; 0 for the default (2 GiB), negative for none."),
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
     ];

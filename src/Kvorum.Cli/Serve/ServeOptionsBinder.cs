@@ -64,6 +64,7 @@ public static class ServeOptionsBinder
             throw new UsageException($"{ServeFlags.SnapshotCount} must be a positive whole number, got \"{snapshotText}\"");
 
         int maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
+        long quota = ParseQuota(Raw(ServeFlags.QuotaBackendBytes));
         IReadOnlyList<Uri> metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         bool preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
 
@@ -82,6 +83,7 @@ public static class ServeOptionsBinder
             ElectionTimeoutMs = election,
             SnapshotCount = snapshotCount,
             MaxRequestBytes = maxRequestBytes,
+            QuotaBackendBytes = quota,
             ListenMetricsUrls = metrics,
             PreVote = preVote,
         };
@@ -123,6 +125,21 @@ public static class ServeOptionsBinder
         if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value <= 0)
             throw new UsageException($"{flag} must be a positive whole number of {unit}, got \"{text}\"");
         return value;
+    }
+
+    /// <summary>etcd's rule: 0 (or no flag) is the default quota, a negative number turns the quota off.</summary>
+    private static long ParseQuota(string? text)
+    {
+        if (text is null)
+            return ServerOptions.DefaultQuotaBackendBytes;
+        if (!long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+            throw new UsageException($"{ServeFlags.QuotaBackendBytes} must be a whole number of bytes, got \"{text}\"");
+        return value switch
+        {
+            0 => ServerOptions.DefaultQuotaBackendBytes,
+            < 0 => long.MaxValue,
+            _ => value,
+        };
     }
 
     private static bool ParseBool(string flag, string text) => text.Trim().ToUpperInvariant() switch

@@ -21,7 +21,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
-        Replicate<PutRequest, PutResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Put = r }, context);
+        Replicate<PutRequest, PutResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Put = r }, context, KvorumNode.QuotaCost);
 
     public override Task<DeleteRangeResponse> DeleteRange(DeleteRangeRequest request, ServerCallContext context) =>
         Replicate<DeleteRangeRequest, DeleteRangeResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { DeleteRange = r }, context);
@@ -34,7 +34,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
                 RequestValidator.Validate(request);
                 return node.ReadOnlyTxnAsync(request, context.CancellationToken);
             })
-            : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context);
+            : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context, KvorumNode.QuotaCost);
 
     public override Task<CompactionResponse> Compact(CompactionRequest request, ServerCallContext context) =>
         Replicate<CompactionRequest, CompactionResponse>(request, static _ => { }, static r => new InternalRequest { Compaction = r }, context);
@@ -44,7 +44,8 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
     /// etcd's header. One async method per write, with static delegates, since every put passes here.
     /// </summary>
     private async Task<TResponse> Replicate<TRequest, TResponse>(
-        TRequest request, Action<TRequest> validate, Func<TRequest, InternalRequest> wrap, ServerCallContext context)
+        TRequest request, Action<TRequest> validate, Func<TRequest, InternalRequest> wrap, ServerCallContext context,
+        Func<TRequest, long>? quotaCost = null)
         where TRequest : IMessage
         where TResponse : class, IHasResponseHeader
     {
@@ -52,6 +53,8 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         {
             CheckSize(request);
             validate(request);
+            if (quotaCost is not null)
+                node.CheckQuota(quotaCost(request));
             var response = await node.ProposeAsync<TResponse>(wrap(request), context.CancellationToken).ConfigureAwait(false);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;

@@ -6,10 +6,10 @@ using Kvorum.Server.Node;
 namespace Kvorum.Server.Api;
 
 /// <summary>
-/// etcd's Maintenance service: Status, HashKV, MoveLeader, Alarm (none), Defragment (a documented no-op). Hash,
+/// etcd's Maintenance service: Status, HashKV, MoveLeader, Alarm (NOSPACE), Defragment (a documented no-op). Hash,
 /// Snapshot and Downgrade answer Unimplemented, saying why.
 /// </summary>
-internal sealed class MaintenanceService(KvorumNode node) : Maintenance.MaintenanceBase
+internal sealed class MaintenanceService(KvorumNode node, ServerOptions options) : Maintenance.MaintenanceBase
 {
     /// <summary>The version reported to clients: etcd's API level, so etcdctl treats us as a 3.5 server.</summary>
     public const string Version = "3.5.0";
@@ -29,7 +29,20 @@ internal sealed class MaintenanceService(KvorumNode node) : Maintenance.Maintena
             RaftTerm = s.Term,
             RaftAppliedIndex = s.Applied,
             IsLearner = s.IsLearner,
+            DbSizeQuota = options.QuotaBackendBytes == long.MaxValue ? 0 : options.QuotaBackendBytes,
+            Errors = { StatusErrors(s.Leader) },
         });
+    }
+
+    /// <summary>What etcd lists in a Status's errors: no leader, and each alarm raised (as <c>etcdctl alarm list</c> prints it).</summary>
+    private List<string> StatusErrors(ulong leader)
+    {
+        var errors = new List<string>();
+        if (leader == 0)
+            errors.Add("etcdserver: no leader");
+        if (node.NoSpaceAlarm)
+            errors.Add($"memberID:{node.MemberId} alarm:NOSPACE");
+        return errors;
     }
 
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context) =>
@@ -41,8 +54,33 @@ internal sealed class MaintenanceService(KvorumNode node) : Maintenance.Maintena
             return new MoveLeaderResponse { Header = ResponseHeaders.Fill(null, node) };
         });
 
-    public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context) =>
-        Task.FromResult(new AlarmResponse { Header = ResponseHeaders.Fill(null, node) });
+    /// <summary>
+    /// etcd's alarms, of which Kvorum raises one: NOSPACE, this member's own (see <c>Node/KvorumNode.Quota.cs</c>).
+    /// GET lists it while raised; ACTIVATE and DEACTIVATE of NOSPACE for this member (or member 0) raise and clear
+    /// it, and answer with the alarm they changed. Other alarm types are never raised here.
+    /// </summary>
+    public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        var response = new AlarmResponse { Header = ResponseHeaders.Fill(null, node) };
+        var mine = new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace };
+        bool aboutMine = request.MemberID == 0 || request.MemberID == node.MemberId;
+        switch (request.Action)
+        {
+            case AlarmRequest.Types.AlarmAction.Get:
+                if (node.NoSpaceAlarm && request.Alarm is AlarmType.None or AlarmType.Nospace)
+                    response.Alarms.Add(mine);
+                break;
+            case AlarmRequest.Types.AlarmAction.Activate when aboutMine && request.Alarm == AlarmType.Nospace:
+                if (!node.SetNoSpaceAlarm(true))
+                    response.Alarms.Add(mine);
+                break;
+            case AlarmRequest.Types.AlarmAction.Deactivate when aboutMine && request.Alarm is AlarmType.None or AlarmType.Nospace:
+                if (node.SetNoSpaceAlarm(false))
+                    response.Alarms.Add(mine);
+                break;
+        }
+        return Task.FromResult(response);
+    }
 
     /// <summary>Kvorum keeps its state machine in memory and compacts its log by snapshots: nothing to defragment.</summary>
     public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>

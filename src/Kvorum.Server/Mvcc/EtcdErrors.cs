@@ -11,6 +11,9 @@ public static class EtcdErrors
     /// <summary>Message for a read or compaction at a revision older than the last compaction.</summary>
     public const string CompactedMessage = "etcdserver: mvcc: required revision has been compacted";
 
+    /// <summary>Message for a write refused because the store is over its quota (<c>--quota-backend-bytes</c>).</summary>
+    public const string NoSpaceMessage = "etcdserver: mvcc: database space exceeded";
+
     /// <summary>Message for a read or compaction at a revision the store has not reached.</summary>
     public const string FutureRevisionMessage = "etcdserver: mvcc: required revision is a future revision";
 
@@ -38,6 +41,9 @@ public static class EtcdErrors
     /// <summary>The revision asked for has been compacted (<see cref="StatusCode.OutOfRange"/>).</summary>
     /// <returns>A new exception.</returns>
     public static EtcdException Compacted() => new(StatusCode.OutOfRange, CompactedMessage);
+
+    /// <summary>etcd's ErrGRPCNoSpace: a write while the NOSPACE alarm is raised.</summary>
+    public static EtcdException NoSpace() => new(StatusCode.ResourceExhausted, NoSpaceMessage);
 
     /// <summary>The revision asked for is newer than the store (<see cref="StatusCode.OutOfRange"/>).</summary>
     /// <returns>A new exception.</returns>

@@ -32,12 +32,17 @@ internal sealed class KeyHistory
     private long _newestMain = long.MaxValue;
     private bool _newestIsTombstone = true;
 
+    // The index whose size (KeyIndex.Bytes) counts this history's entries; null for a history of its own.
+    private readonly KeyIndex? _owner;
+
     /// <summary>Creates an empty history for <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
-    public KeyHistory(ByteString key)
+    /// <param name="owner">The index that counts the bytes of its entries (<see cref="KeyIndex.Bytes"/>), if any.</param>
+    public KeyHistory(ByteString key, KeyIndex? owner = null)
     {
         ArgumentNullException.ThrowIfNull(key);
         Key = key;
+        _owner = owner;
     }
 
     /// <summary>The key.</summary>
@@ -91,6 +96,7 @@ internal sealed class KeyHistory
         }
         System.Diagnostics.Debug.Assert(_count >= _shared, "an append writes past the slots a snapshot may read");
         _versions[_count++] = version;
+        _owner?.AddBytes(KeyIndex.SizeOf(Key, version));
         RefreshNewest();
     }
 
@@ -103,6 +109,7 @@ internal sealed class KeyHistory
         if (keep < _shared)
             CopyBeforeChange(_versions.Length);
         System.Diagnostics.Debug.Assert(keep >= _shared, "an undo clears no slot a snapshot may read");
+        Uncount(keep, _count);
         Array.Clear(_versions, keep, _count - keep);
         _count = keep;
         RefreshNewest();
@@ -119,6 +126,7 @@ internal sealed class KeyHistory
         int drop = _versions[index].IsTombstone ? index + 1 : index;
         if (drop == 0)
             return;
+        Uncount(0, drop);
         int left = _count - drop;
         if (left <= _versions.Length / 4 || _shared > 0)
         {
@@ -148,6 +156,20 @@ internal sealed class KeyHistory
     {
         _shared = _count;
         return _versions.AsMemory(0, _count);
+    }
+
+    /// <summary>What this history's entries count towards its index's size (<see cref="KeyIndex.Bytes"/>).</summary>
+    public long CountedBytes() => BytesOf(0, _count);
+
+    /// <summary>Takes the entries in <c>[from, to)</c>, about to be dropped, off the owner's size.</summary>
+    private void Uncount(int from, int to) => _owner?.AddBytes(-BytesOf(from, to));
+
+    private long BytesOf(int from, int to)
+    {
+        long bytes = 0;
+        for (int i = from; i < to; i++)
+            bytes += KeyIndex.SizeOf(Key, _versions[i]);
+        return bytes;
     }
 
     private void CopyBeforeChange(int capacity)

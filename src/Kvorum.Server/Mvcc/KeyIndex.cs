@@ -24,6 +24,34 @@ internal sealed class KeyIndex
     /// <summary>Number of keys in the index.</summary>
     public int Count { get; private set; }
 
+    /// <summary>What one entry of a history is counted as, besides its key and value bytes: its revisions, version and lease.</summary>
+    public const int EntryOverhead = 48;
+
+    /// <summary>
+    /// The size of the store as <c>--quota-backend-bytes</c> measures it: every entry of every history, each
+    /// counted as its key, its value and <see cref="EntryOverhead"/>. It depends only on what was applied, so
+    /// every member that applied the same entries counts the same.
+    /// </summary>
+    /// <remarks>Invariant: equals the sum of <see cref="SizeOf"/> over every entry of every history in the index.</remarks>
+    public long Bytes { get; private set; }
+
+    /// <summary>What <paramref name="version"/> of <paramref name="key"/> counts towards <see cref="Bytes"/>.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="version">One entry of its history.</param>
+    /// <returns>Its size in bytes.</returns>
+    public static long SizeOf(ByteString key, in KeyVersion version)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Length + version.ValueLength + EntryOverhead;
+    }
+
+    /// <summary>Called by the histories of this index as entries come and go.</summary>
+    internal void AddBytes(long delta)
+    {
+        Bytes += delta;
+        System.Diagnostics.Debug.Assert(Bytes >= 0, "the index counts no entry twice off");
+    }
+
     /// <summary>Finds the history of <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The history, or null when the key is not indexed.</returns>
@@ -45,7 +73,7 @@ internal sealed class KeyIndex
         (int chunk, int index, bool found) = Locate(prefix, key.Span);
         System.Diagnostics.Debug.Assert(!found, "a key in the chunks is in the hash table");
 
-        var history = new KeyHistory(key);
+        var history = new KeyHistory(key, this);
         _byKey.Add(key, history);
         if (_chunks.Count == 0)
         {
@@ -70,8 +98,9 @@ internal sealed class KeyIndex
     public bool Remove(ByteString key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!_byKey.Remove(key))
+        if (!_byKey.Remove(key, out KeyHistory? removed))
             return false;
+        AddBytes(-removed.CountedBytes()); // nothing, as the store removes only emptied histories
         (int chunk, int index, bool found) = Locate(KeyChunk.PrefixOf(key.Span), key.Span);
         System.Diagnostics.Debug.Assert(found, "a key in the hash table is in the chunks");
         KeyChunk target = _chunks[chunk];
@@ -126,6 +155,7 @@ internal sealed class KeyIndex
         _chunks.Clear();
         _byKey.Clear();
         Count = 0;
+        Bytes = 0;
     }
 
     /// <summary>

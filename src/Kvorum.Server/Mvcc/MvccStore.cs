@@ -34,6 +34,12 @@ public sealed class MvccStore
     public int KeyCount => Index.Count;
 
     /// <summary>
+    /// The store's size as the backend quota measures it (<c>--quota-backend-bytes</c>): the keys and values of
+    /// every version kept, plus <see cref="KeyIndex.EntryOverhead"/> bytes each. A compaction lowers it at once.
+    /// </summary>
+    public long SizeBytes => Index.Bytes;
+
+    /// <summary>
     /// Says whether a lease exists; puts naming a lease for which it returns false fail with
     /// etcd's "requested lease not found". Null (the default) accepts every lease.
     /// </summary>

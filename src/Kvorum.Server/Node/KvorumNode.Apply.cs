@@ -50,6 +50,7 @@ public sealed partial class KvorumNode
         {
             result = ex;
         }
+        PublishStoreSize();
         CompleteProposal(request.Id, result);
     }
 

@@ -182,6 +182,7 @@ public sealed partial class KvorumNode
         _appliedBytesSinceSnapshot = 0;
         PublishBytesInUse();
         var members = NodeSnapshotFormat.Read(data, _mvcc);
+        PublishStoreSize();
         _members.Clear();
         foreach (var m in members)
             _members.Upsert(m);

@@ -51,6 +51,7 @@ public class RandomizedModelTests
                 SnapshotRoundTrip();
 
             Assert.Equal(_model.Revision, _store.Revision);
+            Assert.Equal(StoreSizeTests.Recount(_store), _store.SizeBytes);
         }
 
         private string AnyKey() => KeySpace[_random.Next(KeySpace.Length)];
