@@ -49,7 +49,7 @@ internal sealed class KeyIndex
     internal void AddBytes(long delta)
     {
         Bytes += delta;
-        System.Diagnostics.Debug.Assert(Bytes >= 0, "the index counts no entry twice off");
+        System.Diagnostics.Debug.Assert(Bytes >= 0, "the size never goes below zero");
     }
 
     /// <summary>Finds the history of <paramref name="key"/>.</summary>
