@@ -115,9 +115,12 @@ public static class KvorumServer
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
         app.MapRaftPeer();
-        app.MapGet("/health", () => node.Status.Leader != 0
-            ? Results.Text("{\"health\":\"true\"}\n", "application/json")
-            : Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503));
+        // As etcd's /health: unhealthy without a leader, or while an alarm is raised.
+        app.MapGet("/health", () => node.Status.Leader == 0
+            ? Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503)
+            : node.NoSpaceAlarm
+                ? Results.Text("{\"health\":\"false\",\"reason\":\"ALARM NOSPACE\"}\n", "application/json", statusCode: 503)
+                : Results.Text("{\"health\":\"true\"}\n", "application/json"));
         app.MapGet("/metrics", () => Results.Text(Metrics.Render(node), "text/plain; version=0.0.4"));
 
         try

@@ -55,6 +55,9 @@ public sealed class QuotaTests
             var metrics = await http.GetStringAsync(cluster.MetricsUrl(name) + "/metrics");
             Assert.Contains("\nkvorum_alarm_nospace 1\n", metrics, StringComparison.Ordinal);
             Assert.Matches(@"\nkvorum_mvcc_store_bytes (6[0-9]{4})\n", metrics);
+            using var health = await http.GetAsync(cluster.MetricsUrl(name) + "/health");
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Equal("{\"health\":\"false\",\"reason\":\"ALARM NOSPACE\"}\n", await health.Content.ReadAsStringAsync());
         }
 
         // Reads and deletes go on; puts, even small ones, and transactions that put are refused while it is raised.
@@ -79,6 +82,8 @@ public sealed class QuotaTests
         Assert.Equal("x", await client.GetValAsync("small"));
         Assert.Empty((await client.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get })).Alarms);
         Assert.Empty((await client.StatusAsync(new StatusRequest())).Errors);
+        using (var http = new HttpClient())
+            Assert.Equal("{\"health\":\"true\"}\n", await http.GetStringAsync(cluster.MetricsUrl(name) + "/health"));
     }
 
     private static async Task<EtcdClient> ConnectAsync(LocalCluster cluster)
