@@ -79,6 +79,7 @@ public static class CliApp
         root.Subcommands.Add(CompactionCommand.Create(context, global));
         root.Subcommands.Add(StatusCommand.Create(context, global));
         root.Subcommands.Add(HashKVCommand.Create(context, global));
+        root.Subcommands.Add(AlarmCommand.Create(context, global));
         root.Subcommands.Add(MemberCommand.Create(context, global));
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using Kvorum.Server.Etcd;
 
 namespace Kvorum.Cli.Tests;
 
@@ -121,6 +122,20 @@ public sealed class ClientCommandTests : IAsyncLifetime
         Assert.Equal((0, "Member abc removed from cluster cdf818194e3a8c32\n", ""), await Kvorum("member", "remove", "abc"));
         Assert.Equal((1, "", "Error: etcdserver: member not found\n"), await Kvorum("member", "remove", "abc"));
         Assert.Equal((2, "", "kvorum member remove: member ID must be a hexadecimal number, got \"xyz\"\n"), await Kvorum("member", "remove", "xyz"));
+    }
+
+    [Fact]
+    public async Task Alarm_list_and_disarm_print_as_etcdctl_does()
+    {
+        Assert.Equal((0, "", ""), await Kvorum("alarm", "list"));
+        lock (server.Store.Gate)
+            server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
+
+        Assert.Equal((0, "memberID:10276657743932975437 alarm:NOSPACE\n", ""), await Kvorum("alarm", "list"));
+        var json = await Kvorum("alarm", "list", "-w", "json");
+        Assert.Matches("\"alarm\": ?\"NOSPACE\"", json.Out);
+        Assert.Equal((0, "memberID:10276657743932975437 alarm:NOSPACE\n", ""), await Kvorum("alarm", "disarm"));
+        Assert.Equal((0, "", ""), await Kvorum("alarm", "list"));
     }
 
     [Fact]

@@ -79,6 +79,9 @@ public sealed class FakeStore
 
     public long Revision { get; private set; } = 1;
 
+    /// <summary>Alarms raised, as etcd keeps them (member and type).</summary>
+    public List<AlarmMember> Alarms { get; } = [];
+
     /// <summary>What HashKV answers as the hash, whatever the revision.</summary>
     public uint Hash { get; set; } = 3_141_592_653;
 
@@ -239,6 +242,26 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
                 RaftIndex = (ulong)store.Revision + 3,
                 RaftAppliedIndex = (ulong)store.Revision + 3,
             });
+        }
+    }
+
+    public override Task<AlarmResponse> Alarm(AlarmRequest request, ServerCallContext context)
+    {
+        lock (store.Gate)
+        {
+            var response = new AlarmResponse { Header = store.Header() };
+            switch (request.Action)
+            {
+                case AlarmRequest.Types.AlarmAction.Get:
+                    response.Alarms.AddRange(store.Alarms);
+                    break;
+                case AlarmRequest.Types.AlarmAction.Deactivate:
+                    var removed = store.Alarms.Where(a => a.MemberID == request.MemberID && a.Alarm == request.Alarm).ToList();
+                    store.Alarms.RemoveAll(removed.Contains);
+                    response.Alarms.AddRange(removed);
+                    break;
+            }
+            return Task.FromResult(response);
         }
     }
 

@@ -129,6 +129,17 @@ public sealed class OutputWriter
             output.Write($"compacted revision {Number(revision)}\n");
     }
 
+    /// <summary>Prints alarms as etcdctl does, <c>memberID:ID alarm:TYPE</c> a line each (the id in decimal), or JSON.</summary>
+    /// <param name="response">The alarms.</param>
+    public void Alarms(AlarmResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (WroteJson(response))
+            return;
+        foreach (AlarmMember alarm in response.Alarms)
+            output.Write($"memberID:{alarm.MemberID.ToString(CultureInfo.InvariantCulture)} alarm:{alarm.Alarm.ToString().ToUpperInvariant()}\n");
+    }
+
     /// <summary>Prints endpoint statuses: a table, one comma-separated line each, or a JSON array.</summary>
     /// <param name="statuses">One per endpoint that answered.</param>
     public void Status(IReadOnlyList<EndpointStatus> statuses)
