@@ -74,6 +74,18 @@ public sealed record ServerOptions
     /// </summary>
     public long QuotaBackendBytes { get; init; } = DefaultQuotaBackendBytes;
 
+    /// <summary>How the auto-compaction retention is read (<c>--auto-compaction-mode</c>, default periodic).</summary>
+    public Node.AutoCompactionMode AutoCompactionMode { get; init; } = Node.AutoCompactionMode.Periodic;
+
+    /// <summary>Periodic auto-compaction keeps this much history (<c>--auto-compaction-retention</c>); zero: off.</summary>
+    public TimeSpan AutoCompactionPeriod { get; init; }
+
+    /// <summary>Revision auto-compaction keeps this many revisions (<c>--auto-compaction-retention</c>); 0: off.</summary>
+    public long AutoCompactionRevisions { get; init; }
+
+    /// <summary>How often auto-compaction checks, instead of what the mode implies (for tests); null: the mode's.</summary>
+    public TimeSpan? AutoCompactionCheckInterval { get; init; }
+
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1536 * 1024;
 

@@ -70,6 +70,8 @@ public class ServeCommandTests
     [InlineData("--snapshot-count must be a positive whole number, got \"-5\"", "--snapshot-count", "-5")]
     [InlineData("--max-request-bytes must be a positive whole number of bytes, got \"big\"", "--max-request-bytes", "big")]
     [InlineData("--quota-backend-bytes must be a whole number of bytes, got \"8GB\"", "--quota-backend-bytes", "8GB")]
+    [InlineData("--auto-compaction-mode must be periodic or revision, got \"daily\"", "--auto-compaction-mode", "daily")]
+    [InlineData("--auto-compaction-retention must be a duration such as 30m or 1h, or a number of hours, got \"soon\"", "--auto-compaction-retention", "soon")]
     [InlineData("--initial-cluster-state must be new or existing, got \"old\"", "--initial-cluster-state", "old")]
     [InlineData("--listen-client-urls: \"127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "127.0.0.1:2379")]
     [InlineData("--listen-client-urls: \"https://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "https://127.0.0.1:2379")]
@@ -116,6 +118,28 @@ public class ServeCommandTests
 
         Assert.Equal((0, ""), (code, err));
         Assert.Equal(expected, run.Served!.QuotaBackendBytes);
+    }
+
+    [Theory]
+    [InlineData(null, null, "Periodic", 0, 0L)] // off by default, as in etcd
+    [InlineData(null, "1", "Periodic", 60, 0L)] // a bare number is hours
+    [InlineData("periodic", "30m", "Periodic", 30, 0L)]
+    [InlineData("revision", "1000", "Revision", 0, 1000L)]
+    public async Task Auto_compaction_follows_etcds_flags(string? mode, string? retention, string expectedMode, int expectedMinutes, long expectedRevisions)
+    {
+        var args = new List<string> { "serve" };
+        if (mode is not null)
+            args.AddRange(["--auto-compaction-mode", mode]);
+        if (retention is not null)
+            args.AddRange(["--auto-compaction-retention", retention]);
+        var run = new CliRun();
+
+        var (code, _, err) = await run.RunAsync([.. args]);
+
+        Assert.Equal((0, ""), (code, err));
+        Assert.Equal(expectedMode, run.Served!.AutoCompactionMode.ToString());
+        Assert.Equal(TimeSpan.FromMinutes(expectedMinutes), run.Served.AutoCompactionPeriod);
+        Assert.Equal(expectedRevisions, run.Served.AutoCompactionRevisions);
     }
 
     [Fact]

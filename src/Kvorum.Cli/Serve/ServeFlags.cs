@@ -45,6 +45,12 @@ public static class ServeFlags
     /// <summary><c>--quota-backend-bytes</c>.</summary>
     public const string QuotaBackendBytes = "--quota-backend-bytes";
 
+    /// <summary><c>--auto-compaction-mode</c>.</summary>
+    public const string AutoCompactionMode = "--auto-compaction-mode";
+
+    /// <summary><c>--auto-compaction-retention</c>.</summary>
+    public const string AutoCompactionRetention = "--auto-compaction-retention";
+
     /// <summary><c>--listen-metrics-urls</c>.</summary>
     public const string ListenMetricsUrls = "--listen-metrics-urls";
 
@@ -68,6 +74,8 @@ public static class ServeFlags
         (SnapshotCount, "Applied entries between snapshots, at least (default 10000); a large state also waits for a log half its size."),
         (MaxRequestBytes, "Largest client request in bytes (default 1572864)."),
         (QuotaBackendBytes, "Store size in bytes past which writes are refused and the NOSPACE alarm raised; 0 for the default (2 GiB), negative for none."),
+        (AutoCompactionMode, "How --auto-compaction-retention is read: periodic (a duration) or revision (a count) (default periodic)."),
+        (AutoCompactionRetention, "History the leader keeps when it compacts on its own: 1h, 30m, or a number of hours (periodic), or of revisions (revision); 0 turns it off (default 0)."),
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
     ];

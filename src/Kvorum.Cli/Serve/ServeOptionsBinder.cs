@@ -1,5 +1,6 @@
 using System.Globalization;
 using Kvorum.Server;
+using Kvorum.Server.Node;
 
 namespace Kvorum.Cli.Serve;
 
@@ -65,6 +66,8 @@ public static class ServeOptionsBinder
 
         int maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
         long quota = ParseQuota(Raw(ServeFlags.QuotaBackendBytes));
+        var (compactionMode, compactionPeriod, compactionRevisions) =
+            ParseAutoCompaction(Raw(ServeFlags.AutoCompactionMode) ?? "periodic", Raw(ServeFlags.AutoCompactionRetention) ?? "0");
         IReadOnlyList<Uri> metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         bool preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
 
@@ -84,6 +87,9 @@ public static class ServeOptionsBinder
             SnapshotCount = snapshotCount,
             MaxRequestBytes = maxRequestBytes,
             QuotaBackendBytes = quota,
+            AutoCompactionMode = compactionMode,
+            AutoCompactionPeriod = compactionPeriod,
+            AutoCompactionRevisions = compactionRevisions,
             ListenMetricsUrls = metrics,
             PreVote = preVote,
         };
@@ -140,6 +146,30 @@ public static class ServeOptionsBinder
             < 0 => long.MaxValue,
             _ => value,
         };
+    }
+
+    /// <summary>
+    /// etcd's rules: in periodic mode the retention is a duration (<c>30m</c>, <c>1h</c>) or a bare number of hours, in
+    /// revision mode a number of revisions; 0 turns auto-compaction off.
+    /// </summary>
+    private static (AutoCompactionMode Mode, TimeSpan Period, long Revisions) ParseAutoCompaction(string modeText, string retention)
+    {
+        string text = retention.Trim();
+        switch (modeText.Trim().ToUpperInvariant())
+        {
+            case "PERIODIC":
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long hours) && hours <= 24 * 365 * 100)
+                    return (AutoCompactionMode.Periodic, TimeSpan.FromHours(hours), 0);
+                if (DurationParser.TryParse(text, out TimeSpan period) && period >= TimeSpan.Zero)
+                    return (AutoCompactionMode.Periodic, period, 0);
+                throw new UsageException($"{ServeFlags.AutoCompactionRetention} must be a duration such as 30m or 1h, or a number of hours, got \"{retention}\"");
+            case "REVISION":
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long revisions))
+                    return (AutoCompactionMode.Revision, TimeSpan.Zero, revisions);
+                throw new UsageException($"{ServeFlags.AutoCompactionRetention} must be a whole number of revisions in revision mode, got \"{retention}\"");
+            default:
+                throw new UsageException($"{ServeFlags.AutoCompactionMode} must be periodic or revision, got \"{modeText}\"");
+        }
     }
 
     private static bool ParseBool(string flag, string text) => text.Trim().ToUpperInvariant() switch

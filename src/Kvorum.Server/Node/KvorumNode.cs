@@ -83,6 +83,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _thread.Start();
         var interval = TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs);
         _ticker = new Timer(_ => Post(OnTick), null, interval, interval);
+        StartAutoCompaction();
     }
 
     /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
@@ -358,6 +359,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         if (_thread is not null)
             await _stopped.Task.ConfigureAwait(false);
         await _snapshotWriting.ConfigureAwait(false); // its file, unless committed, is deleted at the next open
+        await _autoCompacting.ConfigureAwait(false); // ends with _stop
         _stop.Dispose();
         foreach (var received in _receivedSnapshots.Values)
             received.Dispose();

@@ -59,6 +59,26 @@ internal sealed class LocalCluster : IAsyncDisposable
         _running[name] = (Task.Run(() => KvorumServer.RunAsync(Options[name], stop.Token)), stop);
     }
 
+    /// <summary>A dotnet-etcd client on every member, once a put through it succeeds (within 20 s of starting).</summary>
+    public async Task<dotnet_etcd.EtcdClient> ConnectAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var client = new dotnet_etcd.EtcdClient(Endpoints);
+            try
+            {
+                await client.PutAsync("__ready", "1");
+                return client;
+            }
+            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            {
+                client.Dispose();
+                await Task.Delay(100);
+            }
+        }
+    }
+
     public void StartAll()
     {
         foreach (var n in Names)

@@ -19,7 +19,7 @@ public sealed class QuotaTests
         var name = cluster.Names.Single();
         cluster.Options[name] = cluster.Options[name] with { QuotaBackendBytes = Quota };
         cluster.StartAll();
-        using var client = await ConnectAsync(cluster);
+        using var client = await cluster.ConnectAsync();
 
         // Ten keys overwritten with 1 KiB values: every version is kept until compacted, so the store grows by
         // about 1 KiB a put, and the quota is reached after about 60.
@@ -84,24 +84,5 @@ public sealed class QuotaTests
         Assert.Empty((await client.StatusAsync(new StatusRequest())).Errors);
         using (var http = new HttpClient())
             Assert.Equal("{\"health\":\"true\"}\n", await http.GetStringAsync(cluster.MetricsUrl(name) + "/health"));
-    }
-
-    private static async Task<EtcdClient> ConnectAsync(LocalCluster cluster)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            var client = new EtcdClient(cluster.Endpoints);
-            try
-            {
-                await client.PutAsync("__ready", "1");
-                return client;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-                client.Dispose();
-                await Task.Delay(100);
-            }
-        }
     }
 }
