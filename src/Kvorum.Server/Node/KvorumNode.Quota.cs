@@ -45,7 +45,7 @@ public sealed partial class KvorumNode
         long size = StoreBytes;
         if (size + cost <= _options.QuotaBackendBytes)
             return;
-        if (SetNoSpaceAlarm(true) == false)
+        if (!SetNoSpaceAlarm(true))
             LogNoSpace(_log, size, _options.QuotaBackendBytes);
         throw EtcdErrors.NoSpace();
     }

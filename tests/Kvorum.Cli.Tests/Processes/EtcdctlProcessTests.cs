@@ -3,20 +3,8 @@ using System.Text.Json;
 namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>A 3-process Kvorum cluster on loopback, driven by etcdctl 3.4 exactly as a user would.</summary>
-public sealed class EtcdctlProcessTests : IAsyncLifetime
+public sealed class EtcdctlProcessTests() : EtcdctlClusterTest(3, "--heartbeat-interval", "50", "--election-timeout", "500")
 {
-    private readonly ProcessCluster _cluster = new(3, "--heartbeat-interval", "50", "--election-timeout", "500");
-
-    public async Task InitializeAsync()
-    {
-        _cluster.StartAll();
-        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-    }
-
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
-
-    private Task<(int Code, string Out, string Err)> Ctl(params string[] args) => Etcdctl.RunAsync(_cluster.Endpoints(), null, args);
-
     [SkippableFact]
     public async Task Etcdctl_PutGetDelTxnCompactionStatusMembersMoveLeader()
     {
@@ -30,7 +18,7 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         var del = await Ctl("del", "fruit/apple");
         Assert.Equal("1", del.Out.Trim());
 
-        var txn = await Etcdctl.RunAsync(_cluster.Endpoints(), "value(\"fruit/banana\") = \"yellow\"\n\nput fruit/banana ripe\n\nput fruit/banana nope\n\n", "txn");
+        var txn = await Etcdctl.RunAsync(Cluster.Endpoints(), "value(\"fruit/banana\") = \"yellow\"\n\nput fruit/banana ripe\n\nput fruit/banana nope\n\n", "txn");
         Assert.Equal(0, txn.Code);
         Assert.StartsWith("SUCCESS", txn.Out.Trim(), StringComparison.Ordinal);
         Assert.Equal(["fruit/banana", "ripe"], (await Ctl("get", "fruit/banana")).Out.Trim().Split('\n'));
@@ -67,7 +55,7 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         Assert.All(rows, r => Assert.Matches(@"^[1-9][0-9.]* (kB|MB|GB)$", r[4]));
 
         // The same through the members' client URLs (--cluster), which etcdctl puts in :authority as they are.
-        var urls = string.Join(",", _cluster.Endpoints().Split(',').Select(e => "http://" + e));
+        var urls = string.Join(",", Cluster.Endpoints().Split(',').Select(e => "http://" + e));
         var byUrl = await Etcdctl.RunAsync(urls, null, "endpoint", "status", "--cluster", "-w", "table");
         Assert.True(byUrl.Code == 0, byUrl.Err);
         Assert.Equal(3, byUrl.Out.Split('\n').Count(l => l.Contains("| http://127.0.0.1:", StringComparison.Ordinal)));
@@ -78,12 +66,12 @@ public sealed class EtcdctlProcessTests : IAsyncLifetime
         Assert.Equal(3, members.Out.Trim().Split('\n').Length);
 
         // Move leadership to a follower, by id from member list.
-        var leader = await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(5));
-        var target = _cluster.Members.Keys.First(n => n != leader);
-        var targetId = (await _cluster.RequireStatusAsync(target)).Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
-        var move = await Etcdctl.RunAsync("http://" + _cluster.Endpoints([leader]), null, "move-leader", targetId);
+        var leader = await Cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(5));
+        var target = Cluster.Members.Keys.First(n => n != leader);
+        var targetId = (await Cluster.RequireStatusAsync(target)).Header.MemberId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
+        var move = await Etcdctl.RunAsync("http://" + Cluster.Endpoints([leader]), null, "move-leader", targetId);
         Assert.True(move.Code == 0, move.Err);
-        Assert.Equal(target, await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(target, await Cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10)));
     }
 
     [SkippableFact]

@@ -5,20 +5,8 @@ namespace Kvorum.Cli.Tests.Processes;
 /// fails with etcd's error, <c>alarm list</c> and <c>endpoint status</c> show NOSPACE, and after a compaction
 /// <c>alarm disarm</c> lets writes through again.
 /// </summary>
-public sealed class QuotaProcessTests : IAsyncLifetime
+public sealed class QuotaProcessTests() : EtcdctlClusterTest(1, "--quota-backend-bytes", "20000")
 {
-    private readonly ProcessCluster _cluster = new(1, "--quota-backend-bytes", "20000");
-
-    public async Task InitializeAsync()
-    {
-        _cluster.StartAll();
-        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-    }
-
-    public async Task DisposeAsync() => await _cluster.DisposeAsync();
-
-    private Task<(int Code, string Out, string Err)> Ctl(params string[] args) => Etcdctl.RunAsync(_cluster.Endpoints(), null, args);
-
     [SkippableFact]
     public async Task Etcdctl_sees_the_NOSPACE_alarm_and_disarms_it_after_a_compaction()
     {
