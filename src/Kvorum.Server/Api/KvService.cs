@@ -30,7 +30,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         ReadOnlyTxn.IsReadOnly(request)
             ? Answer(() =>
             {
-                CheckSize(request);
+                // Not proposed, so not held to the request size limit (as in etcd, whose limit is on Raft proposals).
                 RequestValidator.Validate(request);
                 return node.ReadOnlyTxnAsync(request, context.CancellationToken);
             })
@@ -40,7 +40,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         Replicate<CompactionRequest, CompactionResponse>(request, static _ => { }, static r => new InternalRequest { Compaction = r }, context);
 
     /// <summary>
-    /// Checks size and validity, replicates the write through Raft, answers with what applying it produced and
+    /// Checks quota, validity and size, replicates the write through Raft, answers with what applying it produced and
     /// etcd's header. One async method per write, with static delegates, since every put passes here.
     /// </summary>
     private async Task<TResponse> Replicate<TRequest, TResponse>(
@@ -51,10 +51,11 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
     {
         try
         {
-            CheckSize(request);
-            validate(request);
+            // etcd's order: the quota (its gRPC layer), the request's own checks, then the size of the proposal.
             if (quotaCost is not null)
                 node.CheckQuota(quotaCost(request));
+            validate(request);
+            CheckSize(request);
             var response = await node.ProposeAsync<TResponse>(wrap(request), context.CancellationToken).ConfigureAwait(false);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;

@@ -117,14 +117,13 @@ public sealed class MvccStore
     {
         RequestValidator.Validate(request, MaxTxnOps);
         List<bool> path = TxnEvaluator.ChoosePath(Index, Revision, request);
-        int position = 0;
-        CheckPath(request, path, ref position);
+        CheckPath(request, path);
 
         var write = new StoreWrite(this, Committed is not null);
         TxnResponse response;
         try
         {
-            position = 0;
+            int position = 0;
             response = ExecuteTxn(write, request, path, ref position);
         }
         catch
@@ -264,27 +263,44 @@ public sealed class MvccStore
             throw EtcdErrors.LeaseNotFound();
     }
 
-    /// <summary>etcd's checks on the ops of the chosen path before anything is written: range
-    /// revisions, keys that ignore_value/ignore_lease need, and leases.</summary>
-    private void CheckPath(TxnRequest request, List<bool> path, ref int position)
+    /// <summary>
+    /// etcd's checks on the ops of the chosen path, against the state before the txn, before anything is written: in
+    /// a txn that writes, first every put (the key that ignore_value/ignore_lease needs, then the lease), then every
+    /// range's revision. So a txn with both a bad put and a bad range fails on the put, as etcd's does.
+    /// </summary>
+    private void CheckPath(TxnRequest request, List<bool> path)
+    {
+        int position = 0;
+        if (!ReadOnlyTxn.IsReadOnly(request))
+            CheckPath(request, path, ref position, checkPuts: true);
+        position = 0;
+        CheckPath(request, path, ref position, checkPuts: false);
+    }
+
+    private void CheckPath(TxnRequest request, List<bool> path, ref int position, bool checkPuts)
     {
         bool succeeded = path[position++];
         foreach (RequestOp op in succeeded ? request.Success : request.Failure)
         {
             switch (op.RequestCase)
             {
-                case RequestOp.RequestOneofCase.RequestRange:
-                    if (op.RequestRange.Revision != 0)
-                        RangeQuery.ResolveRevision(op.RequestRange.Revision, Revision, CompactRevision);
+                case RequestOp.RequestOneofCase.RequestRange when !checkPuts:
+                    // etcd's own comparisons, in which a negative revision (otherwise the newest, as 0 is) fails as
+                    // compacted once it is below the compaction revision (-1 before the first compaction).
+                    long revision = op.RequestRange.Revision;
+                    if (revision > Revision)
+                        throw EtcdErrors.FutureRevision();
+                    if (revision != 0 && revision < CompactRevision)
+                        throw EtcdErrors.Compacted();
                     break;
-                case RequestOp.RequestOneofCase.RequestPut:
+                case RequestOp.RequestOneofCase.RequestPut when checkPuts:
                     PutRequest put = op.RequestPut;
                     if ((put.IgnoreValue || put.IgnoreLease) && Index.Find(put.Key)?.Live is null)
                         throw EtcdErrors.KeyNotFound();
                     CheckLease(put.Lease);
                     break;
                 case RequestOp.RequestOneofCase.RequestTxn:
-                    CheckPath(op.RequestTxn, path, ref position);
+                    CheckPath(op.RequestTxn, path, ref position, checkPuts);
                     break;
                 default:
                     break;

@@ -21,12 +21,15 @@ internal static class RangeQuery
         long revision = ResolveRevision(request.Revision, currentRevision, compactRevision);
         var response = new RangeResponse { Header = new ResponseHeader { Revision = currentRevision } };
 
-        // Like etcd, count every live key in the range; but when the result comes out in index
-        // order and unfiltered, keep only what the limit can use (one extra to tell "more").
+        // Like etcd, count every live key in the range, but keep only the first limit + 1 keys in key order (one
+        // extra to tell "more") unless a sort order or a revision filter is given. Also as etcd does, a sort target
+        // without a sort order sorts only those first keys (ascending), not the whole range: etcd decides what to
+        // fetch on the order alone, and only then lets a target other than the key imply ascending.
         int keep = int.MaxValue;
         if (request.CountOnly)
             keep = 0;
-        else if (request.Limit > 0 && request.Limit < int.MaxValue && IsIndexOrder(request) && !HasRevisionFilters(request))
+        else if (request.Limit > 0 && request.Limit < int.MaxValue
+            && (request.SortOrder == RangeRequest.Types.SortOrder.None || IsIndexOrder(request)) && !HasRevisionFilters(request))
             keep = (int)request.Limit + 1;
 
         var matches = new List<(KeyHistory History, KeyVersion Version)>(Math.Min(keep, 64));

@@ -10,7 +10,12 @@ namespace Kvorum.Server.Mvcc;
 /// and failure branches of a nested txn exclude each other, so they may put the same key.
 /// Two deletes may overlap.
 /// </summary>
-/// <remarks>A delete whose range end is "\0" covers every key from its key on.</remarks>
+/// <remarks>
+/// As in etcd, a delete whose range end is "\0" (every key from its key on) conflicts with nothing here. etcd puts
+/// each delete's [key, range_end) into an interval tree whose only unbounded end is the empty string, so to it
+/// [key, "\0") is an empty interval, and it accepts, say, a put of "b" with a delete of every key from "a" on; the
+/// store then applies both, in order. Kvorum answers such a txn as etcd does.
+/// </remarks>
 internal static class TxnKeyConflicts
 {
     /// <summary>Checks both branches of <paramref name="request"/>.</summary>
@@ -27,7 +32,7 @@ internal static class TxnKeyConflicts
         var deletes = new List<KeyRange>();
         foreach (RequestOp op in ops)
         {
-            if (op.RequestCase == RequestOp.RequestOneofCase.RequestDeleteRange)
+            if (op.RequestCase == RequestOp.RequestOneofCase.RequestDeleteRange && !IsFromKey(op.RequestDeleteRange.RangeEnd))
                 deletes.Add(KeyRange.FromRequest(op.RequestDeleteRange.Key, op.RequestDeleteRange.RangeEnd));
         }
 
@@ -67,6 +72,8 @@ internal static class TxnKeyConflicts
         }
         return (puts, deletes);
     }
+
+    private static bool IsFromKey(ByteString rangeEnd) => rangeEnd.Length == 1 && rangeEnd[0] == 0;
 
     private static bool IsDeleted(List<KeyRange> deletes, ByteString key)
     {

@@ -22,7 +22,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly DiskRaftStorage _storage;
     private readonly ILogger _log;
     private readonly LoopInbox _inbox = new();
-    private readonly MvccStore _mvcc = new();
+    // No lease exists until the Lease service is built (it answers Unimplemented): a put that names a lease fails with
+    // etcd's "requested lease not found", as etcd answers for a lease it does not know.
+    private readonly MvccStore _mvcc = new() { LeaseExists = static _ => false };
     private readonly MemberTable _members = new();
     private readonly Dictionary<ulong, SnapshotReceiver> _receivedSnapshots = [];
     private readonly CancellationTokenSource _stop = new();

@@ -271,6 +271,26 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         }
     }
 
+    /// <summary>No lease exists (the Lease service is not built yet), so a put naming one fails as etcd's does.</summary>
+    [Fact]
+    public async Task PutWithAnUnknownLease_IsLeaseNotFound()
+    {
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("leased"), Value = ByteString.CopyFromUtf8("v"), Lease = 42 }));
+        Assert.Equal(Grpc.Core.StatusCode.NotFound, e.StatusCode);
+        Assert.Equal("etcdserver: requested lease not found", e.Status.Detail);
+        Assert.Empty((await _client.GetAsync("leased")).Kvs);
+    }
+
+    /// <summary>As in etcd, a request's own checks come before the size limit on what is proposed.</summary>
+    [Fact]
+    public async Task OversizedInvalidRequest_GetsTheValidationError()
+    {
+        var put = new PutRequest { Key = ByteString.Empty, Value = ByteString.CopyFrom(new byte[2 * 1024 * 1024]) };
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync(put));
+        Assert.Equal("etcdserver: key is not provided", e.Status.Detail);
+    }
+
     [Fact]
     public async Task OversizedValue_IsRejectedWithEtcdsError_AndClusterKeepsServing()
     {

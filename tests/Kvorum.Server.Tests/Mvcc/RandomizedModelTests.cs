@@ -208,13 +208,17 @@ public class RandomizedModelTests
             RangeResponse response = _store.Range(request);
 
             KeyValuePair<string, ModelKv>[] all = [.. ReferenceModel.InRange(_model.At(effective), key, end)];
+            // etcd's rule: without a sort order, only the first limit + 1 keys (in key order) are sorted and cut.
+            KeyValuePair<string, ModelKv>[] candidates = request.SortOrder == SortOrder.None && request.Limit > 0
+                ? [.. all.Take((int)request.Limit + 1)]
+                : all;
             IEnumerable<KeyValuePair<string, ModelKv>> sorted = request.SortTarget switch
             {
-                SortTarget.Key when request.SortOrder == SortOrder.Descend => all.Reverse(),
-                SortTarget.Mod => all.OrderBy(p => p.Value.Mod),
-                SortTarget.Version => all.OrderByDescending(p => p.Value.Version),
-                SortTarget.Create => all.OrderBy(p => p.Value.Create),
-                _ => all,
+                SortTarget.Key when request.SortOrder == SortOrder.Descend => candidates.Reverse(),
+                SortTarget.Mod => candidates.OrderBy(p => p.Value.Mod),
+                SortTarget.Version => candidates.OrderByDescending(p => p.Value.Version),
+                SortTarget.Create => candidates.OrderBy(p => p.Value.Create),
+                _ => candidates,
             };
             KeyValuePair<string, ModelKv>[] expected = request.CountOnly ? [] : [.. sorted];
             bool more = false;

@@ -157,6 +157,24 @@ public class RangeTests
         Assert.Equal(6, response.Count);
     }
 
+    /// <summary>
+    /// etcd's rule, found by the differential test against etcd: with a sort target but no sort order, only the first
+    /// limit + 1 keys in key order are fetched, then sorted ascending by the target, then cut at the limit.
+    /// </summary>
+    [Fact]
+    public void Sort_target_without_an_order_sorts_only_the_first_limit_plus_one_keys()
+    {
+        // Key order a, b, c, ...; "a" has the newest mod revision, so a whole-range sort would put it last.
+        RangeResponse response = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Mod; r.Limit = 2; });
+        Assert.Equal(["b", "c"], response.Keys());
+        Assert.True(response.More);
+        Assert.Equal(6, response.Count);
+
+        // With the order given, the whole range is sorted first.
+        RangeResponse ordered = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Create; r.SortOrder = SortOrder.Descend; r.Limit = 1; });
+        Assert.Equal(["foo/2"], ordered.Keys());
+    }
+
     [Fact]
     public void Mod_and_create_revision_filters_prune_but_do_not_change_count()
     {

@@ -183,12 +183,33 @@ public class TxnTests
     [Theory]
     [InlineData("k", "")]
     [InlineData("a", "z")]
-    [InlineData("a", "\0")]
     public void Put_inside_a_deleted_range_is_a_duplicate_key(string deleteKey, string deleteEnd)
     {
         var store = new MvccStore();
         Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { DeleteOp(deleteKey, deleteEnd), PutOp("k", "1") } }));
+    }
+
+    /// <summary>etcd's check takes [key, "\0") for an empty interval (see TxnKeyConflicts), so it lets such a txn
+    /// through, and the store applies its ops in order: the delete also removes what the txn put before it.</summary>
+    [Fact]
+    public void Put_then_delete_of_every_key_from_it_on_is_applied_in_order()
+    {
+        var store = new MvccStore();
+        store.Put("a", "0");
+        TxnResponse response = store.Txn(new TxnRequest { Success = { PutOp("b", "1"), DeleteOp("a", "\0"), PutOp("c", "2") } });
+
+        Assert.Equal(2, response.Responses[1].ResponseDeleteRange.Deleted);
+        Assert.Equal(3, store.Revision);
+        Assert.Null(store.Get("a"));
+        Assert.Null(store.Get("b"));
+        Assert.Equal("2", S(store.Get("c")!.Value));
+        Assert.Equal(3, store.Get("c")!.CreateRevision);
+        // Read back at the txn's revision: the same; and "a" is still there one revision before.
+        RangeResponse all = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 3 });
+        Assert.Equal(["c"], all.Kvs.Select(kv => S(kv.Key)));
+        RangeResponse before = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 2 });
+        Assert.Equal(["a"], before.Kvs.Select(kv => S(kv.Key)));
     }
 
     [Fact]
@@ -241,6 +262,40 @@ public class TxnTests
         Assert.Equal(EtcdErrors.FutureRevisionMessage, error.Message);
         Assert.Equal(2, store.Revision);
         Assert.Null(store.Get("b"));
+    }
+
+    /// <summary>etcd checks every put of the chosen path before any range, whatever their order in the txn.</summary>
+    [Fact]
+    public void Puts_are_checked_before_ranges()
+    {
+        var store = new MvccStore();
+        store.Put("a", "1");
+        var futureRead = new RequestOp { RequestRange = new RangeRequest { Key = B("a"), Revision = 99 } };
+        var missing = new RequestOp { RequestPut = new PutRequest { Key = B("missing"), IgnoreValue = true } };
+
+        EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { futureRead, missing } }));
+
+        Assert.Equal(EtcdErrors.KeyNotFoundMessage, error.Message);
+    }
+
+    /// <summary>
+    /// Inside a txn, etcd compares a range's revision with the compaction revision as given, so a negative one (the
+    /// newest revision elsewhere) fails as compacted once the store has been compacted; a top-level range reads the newest.
+    /// </summary>
+    [Fact]
+    public void Negative_revision_in_a_txn_range_is_compacted_after_a_compaction()
+    {
+        var store = new MvccStore();
+        store.Put("a", "1");
+        var negative = new RequestOp { RequestRange = new RangeRequest { Key = B("a"), Revision = -1 } };
+        Assert.Single(store.Txn(new TxnRequest { Success = { negative } }).Responses[0].ResponseRange.Kvs);
+
+        store.Put("a", "2");
+        store.Compact(new CompactionRequest { Revision = 2 });
+
+        EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { negative } }));
+        Assert.Equal(EtcdErrors.CompactedMessage, error.Message);
+        Assert.Equal("2", S(store.Range(new RangeRequest { Key = B("a"), Revision = -1 }).Kvs[0].Value));
     }
 
     [Fact]

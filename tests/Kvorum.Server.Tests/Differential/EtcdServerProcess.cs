@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text;
+using Kvorum.Server.Tests.Cluster;
+
+namespace Kvorum.Server.Tests.Differential;
+
+/// <summary>
+/// A one-member etcd (Debian package <c>etcd-server</c>, installed by .ci/run) on free loopback ports with a
+/// temporary data directory: the reference the differential tests compare Kvorum with. Killed and deleted on dispose.
+/// </summary>
+internal sealed class EtcdServerProcess : IAsyncDisposable
+{
+    private readonly string _dataDir = Path.Combine(Path.GetTempPath(), "kvorum-diff-etcd-" + Guid.NewGuid().ToString("N"));
+    private readonly StringBuilder _output = new();
+    private readonly Process _process;
+
+    public static string? ExecutablePath => new[] { "/usr/bin/etcd", "/usr/local/bin/etcd" }.FirstOrDefault(File.Exists);
+
+    /// <summary>Skips the test, saying why, when etcd is missing; in CI it must be there.</summary>
+    public static void Require()
+    {
+        if (ExecutablePath is null && Environment.GetEnvironmentVariable("CI") == "true")
+            throw new InvalidOperationException("etcd is required in CI (apt-get install etcd-server)");
+        Skip.If(ExecutablePath is null, "etcd not installed: apt-get install etcd-server");
+    }
+
+    public EtcdServerProcess()
+    {
+        var client = $"http://127.0.0.1:{LocalCluster.FreePort()}";
+        var peer = $"http://127.0.0.1:{LocalCluster.FreePort()}";
+        ClientUrl = client;
+        var psi = new ProcessStartInfo(ExecutablePath!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+        {
+            "--name", "reference", "--data-dir", _dataDir,
+            "--listen-client-urls", client, "--advertise-client-urls", client,
+            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--initial-cluster", "reference=" + peer, "--initial-cluster-state", "new",
+            "--logger", "zap", "--log-level", "warn",
+        })
+        {
+            psi.ArgumentList.Add(arg);
+        }
+        _process = new Process { StartInfo = psi };
+        _process.OutputDataReceived += (_, e) => Record(e.Data);
+        _process.ErrorDataReceived += (_, e) => Record(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public string ClientUrl { get; }
+
+    /// <summary>The last lines etcd logged, for a failed test's message.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToString();
+        }
+    }
+
+    private void Record(string? line)
+    {
+        if (line is null)
+            return;
+        lock (_output)
+        {
+            if (_output.Length > 16_000)
+                _output.Remove(0, 8_000);
+            _output.AppendLine(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
+        }
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
