@@ -12,7 +12,8 @@ namespace Kvorum.Server.Tests.Differential;
 /// Kvorum against etcd itself: the same seeded random KV requests (<see cref="KvRequestGenerator"/>) go to a
 /// one-member etcd and to a 3-member Kvorum cluster, and every answer must be the same, field for field (after
 /// <see cref="ResponseNormalizer"/>), errors included (gRPC code and message). At the end, the whole kept history is
-/// read back at every revision from both. Kvorum's requests go to one member for a stretch, then another, so
+/// read back at every revision from both, after every Kvorum member has restarted (from its last snapshot and the
+/// log after it; a snapshot is taken every 100 entries). Kvorum's requests go to one member for a stretch, then another, so
 /// followers' forwarding and ReadIndex are in the path; serializable reads are on the member that took the writes
 /// before them.
 /// <para>Seeds: <c>KVORUM_DIFF_SEEDS</c> (default 3, seeds 1..N) of <c>KVORUM_DIFF_OPS</c> requests each (default
@@ -47,7 +48,8 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
     private async Task RunSeedAsync(int seed, int count)
     {
         await using var etcd = new EtcdServerProcess();
-        await using var cluster = new LocalCluster(3);
+        // A snapshot every 100 entries or so: the run crosses several, and the restart below restores from one.
+        await using var cluster = new LocalCluster(3, snapshotCount: 100);
         cluster.StartAll();
         using var etcdChannel = GrpcChannel.ForAddress(etcd.ClientUrl);
         var reference = new KV.KVClient(etcdChannel);
@@ -80,6 +82,14 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
                 if (request is CompactionRequest compaction && expected.Response is not null)
                     generator.Compacted = compaction.Revision;
             }
+
+            // Restart every member: each comes back from its last snapshot plus the log after it, and must hold the
+            // same history as before.
+            foreach (var name in cluster.Names.ToList())
+                await cluster.StopAsync(name);
+            cluster.StartAll();
+            foreach (var m in members)
+                await ReadyAfterRestartAsync(m, cluster);
 
             // The whole kept history, revision by revision, from both.
             var newest = generator.Revision;
@@ -116,6 +126,27 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
             catch (RpcException e)
             {
                 throw new TimeoutException($"{why()} ({e.Status})", e);
+            }
+        }
+    }
+
+    private static async Task ReadyAfterRestartAsync(KV.KVClient member, LocalCluster cluster)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            try
+            {
+                await member.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("__ready") }, deadline: DateTime.UtcNow.AddSeconds(2));
+                return;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+            catch (RpcException e)
+            {
+                throw new TimeoutException($"a member did not answer after the restart ({e.Status}): {await cluster.DescribeAsync()}", e);
             }
         }
     }

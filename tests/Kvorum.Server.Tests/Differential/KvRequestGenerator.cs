@@ -33,7 +33,7 @@ internal sealed class KvRequestGenerator(int seed)
             < 30 => NextPut(),
             < 60 => NextRange(),
             < 72 => NextDelete(),
-            < 96 => NextTxn(depth: 0),
+            < 98 => NextTxn(depth: 0),
             _ => NextCompaction(),
         };
     }
@@ -225,14 +225,15 @@ internal sealed class KvRequestGenerator(int seed)
 
     internal CompactionRequest NextCompaction()
     {
-        // Mostly a little behind the newest revision, sometimes at it, behind the last compaction, or in the future.
+        // Mostly part of the way from the last compaction to the newest revision (so some history stays to be read
+        // back), sometimes the newest, at the last compaction, in the future, or 0.
         var revision = _random.Next(6) switch
         {
             5 => 0,
             0 => Revision,
             1 => Math.Max(1, Compacted),
             2 => Revision + 1 + _random.Next(3),
-            _ => Math.Max(1, Revision - _random.Next(1, 10)),
+            _ => Math.Max(1, Compacted + 1 + _random.NextInt64(Math.Max(1, (Revision - Compacted) / 2))),
         };
         return new CompactionRequest { Revision = revision, Physical = Chance(50) };
     }
