@@ -32,6 +32,11 @@ public static class CliApp
             await context.Error.WriteLineAsync($"{path}: {OneLine(parse.Errors[0].Message)}").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
+        if (UnknownFlag(parse) is { } flag)
+        {
+            await context.Error.WriteLineAsync($"{path}: unknown flag: {flag} (a key or value that starts with '-' goes after --)").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
 
         CancellationToken shutdown = context.ShutdownToken?.Invoke() ?? CancellationToken.None;
         var invocation = new InvocationConfiguration
@@ -88,6 +93,44 @@ public static class CliApp
     }
 
     /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
+    /// <summary>
+    /// A token that looks like a flag but was taken as a command's argument, because the command had a free argument
+    /// slot (<c>kvorum get a --print-values</c> would otherwise read the range [a, "--print-values")). As etcdctl does,
+    /// such a token is refused unless it comes after <c>--</c>; an option's own value (<c>--rev -1</c>) is not checked.
+    /// </summary>
+    private static string? UnknownFlag(ParseResult parse)
+    {
+        int doubleDash = -1;
+        for (int i = 0; i < parse.Tokens.Count; i++)
+        {
+            if (parse.Tokens[i].Type == System.CommandLine.Parsing.TokenType.DoubleDash)
+            {
+                doubleDash = i;
+                break;
+            }
+        }
+        foreach (var argument in parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>())
+        {
+            foreach (var token in argument.Tokens)
+            {
+                if (token.Value.Length < 2 || token.Value[0] != '-')
+                    continue;
+                int at = -1;
+                for (int i = 0; i < parse.Tokens.Count; i++)
+                {
+                    if (ReferenceEquals(parse.Tokens[i], token))
+                    {
+                        at = i;
+                        break;
+                    }
+                }
+                if (doubleDash < 0 || at < doubleDash)
+                    return token.Value;
+            }
+        }
+        return null;
+    }
+
     private static string OneLine(string message)
     {
         string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -23,7 +23,8 @@ public sealed class ClientCommandTests : IAsyncLifetime
         Assert.Equal((0, "OK\n", ""), await Kvorum("put", "foo2", "baz"));
         Assert.Equal((0, "foo\nbar\n", ""), await Kvorum("get", "foo"));
         Assert.Equal((0, "foo\nbar\nfoo2\nbaz\n", ""), await Kvorum("get", "foo", "--prefix"));
-        Assert.Equal((0, "foo\nfoo2\n", ""), await Kvorum("get", "f", "--prefix", "--keys-only"));
+        Assert.Equal((0, "foo\n\nfoo2\n\n", ""), await Kvorum("get", "f", "--prefix", "--keys-only"));
+        Assert.Equal((0, "bar\nbaz\n", ""), await Kvorum("get", "f", "--prefix", "--print-value-only"));
         Assert.Equal((0, "2\n", ""), await Kvorum("get", "", "--from-key", "--count-only"));
         Assert.Equal((0, "foo\nbar\n", ""), await Kvorum("get", "a", "--from-key", "--limit", "1"));
         Assert.Equal((0, "OK\nfoo\nbar\n", ""), await Kvorum("put", "foo", "qux", "--prev-kv"));
@@ -133,7 +134,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
 
         Assert.Equal((0, "memberID:10276657743932975437 alarm:NOSPACE\n", ""), await Kvorum("alarm", "list"));
         var json = await Kvorum("alarm", "list", "-w", "json");
-        Assert.Matches("\"alarm\": ?\"NOSPACE\"", json.Out);
+        Assert.Contains("\"alarms\":[{\"memberID\":10276657743932975437,\"alarm\":1}]", json.Out, StringComparison.Ordinal); // etcdctl prints the enum's number
         Assert.Equal((0, "memberID:10276657743932975437 alarm:NOSPACE\n", ""), await Kvorum("alarm", "disarm"));
         Assert.Equal((0, "", ""), await Kvorum("alarm", "list"));
     }

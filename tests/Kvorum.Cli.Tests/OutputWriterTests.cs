@@ -26,19 +26,28 @@ public class OutputWriterTests
     public void Simple_get_prints_key_line_then_value_line()
     {
         Assert.Equal("a\n1\nb\ntwo\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys())));
-        Assert.Equal("a\nb\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys(), keysOnly: true)));
+        // As etcdctl: with --keys-only each key is followed by its (empty) value line; --print-value-only prints values only.
+        RangeResponse keysOnly = TwoKeys();
+        foreach (KeyValue kv in keysOnly.Kvs)
+            kv.Value = Google.Protobuf.ByteString.Empty;
+        Assert.Equal("a\n\nb\n\n", Write(OutputFormat.Simple, w => w.Range(keysOnly, keysOnly: true)));
+        Assert.Equal("1\ntwo\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys(), valuesOnly: true)));
         Assert.Equal("2\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys(), countOnly: true)));
     }
 
     [Fact]
     public void Json_get_is_the_response_with_base64_bytes()
     {
-        using JsonDocument json = JsonDocument.Parse(Write(OutputFormat.Json, w => w.Range(TwoKeys())));
+        string text = Write(OutputFormat.Json, w => w.Range(TwoKeys()));
+        using JsonDocument json = JsonDocument.Parse(text);
 
-        Assert.Equal("9", json.RootElement.GetProperty("header").GetProperty("revision").GetString());
+        // etcdctl's JSON (Go's encoding/json): one line, numbers as numbers, zero values left out.
+        Assert.DoesNotContain(" ", text.TrimEnd('\n'), StringComparison.Ordinal);
+        Assert.Equal(9, json.RootElement.GetProperty("header").GetProperty("revision").GetInt64());
+        Assert.False(json.RootElement.TryGetProperty("more", out _));
         JsonElement first = json.RootElement.GetProperty("kvs")[0];
         Assert.Equal("YQ==", first.GetProperty("key").GetString());
-        Assert.Equal("2", first.GetProperty("create_revision").GetString());
+        Assert.Equal(2, first.GetProperty("create_revision").GetInt64());
     }
 
     [Fact]

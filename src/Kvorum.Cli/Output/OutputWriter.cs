@@ -9,7 +9,6 @@ namespace Kvorum.Cli.Output;
 /// <summary>Prints etcd responses in etcdctl's formats: simple lines, JSON, or a table.</summary>
 public sealed class OutputWriter
 {
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true));
     private readonly TextWriter output;
 
     /// <summary>Creates a writer.</summary>
@@ -34,15 +33,19 @@ public sealed class OutputWriter
             return;
         var text = new StringBuilder("OK\n");
         if (response.PrevKv is not null)
-            AppendKv(text, response.PrevKv, keysOnly: false);
+            AppendKv(text, response.PrevKv);
         output.Write(text.ToString());
     }
 
-    /// <summary>Prints a range: each key then its value (just the keys with <paramref name="keysOnly"/>, just the count with <paramref name="countOnly"/>).</summary>
+    /// <summary>
+    /// Prints a range as etcdctl does: each key, then its value (an empty line with <paramref name="keysOnly"/>, whose
+    /// answer has no values); only the values with <paramref name="valuesOnly"/>; only the count with <paramref name="countOnly"/>.
+    /// </summary>
     /// <param name="response">The response.</param>
-    /// <param name="keysOnly">Print keys only.</param>
+    /// <param name="keysOnly">The keys were asked for without values.</param>
     /// <param name="countOnly">Print the count only.</param>
-    public void Range(RangeResponse response, bool keysOnly = false, bool countOnly = false)
+    /// <param name="valuesOnly">Print the values only (etcdctl's <c>--print-value-only</c>).</param>
+    public void Range(RangeResponse response, bool keysOnly = false, bool countOnly = false, bool valuesOnly = false)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (WroteJson(response))
@@ -70,7 +73,11 @@ public sealed class OutputWriter
 
         var text = new StringBuilder();
         foreach (KeyValue kv in response.Kvs)
-            AppendKv(text, kv, keysOnly);
+        {
+            if (!valuesOnly)
+                text.Append(kv.Key.ToStringUtf8()).Append('\n');
+            text.Append(kv.Value.ToStringUtf8()).Append('\n');
+        }
         output.Write(text.ToString());
     }
 
@@ -83,7 +90,7 @@ public sealed class OutputWriter
             return;
         var text = new StringBuilder(Number(response.Deleted)).Append('\n');
         foreach (KeyValue kv in response.PrevKvs)
-            AppendKv(text, kv, keysOnly: false);
+            AppendKv(text, kv);
         output.Write(text.ToString());
     }
 
@@ -105,7 +112,7 @@ public sealed class OutputWriter
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseRange:
                     foreach (KeyValue kv in op.ResponseRange.Kvs)
-                        AppendKv(text, kv, keysOnly: false);
+                        AppendKv(text, kv);
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseDeleteRange:
                     text.Append(Number(op.ResponseDeleteRange.Deleted)).Append('\n');
@@ -119,14 +126,13 @@ public sealed class OutputWriter
         output.Write(text.ToString());
     }
 
-    /// <summary>Prints a compaction: <c>compacted revision N</c>.</summary>
+    /// <summary>Prints a compaction: <c>compacted revision N</c>, in every format (etcdctl 3.4 prints no JSON for it either).</summary>
     /// <param name="revision">The revision compacted to.</param>
     /// <param name="response">The response.</param>
     public void Compaction(long revision, CompactionResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        if (!WroteJson(response))
-            output.Write($"compacted revision {Number(revision)}\n");
+        output.Write($"compacted revision {Number(revision)}\n");
     }
 
     /// <summary>Prints alarms as etcdctl does, <c>memberID:ID alarm:TYPE</c> a line each (the id in decimal), or JSON.</summary>
@@ -246,37 +252,26 @@ public sealed class OutputWriter
     {
         if (Format != OutputFormat.Json)
             return false;
-        output.Write(Json.Format(message) + "\n");
+        output.Write(EtcdctlJson.Format(message) + "\n");
         return true;
     }
 
+    /// <summary>etcdctl's JSON for answers from several endpoints: <c>[{"Endpoint":"…","Status":{…}},…]</c>.</summary>
     private void WriteJsonArray(IEnumerable<(string NameKey, string Name, string MessageKey, IMessage Message)> items)
     {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
+        var text = new StringBuilder("[");
+        foreach ((string nameKey, string name, string messageKey, IMessage message) in items)
         {
-            writer.WriteStartArray();
-            foreach ((string nameKey, string name, string messageKey, IMessage message) in items)
-            {
-                writer.WriteStartObject();
-                writer.WriteString(nameKey, name);
-                writer.WritePropertyName(messageKey);
-                writer.WriteRawValue(Json.Format(message));
-                writer.WriteEndObject();
-            }
-
-            writer.WriteEndArray();
+            if (text.Length > 1)
+                text.Append(',');
+            text.Append('{').Append(EtcdctlJson.Quote(nameKey)).Append(':').Append(EtcdctlJson.Quote(name))
+                .Append(',').Append(EtcdctlJson.Quote(messageKey)).Append(':').Append(EtcdctlJson.Format(message)).Append('}');
         }
-
-        output.Write(Encoding.UTF8.GetString(buffer.ToArray()) + "\n");
+        output.Write(text.Append("]\n").ToString());
     }
 
-    private static void AppendKv(StringBuilder text, KeyValue kv, bool keysOnly)
-    {
-        text.Append(kv.Key.ToStringUtf8()).Append('\n');
-        if (!keysOnly)
-            text.Append(kv.Value.ToStringUtf8()).Append('\n');
-    }
+    private static void AppendKv(StringBuilder text, KeyValue kv) =>
+        text.Append(kv.Key.ToStringUtf8()).Append('\n').Append(kv.Value.ToStringUtf8()).Append('\n');
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -51,12 +51,15 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
     {
         try
         {
-            // etcd's order: the quota (its gRPC layer), the request's own checks, then the size of the proposal.
-            if (quotaCost is not null)
-                node.CheckQuota(quotaCost(request));
+            // etcd's order: the quota (its gRPC layer), the request's own checks, the size of the proposal, and last
+            // the NOSPACE alarm (which etcd enforces when it applies the proposal).
+            long cost = quotaCost?.Invoke(request) ?? 0;
+            node.CheckQuota(cost);
             validate(request);
-            CheckSize(request);
-            var response = await node.ProposeAsync<TResponse>(wrap(request), context.CancellationToken).ConfigureAwait(false);
+            var proposal = wrap(request);
+            CheckSize(proposal.CalculateSize() + ProposalIdBytes);
+            node.CheckNoSpaceAlarm(cost);
+            var response = await node.ProposeAsync<TResponse>(proposal, context.CancellationToken).ConfigureAwait(false);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;
         }
@@ -66,9 +69,13 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         }
     }
 
-    private void CheckSize(IMessage request)
+    // The proposal's id, set when it is proposed: a tag and a varint of up to 10 bytes. etcd, too, limits the
+    // proposal (the request with a header holding its id), so the two refuse requests of the same size.
+    private const int ProposalIdBytes = 11;
+
+    private void CheckSize(long proposalBytes)
     {
-        if (request.CalculateSize() > options.MaxRequestBytes)
+        if (proposalBytes > options.MaxRequestBytes)
             throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
     }
 

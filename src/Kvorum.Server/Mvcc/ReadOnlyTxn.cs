@@ -9,23 +9,21 @@ namespace Kvorum.Server.Mvcc;
 /// </summary>
 public static class ReadOnlyTxn
 {
-    /// <summary>True when no op on either branch (nested txns included) writes.</summary>
+    /// <summary>
+    /// True when every op on either branch is a range. As etcd's isTxnReadonly, a nested txn counts as a write even
+    /// if it only reads: such a txn is proposed through Raft, held to the request size limit and the NOSPACE alarm.
+    /// </summary>
     public static bool IsReadOnly(TxnRequest request) => EveryRange(request, _ => true);
 
-    /// <summary>True when every op on either branch (nested txns included) is a serializable range.</summary>
+    /// <summary>True when every op on either branch is a serializable range.</summary>
     public static bool IsSerializable(TxnRequest request) => EveryRange(request, range => range.Serializable);
 
-    /// <summary>True when every op on both branches, nested txns included, is a range that <paramref name="holds"/>.</summary>
+    /// <summary>True when every op on both branches is a range that <paramref name="holds"/>.</summary>
     private static bool EveryRange(TxnRequest request, Func<RangeRequest, bool> holds)
     {
         ArgumentNullException.ThrowIfNull(request);
         return request.Success.All(Op) && request.Failure.All(Op);
 
-        bool Op(RequestOp op) => op.RequestCase switch
-        {
-            RequestOp.RequestOneofCase.RequestRange => holds(op.RequestRange),
-            RequestOp.RequestOneofCase.RequestTxn => EveryRange(op.RequestTxn, holds),
-            _ => false,
-        };
+        bool Op(RequestOp op) => op.RequestCase == RequestOp.RequestOneofCase.RequestRange && holds(op.RequestRange);
     }
 }

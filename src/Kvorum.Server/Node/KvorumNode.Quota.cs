@@ -13,7 +13,9 @@ namespace Kvorum.Server.Node;
 /// <remarks>
 /// The member that takes a client's write checks it before proposing it; the applied state never depends on the
 /// quota, so members configured with different quotas cannot diverge. Unlike etcd's, the alarm is this member's own:
-/// it is not replicated, and a restart clears it (a write over the quota raises it again).
+/// it is not replicated, and a restart clears it (a write over the quota raises it again). Also unlike etcd's, the cost
+/// of a transaction counts the puts of its nested transactions: etcd counts only the top level's, so a put nested one
+/// level down passes its quota and its alarm.
 /// </remarks>
 public sealed partial class KvorumNode
 {
@@ -31,23 +33,30 @@ public sealed partial class KvorumNode
     private void PublishStoreSize() => Volatile.Write(ref _storeBytes, _mvcc.SizeBytes);
 
     /// <summary>
-    /// Refuses a write that adds <paramref name="cost"/> bytes (<see cref="QuotaCost(PutRequest)"/>) while the NOSPACE alarm is
-    /// raised, or when it would take the store past the quota, which raises the alarm. A write that adds nothing
-    /// (a delete, a compaction) always passes.
+    /// Refuses a write that adds <paramref name="cost"/> bytes (<see cref="QuotaCost(PutRequest)"/>) when it would take
+    /// the store past the quota, and raises the NOSPACE alarm. A write that adds nothing (a delete, a compaction)
+    /// always passes. As etcd's quota check, this looks at sizes only; <see cref="CheckNoSpaceAlarm"/> comes after the
+    /// request's own checks.
     /// </summary>
     /// <exception cref="EtcdException">etcd's "database space exceeded" (ResourceExhausted).</exception>
     public void CheckQuota(long cost)
     {
         if (cost == 0)
             return;
-        if (_noSpace)
-            throw EtcdErrors.NoSpace();
         long size = StoreBytes;
         if (size + cost <= _options.QuotaBackendBytes)
             return;
         if (!SetNoSpaceAlarm(true))
             LogNoSpace(_log, size, _options.QuotaBackendBytes);
         throw EtcdErrors.NoSpace();
+    }
+
+    /// <summary>Refuses a write that adds anything (<paramref name="cost"/> above 0) while the NOSPACE alarm is raised.</summary>
+    /// <exception cref="EtcdException">etcd's "database space exceeded" (ResourceExhausted).</exception>
+    public void CheckNoSpaceAlarm(long cost)
+    {
+        if (cost != 0 && _noSpace)
+            throw EtcdErrors.NoSpace();
     }
 
     /// <summary>Raises or clears this member's NOSPACE alarm (etcd's Alarm ACTIVATE and DEACTIVATE); returns what it was.</summary>

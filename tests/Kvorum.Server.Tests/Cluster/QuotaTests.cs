@@ -72,6 +72,9 @@ public sealed class QuotaTests
         var revision = (await client.GetAsync("k0")).Header.Revision;
         await client.CompactAsync(new CompactionRequest { Revision = revision });
         await Assert.ThrowsAsync<RpcException>(() => client.PutAsync("small", "x"));
+        // As in etcd, a request's own checks come before the alarm: a put without a key is told so.
+        var keyless = await Assert.ThrowsAsync<RpcException>(() => client.PutAsync(new PutRequest { Value = Google.Protobuf.ByteString.CopyFromUtf8("x") }));
+        Assert.Equal("etcdserver: key is not provided", keyless.Status.Detail);
         var disarmed = await client.AlarmAsync(new AlarmRequest
         {
             Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = alarm.MemberID, Alarm = AlarmType.Nospace,

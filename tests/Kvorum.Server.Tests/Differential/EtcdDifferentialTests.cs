@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Server.Etcd;
 using Kvorum.Server.Tests.Cluster;
+using Kvorum.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Kvorum.Server.Tests.Differential;
@@ -47,7 +48,7 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
 
     private async Task RunSeedAsync(int seed, int count)
     {
-        await using var etcd = new EtcdServerProcess();
+        await using var etcd = new EtcdServerProcess(LocalCluster.FreePort);
         // A snapshot every 100 entries or so: the run crosses several, and the restart below restores from one.
         await using var cluster = new LocalCluster(3, snapshotCount: 100);
         cluster.StartAll();

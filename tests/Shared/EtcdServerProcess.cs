@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Text;
-using Kvorum.Server.Tests.Cluster;
-
-namespace Kvorum.Server.Tests.Differential;
+namespace Kvorum.Tests.Shared;
 
 /// <summary>
 /// A one-member etcd (Debian package <c>etcd-server</c>, installed by .ci/run) on free loopback ports with a
-/// temporary data directory: the reference the differential tests compare Kvorum with. Killed and deleted on dispose.
+/// temporary data directory: the reference the differential tests compare Kvorum (and its CLI) with. Killed and
+/// deleted on dispose. Linked into each test project that needs it.
 /// </summary>
 internal sealed class EtcdServerProcess : IAsyncDisposable
 {
@@ -24,10 +23,11 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
         Skip.If(ExecutablePath is null, "etcd not installed: apt-get install etcd-server");
     }
 
-    public EtcdServerProcess()
+    /// <summary>Starts etcd; <paramref name="freePort"/> is the test project's own allocator of loopback ports.</summary>
+    public EtcdServerProcess(Func<int> freePort)
     {
-        var client = $"http://127.0.0.1:{LocalCluster.FreePort()}";
-        var peer = $"http://127.0.0.1:{LocalCluster.FreePort()}";
+        var client = $"http://127.0.0.1:{freePort()}";
+        var peer = $"http://127.0.0.1:{freePort()}";
         ClientUrl = client;
         var psi = new ProcessStartInfo(ExecutablePath!)
         {

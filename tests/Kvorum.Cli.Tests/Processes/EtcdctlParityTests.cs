@@ -1,0 +1,143 @@
+using System.Globalization;
+using System.Text.Json;
+using Kvorum.Tests.Shared;
+
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>
+/// The <c>kvorum</c> client commands against etcd's own <c>etcdctl</c>, as scripts see them: two fresh one-member
+/// etcd servers get the same commands in the same order, etcdctl's on one and kvorum's on the other, so both servers
+/// pass through the same states, and each command must succeed or fail alike, print the same standard output when it
+/// succeeds (simple lines and <c>-w json</c>), and fail with the same <c>Error:</c> line when the server refuses it. The two servers' cluster and
+/// member ids and URLs are replaced by placeholders before comparing.
+/// </summary>
+public sealed class EtcdctlParityTests
+{
+    /// <summary>Each command as etcdctl 3.4 takes it, with what goes to its stdin (txn) if anything.</summary>
+    private static readonly (string[] Args, string? Stdin)[] Script =
+    [
+        (["put", "a", "1"], null),
+        (["put", "a/1", "x"], null),
+        (["put", "a/2", "y", "--prev-kv"], null),
+        (["put", "a/2", "z", "--prev-kv"], null),
+        (["put", "a/2", "w", "--prev-kv", "-w", "json"], null),
+        (["put", "b", ""], null),
+        (["put", "c", "3", "-w", "json"], null),
+        (["put", "quote", "<tag> & \"q\"\ttab"], null),
+        (["put", "a/2", "--ignore-value", "--prev-kv"], null),
+        (["put", "missing", "--ignore-value"], null),
+        (["put", "a/3", "v", "--lease", "1a"], null),
+        (["get", "a"], null),
+        (["get", "a", "--prefix"], null),
+        (["get", "a", "--prefix", "-w", "json"], null),
+        (["get", "a", "--prefix", "--keys-only"], null),
+        (["get", "a", "--prefix", "--keys-only", "-w", "json"], null),
+        (["get", "a", "--prefix", "--limit", "1"], null),
+        (["get", "a", "--prefix", "--limit", "1", "-w", "json"], null),
+        (["get", "a", "--from-key"], null),
+        (["get", "a", "c"], null),
+        (["get", "a", "--prefix", "--print-value-only"], null),
+        (["get", "a", "--prefix", "--sort-by=VALUE", "--order=DESCEND"], null),
+        (["get", "a", "--prefix", "--sort-by=MODIFY", "--limit", "2"], null),
+        (["get", "a", "--prefix", "--sort-by=CREATE", "--order=ASCEND"], null),
+        (["get", "a", "--prefix", "--sort-by=version", "--order=descend", "-w", "json"], null),
+        (["get", "a", "--prefix", "--order=DESCEND"], null),
+        (["get", "a", "--rev", "3"], null),
+        (["get", "a", "--prefix", "--consistency=s"], null),
+        (["get", "b", "-w", "json"], null),
+        (["get", "quote", "-w", "json"], null),
+        (["get", "missing"], null),
+        (["get", "missing", "-w", "json"], null),
+        (["get", "a", "--rev", "999"], null),
+        (["get", "a", "--print-values"], null),
+        (["txn"], "value(\"a\") = \"1\"\nmod(\"a/1\") > \"0\"\n\nput t 1\nget a --prefix\ndel c\n\nput f 1\n\n"),
+        (["txn"], "version(\"a\") = \"7\"\n\nput t 2\n\nget a\nput f 2\n\n"),
+        (["txn", "-w", "json"], "create(\"a\") > \"0\"\n\nget a/1\nput t 3\n\n\n"),
+        (["txn", "-w", "json"], "value(\"zz\") = \"1\"\n\n\nput f 3\ndel t\n\n"),
+        (["del", "a/1", "--prev-kv"], null),
+        (["del", "missing"], null),
+        (["del", "b", "--prev-kv", "-w", "json"], null),
+        (["del", "a", "--prefix", "-w", "json"], null),
+        (["compaction", "3"], null),
+        (["compaction", "3"], null),
+        (["compaction", "999"], null),
+        (["get", "a", "--rev", "2"], null),
+        (["member", "list"], null),
+        (["member", "list", "-w", "json"], null),
+        (["alarm", "list"], null),
+        (["alarm", "list", "-w", "json"], null),
+    ];
+
+    [SkippableFact]
+    public async Task KvorumPrintsWhatEtcdctlPrints()
+    {
+        EtcdServerProcess.Require();
+        Etcdctl.Require();
+        await using var forEtcdctl = new EtcdServerProcess(ClientCommandTests.FreePort);
+        await using var forKvorum = new EtcdServerProcess(ClientCommandTests.FreePort);
+        var etcdctlNames = await PlaceholdersAsync(forEtcdctl);
+        var kvorumNames = await PlaceholdersAsync(forKvorum);
+
+        var differences = new List<string>();
+        foreach (var (args, stdin) in Script)
+        {
+            var (expectedCode, expectedOut, expectedErr) = await Etcdctl.RunAsync(forEtcdctl.ClientUrl, stdin, args);
+            var run = new CliRun { Stdin = stdin ?? "" };
+            var (actualCode, actualOut, actualErr) = await run.RunAsync(["--endpoints", forKvorum.ClientUrl, .. args]);
+            var command = string.Join(' ', args);
+            if ((expectedCode == 0) != (actualCode == 0))
+                differences.Add($"`{command}`: etcdctl exited {expectedCode}, kvorum {actualCode} ({actualErr.Trim()})");
+            var expected = Normalize(expectedOut, etcdctlNames);
+            var actual = Normalize(actualOut, kvorumNames);
+            // On a usage error etcdctl prints its help to stdout; kvorum prints one line to stderr.
+            if (expected != actual && expectedCode == 0)
+                differences.Add($"`{command}` printed\n  etcdctl: {expected.Replace("\n", "⏎", StringComparison.Ordinal)}\n  kvorum:  {actual.Replace("\n", "⏎", StringComparison.Ordinal)}");
+            if (expectedCode != 0 && ErrorLine(expectedErr) is { } expectedError && expectedError.StartsWith("Error: etcdserver", StringComparison.Ordinal)
+                && ErrorLine(actualErr) != expectedError)
+                differences.Add($"`{command}` failed with\n  etcdctl: {expectedError}\n  kvorum:  {ErrorLine(actualErr)}");
+        }
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+    }
+
+    /// <summary>The last <c>Error:</c> line (etcdctl also logs its client's retries to stderr).</summary>
+    private static string? ErrorLine(string stderr) =>
+        stderr.Split('\n').LastOrDefault(l => l.StartsWith("Error:", StringComparison.Ordinal))?.Trim();
+
+    /// <summary>Waits for the server and returns its ids and URLs, each with the placeholder that replaces it.</summary>
+    private static async Task<(string Value, string Placeholder)[]> PlaceholdersAsync(EtcdServerProcess server)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var (code, output, error) = await Etcdctl.RunAsync(server.ClientUrl, null, "endpoint", "status", "-w", "json");
+            if (code == 0)
+            {
+                using var json = JsonDocument.Parse(output);
+                var header = json.RootElement[0].GetProperty("Status").GetProperty("header");
+                ulong cluster = header.GetProperty("cluster_id").GetUInt64();
+                ulong member = header.GetProperty("member_id").GetUInt64();
+                var (_, members, _) = await Etcdctl.RunAsync(server.ClientUrl, null, "member", "list", "-w", "json");
+                using var list = JsonDocument.Parse(members);
+                string peer = list.RootElement.GetProperty("members")[0].GetProperty("peerURLs")[0].GetString()!;
+                return
+                [
+                    (cluster.ToString(CultureInfo.InvariantCulture), "CLUSTER"),
+                    (member.ToString(CultureInfo.InvariantCulture), "MEMBER"),
+                    (member.ToString("x", CultureInfo.InvariantCulture), "MEMBERHEX"),
+                    (server.ClientUrl, "CLIENTURL"),
+                    (peer, "PEERURL"),
+                ];
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"etcd did not answer: {error}\n{server.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static string Normalize(string output, (string Value, string Placeholder)[] names)
+    {
+        foreach (var (value, placeholder) in names)
+            output = output.Replace(value, placeholder, StringComparison.Ordinal);
+        return output;
+    }
+}
