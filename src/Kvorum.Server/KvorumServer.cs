@@ -91,7 +91,10 @@ public static class KvorumServer
         });
         builder.Services.AddGrpc(o =>
         {
-            o.MaxReceiveMessageSize = Math.Max(options.MaxRequestBytes + 64 * 1024, 16 * 1024 * 1024);
+            // etcd's limit on a client's message: the request limit plus 512 KiB. A larger message is refused by gRPC
+            // (ResourceExhausted) before it is read into memory; one between the two limits gets "request is too
+            // large". The peer service has its own limit (AddRaftPeer).
+            o.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
             o.MaxSendMessageSize = null;
         });
 
