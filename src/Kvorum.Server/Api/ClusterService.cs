@@ -66,6 +66,9 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
                 throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
             var attrs = new MemberAttributes { Id = request.ID };
             attrs.PeerUrls.AddRange(request.PeerURLs.Select(u => ParseUrl(u).ToString().TrimEnd('/')));
+            // As etcd: no two members may share a peer URL (the peers would dial the wrong member).
+            if (known.Any(m => m.ID != request.ID && m.PeerURLs.Intersect(attrs.PeerUrls).Any()))
+                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
             await node.ProposeAsync<Member>(new InternalRequest { Attributes = attrs }, context.CancellationToken).ConfigureAwait(false);
             var response = new MemberUpdateResponse { Header = ResponseHeaders.Fill(null, node) };
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));

@@ -271,6 +271,33 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Member updates answer as etcd's: an unknown id is "member not found", and a peer URL another member has is
+    /// refused (found by comparing with etcd: Kvorum used to accept it, and two members then shared one URL).
+    /// </summary>
+    [Fact]
+    public async Task MemberUpdate_RefusesUnknownMembersAndTakenPeerUrls()
+    {
+        var members = (await _client.MemberListAsync(new MemberListRequest())).Members;
+        var (first, second) = (members[0], members[1]);
+
+        var unknown = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            _client.MemberUpdateAsync(new MemberUpdateRequest { ID = 1234, PeerURLs = { "http://127.0.0.1:1" } }));
+        Assert.Equal((Grpc.Core.StatusCode.NotFound, "etcdserver: member not found"), (unknown.StatusCode, unknown.Status.Detail));
+
+        var taken = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            _client.MemberUpdateAsync(new MemberUpdateRequest { ID = first.ID, PeerURLs = { second.PeerURLs[0] } }));
+        Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"), (taken.StatusCode, taken.Status.Detail));
+        var added = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            _client.MemberAddAsync(new MemberAddRequest { PeerURLs = { second.PeerURLs[0] }, IsLearner = true }));
+        Assert.Equal("etcdserver: Peer URLs already exists", added.Status.Detail);
+
+        // Its own URL again is fine, and nothing changed.
+        await _client.MemberUpdateAsync(new MemberUpdateRequest { ID = first.ID, PeerURLs = { first.PeerURLs[0] } });
+        var after = (await _client.MemberListAsync(new MemberListRequest())).Members;
+        Assert.Equal(members.Select(m => (m.ID, m.PeerURLs[0])), after.Select(m => (m.ID, m.PeerURLs[0])));
+    }
+
     /// <summary>No lease exists (the Lease service is not built yet), so a put naming one fails as etcd's does.</summary>
     [Fact]
     public async Task PutWithAnUnknownLease_IsLeaseNotFound()
