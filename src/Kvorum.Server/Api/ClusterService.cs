@@ -14,7 +14,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context) =>
         EtcdCall.Run(async () =>
         {
-            var response = new MemberListResponse { Header = ResponseHeaders.Fill(null, node) };
+            var response = new MemberListResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
             return response;
         });
@@ -28,11 +28,14 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
             var member = new Member { ID = MemberIdentity.MemberId(urls, options.InitialClusterToken), IsLearner = request.IsLearner };
             member.PeerURLs.AddRange(urls.Select(u => u.ToString().TrimEnd('/')));
             var existing = await node.MembersAsync().ConfigureAwait(false);
+            // Before the id: Kvorum's id comes from the peer URLs, so a member with these URLs has this id too. (etcd's
+            // id also hashes the second it was asked in, and checks the id first: it says "member ID already exist"
+            // only when the same URLs are added twice within a second.)
             if (existing.Any(m => m.PeerURLs.Intersect(member.PeerURLs).Any()))
                 throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
             var type = request.IsLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
             var members = await node.ChangeMembershipAsync(new ConfChange(type, member.ID, member.ToByteArray()), context.CancellationToken).ConfigureAwait(false);
-            var response = new MemberAddResponse { Header = ResponseHeaders.Fill(null, node), Member = member };
+            var response = new MemberAddResponse { Header = ResponseHeaders.ForCluster(node), Member = member };
             response.Members.AddRange(members);
             return response;
         });
@@ -41,7 +44,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
         EtcdCall.Run(async () =>
         {
             var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.RemoveNode, request.ID), context.CancellationToken).ConfigureAwait(false);
-            var response = new MemberRemoveResponse { Header = ResponseHeaders.Fill(null, node) };
+            var response = new MemberRemoveResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(members);
             return response;
         });
@@ -53,7 +56,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
             if (!known.Any(m => m.ID == request.ID))
                 throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
             var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.AddVoter, request.ID), context.CancellationToken).ConfigureAwait(false);
-            var response = new MemberPromoteResponse { Header = ResponseHeaders.Fill(null, node) };
+            var response = new MemberPromoteResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(members);
             return response;
         });
@@ -70,7 +73,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
             if (known.Any(m => m.ID != request.ID && m.PeerURLs.Intersect(attrs.PeerUrls).Any()))
                 throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
             await node.ProposeAsync<Member>(new InternalRequest { Attributes = attrs }, context.CancellationToken).ConfigureAwait(false);
-            var response = new MemberUpdateResponse { Header = ResponseHeaders.Fill(null, node) };
+            var response = new MemberUpdateResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
             return response;
         });

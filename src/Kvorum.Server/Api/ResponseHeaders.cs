@@ -17,4 +17,8 @@ internal static class ResponseHeaders
             header.Revision = status.Revision;
         return header;
     }
+
+    /// <summary>The Cluster service's header, as etcd's: cluster id, member id and raft term, no revision.</summary>
+    public static ResponseHeader ForCluster(KvorumNode node) =>
+        new() { ClusterId = node.ClusterId, MemberId = node.MemberId, RaftTerm = node.Status.Term };
 }
