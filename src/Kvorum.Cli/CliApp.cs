@@ -92,7 +92,6 @@ public static class CliApp
         return root;
     }
 
-    /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
     /// <summary>
     /// A token that looks like a flag but was taken as a command's argument, because the command had a free argument
     /// slot (<c>kvorum get a --print-values</c> would otherwise read the range [a, "--print-values")). As etcdctl does,
@@ -100,37 +99,29 @@ public static class CliApp
     /// </summary>
     private static string? UnknownFlag(ParseResult parse)
     {
-        int doubleDash = -1;
-        for (int i = 0; i < parse.Tokens.Count; i++)
-        {
-            if (parse.Tokens[i].Type == System.CommandLine.Parsing.TokenType.DoubleDash)
-            {
-                doubleDash = i;
-                break;
-            }
-        }
+        int doubleDash = IndexOf(t => t.Type == System.CommandLine.Parsing.TokenType.DoubleDash);
         foreach (var argument in parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>())
         {
             foreach (var token in argument.Tokens)
             {
-                if (token.Value.Length < 2 || token.Value[0] != '-')
-                    continue;
-                int at = -1;
-                for (int i = 0; i < parse.Tokens.Count; i++)
-                {
-                    if (ReferenceEquals(parse.Tokens[i], token))
-                    {
-                        at = i;
-                        break;
-                    }
-                }
-                if (doubleDash < 0 || at < doubleDash)
+                if (token.Value.Length >= 2 && token.Value[0] == '-' && (doubleDash < 0 || IndexOf(t => ReferenceEquals(t, token)) < doubleDash))
                     return token.Value;
             }
         }
         return null;
+
+        int IndexOf(Func<System.CommandLine.Parsing.Token, bool> match)
+        {
+            for (int i = 0; i < parse.Tokens.Count; i++)
+            {
+                if (match(parse.Tokens[i]))
+                    return i;
+            }
+            return -1;
+        }
     }
 
+    /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
     private static string OneLine(string message)
     {
         string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
