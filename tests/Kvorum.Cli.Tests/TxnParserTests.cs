@@ -62,12 +62,46 @@ public class TxnParserTests
         Assert.Equal("q", txn.Success[0].RequestRange.RangeEnd.ToStringUtf8());
     }
 
+    /// <summary>etcdctl's txn takes each op with the flags of its own command (these were read as keys and range ends).</summary>
+    [Fact]
+    public void Ops_take_the_flags_of_their_commands()
+    {
+        TxnRequest txn = TxnParser.Parse("""
+
+            put k v --prev-kv --lease=ab
+            put k --ignore-value --ignore-lease
+            get a --prefix --limit 2 --rev=7 --keys-only --sort-by=MODIFY --order DESCEND --consistency=s
+            get a --from-key --count-only
+            del a/1 --prev-kv
+            del a --from-key
+
+            """);
+
+        PutRequest put = txn.Success[0].RequestPut;
+        Assert.Equal((true, 0xabL, "v"), (put.PrevKv, put.Lease, put.Value.ToStringUtf8()));
+        PutRequest keep = txn.Success[1].RequestPut;
+        Assert.Equal((true, true, ""), (keep.IgnoreValue, keep.IgnoreLease, keep.Value.ToStringUtf8()));
+        RangeRequest get = txn.Success[2].RequestRange;
+        Assert.Equal(("b", 2L, 7L, true, true), (get.RangeEnd.ToStringUtf8(), get.Limit, get.Revision, get.KeysOnly, get.Serializable));
+        Assert.Equal((RangeRequest.Types.SortTarget.Mod, RangeRequest.Types.SortOrder.Descend), (get.SortTarget, get.SortOrder));
+        RangeRequest count = txn.Success[3].RequestRange;
+        Assert.Equal(("\0", true), (count.RangeEnd.ToStringUtf8(), count.CountOnly));
+        DeleteRangeRequest delete = txn.Success[4].RequestDeleteRange;
+        Assert.Equal(("a/1", "", true), (delete.Key.ToStringUtf8(), delete.RangeEnd.ToStringUtf8(), delete.PrevKv));
+        Assert.Equal("\0", txn.Success[5].RequestDeleteRange.RangeEnd.ToStringUtf8());
+    }
+
     [Theory]
     [InlineData("val(k) = \"v\"", "line 1: bad compare \"val(k) = \"v\"\" (expected e.g. val(\"k\") = \"v\")")]
     [InlineData("size(\"k\") = \"1\"", "line 1: unknown compare target \"size\" (val, version, create, mod, lease)")]
     [InlineData("version(\"k\") = \"one\"", "line 1: \"one\" is not a number in \"version(\"k\") = \"one\"\"")]
-    [InlineData("\nput k", "line 2: bad op \"put k\" (expected put KEY VALUE, get KEY or del KEY)")]
-    [InlineData("\nset k v", "line 2: bad op \"set k v\" (expected put KEY VALUE, get KEY or del KEY)")]
+    [InlineData("\nput k", "line 2: bad op \"put k\" (expected put KEY VALUE)")]
+    [InlineData("\nput k v --ignore-value", "line 2: bad op \"put k v --ignore-value\" (expected put KEY --ignore-value)")]
+    [InlineData("\nset k v", "line 2: bad op \"set k v\" (expected put, get or del)")]
+    [InlineData("\ndel a/1 --prev", "line 2: unknown flag --prev in \"del a/1 --prev\"")]
+    [InlineData("\nget a b --prefix", "line 2: at most one of RANGE_END, --prefix and --from-key in \"get a b --prefix\"")]
+    [InlineData("\nget a --limit", "line 2: --limit needs a value in \"get a --limit\"")]
+    [InlineData("\nget a --prefix=yes", "line 2: --prefix takes no value in \"get a --prefix=yes\"")]
     [InlineData("\nput \"k v", "line 2: unterminated quote in \"put \"k v\"")]
     [InlineData("\n\n\n\nput k v", "line 5: unexpected text after the failure ops: put k v")]
     public void Malformed_lines_name_their_line(string text, string message)

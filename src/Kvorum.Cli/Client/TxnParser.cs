@@ -10,7 +10,7 @@ namespace Kvorum.Cli.Client;
 /// Reads etcdctl's txn text: compares, a blank line, success ops, a blank line, failure ops. A compare is
 /// <c>TARGET("key") OP VALUE</c> with TARGET one of <c>val</c>/<c>value</c>, <c>ver</c>/<c>version</c>,
 /// <c>create</c>, <c>mod</c>, <c>lease</c> and OP one of <c>=</c>, <c>!=</c>, <c>&gt;</c>, <c>&lt;</c>; an op is
-/// <c>put KEY VALUE</c>, <c>get KEY [RANGE_END] [--prefix]</c> or <c>del KEY [RANGE_END] [--prefix]</c>.
+/// <c>put</c>, <c>get</c> or <c>del</c> with the flags of those commands (<see cref="ParseOp"/>).
 /// Arguments may be double-quoted with backslash escapes.
 /// </summary>
 public static partial class TxnParser
@@ -109,41 +109,147 @@ public static partial class TxnParser
         return compare;
     }
 
-    /// <summary>Parses one op line: <c>put k v</c>, <c>get k</c>, <c>del k</c>.</summary>
+    /// <summary>
+    /// Parses one op line as etcdctl's txn does, with the flags of its put, get and del commands:
+    /// <c>put KEY [VALUE] [--prev-kv] [--ignore-value] [--ignore-lease] [--lease=ID]</c>,
+    /// <c>get KEY [RANGE_END] [--prefix] [--from-key] [--limit=N] [--rev=N] [--keys-only] [--count-only]
+    /// [--sort-by=TARGET] [--order=ORDER] [--consistency=l|s] [--print-value-only]</c>,
+    /// <c>del KEY [RANGE_END] [--prefix] [--from-key] [--prev-kv]</c>. A flag's value may also follow it as the next word.
+    /// </summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
     /// <returns>The op.</returns>
+    /// <exception cref="UsageException">An unknown verb or flag, a missing or extra argument, or a bad flag value.</exception>
     public static RequestOp ParseOp(string line, int number = 1)
     {
         ArgumentNullException.ThrowIfNull(line);
         List<string> words = Split(line, number);
-        bool prefix = words.Remove("--prefix");
-        string verb = words[0].ToUpperInvariant();
-        List<string> args = words[1..];
+        string verb = words.Count > 0 ? words[0].ToUpperInvariant() : "";
+        var op = new OpWords(words.Count > 0 ? words[1..] : [], line, number);
         switch (verb)
         {
-            case "PUT" when args.Count == 2 && !prefix:
-                return new RequestOp { RequestPut = new PutRequest { Key = Bytes(args[0]), Value = Bytes(args[1]) } };
-            case "GET" when args.Count is 1 or 2:
-                var range = new RangeRequest { Key = Bytes(args[0]) };
-                range.RangeEnd = RangeEnd(args, prefix, line, number);
+            case "PUT":
+            {
+                op.Read(["--prev-kv", "--ignore-value", "--ignore-lease"], ["--lease"]);
+                bool ignoreValue = op.Has("--ignore-value");
+                int count = ignoreValue ? 1 : 2;
+                op.Expect(count, count, ignoreValue ? "put KEY --ignore-value" : "put KEY VALUE");
+                string lease = op.Value("--lease") ?? "0";
+                if (!long.TryParse(lease, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long leaseId))
+                    throw new UsageException($"line {number}: bad lease ID {lease} in \"{line}\" (expected hexadecimal)");
+                return new RequestOp
+                {
+                    RequestPut = new PutRequest
+                    {
+                        Key = Bytes(op.Args[0]),
+                        Value = ignoreValue ? ByteString.Empty : Bytes(op.Args[1]),
+                        PrevKv = op.Has("--prev-kv"),
+                        IgnoreValue = ignoreValue,
+                        IgnoreLease = op.Has("--ignore-lease"),
+                        Lease = leaseId,
+                    },
+                };
+            }
+            case "GET":
+            {
+                op.Read(["--prefix", "--from-key", "--keys-only", "--count-only", "--print-value-only"], ["--limit", "--rev", "--sort-by", "--order", "--consistency"]);
+                op.Expect(1, 2, "get KEY [RANGE_END]");
+                var (key, end) = op.Range();
+                var range = new RangeRequest
+                {
+                    Key = key,
+                    RangeEnd = end,
+                    Limit = op.Number("--limit"),
+                    Revision = op.Number("--rev"),
+                    KeysOnly = op.Has("--keys-only"),
+                    CountOnly = op.Has("--count-only"),
+                    Serializable = (op.Value("--consistency") ?? "l") switch
+                    {
+                        "l" => false,
+                        "s" => true,
+                        var other => throw new UsageException($"line {number}: unknown consistency {other} in \"{line}\" (l or s)"),
+                    },
+                };
+                (range.SortTarget, range.SortOrder) = GetCommand.Sorting(op.Value("--sort-by"), op.Value("--order"));
                 return new RequestOp { RequestRange = range };
-            case "DEL" or "DELETE" when args.Count is 1 or 2:
-                var delete = new DeleteRangeRequest { Key = Bytes(args[0]) };
-                delete.RangeEnd = RangeEnd(args, prefix, line, number);
-                return new RequestOp { RequestDeleteRange = delete };
+            }
+            case "DEL" or "DELETE":
+            {
+                op.Read(["--prefix", "--from-key", "--prev-kv"], []);
+                op.Expect(1, 2, "del KEY [RANGE_END]");
+                var (key, end) = op.Range();
+                return new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = op.Has("--prev-kv") } };
+            }
             default:
-                throw new UsageException($"line {number}: bad op \"{line}\" (expected put KEY VALUE, get KEY or del KEY)");
+                throw new UsageException($"line {number}: bad op \"{line}\" (expected put, get or del)");
         }
     }
 
-    private static ByteString RangeEnd(List<string> args, bool prefix, string line, int number)
+    /// <summary>An op line's words after the verb: its arguments, and the flags given.</summary>
+    private sealed class OpWords(List<string> words, string line, int number)
     {
-        if (prefix && args.Count == 2)
-            throw new UsageException($"line {number}: --prefix and a range end together in \"{line}\"");
-        if (prefix)
-            return KeyRanges.PrefixEnd(Bytes(args[0]));
-        return args.Count == 2 ? Bytes(args[1]) : ByteString.Empty;
+        private readonly Dictionary<string, string?> _flags = [];
+
+        public List<string> Args { get; } = [];
+
+        /// <summary>Sorts the words into arguments and flags; a flag not in the two lists is an error.</summary>
+        public void Read(string[] switches, string[] valued)
+        {
+            for (int i = 0; i < words.Count; i++)
+            {
+                string word = words[i];
+                if (!word.StartsWith("--", StringComparison.Ordinal) || word.Length == 2)
+                {
+                    Args.Add(word);
+                    continue;
+                }
+                int equals = word.IndexOf('=', StringComparison.Ordinal);
+                string name = equals < 0 ? word : word[..equals];
+                if (switches.Contains(name))
+                {
+                    if (equals >= 0)
+                        throw new UsageException($"line {number}: {name} takes no value in \"{line}\"");
+                    _flags[name] = null;
+                }
+                else if (valued.Contains(name))
+                {
+                    if (equals < 0 && i + 1 == words.Count)
+                        throw new UsageException($"line {number}: {name} needs a value in \"{line}\"");
+                    _flags[name] = equals >= 0 ? word[(equals + 1)..] : words[++i];
+                }
+                else
+                {
+                    throw new UsageException($"line {number}: unknown flag {name} in \"{line}\"");
+                }
+            }
+        }
+
+        public bool Has(string flag) => _flags.ContainsKey(flag);
+
+        public string? Value(string flag) => _flags.GetValueOrDefault(flag);
+
+        public long Number(string flag) =>
+            Value(flag) is { } text ? Integer(text, line, number) : 0;
+
+        public void Expect(int least, int most, string usage)
+        {
+            if (Args.Count < least || Args.Count > most)
+                throw new UsageException($"line {number}: bad op \"{line}\" (expected {usage})");
+        }
+
+        /// <summary>The key and range end, from RANGE_END, --prefix or --from-key (at most one of them).</summary>
+        public (ByteString Key, ByteString End) Range()
+        {
+            ByteString key = Bytes(Args[0]);
+            bool prefix = Has("--prefix"), fromKey = Has("--from-key");
+            if ((prefix ? 1 : 0) + (fromKey ? 1 : 0) + (Args.Count == 2 ? 1 : 0) > 1)
+                throw new UsageException($"line {number}: at most one of RANGE_END, --prefix and --from-key in \"{line}\"");
+            if (prefix)
+                return (key, KeyRanges.PrefixEnd(key));
+            if (fromKey)
+                return (key.IsEmpty ? KeyRanges.FromKey : key, KeyRanges.FromKey);
+            return (key, Args.Count == 2 ? Bytes(Args[1]) : ByteString.Empty);
+        }
     }
 
     private static List<string> Split(string line, int number)

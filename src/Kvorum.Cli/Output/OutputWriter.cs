@@ -94,7 +94,7 @@ public sealed class OutputWriter
         output.Write(text.ToString());
     }
 
-    /// <summary>Prints a txn: <c>SUCCESS</c> or <c>FAILURE</c>, a blank line, then each op's result.</summary>
+    /// <summary>Prints a txn: <c>SUCCESS</c> or <c>FAILURE</c>, then for each op a blank line and what the op's own command prints.</summary>
     /// <param name="response">The response.</param>
     public void Txn(TxnResponse response)
     {
@@ -109,6 +109,8 @@ public sealed class OutputWriter
             {
                 case ResponseOp.ResponseOneofCase.ResponsePut:
                     text.Append("OK\n");
+                    if (op.ResponsePut.PrevKv is not null)
+                        AppendKv(text, op.ResponsePut.PrevKv);
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseRange:
                     foreach (KeyValue kv in op.ResponseRange.Kvs)
@@ -116,6 +118,8 @@ public sealed class OutputWriter
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseDeleteRange:
                     text.Append(Number(op.ResponseDeleteRange.Deleted)).Append('\n');
+                    foreach (KeyValue kv in op.ResponseDeleteRange.PrevKvs)
+                        AppendKv(text, kv);
                     break;
                 default:
                     text.Append("(nested txn)\n");
