@@ -60,8 +60,8 @@ public class OutputWriterTests
             +-----+-------+-----------------+--------------+---------+
             | KEY | VALUE | CREATE REVISION | MOD REVISION | VERSION |
             +-----+-------+-----------------+--------------+---------+
-            | a   | 1     | 2               | 3            | 2       |
-            | b   | two   | 4               | 4            | 1       |
+            |   a |     1 |               2 |            3 |       2 |
+            |   b |   two |               4 |            4 |       1 |
             +-----+-------+-----------------+--------------+---------+
 
             """.ReplaceLineEndings("\n"),
@@ -102,8 +102,9 @@ public class OutputWriterTests
 
         string[] lines = table.Split('\n');
         Assert.Equal("|    ENDPOINT     |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT INDEX | RAFT APPLIED INDEX | ERRORS |", lines[1]);
-        Assert.Equal("| 127.0.0.1:2379  | 8e9e05c52164694d | 3.6.0   | 25 kB   | true      | false      | 3         | 12         | 11                 |        |", lines[3]);
-        Assert.Equal("| 127.0.0.1:22379 | abc              | 3.6.0   | 25 kB   | false     | false      | 3         | 12         | 11                 |        |", lines[4]);
+        // etcdctl aligns cells right.
+        Assert.Equal("|  127.0.0.1:2379 | 8e9e05c52164694d |   3.6.0 |   25 kB |      true |      false |         3 |         12 |                 11 |        |", lines[3]);
+        Assert.Equal("| 127.0.0.1:22379 |              abc |   3.6.0 |   25 kB |     false |      false |         3 |         12 |                 11 |        |", lines[4]);
     }
 
     [Fact]

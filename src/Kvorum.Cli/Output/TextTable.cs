@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Kvorum.Cli.Output;
 
-/// <summary>A boxed text table in etcdctl's style: centred headers, a rule above and below.</summary>
+/// <summary>A boxed text table in etcdctl's style: centred headers, cells aligned right, a rule above and below.</summary>
 public sealed class TextTable
 {
     private readonly string[] headers;
@@ -37,7 +37,7 @@ public sealed class TextTable
         text.Append("| ").Append(string.Join(" | ", headers.Select((h, i) => Centre(h, widths[i])))).Append(" |\n");
         text.Append(rule).Append('\n');
         foreach (string[] row in rows)
-            text.Append("| ").Append(string.Join(" | ", row.Select((c, i) => c.PadRight(widths[i])))).Append(" |\n");
+            text.Append("| ").Append(string.Join(" | ", row.Select((c, i) => c.PadLeft(widths[i])))).Append(" |\n");
         text.Append(rule).Append('\n');
         return text.ToString();
     }

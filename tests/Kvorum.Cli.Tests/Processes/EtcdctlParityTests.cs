@@ -67,6 +67,7 @@ public sealed class EtcdctlParityTests
         (["get", "a", "--rev", "2"], null),
         (["member", "list"], null),
         (["member", "list", "-w", "json"], null),
+        (["member", "list", "-w", "table"], null),
         (["alarm", "list"], null),
         (["alarm", "list", "-w", "json"], null),
     ];
