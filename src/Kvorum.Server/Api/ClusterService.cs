@@ -33,6 +33,8 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
             // only when the same URLs are added twice within a second.)
             if (existing.Any(m => m.PeerURLs.Intersect(member.PeerURLs).Any()))
                 throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+            if (request.IsLearner && existing.Sum(m => m.IsLearner ? 1 : 0) >= MaxLearners)
+                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
             var type = request.IsLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
             var members = await node.ChangeMembershipAsync(new ConfChange(type, member.ID, member.ToByteArray()), context.CancellationToken).ConfigureAwait(false);
             var response = new MemberAddResponse { Header = ResponseHeaders.ForCluster(node), Member = member };
@@ -77,6 +79,10 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : E
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
             return response;
         });
+
+    // etcd's limit on learners at once (fixed in 3.4; --experimental-max-learners, default 1, in 3.5): a learner is
+    // a member catching up before its promotion, and one at a time keeps that catching up from loading the leader twice.
+    private const int MaxLearners = 1;
 
     private static Uri ParseUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https")

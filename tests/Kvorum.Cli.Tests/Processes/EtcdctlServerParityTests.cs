@@ -27,6 +27,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
         ["member", "add", "x", "--peer-urls=PEER"],
         ["move-leader", "1234"],
         ["member", "add", "y", $"--peer-urls={Learner}", "--learner"],
+        ["member", "add", "y3", "--peer-urls=http://127.0.0.1:4", "--learner"],
         // Not the same URLs alone: etcd's id hashes the second too, and the same URLs within a second are "member ID already exist".
         ["member", "add", "y2", $"--peer-urls={Learner},http://127.0.0.1:3"],
         ["member", "update", "SELF", $"--peer-urls={Learner}"],
