@@ -84,6 +84,7 @@ public static class CliApp
         root.Subcommands.Add(CompactionCommand.Create(context, global));
         root.Subcommands.Add(StatusCommand.Create(context, global));
         root.Subcommands.Add(HashKVCommand.Create(context, global));
+        root.Subcommands.Add(EndpointCommand.Create(context, global));
         root.Subcommands.Add(AlarmCommand.Create(context, global));
         root.Subcommands.Add(MemberCommand.Create(context, global));
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));

@@ -1,3 +1,4 @@
+using Kvorum.Cli.Client;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -124,6 +125,38 @@ public sealed class ClientCommandTests : IAsyncLifetime
         Assert.Equal((1, "", "Error: etcdserver: member not found\n"), await Kvorum("member", "remove", "abc"));
         Assert.Equal((2, "", "kvorum member remove: member ID must be a hexadecimal number, got \"xyz\"\n"), await Kvorum("member", "remove", "xyz"));
     }
+
+    /// <summary>etcdctl's endpoint health: a line per endpoint on stderr; an alarm makes an endpoint unhealthy.</summary>
+    [Fact]
+    public async Task Endpoint_health_reads_through_each_endpoint_and_reports_alarms()
+    {
+        var healthy = await Kvorum("endpoint", "health");
+        Assert.Equal((0, ""), (healthy.Code, healthy.Out));
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(server.Endpoint)} is healthy: successfully committed proposal: took = [0-9.]+(ns|µs|ms|s)\n$", healthy.Err);
+
+        lock (server.Store.Gate)
+            server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
+        var alarmed = await Kvorum("endpoint", "health", "-w", "json");
+        Assert.Equal((1, "Error: unhealthy cluster\n"), (alarmed.Code, alarmed.Err));
+        Assert.Matches($"^\\[{{\"endpoint\":\"{System.Text.RegularExpressions.Regex.Escape(server.Endpoint)}\",\"health\":false,\"took\":\"[^\"]+\",\"error\":\"Active Alarm\\(s\\): NOSPACE \"}}\\]\n$", alarmed.Out);
+    }
+
+    [Fact]
+    public async Task Endpoint_status_prints_etcdctls_simple_line()
+    {
+        var (code, output, err) = await Kvorum("endpoint", "status");
+        Assert.Equal((0, ""), (code, err));
+        Assert.StartsWith($"{server.Endpoint}, 8e9e05c52164694d, 3.6.0, 25 kB, true, false, 2,", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0L, "0s")]
+    [InlineData(5L, "500ns")]
+    [InlineData(12_345L, "1.2345ms")]
+    [InlineData(40_200_693L, "4.0200693s")]
+    [InlineData(3_000L, "300µs")]
+    public void Durations_print_as_Go_prints_them(long ticks, string expected) =>
+        Assert.Equal(expected, EndpointCommand.GoDuration(TimeSpan.FromTicks(ticks)));
 
     [Fact]
     public async Task Alarm_list_and_disarm_print_as_etcdctl_does()

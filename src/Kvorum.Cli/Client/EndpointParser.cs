@@ -17,13 +17,16 @@ public static class EndpointParser
         return [.. parts.Select(ParseOne)];
     }
 
-    /// <summary>The endpoint as etcdctl shows it: <c>host:port</c>.</summary>
+    // What the user wrote for each endpoint that Parse returned, as etcdctl shows it (with or without a scheme).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Uri, string> Given = [];
+
+    /// <summary>The endpoint as etcdctl shows it: as it was given to <c>--endpoints</c>, or else <c>host:port</c>.</summary>
     /// <param name="endpoint">An endpoint URL.</param>
-    /// <returns>The host and port.</returns>
+    /// <returns>The text.</returns>
     public static string Display(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        return $"{endpoint.Host}:{endpoint.Port}";
+        return Given.TryGetValue(endpoint, out string? given) ? given : $"{endpoint.Host}:{endpoint.Port}";
     }
 
     private static Uri ParseOne(string part)
@@ -36,6 +39,7 @@ public static class EndpointParser
             || uri.Host.Length == 0 || uri.IsDefaultPort || uri.AbsolutePath != "/")
             throw new UsageException($"--endpoints: \"{part}\" is not host:port");
 
+        Given.AddOrUpdate(uri, part);
         return uri;
     }
 }

@@ -15,7 +15,14 @@ public static class HashKVCommand
     /// <param name="context">Streams and environment.</param>
     /// <param name="global">The shared client flags.</param>
     /// <returns>The <c>hashkv</c> command.</returns>
-    public static Command Create(CliContext context, GlobalOptions global)
+    public static Command Create(CliContext context, GlobalOptions global) => Create(context, global, OutputFormat.Table);
+
+    /// <summary>Creates the command, printing in <paramref name="defaultFormat"/> unless told otherwise.</summary>
+    /// <param name="context">Streams and environment.</param>
+    /// <param name="global">The shared client flags.</param>
+    /// <param name="defaultFormat">The output format without <c>--write-out</c> (etcdctl's <c>endpoint hashkv</c>: simple).</param>
+    /// <returns>The <c>hashkv</c> command.</returns>
+    public static Command Create(CliContext context, GlobalOptions global, OutputFormat defaultFormat)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
@@ -23,7 +30,7 @@ public static class HashKVCommand
         var command = new Command("hashkv", "Hash every endpoint's key-value history, to compare members.") { revision };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context, OutputFormat.Table);
+            ClientSettings settings = global.Resolve(parse, context, defaultFormat);
             long rev = parse.GetValue(revision);
             if (rev < 0)
                 throw new UsageException($"--rev must be 0 or a positive revision, got {rev}");

@@ -14,14 +14,22 @@ public static class StatusCommand
     /// <param name="context">Streams and environment.</param>
     /// <param name="global">The shared client flags.</param>
     /// <returns>The <c>status</c> command.</returns>
-    public static Command Create(CliContext context, GlobalOptions global)
+    public static Command Create(CliContext context, GlobalOptions global) => Create(context, global, "status", OutputFormat.Table);
+
+    /// <summary>Creates the command under <paramref name="name"/>, printing in <paramref name="defaultFormat"/> unless told otherwise.</summary>
+    /// <param name="context">Streams and environment.</param>
+    /// <param name="global">The shared client flags.</param>
+    /// <param name="name">The command's name.</param>
+    /// <param name="defaultFormat">The output format without <c>--write-out</c> (etcdctl's <c>endpoint status</c>: simple).</param>
+    /// <returns>The command.</returns>
+    public static Command Create(CliContext context, GlobalOptions global, string name, OutputFormat defaultFormat)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var command = new Command("status", "Show the status of every endpoint: member id, version, db size, leader, raft term and indexes.");
+        var command = new Command(name, "Show the status of every endpoint: member id, version, db size, leader, raft term and indexes.");
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context, OutputFormat.Table);
+            ClientSettings settings = global.Resolve(parse, context, defaultFormat);
             using var connection = new EtcdConnection(settings);
             (List<EndpointStatus> statuses, List<string> failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
             foreach (string failure in failures)

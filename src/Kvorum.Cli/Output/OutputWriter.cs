@@ -194,6 +194,25 @@ public sealed class OutputWriter
         }
     }
 
+    /// <summary>Prints <c>endpoint health</c> in table or JSON format, as etcdctl does (simple lines go to stderr: the command prints those).</summary>
+    /// <param name="results">One per endpoint: whether it is healthy, how long the read took (Go's format), why not.</param>
+    public void Health(IReadOnlyList<(string Endpoint, bool Healthy, string Took, string Error)> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        if (Format == OutputFormat.Json)
+        {
+            // etcdctl marshals its own struct here: fields endpoint, health, took and, when set, error.
+            output.Write("[" + string.Join(",", results.Select(r =>
+                $"{{\"endpoint\":{EtcdctlJson.Quote(r.Endpoint)},\"health\":{Bool(r.Healthy)},\"took\":{EtcdctlJson.Quote(r.Took)}"
+                + (r.Error.Length > 0 ? $",\"error\":{EtcdctlJson.Quote(r.Error)}" : "") + "}")) + "]\n");
+            return;
+        }
+        var table = new TextTable("endpoint", "health", "took", "error");
+        foreach (var r in results)
+            table.AddRow(r.Endpoint, Bool(r.Healthy), r.Took, r.Error);
+        output.Write(table.ToString());
+    }
+
     /// <summary>Prints a member list: a table, one comma-separated line each, or the response as JSON.</summary>
     /// <param name="response">The response.</param>
     public void Members(MemberListResponse response)

@@ -70,6 +70,10 @@ public sealed class EtcdctlParityTests
         (["member", "list", "-w", "table"], null),
         (["alarm", "list"], null),
         (["alarm", "list", "-w", "json"], null),
+        (["endpoint", "status"], null),
+        (["endpoint", "status", "-w", "json"], null),
+        (["endpoint", "hashkv"], null),
+        (["endpoint", "hashkv", "-w", "json"], null),
     ];
 
     [SkippableFact]
@@ -142,6 +146,8 @@ public sealed class EtcdctlParityTests
     {
         foreach (var (value, placeholder) in names)
             output = output.Replace(value, placeholder, StringComparison.Ordinal);
-        return output;
+        // Two etcd servers that took the same requests may still differ in the size of their bbolt file.
+        output = System.Text.RegularExpressions.Regex.Replace(output, "\"dbSize\":[0-9]+", "\"dbSize\":SIZE");
+        return System.Text.RegularExpressions.Regex.Replace(output, ", [0-9.]+ [kMG]?B, ", ", SIZE, ");
     }
 }
