@@ -72,10 +72,16 @@ public static class EndpointCommand
             // The alarms first: that call also opens the connection, which etcdctl has opened before it starts its clock.
             var alarms = await connection.CallAsync(endpoint, (channel, options) =>
                 new Maintenance.MaintenanceClient(channel).AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, options).ResponseAsync, cancellation).ConfigureAwait(false);
-            started = Stopwatch.GetTimestamp();
-            await connection.CallAsync(endpoint, (channel, options) =>
-                new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("health") }, options).ResponseAsync, cancellation).ConfigureAwait(false);
-            TimeSpan took = Stopwatch.GetElapsedTime(started);
+            // Two reads, the second timed: the first also pays for compiling this process's read path (some 150 ms),
+            // which says nothing about the cluster.
+            TimeSpan took = TimeSpan.Zero;
+            for (int i = 0; i < 2; i++)
+            {
+                started = Stopwatch.GetTimestamp();
+                await connection.CallAsync(endpoint, (channel, options) =>
+                    new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("health") }, options).ResponseAsync, cancellation).ConfigureAwait(false);
+                took = Stopwatch.GetElapsedTime(started);
+            }
             if (alarms.Alarms.Count > 0)
                 return (display, false, took, "Active Alarm(s): " + string.Concat(alarms.Alarms.Select(a => a.Alarm.ToString().ToUpperInvariant() + " ")));
             return (display, true, took, "");
