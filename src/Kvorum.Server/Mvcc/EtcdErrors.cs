@@ -42,7 +42,7 @@ public static class EtcdErrors
     /// <returns>A new exception.</returns>
     public static EtcdException Compacted() => new(StatusCode.OutOfRange, CompactedMessage);
 
-    /// <summary>etcd's ErrGRPCNoSpace: a write while the NOSPACE alarm is raised.</summary>
+    /// <summary>etcd's ErrGRPCNoSpace: a write that would pass the quota, or any write that puts while the NOSPACE alarm is raised.</summary>
     public static EtcdException NoSpace() => new(StatusCode.ResourceExhausted, NoSpaceMessage);
 
     /// <summary>The revision asked for is newer than the store (<see cref="StatusCode.OutOfRange"/>).</summary>
