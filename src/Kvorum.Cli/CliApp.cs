@@ -88,6 +88,7 @@ public static class CliApp
         root.Subcommands.Add(AlarmCommand.Create(context, global));
         root.Subcommands.Add(MemberCommand.Create(context, global));
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
+        root.Subcommands.Add(SnapshotCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));
         root.Subcommands.Add(Lab.LabCommand.Create(context));
         return root;

@@ -194,6 +194,31 @@ public sealed class OutputWriter
         }
     }
 
+    /// <summary>
+    /// Prints <c>snapshot status</c> as etcdctl does: <c>hash, revision, total keys, total size</c> (hash in hex), a
+    /// table, or <c>{"hash":…,"revision":…,"totalKey":…,"totalSize":…}</c>.
+    /// </summary>
+    /// <param name="summary">The backup's figures.</param>
+    public void SnapshotStatus(Kvorum.Server.Backup.BackupSummary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        string hash = summary.Hash.ToString("x", CultureInfo.InvariantCulture);
+        switch (Format)
+        {
+            case OutputFormat.Json:
+                output.Write($"{{\"hash\":{Number((long)summary.Hash)},\"revision\":{Number(summary.Revision)},\"totalKey\":{Number(summary.TotalKeys)},\"totalSize\":{Number(summary.TotalSize)}}}\n");
+                return;
+            case OutputFormat.Table:
+                var table = new TextTable("hash", "revision", "total keys", "total size");
+                table.AddRow(hash, Number(summary.Revision), Number(summary.TotalKeys), ByteSize.Format(summary.TotalSize));
+                output.Write(table.ToString());
+                return;
+            default:
+                output.Write($"{hash}, {Number(summary.Revision)}, {Number(summary.TotalKeys)}, {ByteSize.Format(summary.TotalSize)}\n");
+                return;
+        }
+    }
+
     /// <summary>Prints <c>endpoint health</c> in table or JSON format, as etcdctl does (simple lines go to stderr: the command prints those).</summary>
     /// <param name="results">One per endpoint: whether it is healthy, how long the read took (Go's format), why not.</param>
     public void Health(IReadOnlyList<(string Endpoint, bool Healthy, string Took, string Error)> results)

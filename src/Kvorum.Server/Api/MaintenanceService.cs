@@ -6,8 +6,8 @@ using Kvorum.Server.Node;
 namespace Kvorum.Server.Api;
 
 /// <summary>
-/// etcd's Maintenance service: Status, HashKV, MoveLeader, Alarm (NOSPACE), Defragment (a documented no-op). Hash,
-/// Snapshot and Downgrade answer Unimplemented, saying why.
+/// etcd's Maintenance service: Status, HashKV, MoveLeader, Alarm (NOSPACE), Snapshot (a backup in Kvorum's own
+/// format), Defragment (a documented no-op). Hash and Downgrade answer Unimplemented, saying why.
 /// </summary>
 internal sealed class MaintenanceService(KvorumNode node, ServerOptions options) : Maintenance.MaintenanceBase
 {
@@ -99,9 +99,49 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: Hash hashes etcd's database file, which Kvorum does not have; use HashKV (etcdctl endpoint hashkv)"));
 
-    /// <summary>etcd's snapshot is its bbolt file, which <c>etcdctl snapshot restore</c> reads; Kvorum's would not restore there.</summary>
+    /// <summary>Bytes of backup per message; etcd sends 32 KiB.</summary>
+    internal const int SnapshotChunkBytes = 64 * 1024;
+
+    /// <summary>
+    /// A backup of this member's state machine (<see cref="Backup.BackupFile"/>), in chunks, each with the bytes still
+    /// to come, the last being the SHA-256 of the others, as etcd streams its database file. <c>etcdctl snapshot save</c>
+    /// and <c>kvorum snapshot save</c> both keep it; <c>kvorum snapshot restore</c> starts a new cluster from it.
+    /// </summary>
     public override Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: Snapshot is not implemented: etcdctl snapshot restore expects etcd's database file, which Kvorum does not have"));
+        EtcdCall.Run(async () =>
+        {
+            var cancellation = context.CancellationToken;
+            FileStream backup;
+            try
+            {
+                backup = await node.WriteBackupAsync(cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, $"kvorum: cannot write the snapshot to a temporary file: {e.Message}"));
+            }
+            await using (backup.ConfigureAwait(false))
+            {
+                var buffer = new byte[SnapshotChunkBytes];
+                long remaining = backup.Length;
+                var header = ResponseHeaders.Fill(null, node);
+                while (remaining > 0)
+                {
+                    int read = await backup.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellation).ConfigureAwait(false);
+                    if (read == 0)
+                        throw new IOException("the backup file ended early");
+                    remaining -= read;
+                    await responseStream.WriteAsync(new SnapshotResponse
+                    {
+                        Header = header,
+                        RemainingBytes = (ulong)remaining,
+                        Blob = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read),
+                    }, cancellation).ConfigureAwait(false);
+                    header = null;
+                }
+            }
+            return true;
+        });
 
     public override Task<DowngradeResponse> Downgrade(DowngradeRequest request, ServerCallContext context) =>
         throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: Downgrade is not implemented: Kvorum has a single storage version"));

@@ -40,6 +40,15 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePort(), FreePort());
 
+    /// <summary>The member's data directory (it exists once the member has started).</summary>
+    public string DataDir(string name) => Path.Combine(_root, name);
+
+    /// <summary>The cluster's <c>--initial-cluster-token</c>.</summary>
+    public string Token => _token;
+
+    /// <summary>The <c>--initial-cluster</c> flag of every defined member.</summary>
+    public string InitialClusterFlag => InitialCluster(Members.Keys);
+
     private string InitialCluster(IEnumerable<string> names) => string.Join(",", names.Select(n => $"{n}={PeerUrl(n)}"));
 
     /// <summary>Starts a member; <paramref name="initialMembers"/> defaults to every defined member.</summary>
@@ -54,7 +63,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         };
         foreach (var a in new[]
         {
-            dll, "serve", "--name", name, "--data-dir", Path.Combine(_root, name),
+            dll, "serve", "--name", name, "--data-dir", DataDir(name),
             "--listen-client-urls", ClientUrl(name), "--advertise-client-urls", ClientUrl(name),
             "--listen-peer-urls", PeerUrl(name), "--initial-advertise-peer-urls", PeerUrl(name),
             "--initial-cluster", InitialCluster(initialMembers ?? Members.Keys), "--initial-cluster-state", state,

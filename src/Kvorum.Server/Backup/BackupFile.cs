@@ -1,0 +1,135 @@
+using System.Security.Cryptography;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node;
+
+namespace Kvorum.Server.Backup;
+
+/// <summary>
+/// A backup of one member's state machine, as Maintenance.Snapshot streams it and <c>kvorum snapshot save</c>
+/// keeps it: the bytes of a state-machine snapshot (<see cref="NodeSnapshotFormat"/>: member table, cluster id and
+/// the whole kept MVCC history), then the SHA-256 of those bytes. etcd ends its snapshot stream with a SHA-256 of
+/// its database file the same way, and checks it on restore; Kvorum's snapshot holds its own format, not etcd's
+/// bbolt file, so it restores with <c>kvorum snapshot restore</c>, not with etcdctl.
+/// </summary>
+/// <remarks>
+/// The snapshot is padded with zeros to a multiple of <see cref="PageSize"/> bytes before the digest: etcd's client
+/// (<c>etcdctl snapshot save</c>) takes a stream whose length is not a multiple of 512 plus 32 for one without its
+/// checksum, and refuses it.
+/// </remarks>
+public static class BackupFile
+{
+    /// <summary>Bytes of the digest that ends the file.</summary>
+    public const int DigestLength = 32;
+
+    /// <summary>The snapshot and its padding fill a whole number of these (bbolt's smallest page).</summary>
+    public const int PageSize = 512;
+
+    /// <summary>Writes a backup: what <paramref name="writeSnapshot"/> writes, then its SHA-256.</summary>
+    /// <param name="destination">Where to write; left open.</param>
+    /// <param name="writeSnapshot">Writes the state-machine snapshot.</param>
+    internal static void Write(Stream destination, Action<Stream> writeSnapshot)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(writeSnapshot);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using (var digesting = new DigestingStream(destination, hash))
+        {
+            writeSnapshot(digesting);
+            var padding = (int)((PageSize - digesting.Length % PageSize) % PageSize);
+            digesting.Write(new byte[padding]);
+        }
+        destination.Write(hash.GetHashAndReset());
+        destination.Flush();
+    }
+
+    /// <summary>Reads a backup file into <paramref name="store"/> after checking its digest.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="store">Filled with the backup's MVCC state.</param>
+    /// <returns>The member table the backup was taken with.</returns>
+    /// <exception cref="InvalidDataException">The file is not a whole, unchanged Kvorum backup.</exception>
+    public static IReadOnlyList<Member> Read(string path, MvccStore store)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(store);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        if (file.Length < DigestLength + 5)
+            throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
+        long snapshotLength = file.Length - DigestLength;
+        CheckDigest(file, snapshotLength, path);
+        file.Position = 0;
+        try
+        {
+            using var snapshot = new BoundedReadStream(file, snapshotLength);
+            var members = NodeSnapshotFormat.Read(snapshot, store);
+            if (snapshot.Remaining >= PageSize)
+                throw new InvalidDataException($"{snapshot.Remaining} bytes follow the snapshot");
+            Span<byte> padding = stackalloc byte[PageSize];
+            padding = padding[..(int)snapshot.Remaining];
+            snapshot.ReadExactly(padding);
+            if (padding.ContainsAnyExcept((byte)0))
+                throw new InvalidDataException("the snapshot's padding is not zeros");
+            return members;
+        }
+        catch (Exception e) when (e is InvalidDataException or Google.Protobuf.InvalidProtocolBufferException or EndOfStreamException)
+        {
+            throw new InvalidDataException($"{path} is not a Kvorum snapshot: {e.Message}", e);
+        }
+    }
+
+    /// <summary>What <c>kvorum snapshot status</c> prints about a backup.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>Its hash, revision, key count and size.</returns>
+    /// <exception cref="InvalidDataException">The file is not a whole, unchanged Kvorum backup.</exception>
+    public static BackupSummary Summarize(string path)
+    {
+        var store = new MvccStore();
+        Read(path, store);
+        var state = FrozenStore.Of(store);
+        return new BackupSummary(
+            Hash: MvccHash.Compute(state, state.Revision),
+            Revision: state.Revision,
+            CompactRevision: state.CompactRevision,
+            TotalKeys: store.KeyCount,
+            TotalSize: new FileInfo(path).Length);
+    }
+
+    /// <summary>Checks that <paramref name="path"/> ends with the SHA-256 of the rest, without reading it as a snapshot.</summary>
+    /// <param name="path">The file.</param>
+    /// <exception cref="InvalidDataException">It does not.</exception>
+    public static void VerifyDigest(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        if (file.Length < DigestLength + 5)
+            throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
+        CheckDigest(file, file.Length - DigestLength, path);
+    }
+
+    private static void CheckDigest(FileStream file, long snapshotLength, string path)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long left = snapshotLength;
+        while (left > 0)
+        {
+            int read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (read == 0)
+                throw new InvalidDataException($"{path} ended early");
+            hash.AppendData(buffer, 0, read);
+            left -= read;
+        }
+        Span<byte> stored = stackalloc byte[DigestLength];
+        file.ReadExactly(stored);
+        if (!stored.SequenceEqual(hash.GetHashAndReset()))
+            throw new InvalidDataException($"{path} failed its SHA-256 check: the file is damaged or incomplete");
+    }
+}
+
+/// <summary>A backup's figures, as <c>etcdctl snapshot status</c> prints them for etcd's.</summary>
+/// <param name="Hash">Kvorum's HashKV of the whole kept history (what <c>kvorum hashkv</c> answered at <paramref name="Revision"/>).</param>
+/// <param name="Revision">The store's revision.</param>
+/// <param name="CompactRevision">The revision the history was compacted at.</param>
+/// <param name="TotalKeys">Keys in the store, with or without a live version.</param>
+/// <param name="TotalSize">The file's size in bytes.</param>
+public sealed record BackupSummary(uint Hash, long Revision, long CompactRevision, int TotalKeys, long TotalSize);

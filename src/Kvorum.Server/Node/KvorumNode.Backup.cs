@@ -1,0 +1,33 @@
+using Kvorum.Server.Backup;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>Backups of this member's state machine, for Maintenance.Snapshot.</summary>
+public sealed partial class KvorumNode
+{
+    /// <summary>
+    /// Writes a backup of this member's state machine as it is now (<see cref="BackupFile"/>) to a temporary file and
+    /// returns it open at its start; the file is deleted when the stream is closed. Like etcd's Snapshot, it holds what
+    /// this member has applied, without asking the leader. The loop only takes the state (as for a Raft snapshot);
+    /// encoding and writing run on the thread pool.
+    /// </summary>
+    /// <param name="cancellation">Stops the writing.</param>
+    /// <returns>The backup, open for reading, positioned at 0.</returns>
+    public async Task<FileStream> WriteBackupAsync(CancellationToken cancellation)
+    {
+        var write = await QueryAsync(CaptureStateMachine).WaitAsync(cancellation).ConfigureAwait(false);
+        var path = Path.Combine(Path.GetTempPath(), $"kvorum-backup-{MemberId:x16}-{Guid.NewGuid():N}.tmp");
+        var file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+        try
+        {
+            await Task.Run(() => BackupFile.Write(file, write), cancellation).ConfigureAwait(false);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            await file.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+}
