@@ -100,8 +100,9 @@ public static class SnapshotCommand
                 if (Stopwatch.GetElapsedTime(lastProgress) > TimeSpan.FromSeconds(3))
                 {
                     lastProgress = Stopwatch.GetTimestamp();
-                    await progress.WriteLineAsync(
-                        $"received {ByteSize.Format(written)}, {ByteSize.Format((long)chunk.RemainingBytes)} to go").ConfigureAwait(false);
+                    await progress.WriteLineAsync(written == 0
+                        ? $"{EndpointParser.Display(endpoint)} is writing out its state ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)"
+                        : $"received {ByteSize.Format(written)}, {ByteSize.Format((long)chunk.RemainingBytes)} to go").ConfigureAwait(false);
                 }
             }
             output.Flush(flushToDisk: true);
@@ -137,6 +138,10 @@ public static class SnapshotCommand
             try
             {
                 summary = await Task.Run(() => BackupFile.Summarize(path), cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new CommandFailedException($"Error: {path}: no such file");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
@@ -177,6 +182,10 @@ public static class SnapshotCommand
             try
             {
                 restored = await Task.Run(() => BackupRestore.Restore(path, options), cancellation).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException && !File.Exists(path))
+            {
+                throw new CommandFailedException($"Error: {path}: no such file");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or WalCorruptException)
             {

@@ -102,6 +102,9 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
     /// <summary>Bytes of backup per message; etcd sends 32 KiB.</summary>
     internal const int SnapshotChunkBytes = 64 * 1024;
 
+    /// <summary>While a backup is being written, an empty message goes out this often.</summary>
+    internal static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// A backup of this member's state machine (<see cref="Backup.BackupFile"/>), in chunks, each with the bytes still
     /// to come, the last being the SHA-256 of the others, as etcd streams its database file. <c>etcdctl snapshot save</c>
@@ -111,20 +114,28 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
         EtcdCall.Run(async () =>
         {
             var cancellation = context.CancellationToken;
-            FileStream backup;
+            var header = ResponseHeaders.Fill(null, node);
+            var writing = node.WriteBackupAsync(cancellation);
+            FileStream? backup = null;
             try
             {
-                backup = await node.WriteBackupAsync(cancellation).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new RpcException(new Status(StatusCode.Internal, $"kvorum: cannot write the snapshot to a temporary file: {e.Message}"));
-            }
-            await using (backup.ConfigureAwait(false))
-            {
+                // A large state takes seconds to write out before its first byte can be sent: meanwhile an empty
+                // message each second tells the client that the member is at work, so its timeout between messages holds.
+                while (await Task.WhenAny(writing, Task.Delay(KeepAliveInterval, cancellation)).ConfigureAwait(false) != writing)
+                {
+                    await responseStream.WriteAsync(new SnapshotResponse { Header = header }, cancellation).ConfigureAwait(false);
+                    header = null;
+                }
+                try
+                {
+                    backup = await writing.ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, $"kvorum: cannot write the snapshot to a temporary file: {e.Message}"));
+                }
                 var buffer = new byte[SnapshotChunkBytes];
                 long remaining = backup.Length;
-                var header = ResponseHeaders.Fill(null, node);
                 while (remaining > 0)
                 {
                     int read = await backup.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellation).ConfigureAwait(false);
@@ -139,6 +150,17 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
                     }, cancellation).ConfigureAwait(false);
                     header = null;
                 }
+            }
+            finally
+            {
+                if (backup is not null)
+                    await backup.DisposeAsync().ConfigureAwait(false); // deletes the temporary file
+                else
+                    _ = writing.ContinueWith(static t =>
+                    {
+                        if (t.IsCompletedSuccessfully)
+                            t.Result.Dispose();
+                    }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
             }
             return true;
         });
