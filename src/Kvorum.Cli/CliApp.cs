@@ -89,6 +89,7 @@ public static class CliApp
         root.Subcommands.Add(MemberCommand.Create(context, global));
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
         root.Subcommands.Add(SnapshotCommand.Create(context, global));
+        root.Subcommands.Add(DefragCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));
         root.Subcommands.Add(Lab.LabCommand.Create(context));
         return root;

@@ -210,6 +210,18 @@ public sealed class ClientCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Defrag_goes_through_every_endpoint_and_fails_for_the_unreachable_one()
+    {
+        int port = FreePort();
+        var (code, output, err) = await new CliRun().RunAsync("defrag", "--endpoints", $"127.0.0.1:{port},{server.Endpoint}");
+
+        Assert.Equal(1, code);
+        Assert.Equal($"Finished defragmenting etcd member[{server.Endpoint}]\n", output);
+        Assert.StartsWith($"Failed to defragment etcd member[127.0.0.1:{port}] (", err, StringComparison.Ordinal);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public async Task A_dead_endpoint_is_skipped_for_a_live_one()
     {
         await Kvorum("put", "k", "v");

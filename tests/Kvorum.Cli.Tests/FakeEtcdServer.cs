@@ -284,6 +284,9 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
         request.TargetID == FakeEtcdServer.MemberId
             ? Task.FromResult(new MoveLeaderResponse { Header = store.Header() })
             : throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"));
+
+    public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
+        Task.FromResult(new DefragmentResponse { Header = store.Header() });
 }
 
 public sealed class FakeCluster(FakeStore store) : Kvorum.Server.Etcd.Cluster.ClusterBase

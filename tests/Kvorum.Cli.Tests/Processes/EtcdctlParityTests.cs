@@ -74,6 +74,7 @@ public sealed class EtcdctlParityTests
         (["endpoint", "status", "-w", "json"], null),
         (["endpoint", "hashkv"], null),
         (["endpoint", "hashkv", "-w", "json"], null),
+        (["defrag"], null),
     ];
 
     [SkippableFact]
