@@ -111,6 +111,18 @@ public static class KvorumServer
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
 
+        try
+        {
+            node.Load(transport);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or WalCorruptException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot load data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
+            await transport.DisposeAsync().ConfigureAwait(false);
+            storage.Dispose();
+            return 1;
+        }
+
         var app = builder.Build();
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();

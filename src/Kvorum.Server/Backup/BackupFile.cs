@@ -25,6 +25,19 @@ public static class BackupFile
     /// <summary>The snapshot and its padding fill a whole number of these (bbolt's smallest page).</summary>
     public const int PageSize = 512;
 
+    /// <summary>Writes a backup of <paramref name="store"/> with <paramref name="members"/> as its member table.</summary>
+    /// <param name="destination">Where to write; left open.</param>
+    /// <param name="store">The store; not changed, and not to be changed by another thread meanwhile.</param>
+    /// <param name="members">The member table to record.</param>
+    /// <param name="clusterId">The cluster id to record.</param>
+    public static void Write(Stream destination, MvccStore store, IEnumerable<Member> members, ulong clusterId)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(members);
+        var frozen = FrozenStore.Of(store);
+        Write(destination, stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId));
+    }
+
     /// <summary>Writes a backup: what <paramref name="writeSnapshot"/> writes, then its SHA-256.</summary>
     /// <param name="destination">Where to write; left open.</param>
     /// <param name="writeSnapshot">Writes the state-machine snapshot.</param>

@@ -76,11 +76,36 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>Set when this member has been removed from the cluster.</summary>
     public bool Removed { get; private set; }
 
+    // Set once Load has rebuilt the state from storage.
+    private bool _loaded;
+
+    /// <summary>
+    /// Rebuilds the core and the state machine from the storage (bootstrapping a new member's), which for a large
+    /// snapshot takes seconds: the server calls it before it listens, so that clients meanwhile are refused at once
+    /// and turn to another member, instead of waiting out their deadline on a member that cannot answer yet.
+    /// <see cref="Start"/> calls it when it was not called.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The snapshot in storage cannot be read.</exception>
+    public void Load(IPeerTransport transport)
+    {
+        if (_loaded)
+            throw new InvalidOperationException("the node is already loaded");
+        _transport = transport;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        Restore();
+        _loaded = true;
+        var milliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogLoaded(_log, _storage.Snapshot.Index, _storage.LastIndex, _appliedIndex, _mvcc.Revision, milliseconds);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "loaded the data directory in {Milliseconds} ms: snapshot at index {SnapshotIndex}, log to index {LastIndex}, applied to {Applied}, revision {Revision}")]
+    private static partial void LogLoaded(ILogger log, ulong snapshotIndex, ulong lastIndex, ulong applied, long revision, long milliseconds);
+
     /// <summary>Starts the loop thread and the tick timer; the transport must exist by now.</summary>
     public void Start(IPeerTransport transport)
     {
-        _transport = transport;
-        Restore();
+        if (!_loaded)
+            Load(transport);
         _thread = new Thread(Loop) { IsBackground = true, Name = $"kvorum-raft-{MemberId:x}" };
         _thread.Start();
         var interval = TimeSpan.FromMilliseconds(_options.HeartbeatIntervalMs);
