@@ -57,7 +57,8 @@ public sealed partial class KvorumNode
             {
                 try
                 {
-                    onDisk += file.Length;
+                    if (!file.Name.StartsWith(BackupFilePrefix, StringComparison.Ordinal))
+                        onDisk += file.Length; // a backup being sent is not the member's storage
                 }
                 catch (FileNotFoundException)
                 {

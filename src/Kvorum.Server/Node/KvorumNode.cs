@@ -92,6 +92,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             throw new InvalidOperationException("the node is already loaded");
         _transport = transport;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        DeleteLeftoverBackups();
         Restore();
         _loaded = true;
         var milliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;

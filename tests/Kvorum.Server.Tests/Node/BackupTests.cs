@@ -1,0 +1,76 @@
+using Google.Protobuf;
+using Kvorum.Server.Backup;
+using Kvorum.Server.Etcd;
+using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node;
+using Kvorum.Server.Node.Wire;
+
+namespace Kvorum.Server.Tests.Node;
+
+/// <summary>A member's backup (Maintenance.Snapshot): its applied state, through a temporary file in its data directory.</summary>
+public sealed class BackupTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-backup-node-" + Guid.NewGuid().ToString("N"));
+    private readonly string _token = "backup-" + Guid.NewGuid().ToString("N");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+            Directory.Delete(_root, recursive: true);
+    }
+
+    private static InternalRequest Put(string key, string value) =>
+        new() { Put = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } };
+
+    [Fact]
+    public async Task A_followers_backup_holds_its_applied_history_and_its_temporary_file_goes_with_the_stream()
+    {
+        await using var cluster = InMemoryCluster.Start(3, snapshotCount: 50, root: _root, token: _token);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+        long revision = 0;
+        for (var i = 0; i < 200; i++)
+            revision = (await leader.ProposeAsync<PutResponse>(Put($"k{i % 30}", $"v{i}"), CancellationToken.None)).Header.Revision;
+        var follower = cluster.Nodes.First(n => n != leader);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20)))
+        {
+            while (follower.Status.Revision < revision)
+                await Task.Delay(10, timeout.Token);
+        }
+
+        var dataDir = Path.Combine(_root, new[] { "m1", "m2", "m3" }.Single(n =>
+            MemberIdentity.MemberId([new Uri($"http://{n}.invalid:2380")], _token) == follower.MemberId));
+        var sizeBefore = follower.StorageSizes().OnDisk;
+        var copy = Path.Combine(_root, "copy.snap");
+        await using (var backup = await follower.WriteBackupAsync(CancellationToken.None))
+        {
+            var temporary = Assert.Single(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*.tmp"));
+            Assert.Equal(backup.Length, new FileInfo(temporary).Length);
+            Assert.Equal(sizeBefore, follower.StorageSizes().OnDisk); // a backup is not the member's storage
+            await using var file = File.Create(copy);
+            await backup.CopyToAsync(file);
+        }
+        Assert.Empty(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*"));
+
+        var summary = BackupFile.Summarize(copy);
+        Assert.Equal(revision, summary.Revision);
+        Assert.Equal(30, summary.TotalKeys);
+        var hash = await follower.HashKVAsync(new HashKVRequest { Revision = revision }, CancellationToken.None);
+        Assert.Equal(hash.Hash, summary.Hash);
+        var members = BackupFile.Read(copy, new MvccStore());
+        Assert.Equal(cluster.Nodes.Select(n => n.MemberId).Order(), members.Select(m => m.ID).Order());
+    }
+
+    [Fact]
+    public async Task A_backup_left_behind_by_a_crash_is_deleted_when_the_member_loads()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "m1"));
+        var leftover = Path.Combine(_root, "m1", KvorumNode.BackupFilePrefix + "dead.tmp");
+        var unrelated = Path.Combine(_root, "m1", "notes.tmp");
+        await File.WriteAllTextAsync(leftover, "partial");
+        await File.WriteAllTextAsync(unrelated, "mine");
+
+        await using var cluster = InMemoryCluster.Start(1, root: _root, token: _token);
+        Assert.False(File.Exists(leftover));
+        Assert.True(File.Exists(unrelated));
+    }
+}
