@@ -194,7 +194,7 @@ public static class KvorumServer
     /// <summary>The member id is derived once, from the advertised peer URLs, and kept in the data directory.</summary>
     private static ulong LoadOrCreateMemberId(ServerOptions options)
     {
-        var path = Path.Combine(options.DataDir, "member_id");
+        var path = Path.Combine(options.DataDir, Backup.BackupRestore.MemberIdFile);
         if (File.Exists(path) && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var stored))
             return stored;
         var id = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);

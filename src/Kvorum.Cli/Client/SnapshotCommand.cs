@@ -90,7 +90,10 @@ public static class SnapshotCommand
         try
         {
             using var call = client.Snapshot(new SnapshotRequest(), new CallOptions(cancellationToken: idle.Token));
-            await using var output = new FileStream(part, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
+            if (!OperatingSystem.IsWindows())
+                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // a backup holds every value: etcdctl's is 0600 too
+            await using var output = new FileStream(part, create);
             while (await call.ResponseStream.MoveNext(idle.Token).ConfigureAwait(false))
             {
                 idle.CancelAfter(settings.CommandTimeout);
@@ -157,7 +160,7 @@ public static class SnapshotCommand
     {
         var file = new Argument<string>("filename") { Description = "A file written by snapshot save." };
         var name = new Option<string>(ServeFlags.Name) { Description = "The new member's name (default \"default\")." };
-        var dataDir = new Option<string>(ServeFlags.DataDir) { Description = "The new member's data directory, which must not exist or be empty (default NAME.kvorum)." };
+        var dataDir = new Option<string>(ServeFlags.DataDir) { Description = "The new member's data directory, which must not exist, as etcd's restore wants it (default NAME.kvorum)." };
         var cluster = new Option<string>(ServeFlags.InitialCluster) { Description = "The new cluster's members, name=peer-url,... (default NAME=the advertised peer URL)." };
         var token = new Option<string>(ServeFlags.InitialClusterToken) { Description = "The new cluster's token (default kvorum-cluster)." };
         var advertise = new Option<string>(ServeFlags.InitialAdvertisePeerUrls) { Description = "The new member's peer URLs (default http://127.0.0.1:2380)." };

@@ -41,12 +41,13 @@ public static class BackupFile
     /// <summary>Writes a backup: what <paramref name="writeSnapshot"/> writes, then its SHA-256.</summary>
     /// <param name="destination">Where to write; left open.</param>
     /// <param name="writeSnapshot">Writes the state-machine snapshot.</param>
-    internal static void Write(Stream destination, Action<Stream> writeSnapshot)
+    /// <param name="cancellation">Stops the writing at its next write to the stream.</param>
+    internal static void Write(Stream destination, Action<Stream> writeSnapshot, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(writeSnapshot);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using (var digesting = new DigestingStream(destination, hash))
+        using (var digesting = new DigestingStream(destination, hash, cancellation))
         {
             writeSnapshot(digesting);
             var padding = (int)((PageSize - digesting.Length % PageSize) % PageSize);

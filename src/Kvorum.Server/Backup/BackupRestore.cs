@@ -22,12 +22,12 @@ namespace Kvorum.Server.Backup;
 /// </remarks>
 public static class BackupRestore
 {
-    /// <summary>Restores <paramref name="backupPath"/> into the empty or absent <see cref="ServerOptions.DataDir"/>.</summary>
+    /// <summary>Restores <paramref name="backupPath"/> into <see cref="ServerOptions.DataDir"/>, which must not exist.</summary>
     /// <param name="backupPath">A file from <c>kvorum snapshot save</c> (or Maintenance.Snapshot).</param>
     /// <param name="options">The new member: name, data directory, initial cluster and token, advertised peer URLs.</param>
     /// <returns>The restored store's revision and key count.</returns>
     /// <exception cref="InvalidDataException">The backup is damaged or not a Kvorum snapshot.</exception>
-    /// <exception cref="IOException">The data directory is not empty, or cannot be written.</exception>
+    /// <exception cref="IOException">The data directory exists, or cannot be written.</exception>
     public static (long Revision, int Keys) Restore(string backupPath, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(backupPath);
@@ -35,8 +35,10 @@ public static class BackupRestore
         var store = new MvccStore();
         BackupFile.Read(backupPath, store);
 
-        if (Directory.Exists(options.DataDir) && Directory.EnumerateFileSystemEntries(options.DataDir).Any())
-            throw new IOException($"data directory {options.DataDir} exists and is not empty; a restore writes a new member's directory");
+        // As etcd's restore: never into an existing directory, even an empty one, so that the whole directory can
+        // appear at once (below).
+        if (Directory.Exists(options.DataDir) || File.Exists(options.DataDir))
+            throw new IOException($"data directory {options.DataDir} exists; a restore makes a new member's directory");
         var members = options.InitialCluster
             .Select(kv =>
             {
@@ -49,12 +51,23 @@ public static class BackupRestore
         var self = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);
         if (members.All(m => m.ID != self))
             throw new ArgumentException("the advertised peer URLs are not one of the initial cluster's members", nameof(options));
+        // The id every member of a new cluster derives from its token (KvorumServer), so that a member added later
+        // with `--initial-cluster-state existing` belongs to it too. As with etcd, every member must restore the same
+        // file: members restored from different ones would hold different states at the same index; `kvorum hashkv`
+        // shows it at once (see docs/architecture.md).
         var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
 
-        bool created = !Directory.Exists(options.DataDir);
+        // Everything is written and made durable in a directory beside the target, which then takes the target's name
+        // in one rename. A restore that stops half-way (a crash, a full disk) leaves no directory that serve could take
+        // for a member's: one with the initial members' entries but not the snapshot would start with an empty store
+        // at the same index and term as its peers, and diverge from them.
+        var target = Path.GetFullPath(options.DataDir);
+        var parent = Path.GetDirectoryName(target) ?? throw new IOException($"data directory {options.DataDir} has no parent directory");
+        Directory.CreateDirectory(parent);
+        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.restoring-{Guid.NewGuid():N}");
         try
         {
-            using (var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = options.DataDir }))
+            using (var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = staging }))
             {
                 // The same entries a new cluster's members bootstrap with (KvorumNode.Restore), so a member that joins
                 // later and is sent the log rather than a snapshot rebuilds the same configuration.
@@ -68,24 +81,40 @@ public static class BackupRestore
                 if (!storage.CommitSnapshot(prepared))
                     throw new InvalidOperationException("the new storage refused the restored snapshot");
             }
-            // What KvorumServer would derive from the same flags; written here so the directory is complete.
-            File.WriteAllText(Path.Combine(options.DataDir, "member_id"), self.ToString("x16", CultureInfo.InvariantCulture));
+            // What KvorumServer would derive from the same flags, durable as the log and the snapshot are.
+            WriteDurably(Path.Combine(staging, MemberIdFile), self.ToString("x16", CultureInfo.InvariantCulture));
+            DirectorySync.Flush(staging);
+            BeforeRename?.Invoke(staging);
+            Directory.Move(staging, target);
+            DirectorySync.Flush(parent);
         }
         catch
         {
-            // Leave nothing half-made: a later serve would take a partial directory for a member's.
-            if (created)
-                TryDelete(options.DataDir);
+            TryDelete(staging);
             throw;
         }
         return (store.Revision, store.KeyCount);
+    }
+
+    /// <summary>For tests: runs with the staging directory, complete, just before it takes the data directory's name.</summary>
+    internal static Action<string>? BeforeRename { get; set; }
+
+    /// <summary>The file in a data directory that holds the member's id, in hex.</summary>
+    public const string MemberIdFile = "member_id";
+
+    private static void WriteDurably(string path, string text)
+    {
+        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
+        file.Write(System.Text.Encoding.ASCII.GetBytes(text));
+        file.Flush(flushToDisk: true);
     }
 
     private static void TryDelete(string directory)
     {
         try
         {
-            Directory.Delete(directory, recursive: true);
+            if (Directory.Exists(directory))
+                Directory.Delete(directory, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

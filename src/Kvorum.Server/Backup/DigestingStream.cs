@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 
 namespace Kvorum.Server.Backup;
 
-/// <summary>A write-only stream that passes every byte on to another stream and into a hash.</summary>
-internal sealed class DigestingStream(Stream inner, IncrementalHash hash) : Stream
+/// <summary>A write-only stream that passes every byte on to another stream and into a hash, until cancelled.</summary>
+internal sealed class DigestingStream(Stream inner, IncrementalHash hash, CancellationToken cancellation = default) : Stream
 {
     public override bool CanRead => false;
 
@@ -20,6 +20,7 @@ internal sealed class DigestingStream(Stream inner, IncrementalHash hash) : Stre
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        cancellation.ThrowIfCancellationRequested();
         hash.AppendData(buffer);
         inner.Write(buffer);
         Position += buffer.Length;

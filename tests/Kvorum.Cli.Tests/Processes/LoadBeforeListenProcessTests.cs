@@ -66,14 +66,19 @@ public sealed class LoadBeforeListenProcessTests : IAsyncLifetime
                 await Task.Delay(20);
                 continue;
             }
-            // Connected: the state must be loaded by now. Its log line may still be on its way through the pipe.
-            var connectedAt = Stopwatch.StartNew();
-            while (!_cluster.LogText("m1").Contains("loaded the data directory", StringComparison.Ordinal))
+            // Connected: the state was loaded before. Its log line may still be on its way through the pipe, so compare
+            // the time it was logged at (taken when it was written, before the port opened) with the time of the connect.
+            var connectedAt = DateTime.Now.TimeOfDay;
+            var waited = Stopwatch.StartNew();
+            System.Text.RegularExpressions.Match loaded;
+            while (!(loaded = System.Text.RegularExpressions.Regex.Match(_cluster.LogText("m1"), @"(\d\d:\d\d:\d\d\.\d\d\d) info: \S+ loaded the data directory")).Success)
             {
-                Assert.True(connectedAt.Elapsed < TimeSpan.FromMilliseconds(500),
-                    "the client port accepted a connection before the state was loaded:\n" + _cluster.LogText("m1"));
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(60), "the member never logged its load:\n" + _cluster.LogText("m1"));
                 await Task.Delay(10);
             }
+            var loadedAt = TimeSpan.ParseExact(loaded.Groups[1].Value, @"hh\:mm\:ss\.fff", System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(loadedAt <= connectedAt + TimeSpan.FromMilliseconds(20),
+                $"the client port accepted a connection at {connectedAt}, before the state was loaded at {loadedAt}:\n" + _cluster.LogText("m1"));
             break;
         }
         Assert.True(refused > 0, "no connection was refused");

@@ -151,21 +151,56 @@ public sealed class BackupFileTests : IDisposable
     }
 
     [Fact]
-    public void A_restore_leaves_an_existing_directory_alone_and_makes_none_from_a_bad_file()
+    public void A_restore_leaves_an_existing_directory_alone_even_an_empty_one()
     {
         var path = Save(Store());
         var existing = Path.Combine(_dir, "existing");
         Directory.CreateDirectory(existing);
         File.WriteAllText(Path.Combine(existing, "keep"), "mine");
         var error = Assert.Throws<IOException>(() => BackupRestore.Restore(path, NewMember("a", existing)));
-        Assert.Contains("is not empty", error.Message, StringComparison.Ordinal);
+        Assert.Contains("exists", error.Message, StringComparison.Ordinal);
         Assert.Equal(["keep"], Directory.GetFileSystemEntries(existing).Select(Path.GetFileName));
 
+        var empty = Path.Combine(_dir, "empty");
+        Directory.CreateDirectory(empty);
+        Assert.Throws<IOException>(() => BackupRestore.Restore(path, NewMember("a", empty)));
+        Assert.Empty(Directory.GetFileSystemEntries(empty));
+    }
+
+    [Fact]
+    public void A_restore_that_fails_leaves_nothing_behind()
+    {
+        var path = Save(Store());
         var bytes = File.ReadAllBytes(path);
         bytes[10] ^= 1;
         File.WriteAllBytes(path, bytes);
+        var before = Directory.GetFileSystemEntries(_dir).Order().ToArray();
         var fresh = Path.Combine(_dir, "fresh");
         Assert.Throws<InvalidDataException>(() => BackupRestore.Restore(path, NewMember("a", fresh)));
-        Assert.False(Directory.Exists(fresh));
+        Assert.Equal(before, Directory.GetFileSystemEntries(_dir).Order().ToArray());
+
+        // A failure once the storage is written (here the data directory's name is taken meanwhile): the staging
+        // directory goes, and what took the name is not touched.
+        var good = Save(Store());
+        var racing = Path.Combine(_dir, "racing");
+        string? staged = null;
+        BackupRestore.BeforeRename = staging =>
+        {
+            staged = staging;
+            Assert.True(File.Exists(Path.Combine(staging, "member_id")));
+            Directory.CreateDirectory(racing);
+        };
+        try
+        {
+            Assert.ThrowsAny<IOException>(() => BackupRestore.Restore(good, NewMember("a", racing)));
+        }
+        finally
+        {
+            BackupRestore.BeforeRename = null;
+        }
+        Assert.NotNull(staged);
+        Assert.False(Directory.Exists(staged));
+        Assert.Empty(Directory.GetFileSystemEntries(racing));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(_dir), e => Path.GetFileName(e).Contains(".restoring-", StringComparison.Ordinal));
     }
 }

@@ -39,17 +39,24 @@ public sealed class BackupTests : IDisposable
 
         var dataDir = Path.Combine(_root, new[] { "m1", "m2", "m3" }.Single(n =>
             MemberIdentity.MemberId([new Uri($"http://{n}.invalid:2380")], _token) == follower.MemberId));
-        var sizeBefore = follower.StorageSizes().OnDisk;
         var copy = Path.Combine(_root, "copy.snap");
         await using (var backup = await follower.WriteBackupAsync(CancellationToken.None))
         {
             var temporary = Assert.Single(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*.tmp"));
             Assert.Equal(backup.Length, new FileInfo(temporary).Length);
-            Assert.Equal(sizeBefore, follower.StorageSizes().OnDisk); // a backup is not the member's storage
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temporary));
+            // One at a time: each is a whole copy of the state beside the WAL.
+            var second = await Assert.ThrowsAsync<EtcdException>(() => follower.WriteBackupAsync(CancellationToken.None));
+            Assert.Equal(Grpc.Core.StatusCode.Unavailable, second.StatusCode);
             await using var file = File.Create(copy);
             await backup.CopyToAsync(file);
         }
         Assert.Empty(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*"));
+        await using (await follower.WriteBackupAsync(CancellationToken.None))
+        {
+            // The first one's end let this one in.
+        }
 
         var summary = BackupFile.Summarize(copy);
         Assert.Equal(revision, summary.Revision);
@@ -72,5 +79,15 @@ public sealed class BackupTests : IDisposable
         await using var cluster = InMemoryCluster.Start(1, root: _root, token: _token);
         Assert.False(File.Exists(leftover));
         Assert.True(File.Exists(unrelated));
+
+        // Nor does a backup being sent count in db_size: it is not the member's storage. (One member, no writes: no
+        // snapshot or segment changes the directory meanwhile.)
+        var node = Assert.Single(cluster.Nodes);
+        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+        var before = node.StorageSizes().OnDisk;
+        await File.WriteAllBytesAsync(Path.Combine(_root, "m1", KvorumNode.BackupFilePrefix + "sending.tmp"), new byte[100_000]);
+        Assert.Equal(before, node.StorageSizes().OnDisk);
+        await File.WriteAllBytesAsync(Path.Combine(_root, "m1", "other.bin"), new byte[100_000]);
+        Assert.Equal(before + 100_000, node.StorageSizes().OnDisk);
     }
 }
