@@ -222,6 +222,28 @@ public sealed class ClientCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cluster_flag_takes_every_members_client_urls_from_the_member_list()
+    {
+        lock (server.Store.Gate)
+        {
+            server.Store.Members[0].ClientURLs.Clear();
+            server.Store.Members[0].ClientURLs.Add($"http://{server.Endpoint}");
+        }
+
+        // Printed as the member list names them, scheme and all, not as --endpoints gave them.
+        var status = await Kvorum("endpoint", "status", "--cluster");
+        Assert.Equal(0, status.Code);
+        Assert.StartsWith($"http://{server.Endpoint}, 8e9e05c52164694d,", status.Out, StringComparison.Ordinal);
+        Assert.Single(status.Out.TrimEnd().Split('\n'));
+        Assert.Equal((0, $"Finished defragmenting etcd member[http://{server.Endpoint}]\n", ""), await Kvorum("defrag", "--cluster"));
+        Assert.StartsWith($"http://{server.Endpoint}, ", (await Kvorum("endpoint", "hashkv", "--cluster")).Out, StringComparison.Ordinal);
+
+        // Only where etcdctl has it.
+        var get = await Kvorum("get", "k", "--cluster");
+        Assert.Equal(2, get.Code);
+    }
+
+    [Fact]
     public async Task A_dead_endpoint_is_skipped_for_a_live_one()
     {
         await Kvorum("put", "k", "v");

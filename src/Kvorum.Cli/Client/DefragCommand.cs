@@ -19,10 +19,13 @@ public static class DefragCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var command = new Command("defrag", "Defragment each endpoint's storage, as etcdctl's defrag (nothing to do on Kvorum, which keeps no database file).");
+        var cluster = new Option<bool>("--cluster") { Description = "Defragment every member, by the client URLs in the member list, instead of --endpoints." };
+        var command = new Command("defrag", "Defragment each endpoint's storage, as etcdctl's defrag (nothing to do on Kvorum, which keeps no database file).") { cluster };
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context);
+            if (ClusterEndpoints.Requested(parse, cluster))
+                settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
             bool failed = false;
             foreach (Uri endpoint in connection.Endpoints)

@@ -21,7 +21,7 @@ public static class EndpointCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var command = new Command("endpoint", "etcdctl's endpoint commands: status, hashkv, health.");
+        var command = new Command("endpoint", "etcdctl's endpoint commands: status, hashkv, health.") { global.Cluster };
         command.Subcommands.Add(StatusCommand.Create(context, global, "status", OutputFormat.Simple));
         command.Subcommands.Add(HashKVCommand.Create(context, global, OutputFormat.Simple));
         command.Subcommands.Add(Health(context, global));
@@ -39,6 +39,8 @@ public static class EndpointCommand
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context);
+            if (ClusterEndpoints.Requested(parse, global.Cluster))
+                settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
             var results = await Task.WhenAll(connection.Endpoints.Select(e => CheckAsync(connection, e, cancellation))).ConfigureAwait(false);
             var output = new OutputWriter(context.Out, settings.Output);

@@ -40,6 +40,16 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>
+    /// etcdctl's <c>--cluster</c>: every member's client URLs instead of <c>--endpoints</c> (<see cref="ClusterEndpoints"/>).
+    /// Not global: <c>endpoint</c> and <c>defrag</c> add it.
+    /// </summary>
+    public Option<bool> Cluster { get; } = new("--cluster")
+    {
+        Description = "Use every member's client URLs, from the member list, instead of --endpoints.",
+        Recursive = true,
+    };
+
     /// <summary>Adds the options to <paramref name="root"/>, recursively to every subcommand.</summary>
     /// <param name="root">The root command.</param>
     public void AddTo(Command root)

@@ -31,6 +31,8 @@ public static class HashKVCommand
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context, defaultFormat);
+            if (ClusterEndpoints.Requested(parse, global.Cluster))
+                settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             long rev = parse.GetValue(revision);
             if (rev < 0)
                 throw new UsageException($"--rev must be 0 or a positive revision, got {rev}");

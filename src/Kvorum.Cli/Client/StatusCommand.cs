@@ -30,6 +30,8 @@ public static class StatusCommand
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context, defaultFormat);
+            if (ClusterEndpoints.Requested(parse, global.Cluster))
+                settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
             (List<EndpointStatus> statuses, List<string> failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
             foreach (string failure in failures)

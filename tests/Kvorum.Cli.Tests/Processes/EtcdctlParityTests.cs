@@ -75,6 +75,10 @@ public sealed class EtcdctlParityTests
         (["endpoint", "hashkv"], null),
         (["endpoint", "hashkv", "-w", "json"], null),
         (["defrag"], null),
+        (["endpoint", "status", "--cluster"], null),
+        (["endpoint", "status", "--cluster", "-w", "json"], null),
+        (["endpoint", "hashkv", "--cluster"], null),
+        (["defrag", "--cluster"], null),
     ];
 
     [SkippableFact]
