@@ -135,5 +135,11 @@ public class OutputWriterTests
     [InlineData(999, "999 B")]
     [InlineData(24_576, "25 kB")]
     [InlineData(1_234_567, "1.2 MB")]
+    [InlineData(9, "9 B")]
+    [InlineData(1_268, "1.3 kB")]
+    [InlineData(4_000_000, "4.0 MB")]
+    [InlineData(9_950, "10 kB")]
+    [InlineData(67_108_864, "67 MB")]
+    [InlineData(2_147_483_648, "2.1 GB")]
     public void Byte_sizes_are_si(long bytes, string text) => Assert.Equal(text, ByteSize.Format(bytes));
 }

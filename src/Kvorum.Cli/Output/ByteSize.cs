@@ -2,26 +2,27 @@ using System.Globalization;
 
 namespace Kvorum.Cli.Output;
 
-/// <summary>Human-readable byte counts in SI units, as etcdctl shows database sizes (<c>25 kB</c>).</summary>
+/// <summary>
+/// Human-readable byte counts in SI units, as etcdctl shows sizes: go-humanize's <c>Bytes</c>, whose figure is rounded
+/// to a tenth and shown with one decimal below 10 (<c>4.0 MB</c>, <c>1.3 kB</c>) and none from 10 on (<c>25 kB</c>).
+/// </summary>
 public static class ByteSize
 {
     /// <summary>Formats <paramref name="bytes"/>.</summary>
     /// <param name="bytes">A byte count.</param>
-    /// <returns>e.g. <c>0 B</c>, <c>512 B</c>, <c>25 kB</c>, <c>1.2 MB</c>.</returns>
+    /// <returns>e.g. <c>0 B</c>, <c>512 B</c>, <c>1.3 kB</c>, <c>25 kB</c>, <c>4.0 MB</c>.</returns>
     public static string Format(long bytes)
     {
-        string[] units = ["B", "kB", "MB", "GB", "TB", "PB"];
-        double value = bytes;
-        int unit = 0;
-        while (Math.Abs(value) >= 1000 && unit < units.Length - 1)
-        {
-            value /= 1000;
-            unit++;
-        }
-
-        string number = unit == 0 || value >= 10
-            ? Math.Round(value).ToString("0", CultureInfo.InvariantCulture)
-            : value.ToString("0.#", CultureInfo.InvariantCulture);
+        if (bytes < 0)
+            return "-" + Format(-bytes);
+        if (bytes < 10)
+            return bytes.ToString(CultureInfo.InvariantCulture) + " B";
+        string[] units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+        int unit = (int)Math.Floor(Math.Log(bytes) / Math.Log(1000));
+        double value = Math.Floor(bytes / Math.Pow(1000, unit) * 10 + 0.5) / 10;
+        string number = value < 10
+            ? value.ToString("0.0", CultureInfo.InvariantCulture)
+            : Math.Round(value, MidpointRounding.ToEven).ToString("0", CultureInfo.InvariantCulture);
         return $"{number} {units[unit]}";
     }
 }
