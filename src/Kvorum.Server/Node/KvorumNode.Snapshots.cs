@@ -182,7 +182,10 @@ public sealed partial class KvorumNode
         _bytesPendingSnapshot = 0;
         _appliedBytesSinceSnapshot = 0;
         PublishBytesInUse();
-        var members = NodeSnapshotFormat.Read(data, _mvcc);
+        // Buffered: the format is read a field at a time, and each read of the storage's stream is a system call
+        // (a 210 MB state took 5.1 s to load unbuffered, most of it in one- and eight-byte preads).
+        using var buffered = new BufferedStream(data, 1 << 20);
+        var members = NodeSnapshotFormat.Read(buffered, _mvcc);
         PublishStoreSize();
         _members.Clear();
         foreach (var m in members)
