@@ -39,15 +39,7 @@ public static class BackupRestore
         // appear at once (below).
         if (Directory.Exists(options.DataDir) || File.Exists(options.DataDir))
             throw new IOException($"data directory {options.DataDir} exists; a restore makes a new member's directory");
-        var members = options.InitialCluster
-            .Select(kv =>
-            {
-                var member = new Member { ID = MemberIdentity.MemberId(kv.Value, options.InitialClusterToken), Name = kv.Key };
-                member.PeerURLs.AddRange(kv.Value.Select(u => u.ToString().TrimEnd('/')));
-                return member;
-            })
-            .OrderBy(m => m.ID)
-            .ToList();
+        var members = InitialMembers.Of(options);
         var self = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);
         if (members.All(m => m.ID != self))
             throw new ArgumentException("the advertised peer URLs are not one of the initial cluster's members", nameof(options));
@@ -71,8 +63,7 @@ public static class BackupRestore
             {
                 // The same entries a new cluster's members bootstrap with (KvorumNode.Restore), so a member that joins
                 // later and is sent the log rather than a snapshot rebuilds the same configuration.
-                RaftBootstrap.Write(storage, members.Select(m =>
-                    new ConfChange(ConfChangeType.AddVoter, m.ID, Google.Protobuf.MessageExtensions.ToByteArray(m))));
+                RaftBootstrap.Write(storage, InitialMembers.Changes(members));
                 var lastIndex = (ulong)members.Count;
                 var frozen = FrozenStore.Of(store);
                 var prepared = storage.PrepareSnapshot(lastIndex, ConfState.OfVoters([.. members.Select(m => m.ID)]),

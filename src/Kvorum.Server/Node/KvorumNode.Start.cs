@@ -16,17 +16,7 @@ public sealed partial class KvorumNode
         var fresh = _storage.LastIndex == 0 && _storage.HardState.IsEmpty && _storage.Snapshot.IsEmpty;
         if (fresh && _options.InitialClusterState == InitialClusterState.New)
         {
-            var changes = _options.InitialCluster
-                .Select(kv =>
-                {
-                    var m = new Member { ID = MemberIdentity.MemberId(kv.Value, _options.InitialClusterToken), Name = kv.Key };
-                    m.PeerURLs.AddRange(kv.Value.Select(u => u.ToString().TrimEnd('/')));
-                    return m;
-                })
-                .OrderBy(m => m.ID)
-                .Select(m => new ConfChange(ConfChangeType.AddVoter, m.ID, Google.Protobuf.MessageExtensions.ToByteArray(m)))
-                .ToList();
-            RaftBootstrap.Write(_storage, changes);
+            RaftBootstrap.Write(_storage, InitialMembers.Changes(InitialMembers.Of(_options)));
         }
         // Know the initial members' addresses from the flags, so a member that joins an existing cluster
         // can answer the leader before it has learned the member table from the log.
