@@ -17,8 +17,8 @@ namespace Kvorum.Server.Backup;
 /// The directory holds what a member of a new cluster holds once it has applied its first entries: the initial
 /// members as committed ConfChange entries of term 1 (<see cref="RaftBootstrap"/>), and a snapshot at the last of
 /// them whose state machine is the backup's MVCC store, revisions and compaction included, with the new member
-/// table. The backup's own member table is dropped: the new cluster has new members and a new cluster id, so a
-/// member of the old cluster cannot mistake it for its own.
+/// table (the backup's own is dropped). Ids derive from the flags as for any new cluster: give it a new token, as
+/// etcd's guide says, or members of the old cluster still running at the same peer URLs would have the same ids.
 /// </remarks>
 public static class BackupRestore
 {
