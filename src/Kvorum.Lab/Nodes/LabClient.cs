@@ -122,6 +122,30 @@ public sealed class LabClient : IDisposable
         return (response.Hash, response.HashRevision);
     }
 
+    /// <summary>
+    /// Saves node <paramref name="node"/>'s state to <paramref name="path"/> (Maintenance.Snapshot, as <c>kvorum snapshot
+    /// save</c> does) and checks the file's SHA-256.
+    /// </summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="timeout">The deadline of the whole save.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The file's size in bytes.</returns>
+    /// <exception cref="RpcException">The call failed.</exception>
+    /// <exception cref="InvalidDataException">The file received is damaged.</exception>
+    public async Task<long> SaveSnapshotAsync(int node, string path, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        using var call = new Maintenance.MaintenanceClient(Channel(node)).Snapshot(new SnapshotRequest(), Options(timeout, cancellation));
+        await using (var file = File.Create(path))
+        {
+            while (await call.ResponseStream.MoveNext(cancellation).ConfigureAwait(false))
+                await file.WriteAsync(call.ResponseStream.Current.Blob.Memory, cancellation).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        Kvorum.Server.Backup.BackupFile.VerifyDigest(path);
+        return new FileInfo(path).Length;
+    }
+
     /// <summary>True when the call never reached the server (connection refused or not established), so it cannot have taken effect.</summary>
     /// <param name="error">The failure.</param>
     /// <returns>Whether the request was certainly not delivered.</returns>

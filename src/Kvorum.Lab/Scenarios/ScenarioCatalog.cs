@@ -14,6 +14,7 @@ public static class ScenarioCatalog
         new RollingRestartScenario(),
         new KillLeaderLoopScenario(),
         new ElectionTimingScenario(),
+        new BackupRestoreScenario(),
     ];
 
     /// <summary>The scenario called <paramref name="name"/>.</summary>

@@ -12,6 +12,7 @@ public class ScenarioTests(ITestOutputHelper output)
     [InlineData("minority-partition", 22)]
     [InlineData("no-majority", 23)]
     [InlineData("asymmetric-link", 24)]
+    [InlineData("backup-restore", 25)]
     public async Task Scenario_predictions_hold(string name, int subnet)
     {
         RootLab.Require();
@@ -38,7 +39,7 @@ public class ScenarioTests(ITestOutputHelper output)
     {
         string[] names = [.. ScenarioCatalog.All.Select(s => s.Name)];
         Assert.Equal(
-            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing"],
+            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing", "backup-restore"],
             names);
         Assert.Contains("no scenario 'nope'", Assert.Throws<LabException>(() => ScenarioCatalog.Find("nope")).Message, StringComparison.Ordinal);
     }

@@ -1,0 +1,117 @@
+using Grpc.Core;
+using Kvorum.Lab.Nodes;
+using Kvorum.Server;
+using Kvorum.Server.Backup;
+
+namespace Kvorum.Lab.Scenarios;
+
+/// <summary>Every member's data is lost; a new cluster starts from a backup of the leader.</summary>
+public sealed class BackupRestoreScenario : IScenario
+{
+    private const int WritesBefore = 100;
+    private const int WritesAfter = 20;
+
+    /// <inheritdoc/>
+    public string Name => "backup-restore";
+
+    /// <inheritdoc/>
+    public string Summary => "back up the leader, lose every member and its data, restore a new cluster from the file: what was acknowledged before the backup is back, at its revisions";
+
+    /// <inheritdoc/>
+    public async Task RunAsync(ScenarioContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        await context.UpAsync(3).ConfigureAwait(false);
+        context.Theory("Raft keeps every acknowledged write through the loss of a minority; nothing survives the loss of every member and its disk but a copy made before. A backup of the leader holds every write it acknowledged before it was asked, since a leader applies a write before it answers. Writes acknowledged after the backup are lost with the members.");
+        LabClient client = context.Lab.Client;
+        TimeSpan timeout = TimeSpan.FromSeconds(5);
+        int leader = await context.LeaderAsync().ConfigureAwait(false);
+
+        var before = new List<(string Key, string Value, long Revision)>();
+        for (int i = 0; i < WritesBefore; i++)
+        {
+            string key = $"dr/{i % 40:D2}", value = $"before {i}";
+            before.Add((key, value, await client.PutAsync(leader, key, value, timeout, context.Cancellation).ConfigureAwait(false)));
+        }
+        string file = Path.Combine(context.Lab.Directory, "backup.snap");
+        long bytes = await client.SaveSnapshotAsync(leader, file, TimeSpan.FromSeconds(60), context.Cancellation).ConfigureAwait(false);
+        BackupSummary summary = BackupFile.Summarize(file);
+        context.Say($"{WritesBefore} writes acknowledged, then n{leader} (the leader) saved to {file}: revision {summary.Revision}, {bytes} bytes");
+        var after = new List<string>();
+        for (int i = 0; i < WritesAfter; i++)
+        {
+            string key = $"dr/after/{i:D2}";
+            await client.PutAsync(leader, key, "after", timeout, context.Cancellation).ConfigureAwait(false);
+            after.Add(key);
+        }
+        context.Say($"{WritesAfter} more writes acknowledged after the backup");
+
+        int[] nodes = [.. context.Lab.Layout.Nodes.Select(n => n.Number)];
+        foreach (int node in nodes)
+        {
+            context.Lab.Kill(node);
+            Directory.Delete(context.Lab.Layout.Node(node).DataDir, recursive: true);
+        }
+        context.Say($"killed all {nodes.Length} members and deleted their data directories: no quorum, no copy of the log anywhere");
+
+        var initialCluster = context.Lab.Layout.Nodes.ToDictionary(n => n.Name, n => (IReadOnlyList<Uri>)[n.PeerUrl]);
+        foreach (var node in context.Lab.Layout.Nodes)
+        {
+            BackupRestore.Restore(file, new ServerOptions
+            {
+                Name = node.Name,
+                DataDir = node.DataDir,
+                InitialCluster = initialCluster,
+                InitialAdvertisePeerUrls = [node.PeerUrl],
+                InitialClusterToken = NodeLauncher.ClusterToken,
+            });
+            context.Lab.StartNode(node.Number);
+        }
+        context.Say($"restored each member's data directory from the file (kvorum snapshot restore) and started them");
+        var elected = await context.WaitLeaderAmongAsync(nodes, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        context.Expect("the restored members elect a leader", elected is not null, elected is { } e ? $"n{e.Leader} leads" : "no leader in 30 s");
+        if (elected is not { } restored)
+            return;
+
+        // The latest write of each key before the backup, read back linearizably with its revision.
+        var latest = before.GroupBy(w => w.Key).Select(g => g.Last()).ToList();
+        int found = 0;
+        foreach (var (key, value, revision) in latest)
+        {
+            var (got, modRevision) = await client.GetAsync(restored.Leader, key, timeout, cancellation: context.Cancellation).ConfigureAwait(false);
+            if (got == value && modRevision == revision)
+                found++;
+        }
+        context.Say($"n{restored.Leader} leads the restored cluster; {found} of {latest.Count} keys read back with their last value and revision from before the backup");
+        context.Expect("every key written before the backup reads back with its last acknowledged value and revision",
+            found == latest.Count, $"{found} of {latest.Count} keys");
+        int lost = 0;
+        foreach (string key in after)
+        {
+            if ((await client.GetAsync(restored.Leader, key, timeout, cancellation: context.Cancellation).ConfigureAwait(false)).Value is null)
+                lost++;
+        }
+        context.Say($"{lost} of {after.Count} keys written after the backup are absent");
+        context.Expect("the writes acknowledged after the backup are gone with the members that held them", lost == after.Count, $"{lost} of {after.Count} absent");
+
+        var hashes = new List<uint>();
+        foreach (int node in nodes)
+        {
+            try
+            {
+                hashes.Add((await client.HashKVAsync(node, summary.Revision, timeout, context.Cancellation).ConfigureAwait(false)).Hash);
+            }
+            catch (RpcException error)
+            {
+                context.Say($"n{node} could not hash revision {summary.Revision}: {error.Status.Detail}");
+            }
+        }
+        context.Say($"HashKV at revision {summary.Revision}: {string.Join(", ", hashes)} (the file's: {summary.Hash})");
+        context.Expect("every restored member holds the same history (HashKV at the backup's revision, and the file's own hash)",
+            hashes.Count == nodes.Length && hashes.All(h => h == summary.Hash), $"{string.Join(", ", hashes)}; the file's {summary.Hash}");
+        long next = await client.PutAsync(restored.Leader, "dr/new", "after restore", timeout, context.Cancellation).ConfigureAwait(false);
+        context.Say($"a new write got revision {next}");
+        context.Expect("the new cluster takes writes, its revisions going on from the backup's", next == summary.Revision + 1,
+            $"revision {next} after the backup's {summary.Revision}");
+    }
+}
