@@ -191,10 +191,13 @@ public static class KvorumServer
         return address is not null;
     }
 
+    /// <summary>The file in a data directory that holds the member's id, in hex (written here, and by a restore).</summary>
+    public const string MemberIdFile = "member_id";
+
     /// <summary>The member id is derived once, from the advertised peer URLs, and kept in the data directory.</summary>
     private static ulong LoadOrCreateMemberId(ServerOptions options)
     {
-        var path = Path.Combine(options.DataDir, Backup.BackupRestore.MemberIdFile);
+        var path = Path.Combine(options.DataDir, MemberIdFile);
         if (File.Exists(path) && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var stored))
             return stored;
         var id = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);

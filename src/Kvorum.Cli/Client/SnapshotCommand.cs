@@ -78,7 +78,7 @@ public static class SnapshotCommand
     /// Receives the stream into <paramref name="part"/> and fsyncs it. A stream that goes silent for the command timeout
     /// fails; one that keeps coming may take as long as it needs, with a progress line each few seconds.
     /// </summary>
-    private static async Task<long> ReceiveAsync(EtcdConnection connection, ClientSettings settings, string part, TextWriter progress, CancellationToken cancellation)
+    private static async Task ReceiveAsync(EtcdConnection connection, ClientSettings settings, string part, TextWriter progress, CancellationToken cancellation)
     {
         var endpoint = settings.Endpoints[0];
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -109,7 +109,6 @@ public static class SnapshotCommand
                 }
             }
             output.Flush(flushToDisk: true);
-            return written;
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellation.IsCancellationRequested)
         {

@@ -66,12 +66,8 @@ public static class BackupFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        if (file.Length < DigestLength + 5)
-            throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
+        using var file = OpenChecked(path);
         long snapshotLength = file.Length - DigestLength;
-        CheckDigest(file, snapshotLength, path);
-        file.Position = 0;
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);
@@ -114,10 +110,26 @@ public static class BackupFile
     public static void VerifyDigest(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        if (file.Length < DigestLength + 5)
-            throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
-        CheckDigest(file, file.Length - DigestLength, path);
+        using var file = OpenChecked(path);
+    }
+
+    /// <summary>Opens <paramref name="path"/>, checks its length and digest, and returns it positioned at 0.</summary>
+    private static FileStream OpenChecked(string path)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        try
+        {
+            if (file.Length < DigestLength + 5)
+                throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
+            CheckDigest(file, file.Length - DigestLength, path);
+            file.Position = 0;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
     private static void CheckDigest(FileStream file, long snapshotLength, string path)

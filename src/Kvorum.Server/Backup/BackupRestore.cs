@@ -73,7 +73,7 @@ public static class BackupRestore
                     throw new InvalidOperationException("the new storage refused the restored snapshot");
             }
             // What KvorumServer would derive from the same flags, durable as the log and the snapshot are.
-            WriteDurably(Path.Combine(staging, MemberIdFile), self.ToString("x16", CultureInfo.InvariantCulture));
+            WriteDurably(Path.Combine(staging, KvorumServer.MemberIdFile), self.ToString("x16", CultureInfo.InvariantCulture));
             DirectorySync.Flush(staging);
             BeforeRename?.Invoke(staging);
             Directory.Move(staging, target);
@@ -89,9 +89,6 @@ public static class BackupRestore
 
     /// <summary>For tests: runs with the staging directory, complete, just before it takes the data directory's name.</summary>
     internal static Action<string>? BeforeRename { get; set; }
-
-    /// <summary>The file in a data directory that holds the member's id, in hex.</summary>
-    public const string MemberIdFile = "member_id";
 
     private static void WriteDurably(string path, string text)
     {
