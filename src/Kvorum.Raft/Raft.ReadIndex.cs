@@ -55,14 +55,17 @@ internal sealed partial class Raft
     /// </summary>
     private void HandleReadIndexRequest(ulong from, ReadOnlyMemory<byte> context)
     {
-        if (Tracker.Config.Voters.Length == 1 && Tracker.Config.IsVoter(Id))
-        {
-            RespondToRead(from, Log.Committed, context);
-            return;
-        }
+        // Step 1 comes first for every cluster size: until an entry of this term commits, the commit index may lag
+        // entries that an earlier leader (or this server before a restart, its commit index being persisted lazily)
+        // had committed and acknowledged.
         if (Log.TermOrZero(Log.Committed) != Term)
         {
             _readsAwaitingCommit.Add((from, context));
+            return;
+        }
+        if (Tracker.Config.Voters.Length == 1 && Tracker.Config.IsVoter(Id))
+        {
+            RespondToRead(from, Log.Committed, context);
             return;
         }
         if (_config.ReadOnlyOption == ReadOnlyOption.LeaseBased && LeaseValid())

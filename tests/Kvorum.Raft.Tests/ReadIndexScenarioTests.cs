@@ -47,4 +47,31 @@ public class ReadIndexScenarioTests
         c.RunFor(200);
         Assert.Equal(1, c.ReadsServed);
     }
+
+    /// <summary>
+    /// Thesis §6.4 step 1 holds for a single voter too. Its commit index is persisted lazily, so after a crash it can
+    /// restart with entries it had committed and acknowledged (here 2 and 3) above the commit index on disk; a read
+    /// answered with that commit index before the new term's no-op commits would miss them.
+    /// </summary>
+    [Fact]
+    public void ReadIndex_OnSingleVoterAfterRestartWithStaleCommit_WaitsForItsTermsFirstCommit()
+    {
+        var storage = new MemoryRaftStorage();
+        storage.ApplySnapshot(new SnapshotMetadata(0, 0, ConfState.OfVoters(1)), ReadOnlyMemory<byte>.Empty);
+        storage.Save(new HardState(1, 1, 1), [new Entry(1, 1, new byte[] { 1 }), new Entry(2, 1, new byte[] { 2 }), new Entry(3, 1, new byte[] { 3 })]);
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(1) });
+        node.Campaign();
+        Assert.Equal(StateRole.Leader, node.Role);
+        Assert.True(node.ReadIndex(new byte[] { 7 }));
+        var served = new List<ReadState>();
+        while (node.HasReady)
+        {
+            var rd = node.GetReady();
+            storage.Save(rd.HardState, rd.EntriesSpan);
+            served.AddRange(rd.ReadStates);
+            node.Advance();
+        }
+        var read = Assert.Single(served);
+        Assert.True(read.Index >= 3, $"read served at index {read.Index}, below the acknowledged entry 3");
+    }
 }
