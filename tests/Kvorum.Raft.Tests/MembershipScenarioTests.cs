@@ -133,4 +133,35 @@ public class MembershipScenarioTests
         Assert.Equal(termBefore + 1, c.Nodes[target].Storage.HardState.Term);
         Assert.True(c.WaitAcked(c.Propose()));
     }
+
+    /// <summary>
+    /// A configuration with no voters has no majority, so no entry after it could ever commit and no leader be elected
+    /// (issue 19, finding 4): the last voter's removal is refused, also with learners left, and a learner may still go.
+    /// </summary>
+    [Fact]
+    public void RemovingTheLastVoter_IsRefused()
+    {
+        var storage = new MemoryRaftStorage();
+        storage.ApplySnapshot(new SnapshotMetadata(0, 0, new ConfState([1], [2])), ReadOnlyMemory<byte>.Empty);
+        storage.Save(new HardState(1, 1, 1), [new Entry(1, 1, new byte[] { 1 })]);
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(1) });
+        node.Campaign();
+        while (node.HasReady)
+        {
+            var rd = node.GetReady();
+            storage.Save(rd.HardState, rd.EntriesSpan);
+            node.Advance();
+        }
+        Assert.Equal(StateRole.Leader, node.Role);
+        var committed = node.Committed;
+
+        Assert.Equal(ProposeStatus.InvalidConfChange, node.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 1)).Status);
+        Assert.False(node.HasReady);
+        Assert.Equal(committed, node.Committed);
+        Assert.Equal([1UL], node.Config.Voters.ToArray());
+        Assert.Throws<InvalidOperationException>(() => ConfState.OfVoters(1).Apply(new ConfChange(ConfChangeType.RemoveNode, 1)));
+
+        Assert.True(node.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 2)).Accepted);
+        Assert.Empty(node.Config.Learners);
+    }
 }

@@ -303,6 +303,12 @@ public sealed partial class KvorumNode
                 tcs.TrySetException(new EtcdException(StatusCode.NotFound, "etcdserver: member not found"));
                 return;
             }
+            if (change.Type == ConfChangeType.RemoveNode && _raft.Config.IsVoter(change.NodeId) && _raft.Config.Voters.Length == 1)
+            {
+                // No voter would be left to commit anything (the core refuses it too; this gives etcd's answer).
+                tcs.TrySetException(EtcdErrors.NotEnoughStartedMembers());
+                return;
+            }
             if (change.Type == ConfChangeType.AddVoter && known && !member.IsLearner)
             {
                 tcs.TrySetException(new EtcdException(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"));
