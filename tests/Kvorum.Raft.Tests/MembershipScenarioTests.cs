@@ -164,4 +164,39 @@ public class MembershipScenarioTests
         Assert.True(node.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 2)).Accepted);
         Assert.Empty(node.Config.Learners);
     }
+
+    /// <summary>
+    /// Thesis §4.2.2 makes a leader that removed itself step down once the removal commits. If it loses leadership
+    /// first and the removal is truncated, the removal is gone, and it must not step down later, as leader again, when
+    /// the commit index passes where that entry once was (issue 19, finding 6).
+    /// </summary>
+    [Fact]
+    public void A_truncated_self_removal_does_not_make_a_later_leader_step_down()
+    {
+        var c = ManualCluster.ThreeLedByOne();
+        c.Cut.UnionWith([(1, 2), (1, 3)]);
+        Assert.True(c.Nodes[1].ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 1)).Accepted);
+        c.Deliver();
+
+        // Member 2 takes over and overwrites the removal, which never left member 1.
+        c.Nodes[2].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[2].Role);
+        c.Cut.Clear();
+        for (var i = 0; i < 3; i++)
+            Assert.True(c.Nodes[2].Propose(new byte[] { (byte)i }).Accepted);
+        c.Deliver();
+        c.Nodes[2].Tick(); // a heartbeat: member 1's answers were cut, so its progress waits for one
+        c.Deliver();
+        Assert.Equal(c.Nodes[2].LastIndex, c.Nodes[1].LastIndex);
+        Assert.Equal([1UL, 2, 3], c.Nodes[1].Config.Voters.ToArray());
+
+        c.Nodes[2].TransferLeadership(1);
+        c.Deliver();
+        Assert.True(StateRole.Leader == c.Nodes[1].Role, string.Join("; ", c.Nodes.Select(kv => $"{kv.Key}: {kv.Value.Status}")));
+        Assert.True(c.Nodes[1].Propose(new byte[] { 9 }).Accepted);
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Role);
+        Assert.Equal(c.Nodes[1].LastIndex, c.Nodes[1].Committed);
+    }
 }
