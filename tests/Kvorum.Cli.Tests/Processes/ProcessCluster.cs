@@ -38,7 +38,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public string Endpoints(IEnumerable<string>? names = null) =>
         string.Join(",", (names ?? Members.Keys).Select(n => $"127.0.0.1:{Members[n].Client}"));
 
-    public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePort(), FreePort());
+    /// <summary>Gives <paramref name="name"/> new free ports (a member moved to other ports, or a new one).</summary>
+    public MemberPorts Define(string name)
+    {
+        if (_channels.Remove(name, out var old))
+            old.Dispose();
+        return Members[name] = new MemberPorts(FreePort(), FreePort());
+    }
 
     /// <summary>The member's data directory (it exists once the member has started).</summary>
     public string DataDir(string name) => Path.Combine(_root, name);

@@ -14,7 +14,7 @@ public class ServeErrorTests
     }
 
     [Fact]
-    public async Task PortInUse_ExitsWithCode1()
+    public async Task PortInUse_ExitsWithCode1_AndLeavesNoDataDir()
     {
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         blocker.Start();
@@ -29,6 +29,8 @@ public class ServeErrorTests
                 ListenPeerUrls = [new Uri($"http://127.0.0.1:{LocalCluster.FreePort()}")],
             };
             Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
+            // Nothing of a member that never started may decide the next start (issue 19, finding 11).
+            Assert.False(Directory.Exists(dir));
         }
         finally
         {
