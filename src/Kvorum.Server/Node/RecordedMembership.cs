@@ -32,7 +32,7 @@ internal sealed record RecordedMembership(ulong? MemberId, ulong? ClusterId, IRe
                 clusterId = header.ClusterId;
         }
         // Only what is committed: an entry after the commit index may yet be replaced by another leader's.
-        var first = storage.Snapshot.Index + 1;
+        var first = Math.Max(storage.Snapshot.Index + 1, storage.FirstIndex);
         var last = Math.Min(storage.HardState.Commit, storage.LastIndex);
         var entries = new List<Entry>();
         if (last >= first)

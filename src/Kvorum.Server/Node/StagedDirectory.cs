@@ -25,7 +25,8 @@ internal static class StagedDirectory
     /// <exception cref="IOException">The target exists (and is not an empty directory that may be filled), or a write failed.</exception>
     public static void Create(string target, string purpose, Action<string> build, string? commitEntry = null, Action<string>? beforeMove = null)
     {
-        var full = Path.GetFullPath(target);
+        // Without a trailing separator, or "dir/" would have itself as its parent.
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(target));
         var parent = Path.GetDirectoryName(full) ?? throw new IOException($"data directory {target} has no parent directory");
         var intoEmpty = commitEntry is not null && Directory.Exists(full) && !Directory.EnumerateFileSystemEntries(full).Any();
         if (!intoEmpty && (Directory.Exists(full) || File.Exists(full)))

@@ -43,6 +43,15 @@ public sealed class MemberBootstrapTests : IDisposable
     }
 
     [Fact]
+    public void A_data_dir_given_with_a_trailing_slash_is_made_as_without()
+    {
+        var dataDir = Path.Combine(_dir, "m1") + Path.DirectorySeparatorChar;
+        MemberBootstrap.Create(Options(dataDir), 7, 8);
+        Assert.Equal(["m1"], Directory.GetFileSystemEntries(_dir).Select(Path.GetFileName));
+        Assert.Equal(7UL, DataDirIds.Read(dataDir, DataDirIds.MemberIdFile));
+    }
+
+    [Fact]
     public void A_member_that_joins_gets_its_ids_and_an_empty_log()
     {
         var dataDir = Path.Combine(_dir, "m1");
