@@ -171,13 +171,14 @@ public sealed partial class KvorumNode
         var mvcc = FrozenStore.Of(_mvcc);
         var members = _members.All.Select(m => m.Clone()).ToArray();
         var clusterId = ClusterId;
-        return stream => NodeSnapshotFormat.Write(stream, mvcc, members, clusterId);
+        var position = new AppliedPosition(_appliedIndex, _appliedTerm);
+        return stream => NodeSnapshotFormat.Write(stream, mvcc, members, clusterId, position);
     }
 
     /// <summary>Replaces the state machine with the current snapshot in storage, read from its file.</summary>
     private void RestoreStateMachineFromStorage()
     {
-        using var data = _storage.OpenSnapshot(out _);
+        using var data = _storage.OpenSnapshot(out var metadata);
         _lastSnapshotBytes = data.Length;
         _bytesPendingSnapshot = 0;
         _appliedBytesSinceSnapshot = 0;
@@ -185,7 +186,10 @@ public sealed partial class KvorumNode
         // Buffered: the format is read a field at a time, and each read of the storage's stream is a system call
         // (a 210 MB state took 5.1 s to load unbuffered, most of it in one- and eight-byte preads).
         using var buffered = new BufferedStream(data, 1 << 20);
-        var members = NodeSnapshotFormat.Read(buffered, _mvcc);
+        var (members, position) = NodeSnapshotFormat.Read(buffered, _mvcc);
+        NodeSnapshotFormat.CheckPosition(position, new AppliedPosition(metadata.Index, metadata.Term), $"the snapshot at index {metadata.Index} in {_options.DataDir}");
+        _appliedIndex = metadata.Index;
+        _appliedTerm = metadata.Term;
         PublishStoreSize();
         _members.Clear();
         foreach (var m in members)
