@@ -41,5 +41,16 @@ public sealed class FirstStartProcessTests : IAsyncLifetime
         var member = Assert.Single(list.Members);
         Assert.Equal([_cluster.PeerUrl("m1")], member.PeerURLs);
         Assert.Equal(member.ID, (await _cluster.RequireStatusAsync("m1")).Header.MemberId);
+
+        // A restart that cannot listen leaves the member's directory exactly as it was.
+        Assert.Equal(0, await _cluster.StopAsync("m1", TimeSpan.FromSeconds(30)));
+        var before = MemberIdentityProcessTests.Fingerprint(dataDir);
+        using (var blocker = new TcpListener(IPAddress.Loopback, _cluster.Members["m1"].Client))
+        {
+            blocker.Start();
+            _cluster.Start("m1");
+            Assert.Equal(1, await _cluster.WaitForExitAsync("m1", TimeSpan.FromSeconds(30)));
+        }
+        Assert.Equal(before, MemberIdentityProcessTests.Fingerprint(dataDir));
     }
 }
