@@ -43,17 +43,15 @@ public static class KvorumServer
         }
 
         var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
-        if (MemberBootstrap.IsNew(options.DataDir))
+        try
         {
-            try
-            {
+            if (MemberBootstrap.IsNew(options.DataDir))
                 MemberBootstrap.Create(options, MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken), clusterId);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                await Console.Error.WriteLineAsync($"kvorum serve: cannot create data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
-                return 1;
-            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot create data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
+            return 1;
         }
 
         DiskRaftStorage storage;

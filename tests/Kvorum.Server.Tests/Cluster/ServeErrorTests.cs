@@ -38,4 +38,25 @@ public class ServeErrorTests
                 Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task DataDirThatCannotBeCreated_ExitsWithCode1()
+    {
+        // A data directory under a regular file: its parent cannot be made.
+        var file = Path.GetTempFileName();
+        try
+        {
+            var options = new ServerOptions
+            {
+                DataDir = Path.Combine(file, "member"),
+                ListenClientUrls = [new Uri($"http://127.0.0.1:{LocalCluster.FreePort()}")],
+                ListenPeerUrls = [new Uri($"http://127.0.0.1:{LocalCluster.FreePort()}")],
+            };
+            Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
 }
