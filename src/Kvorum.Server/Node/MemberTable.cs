@@ -21,8 +21,6 @@ internal sealed class MemberTable
 
     public void Upsert(Member member) => _members[member.ID] = member;
 
-    public bool Remove(ulong id) => _members.Remove(id);
-
     public void Clear() => _members.Clear();
 
     /// <summary>A committed ConfChange's effect on the table; returns the member it added, or null.</summary>
