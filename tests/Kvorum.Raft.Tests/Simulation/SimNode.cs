@@ -3,14 +3,12 @@ using System.Buffers.Binary;
 namespace Kvorum.Raft.Tests.Simulation;
 
 /// <summary>
-/// One simulated server: a <see cref="RaftNode"/> (lost on crash), its storage (kept across crashes,
-/// as a disk would be), and a state machine that folds every applied command into a running hash.
+/// One simulated server: a <see cref="RaftNode"/> (lost on crash), its storage (whose durable part is kept
+/// across crashes, as a disk's would be: <see cref="SimStorage"/>), and a state machine that folds every applied
+/// command into a running hash.
 /// </summary>
 internal sealed class SimNode
 {
-    /// <summary>A write a leader issued at some time, durable at <paramref name="Due"/>.</summary>
-    public sealed record PendingWrite(HardState? HardState, Entry[] Entries, long Due);
-
     public SimNode(ulong id, IRaftLogStore storage)
     {
         Id = id;
@@ -53,10 +51,7 @@ internal sealed class SimNode
 
     public SoftState Soft { get; set; }
 
-    /// <summary>A leader's writes issued but not yet on its disk, oldest first (lost on a crash).</summary>
-    public List<PendingWrite> PendingWrites { get; } = [];
-
-    /// <summary>The highest commit index this node has reported in a hard state.</summary>
+    /// <summary>The highest commit index this node has reported in a hard state (since it started).</summary>
     public ulong KnownCommit { get; set; }
 
     /// <summary>Highest commit index whose entries the checker has recorded for this node.</summary>

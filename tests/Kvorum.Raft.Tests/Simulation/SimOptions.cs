@@ -25,6 +25,7 @@ internal sealed record SimOptions
     /// <summary>
     /// A leader issues its writes and goes on (<see cref="RaftNode.AdvanceBeforePersisted"/>); each write lands
     /// on its disk <see cref="MinWriteDelay"/> to <see cref="MaxWriteDelay"/> units later, in order, and a crash before that loses it.
+    /// Needs the simulated disk (<see cref="SimStorage"/>), not a <see cref="StorageFactory"/>.
     /// </summary>
     public bool LeaderWritesLater { get; init; }
 
@@ -33,6 +34,9 @@ internal sealed record SimOptions
 
     /// <summary>Longest time a leader's write takes to become durable when <see cref="LeaderWritesLater"/>.</summary>
     public int MaxWriteDelay { get; init; } = 30;
+
+    /// <summary>The command that replays a seed, printed with every violation; null for a test whose seed is fixed.</summary>
+    public Func<int, string>? Replay { get; init; }
 
     /// <summary>Opens a node's storage; called again on restart and must return what was persisted.</summary>
     public Func<ulong, ConfState, IRaftLogStore>? StorageFactory { get; init; }
