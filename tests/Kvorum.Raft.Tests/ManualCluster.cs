@@ -8,7 +8,7 @@ internal sealed class ManualCluster
 {
     private readonly Queue<Message> _wire = new();
 
-    public ManualCluster(ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false)
+    public ManualCluster(ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false, bool checkQuorum = false)
     {
         foreach (var (id, (term, logTerms)) in nodes)
         {
@@ -23,7 +23,7 @@ internal sealed class ManualCluster
                 Storage = storage,
                 Random = new Random((int)id),
                 PreVote = preVote,
-                CheckQuorum = false,
+                CheckQuorum = checkQuorum,
             });
         }
     }
@@ -51,6 +51,12 @@ internal sealed class ManualCluster
     /// <summary>Messages delivered, by type.</summary>
     public Dictionary<MessageType, int> Delivered { get; } = [];
 
+    /// <summary>Every message delivered, in order: (type, from, to).</summary>
+    public List<(MessageType Type, ulong From, ulong To)> Trace { get; } = [];
+
+    /// <summary>Read points each node's Readies carried, in order.</summary>
+    public Dictionary<ulong, List<ReadState>> ReadStates { get; } = [];
+
     /// <summary>Links that lose every message.</summary>
     public HashSet<(ulong, ulong)> Cut { get; } = [];
 
@@ -67,6 +73,12 @@ internal sealed class ManualCluster
                 Storage[id].Save(rd.HardState, rd.EntriesSpan);
                 foreach (var m in rd.Messages)
                     _wire.Enqueue(m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() });
+                if (rd.ReadStates.Count > 0)
+                {
+                    if (!ReadStates.TryGetValue(id, out var reads))
+                        ReadStates[id] = reads = [];
+                    reads.AddRange(rd.ReadStates);
+                }
                 node.Advance();
             }
         }
@@ -82,6 +94,7 @@ internal sealed class ManualCluster
             if (Cut.Contains((m.From, m.To)) || !Nodes.TryGetValue(m.To, out var to))
                 continue;
             Delivered[m.Type] = Delivered.GetValueOrDefault(m.Type) + 1;
+            Trace.Add((m.Type, m.From, m.To));
             to.Step(m);
             Pump();
             AfterEachMessage?.Invoke();

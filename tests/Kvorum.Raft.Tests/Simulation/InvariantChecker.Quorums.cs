@@ -9,6 +9,9 @@ internal sealed partial class InvariantChecker
     /// <summary>Granted votes delivered to each candidate: (candidate, term) → voters.</summary>
     private readonly Dictionary<(ulong Candidate, ulong Term), HashSet<ulong>> _votesGranted = [];
 
+    /// <summary>The most voters of a configuration in which a leader committed an entry.</summary>
+    public int MaxVoters { get; private set; }
+
     /// <summary>Records a granted vote as it reaches its candidate.</summary>
     public void OnDeliver(in Message m)
     {
@@ -23,14 +26,18 @@ internal sealed partial class InvariantChecker
     /// Only a voter campaigns, and it asks only voters: a server that is a learner (or not a member) in its own
     /// configuration never sends a (pre-)vote request, and no request goes to a learner (thesis §4.2.1).
     /// </summary>
-    public void OnSend(ConfState config, in Message m)
+    /// <remarks>
+    /// A batched host's Ready follows several calls; the configuration may have changed among them, so the request
+    /// is checked against the configuration before the batch (<paramref name="before"/>) and after it.
+    /// </remarks>
+    public void OnSend(ConfState config, ConfState before, in Message m)
     {
         if (m.Type is not (MessageType.Vote or MessageType.PreVote))
             return;
         Checks++;
-        if (!config.IsVoter(m.From))
+        if (!config.IsVoter(m.From) && !before.IsVoter(m.From))
             Fail($"node {m.From} campaigned ({m.Type} for term {m.Term}) while not a voter in its configuration {config}");
-        if (!config.IsVoter(m.To))
+        if (!config.IsVoter(m.To) && !before.IsVoter(m.To))
             Fail($"node {m.From} asked {m.To}, not a voter in its configuration {config}, for a {m.Type}");
     }
 
@@ -55,6 +62,7 @@ internal sealed partial class InvariantChecker
     public void OnLeaderCommit(SimNode leader, ConfState config, ulong commit, Func<ulong, IRaftStorage?> durableOf)
     {
         Checks++;
+        MaxVoters = Math.Max(MaxVoters, config.Voters.Length);
         if (!leader.Storage.TryGetTerm(commit, out var term))
         {
             Fail($"leader {leader.Id} committed {commit} which it does not hold");

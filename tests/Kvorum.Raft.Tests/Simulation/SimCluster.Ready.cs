@@ -6,7 +6,10 @@ internal sealed partial class SimCluster
 {
     // ---- Time ----
 
-    /// <summary>Advances time by one unit: deliver due messages, fire due ticks, process every Ready.</summary>
+    /// <summary>
+    /// Advances time by one unit: deliver due messages, land due writes, fire due ticks, take client requests,
+    /// process every Ready (after each event, or once per node at the end with <see cref="SimOptions.BatchedHost"/>).
+    /// </summary>
     public void Step()
     {
         Now++;
@@ -23,7 +26,7 @@ internal sealed partial class SimCluster
                 to.ReceivedSnapshots[meta.Index] = env.SnapshotData;
             Checker.OnDeliver(env.Message);
             to.Raft!.Step(env.Message);
-            ProcessReady(to);
+            AfterCall(to);
             if (env.Message.Type == MessageType.Snapshot)
                 ReportSnapshotResult(env.Message.From, env.Message.To, success: true);
         }
@@ -41,7 +44,7 @@ internal sealed partial class SimCluster
                 continue;
             if (disk.TakePersisted() is { } last)
                 node.Raft!.ReportPersisted(last.Index, last.Term);
-            ProcessReady(node);
+            AfterCall(node);
         }
         foreach (var node in Nodes.Values)
         {
@@ -49,7 +52,60 @@ internal sealed partial class SimCluster
                 continue;
             node.NextTick += _options.TickInterval;
             node.Raft!.Tick();
+            AfterCall(node);
+        }
+        if (!_options.BatchedHost)
+            return;
+        foreach (var node in Nodes.Values)
+        {
+            if (!node.IsUp || node.Paused)
+                continue;
+            TakeClientRequests(node);
+            if (node.Dirty)
+                ProcessReady(node);
+        }
+    }
+
+    /// <summary>After a call into a node's core: process its Ready now, or mark it for the end of the batch.</summary>
+    private void AfterCall(SimNode node)
+    {
+        if (_options.BatchedHost)
+            node.Dirty = true;
+        else
             ProcessReady(node);
+    }
+
+    /// <summary>
+    /// The batched host takes the client requests that arrived since its last batch, after the batch's messages and
+    /// ticks, as the server's loop takes them from its inbox: a write goes to the core if this node leads (else it
+    /// fails), a read is asked for and, while no leader is known, retried at every batch, as the server retries it.
+    /// </summary>
+    private void TakeClientRequests(SimNode node)
+    {
+        var raft = node.Raft!;
+        foreach (var (op, data) in node.QueuedProposals)
+        {
+            var r = raft.Propose(data);
+            if (r.Accepted)
+                node.PendingProposals[r.Index] = (r.Term, op);
+            else
+                FailedOps.Add(op);
+            node.Dirty = true;
+        }
+        node.QueuedProposals.Clear();
+        for (var i = 0; i < node.QueuedReads.Count; i++)
+        {
+            var read = node.QueuedReads[i];
+            if (Now - read.StartedAt > ReadGiveUp)
+            {
+                node.QueuedReads.RemoveAt(i--);
+                continue;
+            }
+            if (!raft.ReadIndex(ContextOf(read.Context)))
+                continue;
+            node.PendingReads[read.Context] = read;
+            node.QueuedReads.RemoveAt(i--);
+            node.Dirty = true;
         }
     }
 
@@ -87,10 +143,14 @@ internal sealed partial class SimCluster
     private void ProcessReady(SimNode node)
     {
         var raft = node.Raft!;
+        node.Dirty = false;
         while (raft.HasReady)
         {
-            // The configuration the Ready's decisions were taken under (a call that changes it produces its own Ready).
+            // The configuration the Ready's decisions were taken under. A batch of calls can change it between a
+            // campaign and the Ready (a truncated promotion), so a vote request may match the one before the batch.
             var config = raft.Config;
+            var configBefore = node.ConfigAtLastReady ?? config;
+            node.ConfigAtLastReady = config;
             var rd = raft.GetReady();
             var role = rd.SoftState?.Role ?? node.Soft.Role;
             var disk = node.Storage as SimStorage;
@@ -139,7 +199,7 @@ internal sealed partial class SimCluster
             // 2. Send.
             foreach (var m in rd.Messages)
             {
-                Checker.OnSend(config, m);
+                Checker.OnSend(config, configBefore, m);
                 var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
                 // The network keeps the message past Advance, so it takes its own copy of the entries.
                 var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
@@ -221,7 +281,7 @@ internal sealed partial class SimCluster
         if (Nodes.TryGetValue(from, out var sender) && sender.IsUp)
         {
             sender.Raft!.ReportSnapshot(to, success);
-            ProcessReady(sender);
+            AfterCall(sender);
         }
     }
 }

@@ -128,6 +128,10 @@ internal sealed partial class SimCluster
             disk.Crash(Rng.Next(2) == 0 ? 0 : Rng.Next(disk.PendingCount + 1));
         node.PendingProposals.Clear();
         node.PendingReads.Clear();
+        node.QueuedReads.Clear();
+        node.QueuedProposals.Clear();
+        node.Dirty = false;
+        node.ConfigAtLastReady = null;
         node.ReadsAwaitingApply.Clear();
         node.ReceivedSnapshots.Clear();
         if (_options.StorageFactory is not null && node.Storage is IDisposable d)
@@ -201,6 +205,11 @@ internal sealed partial class SimCluster
         var op = _nextOp++;
         var data = new byte[Math.Max(size, 8)];
         BinaryPrimitives.WriteInt64LittleEndian(data, op);
+        if (_options.BatchedHost)
+        {
+            target.QueuedProposals.Add((op, data));
+            return op;
+        }
         var r = target.Raft!.Propose(data);
         if (!r.Accepted)
             return -1;
@@ -221,7 +230,13 @@ internal sealed partial class SimCluster
         return r;
     }
 
-    /// <summary>Starts a linearizable read at <paramref name="id"/>; returns false if it could not be sent.</summary>
+    /// <summary>How long a client waits for a leader before it gives up on a read (batched host).</summary>
+    private const long ReadGiveUp = 2000;
+
+    /// <summary>
+    /// Starts a linearizable read at <paramref name="id"/>; returns false if it could not be sent. It must see every
+    /// write acknowledged before now. A batched host takes it at its next batch, retrying while no leader is known.
+    /// </summary>
     public bool Read(ulong id)
     {
         var node = Nodes[id];
@@ -229,13 +244,23 @@ internal sealed partial class SimCluster
             return false;
         var ctx = _nextOp++;
         var read = new PendingRead(ctx, id, Now, MaxAckedIndex);
-        var bytes = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, ctx);
-        if (!node.Raft!.ReadIndex(bytes))
+        if (_options.BatchedHost)
+        {
+            node.QueuedReads.Add(read);
+            return true;
+        }
+        if (!node.Raft!.ReadIndex(ContextOf(ctx)))
             return false;
         node.PendingReads[ctx] = read;
         ProcessReady(node);
         return true;
+    }
+
+    private static byte[] ContextOf(long ctx)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, ctx);
+        return bytes;
     }
 
     public void TransferLeadership(ulong to)

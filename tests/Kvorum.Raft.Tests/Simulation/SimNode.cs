@@ -51,6 +51,18 @@ internal sealed class SimNode
 
     public SoftState Soft { get; set; }
 
+    /// <summary>Client writes that reached a batched host since its last batch: (op id, command).</summary>
+    public List<(long Op, byte[] Data)> QueuedProposals { get; } = [];
+
+    /// <summary>Client reads that reached a batched host and are not yet with the core (retried while no leader is known).</summary>
+    public List<PendingRead> QueuedReads { get; } = [];
+
+    /// <summary>A batched host called into the core since it last processed a Ready.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>The configuration when the last Ready was taken; null after a start.</summary>
+    public ConfState? ConfigAtLastReady { get; set; }
+
     /// <summary>The highest commit index this node has reported in a hard state (since it started).</summary>
     public ulong KnownCommit { get; set; }
 

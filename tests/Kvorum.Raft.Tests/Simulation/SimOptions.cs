@@ -29,6 +29,14 @@ internal sealed record SimOptions
     /// </summary>
     public bool LeaderWritesLater { get; init; }
 
+    /// <summary>
+    /// The host drains every event of a time unit (messages, landed writes, ticks, then client requests) before it
+    /// processes the Ready, as the server's loop drains its inbox before ProcessReady; otherwise it processes a Ready
+    /// after each event. Batching lets a request reach the core before the Ready of the event before it is done:
+    /// a read taken in the same batch as the tick that elects a leader sees it before its first entry is written.
+    /// </summary>
+    public bool BatchedHost { get; init; }
+
     /// <summary>Shortest time a leader's write takes to become durable when <see cref="LeaderWritesLater"/>.</summary>
     public int MinWriteDelay { get; init; } = 1;
 
