@@ -116,16 +116,17 @@ internal sealed partial class SimCluster
 
     /// <summary>
     /// Crash: the process dies; only what its disk made durable survives. The writes queued since the last
-    /// fsync are lost (half the time all of them, otherwise all but a random prefix: a crash mid-flush).
+    /// fsync are lost (half the time all of them, otherwise all but a random prefix: a crash mid-flush), or all but the
+    /// first <paramref name="keepPending"/> of them if given.
     /// </summary>
-    public void Crash(ulong id)
+    public void Crash(ulong id, int? keepPending = null)
     {
         var node = Nodes[id];
         if (!node.IsUp)
             return;
         node.Raft = null;
         if (node.Storage is SimStorage disk)
-            disk.Crash(Rng.Next(2) == 0 ? 0 : Rng.Next(disk.PendingCount + 1));
+            disk.Crash(keepPending ?? (Rng.Next(2) == 0 ? 0 : Rng.Next(disk.PendingCount + 1)));
         node.PendingProposals.Clear();
         node.PendingReads.Clear();
         node.QueuedReads.Clear();
