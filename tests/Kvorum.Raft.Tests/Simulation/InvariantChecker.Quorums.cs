@@ -30,8 +30,9 @@ internal sealed partial class InvariantChecker
     /// A batched host's Ready follows several calls; the configuration may have changed among them, so the request
     /// is checked against the configuration before the batch (<paramref name="before"/>) and after it.
     /// </remarks>
-    public void OnSend(ConfState config, ConfState before, in Message m)
+    public void OnSend(ConfState config, ConfState before, in Message m, IRaftStorage durable)
     {
+        CheckDurableBeforeSend(m, durable);
         if (m.Type is not (MessageType.Vote or MessageType.PreVote))
             return;
         Checks++;
@@ -39,6 +40,24 @@ internal sealed partial class InvariantChecker
             Fail($"node {m.From} campaigned ({m.Type} for term {m.Term}) while not a voter in its configuration {config}");
         if (!config.IsVoter(m.To) && !before.IsVoter(m.To))
             Fail($"node {m.From} asked {m.To}, not a voter in its configuration {config}, for a {m.Type}");
+    }
+
+    /// <summary>
+    /// Paper Figure 2, "persistent state ... updated on stable storage before responding to RPCs": a message leaves only
+    /// once its sender's term is durable, and a granted vote once the vote is. A crash cannot then bring the server back
+    /// in an older term or free to vote again. Pre-votes name a future term and promise nothing (thesis §9.6).
+    /// </summary>
+    private void CheckDurableBeforeSend(in Message m, IRaftStorage durable)
+    {
+        if (m.Type is MessageType.PreVote or MessageType.PreVoteResponse)
+            return;
+        Checks++;
+        var hs = durable.HardState;
+        if (m.Term > hs.Term)
+            Fail($"node {m.From} sent {m.Type} in term {m.Term} to {m.To} while its disk holds term {hs.Term}");
+        // A grant from an earlier term than the disk's (a batch that moved on) promises nothing the disk could break.
+        if (m.Type == MessageType.VoteResponse && !m.Reject && hs.Term == m.Term && hs.Vote != m.To)
+            Fail($"node {m.From} granted its vote in term {m.Term} to {m.To} while its disk holds {hs}");
     }
 
     /// <summary>

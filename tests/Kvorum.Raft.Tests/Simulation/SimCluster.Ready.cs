@@ -199,7 +199,7 @@ internal sealed partial class SimCluster
             // 2. Send.
             foreach (var m in rd.Messages)
             {
-                Checker.OnSend(config, configBefore, m);
+                Checker.OnSend(config, configBefore, m, DurableOf(node));
                 var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
                 // The network keeps the message past Advance, so it takes its own copy of the entries.
                 var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
