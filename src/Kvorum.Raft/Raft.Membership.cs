@@ -18,6 +18,16 @@ internal sealed partial class Raft
 
     public ConfState Config => _configs[^1].State;
 
+    /// <summary>
+    /// The latest configuration removed this server from the voters and is not known to be committed. Such a server may
+    /// still campaign, counting the votes of the new configuration only, and as leader it finishes its own removal
+    /// (thesis §4.2.2). Otherwise a leader that removed itself from two voters and lost leadership before the removal
+    /// reached the other could never be replaced: the other needs its vote, and it refuses, having the longer log.
+    /// Safe as any single-server change is: a majority of the new configuration shares a member with one of the old.
+    /// </summary>
+    private bool RemovalPending =>
+        _configs.Count > 1 && _configs[^1].Index > Log.Committed && !Config.IsVoter(Id) && _configs[^2].State.IsVoter(Id);
+
     /// <summary>The configuration as of log index <paramref name="index"/> (at or after the snapshot).</summary>
     public ConfState ConfigAt(ulong index)
     {

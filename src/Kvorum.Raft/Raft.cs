@@ -92,8 +92,11 @@ internal sealed partial class Raft
 
     public SoftState SoftState => new(Lead, Role);
 
-    /// <summary>True if this server may become leader: it is a voter of the current configuration.</summary>
-    public bool Promotable => Tracker.Config.IsVoter(Id);
+    /// <summary>
+    /// True if this server may become leader: it is a voter of the current configuration, or the current configuration
+    /// removed it and is not known to be committed yet (<see cref="RemovalPending"/>).
+    /// </summary>
+    public bool Promotable => Tracker.Config.IsVoter(Id) || RemovalPending;
 
     public bool HasPendingOutput => _messages.Count > 0 || _readStates.Count > 0 || _broadcastPending;
 
@@ -198,6 +201,9 @@ internal sealed partial class Raft
         }
         // Conservatively no configuration change until the no-op commits (thesis §4.1 errata).
         _pendingConfIndex = last;
+        // Elected while its own removal is pending: it leads until the removal commits, then steps down (§4.2.2).
+        if (!Config.IsVoter(Id))
+            _selfRemovalIndex = _configs[^1].Index;
         // The no-op of the new term lets the leader commit everything before it (paper §5.4.2, thesis §6.4).
         AppendEntries([new Entry(0, 0, ReadOnlyMemory<byte>.Empty)]);
     }

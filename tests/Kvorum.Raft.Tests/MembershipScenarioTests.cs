@@ -199,4 +199,43 @@ public class MembershipScenarioTests
         Assert.Equal(StateRole.Leader, c.Nodes[1].Role);
         Assert.Equal(c.Nodes[1].LastIndex, c.Nodes[1].Committed);
     }
+
+    /// <summary>
+    /// A leader of two voters removes itself and loses leadership before the removal reaches the other voter. The other
+    /// needs its vote and does not get it (its log is shorter), so the removed one must be able to campaign until its
+    /// removal commits: elected by the new configuration's voters, it finishes the removal and steps down, and the other
+    /// leads alone (found by the simulator).
+    /// </summary>
+    [Fact]
+    public void A_leader_that_removed_itself_from_two_voters_and_lost_leadership_still_finishes_its_removal()
+    {
+        var c = new ManualCluster(ConfState.OfVoters(1, 2), new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+        });
+        c.Nodes[1].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Role);
+        c.Cut.Add((1, 2));
+        Assert.True(c.Nodes[1].ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 1)).Accepted);
+        c.Deliver();
+        c.Nodes[2].Campaign(); // a higher term: member 1 follows it, but refuses its vote (its log is longer)
+        c.Deliver();
+        Assert.NotEqual(StateRole.Leader, c.Nodes[1].Role);
+        Assert.NotEqual(StateRole.Leader, c.Nodes[2].Role);
+
+        c.Cut.Clear();
+        for (var tick = 0; tick < 200 && !(c.Nodes[2].Role == StateRole.Leader && c.Nodes[2].Config.Voters.SequenceEqual([2UL])); tick++)
+        {
+            foreach (var node in c.Nodes.Values)
+                node.Tick();
+            c.Deliver();
+        }
+        Assert.Equal(StateRole.Leader, c.Nodes[2].Role);
+        Assert.Equal([2UL], c.Nodes[2].Config.Voters.ToArray());
+        Assert.True(c.Nodes[2].Propose(new byte[] { 7 }).Accepted);
+        c.Deliver();
+        Assert.Equal(c.Nodes[2].LastIndex, c.Nodes[2].Committed);
+    }
 }

@@ -217,16 +217,8 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// A leader that removes itself from two voters can leave the cluster without a leader for good: if it loses
-    /// leadership before the removal commits, it may not campaign (its latest configuration leaves it out) and the
-    /// other voter cannot win without its vote (its log is longer). Seed 77 showed it; explored once the core allows
-    /// such a server to campaign: <c>KVORUM_SIM_REMOVE_LEADER_OF_TWO=1</c>.
-    /// </summary>
-    private static readonly bool AllowLeaderRemovalFromTwo = Environment.GetEnvironmentVariable("KVORUM_SIM_REMOVE_LEADER_OF_TWO") == "1";
-
-    /// <summary>
-    /// Removes a server (keeping at least <paramref name="minVoters"/> voters: removing the last voter is refused by
-    /// nothing yet, issue 19 finding 4), adds a removed server back as a learner, or promotes a learner.
+    /// Removes a server (keeping at least <paramref name="minVoters"/> voters: the core refuses to remove the last
+    /// voter), adds a removed server back as a learner, or promotes a learner.
     /// </summary>
     private static void RandomConfChange(SimCluster c, Random rng, ulong[] ids, int minVoters)
     {
@@ -240,7 +232,7 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
             change = rng.Next(3) == 0 ? new ConfChange(ConfChangeType.RemoveNode, id) : new ConfChange(ConfChangeType.AddVoter, id);
         else if (!conf.Contains(id))
             change = new ConfChange(ConfChangeType.AddLearner, id);
-        else if (conf.Voters.Length > minVoters && (conf.Voters.Length > 2 || id != leader || AllowLeaderRemovalFromTwo))
+        else if (conf.Voters.Length > minVoters)
             change = new ConfChange(ConfChangeType.RemoveNode, id);
         else
             return;

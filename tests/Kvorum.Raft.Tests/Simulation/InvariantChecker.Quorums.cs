@@ -28,15 +28,17 @@ internal sealed partial class InvariantChecker
     /// </summary>
     /// <remarks>
     /// A batched host's Ready follows several calls; the configuration may have changed among them, so the request
-    /// is checked against the configuration before the batch (<paramref name="before"/>) and after it.
+    /// is checked against the configuration before the batch (<paramref name="before"/>) and after it. A voter of the
+    /// committed configuration (<paramref name="committed"/>) that a later, uncommitted one removed may still campaign
+    /// (<see cref="RemovalPending"/>).
     /// </remarks>
-    public void OnSend(ConfState config, ConfState before, in Message m, IRaftStorage durable)
+    public void OnSend(ConfState config, ConfState before, ConfState committed, in Message m, IRaftStorage durable)
     {
         CheckDurableBeforeSend(m, durable);
         if (m.Type is not (MessageType.Vote or MessageType.PreVote))
             return;
         Checks++;
-        if (!config.IsVoter(m.From) && !before.IsVoter(m.From))
+        if (!config.IsVoter(m.From) && !before.IsVoter(m.From) && !RemovalPending(m.From, config, committed))
             Fail($"node {m.From} campaigned ({m.Type} for term {m.Term}) while not a voter in its configuration {config}");
         if (!config.IsVoter(m.To) && !before.IsVoter(m.To))
             Fail($"node {m.From} asked {m.To}, not a voter in its configuration {config}, for a {m.Type}");
@@ -64,11 +66,12 @@ internal sealed partial class InvariantChecker
     /// A leader of <paramref name="term"/> holds the granted votes of a majority of the voters of its configuration,
     /// itself included: votes of learners or of servers outside the configuration do not count.
     /// </summary>
-    private void CheckElectedByVoters(ulong id, ulong term, ConfState config)
+    /// <remarks>A server whose removal is pending (<see cref="RemovalPending"/>) needs a majority of the others.</remarks>
+    private void CheckElectedByVoters(ulong id, ulong term, ConfState config, ConfState committed)
     {
         var granted = _votesGranted.GetValueOrDefault((id, term)) ?? [];
         var count = config.Voters.Count(v => v == id || granted.Contains(v));
-        if (!config.IsVoter(id) || count <= config.Voters.Length / 2)
+        if ((!config.IsVoter(id) && !RemovalPending(id, config, committed)) || count <= config.Voters.Length / 2)
             Fail($"node {id} became leader of term {term} with the votes of {count} of the voters {config} (granted by: {string.Join(' ', granted.Order())})");
         _votesGranted.Remove((id, term));
     }
@@ -99,4 +102,11 @@ internal sealed partial class InvariantChecker
         if (holders.Count <= config.Voters.Length / 2)
             Fail($"leader {leader.Id} committed {commit} (term {term}) held durably by only {string.Join(' ', holders)} of the voters {config}");
     }
+
+    /// <summary>
+    /// <paramref name="id"/> is a voter of the committed configuration that the latest one removed: until the removal
+    /// commits it may campaign and lead, counting the new configuration's voters only (thesis §4.2.2).
+    /// </summary>
+    private static bool RemovalPending(ulong id, ConfState config, ConfState committed) =>
+        !config.Contains(id) && committed.IsVoter(id);
 }

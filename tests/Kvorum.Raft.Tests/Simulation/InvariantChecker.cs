@@ -29,13 +29,13 @@ internal sealed partial class InvariantChecker
     private void Fail(string what) => throw new InvariantViolationException($"{what}\n{_describe()}");
 
     /// <summary>Election Safety: at most one leader per term, elected by a majority of the voters of its configuration.</summary>
-    public void OnLeader(ulong id, ulong term, IRaftStorage log, ConfState config)
+    public void OnLeader(ulong id, ulong term, IRaftStorage log, ConfState config, ConfState committedConfig)
     {
         Checks++;
         if (_leaderOfTerm.TryGetValue(term, out var other) && other != id)
             Fail($"Election Safety violated: {other} and {id} both leaders of term {term}");
         _leaderOfTerm[term] = id;
-        CheckElectedByVoters(id, term, config);
+        CheckElectedByVoters(id, term, config, committedConfig);
         // Leader Completeness: a leader's log holds every committed entry.
         for (var i = log.FirstIndex; i < (ulong)_committedTerms.Count; i++)
         {

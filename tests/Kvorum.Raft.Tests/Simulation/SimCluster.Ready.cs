@@ -151,6 +151,9 @@ internal sealed partial class SimCluster
             var config = raft.Config;
             var configBefore = node.ConfigAtLastReady ?? config;
             node.ConfigAtLastReady = config;
+            // The configuration of the committed log: a server removed only by a later, uncommitted one may still
+            // campaign, counting the new configuration's voters (thesis §4.2.2).
+            var committedConfig = raft.ConfStateAt(raft.Committed);
             var rd = raft.GetReady();
             var role = rd.SoftState?.Role ?? node.Soft.Role;
             var disk = node.Storage as SimStorage;
@@ -183,7 +186,7 @@ internal sealed partial class SimCluster
                 if (soft.Role == StateRole.Leader && node.Soft.Role != StateRole.Leader)
                 {
                     LeaderChanges++;
-                    Checker.OnLeader(node.Id, node.Storage.HardState.Term, node.Storage, config);
+                    Checker.OnLeader(node.Id, node.Storage.HardState.Term, node.Storage, config, committedConfig);
                 }
                 node.Soft = soft;
             }
@@ -199,7 +202,7 @@ internal sealed partial class SimCluster
             // 2. Send.
             foreach (var m in rd.Messages)
             {
-                Checker.OnSend(config, configBefore, m, DurableOf(node));
+                Checker.OnSend(config, configBefore, committedConfig, m, DurableOf(node));
                 var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
                 // The network keeps the message past Advance, so it takes its own copy of the entries.
                 var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
