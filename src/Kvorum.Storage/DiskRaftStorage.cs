@@ -82,12 +82,14 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "MaxConcurrentSyncs must be between 1 and 64");
         var dataDir = Path.GetFullPath(options.DataDirectory);
         var fs = options.FileSystem;
+        var missing = MissingDirectories(fs, dataDir);
         var dirLock = fs.Lock(dataDir);
         try
         {
             var walDir = Path.Combine(dataDir, "wal");
             fs.CreateDirectory(walDir);
             var snapshots = new SnapshotStore(fs, Path.Combine(dataDir, "snap"));
+            SyncNames(fs, dataDir, missing);
             var started = DateTime.UtcNow;
             var recovered = WalRecovery.Recover(fs, walDir, options.Warning);
 
@@ -109,7 +111,6 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
                 first.HeaderLength = header.Length;
                 first.PlannedLength = writer.Length;
                 fs.SyncDirectory(walDir);
-                fs.SyncDirectory(dataDir);
                 segments = [first];
                 report = new RecoveryReport { Segments = 1, Created = true, Elapsed = DateTime.UtcNow - started };
             }
@@ -154,6 +155,40 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             dirLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Makes the data directory's own name and those of <c>wal/</c> and <c>snap/</c> durable, and the names of the
+    /// ancestors this open created: a name survives a power cut only once its parent directory is flushed, and
+    /// the directories may have been made by this open or by an earlier one that a crash stopped before it
+    /// flushed them. The data directory's parent is flushed even when it existed, for that second case; failing
+    /// there (a parent that may not be read) is not fatal unless this open created the data directory.
+    /// </summary>
+    private static void SyncNames(IFileSystem fs, string dataDir, List<string> missing)
+    {
+        foreach (var created in missing)
+            fs.SyncDirectory(Path.GetDirectoryName(created)!);
+        if (missing.Count == 0 && Path.GetDirectoryName(dataDir) is { } parent)
+        {
+            try
+            {
+                fs.SyncDirectory(parent);
+            }
+            catch (IOException)
+            {
+                // Not ours to flush, and a data directory that existed before this open was most likely flushed long ago.
+            }
+        }
+        fs.SyncDirectory(dataDir);
+    }
+
+    /// <summary><paramref name="path"/> and those of its ancestors that do not exist, deepest first.</summary>
+    private static List<string> MissingDirectories(IFileSystem fs, string path)
+    {
+        var missing = new List<string>();
+        for (var p = path; Path.GetDirectoryName(p) is { } parent && !fs.DirectoryExists(p); p = parent)
+            missing.Add(p);
+        return missing;
     }
 
     private static long Reserve(StorageOptions options) => options.PreallocateSegments ? options.SegmentSize : 0;
@@ -233,6 +268,9 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         lock (_gate)
             _state.GetEntries(lo, hi, maxBytes, into);
     }
+
+    /// <summary>Test hook: the lock that orders writes; saves started while a test holds it go into one group commit.</summary>
+    internal object GateForTest => _gate;
 
     /// <summary>Writes everything queued, closes the files and releases the directory lock.</summary>
     public void Dispose()

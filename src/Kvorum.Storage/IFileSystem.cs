@@ -26,6 +26,9 @@ internal interface IFileSystem
     /// <summary>Full paths of the files directly in <paramref name="directory"/> whose names end in <paramref name="suffix"/> ("" for all).</summary>
     IEnumerable<string> EnumerateFiles(string directory, string suffix);
 
+    /// <summary>True if the directory exists.</summary>
+    bool DirectoryExists(string path);
+
     /// <summary>Creates a directory (and its parents) if missing; returns true if it did not exist.</summary>
     bool CreateDirectory(string path);
 

@@ -30,6 +30,9 @@ internal sealed class OsFileSystem : IFileSystem
     public IEnumerable<string> EnumerateFiles(string directory, string suffix) => Directory.EnumerateFiles(directory, "*" + suffix);
 
     /// <inheritdoc />
+    public bool DirectoryExists(string path) => Directory.Exists(path);
+
+    /// <inheritdoc />
     public bool CreateDirectory(string path)
     {
         if (Directory.Exists(path))

@@ -84,6 +84,13 @@ internal static class WalRecovery
             kept.Add(segment);
         }
 
+        // What was read may have been only in the page cache: a process that was killed wrote it, and the power
+        // could still fail before it reaches the disk. It must be durable before the log acts on it (deletes the
+        // snapshot files it replaced, appends after it, answers for it), and a new fsync is the only way to know.
+        using (var last = fs.Open(kept[^1].Path, FileMode.Open, FileAccess.ReadWrite))
+            last.Sync();
+        fs.SyncDirectory(walDir);
+
         if (state!.HasHole)
         {
             throw new WalCorruptException(kept[0].Path, 0,
