@@ -48,13 +48,16 @@ public class PowerLossTests(ITestOutputHelper output)
     /// <summary>
     /// Cuts that found a missing fsync, kept as they were found: the data directory's name never flushed in its
     /// parent (seed 5 and seed 1 at 13: everything lost); a killed process's WAL tail, read back from the page
-    /// cache, acted on but never fsynced (seed 2 at 95: acknowledged entries lost); <c>wal/</c> and <c>snap/</c>
-    /// not flushed in the data directory when the first open was killed before it did (seed 48: snapshot missing).
+    /// cache, acted on but never fsynced (seed 2 at 97: acknowledged entries lost; seed 612: the unflushed tail of a
+    /// segment sealed after the restart, refused as a gap); <c>wal/</c> and <c>snap/</c> not flushed in the data
+    /// directory when the first open was killed before it did (seed 48: snapshot missing). A change to the
+    /// operations the storage makes moves these points; the random seeds find such cases again.
     /// </summary>
     [Theory]
     [InlineData(5, 134)]
     [InlineData(1, 13)]
-    [InlineData(2, 95)]
+    [InlineData(2, 97)]
+    [InlineData(612, 140)]
     [InlineData(48, 163)]
     public void A_power_cut_found_once_to_lose_acknowledged_state(int seed, long crashAfter) =>
         Check(seed, crashAfter, $"{Replay}.{nameof(A_power_cut_found_once_to_lose_acknowledged_state)}");
