@@ -15,18 +15,19 @@ internal sealed class PowerLossRun
 
     private readonly Random _random;
     private readonly SimulatedDisk _disk;
-    private readonly long? _killAfter;
+    private readonly Queue<long> _kills;
     private MemoryRaftStorage _model = new();
 
     // The states the log went through, in order; the recovered log must be one at or after _acknowledged.
     private readonly List<string> _states = [];
     private int _acknowledged;
 
-    public PowerLossRun(int seed, SimulatedDisk disk, long? killAfter)
+    /// <summary>A run of workload <paramref name="seed"/> whose processes are killed after the given numbers of disk operations.</summary>
+    public PowerLossRun(int seed, SimulatedDisk disk, IEnumerable<long> killPoints)
     {
         _random = new Random(seed);
         _disk = disk;
-        _killAfter = killAfter;
+        _kills = new Queue<long>(killPoints.Order());
         _states.Add(Describe(_model));
     }
 
@@ -54,14 +55,20 @@ internal sealed class PowerLossRun
     /// <summary>Runs <paramref name="steps"/> steps or until the power is cut.</summary>
     public void Run(int steps)
     {
-        var process = _disk.Start(_killAfter);
+        var process = _disk.Start(NextKill());
         DiskRaftStorage? storage = null;
         for (var step = 0; step < steps; step++)
         {
             try
             {
                 storage ??= Reopen(process);
-                Step(storage);
+                if (!Step(storage))
+                {
+                    // A clean restart. Dispose writes what is queued (a commit-only hard state) but reports no
+                    // failure, so that counts as acknowledged only once the reopened log shows it.
+                    storage.Dispose();
+                    storage = null;
+                }
             }
             catch (Exception) when (_disk.PoweredOff)
             {
@@ -72,10 +79,17 @@ internal sealed class PowerLossRun
             {
                 Abandon(storage);
                 storage = null;
-                process = _disk.Start();
+                process = _disk.Start(NextKill());
             }
         }
         Abandon(storage);
+    }
+
+    private long? NextKill()
+    {
+        while (_kills.TryPeek(out var k) && k <= _disk.Operations)
+            _kills.Dequeue();
+        return _kills.TryDequeue(out var next) ? next : null;
     }
 
     /// <summary>Opens the log; after a kill, checks it came back in a state it may, which then counts as acknowledged (the process acts on it).</summary>
@@ -83,7 +97,7 @@ internal sealed class PowerLossRun
     {
         var storage = DiskRaftStorage.Open(Options(process));
         var state = Describe(storage);
-        Check(state, "after a process kill");
+        Check(state, "after a restart");
         _model = Copy(storage);
         _states.Clear();
         _states.Add(state);
@@ -117,7 +131,8 @@ internal sealed class PowerLossRun
         }
     }
 
-    private void Step(DiskRaftStorage s)
+    /// <summary>Runs one step; false when the step is a clean restart, which the caller does.</summary>
+    private bool Step(DiskRaftStorage s)
     {
         var roll = _random.Next(100);
         var hs = _model.HardState;
@@ -160,7 +175,7 @@ internal sealed class PowerLossRun
         else if (roll < 80)
         {
             if (_model.LastIndex <= _model.Snapshot.Index)
-                return;
+                return true;
             var index = (ulong)_random.NextInt64((long)_model.Snapshot.Index + 1, (long)_model.LastIndex + 1);
             var data = Bytes(_random.Next(0, 3000));
             // The state is expected before the call: a cut during it may leave it either way.
@@ -179,10 +194,21 @@ internal sealed class PowerLossRun
             s.ApplySnapshot(metadata, data);
             _acknowledged = _states.Count - 1;
         }
+        else if (roll < 89)
+        {
+            return false;
+        }
+        else if (roll < 92)
+        {
+            // A snapshot from a leader, given up half received: nothing changes.
+            using var receiver = s.ReceiveSnapshot(new SnapshotMetadata(_model.LastIndex + 1, term, ConfState.OfVoters(1, 2, 3)));
+            receiver.Write(Bytes(_random.Next(0, 1500)));
+        }
         else
         {
             Save(s, null, Entries(_model.LastIndex + 1, _random.Next(1, 8), term));
         }
+        return true;
     }
 
     private void Save(DiskRaftStorage s, HardState? hs, Entry[] entries)

@@ -70,15 +70,18 @@ public class PowerLossTests(ITestOutputHelper output)
         return Enumerable.Range(1, count);
     }
 
-    /// <summary>Half the seeds also kill the process once, at a point of their own.</summary>
-    private static long? KillPoint(int seed, long total) =>
-        seed % 2 == 0 ? new Random(~seed).NextInt64(total + 1) : null;
+    /// <summary>Half the seeds also kill the process, once or (a quarter of them) three times, at points of their own.</summary>
+    private static long[] KillPoints(int seed, long total)
+    {
+        var random = new Random(~seed);
+        return seed % 2 != 0 ? [] : [.. Enumerable.Range(0, seed % 4 == 0 ? 3 : 1).Select(_ => random.NextInt64(total + 1))];
+    }
 
     private static long CountOperations(int seed)
     {
         var disk = PowerLossRun.NewDisk();
         var before = disk.Operations;
-        new PowerLossRun(seed, disk, null).Run(Steps);
+        new PowerLossRun(seed, disk, []).Run(Steps);
         var total = disk.Operations - before;
         return total;
     }
@@ -89,7 +92,7 @@ public class PowerLossTests(ITestOutputHelper output)
         disk.Tracing = Environment.GetEnvironmentVariable("KVORUM_POWERLOSS_SEED") is { Length: > 0 };
         var total = CountOperations(seed);
         disk.CrashAfter = disk.Operations + crashAfter;
-        var run = new PowerLossRun(seed, disk, KillPoint(seed, total) is { } k ? disk.Operations + k : null);
+        var run = new PowerLossRun(seed, disk, KillPoints(seed, total).Select(k => disk.Operations + k));
         try
         {
             run.Run(Steps);
