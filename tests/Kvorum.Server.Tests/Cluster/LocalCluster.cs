@@ -34,6 +34,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 HeartbeatIntervalMs = heartbeatMs,
                 ElectionTimeoutMs = electionMs,
                 SnapshotCount = snapshotCount,
+                SnapshotCatchUpEntries = snapshotCount / 2,
                 ListenMetricsUrls = [new Uri($"http://127.0.0.1:{metrics[n]}")],
             };
         }
