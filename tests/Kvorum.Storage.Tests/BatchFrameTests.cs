@@ -102,6 +102,42 @@ public class BatchFrameTests
     }
 
     [Fact]
+    public void Two_batches_in_flight_together_are_dropped_together_when_the_earlier_one_is_torn()
+    {
+        using var dir = new TempDir();
+        var (path, start, acked) = Build(dir);
+        var bytes = File.ReadAllBytes(path);
+        var previous = BatchStarts(bytes).Last(b => b < start);
+        // With two sync lanes the last batch was written while the fsync of the one before still ran: its footer
+        // then says only the bytes before that one were durable. The power cut tore the earlier one: its sector
+        // reads as zeros (and so do the later batch's bytes in it).
+        var footer = bytes.Length - BatchFrame.FooterSize;
+        BatchFrame.WriteFooter(bytes.AsSpan(start, bytes.Length - start), start, previous);
+        Assert.NotEqual(File.ReadAllBytes(path).AsSpan(footer).ToArray(), bytes.AsSpan(footer).ToArray());
+        bytes.AsSpan(previous, (previous / Sector + 1) * Sector - previous).Clear();
+        File.WriteAllBytes(path, bytes);
+
+        var warnings = new List<string>();
+        using var s = Open(dir, warnings);
+        Assert.Equal(acked - 1, s.LastIndex);
+        var warning = Assert.Single(warnings);
+        Assert.Contains($"offset {previous}", warning, StringComparison.Ordinal);
+    }
+
+    /// <summary>Where each batch of a framed segment starts, from its footers.</summary>
+    private static List<int> BatchStarts(byte[] segment)
+    {
+        var starts = new List<int>();
+        for (var q = 0; RecordFormat.TryParse(segment.AsSpan(q), out var record, out _) == ParseStatus.Ok; q += record.Size)
+        {
+            if (record.Type == RecordType.BatchEnd
+                && BatchFrame.TryDecode(segment.AsSpan(q + RecordFormat.HeaderSize, record.PayloadLength), out var batchStart, out _, out _))
+                starts.Add((int)batchStart);
+        }
+        return starts;
+    }
+
+    [Fact]
     public void A_segment_written_before_batch_frames_still_opens_and_new_writes_go_to_a_framed_segment()
     {
         using var dir = new TempDir();
