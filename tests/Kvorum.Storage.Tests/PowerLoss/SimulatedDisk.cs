@@ -7,8 +7,8 @@ namespace Kvorum.Storage.Tests.PowerLoss;
 /// <see cref="SimulatedProcess"/>, so that a process can be killed (its page cache survives) apart from a power cut.
 /// </summary>
 /// <remarks>
-/// At <see cref="PowerCut"/>, for each file: its content at its last fsync, then each later write or size
-/// change kept or not, in order, a write kept or not per 512-byte sector (torn at sector boundaries); for each
+/// At <see cref="PowerCut"/>, for each file: its content at its last fsync, then each 512-byte sector as after
+/// any prefix of the later writes to it (torn at sector boundaries), each later size change kept or not; for each
 /// directory: its entries at its last fsync, then a prefix of the later name changes (a journaling file system
 /// commits them in order). Operations that change the disk are counted; <see cref="CrashAfter"/> cuts the power
 /// once that many have run, and every operation after it throws <see cref="PowerCutException"/>.
@@ -25,6 +25,9 @@ internal sealed class SimulatedDisk
 
     /// <summary>Cut the power after this many mutating operations (never if null).</summary>
     public long? CrashAfter { get; set; }
+
+    /// <summary>How long an fsync takes before it acts, so that other threads can write meanwhile (0: none).</summary>
+    public TimeSpan SyncDelay { get; set; }
 
     /// <summary>True once the power was cut.</summary>
     public bool PoweredOff { get; private set; }
@@ -192,8 +195,24 @@ internal sealed class SimulatedDisk
             _pending.Clear();
         }
 
+        /// <summary>
+        /// The file after a power cut: its content at its last fsync, then the later writes as the disk may have
+        /// received them. The page cache writes a sector back whole, as it is at that moment, so each sector ends
+        /// up as it was after some prefix of the writes that touched it (any prefix, independently of the other
+        /// sectors); each size change is kept or not.
+        /// </summary>
         public Inode AfterCut(Random random)
         {
+            var writesTo = new Dictionary<long, int>();
+            foreach (var (offset, bytes, _) in _pending)
+            {
+                if (bytes is null)
+                    continue;
+                for (var sector = offset / SectorSize; sector * SectorSize < offset + bytes.Length; sector++)
+                    writesTo[sector] = writesTo.GetValueOrDefault(sector) + 1;
+            }
+            var kept = writesTo.ToDictionary(e => e.Key, e => random.Next(e.Value + 1));
+            var seen = new Dictionary<long, int>();
             var data = _durable;
             foreach (var (offset, bytes, length) in _pending)
             {
@@ -203,11 +222,13 @@ internal sealed class SimulatedDisk
                         data = Resize(data, length);
                     continue;
                 }
-                // Each sector of the write reaches the disk or not.
                 for (var lo = offset; lo < offset + bytes.Length;)
                 {
-                    var hi = Math.Min(offset + bytes.Length, (lo / SectorSize + 1) * SectorSize);
-                    if (random.Next(2) == 0)
+                    var sector = lo / SectorSize;
+                    var hi = Math.Min(offset + bytes.Length, (sector + 1) * SectorSize);
+                    var ordinal = seen.GetValueOrDefault(sector);
+                    seen[sector] = ordinal + 1;
+                    if (ordinal < kept[sector])
                         data = Apply(data, lo, bytes.AsSpan((int)(lo - offset), (int)(hi - lo)));
                     lo = hi;
                 }
