@@ -37,7 +37,10 @@ internal sealed record DroppedTail(string FilePath, long Offset, long Bytes, ulo
         while ((q = (int)reader.FindValidRecordAfter(q)) >= 0)
         {
             if (RecordFormat.TryParse(content[q..], out var record, out _) == ParseStatus.Ok)
+            {
                 Note(record);
+                q += record.Size - 1; // the next record starts after this one, not inside its payload
+            }
         }
         return new DroppedTail(reader.Path, offset, content.Length - offset, first, last, problem);
     }
