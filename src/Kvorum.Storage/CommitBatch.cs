@@ -5,12 +5,16 @@ namespace Kvorum.Storage;
 /// and the task that completes once all of them are on stable storage.
 /// </summary>
 /// <remarks>
-/// Invariant: <see cref="Parts"/> cover [0, <see cref="Length"/>) of <see cref="Buffer"/> in order, and
-/// consecutive parts name different segments (a new part starts only when the log moves to a new segment).
+/// <para>Invariant: <see cref="Parts"/> cover [0, <see cref="Length"/>) of the buffer in order, and
+/// consecutive parts name different segments (a new part starts only when the log moves to a new segment).</para>
+/// <para>Each part ends with room for its <see cref="BatchFrame"/> footer, reserved when the part is closed: when
+/// the next part starts, or when a lane takes the batch (<see cref="Close"/>); the lane fills it in as it writes
+/// the part. The footer's bytes are counted in the segment's <see cref="Segment.PlannedLength"/> then.</para>
 /// </remarks>
 internal sealed class CommitBatch
 {
     private byte[] _buffer = new byte[64 * 1024];
+    private bool _lastPartClosed;
 
     /// <summary>Completes when the batch is durable; faults if writing or flushing it failed.</summary>
     public TaskCompletionSource Done { get; private set; } = NewSource();
@@ -27,6 +31,9 @@ internal sealed class CommitBatch
     /// <summary>The queued bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
+    /// <summary>The bytes of a part, footer room included, for the lane that writes them to fill in the footer.</summary>
+    public Span<byte> PartBytes(int start, int end) => _buffer.AsSpan(start, end - start);
+
     /// <summary>Runs of bytes, each for one segment, in write order.</summary>
     public List<(Segment Segment, int Start, int End)> Parts { get; } = [];
 
@@ -36,15 +43,38 @@ internal sealed class CommitBatch
     /// <summary>Reserves <paramref name="size"/> bytes at the end of the batch, bound for <paramref name="segment"/>.</summary>
     public Span<byte> Reserve(Segment segment, int size)
     {
-        if (Length + size > _buffer.Length)
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + size));
-        var start = Length;
-        Length += size;
-        if (Parts.Count > 0 && ReferenceEquals(Parts[^1].Segment, segment))
+        var sameSegment = Parts.Count > 0 && ReferenceEquals(Parts[^1].Segment, segment);
+        System.Diagnostics.Debug.Assert(!(sameSegment && _lastPartClosed), "a closed batch takes no more records");
+        if (!sameSegment)
+            Close();
+        _lastPartClosed = false;
+        var start = Grow(size);
+        if (sameSegment)
             Parts[^1] = (segment, Parts[^1].Start, Length);
         else
             Parts.Add((segment, start, Length));
         return _buffer.AsSpan(start, size);
+    }
+
+    /// <summary>Reserves the footer of the last part, which no record may join afterwards. Called under the storage's lock.</summary>
+    public void Close()
+    {
+        if (Parts.Count == 0 || _lastPartClosed)
+            return;
+        var (segment, start, _) = Parts[^1];
+        Grow(BatchFrame.FooterSize);
+        Parts[^1] = (segment, start, Length);
+        segment.PlannedLength += BatchFrame.FooterSize;
+        _lastPartClosed = true;
+    }
+
+    private int Grow(int size)
+    {
+        if (Length + size > _buffer.Length)
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + size));
+        var start = Length;
+        Length += size;
+        return start;
     }
 
     /// <summary>Empties the batch for reuse with a fresh completion source. The old source must be completed.</summary>
@@ -55,6 +85,7 @@ internal sealed class CommitBatch
         Sequence = 0;
         Waiters = 0;
         Parts.Clear();
+        _lastPartClosed = false;
         Done = NewSource();
         // Do not keep a buffer that one huge batch inflated.
         if (_buffer.Length > 16 * 1024 * 1024)

@@ -90,13 +90,13 @@ public sealed partial class DiskRaftStorage
 
     /// <summary>
     /// Queues one record for the current segment, first starting a new segment if the record would take the
-    /// current one past the segment size (unless the current one holds nothing but its header).
+    /// current one past the segment size (unless the current one holds nothing but its header, in its batch).
     /// </summary>
     private void WriteRecordLocked(RecordType type, byte entryType, ulong index, ulong term, ReadOnlySpan<byte> payload)
     {
         var size = RecordFormat.RecordSize(payload.Length);
         var segment = _segments[^1];
-        if (segment.PlannedLength + size > _segmentSize && segment.PlannedLength > segment.HeaderLength)
+        if (segment.PlannedLength + size > _segmentSize && segment.PlannedLength > segment.HeaderLength + BatchFrame.FooterSize)
             segment = RollLocked();
         RecordFormat.Write(_committer.ReserveLocked(segment, size), type, entryType, index, term, payload);
         segment.PlannedLength += size;
@@ -112,7 +112,7 @@ public sealed partial class DiskRaftStorage
         var segment = NewSegment(_walDir, previous.Sequence + 1, _state.LastIndex);
         var payload = PayloadCodec.EncodeSegmentHeader(segment.Sequence, _state.Snapshot, _state.HardState);
         var size = RecordFormat.RecordSize(payload.Length);
-        RecordFormat.Write(_committer.ReserveLocked(segment, size), RecordType.SegmentHeader, 0, segment.BaseIndex, 0, payload);
+        RecordFormat.Write(_committer.ReserveLocked(segment, size), RecordType.SegmentHeader, SegmentFormat.Framed, segment.BaseIndex, 0, payload);
         segment.PlannedLength = segment.HeaderLength = size;
         _segments.Add(segment);
         return segment;

@@ -142,7 +142,7 @@ public sealed partial class DiskRaftStorage
                 var index = snapshot.Index;
                 if (!_state.TryGetTerm(index, out var term) || term != snapshot.Metadata.Term || index <= _state.Snapshot.Index)
                 {
-                    File.Delete(_snapshots.PathOf(snapshot));
+                    _fs.Delete(_snapshots.PathOf(snapshot));
                     return false;
                 }
                 WriteRecordLocked(RecordType.SnapshotCreated, 0, index, snapshot.Metadata.Term, PayloadCodec.EncodeSnapshot(snapshot));
@@ -207,7 +207,7 @@ public sealed partial class DiskRaftStorage
                 }
                 catch
                 {
-                    File.Delete(_snapshots.PathOf(snapshot));
+                    _fs.Delete(_snapshots.PathOf(snapshot));
                     throw;
                 }
                 WriteRecordLocked(RecordType.SnapshotInstalled, 0, snapshot.Index, snapshot.Metadata.Term, PayloadCodec.EncodeSnapshot(snapshot));
@@ -264,8 +264,8 @@ public sealed partial class DiskRaftStorage
         }
         foreach (var segment in obsolete)
         {
-            File.Delete(segment.Path);
-            DirectorySync.Flush(_walDir);
+            _fs.Delete(segment.Path);
+            _fs.SyncDirectory(_walDir);
         }
         _snapshots.RemoveAllExcept(keepFileId, includeTemporary: false, alsoKeep: prepared);
     }

@@ -20,7 +20,8 @@ namespace Kvorum.Storage;
 public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
 {
     private readonly object _gate = new();
-    private readonly DataDirLock _dirLock;
+    private readonly IFileSystem _fs;
+    private readonly IDisposable _dirLock;
     private readonly string _walDir;
     private readonly SnapshotStore _snapshots;
     private readonly long _segmentSize;
@@ -32,10 +33,11 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
     private readonly GroupCommitter _committer;
     private bool _disposed;
 
-    private DiskRaftStorage(StorageOptions options, DataDirLock dirLock, string walDir, SnapshotStore snapshots,
+    private DiskRaftStorage(StorageOptions options, IDisposable dirLock, string walDir, SnapshotStore snapshots,
         LogState state, List<Segment> segments, SegmentWriter writer, RecoveryReport report, ulong lastFileId)
     {
         DataDirectory = Path.GetFullPath(options.DataDirectory);
+        _fs = options.FileSystem;
         _dirLock = dirLock;
         _walDir = walDir;
         _snapshots = snapshots;
@@ -45,7 +47,24 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         _segments = segments;
         _lastFileId = lastFileId;
         Recovery = report;
-        _committer = new GroupCommitter(_gate, walDir, writer, options.MaxConcurrentSyncs, Reserve(options), options.ConfigureWriter);
+        _committer = new GroupCommitter(_gate, _fs, walDir, writer, options.MaxConcurrentSyncs, Reserve(options), options.ConfigureWriter);
+    }
+
+    /// <summary>
+    /// Starts a framed segment if the last one was written before batch frames existed, so that nothing new is
+    /// appended to an unframed segment (recovery reads a segment by one format).
+    /// </summary>
+    private void FrameFromNowOn()
+    {
+        Task durable;
+        lock (_gate)
+        {
+            if (_segments[^1].Format == SegmentFormat.Framed)
+                return;
+            RollLocked();
+            durable = _committer.CommitLocked();
+        }
+        durable.GetAwaiter().GetResult();
     }
 
     /// <summary>
@@ -62,14 +81,17 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         if (options.MaxConcurrentSyncs is < 1 or > 64)
             throw new ArgumentOutOfRangeException(nameof(options), "MaxConcurrentSyncs must be between 1 and 64");
         var dataDir = Path.GetFullPath(options.DataDirectory);
-        var dirLock = DataDirLock.Acquire(dataDir);
+        var fs = options.FileSystem;
+        var missing = MissingDirectories(fs, dataDir);
+        var dirLock = fs.Lock(dataDir);
         try
         {
             var walDir = Path.Combine(dataDir, "wal");
-            Directory.CreateDirectory(walDir);
-            var snapshots = new SnapshotStore(Path.Combine(dataDir, "snap"));
+            fs.CreateDirectory(walDir);
+            var snapshots = new SnapshotStore(fs, Path.Combine(dataDir, "snap"));
+            SyncNames(fs, dataDir, missing);
             var started = DateTime.UtcNow;
-            var recovered = WalRecovery.Recover(walDir);
+            var recovered = WalRecovery.Recover(fs, walDir, options.Warning);
 
             LogState state;
             List<Segment> segments;
@@ -77,25 +99,25 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             RecoveryReport report;
             if (recovered is null)
             {
-                if (Directory.EnumerateFiles(snapshots.Directory, "*.snap").Any())
+                if (fs.EnumerateFiles(snapshots.Directory, ".snap").Any())
                     throw new WalCorruptException(walDir, 0, "the WAL is missing but snapshot files exist");
                 var initial = SnapshotRef.Empty;
                 state = new LogState(initial, HardState.Empty, 0);
                 var first = NewSegment(walDir, 1, 0);
-                writer = SegmentWriter.Create(first, Reserve(options));
-                var header = EncodeRecord(RecordType.SegmentHeader, 0, 0, 0, PayloadCodec.EncodeSegmentHeader(1, initial, HardState.Empty));
-                writer.Write(header);
+                writer = SegmentWriter.Create(fs, first, Reserve(options));
+                var header = EncodeRecord(RecordType.SegmentHeader, SegmentFormat.Framed, 0, 0, PayloadCodec.EncodeSegmentHeader(1, initial, HardState.Empty));
+                writer.WriteBatch(BatchFrame.WithFooterSpace(header));
                 writer.Flush();
-                first.PlannedLength = first.HeaderLength = header.Length;
-                DirectorySync.Flush(walDir);
-                DirectorySync.Flush(dataDir);
+                first.HeaderLength = header.Length;
+                first.PlannedLength = writer.Length;
+                fs.SyncDirectory(walDir);
                 segments = [first];
                 report = new RecoveryReport { Segments = 1, Created = true, Elapsed = DateTime.UtcNow - started };
             }
             else
             {
                 (state, segments, report) = recovered;
-                writer = SegmentWriter.OpenForAppend(segments[^1], segments[^1].PlannedLength);
+                writer = SegmentWriter.OpenForAppend(fs, segments[^1], segments[^1].PlannedLength);
             }
 
             ulong lastFileId;
@@ -111,7 +133,17 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
                 writer.Dispose();
                 throw;
             }
-            return new DiskRaftStorage(options, dirLock, walDir, snapshots, state, segments, writer, report, lastFileId);
+            var storage = new DiskRaftStorage(options, dirLock, walDir, snapshots, state, segments, writer, report, lastFileId);
+            try
+            {
+                storage.FrameFromNowOn();
+            }
+            catch
+            {
+                storage.Dispose();
+                throw;
+            }
+            return storage;
         }
         catch (UnauthorizedAccessException e)
         {
@@ -123,6 +155,40 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
             dirLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Makes the data directory's own name and those of <c>wal/</c> and <c>snap/</c> durable, and the names of the
+    /// ancestors this open created: a name survives a power cut only once its parent directory is flushed, and
+    /// the directories may have been made by this open or by an earlier one that a crash stopped before it
+    /// flushed them. The data directory's parent is flushed even when it existed, for that second case; failing
+    /// there (a parent that may not be read) is not fatal unless this open created the data directory.
+    /// </summary>
+    private static void SyncNames(IFileSystem fs, string dataDir, List<string> missing)
+    {
+        foreach (var created in missing)
+            fs.SyncDirectory(Path.GetDirectoryName(created)!);
+        if (missing.Count == 0 && Path.GetDirectoryName(dataDir) is { } parent)
+        {
+            try
+            {
+                fs.SyncDirectory(parent);
+            }
+            catch (IOException)
+            {
+                // Not ours to flush, and a data directory that existed before this open was most likely flushed long ago.
+            }
+        }
+        fs.SyncDirectory(dataDir);
+    }
+
+    /// <summary><paramref name="path"/> and those of its ancestors that do not exist, deepest first.</summary>
+    private static List<string> MissingDirectories(IFileSystem fs, string path)
+    {
+        var missing = new List<string>();
+        for (var p = path; Path.GetDirectoryName(p) is { } parent && !fs.DirectoryExists(p); p = parent)
+            missing.Add(p);
+        return missing;
     }
 
     private static long Reserve(StorageOptions options) => options.PreallocateSegments ? options.SegmentSize : 0;
@@ -202,6 +268,9 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         lock (_gate)
             _state.GetEntries(lo, hi, maxBytes, into);
     }
+
+    /// <summary>Test hook: the lock that orders writes; saves started while a test holds it go into one group commit.</summary>
+    internal object GateForTest => _gate;
 
     /// <summary>Writes everything queued, closes the files and releases the directory lock.</summary>
     public void Dispose()

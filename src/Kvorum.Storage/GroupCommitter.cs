@@ -17,6 +17,8 @@ namespace Kvorum.Storage;
 /// expect it held. <c>_writeTurn</c> is held by the one lane that takes a batch and writes it, so batches are
 /// numbered and written in the order they were queued and the file is always a prefix of the queued stream.
 /// Lanes fsync without either lock. Lock order: <c>_writeTurn</c>, then <c>gate</c>.</para>
+/// <para>Framing: each batch's records for a segment are written with a <see cref="BatchFrame"/> footer, so
+/// that recovery keeps or drops a batch whole.</para>
 /// <para>Durability: a batch's task completes only after an fsync that started after the batch (and so every
 /// earlier batch) was written has returned, and after the directory entry of any segment it created was
 /// flushed; tasks complete in batch order (see <see cref="WrittenBatches"/>).</para>
@@ -37,6 +39,7 @@ internal sealed class GroupCommitter : IDisposable
     private readonly object _gate;
     private readonly object _writeTurn = new();
     private readonly object _syncCount = new();
+    private readonly IFileSystem _fs;
     private readonly string _walDir;
     private readonly Thread[] _lanes;
     private readonly Action<SegmentWriter>? _configureWriter;
@@ -77,10 +80,11 @@ internal sealed class GroupCommitter : IDisposable
     /// Starts <paramref name="lanes"/> lane threads, appending to <paramref name="writer"/> first; segments it
     /// starts get <paramref name="reserve"/> bytes reserved (0: none).
     /// </summary>
-    public GroupCommitter(object gate, string walDir, SegmentWriter writer, int lanes, long reserve, Action<SegmentWriter>? configureWriter)
+    public GroupCommitter(object gate, IFileSystem fs, string walDir, SegmentWriter writer, int lanes, long reserve, Action<SegmentWriter>? configureWriter)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         _gate = gate;
+        _fs = fs;
         _walDir = walDir;
         _writer = writer;
         _reserve = reserve;
@@ -281,6 +285,7 @@ internal sealed class GroupCommitter : IDisposable
             if (_pending.IsEmpty)
                 return null;
             batch = _pending;
+            batch.Close();
             _pending = _free.TryPop(out var spare) ? spare : new CommitBatch();
             _pendingWaiters = 0;
             // Those in the batch have returned; after the deadline, stop expecting the rest.
@@ -305,7 +310,7 @@ internal sealed class GroupCommitter : IDisposable
         {
             if (!ReferenceEquals(segment, _writer.Segment))
                 StartSegment(segment);
-            _writer.Write(batch.Bytes[start..end]);
+            _writer.WriteBatch(batch.PartBytes(start, end));
         }
         return (_writer, _writer.Length);
     }
@@ -324,11 +329,11 @@ internal sealed class GroupCommitter : IDisposable
         if (_writer.Seal())
             Interlocked.Increment(ref _fsyncs);
         _writer.Dispose();
-        _writer = SegmentWriter.Create(segment, _reserve);
+        _writer = SegmentWriter.Create(_fs, segment, _reserve);
         _configureWriter?.Invoke(_writer);
         _writer.OpenSyncLanes(_lanes.Length);
         // The new file's directory entry must be durable before anything in it is acknowledged.
-        DirectorySync.Flush(_walDir);
+        _fs.SyncDirectory(_walDir);
     }
 
     private void Fail(Exception e)

@@ -10,7 +10,7 @@ namespace Kvorum.Storage;
 /// <code>
 ///  0  u32  payload length
 ///  4  u8   record type (<see cref="RecordType"/>)
-///  5  u8   entry type (for <see cref="RecordType.Entry"/>; otherwise 0)
+///  5  u8   entry type (for <see cref="RecordType.Entry"/>), segment format (for <see cref="RecordType.SegmentHeader"/>); otherwise 0
 ///  6  u16  reserved, 0
 ///  8  u64  Raft index
 /// 16  u64  Raft term
@@ -28,6 +28,9 @@ internal static class RecordFormat
     public const int MaxPayload = 256 * 1024 * 1024;
 
     private const int ChecksumOffset = 24;
+
+    /// <summary>True if <paramref name="type"/> is a <see cref="RecordType"/>.</summary>
+    public static bool IsKnownType(byte type) => type is >= (byte)RecordType.SegmentHeader and <= (byte)RecordType.BatchEnd;
 
     /// <summary>Total size of a record with a payload of <paramref name="payloadLength"/> bytes.</summary>
     public static int RecordSize(int payloadLength) => HeaderSize + payloadLength;
@@ -66,7 +69,7 @@ internal static class RecordFormat
         var length = BinaryPrimitives.ReadUInt32LittleEndian(buffer);
         var type = (RecordType)buffer[4];
         var reserved = BinaryPrimitives.ReadUInt16LittleEndian(buffer[6..]);
-        if (length > MaxPayload || type is < RecordType.SegmentHeader or > RecordType.SnapshotInstalled || reserved != 0)
+        if (length > MaxPayload || !IsKnownType((byte)type) || reserved != 0)
         {
             problem = $"malformed header (length {length}, type {(byte)type}, reserved {reserved})";
             return ParseStatus.Invalid;

@@ -5,7 +5,8 @@ internal enum RecordType : byte
 {
     /// <summary>
     /// First record of every segment: its sequence number and the log's snapshot and hard state at the
-    /// moment the segment was started. Header index = the log's last index at that moment (the "base").
+    /// moment the segment was started. Header index = the log's last index at that moment (the "base"); the
+    /// entry-type byte holds the segment's format (<see cref="SegmentFormat"/>).
     /// </summary>
     SegmentHeader = 1,
 
@@ -21,4 +22,7 @@ internal enum RecordType : byte
 
     /// <summary>A snapshot received from a leader: the whole log is replaced by it.</summary>
     SnapshotInstalled = 5,
+
+    /// <summary>End of a group commit's records in a segment: where they start and their checksum (see <see cref="BatchFrame"/>).</summary>
+    BatchEnd = 6,
 }

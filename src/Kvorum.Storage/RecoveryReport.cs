@@ -13,13 +13,19 @@ public sealed record RecoveryReport
     public long BytesRead { get; init; }
 
     /// <summary>
-    /// Bytes cut from the end of the last segment because its final record was torn (0 if none), up to the
-    /// torn record's last non-zero byte: zeros after it cannot be told from space reserved for appends.
+    /// Bytes cut from the end of the last segment because its final batch was torn (0 if none), up to the
+    /// torn batch's last non-zero byte: zeros after it cannot be told from space reserved for appends.
     /// </summary>
     public long TruncatedBytes { get; init; }
 
     /// <summary>The file that was cut, if any.</summary>
     public string? TruncatedFile { get; init; }
+
+    /// <summary>
+    /// What recovery dropped, one line each (file, offset, bytes, entry indexes): a torn tail that never became
+    /// durable. Also passed to <see cref="StorageOptions.Warning"/> as it is found.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     /// <summary>Wall-clock time spent recovering.</summary>
     public TimeSpan Elapsed { get; init; }

@@ -14,4 +14,7 @@ internal sealed record Segment(ulong Sequence, ulong BaseIndex, string Path)
 
     /// <summary>Size of the segment's header record; a segment holding only its header is never rolled over.</summary>
     public long HeaderLength { get; set; }
+
+    /// <summary>The segment's format (<see cref="SegmentFormat"/>); new segments are always framed.</summary>
+    public byte Format { get; set; } = SegmentFormat.Framed;
 }

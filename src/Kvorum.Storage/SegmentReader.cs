@@ -10,10 +10,17 @@ internal sealed class SegmentReader
     private int _offset;
 
     /// <summary>Loads <paramref name="path"/>.</summary>
-    public SegmentReader(string path)
+    public SegmentReader(IFileSystem fs, string path)
     {
+        ArgumentNullException.ThrowIfNull(fs);
         Path = path;
-        Content = WithoutReservedTail(File.ReadAllBytes(path));
+        Content = WithoutReservedTail(fs.ReadAllBytes(path));
+    }
+
+    /// <summary>Loads <paramref name="path"/> from the real file system.</summary>
+    public SegmentReader(string path)
+        : this(OsFileSystem.Instance, path)
+    {
     }
 
     /// <summary>The file read.</summary>
@@ -82,7 +89,7 @@ internal sealed class SegmentReader
         {
             // Cheap filters first: known type and zero reserved bytes.
             var type = data[q + 4];
-            if (type is 0 or > (byte)RecordType.SnapshotInstalled || data[q + 6] != 0 || data[q + 7] != 0)
+            if (!RecordFormat.IsKnownType(type) || data[q + 6] != 0 || data[q + 7] != 0)
                 continue;
             if (RecordFormat.TryParse(data[q..], out _, out _) == ParseStatus.Ok)
                 return q;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Win32.SafeHandles;
 
 namespace Kvorum.Storage;
 
@@ -21,17 +20,19 @@ namespace Kvorum.Storage;
 /// </remarks>
 internal sealed class SegmentWriter : IDisposable
 {
-    private readonly SafeFileHandle _handle;
+    private readonly IFileSystem _fs;
+    private readonly IStorageFile _handle;
 
     // Descriptor used by each sync lane; lane 0 uses the write handle itself. Set up before any concurrent use.
-    private SafeFileHandle[] _syncHandles;
+    private IStorageFile[] _syncHandles;
     private long _durableLength;
 
     // The file's size as reserved by FilePreallocation (0 if nothing is reserved); bytes from Length up to it are zeros.
     private long _reservedLength;
 
-    private SegmentWriter(Segment segment, SafeFileHandle handle, long length)
+    private SegmentWriter(IFileSystem fs, Segment segment, IStorageFile handle, long length)
     {
+        _fs = fs;
         Segment = segment;
         _handle = handle;
         _syncHandles = [handle];
@@ -55,12 +56,13 @@ internal sealed class SegmentWriter : IDisposable
     /// the file system allows (0: none). The caller must flush the directory afterwards, and the first
     /// <see cref="Flush"/> makes the reservation durable.
     /// </summary>
-    public static SegmentWriter Create(Segment segment, long reserve = 0)
+    public static SegmentWriter Create(IFileSystem fs, Segment segment, long reserve = 0)
     {
+        ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(segment);
-        var handle = File.OpenHandle(segment.Path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
-        var writer = new SegmentWriter(segment, handle, 0);
-        if (reserve > 0 && FilePreallocation.TryExtend(handle, reserve))
+        var handle = fs.Open(segment.Path, FileMode.CreateNew, FileAccess.ReadWrite);
+        var writer = new SegmentWriter(fs, segment, handle, 0);
+        if (reserve > 0 && handle.TryPreallocate(reserve))
             writer._reservedLength = reserve;
         return writer;
     }
@@ -69,12 +71,13 @@ internal sealed class SegmentWriter : IDisposable
     /// Opens an existing segment to append after its <paramref name="validLength"/> bytes, which recovery
     /// has checked; the rest of the file, if any, is reserved zeros.
     /// </summary>
-    public static SegmentWriter OpenForAppend(Segment segment, long validLength)
+    public static SegmentWriter OpenForAppend(IFileSystem fs, Segment segment, long validLength)
     {
+        ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(segment);
-        var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-        var writer = new SegmentWriter(segment, handle, validLength);
-        writer._reservedLength = RandomAccess.GetLength(handle);
+        var handle = fs.Open(segment.Path, FileMode.Open, FileAccess.ReadWrite);
+        var writer = new SegmentWriter(fs, segment, handle, validLength);
+        writer._reservedLength = handle.Length;
         Debug.Assert(writer._reservedLength >= validLength, "recovery read the valid bytes from this file");
         return writer;
     }
@@ -85,7 +88,7 @@ internal sealed class SegmentWriter : IDisposable
         try
         {
             Fault?.Invoke(this, data.Length);
-            RandomAccess.Write(_handle, data, Length);
+            _handle.Write(Length, data);
         }
         catch (IOException)
         {
@@ -93,6 +96,16 @@ internal sealed class SegmentWriter : IDisposable
             throw;
         }
         Length += data.Length;
+    }
+
+    /// <summary>
+    /// Appends one group commit's records for this segment, <paramref name="batch"/>, whose last
+    /// <see cref="BatchFrame.FooterSize"/> bytes are room for its footer, filled in here.
+    /// </summary>
+    public void WriteBatch(Span<byte> batch)
+    {
+        BatchFrame.WriteFooter(batch, Length, DurableLength);
+        Write(batch);
     }
 
     /// <summary>
@@ -104,12 +117,12 @@ internal sealed class SegmentWriter : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         Debug.Assert(_syncHandles.Length == 1, "lanes are opened once");
-        var handles = new SafeFileHandle[lanes];
+        var handles = new IStorageFile[lanes];
         handles[0] = _handle;
         try
         {
             for (var i = 1; i < lanes; i++)
-                handles[i] = File.OpenHandle(Segment.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                handles[i] = _fs.Open(Segment.Path, FileMode.Open, FileAccess.Read);
         }
         catch
         {
@@ -134,7 +147,7 @@ internal sealed class SegmentWriter : IDisposable
         if (DurableLength >= upTo)
             return false;
         SyncFault?.Invoke(this);
-        RandomAccess.FlushToDisk(_syncHandles[lane]);
+        _syncHandles[lane].Sync();
         // Raise, never lower: a slower fsync of an earlier length may return after a later one.
         var seen = Interlocked.Read(ref _durableLength);
         while (seen < upTo)
@@ -156,9 +169,9 @@ internal sealed class SegmentWriter : IDisposable
     {
         if (_reservedLength <= Length)
             return Sync(0, Length);
-        RandomAccess.SetLength(_handle, Length);
+        _handle.SetLength(Length);
         _reservedLength = 0;
-        RandomAccess.FlushToDisk(_handle);
+        _handle.Sync();
         Interlocked.Exchange(ref _durableLength, Length);
         return true;
     }
@@ -173,13 +186,13 @@ internal sealed class SegmentWriter : IDisposable
     internal Action<SegmentWriter>? SyncFault { get; set; }
 
     /// <summary>Test hook: writes bytes at the current end without tracking them.</summary>
-    internal void WriteRawForTest(ReadOnlySpan<byte> data) => RandomAccess.Write(_handle, data, Length);
+    internal void WriteRawForTest(ReadOnlySpan<byte> data) => _handle.Write(Length, data);
 
     private void CutBack()
     {
         try
         {
-            RandomAccess.SetLength(_handle, Length);
+            _handle.SetLength(Length);
             _reservedLength = 0;
         }
         catch (IOException)

@@ -3,13 +3,13 @@ namespace Kvorum.Storage;
 /// <summary>A read-only, seekable view of the data section [start, start + length) of a snapshot file.</summary>
 internal sealed class SnapshotDataStream : Stream
 {
-    private readonly FileStream _file;
+    private readonly IStorageFile _file;
     private readonly long _start;
     private readonly long _length;
     private long _position;
 
     /// <summary>Wraps <paramref name="file"/>, which this stream then owns.</summary>
-    public SnapshotDataStream(FileStream file, long start, long length)
+    public SnapshotDataStream(IStorageFile file, long start, long length)
     {
         _file = file;
         _start = start;
@@ -44,7 +44,7 @@ internal sealed class SnapshotDataStream : Stream
         var n = (int)Math.Min(buffer.Length, _length - _position);
         if (n <= 0)
             return 0;
-        var read = RandomAccess.Read(_file.SafeFileHandle, buffer[..n], _start + _position);
+        var read = _file.Read(_start + _position, buffer[..n]);
         _position += read;
         return read;
     }

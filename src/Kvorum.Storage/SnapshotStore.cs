@@ -12,11 +12,14 @@ internal sealed class SnapshotStore
 {
     private const string Extension = ".snap";
 
+    private readonly IFileSystem _fs;
+
     /// <summary>Uses (and creates) <paramref name="directory"/>.</summary>
-    public SnapshotStore(string directory)
+    public SnapshotStore(IFileSystem fs, string directory)
     {
+        _fs = fs;
         Directory = directory;
-        System.IO.Directory.CreateDirectory(directory);
+        fs.CreateDirectory(directory);
     }
 
     /// <summary>The snapshot directory.</summary>
@@ -33,7 +36,7 @@ internal sealed class SnapshotStore
     public ulong MaxFileId()
     {
         ulong max = 0;
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
+        foreach (var path in _fs.EnumerateFiles(Directory, ""))
         {
             var name = Path.GetFileName(path);
             if (name.Length >= 33 && name[16] == '-'
@@ -44,7 +47,7 @@ internal sealed class SnapshotStore
     }
 
     /// <summary>Starts writing the file for <paramref name="snapshot"/>.</summary>
-    public SnapshotWriter BeginWrite(SnapshotRef snapshot) => new(snapshot, PathOf(snapshot));
+    public SnapshotWriter BeginWrite(SnapshotRef snapshot) => new(_fs, snapshot, PathOf(snapshot));
 
     /// <summary>
     /// Opens the data of <paramref name="snapshot"/> after checking the file's checksum and that its header
@@ -54,10 +57,10 @@ internal sealed class SnapshotStore
     public Stream OpenData(SnapshotRef snapshot)
     {
         var path = PathOf(snapshot);
-        FileStream file;
+        IStorageFile file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            file = _fs.Open(path, FileMode.Open, FileAccess.Read);
         }
         catch (FileNotFoundException e)
         {
@@ -95,7 +98,7 @@ internal sealed class SnapshotStore
     public void RemoveAllExcept(ulong keepFileId, bool includeTemporary, ReadOnlySpan<ulong> alsoKeep = default)
     {
         var removed = false;
-        foreach (var path in System.IO.Directory.EnumerateFiles(Directory))
+        foreach (var path in _fs.EnumerateFiles(Directory, ""))
         {
             var name = Path.GetFileName(path);
             if (!includeTemporary && name.EndsWith(".tmp", StringComparison.Ordinal))
@@ -105,15 +108,15 @@ internal sealed class SnapshotStore
                 && ((id == keepFileId && keepFileId != 0) || alsoKeep.Contains(id));
             if (!isCurrent)
             {
-                File.Delete(path);
+                _fs.Delete(path);
                 removed = true;
             }
         }
         if (removed)
-            DirectorySync.Flush(Directory);
+            _fs.SyncDirectory(Directory);
     }
 
-    private static (long Start, long Length) Verify(FileStream file, string path, SnapshotRef expected)
+    private static (long Start, long Length) Verify(IStorageFile file, string path, SnapshotRef expected)
     {
         var total = file.Length;
         if (total < 12 + SnapshotFormat.TrailerSize)
@@ -121,8 +124,7 @@ internal sealed class SnapshotStore
         var crc = Crc32C.Start;
         var buffer = new byte[1 << 16];
         var headerBytes = new byte[(int)Math.Min(total, 1 << 20)];
-        file.Position = 0;
-        file.ReadExactly(headerBytes);
+        ReadExactly(file, path, 0, headerBytes);
         (SnapshotRef Snapshot, int HeaderLength) header;
         try
         {
@@ -135,20 +137,18 @@ internal sealed class SnapshotStore
         if (header.Snapshot != expected)
             throw new WalCorruptException(path, 0, $"snapshot file holds {header.Snapshot.Metadata}, the WAL expects {expected.Metadata}");
 
-        file.Position = 0;
         var checkedUpTo = total - 4;
         long pos = 0;
         while (pos < checkedUpTo)
         {
-            var n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, checkedUpTo - pos));
+            var n = file.Read(pos, buffer.AsSpan(0, (int)Math.Min(buffer.Length, checkedUpTo - pos)));
             if (n == 0)
                 throw new WalCorruptException(path, pos, "snapshot file ended early");
             crc = Crc32C.Append(crc, buffer.AsSpan(0, n));
             pos += n;
         }
         var trailer = new byte[SnapshotFormat.TrailerSize];
-        file.Position = total - SnapshotFormat.TrailerSize;
-        file.ReadExactly(trailer);
+        ReadExactly(file, path, total - SnapshotFormat.TrailerSize, trailer);
         var dataLength = (long)BinaryPrimitives.ReadUInt64LittleEndian(trailer);
         var stored = BinaryPrimitives.ReadUInt32LittleEndian(trailer.AsSpan(8));
         if (Crc32C.Finish(crc) != stored)
@@ -156,5 +156,17 @@ internal sealed class SnapshotStore
         if (dataLength != total - header.HeaderLength - SnapshotFormat.TrailerSize)
             throw new WalCorruptException(path, total - SnapshotFormat.TrailerSize, $"snapshot data length {dataLength} does not fit the file size {total}");
         return (header.HeaderLength, dataLength);
+    }
+
+    private static void ReadExactly(IStorageFile file, string path, long offset, Span<byte> into)
+    {
+        while (!into.IsEmpty)
+        {
+            var n = file.Read(offset, into);
+            if (n == 0)
+                throw new WalCorruptException(path, offset, "snapshot file ended early");
+            offset += n;
+            into = into[n..];
+        }
     }
 }

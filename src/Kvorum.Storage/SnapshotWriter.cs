@@ -7,8 +7,12 @@ namespace Kvorum.Storage;
 /// </summary>
 internal sealed class SnapshotWriter : IDisposable
 {
-    private readonly FileStream _file;
-    private readonly WriteBehind _writeBehind;
+    private readonly IFileSystem _fs;
+    private readonly IStorageFile _file;
+    private readonly WriteBehind? _writeBehind;
+    private readonly byte[] _buffer = new byte[1 << 16];
+    private int _buffered;
+    private long _written;
     private readonly string _tempPath;
     private readonly string _finalPath;
     private readonly string _directory;
@@ -17,15 +21,17 @@ internal sealed class SnapshotWriter : IDisposable
     private bool _done;
 
     /// <summary>Starts the file for <paramref name="snapshot"/> at <paramref name="finalPath"/>.</summary>
-    public SnapshotWriter(SnapshotRef snapshot, string finalPath)
+    public SnapshotWriter(IFileSystem fs, SnapshotRef snapshot, string finalPath)
     {
+        ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(snapshot);
+        _fs = fs;
         Snapshot = snapshot;
         _finalPath = finalPath;
         _tempPath = finalPath + ".tmp";
         _directory = Path.GetDirectoryName(finalPath)!;
-        _file = new FileStream(_tempPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        _writeBehind = new WriteBehind(_file.SafeFileHandle);
+        _file = fs.Open(_tempPath, FileMode.Create, FileAccess.Write);
+        _writeBehind = _file.Handle is { } handle ? new WriteBehind(handle) : null;
         Append(SnapshotFormat.EncodeHeader(snapshot));
     }
 
@@ -47,24 +53,47 @@ internal sealed class SnapshotWriter : IDisposable
     public void Commit()
     {
         ObjectDisposedException.ThrowIf(_done, this);
-        _file.Write(SnapshotFormat.EncodeTrailer(_dataLength, _crc));
-        _file.Flush(flushToDisk: true);
+        Buffer(SnapshotFormat.EncodeTrailer(_dataLength, _crc));
+        Drain();
+        _file.Sync();
         _file.Dispose();
-        File.Move(_tempPath, _finalPath, overwrite: true);
-        DirectorySync.Flush(_directory);
+        _fs.Move(_tempPath, _finalPath);
+        _fs.SyncDirectory(_directory);
         _done = true;
     }
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
         _crc = Crc32C.Append(_crc, bytes);
-        _file.Write(bytes);
-        if (_writeBehind.IsDue(_file.Position))
+        Buffer(bytes);
+        if (_writeBehind is not null && _writeBehind.IsDue(_written + _buffered))
         {
             // Hand the buffered bytes to the kernel and let them trickle to the disk (see WriteBehind).
-            _file.Flush(flushToDisk: false);
-            _writeBehind.Written(_file.Position);
+            Drain();
+            _writeBehind.Written(_written);
         }
+    }
+
+    private void Buffer(ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            if (_buffered == _buffer.Length)
+                Drain();
+            var n = Math.Min(bytes.Length, _buffer.Length - _buffered);
+            bytes[..n].CopyTo(_buffer.AsSpan(_buffered));
+            _buffered += n;
+            bytes = bytes[n..];
+        }
+    }
+
+    private void Drain()
+    {
+        if (_buffered == 0)
+            return;
+        _file.Write(_written, _buffer.AsSpan(0, _buffered));
+        _written += _buffered;
+        _buffered = 0;
     }
 
     /// <summary>Abandons an uncommitted file.</summary>
@@ -76,7 +105,7 @@ internal sealed class SnapshotWriter : IDisposable
         _file.Dispose();
         try
         {
-            File.Delete(_tempPath);
+            _fs.Delete(_tempPath);
         }
         catch (IOException)
         {

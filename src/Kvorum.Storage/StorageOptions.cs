@@ -41,6 +41,15 @@ public sealed class StorageOptions
     /// </summary>
     public bool PreallocateSegments { get; init; } = true;
 
+    /// <summary>
+    /// Receives the warnings of recovery (a torn WAL tail dropped: file, offset, entry indexes); they are also in
+    /// <see cref="RecoveryReport.Warnings"/>. Default: written to standard error, prefixed "warning: ".
+    /// </summary>
+    public Action<string> Warning { get; init; } = static message => Console.Error.WriteLine("warning: " + message);
+
+    /// <summary>The file system; a test replaces it with a simulated disk.</summary>
+    internal IFileSystem FileSystem { get; init; } = OsFileSystem.Instance;
+
     /// <summary>Test hook applied to every segment writer (for example to inject a disk-full error).</summary>
     internal Action<SegmentWriter>? ConfigureWriter { get; init; }
 

@@ -6,8 +6,9 @@ namespace Kvorum.Storage;
 /// <summary>
 /// Rebuilds the log from the segment files on open: checks the segments form an unbroken sequence,
 /// verifies every record's checksum, replays the records through <see cref="LogState"/>, and cuts a
-/// torn tail off the last segment. Anything else that is wrong throws <see cref="WalCorruptException"/>
-/// naming the file and offset: entries are never dropped silently.
+/// torn tail off the last segment (see <see cref="SegmentScan"/> for how a torn tail is told from
+/// corruption), reporting what it cut as a warning. Anything else that is wrong throws
+/// <see cref="WalCorruptException"/> naming the file and offset: entries are never dropped silently.
 /// </summary>
 internal static class WalRecovery
 {
@@ -19,38 +20,46 @@ internal static class WalRecovery
 
     /// <summary>
     /// Recovers the WAL in <paramref name="walDir"/>. Returns null if there is no segment (a new log).
-    /// A torn tail is cut from the file here (and the file flushed); an incomplete last segment that
-    /// never got its header is deleted.
+    /// A torn tail is cut from the file here (and the file flushed), and reported through
+    /// <paramref name="warn"/>; an incomplete last segment that never got its first batch is deleted.
     /// </summary>
-    public static Result? Recover(string walDir)
+    public static Result? Recover(IFileSystem fs, string walDir, Action<string> warn)
     {
         var clock = Stopwatch.StartNew();
-        var segments = ListSegments(walDir);
+        var segments = ListSegments(fs, walDir);
         if (segments.Count == 0)
             return null;
 
         LogState? state = null;
         long records = 0, bytes = 0, truncated = 0;
         string? truncatedFile = null;
+        var warnings = new List<string>();
         var kept = new List<Segment>(segments.Count);
         for (var i = 0; i < segments.Count; i++)
         {
             var segment = segments[i];
             var isLast = i == segments.Count - 1;
-            var reader = new SegmentReader(segment.Path);
+            var reader = new SegmentReader(fs, segment.Path);
             bytes += reader.Content.Length;
 
-            // The header record.
+            // The header record, then the others.
             var status = reader.Next(out var header, out var problem);
-            if (status != ParseStatus.Ok || header.Type != RecordType.SegmentHeader)
+            SegmentScan? scan = null;
+            if (status == ParseStatus.Ok && header.Type == RecordType.SegmentHeader)
             {
-                if (isLast && status != ParseStatus.Ok && reader.FindValidRecordAfter(0) < 0)
+                if (header.EntryType > SegmentFormat.Framed)
+                    throw new WalCorruptException(segment.Path, 0, $"unknown segment format {header.EntryType}");
+                scan = SegmentScan.Run(reader, header.EntryType, isLast);
+            }
+            if (scan is null || scan.ValidLength == 0)
+            {
+                if (scan is { ValidLength: 0 } || (isLast && status != ParseStatus.Ok && SegmentScan.IsTornStart(reader, status)))
                 {
                     // The crash hit while the segment was being started: nothing in it was ever acknowledged.
-                    truncated += reader.Content.Length;
-                    truncatedFile = segment.Path;
-                    File.Delete(segment.Path);
-                    DirectorySync.Flush(walDir);
+                    var dropped = scan?.Dropped ?? DroppedTail.Describe(reader, 0, [], $"bad segment header: {problem}");
+                    Warn(dropped with { Problem = dropped.Problem + "; the segment is deleted" });
+                    fs.Delete(segment.Path);
+                    fs.SyncDirectory(walDir);
                     if (state is null)
                         return null;
                     break;
@@ -58,39 +67,29 @@ internal static class WalRecovery
                 throw new WalCorruptException(segment.Path, 0,
                     status == ParseStatus.Ok ? $"first record is {header.Type}, not a segment header" : $"bad segment header: {problem}");
             }
-            records++;
             segment.HeaderLength = header.Size;
             ApplyHeader(ref state, segment, header, reader);
-
-            // The other records.
-            while (true)
-            {
-                var offset = reader.Offset;
-                status = reader.Next(out var record, out problem);
-                if (status != ParseStatus.Ok)
-                {
-                    if (reader.AtEnd)
-                        break;
-                    if (!isLast)
-                        throw new WalCorruptException(segment.Path, offset, $"{problem} (not in the last segment)");
-                    var next = reader.FindValidRecordAfter(offset);
-                    if (next >= 0)
-                        throw new WalCorruptException(segment.Path, offset, $"{problem}, and a valid record follows at offset {next}");
-                    truncated = reader.Content.Length - offset;
-                    truncatedFile = segment.Path;
-                    using (var fs = new FileStream(segment.Path, FileMode.Open, FileAccess.Write, FileShare.Read))
-                    {
-                        fs.SetLength(offset);
-                        fs.Flush(flushToDisk: true);
-                    }
-                    break;
-                }
-                records++;
+            records += 1 + scan.Records.Count;
+            foreach (var (offset, record) in scan.Records)
                 Apply(state!, segment, offset, record, reader);
+            if (scan.Dropped is { } tail)
+            {
+                Warn(tail);
+                using var file = fs.Open(segment.Path, FileMode.Open, FileAccess.Write);
+                file.SetLength(scan.ValidLength);
+                file.Sync();
             }
-            segment.PlannedLength = reader.Offset;
+            segment.PlannedLength = scan.ValidLength;
+            segment.Format = header.EntryType;
             kept.Add(segment);
         }
+
+        // What was read may have been only in the page cache: a process that was killed wrote it, and the power
+        // could still fail before it reaches the disk. It must be durable before the log acts on it (deletes the
+        // snapshot files it replaced, appends after it, answers for it), and a new fsync is the only way to know.
+        using (var last = fs.Open(kept[^1].Path, FileMode.Open, FileAccess.ReadWrite))
+            last.Sync();
+        fs.SyncDirectory(walDir);
 
         if (state!.HasHole)
         {
@@ -104,16 +103,25 @@ internal static class WalRecovery
             BytesRead = bytes,
             TruncatedBytes = truncated,
             TruncatedFile = truncatedFile,
+            Warnings = warnings,
             Elapsed = clock.Elapsed,
         };
         return new Result(state, kept, report);
+
+        void Warn(DroppedTail tail)
+        {
+            truncated += tail.Bytes;
+            truncatedFile = tail.FilePath;
+            warnings.Add(tail.Message);
+            warn(tail.Message);
+        }
     }
 
     /// <summary>Lists the segment files, sorted, and checks their sequence numbers have no gap.</summary>
-    public static List<Segment> ListSegments(string walDir)
+    public static List<Segment> ListSegments(IFileSystem fs, string walDir)
     {
         var list = new List<Segment>();
-        foreach (var path in Directory.EnumerateFiles(walDir, "*" + SegmentName.Extension))
+        foreach (var path in fs.EnumerateFiles(walDir, SegmentName.Extension))
         {
             if (!SegmentName.TryParse(Path.GetFileName(path), out var seq, out var first) || first == 0)
                 throw new WalCorruptException(path, 0, "unexpected file name in the WAL directory");

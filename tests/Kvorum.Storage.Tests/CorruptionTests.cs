@@ -30,6 +30,23 @@ public class CorruptionTests
         return result;
     }
 
+    /// <summary>Rewrites the footer of the batch holding the record at <paramref name="at"/>, as the writer would have.</summary>
+    internal static void Reframe(byte[] segment, int at)
+    {
+        var q = at;
+        while (true)
+        {
+            Assert.Equal(ParseStatus.Ok, RecordFormat.TryParse(segment.AsSpan(q), out var record, out _));
+            if (record.Type == RecordType.BatchEnd)
+            {
+                Assert.True(BatchFrame.TryDecode(segment.AsSpan(q + RecordFormat.HeaderSize, record.PayloadLength), out var start, out var durable, out _));
+                BatchFrame.WriteFooter(segment.AsSpan((int)start, q + record.Size - (int)start), start, durable);
+                return;
+            }
+            q += record.Size;
+        }
+    }
+
     private static void Flip(string path, long offset, byte mask)
     {
         var bytes = File.ReadAllBytes(path);
@@ -112,6 +129,7 @@ public class CorruptionTests
         var payload = bytes.AsSpan(at + RecordFormat.HeaderSize, length).ToArray();
         var index = BinaryPrimitives.ReadUInt64LittleEndian(bytes.AsSpan(at + 8));
         RecordFormat.Write(bytes.AsSpan(at, RecordFormat.HeaderSize + length), RecordType.Entry, 0, index + 5, 1, payload);
+        Reframe(bytes, at);
         File.WriteAllBytes(path, bytes);
 
         var e = Assert.Throws<WalCorruptException>(() => Fixtures.Open(dir.Path, segmentSize: 1024));
