@@ -58,7 +58,12 @@ public static class KvorumServer
         ulong memberId;
         try
         {
-            storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = options.DataDir });
+            storage = DiskRaftStorage.Open(new StorageOptions
+            {
+                DataDirectory = options.DataDir,
+                // Before the loggers exist: a torn WAL tail dropped at recovery is said once, on standard error.
+                Warning = static message => Console.Error.WriteLine($"kvorum serve: warning: {message}"),
+            });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or WalCorruptException)
         {
