@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Google.Protobuf;
 using Kvorum.Server.Etcd;
 using Kvorum.Server.Mvcc;
+using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
 
 namespace Kvorum.Server.Tests.Node.Agreement;
@@ -40,8 +41,14 @@ internal sealed class AgreementClients(ChaosCluster cluster, int seed)
         var random = new Random(HashCode.Combine(seed, client));
         for (var n = 0; !stop.IsCancellationRequested; n++)
         {
-            var running = cluster.Running;
-            if (running.Count == 0 || running[random.Next(running.Count)].Node is not { } node)
+            // Mostly through the leader; the rest through a member that is not far behind it (a follower forwards, and
+            // answers once it has applied the entry, which one cut off from the leader's appends does not do for long:
+            // a client of etcd also turns to another endpoint).
+            var leader = cluster.SomeLeader();
+            var caughtUp = cluster.Running.Select(m => m.Node).OfType<KvorumNode>()
+                .Where(n => leader is not null && n.Status.Applied + 20 >= leader.Status.Commit).ToList();
+            var node = random.Next(4) > 0 || caughtUp.Count == 0 ? leader : caughtUp[random.Next(caughtUp.Count)];
+            if (node is null)
             {
                 await Task.Delay(20, CancellationToken.None);
                 continue;
@@ -50,7 +57,7 @@ internal sealed class AgreementClients(ChaosCluster cluster, int seed)
             var value = $"c{client}-{n}";
             var request = new InternalRequest { Put = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) } };
             Interlocked.Increment(ref _attempted);
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(1));
             try
             {
                 var response = await node.ProposeAsync<PutResponse>(request, deadline.Token);

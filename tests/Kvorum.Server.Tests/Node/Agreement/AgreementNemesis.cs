@@ -27,8 +27,22 @@ internal sealed class AgreementNemesis(ChaosCluster cluster, Random random, Acti
         while (DateTime.UtcNow < end)
         {
             await Task.Delay(random.Next(100, 400));
+            EndLags();
             await ReapAsync();
             await StepAsync();
+        }
+    }
+
+    // Followers cut off from appends, and until when.
+    private readonly Dictionary<ulong, DateTime> _lags = [];
+
+    private void EndLags()
+    {
+        foreach (var (id, until) in _lags.Where(l => l.Value <= DateTime.UtcNow).ToList())
+        {
+            cluster.Network.LoseAppendsTo(id, 0);
+            cluster.Network.LoseSnapshotsTo(id, 0);
+            _lags.Remove(id);
         }
     }
 
@@ -52,41 +66,45 @@ internal sealed class AgreementNemesis(ChaosCluster cluster, Random random, Acti
         var roll = random.Next(100);
         switch (roll)
         {
-            case < 14:
-                cluster.Network.Heal();
-                log("heal");
+            case < 12:
+                cluster.Network.HealLinks();
+                log("heal links");
                 break;
-            case < 24 when ids.Length >= 2:
+            case < 20 when ids.Length >= 2:
                 var shuffled = ids.OrderBy(_ => random.Next()).ToArray();
                 var split = random.Next(1, shuffled.Length);
                 cluster.Network.Cut(shuffled[..split], shuffled[split..]);
                 log($"partition {Names(shuffled[..split])} / {Names(shuffled[split..])}");
                 break;
-            case < 31 when ids.Length >= 2:
+            case < 26 when ids.Length >= 2:
                 var alone = Pick(running);
                 cluster.Network.Cut([alone.Id], ids);
                 log($"isolate {alone.Name}");
                 break;
-            case < 36 when ids.Length >= 2:
+            case < 30 when ids.Length >= 2:
                 var from = Pick(running);
                 var to = Pick(running.Where(m => m != from).ToList());
                 cluster.Network.Cut([from.Id], [to.Id], oneWay: true);
                 log($"cut {from.Name} -> {to.Name}");
                 break;
-            case < 43:
+            case < 36:
                 var loss = random.Next(2, 20);
                 cluster.Network.Loss(loss);
                 log($"loss {loss}%");
                 break;
             case < 56 when running.Any(m => m.Node!.Status.Role != Raft.StateRole.Leader):
                 var lagging = Pick(running.Where(m => m.Node!.Status.Role != Raft.StateRole.Leader).ToList());
-                var appendLoss = random.Next(50, 101);
-                var snapshotLoss = random.Next(0, 90);
+                // Mostly all of them: the leader's log soon no longer reaches back to the follower, which then
+                // lives on snapshots (some of which fail, and are sent again) until this ends.
+                var appendLoss = random.Next(2) == 0 ? 100 : random.Next(50, 100);
+                var snapshotLoss = random.Next(0, 80);
+                var lasting = TimeSpan.FromMilliseconds(random.Next(1000, 5000));
                 cluster.Network.LoseAppendsTo(lagging.Id, appendLoss);
                 cluster.Network.LoseSnapshotsTo(lagging.Id, snapshotLoss);
-                log($"lose {appendLoss}% of appends and {snapshotLoss}% of snapshots to {lagging.Name}");
+                _lags[lagging.Id] = DateTime.UtcNow + lasting;
+                log($"lose {appendLoss}% of appends and {snapshotLoss}% of snapshots to {lagging.Name} for {lasting.TotalMilliseconds} ms");
                 break;
-            case < 68 when running.Count >= 1:
+            case < 66 when running.Count >= 1:
                 var restarted = Pick(running);
                 var down = TimeSpan.FromMilliseconds(random.Next(20, 600));
                 log($"restart {restarted.Name} ({(restarted.Node!.Status.Role == Raft.StateRole.Leader ? "leader, " : "")}down {down.TotalMilliseconds} ms)");

@@ -16,7 +16,7 @@ namespace Kvorum.Server.Tests.Node.Agreement;
 /// </summary>
 public sealed class AgreementTests(ITestOutputHelper output)
 {
-    private const int Clients = 4;
+    private const int Clients = 6;
 
     // A snapshot every 10 applied entries, or when the entries since the last one add up to half its size,
     // whichever comes later (KvorumNode.SnapshotLogShare): with the compactor's short history, every few dozen entries.

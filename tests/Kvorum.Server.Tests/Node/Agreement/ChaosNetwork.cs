@@ -73,16 +73,22 @@ internal sealed class ChaosNetwork
     public void Loss(int percent) => Volatile.Write(ref _lossPercent, percent);
 
     /// <summary>From now on, loses <paramref name="percent"/> of the appends sent to <paramref name="id"/>.</summary>
-    public void LoseAppendsTo(ulong id, int percent) => ImmutableInterlocked.Update(ref _appendLoss, d => d.SetItem(id, percent));
+    public void LoseAppendsTo(ulong id, int percent) => ImmutableInterlocked.Update(ref _appendLoss, d => percent > 0 ? d.SetItem(id, percent) : d.Remove(id));
 
     /// <summary>From now on, fails <paramref name="percent"/> of the snapshot transfers to <paramref name="id"/>.</summary>
-    public void LoseSnapshotsTo(ulong id, int percent) => ImmutableInterlocked.Update(ref _snapshotLoss, d => d.SetItem(id, percent));
+    public void LoseSnapshotsTo(ulong id, int percent) => ImmutableInterlocked.Update(ref _snapshotLoss, d => percent > 0 ? d.SetItem(id, percent) : d.Remove(id));
+
+    /// <summary>Heals every cut link and ends the loss of all messages; followers cut off from appends stay so.</summary>
+    public void HealLinks()
+    {
+        Volatile.Write(ref _cut, []);
+        Volatile.Write(ref _lossPercent, 0);
+    }
 
     /// <summary>Removes every fault.</summary>
     public void Heal()
     {
-        Volatile.Write(ref _cut, []);
-        Volatile.Write(ref _lossPercent, 0);
+        HealLinks();
         Volatile.Write(ref _appendLoss, ImmutableDictionary<ulong, int>.Empty);
         Volatile.Write(ref _snapshotLoss, ImmutableDictionary<ulong, int>.Empty);
     }
