@@ -6,16 +6,45 @@ namespace Kvorum.Lab.Jepsen;
 /// <summary>
 /// Applies random faults one at a time on a seeded schedule: hold each 2–5 s, undo it, stay quiet 1–3 s. The
 /// faults: a random partition, isolating the leader (or a random member), a one-way cut, 30% packet loss,
-/// SIGKILL of a member (restarted at undo) and SIGSTOP of a member (resumed at undo).
+/// SIGKILL of a member (restarted at undo) and SIGSTOP of a member (resumed at undo); any member may be hit,
+/// learners included.
 /// </summary>
 /// <param name="lab">The lab.</param>
 /// <param name="random">The schedule's generator.</param>
 /// <param name="clock">The check's clock.</param>
 /// <param name="log">Receives a line per fault.</param>
-public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log)
+/// <param name="kinds">The kinds of fault to draw from; null for <see cref="DefaultKinds"/>.</param>
+public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log, IReadOnlyList<string>? kinds = null)
 {
-    private static readonly string[] Kinds = ["partition", "isolate", "cut", "loss", "kill", "pause"];
+    /// <summary>Every kind of fault, as <c>--faults</c> names them.</summary>
+    public static readonly IReadOnlyList<string> AllKinds = ["partition", "isolate", "cut", "loss", "kill", "pause"];
+
+    /// <summary>The kinds that need no peer: all a lab of one member can be given.</summary>
+    public static readonly IReadOnlyList<string> ProcessKinds = ["kill", "pause"];
+
+    private readonly IReadOnlyList<string> kinds = kinds ?? DefaultKinds(lab.NodeCount);
     private readonly List<NemesisEvent> events = [];
+
+    /// <summary>All kinds of fault, or only <see cref="ProcessKinds"/> for a single member (a network fault needs two).</summary>
+    /// <param name="members">Members in the lab.</param>
+    /// <returns>The kinds.</returns>
+    public static IReadOnlyList<string> DefaultKinds(int members) => members > 1 ? AllKinds : ProcessKinds;
+
+    /// <summary>Checks a <c>--faults</c> list against the lab's size.</summary>
+    /// <param name="requested">The kinds asked for.</param>
+    /// <param name="members">Members in the lab.</param>
+    /// <returns>A message saying what is wrong, or null.</returns>
+    public static string? Validate(IReadOnlyList<string> requested, int members)
+    {
+        ArgumentNullException.ThrowIfNull(requested);
+        if (requested.Count == 0)
+            return "--faults needs at least one kind";
+        if (requested.FirstOrDefault(k => !AllKinds.Contains(k)) is { } unknown)
+            return $"unknown fault '{unknown}'; the kinds are {string.Join(", ", AllKinds)}";
+        if (members == 1 && requested.FirstOrDefault(k => !ProcessKinds.Contains(k)) is { } network)
+            return $"'{network}' needs two members; a lab of one member takes only {string.Join(", ", ProcessKinds)}";
+        return null;
+    }
 
     /// <summary>The faults applied so far.</summary>
     public IReadOnlyList<NemesisEvent> Events => events;
@@ -30,7 +59,7 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
         int nodes = lab.NodeCount;
         while (clock.Elapsed < end - TimeSpan.FromSeconds(2))
         {
-            string kind = Kinds[random.Next(Kinds.Length)];
+            string kind = kinds[random.Next(kinds.Count)];
             int node = random.Next(1, nodes + 1);
             Action undo;
             string description;
