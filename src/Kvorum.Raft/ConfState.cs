@@ -66,6 +66,9 @@ public sealed class ConfState : IEquatable<ConfState>
             case ConfChangeType.RemoveNode:
                 if (!Contains(change.NodeId))
                     throw new InvalidOperationException($"node {change.NodeId} is not a member");
+                // A configuration without voters has no majority: nothing could be committed or elected again.
+                if (Voters.Length == 1 && IsVoter(change.NodeId))
+                    throw new InvalidOperationException($"removing node {change.NodeId} would remove all voters");
                 return new ConfState(Voters.Remove(change.NodeId), Learners.Remove(change.NodeId));
             default:
                 throw new InvalidOperationException($"unknown conf change type {change.Type}");

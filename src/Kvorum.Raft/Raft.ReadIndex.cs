@@ -92,10 +92,11 @@ internal sealed partial class Raft
     /// Thesis §6.4.1: a majority answered a heartbeat sent at <see cref="_leaseStart"/>, and none of them
     /// will vote for another server until an election timeout after receiving it, so no other leader can
     /// exist before then. One tick of margin covers clock drift of less than a tick per timeout. No lease
-    /// during a transfer, which deliberately lets a new leader be elected early.
+    /// during a transfer, which deliberately lets a new leader be elected early, nor for the rest of the term
+    /// once a TimeoutNow went out (it may still arrive after the transfer is abandoned).
     /// </summary>
     private bool LeaseValid() =>
-        _leadTransferee == 0 && _leaseStart != long.MinValue && _leaderTicks < _leaseStart + _electionTimeout - 1;
+        _leadTransferee == 0 && !_timeoutNowSent && _leaseStart != long.MinValue && _leaderTicks < _leaseStart + _electionTimeout - 1;
 
     private void ReleasePendingReadIndex()
     {

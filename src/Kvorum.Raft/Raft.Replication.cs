@@ -124,8 +124,9 @@ internal sealed partial class Raft
     private bool MaybeCommit()
     {
         var candidate = Tracker.CommittedIndex();
+        // No voters means no majority, so nothing can commit (ConfState refuses to remove the last voter).
         if (candidate == ulong.MaxValue)
-            candidate = Log.LastIndex; // No voters left (the leader removed itself and nobody else votes).
+            return false;
         var before = Log.Committed;
         if (!Log.MaybeCommit(candidate, Term))
             return false;

@@ -8,6 +8,13 @@ internal sealed partial class Raft
     public ulong LeadTransferee => _leadTransferee;
 
     /// <summary>
+    /// Set once this leader has sent a TimeoutNow in its term. Its target may be elected whenever the message arrives,
+    /// even after the transfer was abandoned, and its election ignores the followers' leases, so the read lease
+    /// cannot be trusted for the rest of the term (<see cref="LeaseValid"/>). Cleared with the term (<see cref="Reset"/>).
+    /// </summary>
+    private bool _timeoutNowSent;
+
+    /// <summary>
     /// Asks to hand leadership to <paramref name="to"/> (thesis §3.10). A follower forwards the request
     /// to its leader.
     /// </summary>
@@ -43,8 +50,11 @@ internal sealed partial class Raft
             SendAppendLoop(to);
     }
 
-    private void SendTimeoutNow(ulong to) =>
+    private void SendTimeoutNow(ulong to)
+    {
+        _timeoutNowSent = true;
         Send(new Message { Type = MessageType.TimeoutNow, To = to, Transfer = true });
+    }
 
     private void AbortLeaderTransfer() => _leadTransferee = 0;
 }

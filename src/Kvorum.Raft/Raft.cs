@@ -136,6 +136,10 @@ internal sealed partial class Raft
         _heartbeatElapsed = 0;
         ResetRandomizedElectionTimeout();
         AbortLeaderTransfer();
+        // A removal of this server that was pending when it stopped leading may be truncated by the next leader; a
+        // leader that still finds itself removed in its log sets it again (ApplyLatestConfig).
+        _selfRemovalIndex = 0;
+        _timeoutNowSent = false;
         Tracker.ResetVotes();
         ResetReadOnly();
         _broadcastPending = false;

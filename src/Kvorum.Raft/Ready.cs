@@ -81,4 +81,14 @@ public sealed class Ready
     /// order they were issued.
     /// </summary>
     public bool MayPersistLater { get; init; }
+
+    /// <summary>
+    /// True if <paramref name="message"/> may be sent before this Ready's write is durable: a leader's replication
+    /// messages (Append, Heartbeat, Snapshot, TimeoutNow) in a Ready that <see cref="MayPersistLater"/> (thesis
+    /// §10.2.1). Never in a Ready that changes the term or the vote: a server that won an election in it and crashed
+    /// before the write could win the same term again and send other entries under the same (index, term).
+    /// Everything else waits for the write.
+    /// </summary>
+    public bool MaySendBeforePersisting(in Message message) =>
+        MayPersistLater && message.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;
 }

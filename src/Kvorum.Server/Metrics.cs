@@ -67,6 +67,8 @@ internal static class Metrics
         ByMessageType("kvorum_peer_messages_sent_total", "Raft messages handed to the peer transport, by type.", m.MessagesSent);
         ByMessageType("kvorum_peer_messages_received_total", "Raft messages received from peers, by type.", m.MessagesReceived);
         Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
+        Counter("kvorum_snapshots_relabelled_total", "Snapshots sent with the metadata of a newer snapshot than the one chosen, made current meanwhile.", Interlocked.Read(ref m.SnapshotsRelabelled));
+        Counter("kvorum_snapshots_refused_total", "Snapshots from a leader refused because the state inside is not the one their metadata names.", Interlocked.Read(ref m.SnapshotsRefused));
         Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
         Counter("kvorum_gc_staggered_collections_total", "Generation 0 collections a follower started itself to keep apart from the other followers.", Interlocked.Read(ref m.StaggeredCollections));
         Counter("kvorum_gc_leader_budget_collections_total", "Generation 0 collections a leader started itself once it had allocated its budget, to keep its pauses short.", Interlocked.Read(ref m.LeaderBudgetCollections));

@@ -54,6 +54,14 @@ public sealed record ServerOptions
     public ulong SnapshotCount { get; init; } = 10_000;
 
     /// <summary>
+    /// Entries the log keeps behind a snapshot (<c>--experimental-snapshot-catchup-entries</c>, etcd's name and default),
+    /// so that a follower a little behind (a dropped stream, a restart, a short partition) catches up from the log
+    /// instead of being sent the whole state: a snapshot is made current, and the log compacted to it, only once this
+    /// many entries have been applied after it. 0 compacts at once.
+    /// </summary>
+    public ulong SnapshotCatchUpEntries { get; init; } = 5_000;
+
+    /// <summary>
     /// A follower starts a gen0 collection every this many applied entries, shifted by its rank, so that two
     /// followers do not pause together (<c>Node/GcStagger.cs</c>); 0 leaves collections to the runtime.
     /// </summary>

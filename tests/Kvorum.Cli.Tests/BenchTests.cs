@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using System.Text.Json;
 using Kvorum.Cli.Bench;
 
@@ -103,7 +104,7 @@ public class BenchTests
     [Fact]
     public async Task A_bench_against_nothing_fails_in_one_line()
     {
-        int port = ClientCommandTests.FreePort();
+        int port = FreePorts.Next();
         var (code, _, err) = await CliRun.Run("bench", "put", "--endpoints", $"127.0.0.1:{port}", "--total", "10");
 
         Assert.Equal(1, code);

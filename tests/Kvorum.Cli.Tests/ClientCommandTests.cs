@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using Kvorum.Cli.Client;
 using System.Net;
 using System.Net.Sockets;
@@ -200,7 +201,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_endpoint_is_one_line_and_exit_1()
     {
-        int port = FreePort();
+        int port = FreePorts.Next();
         var (code, output, err) = await new CliRun().RunAsync("get", "k", "--endpoints", $"127.0.0.1:{port}");
 
         Assert.Equal(1, code);
@@ -212,7 +213,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task Defrag_goes_through_every_endpoint_and_fails_for_the_unreachable_one()
     {
-        int port = FreePort();
+        int port = FreePorts.Next();
         var (code, output, err) = await new CliRun().RunAsync("defrag", "--endpoints", $"127.0.0.1:{port},{server.Endpoint}");
 
         Assert.Equal(1, code);
@@ -248,7 +249,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     {
         await Kvorum("put", "k", "v");
         var run = new CliRun();
-        run.Environment["KVORUM_ENDPOINTS"] = $"127.0.0.1:{FreePort()},{server.Endpoint}";
+        run.Environment["KVORUM_ENDPOINTS"] = $"127.0.0.1:{FreePorts.Next()},{server.Endpoint}";
 
         Assert.Equal((0, "k\nv\n", ""), await run.RunAsync("get", "k"));
     }
@@ -256,18 +257,11 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task Status_reports_each_unreachable_endpoint_and_exits_1()
     {
-        int port = FreePort();
+        int port = FreePorts.Next();
         var (code, output, err) = await new CliRun().RunAsync("status", "--endpoints", $"{server.Endpoint},127.0.0.1:{port}", "-w", "simple");
 
         Assert.Equal(1, code);
         Assert.StartsWith($"{server.Endpoint}, 8e9e05c52164694d,", output, StringComparison.Ordinal);
         Assert.StartsWith($"Error: endpoint 127.0.0.1:{port} is unreachable", err, StringComparison.Ordinal);
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 using Kvorum.Cli.Cluster;
@@ -64,7 +65,7 @@ public class ClusterLayoutTests
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();
         int port = ((IPEndPoint)busy.LocalEndpoint).Port;
-        var members = new[] { new LocalMember("infra1", port - 1 > 0 ? ClientCommandTests.FreePort() : 1, port, "d", "d.log") };
+        var members = new[] { new LocalMember("infra1", port - 1 > 0 ? FreePorts.Next() : 1, port, "d", "d.log") };
 
         var error = Assert.Throws<CommandFailedException>(() => ClusterUpCommand.CheckPortsFree(members));
 

@@ -8,7 +8,7 @@ internal sealed class ManualCluster
 {
     private readonly Queue<Message> _wire = new();
 
-    public ManualCluster(ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false)
+    public ManualCluster(ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false, ReadOnlyOption readOnly = ReadOnlyOption.Safe)
     {
         foreach (var (id, (term, logTerms)) in nodes)
         {
@@ -23,7 +23,8 @@ internal sealed class ManualCluster
                 Storage = storage,
                 Random = new Random((int)id),
                 PreVote = preVote,
-                CheckQuorum = false,
+                CheckQuorum = readOnly == ReadOnlyOption.LeaseBased, // leases need it (thesis §6.4.1)
+                ReadOnlyOption = readOnly,
             });
         }
     }

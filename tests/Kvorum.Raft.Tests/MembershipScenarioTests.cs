@@ -133,4 +133,70 @@ public class MembershipScenarioTests
         Assert.Equal(termBefore + 1, c.Nodes[target].Storage.HardState.Term);
         Assert.True(c.WaitAcked(c.Propose()));
     }
+
+    /// <summary>
+    /// A configuration with no voters has no majority, so no entry after it could ever commit and no leader be elected
+    /// (issue 19, finding 4): the last voter's removal is refused, also with learners left, and a learner may still go.
+    /// </summary>
+    [Fact]
+    public void RemovingTheLastVoter_IsRefused()
+    {
+        var storage = new MemoryRaftStorage();
+        storage.ApplySnapshot(new SnapshotMetadata(0, 0, new ConfState([1], [2])), ReadOnlyMemory<byte>.Empty);
+        storage.Save(new HardState(1, 1, 1), [new Entry(1, 1, new byte[] { 1 })]);
+        var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(1) });
+        node.Campaign();
+        while (node.HasReady)
+        {
+            var rd = node.GetReady();
+            storage.Save(rd.HardState, rd.EntriesSpan);
+            node.Advance();
+        }
+        Assert.Equal(StateRole.Leader, node.Role);
+        var committed = node.Committed;
+
+        Assert.Equal(ProposeStatus.InvalidConfChange, node.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 1)).Status);
+        Assert.False(node.HasReady);
+        Assert.Equal(committed, node.Committed);
+        Assert.Equal([1UL], node.Config.Voters.ToArray());
+        Assert.Throws<InvalidOperationException>(() => ConfState.OfVoters(1).Apply(new ConfChange(ConfChangeType.RemoveNode, 1)));
+
+        Assert.True(node.ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 2)).Accepted);
+        Assert.Empty(node.Config.Learners);
+    }
+
+    /// <summary>
+    /// Thesis §4.2.2 makes a leader that removed itself step down once the removal commits. If it loses leadership
+    /// first and the removal is truncated, the removal is gone, and it must not step down later, as leader again, when
+    /// the commit index passes where that entry once was (issue 19, finding 6).
+    /// </summary>
+    [Fact]
+    public void A_truncated_self_removal_does_not_make_a_later_leader_step_down()
+    {
+        var c = ManualCluster.ThreeLedByOne();
+        c.Cut.UnionWith([(1, 2), (1, 3)]);
+        Assert.True(c.Nodes[1].ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 1)).Accepted);
+        c.Deliver();
+
+        // Member 2 takes over and overwrites the removal, which never left member 1.
+        c.Nodes[2].Campaign();
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[2].Role);
+        c.Cut.Clear();
+        for (var i = 0; i < 3; i++)
+            Assert.True(c.Nodes[2].Propose(new byte[] { (byte)i }).Accepted);
+        c.Deliver();
+        c.Nodes[2].Tick(); // a heartbeat: member 1's answers were cut, so its progress waits for one
+        c.Deliver();
+        Assert.Equal(c.Nodes[2].LastIndex, c.Nodes[1].LastIndex);
+        Assert.Equal([1UL, 2, 3], c.Nodes[1].Config.Voters.ToArray());
+
+        c.Nodes[2].TransferLeadership(1);
+        c.Deliver();
+        Assert.True(StateRole.Leader == c.Nodes[1].Role, string.Join("; ", c.Nodes.Select(kv => $"{kv.Key}: {kv.Value.Status}")));
+        Assert.True(c.Nodes[1].Propose(new byte[] { 9 }).Accepted);
+        c.Deliver();
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Role);
+        Assert.Equal(c.Nodes[1].LastIndex, c.Nodes[1].Committed);
+    }
 }

@@ -74,4 +74,62 @@ public class ReadIndexScenarioTests
         var read = Assert.Single(served);
         Assert.True(read.Index >= 3, $"read served at index {read.Index}, below the acknowledged entry 3");
     }
+
+    /// <summary>
+    /// Thesis §6.4.1's lease holds only while no other server can be elected before it ends. A TimeoutNow lets its
+    /// target win at once, and one sent during a transfer that was then abandoned can still arrive: after any
+    /// TimeoutNow, the lease stays off for the rest of the term (issue 19, finding 7).
+    /// </summary>
+    [Fact]
+    public void Lease_StaysOffForTheTermAfterATimeoutNowWasSent()
+    {
+        var c = new ManualCluster(ConfState.OfVoters(1, 2, 3), new()
+        {
+            [1] = (1, [1]),
+            [2] = (1, [1]),
+            [3] = (1, [1]),
+        }, readOnly: ReadOnlyOption.LeaseBased);
+        var leader = c.Nodes[1];
+        // With leases, a server that just started waits an election timeout before it votes (Raft.InLease).
+        for (var i = 0; i < 10; i++)
+        {
+            foreach (var node in c.Nodes.Values)
+                node.Tick();
+        }
+        leader.Campaign();
+        c.Deliver();
+        Assert.True(StateRole.Leader == leader.Role, leader.Status.ToString());
+        leader.Tick();
+        c.Deliver(); // a heartbeat round answered: the lease holds
+        Assert.True(StateRole.Leader == leader.Role, leader.Status.ToString());
+        Assert.True(leader.ReadIndex(new byte[] { 1 }));
+        Assert.Single(TakeReadStates(c, 1)); // served from the lease, without a round
+
+        c.Cut.Add((1, 2)); // the TimeoutNow is held up on the way (here: lost; it could as well arrive late)
+        leader.TransferLeadership(2);
+        c.Deliver();
+        for (var i = 0; i < 12; i++)
+        {
+            leader.Tick();
+            c.Deliver();
+        }
+        Assert.Equal(StateRole.Leader, leader.Role);
+        Assert.Equal(0UL, leader.Status.LeadTransferee); // the transfer was abandoned
+
+        Assert.True(leader.ReadIndex(new byte[] { 2 }));
+        Assert.Empty(TakeReadStates(c, 1)); // not from the lease: member 2 may be elected any moment
+    }
+
+    private static List<ReadState> TakeReadStates(ManualCluster c, ulong id)
+    {
+        var node = c.Nodes[id];
+        var reads = new List<ReadState>();
+        if (!node.HasReady)
+            return reads;
+        var rd = node.GetReady();
+        c.Storage[id].Save(rd.HardState, rd.EntriesSpan);
+        reads.AddRange(rd.ReadStates);
+        node.Advance();
+        return reads;
+    }
 }

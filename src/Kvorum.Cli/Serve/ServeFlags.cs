@@ -39,6 +39,9 @@ public static class ServeFlags
     /// <summary><c>--snapshot-count</c>.</summary>
     public const string SnapshotCount = "--snapshot-count";
 
+    /// <summary><c>--experimental-snapshot-catchup-entries</c>.</summary>
+    public const string SnapshotCatchUpEntries = "--experimental-snapshot-catchup-entries";
+
     /// <summary><c>--max-request-bytes</c>.</summary>
     public const string MaxRequestBytes = "--max-request-bytes";
 
@@ -72,6 +75,7 @@ public static class ServeFlags
         (HeartbeatInterval, "Heartbeat interval in milliseconds (default 100)."),
         (ElectionTimeout, "Election timeout in milliseconds, a multiple of the heartbeat (default 1000)."),
         (SnapshotCount, "Applied entries between snapshots, at least (default 10000); a large state also waits for a log half its size."),
+        (SnapshotCatchUpEntries, "Entries the log keeps behind a snapshot, so that a follower a little behind is sent entries, not the whole state (default 5000)."),
         (MaxRequestBytes, "Largest client request in bytes (default 1572864)."),
         (QuotaBackendBytes, "Store size in bytes past which writes are refused and the NOSPACE alarm raised; 0 for the default (2 GiB), negative for none."),
         (AutoCompactionMode, "How --auto-compaction-retention is read: periodic (a duration) or revision (a count) (default periodic)."),

@@ -64,6 +64,11 @@ public static class ServeOptionsBinder
             && (!ulong.TryParse(snapshotText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out snapshotCount) || snapshotCount == 0))
             throw new UsageException($"{ServeFlags.SnapshotCount} must be a positive whole number, got \"{snapshotText}\"");
 
+        string? catchUpText = Raw(ServeFlags.SnapshotCatchUpEntries);
+        ulong catchUp = 5_000;
+        if (catchUpText is not null && !ulong.TryParse(catchUpText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out catchUp))
+            throw new UsageException($"{ServeFlags.SnapshotCatchUpEntries} must be a whole number, got \"{catchUpText}\"");
+
         int maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
         long quota = ParseQuota(Raw(ServeFlags.QuotaBackendBytes));
         var (compactionMode, compactionPeriod, compactionRevisions) =
@@ -85,6 +90,7 @@ public static class ServeOptionsBinder
             HeartbeatIntervalMs = heartbeat,
             ElectionTimeoutMs = election,
             SnapshotCount = snapshotCount,
+            SnapshotCatchUpEntries = catchUp,
             MaxRequestBytes = maxRequestBytes,
             QuotaBackendBytes = quota,
             AutoCompactionMode = compactionMode,

@@ -35,7 +35,7 @@ public static class BackupFile
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(members);
         var frozen = FrozenStore.Of(store);
-        Write(destination, stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId));
+        Write(destination, stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, default));
     }
 
     /// <summary>Writes a backup: what <paramref name="writeSnapshot"/> writes, then its SHA-256.</summary>
@@ -71,7 +71,7 @@ public static class BackupFile
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);
-            var members = NodeSnapshotFormat.Read(snapshot, store);
+            var members = NodeSnapshotFormat.Read(snapshot, store).Members;
             if (snapshot.Remaining >= PageSize)
                 throw new InvalidDataException($"{snapshot.Remaining} bytes follow the snapshot");
             Span<byte> padding = stackalloc byte[PageSize];

@@ -66,8 +66,9 @@ public static class BackupRestore
                 RaftBootstrap.Write(storage, InitialMembers.Changes(members));
                 var lastIndex = (ulong)members.Count;
                 var frozen = FrozenStore.Of(store);
+                var position = new AppliedPosition(lastIndex, storage.TryGetTerm(lastIndex, out var term) ? term : 0);
                 var prepared = storage.PrepareSnapshot(lastIndex, ConfState.OfVoters([.. members.Select(m => m.ID)]),
-                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId))
+                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, position))
                     ?? throw new InvalidOperationException("a new storage already had a snapshot");
                 if (!storage.CommitSnapshot(prepared))
                     throw new InvalidOperationException("the new storage refused the restored snapshot");

@@ -38,6 +38,16 @@ public static class EtcdErrors
     /// <summary>Message for a put that names a lease that does not exist.</summary>
     public const string LeaseNotFoundMessage = "etcdserver: requested lease not found";
 
+    /// <summary>Message for a membership change that would leave too few voters to form a quorum, such as removing the last one.</summary>
+    public const string NotEnoughStartedMembersMessage = "etcdserver: re-configuration failed due to not enough started members";
+
+    /// <summary>
+    /// etcd's ErrNotEnoughStartedMembers, which reaches its clients with <see cref="StatusCode.Unknown"/> (etcd 3.4 has no
+    /// gRPC mapping for it): a removal that would leave no voter.
+    /// </summary>
+    /// <returns>A new exception.</returns>
+    public static EtcdException NotEnoughStartedMembers() => new(StatusCode.Unknown, NotEnoughStartedMembersMessage);
+
     /// <summary>The revision asked for has been compacted (<see cref="StatusCode.OutOfRange"/>).</summary>
     /// <returns>A new exception.</returns>
     public static EtcdException Compacted() => new(StatusCode.OutOfRange, CompactedMessage);

@@ -12,6 +12,9 @@ public sealed partial class KvorumNode
     /// <summary>Highest log index applied to the MVCC store and member table.</summary>
     private ulong _appliedIndex;
 
+    /// <summary>The term of the entry at <see cref="_appliedIndex"/>, recorded in snapshots with it.</summary>
+    private ulong _appliedTerm;
+
     /// <summary>Set once any leader has been known (never cleared): attributes can be published, late ticks are worth a warning.</summary>
     private bool _leaderKnown;
 
@@ -21,6 +24,7 @@ public sealed partial class KvorumNode
         if (e.Index <= _appliedIndex)
             return;
         _appliedIndex = e.Index;
+        _appliedTerm = e.Term;
         _appliedBytesSinceSnapshot += e.Data.Length;
         PublishBytesInUse();
         if (e.Type == EntryType.ConfChange)

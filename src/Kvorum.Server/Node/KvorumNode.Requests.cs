@@ -23,7 +23,10 @@ public sealed partial class KvorumNode
     private readonly List<ulong> _readsToAskAgain = [];
     private readonly List<(ulong Index, List<ClientRead> Reads)> _readsAwaitingApply = [];
     private ulong _nextRequestId = (ulong)Random.Shared.NextInt64();
-    private ulong _readContext;
+    // The last ReadIndex context. It starts at random, not at 0, so that a restarted member does not use its previous
+    // run's contexts again: a leader's answer to one of those, still on its way, would complete a new read with an
+    // older read index. Two runs overlap only if their starts fall within as many reads of each other, out of 2^63.
+    private ulong _readContext = (ulong)Random.Shared.NextInt64();
     private long _attributesProposedAt = long.MinValue / 2;
 
     /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
@@ -301,6 +304,12 @@ public sealed partial class KvorumNode
             if (change.Type == ConfChangeType.RemoveNode && !known)
             {
                 tcs.TrySetException(new EtcdException(StatusCode.NotFound, "etcdserver: member not found"));
+                return;
+            }
+            if (change.Type == ConfChangeType.RemoveNode && _raft.Config.IsVoter(change.NodeId) && _raft.Config.Voters.Length == 1)
+            {
+                // No voter would be left to commit anything (the core refuses it too; this gives etcd's answer).
+                tcs.TrySetException(EtcdErrors.NotEnoughStartedMembers());
                 return;
             }
             if (change.Type == ConfChangeType.AddVoter && known && !member.IsLearner)

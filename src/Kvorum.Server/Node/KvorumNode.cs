@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Diagnostics;
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Server.Etcd;
@@ -230,11 +231,8 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         {
             var rd = _raft.GetReady();
             // Thesis §10.2.1: a leader's replication messages go out before its own disk write, so the
-            // followers' fsyncs overlap the leader's. The core counts the leader's entries only once they are
-            // durable, so this is safe; responses and votes still wait for the write below.
-            var early = _raft.Role == StateRole.Leader;
-            if (early)
-                Send(rd.Messages, leaderReplication: true);
+            // followers' fsyncs overlap the leader's; the core says which may (Ready.MaySendBeforePersisting).
+            Send(rd, beforePersisting: true);
             if (rd.Snapshot is { } snap)
                 InstallSnapshot(snap);
             if (rd.HardState is not null || rd.Entries.Count > 0)
@@ -261,7 +259,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             }
             if (rd.SoftState is { } soft)
                 OnSoftState(soft);
-            Send(rd.Messages, leaderReplication: early ? false : null);
+            Send(rd, beforePersisting: false);
             if (rd.CommittedEntries.Count > 0)
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -308,22 +306,37 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Sends <paramref name="messages"/>: all of them (<paramref name="leaderReplication"/> null), only a
-    /// leader's replication messages (true), or all but those (false).
+    /// Sends the Ready's messages that may go out before its write is durable (<paramref name="beforePersisting"/>),
+    /// or the others once it is.
     /// </summary>
-    private void Send(IReadOnlyList<Message> messages, bool? leaderReplication)
+    private void Send(Ready rd, bool beforePersisting)
     {
-        foreach (var m in messages)
+        foreach (var m in rd.Messages)
         {
-            var replication = m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot or MessageType.TimeoutNow;
-            if (leaderReplication is { } wanted && replication != wanted)
+            if (rd.MaySendBeforePersisting(m) != beforePersisting)
                 continue;
             Interlocked.Increment(ref Metrics.MessagesSent[(int)m.Type & 31]);
             if (m.Type == MessageType.Snapshot)
-                _transport!.SendSnapshot(m, _storage.OpenSnapshot(out _));
+                SendSnapshot(m);
             else
                 _transport!.Send(m);
         }
+    }
+
+    /// <summary>
+    /// Sends the snapshot that storage holds now, labelled with its own metadata. The core chose to send one when it
+    /// built the message, and a newer snapshot may have been made current since (<see cref="CommitSnapshot"/> runs
+    /// from the same inbox, before this Ready was processed): the bytes sent must carry the index and term of the
+    /// state they hold, or the follower would apply the entries after the older label a second time. A newer one
+    /// serves the core just as well: the follower answers with its new last index.
+    /// </summary>
+    private void SendSnapshot(in Message m)
+    {
+        var data = _storage.OpenSnapshot(out var current);
+        Debug.Assert(current.Index >= m.Snapshot!.Index, "the storage's snapshot went back");
+        if (current != m.Snapshot)
+            Interlocked.Increment(ref Metrics.SnapshotsRelabelled);
+        _transport!.SendSnapshot(m with { Snapshot = current }, data);
     }
 
     private void PublishStatus()
@@ -353,14 +366,37 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     public Stream BeginSnapshot(in Message message)
     {
         var meta = message.Snapshot ?? throw new ArgumentException("a Snapshot message without metadata", nameof(message));
-        return _storage.ReceiveSnapshot(meta);
+        return new IncomingSnapshot(_storage.ReceiveSnapshot(meta));
     }
 
     /// <inheritdoc />
     public void OnSnapshot(in Message message, Stream received)
     {
         var m = message;
-        var receiver = (SnapshotReceiver)received;
+        var incoming = (IncomingSnapshot)received;
+        var meta = m.Snapshot!;
+        var refusal = incoming.Malformed
+            ?? (incoming.Applied is null ? "the snapshot ended before its header" : null);
+        if (refusal is null)
+        {
+            try
+            {
+                NodeSnapshotFormat.CheckPosition(incoming.Applied!.Value, new AppliedPosition(meta.Index, meta.Term), $"snapshot {meta.Index} from {m.From:x}");
+            }
+            catch (InvalidDataException e)
+            {
+                refusal = e.Message;
+            }
+        }
+        if (refusal is not null)
+        {
+            // Not installed: the leader's next probe finds this member still behind, and it sends a snapshot again.
+            incoming.Dispose();
+            Interlocked.Increment(ref Metrics.SnapshotsRefused);
+            LogSnapshotRefused(_log, meta.Index, m.From, refusal);
+            return;
+        }
+        var receiver = incoming.Receiver;
         Post(() =>
         {
             OnSnapshotReceived(receiver);
@@ -393,6 +429,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             received.Dispose();
         _storage.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "refused snapshot {Index} from {From:x}: {Reason}")]
+    private static partial void LogSnapshotRefused(ILogger log, ulong index, ulong from, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
     private static partial void LogFatal(ILogger log, Exception e);

@@ -38,6 +38,12 @@ internal sealed class NodeMetrics
     /// <summary>Snapshots taken here.</summary>
     public long SnapshotsTaken;
 
+    /// <summary>Snapshots sent under newer metadata than the core chose, because a newer one was made current meanwhile.</summary>
+    public long SnapshotsRelabelled;
+
+    /// <summary>Snapshots from a leader not installed because the state inside is not the one their metadata names.</summary>
+    public long SnapshotsRefused;
+
     /// <summary>Gen0 collections this member started itself to stay apart from the other followers (<see cref="GcStagger"/>).</summary>
     public long StaggeredCollections;
 

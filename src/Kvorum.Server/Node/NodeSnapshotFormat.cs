@@ -5,9 +5,23 @@ using Kvorum.Server.Node.Wire;
 
 namespace Kvorum.Server.Node;
 
+/// <summary>The log position a state-machine snapshot was taken at: its last applied entry.</summary>
+/// <param name="Index">The entry's index; 0 when not recorded (snapshots written before it was).</param>
+/// <param name="Term">The entry's term.</param>
+internal readonly record struct AppliedPosition(ulong Index, ulong Term)
+{
+    /// <summary>True when the snapshot recorded no position.</summary>
+    public bool IsUnknown => Index == 0 && Term == 0;
+}
+
+/// <summary>What a snapshot holds besides the MVCC store.</summary>
+/// <param name="Members">The member table.</param>
+/// <param name="Position">Where in the log the state was taken.</param>
+internal sealed record NodeSnapshotHeader(IReadOnlyList<Member> Members, AppliedPosition Position);
+
 /// <summary>
 /// The bytes of a member's state-machine snapshot, streamed: <c>"KVNS" format(1)</c>, the length-delimited
-/// <see cref="NodeSnapshot"/> header (member table and cluster id), then the MVCC store
+/// <see cref="NodeSnapshot"/> header (member table, cluster id and applied position), then the MVCC store
 /// (<see cref="MvccSnapshot"/>). Reading also accepts the older form, one whole <see cref="NodeSnapshot"/>.
 /// </summary>
 internal static class NodeSnapshotFormat
@@ -15,21 +29,24 @@ internal static class NodeSnapshotFormat
     private const byte FormatVersion = 1;
     private static readonly byte[] Magic = "KVNS"u8.ToArray();
 
-    /// <summary>Writes a snapshot of <paramref name="mvcc"/> and <paramref name="members"/> to <paramref name="destination"/>.</summary>
-    public static void Write(Stream destination, FrozenStore mvcc, IEnumerable<Member> members, ulong clusterId)
+    /// <summary>
+    /// Writes a snapshot of <paramref name="mvcc"/> and <paramref name="members"/>, taken at <paramref name="position"/>,
+    /// to <paramref name="destination"/>.
+    /// </summary>
+    public static void Write(Stream destination, FrozenStore mvcc, IEnumerable<Member> members, ulong clusterId, AppliedPosition position)
     {
         ArgumentNullException.ThrowIfNull(destination);
         destination.Write(Magic);
         destination.WriteByte(FormatVersion);
-        var header = new NodeSnapshot { ClusterId = clusterId };
+        var header = new NodeSnapshot { ClusterId = clusterId, AppliedIndex = position.Index, AppliedTerm = position.Term };
         header.Members.AddRange(members);
         header.WriteDelimitedTo(destination);
         MvccSnapshot.Write(mvcc, destination);
     }
 
-    /// <summary>Reads a snapshot: fills <paramref name="mvcc"/> and returns the member table.</summary>
+    /// <summary>Reads a snapshot: fills <paramref name="mvcc"/> and returns the member table and position.</summary>
     /// <exception cref="InvalidDataException">The snapshot is malformed.</exception>
-    public static IReadOnlyList<Member> Read(Stream source, MvccStore mvcc)
+    public static NodeSnapshotHeader Read(Stream source, MvccStore mvcc)
     {
         ArgumentNullException.ThrowIfNull(source);
         Span<byte> start = stackalloc byte[5];
@@ -40,7 +57,7 @@ internal static class NodeSnapshotFormat
                 throw new InvalidDataException($"unknown snapshot format {start[4]}");
             var header = NodeSnapshot.Parser.ParseDelimitedFrom(source);
             mvcc.RestoreSnapshot(source);
-            return header.Members;
+            return HeaderOf(header);
         }
 
         // The older form: one NodeSnapshot holding the MVCC bytes.
@@ -49,6 +66,69 @@ internal static class NodeSnapshotFormat
         source.CopyTo(whole);
         var snapshot = NodeSnapshot.Parser.ParseFrom(whole.GetBuffer().AsSpan(0, (int)whole.Length));
         mvcc.RestoreSnapshot(snapshot.Mvcc.ToByteArray());
-        return snapshot.Members;
+        return HeaderOf(snapshot);
     }
+
+    /// <summary>
+    /// Reads the applied position from the first bytes of a snapshot (<paramref name="prefix"/>), without the rest:
+    /// what a follower checks before it installs a snapshot it was sent. False when the prefix does not hold the
+    /// whole header yet. A snapshot of the older form records no position (<see cref="AppliedPosition.IsUnknown"/>).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The header is malformed, or of an unknown format.</exception>
+    public static bool TryReadPosition(ReadOnlySpan<byte> prefix, out AppliedPosition position)
+    {
+        position = default;
+        if (prefix.Length < Magic.Length + 1)
+            return false;
+        if (!prefix[..Magic.Length].SequenceEqual(Magic))
+            return true; // the older form, with no position in it
+        if (prefix[Magic.Length] != FormatVersion)
+            throw new InvalidDataException($"unknown snapshot format {prefix[Magic.Length]}");
+        // The header's length as a varint, then the header; a parser reading a stream that is cut short would take
+        // what is there for the whole message, so the length is checked here.
+        var rest = prefix[(Magic.Length + 1)..];
+        ulong length = 0;
+        var at = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            if (at == rest.Length)
+                return false;
+            if (shift > 28)
+                throw new InvalidDataException("the snapshot header's length is malformed");
+            var b = rest[at++];
+            length |= (ulong)(b & 0x7f) << shift;
+            if (b < 0x80)
+                break;
+        }
+        if ((ulong)(rest.Length - at) < length)
+            return false;
+        NodeSnapshot header;
+        try
+        {
+            header = NodeSnapshot.Parser.ParseFrom(rest.Slice(at, (int)length));
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new InvalidDataException($"the snapshot header is malformed: {e.Message}", e);
+        }
+        position = new AppliedPosition(header.AppliedIndex, header.AppliedTerm);
+        return true;
+    }
+
+    /// <summary>
+    /// Refuses a snapshot whose recorded position is not <paramref name="expected"/> (the Raft metadata it came
+    /// with). A snapshot that recorded none predates the field and is taken on trust.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The positions differ.</exception>
+    public static void CheckPosition(AppliedPosition recorded, AppliedPosition expected, string what)
+    {
+        if (!recorded.IsUnknown && recorded != expected)
+        {
+            throw new InvalidDataException(
+                $"{what} holds the state at index {recorded.Index} (term {recorded.Term}) but is labelled index {expected.Index} (term {expected.Term}): refusing it, since the entries after the label would be applied on top of a different state");
+        }
+    }
+
+    private static NodeSnapshotHeader HeaderOf(NodeSnapshot header) =>
+        new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm));
 }

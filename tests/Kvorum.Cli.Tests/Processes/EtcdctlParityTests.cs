@@ -125,7 +125,7 @@ public sealed class EtcdctlParityTests
     {
         for (int attempt = 1; ; attempt++)
         {
-            var server = new EtcdServerProcess(ClientCommandTests.FreePort);
+            var server = new EtcdServerProcess(FreePorts.Next);
             var names = await PlaceholdersAsync(server);
             if (names.Single(n => n.Placeholder == "MEMBERHEX").Value.Length == 16 || attempt == 5)
                 return (server, names);

@@ -48,7 +48,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();
-        await using var etcd = new EtcdServerProcess(ClientCommandTests.FreePort);
+        await using var etcd = new EtcdServerProcess(FreePorts.Next);
         var etcdNames = await NamesAsync(etcd.ClientUrl);
         var kvorumNames = await NamesAsync(Cluster.ClientUrl("m1"));
 

@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -38,7 +39,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public string Endpoints(IEnumerable<string>? names = null) =>
         string.Join(",", (names ?? Members.Keys).Select(n => $"127.0.0.1:{Members[n].Client}"));
 
-    public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePort(), FreePort());
+    public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePorts.Next(), FreePorts.Next());
 
     /// <summary>The member's data directory (it exists once the member has started).</summary>
     public string DataDir(string name) => Path.Combine(_root, name);
@@ -265,12 +266,5 @@ internal sealed class ProcessCluster : IAsyncDisposable
         catch (IOException)
         {
         }
-    }
-
-    public static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
     }
 }

@@ -35,7 +35,7 @@ public sealed class BackupFileTests : IDisposable
         var path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".snap");
         var frozen = FrozenStore.Of(store);
         using (var file = File.Create(path))
-            BackupFile.Write(file, stream => NodeSnapshotFormat.Write(stream, frozen, OldMembers(), clusterId: 5));
+            BackupFile.Write(file, stream => NodeSnapshotFormat.Write(stream, frozen, OldMembers(), clusterId: 5, default));
         return path;
     }
 
@@ -141,7 +141,8 @@ public sealed class BackupFileTests : IDisposable
 
         using var data = storage.OpenSnapshot(out _);
         var restored = new MvccStore();
-        var members = NodeSnapshotFormat.Read(data, restored);
+        var (members, position) = NodeSnapshotFormat.Read(data, restored);
+        Assert.Equal(new AppliedPosition(3, 1), position); // the restored store is labelled where the new log puts it
         Assert.Equal(store.ToSnapshot(), restored.ToSnapshot());
         Assert.Equal(["a", "b", "c"], members.OrderBy(m => m.Name).Select(m => m.Name));
         Assert.Equal(ids, members.Select(m => m.ID).Order());

@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 
@@ -15,9 +16,9 @@ internal sealed class LocalCluster : IAsyncDisposable
     public LocalCluster(int size, ulong snapshotCount = 10_000, int heartbeatMs = 50, int electionMs = 500)
     {
         var names = Enumerable.Range(1, size).Select(i => $"m{i}").ToArray();
-        var peers = names.ToDictionary(n => n, _ => FreePort());
-        var clients = names.ToDictionary(n => n, _ => FreePort());
-        var metrics = names.ToDictionary(n => n, _ => FreePort());
+        var peers = names.ToDictionary(n => n, _ => FreePorts.Next());
+        var clients = names.ToDictionary(n => n, _ => FreePorts.Next());
+        var metrics = names.ToDictionary(n => n, _ => FreePorts.Next());
         var initial = names.ToDictionary(n => n, n => (IReadOnlyList<Uri>)[new Uri($"http://127.0.0.1:{peers[n]}")]);
         foreach (var n in names)
         {
@@ -34,6 +35,7 @@ internal sealed class LocalCluster : IAsyncDisposable
                 HeartbeatIntervalMs = heartbeatMs,
                 ElectionTimeoutMs = electionMs,
                 SnapshotCount = snapshotCount,
+                SnapshotCatchUpEntries = snapshotCount / 2,
                 ListenMetricsUrls = [new Uri($"http://127.0.0.1:{metrics[n]}")],
             };
         }
@@ -134,26 +136,5 @@ internal sealed class LocalCluster : IAsyncDisposable
             lines.Add($"{name} ({ClientUrl(name)}, peer {Options[name].ListenPeerUrls[0]}): {state}, {status}");
         }
         return string.Join("; ", lines);
-    }
-
-    // Ports handed out in this process. Test classes run in parallel, each with its own cluster, and the kernel may
-    // give a port that was just probed and closed to the next probe: two members would then be configured with one
-    // port, the second fails to bind, and a test talks to the other cluster's member (a metrics endpoint answers
-    // HTTP/1.1, and the gRPC client reports Internal).
-    private static readonly HashSet<int> Given = [];
-
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var l = new TcpListener(IPAddress.Loopback, 0);
-            l.Start();
-            var port = ((IPEndPoint)l.LocalEndpoint).Port;
-            lock (Given)
-            {
-                if (Given.Add(port))
-                    return port;
-            }
-        }
     }
 }

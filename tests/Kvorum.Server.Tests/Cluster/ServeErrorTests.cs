@@ -1,3 +1,5 @@
+using Kvorum.Tests.Shared;
+
 namespace Kvorum.Server.Tests.Cluster;
 
 /// <summary>User errors at start end in one line and a non-zero exit code, not a stack trace.</summary>
@@ -26,7 +28,7 @@ public class ServeErrorTests
             {
                 DataDir = dir,
                 ListenClientUrls = [new Uri($"http://127.0.0.1:{port}")],
-                ListenPeerUrls = [new Uri($"http://127.0.0.1:{LocalCluster.FreePort()}")],
+                ListenPeerUrls = [new Uri($"http://127.0.0.1:{FreePorts.Next()}")],
             };
             Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
         }

@@ -48,7 +48,7 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
 
     private async Task RunSeedAsync(int seed, int count)
     {
-        await using var etcd = new EtcdServerProcess(LocalCluster.FreePort);
+        await using var etcd = new EtcdServerProcess(FreePorts.Next);
         // A snapshot every 100 entries or so: the run crosses several, and the restart below restores from one.
         await using var cluster = new LocalCluster(3, snapshotCount: 100);
         cluster.StartAll();

@@ -34,7 +34,8 @@ internal sealed class InMemoryCluster : IAsyncDisposable
     /// directories under <paramref name="root"/> (a new temporary directory if null; given again with the same
     /// <paramref name="token"/>, the members restart from what is there).
     /// </summary>
-    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20, ILogger? log = null)
+    /// <remarks>The log keeps <paramref name="snapshotCatchUpEntries"/> entries behind a snapshot; by default half of <paramref name="snapshotCount"/>.</remarks>
+    public static InMemoryCluster Start(int size, ulong snapshotCount = 10_000, string? root = null, string? token = null, int gcStaggerEntries = 4096, long leaderGcBudgetBytes = 4 << 20, ILogger? log = null, ulong? snapshotCatchUpEntries = null)
     {
         var cluster = new InMemoryCluster(root ?? Path.Combine(Path.GetTempPath(), "kvorum-mem-" + Guid.NewGuid().ToString("N")));
         token ??= "mem-" + Guid.NewGuid().ToString("N");
@@ -50,6 +51,7 @@ internal sealed class InMemoryCluster : IAsyncDisposable
             HeartbeatIntervalMs = 50,
             ElectionTimeoutMs = 500,
             SnapshotCount = snapshotCount,
+            SnapshotCatchUpEntries = snapshotCatchUpEntries ?? snapshotCount / 2,
             GcStaggerEntries = gcStaggerEntries,
             LeaderGcBudgetBytes = leaderGcBudgetBytes,
         }).ToList();

@@ -29,19 +29,20 @@ public class NodeSnapshotFormatTests
     {
         var store = Store();
         using var file = new MemoryStream();
-        NodeSnapshotFormat.Write(file, FrozenStore.Of(store), Members(), clusterId: 77);
+        NodeSnapshotFormat.Write(file, FrozenStore.Of(store), Members(), clusterId: 77, new AppliedPosition(240, 3));
         // Later writes do not reach a frozen store's snapshot.
         var frozen = FrozenStore.Of(store);
         store.Put(new PutRequest { Key = ByteString.CopyFromUtf8("late"), Value = ByteString.CopyFromUtf8("x") });
         using var second = new MemoryStream();
-        NodeSnapshotFormat.Write(second, frozen, Members(), clusterId: 77);
+        NodeSnapshotFormat.Write(second, frozen, Members(), clusterId: 77, new AppliedPosition(240, 3));
         Assert.Equal(file.ToArray(), second.ToArray());
 
         file.Position = 0;
         var restored = new MvccStore();
-        var members = NodeSnapshotFormat.Read(file, restored);
+        var (members, position) = NodeSnapshotFormat.Read(file, restored);
 
         Assert.Equal(Members(), members);
+        Assert.Equal(new AppliedPosition(240, 3), position);
         Assert.Equal(store.Revision - 1, restored.Revision);
         Assert.Equal(Store().ToSnapshot(), restored.ToSnapshot()); // the store as it was, without "late"
     }
@@ -55,9 +56,10 @@ public class NodeSnapshotFormatTests
         using var file = new MemoryStream(old.ToByteArray());
 
         var restored = new MvccStore();
-        var members = NodeSnapshotFormat.Read(file, restored);
+        var (members, position) = NodeSnapshotFormat.Read(file, restored);
 
         Assert.Equal(Members(), members);
+        Assert.True(position.IsUnknown);
         Assert.Equal(store.ToSnapshot(), restored.ToSnapshot());
     }
 
@@ -65,8 +67,47 @@ public class NodeSnapshotFormatTests
     public void A_truncated_snapshot_is_refused()
     {
         using var file = new MemoryStream();
-        NodeSnapshotFormat.Write(file, FrozenStore.Of(Store()), Members(), clusterId: 77);
+        NodeSnapshotFormat.Write(file, FrozenStore.Of(Store()), Members(), clusterId: 77, new AppliedPosition(240, 3));
         using var cut = new MemoryStream(file.ToArray()[..(int)(file.Length - 10)]);
         Assert.Throws<InvalidDataException>(() => NodeSnapshotFormat.Read(cut, new MvccStore()));
+    }
+
+    [Fact]
+    public void The_position_is_read_from_the_first_bytes_once_the_header_is_whole()
+    {
+        using var file = new MemoryStream();
+        NodeSnapshotFormat.Write(file, FrozenStore.Of(Store()), Members(), clusterId: 77, new AppliedPosition(240, 3));
+        var bytes = file.ToArray();
+        var headerEnd = 0;
+        for (var n = 0; n <= bytes.Length; n++)
+        {
+            if (NodeSnapshotFormat.TryReadPosition(bytes.AsSpan(0, n), out var position))
+            {
+                Assert.Equal(new AppliedPosition(240, 3), position);
+                headerEnd = n;
+                break;
+            }
+        }
+        Assert.True(headerEnd > 5 && headerEnd < 200, $"the header was read after {headerEnd} bytes");
+    }
+
+    [Fact]
+    public void The_older_form_reads_as_an_unknown_position_and_an_unknown_format_is_refused()
+    {
+        var old = new NodeSnapshot { ClusterId = 77 }.ToByteArray();
+        Assert.True(NodeSnapshotFormat.TryReadPosition([.. "\n\u0001x"u8, .. old, 0, 0, 0], out var position));
+        Assert.True(position.IsUnknown);
+        Assert.Throws<InvalidDataException>(() => NodeSnapshotFormat.TryReadPosition("KVNS\u0009rest"u8, out _));
+    }
+
+    [Fact]
+    public void A_snapshot_labelled_with_another_position_is_refused_and_one_without_a_position_is_taken_on_trust()
+    {
+        var at = new AppliedPosition(240, 3);
+        NodeSnapshotFormat.CheckPosition(at, at, "snapshot");
+        NodeSnapshotFormat.CheckPosition(default, at, "snapshot");
+        var e = Assert.Throws<InvalidDataException>(() => NodeSnapshotFormat.CheckPosition(new AppliedPosition(300, 3), at, "snapshot 240"));
+        Assert.Contains("index 300", e.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidDataException>(() => NodeSnapshotFormat.CheckPosition(new AppliedPosition(240, 2), at, "snapshot 240"));
     }
 }

@@ -1,3 +1,4 @@
+using Kvorum.Tests.Shared;
 using System.Diagnostics;
 using Grpc.Core;
 using Grpc.Net.Client;
@@ -112,7 +113,7 @@ public class LoopbackTests
     [Fact]
     public async Task A_down_peer_is_reported_costs_nothing_and_is_reached_once_it_is_up()
     {
-        int port = PeerHost.FreePort();
+        int port = FreePorts.Next();
         var sinkA = new RecordingSink();
         await using GrpcPeerTransport fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
@@ -174,7 +175,7 @@ public class LoopbackTests
     {
         // Backoff of 2-4 s after the first failure (the link's own: the channel keeps none of its own).
         var slow = Options with { MinBackoff = TimeSpan.FromSeconds(4), MaxBackoff = TimeSpan.FromSeconds(8) };
-        int port = PeerHost.FreePort();
+        int port = FreePorts.Next();
         var sinkA = new RecordingSink();
         await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, slow);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
@@ -203,7 +204,7 @@ public class LoopbackTests
         // Without the abandon, the stuck attempt would wait out the whole 30 s connect timeout.
         var patient = Options with { MinBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(30) };
         await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
-        int port = PeerHost.FreePort();
+        int port = FreePorts.Next();
         var sinkA = new RecordingSink();
         await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, patient);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);

@@ -47,14 +47,6 @@ internal sealed class PeerHost : IAsyncDisposable
         return new PeerHost(app, sink, new Uri(address));
     }
 
-    /// <summary>A loopback port that nothing listens on (just released by the OS).</summary>
-    public static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

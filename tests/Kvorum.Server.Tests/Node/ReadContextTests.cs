@@ -1,0 +1,34 @@
+using Google.Protobuf;
+using Kvorum.Raft;
+using Kvorum.Server.Etcd;
+
+namespace Kvorum.Server.Tests.Node;
+
+/// <summary>
+/// A linearizable read is matched to its leader's answer by the context it sent. A member that restarted must not
+/// reuse the contexts of its previous run, or an answer to an old request, still on its way, would complete a new read
+/// with an older read index (issue 19, finding 8).
+/// </summary>
+public sealed class ReadContextTests
+{
+    [Fact]
+    public async Task A_restarted_member_asks_for_read_indexes_with_contexts_its_previous_run_did_not_use()
+    {
+        await using var member = new LoneFollower();
+        var first = await ReadIndexContextAsync(member);
+        await member.RestartAsync();
+        var second = await ReadIndexContextAsync(member);
+        Assert.NotEqual(first, second);
+    }
+
+    private static async Task<string> ReadIndexContextAsync(LoneFollower member)
+    {
+        member.HeartbeatFromLeader(term: 2);
+        var before = member.Sent.Length;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        // Nobody answers: the read waits until it is cancelled.
+        await Assert.ThrowsAnyAsync<Exception>(() => member.Node.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, cancel.Token));
+        var ask = member.Sent.Skip(before).First(m => m.Type == MessageType.ReadIndex && m.To == member.LeaderId);
+        return Convert.ToHexString(ask.Context.Span);
+    }
+}
