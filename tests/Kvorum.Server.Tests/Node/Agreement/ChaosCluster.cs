@@ -20,6 +20,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-agree-" + Guid.NewGuid().ToString("N"));
     private readonly string _token = "agree-" + Guid.NewGuid().ToString("N");
     private readonly ulong _snapshotCount;
+    private readonly ulong _catchUpEntries;
     private readonly Dictionary<ulong, Member> _members = [];
     private readonly Lock _gate = new();
     private int _named;
@@ -40,7 +41,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         public bool Gone { get; set; }
     }
 
-    private ChaosCluster(ulong snapshotCount) => _snapshotCount = snapshotCount;
+    private ChaosCluster(ulong snapshotCount, ulong catchUpEntries) => (_snapshotCount, _catchUpEntries) = (snapshotCount, catchUpEntries);
 
     public ChaosNetwork Network { get; } = new();
 
@@ -55,10 +56,13 @@ internal sealed class ChaosCluster : IAsyncDisposable
     /// <summary>Restarts done so far.</summary>
     public int Restarts { get; private set; }
 
-    /// <summary>Starts a new cluster of <paramref name="voters"/> members.</summary>
-    public static ChaosCluster Start(int voters, ulong snapshotCount)
+    /// <summary>
+    /// Starts a new cluster of <paramref name="voters"/> members, which take a snapshot every
+    /// <paramref name="snapshotCount"/> entries (at least) and keep <paramref name="catchUpEntries"/> entries behind it.
+    /// </summary>
+    public static ChaosCluster Start(int voters, ulong snapshotCount, ulong catchUpEntries)
     {
-        var cluster = new ChaosCluster(snapshotCount);
+        var cluster = new ChaosCluster(snapshotCount, catchUpEntries);
         var names = Enumerable.Range(1, voters).Select(_ => cluster.NextName()).ToArray();
         var initial = names.ToDictionary(n => n, n => (IReadOnlyList<Uri>)[PeerUrl(n)]);
         foreach (var name in names)
@@ -217,6 +221,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         HeartbeatIntervalMs = 50,
         ElectionTimeoutMs = 500,
         SnapshotCount = _snapshotCount,
+        SnapshotCatchUpEntries = _catchUpEntries,
     };
 
     private Member Launch(ServerOptions options)
