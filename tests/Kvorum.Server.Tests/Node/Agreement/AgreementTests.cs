@@ -12,7 +12,7 @@ namespace Kvorum.Server.Tests.Node.Agreement;
 /// (<see cref="AgreementClients"/>). Then everything is healed and the members must agree, and hold every
 /// acknowledged write (<see cref="AgreementCheck"/>).
 /// <para>Seeds: <c>KVORUM_AGREE_SEEDS</c> (default 4, seeds 1..N) of <c>KVORUM_AGREE_SECONDS</c> of faults each
-/// (default 10); <c>KVORUM_AGREE_SEED=n</c> runs seed n alone. A failure prints the command that replays its seed.</para>
+/// (default 15); <c>KVORUM_AGREE_SEED=n</c> runs seed n alone. A failure prints the command that replays its seed.</para>
 /// </summary>
 public sealed class AgreementTests(ITestOutputHelper output)
 {
@@ -28,7 +28,7 @@ public sealed class AgreementTests(ITestOutputHelper output)
     [Fact]
     public async Task Replicas_agree_and_keep_every_acknowledged_write_under_faults()
     {
-        var seconds = Setting("KVORUM_AGREE_SECONDS", 10);
+        var seconds = Setting("KVORUM_AGREE_SECONDS", 15);
         var one = Setting("KVORUM_AGREE_SEED", 0);
         var seeds = one > 0 ? [one] : Enumerable.Range(1, Setting("KVORUM_AGREE_SEEDS", 4)).ToArray();
         foreach (var seed in seeds)
