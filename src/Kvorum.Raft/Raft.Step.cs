@@ -34,6 +34,12 @@ internal sealed partial class Raft
             {
                 Send(new Message { Type = MessageType.PreVoteResponse, To = m.From, Reject = true });
             }
+            else if (m.Type == MessageType.Vote)
+            {
+                // Figure 2, RequestVote receiver: false, with our term, so a candidate of an older term learns it.
+                // One that no other server talks to (its peers see it as removed or a learner) would campaign forever.
+                Send(new Message { Type = MessageType.VoteResponse, To = m.From, Reject = true });
+            }
             return;
         }
 

@@ -8,7 +8,7 @@ namespace Kvorum.Raft;
 /// The Raft state machine of one server. Single-threaded and deterministic: it changes only when the
 /// host calls in, and it reports what to do through its outgoing messages and the log cursors that
 /// <see cref="RaftNode"/> turns into a <see cref="Ready"/>. Split by concern into partial files:
-/// roles and ticks here, then Step, Election, Replication (leader), Follower, Membership, ReadIndex
+/// roles and ticks here, then Step, Election, Propose, Replication (leader), Follower, Membership, ReadIndex
 /// and Transfer.
 /// </summary>
 internal sealed partial class Raft

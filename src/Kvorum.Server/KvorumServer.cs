@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Kvorum.Server.Api;
@@ -34,7 +33,29 @@ public static class KvorumServer
                 return 2;
             }
         }
+        // The ports first: a member that cannot listen stops before it touches its data directory.
+        var endpoints = options.ListenClientUrls.Concat(options.ListenPeerUrls).Concat(options.ListenMetricsUrls).Select(u => (u, Endpoint(u)));
+        using var reservation = ListenReservation.TryBind(endpoints, out var bindError);
+        if (reservation is null)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot listen: {bindError}").ConfigureAwait(false);
+            return 1;
+        }
+
+        var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
+        try
+        {
+            if (MemberBootstrap.IsNew(options.DataDir))
+                MemberBootstrap.Create(options, MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken), clusterId);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot create data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+
         DiskRaftStorage storage;
+        ulong memberId;
         try
         {
             storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = options.DataDir });
@@ -44,9 +65,22 @@ public static class KvorumServer
             await Console.Error.WriteLineAsync($"kvorum serve: cannot open data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
             return 1;
         }
-
-        var memberId = LoadOrCreateMemberId(options);
-        var clusterId = MemberIdentity.ClusterId([], options.InitialClusterToken);
+        try
+        {
+            if (MemberIdentityCheck.Resolve(options, storage, out var refusal) is not { } id)
+            {
+                await Console.Error.WriteLineAsync($"kvorum serve: {refusal}").ConfigureAwait(false);
+                storage.Dispose();
+                return 1;
+            }
+            memberId = id;
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"kvorum serve: cannot load data directory {options.DataDir}: {e.Message}").ConfigureAwait(false);
+            storage.Dispose();
+            return 1;
+        }
 
         // No content of ours lives in a content root, and the default one is the working directory, often the
         // parent of the data directory: with appsettings reloading on, a file watcher would wake on every WAL write.
@@ -69,6 +103,8 @@ public static class KvorumServer
         // While this logger is enabled at any level, ASP.NET Core starts an Activity and a logging scope for every
         // request (about 10% of a leader's allocations under puts) only to log "Request starting" at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Kestrel listens on the sockets bound above.
+        builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = reservation.Take);
         builder.WebHost.ConfigureKestrel(k =>
         {
             foreach (var url in options.ListenClientUrls.Concat(options.ListenPeerUrls).Distinct())
@@ -189,20 +225,6 @@ public static class KvorumServer
         IPAddress? address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
         endpoint = address is null ? null! : new IPEndPoint(address, url.Port);
         return address is not null;
-    }
-
-    /// <summary>The file in a data directory that holds the member's id, in hex (written here, and by a restore).</summary>
-    public const string MemberIdFile = "member_id";
-
-    /// <summary>The member id is derived once, from the advertised peer URLs, and kept in the data directory.</summary>
-    private static ulong LoadOrCreateMemberId(ServerOptions options)
-    {
-        var path = Path.Combine(options.DataDir, MemberIdFile);
-        if (File.Exists(path) && ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var stored))
-            return stored;
-        var id = MemberIdentity.MemberId(options.InitialAdvertisePeerUrls, options.InitialClusterToken);
-        File.WriteAllText(path, id.ToString("x16", CultureInfo.InvariantCulture));
-        return id;
     }
 }
 

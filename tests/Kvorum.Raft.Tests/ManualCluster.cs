@@ -8,7 +8,8 @@ internal sealed class ManualCluster
 {
     private readonly Queue<Message> _wire = new();
 
-    public ManualCluster(ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false, ReadOnlyOption readOnly = ReadOnlyOption.Safe)
+    public ManualCluster(
+        ConfState conf, Dictionary<ulong, (ulong Term, ulong[] LogTerms)> nodes, bool preVote = false, ReadOnlyOption readOnly = ReadOnlyOption.Safe, bool checkQuorum = false)
     {
         foreach (var (id, (term, logTerms)) in nodes)
         {
@@ -23,7 +24,7 @@ internal sealed class ManualCluster
                 Storage = storage,
                 Random = new Random((int)id),
                 PreVote = preVote,
-                CheckQuorum = readOnly == ReadOnlyOption.LeaseBased, // leases need it (thesis §6.4.1)
+                CheckQuorum = checkQuorum || readOnly == ReadOnlyOption.LeaseBased, // leases need it (thesis §6.4.1)
                 ReadOnlyOption = readOnly,
             });
         }
@@ -52,6 +53,12 @@ internal sealed class ManualCluster
     /// <summary>Messages delivered, by type.</summary>
     public Dictionary<MessageType, int> Delivered { get; } = [];
 
+    /// <summary>Every message delivered, in order: (type, from, to).</summary>
+    public List<(MessageType Type, ulong From, ulong To)> Trace { get; } = [];
+
+    /// <summary>Read points each node's Readies carried, in order.</summary>
+    public Dictionary<ulong, List<ReadState>> ReadStates { get; } = [];
+
     /// <summary>Links that lose every message.</summary>
     public HashSet<(ulong, ulong)> Cut { get; } = [];
 
@@ -68,6 +75,12 @@ internal sealed class ManualCluster
                 Storage[id].Save(rd.HardState, rd.EntriesSpan);
                 foreach (var m in rd.Messages)
                     _wire.Enqueue(m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() });
+                if (rd.ReadStates.Count > 0)
+                {
+                    if (!ReadStates.TryGetValue(id, out var reads))
+                        ReadStates[id] = reads = [];
+                    reads.AddRange(rd.ReadStates);
+                }
                 node.Advance();
             }
         }
@@ -83,6 +96,7 @@ internal sealed class ManualCluster
             if (Cut.Contains((m.From, m.To)) || !Nodes.TryGetValue(m.To, out var to))
                 continue;
             Delivered[m.Type] = Delivered.GetValueOrDefault(m.Type) + 1;
+            Trace.Add((m.Type, m.From, m.To));
             to.Step(m);
             Pump();
             AfterEachMessage?.Invoke();

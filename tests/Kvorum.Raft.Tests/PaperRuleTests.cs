@@ -223,6 +223,29 @@ public class PaperRuleTests
     }
 
     /// <summary>
+    /// Figure 2, RequestVote receiver rule 1: reply false if term &lt; currentTerm, with the current term, so that a
+    /// candidate of an older term learns the newer one. Without the answer, a candidate that nobody else sends to (its
+    /// peers see it as removed or as a learner) campaigns in its old term for ever (found by the simulator, seeds 1593
+    /// and 3505).
+    /// </summary>
+    [Fact]
+    public void Section5_1_VoteRequestOfAStaleTerm_IsRefusedWithTheCurrentTerm()
+    {
+        var c = new ManualCluster(ConfState.OfVoters(1, 2), new()
+        {
+            [1] = (3, [1]),
+            [2] = (5, [1]),
+        });
+        c.Nodes[1].Campaign(); // term 4, still below member 2's
+        c.Deliver();
+        Assert.Equal(1, c.Delivered.GetValueOrDefault(MessageType.VoteResponse));
+        Assert.Equal(5UL, c.Nodes[1].Status.Term);
+        Assert.Equal(StateRole.Follower, c.Nodes[1].Status.Role);
+        Assert.Equal(5UL, c.Nodes[2].Status.Term);
+        Assert.Equal(0UL, c.Nodes[2].Status.Vote);
+    }
+
+    /// <summary>
     /// Paper §5.2 with the lease of thesis §9.6: a follower's election timeout is drawn from
     /// [ElectionTick + 1, 2 × ElectionTick], never ElectionTick itself, so that when it asks for a pre-vote every other
     /// follower that heard the same last message from the leader has counted at least ElectionTick ticks (members tick

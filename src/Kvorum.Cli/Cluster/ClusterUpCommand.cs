@@ -90,14 +90,16 @@ public static class ClusterUpCommand
                 processes.Add(NodeProcess.Start(member, ClusterLayout.ServeArguments(member, members)));
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
                 MemberState[] states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
                 string line = MemberState.Line(states);
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
-                else
-                    await output.WriteLineAsync(line).ConfigureAwait(false);
+                else if (line != printed)
+                    await output.WriteLineAsync(line).ConfigureAwait(false); // a log file or a service manager: only changes
+                printed = line;
 
                 if (processes.All(p => p.ExitCode is not null))
                 {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Kvorum.Raft;
 using Kvorum.Server.Etcd;
 using Kvorum.Server.Mvcc;
@@ -53,15 +52,11 @@ public static class BackupRestore
         // in one rename. A restore that stops half-way (a crash, a full disk) leaves no directory that serve could take
         // for a member's: one with the initial members' entries but not the snapshot would start with an empty store
         // at the same index and term as its peers, and diverge from them.
-        var target = Path.GetFullPath(options.DataDir);
-        var parent = Path.GetDirectoryName(target) ?? throw new IOException($"data directory {options.DataDir} has no parent directory");
-        Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.restoring-{Guid.NewGuid():N}");
-        try
+        StagedDirectory.Create(options.DataDir, "restoring", staging =>
         {
             using (var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = staging }))
             {
-                // The same entries a new cluster's members bootstrap with (KvorumNode.Restore), so a member that joins
+                // The same entries a new cluster's members bootstrap with (MemberBootstrap), so a member that joins
                 // later and is sent the log rather than a snapshot rebuilds the same configuration.
                 RaftBootstrap.Write(storage, InitialMembers.Changes(members));
                 var lastIndex = (ulong)members.Count;
@@ -73,41 +68,12 @@ public static class BackupRestore
                 if (!storage.CommitSnapshot(prepared))
                     throw new InvalidOperationException("the new storage refused the restored snapshot");
             }
-            // What KvorumServer would derive from the same flags, durable as the log and the snapshot are.
-            WriteDurably(Path.Combine(staging, KvorumServer.MemberIdFile), self.ToString("x16", CultureInfo.InvariantCulture));
-            DirectorySync.Flush(staging);
-            BeforeRename?.Invoke(staging);
-            Directory.Move(staging, target);
-            DirectorySync.Flush(parent);
-        }
-        catch
-        {
-            TryDelete(staging);
-            throw;
-        }
+            // What serve would derive from the same flags, durable as the log and the snapshot are.
+            DataDirIds.Write(staging, self, clusterId);
+        }, beforeMove: BeforeRename);
         return (store.Revision, store.KeyCount);
     }
 
     /// <summary>For tests: runs with the staging directory, complete, just before it takes the data directory's name.</summary>
     internal static Action<string>? BeforeRename { get; set; }
-
-    private static void WriteDurably(string path, string text)
-    {
-        using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write);
-        file.Write(System.Text.Encoding.ASCII.GetBytes(text));
-        file.Flush(flushToDisk: true);
-    }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            if (Directory.Exists(directory))
-                Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Reported through the original error; the directory stays for the user to remove.
-        }
-    }
 }

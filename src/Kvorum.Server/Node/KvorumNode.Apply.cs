@@ -60,56 +60,30 @@ public sealed partial class KvorumNode
 
     private object ApplyAttributes(MemberAttributes a)
     {
-        if (_members.TryGet(a.Id, out var m))
-        {
-            if (a.Name.Length > 0)
-                m.Name = a.Name;
-            if (a.ClientUrls.Count > 0)
-            {
-                m.ClientURLs.Clear();
-                m.ClientURLs.AddRange(a.ClientUrls);
-            }
-            if (a.PeerUrls.Count > 0)
-            {
-                m.PeerURLs.Clear();
-                m.PeerURLs.AddRange(a.PeerUrls);
-                if (a.Id != MemberId)
-                    _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
-            }
-        }
+        var m = _members.Apply(a);
+        if (m is not null && a.PeerUrls.Count > 0 && a.Id != MemberId)
+            _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
         return m ?? (object)new EtcdException(Grpc.Core.StatusCode.NotFound, "etcdserver: member not found");
     }
 
     private void ApplyConfChange(ConfChange cc)
     {
-        var context = cc.Context.IsEmpty ? new Member { ID = cc.NodeId } : Member.Parser.ParseFrom(cc.Context.Span);
-        context.ID = cc.NodeId;
-        switch (cc.Type)
+        var added = _members.Apply(cc);
+        if (added is not null && cc.NodeId != MemberId && added.PeerURLs.Count > 0)
+            _transport?.SetPeer(cc.NodeId, [.. added.PeerURLs.Select(u => new Uri(u))]);
+        if (cc.Type == ConfChangeType.RemoveNode)
         {
-            case ConfChangeType.AddVoter when _members.TryGet(cc.NodeId, out var existing):
-                existing.IsLearner = false;
-                break;
-            case ConfChangeType.AddVoter:
-            case ConfChangeType.AddLearner:
-                context.IsLearner = cc.Type == ConfChangeType.AddLearner;
-                _members.Upsert(context);
-                if (cc.NodeId != MemberId && context.PeerURLs.Count > 0)
-                    _transport?.SetPeer(cc.NodeId, [.. context.PeerURLs.Select(u => new Uri(u))]);
-                break;
-            case ConfChangeType.RemoveNode:
-                _members.Remove(cc.NodeId);
-                if (cc.NodeId == MemberId)
-                {
-                    Removed = true;
-                    LogRemoved(_log);
-                    // Let the loop finish this Ready (the removal must be durable), then stop.
-                    _ = Task.Delay(TimeSpan.FromMilliseconds(_options.ElectionTimeoutMs)).ContinueWith(_ => _stop.Cancel(), TaskScheduler.Default);
-                }
-                else
-                {
-                    _transport?.RemovePeer(cc.NodeId);
-                }
-                break;
+            if (cc.NodeId == MemberId)
+            {
+                Removed = true;
+                LogRemoved(_log);
+                // Let the loop finish this Ready (the removal must be durable), then stop.
+                _ = Task.Delay(TimeSpan.FromMilliseconds(_options.ElectionTimeoutMs)).ContinueWith(_ => _stop.Cancel(), TaskScheduler.Default);
+            }
+            else
+            {
+                _transport?.RemovePeer(cc.NodeId);
+            }
         }
         CompleteConfChange(cc);
     }

@@ -131,4 +131,23 @@ internal static class NodeSnapshotFormat
 
     private static NodeSnapshotHeader HeaderOf(NodeSnapshot header) =>
         new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm));
+
+    /// <summary>Reads only the header (member table and cluster id), without the MVCC store after it; an older-form snapshot is read whole.</summary>
+    /// <exception cref="InvalidDataException">The snapshot is malformed.</exception>
+    public static NodeSnapshot ReadHeader(Stream source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        Span<byte> start = stackalloc byte[5];
+        var got = source.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        if (got == start.Length && start[..4].SequenceEqual(Magic))
+        {
+            return start[4] == FormatVersion
+                ? NodeSnapshot.Parser.ParseDelimitedFrom(source)
+                : throw new InvalidDataException($"unknown snapshot format {start[4]}");
+        }
+        using var whole = new MemoryStream();
+        whole.Write(start[..got]);
+        source.CopyTo(whole);
+        return NodeSnapshot.Parser.ParseFrom(whole.GetBuffer().AsSpan(0, (int)whole.Length));
+    }
 }

@@ -39,7 +39,13 @@ internal sealed class ProcessCluster : IAsyncDisposable
     public string Endpoints(IEnumerable<string>? names = null) =>
         string.Join(",", (names ?? Members.Keys).Select(n => $"127.0.0.1:{Members[n].Client}"));
 
-    public MemberPorts Define(string name) => Members[name] = new MemberPorts(FreePorts.Next(), FreePorts.Next());
+    /// <summary>Gives <paramref name="name"/> new free ports (a member moved to other ports, or a new one).</summary>
+    public MemberPorts Define(string name)
+    {
+        if (_channels.Remove(name, out var old))
+            old.Dispose();
+        return Members[name] = new MemberPorts(FreePorts.Next(), FreePorts.Next());
+    }
 
     /// <summary>The member's data directory (it exists once the member has started).</summary>
     public string DataDir(string name) => Path.Combine(_root, name);

@@ -5,9 +5,10 @@ internal sealed class InvariantViolationException(string message) : Exception(me
 
 /// <summary>
 /// Checks the properties of paper Figure 3 as the cluster runs, each time a server persists,
-/// commits or applies something, plus linearizability of ReadIndex reads.
+/// commits or applies something, plus linearizability of ReadIndex reads. The rules about who counts
+/// (voters, not learners) are in InvariantChecker.Quorums.cs.
 /// </summary>
-internal sealed class InvariantChecker
+internal sealed partial class InvariantChecker
 {
     private readonly Dictionary<ulong, ulong> _leaderOfTerm = [];
     private readonly Dictionary<(ulong Index, ulong Term), (ulong PrevTerm, ulong Hash)> _entries = [];
@@ -27,13 +28,14 @@ internal sealed class InvariantChecker
 
     private void Fail(string what) => throw new InvariantViolationException($"{what}\n{_describe()}");
 
-    /// <summary>Election Safety: at most one leader per term.</summary>
-    public void OnLeader(ulong id, ulong term, IRaftStorage log)
+    /// <summary>Election Safety: at most one leader per term, elected by a majority of the voters of its configuration.</summary>
+    public void OnLeader(ulong id, ulong term, IRaftStorage log, ConfState config)
     {
         Checks++;
         if (_leaderOfTerm.TryGetValue(term, out var other) && other != id)
             Fail($"Election Safety violated: {other} and {id} both leaders of term {term}");
         _leaderOfTerm[term] = id;
+        CheckElectedByVoters(id, term, config);
         // Leader Completeness: a leader's log holds every committed entry.
         for (var i = log.FirstIndex; i < (ulong)_committedTerms.Count; i++)
         {
@@ -114,11 +116,18 @@ internal sealed class InvariantChecker
         _appliedHashes.Add(hashAfter);
     }
 
-    /// <summary>A read served at <paramref name="readIndex"/> must include every write acknowledged before it began.</summary>
-    public void OnRead(PendingRead read, ulong readIndex)
+    /// <summary>
+    /// Linearizable reads: a read answered with <paramref name="readIndex"/> and served from a state machine that has
+    /// applied <paramref name="applied"/> must see every write acknowledged to a client before the read began
+    /// (<see cref="PendingRead.MinIndex"/>, the highest index acknowledged then). The read index itself must already
+    /// cover them: it is what the leader vouched for, and a host may serve at exactly that index.
+    /// </summary>
+    public void OnRead(PendingRead read, ulong readIndex, ulong applied)
     {
         Checks++;
         if (readIndex < read.MinIndex)
             Fail($"stale read: node {read.NodeId} read at index {readIndex}, but write {read.MinIndex} was acknowledged before the read began");
+        if (applied < readIndex)
+            Fail($"read served early: node {read.NodeId} served read index {readIndex} having applied only {applied}");
     }
 }

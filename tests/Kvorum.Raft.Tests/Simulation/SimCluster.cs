@@ -1,30 +1,38 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace Kvorum.Raft.Tests.Simulation;
 
 /// <summary>
 /// A deterministic cluster: N servers, a simulated network and clock, crashes and restarts, client
 /// writes and reads, and an <see cref="InvariantChecker"/> consulted at every step. Everything random
-/// comes from one seed, so a failing run is replayed exactly by rerunning its seed.
+/// comes from one seed, so a failing run is replayed exactly by rerunning its seed. Split by concern:
+/// the cluster, its faults and its clients here; time and the host's side of Ready in SimCluster.Ready.cs;
+/// the liveness check and the state dump in SimCluster.Liveness.cs.
 /// </summary>
-internal sealed class SimCluster
+internal sealed partial class SimCluster
 {
     private readonly SimOptions _options;
     private readonly Dictionary<ulong, IRaftLogStore> _memoryStorage = [];
     private readonly List<(ulong From, ulong To)> _snapshotFailures = [];
     private long _nextOp = 1;
 
-    public SimCluster(int seed, int nodes, SimOptions? options = null)
+    /// <summary>
+    /// Starts <paramref name="nodes"/> voters (ids 1..N) and <paramref name="learners"/> learners (ids N+1..),
+    /// all bootstrapped with the same configuration.
+    /// </summary>
+    public SimCluster(int seed, int nodes, SimOptions? options = null, int learners = 0)
     {
         Seed = seed;
         _options = options ?? new SimOptions();
+        if (_options.LeaderWritesLater && _options.StorageFactory is not null)
+            throw new ArgumentException("a leader's later writes are modelled by the simulated disk only", nameof(options));
         Rng = new Random(seed);
         Network = new SimNetwork(new Random(Rng.Next()));
         Checker = new InvariantChecker(Describe);
         var voters = Enumerable.Range(1, nodes).Select(i => (ulong)i).ToArray();
-        var conf = new ConfState(voters, []);
-        foreach (var id in voters)
+        var learnerIds = Enumerable.Range(nodes + 1, learners).Select(i => (ulong)i).ToArray();
+        var conf = new ConfState(voters, learnerIds);
+        foreach (var id in conf.All)
             AddNode(id, conf);
     }
 
@@ -71,17 +79,21 @@ internal sealed class SimCluster
             return factory(id, initial);
         if (!_memoryStorage.TryGetValue(id, out var s))
         {
-            s = new MemoryRaftStorage(initial);
+            s = new SimStorage(initial);
             _memoryStorage[id] = s;
         }
         return s;
     }
 
+    /// <summary>What would survive a crash of <paramref name="node"/> now.</summary>
+    internal static IRaftStorage DurableOf(SimNode node) => node.Storage is SimStorage s ? s.Durable : node.Storage;
+
     private void Start(SimNode node)
     {
         node.RestoreState(node.Storage.SnapshotData.Span);
         node.CheckedCommit = 0;
-        node.KnownCommit = 0;
+        // The commit index a restarted node starts from is the one on its disk, possibly older than the one it had.
+        node.KnownCommit = node.Storage.HardState.Commit;
         node.Raft = new RaftNode(new RaftConfig
         {
             Id = node.Id,
@@ -102,14 +114,25 @@ internal sealed class SimCluster
 
     // ---- Faults ----
 
-    /// <summary>Crash: the process dies; only what it persisted survives.</summary>
-    public void Crash(ulong id)
+    /// <summary>
+    /// Crash: the process dies; only what its disk made durable survives. The writes queued since the last
+    /// fsync are lost (half the time all of them, otherwise all but a random prefix: a crash mid-flush), or all but the
+    /// first <paramref name="keepPending"/> of them if given.
+    /// </summary>
+    public void Crash(ulong id, int? keepPending = null)
     {
         var node = Nodes[id];
+        if (!node.IsUp)
+            return;
         node.Raft = null;
-        node.PendingWrites.Clear(); // not durable yet: lost with the process
+        if (node.Storage is SimStorage disk)
+            disk.Crash(keepPending ?? (Rng.Next(2) == 0 ? 0 : Rng.Next(disk.PendingCount + 1)));
         node.PendingProposals.Clear();
         node.PendingReads.Clear();
+        node.QueuedReads.Clear();
+        node.QueuedProposals.Clear();
+        node.Dirty = false;
+        node.ConfigAtLastReady = null;
         node.ReadsAwaitingApply.Clear();
         node.ReceivedSnapshots.Clear();
         if (_options.StorageFactory is not null && node.Storage is IDisposable d)
@@ -183,6 +206,11 @@ internal sealed class SimCluster
         var op = _nextOp++;
         var data = new byte[Math.Max(size, 8)];
         BinaryPrimitives.WriteInt64LittleEndian(data, op);
+        if (_options.BatchedHost)
+        {
+            target.QueuedProposals.Add((op, data));
+            return op;
+        }
         var r = target.Raft!.Propose(data);
         if (!r.Accepted)
             return -1;
@@ -203,7 +231,13 @@ internal sealed class SimCluster
         return r;
     }
 
-    /// <summary>Starts a linearizable read at <paramref name="id"/>; returns false if it could not be sent.</summary>
+    /// <summary>How long a client waits for a leader before it gives up on a read (batched host).</summary>
+    private const long ReadGiveUp = 2000;
+
+    /// <summary>
+    /// Starts a linearizable read at <paramref name="id"/>; returns false if it could not be sent. It must see every
+    /// write acknowledged before now. A batched host takes it at its next batch, retrying while no leader is known.
+    /// </summary>
     public bool Read(ulong id)
     {
         var node = Nodes[id];
@@ -211,13 +245,23 @@ internal sealed class SimCluster
             return false;
         var ctx = _nextOp++;
         var read = new PendingRead(ctx, id, Now, MaxAckedIndex);
-        var bytes = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, ctx);
-        if (!node.Raft!.ReadIndex(bytes))
+        if (_options.BatchedHost)
+        {
+            node.QueuedReads.Add(read);
+            return true;
+        }
+        if (!node.Raft!.ReadIndex(ContextOf(ctx)))
             return false;
         node.PendingReads[ctx] = read;
         ProcessReady(node);
         return true;
+    }
+
+    private static byte[] ContextOf(long ctx)
+    {
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, ctx);
+        return bytes;
     }
 
     public void TransferLeadership(ulong to)
@@ -264,302 +308,4 @@ internal sealed class SimCluster
     }
 
     public int LeaderCount() => Nodes.Values.Count(n => n.IsUp && n.Soft.Role == StateRole.Leader);
-
-    // ---- Time ----
-
-    /// <summary>Advances time by one unit: deliver due messages, fire due ticks, process every Ready.</summary>
-    public void Step()
-    {
-        Now++;
-        while (Network.TryDeliver(Now, out var env))
-        {
-            var to = Nodes.GetValueOrDefault(env.Message.To);
-            if (to is null || !to.IsUp || to.Paused)
-            {
-                if (env.Message.Type == MessageType.Snapshot)
-                    ReportSnapshotResult(env.Message.From, env.Message.To, success: false);
-                continue;
-            }
-            if (env.Message.Type == MessageType.Snapshot && env.Message.Snapshot is { } meta)
-                to.ReceivedSnapshots[meta.Index] = env.SnapshotData;
-            to.Raft!.Step(env.Message);
-            ProcessReady(to);
-            if (env.Message.Type == MessageType.Snapshot)
-                ReportSnapshotResult(env.Message.From, env.Message.To, success: true);
-        }
-        if (Network.LostSnapshots.Count > 0)
-        {
-            var lost = Network.LostSnapshots.ToArray();
-            Network.LostSnapshots.Clear();
-            foreach (var (from, to) in lost)
-                ReportSnapshotResult(from, to, success: false);
-        }
-        foreach (var node in Nodes.Values)
-        {
-            if (!node.IsUp || node.Paused || node.PendingWrites.Count == 0 || node.PendingWrites[0].Due > Now)
-                continue;
-            if (LandWrites(node, dueOnly: true) is { } last)
-                node.Raft!.ReportPersisted(last.Index, last.Term);
-            ProcessReady(node);
-        }
-        foreach (var node in Nodes.Values)
-        {
-            if (!node.IsUp || node.Paused || node.NextTick > Now)
-                continue;
-            node.NextTick += _options.TickInterval;
-            node.Raft!.Tick();
-            ProcessReady(node);
-        }
-    }
-
-    /// <summary>
-    /// Puts a leader's pending writes on its disk, in order: those due by now, or all of them (a write the
-    /// host makes durable at once is durable after every write issued before it). Returns the last entry written.
-    /// </summary>
-    private Entry? LandWrites(SimNode node, bool dueOnly)
-    {
-        Entry? last = null;
-        while (node.PendingWrites.Count > 0 && (!dueOnly || node.PendingWrites[0].Due <= Now))
-        {
-            var w = node.PendingWrites[0];
-            node.PendingWrites.RemoveAt(0);
-            Checker.OnPersist(node.Id, StateRole.Leader, node.Storage, w.Entries);
-            node.Storage.Save(w.HardState, w.Entries);
-            if (w.Entries.Length > 0)
-                last = w.Entries[^1];
-        }
-        Checker.OnCommit(node, Math.Min(node.KnownCommit, node.Storage.LastIndex));
-        return last;
-    }
-
-    public void RunFor(long units)
-    {
-        for (long i = 0; i < units; i++)
-            Step();
-    }
-
-    /// <summary>Runs until <paramref name="condition"/> holds or <paramref name="maxUnits"/> pass; returns whether it held.</summary>
-    public bool RunUntil(Func<bool> condition, long maxUnits)
-    {
-        for (long i = 0; i < maxUnits; i++)
-        {
-            if (condition())
-                return true;
-            Step();
-        }
-        return condition();
-    }
-
-    /// <summary>Runs until exactly one leader is up and known; returns it or throws.</summary>
-    public ulong WaitForLeader(long maxUnits = 5000)
-    {
-        if (!RunUntil(() => Leader() != 0 && LeaderCount() == 1, maxUnits))
-            throw new InvariantViolationException($"no leader within {maxUnits} time units\n{Describe()}");
-        return Leader();
-    }
-
-    /// <summary>Runs until <paramref name="op"/> is acknowledged to its client.</summary>
-    public bool WaitAcked(long op, long maxUnits = 5000) => RunUntil(() => Acked.ContainsKey(op), maxUnits);
-
-    // ---- The host's side of Ready ----
-
-    private void ProcessReady(SimNode node)
-    {
-        var raft = node.Raft!;
-        while (raft.HasReady)
-        {
-            var rd = raft.GetReady();
-            var role = rd.SoftState?.Role ?? node.Soft.Role;
-
-            // 1. Persist.
-            if (rd.Snapshot is { } snap)
-            {
-                if (!node.ReceivedSnapshots.TryGetValue(snap.Index, out var data))
-                    throw new InvariantViolationException($"node {node.Id} told to install snapshot {snap.Index} it never received\n{Describe()}");
-                node.Storage.ApplySnapshot(snap, data);
-                node.RestoreState(data.Span);
-                node.CheckedCommit = Math.Max(node.CheckedCommit, snap.Index);
-                foreach (var idx in node.PendingProposals.Keys.Where(i => i <= snap.Index).ToList())
-                    node.PendingProposals.Remove(idx); // Outcome unknown to this node.
-                node.ReceivedSnapshots.Clear();
-            }
-            var toWrite = rd.HardState is not null || rd.Entries.Count > 0;
-            var writeLater = _options.LeaderWritesLater && rd.MayPersistLater;
-            Entry? landed = null;
-            if (writeLater && toWrite)
-            {
-                node.PendingWrites.Add(new SimNode.PendingWrite(rd.HardState, [.. rd.Entries], Now + Rng.Next(_options.MinWriteDelay, _options.MaxWriteDelay + 1)));
-            }
-            else if (!writeLater)
-            {
-                landed = LandWrites(node, dueOnly: false);
-                Checker.OnPersist(node.Id, node.Soft.Role == StateRole.Leader && role == StateRole.Leader ? StateRole.Leader : StateRole.Follower, node.Storage, rd.Entries);
-                node.Storage.Save(rd.HardState, rd.EntriesSpan);
-            }
-
-            if (rd.SoftState is { } soft)
-            {
-                if (soft.Role == StateRole.Leader && node.Soft.Role != StateRole.Leader)
-                {
-                    LeaderChanges++;
-                    Checker.OnLeader(node.Id, node.Storage.HardState.Term, node.Storage);
-                }
-                node.Soft = soft;
-            }
-            if (rd.HardState is { } hs)
-            {
-                // A leader may commit entries its own disk does not have yet; they are checked once they land.
-                node.KnownCommit = hs.Commit;
-                Checker.OnCommit(node, Math.Min(hs.Commit, node.Storage.LastIndex));
-            }
-
-            // 2. Send.
-            foreach (var m in rd.Messages)
-            {
-                var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
-                // The network keeps the message past Advance, so it takes its own copy of the entries.
-                var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
-                if (!Network.Send(Now, copy, data) && m.Type == MessageType.Snapshot)
-                    _snapshotFailures.Add((m.From, m.To));
-            }
-
-            // 3. Apply.
-            foreach (var e in rd.CommittedEntries)
-            {
-                if (e.Index <= node.AppliedIndex)
-                    continue;
-                if (e.Index != node.AppliedIndex + 1)
-                    throw new InvariantViolationException($"node {node.Id} applies {e.Index} after {node.AppliedIndex}\n{Describe()}");
-                node.AppliedHash = SimNode.Fold(node.AppliedHash, e);
-                node.AppliedIndex = e.Index;
-                if (e.Type == EntryType.Normal && e.Data.Length > 0)
-                    node.AppliedCommands++;
-                Checker.OnApply(node.Id, e.Index, node.AppliedHash);
-                if (node.PendingProposals.Remove(e.Index, out var p))
-                {
-                    var op = e.Data.Length >= 8 ? BinaryPrimitives.ReadInt64LittleEndian(e.Data.Span) : 0;
-                    if (p.Term == e.Term && op == p.OpId)
-                    {
-                        Acked[p.OpId] = (e.Index, Now);
-                        MaxAckedIndex = Math.Max(MaxAckedIndex, e.Index);
-                    }
-                    else
-                    {
-                        FailedOps.Add(p.OpId);
-                    }
-                }
-            }
-
-            // 4. Reads.
-            foreach (var rs in rd.ReadStates)
-            {
-                var ctx = BinaryPrimitives.ReadInt64LittleEndian(rs.Context.Span);
-                if (node.PendingReads.Remove(ctx, out var read))
-                    node.ReadsAwaitingApply.Add((read, rs.Index));
-            }
-            for (var i = node.ReadsAwaitingApply.Count - 1; i >= 0; i--)
-            {
-                var (read, index) = node.ReadsAwaitingApply[i];
-                if (index <= node.AppliedIndex)
-                {
-                    Checker.OnRead(read, index);
-                    ReadsServed++;
-                    node.ReadsAwaitingApply.RemoveAt(i);
-                }
-            }
-
-            if (writeLater)
-            {
-                raft.AdvanceBeforePersisted();
-            }
-            else
-            {
-                raft.Advance();
-                if (landed is { } l)
-                    raft.ReportPersisted(l.Index, l.Term);
-            }
-
-            // 5. Compact (once the disk holds the applied entries: a leader may apply entries still being written).
-            if (_options.SnapshotEvery > 0 && node.AppliedIndex >= node.Storage.Snapshot.Index + _options.SnapshotEvery
-                && node.AppliedIndex <= node.Storage.LastIndex)
-                node.Storage.CreateSnapshot(node.AppliedIndex, raft.ConfStateAt(node.AppliedIndex), node.EncodeState());
-
-            foreach (var (from, to) in _snapshotFailures)
-                raft.ReportSnapshot(to, false);
-            _snapshotFailures.Clear();
-        }
-    }
-
-    /// <summary>Like a transport that sees a snapshot stream finish or fail, tell the sender.</summary>
-    private void ReportSnapshotResult(ulong from, ulong to, bool success)
-    {
-        if (Nodes.TryGetValue(from, out var sender) && sender.IsUp)
-        {
-            sender.Raft!.ReportSnapshot(to, success);
-            ProcessReady(sender);
-        }
-    }
-
-    // ---- Liveness ----
-
-    /// <summary>
-    /// Heals every fault and restarts every crashed server, then requires a leader and a new write
-    /// committed and applied everywhere within a bounded time (the liveness half of the check).
-    /// </summary>
-    public void HealAndCheckLiveness(long maxUnits = 20_000)
-    {
-        Heal();
-        Network.DropRate = 0;
-        Network.DuplicateRate = 0;
-        Network.LongDelay = 0;
-        foreach (var n in Nodes.Values)
-        {
-            n.Paused = false;
-            Restart(n.Id);
-        }
-        var deadline = Now + maxUnits;
-        long op = -1, proposedAt = 0;
-        while (Now < deadline)
-        {
-            // A write may be lost to a leader change without a later entry taking its slot; retry.
-            if (op < 0 || FailedOps.Contains(op) || (!Acked.ContainsKey(op) && Now - proposedAt > 1000))
-            {
-                var leader = Leader();
-                if (leader != 0)
-                {
-                    op = Propose(leader);
-                    proposedAt = Now;
-                }
-            }
-            if (op >= 0 && Acked.TryGetValue(op, out var ack))
-            {
-                var members = Nodes[Leader() == 0 ? Nodes.Keys.First() : Leader()].Raft!.Status.Config.All.ToHashSet();
-                if (Nodes.Values.Where(n => members.Contains(n.Id)).All(n => n.AppliedIndex >= ack.Index))
-                    return;
-            }
-            Step();
-        }
-        throw new InvariantViolationException($"liveness: no write committed everywhere within {maxUnits} units after healing\n{Describe()}");
-    }
-
-    public string Describe()
-    {
-        var sb = new StringBuilder();
-        sb.AppendLine($"seed {Seed}, time {Now}; replay with: KVORUM_SIM_SEED={Seed} dotnet test --filter \"FullyQualifiedName~RandomizedExploration\"");
-        foreach (var n in Nodes.Values)
-        {
-            if (n.Raft is null)
-            {
-                sb.AppendLine($"  node {n.Id}: crashed; persisted {n.Storage.HardState} last {n.Storage.LastIndex}");
-                continue;
-            }
-            var s = n.Raft.Status;
-            sb.AppendLine($"  node {n.Id}: {s.Role} term {s.Term} lead {s.Lead} commit {s.Commit} applied {s.Applied} last {s.LastIndex} first {s.FirstIndex} {s.Config}");
-            foreach (var (peer, p) in s.Progress)
-                sb.AppendLine($"    progress {peer}: {p}");
-        }
-        if (Network.Blocked.Count > 0)
-            sb.AppendLine($"  blocked: {string.Join(' ', Network.Blocked.Select(b => $"{b.From}->{b.To}"))}");
-        return sb.ToString();
-    }
 }

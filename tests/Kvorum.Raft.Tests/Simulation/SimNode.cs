@@ -3,14 +3,12 @@ using System.Buffers.Binary;
 namespace Kvorum.Raft.Tests.Simulation;
 
 /// <summary>
-/// One simulated server: a <see cref="RaftNode"/> (lost on crash), its storage (kept across crashes,
-/// as a disk would be), and a state machine that folds every applied command into a running hash.
+/// One simulated server: a <see cref="RaftNode"/> (lost on crash), its storage (whose durable part is kept
+/// across crashes, as a disk's would be: <see cref="SimStorage"/>), and a state machine that folds every applied
+/// command into a running hash.
 /// </summary>
 internal sealed class SimNode
 {
-    /// <summary>A write a leader issued at some time, durable at <paramref name="Due"/>.</summary>
-    public sealed record PendingWrite(HardState? HardState, Entry[] Entries, long Due);
-
     public SimNode(ulong id, IRaftLogStore storage)
     {
         Id = id;
@@ -53,10 +51,19 @@ internal sealed class SimNode
 
     public SoftState Soft { get; set; }
 
-    /// <summary>A leader's writes issued but not yet on its disk, oldest first (lost on a crash).</summary>
-    public List<PendingWrite> PendingWrites { get; } = [];
+    /// <summary>Client writes that reached a batched host since its last batch: (op id, command).</summary>
+    public List<(long Op, byte[] Data)> QueuedProposals { get; } = [];
 
-    /// <summary>The highest commit index this node has reported in a hard state.</summary>
+    /// <summary>Client reads that reached a batched host and are not yet with the core (retried while no leader is known).</summary>
+    public List<PendingRead> QueuedReads { get; } = [];
+
+    /// <summary>A batched host called into the core since it last processed a Ready.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>The configuration when the last Ready was taken; null after a start.</summary>
+    public ConfState? ConfigAtLastReady { get; set; }
+
+    /// <summary>The highest commit index this node has reported in a hard state (since it started).</summary>
     public ulong KnownCommit { get; set; }
 
     /// <summary>Highest commit index whose entries the checker has recorded for this node.</summary>

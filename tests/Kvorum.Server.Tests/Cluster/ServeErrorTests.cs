@@ -16,7 +16,7 @@ public class ServeErrorTests
     }
 
     [Fact]
-    public async Task PortInUse_ExitsWithCode1()
+    public async Task PortInUse_ExitsWithCode1_AndLeavesNoDataDir()
     {
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         blocker.Start();
@@ -31,11 +31,34 @@ public class ServeErrorTests
                 ListenPeerUrls = [new Uri($"http://127.0.0.1:{FreePorts.Next()}")],
             };
             Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
+            // Nothing of a member that never started may decide the next start (issue 19, finding 11).
+            Assert.False(Directory.Exists(dir));
         }
         finally
         {
             if (Directory.Exists(dir))
                 Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task DataDirThatCannotBeCreated_ExitsWithCode1()
+    {
+        // A data directory under a regular file: its parent cannot be made.
+        var file = Path.GetTempFileName();
+        try
+        {
+            var options = new ServerOptions
+            {
+                DataDir = Path.Combine(file, "member"),
+                ListenClientUrls = [new Uri($"http://127.0.0.1:{FreePorts.Next()}")],
+                ListenPeerUrls = [new Uri($"http://127.0.0.1:{FreePorts.Next()}")],
+            };
+            Assert.Equal(1, await KvorumServer.RunAsync(options, CancellationToken.None));
+        }
+        finally
+        {
+            File.Delete(file);
         }
     }
 }
