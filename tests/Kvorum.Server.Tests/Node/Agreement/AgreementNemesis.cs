@@ -36,9 +36,9 @@ internal sealed class AgreementNemesis(ChaosCluster cluster, Random random, Acti
     // Followers cut off from appends, and until when.
     private readonly Dictionary<ulong, DateTime> _lags = [];
 
-    private void EndLags()
+    private void EndLags(bool all = false)
     {
-        foreach (var (id, until) in _lags.Where(l => l.Value <= DateTime.UtcNow).ToList())
+        foreach (var (id, until) in _lags.Where(l => all || l.Value <= DateTime.UtcNow).ToList())
         {
             cluster.Network.LoseAppendsTo(id, 0);
             cluster.Network.LoseSnapshotsTo(id, 0);
@@ -95,10 +95,13 @@ internal sealed class AgreementNemesis(ChaosCluster cluster, Random random, Acti
             case < 56 when running.Any(m => m.Node!.Status.Role != Raft.StateRole.Leader):
                 var lagging = Pick(running.Where(m => m.Node!.Status.Role != Raft.StateRole.Leader).ToList());
                 // Mostly all of them: the leader's log soon no longer reaches back to the follower, which then
-                // lives on snapshots (some of which fail, and are sent again) until this ends.
-                var appendLoss = random.Next(2) == 0 ? 100 : random.Next(50, 100);
+                // lives on snapshots (some of which fail, and are sent again) until this ends. (With some appends
+                // getting through, the follower mostly catches up from the log.)
+                var appendLoss = random.Next(4) > 0 ? 100 : random.Next(50, 100);
                 var snapshotLoss = random.Next(0, 80);
                 var lasting = TimeSpan.FromMilliseconds(random.Next(1000, 5000));
+                // One at a time: with appends lost to several followers, the others could be too few to commit.
+                EndLags(all: true);
                 cluster.Network.LoseAppendsTo(lagging.Id, appendLoss);
                 cluster.Network.LoseSnapshotsTo(lagging.Id, snapshotLoss);
                 _lags[lagging.Id] = DateTime.UtcNow + lasting;
