@@ -38,6 +38,9 @@ public sealed partial class LabControl : IDisposable
     /// <summary>The number of nodes.</summary>
     public int NodeCount => state.Nodes;
 
+    /// <summary>The members that bootstrapped the cluster as voters, numbered 1..VoterCount; the learners follow them.</summary>
+    public int VoterCount => state.Voters;
+
     /// <summary>Opens the lab that is up in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
     /// <returns>The lab.</returns>
@@ -65,17 +68,21 @@ public sealed partial class LabControl : IDisposable
         string directory = Path.GetFullPath(options.Directory);
         if (LabStateStore.TryLoad(directory) is not null)
             throw new LabException($"a lab is already up in {directory}; run `kvorum lab down` first");
-        LabLayout layout = LabLayout.Create(options.Prefix, options.Subnet, options.Nodes, directory);
+        if (options.Nodes < 1 || options.Learners < 0)
+            throw new LabException($"a lab needs at least one voter and no negative count of learners, got {options.Nodes} and {options.Learners}");
+        int members = options.Nodes + options.Learners;
+        LabLayout layout = LabLayout.Create(options.Prefix, options.Subnet, members, directory);
         NetworkBuilder.CheckFree(layout);
 
         var state = new LabState
         {
             Prefix = options.Prefix,
             Subnet = options.Subnet,
-            Nodes = options.Nodes,
+            Nodes = members,
+            Learners = options.Learners,
             ServerCommand = options.ServerCommand,
             ServeFlags = options.ServeFlags,
-            Pids = new int[options.Nodes],
+            Pids = new int[members],
         };
         System.IO.Directory.CreateDirectory(directory);
         foreach (NodeLayout node in layout.Nodes)
@@ -99,7 +106,7 @@ public sealed partial class LabControl : IDisposable
                 await progress.WriteLineAsync($"namespace {node.Namespace}: {node.Address} on {layout.Bridge} via {node.HostVeth}").ConfigureAwait(false);
             }
 
-            foreach (NodeLayout node in layout.Nodes)
+            foreach (NodeLayout node in layout.Nodes.Where(n => n.Number <= state.Voters))
             {
                 cancellation.ThrowIfCancellationRequested();
                 lab.StartNode(node.Number);
@@ -108,6 +115,8 @@ public sealed partial class LabControl : IDisposable
 
             await progress.WriteLineAsync("waiting for a leader...").ConfigureAwait(false);
             (int leader, TimeSpan took) = await lab.WaitForLeaderAsync(options.LeaderTimeout, cancellation).ConfigureAwait(false);
+            if (options.Learners > 0)
+                (leader, took) = await lab.AddLearnersAsync(leader, took, options.LeaderTimeout, progress, cancellation).ConfigureAwait(false);
             await progress.WriteLineAsync($"n{leader} leads after {took.TotalSeconds:0.0} s; endpoints {string.Join(',', layout.Nodes.Select(n => $"{n.Address}:{LabLayout.ClientPort}"))}").ConfigureAwait(false);
             return lab;
         }
@@ -205,6 +214,33 @@ public sealed partial class LabControl : IDisposable
             return null;
         int index = Array.FindIndex(statuses, s => s!.MemberId == leader);
         return index < 0 ? null : live[index];
+    }
+
+    /// <summary>
+    /// Adds each learner through the leader, then starts it (as etcd's <c>member add</c> tells an operator to), and
+    /// waits until every member, the learners included, follows one leader.
+    /// </summary>
+    private async Task<(int Leader, TimeSpan Took)> AddLearnersAsync(int leader, TimeSpan took, TimeSpan timeout, TextWriter progress, CancellationToken cancellation)
+    {
+        foreach (NodeLayout node in Layout.Nodes.Where(n => n.Number > state.Voters))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            ulong id;
+            try
+            {
+                id = await Client.AddLearnerAsync(leader, node, TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                throw new LabException($"could not add {node.Name} as a learner through n{leader}: {e.Status.Detail}", e);
+            }
+
+            StartNode(node.Number);
+            await progress.WriteLineAsync($"added {node.Name} as a learner (member {id:x}) and started it (pid {state.Pids[node.Number - 1]}), client {node.ClientUrl}, log {node.LogFile}").ConfigureAwait(false);
+        }
+
+        (int agreed, TimeSpan more) = await WaitForLeaderAsync(timeout, cancellation).ConfigureAwait(false);
+        return (agreed, took + more);
     }
 
     /// <inheritdoc/>

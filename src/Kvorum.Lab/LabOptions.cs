@@ -11,6 +11,12 @@ public sealed record LabOptions
     /// <summary>Number of nodes.</summary>
     public int Nodes { get; init; } = 5;
 
+    /// <summary>
+    /// Members added as learners once the voters have a leader (etcd's <c>member add --learner</c>), numbered after
+    /// the <see cref="Nodes"/> voters: they receive the log and snapshots, but neither vote nor count for a quorum.
+    /// </summary>
+    public int Learners { get; init; }
+
     /// <summary>The subnet for the nodes and the host's bridge address.</summary>
     public string Subnet { get; init; } = LabLayout.DefaultSubnet;
 

@@ -10,6 +10,8 @@ public static partial class LabCommand
     private static Command Check(CliContext context, Option<string> dir)
     {
         var nodes = new Option<int>("--nodes") { Description = "Members (default 5).", DefaultValueFactory = _ => 5 };
+        var learners = new Option<int>("--learners") { Description = "Members added as learners after the voters (default 0); the nemesis hits them too, the clients use only voters.", DefaultValueFactory = _ => 0 };
+        var faults = new Option<string?>("--faults") { Description = "The kinds of fault, comma-separated: partition, isolate, cut, loss, kill, pause (default all; kill,pause for one member)." };
         var clients = new Option<int>("--clients") { Description = "Concurrent clients (default 10).", DefaultValueFactory = _ => 10 };
         var keys = new Option<int>("--keys") { Description = "Keys the clients share (default 5).", DefaultValueFactory = _ => 5 };
         var duration = new Option<string>("--duration") { Description = "How long the nemesis runs (default 60s).", DefaultValueFactory = _ => "60s" };
@@ -26,7 +28,7 @@ public static partial class LabCommand
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
         var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
         {
-            nodes, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
+            nodes, learners, faults, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -36,11 +38,21 @@ public static partial class LabCommand
                 throw new UsageException($"--clients must be between 1 and 100, got {clientCount}");
             if (keyCount is < 1 or > 100)
                 throw new UsageException($"--keys must be between 1 and 100, got {keyCount}");
+            int voterCount = parse.GetValue(nodes);
+            int learnerCount = parse.GetValue(learners);
+            if (voterCount < 1)
+                throw new UsageException($"--nodes must be at least 1, got {voterCount}");
+            if (learnerCount is < 0 or > 1)
+                throw new UsageException($"--learners must be 0 or 1 (a cluster takes one learner, as etcd), got {learnerCount}");
+            string[]? kinds = parse.GetValue(faults) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+            if (kinds is not null && Nemesis.Validate(kinds, voterCount + learnerCount) is { } wrong)
+                throw new UsageException(wrong);
             var settings = new CheckSettings
             {
                 Lab = new LabOptions
                 {
-                    Nodes = parse.GetValue(nodes),
+                    Nodes = voterCount,
+                    Learners = learnerCount,
                     Directory = parse.GetValue(dir)!,
                     Subnet = parse.GetValue(subnet)!,
                     Prefix = parse.GetValue(prefix)!,
@@ -57,6 +69,7 @@ public static partial class LabCommand
                 NoFaults = parse.GetValue(noFaults),
                 Keep = parse.GetValue(keep),
                 SerializableReads = parse.GetValue(serializable),
+                Faults = kinds,
             };
             bool passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
             return passed ? ExitCodes.Ok : ExitCodes.Failure;

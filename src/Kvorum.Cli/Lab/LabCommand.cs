@@ -48,17 +48,21 @@ public static partial class LabCommand
     private static Command Up(CliContext context, Option<string> dir)
     {
         var nodes = new Option<int>("--nodes") { Description = "Number of members (default 5).", DefaultValueFactory = _ => 5 };
+        var learners = new Option<int>("--learners") { Description = "Members added as learners once the others have a leader (default 0).", DefaultValueFactory = _ => 0 };
         var subnet = new Option<string>("--subnet") { Description = "IPv4 subnet for the members and the host's bridge address (default 10.77.0.0/24).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultSubnet };
         var prefix = new Option<string>("--prefix") { Description = "Prefix of the namespaces, links and bridge (default kvorum: kvorum-n1..N).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
         var election = new Option<int?>("--election-timeout") { Description = "Members' election timeout in ms (default the server's, 1000)." };
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default the server's, 100)." };
         var preVote = new Option<bool?>("--pre-vote") { Description = "Members run PreVote (default true)." };
-        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, subnet, prefix, election, heartbeat, preVote };
+        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote };
         command.SetAction(async (parse, cancellation) =>
         {
+            if (parse.GetValue(learners) is < 0 or > 1)
+                throw new UsageException($"--learners must be 0 or 1 (a cluster takes one learner, as etcd), got {parse.GetValue(learners)}");
             var options = new LabOptions
             {
                 Nodes = parse.GetValue(nodes),
+                Learners = parse.GetValue(learners),
                 Subnet = parse.GetValue(subnet)!,
                 Prefix = parse.GetValue(prefix)!,
                 Directory = parse.GetValue(dir)!,

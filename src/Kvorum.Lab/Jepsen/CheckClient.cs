@@ -14,7 +14,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="recorder">The history.</param>
 /// <param name="process">The first process id of this client.</param>
 /// <param name="processStride">Added to the process id after each indeterminate operation.</param>
-/// <param name="nodes">Member count.</param>
+/// <param name="nodes">The members it sends to, 1..nodes: the voters (the check's clients leave learners alone).</param>
 /// <param name="keys">Key count.</param>
 /// <param name="keyLifetime">How long a key is used before a fresh one takes its place.</param>
 /// <param name="timeout">Deadline per operation.</param>
@@ -37,7 +37,11 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
     {
         while (!stop.IsCancellationRequested)
         {
-            int node = PickNode();
+            (int node, bool healthy) = PickNode();
+            // Every member failed it lately (all down, as a lone member is while killed): a short pause, so that it does
+            // not fill the history with refused calls, but short enough to meet a member as soon as it is back.
+            if (!healthy)
+                await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
             // Key slot k lives as k.0, k.1, ...: a fresh key every keyLifetime.
             long epoch = recorder.Now / (long)keyLifetime.TotalMicroseconds;
             string key = $"k{random.Next(keys)}.{epoch}";
@@ -124,11 +128,11 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
 
     private string NextValue() => $"p{process}-{++sequence}";
 
-    private int PickNode()
+    private (int Node, bool Healthy) PickNode()
     {
         long now = recorder.Now;
         int[] healthy = [.. Enumerable.Range(1, nodes).Where(n => suspectUntil.GetValueOrDefault(n) <= now)];
-        return healthy.Length > 0 ? healthy[random.Next(healthy.Length)] : random.Next(1, nodes + 1);
+        return healthy.Length > 0 ? (healthy[random.Next(healthy.Length)], true) : (random.Next(1, nodes + 1), false);
     }
 
     private void Suspect(int node) => suspectUntil[node] = recorder.Now + SuspectMicros;

@@ -36,6 +36,12 @@ public sealed record CheckSettings
     /// <summary>How long the linearizability checker may search.</summary>
     public TimeSpan CheckerBudget { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// The kinds of fault the nemesis draws from (<see cref="Nemesis.AllKinds"/>); null for all of them, or for a lab of
+    /// one member only those that need no peer (kill and pause).
+    /// </summary>
+    public IReadOnlyList<string>? Faults { get; init; }
+
     /// <summary>Run without faults (a baseline).</summary>
     public bool NoFaults { get; init; }
 

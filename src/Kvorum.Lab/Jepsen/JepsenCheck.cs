@@ -21,7 +21,10 @@ public static class JepsenCheck
         ArgumentNullException.ThrowIfNull(output);
         if (settings.SerializableReads)
             output.WriteLine("note: --serializable-reads: clients read members' local state, which may be stale; expect the checker to object");
-        output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members, {settings.Clients} clients, {settings.Keys} keys at a time (fresh every {settings.KeyLifetime.TotalSeconds:0.#} s), {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}, seed {settings.Seed}");
+        if (settings.Faults is { } faults && Nemesis.Validate(faults, settings.Lab.Nodes + settings.Lab.Learners) is { } wrong)
+            throw new LabException(wrong);
+        string learners = settings.Lab.Learners > 0 ? $" and {settings.Lab.Learners} learner{(settings.Lab.Learners > 1 ? "s" : "")}" : "";
+        output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members{learners}, {settings.Clients} clients, {settings.Keys} keys at a time (fresh every {settings.KeyLifetime.TotalSeconds:0.#} s), {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}{(settings.Faults is { } kinds ? $" ({string.Join(", ", kinds)})" : "")}, seed {settings.Seed}");
         LabControl lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
         try
         {
@@ -51,10 +54,10 @@ public static class JepsenCheck
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] lab up ({string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}); starting {settings.Clients} clients");
         using var stopClients = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         Task[] clients = [.. Enumerable.Range(0, settings.Clients).Select(i =>
-            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.NodeCount, settings.Keys, settings.KeyLifetime, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
+            Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.VoterCount, settings.Keys, settings.KeyLifetime, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
                 .RunAsync(stopClients.Token)))];
 
-        var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log);
+        var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log, settings.Faults);
         if (settings.NoFaults)
             await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
         else
@@ -69,7 +72,7 @@ public static class JepsenCheck
 
         // The final state: every key read once more, through the leader, and checked with the rest.
         (int leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.NodeCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
+        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.VoterCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
         var finals = new Dictionary<string, string?>();
         string[] keys = [.. recorder.ToHistory().Select(o => o.Key).Distinct().Order(StringComparer.Ordinal)];
         foreach (string key in keys)

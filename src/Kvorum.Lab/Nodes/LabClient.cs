@@ -108,6 +108,22 @@ public sealed class LabClient : IDisposable
         return response.Succeeded;
     }
 
+    /// <summary>Adds <paramref name="learner"/> to the cluster as a learner through node <paramref name="node"/> (etcd's <c>member add --learner</c>).</summary>
+    /// <param name="node">The node number of a member (the leader, best).</param>
+    /// <param name="learner">The member to add, which is not running yet.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The new member's id.</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<ulong> AddLearnerAsync(int node, NodeLayout learner, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        var request = new MemberAddRequest { IsLearner = true };
+        request.PeerURLs.Add(learner.PeerUrl.GetLeftPart(UriPartial.Authority));
+        MemberAddResponse response = await new Cluster.ClusterClient(Channel(node)).MemberAddAsync(request, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        return response.Member.ID;
+    }
+
     /// <summary>Node <paramref name="node"/>'s hash of its key-value history up to <paramref name="revision"/> (Maintenance.HashKV).</summary>
     /// <param name="node">The node number.</param>
     /// <param name="revision">The revision to hash up to; 0 for the node's current one.</param>

@@ -60,12 +60,28 @@ public static class NodeLauncher
             "--listen-peer-urls", peer,
             "--initial-advertise-peer-urls", peer,
             "--listen-metrics-urls", Authority(node.MetricsUrl),
-            "--initial-cluster", string.Join(',', layout.Nodes.Select(n => $"{n.Name}={Authority(n.PeerUrl)}")),
+            "--initial-cluster", string.Join(',', InitialCluster(state, layout, node).Select(n => $"{n.Name}={Authority(n.PeerUrl)}")),
             "--initial-cluster-token", ClusterToken,
-            "--initial-cluster-state", "new",
+            "--initial-cluster-state", IsLearner(state, node) ? "existing" : "new",
             .. state.ServeFlags,
         ];
     }
+
+    /// <summary>True for a member that joins as a learner (one of the last <see cref="LabState.Learners"/>).</summary>
+    /// <param name="state">The lab's state.</param>
+    /// <param name="node">The member.</param>
+    /// <returns>Whether it is a learner.</returns>
+    public static bool IsLearner(LabState state, NodeLayout node)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(node);
+        return node.Number > state.Voters;
+    }
+
+    // The voters bootstrap the cluster among themselves; a learner joins it as etcd's `member add` tells a new
+    // member to: the members so far and itself, with --initial-cluster-state existing (a restart ignores both).
+    private static IEnumerable<NodeLayout> InitialCluster(LabState state, LabLayout layout, NodeLayout node) =>
+        IsLearner(state, node) ? layout.Nodes.Where(n => n.Number <= state.Voters || n.Number == node.Number) : layout.Nodes.Where(n => n.Number <= state.Voters);
 
     private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Kvorum.Lab.Faults;
 using Kvorum.Lab.Topology;
 
@@ -17,6 +18,13 @@ public sealed class LabState
 
     /// <summary>The number of nodes.</summary>
     public required int Nodes { get; init; }
+
+    /// <summary>How many of the <see cref="Nodes"/> members, the last ones, joined as learners.</summary>
+    public int Learners { get; init; }
+
+    /// <summary>The members that bootstrapped the cluster as voters: the first <see cref="Nodes"/> - <see cref="Learners"/>.</summary>
+    [JsonIgnore]
+    public int Voters => Nodes - Learners;
 
     /// <summary>How to start the kvorum executable: program and leading arguments (e.g. dotnet and the dll).</summary>
     public required IReadOnlyList<string> ServerCommand { get; init; }
