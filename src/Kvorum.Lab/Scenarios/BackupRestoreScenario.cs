@@ -97,6 +97,10 @@ public sealed class BackupRestoreScenario : IScenario
         var hashes = new List<uint>();
         foreach (int node in nodes)
         {
+            // Two members elect a leader and answer the reads above; the third may still be starting (loading, then
+            // listening), so each is given time to answer and catch up before it is asked for its hash.
+            if (await context.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30)).ConfigureAwait(false) is null)
+                context.Say($"n{node} did not answer and catch up within 30 s");
             try
             {
                 hashes.Add((await client.HashKVAsync(node, summary.Revision, timeout, context.Cancellation).ConfigureAwait(false)).Hash);
