@@ -24,9 +24,29 @@ internal sealed partial class Raft
     /// (thesis §4.2.2). Otherwise a leader that removed itself from two voters and lost leadership before the removal
     /// reached the other could never be replaced: the other needs its vote, and it refuses, having the longer log.
     /// Safe as any single-server change is: a majority of the new configuration shares a member with one of the old.
+    /// A removed server that restarted with a stale commit index may campaign too, though its removal committed; the
+    /// members that know it committed ignore it (<see cref="RemovedByCommittedConfig"/>), so it cannot disrupt them.
     /// </summary>
     private bool RemovalPending =>
         _configs.Count > 1 && _configs[^1].Index > Log.Committed && !Config.IsVoter(Id) && _configs[^2].State.IsVoter(Id);
+
+    /// <summary>
+    /// True if <paramref name="id"/> was a member in this server's log and a committed configuration removed it (and no
+    /// later one added it back): its vote requests are ignored, so a removed server that does not know its removal
+    /// committed cannot push a higher term on the members (thesis §4.2.3). A server never yet seen in a configuration
+    /// (one being added, whose addition has not reached this server) is not refused.
+    /// </summary>
+    private bool RemovedByCommittedConfig(ulong id)
+    {
+        if (Config.Contains(id) || ConfigAt(Log.Committed).Contains(id))
+            return false;
+        foreach (var (_, state) in _configs)
+        {
+            if (state.Contains(id))
+                return true;
+        }
+        return false;
+    }
 
     /// <summary>The configuration as of log index <paramref name="index"/> (at or after the snapshot).</summary>
     public ConfState ConfigAt(ulong index)

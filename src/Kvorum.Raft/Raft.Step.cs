@@ -8,6 +8,8 @@ internal sealed partial class Raft
     /// </summary>
     public void Step(in Message m)
     {
+        if (m.Type is MessageType.Vote or MessageType.PreVote && RemovedByCommittedConfig(m.From))
+            return;
         if (m.Term > Term)
         {
             if (m.Type is MessageType.Vote or MessageType.PreVote && !m.Transfer && InLease())

@@ -238,4 +238,28 @@ public class MembershipScenarioTests
         c.Deliver();
         Assert.Equal(c.Nodes[2].LastIndex, c.Nodes[2].Committed);
     }
+
+    /// <summary>
+    /// A server whose removal committed but which restarted with a stale commit index still believes its removal may be
+    /// pending, and campaigns; the members that know the removal committed ignore its requests, so its higher terms do
+    /// not depose their leader (thesis §4.2.3).
+    /// </summary>
+    [Fact]
+    public void Vote_requests_of_a_server_whose_removal_committed_are_ignored()
+    {
+        var c = ManualCluster.ThreeLedByOne();
+        Assert.True(c.Nodes[1].ProposeConfChange(new ConfChange(ConfChangeType.RemoveNode, 3)).Accepted);
+        c.Deliver();
+        Assert.Equal([1UL, 2], c.Nodes[2].Config.Voters.ToArray());
+        var term = c.Nodes[1].Term;
+        var answered = c.Delivered.GetValueOrDefault(MessageType.VoteResponse) + c.Delivered.GetValueOrDefault(MessageType.PreVoteResponse);
+
+        c.Nodes[2].Step(new Message { Type = MessageType.Vote, From = 3, To = 2, Term = term + 5, Index = 99, LogTerm = term });
+        c.Nodes[1].Step(new Message { Type = MessageType.PreVote, From = 3, To = 1, Term = term + 5, Index = 99, LogTerm = term });
+        c.Deliver();
+
+        Assert.Equal(term, c.Nodes[2].Term);
+        Assert.Equal(StateRole.Leader, c.Nodes[1].Role);
+        Assert.Equal(answered, c.Delivered.GetValueOrDefault(MessageType.VoteResponse) + c.Delivered.GetValueOrDefault(MessageType.PreVoteResponse));
+    }
 }
