@@ -126,7 +126,10 @@ internal sealed class SegmentScan
         }
         if (!_isLast)
             throw new WalCorruptException(_reader.Path, offset, $"{problem} (not in the last segment)");
-        if (!incomplete && !HasZeroSector(content, batchStart))
+        // A torn write zeroes whole sectors where the damage is: zeros inside records whose own checksums hold (a value
+        // of zeros) or in valid records after the damage say nothing about it.
+        var nextValid = (int)_reader.FindValidRecordAfter(offset);
+        if (!incomplete && !HasZeroSector(content, offset, nextValid < 0 ? content.Length : nextValid))
         {
             throw new WalCorruptException(_reader.Path, offset,
                 $"{problem}: the batch at offset {batchStart} is complete but damaged: corruption, not a torn write");
@@ -150,12 +153,13 @@ internal sealed class SegmentScan
         return null;
     }
 
-    /// <summary>True if a disk sector overlapping [<paramref name="from"/>, end) holds only zeros there.</summary>
-    internal static bool HasZeroSector(ReadOnlySpan<byte> content, int from)
+    /// <summary>True if a disk sector overlapping [<paramref name="from"/>, <paramref name="to"/>) holds only zeros there.</summary>
+    internal static bool HasZeroSector(ReadOnlySpan<byte> content, int from, int to = int.MaxValue)
     {
-        for (var lo = from; lo < content.Length;)
+        to = Math.Min(to, content.Length);
+        for (var lo = from; lo < to;)
         {
-            var hi = Math.Min(content.Length, (lo / SectorSize + 1) * SectorSize);
+            var hi = Math.Min(to, (lo / SectorSize + 1) * SectorSize);
             if (!content[lo..hi].ContainsAnyExcept((byte)0))
                 return true;
             lo = hi;

@@ -84,6 +84,31 @@ public class BatchFrameTests
         Assert.Contains("not a torn write", e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Zeros that are data (a value of zeros, in a record whose own checksum holds) are no sign of a torn write: a bit
+    /// flipped in the footer of a complete last batch holding such a value is still corruption (found by a review:
+    /// the batch was dropped as torn because some sector after its start was all zeros).
+    /// </summary>
+    [Fact]
+    public void A_damaged_last_batch_holding_a_value_of_zeros_is_corruption_not_a_torn_write()
+    {
+        using var dir = new TempDir();
+        string path;
+        using (var s = Fixtures.Open(dir.Path, preallocate: false))
+        {
+            for (ulong i = 1; i <= 5; i++)
+                s.Save(new HardState(1, 1, i - 1), Fixtures.Entries(i, 1, 1));
+            s.Save(new HardState(1, 1, 5), [new Entry(6, 1, new byte[4 * Sector]), new Entry(7, 1, new byte[] { 7 })]);
+            path = dir.Segments()[^1];
+        }
+        var bytes = File.ReadAllBytes(path);
+        bytes[^20] ^= 0x10; // in the footer's checksum over the batch
+        File.WriteAllBytes(path, bytes);
+
+        var e = Assert.Throws<WalCorruptException>(() => Open(dir, []));
+        Assert.Contains("not a torn write", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_damaged_batch_followed_by_a_batch_that_says_it_was_durable_is_corruption()
     {
