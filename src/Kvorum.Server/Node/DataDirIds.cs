@@ -27,18 +27,29 @@ internal static class DataDirIds
         return ulong.TryParse(File.ReadAllText(path).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var id) ? id : null;
     }
 
-    /// <summary>Writes both ids into <paramref name="dataDir"/>, each fsynced, then the directory's entries.</summary>
+    /// <summary>
+    /// Writes both ids into <paramref name="dataDir"/>, an id already there and equal left alone; each file is written
+    /// beside its name, fsynced and renamed over it, then the directory's entries are flushed, so a crash leaves each
+    /// file whole, old or new, never empty.
+    /// </summary>
     public static void Write(string dataDir, ulong memberId, ulong clusterId)
     {
-        WriteDurably(Path.Combine(dataDir, MemberIdFile), memberId);
-        WriteDurably(Path.Combine(dataDir, ClusterIdFile), clusterId);
+        if (Read(dataDir, MemberIdFile) != memberId)
+            WriteDurably(dataDir, MemberIdFile, memberId);
+        if (Read(dataDir, ClusterIdFile) != clusterId)
+            WriteDurably(dataDir, ClusterIdFile, clusterId);
         DirectorySync.Flush(dataDir);
     }
 
-    private static void WriteDurably(string path, ulong id)
+    private static void WriteDurably(string dataDir, string name, ulong id)
     {
-        using var file = new FileStream(path, FileMode.Create, FileAccess.Write);
-        file.Write(Encoding.ASCII.GetBytes(id.ToString("x16", CultureInfo.InvariantCulture)));
-        file.Flush(flushToDisk: true);
+        var path = Path.Combine(dataDir, name);
+        var temporary = path + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            file.Write(Encoding.ASCII.GetBytes(id.ToString("x16", CultureInfo.InvariantCulture)));
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temporary, path, overwrite: true);
     }
 }
