@@ -15,7 +15,10 @@ namespace Kvorum.Server.Node;
 /// machine, so none of them needs a lock. Everything else (gRPC handlers, the transport, the tick timer)
 /// talks to it by posting work to its inbox. Split by concern: this file holds the loop and the Ready
 /// handling; <c>KvorumNode.Requests.cs</c> the client-facing operations; <c>KvorumNode.Apply.cs</c> applying
-/// committed entries; <c>KvorumNode.Start.cs</c> bootstrap and restart.
+/// committed entries; <c>KvorumNode.Start.cs</c> bootstrap and restart; <c>KvorumNode.Transport.cs</c> what the peer
+/// transport delivers and snapshots sent; <c>KvorumNode.Membership.cs</c> membership changes and leadership transfers;
+/// <c>KvorumNode.Snapshots.cs</c>, <c>KvorumNode.Backup.cs</c>, <c>KvorumNode.Quota.cs</c> and
+/// <c>KvorumNode.AutoCompaction.cs</c> their concerns.
 /// </summary>
 public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 {
@@ -323,22 +326,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Sends the snapshot that storage holds now, labelled with its own metadata. The core chose to send one when it
-    /// built the message, and a newer snapshot may have been made current since (<see cref="CommitSnapshot"/> runs
-    /// from the same inbox, before this Ready was processed): the bytes sent must carry the index and term of the
-    /// state they hold, or the follower would apply the entries after the older label a second time. A newer one
-    /// serves the core just as well: the follower answers with its new last index.
-    /// </summary>
-    private void SendSnapshot(in Message m)
-    {
-        var data = _storage.OpenSnapshot(out var current);
-        Debug.Assert(current.Index >= m.Snapshot!.Index, "the storage's snapshot went back");
-        if (current != m.Snapshot)
-            Interlocked.Increment(ref Metrics.SnapshotsRelabelled);
-        _transport!.SendSnapshot(m with { Snapshot = current }, data);
-    }
-
     private void PublishStatus()
     {
         var current = _status;
@@ -348,71 +335,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             return;
         _status = new NodeStatus(_raft.Term, _raft.Lead, _raft.Committed, _appliedIndex, _raft.LastIndex, _mvcc.Revision, _raft.Role, learner);
     }
-
-    // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
-
-    /// <inheritdoc />
-    public void OnMessage(in Message message)
-    {
-        var m = message;
-        Interlocked.Increment(ref Metrics.MessagesReceived[(int)m.Type & 31]);
-        Post(() => _raft.Step(m));
-    }
-
-    /// <inheritdoc />
-    public void OnPeerConnected(ulong peer) => _transport?.HeardFrom(peer);
-
-    /// <inheritdoc />
-    public Stream BeginSnapshot(in Message message)
-    {
-        var meta = message.Snapshot ?? throw new ArgumentException("a Snapshot message without metadata", nameof(message));
-        return new IncomingSnapshot(_storage.ReceiveSnapshot(meta));
-    }
-
-    /// <inheritdoc />
-    public void OnSnapshot(in Message message, Stream received)
-    {
-        var m = message;
-        var incoming = (IncomingSnapshot)received;
-        var meta = m.Snapshot!;
-        var refusal = incoming.Malformed
-            ?? (incoming.Applied is null ? "the snapshot ended before its header" : null);
-        if (refusal is null)
-        {
-            try
-            {
-                NodeSnapshotFormat.CheckPosition(incoming.Applied!.Value, new AppliedPosition(meta.Index, meta.Term), $"snapshot {meta.Index} from {m.From:x}");
-            }
-            catch (InvalidDataException e)
-            {
-                refusal = e.Message;
-            }
-        }
-        if (refusal is not null)
-        {
-            // Not installed: the leader's next probe finds this member still behind, and it sends a snapshot again.
-            incoming.Dispose();
-            Interlocked.Increment(ref Metrics.SnapshotsRefused);
-            LogSnapshotRefused(_log, meta.Index, m.From, refusal);
-            return;
-        }
-        var receiver = incoming.Receiver;
-        Post(() =>
-        {
-            OnSnapshotReceived(receiver);
-            _raft.Step(m);
-        });
-    }
-
-    /// <inheritdoc />
-    public void OnUnreachable(ulong peer)
-    {
-        Interlocked.Increment(ref Metrics.PeerSendFailures);
-        Post(() => _raft.ReportUnreachable(peer));
-    }
-
-    /// <inheritdoc />
-    public void OnSnapshotSent(ulong peer, bool success) => Post(() => _raft.ReportSnapshot(peer, success));
 
     /// <summary>Stops the loop and the timer, and closes the storage.</summary>
     public async ValueTask DisposeAsync()
@@ -429,9 +351,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             received.Dispose();
         _storage.Dispose();
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "refused snapshot {Index} from {From:x}: {Reason}")]
-    private static partial void LogSnapshotRefused(ILogger log, ulong index, ulong from, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
     private static partial void LogFatal(ILogger log, Exception e);

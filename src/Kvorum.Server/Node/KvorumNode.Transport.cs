@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using Kvorum.Raft;
+using Kvorum.Server.Transport;
+using Microsoft.Extensions.Logging;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>The member's side of the peer transport: what arrives from peers, and the snapshots it sends them.</summary>
+public sealed partial class KvorumNode
+{
+    /// <summary>
+    /// Sends the snapshot that storage holds now, labelled with its own metadata. The core chose to send one when it
+    /// built the message, and a newer snapshot may have been made current since (<see cref="CommitSnapshot"/> runs
+    /// from the same inbox, before this Ready was processed): the bytes sent must carry the index and term of the
+    /// state they hold, or the follower would apply the entries after the older label a second time. A newer one
+    /// serves the core just as well: the follower answers with its new last index.
+    /// </summary>
+    private void SendSnapshot(in Message m)
+    {
+        var data = _storage.OpenSnapshot(out var current);
+        Debug.Assert(current.Index >= m.Snapshot!.Index, "the storage's snapshot went back");
+        if (current != m.Snapshot)
+            Interlocked.Increment(ref Metrics.SnapshotsRelabelled);
+        _transport!.SendSnapshot(m with { Snapshot = current }, data);
+    }
+
+    // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
+
+    /// <inheritdoc />
+    public void OnMessage(in Message message)
+    {
+        var m = message;
+        Interlocked.Increment(ref Metrics.MessagesReceived[(int)m.Type & 31]);
+        Post(() => _raft.Step(m));
+    }
+
+    /// <inheritdoc />
+    public void OnPeerConnected(ulong peer) => _transport?.HeardFrom(peer);
+
+    /// <inheritdoc />
+    public Stream BeginSnapshot(in Message message)
+    {
+        var meta = message.Snapshot ?? throw new ArgumentException("a Snapshot message without metadata", nameof(message));
+        return new IncomingSnapshot(_storage.ReceiveSnapshot(meta));
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshot(in Message message, Stream received)
+    {
+        var m = message;
+        var incoming = (IncomingSnapshot)received;
+        var meta = m.Snapshot!;
+        var refusal = incoming.Malformed
+            ?? (incoming.Applied is null ? "the snapshot ended before its header" : null);
+        if (refusal is null)
+        {
+            try
+            {
+                NodeSnapshotFormat.CheckPosition(incoming.Applied!.Value, new AppliedPosition(meta.Index, meta.Term), $"snapshot {meta.Index} from {m.From:x}");
+            }
+            catch (InvalidDataException e)
+            {
+                refusal = e.Message;
+            }
+        }
+        if (refusal is not null)
+        {
+            // Not installed: the leader's next probe finds this member still behind, and it sends a snapshot again.
+            incoming.Dispose();
+            Interlocked.Increment(ref Metrics.SnapshotsRefused);
+            LogSnapshotRefused(_log, meta.Index, m.From, refusal);
+            return;
+        }
+        var receiver = incoming.Receiver;
+        Post(() =>
+        {
+            OnSnapshotReceived(receiver);
+            _raft.Step(m);
+        });
+    }
+
+    /// <inheritdoc />
+    public void OnUnreachable(ulong peer)
+    {
+        Interlocked.Increment(ref Metrics.PeerSendFailures);
+        Post(() => _raft.ReportUnreachable(peer));
+    }
+
+    /// <inheritdoc />
+    public void OnSnapshotSent(ulong peer, bool success) => Post(() => _raft.ReportSnapshot(peer, success));
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "refused snapshot {Index} from {From:x}: {Reason}")]
+    private static partial void LogSnapshotRefused(ILogger log, ulong index, ulong from, string reason);
+}
