@@ -62,7 +62,9 @@ internal sealed class SegmentScan
         var scan = new SegmentScan(reader, isLast: true);
         if (scan.FindDurabilityProof(0) is not null)
             return false;
-        return headerStatus == ParseStatus.Incomplete || reader.FindValidRecordAfter(0) < 0 || HasZeroSector(reader.Content, 0);
+        var nextValid = reader.FindValidRecordAfter(0);
+        // As for a damaged batch: the zeroed sector must be where the damage is, before the next valid record.
+        return headerStatus == ParseStatus.Incomplete || nextValid < 0 || HasZeroSector(reader.Content, 0, (int)nextValid);
     }
 
     private void ScanFramed()

@@ -36,6 +36,8 @@ public sealed partial class KvorumNode
 
     private static EtcdException NoLeader() => new(StatusCode.Unavailable, "etcdserver: no leader");
 
+    private static EtcdException LeaderChanged() => new(StatusCode.Unavailable, "etcdserver: leader changed");
+
     private static EtcdException TimedOut() => new(StatusCode.Unavailable, "etcdserver: request timed out");
 
     private static EtcdException Cancelled() => new(StatusCode.Cancelled, "context canceled");
@@ -75,7 +77,7 @@ public sealed partial class KvorumNode
             if (!r.AcceptedOrForwarded)
             {
                 tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
-                    ? new EtcdException(StatusCode.Unavailable, "etcdserver: leader changed")
+                    ? LeaderChanged()
                     : NoLeader());
                 return;
             }
@@ -229,7 +231,16 @@ public sealed partial class KvorumNode
             var bytes = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(bytes, ctx);
             var pending = _pendingReads[ctx];
-            // No leader now: the change that cleared it has failed these reads already, or will.
+            if (_raft.Lead != pending.Leader)
+            {
+                // The leader changed within this loop turn (the change itself is handled with the next Ready): fail
+                // the reads as that would, rather than ask the new leader, so the answer does not depend on the order.
+                _pendingReads.Remove(ctx);
+                var error = LeaderChanged();
+                foreach (var read in pending.Reads)
+                    read.Fail(error);
+                continue;
+            }
             if (_raft.ReadIndex(bytes))
                 _pendingReads[ctx] = (_raft.Lead, pending.Reads, _loopTicks);
         }
@@ -327,7 +338,7 @@ public sealed partial class KvorumNode
         }
         if (stale is null)
             return;
-        var error = new EtcdException(StatusCode.Unavailable, "etcdserver: leader changed");
+        var error = LeaderChanged();
         foreach (var ctx in stale)
         {
             _pendingReads.Remove(ctx, out var pending);
