@@ -31,7 +31,10 @@ internal sealed partial class Raft
     /// <summary>Ticks since the last heartbeat (leader only).</summary>
     private int _heartbeatElapsed;
 
-    /// <summary>Drawn from [electionTimeout, 2 × electionTimeout) at every reset (paper §5.2).</summary>
+    /// <summary>
+    /// Drawn from [ElectionTick + 1, 2 × ElectionTick] at every reset (paper §5.2), by
+    /// <see cref="ResetRandomizedElectionTimeout"/>.
+    /// </summary>
     private int _randomizedElectionTimeout;
 
     /// <summary>Ticks since this server started, as leader; the clock of the read lease.</summary>
@@ -157,7 +160,7 @@ internal sealed partial class Raft
     /// ask for a pre-vote while another follower, having counted one tick fewer since the same message, still
     /// heard from the leader within its election timeout and refused it (thesis §9.6). When that other follower
     /// had the shorter log, the first one's pre-vote was its only way to a leader, and the election waited for a
-    /// second timeout: a process failover of 3,042 ms in CI against 1,057–1,800 ms in the other 19 trials.
+    /// second timeout (docs/benchmarks.md, "Test notes").
     /// </remarks>
     private void ResetRandomizedElectionTimeout() =>
         _randomizedElectionTimeout = _electionTimeout + 1 + _random.Next(_electionTimeout);

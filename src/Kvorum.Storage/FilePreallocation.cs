@@ -6,9 +6,8 @@ namespace Kvorum.Storage;
 /// <summary>
 /// Reserves a file's blocks ahead of the appends that will fill them, with the file's size set to the
 /// reserved length (posix_fallocate). An append inside reserved space changes neither the file's size nor
-/// its block map, so its fdatasync has only the data to flush, not a journal commit for the metadata: on
-/// ext4 this raised 284-byte append + fdatasync loops from ≈ 4,400 to ≈ 6,300 a second on this project's
-/// machine. etcd preallocates its WAL segments for the same reason. Reserved bytes read as zeros.
+/// its block map, so its fdatasync has only the data to flush, not a journal commit for the metadata (measured
+/// on ext4 in docs/storage.md). etcd preallocates its WAL segments for the same reason. Reserved bytes read as zeros.
 /// </summary>
 internal static partial class FilePreallocation
 {

@@ -10,11 +10,10 @@ namespace Kvorum.Storage;
 /// the writer's fsync, which then has at most a chunk or two left to flush.
 /// </summary>
 /// <remarks>
-/// Why: a snapshot is tens of megabytes written at once. Left to the page cache, its pages reached the disk in
-/// one burst at its fsync (or when the kernel's dirty limit was hit), and on ext4 the WAL's fdatasyncs of the
-/// same moments waited behind that burst in the journal: 100–750 ms instead of well under 1 ms, and a leader's
-/// slow fsync holds up every commit. Written back a megabyte at a time, 30 s put runs at 64 clients had 0–2 WAL
-/// fsyncs over 50 ms per member instead of 5–6 (docs/benchmarks.md). Elsewhere than on Linux it does nothing.
+/// Why: a snapshot is tens of megabytes written at once. Left to the page cache, its pages reach the disk in
+/// one burst at its fsync (or when the kernel's dirty limit is hit), and on ext4 the WAL's fdatasyncs of the
+/// same moments wait behind that burst in the journal; a leader's slow fsync holds up every commit. Written back
+/// a chunk at a time, the burst never forms (measured in docs/storage.md). Elsewhere than on Linux it does nothing.
 /// </remarks>
 internal sealed partial class WriteBehind
 {
