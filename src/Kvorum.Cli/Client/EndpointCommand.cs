@@ -74,8 +74,8 @@ public static class EndpointCommand
             // The alarms first: that call also opens the connection, which etcdctl has opened before it starts its clock.
             var alarms = await connection.CallAsync(endpoint, (channel, options) =>
                 new Maintenance.MaintenanceClient(channel).AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, options).ResponseAsync, cancellation).ConfigureAwait(false);
-            // Two reads, the second timed: the first also pays for compiling this process's read path (some 150 ms),
-            // which says nothing about the cluster.
+            // Two reads, the second timed: the first also pays for compiling this process's read path, which says
+            // nothing about the cluster.
             TimeSpan took = TimeSpan.Zero;
             for (int i = 0; i < 2; i++)
             {

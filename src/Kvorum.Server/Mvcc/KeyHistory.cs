@@ -9,8 +9,8 @@ namespace Kvorum.Server.Mvcc;
 /// <remarks>
 /// The versions are held in a bare array (no list object around it), which starts with room for
 /// <see cref="InitialCapacity"/>. Growing it is what a put on an existing key costs the collector: the new array is
-/// young and the history holding it old, so the next young collection has to find it from the old generation (a
-/// follower's gen0 collection took 24 ms instead of 10 when the array started with room for one).
+/// young and the history holding it old, so the next young collection has to find it from the old generation
+/// (figures in <c>docs/mvcc.md</c>).
 /// <para>A snapshot shares the array rather than copying it (<see cref="Share"/>): the shared slots are never
 /// written again, since an append writes past them and a change to them first copies the array.</para>
 /// </remarks>

@@ -12,9 +12,8 @@ namespace Kvorum.Server.Mvcc;
 /// <see cref="ByteString"/>: a put then stores into the history's (long-lived) array only a reference to the entry's
 /// payload array, which lives on the pinned heap (see <c>Node/EntryPayloads.cs</c>) and so is never young. A
 /// collection of the young generation scans every old object that was given a reference to a young one since the
-/// previous collection; with one version object per put, scattered over the whole store, that was 4,096 cold spots
-/// per follower collection, and a gen0 collection took 17–30 ms however little it promoted (measured at 100,000 keys;
-/// a heap of the same shape with struct versions: 11 ms → 1 ms).
+/// previous collection, and one version object per put, scattered over the whole store, made every young collection
+/// slow however little it promoted (figures in <c>docs/mvcc.md</c>).
 /// </remarks>
 internal readonly struct KeyVersion
 {

@@ -163,8 +163,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
         {
             // A connect callback of our own also keeps the channel's connectivity layer (subchannels) out: that
             // layer has a reconnection backoff of its own, and a connect budget that spans its retries, so a
-            // member that came back could stay unreachable for up to ConnectTimeout after it was listening
-            // (seen: 3 s, which stretched a failover to 3.5 s). Without it each attempt of ours is one TCP
+            // member that came back could stay unreachable for up to ConnectTimeout after it was listening, which
+            // stretched failovers (docs/benchmarks.md, test notes). Without it each attempt of ours is one TCP
             // connect, and our backoff is the only one.
             ConnectCallback = (context, cancellationToken) =>
                 TcpDialer.DialAsync(context.DnsEndPoint, cancellationToken, socket => Volatile.Write(ref _unconfirmed, socket)),
