@@ -81,7 +81,7 @@ public sealed partial class LabControl : IDisposable
             Nodes = members,
             Learners = options.Learners,
             ServerCommand = options.ServerCommand,
-            ServeFlags = options.ServeFlags,
+            Serve = options.Serve,
             Pids = new int[members],
         };
         System.IO.Directory.CreateDirectory(directory);

@@ -1,3 +1,4 @@
+using Kvorum.Etcd.Serve;
 using Kvorum.Lab.Topology;
 
 namespace Kvorum.Lab;
@@ -29,8 +30,8 @@ public sealed record LabOptions
     /// <summary>How to start the kvorum executable (program, then leading arguments).</summary>
     public required IReadOnlyList<string> ServerCommand { get; init; }
 
-    /// <summary>Extra <c>serve</c> flags for every member.</summary>
-    public IReadOnlyList<string> ServeFlags { get; init; } = [];
+    /// <summary>The <c>serve</c> settings every member shares (timeouts, PreVote); each member's own are added to them.</summary>
+    public ServeArguments Serve { get; init; } = new();
 
     /// <summary>How long <c>up</c> waits for a leader.</summary>
     public TimeSpan LeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);

@@ -3,7 +3,7 @@ using Kvorum.Cli.Client;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests;
 

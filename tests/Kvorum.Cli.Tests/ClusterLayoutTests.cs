@@ -2,7 +2,7 @@ using Kvorum.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 using Kvorum.Cli.Cluster;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests;
 
@@ -25,7 +25,7 @@ public class ClusterLayoutTests
     {
         var members = ClusterLayout.Plan(3, "d");
 
-        IReadOnlyList<string> args = ClusterLayout.ServeArguments(members[1], members);
+        IReadOnlyList<string> args = ClusterLayout.Serve(members[1], members).ToArgs();
 
         Assert.Equal(
             ["serve", "--name", "infra2", "--data-dir", Path.Combine("d", "infra2"),
@@ -42,7 +42,7 @@ public class ClusterLayoutTests
         var members = ClusterLayout.Plan(3, "d");
         var run = new CliRun();
 
-        var (code, _, err) = await run.RunAsync([.. ClusterLayout.ServeArguments(members[2], members)]);
+        var (code, _, err) = await run.RunAsync([.. ClusterLayout.Serve(members[2], members).ToArgs()]);
 
         Assert.Equal((0, ""), (code, err));
         Assert.Equal(3, run.Served!.InitialCluster.Count);

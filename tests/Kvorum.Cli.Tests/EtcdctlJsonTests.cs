@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests;
 
@@ -29,7 +29,7 @@ public class EtcdctlJsonTests
     [Fact]
     public void Bytes_are_base64_and_strings_escaped_as_Go_does()
     {
-        var kv = new Kvorum.Server.Etcd.KeyValue { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("<v>"), Version = 1 };
+        var kv = new Kvorum.Etcd.Api.KeyValue { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("<v>"), Version = 1 };
         Assert.Equal("{\"key\":\"aw==\",\"version\":1,\"value\":\"PHY+\"}", EtcdctlJson.Format(kv));
         var member = new Member { ID = 10, Name = "a<b>&\"c\"\n\u00e9" };
         member.PeerURLs.Add("http://127.0.0.1:2380");

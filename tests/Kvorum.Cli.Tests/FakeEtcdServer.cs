@@ -1,7 +1,7 @@
 using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -84,6 +84,12 @@ public sealed class FakeStore
 
     /// <summary>What HashKV answers as the hash, whatever the revision.</summary>
     public uint Hash { get; set; } = 3_141_592_653;
+
+    /// <summary>The messages Maintenance.Snapshot streams.</summary>
+    public List<SnapshotResponse> SnapshotMessages { get; } = [];
+
+    /// <summary>When set, Snapshot goes silent after its messages instead of ending the stream.</summary>
+    public bool SnapshotStalls { get; set; }
 
     public List<Member> Members { get; } =
     [
@@ -287,9 +293,24 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
 
     public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
         Task.FromResult(new DefragmentResponse { Header = store.Header() });
+
+    public override async Task Snapshot(SnapshotRequest request, IServerStreamWriter<SnapshotResponse> responseStream, ServerCallContext context)
+    {
+        List<SnapshotResponse> messages;
+        bool stalls;
+        lock (store.Gate)
+        {
+            messages = [.. store.SnapshotMessages];
+            stalls = store.SnapshotStalls;
+        }
+        foreach (SnapshotResponse message in messages)
+            await responseStream.WriteAsync(message, context.CancellationToken);
+        if (stalls)
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+    }
 }
 
-public sealed class FakeCluster(FakeStore store) : Kvorum.Server.Etcd.Cluster.ClusterBase
+public sealed class FakeCluster(FakeStore store) : Kvorum.Etcd.Api.Cluster.ClusterBase
 {
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context)
     {

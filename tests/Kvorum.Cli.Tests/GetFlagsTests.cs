@@ -1,6 +1,6 @@
 using Kvorum.Cli.Client;
-using SortOrder = Kvorum.Server.Etcd.RangeRequest.Types.SortOrder;
-using SortTarget = Kvorum.Server.Etcd.RangeRequest.Types.SortTarget;
+using SortOrder = Kvorum.Etcd.Api.RangeRequest.Types.SortOrder;
+using SortTarget = Kvorum.Etcd.Api.RangeRequest.Types.SortTarget;
 
 namespace Kvorum.Cli.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests;
 

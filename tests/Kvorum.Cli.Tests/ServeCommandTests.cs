@@ -1,4 +1,5 @@
 using Kvorum.Cli.Serve;
+using Kvorum.Etcd.Serve;
 using Kvorum.Server;
 
 namespace Kvorum.Cli.Tests;

@@ -1,6 +1,6 @@
 using Kvorum.Cli.Client;
-using Kvorum.Server.Etcd;
-using static Kvorum.Server.Etcd.Compare.Types;
+using Kvorum.Etcd.Api;
+using static Kvorum.Etcd.Api.Compare.Types;
 
 namespace Kvorum.Cli.Tests;
 

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 
@@ -29,7 +29,7 @@ public static class ClusterEndpoints
         ArgumentNullException.ThrowIfNull(settings);
         using var connection = new EtcdConnection(settings);
         MemberListResponse members = await connection.CallAsync(
-            (channel, options) => new Kvorum.Server.Etcd.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest(), options).ResponseAsync,
+            (channel, options) => new Kvorum.Etcd.Api.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest(), options).ResponseAsync,
             cancellation).ConfigureAwait(false);
         var urls = members.Members.SelectMany(m => m.ClientURLs).Distinct(StringComparer.Ordinal).ToList();
         if (urls.Count == 0)

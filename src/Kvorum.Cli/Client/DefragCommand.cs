@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Grpc.Core;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 

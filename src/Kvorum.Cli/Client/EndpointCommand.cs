@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Google.Protobuf;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Kvorum.Cli.Output;
 using Kvorum.Cli.Serve;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 
@@ -128,10 +128,10 @@ public static class MemberCommand
     }
 
     private static async Task<T> CallAsync<T>(
-        ClientSettings settings, Func<Server.Etcd.Cluster.ClusterClient, Grpc.Core.CallOptions, Task<T>> call, CancellationToken cancellation)
+        ClientSettings settings, Func<Etcd.Api.Cluster.ClusterClient, Grpc.Core.CallOptions, Task<T>> call, CancellationToken cancellation)
     {
         using var connection = new EtcdConnection(settings);
-        return await connection.CallAsync((channel, options) => call(new Server.Etcd.Cluster.ClusterClient(channel), options), cancellation).ConfigureAwait(false);
+        return await connection.CallAsync((channel, options) => call(new Etcd.Api.Cluster.ClusterClient(channel), options), cancellation).ConfigureAwait(false);
     }
 
     private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);

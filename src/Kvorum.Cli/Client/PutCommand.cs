@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Google.Protobuf;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 

@@ -1,10 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Grpc.Core;
 using Kvorum.Cli.Output;
 using Kvorum.Cli.Serve;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Backup;
+using Kvorum.Etcd.Serve;
 using Kvorum.Server.Backup;
-using Kvorum.Server.Etcd;
 using Kvorum.Storage;
 
 namespace Kvorum.Cli.Client;
@@ -44,88 +45,45 @@ public static class SnapshotCommand
             string path = parse.GetValue(file)!;
             if (path.Length == 0)
                 throw new UsageException("the snapshot's file name must not be empty");
-            string part = path + ".part";
+            var endpoint = settings.Endpoints[0];
+            // A stream that goes silent for the command timeout fails; one that keeps coming may take as long as it
+            // needs, with a progress line each few seconds.
+            var download = new BackupDownloadSettings
+            {
+                IdleTimeout = settings.CommandTimeout,
+                Progress = progress => context.Error.WriteLine(progress.Received == 0
+                    ? $"{EndpointParser.Display(endpoint)} is writing out its state ({progress.Elapsed.TotalSeconds:0} s)"
+                    : $"received {ByteSize.Format(progress.Received)}, {ByteSize.Format((long)progress.Remaining)} to go"),
+            };
             try
             {
                 using var connection = new EtcdConnection(settings);
-                await ReceiveAsync(connection, settings, part, context.Error, cancellation).ConfigureAwait(false);
-                BackupFile.VerifyDigest(part);
-                File.Move(part, path, overwrite: true);
-                DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                await BackupDownload.SaveAsync(new Maintenance.MaintenanceClient(connection.Channel(endpoint)), path, download, cancellation).ConfigureAwait(false);
                 await context.Out.WriteLineAsync($"Snapshot saved at {path}").ConfigureAwait(false);
                 return ExitCodes.Ok;
             }
             catch (InvalidDataException e)
             {
-                TryDelete(part);
                 throw new CommandFailedException($"Error: the snapshot received is damaged: {e.Message}");
+            }
+            catch (TimeoutException)
+            {
+                throw new CommandFailedException($"Error: {EndpointParser.Display(endpoint)} sent nothing for {settings.CommandTimeout.TotalSeconds:0.#}s (--command-timeout); snapshot not saved");
+            }
+            catch (RpcException e) when (EtcdConnection.IsUnreachable(e))
+            {
+                throw new CommandFailedException(EtcdConnection.UnreachableLine(endpoint, e));
+            }
+            catch (RpcException e)
+            {
+                throw new CommandFailedException(EtcdConnection.ErrorLine(e), e);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                TryDelete(part);
                 throw new CommandFailedException($"Error: cannot write {path}: {e.Message}");
-            }
-            catch
-            {
-                TryDelete(part);
-                throw;
             }
         });
         return command;
-    }
-
-    /// <summary>
-    /// Receives the stream into <paramref name="part"/> and fsyncs it. A stream that goes silent for the command timeout
-    /// fails; one that keeps coming may take as long as it needs, with a progress line each few seconds.
-    /// </summary>
-    private static async Task ReceiveAsync(EtcdConnection connection, ClientSettings settings, string part, TextWriter progress, CancellationToken cancellation)
-    {
-        var endpoint = settings.Endpoints[0];
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-        idle.CancelAfter(settings.CommandTimeout);
-        var client = new Maintenance.MaintenanceClient(connection.Channel(endpoint));
-        var started = Stopwatch.GetTimestamp();
-        var lastProgress = started;
-        long written = 0;
-        try
-        {
-            using var call = client.Snapshot(new SnapshotRequest(), new CallOptions(cancellationToken: idle.Token));
-            var create = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
-            if (!OperatingSystem.IsWindows())
-                create.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // a backup holds every value: etcdctl's is 0600 too
-            await using var output = new FileStream(part, create);
-            while (await call.ResponseStream.MoveNext(idle.Token).ConfigureAwait(false))
-            {
-                idle.CancelAfter(settings.CommandTimeout);
-                var chunk = call.ResponseStream.Current;
-                await output.WriteAsync(chunk.Blob.Memory, cancellation).ConfigureAwait(false);
-                written += chunk.Blob.Length;
-                if (Stopwatch.GetElapsedTime(lastProgress) > TimeSpan.FromSeconds(3))
-                {
-                    lastProgress = Stopwatch.GetTimestamp();
-                    await progress.WriteLineAsync(written == 0
-                        ? $"{EndpointParser.Display(endpoint)} is writing out its state ({Stopwatch.GetElapsedTime(started).TotalSeconds:0} s)"
-                        : $"received {ByteSize.Format(written)}, {ByteSize.Format((long)chunk.RemainingBytes)} to go").ConfigureAwait(false);
-                }
-            }
-            output.Flush(flushToDisk: true);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellation.IsCancellationRequested)
-        {
-            throw new OperationCanceledException(cancellation);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && idle.IsCancellationRequested)
-        {
-            throw new CommandFailedException($"Error: {EndpointParser.Display(endpoint)} sent nothing for {settings.CommandTimeout.TotalSeconds:0.#}s (--command-timeout); snapshot not saved");
-        }
-        catch (RpcException e) when (EtcdConnection.IsUnreachable(e))
-        {
-            throw new CommandFailedException(EtcdConnection.UnreachableLine(endpoint, e));
-        }
-        catch (RpcException e)
-        {
-            throw new CommandFailedException(EtcdConnection.ErrorLine(e), e);
-        }
     }
 
     private static Command Status(CliContext context, GlobalOptions global)
@@ -199,17 +157,5 @@ public static class SnapshotCommand
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The error that led here is the one to report.
-        }
     }
 }

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Kvorum.Cli.Output;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Client;
 

@@ -1,3 +1,5 @@
+using Kvorum.Etcd.Serve;
+
 namespace Kvorum.Cli.Cluster;
 
 /// <summary>One member of a local cluster: its name, ports and files.</summary>
@@ -59,27 +61,22 @@ public static class ClusterLayout
     /// <summary>The <c>kvorum serve</c> arguments of <paramref name="member"/>; the same on every run.</summary>
     /// <param name="member">The member.</param>
     /// <param name="all">Every member of the cluster.</param>
-    /// <returns>The arguments after <c>serve</c>.</returns>
-    public static IReadOnlyList<string> ServeArguments(LocalMember member, IReadOnlyList<LocalMember> all)
+    /// <returns>Its name, data directory, URLs and the cluster it bootstraps with the others.</returns>
+    public static ServeArguments Serve(LocalMember member, IReadOnlyList<LocalMember> all)
     {
         ArgumentNullException.ThrowIfNull(member);
         ArgumentNullException.ThrowIfNull(all);
-        string client = Authority(member.ClientUrl);
-        string peer = Authority(member.PeerUrl);
-        return
-        [
-            "serve",
-            "--name", member.Name,
-            "--data-dir", member.DataDir,
-            "--listen-client-urls", client,
-            "--advertise-client-urls", client,
-            "--listen-peer-urls", peer,
-            "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", string.Join(',', all.Select(m => $"{m.Name}={Authority(m.PeerUrl)}")),
-            "--initial-cluster-token", Token,
-            "--initial-cluster-state", "new",
-        ];
+        return new ServeArguments
+        {
+            Name = member.Name,
+            DataDir = member.DataDir,
+            ListenClientUrls = [member.ClientUrl],
+            AdvertiseClientUrls = [member.ClientUrl],
+            ListenPeerUrls = [member.PeerUrl],
+            InitialAdvertisePeerUrls = [member.PeerUrl],
+            InitialCluster = [.. all.Select(m => new InitialClusterMember(m.Name, m.PeerUrl))],
+            InitialClusterToken = Token,
+            JoinExistingCluster = false,
+        };
     }
-
-    private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
 }

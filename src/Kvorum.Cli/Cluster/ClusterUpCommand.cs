@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 using Kvorum.Cli.Client;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Cluster;
 
@@ -87,7 +87,7 @@ public static class ClusterUpCommand
         try
         {
             foreach (LocalMember member in members)
-                processes.Add(NodeProcess.Start(member, ClusterLayout.ServeArguments(member, members)));
+                processes.Add(NodeProcess.Start(member, ClusterLayout.Serve(member, members).ToArgs()));
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Cluster;
 

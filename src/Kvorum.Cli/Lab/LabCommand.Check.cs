@@ -57,7 +57,7 @@ public static partial class LabCommand
                     Subnet = parse.GetValue(subnet)!,
                     Prefix = parse.GetValue(prefix)!,
                     ServerCommand = ServerCommand(),
-                    ServeFlags = ServeFlags(parse.GetValue(election), parse.GetValue(heartbeat), null),
+                    Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), null),
                 },
                 Clients = clientCount,
                 Keys = keyCount,

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Kvorum.Cli.Cluster;
+using Kvorum.Etcd.Serve;
 using Kvorum.Lab;
 
 namespace Kvorum.Cli.Lab;
@@ -67,7 +68,7 @@ public static partial class LabCommand
                 Prefix = parse.GetValue(prefix)!,
                 Directory = parse.GetValue(dir)!,
                 ServerCommand = ServerCommand(),
-                ServeFlags = ServeFlags(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
+                Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
             };
             using LabControl control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
@@ -76,22 +77,13 @@ public static partial class LabCommand
         return command;
     }
 
-    /// <summary>The <c>serve</c> flags for the given timeouts and PreVote setting.</summary>
+    /// <summary>The <c>serve</c> settings for the given timeouts and PreVote setting.</summary>
     /// <param name="electionMs">Election timeout, or null for the default.</param>
     /// <param name="heartbeatMs">Heartbeat interval, or null for the default.</param>
     /// <param name="preVote">PreVote, or null for the default.</param>
-    /// <returns>The flags.</returns>
-    internal static IReadOnlyList<string> ServeFlags(int? electionMs, int? heartbeatMs, bool? preVote)
-    {
-        var flags = new List<string>();
-        if (electionMs is { } e)
-            flags.AddRange(["--election-timeout", e.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (heartbeatMs is { } h)
-            flags.AddRange(["--heartbeat-interval", h.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        if (preVote is { } p)
-            flags.AddRange(["--pre-vote", p ? "true" : "false"]);
-        return flags;
-    }
+    /// <returns>The settings every member shares.</returns>
+    internal static ServeArguments Serve(int? electionMs, int? heartbeatMs, bool? preVote) =>
+        new() { ElectionTimeoutMs = electionMs, HeartbeatIntervalMs = heartbeatMs, PreVote = preVote };
 
     private static Command Status(CliContext context, Option<string> dir)
     {

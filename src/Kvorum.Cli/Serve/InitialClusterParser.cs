@@ -1,3 +1,5 @@
+using Kvorum.Etcd.Serve;
+
 namespace Kvorum.Cli.Serve;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Kvorum.Etcd.Serve;
 using Kvorum.Server;
 
 namespace Kvorum.Cli.Serve;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Kvorum.Etcd.Serve;
 using Kvorum.Server;
 using Kvorum.Server.Node;
 

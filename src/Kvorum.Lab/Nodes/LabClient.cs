@@ -1,8 +1,9 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Backup;
 using Kvorum.Lab.Topology;
-using Kvorum.Server.Etcd;
 
 namespace Kvorum.Lab.Nodes;
 
@@ -139,8 +140,8 @@ public sealed class LabClient : IDisposable
     }
 
     /// <summary>
-    /// Saves node <paramref name="node"/>'s state to <paramref name="path"/> (Maintenance.Snapshot, as <c>kvorum snapshot
-    /// save</c> does) and checks the file's SHA-256.
+    /// Saves node <paramref name="node"/>'s state to <paramref name="path"/> as <c>kvorum snapshot save</c> does
+    /// (<see cref="BackupDownload"/>: received into a part file, checked by its SHA-256, fsynced and renamed).
     /// </summary>
     /// <param name="node">The node number.</param>
     /// <param name="path">The file to write.</param>
@@ -149,18 +150,9 @@ public sealed class LabClient : IDisposable
     /// <returns>The file's size in bytes.</returns>
     /// <exception cref="RpcException">The call failed.</exception>
     /// <exception cref="InvalidDataException">The file received is damaged.</exception>
-    public async Task<long> SaveSnapshotAsync(int node, string path, TimeSpan timeout, CancellationToken cancellation = default)
-    {
-        using var call = new Maintenance.MaintenanceClient(Channel(node)).Snapshot(new SnapshotRequest(), Options(timeout, cancellation));
-        await using (var file = File.Create(path))
-        {
-            while (await call.ResponseStream.MoveNext(cancellation).ConfigureAwait(false))
-                await file.WriteAsync(call.ResponseStream.Current.Blob.Memory, cancellation).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
-        }
-        Kvorum.Server.Backup.BackupFile.VerifyDigest(path);
-        return new FileInfo(path).Length;
-    }
+    public Task<long> SaveSnapshotAsync(int node, string path, TimeSpan timeout, CancellationToken cancellation = default) =>
+        BackupDownload.SaveAsync(new Maintenance.MaintenanceClient(Channel(node)), path,
+            new BackupDownloadSettings { Deadline = DateTime.UtcNow + timeout }, cancellation);
 
     /// <summary>True when the call never reached the server (connection refused or not established), so it cannot have taken effect.</summary>
     /// <param name="error">The failure.</param>

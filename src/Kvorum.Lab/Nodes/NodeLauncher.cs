@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Kvorum.Etcd.Serve;
 using Kvorum.Lab.Host;
 using Kvorum.Lab.State;
 using Kvorum.Lab.Topology;
@@ -31,40 +32,36 @@ public static class NodeLauncher
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         foreach (string argument in (string[])["-c", "log=$1; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null", "sh", node.LogFile, "setsid", "ip", "netns", "exec", node.Namespace])
             start.ArgumentList.Add(argument);
-        foreach (string argument in state.ServerCommand.Concat(ServeArguments(state, layout, node)))
+        foreach (string argument in state.ServerCommand.Concat(Serve(state, layout, node).ToArgs()))
             start.ArgumentList.Add(argument);
         using Process process = Process.Start(start) ?? throw new LabException($"could not start {node.Name}");
         return process.Id;
     }
 
     /// <summary>The <c>serve</c> arguments of <paramref name="node"/>; the same on every start.</summary>
-    /// <param name="state">The lab state.</param>
+    /// <param name="state">The lab state: the settings every member shares.</param>
     /// <param name="layout">The lab.</param>
     /// <param name="node">The node.</param>
-    /// <returns>The arguments, starting with <c>serve</c>.</returns>
-    public static IReadOnlyList<string> ServeArguments(LabState state, LabLayout layout, NodeLayout node)
+    /// <returns>The shared settings with the node's name, directory, URLs and initial cluster.</returns>
+    public static ServeArguments Serve(LabState state, LabLayout layout, NodeLayout node)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(node);
-        string client = Authority(node.ClientUrl);
-        string peer = Authority(node.PeerUrl);
-        return
-        [
-            "serve",
-            "--name", node.Name,
-            "--data-dir", node.DataDir,
+        return state.Serve with
+        {
+            Name = node.Name,
+            DataDir = node.DataDir,
             // Loopback too, so `kvorum lab exec N -- etcdctl ...` works with etcdctl's default endpoint.
-            "--listen-client-urls", $"{client},http://127.0.0.1:{LabLayout.ClientPort}",
-            "--advertise-client-urls", client,
-            "--listen-peer-urls", peer,
-            "--initial-advertise-peer-urls", peer,
-            "--listen-metrics-urls", Authority(node.MetricsUrl),
-            "--initial-cluster", string.Join(',', InitialCluster(state, layout, node).Select(n => $"{n.Name}={Authority(n.PeerUrl)}")),
-            "--initial-cluster-token", ClusterToken,
-            "--initial-cluster-state", IsLearner(state, node) ? "existing" : "new",
-            .. state.ServeFlags,
-        ];
+            ListenClientUrls = [node.ClientUrl, new Uri($"http://127.0.0.1:{LabLayout.ClientPort}")],
+            AdvertiseClientUrls = [node.ClientUrl],
+            ListenPeerUrls = [node.PeerUrl],
+            InitialAdvertisePeerUrls = [node.PeerUrl],
+            ListenMetricsUrls = [node.MetricsUrl],
+            InitialCluster = [.. InitialCluster(state, layout, node).Select(n => new InitialClusterMember(n.Name, n.PeerUrl))],
+            InitialClusterToken = ClusterToken,
+            JoinExistingCluster = IsLearner(state, node),
+        };
     }
 
     /// <summary>True for a member that joins as a learner (one of the last <see cref="LabState.Learners"/>).</summary>
@@ -82,6 +79,4 @@ public static class NodeLauncher
     // member to: the members so far and itself, with --initial-cluster-state existing (a restart ignores both).
     private static IEnumerable<NodeLayout> InitialCluster(LabState state, LabLayout layout, NodeLayout node) =>
         IsLearner(state, node) ? layout.Nodes.Where(n => n.Number <= state.Voters || n.Number == node.Number) : layout.Nodes.Where(n => n.Number <= state.Voters);
-
-    private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);
 }

@@ -1,11 +1,16 @@
+using System.Text.Json;
 using Grpc.Core;
+using Kvorum.Etcd.Serve;
+using Kvorum.Lab.Host;
 using Kvorum.Lab.Nodes;
-using Kvorum.Server;
-using Kvorum.Server.Backup;
 
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Every member's data is lost; a new cluster starts from a backup of the leader.</summary>
+/// <remarks>
+/// The backup is read and restored with the kvorum executable's <c>snapshot status</c> and <c>snapshot restore</c>, as
+/// an operator does it: the lab works the members through their command line and their API only.
+/// </remarks>
 public sealed class BackupRestoreScenario : IScenario
 {
     private const int WritesBefore = 100;
@@ -35,7 +40,7 @@ public sealed class BackupRestoreScenario : IScenario
         }
         string file = Path.Combine(context.Lab.Directory, "backup.snap");
         long bytes = await client.SaveSnapshotAsync(leader, file, TimeSpan.FromSeconds(60), context.Cancellation).ConfigureAwait(false);
-        BackupSummary summary = BackupFile.Summarize(file);
+        BackupFigures summary = Summarize(context, file);
         context.Say($"{WritesBefore} writes acknowledged, then n{leader} (the leader) saved to {file}: revision {summary.Revision}, {bytes} bytes");
         var after = new List<string>();
         for (int i = 0; i < WritesAfter; i++)
@@ -54,17 +59,18 @@ public sealed class BackupRestoreScenario : IScenario
         }
         context.Say($"killed all {nodes.Length} members and deleted their data directories: no quorum, no copy of the log anywhere");
 
-        var initialCluster = context.Lab.Layout.Nodes.ToDictionary(n => n.Name, n => (IReadOnlyList<Uri>)[n.PeerUrl]);
+        InitialClusterMember[] initialCluster = [.. context.Lab.Layout.Nodes.Select(n => new InitialClusterMember(n.Name, n.PeerUrl))];
         foreach (var node in context.Lab.Layout.Nodes)
         {
-            BackupRestore.Restore(file, new ServerOptions
+            var member = new ServeArguments
             {
                 Name = node.Name,
                 DataDir = node.DataDir,
                 InitialCluster = initialCluster,
                 InitialAdvertisePeerUrls = [node.PeerUrl],
                 InitialClusterToken = NodeLauncher.ClusterToken,
-            });
+            };
+            Kvorum(context, ["snapshot", "restore", file, .. member.ToFlags()]);
             context.Lab.StartNode(node.Number);
         }
         context.Say($"restored each member's data directory from the file (kvorum snapshot restore) and started them");
@@ -118,4 +124,21 @@ public sealed class BackupRestoreScenario : IScenario
         context.Expect("the new cluster takes writes, its revisions going on from the backup's", next == summary.Revision + 1,
             $"revision {next} after the backup's {summary.Revision}");
     }
+
+    /// <summary>The backup's revision and hash, from <c>kvorum snapshot status -w json</c> (etcdctl's fields).</summary>
+    private static BackupFigures Summarize(ScenarioContext context, string file)
+    {
+        using var status = JsonDocument.Parse(Kvorum(context, ["snapshot", "status", file, "-w", "json"]));
+        return new BackupFigures(status.RootElement.GetProperty("revision").GetInt64(), status.RootElement.GetProperty("hash").GetUInt32());
+    }
+
+    /// <summary>Runs the kvorum executable the members run, and returns what it printed.</summary>
+    private static string Kvorum(ScenarioContext context, IEnumerable<string> arguments)
+    {
+        IReadOnlyList<string> command = context.Options.Lab.ServerCommand;
+        return CommandRunner.Run(command[0], [.. command.Skip(1), .. arguments]);
+    }
+
+    /// <summary>What the scenario checks the restored members against.</summary>
+    private sealed record BackupFigures(long Revision, uint Hash);
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Kvorum.Lab.Nodes;
 
 namespace Kvorum.Lab.Scenarios;
@@ -58,13 +57,11 @@ public sealed class ScenarioContext : IAsyncDisposable
     {
         await DownAsync().ConfigureAwait(false);
         Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {Options.HeartbeatMs} ms, PreVote {(preVote ? "on" : "off")})");
-        var flags = new List<string>
+        LabOptions up = Options.Lab with
         {
-            "--election-timeout", Options.ElectionTimeoutMs.ToString(CultureInfo.InvariantCulture),
-            "--heartbeat-interval", Options.HeartbeatMs.ToString(CultureInfo.InvariantCulture),
-            "--pre-vote", preVote ? "true" : "false",
+            Nodes = nodes,
+            Serve = Options.Lab.Serve with { ElectionTimeoutMs = Options.ElectionTimeoutMs, HeartbeatIntervalMs = Options.HeartbeatMs, PreVote = preVote },
         };
-        LabOptions up = Options.Lab with { Nodes = nodes, ServeFlags = [.. Options.Lab.ServeFlags, .. flags] };
         lab = await LabControl.UpAsync(up, TextWriter.Null, Cancellation).ConfigureAwait(false);
         int leader = await LeaderAsync().ConfigureAwait(false);
         Say($"lab up: {string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}; n{leader} leads");

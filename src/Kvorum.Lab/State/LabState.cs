@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Kvorum.Etcd.Serve;
 using Kvorum.Lab.Faults;
 using Kvorum.Lab.Topology;
 
@@ -29,8 +30,8 @@ public sealed class LabState
     /// <summary>How to start the kvorum executable: program and leading arguments (e.g. dotnet and the dll).</summary>
     public required IReadOnlyList<string> ServerCommand { get; init; }
 
-    /// <summary>Extra <c>serve</c> flags every member gets (timeouts, PreVote).</summary>
-    public IReadOnlyList<string> ServeFlags { get; init; } = [];
+    /// <summary>The <c>serve</c> settings every member shares (timeouts, PreVote); <c>NodeLauncher</c> adds each one's own.</summary>
+    public ServeArguments Serve { get; init; } = new();
 
     /// <summary>The pid of each node's server (index 0 is node 1); 0 when it is not running.</summary>
     public int[] Pids { get; set; } = [];

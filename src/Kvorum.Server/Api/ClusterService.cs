@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -9,7 +9,7 @@ using Google.Protobuf;
 namespace Kvorum.Server.Api;
 
 /// <summary>etcd's Cluster service, through single-server Raft membership changes (thesis §4.1).</summary>
-internal sealed class ClusterService(KvorumNode node, ServerOptions options) : Etcd.Cluster.ClusterBase
+internal sealed class ClusterService(KvorumNode node, ServerOptions options) : Kvorum.Etcd.Api.Cluster.ClusterBase
 {
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context) =>
         EtcdCall.Run(async () =>

@@ -1,6 +1,6 @@
 using Grpc.Core;
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Api;

@@ -1,4 +1,4 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Api;

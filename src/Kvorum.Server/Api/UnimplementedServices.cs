@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Api;
 

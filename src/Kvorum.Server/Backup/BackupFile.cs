@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Backup;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 
@@ -8,9 +9,9 @@ namespace Kvorum.Server.Backup;
 /// <summary>
 /// A backup of one member's state machine, as Maintenance.Snapshot streams it and <c>kvorum snapshot save</c>
 /// keeps it: the bytes of a state-machine snapshot (<see cref="NodeSnapshotFormat"/>: member table, cluster id and
-/// the whole kept MVCC history), then the SHA-256 of those bytes. etcd ends its snapshot stream with a SHA-256 of
-/// its database file the same way, and checks it on restore; Kvorum's snapshot holds its own format, not etcd's
-/// bbolt file, so it restores with <c>kvorum snapshot restore</c>, not with etcdctl.
+/// the whole kept MVCC history), then the SHA-256 of those bytes (<see cref="BackupDigest"/>). etcd ends its snapshot
+/// stream with a SHA-256 of its database file the same way, and checks it on restore; Kvorum's snapshot holds its own
+/// format, not etcd's bbolt file, so it restores with <c>kvorum snapshot restore</c>, not with etcdctl.
 /// </summary>
 /// <remarks>
 /// The snapshot is padded with zeros to a multiple of <see cref="PageSize"/> bytes before the digest: etcd's client
@@ -19,9 +20,6 @@ namespace Kvorum.Server.Backup;
 /// </remarks>
 public static class BackupFile
 {
-    /// <summary>Bytes of the digest that ends the file.</summary>
-    public const int DigestLength = 32;
-
     /// <summary>The snapshot and its padding fill a whole number of these (bbolt's smallest page).</summary>
     public const int PageSize = 512;
 
@@ -66,8 +64,8 @@ public static class BackupFile
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
-        using var file = OpenChecked(path);
-        long snapshotLength = file.Length - DigestLength;
+        using var file = BackupDigest.OpenVerified(path);
+        long snapshotLength = file.Length - BackupDigest.Length;
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);
@@ -102,53 +100,6 @@ public static class BackupFile
             CompactRevision: state.CompactRevision,
             TotalKeys: store.KeyCount,
             TotalSize: new FileInfo(path).Length);
-    }
-
-    /// <summary>Checks that <paramref name="path"/> ends with the SHA-256 of the rest, without reading it as a snapshot.</summary>
-    /// <param name="path">The file.</param>
-    /// <exception cref="InvalidDataException">It does not.</exception>
-    public static void VerifyDigest(string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        using var file = OpenChecked(path);
-    }
-
-    /// <summary>Opens <paramref name="path"/>, checks its length and digest, and returns it positioned at 0.</summary>
-    private static FileStream OpenChecked(string path)
-    {
-        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        try
-        {
-            if (file.Length < DigestLength + 5)
-                throw new InvalidDataException($"{path} is too short ({file.Length} bytes) to be a Kvorum snapshot");
-            CheckDigest(file, file.Length - DigestLength, path);
-            file.Position = 0;
-            return file;
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
-
-    private static void CheckDigest(FileStream file, long snapshotLength, string path)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 16];
-        long left = snapshotLength;
-        while (left > 0)
-        {
-            int read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-            if (read == 0)
-                throw new InvalidDataException($"{path} ended early");
-            hash.AppendData(buffer, 0, read);
-            left -= read;
-        }
-        Span<byte> stored = stackalloc byte[DigestLength];
-        file.ReadExactly(stored);
-        if (!stored.SequenceEqual(hash.GetHashAndReset()))
-            throw new InvalidDataException($"{path} failed its SHA-256 check: the file is damaged or incomplete");
     }
 }
 

@@ -1,4 +1,4 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Mvcc;
 

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Mvcc;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Mvcc;
 

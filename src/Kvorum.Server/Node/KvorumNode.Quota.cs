@@ -1,4 +1,4 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Microsoft.Extensions.Logging;
 

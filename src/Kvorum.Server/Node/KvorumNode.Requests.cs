@@ -3,7 +3,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Grpc.Core;
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 

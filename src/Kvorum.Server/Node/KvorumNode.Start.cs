@@ -1,5 +1,5 @@
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Node;
 

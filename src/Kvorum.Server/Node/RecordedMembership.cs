@@ -1,5 +1,5 @@
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Node.Wire;
 using Kvorum.Storage;
 

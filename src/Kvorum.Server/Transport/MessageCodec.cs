@@ -5,7 +5,7 @@ using Wire = Kvorum.Server.Transport.Wire;
 
 namespace Kvorum.Server.Transport;
 
-/// <summary>Converts Raft messages to and from their wire form (<c>kvorum/raft.proto</c>).</summary>
+/// <summary>Converts Raft messages to and from their wire form (<c>Transport/Wire/raft.proto</c>).</summary>
 internal static class MessageCodec
 {
     /// <summary>

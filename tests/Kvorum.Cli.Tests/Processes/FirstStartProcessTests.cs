@@ -37,7 +37,7 @@ public sealed class FirstStartProcessTests : IAsyncLifetime
         Assert.NotEqual(firstPeerUrl, _cluster.PeerUrl("m1"));
         _cluster.Start("m1");
         await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-        var list = await new Kvorum.Server.Etcd.Cluster.ClusterClient(_cluster.Channel("m1")).MemberListAsync(new Kvorum.Server.Etcd.MemberListRequest());
+        var list = await new Kvorum.Etcd.Api.Cluster.ClusterClient(_cluster.Channel("m1")).MemberListAsync(new Kvorum.Etcd.Api.MemberListRequest());
         var member = Assert.Single(list.Members);
         Assert.Equal([_cluster.PeerUrl("m1")], member.PeerURLs);
         Assert.Equal(member.ID, (await _cluster.RequireStatusAsync("m1")).Header.MemberId);

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Google.Protobuf;
 using Kvorum.Server;
 using Kvorum.Server.Backup;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Cli.Tests.Processes;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests.Processes;
 
@@ -60,16 +60,16 @@ public sealed partial class MemberIdentityProcessTests
         await using var cluster = new ProcessCluster(3);
         cluster.StartAll();
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-        var members = new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel("m1"));
+        var members = new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel("m1"));
 
         // A member added with member add joins with --initial-cluster-state existing, then restarts with the same flags.
         cluster.Define("m4");
         var added = await members.MemberAddAsync(new MemberAddRequest { PeerURLs = { cluster.PeerUrl("m4") } });
-        cluster.Start("m4", "existing");
+        cluster.Start("m4", joinExisting: true);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         await PutAsync(cluster, "joined", "yes");
         Assert.Equal(0, await cluster.StopAsync("m4", Exit));
-        cluster.Start("m4", "existing");
+        cluster.Start("m4", joinExisting: true);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         Assert.Equal(added.Member.ID, (await cluster.RequireStatusAsync("m4")).Header.MemberId);
 

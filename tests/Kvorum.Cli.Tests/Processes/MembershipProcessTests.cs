@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Tests.Processes;
 
@@ -49,10 +49,10 @@ public sealed class MembershipProcessTests
         {
             cluster.Define(name);
             var running = cluster.Members.Keys.Where(cluster.IsRunning).ToList();
-            var client = new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(running[0]));
+            var client = new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel(running[0]));
             var add = await client.MemberAddAsync(new MemberAddRequest { PeerURLs = { cluster.PeerUrl(name) }, IsLearner = true });
             Assert.True(add.Member.IsLearner);
-            cluster.Start(name, "existing", running.Append(name));
+            cluster.Start(name, joinExisting: true, initialMembers: running.Append(name));
             // The learner catches up, then is promoted (thesis §4.2.1).
             var deadline = DateTime.UtcNow.AddSeconds(30);
             while (true)
@@ -66,7 +66,7 @@ public sealed class MembershipProcessTests
             }
             await client.MemberPromoteAsync(new MemberPromoteRequest { ID = add.Member.ID });
         }
-        var five = await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel("m1")).MemberListAsync(new MemberListRequest());
+        var five = await new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel("m1")).MemberListAsync(new MemberListRequest());
         Assert.Equal(5, five.Members.Count);
         Assert.All(five.Members, m => Assert.False(m.IsLearner));
 
@@ -74,15 +74,15 @@ public sealed class MembershipProcessTests
         leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(10));
         var leaderId = (await cluster.RequireStatusAsync(leader)).Header.MemberId;
         var other = cluster.Members.Keys.First(n => n != leader && cluster.IsRunning(n));
-        await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(other)).MemberRemoveAsync(new MemberRemoveRequest { ID = leaderId });
+        await new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel(other)).MemberRemoveAsync(new MemberRemoveRequest { ID = leaderId });
         cluster.Kill(leader);
         var newLeader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         Assert.NotEqual(leader, newLeader);
         var victim = original.First(n => n != leader && n != newLeader && cluster.IsRunning(n));
         var victimId = (await cluster.RequireStatusAsync(victim)).Header.MemberId;
-        await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberRemoveAsync(new MemberRemoveRequest { ID = victimId });
+        await new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberRemoveAsync(new MemberRemoveRequest { ID = victimId });
         cluster.Kill(victim);
-        var three = await new Kvorum.Server.Etcd.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberListAsync(new MemberListRequest());
+        var three = await new Kvorum.Etcd.Api.Cluster.ClusterClient(cluster.Channel(newLeader)).MemberListAsync(new MemberListRequest());
         Assert.Equal(3, three.Members.Count);
 
         await Task.Delay(500);

@@ -4,7 +4,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Grpc.Net.Client;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Serve;
 
 namespace Kvorum.Cli.Tests.Processes;
 
@@ -58,8 +59,11 @@ internal sealed class ProcessCluster : IAsyncDisposable
 
     private string InitialCluster(IEnumerable<string> names) => string.Join(",", names.Select(n => $"{n}={PeerUrl(n)}"));
 
-    /// <summary>Starts a member; <paramref name="initialMembers"/> defaults to every defined member.</summary>
-    public void Start(string name, string state = "new", IEnumerable<string>? initialMembers = null)
+    /// <summary>
+    /// Starts a member; <paramref name="initialMembers"/> defaults to every defined member. A member added with
+    /// <c>member add</c> is started with <paramref name="joinExisting"/> (<c>--initial-cluster-state existing</c>).
+    /// </summary>
+    public void Start(string name, bool joinExisting = false, IEnumerable<string>? initialMembers = null)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, "kvorum.dll");
         var psi = new ProcessStartInfo("dotnet")
@@ -68,17 +72,21 @@ internal sealed class ProcessCluster : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[]
+        var serve = new ServeArguments
         {
-            dll, "serve", "--name", name, "--data-dir", DataDir(name),
-            "--listen-client-urls", ClientUrl(name), "--advertise-client-urls", ClientUrl(name),
-            "--listen-peer-urls", PeerUrl(name), "--initial-advertise-peer-urls", PeerUrl(name),
-            "--initial-cluster", InitialCluster(initialMembers ?? Members.Keys), "--initial-cluster-state", state,
-            "--initial-cluster-token", _token,
-        }.Concat(_extraArgs))
-        {
+            Name = name,
+            DataDir = DataDir(name),
+            ListenClientUrls = [new Uri(ClientUrl(name))],
+            AdvertiseClientUrls = [new Uri(ClientUrl(name))],
+            ListenPeerUrls = [new Uri(PeerUrl(name))],
+            InitialAdvertisePeerUrls = [new Uri(PeerUrl(name))],
+            InitialCluster = [.. (initialMembers ?? Members.Keys).Select(n => new InitialClusterMember(n, new Uri(PeerUrl(n))))],
+            InitialClusterToken = _token,
+            JoinExistingCluster = joinExisting,
+            ExtraFlags = _extraArgs,
+        };
+        foreach (var a in serve.ToArgs().Prepend(dll))
             psi.ArgumentList.Add(a);
-        }
         Directory.CreateDirectory(_root);
         var log = File.AppendText(Path.Combine(_root, name + ".log"));
         log.AutoFlush = true;

@@ -120,7 +120,7 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
         _restored.Define("m4");
         var add = await Kvorum(restored, "member", "add", "m4", "--peer-urls", _restored.PeerUrl("m4"));
         Assert.True(add.Code == 0, add.Err);
-        _restored.Start("m4", "existing", running.Append("m4"));
+        _restored.Start("m4", joinExisting: true, initialMembers: running.Append("m4"));
         var joined = _restored.Endpoints(["m4"]);
         deadline = DateTime.UtcNow.AddSeconds(30);
         string count;

@@ -50,7 +50,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
         {
             // A short election timeout: the member elects itself soon after each restart, so that clients meet it
             // between the kills and read right after it came back.
-            Lab = RootLab.Options("kvt1", 43, 1) with { ServeFlags = ["--election-timeout", "300", "--heartbeat-interval", "50"] },
+            Lab = RootLab.Options("kvt1", 43, 1) with { Serve = new() { ElectionTimeoutMs = 300, HeartbeatIntervalMs = 50 } },
             Faults = ["kill"],
             Duration = TimeSpan.FromSeconds(Math.Min(Seconds, 20)),
             Recovery = TimeSpan.FromSeconds(3),

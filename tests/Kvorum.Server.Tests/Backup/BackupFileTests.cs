@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Server.Backup;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Backup;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Storage;
@@ -46,7 +47,7 @@ public sealed class BackupFileTests : IDisposable
         var path = Save(store);
 
         // etcd's client takes a stream for a snapshot with its checksum only when its length is 32 past a multiple of 512.
-        Assert.Equal(BackupFile.DigestLength, new FileInfo(path).Length % BackupFile.PageSize);
+        Assert.Equal(BackupDigest.Length, new FileInfo(path).Length % BackupFile.PageSize);
         var bytes = File.ReadAllBytes(path);
         Assert.Equal(SHA256.HashData(bytes.AsSpan(0, bytes.Length - 32)), bytes[^32..]);
 
@@ -87,7 +88,7 @@ public sealed class BackupFileTests : IDisposable
 
         var error = Assert.Throws<InvalidDataException>(() => BackupFile.Read(path, new MvccStore()));
         Assert.Contains("SHA-256", error.Message, StringComparison.Ordinal);
-        Assert.Throws<InvalidDataException>(() => BackupFile.VerifyDigest(path));
+        Assert.Throws<InvalidDataException>(() => BackupDigest.Verify(path));
     }
 
     [Fact]

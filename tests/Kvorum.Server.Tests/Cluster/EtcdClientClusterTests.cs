@@ -241,13 +241,13 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     public async Task MalformedRange_GetsEtcdsInvalidArgument_AndClusterKeepsServing()
     {
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(_cluster.ClientUrl("m1"));
-        var kv = new Kvorum.Server.Etcd.KV.KVClient(channel);
-        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await kv.RangeAsync(new Kvorum.Server.Etcd.RangeRequest()));
+        var kv = new Kvorum.Etcd.Api.KV.KVClient(channel);
+        var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await kv.RangeAsync(new Kvorum.Etcd.Api.RangeRequest()));
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal("etcdserver: key is not provided", e.Status.Detail);
         // A linearizable read needs a leader; on a loaded machine an election can be under way, and then the
         // answer is "no leader" (Unavailable), which a client retries. The error under test comes after it.
-        var future = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RetryWhileUnavailable(async () => await kv.RangeAsync(new Kvorum.Server.Etcd.RangeRequest { Key = ByteString.CopyFromUtf8("a"), Revision = 1_000_000 })));
+        var future = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RetryWhileUnavailable(async () => await kv.RangeAsync(new Kvorum.Etcd.Api.RangeRequest { Key = ByteString.CopyFromUtf8("a"), Revision = 1_000_000 })));
         Assert.Equal(Grpc.Core.StatusCode.OutOfRange, future.StatusCode);
         Assert.Equal("etcdserver: mvcc: required revision is a future revision", future.Status.Detail);
         await _client.PutAsync("after-bad-input", "ok");

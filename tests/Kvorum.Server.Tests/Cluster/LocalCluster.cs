@@ -126,7 +126,7 @@ internal sealed class LocalCluster : IAsyncDisposable
             try
             {
                 using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(ClientUrl(name));
-                var s = await new Etcd.Maintenance.MaintenanceClient(channel).StatusAsync(new Etcd.StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                var s = await new Kvorum.Etcd.Api.Maintenance.MaintenanceClient(channel).StatusAsync(new Kvorum.Etcd.Api.StatusRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
                 status = $"leader {s.Leader:x} term {s.RaftTerm} index {s.RaftIndex}";
             }
             catch (Grpc.Core.RpcException e)

@@ -2,7 +2,7 @@ using System.Globalization;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Tests.Cluster;
 using Kvorum.Tests.Shared;
 using Xunit.Abstractions;

@@ -1,7 +1,7 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
-using EventType = Kvorum.Server.Etcd.Event.Types.EventType;
+using EventType = Kvorum.Etcd.Api.Event.Types.EventType;
 
 namespace Kvorum.Server.Tests.Mvcc;
 

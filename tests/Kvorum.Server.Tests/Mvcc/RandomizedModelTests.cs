@@ -1,10 +1,10 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
-using Result = Kvorum.Server.Etcd.Compare.Types.CompareResult;
-using SortOrder = Kvorum.Server.Etcd.RangeRequest.Types.SortOrder;
-using SortTarget = Kvorum.Server.Etcd.RangeRequest.Types.SortTarget;
-using Target = Kvorum.Server.Etcd.Compare.Types.CompareTarget;
+using Result = Kvorum.Etcd.Api.Compare.Types.CompareResult;
+using SortOrder = Kvorum.Etcd.Api.RangeRequest.Types.SortOrder;
+using SortTarget = Kvorum.Etcd.Api.RangeRequest.Types.SortTarget;
+using Target = Kvorum.Etcd.Api.Compare.Types.CompareTarget;
 
 namespace Kvorum.Server.Tests.Mvcc;
 

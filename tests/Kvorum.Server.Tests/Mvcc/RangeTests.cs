@@ -1,8 +1,8 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
-using SortOrder = Kvorum.Server.Etcd.RangeRequest.Types.SortOrder;
-using SortTarget = Kvorum.Server.Etcd.RangeRequest.Types.SortTarget;
+using SortOrder = Kvorum.Etcd.Api.RangeRequest.Types.SortOrder;
+using SortTarget = Kvorum.Etcd.Api.RangeRequest.Types.SortTarget;
 
 namespace Kvorum.Server.Tests.Mvcc;
 

@@ -1,4 +1,4 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Server.Tests.Mvcc;

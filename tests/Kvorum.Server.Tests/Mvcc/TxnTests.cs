@@ -1,7 +1,7 @@
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
-using Result = Kvorum.Server.Etcd.Compare.Types.CompareResult;
+using Result = Kvorum.Etcd.Api.Compare.Types.CompareResult;
 
 namespace Kvorum.Server.Tests.Mvcc;
 

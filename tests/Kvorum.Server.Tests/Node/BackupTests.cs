@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Server.Backup;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;

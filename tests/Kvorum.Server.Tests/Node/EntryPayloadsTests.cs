@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
 

@@ -91,8 +91,8 @@ public sealed class GcStaggerNodeTests
         {
             while (Interlocked.Increment(ref next) <= writes)
             {
-                await leader.ProposeAsync<Kvorum.Server.Etcd.PutResponse>(
-                    new Kvorum.Server.Node.Wire.InternalRequest { Put = new Kvorum.Server.Etcd.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") } },
+                await leader.ProposeAsync<Kvorum.Etcd.Api.PutResponse>(
+                    new Kvorum.Server.Node.Wire.InternalRequest { Put = new Kvorum.Etcd.Api.PutRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Value = Google.Protobuf.ByteString.CopyFromUtf8("v") } },
                     CancellationToken.None);
             }
         }));

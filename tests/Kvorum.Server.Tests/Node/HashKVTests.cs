@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;

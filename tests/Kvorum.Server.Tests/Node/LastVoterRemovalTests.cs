@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Kvorum.Tests.Shared;
 using Google.Protobuf;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 using Xunit.Abstractions;

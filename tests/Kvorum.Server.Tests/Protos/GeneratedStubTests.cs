@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Ours = Kvorum.Server.Etcd;
+using Ours = Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Tests.Protos;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
-using Ours = Kvorum.Server.Etcd;
+using Ours = Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Tests.Protos;
 

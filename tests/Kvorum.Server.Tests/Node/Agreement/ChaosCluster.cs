@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Raft;
-using Kvorum.Server.Etcd;
+using Kvorum.Etcd.Api;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Storage;
@@ -128,7 +128,7 @@ internal sealed class ChaosCluster : IAsyncDisposable
         var name = NextName();
         var initial = new Dictionary<string, IReadOnlyList<Uri>> { [name] = [PeerUrl(name)] };
         var member = Launch(Options(name, initial, InitialClusterState.Existing));
-        var context = new Etcd.Member { ID = member.Id, IsLearner = learner };
+        var context = new Kvorum.Etcd.Api.Member { ID = member.Id, IsLearner = learner };
         context.PeerURLs.Add(PeerUrl(name).ToString().TrimEnd('/'));
         var type = learner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
         return (member, await TryChangeAsync(via, new ConfChange(type, member.Id, context.ToByteArray()), cancellation));

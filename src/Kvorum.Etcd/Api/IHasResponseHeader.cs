@@ -1,6 +1,4 @@
-using Kvorum.Server.Etcd;
-
-namespace Kvorum.Server.Api;
+namespace Kvorum.Etcd.Api;
 
 /// <summary>An etcd response with a <see cref="ResponseHeader"/> (implemented by the generated message types).</summary>
 public interface IHasResponseHeader

@@ -1,6 +1,10 @@
-namespace Kvorum.Cli.Serve;
+namespace Kvorum.Etcd.Serve;
 
-/// <summary>The flags of <c>kvorum serve</c>, named as etcd names them, and their environment variables.</summary>
+/// <summary>
+/// The flags of <c>kvorum serve</c>, named as etcd names them, and their environment variables: what <c>serve</c>
+/// declares and reads, and what <see cref="ServeArguments"/> writes for the members that <c>cluster up</c>, the lab and
+/// the process tests start.
+/// </summary>
 public static class ServeFlags
 {
     /// <summary><c>--name</c>.</summary>

@@ -1,8 +1,6 @@
-using Kvorum.Server.Api;
+namespace Kvorum.Etcd.Api;
 
-namespace Kvorum.Server.Etcd;
-
-// The generated KV responses all carry etcd's header; naming that lets KvService fill it in one place.
+// The generated KV responses all carry etcd's header; naming that lets the server's KvService fill it in one place.
 /// <summary>etcd's RangeResponse, with its header named by <see cref="IHasResponseHeader"/>.</summary>
 public sealed partial class RangeResponse : IHasResponseHeader;
 
