@@ -6,7 +6,8 @@ namespace Kvorum.Server.Node;
 /// <summary>
 /// Backups of a member's state machine for Maintenance.Snapshot (<see cref="BackupFile"/>), written one at a time to a
 /// temporary file in the data directory, whose file system holds the state already (/tmp is often in memory). The file
-/// is deleted when its stream is closed, or, after a crash, when the member next loads (<see cref="DeleteLeftovers"/>).
+/// is deleted when its stream is closed, or, after a crash, when the member next loads (<see cref="DeleteLeftovers"/>);
+/// nor does it count as the member's storage (<see cref="StorageBytesOnDisk"/>).
 /// </summary>
 /// <remarks>Any thread: the member loop only captures the state (the caller's <c>capture</c>); the rest runs on the thread pool.</remarks>
 internal sealed class BackupWriter(string dataDir)

@@ -146,6 +146,12 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>Queues work for the loop thread. Never blocks.</summary>
     internal void Post(Action work) => _inbox.Post(work);
 
+    /// <summary>
+    /// The member loop, on its own thread, which owns the state (<see cref="LoopOwner"/>). Each turn runs the work
+    /// posted (ticks, messages to step, proposals, reads to queue), asks one ReadIndex for the reads queued, handles
+    /// the core's Ready (<see cref="ProcessReady"/>), publishes this member's attributes while the member table lacks
+    /// them, publishes the status, and starts a collection when one is due (<see cref="GcPolicy"/>).
+    /// </summary>
     private void Loop()
     {
         _owner.Bind();
