@@ -49,7 +49,7 @@ public sealed record ServerOptions
 
     /// <summary>
     /// Applied entries between snapshots, at least (<c>--snapshot-count</c>); a large state also waits until the
-    /// log since its last snapshot is half of that snapshot's size (<c>KvorumNode.SnapshotLogShare</c>).
+    /// log since its last snapshot is half of that snapshot's size (<c>SnapshotSchedule.LogShare</c>).
     /// </summary>
     public ulong SnapshotCount { get; init; } = 10_000;
 

@@ -55,7 +55,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
         });
 
     /// <summary>
-    /// etcd's alarms, of which Kvorum raises one: NOSPACE, this member's own (see <c>Node/KvorumNode.Quota.cs</c>).
+    /// etcd's alarms, of which Kvorum raises one: NOSPACE, this member's own (see <c>Node/BackendQuota.cs</c>).
     /// GET lists it while raised; ACTIVATE and DEACTIVATE of NOSPACE for this member (or member 0) raise and clear
     /// it, and answer with the alarm they changed. Other alarm types are never raised here.
     /// </summary>

@@ -1,3 +1,4 @@
+using Kvorum.Raft;
 using Kvorum.Storage;
 
 namespace Kvorum.Server.Node;
@@ -25,6 +26,29 @@ internal sealed class IncomingSnapshot(SnapshotReceiver receiver) : Stream
 
     /// <summary>Why the header could not be read, or null.</summary>
     public string? Malformed { get; private set; }
+
+    /// <summary>
+    /// Why the snapshot, now complete, must not be installed as <paramref name="meta"/> from <paramref name="from"/>:
+    /// its header is malformed or missing, or names another position in the log than the metadata does. Null when
+    /// it may be installed.
+    /// </summary>
+    public string? Refusal(SnapshotMetadata meta, ulong from)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        if (Malformed is { } malformed)
+            return malformed;
+        if (Applied is not { } applied)
+            return "the snapshot ended before its header";
+        try
+        {
+            NodeSnapshotFormat.CheckPosition(applied, new AppliedPosition(meta.Index, meta.Term), $"snapshot {meta.Index} from {from:x}");
+            return null;
+        }
+        catch (InvalidDataException e)
+        {
+            return e.Message;
+        }
+    }
 
     public override bool CanRead => false;
 

@@ -1,32 +1,24 @@
-using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
-using Kvorum.Server.Node.Wire;
 using Microsoft.Extensions.Logging;
 
 namespace Kvorum.Server.Node;
 
+/// <summary>
+/// Applying what the Raft core committed, in log order: client requests to the MVCC store and the member table,
+/// configuration changes to the table and the transport; and the core's changes of role and leader.
+/// </summary>
 public sealed partial class KvorumNode
 {
-    /// <summary>Highest log index applied to the MVCC store and member table.</summary>
-    private ulong _appliedIndex;
-
-    /// <summary>The term of the entry at <see cref="_appliedIndex"/>, recorded in snapshots with it.</summary>
-    private ulong _appliedTerm;
-
     /// <summary>Set once any leader has been known (never cleared): attributes can be published, late ticks are worth a warning.</summary>
     private bool _leaderKnown;
 
     /// <summary>Applies one committed entry; answers the client if this member proposed it.</summary>
     private void Apply(in Entry e)
     {
-        if (e.Index <= _appliedIndex)
+        if (!_state.Advance(e.Index, e.Term))
             return;
-        _appliedIndex = e.Index;
-        _appliedTerm = e.Term;
-        _appliedBytesSinceSnapshot += e.Data.Length;
-        PublishBytesInUse();
+        _snapshots.Applied(e.Data.Length);
         if (e.Type == EntryType.ConfChange)
         {
             ApplyConfChange(ConfChange.Decode(e.Data));
@@ -34,41 +26,16 @@ public sealed partial class KvorumNode
         }
         if (e.Data.IsEmpty)
             return; // A leader's no-op.
-        var request = InternalRequest.Parser.ParseFrom(e.Data.Span);
-        if (request.RequestCase == InternalRequest.RequestOneofCase.Put)
-            PutValueSharing.ShareValue(request.Put, e.Data);
-        object result;
-        try
-        {
-            result = request.RequestCase switch
-            {
-                InternalRequest.RequestOneofCase.Put => _mvcc.Put(request.Put),
-                InternalRequest.RequestOneofCase.DeleteRange => _mvcc.DeleteRange(request.DeleteRange),
-                InternalRequest.RequestOneofCase.Txn => _mvcc.Txn(request.Txn),
-                InternalRequest.RequestOneofCase.Compaction => _mvcc.Compact(request.Compaction),
-                InternalRequest.RequestOneofCase.Attributes => ApplyAttributes(request.Attributes),
-                _ => new EtcdException(Grpc.Core.StatusCode.Internal, "etcdserver: unknown request"),
-            };
-        }
-        catch (EtcdException ex)
-        {
-            result = ex;
-        }
-        PublishStoreSize();
-        CompleteProposal(request.Id, result);
-    }
-
-    private object ApplyAttributes(MemberAttributes a)
-    {
-        var m = _members.Apply(a);
-        if (m is not null && a.PeerUrls.Count > 0 && a.Id != MemberId)
+        var (request, result) = _state.ApplyRequest(e.Data);
+        if (request.Attributes is { PeerUrls.Count: > 0 } a && result is Member && a.Id != MemberId)
             _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
-        return m ?? (object)new EtcdException(Grpc.Core.StatusCode.NotFound, "etcdserver: member not found");
+        _quota.PublishStoreSize(_state.Store.SizeBytes);
+        _proposals.Complete(request.Id, result);
     }
 
     private void ApplyConfChange(ConfChange cc)
     {
-        var added = _members.Apply(cc);
+        var added = _state.Members.Apply(cc);
         if (added is not null && cc.NodeId != MemberId && added.PeerURLs.Count > 0)
             _transport?.SetPeer(cc.NodeId, [.. added.PeerURLs.Select(u => new Uri(u))]);
         if (cc.Type == ConfChangeType.RemoveNode)
@@ -85,7 +52,7 @@ public sealed partial class KvorumNode
                 _transport?.RemovePeer(cc.NodeId);
             }
         }
-        CompleteConfChange(cc);
+        _membership.Complete(cc);
     }
 
     /// <summary>Connects to members as soon as their ConfChange is appended (configuration takes effect on append).</summary>
@@ -107,7 +74,7 @@ public sealed partial class KvorumNode
     private void OnSoftState(SoftState soft)
     {
         LogSoftState(_log, soft.Role, soft.Lead, _raft.Term);
-        FailReadsOfOtherLeaders(soft.Lead);
+        _reads.FailOtherLeaders(soft.Lead);
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
         {
             _leaderKnown = true;

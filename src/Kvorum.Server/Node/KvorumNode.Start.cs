@@ -3,6 +3,7 @@ using Kvorum.Etcd.Api;
 
 namespace Kvorum.Server.Node;
 
+/// <summary>Starting a member: its Raft core and state machine rebuilt from storage, or bootstrapped for a new cluster.</summary>
 public sealed partial class KvorumNode
 {
     /// <summary>
@@ -27,11 +28,7 @@ public sealed partial class KvorumNode
                 _transport?.SetPeer(id, urls);
         }
         if (!_storage.Snapshot.IsEmpty)
-        {
             RestoreStateMachineFromStorage();
-            _appliedIndex = _storage.Snapshot.Index;
-            _lastSnapshotIndex = _storage.Snapshot.Index;
-        }
         var electionTicks = Math.Max(2, _options.ElectionTimeoutMs / Math.Max(1, _options.HeartbeatIntervalMs));
         _raft = new RaftNode(new RaftConfig
         {
@@ -42,7 +39,7 @@ public sealed partial class KvorumNode
             HeartbeatTick = 1,
             PreVote = _options.PreVote,
             CheckQuorum = true,
-            Applied = _appliedIndex,
+            Applied = _state.AppliedIndex,
             MaxSizePerMsg = 1024 * 1024,
             MaxInflightMsgs = 256,
         });

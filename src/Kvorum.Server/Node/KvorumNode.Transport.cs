@@ -50,20 +50,7 @@ public sealed partial class KvorumNode
         var m = message;
         var incoming = (IncomingSnapshot)received;
         var meta = m.Snapshot!;
-        var refusal = incoming.Malformed
-            ?? (incoming.Applied is null ? "the snapshot ended before its header" : null);
-        if (refusal is null)
-        {
-            try
-            {
-                NodeSnapshotFormat.CheckPosition(incoming.Applied!.Value, new AppliedPosition(meta.Index, meta.Term), $"snapshot {meta.Index} from {m.From:x}");
-            }
-            catch (InvalidDataException e)
-            {
-                refusal = e.Message;
-            }
-        }
-        if (refusal is not null)
+        if (incoming.Refusal(meta, m.From) is { } refusal)
         {
             // Not installed: the leader's next probe finds this member still behind, and it sends a snapshot again.
             incoming.Dispose();
@@ -74,7 +61,7 @@ public sealed partial class KvorumNode
         var receiver = incoming.Receiver;
         Post(() =>
         {
-            OnSnapshotReceived(receiver);
+            _receivedSnapshots.Add(receiver);
             _raft.Step(m);
         });
     }

@@ -1,9 +1,6 @@
-using System.Collections.Immutable;
 using System.Diagnostics;
 using Google.Protobuf;
 using Kvorum.Raft;
-using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
 using Kvorum.Server.Transport;
 using Kvorum.Storage;
 using Microsoft.Extensions.Logging;
@@ -11,26 +8,45 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server.Node;
 
 /// <summary>
-/// One member's runtime: a single event loop thread owns the Raft core, the storage and the MVCC state
-/// machine, so none of them needs a lock. Everything else (gRPC handlers, the transport, the tick timer)
-/// talks to it by posting work to its inbox. Split by concern: this file holds the loop and the Ready
-/// handling; <c>KvorumNode.Requests.cs</c> the client-facing operations; <c>KvorumNode.Apply.cs</c> applying
-/// committed entries; <c>KvorumNode.Start.cs</c> bootstrap and restart; <c>KvorumNode.Transport.cs</c> what the peer
-/// transport delivers and snapshots sent; <c>KvorumNode.Membership.cs</c> membership changes and leadership transfers;
-/// <c>KvorumNode.Snapshots.cs</c>, <c>KvorumNode.Backup.cs</c>, <c>KvorumNode.Quota.cs</c> and
-/// <c>KvorumNode.AutoCompaction.cs</c> their concerns.
+/// One member's runtime: a single event loop thread owns the Raft core, the storage and the MVCC state machine, and
+/// the tables of waiters and schedules beside them, so none of them needs a lock; each of those says so in its doc
+/// comment and checks it in debug builds (<see cref="LoopOwner"/>). Everything else (gRPC handlers, the transport,
+/// the tick timer) talks to the loop by posting work to its inbox.
 /// </summary>
+/// <remarks>
+/// This file reads in the order things happen: the inbox, a loop turn (the work posted: ticks, messages stepped,
+/// proposals), then each Ready (persist ‖ send, apply, serve the waiters). The other parts:
+/// <list type="bullet">
+/// <item><c>KvorumNode.Start.cs</c>: rebuilding the core and the state machine from storage, or bootstrapping them.</item>
+/// <item><c>KvorumNode.Requests.cs</c>: what clients ask (writes, reads, queries), and the waiters of each
+/// (<see cref="ProposalTable"/>, <see cref="LinearizableReads"/>).</item>
+/// <item><c>KvorumNode.Apply.cs</c>: applying committed entries, configuration changes and leader changes.</item>
+/// <item><c>KvorumNode.Membership.cs</c>: membership changes (<see cref="MembershipRequests"/>) and leadership transfers.</item>
+/// <item><c>KvorumNode.Snapshots.cs</c>: taking snapshots when <see cref="SnapshotSchedule"/> says, and installing a leader's.</item>
+/// <item><c>KvorumNode.Transport.cs</c>: what the peer transport delivers, and the snapshots it sends.</item>
+/// <item><c>KvorumNode.Maintenance.cs</c>: the quota and its alarm (<see cref="BackendQuota"/>), backups, storage
+/// sizes and auto-compaction.</item>
+/// </list>
+/// </remarks>
 public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 {
     private readonly ServerOptions _options;
     private readonly DiskRaftStorage _storage;
     private readonly ILogger _log;
     private readonly LoopInbox _inbox = new();
-    // No lease exists until the Lease service is built (it answers Unimplemented): a put that names a lease fails with
-    // etcd's "requested lease not found", as etcd answers for a lease it does not know.
-    private readonly MvccStore _mvcc = new() { LeaseExists = static _ => false };
-    private readonly MemberTable _members = new();
-    private readonly Dictionary<ulong, SnapshotReceiver> _receivedSnapshots = [];
+    private readonly LoopOwner _owner = new();
+    private readonly StateMachine _state;
+    private readonly ProposalTable _proposals;
+    private readonly LinearizableReads _reads;
+    private readonly MembershipRequests _membership;
+    private readonly OwnAttributes _attributes;
+    private readonly SnapshotSchedule _snapshots;
+    private readonly ReceivedSnapshots _receivedSnapshots;
+    private readonly GcPolicy _gc;
+    private readonly BackendQuota _quota;
+    private readonly BackupWriter _backups;
+    private readonly LoopDelays _delays;
+    private readonly LeaderWrites _leaderWrites;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -40,6 +56,9 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private IPeerTransport? _transport;
     private Thread? _thread;
     private Timer? _ticker;
+
+    // Set once Load has rebuilt the state from storage.
+    private bool _loaded;
 
     /// <summary>Ticks since the loop started. Loop thread only.</summary>
     private long _loopTicks;
@@ -53,10 +72,22 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _options = options;
         _storage = storage;
         _log = log;
-        _gcStagger = options.GcStaggerEntries > 0 ? new GcStagger(options.GcStaggerEntries) : null;
-        _leaderGcBudget = options.LeaderGcBudgetBytes > 0 ? new LeaderGcBudget(options.LeaderGcBudgetBytes) : null;
         MemberId = memberId;
         ClusterId = clusterId;
+        // Request ids and read contexts start at random: see LinearizableReads on why a restart must not reuse them.
+        _state = new StateMachine(_owner);
+        _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
+        _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
+        _membership = new MembershipRequests(_owner);
+        _attributes = new OwnAttributes(memberId, options.Name, options.AdvertiseClientUrls, _owner);
+        _snapshots = new SnapshotSchedule(options.SnapshotCount, options.SnapshotCatchUpEntries, _owner);
+        _receivedSnapshots = new ReceivedSnapshots(_owner);
+        _gc = GcPolicy.Of(options, memberId, Metrics, _owner);
+        _quota = new BackendQuota(options.QuotaBackendBytes, log, _owner);
+        _backups = new BackupWriter(options.DataDir);
+        _delays = new LoopDelays(log, options.HeartbeatIntervalMs, options.ElectionTimeoutMs, _owner);
+        _leaderWrites = new LeaderWrites(Post, (index, term) => _raft.ReportPersisted(index, term),
+            (started, entries) => _delays.Written(Metrics.Fsync.ObserveSince(started), entries), _owner);
     }
 
     /// <summary>This member's id.</summary>
@@ -80,9 +111,6 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     /// <summary>Set when this member has been removed from the cluster.</summary>
     public bool Removed { get; private set; }
 
-    // Set once Load has rebuilt the state from storage.
-    private bool _loaded;
-
     /// <summary>
     /// Rebuilds the core and the state machine from the storage (bootstrapping a new member's), which for a large
     /// snapshot takes seconds: the server calls it before it listens, so that clients meanwhile are refused at once
@@ -95,16 +123,13 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         if (_loaded)
             throw new InvalidOperationException("the node is already loaded");
         _transport = transport;
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        DeleteLeftoverBackups();
+        var started = Stopwatch.GetTimestamp();
+        _backups.DeleteLeftovers();
         Restore();
         _loaded = true;
-        var milliseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        LogLoaded(_log, _storage.Snapshot.Index, _storage.LastIndex, _appliedIndex, _mvcc.Revision, milliseconds);
+        var milliseconds = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        LogLoaded(_log, _storage.Snapshot.Index, _storage.LastIndex, _state.AppliedIndex, _state.Store.Revision, milliseconds);
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "loaded the data directory in {Milliseconds} ms: snapshot at index {SnapshotIndex}, log to index {LastIndex}, applied to {Applied}, revision {Revision}")]
-    private static partial void LogLoaded(ILogger log, ulong snapshotIndex, ulong lastIndex, ulong applied, long revision, long milliseconds);
 
     /// <summary>Starts the loop thread and the tick timer; the transport must exist by now.</summary>
     public void Start(IPeerTransport transport)
@@ -118,39 +143,18 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         StartAutoCompaction();
     }
 
-    /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
-    private void OnTick()
-    {
-        WarnIfLate();
-        _raft.Tick();
-        _loopTicks++;
-        ExpireProposals();
-        AskAgainForReadIndex();
-    }
-
     /// <summary>Queues work for the loop thread. Never blocks.</summary>
     internal void Post(Action work) => _inbox.Post(work);
 
-    // Staggers the followers' collections (see GcStagger); null when ServerOptions.GcStaggerEntries is 0.
-    private readonly GcStagger? _gcStagger;
-
-    // Shortens the leader's collections (see LeaderGcBudget); null when ServerOptions.LeaderGcBudgetBytes is 0.
-    private readonly LeaderGcBudget? _leaderGcBudget;
-
-    // GcPhase's last answer, and the leader and voters it was computed for.
-    private (ulong Leader, ImmutableArray<ulong> Voters, double Phase) _gcPhase;
-
-    /// <summary>This member's shift in the followers' collection grid; recomputed when the leader or the voters change.</summary>
-    private double GcPhase()
-    {
-        var voters = _raft.Config.Voters;
-        if (_gcPhase.Leader != _raft.Lead || _gcPhase.Voters != voters)
-            _gcPhase = (_raft.Lead, voters, GcStagger.PhaseOf(MemberId, voters, _raft.Lead));
-        return _gcPhase.Phase;
-    }
-
+    /// <summary>
+    /// The member loop, on its own thread, which owns the state (<see cref="LoopOwner"/>). Each turn runs the work
+    /// posted (ticks, messages to step, proposals, reads to queue), asks one ReadIndex for the reads queued, handles
+    /// the core's Ready (<see cref="ProcessReady"/>), publishes this member's attributes while the member table lacks
+    /// them, publishes the status, and starts a collection when one is due (<see cref="GcPolicy"/>).
+    /// </summary>
     private void Loop()
     {
+        _owner.Bind();
         try
         {
             while (!_stop.IsCancellationRequested)
@@ -168,22 +172,18 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     work();
                 }
                 while (++n < 4096 && _inbox.TryTake(out work));
-                FlushReadBatch();
+                _reads.Flush(_loopTicks);
                 ProcessReady();
                 // An answer to the ReadIndex in flight may have come with this Ready: the reads queued behind it go now.
-                if (FlushReadBatch())
+                if (_reads.Flush(_loopTicks))
                     ProcessReady();
-                if (_leaderKnown && NeedsAttributes())
+                if (_leaderKnown && _attributes.IsDue(_state.Members, Environment.TickCount64))
                 {
-                    PublishOwnAttributes();
+                    _raft.Propose(_attributes.Publish(_proposals.NextId(), Environment.TickCount64).ToByteArray());
                     ProcessReady();
                 }
                 PublishStatus();
-                var isLeader = _raft.Role == StateRole.Leader;
-                if (_gcStagger?.Tick(_appliedIndex, isLeader, GcPhase()) == true)
-                    Interlocked.Increment(ref Metrics.StaggeredCollections);
-                if (_leaderGcBudget?.Tick(isLeader) == true)
-                    Interlocked.Increment(ref Metrics.LeaderBudgetCollections);
+                _gc.AfterTurn(_state.AppliedIndex, _raft.Role == StateRole.Leader, _raft.Lead, _raft.Config.Voters);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -213,24 +213,28 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 {
                 }
             }
-            FailAllWaiters(ServerStopped());
+            FailAllWaiters(NodeErrors.ServerStopped());
+            _owner.Release();
             _stopped.TrySetResult();
         }
     }
 
-    // How many of the leader's own writes may run at once. While one runs, the loop goes on stepping
-    // acknowledgements and proposals but takes no Ready, so the next write batches everything that arrived
-    // meanwhile, as with a blocking write: on 2 cores, more and smaller writes cost more CPU per entry than they
-    // save in waiting (measured with 2 and 4: no better at 64 clients, worse at 256).
-    private const int MaxLeaderWritesInFlight = 1;
+    /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
+    private void OnTick()
+    {
+        _owner.AssertOwned();
+        _delays.Tick(Stopwatch.GetTimestamp(), _leaderKnown);
+        _raft.Tick();
+        _loopTicks++;
+        _proposals.Expire(Stopwatch.GetTimestamp());
+        _reads.AskAgain(_loopTicks);
+    }
 
-    // Leader writes issued and not yet reported durable. Loop thread only.
-    private int _leaderWritesInFlight;
-
-    /// <summary>Persist, send, apply, answer, advance — in that order (see <see cref="Ready"/>).</summary>
+    /// <summary>Persist ‖ send, apply, serve the waiters, advance — in that order (see <see cref="Ready"/>).</summary>
     private void ProcessReady()
     {
-        while (_leaderWritesInFlight < MaxLeaderWritesInFlight && _raft.HasReady)
+        _owner.AssertOwned();
+        while (_leaderWrites.MayStartAnother && _raft.HasReady)
         {
             var rd = _raft.GetReady();
             // Thesis §10.2.1: a leader's replication messages go out before its own disk write, so the
@@ -244,19 +248,19 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 {
                     // A leader does not wait for its own write: it goes on stepping acknowledgements and taking
                     // proposals while the fsync runs, and the next Ready's write queues behind this one.
-                    WriteInBackground(_storage.StartSave(rd.HardState, rd.EntriesSpan), rd.Entries);
+                    _leaderWrites.Started(_storage.StartSave(rd.HardState, rd.EntriesSpan), rd.Entries);
                 }
                 else
                 {
                     // Durable once waited for, and with it every write queued before (the WAL is written in order).
                     // A hard state that only moves the commit index is queued without an fsync (complete at once):
                     // the histogram counts only the writes that wait for the disk, as etcd's fsync metric does.
-                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                    var started = Stopwatch.GetTimestamp();
                     var durable = _storage.StartSave(rd.HardState, rd.EntriesSpan);
                     var waits = !durable.IsCompleted;
                     durable.GetAwaiter().GetResult();
                     if (waits)
-                        WarnIfSlow(Metrics.Fsync.ObserveSince(started), rd.Entries.Count);
+                        _delays.Written(Metrics.Fsync.ObserveSince(started), rd.Entries.Count);
                 }
                 LearnPeersFromEntries(rd.Entries);
             }
@@ -265,47 +269,21 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             Send(rd, beforePersisting: false);
             if (rd.CommittedEntries.Count > 0)
             {
-                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var started = Stopwatch.GetTimestamp();
                 foreach (var e in rd.CommittedEntries)
                     Apply(e);
                 Metrics.Apply.ObserveSince(started);
                 Interlocked.Add(ref Metrics.EntriesApplied, rd.CommittedEntries.Count);
             }
             foreach (var rs in rd.ReadStates)
-                OnReadState(rs);
-            ServeReadyReads();
+                _reads.OnReadState(rs.Context.Span, rs.Index);
+            _reads.ServeApplied(_state.AppliedIndex);
             if (rd.MayPersistLater)
                 _raft.AdvanceBeforePersisted();
             else
                 _raft.Advance();
             MaybeSnapshot();
         }
-    }
-
-    /// <summary>
-    /// Reports a leader's write to the core once it is durable, from the loop: only then do its entries count
-    /// toward a quorum. A failed write stops the node, as a failed <see cref="DiskRaftStorage.Save"/> does.
-    /// </summary>
-    private void WriteInBackground(Task durable, IReadOnlyList<Entry> entries)
-    {
-        if (entries.Count == 0 && durable.IsCompletedSuccessfully)
-            return; // a commit index alone: nothing to report
-        var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var (index, term) = entries.Count > 0 ? (entries[^1].Index, entries[^1].Term) : (0UL, 0UL);
-        _leaderWritesInFlight++;
-        durable.ContinueWith(
-            t => Post(() =>
-            {
-                _leaderWritesInFlight--;
-                if (t.Exception is { } e)
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException ?? e);
-                WarnIfSlow(Metrics.Fsync.ObserveSince(started), entries.Count);
-                if (index > 0)
-                    _raft.ReportPersisted(index, term);
-            }),
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default);
     }
 
     /// <summary>
@@ -330,10 +308,10 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     {
         var current = _status;
         var learner = _raft.Config.IsLearner(MemberId);
-        if (current.Term == _raft.Term && current.Leader == _raft.Lead && current.Commit == _raft.Committed && current.Applied == _appliedIndex
-            && current.LastIndex == _raft.LastIndex && current.Revision == _mvcc.Revision && current.Role == _raft.Role && current.IsLearner == learner)
+        if (current.Term == _raft.Term && current.Leader == _raft.Lead && current.Commit == _raft.Committed && current.Applied == _state.AppliedIndex
+            && current.LastIndex == _raft.LastIndex && current.Revision == _state.Store.Revision && current.Role == _raft.Role && current.IsLearner == learner)
             return;
-        _status = new NodeStatus(_raft.Term, _raft.Lead, _raft.Committed, _appliedIndex, _raft.LastIndex, _mvcc.Revision, _raft.Role, learner);
+        _status = new NodeStatus(_raft.Term, _raft.Lead, _raft.Committed, _state.AppliedIndex, _raft.LastIndex, _state.Store.Revision, _raft.Role, learner);
     }
 
     /// <summary>Stops the loop and the timer, and closes the storage.</summary>
@@ -347,49 +325,15 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         await _snapshotWriting.ConfigureAwait(false); // its file, unless committed, is deleted at the next open
         await _autoCompacting.ConfigureAwait(false); // ends with _stop
         _stop.Dispose();
-        foreach (var received in _receivedSnapshots.Values)
-            received.Dispose();
+        _receivedSnapshots.Dispose();
         _storage.Dispose();
     }
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "loaded the data directory in {Milliseconds} ms: snapshot at index {SnapshotIndex}, log to index {LastIndex}, applied to {Applied}, revision {Revision}")]
+    private static partial void LogLoaded(ILogger log, ulong snapshotIndex, ulong lastIndex, ulong applied, long revision, long milliseconds);
+
     [LoggerMessage(Level = LogLevel.Critical, Message = "raft loop failed")]
     private static partial void LogFatal(ILogger log, Exception e);
-
-    /// <summary>A disk write slower than this is logged, as etcd logs a "slow fdatasync".</summary>
-    private static readonly TimeSpan SlowWrite = TimeSpan.FromSeconds(1);
-
-    private void WarnIfSlow(TimeSpan took, int entries)
-    {
-        if (took > SlowWrite)
-            LogSlowWrite(_log, (long)took.TotalMilliseconds, entries, (long)SlowWrite.TotalMilliseconds);
-    }
-
-    // When the previous tick ran (Stopwatch timestamp); 0 before the first. Loop thread only.
-    private long _lastTickAt;
-
-    /// <summary>
-    /// Logs a tick that ran more than half an election timeout after the one before: this member's elections
-    /// and heartbeats were late by as much (the loop blocked on the disk, or the timer's thread pool was busy).
-    /// Not before a leader is first known: starting up (opening the WAL, compiling the code) is slow once.
-    /// </summary>
-    private void WarnIfLate()
-    {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_lastTickAt != 0 && _leaderKnown)
-        {
-            var gap = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTickAt, now);
-            if (gap.TotalMilliseconds > Math.Max(_options.ElectionTimeoutMs / 2, 2 * _options.HeartbeatIntervalMs))
-                LogLateTick(_log, (long)gap.TotalMilliseconds, _options.HeartbeatIntervalMs);
-        }
-        _lastTickAt = now;
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "slow fsync: writing {Entries} entries took {Milliseconds} ms (expected under {Expected} ms); the disk is slow or overloaded")]
-    private static partial void LogSlowWrite(ILogger log, long milliseconds, int entries, long expected);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "raft tick late: {Milliseconds} ms since the last one, expected {Interval} ms; the loop or the thread pool is overloaded, so elections and heartbeats run late")]
-    private static partial void LogLateTick(ILogger log, long milliseconds, int interval);
-
 }
 
 /// <summary>A member's state as last published by its loop.</summary>

@@ -8,7 +8,7 @@ namespace Kvorum.Server.Node;
 /// The cluster's members with their names and URLs, as the applied log says. The Raft core knows only
 /// ids; this table is the etcd-facing view, changed by applying ConfChange entries (whose context is an
 /// encoded <see cref="Member"/>) and attribute updates. The member loop applies them as they commit
-/// (<c>KvorumNode.Apply.cs</c>); a start replays them to learn whom a data directory belongs to
+/// (<see cref="StateMachine"/>, <c>KvorumNode.Apply.cs</c>); a start replays them to learn whom a data directory belongs to
 /// (<see cref="RecordedMembership"/>).
 /// </summary>
 internal sealed class MemberTable

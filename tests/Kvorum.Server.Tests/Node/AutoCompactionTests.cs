@@ -54,9 +54,9 @@ public sealed class AutoCompactionTests
     [Fact]
     public void The_options_turn_it_on_only_with_a_retention()
     {
-        Assert.Null(KvorumNode.AutoCompactionOf(new ServerOptions()));
-        Assert.Null(KvorumNode.AutoCompactionOf(new ServerOptions { AutoCompactionMode = AutoCompactionMode.Revision }));
-        Assert.NotNull(KvorumNode.AutoCompactionOf(new ServerOptions { AutoCompactionPeriod = TimeSpan.FromHours(1) }));
-        Assert.NotNull(KvorumNode.AutoCompactionOf(new ServerOptions { AutoCompactionMode = AutoCompactionMode.Revision, AutoCompactionRevisions = 5 }));
+        Assert.Null(AutoCompactor.PolicyOf(new ServerOptions()));
+        Assert.Null(AutoCompactor.PolicyOf(new ServerOptions { AutoCompactionMode = AutoCompactionMode.Revision }));
+        Assert.NotNull(AutoCompactor.PolicyOf(new ServerOptions { AutoCompactionPeriod = TimeSpan.FromHours(1) }));
+        Assert.NotNull(AutoCompactor.PolicyOf(new ServerOptions { AutoCompactionMode = AutoCompactionMode.Revision, AutoCompactionRevisions = 5 }));
     }
 }

@@ -42,7 +42,7 @@ public sealed class BackupTests : IDisposable
         var copy = Path.Combine(_root, "copy.snap");
         await using (var backup = await follower.WriteBackupAsync(CancellationToken.None))
         {
-            var temporary = Assert.Single(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*.tmp"));
+            var temporary = Assert.Single(Directory.GetFiles(dataDir, BackupWriter.FilePrefix + "*.tmp"));
             Assert.Equal(backup.Length, new FileInfo(temporary).Length);
             if (!OperatingSystem.IsWindows())
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temporary));
@@ -52,7 +52,7 @@ public sealed class BackupTests : IDisposable
             await using var file = File.Create(copy);
             await backup.CopyToAsync(file);
         }
-        Assert.Empty(Directory.GetFiles(dataDir, KvorumNode.BackupFilePrefix + "*"));
+        Assert.Empty(Directory.GetFiles(dataDir, BackupWriter.FilePrefix + "*"));
         await using (await follower.WriteBackupAsync(CancellationToken.None))
         {
             // The first one's end let this one in.
@@ -71,7 +71,7 @@ public sealed class BackupTests : IDisposable
     public async Task A_backup_left_behind_by_a_crash_is_deleted_when_the_member_loads()
     {
         Directory.CreateDirectory(Path.Combine(_root, "m1"));
-        var leftover = Path.Combine(_root, "m1", KvorumNode.BackupFilePrefix + "dead.tmp");
+        var leftover = Path.Combine(_root, "m1", BackupWriter.FilePrefix + "dead.tmp");
         var unrelated = Path.Combine(_root, "m1", "notes.tmp");
         await File.WriteAllTextAsync(leftover, "partial");
         await File.WriteAllTextAsync(unrelated, "mine");
@@ -85,7 +85,7 @@ public sealed class BackupTests : IDisposable
         var node = Assert.Single(cluster.Nodes);
         await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
         var before = node.StorageSizes().OnDisk;
-        await File.WriteAllBytesAsync(Path.Combine(_root, "m1", KvorumNode.BackupFilePrefix + "sending.tmp"), new byte[100_000]);
+        await File.WriteAllBytesAsync(Path.Combine(_root, "m1", BackupWriter.FilePrefix + "sending.tmp"), new byte[100_000]);
         Assert.Equal(before, node.StorageSizes().OnDisk);
         await File.WriteAllBytesAsync(Path.Combine(_root, "m1", "other.bin"), new byte[100_000]);
         Assert.Equal(before + 100_000, node.StorageSizes().OnDisk);

@@ -19,7 +19,7 @@ public sealed class AgreementTests(ITestOutputHelper output)
     private const int Clients = 6;
 
     // A snapshot every 10 applied entries, or when the entries since the last one add up to half its size,
-    // whichever comes later (KvorumNode.SnapshotLogShare): with the compactor's short history, every few dozen entries.
+    // whichever comes later (SnapshotSchedule.LogShare): with the compactor's short history, every few dozen entries.
     private const ulong SnapshotCount = 10;
 
     private static int Setting(string name, int fallback) =>

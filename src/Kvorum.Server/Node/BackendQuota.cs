@@ -11,18 +11,32 @@ namespace Kvorum.Server.Node;
 /// stays until it is disarmed (<c>etcdctl alarm disarm</c>), as in etcd.
 /// </summary>
 /// <remarks>
-/// The member that takes a client's write checks it before proposing it; the applied state never depends on the
+/// <para>The member that takes a client's write checks it before proposing it; the applied state never depends on the
 /// quota, so members configured with different quotas cannot diverge. Unlike etcd's, the alarm is this member's own:
 /// it is not replicated, and a restart clears it (a write over the quota raises it again). Also unlike etcd's, the cost
 /// of a transaction counts the puts of its nested transactions: etcd counts only the top level's, so a put nested one
-/// level down passes its quota and its alarm.
+/// level down passes its quota and its alarm.</para>
+/// <para>Threads: the member loop publishes the store's size (<see cref="PublishStoreSize"/>, asserted with its
+/// <see cref="LoopOwner"/>); request threads check writes and raise or clear the alarm, lock-free.</para>
 /// </remarks>
-public sealed partial class KvorumNode
+internal sealed partial class BackendQuota
 {
+    private readonly long _quotaBytes;
+    private readonly ILogger _log;
+    private readonly LoopOwner _owner;
+
     // The store's size as of the last applied entry (MvccStore.SizeBytes), published by the loop for request threads.
     private long _storeBytes;
 
     private volatile bool _noSpace;
+
+    /// <summary>A quota of <paramref name="quotaBytes"/>; a test passes no <paramref name="owner"/>.</summary>
+    public BackendQuota(long quotaBytes, ILogger log, LoopOwner? owner = null)
+    {
+        _quotaBytes = quotaBytes;
+        _log = log;
+        _owner = owner ?? new LoopOwner();
+    }
 
     /// <summary>The store's size as the quota measures it, as of the last entry applied here.</summary>
     public long StoreBytes => Volatile.Read(ref _storeBytes);
@@ -30,7 +44,12 @@ public sealed partial class KvorumNode
     /// <summary>True while this member's NOSPACE alarm is raised.</summary>
     public bool NoSpaceAlarm => _noSpace;
 
-    private void PublishStoreSize() => Volatile.Write(ref _storeBytes, _mvcc.SizeBytes);
+    /// <summary>The store's size after the loop applied an entry (or replaced the state).</summary>
+    public void PublishStoreSize(long bytes)
+    {
+        _owner.AssertOwned();
+        Volatile.Write(ref _storeBytes, bytes);
+    }
 
     /// <summary>
     /// Refuses a write that adds <paramref name="cost"/> bytes (<see cref="QuotaCost(PutRequest)"/>) when it would take
@@ -44,10 +63,10 @@ public sealed partial class KvorumNode
         if (cost == 0)
             return;
         long size = StoreBytes;
-        if (size + cost <= _options.QuotaBackendBytes)
+        if (size + cost <= _quotaBytes)
             return;
         if (!SetNoSpaceAlarm(true))
-            LogNoSpace(_log, size, _options.QuotaBackendBytes);
+            LogNoSpace(_log, size, _quotaBytes);
         throw EtcdErrors.NoSpace();
     }
 
@@ -65,7 +84,7 @@ public sealed partial class KvorumNode
         bool was = _noSpace;
         _noSpace = raised;
         if (was && !raised)
-            LogNoSpaceDisarmed(_log, StoreBytes, _options.QuotaBackendBytes);
+            LogNoSpaceDisarmed(_log, StoreBytes, _quotaBytes);
         return was;
     }
 
