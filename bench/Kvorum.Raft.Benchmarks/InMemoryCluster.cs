@@ -1,73 +1,75 @@
+using Kvorum.Raft.Harness;
+
 namespace Kvorum.Raft.Benchmarks;
 
-/// <summary>A lossless, synchronous cluster for benchmarks: every Ready is handled and every message delivered at once.</summary>
-internal sealed class InMemoryCluster
+/// <summary>
+/// A lossless, synchronous cluster for benchmarks on the shared <see cref="RaftHarness{TNode}"/>: every Ready is
+/// handled and every message stepped into its receiver at once, without a copy or a wire.
+/// </summary>
+internal sealed class InMemoryCluster : RaftHarness<HarnessNode>
 {
-    private readonly RaftNode[] _nodes;
-    private readonly MemoryRaftStorage[] _storage;
+    // The cores by id - 1, for stepping a message into its receiver without a lookup.
+    private readonly RaftNode[] _cores;
+    private readonly HarnessNode _leader;
 
     public InMemoryCluster(int size)
+        : base(new MessageWire())
     {
         var conf = new ConfState(Enumerable.Range(1, size).Select(i => (ulong)i), []);
-        _nodes = new RaftNode[size];
-        _storage = new MemoryRaftStorage[size];
+        _cores = new RaftNode[size];
         for (var i = 0; i < size; i++)
         {
-            _storage[i] = new MemoryRaftStorage(conf);
-            _nodes[i] = new RaftNode(new RaftConfig { Id = (ulong)i + 1, Storage = _storage[i], Random = new Random(i) });
+            var storage = new MemoryRaftStorage(conf);
+            _cores[i] = new RaftNode(new RaftConfig { Id = (ulong)i + 1, Storage = storage, Random = new Random(i) });
+            Add(new HarnessNode((ulong)i + 1, storage) { Raft = _cores[i] });
         }
+        _leader = Nodes[1];
     }
 
-    public RaftNode Leader => _nodes[0];
+    public RaftNode Leader => _cores[0];
 
-    public ulong Applied { get; private set; }
+    /// <summary>The leader's applied index.</summary>
+    public ulong Applied => _leader.AppliedIndex;
 
     public void ElectLeader()
     {
-        _nodes[0].Campaign();
+        Leader.Campaign();
         DriveUntilQuiet();
-        if (_nodes[0].Status.Role != StateRole.Leader)
+        if (Leader.Status.Role != StateRole.Leader)
             throw new InvalidOperationException("node 1 did not become leader");
     }
 
-    /// <summary>Handles Readies and delivers messages until nothing is left; returns the leader's applied index.</summary>
+    /// <summary>Handles Readies (which deliver their messages) until none is left; returns the leader's applied index.</summary>
     public ulong DriveUntilQuiet()
     {
-        var progress = true;
-        while (progress)
+        while (ProcessAllReady())
         {
-            progress = false;
-            for (var i = 0; i < _nodes.Length; i++)
-            {
-                var node = _nodes[i];
-                while (node.HasReady)
-                {
-                    progress = true;
-                    var rd = node.GetReady();
-                    if (rd.Entries.Count > 0 || rd.HardState is not null)
-                        _storage[i].Save(rd.HardState, rd.EntriesSpan);
-                    if (i == 0 && rd.CommittedEntries.Count > 0)
-                        Applied = rd.CommittedEntries[^1].Index;
-                    // Deliver before Advance: message entries are slices of a buffer the core reuses
-                    // afterwards, and a receiver copies them into its own log when stepping them.
-                    foreach (var m in rd.Messages)
-                        _nodes[m.To - 1].Step(m);
-                    node.Advance();
-                    // Keep memory flat: compact what everyone applied long ago.
-                    if (i == 0 && Applied > 20_000 && Applied % 10_000 < 64)
-                        CompactAll(Applied - 1000);
-                }
-            }
         }
         return Applied;
     }
 
+    // Delivered before Advance: message entries are slices of a buffer the core reuses afterwards, and a receiver
+    // copies them into its own log when stepping them.
+    protected override bool Send(HarnessNode node, in Message message)
+    {
+        _cores[message.To - 1].Step(message);
+        return true;
+    }
+
+    // Keep memory flat: compact what everyone applied long ago.
+    protected override void Advanced(HarnessNode node, Ready ready)
+    {
+        if (node == _leader && Applied > 20_000 && Applied % 10_000 < 64)
+            CompactAll(Applied - 1000);
+    }
+
     private void CompactAll(ulong index)
     {
-        for (var i = 0; i < _nodes.Length; i++)
+        for (var i = 0; i < _cores.Length; i++)
         {
-            if (_storage[i].Snapshot.Index < index && _nodes[i].Status.Applied >= index)
-                _storage[i].CreateSnapshot(index, _nodes[i].ConfStateAt(index), ReadOnlyMemory<byte>.Empty);
+            var storage = Nodes[(ulong)i + 1].Storage;
+            if (storage.Snapshot.Index < index && _cores[i].Status.Applied >= index)
+                storage.CreateSnapshot(index, _cores[i].ConfStateAt(index), ReadOnlyMemory<byte>.Empty);
         }
     }
 }

@@ -2,7 +2,7 @@
 // would take minutes per case on a disk where one fsync costs milliseconds.
 //
 // Usage: dotnet run -c Release --project bench/Kvorum.Storage.Benchmarks -- [--dir PATH] [--seconds N] [--recovery-mb N]
-//        [--cases raw,raw2,wal1,wal64] [--repeat N] [--syncs N] [--warmup SECONDS]
+//        [--cases raw,raw2,wal1,wal64] [--repeat N] [--warmup SECONDS]
 //        [--preallocate true|false]
 // --recovery-mb 0 skips the recovery case; --cases picks throughput cases (default raw,wal1,wal64; raw2 is the
 // raw loop on two threads at once, to show how far the device overlaps concurrent fsyncs of one file).
@@ -17,7 +17,6 @@ var recoveryMb = 1024;
 var cases = new[] { "raw", "wal1", "wal64" };
 var repeat = 1;
 var warmupSeconds = 1.0;
-var syncs = new StorageOptions { DataDirectory = dir }.MaxConcurrentSyncs;
 var preallocate = new StorageOptions { DataDirectory = dir }.PreallocateSegments;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
@@ -29,7 +28,6 @@ for (var i = 0; i + 1 < args.Length; i += 2)
         case "--cases": cases = args[i + 1].Split(','); break;
         case "--repeat": repeat = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--warmup": warmupSeconds = double.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
-        case "--syncs": syncs = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
         case "--preallocate": preallocate = bool.Parse(args[i + 1]); break;
         default: throw new ArgumentException($"unknown option {args[i]}");
     }
@@ -38,7 +36,7 @@ if (args.Length % 2 != 0)
     throw new ArgumentException($"option {args[^1]} needs a value");
 var duration = TimeSpan.FromSeconds(seconds);
 var warmup = TimeSpan.FromSeconds(warmupSeconds);
-Console.WriteLine($"data dir {dir}, {seconds} s per case after {warmupSeconds} s warm-up (WAL cases), {Environment.ProcessorCount} cores, .NET {Environment.Version}, MaxConcurrentSyncs {syncs}, PreallocateSegments {preallocate}");
+Console.WriteLine($"data dir {dir}, {seconds} s per case after {warmupSeconds} s warm-up (WAL cases), {Environment.ProcessorCount} cores, .NET {Environment.Version}, PreallocateSegments {preallocate}");
 Console.WriteLine();
 Console.WriteLine("| case | fsyncs/s | entries/s | MB/s | p50 latency | p99 latency |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -52,8 +50,8 @@ for (var run = 0; run < repeat; run++)
         {
             case "raw": Report("raw 4 KiB write + fdatasync", RawWriteFsync(dir, 1, duration)); break;
             case "raw2": Report("raw 4 KiB write + fdatasync, 2 threads", RawWriteFsync(dir, 2, duration)); break;
-            case "wal1": Report("WAL, 1 writer, 256 B entries", await Wal(dir, syncs, preallocate, 1, 256, warmup, duration)); break;
-            case "wal64": Report("WAL, 64 writers, 256 B entries", await Wal(dir, syncs, preallocate, 64, 256, warmup, duration)); break;
+            case "wal1": Report("WAL, 1 writer, 256 B entries", await Wal(dir, preallocate, 1, 256, warmup, duration)); break;
+            case "wal64": Report("WAL, 64 writers, 256 B entries", await Wal(dir, preallocate, 64, 256, warmup, duration)); break;
             default: throw new ArgumentException($"unknown case {name}");
         }
     }
@@ -113,9 +111,9 @@ static Result RawWriteFsync(string dir, int threads, TimeSpan duration)
 
 // The writers run for `warmup` first, unmeasured, so that the JIT has compiled the append path at its final
 // tier and the thread pool has its threads; then appends started during `duration` are measured.
-static async Task<Result> Wal(string dir, int syncs, bool preallocate, int writers, int entrySize, TimeSpan warmup, TimeSpan duration)
+static async Task<Result> Wal(string dir, bool preallocate, int writers, int entrySize, TimeSpan warmup, TimeSpan duration)
 {
-    using var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir, MaxConcurrentSyncs = syncs, PreallocateSegments = preallocate });
+    using var storage = DiskRaftStorage.Open(new StorageOptions { DataDirectory = dir, PreallocateSegments = preallocate });
     var payload = new byte[entrySize];
     Random.Shared.NextBytes(payload);
     var perWriter = new List<double>[writers];

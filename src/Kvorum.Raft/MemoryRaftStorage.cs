@@ -6,8 +6,8 @@ namespace Kvorum.Raft;
 /// </summary>
 public sealed class MemoryRaftStorage : IRaftLogStore
 {
-    // Invariant: _entries[i].Index == _snapshot.Index + 1 + i.
-    private readonly List<Entry> _entries = [];
+    // Invariant: _entries.Start == _snapshot.Index + 1.
+    private readonly ContiguousEntries _entries = new(1);
     private SnapshotMetadata _snapshot = SnapshotMetadata.Empty;
     private ReadOnlyMemory<byte> _snapshotData;
 
@@ -37,7 +37,7 @@ public sealed class MemoryRaftStorage : IRaftLogStore
     public ulong FirstIndex => _snapshot.Index + 1;
 
     /// <inheritdoc />
-    public ulong LastIndex => _snapshot.Index + (ulong)_entries.Count;
+    public ulong LastIndex => _entries.Last;
 
     /// <summary>Number of entries held (not counting the snapshot).</summary>
     public int Count => _entries.Count;
@@ -50,57 +50,20 @@ public sealed class MemoryRaftStorage : IRaftLogStore
             term = _snapshot.Term;
             return true;
         }
-        if (index < _snapshot.Index || index > LastIndex)
-        {
-            term = 0;
-            return false;
-        }
-        term = _entries[(int)(index - _snapshot.Index - 1)].Term;
-        return true;
+        return _entries.TryGetTerm(index, out term);
     }
 
     /// <inheritdoc />
-    public void GetEntries(ulong lo, ulong hi, long maxBytes, List<Entry> into)
-    {
-        ArgumentNullException.ThrowIfNull(into);
-        if (lo < FirstIndex)
-            throw new ArgumentOutOfRangeException(nameof(lo), $"index {lo} is compacted (first index {FirstIndex})");
-        if (hi > LastIndex + 1 || lo > hi)
-            throw new ArgumentOutOfRangeException(nameof(hi), $"range [{lo}, {hi}) is past the last index {LastIndex}");
-        long size = 0;
-        for (var i = lo; i < hi; i++)
-        {
-            var e = _entries[(int)(i - FirstIndex)];
-            size += e.Size;
-            if (size > maxBytes && i > lo)
-                break;
-            into.Add(e);
-        }
-    }
+    public void GetEntries(ulong lo, ulong hi, long maxBytes, List<Entry> into) => _entries.GetEntries(lo, hi, maxBytes, into);
 
     /// <inheritdoc />
     public void Save(HardState? hardState, ReadOnlySpan<Entry> entries)
     {
-        if (!entries.IsEmpty)
+        foreach (var e in entries)
         {
-            var first = entries[0].Index;
-            if (first <= _snapshot.Index)
-            {
-                // Entries already covered by the snapshot are skipped.
-                var skip = (int)Math.Min((ulong)entries.Length, _snapshot.Index + 1 - first);
-                entries = entries[skip..];
-                first = entries.IsEmpty ? 0 : entries[0].Index;
-            }
-            if (!entries.IsEmpty)
-            {
-                if (first > LastIndex + 1)
-                    throw new InvalidOperationException($"gap in log: appending {first} after {LastIndex}");
-                var keep = (int)(first - FirstIndex);
-                if (keep < _entries.Count)
-                    _entries.RemoveRange(keep, _entries.Count - keep);
-                foreach (var e in entries)
-                    _entries.Add(e);
-            }
+            // Entries already covered by the snapshot are skipped.
+            if (e.Index > _snapshot.Index)
+                _entries.Append(e);
         }
         if (hardState is { } hs)
             HardState = hs;
@@ -112,7 +75,7 @@ public sealed class MemoryRaftStorage : IRaftLogStore
         ArgumentNullException.ThrowIfNull(metadata);
         if (metadata.Index < _snapshot.Index)
             throw new InvalidOperationException($"snapshot {metadata.Index} is older than {_snapshot.Index}");
-        _entries.Clear();
+        _entries.Reset(metadata.Index + 1);
         _snapshot = metadata;
         _snapshotData = data;
     }
@@ -125,8 +88,7 @@ public sealed class MemoryRaftStorage : IRaftLogStore
             return;
         if (!TryGetTerm(index, out var term))
             throw new ArgumentOutOfRangeException(nameof(index), $"index {index} is past the last index {LastIndex}");
-        var drop = (int)(index - _snapshot.Index);
-        _entries.RemoveRange(0, drop);
+        _entries.DropThrough(index);
         _snapshot = new SnapshotMetadata(index, term, confState);
         _snapshotData = data;
     }

@@ -8,8 +8,8 @@ namespace Kvorum.Storage;
 /// <para>Invariant: <see cref="Parts"/> cover [0, <see cref="Length"/>) of the buffer in order, and
 /// consecutive parts name different segments (a new part starts only when the log moves to a new segment).</para>
 /// <para>Each part ends with room for its <see cref="BatchFrame"/> footer, reserved when the part is closed: when
-/// the next part starts, or when a lane takes the batch (<see cref="Close"/>); the lane fills it in as it writes
-/// the part. The footer's bytes are counted in the segment's <see cref="Segment.PlannedLength"/> then.</para>
+/// the next part starts, or when the committer takes the batch (<see cref="Close"/>); the committer fills it in as
+/// it writes the part. The footer's bytes are counted in the segment's <see cref="Segment.PlannedLength"/> then.</para>
 /// </remarks>
 internal sealed class CommitBatch
 {
@@ -18,9 +18,6 @@ internal sealed class CommitBatch
 
     /// <summary>Completes when the batch is durable; faults if writing or flushing it failed.</summary>
     public TaskCompletionSource Done { get; private set; } = NewSource();
-
-    /// <summary>Position of the batch in write order (1, 2, ...), given when a lane takes it; 0 while it is pending.</summary>
-    public long Sequence { get; set; }
 
     /// <summary>Commits that returned this batch's task: roughly, how many callers wait for it.</summary>
     public int Waiters { get; set; }
@@ -31,7 +28,7 @@ internal sealed class CommitBatch
     /// <summary>The queued bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
-    /// <summary>The bytes of a part, footer room included, for the lane that writes them to fill in the footer.</summary>
+    /// <summary>The bytes of a part, footer room included, for the committer that writes them to fill in the footer.</summary>
     public Span<byte> PartBytes(int start, int end) => _buffer.AsSpan(start, end - start);
 
     /// <summary>Runs of bytes, each for one segment, in write order.</summary>
@@ -82,7 +79,6 @@ internal sealed class CommitBatch
     {
         System.Diagnostics.Debug.Assert(Done.Task.IsCompleted, "a batch is reused only once its waiters have their answer");
         Length = 0;
-        Sequence = 0;
         Waiters = 0;
         Parts.Clear();
         _lastPartClosed = false;

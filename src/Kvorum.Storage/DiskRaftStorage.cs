@@ -47,7 +47,7 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         _segments = segments;
         _lastFileId = lastFileId;
         Recovery = report;
-        _committer = new GroupCommitter(_gate, _fs, walDir, writer, options.MaxConcurrentSyncs, Reserve(options), options.ConfigureWriter);
+        _committer = new GroupCommitter(_gate, _fs, walDir, writer, Reserve(options), options.ConfigureWriter);
     }
 
     /// <summary>
@@ -78,8 +78,6 @@ public sealed partial class DiskRaftStorage : IRaftLogStore, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         if (options.SegmentSize < 1024)
             throw new ArgumentOutOfRangeException(nameof(options), "SegmentSize must be at least 1 KiB");
-        if (options.MaxConcurrentSyncs is < 1 or > 64)
-            throw new ArgumentOutOfRangeException(nameof(options), "MaxConcurrentSyncs must be between 1 and 64");
         var dataDir = Path.GetFullPath(options.DataDirectory);
         var fs = options.FileSystem;
         var missing = MissingDirectories(fs, dataDir);

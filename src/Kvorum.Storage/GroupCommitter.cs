@@ -3,86 +3,72 @@ using System.Diagnostics;
 namespace Kvorum.Storage;
 
 /// <summary>
-/// Group commit with pipelined fsyncs: callers queue records into a pending batch under the storage's lock
-/// and wait on its task; lane threads take pending batches, write them in order, and fsync them, up to one
-/// fsync per lane at a time, so a batch can be written and synced while an earlier batch's fsync still runs.
+/// Group commit: callers queue records into a pending batch under the storage's lock and wait on its task; one
+/// committer thread takes the pending batch, writes it, fsyncs it and acknowledges it, then takes the next.
 /// </summary>
 /// <remarks>
-/// <para>Why: a writer appends again only once its previous append is acknowledged. With one fsync at a time
-/// and the next batch taken as soon as the fsync returns, many writers split into two groups taking turns,
-/// each batch holding about half of them. Here a lane first lets the writers it has just acknowledged append
-/// again (see <c>_returning</c>), and with two or more lanes the writers settle into groups that append while
-/// another group's fsync runs; Linux lets fsyncs of one file overlap (the journal commits them together).</para>
+/// <para>Filling a batch: a writer appends again only once its previous append is acknowledged. If the committer
+/// took the pending batch at once after an acknowledgement, the writers just acknowledged would miss it and wait
+/// a whole fsync for the one after, and the writers would settle into two groups taking turns, each batch holding
+/// about half of them. So the committer first lets the writers it has just acknowledged append again (see
+/// <c>_returning</c>).</para>
 /// <para>Locking: the storage's lock (<c>gate</c>) guards the pending batch; methods named <c>...Locked</c>
-/// expect it held. <c>_writeTurn</c> is held by the one lane that takes a batch and writes it, so batches are
-/// numbered and written in the order they were queued and the file is always a prefix of the queued stream.
-/// Lanes fsync without either lock. Lock order: <c>_writeTurn</c>, then <c>gate</c>.</para>
+/// expect it held. The committer thread alone writes and fsyncs the segments, without the lock, so batches are
+/// written in the order they were queued and the file is always a prefix of the queued stream.</para>
 /// <para>Framing: each batch's records for a segment are written with a <see cref="BatchFrame"/> footer, so
 /// that recovery keeps or drops a batch whole.</para>
 /// <para>Durability: a batch's task completes only after an fsync that started after the batch (and so every
 /// earlier batch) was written has returned, and after the directory entry of any segment it created was
-/// flushed; tasks complete in batch order (see <see cref="WrittenBatches"/>).</para>
-/// <para>Failure: the first write or fsync error poisons the committer; every batch not yet acknowledged,
-/// and every later one, fails with <see cref="StorageFailedException"/>.</para>
+/// flushed; tasks complete in batch order, since one thread completes them one batch after the other.</para>
+/// <para>Failure: the first write or fsync error poisons the committer; the batch being written, every batch
+/// queued behind it and every later one fail with <see cref="StorageFailedException"/>.</para>
 /// </remarks>
 internal sealed class GroupCommitter : IDisposable
 {
-    // How long a lane that has just acknowledged a batch polls for the next append before it blocks. An
+    // How long the committer, having just acknowledged a batch, polls for the next append before it blocks. An
     // acknowledged writer (a single one, typically) appends again a few tens of microseconds later; finding that
     // append by polling spares it a thread wake-up on its way to the disk. 50 µs is a fraction of one fsync.
     private static readonly long SpinAfterAcknowledge = Stopwatch.Frequency / 20_000;
 
-    // How long a lane may hold back a pending batch for the waiters it has just acknowledged to append again
+    // How long the committer may hold back a pending batch for the waiters it has just acknowledged to append again
     // (see _returning). Monitor.Wait counts whole milliseconds, so a shorter window would not be kept anyway.
     private static readonly long FillWindow = Stopwatch.Frequency / 1_000;
 
     private readonly object _gate;
-    private readonly object _writeTurn = new();
-    private readonly object _syncCount = new();
     private readonly IFileSystem _fs;
     private readonly string _walDir;
-    private readonly Thread[] _lanes;
+    private readonly Thread _thread;
     private readonly Action<SegmentWriter>? _configureWriter;
     private readonly long _reserve;
-    private readonly WrittenBatches _written = new();
 
     // Under _gate.
     private readonly Stack<CommitBatch> _free = new();
     private CommitBatch _pending = new();
     private Task _newestTaken = Task.CompletedTask;
-    private long _taken;
     private bool _closing;
 
-    // Filling the next batch: a writer appends again as soon as its previous append is acknowledged. If a lane
-    // took the pending batch right after an acknowledgement, the writers just acknowledged would miss it and
-    // wait a whole fsync for the one after, and the writers would settle into two groups taking turns, each
-    // batch holding about half of them. So acknowledged waiters are counted as returning (_returning), and a
-    // pending batch is taken once it holds that many waiters (see TakeThreshold), or at _fillDeadline
-    // (FillWindow after the last acknowledgement) if some do not come back. Written under _gate; lanes read
-    // them without the lock.
+    // Acknowledged waiters are counted as returning (_returning), and a pending batch is taken once it holds that
+    // many waiters, or at _fillDeadline (FillWindow after the last acknowledgement) if some do not come back.
+    // Written under _gate; the committer reads them without the lock while it polls.
     private int _returning;
     private long _fillDeadline;
 
-    // _pending.Waiters, for lanes that poll without the lock. Written under _gate.
+    // _pending.Waiters, for the committer's polling without the lock. Written under _gate.
     private volatile int _pendingWaiters;
 
-    // Under _writeTurn; replaced only while no lane is syncing it.
+    // The committer thread's own (and the opener's, before the thread starts).
     private SegmentWriter _writer;
-
-    // fsyncs running on lanes. Written under _syncCount; read without it.
-    private int _syncsInFlight;
 
     private Exception? _failure;
     private long _fsyncs;
     private long _batches;
 
     /// <summary>
-    /// Starts <paramref name="lanes"/> lane threads, appending to <paramref name="writer"/> first; segments it
-    /// starts get <paramref name="reserve"/> bytes reserved (0: none).
+    /// Starts the committer thread, appending to <paramref name="writer"/> first; segments it starts get
+    /// <paramref name="reserve"/> bytes reserved (0: none).
     /// </summary>
-    public GroupCommitter(object gate, IFileSystem fs, string walDir, SegmentWriter writer, int lanes, long reserve, Action<SegmentWriter>? configureWriter)
+    public GroupCommitter(object gate, IFileSystem fs, string walDir, SegmentWriter writer, long reserve, Action<SegmentWriter>? configureWriter)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         _gate = gate;
         _fs = fs;
         _walDir = walDir;
@@ -90,21 +76,8 @@ internal sealed class GroupCommitter : IDisposable
         _reserve = reserve;
         _configureWriter = configureWriter;
         _configureWriter?.Invoke(writer);
-        try
-        {
-            writer.OpenSyncLanes(lanes);
-        }
-        catch
-        {
-            writer.Dispose();
-            throw;
-        }
-        _lanes = new Thread[lanes];
-        for (var i = 0; i < lanes; i++)
-        {
-            _lanes[i] = new Thread(RunLane) { IsBackground = true, Name = $"Kvorum WAL lane {i}" };
-            _lanes[i].Start(i);
-        }
+        _thread = new Thread(Run) { IsBackground = true, Name = "Kvorum WAL committer" };
+        _thread.Start();
     }
 
     /// <summary>The error that stopped the committer, or null.</summary>
@@ -125,8 +98,8 @@ internal sealed class GroupCommitter : IDisposable
     }
 
     /// <summary>
-    /// A task that completes once everything queued so far is durable, and wakes a lane: the pending batch's
-    /// task, or if nothing is pending, the task of the newest batch taken (tasks complete in batch order).
+    /// A task that completes once everything queued so far is durable, and wakes the committer: the pending
+    /// batch's task, or if nothing is pending, the task of the newest batch taken (tasks complete in batch order).
     /// Caller holds the lock.
     /// </summary>
     public Task CommitLocked()
@@ -136,8 +109,8 @@ internal sealed class GroupCommitter : IDisposable
         if (_pending.IsEmpty)
             return _newestTaken;
         _pendingWaiters = ++_pending.Waiters;
-        // Wake a lane that blocks: it waits for the first commit of a batch, then for enough of them to take it.
-        // (Pulse is cheap when no lane waits.)
+        // Wake the committer if it blocks: it waits for the first commit of a batch, then for enough of them to
+        // take it. (Pulse is cheap when it does not wait.)
         if (_pending.Waiters == 1 || _pending.Waiters >= TakeThreshold())
             Monitor.Pulse(_gate);
         return _pending.Done.Task;
@@ -150,60 +123,33 @@ internal sealed class GroupCommitter : IDisposable
             throw new StorageFailedException($"the WAL is unusable after an earlier failure: {f.Message}", f);
     }
 
-    private void RunLane(object? laneNumber)
+    /// <summary>The committer thread: takes, writes, fsyncs and acknowledges one batch after the other.</summary>
+    private void Run()
     {
-        var lane = (int)laneNumber!;
         long spinUntil = 0;
         while (WaitForWork(spinUntil))
         {
-            CommitBatch? batch;
-            SegmentWriter? writer = null;
-            long end = 0;
-            lock (_writeTurn)
+            var batch = TakePending();
+            if (batch is null)
+                continue;
+            try
             {
-                batch = TakePending();
-                if (batch is null)
-                    continue; // another lane took it
-                try
-                {
-                    (writer, end) = Write(batch);
-                    lock (_syncCount)
-                        _syncsInFlight++;
-                }
-#pragma warning disable CA1031 // Any failure must reach the waiting appenders rather than kill the thread.
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    Fail(e);
-                }
-            }
-
-            if (writer is not null)
-            {
-                try
-                {
-                    if (writer.Sync(lane, end))
-                        Interlocked.Increment(ref _fsyncs);
-                    var (batches, waiters) = _written.AcknowledgeThrough(batch.Sequence);
-                    Interlocked.Add(ref _batches, batches);
-                    if (waiters > 0)
-                        ExpectReturningWaiters(waiters);
-                }
-#pragma warning disable CA1031 // As above.
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    Fail(e);
-                }
-                finally
-                {
-                    lock (_syncCount)
-                    {
-                        if (--_syncsInFlight == 0)
-                            Monitor.PulseAll(_syncCount);
-                    }
-                }
+                Write(batch);
+                if (_writer.Sync(_writer.Length))
+                    Interlocked.Increment(ref _fsyncs);
+                // RunContinuationsAsynchronously: this only queues the waiters' continuations to the thread pool,
+                // so no caller code runs on the committer (where it could block the log or deadlock on it).
+                batch.Done.TrySetResult();
+                Interlocked.Increment(ref _batches);
+                if (batch.Waiters > 0)
+                    ExpectReturningWaiters(batch.Waiters);
                 spinUntil = Stopwatch.GetTimestamp() + SpinAfterAcknowledge;
+            }
+#pragma warning disable CA1031 // Any failure must reach the waiting appenders rather than kill the thread.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Fail(e, batch);
             }
             Recycle(batch);
         }
@@ -219,20 +165,10 @@ internal sealed class GroupCommitter : IDisposable
         }
     }
 
-    /// <summary>
-    /// Waiters a pending batch needs before a lane takes it: the returning ones, or if other lanes are free
-    /// and no fsync is running, half of them. Then the first half is synced while the second half is still
-    /// appending, the second half becomes the next batch, and from then on the writers form two groups whose
-    /// fsyncs overlap, each group appending while the other's fsync runs. With one lane that split would only
-    /// bring back alternating half batches, so it waits for all.
-    /// </summary>
-    private int TakeThreshold()
-    {
-        var returning = Math.Max(1, Volatile.Read(ref _returning));
-        return _lanes.Length > 1 && Volatile.Read(ref _syncsInFlight) == 0 ? (returning + 1) / 2 : returning;
-    }
+    /// <summary>Waiters a pending batch needs before the committer takes it: the returning ones (at least one).</summary>
+    private int TakeThreshold() => Math.Max(1, Volatile.Read(ref _returning));
 
-    /// <summary>True if a batch with <paramref name="waiters"/> waiters is ready for a lane to take.</summary>
+    /// <summary>True if a batch with <paramref name="waiters"/> waiters is ready to take.</summary>
     private bool ReadyToTake(int waiters) =>
         waiters > 0 && (waiters >= TakeThreshold() || Stopwatch.GetTimestamp() >= Volatile.Read(ref _fillDeadline));
 
@@ -275,36 +211,28 @@ internal sealed class GroupCommitter : IDisposable
         }
     }
 
-    /// <summary>Takes the pending batch (null if there is none) and numbers it. Caller holds <c>_writeTurn</c>.</summary>
+    /// <summary>Takes the pending batch, or null if there is none.</summary>
     private CommitBatch? TakePending()
     {
-        Debug.Assert(Monitor.IsEntered(_writeTurn));
-        CommitBatch batch;
         lock (_gate)
         {
             if (_pending.IsEmpty)
                 return null;
-            batch = _pending;
+            var batch = _pending;
             batch.Close();
             _pending = _free.TryPop(out var spare) ? spare : new CommitBatch();
             _pendingWaiters = 0;
             // Those in the batch have returned; after the deadline, stop expecting the rest.
             var returning = Stopwatch.GetTimestamp() >= _fillDeadline ? 0 : Math.Max(0, _returning - batch.Waiters);
             Volatile.Write(ref _returning, returning);
-            batch.Sequence = ++_taken;
             _newestTaken = batch.Done.Task;
+            return batch;
         }
-        _written.Add(batch);
-        return batch;
     }
 
-    /// <summary>
-    /// Writes the batch, starting new segments as its parts require, and returns the writer and length that an
-    /// fsync must cover to make it durable. Caller holds <c>_writeTurn</c>.
-    /// </summary>
-    private (SegmentWriter Writer, long End) Write(CommitBatch batch)
+    /// <summary>Writes the batch, starting new segments as its parts require.</summary>
+    private void Write(CommitBatch batch)
     {
-        Debug.Assert(Monitor.IsEntered(_writeTurn));
         ThrowIfFailed();
         foreach (var (segment, start, end) in batch.Parts)
         {
@@ -312,18 +240,11 @@ internal sealed class GroupCommitter : IDisposable
                 StartSegment(segment);
             _writer.WriteBatch(batch.PartBytes(start, end));
         }
-        return (_writer, _writer.Length);
     }
 
-    /// <summary>Seals the current segment and creates <paramref name="segment"/>. Caller holds <c>_writeTurn</c>.</summary>
+    /// <summary>Seals the current segment and creates <paramref name="segment"/>.</summary>
     private void StartSegment(Segment segment)
     {
-        // The old writer is closed below, so no lane may still be syncing through it.
-        lock (_syncCount)
-        {
-            while (_syncsInFlight > 0)
-                Monitor.Wait(_syncCount);
-        }
         // Seal the old segment before the new one exists, so only the last segment can have a torn tail or
         // reserved zeros at its end.
         if (_writer.Seal())
@@ -331,16 +252,16 @@ internal sealed class GroupCommitter : IDisposable
         _writer.Dispose();
         _writer = SegmentWriter.Create(_fs, segment, _reserve);
         _configureWriter?.Invoke(_writer);
-        _writer.OpenSyncLanes(_lanes.Length);
         // The new file's directory entry must be durable before anything in it is acknowledged.
         _fs.SyncDirectory(_walDir);
     }
 
-    private void Fail(Exception e)
+    /// <summary>Poisons the committer: <paramref name="batch"/>, the pending batch and every later one fail.</summary>
+    private void Fail(Exception e, CommitBatch batch)
     {
         Interlocked.CompareExchange(ref _failure, new StorageFailedException(Describe(e), e), null);
         var failure = Failure!;
-        _written.Fail(failure);
+        batch.Done.TrySetException(failure);
         lock (_gate)
         {
             // Everything queued after the failure fails too.
@@ -359,7 +280,7 @@ internal sealed class GroupCommitter : IDisposable
     private string Describe(Exception e)
     {
         const int ENOSPC = 28, ERROR_DISK_FULL = 112;
-        var path = Volatile.Read(ref _writer).Segment.Path;
+        var path = _writer.Segment.Path;
         var code = e.HResult & 0xFFFF;
         var full = code is ENOSPC or ERROR_DISK_FULL || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase);
         return full
@@ -367,7 +288,7 @@ internal sealed class GroupCommitter : IDisposable
             : $"writing {path} failed: {e.Message}";
     }
 
-    /// <summary>Writes and syncs what is queued, stops the lanes and closes the segment.</summary>
+    /// <summary>Writes and syncs what is queued, stops the committer thread and closes the segment.</summary>
     public void Dispose()
     {
         lock (_gate)
@@ -375,8 +296,7 @@ internal sealed class GroupCommitter : IDisposable
             _closing = true;
             Monitor.PulseAll(_gate);
         }
-        foreach (var lane in _lanes)
-            lane.Join();
+        _thread.Join();
         _writer.Dispose();
     }
 }

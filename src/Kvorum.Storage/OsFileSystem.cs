@@ -15,7 +15,7 @@ internal sealed class OsFileSystem : IFileSystem
     /// <inheritdoc />
     public IStorageFile Open(string path, FileMode mode, FileAccess access)
     {
-        // Writers let readers in (the sync lanes' descriptors, recovery of another tool); readers share everything.
+        // Writers let readers in (recovery of another tool); readers share everything.
         var share = access == FileAccess.Read ? FileShare.ReadWrite : FileShare.Read;
         return new OsFile(File.OpenHandle(path, mode, access, share));
     }

@@ -3,8 +3,7 @@ using System.Diagnostics;
 namespace Kvorum.Storage;
 
 /// <summary>
-/// Appends bytes to one segment file at a tracked position and flushes them to disk, possibly from several
-/// threads at once (one per sync lane).
+/// Appends bytes to one segment file at a tracked position and flushes them to disk.
 /// </summary>
 /// <remarks>
 /// <para>Invariant: <see cref="Length"/> ≤ the file's size, everything in the file after <see cref="Length"/> is
@@ -12,31 +11,21 @@ namespace Kvorum.Storage;
 /// has been fsynced. If a write fails (for example ENOSPC) the file is cut back to the length before that
 /// write, so no half record stays behind to be followed by valid ones. A sealed segment is cut to
 /// <see cref="Length"/>, so only the last segment of a log can end in reserved zeros.</para>
-/// <para>Threads: <see cref="Write"/> (and so <see cref="Length"/>) belongs to one thread at a time, the group
-/// committer's lane whose turn it is to write (or open, before the committer starts). <see cref="Sync"/> may
-/// run on several lanes at once, each through its own file descriptor: Linux reports a writeback error to
-/// every descriptor open on the file but only once per descriptor, so two fsyncs through one shared
-/// descriptor could let one of them succeed although the other's data (on a shared page) was lost.</para>
+/// <para>Threads: a writer belongs to one thread at a time, the group committer's (or the opener's, before the
+/// committer starts).</para>
 /// </remarks>
 internal sealed class SegmentWriter : IDisposable
 {
-    private readonly IFileSystem _fs;
     private readonly IStorageFile _handle;
-
-    // Descriptor used by each sync lane; lane 0 uses the write handle itself. Set up before any concurrent use.
-    private IStorageFile[] _syncHandles;
-    private long _durableLength;
 
     // The file's size as reserved by FilePreallocation (0 if nothing is reserved); bytes from Length up to it are zeros.
     private long _reservedLength;
 
-    private SegmentWriter(IFileSystem fs, Segment segment, IStorageFile handle, long length)
+    private SegmentWriter(Segment segment, IStorageFile handle, long length)
     {
-        _fs = fs;
         Segment = segment;
         _handle = handle;
-        _syncHandles = [handle];
-        Length = _durableLength = length;
+        Length = DurableLength = length;
     }
 
     /// <summary>The segment written.</summary>
@@ -45,11 +34,8 @@ internal sealed class SegmentWriter : IDisposable
     /// <summary>Bytes written to the file (its size, unless space after them is reserved).</summary>
     public long Length { get; private set; }
 
-    /// <summary>Bytes known to be on stable storage; only grows (safe to read from any thread).</summary>
-    public long DurableLength => Interlocked.Read(ref _durableLength);
-
-    /// <summary>Number of sync lanes (<see cref="Sync"/> accepts lanes 0 to this minus 1).</summary>
-    public int SyncLanes => _syncHandles.Length;
+    /// <summary>Bytes known to be on stable storage; only grows.</summary>
+    public long DurableLength { get; private set; }
 
     /// <summary>
     /// Creates a new, empty segment file with <paramref name="reserve"/> bytes reserved for its appends where
@@ -61,7 +47,7 @@ internal sealed class SegmentWriter : IDisposable
         ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(segment);
         var handle = fs.Open(segment.Path, FileMode.CreateNew, FileAccess.ReadWrite);
-        var writer = new SegmentWriter(fs, segment, handle, 0);
+        var writer = new SegmentWriter(segment, handle, 0);
         if (reserve > 0 && handle.TryPreallocate(reserve))
             writer._reservedLength = reserve;
         return writer;
@@ -76,7 +62,7 @@ internal sealed class SegmentWriter : IDisposable
         ArgumentNullException.ThrowIfNull(fs);
         ArgumentNullException.ThrowIfNull(segment);
         var handle = fs.Open(segment.Path, FileMode.Open, FileAccess.ReadWrite);
-        var writer = new SegmentWriter(fs, segment, handle, validLength);
+        var writer = new SegmentWriter(segment, handle, validLength);
         writer._reservedLength = handle.Length;
         Debug.Assert(writer._reservedLength >= validLength, "recovery read the valid bytes from this file");
         return writer;
@@ -108,71 +94,37 @@ internal sealed class SegmentWriter : IDisposable
         Write(batch);
     }
 
-    /// <summary>
-    /// Opens one read-only descriptor per extra sync lane, so that up to <paramref name="lanes"/> threads can
-    /// call <see cref="Sync"/> at once. Call before the writer is shared, and before anything is written
-    /// through it that a lane will sync.
-    /// </summary>
-    public void OpenSyncLanes(int lanes)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
-        Debug.Assert(_syncHandles.Length == 1, "lanes are opened once");
-        var handles = new IStorageFile[lanes];
-        handles[0] = _handle;
-        try
-        {
-            for (var i = 1; i < lanes; i++)
-                handles[i] = _fs.Open(Segment.Path, FileMode.Open, FileAccess.Read);
-        }
-        catch
-        {
-            foreach (var h in handles.Skip(1))
-                h?.Dispose();
-            throw;
-        }
-        _syncHandles = handles;
-    }
-
-    /// <summary>fsyncs the file (data and the size change that the appends made), from the writing thread.</summary>
-    public void Flush() => Sync(0, Length);
+    /// <summary>fsyncs the file (data and the size change that the appends made).</summary>
+    public void Flush() => Sync(Length);
 
     /// <summary>
     /// Makes the first <paramref name="upTo"/> bytes durable, which must all have been written (by
-    /// <see cref="Write"/> calls that returned) before this call. fsyncs through <paramref name="lane"/>'s
-    /// descriptor unless an fsync that started after those bytes were written has already returned.
+    /// <see cref="Write"/> calls that returned) before this call; fsyncs unless they already are.
     /// </summary>
     /// <returns>True if this call fsynced the file.</returns>
-    public bool Sync(int lane, long upTo)
+    public bool Sync(long upTo)
     {
         if (DurableLength >= upTo)
             return false;
         SyncFault?.Invoke(this);
-        _syncHandles[lane].Sync();
-        // Raise, never lower: a slower fsync of an earlier length may return after a later one.
-        var seen = Interlocked.Read(ref _durableLength);
-        while (seen < upTo)
-        {
-            var previous = Interlocked.CompareExchange(ref _durableLength, upTo, seen);
-            if (previous == seen)
-                break;
-            seen = previous;
-        }
+        _handle.Sync();
+        DurableLength = upTo;
         return true;
     }
 
     /// <summary>
     /// Makes everything written durable and cuts off the reserved space after it, before the next segment is
-    /// started, so that only the last segment can end in zeros. No other thread may sync meanwhile.
+    /// started, so that only the last segment can end in zeros.
     /// </summary>
     /// <returns>True if this call fsynced the file.</returns>
     public bool Seal()
     {
         if (_reservedLength <= Length)
-            return Sync(0, Length);
+            return Sync(Length);
         _handle.SetLength(Length);
         _reservedLength = 0;
         _handle.Sync();
-        Interlocked.Exchange(ref _durableLength, Length);
+        DurableLength = Length;
         return true;
     }
 
@@ -203,10 +155,5 @@ internal sealed class SegmentWriter : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        foreach (var handle in _syncHandles)
-            handle.Dispose();
-        _handle.Dispose();
-    }
+    public void Dispose() => _handle.Dispose();
 }

@@ -21,19 +21,6 @@ public sealed class StorageOptions
     public long SegmentSize { get; init; } = DefaultSegmentSize;
 
     /// <summary>
-    /// How many fsyncs of the WAL may run at once (default 1: the classic one-fsync-at-a-time group commit).
-    /// With more, while one group commit's fsync runs the next batch of appends can be written and synced
-    /// rather than wait for it (Linux lets fsyncs of one file overlap), and many concurrent writers settle into
-    /// groups that take turns. That paid off while every fsync also committed a journal transaction for the
-    /// file's growing size; with preallocated segments (<see cref="PreallocateSegments"/>) an fsync costs
-    /// nearly the same for 10 KB as for 18 KB, and one lane, with every writer in every commit, did more: 64
-    /// writers 84–109 k entries/s against 62–97 k with two lanes, ahead in 7 of 9 paired runs. Two lanes may
-    /// still help where other processes load the disk. Durability does not depend on it: an append is
-    /// acknowledged only after an fsync that started after it was written has returned.
-    /// </summary>
-    public int MaxConcurrentSyncs { get; init; } = 1;
-
-    /// <summary>
     /// Whether a new segment reserves <see cref="SegmentSize"/> bytes on disk when it is created (default true,
     /// as etcd does). Appends into reserved space change neither the file's size nor its block map, so each
     /// fsync has only data to flush; on ext4 that made appends + fdatasync ≈ 40% faster. Where the file system

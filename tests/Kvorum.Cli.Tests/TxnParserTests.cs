@@ -91,6 +91,63 @@ public class TxnParserTests
         Assert.Equal("\0", txn.Success[5].RequestDeleteRange.RangeEnd.ToStringUtf8());
     }
 
+    [Fact]
+    public void Get_prefix_put_prev_kv_and_del_from_key_on_op_lines()
+    {
+        TxnRequest txn = TxnParser.Parse("\nget fruit/ --prefix\nput k v --prev-kv\ndel m --from-key\ndel \"\" --from-key\n");
+
+        Assert.Equal(("fruit/", "fruit0"), (txn.Success[0].RequestRange.Key.ToStringUtf8(), txn.Success[0].RequestRange.RangeEnd.ToStringUtf8()));
+        Assert.True(txn.Success[1].RequestPut.PrevKv);
+        Assert.Equal(("m", "\0"), (txn.Success[2].RequestDeleteRange.Key.ToStringUtf8(), txn.Success[2].RequestDeleteRange.RangeEnd.ToStringUtf8()));
+        Assert.Equal(("\0", "\0"), (txn.Success[3].RequestDeleteRange.Key.ToStringUtf8(), txn.Success[3].RequestDeleteRange.RangeEnd.ToStringUtf8()));
+    }
+
+    /// <summary>
+    /// Op lines keep their own word rules where the command line's parser has others: only a word starting with
+    /// <c>--</c> is a flag, a switch takes no value, a flag's value may look like a flag, the last of a repeated flag
+    /// wins, and <c>--</c>, <c>@file</c> and <c>[directive]</c> are plain words.
+    /// </summary>
+    [Fact]
+    public void Op_lines_read_words_as_etcdctl_does()
+    {
+        TxnRequest txn = TxnParser.Parse("""
+
+            put -- -v
+            put @k [v]
+            get a --keys-only true
+            get a --limit 1 --limit=2
+            get a --sort-by=version --order descend
+            delete a --prev-kv
+
+            """);
+
+        Assert.Equal(("--", "-v"), (txn.Success[0].RequestPut.Key.ToStringUtf8(), txn.Success[0].RequestPut.Value.ToStringUtf8()));
+        Assert.Equal(("@k", "[v]"), (txn.Success[1].RequestPut.Key.ToStringUtf8(), txn.Success[1].RequestPut.Value.ToStringUtf8()));
+        Assert.Equal(("true", true), (txn.Success[2].RequestRange.RangeEnd.ToStringUtf8(), txn.Success[2].RequestRange.KeysOnly));
+        Assert.Equal(2L, txn.Success[3].RequestRange.Limit);
+        Assert.Equal((RangeRequest.Types.SortTarget.Version, RangeRequest.Types.SortOrder.Descend), (txn.Success[4].RequestRange.SortTarget, txn.Success[4].RequestRange.SortOrder));
+        Assert.True(txn.Success[5].RequestDeleteRange.PrevKv);
+    }
+
+    [Theory]
+    [InlineData("\nget a --limit=x", "line 2: \"x\" is not a number in \"get a --limit=x\"")]
+    [InlineData("\nget a --rev --prefix", "line 2: \"--prefix\" is not a number in \"get a --rev --prefix\"")]
+    [InlineData("\nget a --limit \" 5\"", "line 2: \" 5\" is not a number in \"get a --limit \" 5\"\"")]
+    [InlineData("\nget a --consistency=q", "line 2: unknown consistency q in \"get a --consistency=q\" (l or s)")]
+    [InlineData("\nget a --sort-by=size", "bad sort target size: expected CREATE, KEY, MODIFY, VALUE or VERSION")]
+    [InlineData("\nput k v --lease=zz", "line 2: bad lease ID zz in \"put k v --lease=zz\" (expected hexadecimal)")]
+    [InlineData("\nput k v --lease:ab", "line 2: unknown flag --lease:ab in \"put k v --lease:ab\"")]
+    [InlineData("\ndel a --limit=1", "line 2: unknown flag --limit in \"del a --limit=1\"")]
+    [InlineData("\nput k v --endpoints=127.0.0.1:2379", "line 2: unknown flag --endpoints in \"put k v --endpoints=127.0.0.1:2379\"")]
+    [InlineData("\nget", "line 2: bad op \"get\" (expected get KEY [RANGE_END])")]
+    [InlineData("\ndel a b c", "line 2: bad op \"del a b c\" (expected del KEY [RANGE_END])")]
+    [InlineData("\ndel a --from-key --prefix", "line 2: at most one of RANGE_END, --prefix and --from-key in \"del a --from-key --prefix\"")]
+    public void Bad_flag_values_and_flags_of_other_commands_are_refused(string text, string message)
+    {
+        var error = Assert.Throws<UsageException>(() => TxnParser.Parse(text));
+        Assert.Equal(message, error.Message);
+    }
+
     [Theory]
     [InlineData("val(k) = \"v\"", "line 1: bad compare \"val(k) = \"v\"\" (expected e.g. val(\"k\") = \"v\")")]
     [InlineData("size(\"k\") = \"1\"", "line 1: unknown compare target \"size\" (val, version, create, mod, lease)")]

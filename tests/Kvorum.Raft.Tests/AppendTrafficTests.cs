@@ -6,26 +6,11 @@ namespace Kvorum.Raft.Tests;
 /// </summary>
 public class AppendTrafficTests
 {
-    /// <summary>Takes the node's Ready, persists it, and returns its messages.</summary>
-    private static List<Message> TakeReady(ManualCluster c, ulong id)
-    {
-        var node = c.Nodes[id];
-        var sent = new List<Message>();
-        while (node.HasReady)
-        {
-            var rd = node.GetReady();
-            c.Storage[id].Save(rd.HardState, rd.EntriesSpan);
-            sent.AddRange(rd.Messages.Select(m => m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() }));
-            node.Advance();
-        }
-        return sent;
-    }
-
     /// <summary>Delivers <paramref name="append"/> to its follower and returns the follower's answer.</summary>
     private static Message Answer(ManualCluster c, Message append)
     {
         c.Nodes[append.To].Step(append);
-        return Assert.Single(TakeReady(c, append.To), m => m.Type == MessageType.AppendResponse);
+        return Assert.Single(c.TakeSent(append.To), m => m.Type == MessageType.AppendResponse);
     }
 
     [Fact]
@@ -35,7 +20,7 @@ public class AppendTrafficTests
         var leader = c.Nodes[1];
 
         leader.Propose(new byte[] { 1 });
-        var first = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        var first = c.TakeSent(1).Where(m => m.Type == MessageType.Append).ToList();
         Assert.Equal([2UL, 3UL], first.Select(m => m.To).Order());
         var index = leader.Status.LastIndex;
         var ack2 = Answer(c, first.Single(m => m.To == 2));
@@ -45,7 +30,7 @@ public class AppendTrafficTests
         leader.Step(ack2);
         Assert.Equal(index, leader.Status.Commit);
         leader.Propose(new byte[] { 2 });
-        var second = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        var second = c.TakeSent(1).Where(m => m.Type == MessageType.Append).ToList();
 
         Assert.Equal([2UL, 3UL], second.Select(m => m.To).Order());
         foreach (var append in second)
@@ -56,7 +41,7 @@ public class AppendTrafficTests
 
         // Member 3's acknowledgement of the first entry commits nothing new and leaves nothing unsent.
         leader.Step(ack3);
-        Assert.DoesNotContain(TakeReady(c, 1), m => m.Type == MessageType.Append);
+        Assert.DoesNotContain(c.TakeSent(1), m => m.Type == MessageType.Append);
 
         // Both followers still learn everything.
         foreach (var append in second)
@@ -73,12 +58,12 @@ public class AppendTrafficTests
         var leader = c.Nodes[1];
 
         leader.Propose(new byte[] { 1 });
-        var appends = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        var appends = c.TakeSent(1).Where(m => m.Type == MessageType.Append).ToList();
         var index = leader.Status.LastIndex;
         var ack2 = Answer(c, appends.Single(m => m.To == 2));
 
         leader.Step(ack2);
-        var commits = TakeReady(c, 1).Where(m => m.Type == MessageType.Append).ToList();
+        var commits = c.TakeSent(1).Where(m => m.Type == MessageType.Append).ToList();
 
         Assert.Equal([2UL, 3UL], commits.Select(m => m.To).Order());
         Assert.All(commits, m => Assert.Equal(index, m.Commit));

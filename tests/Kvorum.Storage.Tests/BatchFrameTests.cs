@@ -133,9 +133,9 @@ public class BatchFrameTests
         var (path, start, acked) = Build(dir);
         var bytes = File.ReadAllBytes(path);
         var previous = BatchStarts(bytes).Last(b => b < start);
-        // With two sync lanes the last batch was written while the fsync of the one before still ran: its footer
-        // then says only the bytes before that one were durable. The power cut tore the earlier one: its sector
-        // reads as zeros (and so do the later batch's bytes in it).
+        // A batch written while the fsync of the one before still ran (as two sync lanes once did, so a WAL may hold
+        // such batches) has a footer that says only the bytes before that one were durable. The power cut tore the
+        // earlier one: its sector reads as zeros (and so do the later batch's bytes in it).
         var footer = bytes.Length - BatchFrame.FooterSize;
         BatchFrame.WriteFooter(bytes.AsSpan(start, bytes.Length - start), start, previous);
         Assert.NotEqual(File.ReadAllBytes(path).AsSpan(footer).ToArray(), bytes.AsSpan(footer).ToArray());

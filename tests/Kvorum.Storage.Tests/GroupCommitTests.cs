@@ -4,14 +4,14 @@ using Kvorum.Raft;
 namespace Kvorum.Storage.Tests;
 
 /// <summary>
-/// The group committer under concurrency: batches held behind an fsync, fsyncs that overlap, fsyncs that
-/// fail, segment changes while several lanes sync. fsyncs are held or failed through the writer's test hook.
+/// The group committer under concurrency: batches held behind an fsync, fsyncs that fail, many writers across
+/// segment changes, closing with appends queued. fsyncs are held or failed through the writer's test hook.
 /// </summary>
 public class GroupCommitTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    /// <summary>Blocks the fsync calls numbered in <see cref="Hold"/> (1-based, counting every lane) until released.</summary>
+    /// <summary>Blocks the fsync calls numbered in <see cref="Hold"/> (1-based) until released.</summary>
     private sealed class SyncControl : IDisposable
     {
         private readonly ManualResetEventSlim _release = new();
@@ -48,12 +48,11 @@ public class GroupCommitTests
         }
     }
 
-    private static DiskRaftStorage Open(string dir, SyncControl control, int syncs, long segmentSize = StorageOptions.DefaultSegmentSize) =>
+    private static DiskRaftStorage Open(string dir, SyncControl control, long segmentSize = StorageOptions.DefaultSegmentSize) =>
         DiskRaftStorage.Open(new StorageOptions
         {
             DataDirectory = dir,
             SegmentSize = segmentSize,
-            MaxConcurrentSyncs = syncs,
             ConfigureWriter = w => w.SyncFault = control.OnSync,
         });
 
@@ -62,7 +61,7 @@ public class GroupCommitTests
     {
         using var dir = new TempDir();
         using var control = new SyncControl { Hold = { 1 } };
-        using var s = Open(dir.Path, control, syncs: 1);
+        using var s = Open(dir.Path, control);
 
         var first = s.AppendAsync(1, Fixtures.Payload(1)).AsTask();
         control.WaitUntilHeld();
@@ -80,43 +79,19 @@ public class GroupCommitTests
     }
 
     [Fact]
-    public async Task A_later_fsync_that_returns_first_acknowledges_the_earlier_batch_too_in_order()
-    {
-        using var dir = new TempDir();
-        using var control = new SyncControl { Hold = { 1 } };
-        using var s = Open(dir.Path, control, syncs: 2);
-
-        // StartSave hands out the batches' own tasks: AppendAsync's continuations would run in any order on
-        // the thread pool, but the batches are acknowledged strictly in order.
-        var first = s.StartSave(null, Fixtures.Entries(1, 1, 1));
-        control.WaitUntilHeld();
-        var second = s.StartSave(null, Fixtures.Entries(2, 1, 1));
-        var firstDoneWhenSecondWas = second.ContinueWith(_ => first.IsCompleted, TaskScheduler.Default);
-
-        // The second batch was written after the first, so its fsync (on the other lane) covers both.
-        await second.WaitAsync(Patience);
-        Assert.True(await firstDoneWhenSecondWas);
-        Assert.True(first.IsCompletedSuccessfully);
-        Assert.Equal(2, control.Calls); // the first fsync is still held: the second one acknowledged both
-        control.Release();
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public async Task A_failed_fsync_fails_its_batch_the_queued_ones_and_every_later_write(int syncs)
+    public async Task A_failed_fsync_fails_its_batch_the_queued_ones_and_every_later_write()
     {
         using var dir = new TempDir();
         using (var control = new SyncControl { Hold = { 2 } })
         {
             // From the second fsync on, the device fails.
             control.FailWith = call => call >= 2 ? new IOException("Input/output error") : null;
-            using var s = Open(dir.Path, control, syncs);
+            using var s = Open(dir.Path, control);
             Assert.Equal(1ul, await s.AppendAsync(1, Fixtures.Payload(1)));
 
             var doomed = s.AppendAsync(1, Fixtures.Payload(2)).AsTask();
             control.WaitUntilHeld();
-            // With one lane these wait in the pending batch; with two, the other lane writes and fails them.
+            // These wait in the pending batch behind the held fsync.
             var queued = Enumerable.Range(0, 20).Select(i => Task.Run(() => s.AppendAsync(1, Fixtures.Payload(10 + (ulong)i)).AsTask())).ToArray();
             await Until(() => s.LastIndex >= 22 || queued.Any(t => t.IsFaulted));
             Assert.DoesNotContain(queued, t => t.IsCompletedSuccessfully);
@@ -137,15 +112,12 @@ public class GroupCommitTests
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (ulong)i), all.Select(x => x.Index));
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Many_writers_across_many_segments_are_all_acknowledged_and_survive_reopen(int syncs)
+    [Fact]
+    public async Task Many_writers_across_many_segments_are_all_acknowledged_and_survive_reopen()
     {
         using var dir = new TempDir();
         var acked = new ConcurrentDictionary<ulong, byte[]>();
-        var options = new StorageOptions { DataDirectory = dir.Path, SegmentSize = 4096, MaxConcurrentSyncs = syncs };
+        var options = new StorageOptions { DataDirectory = dir.Path, SegmentSize = 4096 };
         using (var s = DiskRaftStorage.Open(options))
         {
             var writers = Enumerable.Range(0, 64).Select(w => Task.Run(async () =>
@@ -178,7 +150,7 @@ public class GroupCommitTests
         using var dir = new TempDir();
         using var control = new SyncControl { Hold = { 1 } };
         Task<ulong>[] appends;
-        using (var s = Open(dir.Path, control, syncs: 2))
+        using (var s = Open(dir.Path, control))
         {
             appends = [.. Enumerable.Range(0, 30).Select(i => s.AppendAsync(1, Fixtures.Payload((ulong)i + 1)).AsTask())];
             control.WaitUntilHeld();

@@ -15,15 +15,13 @@ public static class DelCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var range = new RangeArguments();
-        var prevKv = new Option<bool>("--prev-kv") { Description = "Print the deleted key-value pairs." };
-        var command = new Command("del", "Delete a key or a range of keys.") { prevKv };
-        range.AddTo(command);
+        var syntax = new Syntax();
+        Command command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context);
-            (var key, var end) = range.Resolve(parse);
-            var request = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = parse.GetValue(prevKv) };
+            (var key, var end) = syntax.Range.Resolve(parse);
+            var request = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = parse.GetValue(syntax.PrevKv) };
             using var connection = new EtcdConnection(settings);
             DeleteRangeResponse response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).DeleteRangeAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
@@ -31,5 +29,25 @@ public static class DelCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>del's arguments and flags, declared once for the command and for the del ops of <c>txn</c> (<see cref="TxnParser"/>).</summary>
+    internal sealed class Syntax
+    {
+        /// <summary>Creates the declarations and a <c>del</c> command holding them, with no action.</summary>
+        public Syntax()
+        {
+            Command = new Command("del", "Delete a key or a range of keys.") { PrevKv };
+            Range.AddTo(Command);
+        }
+
+        /// <summary>The command the declarations belong to.</summary>
+        public Command Command { get; }
+
+        /// <summary><c>KEY [RANGE_END] [--prefix] [--from-key]</c>.</summary>
+        public RangeArguments Range { get; } = new();
+
+        /// <summary><c>--prev-kv</c>.</summary>
+        public Option<bool> PrevKv { get; } = new("--prev-kv") { Description = "Print the deleted key-value pairs." };
     }
 }

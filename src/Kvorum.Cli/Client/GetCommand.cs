@@ -18,45 +18,31 @@ public static class GetCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var range = new RangeArguments();
-        var limit = new Option<long>("--limit") { Description = "At most this many keys (0: no limit)." };
-        var revision = new Option<long>("--rev") { Description = "Read as of this revision (0: newest)." };
-        var keysOnly = new Option<bool>("--keys-only") { Description = "Print keys only." };
-        var countOnly = new Option<bool>("--count-only") { Description = "Print the number of keys only." };
-        var valuesOnly = new Option<bool>("--print-value-only") { Description = "Print values only (not with --write-out json)." };
-        var sortBy = new Option<string>("--sort-by") { Description = "Sort by CREATE, KEY, MODIFY, VALUE or VERSION." };
-        var order = new Option<string>("--order") { Description = "Sort order: ASCEND or DESCEND." };
-        var consistency = new Option<string>("--consistency")
-        {
-            Description = "l (linearizable, default) or s (serializable).",
-            DefaultValueFactory = _ => "l",
-        };
-        consistency.AcceptOnlyFromAmong("l", "s");
-        var command = new Command("get", "Get a key or a range of keys.") { limit, revision, keysOnly, countOnly, valuesOnly, sortBy, order, consistency };
-        range.AddTo(command);
+        var syntax = new Syntax();
+        Command command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context);
-            (var key, var end) = range.Resolve(parse);
-            if (parse.GetValue(limit) < 0)
+            (var key, var end) = syntax.Range.Resolve(parse);
+            if (parse.GetValue(syntax.Limit) < 0)
                 throw new UsageException("--limit must not be negative");
-            if (parse.GetValue(revision) < 0)
+            if (parse.GetValue(syntax.Revision) < 0)
                 throw new UsageException("--rev must not be negative");
             var request = new RangeRequest
             {
                 Key = key,
                 RangeEnd = end,
-                Limit = parse.GetValue(limit),
-                Revision = parse.GetValue(revision),
-                KeysOnly = parse.GetValue(keysOnly),
-                CountOnly = parse.GetValue(countOnly),
-                Serializable = parse.GetValue(consistency) == "s",
+                Limit = parse.GetValue(syntax.Limit),
+                Revision = parse.GetValue(syntax.Revision),
+                KeysOnly = parse.GetValue(syntax.KeysOnly),
+                CountOnly = parse.GetValue(syntax.CountOnly),
+                Serializable = parse.GetValue(syntax.Consistency) == "s",
             };
-            (request.SortTarget, request.SortOrder) = Sorting(parse.GetValue(sortBy), parse.GetValue(order));
+            (request.SortTarget, request.SortOrder) = Sorting(parse.GetValue(syntax.SortBy), parse.GetValue(syntax.Order));
             using var connection = new EtcdConnection(settings);
             RangeResponse response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).RangeAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
-            new OutputWriter(context.Out, settings.Output).Range(response, request.KeysOnly, request.CountOnly, parse.GetValue(valuesOnly));
+            new OutputWriter(context.Out, settings.Output).Range(response, request.KeysOnly, request.CountOnly, parse.GetValue(syntax.ValuesOnly));
             return ExitCodes.Ok;
         });
         return command;
@@ -88,5 +74,51 @@ public static class GetCommand
         if (target == RangeRequest.Types.SortTarget.Key && sortOrder == RangeRequest.Types.SortOrder.Ascend)
             sortOrder = RangeRequest.Types.SortOrder.None;
         return (target, sortOrder);
+    }
+
+    /// <summary>get's arguments and flags, declared once for the command and for the get ops of <c>txn</c> (<see cref="TxnParser"/>).</summary>
+    internal sealed class Syntax
+    {
+        /// <summary>Creates the declarations and a <c>get</c> command holding them, with no action.</summary>
+        public Syntax()
+        {
+            Consistency.AcceptOnlyFromAmong("l", "s");
+            Command = new Command("get", "Get a key or a range of keys.") { Limit, Revision, KeysOnly, CountOnly, ValuesOnly, SortBy, Order, Consistency };
+            Range.AddTo(Command);
+        }
+
+        /// <summary>The command the declarations belong to.</summary>
+        public Command Command { get; }
+
+        /// <summary><c>KEY [RANGE_END] [--prefix] [--from-key]</c>.</summary>
+        public RangeArguments Range { get; } = new();
+
+        /// <summary><c>--limit</c>.</summary>
+        public Option<long> Limit { get; } = new("--limit") { Description = "At most this many keys (0: no limit)." };
+
+        /// <summary><c>--rev</c>.</summary>
+        public Option<long> Revision { get; } = new("--rev") { Description = "Read as of this revision (0: newest)." };
+
+        /// <summary><c>--keys-only</c>.</summary>
+        public Option<bool> KeysOnly { get; } = new("--keys-only") { Description = "Print keys only." };
+
+        /// <summary><c>--count-only</c>.</summary>
+        public Option<bool> CountOnly { get; } = new("--count-only") { Description = "Print the number of keys only." };
+
+        /// <summary><c>--print-value-only</c>.</summary>
+        public Option<bool> ValuesOnly { get; } = new("--print-value-only") { Description = "Print values only (not with --write-out json)." };
+
+        /// <summary><c>--sort-by</c>.</summary>
+        public Option<string> SortBy { get; } = new("--sort-by") { Description = "Sort by CREATE, KEY, MODIFY, VALUE or VERSION." };
+
+        /// <summary><c>--order</c>.</summary>
+        public Option<string> Order { get; } = new("--order") { Description = "Sort order: ASCEND or DESCEND." };
+
+        /// <summary><c>--consistency</c>: l or s.</summary>
+        public Option<string> Consistency { get; } = new("--consistency")
+        {
+            Description = "l (linearizable, default) or s (serializable).",
+            DefaultValueFactory = _ => "l",
+        };
     }
 }

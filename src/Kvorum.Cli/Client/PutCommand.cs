@@ -19,29 +19,24 @@ public static class PutCommand
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
-        var key = new Argument<string>("key") { Description = "The key." };
-        var value = new Argument<string?>("value") { Description = "The value; read from stdin when omitted.", Arity = ArgumentArity.ZeroOrOne };
-        var prevKv = new Option<bool>("--prev-kv") { Description = "Print the previous key-value pair." };
-        var ignoreValue = new Option<bool>("--ignore-value") { Description = "Keep the key's current value (the key must exist); give no VALUE." };
-        var ignoreLease = new Option<bool>("--ignore-lease") { Description = "Keep the key's current lease (the key must exist)." };
-        var lease = new Option<string>("--lease") { Description = "Attach the lease with this ID (hexadecimal).", DefaultValueFactory = _ => "0" };
-        var command = new Command("put", "Put a key.") { key, value, prevKv, ignoreValue, ignoreLease, lease };
+        var syntax = new Syntax();
+        Command command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
             ClientSettings settings = global.Resolve(parse, context);
-            bool keepValue = parse.GetValue(ignoreValue);
-            if (keepValue && parse.GetValue(value) is not null)
+            bool keepValue = parse.GetValue(syntax.IgnoreValue);
+            if (keepValue && parse.GetValue(syntax.Value) is not null)
                 throw new UsageException("put needs only KEY when --ignore-value is set");
-            if (!long.TryParse(parse.GetValue(lease), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out long leaseId))
-                throw new UsageException($"bad lease ID {parse.GetValue(lease)}: expected an ID in hexadecimal");
-            string text = keepValue ? "" : parse.GetValue(value) ?? await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
+            if (!long.TryParse(parse.GetValue(syntax.Lease), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out long leaseId))
+                throw new UsageException($"bad lease ID {parse.GetValue(syntax.Lease)}: expected an ID in hexadecimal");
+            string text = keepValue ? "" : parse.GetValue(syntax.Value) ?? await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
             var request = new PutRequest
             {
-                Key = ByteString.CopyFromUtf8(parse.GetValue(key) ?? ""),
+                Key = ByteString.CopyFromUtf8(parse.GetValue(syntax.Key) ?? ""),
                 Value = ByteString.CopyFromUtf8(text),
-                PrevKv = parse.GetValue(prevKv),
+                PrevKv = parse.GetValue(syntax.PrevKv),
                 IgnoreValue = keepValue,
-                IgnoreLease = parse.GetValue(ignoreLease),
+                IgnoreLease = parse.GetValue(syntax.IgnoreLease),
                 Lease = leaseId,
             };
             using var connection = new EtcdConnection(settings);
@@ -51,5 +46,33 @@ public static class PutCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>put's arguments and flags, declared once for the command and for the put ops of <c>txn</c> (<see cref="TxnParser"/>).</summary>
+    internal sealed class Syntax
+    {
+        /// <summary>Creates the declarations and a <c>put</c> command holding them, with no action.</summary>
+        public Syntax() => Command = new Command("put", "Put a key.") { Key, Value, PrevKv, IgnoreValue, IgnoreLease, Lease };
+
+        /// <summary>The command the declarations belong to.</summary>
+        public Command Command { get; }
+
+        /// <summary>The key.</summary>
+        public Argument<string> Key { get; } = new("key") { Description = "The key." };
+
+        /// <summary>The value (read from stdin when omitted).</summary>
+        public Argument<string?> Value { get; } = new("value") { Description = "The value; read from stdin when omitted.", Arity = ArgumentArity.ZeroOrOne };
+
+        /// <summary><c>--prev-kv</c>.</summary>
+        public Option<bool> PrevKv { get; } = new("--prev-kv") { Description = "Print the previous key-value pair." };
+
+        /// <summary><c>--ignore-value</c>.</summary>
+        public Option<bool> IgnoreValue { get; } = new("--ignore-value") { Description = "Keep the key's current value (the key must exist); give no VALUE." };
+
+        /// <summary><c>--ignore-lease</c>.</summary>
+        public Option<bool> IgnoreLease { get; } = new("--ignore-lease") { Description = "Keep the key's current lease (the key must exist)." };
+
+        /// <summary><c>--lease</c>: a lease ID in hexadecimal, "0" for none.</summary>
+        public Option<string> Lease { get; } = new("--lease") { Description = "Attach the lease with this ID (hexadecimal).", DefaultValueFactory = _ => "0" };
     }
 }

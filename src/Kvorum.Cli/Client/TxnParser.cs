@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -10,7 +11,8 @@ namespace Kvorum.Cli.Client;
 /// Reads etcdctl's txn text: compares, a blank line, success ops, a blank line, failure ops. A compare is
 /// <c>TARGET("key") OP VALUE</c> with TARGET one of <c>val</c>/<c>value</c>, <c>ver</c>/<c>version</c>,
 /// <c>create</c>, <c>mod</c>, <c>lease</c> and OP one of <c>=</c>, <c>!=</c>, <c>&gt;</c>, <c>&lt;</c>; an op is
-/// <c>put</c>, <c>get</c> or <c>del</c> with the flags of those commands (<see cref="ParseOp"/>).
+/// <c>put</c>, <c>get</c> or <c>del</c> with the arguments and flags of those commands, parsed by their own
+/// declarations (<see cref="ParseOp"/>).
 /// Arguments may be double-quoted with backslash escapes.
 /// </summary>
 public static partial class TxnParser
@@ -110,11 +112,10 @@ public static partial class TxnParser
     }
 
     /// <summary>
-    /// Parses one op line as etcdctl's txn does, with the flags of its put, get and del commands:
-    /// <c>put KEY [VALUE] [--prev-kv] [--ignore-value] [--ignore-lease] [--lease=ID]</c>,
-    /// <c>get KEY [RANGE_END] [--prefix] [--from-key] [--limit=N] [--rev=N] [--keys-only] [--count-only]
-    /// [--sort-by=TARGET] [--order=ORDER] [--consistency=l|s] [--print-value-only]</c>,
-    /// <c>del KEY [RANGE_END] [--prefix] [--from-key] [--prev-kv]</c>. A flag's value may also follow it as the next word.
+    /// Parses one op line as etcdctl's txn does, with the arguments and flags of the put, get and del commands
+    /// (<see cref="PutCommand.Syntax"/>, <see cref="GetCommand.Syntax"/>, <see cref="DelCommand.Syntax"/>):
+    /// <c>put KEY VALUE</c> or <c>put KEY --ignore-value</c>, <c>get KEY [RANGE_END]</c>, <c>del KEY [RANGE_END]</c>
+    /// (or <c>delete</c>), each with its command's flags, a flag's value after <c>=</c> or as the next word.
     /// </summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
@@ -125,130 +126,188 @@ public static partial class TxnParser
         ArgumentNullException.ThrowIfNull(line);
         List<string> words = Split(line, number);
         string verb = words.Count > 0 ? words[0].ToUpperInvariant() : "";
-        var op = new OpWords(words.Count > 0 ? words[1..] : [], line, number);
+        List<string> rest = words.Count > 0 ? words[1..] : [];
         switch (verb)
         {
             case "PUT":
             {
-                op.Read(["--prev-kv", "--ignore-value", "--ignore-lease"], ["--lease"]);
-                bool ignoreValue = op.Has("--ignore-value");
+                var put = new PutCommand.Syntax();
+                var op = OpLine.Read(put.Command, rest, line, number);
+                bool ignoreValue = op.Has(put.IgnoreValue);
                 int count = ignoreValue ? 1 : 2;
                 op.Expect(count, count, ignoreValue ? "put KEY --ignore-value" : "put KEY VALUE");
-                string lease = op.Value("--lease") ?? "0";
+                string lease = op.Text(put.Lease);
                 if (!long.TryParse(lease, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long leaseId))
                     throw new UsageException($"line {number}: bad lease ID {lease} in \"{line}\" (expected hexadecimal)");
                 return new RequestOp
                 {
                     RequestPut = new PutRequest
                     {
-                        Key = Bytes(op.Args[0]),
-                        Value = ignoreValue ? ByteString.Empty : Bytes(op.Args[1]),
-                        PrevKv = op.Has("--prev-kv"),
+                        Key = Bytes(op.Argument(put.Key)),
+                        Value = ignoreValue ? ByteString.Empty : Bytes(op.Argument(put.Value)),
+                        PrevKv = op.Has(put.PrevKv),
                         IgnoreValue = ignoreValue,
-                        IgnoreLease = op.Has("--ignore-lease"),
+                        IgnoreLease = op.Has(put.IgnoreLease),
                         Lease = leaseId,
                     },
                 };
             }
             case "GET":
             {
-                op.Read(["--prefix", "--from-key", "--keys-only", "--count-only", "--print-value-only"], ["--limit", "--rev", "--sort-by", "--order", "--consistency"]);
+                var get = new GetCommand.Syntax();
+                var op = OpLine.Read(get.Command, rest, line, number);
                 op.Expect(1, 2, "get KEY [RANGE_END]");
-                var (key, end) = op.Range();
+                var (key, end) = op.Range(get.Range);
                 var range = new RangeRequest
                 {
                     Key = key,
                     RangeEnd = end,
-                    Limit = op.Number("--limit"),
-                    Revision = op.Number("--rev"),
-                    KeysOnly = op.Has("--keys-only"),
-                    CountOnly = op.Has("--count-only"),
-                    Serializable = (op.Value("--consistency") ?? "l") switch
-                    {
-                        "l" => false,
-                        "s" => true,
-                        var other => throw new UsageException($"line {number}: unknown consistency {other} in \"{line}\" (l or s)"),
-                    },
+                    Limit = op.Value(get.Limit, NotANumber),
+                    Revision = op.Value(get.Revision, NotANumber),
+                    KeysOnly = op.Has(get.KeysOnly),
+                    CountOnly = op.Has(get.CountOnly),
+                    Serializable = op.Value(get.Consistency, value => $"unknown consistency {value} in \"{line}\" (l or s)") == "s",
                 };
-                (range.SortTarget, range.SortOrder) = GetCommand.Sorting(op.Value("--sort-by"), op.Value("--order"));
+                (range.SortTarget, range.SortOrder) = GetCommand.Sorting(op.Text(get.SortBy), op.Text(get.Order));
                 return new RequestOp { RequestRange = range };
             }
             case "DEL" or "DELETE":
             {
-                op.Read(["--prefix", "--from-key", "--prev-kv"], []);
+                var del = new DelCommand.Syntax();
+                var op = OpLine.Read(del.Command, rest, line, number);
                 op.Expect(1, 2, "del KEY [RANGE_END]");
-                var (key, end) = op.Range();
-                return new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = op.Has("--prev-kv") } };
+                var (key, end) = op.Range(del.Range);
+                return new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = op.Has(del.PrevKv) } };
             }
             default:
                 throw new UsageException($"line {number}: bad op \"{line}\" (expected put, get or del)");
         }
+
+        string NotANumber(string value) => $"\"{value}\" is not a number in \"{line}\"";
     }
 
-    /// <summary>An op line's words after the verb: its arguments, and the flags given.</summary>
-    private sealed class OpWords(List<string> words, string line, int number)
+    /// <summary>
+    /// An op line's words after the verb, parsed by the command the verb names. The words are sorted first, by the
+    /// rules op lines have always had (which differ from the command line's in corners): a word <c>--NAME</c> or
+    /// <c>--NAME=VALUE</c> is a flag, which must be one of the command's options; a flag that takes a value and has
+    /// no <c>=</c> takes the next word, whatever it is; a switch takes none; a flag given twice keeps its last value;
+    /// every other word (<c>--</c>, <c>-x</c>, <c>true</c>, <c>@file</c>) is an argument. The command then parses
+    /// the flags, and the arguments after <c>--</c>, converting and checking the values as it does on the command
+    /// line.
+    /// </summary>
+    private sealed class OpLine
     {
-        private readonly Dictionary<string, string?> _flags = [];
+        private static readonly ParserConfiguration Literal = new() { ResponseFileTokenReplacer = null };
 
-        public List<string> Args { get; } = [];
+        private readonly ParseResult _parse;
+        private readonly int _arguments;
+        private readonly string _line;
+        private readonly int _number;
 
-        /// <summary>Sorts the words into arguments and flags; a flag not in the two lists is an error.</summary>
-        public void Read(string[] switches, string[] valued)
+        private OpLine(ParseResult parse, int arguments, string line, int number)
         {
+            _parse = parse;
+            _arguments = arguments;
+            _line = line;
+            _number = number;
+        }
+
+        /// <summary>Sorts <paramref name="words"/> into flags and arguments and parses them with <paramref name="command"/>.</summary>
+        /// <exception cref="UsageException">A flag the command does not have, a value given to a switch, or a value missing.</exception>
+        public static OpLine Read(Command command, List<string> words, string line, int number)
+        {
+            var flags = new Dictionary<Option, string?>();
+            var arguments = new List<string>();
             for (int i = 0; i < words.Count; i++)
             {
                 string word = words[i];
                 if (!word.StartsWith("--", StringComparison.Ordinal) || word.Length == 2)
                 {
-                    Args.Add(word);
+                    arguments.Add(word);
                     continue;
                 }
                 int equals = word.IndexOf('=', StringComparison.Ordinal);
                 string name = equals < 0 ? word : word[..equals];
-                if (switches.Contains(name))
+                Option option = command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name))
+                    ?? throw new UsageException($"line {number}: unknown flag {name} in \"{line}\"");
+                if (option.ValueType == typeof(bool))
                 {
                     if (equals >= 0)
                         throw new UsageException($"line {number}: {name} takes no value in \"{line}\"");
-                    _flags[name] = null;
-                }
-                else if (valued.Contains(name))
-                {
-                    if (equals < 0 && i + 1 == words.Count)
-                        throw new UsageException($"line {number}: {name} needs a value in \"{line}\"");
-                    _flags[name] = equals >= 0 ? word[(equals + 1)..] : words[++i];
+                    flags[option] = null;
                 }
                 else
                 {
-                    throw new UsageException($"line {number}: unknown flag {name} in \"{line}\"");
+                    if (equals < 0 && i + 1 == words.Count)
+                        throw new UsageException($"line {number}: {name} needs a value in \"{line}\"");
+                    flags[option] = equals >= 0 ? word[(equals + 1)..] : words[++i];
                 }
             }
+
+            var tokens = new List<string>();
+            foreach (var (option, value) in flags)
+            {
+                // After "=" the parser takes any text as the value, even one that looks like a flag; an empty
+                // value has to be a word of its own.
+                if (value is null)
+                    tokens.Add(option.Name);
+                else if (value.Length == 0)
+                    tokens.AddRange([option.Name, ""]);
+                else
+                    tokens.Add($"{option.Name}={value}");
+            }
+            tokens.Add("--");
+            tokens.AddRange(arguments);
+            return new OpLine(command.Parse(tokens, Literal), arguments.Count, line, number);
         }
 
-        public bool Has(string flag) => _flags.ContainsKey(flag);
+        /// <summary>Whether the switch was given.</summary>
+        public bool Has(Option<bool> option) => _parse.GetValue(option);
 
-        public string? Value(string flag) => _flags.GetValueOrDefault(flag);
+        /// <summary>
+        /// The option's value, or its default when not given; a value the option refuses is an error whose message,
+        /// after the line number, <paramref name="refused"/> makes from the value.
+        /// </summary>
+        public T Value<T>(Option<T> option, Func<string, string> refused)
+        {
+            if (_parse.GetResult(option) is { } result)
+            {
+                string given = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                // A number with spaces around it (quoted) is refused, as txn always refused it; the command-line
+                // parser alone would read it.
+                if (result.Errors.Any() || (typeof(T) != typeof(string) && given.Trim() != given))
+                    throw new UsageException($"line {_number}: {refused(given)}");
+            }
+            return _parse.GetValue(option)!;
+        }
 
-        public long Number(string flag) =>
-            Value(flag) is { } text ? Integer(text, line, number) : 0;
+        /// <summary>A text flag's value, or its default when not given.</summary>
+        public string Text(Option<string> option) => _parse.GetValue(option) ?? "";
 
+        /// <summary>A string argument's value, "" if not given (the caller has checked the count with <see cref="Expect"/>).</summary>
+        public string Argument<T>(Argument<T> argument)
+            where T : class? => _parse.GetValue(argument) as string ?? "";
+
+        /// <summary>Throws unless between <paramref name="least"/> and <paramref name="most"/> arguments were given.</summary>
         public void Expect(int least, int most, string usage)
         {
-            if (Args.Count < least || Args.Count > most)
-                throw new UsageException($"line {number}: bad op \"{line}\" (expected {usage})");
+            if (_arguments < least || _arguments > most)
+                throw new UsageException($"line {_number}: bad op \"{_line}\" (expected {usage})");
         }
 
         /// <summary>The key and range end, from RANGE_END, --prefix or --from-key (at most one of them).</summary>
-        public (ByteString Key, ByteString End) Range()
+        public (ByteString Key, ByteString End) Range(RangeArguments range)
         {
-            ByteString key = Bytes(Args[0]);
-            bool prefix = Has("--prefix"), fromKey = Has("--from-key");
-            if ((prefix ? 1 : 0) + (fromKey ? 1 : 0) + (Args.Count == 2 ? 1 : 0) > 1)
-                throw new UsageException($"line {number}: at most one of RANGE_END, --prefix and --from-key in \"{line}\"");
+            ByteString key = Bytes(_parse.GetValue(range.Key) ?? "");
+            string? end = _parse.GetValue(range.RangeEnd);
+            bool prefix = Has(range.Prefix), fromKey = Has(range.FromKey);
+            if ((prefix ? 1 : 0) + (fromKey ? 1 : 0) + (end is not null ? 1 : 0) > 1)
+                throw new UsageException($"line {_number}: at most one of RANGE_END, --prefix and --from-key in \"{_line}\"");
             if (prefix)
                 return (key, KeyRanges.PrefixEnd(key));
             if (fromKey)
                 return (key.IsEmpty ? KeyRanges.FromKey : key, KeyRanges.FromKey);
-            return (key, Args.Count == 2 ? Bytes(Args[1]) : ByteString.Empty);
+            return (key, end is not null ? Bytes(end) : ByteString.Empty);
         }
     }
 

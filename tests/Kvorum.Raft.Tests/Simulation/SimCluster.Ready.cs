@@ -1,9 +1,15 @@
 using System.Buffers.Binary;
+using Kvorum.Raft.Harness;
 
 namespace Kvorum.Raft.Tests.Simulation;
 
 internal sealed partial class SimCluster
 {
+    // The configurations of the Ready being handled, taken before it (see BeforeReady).
+    private ConfState _readyConfig = ConfState.Empty;
+    private ConfState _readyConfigBefore = ConfState.Empty;
+    private ConfState _readyCommittedConfig = ConfState.Empty;
+
     // ---- Time ----
 
     /// <summary>
@@ -13,23 +19,7 @@ internal sealed partial class SimCluster
     public void Step()
     {
         Now++;
-        while (Network.TryDeliver(Now, out var env))
-        {
-            var to = Nodes.GetValueOrDefault(env.Message.To);
-            if (to is null || !to.IsUp || to.Paused)
-            {
-                if (env.Message.Type == MessageType.Snapshot)
-                    ReportSnapshotResult(env.Message.From, env.Message.To, success: false);
-                continue;
-            }
-            if (env.Message.Type == MessageType.Snapshot && env.Message.Snapshot is { } meta)
-                to.ReceivedSnapshots[meta.Index] = env.SnapshotData;
-            Checker.OnDeliver(env.Message);
-            to.Raft!.Step(env.Message);
-            AfterCall(to);
-            if (env.Message.Type == MessageType.Snapshot)
-                ReportSnapshotResult(env.Message.From, env.Message.To, success: true);
-        }
+        DeliverDue();
         if (Network.LostSnapshots.Count > 0)
         {
             var lost = Network.LostSnapshots.ToArray();
@@ -62,8 +52,30 @@ internal sealed partial class SimCluster
                 continue;
             TakeClientRequests(node);
             if (node.Dirty)
-                ProcessReady(node);
+                Process(node);
         }
+    }
+
+    /// <summary>
+    /// Hands a due message to its receiver, if it is up and not paused (else a Snapshot's sender learns it failed),
+    /// and tells the sender of a Snapshot that it arrived.
+    /// </summary>
+    protected override void Deliver(in Envelope envelope)
+    {
+        var m = envelope.Message;
+        var to = Nodes.GetValueOrDefault(m.To);
+        if (to is null || !to.IsUp || to.Paused)
+        {
+            if (m.Type == MessageType.Snapshot)
+                ReportSnapshotResult(m.From, m.To, success: false);
+            return;
+        }
+        ReceiveSnapshotData(to, envelope);
+        Checker.OnDeliver(m);
+        to.Raft!.Step(m);
+        AfterCall(to);
+        if (m.Type == MessageType.Snapshot)
+            ReportSnapshotResult(m.From, m.To, success: true);
     }
 
     /// <summary>After a call into a node's core: process its Ready now, or mark it for the end of the batch.</summary>
@@ -72,7 +84,7 @@ internal sealed partial class SimCluster
         if (_options.BatchedHost)
             node.Dirty = true;
         else
-            ProcessReady(node);
+            Process(node);
     }
 
     /// <summary>
@@ -138,121 +150,123 @@ internal sealed partial class SimCluster
     /// <summary>Runs until <paramref name="op"/> is acknowledged to its client.</summary>
     public bool WaitAcked(long op, long maxUnits = 5000) => RunUntil(() => Acked.ContainsKey(op), maxUnits);
 
-    // ---- The host's side of Ready ----
+    // ---- The simulator's side of each Ready (the harness calls these steps in the Ready contract's order) ----
 
-    private void ProcessReady(SimNode node)
+    /// <summary>Handles the node's Readies, ending a batched host's batch.</summary>
+    private void Process(SimNode node)
+    {
+        node.Dirty = false;
+        ProcessReady(node);
+    }
+
+    protected override void BeforeReady(SimNode node)
     {
         var raft = node.Raft!;
-        node.Dirty = false;
-        while (raft.HasReady)
+        // The configuration the Ready's decisions were taken under. A batch of calls can change it between a
+        // campaign and the Ready (a truncated promotion), so a vote request may match the one before the batch.
+        _readyConfig = raft.Config;
+        _readyConfigBefore = node.ConfigAtLastReady ?? _readyConfig;
+        node.ConfigAtLastReady = _readyConfig;
+        // The configuration of the committed log: a server removed only by a later, uncommitted one may still
+        // campaign, counting the new configuration's voters (thesis §4.2.2).
+        _readyCommittedConfig = raft.ConfStateAt(raft.Committed);
+    }
+
+    protected override bool PersistsLater(SimNode node, Ready ready) =>
+        _options.LeaderWritesLater && ready.MayPersistLater && node.Storage is SimStorage;
+
+    protected override void InstallSnapshot(SimNode node, SnapshotMetadata snapshot)
+    {
+        if (!node.ReceivedSnapshots.TryGetValue(snapshot.Index, out var data))
+            throw new InvariantViolationException($"node {node.Id} told to install snapshot {snapshot.Index} it never received\n{Describe()}");
+        node.Storage.ApplySnapshot(snapshot, data);
+        node.RestoreState(data.Span);
+        node.CheckedCommit = Math.Max(node.CheckedCommit, snapshot.Index);
+        foreach (var idx in node.PendingProposals.Keys.Where(i => i <= snapshot.Index).ToList())
+            node.PendingProposals.Remove(idx); // Outcome unknown to this node.
+        node.ReceivedSnapshots.Clear();
+    }
+
+    protected override void Persist(SimNode node, Ready ready, bool later)
+    {
+        var role = ready.SoftState?.Role ?? node.Soft.Role;
+        var asLeader = role == StateRole.Leader && (later || node.Soft.Role == StateRole.Leader);
+        Checker.OnPersist(node.Id, asLeader ? StateRole.Leader : StateRole.Follower, node.Storage, ready.Entries);
+        if (later)
+            ((SimStorage)node.Storage).StartSave(ready.HardState, ready.EntriesSpan, Now + Rng.Next(_options.MinWriteDelay, _options.MaxWriteDelay + 1));
+        else
+            node.Storage.Save(ready.HardState, ready.EntriesSpan); // durable on return, but for a commit index alone
+    }
+
+    protected override void Persisted(SimNode node, Ready ready)
+    {
+        var role = ready.SoftState?.Role ?? node.Soft.Role;
+        if (ready.SoftState is { } soft)
         {
-            // The configuration the Ready's decisions were taken under. A batch of calls can change it between a
-            // campaign and the Ready (a truncated promotion), so a vote request may match the one before the batch.
-            var config = raft.Config;
-            var configBefore = node.ConfigAtLastReady ?? config;
-            node.ConfigAtLastReady = config;
-            // The configuration of the committed log: a server removed only by a later, uncommitted one may still
-            // campaign, counting the new configuration's voters (thesis §4.2.2).
-            var committedConfig = raft.ConfStateAt(raft.Committed);
-            var rd = raft.GetReady();
-            var role = rd.SoftState?.Role ?? node.Soft.Role;
-            var disk = node.Storage as SimStorage;
-
-            // 1. Persist.
-            if (rd.Snapshot is { } snap)
+            if (soft.Role == StateRole.Leader && node.Soft.Role != StateRole.Leader)
             {
-                if (!node.ReceivedSnapshots.TryGetValue(snap.Index, out var data))
-                    throw new InvariantViolationException($"node {node.Id} told to install snapshot {snap.Index} it never received\n{Describe()}");
-                node.Storage.ApplySnapshot(snap, data);
-                node.RestoreState(data.Span);
-                node.CheckedCommit = Math.Max(node.CheckedCommit, snap.Index);
-                foreach (var idx in node.PendingProposals.Keys.Where(i => i <= snap.Index).ToList())
-                    node.PendingProposals.Remove(idx); // Outcome unknown to this node.
-                node.ReceivedSnapshots.Clear();
+                LeaderChanges++;
+                Checker.OnLeader(node.Id, node.Storage.HardState.Term, node.Storage, _readyConfig, _readyCommittedConfig);
             }
-            var writeLater = _options.LeaderWritesLater && rd.MayPersistLater && disk is not null;
-            if (rd.HardState is not null || rd.Entries.Count > 0)
-            {
-                var asLeader = role == StateRole.Leader && (writeLater || node.Soft.Role == StateRole.Leader);
-                Checker.OnPersist(node.Id, asLeader ? StateRole.Leader : StateRole.Follower, node.Storage, rd.Entries);
-                if (writeLater)
-                    disk!.StartSave(rd.HardState, rd.EntriesSpan, Now + Rng.Next(_options.MinWriteDelay, _options.MaxWriteDelay + 1));
-                else
-                    node.Storage.Save(rd.HardState, rd.EntriesSpan); // durable on return, but for a commit index alone
-            }
-
-            if (rd.SoftState is { } soft)
-            {
-                if (soft.Role == StateRole.Leader && node.Soft.Role != StateRole.Leader)
-                {
-                    LeaderChanges++;
-                    Checker.OnLeader(node.Id, node.Storage.HardState.Term, node.Storage, config, committedConfig);
-                }
-                node.Soft = soft;
-            }
-            if (rd.HardState is { } hs)
-            {
-                if (role == StateRole.Leader && hs.Commit > node.KnownCommit)
-                    Checker.OnLeaderCommit(node, config, hs.Commit, id => Nodes.TryGetValue(id, out var n) ? DurableOf(n) : null);
-                // A leader may commit entries its own disk does not have yet; they are checked once they land.
-                node.KnownCommit = hs.Commit;
-                Checker.OnCommit(node, Math.Min(hs.Commit, node.Storage.LastIndex));
-            }
-
-            // 2. Send.
-            foreach (var m in rd.Messages)
-            {
-                Checker.OnSend(config, configBefore, committedConfig, m, DurableOf(node));
-                var data = m.Type == MessageType.Snapshot ? node.Storage.SnapshotData : default;
-                // The network keeps the message past Advance, so it takes its own copy of the entries.
-                var copy = m.Entries.IsEmpty ? m : m with { Entries = m.Entries.ToArray() };
-                if (!Network.Send(Now, copy, data) && m.Type == MessageType.Snapshot)
-                    _snapshotFailures.Add((m.From, m.To));
-            }
-
-            // 3. Apply.
-            foreach (var e in rd.CommittedEntries)
-                Apply(node, e);
-
-            // 4. Reads.
-            foreach (var rs in rd.ReadStates)
-            {
-                var ctx = BinaryPrimitives.ReadInt64LittleEndian(rs.Context.Span);
-                if (node.PendingReads.Remove(ctx, out var read))
-                    node.ReadsAwaitingApply.Add((read, rs.Index));
-            }
-            for (var i = node.ReadsAwaitingApply.Count - 1; i >= 0; i--)
-            {
-                var (read, index) = node.ReadsAwaitingApply[i];
-                if (index <= node.AppliedIndex)
-                {
-                    Checker.OnRead(read, index, node.AppliedIndex);
-                    ReadsServed++;
-                    node.ReadsAwaitingApply.RemoveAt(i);
-                }
-            }
-
-            if (writeLater)
-                raft.AdvanceBeforePersisted();
-            else
-                raft.Advance();
-
-            // 5. Compact (once the disk holds the applied entries: a leader may apply entries still being written).
-            if (_options.SnapshotEvery > 0 && node.AppliedIndex >= node.Storage.Snapshot.Index + _options.SnapshotEvery
-                && node.AppliedIndex <= node.Storage.LastIndex)
-                node.Storage.CreateSnapshot(node.AppliedIndex, raft.ConfStateAt(node.AppliedIndex), node.EncodeState());
-
-            // A synchronous write or a snapshot also made durable the leader's earlier writes still in flight.
-            if (disk?.TakePersisted() is { } persisted)
-                raft.ReportPersisted(persisted.Index, persisted.Term);
-
-            foreach (var (from, to) in _snapshotFailures)
-                raft.ReportSnapshot(to, false);
-            _snapshotFailures.Clear();
+            node.Soft = soft;
+        }
+        if (ready.HardState is { } hs)
+        {
+            if (role == StateRole.Leader && hs.Commit > node.KnownCommit)
+                Checker.OnLeaderCommit(node, _readyConfig, hs.Commit, id => Nodes.TryGetValue(id, out var n) ? DurableOf(n) : null);
+            // A leader may commit entries its own disk does not have yet; they are checked once they land.
+            node.KnownCommit = hs.Commit;
+            Checker.OnCommit(node, Math.Min(hs.Commit, node.Storage.LastIndex));
         }
     }
 
-    private void Apply(SimNode node, in Entry e)
+    protected override bool Send(SimNode node, in Message message)
+    {
+        Checker.OnSend(_readyConfig, _readyConfigBefore, _readyCommittedConfig, message, DurableOf(node));
+        var sent = base.Send(node, message);
+        if (!sent && message.Type == MessageType.Snapshot)
+            _snapshotFailures.Add((message.From, message.To));
+        return sent;
+    }
+
+    protected override void ServeReads(SimNode node, Ready ready)
+    {
+        foreach (var rs in ready.ReadStates)
+        {
+            var ctx = BinaryPrimitives.ReadInt64LittleEndian(rs.Context.Span);
+            if (node.PendingReads.Remove(ctx, out var read))
+                node.ReadsAwaitingApply.Add((read, rs.Index));
+        }
+        for (var i = node.ReadsAwaitingApply.Count - 1; i >= 0; i--)
+        {
+            var (read, index) = node.ReadsAwaitingApply[i];
+            if (index <= node.AppliedIndex)
+            {
+                Checker.OnRead(read, index, node.AppliedIndex);
+                ReadsServed++;
+                node.ReadsAwaitingApply.RemoveAt(i);
+            }
+        }
+    }
+
+    protected override void Advanced(SimNode node, Ready ready)
+    {
+        var raft = node.Raft!;
+        // Compact (once the disk holds the applied entries: a leader may apply entries still being written).
+        if (_options.SnapshotEvery > 0 && node.AppliedIndex >= node.Storage.Snapshot.Index + _options.SnapshotEvery
+            && node.AppliedIndex <= node.Storage.LastIndex)
+            node.Storage.CreateSnapshot(node.AppliedIndex, raft.ConfStateAt(node.AppliedIndex), node.EncodeState());
+
+        // A synchronous write or a snapshot also made durable the leader's earlier writes still in flight.
+        if ((node.Storage as SimStorage)?.TakePersisted() is { } persisted)
+            raft.ReportPersisted(persisted.Index, persisted.Term);
+
+        foreach (var (_, to) in _snapshotFailures)
+            raft.ReportSnapshot(to, false);
+        _snapshotFailures.Clear();
+    }
+
+    protected override void Apply(SimNode node, in Entry e)
     {
         if (e.Index <= node.AppliedIndex)
             return;

@@ -1,15 +1,17 @@
 using System.Buffers.Binary;
+using Kvorum.Raft.Harness;
 
 namespace Kvorum.Raft.Tests.Simulation;
 
 /// <summary>
 /// A deterministic cluster: N servers, a simulated network and clock, crashes and restarts, client
 /// writes and reads, and an <see cref="InvariantChecker"/> consulted at every step. Everything random
-/// comes from one seed, so a failing run is replayed exactly by rerunning its seed. Split by concern:
-/// the cluster, its faults and its clients here; time and the host's side of Ready in SimCluster.Ready.cs;
-/// the liveness check and the state dump in SimCluster.Liveness.cs.
+/// comes from one seed, so a failing run is replayed exactly by rerunning its seed. The Readies are handled by the
+/// shared <see cref="RaftHarness{TNode}"/>, whose steps this class extends with the simulated disk, clients and
+/// checks. Split by concern: the cluster, its faults and its clients here; time, delivery and the simulator's side
+/// of each Ready in SimCluster.Ready.cs; the liveness check and the state dump in SimCluster.Liveness.cs.
 /// </summary>
-internal sealed partial class SimCluster
+internal sealed partial class SimCluster : RaftHarness<SimNode>
 {
     private readonly SimOptions _options;
     private readonly Dictionary<ulong, IRaftLogStore> _memoryStorage = [];
@@ -21,13 +23,19 @@ internal sealed partial class SimCluster
     /// all bootstrapped with the same configuration.
     /// </summary>
     public SimCluster(int seed, int nodes, SimOptions? options = null, int learners = 0)
+        : this(seed, nodes, options, learners, Randomness(seed))
+    {
+    }
+
+    private SimCluster(int seed, int nodes, SimOptions? options, int learners, (Random Rng, SimNetwork Network) randomness)
+        : base(randomness.Network)
     {
         Seed = seed;
         _options = options ?? new SimOptions();
         if (_options.LeaderWritesLater && _options.StorageFactory is not null)
             throw new ArgumentException("a leader's later writes are modelled by the simulated disk only", nameof(options));
-        Rng = new Random(seed);
-        Network = new SimNetwork(new Random(Rng.Next()));
+        Rng = randomness.Rng;
+        Network = randomness.Network;
         Checker = new InvariantChecker(Describe);
         var voters = Enumerable.Range(1, nodes).Select(i => (ulong)i).ToArray();
         var learnerIds = Enumerable.Range(nodes + 1, learners).Select(i => (ulong)i).ToArray();
@@ -40,13 +48,10 @@ internal sealed partial class SimCluster
 
     public Random Rng { get; }
 
-    public long Now { get; private set; }
-
+    /// <summary>The harness's wire, with the simulator's faults.</summary>
     public SimNetwork Network { get; }
 
     public InvariantChecker Checker { get; }
-
-    public SortedDictionary<ulong, SimNode> Nodes { get; } = [];
 
     /// <summary>Writes acknowledged to clients: op id → (index, time).</summary>
     public Dictionary<long, (ulong Index, long At)> Acked { get; } = [];
@@ -67,10 +72,16 @@ internal sealed partial class SimCluster
     public SimNode AddNode(ulong id, ConfState initial)
     {
         var storage = OpenStorage(id, initial);
-        var node = new SimNode(id, storage) { NextTick = Now + 1 + Rng.Next(_options.TickInterval) };
-        Nodes[id] = node;
+        var node = Add(new SimNode(id, storage) { NextTick = Now + 1 + Rng.Next(_options.TickInterval) });
         Start(node);
         return node;
+    }
+
+    /// <summary>The seed's generator, and the network's, drawn from it first.</summary>
+    private static (Random Rng, SimNetwork Network) Randomness(int seed)
+    {
+        var rng = new Random(seed);
+        return (rng, new SimNetwork(new Random(rng.Next())));
     }
 
     private IRaftLogStore OpenStorage(ulong id, ConfState initial)
@@ -109,7 +120,7 @@ internal sealed partial class SimCluster
             Applied = node.AppliedIndex,
         });
         node.Soft = default;
-        ProcessReady(node);
+        Process(node);
     }
 
     // ---- Faults ----
@@ -215,7 +226,7 @@ internal sealed partial class SimCluster
         if (!r.Accepted)
             return -1;
         target.PendingProposals[r.Index] = (r.Term, op);
-        ProcessReady(target);
+        Process(target);
         return op;
     }
 
@@ -227,7 +238,7 @@ internal sealed partial class SimCluster
         var r = leader.Raft!.ProposeConfChange(change);
         if (r.Accepted)
             ConfChangesAccepted++;
-        ProcessReady(leader);
+        Process(leader);
         return r;
     }
 
@@ -253,7 +264,7 @@ internal sealed partial class SimCluster
         if (!node.Raft!.ReadIndex(ContextOf(ctx)))
             return false;
         node.PendingReads[ctx] = read;
-        ProcessReady(node);
+        Process(node);
         return true;
     }
 
@@ -270,7 +281,7 @@ internal sealed partial class SimCluster
         if (leader is null)
             return;
         leader.Raft!.TransferLeadership(to);
-        ProcessReady(leader);
+        Process(leader);
     }
 
     private SimNode? ResolveLeader(ulong? via)

@@ -1,44 +1,25 @@
 using System.Buffers.Binary;
+using Kvorum.Raft.Harness;
 
 namespace Kvorum.Raft.Tests.Simulation;
 
 /// <summary>
 /// One simulated server: a <see cref="RaftNode"/> (lost on crash), its storage (whose durable part is kept
 /// across crashes, as a disk's would be: <see cref="SimStorage"/>), and a state machine that folds every applied
-/// command into a running hash.
+/// command into a running hash (its applied index is <see cref="HarnessNode.AppliedIndex"/>).
 /// </summary>
-internal sealed class SimNode
+internal sealed class SimNode(ulong id, IRaftLogStore storage) : HarnessNode(id, storage)
 {
-    public SimNode(ulong id, IRaftLogStore storage)
-    {
-        Id = id;
-        Storage = storage;
-    }
-
-    public ulong Id { get; }
-
-    public IRaftLogStore Storage { get; set; }
-
-    /// <summary>Null while crashed.</summary>
-    public RaftNode? Raft { get; set; }
-
-    public bool IsUp => Raft is not null;
-
     /// <summary>Time of the node's next tick; nodes tick out of phase with each other.</summary>
     public long NextTick { get; set; }
 
     /// <summary>Whether the node is paused (alive, but neither ticking nor receiving).</summary>
     public bool Paused { get; set; }
 
-    // The state machine: (applied index, running hash of every applied entry).
-    public ulong AppliedIndex { get; set; }
-
+    // The state machine: the applied index, and a running hash of every applied entry.
     public ulong AppliedHash { get; set; }
 
     public long AppliedCommands { get; set; }
-
-    /// <summary>Snapshot bytes received with a Snapshot message, keyed by snapshot index.</summary>
-    public Dictionary<ulong, ReadOnlyMemory<byte>> ReceivedSnapshots { get; } = [];
 
     /// <summary>Proposals accepted by this node as leader, waiting to be applied: index → (term, client op id).</summary>
     public Dictionary<ulong, (ulong Term, long OpId)> PendingProposals { get; } = [];

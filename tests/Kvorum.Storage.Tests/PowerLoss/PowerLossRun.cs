@@ -34,17 +34,10 @@ internal sealed class PowerLossRun
     /// <summary>The oldest state the log may come back in.</summary>
     public string Acknowledged => _states[_acknowledged];
 
-    /// <summary>The disk operations [from, to) of each group commit whose batches could overlap (with several lanes).</summary>
-    public List<(long From, long To)> OverlapWindows { get; } = [];
-
-    /// <summary>Sync lanes (<see cref="StorageOptions.MaxConcurrentSyncs"/>); with more than one, group commits overlap.</summary>
-    public int Lanes { get; init; } = 1;
-
-    public static StorageOptions Options(IFileSystem fs, int lanes = 1) => new()
+    public static StorageOptions Options(IFileSystem fs) => new()
     {
         DataDirectory = DataDir,
         SegmentSize = 2048,
-        MaxConcurrentSyncs = lanes,
         FileSystem = fs,
         Warning = _ => { },
     };
@@ -102,7 +95,7 @@ internal sealed class PowerLossRun
     /// <summary>Opens the log; after a kill, checks it came back in a state it may, which then counts as acknowledged (the process acts on it).</summary>
     private DiskRaftStorage Reopen(SimulatedProcess process)
     {
-        var storage = DiskRaftStorage.Open(Options(process, Lanes));
+        var storage = DiskRaftStorage.Open(Options(process));
         var state = Describe(storage);
         Check(state, "after a restart");
         _model = Copy(storage);
@@ -165,33 +158,18 @@ internal sealed class PowerLossRun
         }
         else if (roll < 68)
         {
-            // A group commit: several saves in one batch; with several lanes, saves a moment apart, each batch
-            // written while the fsync of the one before still runs (slowed down for it).
+            // A group commit: several saves in one batch.
             var tasks = new List<Task>();
-            var pipelined = Lanes > 1;
-            _disk.SyncDelay = pipelined ? TimeSpan.FromMilliseconds(2) : TimeSpan.Zero;
-            var from = _disk.Operations;
-            try
+            lock (s.GateForTest)
             {
-                lock (pipelined ? new object() : s.GateForTest)
+                for (var k = _random.Next(2, 4); k > 0; k--)
                 {
-                    for (var k = _random.Next(2, 4); k > 0; k--)
-                    {
-                        var entries = Entries(_model.LastIndex + 1, _random.Next(1, 4), term);
-                        Expect(null, entries);
-                        tasks.Add(s.StartSave(null, entries));
-                        if (pipelined)
-                            Thread.Sleep(1);
-                    }
+                    var entries = Entries(_model.LastIndex + 1, _random.Next(1, 4), term);
+                    Expect(null, entries);
+                    tasks.Add(s.StartSave(null, entries));
                 }
-                Task.WaitAll(tasks);
             }
-            finally
-            {
-                _disk.SyncDelay = TimeSpan.Zero;
-                if (pipelined)
-                    OverlapWindows.Add((from, _disk.Operations));
-            }
+            Task.WaitAll(tasks);
             _acknowledged = _states.Count - 1;
         }
         else if (roll < 80)

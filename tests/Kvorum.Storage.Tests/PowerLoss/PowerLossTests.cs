@@ -31,33 +31,6 @@ public class PowerLossTests(ITestOutputHelper output)
         output.WriteLine($"{points} seeds, one random crash point each, in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    /// <summary>
-    /// With two sync lanes a batch is written while the fsync of the one before still runs, so a cut can tear
-    /// both; a footer's durable prefix then does not reach the earlier one. Thread timing decides which batches
-    /// overlap, so a seed's replay may cut a slightly different sequence of operations.
-    /// </summary>
-    [Fact]
-    public void Acknowledged_writes_survive_a_power_cut_with_two_sync_lanes()
-    {
-        var clock = Stopwatch.StartNew();
-        var seeds = Seeds().ToList();
-        var some = seeds.Count == 1 ? seeds : seeds.Take(Math.Max(1, seeds.Count / 3)).ToList();
-        foreach (var seed in some)
-        {
-            // The cut falls where batches overlap (as the first run saw them), where the footers' durable prefix matters.
-            var disk = PowerLossRun.NewDisk();
-            var before = disk.Operations;
-            var dry = new PowerLossRun(seed, disk, []) { Lanes = 2 };
-            dry.Run(Steps);
-            var random = new Random(seed);
-            var crashAfter = dry.OverlapWindows.Count == 0
-                ? random.NextInt64(disk.Operations - before + 1)
-                : dry.OverlapWindows[random.Next(dry.OverlapWindows.Count)] is var (from, to) ? random.NextInt64(from, to + 1) - before : 0;
-            Check(seed, crashAfter, $"KVORUM_POWERLOSS_SEED={seed} {Replay}.{nameof(Acknowledged_writes_survive_a_power_cut_with_two_sync_lanes)}", lanes: 2);
-        }
-        output.WriteLine($"{some.Count} seeds with two lanes, cut where batches overlap, in {clock.Elapsed.TotalSeconds:F1} s");
-    }
-
     [Fact]
     public void Acknowledged_writes_survive_a_power_cut_at_every_point_of_a_workload()
     {
@@ -104,22 +77,22 @@ public class PowerLossTests(ITestOutputHelper output)
         return seed % 2 != 0 ? [] : [.. Enumerable.Range(0, seed % 4 == 0 ? 3 : 1).Select(_ => random.NextInt64(total + 1))];
     }
 
-    private static long CountOperations(int seed, int lanes = 1)
+    private static long CountOperations(int seed)
     {
         var disk = PowerLossRun.NewDisk();
         var before = disk.Operations;
-        new PowerLossRun(seed, disk, []) { Lanes = lanes }.Run(Steps);
+        new PowerLossRun(seed, disk, []).Run(Steps);
         var total = disk.Operations - before;
         return total;
     }
 
-    private static void Check(int seed, long crashAfter, string replay, int lanes = 1)
+    private static void Check(int seed, long crashAfter, string replay)
     {
         var disk = PowerLossRun.NewDisk();
         disk.Tracing = Environment.GetEnvironmentVariable("KVORUM_POWERLOSS_SEED") is { Length: > 0 };
-        var total = CountOperations(seed, lanes);
+        var total = CountOperations(seed);
         disk.CrashAfter = disk.Operations + crashAfter;
-        var run = new PowerLossRun(seed, disk, KillPoints(seed, total).Select(k => disk.Operations + k)) { Lanes = lanes };
+        var run = new PowerLossRun(seed, disk, KillPoints(seed, total).Select(k => disk.Operations + k));
         try
         {
             run.Run(Steps);
@@ -127,7 +100,7 @@ public class PowerLossTests(ITestOutputHelper output)
             string recovered;
             try
             {
-                using var s = DiskRaftStorage.Open(PowerLossRun.Options(image.Start(), lanes));
+                using var s = DiskRaftStorage.Open(PowerLossRun.Options(image.Start()));
                 recovered = PowerLossRun.Describe(s);
                 run.Check(recovered, "after the power cut");
                 // The recovered log takes appends, and comes back the same once more.
@@ -138,7 +111,7 @@ public class PowerLossTests(ITestOutputHelper output)
             {
                 throw new InvalidOperationException($"recovery refused a log that only a power cut damaged: {e.Message}", e);
             }
-            using var again = DiskRaftStorage.Open(PowerLossRun.Options(image.Start(), lanes));
+            using var again = DiskRaftStorage.Open(PowerLossRun.Options(image.Start()));
             Assert.Equal(recovered, PowerLossRun.Describe(again));
         }
         catch (Exception e)

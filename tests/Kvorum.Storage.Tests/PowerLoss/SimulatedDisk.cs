@@ -26,9 +26,6 @@ internal sealed class SimulatedDisk
     /// <summary>Cut the power after this many mutating operations (never if null).</summary>
     public long? CrashAfter { get; set; }
 
-    /// <summary>How long an fsync takes before it acts, so that other threads can write meanwhile (0: none).</summary>
-    public TimeSpan SyncDelay { get; set; }
-
     /// <summary>True once the power was cut.</summary>
     public bool PoweredOff { get; private set; }
 

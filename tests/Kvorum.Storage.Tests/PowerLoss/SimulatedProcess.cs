@@ -182,12 +182,7 @@ internal sealed class SimulatedProcess(SimulatedDisk disk) : IFileSystem
 
         public void SetLength(long length) => process.Checked(() => process.Disk.Mutate(() => inode.SetLength(length), process, $"truncate {path} {length}"));
 
-        public void Sync()
-        {
-            if (process.Disk.SyncDelay > TimeSpan.Zero)
-                Thread.Sleep(process.Disk.SyncDelay);
-            process.Checked(() => process.Disk.Mutate(inode.Sync, process, $"fsync {path}"));
-        }
+        public void Sync() => process.Checked(() => process.Disk.Mutate(inode.Sync, process, $"fsync {path}"));
 
         public bool TryPreallocate(long length)
         {
