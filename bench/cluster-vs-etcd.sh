@@ -8,9 +8,9 @@
 # processes are stopped (SIGSTOP), so that both systems of a pair are measured within a minute of each other:
 #   put   at 1, 16, 64, 256 clients (conns = min(clients, 16)), 256-byte values, 100,000 keys, 10 s
 #   range linearizable and serializable at 64 clients (16 conns), 10 s
-# On this 2-core machine the speed of the same work changes by up to 1.8x from one minute to the next, and a
-# CPU-bound system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes
-# apart would compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times, and then
+# On a small shared machine the speed of the same work changes from one minute to the next, and a CPU-bound
+# system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes apart would
+# compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times, and then
 # a last table gives, per workload, the median of the N pairs' ratios with the lowest and the highest.
 # For every run it records the servers' CPU time (utime+stime from /proc/PID/stat, summed over the
 # 3 members, divided by the successful operations), the load generator's own CPU per operation (client_us/op: on
@@ -19,9 +19,9 @@
 #
 # Usage: bench/cluster-vs-etcd.sh [kvorum|etcd ...]      (default: kvorum etcd)
 # Every run first sends the same load for WARMUP unmeasured; the CPU time counts only the measured part. The load
-# generator and Kvorum's members are .NET processes whose tiered JIT goes on recompiling hot paths for some 20-30 s
-# after they start (a perf profile 14-22 s after a start found 17% of the machine's CPU in the JIT), so the default
-# of 10 s measures both systems warm; etcd is compiled ahead of time and gains nothing from it.
+# generator and Kvorum's members are .NET processes whose tiered JIT goes on recompiling hot paths for a while after
+# they start (how long, and what it costs: docs/benchmarks.md), so that by default both systems are measured warm;
+# etcd is compiled ahead of time and gains nothing from it.
 # Env:   DURATION (10s), WARMUP (10s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
 #        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64; either set empty for none), ROUNDS (1),
 #        KEEP_RESULTS=dir (copy raw results there)

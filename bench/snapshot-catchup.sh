@@ -15,16 +15,14 @@
 # leader), kill -9 it, wait DOWN_SECONDS, restart it with the same flags (a restart of an
 # existing data dir ignores the initial-cluster flags), wait until it answers a status request (a .NET start takes
 # seconds on a loaded machine, and killing the next leader before would leave no quorum), then UP_SECONDS.
-# DOWN_SECONDS (8) is meant to leave the member ~3000 entries behind: more than a snapshot interval, fewer than the
-# 5000 a catchup of 5000 keeps. A first run acknowledged ~450 writes/s (one Raft entry each) overall, but fewer while a
-# member is down (no writes during the election; the connections to the dead endpoint fail), and a member is behind
-# from its kill until it is back, DOWN_SECONDS plus ~5 s of .NET start: 2-round runs with DOWN_SECONDS 5 left members
-# ~2000 behind (~200 entries/s). Each round's line (stderr) shows how far behind it came back: the highest raft index
+# DOWN_SECONDS (8) is meant to leave the member more entries behind than a snapshot interval and fewer than the 5000
+# a catchup of 5000 keeps (how it was sized: docs/safety.md); a member is behind from its kill until it is back,
+# DOWN_SECONDS plus the .NET start. Each round's line (stderr) shows how far behind it came back: the highest raft index
 # any member reports once it answers, minus its own log's last index when it loaded its data directory.
 # The restarted member comes back as a follower that missed the writes of its downtime: the leader sends it entries
 # if its log still holds them, or its whole state (a Raft InstallSnapshot) if it was compacted past them. A member
 # snapshots every SNAPSHOT_COUNT entries at the soonest, and later if its state is large (the log since the last
-# snapshot must reach half that snapshot's size, KvorumNode.SnapshotLogShare); with KEY_SPACE keys and the history
+# snapshot must reach half that snapshot's size, SnapshotSchedule.LogShare); with KEY_SPACE keys and the history
 # compacted, the state stays small enough that it is about every SNAPSHOT_COUNT entries (without compaction the kept
 # history grows with every write, and snapshots become rarer and rarer). With a nonzero catchup a written snapshot is
 # made current only that many entries later, and the next one is started after it. At the end the load generator

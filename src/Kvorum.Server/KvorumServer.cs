@@ -106,7 +106,7 @@ public static class KvorumServer
         // The host logs a failed start with the whole exception; we report it in one line below.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         // While this logger is enabled at any level, ASP.NET Core starts an Activity and a logging scope for every
-        // request (about 10% of a leader's allocations under puts) only to log "Request starting" at Information.
+        // request (a share of a leader's allocations: docs/benchmarks.md) to log "Request starting" at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Kestrel listens on the sockets bound above.
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = reservation.Take);

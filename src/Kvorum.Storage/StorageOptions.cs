@@ -23,7 +23,7 @@ public sealed class StorageOptions
     /// <summary>
     /// Whether a new segment reserves <see cref="SegmentSize"/> bytes on disk when it is created (default true,
     /// as etcd does). Appends into reserved space change neither the file's size nor its block map, so each
-    /// fsync has only data to flush; on ext4 that made appends + fdatasync ≈ 40% faster. Where the file system
+    /// fsync has only data to flush (measured on ext4 in docs/storage.md). Where the file system
     /// cannot reserve (or the space is not there) the segment grows as it is written instead.
     /// </summary>
     public bool PreallocateSegments { get; init; } = true;

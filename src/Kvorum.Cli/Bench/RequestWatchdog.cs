@@ -10,7 +10,7 @@ namespace Kvorum.Cli.Bench;
 /// <remarks>
 /// A gRPC deadline would time requests out as well, at a cost per request: a timer on the client, and on the
 /// server, which is what the bench measures, a deadline manager with a timer and a cancellation source of its own
-/// (6% of a Kvorum leader's allocation under puts).
+/// (a share of a Kvorum leader's allocation under puts: docs/benchmarks.md).
 /// </remarks>
 internal sealed class RequestWatchdog : IAsyncDisposable
 {

@@ -36,7 +36,7 @@ public sealed class EtcdConnection : IDisposable
             HttpHandler = new SocketsHttpHandler
             {
                 // Our own connect leaves gRPC's connectivity layer out: one connection per channel needs no
-                // balancer, and its per-call pick cost the load generator 5-10% of its CPU per request.
+                // balancer, and its per-call pick cost the load generator CPU on every request (docs/benchmarks.md).
                 ConnectCallback = static (context, cancellationToken) => TcpDialer.DialAsync(context.DnsEndPoint, cancellationToken),
                 ConnectTimeout = dialTimeout,
                 EnableMultipleHttp2Connections = true,

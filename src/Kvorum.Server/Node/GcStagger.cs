@@ -7,13 +7,13 @@ namespace Kvorum.Server.Node;
 /// </summary>
 /// <remarks>
 /// <para>Why: followers receive the same entries and apply them the same way, so they allocate in lockstep, and the
-/// runtime, which starts a gen0 collection once a budget of allocation has been spent, paused both at the same
-/// moments (within 25 ms of each other, 35–90 ms each, at 64 clients). A leader of three needs one follower's
+/// runtime, which starts a gen0 collection once a budget of allocation has been spent, paused both at nearly the
+/// same moments (measured in docs/mvcc.md). A leader of three needs one follower's
 /// acknowledgement to commit: while both pause, nothing commits, and every client waits. A collection started
 /// here resets the runtime's count, so while the period is shorter than the runtime's own budget the runtime
 /// does not start one itself, and the shifts keep the followers apart. The grid is in log indexes, which all
-/// members share, rather than in bytes allocated, which drift apart between members (a first version counted
-/// bytes, and two followers a third of a period apart were within 60 ms of each other after 20 s).</para>
+/// members share, rather than in bytes allocated, which drift apart between members: followers started a third of
+/// a period apart in bytes soon paused together again.</para>
 /// <para>A leader does not stagger: its pauses stall commits whatever the followers do. It has a budget of its own
 /// (<see cref="LeaderGcBudget"/>), counted in bytes, for shorter pauses. When entries are large the runtime's budget
 /// runs out first and this does nothing.</para>

@@ -15,7 +15,7 @@ namespace Kvorum.Server.Node;
 /// </summary>
 /// <remarks>
 /// This file reads in the order things happen: the inbox, a loop turn (the work posted: ticks, messages stepped,
-/// proposals), then each Ready (persist ‖ send, apply, serve the waiters). The other parts:
+/// proposals), then each Ready (<see cref="ProcessReady"/>). The other parts:
 /// <list type="bullet">
 /// <item><c>KvorumNode.Start.cs</c>: rebuilding the core and the state machine from storage, or bootstrapping them.</item>
 /// <item><c>KvorumNode.Requests.cs</c>: what clients ask (writes, reads, queries), and the waiters of each
@@ -230,7 +230,13 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _reads.AskAgain(_loopTicks);
     }
 
-    /// <summary>Persist ‖ send, apply, serve the waiters, advance — in that order (see <see cref="Ready"/>).</summary>
+    /// <summary>
+    /// Handles each Ready in this order: send what may go out before the write
+    /// (<see cref="Ready.MaySendBeforePersisting"/>); install its snapshot; persist its hard state and entries (a
+    /// leader's write runs on, <see cref="LeaderWrites"/>); take note of a new role or leader, then send the rest;
+    /// apply the committed entries and serve the reads whose read index is applied; advance the core and check
+    /// whether a snapshot is due.
+    /// </summary>
     private void ProcessReady()
     {
         _owner.AssertOwned();

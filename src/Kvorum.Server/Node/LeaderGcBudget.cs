@@ -5,13 +5,12 @@ namespace Kvorum.Server.Node;
 /// gen0 collection (of any origin), the loop starts one itself.
 /// </summary>
 /// <remarks>
-/// <para>Why: a leader allocates three times what a follower does per put (the client's request and response on
-/// top of the entry), and the runtime let it spend about 16 MB between gen0 collections, each of which then
-/// promoted the store's new versions of the whole interval and paused the leader 15–35 ms at 64 clients (GC
-/// events: well under 1 ms of it suspending threads). Nothing commits while the leader pauses, so these pauses
-/// made the put p99. With <c>DOTNET_GCgen0size=0x400000</c> the leader collected about 2.7 times as often, paused
-/// about a third longer in total, and the p99 at 64 clients fell from 42–44 to 27 ms with more puts served. The
-/// runtime reads that setting only from the environment, not from runtimeconfig.json, hence this.</para>
+/// <para>Why: a leader allocates more than a follower per put (the client's request and response on top of the
+/// entry), and under the runtime's own budget each of its gen0 collections promoted the store's new versions of a
+/// long interval, in one long pause. Nothing commits while the leader pauses, so these pauses made the put p99. A
+/// smaller budget makes the leader collect more often, in shorter pauses, and the p99 falls with more puts served
+/// (measured in docs/mvcc.md). The runtime reads its own budget (<c>DOTNET_GCgen0size</c>) only from the
+/// environment, not from runtimeconfig.json, hence this.</para>
 /// <para>Followers are left to <see cref="GcStagger"/>. Loop thread only; the counters and the collection are passed
 /// in so tests can drive them.</para>
 /// </remarks>

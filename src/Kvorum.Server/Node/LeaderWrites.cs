@@ -16,8 +16,7 @@ internal sealed class LeaderWrites
     /// <summary>
     /// How many may run at once. While one runs, the loop goes on stepping acknowledgements and proposals but takes
     /// no Ready, so the next write batches everything that arrived meanwhile, as with a blocking write: on 2 cores,
-    /// more and smaller writes cost more CPU per entry than they save in waiting (measured with 2 and 4: no better at
-    /// 64 clients, worse at 256).
+    /// more and smaller writes cost more CPU per entry than they save in waiting (measured in docs/benchmarks.md).
     /// </summary>
     public const int MaxInFlight = 1;
 

@@ -24,8 +24,8 @@ internal sealed class LinearizableReads
     /// <summary>
     /// How many ReadIndex requests may wait for their answer at once. Reads that arrive meanwhile queue and share the
     /// next request, as in etcd's read loop. Each request costs a heartbeat round with every follower (and, from a
-    /// follower, a round trip to the leader first): one per loop iteration made 2,600–3,700 of them a second at 64
-    /// clients, about 4 reads each; one at a time makes 500–750, with 20–25 reads each.
+    /// follower, a round trip to the leader first): one at a time makes a few times fewer requests than one per loop
+    /// iteration, each shared by a few times more reads (measured in docs/benchmarks.md).
     /// </summary>
     public const int MaxInFlight = 1;
 

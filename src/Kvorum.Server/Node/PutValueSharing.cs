@@ -18,7 +18,7 @@ namespace Kvorum.Server.Node;
 /// </remarks>
 internal static class PutValueSharing
 {
-    // Field numbers: InternalRequest.put = 2 (kvorum.proto); PutRequest.value = 2 (etcd's rpc.proto).
+    // Field numbers: InternalRequest.put = 2 (Node/Wire/node.proto); PutRequest.value = 2 (etcd's rpc.proto).
     private const int InternalRequestPutField = 2;
     private const int PutRequestValueField = 2;
 

@@ -28,8 +28,8 @@ internal sealed class SnapshotSchedule
     /// out again every <see cref="ServerOptions.SnapshotCount"/> entries, a cost that grows with the state.
     /// The log kept in the meantime is at most this share of the state's size; for puts that costs little memory,
     /// since a put's value in the store is a view into its entry's payload (<see cref="PutValueSharing"/>).
-    /// A half, not a quarter: at a quarter, the thread writing snapshots took 10% of a follower's CPU under puts
-    /// at 64 clients (a profile of 2026-11-26), the state being rewritten four times per byte of log.
+    /// A half, not a quarter: at a quarter the state is rewritten four times per byte of log, and the thread writing
+    /// snapshots took a noticeable share of a follower's CPU under puts (measured in docs/benchmarks.md).
     /// </summary>
     public const double LogShare = 0.5;
 
@@ -44,8 +44,8 @@ internal sealed class SnapshotSchedule
     private long _appliedBytes;
 
     // Their sum, published whenever one changes for readers on other threads (StorageSizes): reading the three there
-    // could mix values from before and after a snapshot is committed (seen: 427 KB reported for a state of 600 KB, the
-    // old snapshot's size beside the new one's empty pending count).
+    // could mix values from before and after a snapshot is committed, such as the old snapshot's size beside the new
+    // one's empty pending count, and report less than the state holds.
     private long _bytesInUse;
 
     private bool _inFlight;

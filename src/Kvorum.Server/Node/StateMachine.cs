@@ -99,7 +99,7 @@ internal sealed class StateMachine
     {
         _owner.AssertOwned();
         // Buffered: the format is read a field at a time, and each read of the storage's stream is a system call
-        // (a 210 MB state took 5.1 s to load unbuffered, most of it in one- and eight-byte preads).
+        // (unbuffered, one- and eight-byte preads took most of a large state's load: docs/benchmarks.md).
         using var buffered = new BufferedStream(source, 1 << 20);
         var (members, position) = NodeSnapshotFormat.Read(buffered, Store);
         NodeSnapshotFormat.CheckPosition(position, expected, what);

@@ -233,8 +233,9 @@ public class LoopbackTests
     [Fact]
     public async Task A_peer_down_for_seconds_is_reached_at_once_when_heard_from_after_coming_back()
     {
-        // Each restart: down for 3 s (the connect timeout), so the link's backoff reaches its 1 s ceiling. The
-        // gRPC channel's reconnection layer used to keep a returned peer unreachable for up to that timeout.
+        // Each restart: down for 3 s (the connect timeout), so the link's backoff reaches its 1 s ceiling. A
+        // reconnection layer with a connect budget of its own (the gRPC channel's) could keep a returned peer
+        // unreachable that long.
         var sinkA = new RecordingSink();
         await using GrpcPeerTransport fromA = Transport(A, sinkA);
         PeerHost host = await PeerHost.StartAsync(Cluster);

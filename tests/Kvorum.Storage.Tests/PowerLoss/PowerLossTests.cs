@@ -46,12 +46,11 @@ public class PowerLossTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Cuts that found a missing fsync, kept as they were found: the data directory's name never flushed in its
-    /// parent (seed 5 and seed 1 at 13: everything lost); a killed process's WAL tail, read back from the page
-    /// cache, acted on but never fsynced (seed 2 at 97: acknowledged entries lost; seed 612: the unflushed tail of a
-    /// segment sealed after the restart, refused as a gap); <c>wal/</c> and <c>snap/</c> not flushed in the data
-    /// directory when the first open was killed before it did (seed 48: snapshot missing). A change to the
-    /// operations the storage makes moves these points; the random seeds find such cases again.
+    /// Cuts (seed, point) that found a missing fsync, kept as they were found: the data directory's name never
+    /// flushed in its parent; a killed process's WAL tail, read back from the page cache, acted on but never fsynced;
+    /// <c>wal/</c> and <c>snap/</c> not flushed in the data directory when the first open was killed before it did.
+    /// Which row found which: docs/storage.md. A change to the operations the storage makes moves these points; the
+    /// random seeds find such cases again.
     /// </summary>
     [Theory]
     [InlineData(5, 134)]
