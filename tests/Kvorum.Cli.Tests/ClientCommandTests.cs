@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Cli.Tests;
 
@@ -90,7 +91,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
 
         var future = await Kvorum("hashkv", "--rev", "9");
         Assert.Equal((1, ""), (future.Code, future.Out));
-        Assert.Equal($"Error: etcdserver: mvcc: required revision is a future revision (endpoint {server.Endpoint})\n", future.Err);
+        Assert.Equal($"Error: {EtcdErrors.FutureRevision.Message} (endpoint {server.Endpoint})\n", future.Err);
         Assert.Equal(2, (await Kvorum("hashkv", "--rev", "-1")).Code);
     }
 
@@ -123,7 +124,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
             output);
 
         Assert.Equal((0, "Member abc removed from cluster cdf818194e3a8c32\n", ""), await Kvorum("member", "remove", "abc"));
-        Assert.Equal((1, "", "Error: etcdserver: member not found\n"), await Kvorum("member", "remove", "abc"));
+        Assert.Equal((1, "", $"Error: {EtcdErrors.MemberNotFound.Message}\n"), await Kvorum("member", "remove", "abc"));
         Assert.Equal((2, "", "kvorum member remove: member ID must be a hexadecimal number, got \"xyz\"\n"), await Kvorum("member", "remove", "xyz"));
     }
 
@@ -177,15 +178,15 @@ public sealed class ClientCommandTests : IAsyncLifetime
     public async Task Move_leader_goes_through_the_leader()
     {
         Assert.Equal((0, "Leadership transferred from 8e9e05c52164694d to 8e9e05c52164694d\n", ""), await Kvorum("move-leader", "8e9e05c52164694d"));
-        Assert.Equal((1, "", "Error: etcdserver: bad leader transferee\n"), await Kvorum("move-leader", "1"));
+        Assert.Equal((1, "", $"Error: {EtcdErrors.BadLeaderTransferee.Message}\n"), await Kvorum("move-leader", "1"));
     }
 
     [Fact]
     public async Task Server_errors_print_etcd_style_and_exit_1()
     {
-        Assert.Equal((1, "", "Error: etcdserver: key is not provided\n"), await Kvorum("put", "", "v"));
-        Assert.Equal((1, "", "Error: etcdserver: mvcc: required revision is a future revision\n"), await Kvorum("get", "k", "--rev", "999"));
-        Assert.Equal((1, "", "Error: etcdserver: mvcc: required revision is a future revision\n"), await Kvorum("compaction", "999"));
+        Assert.Equal((1, "", $"Error: {EtcdErrors.EmptyKey.Message}\n"), await Kvorum("put", "", "v"));
+        Assert.Equal((1, "", $"Error: {EtcdErrors.FutureRevision.Message}\n"), await Kvorum("get", "k", "--rev", "999"));
+        Assert.Equal((1, "", $"Error: {EtcdErrors.FutureRevision.Message}\n"), await Kvorum("compaction", "999"));
         Assert.Equal((0, "compacted revision 1\n", ""), await Kvorum("compaction", "1"));
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Google.Protobuf;
 using Grpc.Core;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -111,7 +112,7 @@ public sealed class FakeStore
     public PutResponse Put(PutRequest request)
     {
         if (request.Key.IsEmpty)
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "etcdserver: key is not provided"));
+            throw EtcdCall.ToRpcException(EtcdErrors.EmptyKey);
         string key = request.Key.ToStringUtf8();
         Keys.TryGetValue(key, out KeyValue? previous);
         Revision++;
@@ -129,7 +130,7 @@ public sealed class FakeStore
     public RangeResponse Range(RangeRequest request)
     {
         if (request.Revision > Revision)
-            throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+            throw EtcdCall.ToRpcException(EtcdErrors.FutureRevision);
         var all = InRange(request.Key, request.RangeEnd).ToList();
         var response = new RangeResponse { Header = Header(), Count = all.Count };
         if (!request.CountOnly)
@@ -226,7 +227,7 @@ public sealed class FakeKv(FakeStore store) : KV.KVBase
         lock (store.Gate)
         {
             if (request.Revision > store.Revision)
-                throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+                throw EtcdCall.ToRpcException(EtcdErrors.FutureRevision);
             return Task.FromResult(new CompactionResponse { Header = store.Header() });
         }
     }
@@ -276,7 +277,7 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
         lock (store.Gate)
         {
             if (request.Revision > store.Revision)
-                throw new RpcException(new Status(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision"));
+                throw EtcdCall.ToRpcException(EtcdErrors.FutureRevision);
             return Task.FromResult(new HashKVResponse
             {
                 Header = store.Header(),
@@ -289,7 +290,7 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
     public override Task<MoveLeaderResponse> MoveLeader(MoveLeaderRequest request, ServerCallContext context) =>
         request.TargetID == FakeEtcdServer.MemberId
             ? Task.FromResult(new MoveLeaderResponse { Header = store.Header() })
-            : throw new RpcException(new Status(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"));
+            : throw new RpcException(new Status(StatusCode.FailedPrecondition, EtcdErrors.BadLeaderTransferee.Message));
 
     public override Task<DefragmentResponse> Defragment(DefragmentRequest request, ServerCallContext context) =>
         Task.FromResult(new DefragmentResponse { Header = store.Header() });
@@ -340,7 +341,7 @@ public sealed class FakeCluster(FakeStore store) : Kvorum.Etcd.Api.Cluster.Clust
         lock (store.Gate)
         {
             if (store.Members.RemoveAll(m => m.ID == request.ID) == 0)
-                throw new RpcException(new Status(StatusCode.NotFound, "etcdserver: member not found"));
+                throw EtcdCall.ToRpcException(EtcdErrors.MemberNotFound);
             var response = new MemberRemoveResponse { Header = store.Header() };
             response.Members.AddRange(store.Members);
             return Task.FromResult(response);

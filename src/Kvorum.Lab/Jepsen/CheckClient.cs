@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Kvorum.Etcd.Errors;
 using Kvorum.Lab.Checking;
 using Kvorum.Lab.Nodes;
 
@@ -142,6 +143,5 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
     /// "leader changed" only when the Raft core rejected the proposal, so it cannot take effect later.
     /// </summary>
     private static bool Rejected(RpcException error) =>
-        error.StatusCode == StatusCode.Unavailable
-        && error.Status.Detail is "etcdserver: no leader" or "etcdserver: leader changed";
+        EtcdErrors.NoLeader.Matches(error) || EtcdErrors.LeaderChanged.Matches(error);
 }

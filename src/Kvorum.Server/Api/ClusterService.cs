@@ -1,7 +1,7 @@
 using Grpc.Core;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
 using Google.Protobuf;
@@ -23,7 +23,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
         EtcdCall.Run(async () =>
         {
             if (request.PeerURLs.Count == 0)
-                throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: member peer urls not provided");
+                throw new EtcdException(EtcdErrors.PeerUrlsNotProvided);
             var urls = request.PeerURLs.Select(ParseUrl).ToArray();
             var member = new Member { ID = MemberIdentity.MemberId(urls, options.InitialClusterToken), IsLearner = request.IsLearner };
             member.PeerURLs.AddRange(urls.Select(u => u.ToString().TrimEnd('/')));
@@ -32,9 +32,9 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
             // id also hashes the second it was asked in, and checks the id first: it says "member ID already exist"
             // only when the same URLs are added twice within a second.)
             if (existing.Any(m => m.PeerURLs.Intersect(member.PeerURLs).Any()))
-                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+                throw new EtcdException(EtcdErrors.PeerUrlExists);
             if (request.IsLearner && existing.Sum(m => m.IsLearner ? 1 : 0) >= MaxLearners)
-                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
+                throw new EtcdException(EtcdErrors.TooManyLearners);
             var type = request.IsLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
             var members = await node.ChangeMembershipAsync(new ConfChange(type, member.ID, member.ToByteArray()), context.CancellationToken).ConfigureAwait(false);
             var response = new MemberAddResponse { Header = ResponseHeaders.ForCluster(node), Member = member };
@@ -56,7 +56,7 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
         {
             var known = await node.MembersAsync().ConfigureAwait(false);
             if (!known.Any(m => m.ID == request.ID))
-                throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
+                throw new EtcdException(EtcdErrors.MemberNotFound);
             var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.AddVoter, request.ID), context.CancellationToken).ConfigureAwait(false);
             var response = new MemberPromoteResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(members);
@@ -68,12 +68,12 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
         {
             var known = await node.MembersAsync().ConfigureAwait(false);
             if (!known.Any(m => m.ID == request.ID))
-                throw new EtcdException(StatusCode.NotFound, "etcdserver: member not found");
+                throw new EtcdException(EtcdErrors.MemberNotFound);
             var attrs = new MemberAttributes { Id = request.ID };
             attrs.PeerUrls.AddRange(request.PeerURLs.Select(u => ParseUrl(u).ToString().TrimEnd('/')));
             // As etcd: no two members may share a peer URL (the peers would dial the wrong member).
             if (known.Any(m => m.ID != request.ID && m.PeerURLs.Intersect(attrs.PeerUrls).Any()))
-                throw new EtcdException(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+                throw new EtcdException(EtcdErrors.PeerUrlExists);
             await node.ProposeAsync<Member>(new InternalRequest { Attributes = attrs }, context.CancellationToken).ConfigureAwait(false);
             var response = new MemberUpdateResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
@@ -87,5 +87,5 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
     private static Uri ParseUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https")
             ? u
-            : throw new EtcdException(StatusCode.InvalidArgument, $"etcdserver: invalid peer URL {url}");
+            : throw new EtcdException(EtcdErrors.InvalidPeerUrl(url));
 }

@@ -1,6 +1,8 @@
 using Google.Protobuf;
 using Grpc.Core;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Requests;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -65,7 +67,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         }
         catch (EtcdException e)
         {
-            throw EtcdCall.ToRpcException(e);
+            throw EtcdCall.ToRpcException(e.Error);
         }
     }
 
@@ -76,7 +78,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
     private void CheckSize(long proposalBytes)
     {
         if (proposalBytes > options.MaxRequestBytes)
-            throw new EtcdException(StatusCode.InvalidArgument, "etcdserver: request is too large");
+            throw new EtcdException(EtcdErrors.RequestTooLarge);
     }
 
     /// <summary>Runs <paramref name="handler"/>, fills etcd's header, and maps errors to etcd's statuses.</summary>

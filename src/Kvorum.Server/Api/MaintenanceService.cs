@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Api;
@@ -39,7 +40,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
     {
         var errors = new List<string>();
         if (leader == 0)
-            errors.Add("etcdserver: no leader");
+            errors.Add(EtcdErrors.NoLeader.Message);
         if (node.NoSpaceAlarm)
             errors.Add($"memberID:{node.MemberId} alarm:NOSPACE");
         return errors;
@@ -49,7 +50,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
         EtcdCall.Run(async () =>
         {
             if (node.Status.Role != StateRole.Leader)
-                throw new Mvcc.EtcdException(StatusCode.FailedPrecondition, "etcdserver: not leader");
+                throw new EtcdException(EtcdErrors.NotLeader);
             await node.MoveLeaderAsync(request.TargetID, context.CancellationToken).ConfigureAwait(false);
             return new MoveLeaderResponse { Header = ResponseHeaders.Fill(null, node) };
         });
@@ -97,7 +98,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
 
     /// <summary>etcd's Hash is of its bbolt file, for its own tests; Kvorum has no such file.</summary>
     public override Task<HashResponse> Hash(HashRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: Hash hashes etcd's database file, which Kvorum does not have; use HashKV (etcdctl endpoint hashkv)"));
+        throw EtcdCall.ToRpcException(EtcdErrors.HashUnsupported);
 
     /// <summary>Bytes of backup per message; etcd sends 32 KiB.</summary>
     internal const int SnapshotChunkBytes = 64 * 1024;
@@ -132,7 +133,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    throw new RpcException(new Status(StatusCode.Internal, $"kvorum: cannot write the snapshot to a temporary file: {e.Message}"));
+                    throw new EtcdException(EtcdErrors.BackupNotWritten(e.Message));
                 }
                 var buffer = new byte[SnapshotChunkBytes];
                 long remaining = backup.Length;
@@ -166,5 +167,5 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
         });
 
     public override Task<DowngradeResponse> Downgrade(DowngradeRequest request, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: Downgrade is not implemented: Kvorum has a single storage version"));
+        throw EtcdCall.ToRpcException(EtcdErrors.DowngradeUnsupported);
 }

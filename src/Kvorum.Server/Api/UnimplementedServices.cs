@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Api;
 
@@ -7,13 +8,13 @@ namespace Kvorum.Server.Api;
 internal sealed class WatchService : Watch.WatchBase
 {
     public override Task Watch(IAsyncStreamReader<WatchRequest> requestStream, IServerStreamWriter<WatchResponse> responseStream, ServerCallContext context) =>
-        throw new RpcException(new Status(StatusCode.Unimplemented, "kvorum: the Watch API is not implemented yet"));
+        throw EtcdCall.ToRpcException(EtcdErrors.WatchNotImplemented);
 }
 
 /// <summary>Lease is planned for a later release; until then it says so clearly.</summary>
 internal sealed class LeaseService : Lease.LeaseBase
 {
-    private static RpcException NotYet() => new(new Status(StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet"));
+    private static RpcException NotYet() => EtcdCall.ToRpcException(EtcdErrors.LeaseNotImplemented);
 
     public override Task<LeaseGrantResponse> LeaseGrant(LeaseGrantRequest request, ServerCallContext context) => throw NotYet();
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Google.Protobuf;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 

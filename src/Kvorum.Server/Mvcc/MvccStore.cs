@@ -1,5 +1,8 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
+using Kvorum.Etcd.Requests;
 
 namespace Kvorum.Server.Mvcc;
 
@@ -71,7 +74,7 @@ public sealed class MvccStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(startRevision, 1);
         if (startRevision < CompactRevision)
-            throw EtcdErrors.Compacted();
+            throw new EtcdException(EtcdErrors.Compacted);
         return ChangeEvents.Since(Index, range, startRevision);
     }
 
@@ -144,9 +147,9 @@ public sealed class MvccStore
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Revision <= CompactRevision)
-            throw EtcdErrors.Compacted();
+            throw new EtcdException(EtcdErrors.Compacted);
         if (request.Revision > Revision)
-            throw EtcdErrors.FutureRevision();
+            throw new EtcdException(EtcdErrors.FutureRevision);
 
         var emptied = new List<ByteString>();
         foreach (KeyHistory history in Index.All())
@@ -260,7 +263,7 @@ public sealed class MvccStore
     private void CheckLease(long lease)
     {
         if (lease != 0 && LeaseExists is { } exists && !exists(lease))
-            throw EtcdErrors.LeaseNotFound();
+            throw new EtcdException(EtcdErrors.LeaseNotFound);
     }
 
     /// <summary>
@@ -289,14 +292,14 @@ public sealed class MvccStore
                     // compacted once it is below the compaction revision (-1 before the first compaction).
                     long revision = op.RequestRange.Revision;
                     if (revision > Revision)
-                        throw EtcdErrors.FutureRevision();
+                        throw new EtcdException(EtcdErrors.FutureRevision);
                     if (revision != 0 && revision < CompactRevision)
-                        throw EtcdErrors.Compacted();
+                        throw new EtcdException(EtcdErrors.Compacted);
                     break;
                 case RequestOp.RequestOneofCase.RequestPut when checkPuts:
                     PutRequest put = op.RequestPut;
                     if ((put.IgnoreValue || put.IgnoreLease) && Index.Find(put.Key)?.Live is null)
-                        throw EtcdErrors.KeyNotFound();
+                        throw new EtcdException(EtcdErrors.KeyNotFound);
                     CheckLease(put.Lease);
                     break;
                 case RequestOp.RequestOneofCase.RequestTxn:
@@ -321,7 +324,7 @@ public sealed class MvccStore
                 RequestOp.RequestOneofCase.RequestPut => new ResponseOp { ResponsePut = write.Put(op.RequestPut) },
                 RequestOp.RequestOneofCase.RequestDeleteRange => new ResponseOp { ResponseDeleteRange = write.DeleteRange(op.RequestDeleteRange) },
                 RequestOp.RequestOneofCase.RequestTxn => new ResponseOp { ResponseTxn = ExecuteTxn(write, op.RequestTxn, path, ref position) },
-                _ => throw EtcdErrors.KeyNotFound(),
+                _ => throw new EtcdException(EtcdErrors.KeyNotFound),
             });
         }
         return response;

@@ -1,4 +1,6 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 
@@ -75,10 +77,10 @@ internal static class RangeQuery
     public static long ResolveRevision(long requested, long currentRevision, long compactRevision)
     {
         if (requested > currentRevision)
-            throw EtcdErrors.FutureRevision();
+            throw new EtcdException(EtcdErrors.FutureRevision);
         long revision = requested <= 0 ? currentRevision : requested;
         if (revision < compactRevision)
-            throw EtcdErrors.Compacted();
+            throw new EtcdException(EtcdErrors.Compacted);
         return revision;
     }
 

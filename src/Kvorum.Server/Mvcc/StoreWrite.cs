@@ -1,5 +1,7 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 
@@ -51,7 +53,7 @@ internal sealed class StoreWrite
         KeyHistory? history = _store.Index.Find(request.Key);
         KeyVersion? previous = history?.Live;
         if ((request.IgnoreValue || request.IgnoreLease) && previous is null)
-            throw EtcdErrors.KeyNotFound();
+            throw new EtcdException(EtcdErrors.KeyNotFound);
 
         var response = new PutResponse();
         if (request.PrevKv && previous is { } shown)

@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Mvcc;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Kvorum.Etcd.Errors;
 using Kvorum.Raft;
-using Kvorum.Server.Mvcc;
 using Microsoft.Extensions.Logging;
 
 namespace Kvorum.Server.Node;

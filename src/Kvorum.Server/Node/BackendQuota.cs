@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Microsoft.Extensions.Logging;
 
@@ -67,7 +68,7 @@ internal sealed partial class BackendQuota
             return;
         if (!SetNoSpaceAlarm(true))
             LogNoSpace(_log, size, _quotaBytes);
-        throw EtcdErrors.NoSpace();
+        throw new EtcdException(EtcdErrors.NoSpace);
     }
 
     /// <summary>Refuses a write that adds anything (<paramref name="cost"/> above 0) while the NOSPACE alarm is raised.</summary>
@@ -75,7 +76,7 @@ internal sealed partial class BackendQuota
     public void CheckNoSpaceAlarm(long cost)
     {
         if (cost != 0 && _noSpace)
-            throw EtcdErrors.NoSpace();
+            throw new EtcdException(EtcdErrors.NoSpace);
     }
 
     /// <summary>Raises or clears this member's NOSPACE alarm (etcd's Alarm ACTIVATE and DEACTIVATE); returns what it was.</summary>

@@ -1,5 +1,5 @@
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Backup;
-using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Server.Node;
 
@@ -84,14 +84,14 @@ internal sealed class BackupWriter(string dataDir)
         ArgumentNullException.ThrowIfNull(capture);
         // One at a time: each is a whole copy of the state on the disk that holds the WAL.
         if (Interlocked.Exchange(ref _inProgress, 1) == 1)
-            throw NodeErrors.BackupInProgress();
+            throw new EtcdException(EtcdErrors.BackupInProgress);
         FileStream? file = null;
         try
         {
             long needed = storeBytes + SpaceMargin;
             long free = new DriveInfo(Path.GetFullPath(dataDir)).AvailableFreeSpace;
             if (free < needed)
-                throw NodeErrors.NoRoomForBackup(needed, free);
+                throw new EtcdException(EtcdErrors.NoRoomForBackup(needed, free));
             var write = await capture().WaitAsync(cancellation).ConfigureAwait(false);
             var path = Path.Combine(dataDir, $"{FilePrefix}{Guid.NewGuid():N}.tmp");
             file = new ReleasingFileStream(path, () => Volatile.Write(ref _inProgress, 0));

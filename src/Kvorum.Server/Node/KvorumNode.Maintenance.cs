@@ -1,5 +1,5 @@
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node.Wire;
 
 namespace Kvorum.Server.Node;

@@ -1,5 +1,6 @@
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Node;
 
@@ -23,11 +24,11 @@ public sealed partial class KvorumNode
     {
         var known = await QueryAsync(() => _state.Members.TryGet(target, out _)).ConfigureAwait(false);
         if (!known)
-            throw NodeErrors.BadLeaderTransferee();
+            throw new EtcdException(EtcdErrors.BadLeaderTransferee);
         var deadline = DateTime.UtcNow + RequestTimeout;
         Post(() => _raft.TransferLeadership(target));
         if (!await LeaderBecomesAsync(target, deadline, 20, cancellation).ConfigureAwait(false))
-            throw NodeErrors.LeadershipTransferTimedOut();
+            throw new EtcdException(EtcdErrors.LeadershipTransferTimedOut);
     }
 
     /// <summary>

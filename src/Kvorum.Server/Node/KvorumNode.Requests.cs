@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 
@@ -36,20 +37,20 @@ public sealed partial class KvorumNode
             if (!r.AcceptedOrForwarded)
             {
                 tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
-                    ? NodeErrors.LeaderChanged()
-                    : NodeErrors.NoLeader());
+                    ? new EtcdException(EtcdErrors.LeaderChanged)
+                    : new EtcdException(EtcdErrors.NoLeader));
                 return;
             }
             _proposals.Add(id, tcs, Stopwatch.GetTimestamp());
         });
         // A loop that has stopped would never run the work above, nor time it out.
         if (Volatile.Read(ref _closed))
-            tcs.TrySetException(NodeErrors.ServerStopped());
+            tcs.TrySetException(new EtcdException(EtcdErrors.ServerStopped));
         object result;
         try
         {
             // A cancelled request stays in the table until it is applied or times out: both find it completed.
-            using (cancellation.UnsafeRegister(static state => ((TaskCompletionSource<object>)state!).TrySetException(NodeErrors.Cancelled()), tcs))
+            using (cancellation.UnsafeRegister(static state => ((TaskCompletionSource<object>)state!).TrySetException(new EtcdException(EtcdErrors.Cancelled)), tcs))
                 result = await tcs.Task.ConfigureAwait(false);
         }
         catch (EtcdException)
@@ -61,7 +62,7 @@ public sealed partial class KvorumNode
         {
             T t => t,
             EtcdException e => throw e,
-            _ => throw NodeErrors.UnexpectedApplyResult(),
+            _ => throw new EtcdException(EtcdErrors.UnexpectedApplyResult),
         };
     }
 
@@ -102,12 +103,12 @@ public sealed partial class KvorumNode
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             Post(() => forget());
-            throw NodeErrors.Cancelled();
+            throw new EtcdException(EtcdErrors.Cancelled);
         }
         catch (TimeoutException)
         {
             Post(() => forget());
-            throw NodeErrors.TimedOut();
+            throw new EtcdException(EtcdErrors.TimedOut);
         }
     }
 
@@ -118,7 +119,7 @@ public sealed partial class KvorumNode
         Post(() => Answer(tcs, query));
         // A loop that has stopped would never run the query (see ProposeAsync).
         if (Volatile.Read(ref _closed))
-            tcs.TrySetException(NodeErrors.ServerStopped());
+            tcs.TrySetException(new EtcdException(EtcdErrors.ServerStopped));
         return tcs.Task;
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Google.Protobuf;
+using Kvorum.Etcd.Errors;
 using Kvorum.Raft;
 using Kvorum.Server.Transport;
 using Kvorum.Storage;
@@ -213,7 +214,7 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 {
                 }
             }
-            FailAllWaiters(NodeErrors.ServerStopped());
+            FailAllWaiters(new EtcdException(EtcdErrors.ServerStopped));
             _owner.Release();
             _stopped.TrySetResult();
         }

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Node;
 
@@ -93,7 +93,7 @@ internal sealed class LinearizableReads
         if (!_askReadIndex(Encode(context)))
         {
             foreach (var read in reads)
-                read.Fail(NodeErrors.NoLeader());
+                read.Fail(new EtcdException(EtcdErrors.NoLeader));
             return false;
         }
         _asked[context] = (_leader(), reads, now);
@@ -126,7 +126,7 @@ internal sealed class LinearizableReads
             if (_leader() != asked.Leader)
             {
                 _asked.Remove(context);
-                var error = NodeErrors.LeaderChanged();
+                var error = new EtcdException(EtcdErrors.LeaderChanged);
                 foreach (var read in asked.Reads)
                     read.Fail(error);
                 continue;
@@ -177,7 +177,7 @@ internal sealed class LinearizableReads
         }
         if (stale is null)
             return;
-        var error = NodeErrors.LeaderChanged();
+        var error = new EtcdException(EtcdErrors.LeaderChanged);
         foreach (var context in stale)
         {
             _asked.Remove(context, out var asked);

@@ -1,5 +1,5 @@
+using Kvorum.Etcd.Errors;
 using Kvorum.Raft;
-using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Server.Node;
 
@@ -34,10 +34,10 @@ internal sealed class MembershipRequests
         var known = members.TryGet(change.NodeId, out var member);
         return change.Type switch
         {
-            ConfChangeType.RemoveNode when !known => NodeErrors.MemberNotFound(),
-            ConfChangeType.RemoveNode when config.IsVoter(change.NodeId) && config.Voters.Length == 1 => EtcdErrors.NotEnoughStartedMembers(),
-            ConfChangeType.AddVoter when known && !member.IsLearner => NodeErrors.CanOnlyPromoteLearner(),
-            ConfChangeType.AddLearner when known => NodeErrors.MemberIdAlreadyExists(),
+            ConfChangeType.RemoveNode when !known => new EtcdException(EtcdErrors.MemberNotFound),
+            ConfChangeType.RemoveNode when config.IsVoter(change.NodeId) && config.Voters.Length == 1 => new EtcdException(EtcdErrors.NotEnoughStartedMembers),
+            ConfChangeType.AddVoter when known && !member.IsLearner => new EtcdException(EtcdErrors.CanOnlyPromoteLearner),
+            ConfChangeType.AddLearner when known => new EtcdException(EtcdErrors.MemberIdAlreadyExists),
             _ => null,
         };
     }
@@ -64,13 +64,13 @@ internal sealed class MembershipRequests
                 _waiting[(change.NodeId, change.Type)] = waiter;
                 break;
             case ProposeStatus.ConfChangePending:
-                waiter.TrySetException(NodeErrors.MembershipChangeInProgress());
+                waiter.TrySetException(new EtcdException(EtcdErrors.MembershipChangeInProgress));
                 break;
             case ProposeStatus.InvalidConfChange:
-                waiter.TrySetException(NodeErrors.InvalidMembershipChange());
+                waiter.TrySetException(new EtcdException(EtcdErrors.InvalidMembershipChange));
                 break;
             default:
-                waiter.TrySetException(NodeErrors.NoLeader());
+                waiter.TrySetException(new EtcdException(EtcdErrors.NoLeader));
                 break;
         }
     }

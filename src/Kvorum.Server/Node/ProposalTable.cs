@@ -1,4 +1,4 @@
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Node;
 
@@ -63,7 +63,7 @@ internal sealed class ProposalTable
         {
             _deadlines.Dequeue();
             if (_waiters.Remove(head.Id, out var waiter))
-                waiter.TrySetException(NodeErrors.TimedOut());
+                waiter.TrySetException(new EtcdException(EtcdErrors.TimedOut));
         }
     }
 

@@ -1,3 +1,4 @@
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 
@@ -67,8 +68,8 @@ internal sealed class StateMachine
                 InternalRequest.RequestOneofCase.DeleteRange => Store.DeleteRange(request.DeleteRange),
                 InternalRequest.RequestOneofCase.Txn => Store.Txn(request.Txn),
                 InternalRequest.RequestOneofCase.Compaction => Store.Compact(request.Compaction),
-                InternalRequest.RequestOneofCase.Attributes => Members.Apply(request.Attributes) ?? (object)NodeErrors.MemberNotFound(),
-                _ => NodeErrors.UnknownRequest(),
+                InternalRequest.RequestOneofCase.Attributes => Members.Apply(request.Attributes) ?? (object)new EtcdException(EtcdErrors.MemberNotFound),
+                _ => new EtcdException(EtcdErrors.UnknownRequest),
             };
         }
         catch (EtcdException e)

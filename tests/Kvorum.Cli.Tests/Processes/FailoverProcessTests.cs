@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Xunit.Abstractions;
 
 namespace Kvorum.Cli.Tests.Processes;
@@ -123,7 +124,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
             output.WriteLine($"{leader} frozen; the read on {follower} failed after {clock.ElapsedMilliseconds} ms: {error.Status.Detail}");
 
             Assert.Equal(Grpc.Core.StatusCode.Unavailable, error.StatusCode);
-            Assert.Equal("etcdserver: leader changed", error.Status.Detail);
+            Assert.Equal(EtcdErrors.LeaderChanged.Message, error.Status.Detail);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(4), $"failed only after {clock.ElapsedMilliseconds} ms");
         }
         catch

@@ -1,3 +1,5 @@
+using Kvorum.Etcd.Errors;
+
 namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>
@@ -22,7 +24,7 @@ public sealed class QuotaProcessTests() : EtcdctlClusterTest(1, "--quota-backend
                 break;
         }
         Assert.InRange(written, 15, 20);
-        Assert.Contains("Error: etcdserver: mvcc: database space exceeded", put.Err, StringComparison.Ordinal);
+        Assert.Contains($"Error: {EtcdErrors.NoSpace.Message}", put.Err, StringComparison.Ordinal);
 
         var list = await Ctl("alarm", "list");
         Assert.Matches(@"^memberID:\d+ alarm:NOSPACE\s*$", list.Out);

@@ -1,6 +1,7 @@
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Tests.Cluster;
@@ -49,7 +50,7 @@ public sealed class AutoCompactionClusterTests
                 }
             }
             Assert.NotNull(compacted);
-            Assert.Equal("etcdserver: mvcc: required revision has been compacted", compacted.Status.Detail);
+            Assert.Equal(EtcdErrors.Compacted.Message, compacted.Status.Detail);
             // What the retention keeps is still there.
             var kept = await member.GetAsync(new RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("k"), Revision = revision - 5, Serializable = true });
             Assert.Equal("v54", kept.Kvs.Single().Value.ToStringUtf8());

@@ -1,6 +1,7 @@
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Tests.Cluster;
 
@@ -195,7 +196,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         Assert.Equal(Grpc.Core.StatusCode.Unimplemented, hash.StatusCode);
         Assert.Contains("use HashKV", hash.Status.Detail, StringComparison.Ordinal);
         var lease = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.LeaseGrantAsync(new LeaseGrantRequest { TTL = 10 }));
-        Assert.Equal((Grpc.Core.StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet"), (lease.StatusCode, lease.Status.Detail));
+        Assert.Equal((Grpc.Core.StatusCode.Unimplemented, EtcdErrors.LeaseNotImplemented.Message), (lease.StatusCode, lease.Status.Detail));
     }
 
     [Fact]
@@ -244,12 +245,12 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         var kv = new Kvorum.Etcd.Api.KV.KVClient(channel);
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () => await kv.RangeAsync(new Kvorum.Etcd.Api.RangeRequest()));
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Equal("etcdserver: key is not provided", e.Status.Detail);
+        Assert.Equal(EtcdErrors.EmptyKey.Message, e.Status.Detail);
         // A linearizable read needs a leader; on a loaded machine an election can be under way, and then the
         // answer is "no leader" (Unavailable), which a client retries. The error under test comes after it.
         var future = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => RetryWhileUnavailable(async () => await kv.RangeAsync(new Kvorum.Etcd.Api.RangeRequest { Key = ByteString.CopyFromUtf8("a"), Revision = 1_000_000 })));
         Assert.Equal(Grpc.Core.StatusCode.OutOfRange, future.StatusCode);
-        Assert.Equal("etcdserver: mvcc: required revision is a future revision", future.Status.Detail);
+        Assert.Equal(EtcdErrors.FutureRevision.Message, future.Status.Detail);
         await _client.PutAsync("after-bad-input", "ok");
         Assert.Equal("ok", await _client.GetValAsync("after-bad-input"));
     }
@@ -283,14 +284,14 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
 
         var unknown = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             _client.MemberUpdateAsync(new MemberUpdateRequest { ID = 1234, PeerURLs = { "http://127.0.0.1:1" } }));
-        Assert.Equal((Grpc.Core.StatusCode.NotFound, "etcdserver: member not found"), (unknown.StatusCode, unknown.Status.Detail));
+        Assert.Equal((Grpc.Core.StatusCode.NotFound, EtcdErrors.MemberNotFound.Message), (unknown.StatusCode, unknown.Status.Detail));
 
         var taken = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             _client.MemberUpdateAsync(new MemberUpdateRequest { ID = first.ID, PeerURLs = { second.PeerURLs[0] } }));
-        Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists"), (taken.StatusCode, taken.Status.Detail));
+        Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, EtcdErrors.PeerUrlExists.Message), (taken.StatusCode, taken.Status.Detail));
         var added = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             _client.MemberAddAsync(new MemberAddRequest { PeerURLs = { second.PeerURLs[0] }, IsLearner = true }));
-        Assert.Equal("etcdserver: Peer URLs already exists", added.Status.Detail);
+        Assert.Equal(EtcdErrors.PeerUrlExists.Message, added.Status.Detail);
 
         // Its own URL again is fine, and nothing changed.
         await _client.MemberUpdateAsync(new MemberUpdateRequest { ID = first.ID, PeerURLs = { first.PeerURLs[0] } });
@@ -305,7 +306,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("leased"), Value = ByteString.CopyFromUtf8("v"), Lease = 42 }));
         Assert.Equal(Grpc.Core.StatusCode.NotFound, e.StatusCode);
-        Assert.Equal("etcdserver: requested lease not found", e.Status.Detail);
+        Assert.Equal(EtcdErrors.LeaseNotFound.Message, e.Status.Detail);
         Assert.Empty((await _client.GetAsync("leased")).Kvs);
     }
 
@@ -315,7 +316,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     {
         var put = new PutRequest { Key = ByteString.Empty, Value = ByteString.CopyFrom(new byte[1600 * 1024]) };
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync(put));
-        Assert.Equal("etcdserver: key is not provided", e.Status.Detail);
+        Assert.Equal(EtcdErrors.EmptyKey.Message, e.Status.Detail);
     }
 
     [Fact]
@@ -325,7 +326,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         var big = new string('x', 1600 * 1024);
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync("big", big));
         Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Equal("etcdserver: request is too large", e.Status.Detail);
+        Assert.Equal(EtcdErrors.RequestTooLarge.Message, e.Status.Detail);
         var huge = new string('x', 2200 * 1024);
         var h = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync("huge", huge));
         Assert.Equal(Grpc.Core.StatusCode.ResourceExhausted, h.StatusCode);

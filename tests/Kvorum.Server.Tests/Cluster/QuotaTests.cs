@@ -1,6 +1,7 @@
 using dotnet_etcd;
 using Etcdserverpb;
 using Grpc.Core;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Server.Tests.Cluster;
 
@@ -40,7 +41,7 @@ public sealed class QuotaTests
         }
         Assert.NotNull(refused);
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.Equal("etcdserver: mvcc: database space exceeded", refused.Status.Detail);
+        Assert.Equal(EtcdErrors.NoSpace.Message, refused.Status.Detail);
         Assert.InRange(written, 50, 64);
 
         // The alarm is listed, and Status reports it as etcd does.
@@ -74,7 +75,7 @@ public sealed class QuotaTests
         await Assert.ThrowsAsync<RpcException>(() => client.PutAsync("small", "x"));
         // As in etcd, a request's own checks come before the alarm: a put without a key is told so.
         var keyless = await Assert.ThrowsAsync<RpcException>(() => client.PutAsync(new PutRequest { Value = Google.Protobuf.ByteString.CopyFromUtf8("x") }));
-        Assert.Equal("etcdserver: key is not provided", keyless.Status.Detail);
+        Assert.Equal(EtcdErrors.EmptyKey.Message, keyless.Status.Detail);
         var disarmed = await client.AlarmAsync(new AlarmRequest
         {
             Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = alarm.MemberID, Alarm = AlarmType.Nospace,

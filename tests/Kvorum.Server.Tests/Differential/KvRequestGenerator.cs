@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Keys;
 
 namespace Kvorum.Server.Tests.Differential;
 

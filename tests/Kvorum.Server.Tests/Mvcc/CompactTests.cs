@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 
@@ -55,8 +56,7 @@ public class CompactTests
         store.Compact(new CompactionRequest { Revision = 2 });
 
         EtcdException again = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 2 }));
-        Assert.Equal(EtcdErrors.CompactedMessage, again.Message);
-        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, again.StatusCode);
+        Assert.Equal(EtcdErrors.Compacted, again.Error);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public class CompactTests
         store.Put("a", "1");
 
         EtcdException error = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 3 }));
-        Assert.Equal(EtcdErrors.FutureRevisionMessage, error.Message);
+        Assert.Equal(EtcdErrors.FutureRevision, error.Error);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 using EventType = Kvorum.Etcd.Api.Event.Types.EventType;

@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using Kvorum.Etcd.Keys;
 using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Server.Tests.Mvcc;

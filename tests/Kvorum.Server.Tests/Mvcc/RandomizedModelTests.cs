@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 using Result = Kvorum.Etcd.Api.Compare.Types.CompareResult;
@@ -196,12 +197,12 @@ public class RandomizedModelTests
             long effective = revision <= 0 ? _model.Revision : revision;
             if (revision > _model.Revision)
             {
-                Assert.Equal(EtcdErrors.FutureRevisionMessage, Assert.Throws<EtcdException>(() => _store.Range(request)).Message);
+                Assert.Equal(EtcdErrors.FutureRevision, Assert.Throws<EtcdException>(() => _store.Range(request)).Error);
                 return;
             }
             if (effective < _model.CompactRevision)
             {
-                Assert.Equal(EtcdErrors.CompactedMessage, Assert.Throws<EtcdException>(() => _store.Range(request)).Message);
+                Assert.Equal(EtcdErrors.Compacted, Assert.Throws<EtcdException>(() => _store.Range(request)).Error);
                 return;
             }
 

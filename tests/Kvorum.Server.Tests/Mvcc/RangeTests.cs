@@ -1,4 +1,6 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 using SortOrder = Kvorum.Etcd.Api.RangeRequest.Types.SortOrder;
@@ -205,8 +207,7 @@ public class RangeTests
     public void Future_revision_is_an_out_of_range_error()
     {
         EtcdException error = Assert.Throws<EtcdException>(() => Range(Seeded(), "a", adjust: r => r.Revision = 9));
-        Assert.Equal("etcdserver: mvcc: required revision is a future revision", error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, error.StatusCode);
+        Assert.Equal(EtcdErrors.FutureRevision, error.Error);
     }
 
     [Fact]
@@ -216,8 +217,7 @@ public class RangeTests
         store.Compact(new CompactionRequest { Revision = 5 });
 
         EtcdException error = Assert.Throws<EtcdException>(() => Range(store, "a", adjust: r => r.Revision = 4));
-        Assert.Equal("etcdserver: mvcc: required revision has been compacted", error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, error.StatusCode);
+        Assert.Equal(EtcdErrors.Compacted, error.Error);
 
         Assert.Equal(["a", "b", "c", "foo"], Range(store, "\0", "\0", r => r.Revision = 5).Keys());
     }

@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 
@@ -123,8 +124,7 @@ public class RevisionTests
         EtcdException error = Assert.Throws<EtcdException>(() =>
             store.Put(new PutRequest { Key = B("nope"), IgnoreValue = true }));
 
-        Assert.Equal(EtcdErrors.KeyNotFoundMessage, error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(EtcdErrors.KeyNotFound, error.Error);
         Assert.Equal(1, store.Revision);
         Assert.Equal(0, store.KeyCount);
     }
@@ -152,8 +152,7 @@ public class RevisionTests
 
         EtcdException error = Assert.Throws<EtcdException>(() => store.Put("b", "1", lease: 2));
 
-        Assert.Equal(EtcdErrors.LeaseNotFoundMessage, error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.NotFound, error.StatusCode);
+        Assert.Equal(EtcdErrors.LeaseNotFound, error.Error);
     }
 
     [Theory]
@@ -169,8 +168,7 @@ public class RevisionTests
             else if (range)
                 store.Range(new RangeRequest());
         });
-        Assert.Equal(EtcdErrors.EmptyKeyMessage, error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(EtcdErrors.EmptyKey, error.Error);
     }
 
     [Fact]
@@ -181,15 +179,7 @@ public class RevisionTests
             store.Put(new PutRequest { Key = B("k"), Value = B("v"), IgnoreValue = true }));
         EtcdException leaseError = Assert.Throws<EtcdException>(() =>
             store.Put(new PutRequest { Key = B("k"), Lease = 3, IgnoreLease = true }));
-        Assert.Equal(EtcdErrors.ValueProvidedMessage, valueError.Message);
-        Assert.Equal(EtcdErrors.LeaseProvidedMessage, leaseError.Message);
-    }
-
-    [Fact]
-    public void Errors_convert_to_rpc_exceptions_with_etcds_status()
-    {
-        Grpc.Core.RpcException rpc = EtcdErrors.Compacted().ToRpcException();
-        Assert.Equal(Grpc.Core.StatusCode.OutOfRange, rpc.StatusCode);
-        Assert.Equal("etcdserver: mvcc: required revision has been compacted", rpc.Status.Detail);
+        Assert.Equal(EtcdErrors.ValueProvided, valueError.Error);
+        Assert.Equal(EtcdErrors.LeaseProvided, leaseError.Error);
     }
 }

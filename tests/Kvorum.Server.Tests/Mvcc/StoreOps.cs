@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Keys;
 using Kvorum.Server.Mvcc;
 
 namespace Kvorum.Server.Tests.Mvcc;

@@ -1,4 +1,5 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 
@@ -80,7 +81,7 @@ public class StoreWriteTests
         // Two ops at the top leave one for the nested txn, which has two.
         EtcdException error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("a", "1"), TxnOp(nested) } }));
-        Assert.Equal(EtcdErrors.TooManyOpsMessage, error.Message);
+        Assert.Equal(EtcdErrors.TooManyOps, error.Error);
 
         // One op at the top leaves two.
         store.Txn(new TxnRequest { Success = { TxnOp(nested) } });

@@ -1,4 +1,6 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 using Kvorum.Server.Mvcc;
 using static Kvorum.Server.Tests.Mvcc.StoreOps;
 using Result = Kvorum.Etcd.Api.Compare.Types.CompareResult;
@@ -175,8 +177,7 @@ public class TxnTests
         var store = new MvccStore();
         EtcdException error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("k", "1"), PutOp("k", "2") } }));
-        Assert.Equal("etcdserver: duplicate key given in txn request", error.Message);
-        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Equal(EtcdErrors.DuplicateKey, error.Error);
         Assert.Equal(1, store.Revision);
     }
 
@@ -238,15 +239,15 @@ public class TxnTests
         var store = new MvccStore { MaxTxnOps = 2 };
         EtcdException tooMany = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("a", "1"), PutOp("b", "1"), PutOp("c", "1") } }));
-        Assert.Equal(EtcdErrors.TooManyOpsMessage, tooMany.Message);
+        Assert.Equal(EtcdErrors.TooManyOps, tooMany.Error);
 
         EtcdException empty = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { new RequestOp() } }));
-        Assert.Equal(EtcdErrors.KeyNotFoundMessage, empty.Message);
+        Assert.Equal(EtcdErrors.KeyNotFound, empty.Error);
 
         EtcdException emptyCompareKey = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Compare = { new Compare() } }));
-        Assert.Equal(EtcdErrors.EmptyKeyMessage, emptyCompareKey.Message);
+        Assert.Equal(EtcdErrors.EmptyKey, emptyCompareKey.Error);
     }
 
     [Fact]
@@ -259,7 +260,7 @@ public class TxnTests
         EtcdException error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("b", "1"), futureRead } }));
 
-        Assert.Equal(EtcdErrors.FutureRevisionMessage, error.Message);
+        Assert.Equal(EtcdErrors.FutureRevision, error.Error);
         Assert.Equal(2, store.Revision);
         Assert.Null(store.Get("b"));
     }
@@ -275,7 +276,7 @@ public class TxnTests
 
         EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { futureRead, missing } }));
 
-        Assert.Equal(EtcdErrors.KeyNotFoundMessage, error.Message);
+        Assert.Equal(EtcdErrors.KeyNotFound, error.Error);
     }
 
     /// <summary>
@@ -294,7 +295,7 @@ public class TxnTests
         store.Compact(new CompactionRequest { Revision = 2 });
 
         EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { negative } }));
-        Assert.Equal(EtcdErrors.CompactedMessage, error.Message);
+        Assert.Equal(EtcdErrors.Compacted, error.Error);
         Assert.Equal("2", S(store.Range(new RangeRequest { Key = B("a"), Revision = -1 }).Kvs[0].Value));
     }
 

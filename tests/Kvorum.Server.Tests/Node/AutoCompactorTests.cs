@@ -1,4 +1,4 @@
-using Grpc.Core;
+using Kvorum.Etcd.Errors;
 using Kvorum.Raft;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
@@ -46,9 +46,9 @@ public sealed class AutoCompactorTests
     public async Task A_compaction_refused_is_told_and_a_later_check_tries_a_newer_revision()
     {
         var compactor = Compactor();
-        _refusal = new EtcdException(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+        _refusal = new EtcdException(EtcdErrors.Compacted);
         Assert.Equal(0, await compactor.CheckAsync(TimeSpan.FromMinutes(5), CancellationToken.None));
-        Assert.Contains(_log.Lines, l => l.Text == "auto-compaction to revision 500 did not happen: etcdserver: mvcc: required revision has been compacted");
+        Assert.Contains(_log.Lines, l => l.Text == $"auto-compaction to revision 500 did not happen: {EtcdErrors.Compacted.Message}");
 
         _refusal = null;
         _status = _status with { Revision = 1600 };

@@ -1,6 +1,6 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Tests.Transport;
@@ -19,8 +19,7 @@ public sealed class BackendQuotaTests
     private static void AssertNoSpace(Action write)
     {
         var error = Assert.Throws<EtcdException>(write);
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
-        Assert.Equal("etcdserver: mvcc: database space exceeded", error.Message);
+        Assert.Equal(EtcdErrors.NoSpace, error.Error);
     }
 
     [Fact]

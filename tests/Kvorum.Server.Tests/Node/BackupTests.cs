@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Kvorum.Server.Backup;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -48,7 +49,7 @@ public sealed class BackupTests : IDisposable
                 Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(temporary));
             // One at a time: each is a whole copy of the state beside the WAL.
             var second = await Assert.ThrowsAsync<EtcdException>(() => follower.WriteBackupAsync(CancellationToken.None));
-            Assert.Equal(Grpc.Core.StatusCode.Unavailable, second.StatusCode);
+            Assert.Equal(EtcdErrors.BackupInProgress, second.Error);
             await using var file = File.Create(copy);
             await backup.CopyToAsync(file);
         }

@@ -1,5 +1,5 @@
 using Grpc.Core;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Tests.Node;
@@ -40,8 +40,7 @@ public sealed class BackupWriterTests : IDisposable
         var first = await writer.WriteAsync(0, State([1]), CancellationToken.None);
 
         var second = await Assert.ThrowsAsync<EtcdException>(() => writer.WriteAsync(0, State([2]), CancellationToken.None));
-        Assert.Equal(StatusCode.Unavailable, second.StatusCode);
-        Assert.Equal("kvorum: a snapshot of this member is being sent already; try again when it is done", second.Message);
+        Assert.Equal(EtcdErrors.BackupInProgress, second.Error);
 
         await first.DisposeAsync();
         await using var third = await writer.WriteAsync(0, State([3]), CancellationToken.None);
@@ -53,7 +52,7 @@ public sealed class BackupWriterTests : IDisposable
     {
         var writer = new BackupWriter(_dir);
         var error = await Assert.ThrowsAsync<EtcdException>(() => writer.WriteAsync(long.MaxValue / 2, State([1]), CancellationToken.None));
-        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, error.Error.Code);
         Assert.StartsWith("kvorum: not enough free space in the data directory for a snapshot: about ", error.Message, StringComparison.Ordinal);
         Assert.Empty(Backups());
         await using var next = await writer.WriteAsync(0, State([1]), CancellationToken.None);
@@ -63,7 +62,7 @@ public sealed class BackupWriterTests : IDisposable
     public async Task A_capture_that_fails_leaves_no_file_and_lets_the_next_in()
     {
         var writer = new BackupWriter(_dir);
-        await Assert.ThrowsAsync<EtcdException>(() => writer.WriteAsync(0, () => Task.FromException<Action<Stream>>(new EtcdException(StatusCode.Unavailable, "etcdserver: server stopped")), CancellationToken.None));
+        await Assert.ThrowsAsync<EtcdException>(() => writer.WriteAsync(0, () => Task.FromException<Action<Stream>>(new EtcdException(EtcdErrors.ServerStopped)), CancellationToken.None));
         Assert.Empty(Backups());
         await using var next = await writer.WriteAsync(0, State([1]), CancellationToken.None);
     }

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -56,9 +57,9 @@ public sealed class HashKVTests
         await leader.ProposeAsync<CompactionResponse>(new InternalRequest { Compaction = new CompactionRequest { Revision = 4 } }, CancellationToken.None);
 
         var future = await Assert.ThrowsAsync<EtcdException>(() => leader.HashKVAsync(new HashKVRequest { Revision = 1000 }, CancellationToken.None));
-        Assert.Equal("etcdserver: mvcc: required revision is a future revision", future.Message);
+        Assert.Equal(EtcdErrors.FutureRevision, future.Error);
         var compacted = await Assert.ThrowsAsync<EtcdException>(() => leader.HashKVAsync(new HashKVRequest { Revision = 3 }, CancellationToken.None));
-        Assert.Equal("etcdserver: mvcc: required revision has been compacted", compacted.Message);
+        Assert.Equal(EtcdErrors.Compacted, compacted.Error);
         Assert.Equal(4, (await leader.HashKVAsync(new HashKVRequest(), CancellationToken.None)).CompactRevision);
     }
 
@@ -71,7 +72,7 @@ public sealed class HashKVTests
 
         var error = await Assert.ThrowsAsync<EtcdException>(
             () => leader.HashKVAsync(new HashKVRequest(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15)));
-        Assert.Equal("etcdserver: server stopped", error.Message);
+        Assert.Equal(EtcdErrors.ServerStopped, error.Error);
         await Assert.ThrowsAsync<EtcdException>(() => leader.MembersAsync().WaitAsync(TimeSpan.FromSeconds(15)));
     }
 }

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 
@@ -21,8 +22,7 @@ public sealed class LastVoterRemovalTests
         var e = await Assert.ThrowsAsync<EtcdException>(() =>
             leader.ChangeMembershipAsync(new ConfChange(ConfChangeType.RemoveNode, leader.MemberId), CancellationToken.None));
 
-        Assert.Equal(Grpc.Core.StatusCode.Unknown, e.StatusCode);
-        Assert.Equal("etcdserver: re-configuration failed due to not enough started members", e.Message);
+        Assert.Equal(EtcdErrors.NotEnoughStartedMembers, e.Error);
         Assert.Equal([leader.MemberId], (await leader.MembersAsync()).Select(m => m.ID));
         var put = new InternalRequest { Put = new PutRequest { Key = ByteString.CopyFromUtf8("k"), Value = ByteString.CopyFromUtf8("v") } };
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Kvorum.Tests.Shared;
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node.Wire;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
-using Grpc.Core;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Tests.Node;
@@ -106,8 +105,7 @@ public sealed class LinearizableReadsTests
 
         Assert.False(reads.Flush(0));
 
-        Assert.All(batch, r => Assert.Equal("etcdserver: no leader", r.Error?.Message));
-        Assert.All(batch, r => Assert.Equal(StatusCode.Unavailable, r.Error?.StatusCode));
+        Assert.All(batch, r => Assert.Equal(EtcdErrors.NoLeader, r.Error?.Error));
         Assert.Equal(0, reads.InFlight);
         Assert.Equal(0, _metrics.ReadIndexRequests);
     }
@@ -144,7 +142,7 @@ public sealed class LinearizableReadsTests
         reads.AskAgain(RetryTicks);
 
         Assert.Single(_asked);
-        Assert.All(batch, r => Assert.Equal("etcdserver: leader changed", r.Error?.Message));
+        Assert.All(batch, r => Assert.Equal(EtcdErrors.LeaderChanged, r.Error?.Error));
         Assert.Equal(0, reads.InFlight);
     }
 
@@ -160,7 +158,7 @@ public sealed class LinearizableReadsTests
         Assert.Equal(1, reads.InFlight);
 
         reads.FailOtherLeaders(2);
-        Assert.Equal("etcdserver: leader changed", ofLeader1[0].Error?.Message);
+        Assert.Equal(EtcdErrors.LeaderChanged, ofLeader1[0].Error?.Error);
         Assert.Equal(0, reads.InFlight);
         reads.OnReadState(Context(FirstContext + 1), 1); // its answer, if it still comes, finds nothing
         Assert.Equal(0, reads.AwaitingApply);
@@ -177,9 +175,9 @@ public sealed class LinearizableReadsTests
         reads.Flush(1);
         var queued = Enqueue(reads, 1);
 
-        reads.FailAll(new EtcdException(StatusCode.Unavailable, "etcdserver: server stopped"));
+        reads.FailAll(new EtcdException(EtcdErrors.ServerStopped));
 
-        Assert.All(awaiting.Concat(asked).Concat(queued), r => Assert.Equal("etcdserver: server stopped", r.Error?.Message));
+        Assert.All(awaiting.Concat(asked).Concat(queued), r => Assert.Equal(EtcdErrors.ServerStopped, r.Error?.Error));
         Assert.Equal((0, 0, 0), (reads.Queued, reads.InFlight, reads.AwaitingApply));
     }
 

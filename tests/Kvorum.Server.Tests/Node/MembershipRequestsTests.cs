@@ -1,8 +1,7 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Tests.Node;
@@ -27,16 +26,20 @@ public sealed class MembershipRequestsTests
     private static EtcdException ErrorOf(TaskCompletionSource<object> waiter) =>
         Assert.IsType<EtcdException>(Assert.Single(waiter.Task.Exception!.InnerExceptions));
 
+    public static TheoryData<ConfChangeType, ulong, EtcdError> Refusals => new()
+    {
+        { ConfChangeType.RemoveNode, Unknown, EtcdErrors.MemberNotFound },
+        { ConfChangeType.AddVoter, Voter2, EtcdErrors.CanOnlyPromoteLearner },
+        { ConfChangeType.AddLearner, Learner3, EtcdErrors.MemberIdAlreadyExists },
+        { ConfChangeType.AddLearner, Voter1, EtcdErrors.MemberIdAlreadyExists },
+    };
+
     [Theory]
-    [InlineData(ConfChangeType.RemoveNode, Unknown, StatusCode.NotFound, "etcdserver: member not found")]
-    [InlineData(ConfChangeType.AddVoter, Voter2, StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member")]
-    [InlineData(ConfChangeType.AddLearner, Learner3, StatusCode.FailedPrecondition, "etcdserver: member ID already exist")]
-    [InlineData(ConfChangeType.AddLearner, Voter1, StatusCode.FailedPrecondition, "etcdserver: member ID already exist")]
-    public void A_change_that_cannot_apply_is_refused_with_etcds_answer(ConfChangeType type, ulong node, StatusCode status, string message)
+    [MemberData(nameof(Refusals))]
+    public void A_change_that_cannot_apply_is_refused_with_etcds_answer(ConfChangeType type, ulong node, EtcdError expected)
     {
         var refusal = MembershipRequests.Refusal(new ConfChange(type, node), Table(), Config);
-        Assert.Equal(status, refusal?.StatusCode);
-        Assert.Equal(message, refusal?.Message);
+        Assert.Equal(expected, refusal?.Error);
     }
 
     [Theory]
@@ -52,8 +55,7 @@ public sealed class MembershipRequestsTests
     public void Removing_the_last_voter_is_refused_as_etcd_refuses_it()
     {
         var refusal = MembershipRequests.Refusal(new ConfChange(ConfChangeType.RemoveNode, Voter1), Table(), new ConfState([Voter1], [Learner3]));
-        Assert.Equal(EtcdErrors.NotEnoughStartedMembers().Message, refusal?.Message);
-        Assert.Equal(StatusCode.Unknown, refusal?.StatusCode);
+        Assert.Equal(EtcdErrors.NotEnoughStartedMembers, refusal?.Error);
     }
 
     [Fact]
@@ -64,21 +66,26 @@ public sealed class MembershipRequestsTests
         var proposed = 0;
         requests.Propose(new ConfChange(ConfChangeType.RemoveNode, Unknown), waiter, Table(), Config, _ => { proposed++; return ProposeStatus.Accepted; });
         Assert.Equal(0, proposed);
-        Assert.Equal("etcdserver: member not found", ErrorOf(waiter).Message);
+        Assert.Equal(EtcdErrors.MemberNotFound, ErrorOf(waiter).Error);
         Assert.Equal(0, requests.Count);
     }
 
+    public static TheoryData<ProposeStatus, EtcdError> CoreRefusals => new()
+    {
+        { ProposeStatus.ConfChangePending, EtcdErrors.MembershipChangeInProgress },
+        { ProposeStatus.InvalidConfChange, EtcdErrors.InvalidMembershipChange },
+        { ProposeStatus.NotLeader, EtcdErrors.NoLeader },
+        { ProposeStatus.TransferInProgress, EtcdErrors.NoLeader },
+    };
+
     [Theory]
-    [InlineData(ProposeStatus.ConfChangePending, "etcdserver: unhealthy cluster: a membership change is in progress")]
-    [InlineData(ProposeStatus.InvalidConfChange, "etcdserver: invalid membership change")]
-    [InlineData(ProposeStatus.NotLeader, "etcdserver: no leader")]
-    [InlineData(ProposeStatus.TransferInProgress, "etcdserver: no leader")]
-    public void A_change_the_core_does_not_take_fails_saying_why(ProposeStatus status, string message)
+    [MemberData(nameof(CoreRefusals))]
+    public void A_change_the_core_does_not_take_fails_saying_why(ProposeStatus status, EtcdError expected)
     {
         var requests = new MembershipRequests();
         var waiter = Waiter();
         requests.Propose(new ConfChange(ConfChangeType.AddLearner, Unknown), waiter, Table(), Config, _ => status);
-        Assert.Equal(message, ErrorOf(waiter).Message);
+        Assert.Equal(expected, ErrorOf(waiter).Error);
         Assert.Equal(0, requests.Count);
     }
 
@@ -114,10 +121,10 @@ public sealed class MembershipRequestsTests
 
         Assert.True(requests.Forget(given));
         Assert.False(requests.Forget(given));
-        requests.FailAll(new EtcdException(StatusCode.Unavailable, "etcdserver: server stopped"));
+        requests.FailAll(new EtcdException(EtcdErrors.ServerStopped));
 
         Assert.False(givenUp.Task.IsCompleted);
-        Assert.Equal("etcdserver: server stopped", ErrorOf(waiting).Message);
+        Assert.Equal(EtcdErrors.ServerStopped, ErrorOf(waiting).Error);
         Assert.Equal(0, requests.Count);
     }
 

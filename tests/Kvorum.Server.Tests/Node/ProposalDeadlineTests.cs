@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Google.Protobuf;
-using Grpc.Core;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 
@@ -31,8 +31,7 @@ public sealed class ProposalDeadlineTests
         var error = await Assert.ThrowsAsync<EtcdException>(() => leader.ProposeAsync<PutResponse>(Put("k", "v"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15)));
         var waited = clock.Elapsed;
 
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Equal("etcdserver: request timed out", error.Message);
+        Assert.Equal(EtcdErrors.TimedOut, error.Error);
         // The request timeout is max(5 s, 5 election timeouts of 500 ms), read from the clock; the loop checks deadlines
         // on each 50 ms tick. (Counted in ticks, it would stretch whenever the ticker came late: hence the bound.)
         Assert.InRange(waited, TimeSpan.FromSeconds(4.9), TimeSpan.FromSeconds(8));
@@ -53,8 +52,7 @@ public sealed class ProposalDeadlineTests
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<EtcdException>(() => leader.ProposeAsync<PutResponse>(Put("k", "v"), cancel.Token).WaitAsync(TimeSpan.FromSeconds(15)));
 
-        Assert.Equal(StatusCode.Cancelled, error.StatusCode);
-        Assert.Equal("context canceled", error.Message);
+        Assert.Equal(EtcdErrors.Cancelled, error.Error);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"failed after {clock.ElapsedMilliseconds} ms");
     }
 
@@ -67,6 +65,6 @@ public sealed class ProposalDeadlineTests
 
         var error = await Assert.ThrowsAsync<EtcdException>(
             () => leader.ProposeAsync<PutResponse>(Put("k", "v"), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(15)));
-        Assert.Equal((StatusCode.Unavailable, "etcdserver: server stopped"), (error.StatusCode, error.Message));
+        Assert.Equal(EtcdErrors.ServerStopped, error.Error);
     }
 }

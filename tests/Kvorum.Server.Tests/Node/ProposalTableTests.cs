@@ -1,5 +1,4 @@
-using Grpc.Core;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Server.Tests.Node;
@@ -52,12 +51,11 @@ public sealed class ProposalTableTests
         Assert.False(first.Task.IsCompleted);
         table.Expire(1100);
         var error = ErrorOf(first);
-        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
-        Assert.Equal("etcdserver: request timed out", error.Message);
+        Assert.Equal(EtcdErrors.TimedOut, error.Error);
         Assert.False(second.Task.IsCompleted);
 
         table.Expire(1150);
-        Assert.Equal("etcdserver: request timed out", ErrorOf(second).Message);
+        Assert.Equal(EtcdErrors.TimedOut, ErrorOf(second).Error);
         Assert.Equal(0, table.Count);
     }
 
@@ -78,11 +76,11 @@ public sealed class ProposalTableTests
         var table = new ProposalTable(Timeout, 0);
         var cancelled = Waiter();
         table.Add(1, cancelled, now: 0);
-        cancelled.TrySetException(new EtcdException(StatusCode.Cancelled, "context canceled"));
+        cancelled.TrySetException(new EtcdException(EtcdErrors.Cancelled));
         Assert.Equal(1, table.Count);
         table.Expire(Timeout);
         Assert.Equal(0, table.Count);
-        Assert.Equal("context canceled", ErrorOf(cancelled).Message);
+        Assert.Equal(EtcdErrors.Cancelled, ErrorOf(cancelled).Error);
     }
 
     [Fact]
@@ -93,9 +91,9 @@ public sealed class ProposalTableTests
         for (var i = 0; i < waiters.Length; i++)
             table.Add((ulong)i + 1, waiters[i], now: i);
 
-        table.FailAll(new EtcdException(StatusCode.Unavailable, "etcdserver: server stopped"));
+        table.FailAll(new EtcdException(EtcdErrors.ServerStopped));
 
-        Assert.All(waiters, w => Assert.Equal("etcdserver: server stopped", ErrorOf(w).Message));
+        Assert.All(waiters, w => Assert.Equal(EtcdErrors.ServerStopped, ErrorOf(w).Error));
         Assert.Equal(0, table.Count);
         var later = Waiter();
         table.Add(9, later, now: Timeout * 5);

@@ -1,7 +1,7 @@
 using Google.Protobuf;
-using Grpc.Core;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -46,15 +46,15 @@ public sealed class StateMachineTests
     {
         var state = new StateMachine();
         var (_, compacted) = state.ApplyRequest(Payload(new InternalRequest { Id = 1, Compaction = new CompactionRequest { Revision = 10 } }));
-        Assert.Equal(EtcdErrors.FutureRevisionMessage, Assert.IsType<EtcdException>(compacted).Message);
+        Assert.Equal(EtcdErrors.FutureRevision, Assert.IsType<EtcdException>(compacted).Error);
 
         var (_, unknownMember) = state.ApplyRequest(Payload(new InternalRequest { Id = 2, Attributes = new MemberAttributes { Id = 5, Name = "x" } }));
         var notFound = Assert.IsType<EtcdException>(unknownMember);
-        Assert.Equal((StatusCode.NotFound, "etcdserver: member not found"), (notFound.StatusCode, notFound.Message));
+        Assert.Equal(EtcdErrors.MemberNotFound, notFound.Error);
 
         var (_, unknown) = state.ApplyRequest(Payload(new InternalRequest { Id = 3 }));
         var error = Assert.IsType<EtcdException>(unknown);
-        Assert.Equal((StatusCode.Internal, "etcdserver: unknown request"), (error.StatusCode, error.Message));
+        Assert.Equal(EtcdErrors.UnknownRequest, error.Error);
 
         state.ApplyRequest(Payload(Put(4, "k", "v")));
         Assert.Equal("v", Get(state, "k"));
@@ -67,7 +67,7 @@ public sealed class StateMachineTests
         var put = Put(1, "k", "v");
         put.Put.Lease = 7;
         var (_, result) = state.ApplyRequest(Payload(put));
-        Assert.Equal(EtcdErrors.LeaseNotFoundMessage, Assert.IsType<EtcdException>(result).Message);
+        Assert.Equal(EtcdErrors.LeaseNotFound, Assert.IsType<EtcdException>(result).Error);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 

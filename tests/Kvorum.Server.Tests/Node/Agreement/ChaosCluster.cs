@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Mvcc;
+using Kvorum.Etcd.Errors;
 using Kvorum.Server.Node;
 using Kvorum.Storage;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,8 +1,10 @@
 using Google.Protobuf;
 using Google.Protobuf.Collections;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 
-namespace Kvorum.Server.Mvcc;
+namespace Kvorum.Etcd.Requests;
 
 /// <summary>
 /// etcd's rule that one txn modifies a key at most once: within one list of ops no two puts name
@@ -46,15 +48,15 @@ internal static class TxnKeyConflicts
             foreach (ByteString key in putsThen)
             {
                 if (puts.Contains(key) || IsDeleted(deletes, key))
-                    throw EtcdErrors.DuplicateKey();
+                    throw new EtcdException(EtcdErrors.DuplicateKey);
                 puts.Add(key);
             }
             foreach (ByteString key in putsElse)
             {
                 if (puts.Contains(key) && !putsThen.Contains(key))
-                    throw EtcdErrors.DuplicateKey();
+                    throw new EtcdException(EtcdErrors.DuplicateKey);
                 if (IsDeleted(deletes, key))
-                    throw EtcdErrors.DuplicateKey();
+                    throw new EtcdException(EtcdErrors.DuplicateKey);
                 puts.Add(key);
             }
             deletes.AddRange(deletesThen);
@@ -67,7 +69,7 @@ internal static class TxnKeyConflicts
                 continue;
             ByteString key = op.RequestPut.Key;
             if (puts.Contains(key) || IsDeleted(deletes, key))
-                throw EtcdErrors.DuplicateKey();
+                throw new EtcdException(EtcdErrors.DuplicateKey);
             puts.Add(key);
         }
         return (puts, deletes);

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Kvorum.Server.Mvcc;
+namespace Kvorum.Etcd.Keys;
 
 /// <summary>
 /// Orders keys as etcd does: byte by byte, unsigned, a prefix before any longer key.

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 
-namespace Kvorum.Server.Mvcc;
+namespace Kvorum.Etcd.Keys;
 
 /// <summary>
 /// A set of keys named the etcd way by a key and a range end: no range end means the key alone;
@@ -84,7 +84,7 @@ public readonly struct KeyRange
     /// <summary>True when a key that sorts at or after <see cref="Begin"/> is still inside the range.</summary>
     /// <param name="key">A key not before <see cref="Begin"/>.</param>
     /// <returns>Whether the scan should go on.</returns>
-    internal bool IsBeforeEnd(ReadOnlySpan<byte> key)
+    public bool IsBeforeEnd(ReadOnlySpan<byte> key)
     {
         if (IsUnbounded)
             return true;

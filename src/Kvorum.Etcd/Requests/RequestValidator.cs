@@ -1,10 +1,11 @@
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
-namespace Kvorum.Server.Mvcc;
+namespace Kvorum.Etcd.Requests;
 
 /// <summary>
 /// The checks etcd makes on a key-value request before it is proposed to Raft, with etcd's
-/// errors. The server runs them before proposing; <see cref="MvccStore"/> runs them again on apply.
+/// errors. The server runs them before proposing, and its MVCC store runs them again on apply.
 /// </summary>
 public static class RequestValidator
 {
@@ -18,7 +19,7 @@ public static class RequestValidator
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Key.IsEmpty)
-            throw EtcdErrors.EmptyKey();
+            throw new EtcdException(EtcdErrors.EmptyKey);
     }
 
     /// <summary>Checks a put request.</summary>
@@ -28,11 +29,11 @@ public static class RequestValidator
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Key.IsEmpty)
-            throw EtcdErrors.EmptyKey();
+            throw new EtcdException(EtcdErrors.EmptyKey);
         if (request.IgnoreValue && !request.Value.IsEmpty)
-            throw EtcdErrors.ValueProvided();
+            throw new EtcdException(EtcdErrors.ValueProvided);
         if (request.IgnoreLease && request.Lease != 0)
-            throw EtcdErrors.LeaseProvided();
+            throw new EtcdException(EtcdErrors.LeaseProvided);
     }
 
     /// <summary>Checks a delete request.</summary>
@@ -42,7 +43,7 @@ public static class RequestValidator
     {
         ArgumentNullException.ThrowIfNull(request);
         if (request.Key.IsEmpty)
-            throw EtcdErrors.EmptyKey();
+            throw new EtcdException(EtcdErrors.EmptyKey);
     }
 
     /// <summary>Checks a txn: sizes, keys, every nested op, and that no key is modified twice.</summary>
@@ -60,11 +61,11 @@ public static class RequestValidator
         ArgumentNullException.ThrowIfNull(request);
         int opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
         if (opCount > maxTxnOps)
-            throw EtcdErrors.TooManyOps();
+            throw new EtcdException(EtcdErrors.TooManyOps);
         foreach (Compare compare in request.Compare)
         {
             if (compare.Key.IsEmpty)
-                throw EtcdErrors.EmptyKey();
+                throw new EtcdException(EtcdErrors.EmptyKey);
         }
         // As etcd does, a nested txn gets what is left of the budget.
         foreach (RequestOp op in request.Success)
@@ -91,7 +92,7 @@ public static class RequestValidator
                 break;
             default:
                 // etcd answers an empty op with "key not found".
-                throw EtcdErrors.KeyNotFound();
+                throw new EtcdException(EtcdErrors.KeyNotFound);
         }
     }
 }

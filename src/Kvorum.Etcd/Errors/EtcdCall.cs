@@ -1,0 +1,38 @@
+using Grpc.Core;
+
+namespace Kvorum.Etcd.Errors;
+
+/// <summary>
+/// Where errors meet the wire: the one place that turns an <see cref="EtcdError"/>, or an <see cref="EtcdException"/>
+/// that ends a handler of the etcd API, into the gRPC status its client receives. Any other exception is left to gRPC,
+/// which answers it with <see cref="StatusCode.Unknown"/>.
+/// </summary>
+public static class EtcdCall
+{
+    /// <summary>Runs a handler, answering an <see cref="EtcdException"/> it throws with that error's status.</summary>
+    /// <typeparam name="T">The handler's response.</typeparam>
+    /// <param name="handler">The handler.</param>
+    /// <returns>The handler's response.</returns>
+    /// <exception cref="RpcException">The handler failed with an <see cref="EtcdException"/>.</exception>
+    public static async Task<T> Run<T>(Func<Task<T>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        try
+        {
+            return await handler().ConfigureAwait(false);
+        }
+        catch (EtcdException e)
+        {
+            throw ToRpcException(e.Error);
+        }
+    }
+
+    /// <summary>The exception a handler throws to answer its client with <paramref name="error"/>.</summary>
+    /// <param name="error">One of <see cref="EtcdErrors"/>.</param>
+    /// <returns>An exception carrying the error's status code and text.</returns>
+    public static RpcException ToRpcException(EtcdError error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        return new RpcException(new Status(error.Code, error.Message));
+    }
+}

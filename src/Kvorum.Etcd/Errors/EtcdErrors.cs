@@ -1,0 +1,155 @@
+using Grpc.Core;
+
+namespace Kvorum.Etcd.Errors;
+
+/// <summary>
+/// Every error a client of Kvorum's etcd API can be answered with, each declared once with its gRPC status code and its
+/// text (etcd's <c>rpctypes</c>). The texts are etcd's, byte for byte, since clients and etcdctl match on them; those
+/// starting with <c>kvorum:</c> are Kvorum's own, for cases etcd does not have. No other source file writes an
+/// <c>etcdserver:</c> or <c>mvcc:</c> text.
+/// </summary>
+public static class EtcdErrors
+{
+    // The key-value API: the request's own checks, and the MVCC store's.
+
+    /// <summary>A request without a key.</summary>
+    public static readonly EtcdError EmptyKey = new(StatusCode.InvalidArgument, "etcdserver: key is not provided");
+
+    /// <summary>An ignore_value or ignore_lease put on a missing key, or an empty txn op.</summary>
+    public static readonly EtcdError KeyNotFound = new(StatusCode.InvalidArgument, "etcdserver: key not found");
+
+    /// <summary>A put that sets both ignore_value and a value.</summary>
+    public static readonly EtcdError ValueProvided = new(StatusCode.InvalidArgument, "etcdserver: value is provided");
+
+    /// <summary>A put that sets both ignore_lease and a lease.</summary>
+    public static readonly EtcdError LeaseProvided = new(StatusCode.InvalidArgument, "etcdserver: lease is provided");
+
+    /// <summary>A txn with more compares or ops than <c>--max-txn-ops</c> allows.</summary>
+    public static readonly EtcdError TooManyOps = new(StatusCode.InvalidArgument, "etcdserver: too many operations in txn request");
+
+    /// <summary>A txn that would modify one key twice.</summary>
+    public static readonly EtcdError DuplicateKey = new(StatusCode.InvalidArgument, "etcdserver: duplicate key given in txn request");
+
+    /// <summary>A write whose proposal is over <c>--max-request-bytes</c>.</summary>
+    public static readonly EtcdError RequestTooLarge = new(StatusCode.InvalidArgument, "etcdserver: request is too large");
+
+    /// <summary>A read or compaction at a revision older than the last compaction.</summary>
+    public static readonly EtcdError Compacted = new(StatusCode.OutOfRange, "etcdserver: mvcc: required revision has been compacted");
+
+    /// <summary>A read or compaction at a revision the store has not reached.</summary>
+    public static readonly EtcdError FutureRevision = new(StatusCode.OutOfRange, "etcdserver: mvcc: required revision is a future revision");
+
+    /// <summary>
+    /// etcd's ErrGRPCNoSpace: a write that would pass the quota (<c>--quota-backend-bytes</c>), or any write that puts
+    /// while the NOSPACE alarm is raised.
+    /// </summary>
+    public static readonly EtcdError NoSpace = new(StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded");
+
+    /// <summary>A put that names a lease that does not exist.</summary>
+    public static readonly EtcdError LeaseNotFound = new(StatusCode.NotFound, "etcdserver: requested lease not found");
+
+    // A request's way through the member and Raft.
+
+    /// <summary>No leader is known to take a write or confirm a read.</summary>
+    public static readonly EtcdError NoLeader = new(StatusCode.Unavailable, "etcdserver: no leader");
+
+    /// <summary>The leader changed (or is being handed over) while the request waited for it.</summary>
+    public static readonly EtcdError LeaderChanged = new(StatusCode.Unavailable, "etcdserver: leader changed");
+
+    /// <summary>A write or linearizable read waited longer than the request timeout.</summary>
+    public static readonly EtcdError TimedOut = new(StatusCode.Unavailable, "etcdserver: request timed out");
+
+    /// <summary>The client cancelled the request before it was answered (the text is Go's context error, as etcd sends it).</summary>
+    public static readonly EtcdError Cancelled = new(StatusCode.Cancelled, "context canceled");
+
+    /// <summary>The member's loop has stopped: it takes no more requests.</summary>
+    public static readonly EtcdError ServerStopped = new(StatusCode.Unavailable, "etcdserver: server stopped");
+
+    /// <summary>Applying a write produced something other than the answer its caller expects.</summary>
+    public static readonly EtcdError UnexpectedApplyResult = new(StatusCode.Internal, "etcdserver: unexpected apply result");
+
+    /// <summary>A committed entry holds a request this member does not know.</summary>
+    public static readonly EtcdError UnknownRequest = new(StatusCode.Internal, "etcdserver: unknown request");
+
+    // The Cluster service: membership changes.
+
+    /// <summary>A member add without peer URLs.</summary>
+    public static readonly EtcdError PeerUrlsNotProvided = new(StatusCode.InvalidArgument, "etcdserver: member peer urls not provided");
+
+    /// <summary>A member add or update with a peer URL another member has.</summary>
+    public static readonly EtcdError PeerUrlExists = new(StatusCode.FailedPrecondition, "etcdserver: Peer URLs already exists");
+
+    /// <summary>A learner added while the cluster has as many learners as it allows.</summary>
+    public static readonly EtcdError TooManyLearners = new(StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster");
+
+    /// <summary>A membership change or attribute update that names a member the cluster does not have.</summary>
+    public static readonly EtcdError MemberNotFound = new(StatusCode.NotFound, "etcdserver: member not found");
+
+    /// <summary>A promotion of a member that votes already.</summary>
+    public static readonly EtcdError CanOnlyPromoteLearner = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
+
+    /// <summary>A learner added with the id of a member.</summary>
+    public static readonly EtcdError MemberIdAlreadyExists = new(StatusCode.FailedPrecondition, "etcdserver: member ID already exist");
+
+    /// <summary>A membership change asked while another is not yet applied.</summary>
+    public static readonly EtcdError MembershipChangeInProgress = new(StatusCode.FailedPrecondition, "etcdserver: unhealthy cluster: a membership change is in progress");
+
+    /// <summary>A membership change the Raft core refuses.</summary>
+    public static readonly EtcdError InvalidMembershipChange = new(StatusCode.FailedPrecondition, "etcdserver: invalid membership change");
+
+    /// <summary>
+    /// etcd's ErrNotEnoughStartedMembers: a removal that would leave no voter. It reaches etcd's clients with
+    /// <see cref="StatusCode.Unknown"/>, etcd 3.4 having no gRPC mapping for it.
+    /// </summary>
+    public static readonly EtcdError NotEnoughStartedMembers = new(StatusCode.Unknown, "etcdserver: re-configuration failed due to not enough started members");
+
+    /// <summary>A member add or update with a peer URL that is not an absolute http or https URL.</summary>
+    /// <param name="url">The URL as the client sent it.</param>
+    /// <returns>The error naming it.</returns>
+    public static EtcdError InvalidPeerUrl(string url) => new(StatusCode.InvalidArgument, $"etcdserver: invalid peer URL {url}");
+
+    // The Maintenance service.
+
+    /// <summary>A leadership transfer asked of a member that does not lead.</summary>
+    public static readonly EtcdError NotLeader = new(StatusCode.FailedPrecondition, "etcdserver: not leader");
+
+    /// <summary>A leadership transfer to a member the cluster does not have.</summary>
+    public static readonly EtcdError BadLeaderTransferee = new(StatusCode.NotFound, "etcdserver: bad leader transferee");
+
+    /// <summary>A leadership transfer that did not finish within the request timeout.</summary>
+    public static readonly EtcdError LeadershipTransferTimedOut = new(StatusCode.DeadlineExceeded, "etcdserver: leadership transfer timed out");
+
+    /// <summary>A backup asked while another is being written or sent.</summary>
+    public static readonly EtcdError BackupInProgress =
+        new(StatusCode.Unavailable, "kvorum: a snapshot of this member is being sent already; try again when it is done");
+
+    /// <summary>A backup the data directory's disk has no room for.</summary>
+    /// <param name="needed">Bytes the backup needs, about.</param>
+    /// <param name="free">Bytes free on the disk.</param>
+    /// <returns>The error, with both in MiB.</returns>
+    public static EtcdError NoRoomForBackup(long needed, long free) =>
+        new(StatusCode.ResourceExhausted,
+            $"kvorum: not enough free space in the data directory for a snapshot: about {needed >> 20} MiB needed, {free >> 20} MiB free");
+
+    /// <summary>A backup whose temporary file could not be written.</summary>
+    /// <param name="reason">The I/O error's message.</param>
+    /// <returns>The error, with the reason.</returns>
+    public static EtcdError BackupNotWritten(string reason) =>
+        new(StatusCode.Internal, $"kvorum: cannot write the snapshot to a temporary file: {reason}");
+
+    /// <summary>Hash, which hashes etcd's database file: Kvorum has none.</summary>
+    public static readonly EtcdError HashUnsupported =
+        new(StatusCode.Unimplemented, "kvorum: Hash hashes etcd's database file, which Kvorum does not have; use HashKV (etcdctl endpoint hashkv)");
+
+    /// <summary>Downgrade: Kvorum has one storage version.</summary>
+    public static readonly EtcdError DowngradeUnsupported =
+        new(StatusCode.Unimplemented, "kvorum: Downgrade is not implemented: Kvorum has a single storage version");
+
+    // Services not implemented yet.
+
+    /// <summary>Any call of the Watch service.</summary>
+    public static readonly EtcdError WatchNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Watch API is not implemented yet");
+
+    /// <summary>Any call of the Lease service.</summary>
+    public static readonly EtcdError LeaseNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet");
+}
