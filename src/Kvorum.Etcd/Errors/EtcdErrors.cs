@@ -113,8 +113,8 @@ public static class EtcdErrors
     /// <summary>A leadership transfer asked of a member that does not lead.</summary>
     public static readonly EtcdError NotLeader = new(StatusCode.FailedPrecondition, "etcdserver: not leader");
 
-    /// <summary>A leadership transfer to a member the cluster does not have.</summary>
-    public static readonly EtcdError BadLeaderTransferee = new(StatusCode.NotFound, "etcdserver: bad leader transferee");
+    /// <summary>A leadership transfer to a member the cluster does not have, or to a learner.</summary>
+    public static readonly EtcdError BadLeaderTransferee = new(StatusCode.FailedPrecondition, "etcdserver: bad leader transferee");
 
     /// <summary>A leadership transfer that did not finish within the request timeout.</summary>
     public static readonly EtcdError LeadershipTransferTimedOut = new(StatusCode.DeadlineExceeded, "etcdserver: leadership transfer timed out");

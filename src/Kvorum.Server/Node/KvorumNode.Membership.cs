@@ -22,8 +22,9 @@ public sealed partial class KvorumNode
     /// <summary>Asks the leader to hand leadership to <paramref name="target"/> and waits until it has (thesis §3.10).</summary>
     public async Task MoveLeaderAsync(ulong target, CancellationToken cancellation)
     {
-        var known = await QueryAsync(() => _state.Members.TryGet(target, out _)).ConfigureAwait(false);
-        if (!known)
+        // As etcd: a learner can no more lead than a stranger can.
+        var voter = await QueryAsync(() => _state.Members.TryGet(target, out var m) && !m.IsLearner).ConfigureAwait(false);
+        if (!voter)
             throw new EtcdException(EtcdErrors.BadLeaderTransferee);
         var deadline = DateTime.UtcNow + RequestTimeout;
         Post(() => _raft.TransferLeadership(target));

@@ -88,9 +88,10 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
                     _sink.OnMessage(Decode(wire, context));
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException && ending.IsCancellationRequested)
+        catch (Exception e) when (e is IOException || (e is OperationCanceledException && ending.IsCancellationRequested))
         {
-            // Either the sender went away (it reconnects on its own) or this member is shutting down.
+            // Either the sender went away (it reconnects on its own) or this member is shutting down. A reset by the
+            // sender can surface as an IOException before the call's own token is cancelled: still no error of ours.
             if (_stopping.IsCancellationRequested)
                 throw Refuse(StatusCode.Unavailable, "member is shutting down");
         }

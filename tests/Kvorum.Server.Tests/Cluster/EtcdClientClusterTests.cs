@@ -299,6 +299,36 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
         Assert.Equal(members.Select(m => (m.ID, m.PeerURLs[0])), after.Select(m => (m.ID, m.PeerURLs[0])));
     }
 
+    /// <summary>
+    /// As etcd's: MoveLeader to a member the cluster does not have, or to a learner, is FailedPrecondition
+    /// "bad leader transferee" on the leader (etcd's rpctypes), and leadership stays where it was.
+    /// </summary>
+    [Fact]
+    public async Task MoveLeader_to_a_stranger_or_a_learner_is_a_bad_leader_transferee()
+    {
+        var status = await _client.StatusAsync(new StatusRequest());
+        var leader = (await _client.MemberListAsync(new MemberListRequest())).Members.Single(m => m.ID == status.Leader);
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(leader.ClientURLs[0]);
+        var maintenance = new Maintenance.MaintenanceClient(channel);
+
+        var stranger = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+            maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = 0x1234 }).ResponseAsync);
+        Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"), (stranger.StatusCode, stranger.Status.Detail));
+
+        var learner = (await _client.MemberAddAsync(new MemberAddRequest { PeerURLs = { "http://127.0.0.1:9" }, IsLearner = true })).Member;
+        try
+        {
+            var toLearner = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
+                maintenance.MoveLeaderAsync(new MoveLeaderRequest { TargetID = learner.ID }).ResponseAsync);
+            Assert.Equal((Grpc.Core.StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"), (toLearner.StatusCode, toLearner.Status.Detail));
+            Assert.Equal(status.Leader, (await _client.StatusAsync(new StatusRequest())).Leader);
+        }
+        finally
+        {
+            await _client.MemberRemoveAsync(new MemberRemoveRequest { ID = learner.ID });
+        }
+    }
+
     /// <summary>No lease exists (the Lease service is not built yet), so a put naming one fails as etcd's does.</summary>
     [Fact]
     public async Task PutWithAnUnknownLease_IsLeaseNotFound()

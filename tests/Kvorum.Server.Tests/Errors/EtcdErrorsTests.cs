@@ -43,7 +43,7 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.NotEnoughStartedMembers), EtcdErrors.NotEnoughStartedMembers, StatusCode.Unknown, "etcdserver: re-configuration failed due to not enough started members"),
         (nameof(EtcdErrors.InvalidPeerUrl), EtcdErrors.InvalidPeerUrl("ftp://x"), StatusCode.InvalidArgument, "etcdserver: invalid peer URL ftp://x"),
         (nameof(EtcdErrors.NotLeader), EtcdErrors.NotLeader, StatusCode.FailedPrecondition, "etcdserver: not leader"),
-        (nameof(EtcdErrors.BadLeaderTransferee), EtcdErrors.BadLeaderTransferee, StatusCode.NotFound, "etcdserver: bad leader transferee"),
+        (nameof(EtcdErrors.BadLeaderTransferee), EtcdErrors.BadLeaderTransferee, StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),
         (nameof(EtcdErrors.LeadershipTransferTimedOut), EtcdErrors.LeadershipTransferTimedOut, StatusCode.DeadlineExceeded, "etcdserver: leadership transfer timed out"),
         (nameof(EtcdErrors.BackupInProgress), EtcdErrors.BackupInProgress, StatusCode.Unavailable, "kvorum: a snapshot of this member is being sent already; try again when it is done"),
         (nameof(EtcdErrors.NoRoomForBackup), EtcdErrors.NoRoomForBackup(3 << 20, (1 << 20) + 5), StatusCode.ResourceExhausted, "kvorum: not enough free space in the data directory for a snapshot: about 3 MiB needed, 1 MiB free"),
