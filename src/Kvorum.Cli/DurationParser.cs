@@ -16,7 +16,7 @@ public static class DurationParser
             return false;
 
         text = text.Trim();
-        (string unit, double scale) = text switch
+        (var unit, var scale) = text switch
         {
             _ when text.EndsWith("ms", StringComparison.Ordinal) => ("ms", 1.0),
             _ when text.EndsWith('s') => ("s", 1000.0),
@@ -24,8 +24,8 @@ public static class DurationParser
             _ when text.EndsWith('h') => ("h", 3_600_000.0),
             _ => ("", 1000.0),
         };
-        string number = text[..^unit.Length];
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value)
+        var number = text[..^unit.Length];
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
             || value <= 0 || double.IsInfinity(value * scale) || value * scale > TimeSpan.MaxValue.TotalMilliseconds / 2)
             return false;
 
@@ -38,7 +38,7 @@ public static class DurationParser
     /// <param name="text">The value given.</param>
     /// <returns>The duration.</returns>
     public static TimeSpan ParseFlag(string flag, string text) =>
-        TryParse(text, out TimeSpan duration)
+        TryParse(text, out var duration)
             ? duration
             : throw new UsageException($"{flag} must be a positive duration such as 500ms, 2s or 1m, got \"{text}\"");
 }

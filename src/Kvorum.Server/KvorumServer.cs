@@ -227,7 +227,7 @@ public static class KvorumServer
     private static bool TryEndpoint(Uri url, out IPEndPoint endpoint)
     {
         var host = url.DnsSafeHost;
-        IPAddress? address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
         endpoint = address is null ? null! : new IPEndPoint(address, url.Port);
         return address is not null;
     }

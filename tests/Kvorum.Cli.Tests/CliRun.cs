@@ -30,7 +30,7 @@ public sealed class CliRun
                 return Task.FromResult(ServerExitCode);
             },
         };
-        int code = await CliApp.RunAsync(args, context);
+        var code = await CliApp.RunAsync(args, context);
         return (code, output.ToString(), error.ToString());
     }
 

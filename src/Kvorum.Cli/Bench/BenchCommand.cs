@@ -49,9 +49,9 @@ public static class BenchCommand
 
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings client = global.Resolve(parse, context);
-            string? durationText = parse.GetValue(duration);
-            string? warmupText = parse.GetValue(warmup);
+            var client = global.Resolve(parse, context);
+            var durationText = parse.GetValue(duration);
+            var warmupText = parse.GetValue(warmup);
             var settings = new BenchSettings
             {
                 Kind = kind,
@@ -85,7 +85,7 @@ public static class BenchCommand
                 await context.Error.WriteLineAsync("bench: warm-up done, measuring").ConfigureAwait(false);
             }
 
-            BenchSummary summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);
+            var summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);
             await context.Out.WriteLineAsync(client.Output == OutputFormat.Json ? summary.ToJson() : summary.ToText().TrimEnd('\n')).ConfigureAwait(false);
             return summary.Succeeded == 0 && summary.ErrorCount > 0 ? ExitCodes.Failure : ExitCodes.Ok;
         });

@@ -67,7 +67,7 @@ public sealed record BenchSettings
             throw new UsageException($"--key-size must be at least 1, got {KeySize}");
         if (ValueSize < 0)
             throw new UsageException($"--value-size must not be negative, got {ValueSize}");
-        int digits = (KeySpace - 1).ToString(CultureInfo.InvariantCulture).Length;
+        var digits = (KeySpace - 1).ToString(CultureInfo.InvariantCulture).Length;
         if (KeySize < digits)
             throw new UsageException($"--key-size {KeySize} is too small for --key-space {KeySpace} (needs {digits})");
     }

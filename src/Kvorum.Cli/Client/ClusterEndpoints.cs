@@ -28,7 +28,7 @@ public static class ClusterEndpoints
     {
         ArgumentNullException.ThrowIfNull(settings);
         using var connection = new EtcdConnection(settings);
-        MemberListResponse members = await connection.CallAsync(
+        var members = await connection.CallAsync(
             (channel, options) => new Kvorum.Etcd.Api.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest(), options).ResponseAsync,
             cancellation).ConfigureAwait(false);
         var urls = members.Members.SelectMany(m => m.ClientURLs).Distinct(StringComparer.Ordinal).ToList();

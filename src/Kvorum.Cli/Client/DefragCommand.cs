@@ -23,14 +23,14 @@ public static class DefragCommand
         var command = new Command("defrag", "Defragment each endpoint's storage, as etcdctl's defrag (nothing to do on Kvorum, which keeps no database file).") { cluster };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             if (ClusterEndpoints.Requested(parse, cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
-            bool failed = false;
-            foreach (Uri endpoint in connection.Endpoints)
+            var failed = false;
+            foreach (var endpoint in connection.Endpoints)
             {
-                string display = EndpointParser.Display(endpoint);
+                var display = EndpointParser.Display(endpoint);
                 string? reason = null;
                 try
                 {

@@ -17,8 +17,8 @@ public static class KeyRanges
     public static ByteString PrefixEnd(ByteString prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        byte[] end = prefix.ToByteArray();
-        for (int i = end.Length - 1; i >= 0; i--)
+        var end = prefix.ToByteArray();
+        for (var i = end.Length - 1; i >= 0; i--)
         {
             if (end[i] < 0xff)
             {

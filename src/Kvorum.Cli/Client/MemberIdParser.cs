@@ -11,10 +11,10 @@ public static class MemberIdParser
     /// <exception cref="UsageException">Not a non-zero hex number.</exception>
     public static ulong Parse(string? text)
     {
-        string trimmed = (text ?? "").Trim();
+        var trimmed = (text ?? "").Trim();
         if (trimmed.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
             trimmed = trimmed[2..];
-        return ulong.TryParse(trimmed, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong id) && id != 0
+        return ulong.TryParse(trimmed, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var id) && id != 0
             ? id
             : throw new UsageException($"member ID must be a hexadecimal number, got \"{text}\"");
     }

@@ -36,10 +36,10 @@ public sealed class RangeArguments
     public (ByteString Key, ByteString RangeEnd) Resolve(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        ByteString key = ByteString.CopyFromUtf8(parse.GetValue(Key) ?? "");
-        string? end = parse.GetValue(RangeEnd);
-        bool prefix = parse.GetValue(Prefix);
-        bool fromKey = parse.GetValue(FromKey);
+        var key = ByteString.CopyFromUtf8(parse.GetValue(Key) ?? "");
+        var end = parse.GetValue(RangeEnd);
+        var prefix = parse.GetValue(Prefix);
+        var fromKey = parse.GetValue(FromKey);
         if (prefix && fromKey)
             throw new UsageException("--prefix and --from-key cannot be used together");
         if ((prefix || fromKey) && end is not null)

@@ -29,12 +29,12 @@ public static class StatusCommand
         var command = new Command(name, "Show the status of every endpoint: member id, version, db size, leader, raft term and indexes.");
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context, defaultFormat);
+            var settings = global.Resolve(parse, context, defaultFormat);
             if (ClusterEndpoints.Requested(parse, global.Cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
-            (List<EndpointStatus> statuses, List<string> failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
-            foreach (string failure in failures)
+            (var statuses, var failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
+            foreach (var failure in failures)
                 await context.Error.WriteLineAsync(failure).ConfigureAwait(false);
             if (statuses.Count > 0)
                 new OutputWriter(context.Out, settings.Output).Status(statuses);

@@ -46,12 +46,12 @@ public static class ClusterLayout
             throw new UsageException("--data must not be empty");
 
         var members = new List<LocalMember>(nodes);
-        for (int k = 1; k <= nodes; k++)
+        for (var k = 1; k <= nodes; k++)
         {
-            long client = k == 1 ? basePort : k * 10_000L + basePort;
+            var client = k == 1 ? basePort : k * 10_000L + basePort;
             if (client + 1 > 65535)
                 throw new UsageException($"--nodes {nodes} with --base-port {basePort} needs port {client + 1} for infra{k}, above 65535");
-            string name = $"infra{k}";
+            var name = $"infra{k}";
             members.Add(new LocalMember(name, (int)client, (int)client + 1, Path.Combine(dataRoot, name), Path.Combine(dataRoot, name + ".log")));
         }
 

@@ -26,7 +26,7 @@ public sealed record MemberState(string Name, int? ExitCode, StatusResponse? Sta
             return $"{Name} exited({code.ToString(CultureInfo.InvariantCulture)})";
         if (Status is null)
             return $"{Name} down";
-        bool leader = Status.Header is not null && Status.Leader != 0 && Status.Leader == Status.Header.MemberId;
+        var leader = Status.Header is not null && Status.Leader != 0 && Status.Leader == Status.Header.MemberId;
         return string.Create(CultureInfo.InvariantCulture,
             $"{Name} up{(leader ? " leader" : "")} term {Status.RaftTerm} index {Status.RaftIndex}");
     }

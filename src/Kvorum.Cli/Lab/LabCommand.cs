@@ -27,9 +27,9 @@ public static partial class LabCommand
         lab.Subcommands.Add(Up(context, dir));
         lab.Subcommands.Add(Status(context, dir));
         lab.Subcommands.Add(Down(context, dir));
-        foreach (Command fault in FaultCommands(context, dir))
+        foreach (var fault in FaultCommands(context, dir))
             lab.Subcommands.Add(fault);
-        foreach (Command process in ProcessCommands(context, dir))
+        foreach (var process in ProcessCommands(context, dir))
             lab.Subcommands.Add(process);
         lab.Subcommands.Add(Exec(context, dir));
         lab.Subcommands.Add(Scenario(context, dir));
@@ -42,7 +42,7 @@ public static partial class LabCommand
     /// <returns>Program and leading arguments.</returns>
     internal static IReadOnlyList<string> ServerCommand()
     {
-        System.Diagnostics.ProcessStartInfo self = NodeProcess.SelfInvocation();
+        var self = NodeProcess.SelfInvocation();
         return [self.FileName, .. self.ArgumentList];
     }
 
@@ -70,7 +70,7 @@ public static partial class LabCommand
                 ServerCommand = ServerCommand(),
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
             };
-            using LabControl control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
+            using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -90,8 +90,8 @@ public static partial class LabCommand
         var command = new Command("status", "A table of the members: process, role, term, leader, indexes and the faults on each.");
         command.SetAction(async (parse, cancellation) =>
         {
-            using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
-            IReadOnlyList<NodeRow> rows = await control.StatusAsync(cancellation).ConfigureAwait(false);
+            using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+            var rows = await control.StatusAsync(cancellation).ConfigureAwait(false);
             await context.Out.WriteAsync(LabStatusTable.Render(rows)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -117,7 +117,7 @@ public static partial class LabCommand
         var command = new Command("exec", "Run a command inside node N's namespace, e.g. kvorum lab exec 1 -- etcdctl get foo.") { node, rest };
         command.SetAction((parse, _) =>
         {
-            using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+            using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
             return Task.FromResult(Guard(() => control.Exec(parse.GetValue(node), parse.GetValue(rest) ?? [])));
         });
         _ = context;

@@ -14,9 +14,9 @@ public static class LabStatusTable
     {
         ArgumentNullException.ThrowIfNull(rows);
         var table = new TextTable("NODE", "NAMESPACE", "ADDRESS", "PID", "PROCESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "FAULTS");
-        foreach (NodeRow r in rows)
+        foreach (var r in rows)
         {
-            string role = r.Status?.Role ?? (r.Process == "running" ? "unreachable" : "-");
+            var role = r.Status?.Role ?? (r.Process == "running" ? "unreachable" : "-");
             table.AddRow(
                 r.Node.Name,
                 r.Node.Namespace,

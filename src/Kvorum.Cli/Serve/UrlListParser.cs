@@ -12,8 +12,8 @@ public static partial class UrlListParser
     public static Uri ParseOne(string flag, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string trimmed = text.Trim();
-        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri)
+        var trimmed = text.Trim();
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri)
             || uri.Scheme != Uri.UriSchemeHttp
             || uri.Host.Length == 0
             || !ExplicitPort().IsMatch(trimmed)
@@ -33,7 +33,7 @@ public static partial class UrlListParser
     public static IReadOnlyList<Uri> Parse(string flag, string text, bool allowEmpty = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0 && !allowEmpty)
             throw new UsageException($"{flag} must list at least one URL");
 

@@ -56,12 +56,12 @@ public readonly struct KeyRange
     public static ByteString PrefixEnd(ByteString prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        ReadOnlySpan<byte> bytes = prefix.Span;
-        for (int i = bytes.Length - 1; i >= 0; i--)
+        var bytes = prefix.Span;
+        for (var i = bytes.Length - 1; i >= 0; i--)
         {
             if (bytes[i] == 0xff)
                 continue;
-            byte[] end = bytes[..(i + 1)].ToArray();
+            var end = bytes[..(i + 1)].ToArray();
             end[i]++;
             return ByteString.CopyFrom(end);
         }
@@ -73,7 +73,7 @@ public readonly struct KeyRange
     /// <returns>Whether the range contains the key.</returns>
     public bool Contains(ReadOnlySpan<byte> key)
     {
-        int fromBegin = ByteKeyComparer.Compare(key, Begin.Span);
+        var fromBegin = ByteKeyComparer.Compare(key, Begin.Span);
         if (IsSingleKey)
             return fromBegin == 0;
         if (fromBegin < 0)

@@ -59,18 +59,18 @@ public static class RequestValidator
     private static void ValidateShape(TxnRequest request, int maxTxnOps)
     {
         ArgumentNullException.ThrowIfNull(request);
-        int opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
+        var opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
         if (opCount > maxTxnOps)
             throw new EtcdException(EtcdErrors.TooManyOps);
-        foreach (Compare compare in request.Compare)
+        foreach (var compare in request.Compare)
         {
             if (compare.Key.IsEmpty)
                 throw new EtcdException(EtcdErrors.EmptyKey);
         }
         // As etcd does, a nested txn gets what is left of the budget.
-        foreach (RequestOp op in request.Success)
+        foreach (var op in request.Success)
             ValidateOp(op, maxTxnOps - opCount);
-        foreach (RequestOp op in request.Failure)
+        foreach (var op in request.Failure)
             ValidateOp(op, maxTxnOps - opCount);
     }
 

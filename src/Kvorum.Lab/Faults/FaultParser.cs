@@ -12,8 +12,8 @@ public static class FaultParser
     public static int[][] Groups(IEnumerable<string> words)
     {
         ArgumentNullException.ThrowIfNull(words);
-        string text = string.Join(' ', words);
-        string[] groups = text.Split('/', StringSplitOptions.TrimEntries);
+        var text = string.Join(' ', words);
+        var groups = text.Split('/', StringSplitOptions.TrimEntries);
         if (groups.Length < 2)
             throw new LabException($"partition needs groups separated by '/', like 1,2 / 3,4,5; got '{text}'");
         return [.. groups.Select(g => Nodes(g, text))];
@@ -27,9 +27,9 @@ public static class FaultParser
     public static int[] Nodes(string text, string? context = null)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string[] parts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries);
+        var parts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries);
         var nodes = new int[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
+        for (var i = 0; i < parts.Length; i++)
         {
             if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out nodes[i]) || nodes[i] < 1)
                 throw new LabException($"'{parts[i]}' is not a node number (in '{context ?? text}')");

@@ -18,9 +18,9 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     {
         if (from == to)
             return false;
-        foreach (Fault fault in Faults)
+        foreach (var fault in Faults)
         {
-            bool blocked = fault.Kind switch
+            var blocked = fault.Kind switch
             {
                 FaultKind.Partition => GroupOf(fault, from) != GroupOf(fault, to),
                 FaultKind.Isolate => fault.Node == from || fault.Node == to,
@@ -56,7 +56,7 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     public static void Validate(Fault fault, int nodeCount)
     {
         ArgumentNullException.ThrowIfNull(fault);
-        foreach (int node in fault.Nodes())
+        foreach (var node in fault.Nodes())
         {
             if (node < 1 || node > nodeCount)
                 throw new LabException($"no node {node}: the lab has nodes 1..{nodeCount}");
@@ -83,7 +83,7 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     // Nodes a partition does not list form one more group together.
     private static int GroupOf(Fault partition, int node)
     {
-        for (int g = 0; g < partition.Groups!.Length; g++)
+        for (var g = 0; g < partition.Groups!.Length; g++)
         {
             if (partition.Groups[g].Contains(node))
                 return g;

@@ -41,11 +41,11 @@ public static class Prerequisites
     {
         if (!OperatingSystem.IsLinux())
             return false;
-        foreach (string line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines("/proc/self/status"))
         {
             if (!line.StartsWith("Uid:", StringComparison.Ordinal))
                 continue;
-            string[] ids = line[4..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            var ids = line[4..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
             return ids.Length > 1 && ids[1] == "0";
         }
 
@@ -57,8 +57,8 @@ public static class Prerequisites
     /// <returns>Its path or null.</returns>
     public static string? Find(string tool)
     {
-        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        IEnumerable<string> dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        var dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
         return dirs.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
     }
 }

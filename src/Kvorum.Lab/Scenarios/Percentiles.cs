@@ -13,7 +13,7 @@ public static class Percentiles
         if (values.Count == 0)
             return TimeSpan.Zero;
         TimeSpan[] sorted = [.. values.Order()];
-        int rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
+        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 

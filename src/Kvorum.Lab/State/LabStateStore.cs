@@ -16,7 +16,7 @@ public static class LabStateStore
     /// <exception cref="LabException">The file exists but cannot be read.</exception>
     public static LabState? TryLoad(string directory)
     {
-        string path = PathIn(directory);
+        var path = PathIn(directory);
         if (!File.Exists(path))
             return null;
         try
@@ -43,8 +43,8 @@ public static class LabStateStore
     public static void Save(string directory, LabState state)
     {
         Directory.CreateDirectory(directory);
-        string path = PathIn(directory);
-        string temp = path + ".tmp";
+        var path = PathIn(directory);
+        var temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(state, LabStateJsonContext.Default.LabState));
         File.Move(temp, path, overwrite: true);
     }

@@ -95,8 +95,8 @@ public sealed class LabLayout
             throw new LabException($"--prefix must be 1 to 8 lower-case letters or digits, got '{prefix}'");
         if (nodes is < 1 or > 9)
             throw new LabException($"--nodes must be between 1 and 9, got {nodes}");
-        (IPAddress network, int length) = ParseSubnet(subnet);
-        long usable = (1L << (32 - length)) - 2;
+        (var network, var length) = ParseSubnet(subnet);
+        var usable = (1L << (32 - length)) - 2;
         if (usable < nodes + 1)
             throw new LabException($"--subnet {subnet} has {usable} usable addresses; {nodes} nodes and the host need {nodes + 1}");
         return new LabLayout(prefix, network, length, nodes, Path.GetFullPath(directory));
@@ -109,18 +109,18 @@ public sealed class LabLayout
     public static (IPAddress Network, int PrefixLength) ParseSubnet(string subnet)
     {
         ArgumentNullException.ThrowIfNull(subnet);
-        string[] parts = subnet.Split('/');
+        var parts = subnet.Split('/');
         if (parts.Length != 2
-            || !IPAddress.TryParse(parts[0], out IPAddress? address)
+            || !IPAddress.TryParse(parts[0], out var address)
             || address.AddressFamily != AddressFamily.InterNetwork
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
             || length is < 8 or > 29)
         {
             throw new LabException($"--subnet must be an IPv4 network like 10.77.0.0/24 (prefix 8..29), got '{subnet}'");
         }
 
-        uint value = ToUInt(address);
-        uint mask = length == 0 ? 0 : uint.MaxValue << (32 - length);
+        var value = ToUInt(address);
+        var mask = length == 0 ? 0 : uint.MaxValue << (32 - length);
         if ((value & ~mask) != 0)
             throw new LabException($"--subnet {subnet} has host bits set; did you mean {FromUInt(value & mask)}/{length}?");
         return (address, length);
@@ -132,12 +132,12 @@ public sealed class LabLayout
     public bool Overlaps(string destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        string[] parts = destination.Split('/');
-        if (!IPAddress.TryParse(parts[0], out IPAddress? address) || address.AddressFamily != AddressFamily.InterNetwork)
+        var parts = destination.Split('/');
+        if (!IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetwork)
             return false;
-        int length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int l) ? l : 32;
-        int common = Math.Min(length, PrefixLength);
-        uint mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
+        var length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 32;
+        var common = Math.Min(length, PrefixLength);
+        var mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
         return (ToUInt(address) & mask) == (ToUInt(Network) & mask);
     }
 
@@ -145,7 +145,7 @@ public sealed class LabLayout
 
     private static uint ToUInt(IPAddress address)
     {
-        byte[] b = address.GetAddressBytes();
+        var b = address.GetAddressBytes();
         return ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3];
     }
 

@@ -65,7 +65,7 @@ public static class BackupFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
         using var file = BackupDigest.OpenVerified(path);
-        long snapshotLength = file.Length - BackupDigest.Length;
+        var snapshotLength = file.Length - BackupDigest.Length;
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);

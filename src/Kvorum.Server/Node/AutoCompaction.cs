@@ -78,7 +78,7 @@ public sealed class AutoCompaction
         {
             if (_seen.Count == 0 || now > _seen[^1].At)
                 _seen.Add((now, revision));
-            int newestOld = 0;
+            var newestOld = 0;
             while (newestOld + 1 < _seen.Count && now - _seen[newestOld + 1].At >= _period)
                 newestOld++;
             _seen.RemoveRange(0, newestOld);

@@ -94,7 +94,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
                 var (_, members, _) = await Etcdctl.RunAsync(endpoint, null, "member", "list", "-w", "json");
                 using var list = JsonDocument.Parse(members);
                 var self = list.RootElement.GetProperty("members")[0];
-                ulong member = header.GetProperty("member_id").GetUInt64();
+                var member = header.GetProperty("member_id").GetUInt64();
                 return
                 [
                     (header.GetProperty("cluster_id").GetUInt64().ToString(CultureInfo.InvariantCulture), "CLUSTER"),
