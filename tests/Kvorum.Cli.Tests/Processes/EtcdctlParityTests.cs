@@ -82,7 +82,7 @@ public sealed class EtcdctlParityTests
     ];
 
     [SkippableFact]
-    public async Task KvorumPrintsWhatEtcdctlPrints()
+    public async Task Kvorum_prints_what_etcdctl_prints()
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();

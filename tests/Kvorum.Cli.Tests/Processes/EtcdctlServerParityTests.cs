@@ -44,7 +44,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
     ];
 
     [SkippableFact]
-    public async Task EtcdctlGetsTheSameAnswersFromKvorumAsFromEtcd()
+    public async Task Etcdctl_gets_the_same_answers_from_Kvorum_as_from_etcd()
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();
