@@ -10,7 +10,7 @@ namespace Kvorum.Cli;
 /// The <c>kvorum</c> command tree and its one invariant: a user mistake ends in one line on stderr and exit
 /// code 2, a failed command in one line and exit code 1, never a stack trace.
 /// </summary>
-public static class CliApp
+internal static class CliApp
 {
     /// <summary>The name every error line starts with.</summary>
     public const string Name = "kvorum";

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Cli;
 
 /// <summary>Parses Go-style durations as etcdctl takes them: <c>500ms</c>, <c>2s</c>, <c>1.5m</c>, <c>1h</c>.</summary>
-public static class DurationParser
+internal static class DurationParser
 {
     /// <summary>Parses <paramref name="text"/>; a bare number is seconds.</summary>
     /// <param name="text">The duration text.</param>
@@ -36,7 +36,6 @@ public static class DurationParser
     /// <summary>Parses a duration flag or throws a <see cref="UsageException"/> naming it.</summary>
     /// <param name="flag">The flag name, e.g. <c>--dial-timeout</c>.</param>
     /// <param name="text">The value given.</param>
-    /// <returns>The duration.</returns>
     public static TimeSpan ParseFlag(string flag, string text) =>
         TryParse(text, out var duration)
             ? duration

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kvorum.Cli;
 
 /// <summary>Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation token instead of killing the process.</summary>
-public static class ShutdownSignal
+internal static class ShutdownSignal
 {
     private static readonly CancellationTokenSource Source = new();
     private static readonly Lock Gate = new();

@@ -6,7 +6,7 @@ using Kvorum.Lab.Topology;
 namespace Kvorum.Lab;
 
 /// <summary>Faults: add one, heal one or all. Each change rewrites every node's nft table and qdisc.</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     /// <summary>Applies <paramref name="fault"/> on top of the faults in force.</summary>
     /// <param name="fault">The fault (its id is assigned here).</param>

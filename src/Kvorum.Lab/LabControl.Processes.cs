@@ -6,7 +6,7 @@ using Kvorum.Lab.Topology;
 namespace Kvorum.Lab;
 
 /// <summary>The member processes: start, kill (SIGKILL), stop (SIGTERM), pause (SIGSTOP), resume (SIGCONT).</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
@@ -32,7 +32,6 @@ public sealed partial class LabControl
 
     /// <summary>Starts node <paramref name="node"/>'s server with its data dir as it is.</summary>
     /// <param name="node">The node number.</param>
-    /// <returns>The new pid.</returns>
     /// <exception cref="LabException">It is already running.</exception>
     public int StartNode(int node)
     {

@@ -11,10 +11,10 @@ namespace Kvorum.Lab;
 /// <param name="Status">What it answered; null when it did not.</param>
 /// <param name="LeaderNode">The node it names as leader, or null.</param>
 /// <param name="Faults">The faults that touch it.</param>
-public sealed record NodeRow(NodeLayout Node, int Pid, string Process, NodeStatus? Status, int? LeaderNode, IReadOnlyList<string> Faults);
+internal sealed record NodeRow(NodeLayout Node, int Pid, string Process, NodeStatus? Status, int? LeaderNode, IReadOnlyList<string> Faults);
 
 /// <summary>Status of every node.</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     /// <summary>Asks every node for its status (in parallel, short deadline).</summary>
     /// <param name="cancellation">Cancels the calls.</param>

@@ -10,7 +10,7 @@ namespace Kvorum.Lab;
 /// A running lab: its state file, the network and the member processes. Every command of <c>kvorum lab</c> is
 /// one method here; each change is saved to the state file before it is made.
 /// </summary>
-public sealed partial class LabControl : IDisposable
+internal sealed partial class LabControl : IDisposable
 {
     private static readonly TimeSpan StatusDeadline = TimeSpan.FromMilliseconds(800);
     private readonly LabState _state;
@@ -43,7 +43,6 @@ public sealed partial class LabControl : IDisposable
 
     /// <summary>Opens the lab that is up in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The lab.</returns>
     /// <exception cref="LabException">Not root, a tool is missing, or no lab is up there.</exception>
     public static LabControl Open(string directory)
     {

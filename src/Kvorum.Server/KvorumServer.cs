@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server;
 
 /// <summary>Entry point of <c>kvorum serve</c>: runs one member until cancelled.</summary>
-public static class KvorumServer
+internal static class KvorumServer
 {
     /// <summary>
     /// Runs a member with <paramref name="options"/> until <paramref name="cancellation"/> fires. Returns the

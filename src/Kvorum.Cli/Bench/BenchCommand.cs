@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Bench;
 /// <c>kvorum bench put|range</c>: a closed-loop load generator over etcd's KV API. Prints progress once a second
 /// on stderr and a summary (throughput, p50/p90/p99/p99.9, errors by status) on stdout.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     /// <summary>Creates the command with its <c>put</c> and <c>range</c> subcommands.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -12,7 +12,7 @@ namespace Kvorum.Cli.Bench;
 /// Drives <see cref="BenchSettings.Clients"/> closed-loop clients (one request in flight each) over
 /// <see cref="BenchSettings.Conns"/> shared channels, speaking only etcd's KV API so it can target etcd too.
 /// </summary>
-public sealed class BenchRunner
+internal sealed class BenchRunner
 {
     private readonly BenchSettings _settings;
     private readonly TextWriter _progress;
@@ -40,7 +40,6 @@ public sealed class BenchRunner
 
     /// <summary>Runs until the total is sent, the duration is over, or <paramref name="cancellation"/> fires.</summary>
     /// <param name="cancellation">Stops the run early; the summary covers what was done.</param>
-    /// <returns>The summary.</returns>
     public async Task<BenchSummary> RunAsync(CancellationToken cancellation)
     {
         GrpcChannel[] channels = [.. Enumerable.Range(0, _settings.Conns)

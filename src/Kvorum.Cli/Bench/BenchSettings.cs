@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Cli.Bench;
 
 /// <summary>What <c>kvorum bench</c> does: which requests, how many clients and connections, for how long.</summary>
-public sealed record BenchSettings
+internal sealed record BenchSettings
 {
     /// <summary><c>put</c> or <c>range</c>.</summary>
     public required BenchKind Kind { get; init; }
@@ -79,7 +79,7 @@ public sealed record BenchSettings
 }
 
 /// <summary>The request a benchmark sends.</summary>
-public enum BenchKind
+internal enum BenchKind
 {
     /// <summary>KV.Put of a random key.</summary>
     Put,

@@ -6,7 +6,7 @@ using Grpc.Core;
 namespace Kvorum.Cli.Bench;
 
 /// <summary>The outcome of a benchmark: counts, duration, throughput, latency percentiles and errors.</summary>
-public sealed record BenchSummary
+internal sealed record BenchSummary
 {
     /// <summary>The request kind.</summary>
     public required BenchKind Kind { get; init; }
@@ -40,7 +40,6 @@ public sealed record BenchSummary
         [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)];
 
     /// <summary>Renders the summary as text, one fact a line.</summary>
-    /// <returns>The text.</returns>
     public string ToText()
     {
         var text = new StringBuilder();

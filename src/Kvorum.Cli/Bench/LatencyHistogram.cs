@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Bench;
 /// counted exactly; above that each power of two is split into 128 buckets, so any value is reported within
 /// 0.8 % of what was recorded. Not thread-safe: each client records into its own and the runner merges them.
 /// </summary>
-public sealed class LatencyHistogram
+internal sealed class LatencyHistogram
 {
     private const int ExactLimit = 256;
     private const int SubBuckets = 128;

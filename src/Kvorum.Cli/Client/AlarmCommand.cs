@@ -11,7 +11,7 @@ namespace Kvorum.Cli.Client;
 /// member's NOSPACE alarm is its own (etcd's alarms are replicated, and the same alarm listed twice is shown once).
 /// An unreachable endpoint is reported on stderr and makes the exit code 1; the others are still handled.
 /// </summary>
-public static class AlarmCommand
+internal static class AlarmCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum compaction REV [--physical]</c>: discards the history before revision REV.</summary>
-public static class CompactionCommand
+internal static class CompactionCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

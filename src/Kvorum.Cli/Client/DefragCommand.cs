@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// after a compaction run unchanged. Kvorum has no database file to defragment, so each member answers at once (see
 /// <c>Api/MaintenanceService.cs</c>); a member that cannot be reached or refuses fails the command (exit 1).
 /// </summary>
-public static class DefragCommand
+internal static class DefragCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum del KEY [RANGE_END] [--prefix] [--from-key] [--prev-kv]</c>.</summary>
-public static class DelCommand
+internal static class DelCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

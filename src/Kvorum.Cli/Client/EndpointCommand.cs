@@ -11,7 +11,7 @@ namespace Kvorum.Cli.Client;
 /// (simple) output, so that scripts written for etcdctl run unchanged. <c>status</c> and <c>hashkv</c> are also
 /// top-level commands, printing tables by default.
 /// </summary>
-public static class EndpointCommand
+internal static class EndpointCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -1,7 +1,7 @@
 namespace Kvorum.Cli.Client;
 
 /// <summary>Parses <c>--endpoints</c>: <c>host:port</c> or <c>http://host:port</c>, comma-separated.</summary>
-public static class EndpointParser
+internal static class EndpointParser
 {
     /// <summary>Parses the list.</summary>
     /// <param name="text">The flag value.</param>
@@ -22,7 +22,6 @@ public static class EndpointParser
 
     /// <summary>The endpoint as etcdctl shows it: as it was given to <c>--endpoints</c>, or else <c>host:port</c>.</summary>
     /// <param name="endpoint">An endpoint URL.</param>
-    /// <returns>The text.</returns>
     public static string Display(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);

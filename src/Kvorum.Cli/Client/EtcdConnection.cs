@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// gRPC channels (HTTP/2 cleartext) to the configured endpoints, and the translation of gRPC failures into the
 /// one-line errors etcdctl prints.
 /// </summary>
-public sealed class EtcdConnection : IDisposable
+internal sealed class EtcdConnection : IDisposable
 {
     private readonly ClientSettings _settings;
     private readonly Dictionary<Uri, GrpcChannel> _channels = [];
@@ -52,7 +52,6 @@ public sealed class EtcdConnection : IDisposable
 
     /// <summary>The channel to <paramref name="endpoint"/>, opened on first use.</summary>
     /// <param name="endpoint">One of <see cref="Endpoints"/>.</param>
-    /// <returns>The channel.</returns>
     public GrpcChannel Channel(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
@@ -66,7 +65,6 @@ public sealed class EtcdConnection : IDisposable
 
     /// <summary>Call options with the command deadline.</summary>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The options.</returns>
     public CallOptions Options(CancellationToken cancellation) =>
         new(deadline: DateTime.UtcNow + _settings.CommandTimeout, cancellationToken: cancellation);
 
@@ -77,7 +75,6 @@ public sealed class EtcdConnection : IDisposable
     /// <typeparam name="T">The response type.</typeparam>
     /// <param name="call">The call, given a channel and the call options.</param>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The response.</returns>
     /// <exception cref="CommandFailedException">The server answered with an error, or no endpoint answered.</exception>
     public async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
     {
@@ -108,7 +105,6 @@ public sealed class EtcdConnection : IDisposable
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="call">The call.</param>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The response.</returns>
     public async Task<T> CallAsync<T>(Uri endpoint, Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -172,7 +168,6 @@ public sealed class EtcdConnection : IDisposable
 
     /// <summary>etcdctl's error line for a server error: <c>Error: etcdserver: ...</c>.</summary>
     /// <param name="error">The failure.</param>
-    /// <returns>The line.</returns>
     public static string ErrorLine(RpcException error)
     {
         ArgumentNullException.ThrowIfNull(error);
@@ -187,7 +182,6 @@ public sealed class EtcdConnection : IDisposable
     /// <summary>The line for one unreachable endpoint: <c>Error: endpoint 127.0.0.1:2379 is unreachable (Connection refused)</c>.</summary>
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="error">The failure.</param>
-    /// <returns>The line.</returns>
     public static string UnreachableLine(Uri endpoint, RpcException error) =>
         $"Error: endpoint {EndpointParser.Display(endpoint)} is unreachable ({Reason(error)})";
 

@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum get KEY [RANGE_END] [--prefix] [--from-key] [--limit N] [--rev N] [--keys-only] [--count-only]
 /// [--print-value-only] [--sort-by TARGET] [--order ASCEND|DESCEND] [--consistency l|s]</c>, with etcdctl's flags and output.
 /// </summary>
-public static class GetCommand
+internal static class GetCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

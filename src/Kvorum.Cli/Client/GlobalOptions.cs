@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Client;
 /// The flags every client command shares, as etcdctl names them: <c>--endpoints</c>, <c>--write-out</c>,
 /// <c>--dial-timeout</c>, <c>--command-timeout</c>. Each falls back to <c>KVORUM_&lt;FLAG&gt;</c>.
 /// </summary>
-public sealed class GlobalOptions
+internal sealed class GlobalOptions
 {
     /// <summary>The default endpoint.</summary>
     public const string DefaultEndpoint = "127.0.0.1:2379";

@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// history (etcdctl's <c>endpoint hashkv</c>). Members that hashed the same revision after the same compaction must
 /// agree; when they do not, the command says so and exits 1, as it does when an endpoint fails.
 /// </summary>
-public static class HashKVCommand
+internal static class HashKVCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -6,7 +6,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum member list|add|remove|promote|update</c>: cluster membership over etcd's Cluster service.</summary>
-public static class MemberCommand
+internal static class MemberCommand
 {
     /// <summary>Creates the command and its subcommands.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -3,11 +3,10 @@ using System.Globalization;
 namespace Kvorum.Cli.Client;
 
 /// <summary>Member ids on the command line are hexadecimal, as etcdctl prints them.</summary>
-public static class MemberIdParser
+internal static class MemberIdParser
 {
     /// <summary>Parses a hex member id (an optional <c>0x</c> prefix is allowed).</summary>
     /// <param name="text">The id text.</param>
-    /// <returns>The id.</returns>
     /// <exception cref="UsageException">Not a non-zero hex number.</exception>
     public static ulong Parse(string? text)
     {

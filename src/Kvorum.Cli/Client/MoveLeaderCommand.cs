@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum move-leader ID</c>: finds the leader among the endpoints and asks it to hand leadership to ID.</summary>
-public static class MoveLeaderCommand
+internal static class MoveLeaderCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

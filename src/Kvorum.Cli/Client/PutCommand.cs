@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum put KEY [VALUE] [--prev-kv] [--ignore-value] [--ignore-lease] [--lease ID]</c>: writes one key (the value is
 /// read from stdin when omitted, unless --ignore-value keeps the current one), with etcdctl's flags.
 /// </summary>
-public static class PutCommand
+internal static class PutCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

@@ -15,7 +15,7 @@ namespace Kvorum.Cli.Client;
 /// backup is one member's whole state machine in Kvorum's format (<see cref="BackupFile"/>); <c>restore</c> makes the
 /// data directory of a member of a new cluster that starts from it.
 /// </summary>
-public static class SnapshotCommand
+internal static class SnapshotCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

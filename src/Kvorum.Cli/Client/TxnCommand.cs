@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum txn</c>: reads a transaction in etcdctl's text format from stdin (see <see cref="TxnParser"/>).</summary>
-public static class TxnCommand
+internal static class TxnCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>

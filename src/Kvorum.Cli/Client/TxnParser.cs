@@ -15,11 +15,10 @@ namespace Kvorum.Cli.Client;
 /// declarations (<see cref="ParseOp"/>).
 /// Arguments may be double-quoted with backslash escapes.
 /// </summary>
-public static partial class TxnParser
+internal static partial class TxnParser
 {
     /// <summary>Parses the whole text.</summary>
     /// <param name="text">What was read from stdin.</param>
-    /// <returns>The request.</returns>
     /// <exception cref="UsageException">A line is malformed; the message names the line number.</exception>
     public static TxnRequest Parse(string text)
     {
@@ -59,7 +58,6 @@ public static partial class TxnParser
     /// <summary>Parses one compare line, e.g. <c>mod("k") &lt; "5"</c>.</summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
-    /// <returns>The compare.</returns>
     public static Compare ParseCompare(string line, int number = 1)
     {
         ArgumentNullException.ThrowIfNull(line);
@@ -119,7 +117,6 @@ public static partial class TxnParser
     /// </summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
-    /// <returns>The op.</returns>
     /// <exception cref="UsageException">An unknown verb or flag, a missing or extra argument, or a bad flag value.</exception>
     public static RequestOp ParseOp(string line, int number = 1)
     {

@@ -13,7 +13,7 @@ namespace Kvorum.Cli.Cluster;
 /// Ctrl-C, then stops them and keeps their data. A second run restarts the members with the same flags; the
 /// server ignores the initial-cluster flags once its data dir holds state.
 /// </summary>
-public static class ClusterUpCommand
+internal static class ClusterUpCommand
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StatusDeadline = TimeSpan.FromMilliseconds(500);

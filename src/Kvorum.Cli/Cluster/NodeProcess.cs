@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Cluster;
 /// One <c>kvorum serve</c> child of <c>kvorum cluster up</c>: started from this same executable, its stdout and
 /// stderr appended to the member's log file, stopped with SIGTERM and killed if it has not exited in time.
 /// </summary>
-public sealed class NodeProcess : IDisposable
+internal sealed class NodeProcess : IDisposable
 {
     private readonly Process _process;
     private readonly StreamWriter _log;

@@ -5,7 +5,7 @@ using Kvorum.Lab.Jepsen;
 namespace Kvorum.Cli.Lab;
 
 /// <summary><c>kvorum lab check</c>: the Jepsen-style linearizability check under faults.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static Command Check(CliContext context, Option<string> dir)
     {

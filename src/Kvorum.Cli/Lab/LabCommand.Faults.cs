@@ -5,7 +5,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Cli.Lab;
 
 /// <summary>The fault and process subcommands.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static IEnumerable<Command> FaultCommands(CliContext context, Option<string> dir)
     {

@@ -5,7 +5,7 @@ using Kvorum.Lab.Scenarios;
 namespace Kvorum.Cli.Lab;
 
 /// <summary><c>kvorum lab scenario NAME | --list</c>.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static Command Scenario(CliContext context, Option<string> dir)
     {

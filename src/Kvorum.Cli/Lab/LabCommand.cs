@@ -9,11 +9,10 @@ namespace Kvorum.Cli.Lab;
 /// <c>kvorum lab ...</c>: the network-namespace lab (up, status, down, faults, processes, exec) and its
 /// scenarios and Jepsen-style check. Every subcommand needs root, iproute2 and nftables, and says so if not.
 /// </summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     /// <summary>Creates the <c>lab</c> command tree.</summary>
     /// <param name="context">Streams, environment and shutdown signal.</param>
-    /// <returns>The command.</returns>
     public static Command Create(CliContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -125,7 +124,6 @@ public static partial class LabCommand
     }
 
     /// <summary>The node number argument.</summary>
-    /// <returns>A new argument.</returns>
     internal static Argument<int> NodeArgument() => new("N") { Description = "The node number, 1..nodes." };
 
     /// <summary>Runs <paramref name="action"/>, turning a <see cref="LabException"/> into a failed command.</summary>

@@ -5,7 +5,7 @@ using Kvorum.Lab;
 namespace Kvorum.Cli.Lab;
 
 /// <summary>Renders <c>kvorum lab status</c>.</summary>
-public static class LabStatusTable
+internal static class LabStatusTable
 {
     /// <summary>The table, one line per node.</summary>
     /// <param name="rows">The status rows.</param>

@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Output;
 /// Human-readable byte counts in SI units, as etcdctl shows sizes: go-humanize's <c>Bytes</c>, whose figure is rounded
 /// to a tenth and shown with one decimal below 10 (<c>4.0 MB</c>, <c>1.3 kB</c>) and none from 10 on (<c>25 kB</c>).
 /// </summary>
-public static class ByteSize
+internal static class ByteSize
 {
     /// <summary>Formats <paramref name="bytes"/>.</summary>
     /// <param name="bytes">A byte count.</param>

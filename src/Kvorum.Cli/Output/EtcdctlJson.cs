@@ -18,10 +18,9 @@ namespace Kvorum.Cli.Output;
 /// other characters as they are.</item>
 /// </list>
 /// </summary>
-public static class EtcdctlJson
+internal static class EtcdctlJson
 {
     /// <summary>The message as one line of etcdctl's JSON.</summary>
-    /// <param name="message">The message.</param>
     /// <returns>The JSON text, without a newline.</returns>
     public static string Format(IMessage message)
     {

@@ -7,7 +7,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Output;
 
 /// <summary>Prints etcd responses in etcdctl's formats: simple lines, JSON, or a table.</summary>
-public sealed class OutputWriter
+internal sealed class OutputWriter
 {
     private readonly TextWriter _output;
 
@@ -25,7 +25,6 @@ public sealed class OutputWriter
     public OutputFormat Format { get; }
 
     /// <summary>Prints a put: <c>OK</c>, then the previous key and value if asked for.</summary>
-    /// <param name="response">The response.</param>
     public void Put(PutResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -82,7 +81,6 @@ public sealed class OutputWriter
     }
 
     /// <summary>Prints a delete: the number deleted, then the previous pairs if asked for.</summary>
-    /// <param name="response">The response.</param>
     public void Delete(DeleteRangeResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -95,7 +93,6 @@ public sealed class OutputWriter
     }
 
     /// <summary>Prints a txn: <c>SUCCESS</c> or <c>FAILURE</c>, then for each op a blank line and what the op's own command prints.</summary>
-    /// <param name="response">The response.</param>
     public void Txn(TxnResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -239,7 +236,6 @@ public sealed class OutputWriter
     }
 
     /// <summary>Prints a member list: a table, one comma-separated line each, or the response as JSON.</summary>
-    /// <param name="response">The response.</param>
     public void Members(MemberListResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -268,7 +264,6 @@ public sealed class OutputWriter
     }
 
     /// <summary>A member id as etcdctl shows it: lower-case hex.</summary>
-    /// <param name="id">The id.</param>
     /// <returns>The hex text.</returns>
     public static string Hex(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace Kvorum.Cli.Output;
 
 /// <summary>A boxed text table in etcdctl's style: centred headers, cells aligned right, a rule above and below.</summary>
-public sealed class TextTable
+internal sealed class TextTable
 {
     private readonly string[] _headers;
     private readonly List<string[]> _rows = [];
@@ -17,7 +17,6 @@ public sealed class TextTable
     }
 
     /// <summary>Adds a row; it must have one cell per header.</summary>
-    /// <param name="cells">The cells.</param>
     public void AddRow(params string[] cells)
     {
         ArgumentNullException.ThrowIfNull(cells);
@@ -27,7 +26,6 @@ public sealed class TextTable
     }
 
     /// <summary>Renders the table, one line per row, each ending in a newline.</summary>
-    /// <returns>The text.</returns>
     public override string ToString()
     {
         int[] widths = [.. _headers.Select((h, i) => _rows.Select(r => r[i].Length).Append(h.Length).Max())];

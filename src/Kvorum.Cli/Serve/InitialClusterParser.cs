@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Serve;
 /// Parses etcd's <c>--initial-cluster</c>: <c>name=url,name=url</c>. A name may appear more than once to give a
 /// member several peer URLs; the order of first appearance is kept.
 /// </summary>
-public static class InitialClusterParser
+internal static class InitialClusterParser
 {
     /// <summary>Parses <paramref name="text"/> into name → peer URLs.</summary>
     /// <param name="text">The flag value.</param>

@@ -5,7 +5,7 @@ using Kvorum.Server;
 namespace Kvorum.Cli.Serve;
 
 /// <summary><c>kvorum serve</c>: validates etcd-style flags into <see cref="ServerOptions"/> and runs one member.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams, environment and the server entry point.</param>

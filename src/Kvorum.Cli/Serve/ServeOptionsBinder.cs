@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Serve;
 /// Turns the raw values of <c>kvorum serve</c>'s flags into a validated <see cref="ServerOptions"/>. Each value
 /// comes from its flag, else from its <c>KVORUM_*</c> environment variable, else from etcd's default.
 /// </summary>
-public static class ServeOptionsBinder
+internal static class ServeOptionsBinder
 {
     /// <summary>Binds and validates.</summary>
     /// <param name="flag">The value given on the command line for a flag (with dashes), or null.</param>

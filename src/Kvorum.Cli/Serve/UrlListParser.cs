@@ -3,12 +3,11 @@ using System.Text.RegularExpressions;
 namespace Kvorum.Cli.Serve;
 
 /// <summary>Parses the comma-separated <c>http://host:port</c> lists of etcd's URL flags.</summary>
-public static partial class UrlListParser
+internal static partial class UrlListParser
 {
     /// <summary>Parses one URL, or throws a <see cref="UsageException"/> naming <paramref name="flag"/>.</summary>
     /// <param name="flag">The flag the URL came from.</param>
     /// <param name="text">The URL text.</param>
-    /// <returns>The URL.</returns>
     public static Uri ParseOne(string flag, string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -7,7 +7,7 @@ namespace Kvorum.Etcd.Backup;
 /// its own snapshot stream. Checked by whoever receives a backup (<see cref="BackupDownload"/>) and again by the server
 /// before it reads one.
 /// </summary>
-public static class BackupDigest
+internal static class BackupDigest
 {
     /// <summary>Bytes of the digest that ends the file.</summary>
     public const int Length = 32;

@@ -11,7 +11,7 @@ namespace Kvorum.Etcd.Backup;
 /// to FILE and the rename made durable, so FILE is either a whole, checked backup or absent; on any failure the part
 /// file is removed.
 /// </summary>
-public static class BackupDownload
+internal static class BackupDownload
 {
     /// <summary>The suffix of the file the stream is written to before it is checked and renamed.</summary>
     public const string PartSuffix = ".part";

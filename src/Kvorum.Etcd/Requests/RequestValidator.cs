@@ -7,13 +7,12 @@ namespace Kvorum.Etcd.Requests;
 /// The checks etcd makes on a key-value request before it is proposed to Raft, with etcd's
 /// errors. The server runs them before proposing, and its MVCC store runs them again on apply.
 /// </summary>
-public static class RequestValidator
+internal static class RequestValidator
 {
     /// <summary>etcd's default limit on compares, success ops and failure ops of one txn (<c>--max-txn-ops</c>).</summary>
     public const int DefaultMaxTxnOps = 128;
 
     /// <summary>Checks a range request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty.</exception>
     public static void Validate(RangeRequest request)
     {
@@ -23,7 +22,6 @@ public static class RequestValidator
     }
 
     /// <summary>Checks a put request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty, or ignore_value/ignore_lease come with a value/lease.</exception>
     public static void Validate(PutRequest request)
     {
@@ -37,7 +35,6 @@ public static class RequestValidator
     }
 
     /// <summary>Checks a delete request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty.</exception>
     public static void Validate(DeleteRangeRequest request)
     {

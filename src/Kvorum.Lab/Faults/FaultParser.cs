@@ -3,11 +3,10 @@ using System.Globalization;
 namespace Kvorum.Lab.Faults;
 
 /// <summary>Parses the node lists of the fault commands: <c>1,2 / 3,4,5</c>, <c>1,2/3</c>, <c>2</c>.</summary>
-public static class FaultParser
+internal static class FaultParser
 {
     /// <summary>Parses partition groups from the words after <c>partition</c>.</summary>
     /// <param name="words">For example <c>["1,2", "/", "3,4,5"]</c> or <c>["1,2/3,4,5"]</c>.</param>
-    /// <returns>The groups.</returns>
     /// <exception cref="LabException">Not a list of groups of node numbers.</exception>
     public static int[][] Groups(IEnumerable<string> words)
     {
@@ -22,7 +21,6 @@ public static class FaultParser
     /// <summary>Parses a comma-separated list of node numbers.</summary>
     /// <param name="text">For example <c>1,2</c>.</param>
     /// <param name="context">The whole argument, for the error message.</param>
-    /// <returns>The numbers.</returns>
     /// <exception cref="LabException">Not a list of positive integers.</exception>
     public static int[] Nodes(string text, string? context = null)
     {

@@ -5,7 +5,7 @@ namespace Kvorum.Lab.Faults;
 /// bandwidth limit. Faults add up; healing one recomputes the rest.
 /// </summary>
 /// <param name="faults">The faults in force.</param>
-public sealed class FaultSet(IReadOnlyList<Fault> faults)
+internal sealed class FaultSet(IReadOnlyList<Fault> faults)
 {
     /// <summary>The faults in force.</summary>
     public IReadOnlyList<Fault> Faults { get; } = faults;
@@ -35,17 +35,14 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     }
 
     /// <summary>The share of <paramref name="node"/>'s packets dropped at random (the largest loss fault on it).</summary>
-    /// <param name="node">The node.</param>
     /// <returns>0..100.</returns>
     public int LossPercent(int node) => Faults.Where(f => f.Kind == FaultKind.Loss && f.Node == node).Select(f => f.Percent).DefaultIfEmpty(0).Max();
 
     /// <summary>The bandwidth limit on <paramref name="node"/>'s outgoing traffic (the last slow fault on it).</summary>
-    /// <param name="node">The node.</param>
     /// <returns>A tc rate, or null for none.</returns>
     public string? Rate(int node) => Faults.LastOrDefault(f => f.Kind == FaultKind.Slow && f.Node == node)?.Rate;
 
     /// <summary>The faults that involve <paramref name="node"/>, for the status table.</summary>
-    /// <param name="node">The node.</param>
     /// <returns>Short descriptions.</returns>
     public IEnumerable<string> Describe(int node) => Faults.Where(f => f.Nodes().Contains(node) || f.Kind == FaultKind.Partition).Select(f => $"#{f.Id} {f}");
 

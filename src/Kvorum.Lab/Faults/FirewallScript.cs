@@ -8,7 +8,7 @@ namespace Kvorum.Lab.Faults;
 /// namespace. The script replaces the table atomically (<c>nft -f</c> runs it as one transaction), so it is the
 /// whole truth for that node after every change. Only the sender's namespace holds a rule for a cut direction.
 /// </summary>
-public static class FirewallScript
+internal static class FirewallScript
 {
     /// <summary>The table every lab namespace gets.</summary>
     public const string Table = "kvorum_lab";

@@ -6,7 +6,7 @@ namespace Kvorum.Lab.Host;
 /// Runs the host's network tools (<c>ip</c>, <c>nft</c>, <c>tc</c>) and turns a failure into a
 /// <see cref="LabException"/> that names the command and quotes its error.
 /// </summary>
-public static class CommandRunner
+internal static class CommandRunner
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 

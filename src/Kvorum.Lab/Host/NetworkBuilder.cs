@@ -9,7 +9,7 @@ namespace Kvorum.Lab.Host;
 /// node a namespace with a veth pair (node end <c>eth0</c> inside, with an address, no default route) plus
 /// loopback, and an empty <c>kvorum_lab</c> nft table. Nothing outside these names is touched.
 /// </summary>
-public static class NetworkBuilder
+internal static class NetworkBuilder
 {
     private const string Ip = "ip";
 

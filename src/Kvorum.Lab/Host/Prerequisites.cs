@@ -4,7 +4,7 @@ namespace Kvorum.Lab.Host;
 /// What the lab needs from the host: root, and the <c>ip</c>, <c>tc</c> and <c>nft</c> programs. Each missing
 /// piece is named together with how to get it.
 /// </summary>
-public static class Prerequisites
+internal static class Prerequisites
 {
     private static readonly (string Tool, string Package)[] Tools = [("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")];
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kvorum.Lab.Host;
 
 /// <summary>kill(2): the signals .NET's <c>Process</c> cannot send (it only has SIGKILL).</summary>
-public static partial class ProcessSignals
+internal static partial class ProcessSignals
 {
     /// <summary>SIGKILL: end at once, no cleanup.</summary>
     public const int Kill = 9;

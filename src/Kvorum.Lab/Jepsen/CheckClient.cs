@@ -21,7 +21,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="timeout">Deadline per operation.</param>
 /// <param name="random">This client's generator.</param>
 /// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
-public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
+internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
 {
     // Like etcd's own client balancer, a client that got no answer from a member tries the others for a
     // while: fewer operations pile up as indeterminate on a paused or cut-off member, which keeps each
@@ -33,7 +33,6 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
 
     /// <summary>Runs operations back to back until <paramref name="stop"/> fires.</summary>
     /// <param name="stop">Ends the loop after the operation in flight.</param>
-    /// <returns>A task.</returns>
     public async Task RunAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)

@@ -13,7 +13,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="keys">The number of keys.</param>
 /// <param name="result">The checker's result.</param>
 /// <param name="replicas">Whether the members' histories agree after the heal.</param>
-public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
+internal sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
 {
     /// <summary>Keys whose final value no put or CAS that may have happened wrote.</summary>
     public IReadOnlyList<string> UnexplainedFinals { get; } = [.. finals.Where(f => f.Value is not null && !history.Any(o =>

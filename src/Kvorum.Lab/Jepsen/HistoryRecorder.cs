@@ -9,7 +9,7 @@ namespace Kvorum.Lab.Jepsen;
 /// started: an operation's invocation is stamped before its request is sent and its completion after its
 /// answer arrives, so real-time order in the history is never tighter than it was on the wire.
 /// </summary>
-public sealed class HistoryRecorder
+internal sealed class HistoryRecorder
 {
     private readonly Stopwatch _clock;
     private readonly ConcurrentQueue<Operation> _operations = new();
@@ -23,14 +23,11 @@ public sealed class HistoryRecorder
     public long Now => _clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
 
     /// <summary>A fresh operation id.</summary>
-    /// <returns>The id.</returns>
     public long NextId() => Interlocked.Increment(ref _nextId);
 
     /// <summary>Adds a finished (or given-up) operation.</summary>
-    /// <param name="operation">The operation.</param>
     public void Add(Operation operation) => _operations.Enqueue(operation);
 
     /// <summary>Every operation so far, in id order.</summary>
-    /// <returns>The history.</returns>
     public History ToHistory() => new(_operations.OrderBy(o => o.Id));
 }

@@ -8,7 +8,7 @@ namespace Kvorum.Lab.Jepsen;
 /// breaks the network and the processes; then everything heals, the clients run on for the recovery period,
 /// every key is read once more, the history is written as JSON lines and checked for linearizability.
 /// </summary>
-public static class JepsenCheck
+internal static class JepsenCheck
 {
     /// <summary>Runs the check in a fresh lab and prints its summary.</summary>
     /// <param name="settings">Parameters.</param>

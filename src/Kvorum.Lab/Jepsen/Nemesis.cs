@@ -15,7 +15,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="clock">The check's clock.</param>
 /// <param name="log">Receives a line per fault.</param>
 /// <param name="kinds">The kinds of fault to draw from; null for <see cref="DefaultKinds"/>.</param>
-public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log, IReadOnlyList<string>? kinds = null)
+internal sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log, IReadOnlyList<string>? kinds = null)
 {
     /// <summary>Every kind of fault, as <c>--faults</c> names them.</summary>
     public static readonly IReadOnlyList<string> AllKinds = ["partition", "isolate", "cut", "loss", "kill", "pause"];
@@ -28,7 +28,6 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
 
     /// <summary>All kinds of fault, or only <see cref="ProcessKinds"/> for a single member (a network fault needs two).</summary>
     /// <param name="members">Members in the lab.</param>
-    /// <returns>The kinds.</returns>
     public static IReadOnlyList<string> DefaultKinds(int members) => members > 1 ? AllKinds : ProcessKinds;
 
     /// <summary>Checks a <c>--faults</c> list against the lab's size.</summary>
@@ -53,7 +52,6 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
     /// <summary>Runs the schedule for <paramref name="duration"/>, then undoes whatever is in force.</summary>
     /// <param name="duration">How long.</param>
     /// <param name="cancellation">Ctrl-C.</param>
-    /// <returns>A task.</returns>
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellation)
     {
         var end = clock.Elapsed + duration;

@@ -11,7 +11,7 @@ namespace Kvorum.Lab.Nodes;
 /// etcd v3 calls to one node at a time, from the host over the bridge: status, put, linearizable get and
 /// compare-and-set on <c>mod_revision</c>. One channel per node; every call carries a deadline.
 /// </summary>
-public sealed class LabClient : IDisposable
+internal sealed class LabClient : IDisposable
 {
     private readonly LabLayout _layout;
     private readonly GrpcChannel[] _channels;

@@ -12,7 +12,7 @@ namespace Kvorum.Lab.Nodes;
 /// and Ctrl-C at the terminal does not reach it. <c>ip netns exec</c> and <c>setsid</c> exec in place, so the
 /// pid returned is the server's.
 /// </summary>
-public static class NodeLauncher
+internal static class NodeLauncher
 {
     /// <summary>The cluster token every lab member uses.</summary>
     public const string ClusterToken = "kvorum-lab";

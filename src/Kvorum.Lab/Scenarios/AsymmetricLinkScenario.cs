@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>A one-way cut from the leader to a follower, run with PreVote on and then off.</summary>
-public sealed class AsymmetricLinkScenario : IScenario
+internal sealed class AsymmetricLinkScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "asymmetric-link";

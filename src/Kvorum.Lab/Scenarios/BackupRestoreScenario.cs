@@ -11,7 +11,7 @@ namespace Kvorum.Lab.Scenarios;
 /// The backup is read and restored with the kvorum executable's <c>snapshot status</c> and <c>snapshot restore</c>, as
 /// an operator does it: the lab works the members through their command line and their API only.
 /// </remarks>
-public sealed class BackupRestoreScenario : IScenario
+internal sealed class BackupRestoreScenario : IScenario
 {
     private const int WritesBefore = 100;
     private const int WritesAfter = 20;

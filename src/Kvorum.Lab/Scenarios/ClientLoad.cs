@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Scenarios;
 /// node back to back with a deadline, pausing briefly after a failure. Every call is recorded, so a scenario
 /// can count what succeeded where and when.
 /// </summary>
-public sealed class ClientLoad : IAsyncDisposable
+internal sealed class ClientLoad : IAsyncDisposable
 {
     private static readonly TimeSpan FailurePause = TimeSpan.FromMilliseconds(25);
     private readonly LabClient _client;
@@ -49,7 +49,6 @@ public sealed class ClientLoad : IAsyncDisposable
     /// <param name="to">End of the window.</param>
     /// <param name="node">Only calls to this node; all when null.</param>
     /// <param name="writes">Only writes (true), only reads (false), or both (null).</param>
-    /// <returns>The calls.</returns>
     public IEnumerable<ClientRecord> Invoked(TimeSpan from, TimeSpan to, int? node = null, bool? writes = true) =>
         _records.Where(r => r.Invoked >= from && r.Invoked < to && (node is null || r.Node == node) && (writes is null || r.IsWrite == writes));
 
@@ -76,7 +75,6 @@ public sealed class ClientLoad : IAsyncDisposable
     }
 
     /// <summary>Stops the loops and waits for the calls in flight.</summary>
-    /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()
     {
         if (_disposed)

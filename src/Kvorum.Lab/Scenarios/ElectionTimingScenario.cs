@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>The distribution of time-to-new-leader over many leader kills, for two timeout settings.</summary>
-public sealed class ElectionTimingScenario : IScenario
+internal sealed class ElectionTimingScenario : IScenario
 {
     private const int DefaultRounds = 100;
 

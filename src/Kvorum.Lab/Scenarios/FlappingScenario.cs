@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Partitions that change every few hundred milliseconds.</summary>
-public sealed class FlappingScenario : IScenario
+internal sealed class FlappingScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "flapping";

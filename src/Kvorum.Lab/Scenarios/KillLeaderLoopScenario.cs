@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Kills the leader again and again under load.</summary>
-public sealed class KillLeaderLoopScenario : IScenario
+internal sealed class KillLeaderLoopScenario : IScenario
 {
     private const int DefaultRounds = 10;
 

@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>The leader is cut off from every other member: it cannot commit, the rest elect a new leader.</summary>
-public sealed class LeaderIsolationScenario : IScenario
+internal sealed class LeaderIsolationScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "leader-isolation";

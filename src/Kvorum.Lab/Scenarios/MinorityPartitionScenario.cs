@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>CAP: a partition with the leader on the minority side. The minority refuses; the majority serves.</summary>
-public sealed class MinorityPartitionScenario : IScenario
+internal sealed class MinorityPartitionScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "minority-partition";

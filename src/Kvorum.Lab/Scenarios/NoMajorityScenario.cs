@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Quorum and FLP: split 2/2/1, no side has a majority, nothing commits until heal.</summary>
-public sealed class NoMajorityScenario : IScenario
+internal sealed class NoMajorityScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "no-majority";

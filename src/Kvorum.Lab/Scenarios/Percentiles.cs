@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Nearest-rank percentiles of durations, for failover and election times.</summary>
-public static class Percentiles
+internal static class Percentiles
 {
     /// <summary>The <paramref name="percentile"/>-th percentile (nearest rank) of <paramref name="values"/>.</summary>
     /// <param name="values">The samples.</param>

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Restarts every member in turn under load.</summary>
-public sealed class RollingRestartScenario : IScenario
+internal sealed class RollingRestartScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "rolling-restart";

@@ -7,7 +7,7 @@ namespace Kvorum.Lab.Scenarios;
 /// What a scenario works with: the lab it brings up, a clock started at the beginning, narration lines stamped
 /// with that clock, the predictions it checks, and probes of the cluster (leader, convergence).
 /// </summary>
-public sealed class ScenarioContext : IAsyncDisposable
+internal sealed class ScenarioContext : IAsyncDisposable
 {
     private static readonly TimeSpan ProbeDeadline = TimeSpan.FromMilliseconds(500);
     private readonly List<Expectation> _expectations = [];
@@ -52,7 +52,6 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <summary>Brings up a fresh lab of <paramref name="nodes"/> members (taking down one this scenario had).</summary>
     /// <param name="nodes">Number of members.</param>
     /// <param name="preVote">Whether members run PreVote.</param>
-    /// <returns>A task.</returns>
     public async Task UpAsync(int nodes, bool preVote = true)
     {
         await DownAsync().ConfigureAwait(false);
@@ -68,7 +67,6 @@ public sealed class ScenarioContext : IAsyncDisposable
     }
 
     /// <summary>Takes the lab down if this scenario brought one up.</summary>
-    /// <returns>A task.</returns>
     public Task DownAsync()
     {
         if (_lab is null)
@@ -215,11 +213,9 @@ public sealed class ScenarioContext : IAsyncDisposable
 
     /// <summary>Sleeps on the scenario clock.</summary>
     /// <param name="duration">How long.</param>
-    /// <returns>A task.</returns>
     public Task SleepAsync(TimeSpan duration) => Task.Delay(duration, Cancellation);
 
     /// <summary>Takes the lab down unless the options say keep it.</summary>
-    /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()
     {
         if (Options.Keep && _lab is not null)

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Runs one scenario from start to verdict and always takes its lab down (unless kept).</summary>
-public static class ScenarioRunner
+internal static class ScenarioRunner
 {
     /// <summary>Runs <paramref name="scenario"/> and prints its verdict.</summary>
     /// <param name="scenario">The scenario.</param>

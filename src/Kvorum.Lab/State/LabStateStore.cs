@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Kvorum.Lab.State;
 
 /// <summary>Reads and writes <c>state.json</c>; writes go to a temporary file renamed over the old one.</summary>
-public static class LabStateStore
+internal static class LabStateStore
 {
     /// <summary>The state file in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
@@ -32,7 +32,6 @@ public static class LabStateStore
 
     /// <summary>The state of the lab in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The state.</returns>
     /// <exception cref="LabException">No lab is up there.</exception>
     public static LabState Load(string directory) =>
         TryLoad(directory) ?? throw new LabException($"no lab is up (no {PathIn(directory)}); start one with `kvorum lab up`");

@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Topology;
 /// <c>{prefix}-v1..N</c>, bridge <c>{prefix}-br</c>; node K gets the K-th address of the subnet, the host's bridge
 /// the last usable one. Inside its namespace every node listens on 2379 (client), 2380 (peer) and 2381 (metrics).
 /// </summary>
-public sealed class LabLayout
+internal sealed class LabLayout
 {
     /// <summary>The client port inside each namespace (etcd's).</summary>
     public const int ClientPort = 2379;
@@ -84,7 +84,6 @@ public sealed class LabLayout
     /// <param name="subnet">IPv4 CIDR with room for the nodes and the host.</param>
     /// <param name="nodes">Number of nodes, 1 to 9.</param>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The layout.</returns>
     /// <exception cref="LabException">A parameter is out of range.</exception>
     public static LabLayout Create(string prefix, string subnet, int nodes, string directory)
     {

@@ -54,7 +54,6 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Finds the history of <paramref name="key"/>.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>The history, or null when the key is not indexed.</returns>
     public KeyHistory? Find(ByteString key)
     {
@@ -63,7 +62,6 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Finds the history of <paramref name="key"/>, adding an empty one if there is none.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>The key's history.</returns>
     public KeyHistory GetOrAdd(ByteString key)
     {
@@ -94,7 +92,6 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Removes <paramref name="key"/> from the index.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>True when the key was indexed.</returns>
     public bool Remove(ByteString key)
     {

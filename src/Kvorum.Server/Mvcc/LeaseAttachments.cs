@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// Which live keys are attached to each lease, so that revoking or expiring a lease can delete
 /// its keys. Derived from the store's newest values; rebuilt on snapshot restore.
 /// </summary>
-public sealed class LeaseAttachments
+internal sealed class LeaseAttachments
 {
     private readonly Dictionary<long, SortedSet<ByteString>> _keysByLease = [];
 

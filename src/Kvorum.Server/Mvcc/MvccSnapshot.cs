@@ -15,7 +15,7 @@ namespace Kvorum.Server.Mvcc;
 /// <c>main(i64) sub(i64) flags(byte: 1 = tombstone)</c> followed, for a put, by
 /// <c>createRevision(i64) version(i64) lease(i64) valueLength value</c>; finally <c>"END"</c>.
 /// </remarks>
-public static class MvccSnapshot
+internal static class MvccSnapshot
 {
     private const byte FormatVersion = 1;
     private const byte TombstoneFlag = 1;

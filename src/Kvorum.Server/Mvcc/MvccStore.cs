@@ -20,7 +20,7 @@ namespace Kvorum.Server.Mvcc;
 /// request that fails changes nothing.</para>
 /// <para>Not thread-safe: Raft applies entries one at a time, and reads must be serialised with them.</para>
 /// </remarks>
-public sealed class MvccStore
+internal sealed class MvccStore
 {
     /// <summary>Creates an empty store at revision 1.</summary>
     public MvccStore()

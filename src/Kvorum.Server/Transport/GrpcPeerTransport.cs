@@ -15,7 +15,7 @@ namespace Kvorum.Server.Transport;
 /// failures come back through <see cref="IRaftMessageSink.OnUnreachable"/> and
 /// <see cref="IRaftMessageSink.OnSnapshotSent"/>. All methods are thread-safe.
 /// </remarks>
-public sealed class GrpcPeerTransport : IPeerTransport
+internal sealed class GrpcPeerTransport : IPeerTransport
 {
     private readonly ulong _selfId;
     private readonly ulong _clusterId;

@@ -20,7 +20,7 @@ namespace Kvorum.Server.Transport;
 /// </code>
 /// See <see cref="RaftPeerEndpoints"/>. One instance serves every peer; it is thread-safe.
 /// </remarks>
-public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
+internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
 {
     /// <summary>Response header with which <see cref="Stream"/> accepts a sender, after checking its cluster id.</summary>
     internal const string AcceptedHeader = "kvorum-accepted";
