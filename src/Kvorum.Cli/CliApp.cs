@@ -10,7 +10,7 @@ namespace Kvorum.Cli;
 /// The <c>kvorum</c> command tree and its one invariant: a user mistake ends in one line on stderr and exit
 /// code 2, a failed command in one line and exit code 1, never a stack trace.
 /// </summary>
-public static class CliApp
+internal static class CliApp
 {
     /// <summary>The name every error line starts with.</summary>
     public const string Name = "kvorum";
@@ -24,9 +24,9 @@ public static class CliApp
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(context);
 
-        RootCommand root = BuildRoot(context);
-        ParseResult parse = root.Parse(args);
-        string path = CommandPath(parse);
+        var root = BuildRoot(context);
+        var parse = root.Parse(args);
+        var path = CommandPath(parse);
         if (parse.Errors.Count > 0)
         {
             await context.Error.WriteLineAsync($"{path}: {OneLine(parse.Errors[0].Message)}").ConfigureAwait(false);
@@ -38,7 +38,7 @@ public static class CliApp
             return ExitCodes.Usage;
         }
 
-        CancellationToken shutdown = context.ShutdownToken?.Invoke() ?? CancellationToken.None;
+        var shutdown = context.ShutdownToken?.Invoke() ?? CancellationToken.None;
         var invocation = new InvocationConfiguration
         {
             Output = context.Out,
@@ -102,7 +102,7 @@ public static class CliApp
     /// </summary>
     private static string? UnknownFlag(ParseResult parse)
     {
-        int doubleDash = IndexOf(t => t.Type == System.CommandLine.Parsing.TokenType.DoubleDash);
+        var doubleDash = IndexOf(t => t.Type == System.CommandLine.Parsing.TokenType.DoubleDash);
         foreach (var argument in parse.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>())
         {
             foreach (var token in argument.Tokens)
@@ -115,7 +115,7 @@ public static class CliApp
 
         int IndexOf(Func<System.CommandLine.Parsing.Token, bool> match)
         {
-            for (int i = 0; i < parse.Tokens.Count; i++)
+            for (var i = 0; i < parse.Tokens.Count; i++)
             {
                 if (match(parse.Tokens[i]))
                     return i;
@@ -127,7 +127,7 @@ public static class CliApp
     /// <summary>Folds a multi-line parser message ("Must be one of:\n\t'l'\n\t's'") into one line.</summary>
     private static string OneLine(string message)
     {
-        string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length <= 1 ? message.Trim() : $"{lines[0]} {string.Join(", ", lines[1..])}";
     }
 

@@ -6,7 +6,7 @@ namespace Kvorum.Cli;
 /// What a command may touch outside its arguments: the standard streams, the environment and the server entry
 /// point. Tests pass their own; the real process uses <see cref="FromProcess"/>.
 /// </summary>
-public sealed class CliContext
+internal sealed class CliContext
 {
     /// <summary>Standard output.</summary>
     public required TextWriter Out { get; init; }
@@ -30,7 +30,6 @@ public sealed class CliContext
     public bool OutIsTerminal { get; init; }
 
     /// <summary>The context of the running process: console streams, real environment, the real server.</summary>
-    /// <returns>A new context.</returns>
     public static CliContext FromProcess() => new()
     {
         Out = Console.Out,

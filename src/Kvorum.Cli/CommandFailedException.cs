@@ -4,7 +4,7 @@ namespace Kvorum.Cli;
 /// A command that ran but failed (server error, unreachable endpoint, busy port). <see cref="CliApp"/> prints
 /// its message as one line and exits with <see cref="ExitCodes.Failure"/>.
 /// </summary>
-public sealed class CommandFailedException : Exception
+internal sealed class CommandFailedException : Exception
 {
     /// <summary>Creates an exception whose message is the whole line shown to the user.</summary>
     /// <param name="message">The line, e.g. <c>Error: etcdserver: key is not provided</c>.</param>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Cli;
 
 /// <summary>Parses Go-style durations as etcdctl takes them: <c>500ms</c>, <c>2s</c>, <c>1.5m</c>, <c>1h</c>.</summary>
-public static class DurationParser
+internal static class DurationParser
 {
     /// <summary>Parses <paramref name="text"/>; a bare number is seconds.</summary>
     /// <param name="text">The duration text.</param>
@@ -16,7 +16,7 @@ public static class DurationParser
             return false;
 
         text = text.Trim();
-        (string unit, double scale) = text switch
+        (var unit, var scale) = text switch
         {
             _ when text.EndsWith("ms", StringComparison.Ordinal) => ("ms", 1.0),
             _ when text.EndsWith('s') => ("s", 1000.0),
@@ -24,8 +24,8 @@ public static class DurationParser
             _ when text.EndsWith('h') => ("h", 3_600_000.0),
             _ => ("", 1000.0),
         };
-        string number = text[..^unit.Length];
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value)
+        var number = text[..^unit.Length];
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var value)
             || value <= 0 || double.IsInfinity(value * scale) || value * scale > TimeSpan.MaxValue.TotalMilliseconds / 2)
             return false;
 
@@ -36,9 +36,8 @@ public static class DurationParser
     /// <summary>Parses a duration flag or throws a <see cref="UsageException"/> naming it.</summary>
     /// <param name="flag">The flag name, e.g. <c>--dial-timeout</c>.</param>
     /// <param name="text">The value given.</param>
-    /// <returns>The duration.</returns>
     public static TimeSpan ParseFlag(string flag, string text) =>
-        TryParse(text, out TimeSpan duration)
+        TryParse(text, out var duration)
             ? duration
             : throw new UsageException($"{flag} must be a positive duration such as 500ms, 2s or 1m, got \"{text}\"");
 }

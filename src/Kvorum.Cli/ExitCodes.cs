@@ -1,7 +1,7 @@
 namespace Kvorum.Cli;
 
 /// <summary>The process exit codes of <c>kvorum</c>.</summary>
-public static class ExitCodes
+internal static class ExitCodes
 {
     /// <summary>The command did what it was asked.</summary>
     public const int Ok = 0;

@@ -3,11 +3,11 @@ using System.Runtime.InteropServices;
 namespace Kvorum.Cli;
 
 /// <summary>Turns Ctrl-C (SIGINT) and SIGTERM into a cancellation token instead of killing the process.</summary>
-public static class ShutdownSignal
+internal static class ShutdownSignal
 {
     private static readonly CancellationTokenSource Source = new();
     private static readonly Lock Gate = new();
-    private static List<PosixSignalRegistration>? registrations;
+    private static List<PosixSignalRegistration>? _registrations;
 
     /// <summary>
     /// Starts listening (once per process) and returns a token cancelled at the first SIGINT or SIGTERM.
@@ -18,7 +18,7 @@ public static class ShutdownSignal
     {
         lock (Gate)
         {
-            registrations ??=
+            _registrations ??=
             [
                 PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
                 PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),

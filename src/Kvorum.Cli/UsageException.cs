@@ -4,7 +4,7 @@ namespace Kvorum.Cli;
 /// A bad flag, argument or environment value. <see cref="CliApp"/> prints its message as one line,
 /// prefixed with the command path, and exits with <see cref="ExitCodes.Usage"/>.
 /// </summary>
-public sealed class UsageException : Exception
+internal sealed class UsageException : Exception
 {
     /// <summary>Creates an exception whose message is the whole line shown to the user (without the command prefix).</summary>
     /// <param name="message">What was wrong, naming the flag.</param>

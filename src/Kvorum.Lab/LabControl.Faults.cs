@@ -6,7 +6,7 @@ using Kvorum.Lab.Topology;
 namespace Kvorum.Lab;
 
 /// <summary>Faults: add one, heal one or all. Each change rewrites every node's nft table and qdisc.</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     /// <summary>Applies <paramref name="fault"/> on top of the faults in force.</summary>
     /// <param name="fault">The fault (its id is assigned here).</param>
@@ -16,9 +16,9 @@ public sealed partial class LabControl
     {
         ArgumentNullException.ThrowIfNull(fault);
         FaultSet.Validate(fault, NodeCount);
-        Fault stored = fault with { Id = state.NextFaultId++ };
-        state.Faults.Add(stored);
-        LabStateStore.Save(Directory, state);
+        var stored = fault with { Id = _state.NextFaultId++ };
+        _state.Faults.Add(stored);
+        LabStateStore.Save(Directory, _state);
         ApplyFaults();
         return stored;
     }
@@ -29,11 +29,11 @@ public sealed partial class LabControl
     /// <exception cref="LabException">No fault has that id.</exception>
     public IReadOnlyList<Fault> Heal(int? id = null)
     {
-        Fault[] removed = id is null ? [.. state.Faults] : [.. state.Faults.Where(f => f.Id == id)];
+        Fault[] removed = id is null ? [.. _state.Faults] : [.. _state.Faults.Where(f => f.Id == id)];
         if (id is not null && removed.Length == 0)
             throw new LabException($"no fault #{id} is in force; `kvorum lab status` lists them");
-        state.Faults.RemoveAll(f => removed.Contains(f));
-        LabStateStore.Save(Directory, state);
+        _state.Faults.RemoveAll(f => removed.Contains(f));
+        LabStateStore.Save(Directory, _state);
         ApplyFaults();
         return removed;
     }
@@ -41,7 +41,7 @@ public sealed partial class LabControl
     private void ApplyFaults()
     {
         // Every namespace at once: the fault is in force only when the last node has its rules.
-        FaultSet faults = state.FaultSet();
+        var faults = _state.FaultSet();
         try
         {
             Parallel.ForEach(Layout.Nodes, node => NetworkBuilder.ApplyFaults(Layout, faults, node));

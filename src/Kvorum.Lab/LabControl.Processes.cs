@@ -6,7 +6,7 @@ using Kvorum.Lab.Topology;
 namespace Kvorum.Lab;
 
 /// <summary>The member processes: start, kill (SIGKILL), stop (SIGTERM), pause (SIGSTOP), resume (SIGCONT).</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(10);
 
@@ -15,8 +15,8 @@ public sealed partial class LabControl
     /// <returns>The pid or 0.</returns>
     public int Pid(int node)
     {
-        NodeLayout layout = Layout.Node(node);
-        int pid = state.Pids[node - 1];
+        var layout = Layout.Node(node);
+        var pid = _state.Pids[node - 1];
         return pid > 0 && IsOurs(pid, layout) ? pid : 0;
     }
 
@@ -32,16 +32,15 @@ public sealed partial class LabControl
 
     /// <summary>Starts node <paramref name="node"/>'s server with its data dir as it is.</summary>
     /// <param name="node">The node number.</param>
-    /// <returns>The new pid.</returns>
     /// <exception cref="LabException">It is already running.</exception>
     public int StartNode(int node)
     {
-        NodeLayout layout = Layout.Node(node);
+        var layout = Layout.Node(node);
         if (Pid(node) > 0)
             throw new LabException($"{layout.Name} is already running (pid {Pid(node)})");
-        int pid = NodeLauncher.Start(state, Layout, layout);
-        state.Pids[node - 1] = pid;
-        LabStateStore.Save(Directory, state);
+        var pid = NodeLauncher.Start(_state, Layout, layout);
+        _state.Pids[node - 1] = pid;
+        LabStateStore.Save(Directory, _state);
         return pid;
     }
 
@@ -50,11 +49,11 @@ public sealed partial class LabControl
     /// <exception cref="LabException">It is not running.</exception>
     public void Kill(int node)
     {
-        int pid = RequirePid(node);
+        var pid = RequirePid(node);
         ProcessSignals.Send(pid, ProcessSignals.Kill);
         WaitGone(pid, TimeSpan.FromSeconds(5));
-        state.Pids[node - 1] = 0;
-        LabStateStore.Save(Directory, state);
+        _state.Pids[node - 1] = 0;
+        LabStateStore.Save(Directory, _state);
     }
 
     /// <summary>Sends SIGTERM to node <paramref name="node"/> and waits for it to exit (SIGKILL after 10 s).</summary>
@@ -63,19 +62,19 @@ public sealed partial class LabControl
     /// <exception cref="LabException">It is not running.</exception>
     public bool Stop(int node)
     {
-        int pid = RequirePid(node);
+        var pid = RequirePid(node);
         if (ProcessSignals.IsPaused(pid))
             ProcessSignals.Send(pid, ProcessSignals.Continue);
         ProcessSignals.Send(pid, ProcessSignals.Terminate);
-        bool clean = WaitGone(pid, StopGrace);
+        var clean = WaitGone(pid, StopGrace);
         if (!clean)
         {
             ProcessSignals.Send(pid, ProcessSignals.Kill);
             WaitGone(pid, TimeSpan.FromSeconds(5));
         }
 
-        state.Pids[node - 1] = 0;
-        LabStateStore.Save(Directory, state);
+        _state.Pids[node - 1] = 0;
+        LabStateStore.Save(Directory, _state);
         return clean;
     }
 
@@ -84,7 +83,7 @@ public sealed partial class LabControl
     /// <exception cref="LabException">It is not running.</exception>
     public void Pause(int node)
     {
-        int pid = RequirePid(node);
+        var pid = RequirePid(node);
         ProcessSignals.Send(pid, ProcessSignals.Stop);
         WaitFor(() => ProcessSignals.IsPaused(pid));
     }
@@ -94,7 +93,7 @@ public sealed partial class LabControl
     /// <exception cref="LabException">It is not running.</exception>
     public void Resume(int node)
     {
-        int pid = RequirePid(node);
+        var pid = RequirePid(node);
         ProcessSignals.Send(pid, ProcessSignals.Continue);
         WaitFor(() => !ProcessSignals.IsPaused(pid));
     }
@@ -109,7 +108,7 @@ public sealed partial class LabControl
         if (command.Count == 0)
             throw new LabException("exec needs a command after --, e.g. kvorum lab exec 1 -- etcdctl get foo");
         var start = new System.Diagnostics.ProcessStartInfo("ip") { UseShellExecute = false };
-        foreach (string argument in new[] { "netns", "exec", Layout.Node(node).Namespace }.Concat(command))
+        foreach (var argument in new[] { "netns", "exec", Layout.Node(node).Namespace }.Concat(command))
             start.ArgumentList.Add(argument);
         using var process = System.Diagnostics.Process.Start(start) ?? throw new LabException("could not run ip netns exec");
         process.WaitForExit();
@@ -118,7 +117,7 @@ public sealed partial class LabControl
 
     private int RequirePid(int node)
     {
-        int pid = Pid(node);
+        var pid = Pid(node);
         return pid > 0 ? pid : throw new LabException($"{Layout.Node(node).Name} is not running; start it with `kvorum lab start {node}`");
     }
 
@@ -129,7 +128,7 @@ public sealed partial class LabControl
             return false;
         try
         {
-            string cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
+            var cmdline = File.ReadAllText($"/proc/{pid}/cmdline");
             return cmdline.Contains("serve\0", StringComparison.Ordinal) && cmdline.Contains(node.DataDir, StringComparison.Ordinal);
         }
         catch (IOException)

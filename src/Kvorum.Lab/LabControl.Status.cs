@@ -11,21 +11,21 @@ namespace Kvorum.Lab;
 /// <param name="Status">What it answered; null when it did not.</param>
 /// <param name="LeaderNode">The node it names as leader, or null.</param>
 /// <param name="Faults">The faults that touch it.</param>
-public sealed record NodeRow(NodeLayout Node, int Pid, string Process, NodeStatus? Status, int? LeaderNode, IReadOnlyList<string> Faults);
+internal sealed record NodeRow(NodeLayout Node, int Pid, string Process, NodeStatus? Status, int? LeaderNode, IReadOnlyList<string> Faults);
 
 /// <summary>Status of every node.</summary>
-public sealed partial class LabControl
+internal sealed partial class LabControl
 {
     /// <summary>Asks every node for its status (in parallel, short deadline).</summary>
     /// <param name="cancellation">Cancels the calls.</param>
     /// <returns>One row per node.</returns>
     public async Task<IReadOnlyList<NodeRow>> StatusAsync(CancellationToken cancellation)
     {
-        FaultSet faults = state.FaultSet();
-        NodeStatus?[] statuses = await Task.WhenAll(Layout.Nodes.Select(n =>
+        var faults = _state.FaultSet();
+        var statuses = await Task.WhenAll(Layout.Nodes.Select(n =>
             IsRunning(n.Number) ? Client.StatusAsync(n.Number, StatusDeadline, cancellation) : Task.FromResult<NodeStatus?>(null))).ConfigureAwait(false);
         var ids = new Dictionary<ulong, int>();
-        foreach ((NodeStatus? status, NodeLayout node) in statuses.Zip(Layout.Nodes))
+        foreach ((var status, var node) in statuses.Zip(Layout.Nodes))
         {
             if (status is not null)
                 ids[status.MemberId] = node.Number;
@@ -33,10 +33,10 @@ public sealed partial class LabControl
 
         return [.. Layout.Nodes.Select((n, i) =>
         {
-            int pid = Pid(n.Number);
-            string process = pid == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running";
-            NodeStatus? s = statuses[i];
-            int? leader = s is not null && ids.TryGetValue(s.Leader, out int l) ? l : null;
+            var pid = Pid(n.Number);
+            var process = pid == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running";
+            var s = statuses[i];
+            int? leader = s is not null && ids.TryGetValue(s.Leader, out var l) ? l : null;
             return new NodeRow(n, pid, process, s, leader, [.. faults.Describe(n.Number)]);
         })];
     }

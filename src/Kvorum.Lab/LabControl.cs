@@ -10,15 +10,15 @@ namespace Kvorum.Lab;
 /// A running lab: its state file, the network and the member processes. Every command of <c>kvorum lab</c> is
 /// one method here; each change is saved to the state file before it is made.
 /// </summary>
-public sealed partial class LabControl : IDisposable
+internal sealed partial class LabControl : IDisposable
 {
     private static readonly TimeSpan StatusDeadline = TimeSpan.FromMilliseconds(800);
-    private readonly LabState state;
+    private readonly LabState _state;
 
     private LabControl(string directory, LabState state)
     {
         Directory = directory;
-        this.state = state;
+        _state = state;
         Layout = state.Layout(directory);
         Client = new LabClient(Layout);
     }
@@ -33,22 +33,21 @@ public sealed partial class LabControl : IDisposable
     public LabClient Client { get; }
 
     /// <summary>The faults in force.</summary>
-    public FaultSet Faults => state.FaultSet();
+    public FaultSet Faults => _state.FaultSet();
 
     /// <summary>The number of nodes.</summary>
-    public int NodeCount => state.Nodes;
+    public int NodeCount => _state.Nodes;
 
     /// <summary>The members that bootstrapped the cluster as voters, numbered 1..VoterCount; the learners follow them.</summary>
-    public int VoterCount => state.Voters;
+    public int VoterCount => _state.Voters;
 
     /// <summary>Opens the lab that is up in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The lab.</returns>
     /// <exception cref="LabException">Not root, a tool is missing, or no lab is up there.</exception>
     public static LabControl Open(string directory)
     {
         Prerequisites.Require();
-        string full = Path.GetFullPath(directory);
+        var full = Path.GetFullPath(directory);
         return new LabControl(full, LabStateStore.Load(full));
     }
 
@@ -65,13 +64,13 @@ public sealed partial class LabControl : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
         Prerequisites.Require();
-        string directory = Path.GetFullPath(options.Directory);
+        var directory = Path.GetFullPath(options.Directory);
         if (LabStateStore.TryLoad(directory) is not null)
             throw new LabException($"a lab is already up in {directory}; run `kvorum lab down` first");
         if (options.Nodes < 1 || options.Learners < 0)
             throw new LabException($"a lab needs at least one voter and no negative count of learners, got {options.Nodes} and {options.Learners}");
-        int members = options.Nodes + options.Learners;
-        LabLayout layout = LabLayout.Create(options.Prefix, options.Subnet, members, directory);
+        var members = options.Nodes + options.Learners;
+        var layout = LabLayout.Create(options.Prefix, options.Subnet, members, directory);
         NetworkBuilder.CheckFree(layout);
 
         var state = new LabState
@@ -85,7 +84,7 @@ public sealed partial class LabControl : IDisposable
             Pids = new int[members],
         };
         System.IO.Directory.CreateDirectory(directory);
-        foreach (NodeLayout node in layout.Nodes)
+        foreach (var node in layout.Nodes)
         {
             // A fresh cluster: old data of an earlier lab in this directory would not match the new token's ids.
             if (System.IO.Directory.Exists(node.DataDir))
@@ -99,14 +98,14 @@ public sealed partial class LabControl : IDisposable
         {
             await progress.WriteLineAsync($"bridge {layout.Bridge} with host address {layout.HostAddress}/{layout.PrefixLength}").ConfigureAwait(false);
             NetworkBuilder.CreateBridge(layout);
-            foreach (NodeLayout node in layout.Nodes)
+            foreach (var node in layout.Nodes)
             {
                 cancellation.ThrowIfCancellationRequested();
                 NetworkBuilder.CreateNode(layout, node);
                 await progress.WriteLineAsync($"namespace {node.Namespace}: {node.Address} on {layout.Bridge} via {node.HostVeth}").ConfigureAwait(false);
             }
 
-            foreach (NodeLayout node in layout.Nodes.Where(n => n.Number <= state.Voters))
+            foreach (var node in layout.Nodes.Where(n => n.Number <= state.Voters))
             {
                 cancellation.ThrowIfCancellationRequested();
                 lab.StartNode(node.Number);
@@ -114,7 +113,7 @@ public sealed partial class LabControl : IDisposable
             }
 
             await progress.WriteLineAsync("waiting for a leader...").ConfigureAwait(false);
-            (int leader, TimeSpan took) = await lab.WaitForLeaderAsync(options.LeaderTimeout, cancellation).ConfigureAwait(false);
+            (var leader, var took) = await lab.WaitForLeaderAsync(options.LeaderTimeout, cancellation).ConfigureAwait(false);
             if (options.Learners > 0)
                 (leader, took) = await lab.AddLearnersAsync(leader, took, options.LeaderTimeout, progress, cancellation).ConfigureAwait(false);
             await progress.WriteLineAsync($"n{leader} leads after {took.TotalSeconds:0.0} s; endpoints {string.Join(',', layout.Nodes.Select(n => $"{n.Address}:{LabLayout.ClientPort}"))}").ConfigureAwait(false);
@@ -141,17 +140,17 @@ public sealed partial class LabControl : IDisposable
     {
         ArgumentNullException.ThrowIfNull(progress);
         Prerequisites.Require();
-        string full = Path.GetFullPath(directory);
-        LabState? state = LabStateStore.TryLoad(full);
+        var full = Path.GetFullPath(directory);
+        var state = LabStateStore.TryLoad(full);
         if (state is null)
         {
             progress.WriteLine($"no lab is up in {full}; nothing to remove");
             return 0;
         }
 
-        LabLayout layout = state.Layout(full);
-        int removed = 0;
-        foreach ((int pid, NodeLayout node) in state.Pids.Zip(layout.Nodes))
+        var layout = state.Layout(full);
+        var removed = 0;
+        foreach ((var pid, var node) in state.Pids.Zip(layout.Nodes))
         {
             if (pid > 0 && IsOurs(pid, node) && ProcessSignals.Send(pid, ProcessSignals.Kill))
             {
@@ -161,7 +160,7 @@ public sealed partial class LabControl : IDisposable
             }
         }
 
-        foreach (string thing in NetworkBuilder.Destroy(layout))
+        foreach (var thing in NetworkBuilder.Destroy(layout))
         {
             progress.WriteLine($"removed {thing}");
             removed++;
@@ -169,7 +168,7 @@ public sealed partial class LabControl : IDisposable
 
         if (!keepData)
         {
-            foreach (NodeLayout node in layout.Nodes)
+            foreach (var node in layout.Nodes)
             {
                 if (System.IO.Directory.Exists(node.DataDir))
                     System.IO.Directory.Delete(node.DataDir, recursive: true);
@@ -191,7 +190,7 @@ public sealed partial class LabControl : IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            int? leader = await AgreedLeaderAsync(cancellation).ConfigureAwait(false);
+            var leader = await AgreedLeaderAsync(cancellation).ConfigureAwait(false);
             if (leader is { } l)
                 return (l, clock.Elapsed);
             await Task.Delay(100, cancellation).ConfigureAwait(false);
@@ -206,13 +205,13 @@ public sealed partial class LabControl : IDisposable
     public async Task<int?> AgreedLeaderAsync(CancellationToken cancellation)
     {
         int[] live = [.. Layout.Nodes.Where(n => IsRunning(n.Number)).Select(n => n.Number)];
-        NodeStatus?[] statuses = await Task.WhenAll(live.Select(n => Client.StatusAsync(n, StatusDeadline, cancellation))).ConfigureAwait(false);
+        var statuses = await Task.WhenAll(live.Select(n => Client.StatusAsync(n, StatusDeadline, cancellation))).ConfigureAwait(false);
         if (statuses.Length == 0 || statuses.Any(s => s is null || s.Leader == 0))
             return null;
-        ulong leader = statuses[0]!.Leader;
+        var leader = statuses[0]!.Leader;
         if (statuses.Any(s => s!.Leader != leader))
             return null;
-        int index = Array.FindIndex(statuses, s => s!.MemberId == leader);
+        var index = Array.FindIndex(statuses, s => s!.MemberId == leader);
         return index < 0 ? null : live[index];
     }
 
@@ -222,7 +221,7 @@ public sealed partial class LabControl : IDisposable
     /// </summary>
     private async Task<(int Leader, TimeSpan Took)> AddLearnersAsync(int leader, TimeSpan took, TimeSpan timeout, TextWriter progress, CancellationToken cancellation)
     {
-        foreach (NodeLayout node in Layout.Nodes.Where(n => n.Number > state.Voters))
+        foreach (var node in Layout.Nodes.Where(n => n.Number > _state.Voters))
         {
             cancellation.ThrowIfCancellationRequested();
             ulong id;
@@ -236,10 +235,10 @@ public sealed partial class LabControl : IDisposable
             }
 
             StartNode(node.Number);
-            await progress.WriteLineAsync($"added {node.Name} as a learner (member {id:x}) and started it (pid {state.Pids[node.Number - 1]}), client {node.ClientUrl}, log {node.LogFile}").ConfigureAwait(false);
+            await progress.WriteLineAsync($"added {node.Name} as a learner (member {id:x}) and started it (pid {_state.Pids[node.Number - 1]}), client {node.ClientUrl}, log {node.LogFile}").ConfigureAwait(false);
         }
 
-        (int agreed, TimeSpan more) = await WaitForLeaderAsync(timeout, cancellation).ConfigureAwait(false);
+        (var agreed, var more) = await WaitForLeaderAsync(timeout, cancellation).ConfigureAwait(false);
         return (agreed, took + more);
     }
 

@@ -4,7 +4,7 @@ namespace Kvorum.Lab;
 /// A lab command that cannot be carried out: a missing tool, not root, no lab up, a bad node number, a command
 /// of <c>ip</c>/<c>nft</c>/<c>tc</c> that failed. The message is one line meant for the user.
 /// </summary>
-public sealed class LabException : Exception
+internal sealed class LabException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public LabException()

@@ -4,7 +4,7 @@ using Kvorum.Lab.Topology;
 namespace Kvorum.Lab;
 
 /// <summary>The parameters of <c>kvorum lab up</c>.</summary>
-public sealed record LabOptions
+internal sealed record LabOptions
 {
     /// <summary>The environment variable that overrides the default lab directory.</summary>
     public const string DirectoryVariable = "KVORUM_LAB_DIR";
@@ -38,7 +38,6 @@ public sealed record LabOptions
 
     /// <summary>The lab directory: <c>$KVORUM_LAB_DIR</c>, else <c>/tmp/kvorum-lab</c>.</summary>
     /// <param name="environment">Reads an environment variable.</param>
-    /// <returns>The directory.</returns>
     public static string DefaultDirectory(Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(environment);

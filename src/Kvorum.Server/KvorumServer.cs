@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server;
 
 /// <summary>Entry point of <c>kvorum serve</c>: runs one member until cancelled.</summary>
-public static class KvorumServer
+internal static class KvorumServer
 {
     /// <summary>
     /// Runs a member with <paramref name="options"/> until <paramref name="cancellation"/> fires. Returns the
@@ -227,7 +227,7 @@ public static class KvorumServer
     private static bool TryEndpoint(Uri url, out IPEndPoint endpoint)
     {
         var host = url.DnsSafeHost;
-        IPAddress? address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
+        var address = host == "localhost" ? IPAddress.Loopback : IPAddress.TryParse(host, out var ip) ? ip : null;
         endpoint = address is null ? null! : new IPEndPoint(address, url.Port);
         return address is not null;
     }

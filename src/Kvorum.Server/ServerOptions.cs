@@ -1,7 +1,7 @@
 namespace Kvorum.Server;
 
 /// <summary>Whether this member starts a new cluster or joins an existing one (etcd's <c>--initial-cluster-state</c>).</summary>
-public enum InitialClusterState
+internal enum InitialClusterState
 {
     /// <summary>All members in <see cref="ServerOptions.InitialCluster"/> start together and bootstrap the cluster.</summary>
     New,
@@ -11,7 +11,7 @@ public enum InitialClusterState
 }
 
 /// <summary>Settings of one <c>kvorum serve</c> process; the names follow etcd's flags.</summary>
-public sealed record ServerOptions
+internal sealed record ServerOptions
 {
     /// <summary>Human-readable member name (<c>--name</c>), the key into <see cref="InitialCluster"/>.</summary>
     public string Name { get; init; } = "default";

@@ -5,7 +5,7 @@ namespace Kvorum.Storage;
 /// <see cref="FileShare.None"/>, which .NET implements on Unix with an advisory <c>flock(LOCK_EX)</c>. The
 /// lock dies with the process, so a crashed owner never leaves a stale lock behind.
 /// </summary>
-public sealed class DataDirLock : IDisposable
+internal sealed class DataDirLock : IDisposable
 {
     /// <summary>Name of the lock file inside the data directory.</summary>
     public const string FileName = "LOCK";

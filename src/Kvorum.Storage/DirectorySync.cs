@@ -7,7 +7,7 @@ namespace Kvorum.Storage;
 /// a directory as a file, so on Unix this calls open(O_RDONLY | O_DIRECTORY) and fsync through libc. On
 /// Windows, NTFS metadata is journaled and there is no equivalent call, so this does nothing.
 /// </summary>
-public static partial class DirectorySync
+internal static partial class DirectorySync
 {
     private const int ORdOnly = 0;
     private const int ODirectoryLinux = 0x10000;

@@ -44,9 +44,9 @@ public sealed class BackupDownloadTests : IAsyncLifetime
         lock (_server.Store.Gate)
         {
             _server.Store.SnapshotMessages.Add(new SnapshotResponse());
-            for (int offset = 0; offset < backup.Length; offset += chunkBytes)
+            for (var offset = 0; offset < backup.Length; offset += chunkBytes)
             {
-                int length = Math.Min(chunkBytes, backup.Length - offset);
+                var length = Math.Min(chunkBytes, backup.Length - offset);
                 _server.Store.SnapshotMessages.Add(new SnapshotResponse
                 {
                     RemainingBytes = (ulong)(backup.Length - offset - length),
@@ -60,10 +60,10 @@ public sealed class BackupDownloadTests : IAsyncLifetime
     [Fact]
     public async Task A_whole_backup_is_renamed_into_place_owner_only_with_its_size_and_progress()
     {
-        byte[] backup = Serve(10_000, 4096);
+        var backup = Serve(10_000, 4096);
         var reports = new List<BackupProgress>();
 
-        long size = await BackupDownload.SaveAsync(Client, File("b.snap"),
+        var size = await BackupDownload.SaveAsync(Client, File("b.snap"),
             new BackupDownloadSettings { ProgressInterval = TimeSpan.Zero, Progress = reports.Add }, CancellationToken.None);
 
         Assert.Equal(backup.Length, size);

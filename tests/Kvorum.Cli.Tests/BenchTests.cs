@@ -47,13 +47,13 @@ public class BenchTests
     [Fact]
     public async Task Put_and_range_runs_against_a_fake_server_report_json()
     {
-        await using FakeEtcdServer server = await FakeEtcdServer.StartAsync();
+        await using var server = await FakeEtcdServer.StartAsync();
         var run = new CliRun();
 
         var (code, output, err) = await run.RunAsync("bench", "put", "--endpoints", server.Endpoint, "--clients", "4", "--conns", "2", "--total", "200", "--key-space", "50", "-w", "json");
 
         Assert.True(code == 0, err);
-        using (JsonDocument json = JsonDocument.Parse(output))
+        using (var json = JsonDocument.Parse(output))
         {
             Assert.Equal(200, json.RootElement.GetProperty("total").GetInt64());
             Assert.Equal(200, json.RootElement.GetProperty("succeeded").GetInt64());
@@ -65,12 +65,12 @@ public class BenchTests
         Assert.InRange(server.Store.Keys.Count, 1, 50);
 
         // A warm-up sends the same requests first and leaves them out of the summary.
-        long before = server.Store.Revision;
+        var before = server.Store.Revision;
         (code, output, err) = await run.RunAsync("bench", "put", "--endpoints", server.Endpoint, "--warmup", "300ms", "--total", "50", "-w", "json");
         Assert.True(code == 0, err);
         Assert.Contains("warming up for 0.3s (not measured)", err, StringComparison.Ordinal);
         Assert.Contains("bench: warm-up done, measuring", err, StringComparison.Ordinal);
-        using (JsonDocument json = JsonDocument.Parse(output))
+        using (var json = JsonDocument.Parse(output))
             Assert.Equal(50, json.RootElement.GetProperty("succeeded").GetInt64());
         Assert.True(server.Store.Revision - before > 50, $"{server.Store.Revision - before} puts reached the server: the warm-up sent none");
 
@@ -83,7 +83,7 @@ public class BenchTests
     [Fact]
     public async Task Requests_that_never_answer_count_as_deadline_exceeded_after_the_command_timeout_without_a_grpc_deadline()
     {
-        await using FakeEtcdServer server = await FakeEtcdServer.StartAsync();
+        await using var server = await FakeEtcdServer.StartAsync();
         server.Store.HangPuts = true;
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -91,7 +91,7 @@ public class BenchTests
             "bench", "put", "--endpoints", server.Endpoint, "--clients", "2", "--conns", "1", "--total", "2", "--command-timeout", "3s", "-w", "json");
 
         Assert.True(code == 1, err); // nothing succeeded
-        using JsonDocument json = JsonDocument.Parse(output);
+        using var json = JsonDocument.Parse(output);
         Assert.Equal(0, json.RootElement.GetProperty("succeeded").GetInt64());
         Assert.Equal(2, json.RootElement.GetProperty("errors_by_status").GetProperty("DeadlineExceeded").GetInt64());
         // Two loops, one request each, 3 s apiece (the watchdog looks every 100 ms). The command timeout also bounds
@@ -104,7 +104,7 @@ public class BenchTests
     [Fact]
     public async Task A_bench_against_nothing_fails_in_one_line()
     {
-        int port = FreePorts.Next();
+        var port = FreePorts.Next();
         var (code, _, err) = await CliRun.Run("bench", "put", "--endpoints", $"127.0.0.1:{port}", "--total", "10");
 
         Assert.Equal(1, code);
@@ -126,8 +126,8 @@ public class BenchTests
             ClientCpu = TimeSpan.FromMicroseconds(300),
         };
 
-        string text = summary.ToText();
-        using JsonDocument json = JsonDocument.Parse(summary.ToJson());
+        var text = summary.ToText();
+        using var json = JsonDocument.Parse(summary.ToJson());
         Assert.Equal(100.0, json.RootElement.GetProperty("client_cpu_us_per_op").GetDouble());
 
         Assert.Contains("Total:      3 requests, 2 errors", text, StringComparison.Ordinal);

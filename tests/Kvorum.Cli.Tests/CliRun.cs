@@ -3,7 +3,7 @@ using Kvorum.Server;
 namespace Kvorum.Cli.Tests;
 
 /// <summary>Runs the CLI's entry point in process with captured streams, a fake environment and a fake server.</summary>
-public sealed class CliRun
+internal sealed class CliRun
 {
     public Dictionary<string, string> Environment { get; } = [];
 
@@ -30,7 +30,7 @@ public sealed class CliRun
                 return Task.FromResult(ServerExitCode);
             },
         };
-        int code = await CliApp.RunAsync(args, context);
+        var code = await CliApp.RunAsync(args, context);
         return (code, output.ToString(), error.ToString());
     }
 

@@ -10,14 +10,14 @@ namespace Kvorum.Cli.Tests;
 
 public sealed class ClientCommandTests : IAsyncLifetime
 {
-    private FakeEtcdServer server = null!;
+    private FakeEtcdServer _server = null!;
 
-    public async Task InitializeAsync() => server = await FakeEtcdServer.StartAsync();
+    public async Task InitializeAsync() => _server = await FakeEtcdServer.StartAsync();
 
-    public async Task DisposeAsync() => await server.DisposeAsync();
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     private Task<(int Code, string Out, string Err)> Kvorum(params string[] args) =>
-        new CliRun().RunAsync([.. args, "--endpoints", server.Endpoint]);
+        new CliRun().RunAsync([.. args, "--endpoints", _server.Endpoint]);
 
     [Fact]
     public async Task Put_get_del_round_trip()
@@ -40,7 +40,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     public async Task Put_reads_the_value_from_stdin_when_it_is_omitted()
     {
         var run = new CliRun { Stdin = "from stdin" };
-        Assert.Equal(0, (await run.RunAsync("put", "k", "--endpoints", server.Endpoint)).Code);
+        Assert.Equal(0, (await run.RunAsync("put", "k", "--endpoints", _server.Endpoint)).Code);
         Assert.Equal((0, "k\nfrom stdin\n", ""), await Kvorum("get", "k"));
     }
 
@@ -51,7 +51,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
         var (code, output, _) = await Kvorum("get", "k", "-w", "json");
 
         Assert.Equal(0, code);
-        using JsonDocument json = JsonDocument.Parse(output);
+        using var json = JsonDocument.Parse(output);
         Assert.Equal("aw==", json.RootElement.GetProperty("kvs")[0].GetProperty("key").GetString());
     }
 
@@ -61,10 +61,10 @@ public sealed class ClientCommandTests : IAsyncLifetime
         await Kvorum("put", "k", "v1");
         var run = new CliRun { Stdin = "val(\"k\") = \"v1\"\n\nput k v2\nget k\n\nput k failed\n" };
 
-        Assert.Equal((0, "SUCCESS\n\nOK\n\nk\nv2\n", ""), await run.RunAsync("txn", "--endpoints", server.Endpoint));
+        Assert.Equal((0, "SUCCESS\n\nOK\n\nk\nv2\n", ""), await run.RunAsync("txn", "--endpoints", _server.Endpoint));
 
         run.Stdin = "version(\"k\") > \"5\"\n\nput k never\n\ndel k\n";
-        Assert.Equal((0, "FAILURE\n\n1\n", ""), await run.RunAsync("txn", "--endpoints", server.Endpoint));
+        Assert.Equal((0, "FAILURE\n\n1\n", ""), await run.RunAsync("txn", "--endpoints", _server.Endpoint));
     }
 
     [Fact]
@@ -73,9 +73,9 @@ public sealed class ClientCommandTests : IAsyncLifetime
         var (code, output, err) = await Kvorum("status");
 
         Assert.Equal((0, ""), (code, err));
-        string[] lines = output.Split('\n');
+        var lines = output.Split('\n');
         Assert.Contains("ENDPOINT", lines[1], StringComparison.Ordinal);
-        Assert.Contains($"| {server.Endpoint} | 8e9e05c52164694d |   3.6.0 |   25 kB |      true |      false |         2", lines[3], StringComparison.Ordinal);
+        Assert.Contains($"| {_server.Endpoint} | 8e9e05c52164694d |   3.6.0 |   25 kB |      true |      false |         2", lines[3], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -84,14 +84,14 @@ public sealed class ClientCommandTests : IAsyncLifetime
         var (code, output, err) = await Kvorum("hashkv");
 
         Assert.Equal((0, ""), (code, err));
-        string[] lines = output.Split('\n');
+        var lines = output.Split('\n');
         Assert.Contains("ENDPOINT", lines[1], StringComparison.Ordinal);
         Assert.EndsWith("| HASH REVISION | COMPACT REVISION |", lines[1], StringComparison.Ordinal);
-        Assert.Contains($"| {server.Endpoint} | 3141592653 |             1 |                0 |", lines[3], StringComparison.Ordinal);
+        Assert.Contains($"| {_server.Endpoint} | 3141592653 |             1 |                0 |", lines[3], StringComparison.Ordinal);
 
         var future = await Kvorum("hashkv", "--rev", "9");
         Assert.Equal((1, ""), (future.Code, future.Out));
-        Assert.Equal($"Error: {EtcdErrors.FutureRevision.Message} (endpoint {server.Endpoint})\n", future.Err);
+        Assert.Equal($"Error: {EtcdErrors.FutureRevision.Message} (endpoint {_server.Endpoint})\n", future.Err);
         Assert.Equal(2, (await Kvorum("hashkv", "--rev", "-1")).Code);
     }
 
@@ -99,15 +99,15 @@ public sealed class ClientCommandTests : IAsyncLifetime
     public async Task Hashkv_exits_1_when_members_at_one_revision_disagree()
     {
         await using var other = await FakeEtcdServer.StartAsync();
-        string both = $"{server.Endpoint},{other.Endpoint}";
+        var both = $"{_server.Endpoint},{other.Endpoint}";
 
         var agree = await new CliRun().RunAsync("hashkv", "--endpoints", both, "-w", "simple");
-        Assert.Equal((0, $"{server.Endpoint}, 3141592653\n{other.Endpoint}, 3141592653\n", ""), agree);
+        Assert.Equal((0, $"{_server.Endpoint}, 3141592653\n{other.Endpoint}, 3141592653\n", ""), agree);
 
         other.Store.Hash = 7;
         var disagree = await new CliRun().RunAsync("hashkv", "--endpoints", both, "-w", "simple");
-        Assert.Equal((1, $"{server.Endpoint}, 3141592653\n{other.Endpoint}, 7\n"), (disagree.Code, disagree.Out));
-        Assert.Equal($"Error: members disagree at revision 1 (compacted at 0): {server.Endpoint} 3141592653, {other.Endpoint} 7\n", disagree.Err);
+        Assert.Equal((1, $"{_server.Endpoint}, 3141592653\n{other.Endpoint}, 7\n"), (disagree.Code, disagree.Out));
+        Assert.Equal($"Error: members disagree at revision 1 (compacted at 0): {_server.Endpoint} 3141592653, {other.Endpoint} 7\n", disagree.Err);
     }
 
     [Fact]
@@ -134,13 +134,13 @@ public sealed class ClientCommandTests : IAsyncLifetime
     {
         var healthy = await Kvorum("endpoint", "health");
         Assert.Equal((0, ""), (healthy.Code, healthy.Out));
-        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(server.Endpoint)} is healthy: successfully committed proposal: took = [0-9.]+(ns|µs|ms|s)\n$", healthy.Err);
+        Assert.Matches($"^{System.Text.RegularExpressions.Regex.Escape(_server.Endpoint)} is healthy: successfully committed proposal: took = [0-9.]+(ns|µs|ms|s)\n$", healthy.Err);
 
-        lock (server.Store.Gate)
-            server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
+        lock (_server.Store.Gate)
+            _server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
         var alarmed = await Kvorum("endpoint", "health", "-w", "json");
         Assert.Equal((1, "Error: unhealthy cluster\n"), (alarmed.Code, alarmed.Err));
-        Assert.Matches($"^\\[{{\"endpoint\":\"{System.Text.RegularExpressions.Regex.Escape(server.Endpoint)}\",\"health\":false,\"took\":\"[^\"]+\",\"error\":\"Active Alarm\\(s\\): NOSPACE \"}}\\]\n$", alarmed.Out);
+        Assert.Matches($"^\\[{{\"endpoint\":\"{System.Text.RegularExpressions.Regex.Escape(_server.Endpoint)}\",\"health\":false,\"took\":\"[^\"]+\",\"error\":\"Active Alarm\\(s\\): NOSPACE \"}}\\]\n$", alarmed.Out);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     {
         var (code, output, err) = await Kvorum("endpoint", "status");
         Assert.Equal((0, ""), (code, err));
-        Assert.StartsWith($"{server.Endpoint}, 8e9e05c52164694d, 3.6.0, 25 kB, true, false, 2,", output, StringComparison.Ordinal);
+        Assert.StartsWith($"{_server.Endpoint}, 8e9e05c52164694d, 3.6.0, 25 kB, true, false, 2,", output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -164,8 +164,8 @@ public sealed class ClientCommandTests : IAsyncLifetime
     public async Task Alarm_list_and_disarm_print_as_etcdctl_does()
     {
         Assert.Equal((0, "", ""), await Kvorum("alarm", "list"));
-        lock (server.Store.Gate)
-            server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
+        lock (_server.Store.Gate)
+            _server.Store.Alarms.Add(new AlarmMember { MemberID = FakeEtcdServer.MemberId, Alarm = AlarmType.Nospace });
 
         Assert.Equal((0, "memberID:10276657743932975437 alarm:NOSPACE\n", ""), await Kvorum("alarm", "list"));
         var json = await Kvorum("alarm", "list", "-w", "json");
@@ -202,7 +202,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_endpoint_is_one_line_and_exit_1()
     {
-        int port = FreePorts.Next();
+        var port = FreePorts.Next();
         var (code, output, err) = await new CliRun().RunAsync("get", "k", "--endpoints", $"127.0.0.1:{port}");
 
         Assert.Equal(1, code);
@@ -214,11 +214,11 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task Defrag_goes_through_every_endpoint_and_fails_for_the_unreachable_one()
     {
-        int port = FreePorts.Next();
-        var (code, output, err) = await new CliRun().RunAsync("defrag", "--endpoints", $"127.0.0.1:{port},{server.Endpoint}");
+        var port = FreePorts.Next();
+        var (code, output, err) = await new CliRun().RunAsync("defrag", "--endpoints", $"127.0.0.1:{port},{_server.Endpoint}");
 
         Assert.Equal(1, code);
-        Assert.Equal($"Finished defragmenting etcd member[{server.Endpoint}]\n", output);
+        Assert.Equal($"Finished defragmenting etcd member[{_server.Endpoint}]\n", output);
         Assert.StartsWith($"Failed to defragment etcd member[127.0.0.1:{port}] (", err, StringComparison.Ordinal);
         Assert.Single(err.TrimEnd().Split('\n'));
     }
@@ -226,19 +226,19 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task Cluster_flag_takes_every_members_client_urls_from_the_member_list()
     {
-        lock (server.Store.Gate)
+        lock (_server.Store.Gate)
         {
-            server.Store.Members[0].ClientURLs.Clear();
-            server.Store.Members[0].ClientURLs.Add($"http://{server.Endpoint}");
+            _server.Store.Members[0].ClientURLs.Clear();
+            _server.Store.Members[0].ClientURLs.Add($"http://{_server.Endpoint}");
         }
 
         // Printed as the member list names them, scheme and all, not as --endpoints gave them.
         var status = await Kvorum("endpoint", "status", "--cluster");
         Assert.Equal(0, status.Code);
-        Assert.StartsWith($"http://{server.Endpoint}, 8e9e05c52164694d,", status.Out, StringComparison.Ordinal);
+        Assert.StartsWith($"http://{_server.Endpoint}, 8e9e05c52164694d,", status.Out, StringComparison.Ordinal);
         Assert.Single(status.Out.TrimEnd().Split('\n'));
-        Assert.Equal((0, $"Finished defragmenting etcd member[http://{server.Endpoint}]\n", ""), await Kvorum("defrag", "--cluster"));
-        Assert.StartsWith($"http://{server.Endpoint}, ", (await Kvorum("endpoint", "hashkv", "--cluster")).Out, StringComparison.Ordinal);
+        Assert.Equal((0, $"Finished defragmenting etcd member[http://{_server.Endpoint}]\n", ""), await Kvorum("defrag", "--cluster"));
+        Assert.StartsWith($"http://{_server.Endpoint}, ", (await Kvorum("endpoint", "hashkv", "--cluster")).Out, StringComparison.Ordinal);
 
         // Only where etcdctl has it.
         var get = await Kvorum("get", "k", "--cluster");
@@ -250,7 +250,7 @@ public sealed class ClientCommandTests : IAsyncLifetime
     {
         await Kvorum("put", "k", "v");
         var run = new CliRun();
-        run.Environment["KVORUM_ENDPOINTS"] = $"127.0.0.1:{FreePorts.Next()},{server.Endpoint}";
+        run.Environment["KVORUM_ENDPOINTS"] = $"127.0.0.1:{FreePorts.Next()},{_server.Endpoint}";
 
         Assert.Equal((0, "k\nv\n", ""), await run.RunAsync("get", "k"));
     }
@@ -258,11 +258,11 @@ public sealed class ClientCommandTests : IAsyncLifetime
     [Fact]
     public async Task Status_reports_each_unreachable_endpoint_and_exits_1()
     {
-        int port = FreePorts.Next();
-        var (code, output, err) = await new CliRun().RunAsync("status", "--endpoints", $"{server.Endpoint},127.0.0.1:{port}", "-w", "simple");
+        var port = FreePorts.Next();
+        var (code, output, err) = await new CliRun().RunAsync("status", "--endpoints", $"{_server.Endpoint},127.0.0.1:{port}", "-w", "simple");
 
         Assert.Equal(1, code);
-        Assert.StartsWith($"{server.Endpoint}, 8e9e05c52164694d,", output, StringComparison.Ordinal);
+        Assert.StartsWith($"{_server.Endpoint}, 8e9e05c52164694d,", output, StringComparison.Ordinal);
         Assert.StartsWith($"Error: endpoint 127.0.0.1:{port} is unreachable", err, StringComparison.Ordinal);
     }
 }

@@ -25,7 +25,7 @@ public class ClusterLayoutTests
     {
         var members = ClusterLayout.Plan(3, "d");
 
-        IReadOnlyList<string> args = ClusterLayout.Serve(members[1], members).ToArgs();
+        var args = ClusterLayout.Serve(members[1], members).ToArgs();
 
         Assert.Equal(
             ["serve", "--name", "infra2", "--data-dir", Path.Combine("d", "infra2"),
@@ -64,7 +64,7 @@ public class ClusterLayoutTests
     {
         using var busy = new TcpListener(IPAddress.Loopback, 0);
         busy.Start();
-        int port = ((IPEndPoint)busy.LocalEndpoint).Port;
+        var port = ((IPEndPoint)busy.LocalEndpoint).Port;
         var members = new[] { new LocalMember("infra1", port - 1 > 0 ? FreePorts.Next() : 1, port, "d", "d.log") };
 
         var error = Assert.Throws<CommandFailedException>(() => ClusterUpCommand.CheckPortsFree(members));
@@ -78,7 +78,7 @@ public class ClusterLayoutTests
         var leader = new StatusResponse { Header = new ResponseHeader { MemberId = 1 }, Leader = 1, RaftTerm = 2, RaftIndex = 9 };
         var follower = new StatusResponse { Header = new ResponseHeader { MemberId = 2 }, Leader = 1, RaftTerm = 2, RaftIndex = 8 };
 
-        string line = MemberState.Line([new("infra1", null, leader), new("infra2", null, follower), new("infra3", null, null), new("infra4", 2, null)]);
+        var line = MemberState.Line([new("infra1", null, leader), new("infra2", null, follower), new("infra3", null, null), new("infra4", 2, null)]);
 
         Assert.Equal("infra1 up leader term 2 index 9 | infra2 up term 2 index 8 | infra3 down | infra4 exited(2)", line);
     }

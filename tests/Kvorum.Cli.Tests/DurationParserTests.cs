@@ -13,7 +13,7 @@ public class DurationParserTests
     [InlineData("3", 3000)]
     public void Parses_go_style_durations(string text, int milliseconds)
     {
-        Assert.True(DurationParser.TryParse(text, out TimeSpan duration));
+        Assert.True(DurationParser.TryParse(text, out var duration));
         Assert.Equal(TimeSpan.FromMilliseconds(milliseconds), duration);
     }
 

@@ -22,11 +22,11 @@ public sealed class FakeEtcdServer : IAsyncDisposable
     public const ulong MemberId = 0x8e9e05c52164694d;
     public const ulong ClusterId = 0xcdf818194e3a8c32;
 
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private FakeEtcdServer(WebApplication app, string endpoint, FakeStore store)
     {
-        this.app = app;
+        _app = app;
         Endpoint = endpoint;
         Store = store;
     }
@@ -39,25 +39,25 @@ public sealed class FakeEtcdServer : IAsyncDisposable
     public static async Task<FakeEtcdServer> StartAsync()
     {
         var store = new FakeStore();
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(store);
-        WebApplication app = builder.Build();
+        var app = builder.Build();
         app.MapGrpcService<FakeKv>();
         app.MapGrpcService<FakeMaintenance>();
         app.MapGrpcService<FakeCluster>();
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new FakeEtcdServer(app, new Uri(address).Authority, store);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }
 
@@ -69,12 +69,12 @@ public sealed class FakeStore
     /// <summary>When set, puts never answer (until the client gives up).</summary>
     public bool HangPuts { get; set; }
 
-    private int deadlinesSeen;
+    private int _deadlinesSeen;
 
     /// <summary>Puts that arrived with a gRPC deadline.</summary>
-    public int DeadlinesSeen => Volatile.Read(ref deadlinesSeen);
+    public int DeadlinesSeen => Volatile.Read(ref _deadlinesSeen);
 
-    public void SawDeadline() => Interlocked.Increment(ref deadlinesSeen);
+    public void SawDeadline() => Interlocked.Increment(ref _deadlinesSeen);
 
     public SortedDictionary<string, KeyValue> Keys { get; } = new(StringComparer.Ordinal);
 
@@ -101,11 +101,11 @@ public sealed class FakeStore
 
     public IEnumerable<KeyValue> InRange(ByteString key, ByteString end)
     {
-        string k = key.ToStringUtf8();
+        var k = key.ToStringUtf8();
         if (end.IsEmpty)
-            return Keys.TryGetValue(k, out KeyValue? kv) ? [kv] : [];
-        bool toEnd = end.Length == 1 && end[0] == 0;
-        string e = end.ToStringUtf8();
+            return Keys.TryGetValue(k, out var kv) ? [kv] : [];
+        var toEnd = end.Length == 1 && end[0] == 0;
+        var e = end.ToStringUtf8();
         return Keys.Values.Where(kv => string.CompareOrdinal(kv.Key.ToStringUtf8(), k) >= 0 && (toEnd || string.CompareOrdinal(kv.Key.ToStringUtf8(), e) < 0)).ToList();
     }
 
@@ -113,8 +113,8 @@ public sealed class FakeStore
     {
         if (request.Key.IsEmpty)
             throw EtcdCall.ToRpcException(EtcdErrors.EmptyKey);
-        string key = request.Key.ToStringUtf8();
-        Keys.TryGetValue(key, out KeyValue? previous);
+        var key = request.Key.ToStringUtf8();
+        Keys.TryGetValue(key, out var previous);
         Revision++;
         Keys[key] = new KeyValue
         {
@@ -148,7 +148,7 @@ public sealed class FakeStore
         var doomed = InRange(request.Key, request.RangeEnd).ToList();
         if (doomed.Count > 0)
             Revision++;
-        foreach (KeyValue kv in doomed)
+        foreach (var kv in doomed)
             Keys.Remove(kv.Key.ToStringUtf8());
         var response = new DeleteRangeResponse { Header = Header(), Deleted = doomed.Count };
         if (request.PrevKv)
@@ -158,8 +158,8 @@ public sealed class FakeStore
 
     public bool Holds(Compare compare)
     {
-        Keys.TryGetValue(compare.Key.ToStringUtf8(), out KeyValue? kv);
-        int order = compare.Target switch
+        Keys.TryGetValue(compare.Key.ToStringUtf8(), out var kv);
+        var order = compare.Target switch
         {
             Compare.Types.CompareTarget.Value => kv is null ? -1 : string.CompareOrdinal(kv.Value.ToStringUtf8(), compare.Value.ToStringUtf8()),
             Compare.Types.CompareTarget.Version => (kv?.Version ?? 0).CompareTo(compare.Version),
@@ -205,9 +205,9 @@ public sealed class FakeKv(FakeStore store) : KV.KVBase
     {
         lock (store.Gate)
         {
-            bool succeeded = request.Compare.All(store.Holds);
+            var succeeded = request.Compare.All(store.Holds);
             var response = new TxnResponse { Succeeded = succeeded };
-            foreach (RequestOp op in succeeded ? request.Success : request.Failure)
+            foreach (var op in succeeded ? request.Success : request.Failure)
             {
                 response.Responses.Add(op.RequestCase switch
                 {
@@ -304,7 +304,7 @@ public sealed class FakeMaintenance(FakeStore store) : Maintenance.MaintenanceBa
             messages = [.. store.SnapshotMessages];
             stalls = store.SnapshotStalls;
         }
-        foreach (SnapshotResponse message in messages)
+        foreach (var message in messages)
             await responseStream.WriteAsync(message, context.CancellationToken);
         if (stalls)
             await Task.Delay(Timeout.Infinite, context.CancellationToken);

@@ -8,7 +8,7 @@ public class LatencyHistogramTests
     public void Small_values_are_exact()
     {
         var histogram = new LatencyHistogram();
-        foreach (int v in new[] { 5, 1, 3, 2, 4 })
+        foreach (var v in new[] { 5, 1, 3, 2, 4 })
             histogram.RecordMicroseconds(v);
 
         Assert.Equal(5, histogram.Count);
@@ -24,13 +24,13 @@ public class LatencyHistogramTests
     public void Percentiles_of_a_uniform_spread_are_within_one_percent()
     {
         var histogram = new LatencyHistogram();
-        for (int v = 1; v <= 100_000; v++)
+        for (var v = 1; v <= 100_000; v++)
             histogram.RecordMicroseconds(v);
 
-        foreach (double p in new[] { 50, 90, 99, 99.9 })
+        foreach (var p in new[] { 50, 90, 99, 99.9 })
         {
-            double expected = p / 100 * 100_000;
-            long actual = histogram.ValueAtPercentile(p);
+            var expected = p / 100 * 100_000;
+            var actual = histogram.ValueAtPercentile(p);
             Assert.InRange(actual, expected, expected * 1.01);
         }
 
@@ -45,9 +45,9 @@ public class LatencyHistogramTests
         var b = new LatencyHistogram();
         var both = new LatencyHistogram();
         var random = new Random(42);
-        for (int i = 0; i < 10_000; i++)
+        for (var i = 0; i < 10_000; i++)
         {
-            long v = (long)Math.Exp(random.NextDouble() * 16);
+            var v = (long)Math.Exp(random.NextDouble() * 16);
             (i % 2 == 0 ? a : b).RecordMicroseconds(v);
             both.RecordMicroseconds(v);
         }
@@ -55,7 +55,7 @@ public class LatencyHistogramTests
         a.Merge(b);
 
         Assert.Equal(both.Count, a.Count);
-        foreach (double p in new[] { 0, 10, 50, 90, 99, 99.9, 100 })
+        foreach (var p in new[] { 0, 10, 50, 90, 99, 99.9, 100 })
             Assert.Equal(both.ValueAtPercentile(p), a.ValueAtPercentile(p));
     }
 

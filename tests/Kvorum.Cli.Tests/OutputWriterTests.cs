@@ -27,8 +27,8 @@ public class OutputWriterTests
     {
         Assert.Equal("a\n1\nb\ntwo\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys())));
         // As etcdctl: with --keys-only each key is followed by its (empty) value line; --print-value-only prints values only.
-        RangeResponse keysOnly = TwoKeys();
-        foreach (KeyValue kv in keysOnly.Kvs)
+        var keysOnly = TwoKeys();
+        foreach (var kv in keysOnly.Kvs)
             kv.Value = Google.Protobuf.ByteString.Empty;
         Assert.Equal("a\n\nb\n\n", Write(OutputFormat.Simple, w => w.Range(keysOnly, keysOnly: true)));
         Assert.Equal("1\ntwo\n", Write(OutputFormat.Simple, w => w.Range(TwoKeys(), valuesOnly: true)));
@@ -38,14 +38,14 @@ public class OutputWriterTests
     [Fact]
     public void Json_get_is_the_response_with_base64_bytes()
     {
-        string text = Write(OutputFormat.Json, w => w.Range(TwoKeys()));
-        using JsonDocument json = JsonDocument.Parse(text);
+        var text = Write(OutputFormat.Json, w => w.Range(TwoKeys()));
+        using var json = JsonDocument.Parse(text);
 
         // etcdctl's JSON (Go's encoding/json): one line, numbers as numbers, zero values left out.
         Assert.DoesNotContain(" ", text.TrimEnd('\n'), StringComparison.Ordinal);
         Assert.Equal(9, json.RootElement.GetProperty("header").GetProperty("revision").GetInt64());
         Assert.False(json.RootElement.TryGetProperty("more", out _));
-        JsonElement first = json.RootElement.GetProperty("kvs")[0];
+        var first = json.RootElement.GetProperty("kvs")[0];
         Assert.Equal("YQ==", first.GetProperty("key").GetString());
         Assert.Equal(2, first.GetProperty("create_revision").GetInt64());
     }
@@ -53,7 +53,7 @@ public class OutputWriterTests
     [Fact]
     public void Table_get_has_a_header_and_one_row_per_key()
     {
-        string table = Write(OutputFormat.Table, w => w.Range(TwoKeys()));
+        var table = Write(OutputFormat.Table, w => w.Range(TwoKeys()));
 
         Assert.Equal(
             """
@@ -98,9 +98,9 @@ public class OutputWriterTests
     [Fact]
     public void Status_table_shows_member_id_in_hex_and_who_leads()
     {
-        string table = Write(OutputFormat.Table, w => w.Status([Status("127.0.0.1:2379", 0x8e9e05c52164694d, 0x8e9e05c52164694d), Status("127.0.0.1:22379", 0xabc, 0x8e9e05c52164694d)]));
+        var table = Write(OutputFormat.Table, w => w.Status([Status("127.0.0.1:2379", 0x8e9e05c52164694d, 0x8e9e05c52164694d), Status("127.0.0.1:22379", 0xabc, 0x8e9e05c52164694d)]));
 
-        string[] lines = table.Split('\n');
+        var lines = table.Split('\n');
         Assert.Equal("|    ENDPOINT     |        ID        | VERSION | DB SIZE | IS LEADER | IS LEARNER | RAFT TERM | RAFT INDEX | RAFT APPLIED INDEX | ERRORS |", lines[1]);
         // etcdctl aligns cells right.
         Assert.Equal("|  127.0.0.1:2379 | 8e9e05c52164694d |   3.6.0 |   25 kB |      true |      false |         3 |         12 |                 11 |        |", lines[3]);
@@ -110,10 +110,10 @@ public class OutputWriterTests
     [Fact]
     public void Status_simple_and_json()
     {
-        EndpointStatus status = Status("127.0.0.1:2379", 0x1f, 0x1f);
+        var status = Status("127.0.0.1:2379", 0x1f, 0x1f);
 
         Assert.Equal("127.0.0.1:2379, 1f, 3.6.0, 25 kB, true, false, 3, 12, 11, \n", Write(OutputFormat.Simple, w => w.Status([status])));
-        using JsonDocument json = JsonDocument.Parse(Write(OutputFormat.Json, w => w.Status([status])));
+        using var json = JsonDocument.Parse(Write(OutputFormat.Json, w => w.Status([status])));
         Assert.Equal("127.0.0.1:2379", json.RootElement[0].GetProperty("Endpoint").GetString());
         Assert.Equal("3.6.0", json.RootElement[0].GetProperty("Status").GetProperty("version").GetString());
     }

@@ -64,7 +64,7 @@ public class ServeArgumentsTests
         var (code, _, err) = await run.RunAsync([.. Everything.ToArgs()]);
 
         Assert.Equal((0, ""), (code, err));
-        ServerOptions o = run.Served!;
+        var o = run.Served!;
         Assert.Equal(("n2", "/tmp/n2"), (o.Name, o.DataDir));
         Assert.Equal([new Uri("http://10.0.0.2:2379"), new Uri("http://127.0.0.1:2379")], o.ListenClientUrls);
         Assert.Equal([new Uri("http://10.0.0.2:2379")], o.AdvertiseClientUrls);

@@ -14,7 +14,7 @@ public class ServeCommandTests
 
         Assert.Equal(7, code);
         Assert.Equal("", err);
-        ServerOptions options = run.Served!;
+        var options = run.Served!;
         Assert.Equal("default", options.Name);
         Assert.Equal("default.kvorum", options.DataDir);
         Assert.Equal([new Uri("http://127.0.0.1:2379")], options.ListenClientUrls);
@@ -48,7 +48,7 @@ public class ServeCommandTests
 
         Assert.Equal("", err);
         Assert.Equal(0, code);
-        ServerOptions o = run.Served!;
+        var o = run.Served!;
         Assert.Equal("infra2", o.Name);
         Assert.Equal("/tmp/d2", o.DataDir);
         Assert.Equal(2, o.ListenClientUrls.Count);

@@ -26,7 +26,7 @@ public sealed class SnapshotCommandTests : IDisposable
     public async Task Save_to_an_unreachable_endpoint_fails_in_one_line_and_leaves_no_part_file()
     {
         var file = Path.Combine(_dir, "x.snap");
-        int port = FreePorts.Next();
+        var port = FreePorts.Next();
         var (code, _, error) = await CliRun.Run("snapshot", "save", file, "--endpoints", $"127.0.0.1:{port}", "--dial-timeout", "1s");
         Assert.Equal(1, code);
         Assert.Single(error.Trim().Split('\n'));

@@ -22,7 +22,7 @@ public class TxnParserTests
             put "key with space" v
             """;
 
-        TxnRequest txn = TxnParser.Parse(Text);
+        var txn = TxnParser.Parse(Text);
 
         Assert.Equal(4, txn.Compare.Count);
         Assert.Equal((CompareTarget.Value, CompareResult.Equal, "k1", "v1"), (txn.Compare[0].Target, txn.Compare[0].Result, txn.Compare[0].Key.ToStringUtf8(), txn.Compare[0].Value.ToStringUtf8()));
@@ -44,7 +44,7 @@ public class TxnParserTests
     [Fact]
     public void An_empty_compare_section_starts_with_a_blank_line()
     {
-        TxnRequest txn = TxnParser.Parse("\nput a 1\n\nput a 2\n");
+        var txn = TxnParser.Parse("\nput a 1\n\nput a 2\n");
 
         Assert.Empty(txn.Compare);
         Assert.Single(txn.Success);
@@ -54,7 +54,7 @@ public class TxnParserTests
     [Fact]
     public void Windows_line_endings_and_unquoted_numbers_and_escapes_are_accepted()
     {
-        TxnRequest txn = TxnParser.Parse("ver(\"a\") != 3\r\nval(\"q\\\"uote\") = \"x\\ny\"\r\n\r\nget p --prefix\r\n");
+        var txn = TxnParser.Parse("ver(\"a\") != 3\r\nval(\"q\\\"uote\") = \"x\\ny\"\r\n\r\nget p --prefix\r\n");
 
         Assert.Equal((CompareResult.NotEqual, 3L), (txn.Compare[0].Result, txn.Compare[0].Version));
         Assert.Equal("q\"uote", txn.Compare[1].Key.ToStringUtf8());
@@ -66,7 +66,7 @@ public class TxnParserTests
     [Fact]
     public void Ops_take_the_flags_of_their_commands()
     {
-        TxnRequest txn = TxnParser.Parse("""
+        var txn = TxnParser.Parse("""
 
             put k v --prev-kv --lease=ab
             put k --ignore-value --ignore-lease
@@ -77,16 +77,16 @@ public class TxnParserTests
 
             """);
 
-        PutRequest put = txn.Success[0].RequestPut;
+        var put = txn.Success[0].RequestPut;
         Assert.Equal((true, 0xabL, "v"), (put.PrevKv, put.Lease, put.Value.ToStringUtf8()));
-        PutRequest keep = txn.Success[1].RequestPut;
+        var keep = txn.Success[1].RequestPut;
         Assert.Equal((true, true, ""), (keep.IgnoreValue, keep.IgnoreLease, keep.Value.ToStringUtf8()));
-        RangeRequest get = txn.Success[2].RequestRange;
+        var get = txn.Success[2].RequestRange;
         Assert.Equal(("b", 2L, 7L, true, true), (get.RangeEnd.ToStringUtf8(), get.Limit, get.Revision, get.KeysOnly, get.Serializable));
         Assert.Equal((RangeRequest.Types.SortTarget.Mod, RangeRequest.Types.SortOrder.Descend), (get.SortTarget, get.SortOrder));
-        RangeRequest count = txn.Success[3].RequestRange;
+        var count = txn.Success[3].RequestRange;
         Assert.Equal(("\0", true), (count.RangeEnd.ToStringUtf8(), count.CountOnly));
-        DeleteRangeRequest delete = txn.Success[4].RequestDeleteRange;
+        var delete = txn.Success[4].RequestDeleteRange;
         Assert.Equal(("a/1", "", true), (delete.Key.ToStringUtf8(), delete.RangeEnd.ToStringUtf8(), delete.PrevKv));
         Assert.Equal("\0", txn.Success[5].RequestDeleteRange.RangeEnd.ToStringUtf8());
     }
@@ -94,7 +94,7 @@ public class TxnParserTests
     [Fact]
     public void Get_prefix_put_prev_kv_and_del_from_key_on_op_lines()
     {
-        TxnRequest txn = TxnParser.Parse("\nget fruit/ --prefix\nput k v --prev-kv\ndel m --from-key\ndel \"\" --from-key\n");
+        var txn = TxnParser.Parse("\nget fruit/ --prefix\nput k v --prev-kv\ndel m --from-key\ndel \"\" --from-key\n");
 
         Assert.Equal(("fruit/", "fruit0"), (txn.Success[0].RequestRange.Key.ToStringUtf8(), txn.Success[0].RequestRange.RangeEnd.ToStringUtf8()));
         Assert.True(txn.Success[1].RequestPut.PrevKv);
@@ -110,7 +110,7 @@ public class TxnParserTests
     [Fact]
     public void Op_lines_read_words_as_etcdctl_does()
     {
-        TxnRequest txn = TxnParser.Parse("""
+        var txn = TxnParser.Parse("""
 
             put -- -v
             put @k [v]

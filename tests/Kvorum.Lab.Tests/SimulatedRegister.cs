@@ -50,7 +50,7 @@ internal sealed record SimulatedRegister
                 : roll < IndeterminateRate + FailedRate ? OperationOutcome.Failed
                 : OperationOutcome.Ok;
             // The instant it takes effect, as a fraction past the invocation; +infinity if never.
-            double at = outcome switch
+            var at = outcome switch
             {
                 OperationOutcome.Ok => invoked + (random.NextDouble() * (completed - invoked)),
                 OperationOutcome.Indeterminate when random.Next(2) == 0 => invoked + (random.NextDouble() * 3 * MaxLatency),

@@ -30,7 +30,7 @@ public sealed class DiskStorageSimulationTests : IDisposable
     }
 
     [Fact]
-    public void Churn_OnDiskStorage_WithRestartsAndSnapshots()
+    public void Churn_on_disk_storage_with_restarts_and_snapshots()
     {
         var c = new SimCluster(seed: 77, 3, new SimOptions { StorageFactory = Open, SnapshotEvery = 40 });
         try

@@ -13,7 +13,7 @@ public class DurabilityScenarioTests
     /// queued; a crash that loses the queue restarts the member with the older commit index, and it commits again.
     /// </summary>
     [Fact]
-    public void Crash_LosesACommitIndexThatWasNotYetDurable_AndTheMemberRecommits()
+    public void A_crash_loses_a_commit_index_that_was_not_yet_durable_and_the_member_recommits()
     {
         var c = new SimCluster(seed: 50, 1);
         c.WaitForLeader();
@@ -38,7 +38,7 @@ public class DurabilityScenarioTests
     /// written. Thesis §6.4 step 1: it must wait for that entry to commit, and then see the acknowledged write.
     /// </summary>
     [Fact]
-    public void SingleVoter_ReadRightAfterARestartWithAStaleCommitIndex_SeesEveryAcknowledgedWrite()
+    public void A_single_voters_read_right_after_a_restart_with_a_stale_commit_index_sees_every_acknowledged_write()
     {
         var c = new SimCluster(seed: 51, 1, new SimOptions { BatchedHost = true });
         c.WaitForLeader();

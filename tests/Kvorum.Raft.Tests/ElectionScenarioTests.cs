@@ -9,7 +9,7 @@ public class ElectionScenarioTests
     [InlineData(3)]
     [InlineData(5)]
     [InlineData(7)]
-    public void InitialElection_ElectsOneLeaderAndKeepsIt(int n)
+    public void The_initial_election_elects_one_leader_and_keeps_it(int n)
     {
         var c = new SimCluster(seed: 1, n);
         var leader = c.WaitForLeader();
@@ -24,7 +24,7 @@ public class ElectionScenarioTests
     }
 
     [Fact]
-    public void ReElection_AfterLeaderFailure()
+    public void Re_election_after_a_leader_failure()
     {
         var c = new SimCluster(seed: 2, 3);
         var first = c.WaitForLeader();
@@ -53,7 +53,7 @@ public class ElectionScenarioTests
     }
 
     [Fact]
-    public void ManyElections_UnderRandomDisconnections()
+    public void Many_elections_under_random_disconnections()
     {
         var c = new SimCluster(seed: 3, 7);
         c.WaitForLeader();
@@ -74,7 +74,7 @@ public class ElectionScenarioTests
     }
 
     [Fact]
-    public void PreVote_AsymmetricPartition_CutOffFollowerDoesNotDisruptLeader()
+    public void With_PreVote_a_follower_cut_off_by_an_asymmetric_partition_does_not_disrupt_the_leader()
     {
         // Thesis §9.6 and §4.2.3: the leader's messages to a follower are lost, but the follower's
         // messages go out. Without PreVote and leases it would force a new term again and again.
@@ -91,7 +91,7 @@ public class ElectionScenarioTests
     }
 
     [Fact]
-    public void WithoutPreVoteAndCheckQuorum_AsymmetricPartition_DisruptsTheLeader()
+    public void Without_PreVote_and_CheckQuorum_an_asymmetric_partition_disrupts_the_leader()
     {
         // The counterpart of the test above: proof that the test can fail.
         var c = new SimCluster(seed: 4, 3, new SimOptions { PreVote = false, CheckQuorum = false });
@@ -106,7 +106,7 @@ public class ElectionScenarioTests
     }
 
     [Fact]
-    public void CheckQuorum_PartitionedLeaderStepsDown()
+    public void With_CheckQuorum_a_partitioned_leader_steps_down()
     {
         // Thesis §6.2: a leader that cannot hear from a majority stops being leader within an election timeout.
         var c = new SimCluster(seed: 5, 5);

@@ -46,7 +46,7 @@ public class LearnerTests
 
     /// <summary>Thesis §4.2.1: a learner's election timeout starts no election; a voter's in the same place does.</summary>
     [Fact]
-    public void Learner_NeverCampaigns()
+    public void A_learner_never_campaigns()
     {
         var nodes = Enumerable.Range(1, 3).ToDictionary(i => (ulong)i, _ => (1UL, new ulong[] { 1 }));
         var c = new ManualCluster(new ConfState([1, 2], [3]), nodes);
@@ -68,7 +68,7 @@ public class LearnerTests
     /// is who the candidate counts, which is what this checks.)
     /// </summary>
     [Fact]
-    public void Learner_IsNeverAskedToVote_AndItsVoteDoesNotCount()
+    public void A_learner_is_never_asked_to_vote_and_its_vote_does_not_count()
     {
         var nodes = Enumerable.Range(1, 4).ToDictionary(i => (ulong)i, _ => (1UL, new ulong[] { 1 }));
         var c = new ManualCluster(new ConfState(Voters123, [4]), nodes);
@@ -95,7 +95,7 @@ public class LearnerTests
     /// leader hold it (three of five members), but one voter of three is no majority.
     /// </summary>
     [Fact]
-    public void Learner_DoesNotCountTowardCommit()
+    public void A_learner_does_not_count_toward_commit()
     {
         var c = ThreeVotersTwoLearners();
         var committed = c.Nodes[1].Committed;
@@ -118,7 +118,7 @@ public class LearnerTests
     /// its heartbeats; that confirms nothing.
     /// </summary>
     [Fact]
-    public void Learner_DoesNotCountTowardReadIndexQuorum()
+    public void A_learner_does_not_count_toward_the_ReadIndex_quorum()
     {
         var c = ThreeVotersTwoLearners();
         Isolate(c, 2, 3);
@@ -138,7 +138,7 @@ public class LearnerTests
     /// Learners that answer every heartbeat do not keep it leading; voters that do, do.
     /// </summary>
     [Fact]
-    public void Learner_DoesNotCountTowardCheckQuorum()
+    public void A_learner_does_not_count_toward_CheckQuorum()
     {
         var c = ThreeVotersTwoLearners(checkQuorum: true);
         var electionTick = new RaftConfig { Id = 1, Storage = new MemoryRaftStorage(), Random = new Random(1) }.ElectionTick;
@@ -158,7 +158,7 @@ public class LearnerTests
     /// and both entries commit.
     /// </summary>
     [Fact]
-    public void PromotedLearner_CountsFromTheNextConfiguration()
+    public void A_promoted_learner_counts_from_the_next_configuration()
     {
         var nodes = Enumerable.Range(1, 3).ToDictionary(i => (ulong)i, _ => (1UL, new ulong[] { 1 }));
         var c = new ManualCluster(new ConfState([1, 2], [3]), nodes);
@@ -183,7 +183,7 @@ public class LearnerTests
     /// leader's snapshot, then entries, and ends with the same state machine.
     /// </summary>
     [Fact]
-    public void FarBehindLearner_CatchesUpBySnapshot()
+    public void A_far_behind_learner_catches_up_by_snapshot()
     {
         var c = new SimCluster(seed: 35, 3, new SimOptions { SnapshotEvery = 20 }, learners: 1);
         var leader = c.WaitForLeader();

@@ -6,7 +6,7 @@ namespace Kvorum.Raft.Tests;
 public class MembershipScenarioTests
 {
     [Fact]
-    public void Snapshot_InstalledOnLaggingFollower()
+    public void A_snapshot_is_installed_on_a_lagging_follower()
     {
         var c = new SimCluster(seed: 30, 3, new SimOptions { SnapshotEvery = 20 });
         var leader = c.WaitForLeader();
@@ -28,7 +28,7 @@ public class MembershipScenarioTests
     }
 
     [Fact]
-    public void Membership_From3To5AndBackTo3_UnderLoad()
+    public void Membership_from_3_to_5_and_back_to_3_under_load()
     {
         var c = new SimCluster(seed: 31, 3, new SimOptions { SnapshotEvery = 50 });
         c.WaitForLeader();
@@ -77,7 +77,7 @@ public class MembershipScenarioTests
     }
 
     [Fact]
-    public void RemovingTheLeader_ItStepsDownAfterCommitAndOthersElect()
+    public void Removing_the_leader_it_steps_down_after_commit_and_the_others_elect()
     {
         var c = new SimCluster(seed: 32, 3);
         var leader = c.WaitForLeader();
@@ -94,7 +94,7 @@ public class MembershipScenarioTests
     }
 
     [Fact]
-    public void ConfChange_RefusedWhileAnotherIsPending()
+    public void A_ConfChange_is_refused_while_another_is_pending()
     {
         var c = new SimCluster(seed: 33, 3);
         var leader = c.WaitForLeader();
@@ -110,7 +110,7 @@ public class MembershipScenarioTests
     }
 
     [Fact]
-    public void LeadershipTransfer_UnderLoad()
+    public void Leadership_transfer_under_load()
     {
         var c = new SimCluster(seed: 34, 5);
         var leader = c.WaitForLeader();
@@ -139,7 +139,7 @@ public class MembershipScenarioTests
     /// (issue 19, finding 4): the last voter's removal is refused, also with learners left, and a learner may still go.
     /// </summary>
     [Fact]
-    public void RemovingTheLastVoter_IsRefused()
+    public void Removing_the_last_voter_is_refused()
     {
         var storage = new MemoryRaftStorage();
         storage.ApplySnapshot(new SnapshotMetadata(0, 0, new ConfState([1], [2])), ReadOnlyMemory<byte>.Empty);

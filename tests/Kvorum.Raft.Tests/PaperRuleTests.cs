@@ -19,7 +19,7 @@ public class PaperRuleTests
     /// <summary>Paper §5.3, Figure 7: whatever the follower's log, the leader repairs it to its own.</summary>
     [Theory]
     [MemberData(nameof(Figure7Followers))]
-    public void Section5_3_Figure7_FollowerLogIsRepairedToLeaders(string name, ulong[] followerLog)
+    public void Section_5_3_figure_7_a_follower_log_is_repaired_to_the_leaders(string name, ulong[] followerLog)
     {
         var c = new ManualCluster(Three, new()
         {
@@ -43,7 +43,7 @@ public class PaperRuleTests
 
     /// <summary>Paper §5.4.1: a voter denies its vote to a candidate whose log is less up to date.</summary>
     [Fact]
-    public void Section5_4_1_ElectionRestriction_StaleCandidateCannotWin()
+    public void Section_5_4_1_election_restriction_a_stale_candidate_cannot_win()
     {
         var c = new ManualCluster(Three, new()
         {
@@ -61,7 +61,7 @@ public class PaperRuleTests
 
     /// <summary>Paper §5.2: each server votes for at most one candidate per term.</summary>
     [Fact]
-    public void Section5_2_AtMostOneVotePerTerm()
+    public void Section_5_2_at_most_one_vote_per_term()
     {
         var c = new ManualCluster(Three, new()
         {
@@ -87,7 +87,7 @@ public class PaperRuleTests
     /// only through an entry of its own term.
     /// </summary>
     [Fact]
-    public void Section5_4_2_OldTermEntriesCommitOnlyWithCurrentTermEntry()
+    public void Section_5_4_2_old_term_entries_commit_only_with_a_current_term_entry()
     {
         // Server 1 has an uncommitted entry of term 2 at index 2 that is on a majority (1 and 2).
         var c = new ManualCluster(Three, new()
@@ -118,7 +118,7 @@ public class PaperRuleTests
 
     /// <summary>Thesis §6.4 / paper §8: a new leader appends a no-op entry of its term at once.</summary>
     [Fact]
-    public void Section8_NewLeaderAppendsNoOp()
+    public void Section_8_a_new_leader_appends_a_no_op()
     {
         var c = new ManualCluster(Three, new()
         {
@@ -138,7 +138,7 @@ public class PaperRuleTests
     /// win where the sender cannot): one term is spent, by a member with the longer log.
     /// </summary>
     [Fact]
-    public void Thesis9_6_PreVote_ThatCannotWin_RaisesNoTerm_AndAnUpToDateRefuserTakesOver()
+    public void Thesis_9_6_a_PreVote_that_cannot_win_raises_no_term_and_an_up_to_date_refuser_takes_over()
     {
         var c = new ManualCluster(Three, new()
         {
@@ -191,7 +191,7 @@ public class PaperRuleTests
     /// win only with 3's grant, which 3 must give once its own pre-vote is older than a tick, whatever the ids.
     /// </summary>
     [Fact]
-    public void Thesis9_6_PreCandidateThatCannotWin_StillGrantsTheOneThatCan()
+    public void Thesis_9_6_a_pre_candidate_that_cannot_win_still_grants_the_one_that_can()
     {
         var c = new ManualCluster(ConfState.OfVoters(1, 2, 3, 4, 5), new()
         {
@@ -214,7 +214,7 @@ public class PaperRuleTests
 
     /// <summary>Paper §5.1: a server that sees a higher term reverts to follower and adopts it.</summary>
     [Fact]
-    public void Section5_1_HigherTermTurnsLeaderIntoFollower()
+    public void Section_5_1_a_higher_term_turns_a_leader_into_a_follower()
     {
         var c = ManualCluster.ThreeLedByOne();
         c.Nodes[1].Step(new Message { Type = MessageType.Append, From = 3, To = 1, Term = 9, Index = 0, LogTerm = 0 });
@@ -229,7 +229,7 @@ public class PaperRuleTests
     /// and 3505).
     /// </summary>
     [Fact]
-    public void Section5_1_VoteRequestOfAStaleTerm_IsRefusedWithTheCurrentTerm()
+    public void Section_5_1_a_vote_request_of_a_stale_term_is_refused_with_the_current_term()
     {
         var c = new ManualCluster(ConfState.OfVoters(1, 2), new()
         {
@@ -252,7 +252,7 @@ public class PaperRuleTests
     /// on their own clocks, up to a tick apart) and is out of its lease.
     /// </summary>
     [Fact]
-    public void Section5_2_ElectionTimeoutIsDrawnFromAboveTheLease()
+    public void Section_5_2_the_election_timeout_is_drawn_from_above_the_lease()
     {
         var seen = new SortedSet<int>();
         for (var seed = 0; seed < 200; seed++)

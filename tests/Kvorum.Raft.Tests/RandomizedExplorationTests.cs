@@ -43,7 +43,7 @@ public class RandomizedExplorationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void RandomizedExploration_AllInvariantsHold()
+    public void In_randomized_exploration_all_invariants_hold()
     {
         long checks = 0, acked = 0, reads = 0, elections = 0, confChanges = 0, lostWrites = 0, lostCommits = 0;
         var byShape = new Dictionary<Shape, int>();

@@ -8,7 +8,7 @@ public class ReadIndexScenarioTests
     [Theory]
     [InlineData(ReadOnlyOption.Safe)]
     [InlineData(ReadOnlyOption.LeaseBased)]
-    public void ReadIndex_OnLeaderAndFollowers_ReflectsAcknowledgedWrites(ReadOnlyOption option)
+    public void ReadIndex_on_the_leader_and_followers_reflects_acknowledged_writes(ReadOnlyOption option)
     {
         var c = new SimCluster(seed: 40, 3, new SimOptions { ReadOnlyOption = option });
         c.WaitForLeader();
@@ -23,7 +23,7 @@ public class ReadIndexScenarioTests
     }
 
     [Fact]
-    public void ReadIndex_AtPartitionedLeader_IsNeverServed()
+    public void ReadIndex_at_a_partitioned_leader_is_never_served()
     {
         var c = new SimCluster(seed: 41, 5);
         var leader = c.WaitForLeader();
@@ -38,7 +38,7 @@ public class ReadIndexScenarioTests
     }
 
     [Fact]
-    public void ReadIndex_BeforeFirstCommitOfTerm_WaitsForIt()
+    public void ReadIndex_before_the_first_commit_of_the_term_waits_for_it()
     {
         var c = new SimCluster(seed: 42, 3);
         var leader = c.WaitForLeader();
@@ -54,7 +54,7 @@ public class ReadIndexScenarioTests
     /// answered with that commit index before the new term's no-op commits would miss them.
     /// </summary>
     [Fact]
-    public void ReadIndex_OnSingleVoterAfterRestartWithStaleCommit_WaitsForItsTermsFirstCommit()
+    public void ReadIndex_on_a_single_voter_after_a_restart_with_a_stale_commit_waits_for_its_terms_first_commit()
     {
         var storage = new MemoryRaftStorage();
         storage.ApplySnapshot(new SnapshotMetadata(0, 0, ConfState.OfVoters(1)), ReadOnlyMemory<byte>.Empty);
@@ -81,7 +81,7 @@ public class ReadIndexScenarioTests
     /// TimeoutNow, the lease stays off for the rest of the term (issue 19, finding 7).
     /// </summary>
     [Fact]
-    public void Lease_StaysOffForTheTermAfterATimeoutNowWasSent()
+    public void Lease_stays_off_for_the_term_after_a_TimeoutNow_was_sent()
     {
         var c = new ManualCluster(ConfState.OfVoters(1, 2, 3), new()
         {

@@ -6,7 +6,7 @@ namespace Kvorum.Raft.Tests;
 public class ReplicationScenarioTests
 {
     [Fact]
-    public void BasicAgreement_EveryServerAppliesEveryWrite()
+    public void Basic_agreement_every_server_applies_every_write()
     {
         var c = new SimCluster(seed: 10, 5);
         c.WaitForLeader();
@@ -46,7 +46,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void Agreement_DespiteDisconnectedFollower()
+    public void Agreement_despite_a_disconnected_follower()
     {
         var c = new SimCluster(seed: 11, 3);
         var leader = c.WaitForLeader();
@@ -62,7 +62,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void NoAgreement_WithoutMajority_ThenAgreementAfterReconnect()
+    public void No_agreement_without_a_majority_then_agreement_after_reconnect()
     {
         var c = new SimCluster(seed: 12, 5);
         var leader = c.WaitForLeader();
@@ -85,7 +85,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void ProposalOnFollower_IsForwardedToLeaderAndCommits()
+    public void A_proposal_on_a_follower_is_forwarded_to_the_leader_and_commits()
     {
         var c = new SimCluster(seed: 20, 3);
         var leader = c.WaitForLeader();
@@ -101,7 +101,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void ConcurrentProposals_AllCommitInOneOrder()
+    public void Concurrent_proposals_all_commit_in_one_order()
     {
         var c = new SimCluster(seed: 13, 3);
         c.WaitForLeader();
@@ -117,7 +117,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void RejoiningOldLeader_WithDivergentEntries_IsRepaired()
+    public void A_rejoining_old_leader_with_divergent_entries_is_repaired()
     {
         var c = new SimCluster(seed: 14, 3);
         var old = c.WaitForLeader();
@@ -138,7 +138,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void FastBackup_OfLongDivergentLogs_TakesFewMessages()
+    public void Fast_backup_of_long_divergent_logs_takes_few_messages()
     {
         // Paper §5.3 (end): with the conflicting term and its first index, the leader skips a whole
         // term per round trip instead of one entry.
@@ -167,7 +167,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void Persistence_AcrossWholeClusterRestarts()
+    public void Persistence_across_whole_cluster_restarts()
     {
         var c = new SimCluster(seed: 16, 3);
         c.WaitForLeader();
@@ -187,7 +187,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void Figure8_LeaderDoesNotCommitOldTermEntriesByCounting()
+    public void Figure_8_a_leader_does_not_commit_old_term_entries_by_counting()
     {
         // Paper Figure 8 in the simulator: leaders crash right after appending, repeatedly; an entry from
         // an old term replicated to a majority must not be reported committed and then lost.
@@ -218,7 +218,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void UnreliableNetwork_DropsAndLongReordering()
+    public void Unreliable_network_with_drops_and_long_reordering()
     {
         var c = new SimCluster(seed: 18, 5);
         c.Network.DropRate = 0.25;
@@ -234,7 +234,7 @@ public class ReplicationScenarioTests
     }
 
     [Fact]
-    public void Churn_RandomCrashesAndRestartsWhileClientsPropose()
+    public void Churn_random_crashes_and_restarts_while_clients_propose()
     {
         var c = new SimCluster(seed: 19, 5);
         for (var i = 0; i < 400; i++)

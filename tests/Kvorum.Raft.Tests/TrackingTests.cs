@@ -25,7 +25,7 @@ public class TrackingTests
         Assert.Equal(expected, QuorumMath.Tally(voters, granted, rejected));
 
     [Fact]
-    public void Inflights_BoundedByCountAndBytes_AndFreedByAcknowledgement()
+    public void Inflights_are_bounded_by_count_and_bytes_and_freed_by_acknowledgement()
     {
         var w = new Inflights(maxMessages: 3, maxBytes: 1000);
         w.Add(10, 100);
@@ -53,7 +53,7 @@ public class TrackingTests
     }
 
     [Fact]
-    public void Progress_ProbeSendsOneAtATime_ReplicatePipelines()
+    public void Progress_in_probe_sends_one_at_a_time_and_in_replicate_pipelines()
     {
         var p = new Progress(next: 6, maxInflight: 2, maxInflightBytes: 0, isLearner: false);
         Assert.False(p.IsPaused);

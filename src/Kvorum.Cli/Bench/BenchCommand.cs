@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Bench;
 /// <c>kvorum bench put|range</c>: a closed-loop load generator over etcd's KV API. Prints progress once a second
 /// on stderr and a summary (throughput, p50/p90/p99/p99.9, errors by status) on stdout.
 /// </summary>
-public static class BenchCommand
+internal static class BenchCommand
 {
     /// <summary>Creates the command with its <c>put</c> and <c>range</c> subcommands.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -49,9 +49,9 @@ public static class BenchCommand
 
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings client = global.Resolve(parse, context);
-            string? durationText = parse.GetValue(duration);
-            string? warmupText = parse.GetValue(warmup);
+            var client = global.Resolve(parse, context);
+            var durationText = parse.GetValue(duration);
+            var warmupText = parse.GetValue(warmup);
             var settings = new BenchSettings
             {
                 Kind = kind,
@@ -85,7 +85,7 @@ public static class BenchCommand
                 await context.Error.WriteLineAsync("bench: warm-up done, measuring").ConfigureAwait(false);
             }
 
-            BenchSummary summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);
+            var summary = await new BenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);
             await context.Out.WriteLineAsync(client.Output == OutputFormat.Json ? summary.ToJson() : summary.ToText().TrimEnd('\n')).ConfigureAwait(false);
             return summary.Succeeded == 0 && summary.ErrorCount > 0 ? ExitCodes.Failure : ExitCodes.Ok;
         });

@@ -12,14 +12,14 @@ namespace Kvorum.Cli.Bench;
 /// Drives <see cref="BenchSettings.Clients"/> closed-loop clients (one request in flight each) over
 /// <see cref="BenchSettings.Conns"/> shared channels, speaking only etcd's KV API so it can target etcd too.
 /// </summary>
-public sealed class BenchRunner
+internal sealed class BenchRunner
 {
-    private readonly BenchSettings settings;
-    private readonly TextWriter progress;
-    private readonly ConcurrentDictionary<StatusCode, long> errors = new();
-    private readonly ByteString value;
-    private long issued;
-    private long completed;
+    private readonly BenchSettings _settings;
+    private readonly TextWriter _progress;
+    private readonly ConcurrentDictionary<StatusCode, long> _errors = new();
+    private readonly ByteString _value;
+    private long _issued;
+    private long _completed;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="settings">Validated settings.</param>
@@ -28,11 +28,11 @@ public sealed class BenchRunner
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(progress);
-        this.settings = settings;
-        this.progress = progress;
-        byte[] bytes = new byte[settings.ValueSize];
+        _settings = settings;
+        _progress = progress;
+        var bytes = new byte[settings.ValueSize];
         Random.Shared.NextBytes(bytes);
-        value = ByteString.CopyFrom(bytes);
+        _value = ByteString.CopyFrom(bytes);
     }
 
     /// <summary>How often a progress line is printed.</summary>
@@ -40,41 +40,40 @@ public sealed class BenchRunner
 
     /// <summary>Runs until the total is sent, the duration is over, or <paramref name="cancellation"/> fires.</summary>
     /// <param name="cancellation">Stops the run early; the summary covers what was done.</param>
-    /// <returns>The summary.</returns>
     public async Task<BenchSummary> RunAsync(CancellationToken cancellation)
     {
-        GrpcChannel[] channels = [.. Enumerable.Range(0, settings.Conns)
-            .Select(i => EtcdConnection.OpenChannel(settings.Endpoints[i % settings.Endpoints.Count], settings.DialTimeout))];
+        GrpcChannel[] channels = [.. Enumerable.Range(0, _settings.Conns)
+            .Select(i => EtcdConnection.OpenChannel(_settings.Endpoints[i % _settings.Endpoints.Count], _settings.DialTimeout))];
         try
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            if (settings.Duration is { } duration)
+            if (_settings.Duration is { } duration)
                 stop.CancelAfter(duration);
-            long total = settings.Total ?? (settings.Duration is null ? 10_000 : long.MaxValue);
+            var total = _settings.Total ?? (_settings.Duration is null ? 10_000 : long.MaxValue);
 
-            var histograms = Enumerable.Range(0, settings.Clients).Select(_ => new LatencyHistogram()).ToArray();
-            TimeSpan cpuAtStart = Environment.CpuUsage.TotalTime;
-            Stopwatch clock = Stopwatch.StartNew();
+            var histograms = Enumerable.Range(0, _settings.Clients).Select(_ => new LatencyHistogram()).ToArray();
+            var cpuAtStart = Environment.CpuUsage.TotalTime;
+            var clock = Stopwatch.StartNew();
             using var progressStop = new CancellationTokenSource();
-            Task reporter = ReportProgressAsync(clock, progressStop.Token);
-            await using var watchdog = new RequestWatchdog(settings.Clients, settings.RequestTimeout);
+            var reporter = ReportProgressAsync(clock, progressStop.Token);
+            await using var watchdog = new RequestWatchdog(_settings.Clients, _settings.RequestTimeout);
             using var stopping = stop.Token.Register(watchdog.CancelAll);
-            Task[] clients = [.. Enumerable.Range(0, settings.Clients)
+            Task[] clients = [.. Enumerable.Range(0, _settings.Clients)
                 .Select(i => Task.Run(() => ClientLoopAsync(new KV.KVClient(channels[i % channels.Length]), watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
             await Task.WhenAll(clients).ConfigureAwait(false);
-            TimeSpan elapsed = clock.Elapsed;
-            TimeSpan cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
+            var elapsed = clock.Elapsed;
+            var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
             await progressStop.CancelAsync().ConfigureAwait(false);
             await reporter.ConfigureAwait(false);
 
             var merged = new LatencyHistogram();
-            foreach (LatencyHistogram histogram in histograms)
+            foreach (var histogram in histograms)
                 merged.Merge(histogram);
             return new BenchSummary
             {
-                Kind = settings.Kind,
+                Kind = _settings.Kind,
                 Succeeded = merged.Count,
-                Errors = new Dictionary<StatusCode, long>(errors),
+                Errors = new Dictionary<StatusCode, long>(_errors),
                 Elapsed = elapsed,
                 Latencies = merged,
                 ClientCpu = cpu,
@@ -82,30 +81,30 @@ public sealed class BenchRunner
         }
         finally
         {
-            foreach (GrpcChannel channel in channels)
+            foreach (var channel in channels)
                 channel.Dispose();
         }
     }
 
     private async Task ClientLoopAsync(KV.KVClient client, RequestWatchdog watchdog, int slot, LatencyHistogram histogram, long total, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested && Interlocked.Increment(ref issued) <= total)
+        while (!stop.IsCancellationRequested && Interlocked.Increment(ref _issued) <= total)
         {
-            string key = settings.KeyOf(Random.Shared.NextInt64(settings.KeySpace));
+            var key = _settings.KeyOf(Random.Shared.NextInt64(_settings.KeySpace));
             // No gRPC deadline: the watchdog times requests out (see RequestWatchdog).
             var options = new CallOptions(cancellationToken: watchdog.Begin(slot));
-            long start = Stopwatch.GetTimestamp();
+            var start = Stopwatch.GetTimestamp();
             StatusCode? failure = null;
             try
             {
-                if (settings.Kind == BenchKind.Put)
+                if (_settings.Kind == BenchKind.Put)
                 {
-                    var request = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = value };
+                    var request = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = _value };
                     await client.PutAsync(request, options).ResponseAsync.ConfigureAwait(false);
                 }
                 else
                 {
-                    var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = settings.Serializable };
+                    var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = _settings.Serializable };
                     await client.RangeAsync(request, options).ResponseAsync.ConfigureAwait(false);
                 }
             }
@@ -123,11 +122,11 @@ public sealed class BenchRunner
             if (watchdog.End(slot) && failure is not null)
                 failure = StatusCode.DeadlineExceeded; // cancelled by the watchdog, as a deadline would have been
             if (failure is { } code)
-                errors.AddOrUpdate(code, 1, (_, count) => count + 1);
+                _errors.AddOrUpdate(code, 1, (_, count) => count + 1);
             else
                 histogram.Record(Stopwatch.GetElapsedTime(start));
 
-            Interlocked.Increment(ref completed);
+            Interlocked.Increment(ref _completed);
         }
     }
 
@@ -135,16 +134,16 @@ public sealed class BenchRunner
     {
         using var timer = new PeriodicTimer(ProgressInterval);
         long last = 0;
-        TimeSpan lastAt = TimeSpan.Zero;
+        var lastAt = TimeSpan.Zero;
         try
         {
             while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
             {
-                long now = Interlocked.Read(ref completed);
-                TimeSpan at = clock.Elapsed;
-                double rate = (now - last) / Math.Max((at - lastAt).TotalSeconds, 1e-9);
-                await progress.WriteLineAsync(FormattableString.Invariant(
-                    $"bench {settings.Kind.ToString().ToLowerInvariant()}: {now} ops in {at.TotalSeconds:0}s, {rate:0} ops/s, {errors.Values.Sum()} errors")).ConfigureAwait(false);
+                var now = Interlocked.Read(ref _completed);
+                var at = clock.Elapsed;
+                var rate = (now - last) / Math.Max((at - lastAt).TotalSeconds, 1e-9);
+                await _progress.WriteLineAsync(FormattableString.Invariant(
+                    $"bench {_settings.Kind.ToString().ToLowerInvariant()}: {now} ops in {at.TotalSeconds:0}s, {rate:0} ops/s, {_errors.Values.Sum()} errors")).ConfigureAwait(false);
                 (last, lastAt) = (now, at);
             }
         }

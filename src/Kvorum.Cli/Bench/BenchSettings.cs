@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Cli.Bench;
 
 /// <summary>What <c>kvorum bench</c> does: which requests, how many clients and connections, for how long.</summary>
-public sealed record BenchSettings
+internal sealed record BenchSettings
 {
     /// <summary><c>put</c> or <c>range</c>.</summary>
     public required BenchKind Kind { get; init; }
@@ -67,7 +67,7 @@ public sealed record BenchSettings
             throw new UsageException($"--key-size must be at least 1, got {KeySize}");
         if (ValueSize < 0)
             throw new UsageException($"--value-size must not be negative, got {ValueSize}");
-        int digits = (KeySpace - 1).ToString(CultureInfo.InvariantCulture).Length;
+        var digits = (KeySpace - 1).ToString(CultureInfo.InvariantCulture).Length;
         if (KeySize < digits)
             throw new UsageException($"--key-size {KeySize} is too small for --key-space {KeySpace} (needs {digits})");
     }
@@ -79,7 +79,7 @@ public sealed record BenchSettings
 }
 
 /// <summary>The request a benchmark sends.</summary>
-public enum BenchKind
+internal enum BenchKind
 {
     /// <summary>KV.Put of a random key.</summary>
     Put,

@@ -6,7 +6,7 @@ using Grpc.Core;
 namespace Kvorum.Cli.Bench;
 
 /// <summary>The outcome of a benchmark: counts, duration, throughput, latency percentiles and errors.</summary>
-public sealed record BenchSummary
+internal sealed record BenchSummary
 {
     /// <summary>The request kind.</summary>
     public required BenchKind Kind { get; init; }
@@ -40,7 +40,6 @@ public sealed record BenchSummary
         [("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)];
 
     /// <summary>Renders the summary as text, one fact a line.</summary>
-    /// <returns>The text.</returns>
     public string ToText()
     {
         var text = new StringBuilder();
@@ -50,10 +49,10 @@ public sealed record BenchSummary
         text.Append(Invariant($"  Throughput: {Throughput:0.0} ops/s\n"));
         text.Append(Invariant($"  Client CPU: {ClientCpuMicrosPerOp:0.0} µs/op (this load generator's own)\n"));
         text.Append("  Latency:   ");
-        foreach ((string name, double percentile) in Percentiles)
+        foreach ((var name, var percentile) in Percentiles)
             text.Append(Invariant($" {name} {Milliseconds(percentile):0.000} ms"));
         text.Append(Invariant($" (min {Latencies.Min / 1000.0:0.000}, mean {Latencies.Mean / 1000.0:0.000}, max {Latencies.Max / 1000.0:0.000})\n"));
-        foreach ((StatusCode code, long count) in Errors.OrderBy(e => e.Key))
+        foreach ((var code, var count) in Errors.OrderBy(e => e.Key))
             text.Append(Invariant($"  Error {code}: {count}\n"));
         return text.ToString();
     }
@@ -74,14 +73,14 @@ public sealed record BenchSummary
             json.WriteNumber("throughput_ops_s", Math.Round(Throughput, 3));
             json.WriteNumber("client_cpu_us_per_op", Math.Round(ClientCpuMicrosPerOp, 1));
             json.WriteStartObject("latency_ms");
-            foreach ((string name, double percentile) in Percentiles)
+            foreach ((var name, var percentile) in Percentiles)
                 json.WriteNumber(name, Milliseconds(percentile));
             json.WriteNumber("min", Latencies.Min / 1000.0);
             json.WriteNumber("mean", Math.Round(Latencies.Mean / 1000.0, 3));
             json.WriteNumber("max", Latencies.Max / 1000.0);
             json.WriteEndObject();
             json.WriteStartObject("errors_by_status");
-            foreach ((StatusCode code, long count) in Errors.OrderBy(e => e.Key))
+            foreach ((var code, var count) in Errors.OrderBy(e => e.Key))
                 json.WriteNumber(code.ToString(), count);
             json.WriteEndObject();
             json.WriteEndObject();

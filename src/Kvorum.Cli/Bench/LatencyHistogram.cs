@@ -7,14 +7,14 @@ namespace Kvorum.Cli.Bench;
 /// counted exactly; above that each power of two is split into 128 buckets, so any value is reported within
 /// 0.8 % of what was recorded. Not thread-safe: each client records into its own and the runner merges them.
 /// </summary>
-public sealed class LatencyHistogram
+internal sealed class LatencyHistogram
 {
     private const int ExactLimit = 256;
     private const int SubBuckets = 128;
     private const int SubBucketBits = 7;
 
     // Values up to 2^47 µs (about four years) have a bucket; larger ones are clamped into the last.
-    private readonly long[] counts = new long[ExactLimit + (47 - SubBucketBits) * SubBuckets];
+    private readonly long[] _counts = new long[ExactLimit + (47 - SubBucketBits) * SubBuckets];
 
     /// <summary>The number of values recorded.</summary>
     public long Count { get; private set; }
@@ -26,9 +26,9 @@ public sealed class LatencyHistogram
     public long Max { get; private set; }
 
     /// <summary>The mean of the values recorded, in µs (0 when empty).</summary>
-    public double Mean => Count == 0 ? 0 : (double)sum / Count;
+    public double Mean => Count == 0 ? 0 : (double)_sum / Count;
 
-    private long sum;
+    private long _sum;
 
     /// <summary>Records one latency.</summary>
     /// <param name="elapsed">The latency.</param>
@@ -38,12 +38,12 @@ public sealed class LatencyHistogram
     /// <param name="microseconds">The value.</param>
     public void RecordMicroseconds(long microseconds)
     {
-        long value = Math.Max(0, microseconds);
-        counts[Math.Min(IndexOf(value), counts.Length - 1)]++;
+        var value = Math.Max(0, microseconds);
+        _counts[Math.Min(IndexOf(value), _counts.Length - 1)]++;
         Min = Count == 0 ? value : Math.Min(Min, value);
         Max = Count == 0 ? value : Math.Max(Max, value);
         Count++;
-        sum += value;
+        _sum += value;
     }
 
     /// <summary>Adds every value of <paramref name="other"/> to this histogram.</summary>
@@ -53,12 +53,12 @@ public sealed class LatencyHistogram
         ArgumentNullException.ThrowIfNull(other);
         if (other.Count == 0)
             return;
-        for (int i = 0; i < counts.Length; i++)
-            counts[i] += other.counts[i];
+        for (var i = 0; i < _counts.Length; i++)
+            _counts[i] += other._counts[i];
         Min = Count == 0 ? other.Min : Math.Min(Min, other.Min);
         Max = Count == 0 ? other.Max : Math.Max(Max, other.Max);
         Count += other.Count;
-        sum += other.sum;
+        _sum += other._sum;
     }
 
     /// <summary>
@@ -74,11 +74,11 @@ public sealed class LatencyHistogram
         if (Count == 0)
             return 0;
 
-        long target = Math.Max(1, (long)Math.Ceiling(percentile / 100 * Count));
+        var target = Math.Max(1, (long)Math.Ceiling(percentile / 100 * Count));
         long seen = 0;
-        for (int i = 0; i < counts.Length; i++)
+        for (var i = 0; i < _counts.Length; i++)
         {
-            seen += counts[i];
+            seen += _counts[i];
             if (seen >= target)
                 return Math.Clamp(HighestValueOf(i), Min, Max);
         }
@@ -90,7 +90,7 @@ public sealed class LatencyHistogram
     {
         if (value < ExactLimit)
             return (int)value;
-        int shift = 63 - BitOperations.LeadingZeroCount((ulong)value) - SubBucketBits;
+        var shift = 63 - BitOperations.LeadingZeroCount((ulong)value) - SubBucketBits;
         return ExactLimit + (shift - 1) * SubBuckets + (int)((value >> shift) - SubBuckets);
     }
 
@@ -98,7 +98,7 @@ public sealed class LatencyHistogram
     {
         if (index < ExactLimit)
             return index;
-        int shift = (index - ExactLimit) / SubBuckets + 1;
+        var shift = (index - ExactLimit) / SubBuckets + 1;
         long sub = (index - ExactLimit) % SubBuckets + SubBuckets;
         return ((sub + 1) << shift) - 1;
     }

@@ -11,7 +11,7 @@ namespace Kvorum.Cli.Client;
 /// member's NOSPACE alarm is its own (etcd's alarms are replicated, and the same alarm listed twice is shown once).
 /// An unreachable endpoint is reported on stderr and makes the exit code 1; the others are still handled.
 /// </summary>
-public static class AlarmCommand
+internal static class AlarmCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -35,10 +35,10 @@ public static class AlarmCommand
         CliContext context, GlobalOptions global, ParseResult parse,
         Func<GrpcChannel, CallOptions, Task<AlarmResponse>> call, CancellationToken cancellation)
     {
-        ClientSettings settings = global.Resolve(parse, context);
+        var settings = global.Resolve(parse, context);
         using var connection = new EtcdConnection(settings);
         var (answers, failures) = await connection.CallEachAsync(call, cancellation).ConfigureAwait(false);
-        foreach (string failure in failures)
+        foreach (var failure in failures)
             await context.Error.WriteLineAsync(failure).ConfigureAwait(false);
         var merged = new AlarmResponse { Header = answers.Count > 0 ? answers[0].Response.Header : null };
         merged.Alarms.AddRange(answers.SelectMany(a => a.Response.Alarms).DistinctBy(a => (a.MemberID, a.Alarm)));
@@ -53,11 +53,11 @@ public static class AlarmCommand
     private static async Task<AlarmResponse> DisarmAsync(GrpcChannel channel, CallOptions options)
     {
         var client = new Maintenance.MaintenanceClient(channel);
-        AlarmResponse listed = await client.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, options).ResponseAsync.ConfigureAwait(false);
+        var listed = await client.AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, options).ResponseAsync.ConfigureAwait(false);
         var disarmed = new AlarmResponse { Header = listed.Header };
-        foreach (AlarmMember alarm in listed.Alarms)
+        foreach (var alarm in listed.Alarms)
         {
-            AlarmResponse response = await client.AlarmAsync(
+            var response = await client.AlarmAsync(
                 new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = alarm.MemberID, Alarm = alarm.Alarm },
                 options).ResponseAsync.ConfigureAwait(false);
             disarmed.Alarms.AddRange(response.Alarms);

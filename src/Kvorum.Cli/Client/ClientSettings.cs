@@ -3,7 +3,7 @@ using Kvorum.Cli.Output;
 namespace Kvorum.Cli.Client;
 
 /// <summary>Where and how a client command talks to the cluster.</summary>
-public sealed record ClientSettings
+internal sealed record ClientSettings
 {
     /// <summary>The endpoints, tried in order.</summary>
     public required IReadOnlyList<Uri> Endpoints { get; init; }

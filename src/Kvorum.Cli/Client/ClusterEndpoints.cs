@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Client;
 /// etcdctl's <c>--cluster</c> (on <c>endpoint</c> and <c>defrag</c>): instead of the endpoints given, every member's
 /// client URLs, as the cluster's member list names them (asked of the endpoints given).
 /// </summary>
-public static class ClusterEndpoints
+internal static class ClusterEndpoints
 {
     /// <summary>Whether <paramref name="flag"/> was given on this command line.</summary>
     /// <param name="parse">The parse result.</param>
@@ -28,7 +28,7 @@ public static class ClusterEndpoints
     {
         ArgumentNullException.ThrowIfNull(settings);
         using var connection = new EtcdConnection(settings);
-        MemberListResponse members = await connection.CallAsync(
+        var members = await connection.CallAsync(
             (channel, options) => new Kvorum.Etcd.Api.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest(), options).ResponseAsync,
             cancellation).ConfigureAwait(false);
         var urls = members.Members.SelectMany(m => m.ClientURLs).Distinct(StringComparer.Ordinal).ToList();

@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum compaction REV [--physical]</c>: discards the history before revision REV.</summary>
-public static class CompactionCommand
+internal static class CompactionCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -20,13 +20,13 @@ public static class CompactionCommand
         var command = new Command("compaction", "Compact the key-value history up to a revision.") { revision, physical };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
-            long rev = parse.GetValue(revision);
+            var settings = global.Resolve(parse, context);
+            var rev = parse.GetValue(revision);
             if (rev <= 0)
                 throw new UsageException($"REV must be a positive revision, got {rev}");
             var request = new CompactionRequest { Revision = rev, Physical = parse.GetValue(physical) };
             using var connection = new EtcdConnection(settings);
-            CompactionResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).CompactAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Compaction(rev, response);
             return ExitCodes.Ok;

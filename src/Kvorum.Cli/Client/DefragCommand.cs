@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// after a compaction run unchanged. Kvorum has no database file to defragment, so each member answers at once (see
 /// <c>Api/MaintenanceService.cs</c>); a member that cannot be reached or refuses fails the command (exit 1).
 /// </summary>
-public static class DefragCommand
+internal static class DefragCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -23,14 +23,14 @@ public static class DefragCommand
         var command = new Command("defrag", "Defragment each endpoint's storage, as etcdctl's defrag (nothing to do on Kvorum, which keeps no database file).") { cluster };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             if (ClusterEndpoints.Requested(parse, cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
-            bool failed = false;
-            foreach (Uri endpoint in connection.Endpoints)
+            var failed = false;
+            foreach (var endpoint in connection.Endpoints)
             {
-                string display = EndpointParser.Display(endpoint);
+                var display = EndpointParser.Display(endpoint);
                 string? reason = null;
                 try
                 {

@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum del KEY [RANGE_END] [--prefix] [--from-key] [--prev-kv]</c>.</summary>
-public static class DelCommand
+internal static class DelCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -16,14 +16,14 @@ public static class DelCommand
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
         var syntax = new Syntax();
-        Command command = syntax.Command;
+        var command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             (var key, var end) = syntax.Range.Resolve(parse);
             var request = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = parse.GetValue(syntax.PrevKv) };
             using var connection = new EtcdConnection(settings);
-            DeleteRangeResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).DeleteRangeAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Delete(response);
             return ExitCodes.Ok;

@@ -11,7 +11,7 @@ namespace Kvorum.Cli.Client;
 /// (simple) output, so that scripts written for etcdctl run unchanged. <c>status</c> and <c>hashkv</c> are also
 /// top-level commands, printing tables by default.
 /// </summary>
-public static class EndpointCommand
+internal static class EndpointCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -38,7 +38,7 @@ public static class EndpointCommand
         var command = new Command("health", "Check that every endpoint can take part in a linearizable read, and has no alarm raised.");
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             if (ClusterEndpoints.Requested(parse, global.Cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
@@ -67,8 +67,8 @@ public static class EndpointCommand
 
     private static async Task<(string Endpoint, bool Healthy, TimeSpan Took, string Error)> CheckAsync(EtcdConnection connection, Uri endpoint, CancellationToken cancellation)
     {
-        string display = EndpointParser.Display(endpoint);
-        long started = Stopwatch.GetTimestamp();
+        var display = EndpointParser.Display(endpoint);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             // The alarms first: that call also opens the connection, which etcdctl has opened before it starts its clock.
@@ -76,8 +76,8 @@ public static class EndpointCommand
                 new Maintenance.MaintenanceClient(channel).AlarmAsync(new AlarmRequest { Action = AlarmRequest.Types.AlarmAction.Get }, options).ResponseAsync, cancellation).ConfigureAwait(false);
             // Two reads, the second timed: the first also pays for compiling this process's read path, which says
             // nothing about the cluster.
-            TimeSpan took = TimeSpan.Zero;
-            for (int i = 0; i < 2; i++)
+            var took = TimeSpan.Zero;
+            for (var i = 0; i < 2; i++)
             {
                 started = Stopwatch.GetTimestamp();
                 await connection.CallAsync(endpoint, (channel, options) =>
@@ -101,7 +101,7 @@ public static class EndpointCommand
     /// <summary>A duration as Go prints one (etcdctl's <c>took = 4.020069ms</c>): the largest unit under it, no trailing zeros.</summary>
     internal static string GoDuration(TimeSpan duration)
     {
-        long nanoseconds = duration.Ticks * 100;
+        var nanoseconds = duration.Ticks * 100;
         static string Number(double value) => value.ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture);
         return nanoseconds switch
         {

@@ -1,7 +1,7 @@
 namespace Kvorum.Cli.Client;
 
 /// <summary>Parses <c>--endpoints</c>: <c>host:port</c> or <c>http://host:port</c>, comma-separated.</summary>
-public static class EndpointParser
+internal static class EndpointParser
 {
     /// <summary>Parses the list.</summary>
     /// <param name="text">The flag value.</param>
@@ -10,7 +10,7 @@ public static class EndpointParser
     public static IReadOnlyList<Uri> Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0)
             throw new UsageException("--endpoints must list at least one host:port");
 
@@ -22,11 +22,10 @@ public static class EndpointParser
 
     /// <summary>The endpoint as etcdctl shows it: as it was given to <c>--endpoints</c>, or else <c>host:port</c>.</summary>
     /// <param name="endpoint">An endpoint URL.</param>
-    /// <returns>The text.</returns>
     public static string Display(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        return Given.TryGetValue(endpoint, out string? given) ? given : $"{endpoint.Host}:{endpoint.Port}";
+        return Given.TryGetValue(endpoint, out var given) ? given : $"{endpoint.Host}:{endpoint.Port}";
     }
 
     private static Uri ParseOne(string part)
@@ -34,8 +33,8 @@ public static class EndpointParser
         if (part.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"--endpoints: \"{part}\" uses TLS, which kvorum does not support yet");
 
-        string text = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out Uri? uri) || uri.Scheme != Uri.UriSchemeHttp
+        var text = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
             || uri.Host.Length == 0 || uri.IsDefaultPort || uri.AbsolutePath != "/")
             throw new UsageException($"--endpoints: \"{part}\" is not host:port");
 

@@ -9,22 +9,22 @@ namespace Kvorum.Cli.Client;
 /// gRPC channels (HTTP/2 cleartext) to the configured endpoints, and the translation of gRPC failures into the
 /// one-line errors etcdctl prints.
 /// </summary>
-public sealed class EtcdConnection : IDisposable
+internal sealed class EtcdConnection : IDisposable
 {
-    private readonly ClientSettings settings;
-    private readonly Dictionary<Uri, GrpcChannel> channels = [];
-    private readonly Lock gate = new();
+    private readonly ClientSettings _settings;
+    private readonly Dictionary<Uri, GrpcChannel> _channels = [];
+    private readonly Lock _gate = new();
 
     /// <summary>Creates a connection; channels connect lazily on first use.</summary>
     /// <param name="settings">Endpoints and timeouts.</param>
     public EtcdConnection(ClientSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        this.settings = settings;
+        _settings = settings;
     }
 
     /// <summary>The endpoints, in the order they are tried.</summary>
-    public IReadOnlyList<Uri> Endpoints => settings.Endpoints;
+    public IReadOnlyList<Uri> Endpoints => _settings.Endpoints;
 
     /// <summary>Opens a channel of its own (its own TCP connection) to <paramref name="endpoint"/>.</summary>
     /// <param name="endpoint">The endpoint.</param>
@@ -52,23 +52,21 @@ public sealed class EtcdConnection : IDisposable
 
     /// <summary>The channel to <paramref name="endpoint"/>, opened on first use.</summary>
     /// <param name="endpoint">One of <see cref="Endpoints"/>.</param>
-    /// <returns>The channel.</returns>
     public GrpcChannel Channel(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        lock (gate)
+        lock (_gate)
         {
-            if (!channels.TryGetValue(endpoint, out GrpcChannel? channel))
-                channels[endpoint] = channel = OpenChannel(endpoint, settings.DialTimeout);
+            if (!_channels.TryGetValue(endpoint, out var channel))
+                _channels[endpoint] = channel = OpenChannel(endpoint, _settings.DialTimeout);
             return channel;
         }
     }
 
     /// <summary>Call options with the command deadline.</summary>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The options.</returns>
     public CallOptions Options(CancellationToken cancellation) =>
-        new(deadline: DateTime.UtcNow + settings.CommandTimeout, cancellationToken: cancellation);
+        new(deadline: DateTime.UtcNow + _settings.CommandTimeout, cancellationToken: cancellation);
 
     /// <summary>
     /// Runs <paramref name="call"/> against the first endpoint that answers: an unreachable endpoint moves on to the
@@ -77,13 +75,12 @@ public sealed class EtcdConnection : IDisposable
     /// <typeparam name="T">The response type.</typeparam>
     /// <param name="call">The call, given a channel and the call options.</param>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The response.</returns>
     /// <exception cref="CommandFailedException">The server answered with an error, or no endpoint answered.</exception>
     public async Task<T> CallAsync<T>(Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(call);
         RpcException? unreachable = null;
-        foreach (Uri endpoint in settings.Endpoints)
+        foreach (var endpoint in _settings.Endpoints)
         {
             try
             {
@@ -95,9 +92,9 @@ public sealed class EtcdConnection : IDisposable
             }
         }
 
-        throw new CommandFailedException(settings.Endpoints.Count == 1
-            ? UnreachableLine(settings.Endpoints[0], unreachable!)
-            : $"Error: no endpoint of {string.Join(',', settings.Endpoints.Select(EndpointParser.Display))} is reachable ({Reason(unreachable!)})");
+        throw new CommandFailedException(_settings.Endpoints.Count == 1
+            ? UnreachableLine(_settings.Endpoints[0], unreachable!)
+            : $"Error: no endpoint of {string.Join(',', _settings.Endpoints.Select(EndpointParser.Display))} is reachable ({Reason(unreachable!)})");
     }
 
     /// <summary>
@@ -108,7 +105,6 @@ public sealed class EtcdConnection : IDisposable
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="call">The call.</param>
     /// <param name="cancellation">Cancels the call.</param>
-    /// <returns>The response.</returns>
     public async Task<T> CallAsync<T>(Uri endpoint, Func<GrpcChannel, CallOptions, Task<T>> call, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(call);
@@ -141,7 +137,7 @@ public sealed class EtcdConnection : IDisposable
         ArgumentNullException.ThrowIfNull(call);
         async Task<(string Endpoint, T? Response, string? Failure)> CallOneAsync(Uri endpoint)
         {
-            string display = EndpointParser.Display(endpoint);
+            var display = EndpointParser.Display(endpoint);
             try
             {
                 return (display, await CallAsync(endpoint, call, cancellation).ConfigureAwait(false), null);
@@ -156,7 +152,7 @@ public sealed class EtcdConnection : IDisposable
             }
         }
 
-        var results = await Task.WhenAll(settings.Endpoints.Select(CallOneAsync)).ConfigureAwait(false);
+        var results = await Task.WhenAll(_settings.Endpoints.Select(CallOneAsync)).ConfigureAwait(false);
         return ([.. results.Where(r => r.Response is not null).Select(r => (r.Endpoint, r.Response!))], [.. results.Where(r => r.Failure is not null).Select(r => r.Failure!)]);
     }
 
@@ -172,7 +168,6 @@ public sealed class EtcdConnection : IDisposable
 
     /// <summary>etcdctl's error line for a server error: <c>Error: etcdserver: ...</c>.</summary>
     /// <param name="error">The failure.</param>
-    /// <returns>The line.</returns>
     public static string ErrorLine(RpcException error)
     {
         ArgumentNullException.ThrowIfNull(error);
@@ -187,7 +182,6 @@ public sealed class EtcdConnection : IDisposable
     /// <summary>The line for one unreachable endpoint: <c>Error: endpoint 127.0.0.1:2379 is unreachable (Connection refused)</c>.</summary>
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="error">The failure.</param>
-    /// <returns>The line.</returns>
     public static string UnreachableLine(Uri endpoint, RpcException error) =>
         $"Error: endpoint {EndpointParser.Display(endpoint)} is unreachable ({Reason(error)})";
 
@@ -197,7 +191,7 @@ public sealed class EtcdConnection : IDisposable
     public static string Reason(RpcException error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        Exception? inner = error.Status.DebugException;
+        var inner = error.Status.DebugException;
         while (inner?.InnerException is not null && inner is not SocketException)
             inner = inner.InnerException;
         return inner?.Message ?? error.Status.Detail;
@@ -206,11 +200,11 @@ public sealed class EtcdConnection : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            foreach (GrpcChannel channel in channels.Values)
+            foreach (var channel in _channels.Values)
                 channel.Dispose();
-            channels.Clear();
+            _channels.Clear();
         }
     }
 }

@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum get KEY [RANGE_END] [--prefix] [--from-key] [--limit N] [--rev N] [--keys-only] [--count-only]
 /// [--print-value-only] [--sort-by TARGET] [--order ASCEND|DESCEND] [--consistency l|s]</c>, with etcdctl's flags and output.
 /// </summary>
-public static class GetCommand
+internal static class GetCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -19,10 +19,10 @@ public static class GetCommand
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
         var syntax = new Syntax();
-        Command command = syntax.Command;
+        var command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             (var key, var end) = syntax.Range.Resolve(parse);
             if (parse.GetValue(syntax.Limit) < 0)
                 throw new UsageException("--limit must not be negative");
@@ -40,7 +40,7 @@ public static class GetCommand
             };
             (request.SortTarget, request.SortOrder) = Sorting(parse.GetValue(syntax.SortBy), parse.GetValue(syntax.Order));
             using var connection = new EtcdConnection(settings);
-            RangeResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).RangeAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Range(response, request.KeysOnly, request.CountOnly, parse.GetValue(syntax.ValuesOnly));
             return ExitCodes.Ok;

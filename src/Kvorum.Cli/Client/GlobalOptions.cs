@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Client;
 /// The flags every client command shares, as etcdctl names them: <c>--endpoints</c>, <c>--write-out</c>,
 /// <c>--dial-timeout</c>, <c>--command-timeout</c>. Each falls back to <c>KVORUM_&lt;FLAG&gt;</c>.
 /// </summary>
-public sealed class GlobalOptions
+internal sealed class GlobalOptions
 {
     /// <summary>The default endpoint.</summary>
     public const string DefaultEndpoint = "127.0.0.1:2379";
@@ -74,24 +74,24 @@ public sealed class GlobalOptions
 
         string? Raw(Option<string> option, string variable)
         {
-            string? value = parse.GetValue(option);
+            var value = parse.GetValue(option);
             if (value is not null)
                 return value;
-            string? fromEnvironment = context.GetEnvironmentVariable(variable);
+            var fromEnvironment = context.GetEnvironmentVariable(variable);
             return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
         }
 
-        IReadOnlyList<Uri> endpoints = EndpointParser.Parse(Raw(Endpoints, "KVORUM_ENDPOINTS") ?? DefaultEndpoint);
-        string? format = Raw(WriteOut, "KVORUM_WRITE_OUT");
-        OutputFormat output = format is null ? defaultFormat : format.Trim().ToUpperInvariant() switch
+        var endpoints = EndpointParser.Parse(Raw(Endpoints, "KVORUM_ENDPOINTS") ?? DefaultEndpoint);
+        var format = Raw(WriteOut, "KVORUM_WRITE_OUT");
+        var output = format is null ? defaultFormat : format.Trim().ToUpperInvariant() switch
         {
             "SIMPLE" => OutputFormat.Simple,
             "JSON" => OutputFormat.Json,
             "TABLE" => OutputFormat.Table,
             _ => throw new UsageException($"--write-out must be simple, json or table, got \"{format}\""),
         };
-        string? dial = Raw(DialTimeout, "KVORUM_DIAL_TIMEOUT");
-        string? command = Raw(CommandTimeout, "KVORUM_COMMAND_TIMEOUT");
+        var dial = Raw(DialTimeout, "KVORUM_DIAL_TIMEOUT");
+        var command = Raw(CommandTimeout, "KVORUM_COMMAND_TIMEOUT");
         return new ClientSettings
         {
             Endpoints = endpoints,

@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// history (etcdctl's <c>endpoint hashkv</c>). Members that hashed the same revision after the same compaction must
 /// agree; when they do not, the command says so and exits 1, as it does when an endpoint fails.
 /// </summary>
-public static class HashKVCommand
+internal static class HashKVCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -30,10 +30,10 @@ public static class HashKVCommand
         var command = new Command("hashkv", "Hash every endpoint's key-value history, to compare members.") { revision };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context, defaultFormat);
+            var settings = global.Resolve(parse, context, defaultFormat);
             if (ClusterEndpoints.Requested(parse, global.Cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
-            long rev = parse.GetValue(revision);
+            var rev = parse.GetValue(revision);
             if (rev < 0)
                 throw new UsageException($"--rev must be 0 or a positive revision, got {rev}");
             using var connection = new EtcdConnection(settings);
@@ -41,7 +41,7 @@ public static class HashKVCommand
             var (answers, failures) = await connection.CallEachAsync(
                 (channel, options) => new Maintenance.MaintenanceClient(channel).HashKVAsync(request, options).ResponseAsync,
                 cancellation).ConfigureAwait(false);
-            foreach (string failure in failures)
+            foreach (var failure in failures)
                 await context.Error.WriteLineAsync(failure).ConfigureAwait(false);
             if (answers.Count > 0)
                 new OutputWriter(context.Out, settings.Output).HashKV(answers);

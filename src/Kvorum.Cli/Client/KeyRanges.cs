@@ -3,7 +3,7 @@ using Google.Protobuf;
 namespace Kvorum.Cli.Client;
 
 /// <summary>etcd's range-end conventions for <c>--prefix</c> and <c>--from-key</c>.</summary>
-public static class KeyRanges
+internal static class KeyRanges
 {
     /// <summary>The range end meaning "every key from here on": a single zero byte.</summary>
     public static ByteString FromKey { get; } = ByteString.CopyFrom(0);
@@ -12,13 +12,12 @@ public static class KeyRanges
     /// The end of the range of keys starting with <paramref name="prefix"/>: the prefix with its last byte below
     /// 0xff incremented and the rest dropped; <see cref="FromKey"/> for an empty or all-0xff prefix.
     /// </summary>
-    /// <param name="prefix">The prefix.</param>
     /// <returns>The exclusive range end.</returns>
     public static ByteString PrefixEnd(ByteString prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        byte[] end = prefix.ToByteArray();
-        for (int i = end.Length - 1; i >= 0; i--)
+        var end = prefix.ToByteArray();
+        for (var i = end.Length - 1; i >= 0; i--)
         {
             if (end[i] < 0xff)
             {

@@ -6,7 +6,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum member list|add|remove|promote|update</c>: cluster membership over etcd's Cluster service.</summary>
-public static class MemberCommand
+internal static class MemberCommand
 {
     /// <summary>Creates the command and its subcommands.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -32,9 +32,9 @@ public static class MemberCommand
         var command = new Command("list", "List the members.") { consistency };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             var request = new MemberListRequest { Linearizable = parse.GetValue(consistency) == "l" };
-            MemberListResponse response = await CallAsync(settings, (client, options) => client.MemberListAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await CallAsync(settings, (client, options) => client.MemberListAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Members(response);
             return ExitCodes.Ok;
         });
@@ -49,12 +49,12 @@ public static class MemberCommand
         var command = new Command("add", "Add a member; prints the settings to start it with.") { name, peerUrls, learner };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
-            string newName = parse.GetValue(name) ?? "";
-            IReadOnlyList<Uri> urls = UrlListParser.Parse("--peer-urls", parse.GetValue(peerUrls) ?? "");
+            var settings = global.Resolve(parse, context);
+            var newName = parse.GetValue(name) ?? "";
+            var urls = UrlListParser.Parse("--peer-urls", parse.GetValue(peerUrls) ?? "");
             var request = new MemberAddRequest { IsLearner = parse.GetValue(learner) };
             request.PeerURLs.AddRange(urls.Select(Authority));
-            MemberAddResponse response = await CallAsync(settings, (client, options) => client.MemberAddAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await CallAsync(settings, (client, options) => client.MemberAddAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             if (settings.Output == OutputFormat.Json)
             {
                 new OutputWriter(context.Out, settings.Output).Line("", response);
@@ -65,7 +65,7 @@ public static class MemberCommand
                 .SelectMany(m => m.PeerURLs.Select(url => (Name: m.ID == response.Member.ID ? newName : m.Name, Url: url)))
                 .Where(p => p.Name.Length > 0)
                 .Select(p => $"{p.Name}={p.Url}");
-            string added = response.Member.IsLearner ? "added as a learner" : "added";
+            var added = response.Member.IsLearner ? "added as a learner" : "added";
             await context.Out.WriteAsync(
                 $"Member {OutputWriter.Hex(response.Member.ID)} {added} to cluster {OutputWriter.Hex(response.Header.ClusterId)}\n\n" +
                 $"KVORUM_NAME=\"{newName}\"\n" +
@@ -83,9 +83,9 @@ public static class MemberCommand
         var command = new Command("remove", "Remove a member.") { id };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             var request = new MemberRemoveRequest { ID = MemberIdParser.Parse(parse.GetValue(id)) };
-            MemberRemoveResponse response = await CallAsync(settings, (client, options) => client.MemberRemoveAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await CallAsync(settings, (client, options) => client.MemberRemoveAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Line(
                 $"Member {OutputWriter.Hex(request.ID)} removed from cluster {OutputWriter.Hex(response.Header?.ClusterId ?? 0)}", response);
             return ExitCodes.Ok;
@@ -99,9 +99,9 @@ public static class MemberCommand
         var command = new Command("promote", "Promote a learner to a voting member.") { id };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             var request = new MemberPromoteRequest { ID = MemberIdParser.Parse(parse.GetValue(id)) };
-            MemberPromoteResponse response = await CallAsync(settings, (client, options) => client.MemberPromoteAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await CallAsync(settings, (client, options) => client.MemberPromoteAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Line(
                 $"Member {OutputWriter.Hex(request.ID)} promoted in cluster {OutputWriter.Hex(response.Header?.ClusterId ?? 0)}", response);
             return ExitCodes.Ok;
@@ -116,10 +116,10 @@ public static class MemberCommand
         var command = new Command("update", "Change a member's peer URLs.") { id, peerUrls };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             var request = new MemberUpdateRequest { ID = MemberIdParser.Parse(parse.GetValue(id)) };
             request.PeerURLs.AddRange(UrlListParser.Parse("--peer-urls", parse.GetValue(peerUrls) ?? "").Select(Authority));
-            MemberUpdateResponse response = await CallAsync(settings, (client, options) => client.MemberUpdateAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await CallAsync(settings, (client, options) => client.MemberUpdateAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Line(
                 $"Member {OutputWriter.Hex(request.ID)} updated in cluster {OutputWriter.Hex(response.Header?.ClusterId ?? 0)}", response);
             return ExitCodes.Ok;

@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum move-leader ID</c>: finds the leader among the endpoints and asks it to hand leadership to ID.</summary>
-public static class MoveLeaderCommand
+internal static class MoveLeaderCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -19,20 +19,20 @@ public static class MoveLeaderCommand
         var command = new Command("move-leader", "Transfer leadership to another member.") { target };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
-            ulong id = MemberIdParser.Parse(parse.GetValue(target));
+            var settings = global.Resolve(parse, context);
+            var id = MemberIdParser.Parse(parse.GetValue(target));
             using var connection = new EtcdConnection(settings);
-            (List<EndpointStatus> statuses, List<string> failures) = await StatusCommand.QueryAsync(connection, cancellation).ConfigureAwait(false);
-            int leaderIndex = statuses.FindIndex(s => s.IsLeader);
+            (var statuses, var failures) = await StatusCommand.QueryAsync(connection, cancellation).ConfigureAwait(false);
+            var leaderIndex = statuses.FindIndex(s => s.IsLeader);
             if (leaderIndex < 0)
                 throw new CommandFailedException(failures.Count > 0 && statuses.Count == 0
                     ? failures[0]
                     : $"Error: no leader among the endpoints {string.Join(',', connection.Endpoints.Select(EndpointParser.Display))}");
 
-            EndpointStatus leader = statuses[leaderIndex];
-            Uri leaderEndpoint = connection.Endpoints.First(e => EndpointParser.Display(e) == leader.Endpoint);
+            var leader = statuses[leaderIndex];
+            var leaderEndpoint = connection.Endpoints.First(e => EndpointParser.Display(e) == leader.Endpoint);
             var request = new MoveLeaderRequest { TargetID = id };
-            MoveLeaderResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 leaderEndpoint,
                 (channel, options) => new Maintenance.MaintenanceClient(channel).MoveLeaderAsync(request, options).ResponseAsync,
                 cancellation).ConfigureAwait(false);

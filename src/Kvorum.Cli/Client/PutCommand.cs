@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum put KEY [VALUE] [--prev-kv] [--ignore-value] [--ignore-lease] [--lease ID]</c>: writes one key (the value is
 /// read from stdin when omitted, unless --ignore-value keeps the current one), with etcdctl's flags.
 /// </summary>
-public static class PutCommand
+internal static class PutCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -20,16 +20,16 @@ public static class PutCommand
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(global);
         var syntax = new Syntax();
-        Command command = syntax.Command;
+        var command = syntax.Command;
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
-            bool keepValue = parse.GetValue(syntax.IgnoreValue);
+            var settings = global.Resolve(parse, context);
+            var keepValue = parse.GetValue(syntax.IgnoreValue);
             if (keepValue && parse.GetValue(syntax.Value) is not null)
                 throw new UsageException("put needs only KEY when --ignore-value is set");
-            if (!long.TryParse(parse.GetValue(syntax.Lease), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out long leaseId))
+            if (!long.TryParse(parse.GetValue(syntax.Lease), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var leaseId))
                 throw new UsageException($"bad lease ID {parse.GetValue(syntax.Lease)}: expected an ID in hexadecimal");
-            string text = keepValue ? "" : parse.GetValue(syntax.Value) ?? await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
+            var text = keepValue ? "" : parse.GetValue(syntax.Value) ?? await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
             var request = new PutRequest
             {
                 Key = ByteString.CopyFromUtf8(parse.GetValue(syntax.Key) ?? ""),
@@ -40,7 +40,7 @@ public static class PutCommand
                 Lease = leaseId,
             };
             using var connection = new EtcdConnection(settings);
-            PutResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).PutAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Put(response);
             return ExitCodes.Ok;

@@ -4,7 +4,7 @@ using Google.Protobuf;
 namespace Kvorum.Cli.Client;
 
 /// <summary>The <c>KEY [RANGE_END] [--prefix] [--from-key]</c> arguments shared by <c>get</c> and <c>del</c>.</summary>
-public sealed class RangeArguments
+internal sealed class RangeArguments
 {
     /// <summary>The key, or the first key of the range.</summary>
     public Argument<string> Key { get; } = new("key") { Description = "The key, or the first key of the range." };
@@ -19,7 +19,6 @@ public sealed class RangeArguments
     public Option<bool> FromKey { get; } = new("--from-key") { Description = "Every key greater than or equal to KEY." };
 
     /// <summary>Adds the arguments and options to <paramref name="command"/>.</summary>
-    /// <param name="command">The command.</param>
     public void AddTo(Command command)
     {
         ArgumentNullException.ThrowIfNull(command);
@@ -36,10 +35,10 @@ public sealed class RangeArguments
     public (ByteString Key, ByteString RangeEnd) Resolve(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
-        ByteString key = ByteString.CopyFromUtf8(parse.GetValue(Key) ?? "");
-        string? end = parse.GetValue(RangeEnd);
-        bool prefix = parse.GetValue(Prefix);
-        bool fromKey = parse.GetValue(FromKey);
+        var key = ByteString.CopyFromUtf8(parse.GetValue(Key) ?? "");
+        var end = parse.GetValue(RangeEnd);
+        var prefix = parse.GetValue(Prefix);
+        var fromKey = parse.GetValue(FromKey);
         if (prefix && fromKey)
             throw new UsageException("--prefix and --from-key cannot be used together");
         if ((prefix || fromKey) && end is not null)

@@ -15,7 +15,7 @@ namespace Kvorum.Cli.Client;
 /// backup is one member's whole state machine in Kvorum's format (<see cref="BackupFile"/>); <c>restore</c> makes the
 /// data directory of a member of a new cluster that starts from it.
 /// </summary>
-public static class SnapshotCommand
+internal static class SnapshotCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -39,10 +39,10 @@ public static class SnapshotCommand
         var command = new Command("save", "Stream one member's state to a file (written to FILE.part, checked, then renamed).") { file };
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
+            var settings = global.Resolve(parse, context);
             if (settings.Endpoints.Count != 1)
                 throw new UsageException($"snapshot must be requested to one selected node, not multiple [{string.Join(' ', settings.Endpoints.Select(EndpointParser.Display))}]");
-            string path = parse.GetValue(file)!;
+            var path = parse.GetValue(file)!;
             if (path.Length == 0)
                 throw new UsageException("the snapshot's file name must not be empty");
             var endpoint = settings.Endpoints[0];
@@ -92,8 +92,8 @@ public static class SnapshotCommand
         var command = new Command("status", "Check a saved snapshot and print its hash, revision, total keys and size.") { file };
         command.SetAction(async (parse, cancellation) =>
         {
-            OutputFormat format = global.Resolve(parse, context).Output;
-            string path = parse.GetValue(file)!;
+            var format = global.Resolve(parse, context).Output;
+            var path = parse.GetValue(file)!;
             BackupSummary summary;
             try
             {
@@ -137,7 +137,7 @@ public static class SnapshotCommand
             };
             // serve's own checks (names, URLs, this member in the cluster); the environment is not read, as etcdctl's restore does not.
             var options = ServeOptionsBinder.Bind(flag => given.GetValueOrDefault(flag), _ => null);
-            string path = parse.GetValue(file)!;
+            var path = parse.GetValue(file)!;
             (long Revision, int Keys) restored;
             try
             {

@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum status</c>: Maintenance.Status on every endpoint, printed as a table by default. An unreachable
 /// endpoint is reported on stderr and makes the exit code 1; the others are still printed.
 /// </summary>
-public static class StatusCommand
+internal static class StatusCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -21,7 +21,6 @@ public static class StatusCommand
     /// <param name="global">The shared client flags.</param>
     /// <param name="name">The command's name.</param>
     /// <param name="defaultFormat">The output format without <c>--write-out</c> (etcdctl's <c>endpoint status</c>: simple).</param>
-    /// <returns>The command.</returns>
     public static Command Create(CliContext context, GlobalOptions global, string name, OutputFormat defaultFormat)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -29,12 +28,12 @@ public static class StatusCommand
         var command = new Command(name, "Show the status of every endpoint: member id, version, db size, leader, raft term and indexes.");
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context, defaultFormat);
+            var settings = global.Resolve(parse, context, defaultFormat);
             if (ClusterEndpoints.Requested(parse, global.Cluster))
                 settings = await ClusterEndpoints.ExpandAsync(settings, cancellation).ConfigureAwait(false);
             using var connection = new EtcdConnection(settings);
-            (List<EndpointStatus> statuses, List<string> failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
-            foreach (string failure in failures)
+            (var statuses, var failures) = await QueryAsync(connection, cancellation).ConfigureAwait(false);
+            foreach (var failure in failures)
                 await context.Error.WriteLineAsync(failure).ConfigureAwait(false);
             if (statuses.Count > 0)
                 new OutputWriter(context.Out, settings.Output).Status(statuses);

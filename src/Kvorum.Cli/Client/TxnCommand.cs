@@ -5,7 +5,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Client;
 
 /// <summary><c>kvorum txn</c>: reads a transaction in etcdctl's text format from stdin (see <see cref="TxnParser"/>).</summary>
-public static class TxnCommand
+internal static class TxnCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams and environment.</param>
@@ -18,11 +18,11 @@ public static class TxnCommand
         var command = new Command("txn", "Run a transaction read from stdin: compares, blank line, success ops, blank line, failure ops.");
         command.SetAction(async (parse, cancellation) =>
         {
-            ClientSettings settings = global.Resolve(parse, context);
-            string text = await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
-            TxnRequest request = TxnParser.Parse(text);
+            var settings = global.Resolve(parse, context);
+            var text = await context.In.ReadToEndAsync(cancellation).ConfigureAwait(false);
+            var request = TxnParser.Parse(text);
             using var connection = new EtcdConnection(settings);
-            TxnResponse response = await connection.CallAsync(
+            var response = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).TxnAsync(request, options).ResponseAsync, cancellation).ConfigureAwait(false);
             new OutputWriter(context.Out, settings.Output).Txn(response);
             return ExitCodes.Ok;

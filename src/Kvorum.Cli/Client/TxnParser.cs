@@ -15,22 +15,21 @@ namespace Kvorum.Cli.Client;
 /// declarations (<see cref="ParseOp"/>).
 /// Arguments may be double-quoted with backslash escapes.
 /// </summary>
-public static partial class TxnParser
+internal static partial class TxnParser
 {
     /// <summary>Parses the whole text.</summary>
     /// <param name="text">What was read from stdin.</param>
-    /// <returns>The request.</returns>
     /// <exception cref="UsageException">A line is malformed; the message names the line number.</exception>
     public static TxnRequest Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         var request = new TxnRequest();
-        string[] lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
-        int section = 0;
-        for (int i = 0; i < lines.Length; i++)
+        var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        var section = 0;
+        for (var i = 0; i < lines.Length; i++)
         {
-            string line = lines[i].Trim();
-            int number = i + 1;
+            var line = lines[i].Trim();
+            var number = i + 1;
             if (line.Length == 0)
             {
                 section++;
@@ -59,11 +58,10 @@ public static partial class TxnParser
     /// <summary>Parses one compare line, e.g. <c>mod("k") &lt; "5"</c>.</summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
-    /// <returns>The compare.</returns>
     public static Compare ParseCompare(string line, int number = 1)
     {
         ArgumentNullException.ThrowIfNull(line);
-        Match match = CompareLine().Match(line);
+        var match = CompareLine().Match(line);
         if (!match.Success)
             throw new UsageException($"line {number}: bad compare \"{line}\" (expected e.g. val(\"k\") = \"v\")");
 
@@ -78,7 +76,7 @@ public static partial class TxnParser
                 _ => Compare.Types.CompareResult.Less,
             },
         };
-        string value = match.Groups["value"].Value.Trim();
+        var value = match.Groups["value"].Value.Trim();
         if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
             value = Unescape(value[1..^1]);
 
@@ -119,66 +117,65 @@ public static partial class TxnParser
     /// </summary>
     /// <param name="line">The line.</param>
     /// <param name="number">Its line number, for errors.</param>
-    /// <returns>The op.</returns>
     /// <exception cref="UsageException">An unknown verb or flag, a missing or extra argument, or a bad flag value.</exception>
     public static RequestOp ParseOp(string line, int number = 1)
     {
         ArgumentNullException.ThrowIfNull(line);
-        List<string> words = Split(line, number);
-        string verb = words.Count > 0 ? words[0].ToUpperInvariant() : "";
-        List<string> rest = words.Count > 0 ? words[1..] : [];
+        var words = Split(line, number);
+        var verb = words.Count > 0 ? words[0].ToUpperInvariant() : "";
+        var rest = words.Count > 0 ? words[1..] : [];
         switch (verb)
         {
             case "PUT":
-            {
-                var put = new PutCommand.Syntax();
-                var op = OpLine.Read(put.Command, rest, line, number);
-                bool ignoreValue = op.Has(put.IgnoreValue);
-                int count = ignoreValue ? 1 : 2;
-                op.Expect(count, count, ignoreValue ? "put KEY --ignore-value" : "put KEY VALUE");
-                string lease = op.Text(put.Lease);
-                if (!long.TryParse(lease, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out long leaseId))
-                    throw new UsageException($"line {number}: bad lease ID {lease} in \"{line}\" (expected hexadecimal)");
-                return new RequestOp
                 {
-                    RequestPut = new PutRequest
+                    var put = new PutCommand.Syntax();
+                    var op = OpLine.Read(put.Command, rest, line, number);
+                    var ignoreValue = op.Has(put.IgnoreValue);
+                    var count = ignoreValue ? 1 : 2;
+                    op.Expect(count, count, ignoreValue ? "put KEY --ignore-value" : "put KEY VALUE");
+                    var lease = op.Text(put.Lease);
+                    if (!long.TryParse(lease, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var leaseId))
+                        throw new UsageException($"line {number}: bad lease ID {lease} in \"{line}\" (expected hexadecimal)");
+                    return new RequestOp
                     {
-                        Key = Bytes(op.Argument(put.Key)),
-                        Value = ignoreValue ? ByteString.Empty : Bytes(op.Argument(put.Value)),
-                        PrevKv = op.Has(put.PrevKv),
-                        IgnoreValue = ignoreValue,
-                        IgnoreLease = op.Has(put.IgnoreLease),
-                        Lease = leaseId,
-                    },
-                };
-            }
+                        RequestPut = new PutRequest
+                        {
+                            Key = Bytes(op.Argument(put.Key)),
+                            Value = ignoreValue ? ByteString.Empty : Bytes(op.Argument(put.Value)),
+                            PrevKv = op.Has(put.PrevKv),
+                            IgnoreValue = ignoreValue,
+                            IgnoreLease = op.Has(put.IgnoreLease),
+                            Lease = leaseId,
+                        },
+                    };
+                }
             case "GET":
-            {
-                var get = new GetCommand.Syntax();
-                var op = OpLine.Read(get.Command, rest, line, number);
-                op.Expect(1, 2, "get KEY [RANGE_END]");
-                var (key, end) = op.Range(get.Range);
-                var range = new RangeRequest
                 {
-                    Key = key,
-                    RangeEnd = end,
-                    Limit = op.Value(get.Limit, NotANumber),
-                    Revision = op.Value(get.Revision, NotANumber),
-                    KeysOnly = op.Has(get.KeysOnly),
-                    CountOnly = op.Has(get.CountOnly),
-                    Serializable = op.Value(get.Consistency, value => $"unknown consistency {value} in \"{line}\" (l or s)") == "s",
-                };
-                (range.SortTarget, range.SortOrder) = GetCommand.Sorting(op.Text(get.SortBy), op.Text(get.Order));
-                return new RequestOp { RequestRange = range };
-            }
+                    var get = new GetCommand.Syntax();
+                    var op = OpLine.Read(get.Command, rest, line, number);
+                    op.Expect(1, 2, "get KEY [RANGE_END]");
+                    var (key, end) = op.Range(get.Range);
+                    var range = new RangeRequest
+                    {
+                        Key = key,
+                        RangeEnd = end,
+                        Limit = op.Value(get.Limit, NotANumber),
+                        Revision = op.Value(get.Revision, NotANumber),
+                        KeysOnly = op.Has(get.KeysOnly),
+                        CountOnly = op.Has(get.CountOnly),
+                        Serializable = op.Value(get.Consistency, value => $"unknown consistency {value} in \"{line}\" (l or s)") == "s",
+                    };
+                    (range.SortTarget, range.SortOrder) = GetCommand.Sorting(op.Text(get.SortBy), op.Text(get.Order));
+                    return new RequestOp { RequestRange = range };
+                }
             case "DEL" or "DELETE":
-            {
-                var del = new DelCommand.Syntax();
-                var op = OpLine.Read(del.Command, rest, line, number);
-                op.Expect(1, 2, "del KEY [RANGE_END]");
-                var (key, end) = op.Range(del.Range);
-                return new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = op.Has(del.PrevKv) } };
-            }
+                {
+                    var del = new DelCommand.Syntax();
+                    var op = OpLine.Read(del.Command, rest, line, number);
+                    op.Expect(1, 2, "del KEY [RANGE_END]");
+                    var (key, end) = op.Range(del.Range);
+                    return new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = key, RangeEnd = end, PrevKv = op.Has(del.PrevKv) } };
+                }
             default:
                 throw new UsageException($"line {number}: bad op \"{line}\" (expected put, get or del)");
         }
@@ -218,17 +215,17 @@ public static partial class TxnParser
         {
             var flags = new Dictionary<Option, string?>();
             var arguments = new List<string>();
-            for (int i = 0; i < words.Count; i++)
+            for (var i = 0; i < words.Count; i++)
             {
-                string word = words[i];
+                var word = words[i];
                 if (!word.StartsWith("--", StringComparison.Ordinal) || word.Length == 2)
                 {
                     arguments.Add(word);
                     continue;
                 }
-                int equals = word.IndexOf('=', StringComparison.Ordinal);
-                string name = equals < 0 ? word : word[..equals];
-                Option option = command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name))
+                var equals = word.IndexOf('=', StringComparison.Ordinal);
+                var name = equals < 0 ? word : word[..equals];
+                var option = command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name))
                     ?? throw new UsageException($"line {number}: unknown flag {name} in \"{line}\"");
                 if (option.ValueType == typeof(bool))
                 {
@@ -272,7 +269,7 @@ public static partial class TxnParser
         {
             if (_parse.GetResult(option) is { } result)
             {
-                string given = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                var given = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
                 // A number with spaces around it (quoted) is refused, as txn always refused it; the command-line
                 // parser alone would read it.
                 if (result.Errors.Any() || (typeof(T) != typeof(string) && given.Trim() != given))
@@ -298,8 +295,8 @@ public static partial class TxnParser
         /// <summary>The key and range end, from RANGE_END, --prefix or --from-key (at most one of them).</summary>
         public (ByteString Key, ByteString End) Range(RangeArguments range)
         {
-            ByteString key = Bytes(_parse.GetValue(range.Key) ?? "");
-            string? end = _parse.GetValue(range.RangeEnd);
+            var key = Bytes(_parse.GetValue(range.Key) ?? "");
+            var end = _parse.GetValue(range.RangeEnd);
             bool prefix = Has(range.Prefix), fromKey = Has(range.FromKey);
             if ((prefix ? 1 : 0) + (fromKey ? 1 : 0) + (end is not null ? 1 : 0) > 1)
                 throw new UsageException($"line {_number}: at most one of RANGE_END, --prefix and --from-key in \"{_line}\"");
@@ -314,7 +311,7 @@ public static partial class TxnParser
     private static List<string> Split(string line, int number)
     {
         var words = new List<string>();
-        int i = 0;
+        var i = 0;
         while (i < line.Length)
         {
             if (char.IsWhiteSpace(line[i]))
@@ -325,7 +322,7 @@ public static partial class TxnParser
 
             if (line[i] == '"')
             {
-                int start = ++i;
+                var start = ++i;
                 while (i < line.Length && line[i] != '"')
                     i += line[i] == '\\' ? 2 : 1;
                 if (i >= line.Length)
@@ -335,7 +332,7 @@ public static partial class TxnParser
             }
             else
             {
-                int start = i;
+                var start = i;
                 while (i < line.Length && !char.IsWhiteSpace(line[i]))
                     i++;
                 words.Add(line[start..i]);
@@ -350,7 +347,7 @@ public static partial class TxnParser
         if (!text.Contains('\\', StringComparison.Ordinal))
             return text;
         var result = new StringBuilder(text.Length);
-        for (int i = 0; i < text.Length; i++)
+        for (var i = 0; i < text.Length; i++)
         {
             if (text[i] != '\\' || i + 1 == text.Length)
             {
@@ -358,7 +355,7 @@ public static partial class TxnParser
                 continue;
             }
 
-            char next = text[++i];
+            var next = text[++i];
             result.Append(next switch { 'n' => '\n', 't' => '\t', 'r' => '\r', '0' => '\0', _ => next });
         }
 
@@ -366,7 +363,7 @@ public static partial class TxnParser
     }
 
     private static long Integer(string value, string line, int number) =>
-        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long parsed)
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parsed)
             ? parsed
             : throw new UsageException($"line {number}: \"{value}\" is not a number in \"{line}\"");
 

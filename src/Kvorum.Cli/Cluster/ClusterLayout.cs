@@ -8,7 +8,7 @@ namespace Kvorum.Cli.Cluster;
 /// <param name="PeerPort">Port of its peer URL on 127.0.0.1.</param>
 /// <param name="DataDir">Its data directory.</param>
 /// <param name="LogFile">Where its stdout and stderr go.</param>
-public sealed record LocalMember(string Name, int ClientPort, int PeerPort, string DataDir, string LogFile)
+internal sealed record LocalMember(string Name, int ClientPort, int PeerPort, string DataDir, string LogFile)
 {
     /// <summary>The client URL.</summary>
     public Uri ClientUrl => new($"http://127.0.0.1:{ClientPort}");
@@ -21,7 +21,7 @@ public sealed record LocalMember(string Name, int ClientPort, int PeerPort, stri
 /// etcd's local-cluster convention (its Procfile): members infra1..infraN on loopback; infra1 serves clients on the
 /// base port (2379) and peers on base+1 (2380); infraK for K ≥ 2 on K·10000 + base (22379/22380, 32379/32380, ...).
 /// </summary>
-public static class ClusterLayout
+internal static class ClusterLayout
 {
     /// <summary>The default base port.</summary>
     public const int DefaultBasePort = 2379;
@@ -46,12 +46,12 @@ public static class ClusterLayout
             throw new UsageException("--data must not be empty");
 
         var members = new List<LocalMember>(nodes);
-        for (int k = 1; k <= nodes; k++)
+        for (var k = 1; k <= nodes; k++)
         {
-            long client = k == 1 ? basePort : k * 10_000L + basePort;
+            var client = k == 1 ? basePort : k * 10_000L + basePort;
             if (client + 1 > 65535)
                 throw new UsageException($"--nodes {nodes} with --base-port {basePort} needs port {client + 1} for infra{k}, above 65535");
-            string name = $"infra{k}";
+            var name = $"infra{k}";
             members.Add(new LocalMember(name, (int)client, (int)client + 1, Path.Combine(dataRoot, name), Path.Combine(dataRoot, name + ".log")));
         }
 

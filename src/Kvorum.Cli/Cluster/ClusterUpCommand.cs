@@ -13,7 +13,7 @@ namespace Kvorum.Cli.Cluster;
 /// Ctrl-C, then stops them and keeps their data. A second run restarts the members with the same flags; the
 /// server ignores the initial-cluster flags once its data dir holds state.
 /// </summary>
-public static class ClusterUpCommand
+internal static class ClusterUpCommand
 {
     private static readonly TimeSpan StopGrace = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StatusDeadline = TimeSpan.FromMilliseconds(500);
@@ -30,7 +30,7 @@ public static class ClusterUpCommand
         var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort };
         up.SetAction(async (parse, cancellation) =>
         {
-            IReadOnlyList<LocalMember> members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
+            var members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
             return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", cancellation).ConfigureAwait(false);
         });
         var cluster = new Command("cluster", "Local clusters for development.");
@@ -44,9 +44,9 @@ public static class ClusterUpCommand
     public static void CheckPortsFree(IReadOnlyList<LocalMember> members)
     {
         ArgumentNullException.ThrowIfNull(members);
-        foreach (LocalMember member in members)
+        foreach (var member in members)
         {
-            foreach ((int port, string role) in new[] { (member.ClientPort, "client"), (member.PeerPort, "peer") })
+            foreach ((var port, var role) in new[] { (member.ClientPort, "client"), (member.PeerPort, "peer") })
             {
                 var listener = new TcpListener(IPAddress.Loopback, port);
                 try
@@ -70,12 +70,12 @@ public static class ClusterUpCommand
     {
         CheckPortsFree(members);
         Directory.CreateDirectory(dataRoot);
-        bool restart = members.Any(m => Directory.Exists(m.DataDir) && Directory.EnumerateFileSystemEntries(m.DataDir).Any());
-        TextWriter output = context.Out;
+        var restart = members.Any(m => Directory.Exists(m.DataDir) && Directory.EnumerateFileSystemEntries(m.DataDir).Any());
+        var output = context.Out;
         await output.WriteLineAsync(restart
             ? $"Restarting {members.Count} members from the data in {dataRoot} (initial-cluster flags are ignored by members with state)"
             : $"Starting a new {members.Count}-member cluster in {dataRoot}").ConfigureAwait(false);
-        foreach (LocalMember m in members)
+        foreach (var m in members)
             await output.WriteLineAsync($"  {m.Name}  client {m.ClientUrl.GetLeftPart(UriPartial.Authority)}  peer {m.PeerUrl.GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
         await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => $"127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
@@ -83,18 +83,18 @@ public static class ClusterUpCommand
         var processes = new List<NodeProcess>();
         var settings = new ClientSettings { Endpoints = [.. members.Select(m => m.ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline };
         using var connection = new EtcdConnection(settings);
-        int exitCode = ExitCodes.Ok;
+        var exitCode = ExitCodes.Ok;
         try
         {
-            foreach (LocalMember member in members)
+            foreach (var member in members)
                 processes.Add(NodeProcess.Start(member, ClusterLayout.Serve(member, members).ToArgs()));
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
-                MemberState[] states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
-                string line = MemberState.Line(states);
+                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
+                var line = MemberState.Line(states);
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
                 else if (line != printed)
@@ -123,7 +123,7 @@ public static class ClusterUpCommand
             if (context.OutIsTerminal)
                 await output.WriteLineAsync().ConfigureAwait(false);
             await output.WriteLineAsync("Stopping the members...").ConfigureAwait(false);
-            bool[] clean = await Task.WhenAll(processes.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
+            var clean = await Task.WhenAll(processes.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
             foreach (var (process, exitedCleanly) in processes.Zip(clean))
             {
                 if (!exitedCleanly)
@@ -143,7 +143,7 @@ public static class ClusterUpCommand
             return new MemberState(process.Member.Name, code, null);
         try
         {
-            StatusResponse status = await connection.CallAsync(
+            var status = await connection.CallAsync(
                 process.Member.ClientUrl,
                 (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
                 cancellation).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Cluster;
 /// <param name="Name">The member name.</param>
 /// <param name="ExitCode">The child's exit code if it has exited, else null.</param>
 /// <param name="Status">Its answer to Maintenance.Status, or null when it did not answer in time.</param>
-public sealed record MemberState(string Name, int? ExitCode, StatusResponse? Status)
+internal sealed record MemberState(string Name, int? ExitCode, StatusResponse? Status)
 {
     /// <summary>Renders the live status line: per member up/down, leader, term and raft index.</summary>
     /// <param name="members">Every member, in order.</param>
@@ -19,14 +19,13 @@ public sealed record MemberState(string Name, int? ExitCode, StatusResponse? Sta
     }
 
     /// <summary>This member's part of the status line.</summary>
-    /// <returns>The text.</returns>
     public override string ToString()
     {
         if (ExitCode is { } code)
             return $"{Name} exited({code.ToString(CultureInfo.InvariantCulture)})";
         if (Status is null)
             return $"{Name} down";
-        bool leader = Status.Header is not null && Status.Leader != 0 && Status.Leader == Status.Header.MemberId;
+        var leader = Status.Header is not null && Status.Leader != 0 && Status.Leader == Status.Header.MemberId;
         return string.Create(CultureInfo.InvariantCulture,
             $"{Name} up{(leader ? " leader" : "")} term {Status.RaftTerm} index {Status.RaftIndex}");
     }

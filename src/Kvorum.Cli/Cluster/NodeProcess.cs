@@ -6,25 +6,25 @@ namespace Kvorum.Cli.Cluster;
 /// One <c>kvorum serve</c> child of <c>kvorum cluster up</c>: started from this same executable, its stdout and
 /// stderr appended to the member's log file, stopped with SIGTERM and killed if it has not exited in time.
 /// </summary>
-public sealed class NodeProcess : IDisposable
+internal sealed class NodeProcess : IDisposable
 {
-    private readonly Process process;
-    private readonly StreamWriter log;
-    private readonly Lock logGate = new();
-    private bool disposed;
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private readonly Lock _logGate = new();
+    private bool _disposed;
 
     private NodeProcess(LocalMember member, Process process, StreamWriter log)
     {
         Member = member;
-        this.process = process;
-        this.log = log;
+        _process = process;
+        _log = log;
     }
 
     /// <summary>The member this process runs.</summary>
     public LocalMember Member { get; }
 
     /// <summary>The exit code once the process has exited; null while it runs.</summary>
-    public int? ExitCode => process.HasExited ? process.ExitCode : null;
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>Starts the member.</summary>
     /// <param name="member">The member.</param>
@@ -35,7 +35,7 @@ public sealed class NodeProcess : IDisposable
         ArgumentNullException.ThrowIfNull(member);
         ArgumentNullException.ThrowIfNull(arguments);
         var start = SelfInvocation();
-        foreach (string argument in arguments)
+        foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
@@ -61,9 +61,9 @@ public sealed class NodeProcess : IDisposable
     /// <returns>A start info with the file name set and, for the dotnet host, the dll as first argument.</returns>
     public static ProcessStartInfo SelfInvocation()
     {
-        string host = Environment.ProcessPath ?? throw new CommandFailedException("kvorum cluster up: cannot tell which executable is running");
+        var host = Environment.ProcessPath ?? throw new CommandFailedException("kvorum cluster up: cannot tell which executable is running");
         var start = new ProcessStartInfo(host);
-        string hostName = Path.GetFileNameWithoutExtension(host);
+        var hostName = Path.GetFileNameWithoutExtension(host);
         if (hostName.Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             start.ArgumentList.Add(typeof(NodeProcess).Assembly.Location);
         return start;
@@ -74,23 +74,23 @@ public sealed class NodeProcess : IDisposable
     /// <returns>True when the process exited by itself within the grace period.</returns>
     public async Task<bool> StopAsync(TimeSpan grace)
     {
-        if (process.HasExited)
+        if (_process.HasExited)
             return true;
         if (OperatingSystem.IsWindows())
-            process.Kill(entireProcessTree: true);
+            _process.Kill(entireProcessTree: true);
         else
-            _ = NativeMethods.Kill(process.Id, NativeMethods.SigTerm);
+            _ = NativeMethods.Kill(_process.Id, NativeMethods.SigTerm);
 
         using var timeout = new CancellationTokenSource(grace);
         try
         {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+            await _process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             return false;
         }
     }
@@ -99,21 +99,21 @@ public sealed class NodeProcess : IDisposable
     {
         if (line is null)
             return;
-        lock (logGate)
+        lock (_logGate)
         {
-            if (!disposed)
-                log.WriteLine(line);
+            if (!_disposed)
+                _log.WriteLine(line);
         }
     }
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        process.Dispose();
-        lock (logGate)
+        _process.Dispose();
+        lock (_logGate)
         {
-            disposed = true;
-            log.Dispose();
+            _disposed = true;
+            _log.Dispose();
         }
     }
 }

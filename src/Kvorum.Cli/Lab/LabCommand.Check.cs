@@ -5,7 +5,7 @@ using Kvorum.Lab.Jepsen;
 namespace Kvorum.Cli.Lab;
 
 /// <summary><c>kvorum lab check</c>: the Jepsen-style linearizability check under faults.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static Command Check(CliContext context, Option<string> dir)
     {
@@ -32,19 +32,19 @@ public static partial class LabCommand
         };
         command.SetAction(async (parse, cancellation) =>
         {
-            int clientCount = parse.GetValue(clients);
-            int keyCount = parse.GetValue(keys);
+            var clientCount = parse.GetValue(clients);
+            var keyCount = parse.GetValue(keys);
             if (clientCount is < 1 or > 100)
                 throw new UsageException($"--clients must be between 1 and 100, got {clientCount}");
             if (keyCount is < 1 or > 100)
                 throw new UsageException($"--keys must be between 1 and 100, got {keyCount}");
-            int voterCount = parse.GetValue(nodes);
-            int learnerCount = parse.GetValue(learners);
+            var voterCount = parse.GetValue(nodes);
+            var learnerCount = parse.GetValue(learners);
             if (voterCount < 1)
                 throw new UsageException($"--nodes must be at least 1, got {voterCount}");
             if (learnerCount is < 0 or > 1)
                 throw new UsageException($"--learners must be 0 or 1 (a cluster takes one learner, as etcd), got {learnerCount}");
-            string[]? kinds = parse.GetValue(faults) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
+            var kinds = parse.GetValue(faults) is { } list ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : null;
             if (kinds is not null && Nemesis.Validate(kinds, voterCount + learnerCount) is { } wrong)
                 throw new UsageException(wrong);
             var settings = new CheckSettings
@@ -71,7 +71,7 @@ public static partial class LabCommand
                 SerializableReads = parse.GetValue(serializable),
                 Faults = kinds,
             };
-            bool passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
+            var passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);
             return passed ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
@@ -84,7 +84,7 @@ public static partial class LabCommand
         var command = new Command("verify", "Check a recorded history for linearizability again (no root needed).") { file, budget };
         command.SetAction(async (parse, cancellation) =>
         {
-            string path = parse.GetValue(file)!;
+            var path = parse.GetValue(file)!;
             Kvorum.Lab.Checking.History history;
             try
             {

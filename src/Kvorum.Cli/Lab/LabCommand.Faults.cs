@@ -5,7 +5,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Cli.Lab;
 
 /// <summary>The fault and process subcommands.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static IEnumerable<Command> FaultCommands(CliContext context, Option<string> dir)
     {
@@ -42,8 +42,8 @@ public static partial class LabCommand
         var heal = new Command("heal", "Undo every fault, or just fault ID.") { id };
         heal.SetAction(async (parse, _) =>
         {
-            using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
-            IReadOnlyList<Fault> healed = Guard(() => control.Heal(parse.GetValue(id)));
+            using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+            var healed = Guard(() => control.Heal(parse.GetValue(id)));
             await context.Out.WriteLineAsync(healed.Count == 0 ? "no faults were in force" : "healed " + string.Join("; ", healed.Select(f => $"#{f.Id} {f}"))).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -52,8 +52,8 @@ public static partial class LabCommand
 
     private static async Task<int> Apply(CliContext context, Option<string> dir, ParseResult parse, Func<Fault> make)
     {
-        using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
-        Fault fault = Guard(() => control.AddFault(Guard(make)));
+        using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+        var fault = Guard(() => control.AddFault(Guard(make)));
         await context.Out.WriteLineAsync($"applied #{fault.Id} {fault}; `kvorum lab heal {fault.Id}` undoes it").ConfigureAwait(false);
         return ExitCodes.Ok;
     }
@@ -74,9 +74,9 @@ public static partial class LabCommand
             var command = new Command(verb.Name, verb.Description) { node };
             command.SetAction(async (parse, _) =>
             {
-                using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
-                int n = parse.GetValue(node);
-                string done = Guard(() => verb.Act(control, n));
+                using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+                var n = parse.GetValue(node);
+                var done = Guard(() => verb.Act(control, n));
                 await context.Out.WriteLineAsync($"{control.Layout.Node(n).Name}: {done}").ConfigureAwait(false);
                 return ExitCodes.Ok;
             });

@@ -5,7 +5,7 @@ using Kvorum.Lab.Scenarios;
 namespace Kvorum.Cli.Lab;
 
 /// <summary><c>kvorum lab scenario NAME | --list</c>.</summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     private static Command Scenario(CliContext context, Option<string> dir)
     {
@@ -22,14 +22,14 @@ public static partial class LabCommand
         {
             if (parse.GetValue(list) || parse.GetValue(name) is null)
             {
-                foreach (IScenario s in ScenarioCatalog.All)
+                foreach (var s in ScenarioCatalog.All)
                     await context.Out.WriteLineAsync($"{s.Name,-20} {s.Summary}").ConfigureAwait(false);
                 return parse.GetValue(list) ? ExitCodes.Ok : throw new UsageException("name a scenario, or --list to see them");
             }
 
-            IScenario scenario = Guard(() => ScenarioCatalog.Find(parse.GetValue(name)!));
-            int electionMs = parse.GetValue(election);
-            int heartbeatMs = parse.GetValue(heartbeat);
+            var scenario = Guard(() => ScenarioCatalog.Find(parse.GetValue(name)!));
+            var electionMs = parse.GetValue(election);
+            var heartbeatMs = parse.GetValue(heartbeat);
             if (electionMs < 5 * heartbeatMs || heartbeatMs < 10)
                 throw new UsageException($"--election-timeout ({electionMs}) must be at least 5 × --heartbeat-interval ({heartbeatMs}), which must be at least 10 ms");
             var options = new ScenarioOptions
@@ -40,7 +40,7 @@ public static partial class LabCommand
                 Rounds = parse.GetValue(rounds),
                 Keep = parse.GetValue(keep),
             };
-            bool passed = await Guard(() => ScenarioRunner.RunAsync(scenario, options, context.Out, cancellation)).ConfigureAwait(false);
+            var passed = await Guard(() => ScenarioRunner.RunAsync(scenario, options, context.Out, cancellation)).ConfigureAwait(false);
             return passed ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;

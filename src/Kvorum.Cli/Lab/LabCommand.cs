@@ -9,11 +9,10 @@ namespace Kvorum.Cli.Lab;
 /// <c>kvorum lab ...</c>: the network-namespace lab (up, status, down, faults, processes, exec) and its
 /// scenarios and Jepsen-style check. Every subcommand needs root, iproute2 and nftables, and says so if not.
 /// </summary>
-public static partial class LabCommand
+internal static partial class LabCommand
 {
     /// <summary>Creates the <c>lab</c> command tree.</summary>
     /// <param name="context">Streams, environment and shutdown signal.</param>
-    /// <returns>The command.</returns>
     public static Command Create(CliContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -27,9 +26,9 @@ public static partial class LabCommand
         lab.Subcommands.Add(Up(context, dir));
         lab.Subcommands.Add(Status(context, dir));
         lab.Subcommands.Add(Down(context, dir));
-        foreach (Command fault in FaultCommands(context, dir))
+        foreach (var fault in FaultCommands(context, dir))
             lab.Subcommands.Add(fault);
-        foreach (Command process in ProcessCommands(context, dir))
+        foreach (var process in ProcessCommands(context, dir))
             lab.Subcommands.Add(process);
         lab.Subcommands.Add(Exec(context, dir));
         lab.Subcommands.Add(Scenario(context, dir));
@@ -42,7 +41,7 @@ public static partial class LabCommand
     /// <returns>Program and leading arguments.</returns>
     internal static IReadOnlyList<string> ServerCommand()
     {
-        System.Diagnostics.ProcessStartInfo self = NodeProcess.SelfInvocation();
+        var self = NodeProcess.SelfInvocation();
         return [self.FileName, .. self.ArgumentList];
     }
 
@@ -70,7 +69,7 @@ public static partial class LabCommand
                 ServerCommand = ServerCommand(),
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
             };
-            using LabControl control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
+            using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -90,8 +89,8 @@ public static partial class LabCommand
         var command = new Command("status", "A table of the members: process, role, term, leader, indexes and the faults on each.");
         command.SetAction(async (parse, cancellation) =>
         {
-            using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
-            IReadOnlyList<NodeRow> rows = await control.StatusAsync(cancellation).ConfigureAwait(false);
+            using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+            var rows = await control.StatusAsync(cancellation).ConfigureAwait(false);
             await context.Out.WriteAsync(LabStatusTable.Render(rows)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
@@ -117,7 +116,7 @@ public static partial class LabCommand
         var command = new Command("exec", "Run a command inside node N's namespace, e.g. kvorum lab exec 1 -- etcdctl get foo.") { node, rest };
         command.SetAction((parse, _) =>
         {
-            using LabControl control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
+            using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
             return Task.FromResult(Guard(() => control.Exec(parse.GetValue(node), parse.GetValue(rest) ?? [])));
         });
         _ = context;
@@ -125,7 +124,6 @@ public static partial class LabCommand
     }
 
     /// <summary>The node number argument.</summary>
-    /// <returns>A new argument.</returns>
     internal static Argument<int> NodeArgument() => new("N") { Description = "The node number, 1..nodes." };
 
     /// <summary>Runs <paramref name="action"/>, turning a <see cref="LabException"/> into a failed command.</summary>

@@ -5,7 +5,7 @@ using Kvorum.Lab;
 namespace Kvorum.Cli.Lab;
 
 /// <summary>Renders <c>kvorum lab status</c>.</summary>
-public static class LabStatusTable
+internal static class LabStatusTable
 {
     /// <summary>The table, one line per node.</summary>
     /// <param name="rows">The status rows.</param>
@@ -14,9 +14,9 @@ public static class LabStatusTable
     {
         ArgumentNullException.ThrowIfNull(rows);
         var table = new TextTable("NODE", "NAMESPACE", "ADDRESS", "PID", "PROCESS", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "FAULTS");
-        foreach (NodeRow r in rows)
+        foreach (var r in rows)
         {
-            string role = r.Status?.Role ?? (r.Process == "running" ? "unreachable" : "-");
+            var role = r.Status?.Role ?? (r.Process == "running" ? "unreachable" : "-");
             table.AddRow(
                 r.Node.Name,
                 r.Node.Namespace,

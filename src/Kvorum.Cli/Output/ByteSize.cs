@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Output;
 /// Human-readable byte counts in SI units, as etcdctl shows sizes: go-humanize's <c>Bytes</c>, whose figure is rounded
 /// to a tenth and shown with one decimal below 10 (<c>4.0 MB</c>, <c>1.3 kB</c>) and none from 10 on (<c>25 kB</c>).
 /// </summary>
-public static class ByteSize
+internal static class ByteSize
 {
     /// <summary>Formats <paramref name="bytes"/>.</summary>
     /// <param name="bytes">A byte count.</param>
@@ -18,9 +18,9 @@ public static class ByteSize
         if (bytes < 10)
             return bytes.ToString(CultureInfo.InvariantCulture) + " B";
         string[] units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-        int unit = (int)Math.Floor(Math.Log(bytes) / Math.Log(1000));
-        double value = Math.Floor(bytes / Math.Pow(1000, unit) * 10 + 0.5) / 10;
-        string number = value < 10
+        var unit = (int)Math.Floor(Math.Log(bytes) / Math.Log(1000));
+        var value = Math.Floor(bytes / Math.Pow(1000, unit) * 10 + 0.5) / 10;
+        var number = value < 10
             ? value.ToString("0.0", CultureInfo.InvariantCulture)
             : Math.Round(value, MidpointRounding.ToEven).ToString("0", CultureInfo.InvariantCulture);
         return $"{number} {units[unit]}";

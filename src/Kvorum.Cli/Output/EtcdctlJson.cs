@@ -18,10 +18,9 @@ namespace Kvorum.Cli.Output;
 /// other characters as they are.</item>
 /// </list>
 /// </summary>
-public static class EtcdctlJson
+internal static class EtcdctlJson
 {
     /// <summary>The message as one line of etcdctl's JSON.</summary>
-    /// <param name="message">The message.</param>
     /// <returns>The JSON text, without a newline.</returns>
     public static string Format(IMessage message)
     {
@@ -36,15 +35,15 @@ public static class EtcdctlJson
         text.Append('{');
         var first = true;
         var oneofsDone = new HashSet<OneofDescriptor>();
-        foreach (FieldDescriptor field in message.Descriptor.Fields.InDeclarationOrder())
+        foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
         {
-            OneofDescriptor? oneof = field.RealContainingOneof;
+            var oneof = field.RealContainingOneof;
             if (oneof is not null)
             {
                 // Go's struct has one field for the whole oneof, where its first member is declared.
                 if (!oneofsDone.Add(oneof))
                     continue;
-                FieldDescriptor? set = oneof.Accessor.GetCaseFieldDescriptor(message);
+                var set = oneof.Accessor.GetCaseFieldDescriptor(message);
                 if (set is null)
                     continue;
                 Separate(text, ref first);
@@ -55,7 +54,7 @@ public static class EtcdctlJson
                 text.Append('}');
                 continue;
             }
-            object value = field.Accessor.GetValue(message);
+            var value = field.Accessor.GetValue(message);
             if (IsEmpty(field, value))
                 continue;
             Separate(text, ref first);
@@ -104,7 +103,7 @@ public static class EtcdctlJson
         {
             text.Append('[');
             var first = true;
-            foreach (object item in (System.Collections.IList)value)
+            foreach (var item in (System.Collections.IList)value)
             {
                 Separate(text, ref first);
                 WriteSingle(text, field, item);
@@ -147,7 +146,7 @@ public static class EtcdctlJson
     {
         var name = new StringBuilder(protoName.Length);
         var upper = true;
-        foreach (char c in protoName)
+        foreach (var c in protoName)
         {
             if (c == '_')
             {
@@ -171,7 +170,7 @@ public static class EtcdctlJson
     private static void WriteString(StringBuilder text, string value)
     {
         text.Append('"');
-        foreach (char c in value)
+        foreach (var c in value)
         {
             switch (c)
             {

@@ -1,7 +1,7 @@
 namespace Kvorum.Cli.Output;
 
 /// <summary>How results are printed (<c>--write-out</c>), as etcdctl prints them.</summary>
-public enum OutputFormat
+internal enum OutputFormat
 {
     /// <summary>etcdctl's default: plain lines, e.g. key then value for <c>get</c>.</summary>
     Simple,

@@ -7,9 +7,9 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Cli.Output;
 
 /// <summary>Prints etcd responses in etcdctl's formats: simple lines, JSON, or a table.</summary>
-public sealed class OutputWriter
+internal sealed class OutputWriter
 {
-    private readonly TextWriter output;
+    private readonly TextWriter _output;
 
     /// <summary>Creates a writer.</summary>
     /// <param name="output">Where to print.</param>
@@ -17,7 +17,7 @@ public sealed class OutputWriter
     public OutputWriter(TextWriter output, OutputFormat format)
     {
         ArgumentNullException.ThrowIfNull(output);
-        this.output = output;
+        _output = output;
         Format = format;
     }
 
@@ -25,7 +25,6 @@ public sealed class OutputWriter
     public OutputFormat Format { get; }
 
     /// <summary>Prints a put: <c>OK</c>, then the previous key and value if asked for.</summary>
-    /// <param name="response">The response.</param>
     public void Put(PutResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -34,7 +33,7 @@ public sealed class OutputWriter
         var text = new StringBuilder("OK\n");
         if (response.PrevKv is not null)
             AppendKv(text, response.PrevKv);
-        output.Write(text.ToString());
+        _output.Write(text.ToString());
     }
 
     /// <summary>
@@ -52,14 +51,14 @@ public sealed class OutputWriter
             return;
         if (countOnly)
         {
-            output.Write(response.Count.ToString(CultureInfo.InvariantCulture) + "\n");
+            _output.Write(response.Count.ToString(CultureInfo.InvariantCulture) + "\n");
             return;
         }
 
         if (Format == OutputFormat.Table)
         {
             TextTable table = keysOnly ? new("key") : new("key", "value", "create revision", "mod revision", "version");
-            foreach (KeyValue kv in response.Kvs)
+            foreach (var kv in response.Kvs)
             {
                 if (keysOnly)
                     table.AddRow(kv.Key.ToStringUtf8());
@@ -67,42 +66,40 @@ public sealed class OutputWriter
                     table.AddRow(kv.Key.ToStringUtf8(), kv.Value.ToStringUtf8(), Number(kv.CreateRevision), Number(kv.ModRevision), Number(kv.Version));
             }
 
-            output.Write(table.ToString());
+            _output.Write(table.ToString());
             return;
         }
 
         var text = new StringBuilder();
-        foreach (KeyValue kv in response.Kvs)
+        foreach (var kv in response.Kvs)
         {
             if (!valuesOnly)
                 text.Append(kv.Key.ToStringUtf8()).Append('\n');
             text.Append(kv.Value.ToStringUtf8()).Append('\n');
         }
-        output.Write(text.ToString());
+        _output.Write(text.ToString());
     }
 
     /// <summary>Prints a delete: the number deleted, then the previous pairs if asked for.</summary>
-    /// <param name="response">The response.</param>
     public void Delete(DeleteRangeResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (WroteJson(response))
             return;
         var text = new StringBuilder(Number(response.Deleted)).Append('\n');
-        foreach (KeyValue kv in response.PrevKvs)
+        foreach (var kv in response.PrevKvs)
             AppendKv(text, kv);
-        output.Write(text.ToString());
+        _output.Write(text.ToString());
     }
 
     /// <summary>Prints a txn: <c>SUCCESS</c> or <c>FAILURE</c>, then for each op a blank line and what the op's own command prints.</summary>
-    /// <param name="response">The response.</param>
     public void Txn(TxnResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
         if (WroteJson(response))
             return;
         var text = new StringBuilder(response.Succeeded ? "SUCCESS\n" : "FAILURE\n");
-        foreach (ResponseOp op in response.Responses)
+        foreach (var op in response.Responses)
         {
             text.Append('\n');
             switch (op.ResponseCase)
@@ -113,12 +110,12 @@ public sealed class OutputWriter
                         AppendKv(text, op.ResponsePut.PrevKv);
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseRange:
-                    foreach (KeyValue kv in op.ResponseRange.Kvs)
+                    foreach (var kv in op.ResponseRange.Kvs)
                         AppendKv(text, kv);
                     break;
                 case ResponseOp.ResponseOneofCase.ResponseDeleteRange:
                     text.Append(Number(op.ResponseDeleteRange.Deleted)).Append('\n');
-                    foreach (KeyValue kv in op.ResponseDeleteRange.PrevKvs)
+                    foreach (var kv in op.ResponseDeleteRange.PrevKvs)
                         AppendKv(text, kv);
                     break;
                 default:
@@ -127,7 +124,7 @@ public sealed class OutputWriter
             }
         }
 
-        output.Write(text.ToString());
+        _output.Write(text.ToString());
     }
 
     /// <summary>Prints a compaction: <c>compacted revision N</c>, in every format (etcdctl 3.4 prints no JSON for it either).</summary>
@@ -136,7 +133,7 @@ public sealed class OutputWriter
     public void Compaction(long revision, CompactionResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        output.Write($"compacted revision {Number(revision)}\n");
+        _output.Write($"compacted revision {Number(revision)}\n");
     }
 
     /// <summary>Prints alarms as etcdctl does, <c>memberID:ID alarm:TYPE</c> a line each (the id in decimal), or JSON.</summary>
@@ -146,8 +143,8 @@ public sealed class OutputWriter
         ArgumentNullException.ThrowIfNull(response);
         if (WroteJson(response))
             return;
-        foreach (AlarmMember alarm in response.Alarms)
-            output.Write($"memberID:{alarm.MemberID.ToString(CultureInfo.InvariantCulture)} alarm:{alarm.Alarm.ToString().ToUpperInvariant()}\n");
+        foreach (var alarm in response.Alarms)
+            _output.Write($"memberID:{alarm.MemberID.ToString(CultureInfo.InvariantCulture)} alarm:{alarm.Alarm.ToString().ToUpperInvariant()}\n");
     }
 
     /// <summary>Prints endpoint statuses: a table, one comma-separated line each, or a JSON array.</summary>
@@ -162,12 +159,12 @@ public sealed class OutputWriter
                 return;
             case OutputFormat.Table:
                 var table = new TextTable("endpoint", "id", "version", "db size", "is leader", "is learner", "raft term", "raft index", "raft applied index", "errors");
-                foreach (EndpointStatus s in statuses)
+                foreach (var s in statuses)
                     table.AddRow(StatusCells(s));
-                output.Write(table.ToString());
+                _output.Write(table.ToString());
                 return;
             default:
-                output.Write(string.Concat(statuses.Select(s => string.Join(", ", StatusCells(s)) + "\n")));
+                _output.Write(string.Concat(statuses.Select(s => string.Join(", ", StatusCells(s)) + "\n")));
                 return;
         }
     }
@@ -186,10 +183,10 @@ public sealed class OutputWriter
                 var table = new TextTable("endpoint", "hash", "hash revision", "compact revision");
                 foreach (var (endpoint, response) in answers)
                     table.AddRow(endpoint, Number(response.Hash), Number(response.HashRevision), Number(response.CompactRevision));
-                output.Write(table.ToString());
+                _output.Write(table.ToString());
                 return;
             default:
-                output.Write(string.Concat(answers.Select(a => $"{a.Endpoint}, {Number(a.Response.Hash)}\n")));
+                _output.Write(string.Concat(answers.Select(a => $"{a.Endpoint}, {Number(a.Response.Hash)}\n")));
                 return;
         }
     }
@@ -202,19 +199,19 @@ public sealed class OutputWriter
     public void SnapshotStatus(Kvorum.Server.Backup.BackupSummary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        string hash = summary.Hash.ToString("x", CultureInfo.InvariantCulture);
+        var hash = summary.Hash.ToString("x", CultureInfo.InvariantCulture);
         switch (Format)
         {
             case OutputFormat.Json:
-                output.Write($"{{\"hash\":{Number((long)summary.Hash)},\"revision\":{Number(summary.Revision)},\"totalKey\":{Number(summary.TotalKeys)},\"totalSize\":{Number(summary.TotalSize)}}}\n");
+                _output.Write($"{{\"hash\":{Number((long)summary.Hash)},\"revision\":{Number(summary.Revision)},\"totalKey\":{Number(summary.TotalKeys)},\"totalSize\":{Number(summary.TotalSize)}}}\n");
                 return;
             case OutputFormat.Table:
                 var table = new TextTable("hash", "revision", "total keys", "total size");
                 table.AddRow(hash, Number(summary.Revision), Number(summary.TotalKeys), ByteSize.Format(summary.TotalSize));
-                output.Write(table.ToString());
+                _output.Write(table.ToString());
                 return;
             default:
-                output.Write($"{hash}, {Number(summary.Revision)}, {Number(summary.TotalKeys)}, {ByteSize.Format(summary.TotalSize)}\n");
+                _output.Write($"{hash}, {Number(summary.Revision)}, {Number(summary.TotalKeys)}, {ByteSize.Format(summary.TotalSize)}\n");
                 return;
         }
     }
@@ -227,7 +224,7 @@ public sealed class OutputWriter
         if (Format == OutputFormat.Json)
         {
             // etcdctl marshals its own struct here: fields endpoint, health, took and, when set, error.
-            output.Write("[" + string.Join(",", results.Select(r =>
+            _output.Write("[" + string.Join(",", results.Select(r =>
                 $"{{\"endpoint\":{EtcdctlJson.Quote(r.Endpoint)},\"health\":{Bool(r.Healthy)},\"took\":{EtcdctlJson.Quote(r.Took)}"
                 + (r.Error.Length > 0 ? $",\"error\":{EtcdctlJson.Quote(r.Error)}" : "") + "}")) + "]\n");
             return;
@@ -235,11 +232,10 @@ public sealed class OutputWriter
         var table = new TextTable("endpoint", "health", "took", "error");
         foreach (var r in results)
             table.AddRow(r.Endpoint, Bool(r.Healthy), r.Took, r.Error);
-        output.Write(table.ToString());
+        _output.Write(table.ToString());
     }
 
     /// <summary>Prints a member list: a table, one comma-separated line each, or the response as JSON.</summary>
-    /// <param name="response">The response.</param>
     public void Members(MemberListResponse response)
     {
         ArgumentNullException.ThrowIfNull(response);
@@ -248,13 +244,13 @@ public sealed class OutputWriter
         if (Format == OutputFormat.Table)
         {
             var table = new TextTable("id", "status", "name", "peer addrs", "client addrs", "is learner");
-            foreach (Member m in response.Members)
+            foreach (var m in response.Members)
                 table.AddRow(MemberCells(m));
-            output.Write(table.ToString());
+            _output.Write(table.ToString());
             return;
         }
 
-        output.Write(string.Concat(response.Members.Select(m => string.Join(", ", MemberCells(m)) + "\n")));
+        _output.Write(string.Concat(response.Members.Select(m => string.Join(", ", MemberCells(m)) + "\n")));
     }
 
     /// <summary>Prints a line in simple and table formats, or <paramref name="response"/> in JSON.</summary>
@@ -264,11 +260,10 @@ public sealed class OutputWriter
     {
         ArgumentNullException.ThrowIfNull(response);
         if (!WroteJson(response))
-            output.Write(line + "\n");
+            _output.Write(line + "\n");
     }
 
     /// <summary>A member id as etcdctl shows it: lower-case hex.</summary>
-    /// <param name="id">The id.</param>
     /// <returns>The hex text.</returns>
     public static string Hex(ulong id) => id.ToString("x", CultureInfo.InvariantCulture);
 
@@ -300,7 +295,7 @@ public sealed class OutputWriter
     {
         if (Format != OutputFormat.Json)
             return false;
-        output.Write(EtcdctlJson.Format(message) + "\n");
+        _output.Write(EtcdctlJson.Format(message) + "\n");
         return true;
     }
 
@@ -308,14 +303,14 @@ public sealed class OutputWriter
     private void WriteJsonArray(IEnumerable<(string NameKey, string Name, string MessageKey, IMessage Message)> items)
     {
         var text = new StringBuilder("[");
-        foreach ((string nameKey, string name, string messageKey, IMessage message) in items)
+        foreach ((var nameKey, var name, var messageKey, var message) in items)
         {
             if (text.Length > 1)
                 text.Append(',');
             text.Append('{').Append(EtcdctlJson.Quote(nameKey)).Append(':').Append(EtcdctlJson.Quote(name))
                 .Append(',').Append(EtcdctlJson.Quote(messageKey)).Append(':').Append(EtcdctlJson.Format(message)).Append('}');
         }
-        output.Write(text.Append("]\n").ToString());
+        _output.Write(text.Append("]\n").ToString());
     }
 
     private static void AppendKv(StringBuilder text, KeyValue kv) =>

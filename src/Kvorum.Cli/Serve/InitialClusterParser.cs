@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Serve;
 /// Parses etcd's <c>--initial-cluster</c>: <c>name=url,name=url</c>. A name may appear more than once to give a
 /// member several peer URLs; the order of first appearance is kept.
 /// </summary>
-public static class InitialClusterParser
+internal static class InitialClusterParser
 {
     /// <summary>Parses <paramref name="text"/> into name → peer URLs.</summary>
     /// <param name="text">The flag value.</param>
@@ -18,22 +18,22 @@ public static class InitialClusterParser
         const string Flag = ServeFlags.InitialCluster;
         var members = new Dictionary<string, List<Uri>>(StringComparer.Ordinal);
         var seen = new HashSet<Uri>();
-        string[] entries = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var entries = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (entries.Length == 0)
             throw new UsageException($"{Flag} must list at least one name=url member");
 
-        foreach (string entry in entries)
+        foreach (var entry in entries)
         {
-            int equals = entry.IndexOf('=', StringComparison.Ordinal);
+            var equals = entry.IndexOf('=', StringComparison.Ordinal);
             if (equals <= 0)
                 throw new UsageException($"{Flag}: \"{entry}\" is not name=url");
 
-            string name = entry[..equals].Trim();
-            Uri url = UrlListParser.ParseOne(Flag, entry[(equals + 1)..]);
+            var name = entry[..equals].Trim();
+            var url = UrlListParser.ParseOne(Flag, entry[(equals + 1)..]);
             if (!seen.Add(url))
                 throw new UsageException($"{Flag}: peer URL {url.GetLeftPart(UriPartial.Authority)} is listed twice");
 
-            if (!members.TryGetValue(name, out List<Uri>? urls))
+            if (!members.TryGetValue(name, out var urls))
                 members[name] = urls = [];
             urls.Add(url);
         }

@@ -5,7 +5,7 @@ using Kvorum.Server;
 namespace Kvorum.Cli.Serve;
 
 /// <summary><c>kvorum serve</c>: validates etcd-style flags into <see cref="ServerOptions"/> and runs one member.</summary>
-public static class ServeCommand
+internal static class ServeCommand
 {
     /// <summary>Creates the command.</summary>
     /// <param name="context">Streams, environment and the server entry point.</param>
@@ -15,7 +15,7 @@ public static class ServeCommand
         ArgumentNullException.ThrowIfNull(context);
         var command = new Command("serve", "Run one Kvorum member. Every flag may also be set as KVORUM_<FLAG> (e.g. KVORUM_DATA_DIR); the flag wins.");
         var options = new Dictionary<string, Option<string>>(StringComparer.Ordinal);
-        foreach ((string flag, string description) in ServeFlags.All)
+        foreach ((var flag, var description) in ServeFlags.All)
         {
             var option = new Option<string>(flag) { Description = $"{description} Env: {ServeFlags.EnvironmentVariable(flag)}." };
             if (flag == ServeFlags.PreVote)
@@ -35,7 +35,7 @@ public static class ServeCommand
                 return result.Tokens.Count == 0 ? "true" : result.Tokens[^1].Value;
             }
 
-            ServerOptions server = ServeOptionsBinder.Bind(Flag, context.GetEnvironmentVariable);
+            var server = ServeOptionsBinder.Bind(Flag, context.GetEnvironmentVariable);
             return await context.RunServer(server, cancellation).ConfigureAwait(false);
         });
         return command;

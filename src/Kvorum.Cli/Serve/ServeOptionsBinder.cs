@@ -9,7 +9,7 @@ namespace Kvorum.Cli.Serve;
 /// Turns the raw values of <c>kvorum serve</c>'s flags into a validated <see cref="ServerOptions"/>. Each value
 /// comes from its flag, else from its <c>KVORUM_*</c> environment variable, else from etcd's default.
 /// </summary>
-public static class ServeOptionsBinder
+internal static class ServeOptionsBinder
 {
     /// <summary>Binds and validates.</summary>
     /// <param name="flag">The value given on the command line for a flag (with dashes), or null.</param>
@@ -23,59 +23,59 @@ public static class ServeOptionsBinder
 
         string? Raw(string name)
         {
-            string? value = flag(name);
+            var value = flag(name);
             if (value is not null)
                 return value;
-            string? fromEnvironment = environment(ServeFlags.EnvironmentVariable(name));
+            var fromEnvironment = environment(ServeFlags.EnvironmentVariable(name));
             return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
         }
 
-        string name = Raw(ServeFlags.Name) ?? "default";
+        var name = Raw(ServeFlags.Name) ?? "default";
         if (name.Trim().Length == 0 || name.Contains('=', StringComparison.Ordinal) || name.Contains(',', StringComparison.Ordinal))
             throw new UsageException($"{ServeFlags.Name} must be a non-empty name without '=' or ',', got \"{name}\"");
 
-        string dataDir = Raw(ServeFlags.DataDir) ?? name + ".kvorum";
+        var dataDir = Raw(ServeFlags.DataDir) ?? name + ".kvorum";
         if (dataDir.Trim().Length == 0)
             throw new UsageException($"{ServeFlags.DataDir} must not be empty");
 
-        IReadOnlyList<Uri> listenClient = UrlListParser.Parse(ServeFlags.ListenClientUrls, Raw(ServeFlags.ListenClientUrls) ?? "http://127.0.0.1:2379");
-        IReadOnlyList<Uri> advertiseClient = Advertised(Raw(ServeFlags.AdvertiseClientUrls), ServeFlags.AdvertiseClientUrls, listenClient, ServeFlags.ListenClientUrls);
-        IReadOnlyList<Uri> listenPeer = UrlListParser.Parse(ServeFlags.ListenPeerUrls, Raw(ServeFlags.ListenPeerUrls) ?? "http://127.0.0.1:2380");
-        IReadOnlyList<Uri> advertisePeer = Advertised(Raw(ServeFlags.InitialAdvertisePeerUrls), ServeFlags.InitialAdvertisePeerUrls, listenPeer, ServeFlags.ListenPeerUrls);
+        var listenClient = UrlListParser.Parse(ServeFlags.ListenClientUrls, Raw(ServeFlags.ListenClientUrls) ?? "http://127.0.0.1:2379");
+        var advertiseClient = Advertised(Raw(ServeFlags.AdvertiseClientUrls), ServeFlags.AdvertiseClientUrls, listenClient, ServeFlags.ListenClientUrls);
+        var listenPeer = UrlListParser.Parse(ServeFlags.ListenPeerUrls, Raw(ServeFlags.ListenPeerUrls) ?? "http://127.0.0.1:2380");
+        var advertisePeer = Advertised(Raw(ServeFlags.InitialAdvertisePeerUrls), ServeFlags.InitialAdvertisePeerUrls, listenPeer, ServeFlags.ListenPeerUrls);
 
-        string clusterText = Raw(ServeFlags.InitialCluster) ?? string.Join(',', advertisePeer.Select(url => $"{name}={Authority(url)}"));
-        IReadOnlyDictionary<string, IReadOnlyList<Uri>> cluster = InitialClusterParser.Parse(clusterText);
-        InitialClusterState state = ParseState(Raw(ServeFlags.InitialClusterState) ?? "new");
+        var clusterText = Raw(ServeFlags.InitialCluster) ?? string.Join(',', advertisePeer.Select(url => $"{name}={Authority(url)}"));
+        var cluster = InitialClusterParser.Parse(clusterText);
+        var state = ParseState(Raw(ServeFlags.InitialClusterState) ?? "new");
         CheckSelfInCluster(name, advertisePeer, cluster);
 
-        string token = Raw(ServeFlags.InitialClusterToken) ?? "kvorum-cluster";
+        var token = Raw(ServeFlags.InitialClusterToken) ?? "kvorum-cluster";
         if (token.Trim().Length == 0)
             throw new UsageException($"{ServeFlags.InitialClusterToken} must not be empty");
 
-        int heartbeat = PositiveInt(ServeFlags.HeartbeatInterval, Raw(ServeFlags.HeartbeatInterval), 100, "milliseconds");
-        int election = PositiveInt(ServeFlags.ElectionTimeout, Raw(ServeFlags.ElectionTimeout), 1000, "milliseconds");
+        var heartbeat = PositiveInt(ServeFlags.HeartbeatInterval, Raw(ServeFlags.HeartbeatInterval), 100, "milliseconds");
+        var election = PositiveInt(ServeFlags.ElectionTimeout, Raw(ServeFlags.ElectionTimeout), 1000, "milliseconds");
         if (election <= heartbeat)
             throw new UsageException($"{ServeFlags.ElectionTimeout} must be greater than {ServeFlags.HeartbeatInterval} ({heartbeat} ms), got {election}");
         if (election % heartbeat != 0)
             throw new UsageException($"{ServeFlags.ElectionTimeout} must be a multiple of {ServeFlags.HeartbeatInterval} ({heartbeat} ms), got {election}");
 
-        string? snapshotText = Raw(ServeFlags.SnapshotCount);
+        var snapshotText = Raw(ServeFlags.SnapshotCount);
         ulong snapshotCount = 10_000;
         if (snapshotText is not null
             && (!ulong.TryParse(snapshotText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out snapshotCount) || snapshotCount == 0))
             throw new UsageException($"{ServeFlags.SnapshotCount} must be a positive whole number, got \"{snapshotText}\"");
 
-        string? catchUpText = Raw(ServeFlags.SnapshotCatchUpEntries);
+        var catchUpText = Raw(ServeFlags.SnapshotCatchUpEntries);
         ulong catchUp = 5_000;
         if (catchUpText is not null && !ulong.TryParse(catchUpText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out catchUp))
             throw new UsageException($"{ServeFlags.SnapshotCatchUpEntries} must be a whole number, got \"{catchUpText}\"");
 
-        int maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
-        long quota = ParseQuota(Raw(ServeFlags.QuotaBackendBytes));
+        var maxRequestBytes = PositiveInt(ServeFlags.MaxRequestBytes, Raw(ServeFlags.MaxRequestBytes), 1536 * 1024, "bytes");
+        var quota = ParseQuota(Raw(ServeFlags.QuotaBackendBytes));
         var (compactionMode, compactionPeriod, compactionRevisions) =
             ParseAutoCompaction(Raw(ServeFlags.AutoCompactionMode) ?? "periodic", Raw(ServeFlags.AutoCompactionRetention) ?? "0");
-        IReadOnlyList<Uri> metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
-        bool preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
+        var metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
+        var preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
 
         return new ServerOptions
         {
@@ -113,7 +113,7 @@ public static class ServeOptionsBinder
 
     private static void CheckSelfInCluster(string name, IReadOnlyList<Uri> advertisePeer, IReadOnlyDictionary<string, IReadOnlyList<Uri>> cluster)
     {
-        if (!cluster.TryGetValue(name, out IReadOnlyList<Uri>? urls))
+        if (!cluster.TryGetValue(name, out var urls))
             throw new UsageException($"{ServeFlags.InitialCluster} has no member named \"{name}\" (the {ServeFlags.Name})");
 
         var listed = urls.Select(Authority).Order(StringComparer.Ordinal);
@@ -135,7 +135,7 @@ public static class ServeOptionsBinder
     {
         if (text is null)
             return fallback;
-        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int value) || value <= 0)
+        if (!int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0)
             throw new UsageException($"{flag} must be a positive whole number of {unit}, got \"{text}\"");
         return value;
     }
@@ -145,7 +145,7 @@ public static class ServeOptionsBinder
     {
         if (text is null)
             return ServerOptions.DefaultQuotaBackendBytes;
-        if (!long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        if (!long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
             throw new UsageException($"{ServeFlags.QuotaBackendBytes} must be a whole number of bytes, got \"{text}\"");
         return value switch
         {
@@ -161,17 +161,17 @@ public static class ServeOptionsBinder
     /// </summary>
     private static (AutoCompactionMode Mode, TimeSpan Period, long Revisions) ParseAutoCompaction(string modeText, string retention)
     {
-        string text = retention.Trim();
+        var text = retention.Trim();
         switch (modeText.Trim().ToUpperInvariant())
         {
             case "PERIODIC":
-                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long hours) && hours <= 24 * 365 * 100)
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var hours) && hours <= 24 * 365 * 100)
                     return (AutoCompactionMode.Periodic, TimeSpan.FromHours(hours), 0);
-                if (DurationParser.TryParse(text, out TimeSpan period) && period >= TimeSpan.Zero)
+                if (DurationParser.TryParse(text, out var period) && period >= TimeSpan.Zero)
                     return (AutoCompactionMode.Periodic, period, 0);
                 throw new UsageException($"{ServeFlags.AutoCompactionRetention} must be a duration such as 30m or 1h, or a number of hours, got \"{retention}\"");
             case "REVISION":
-                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long revisions))
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var revisions))
                     return (AutoCompactionMode.Revision, TimeSpan.Zero, revisions);
                 throw new UsageException($"{ServeFlags.AutoCompactionRetention} must be a whole number of revisions in revision mode, got \"{retention}\"");
             default:

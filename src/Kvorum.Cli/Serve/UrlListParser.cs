@@ -3,17 +3,16 @@ using System.Text.RegularExpressions;
 namespace Kvorum.Cli.Serve;
 
 /// <summary>Parses the comma-separated <c>http://host:port</c> lists of etcd's URL flags.</summary>
-public static partial class UrlListParser
+internal static partial class UrlListParser
 {
     /// <summary>Parses one URL, or throws a <see cref="UsageException"/> naming <paramref name="flag"/>.</summary>
     /// <param name="flag">The flag the URL came from.</param>
     /// <param name="text">The URL text.</param>
-    /// <returns>The URL.</returns>
     public static Uri ParseOne(string flag, string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string trimmed = text.Trim();
-        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out Uri? uri)
+        var trimmed = text.Trim();
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri)
             || uri.Scheme != Uri.UriSchemeHttp
             || uri.Host.Length == 0
             || !ExplicitPort().IsMatch(trimmed)
@@ -33,7 +32,7 @@ public static partial class UrlListParser
     public static IReadOnlyList<Uri> Parse(string flag, string text, bool allowEmpty = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        string[] parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0 && !allowEmpty)
             throw new UsageException($"{flag} must list at least one URL");
 

@@ -7,7 +7,7 @@ namespace Kvorum.Etcd.Backup;
 /// its own snapshot stream. Checked by whoever receives a backup (<see cref="BackupDownload"/>) and again by the server
 /// before it reads one.
 /// </summary>
-public static class BackupDigest
+internal static class BackupDigest
 {
     /// <summary>Bytes of the digest that ends the file.</summary>
     public const int Length = 32;
@@ -21,7 +21,7 @@ public static class BackupDigest
     public static void Verify(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using FileStream file = OpenVerified(path);
+        using var file = OpenVerified(path);
     }
 
     /// <summary>Opens <paramref name="path"/>, checks its length and digest, and returns it positioned at 0.</summary>
@@ -51,10 +51,10 @@ public static class BackupDigest
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 16];
-        long left = snapshotLength;
+        var left = snapshotLength;
         while (left > 0)
         {
-            int read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            var read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
             if (read == 0)
                 throw new InvalidDataException($"{path} ended early");
             hash.AppendData(buffer, 0, read);

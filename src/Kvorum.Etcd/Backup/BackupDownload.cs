@@ -11,7 +11,7 @@ namespace Kvorum.Etcd.Backup;
 /// to FILE and the rename made durable, so FILE is either a whole, checked backup or absent; on any failure the part
 /// file is removed.
 /// </summary>
-public static class BackupDownload
+internal static class BackupDownload
 {
     /// <summary>The suffix of the file the stream is written to before it is checked and renamed.</summary>
     public const string PartSuffix = ".part";
@@ -32,10 +32,10 @@ public static class BackupDownload
         ArgumentNullException.ThrowIfNull(client);
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(settings);
-        string part = path + PartSuffix;
+        var part = path + PartSuffix;
         try
         {
-            long size = await ReceiveAsync(client, part, settings, cancellation).ConfigureAwait(false);
+            var size = await ReceiveAsync(client, part, settings, cancellation).ConfigureAwait(false);
             BackupDigest.Verify(part);
             File.Move(part, path, overwrite: true);
             DirectorySync.Flush(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -56,8 +56,8 @@ public static class BackupDownload
     {
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         idle.CancelAfter(settings.IdleTimeout);
-        long started = Stopwatch.GetTimestamp();
-        long lastProgress = started;
+        var started = Stopwatch.GetTimestamp();
+        var lastProgress = started;
         long written = 0;
         try
         {
@@ -69,7 +69,7 @@ public static class BackupDownload
             while (await call.ResponseStream.MoveNext(idle.Token).ConfigureAwait(false))
             {
                 idle.CancelAfter(settings.IdleTimeout);
-                SnapshotResponse chunk = call.ResponseStream.Current;
+                var chunk = call.ResponseStream.Current;
                 await output.WriteAsync(chunk.Blob.Memory, cancellation).ConfigureAwait(false);
                 written += chunk.Blob.Length;
                 if (settings.Progress is { } progress && Stopwatch.GetElapsedTime(lastProgress) > settings.ProgressInterval)

@@ -1,7 +1,7 @@
 namespace Kvorum.Etcd.Backup;
 
 /// <summary>How <see cref="BackupDownload"/> waits for a member's backup and reports on it.</summary>
-public sealed record BackupDownloadSettings
+internal sealed record BackupDownloadSettings
 {
     /// <summary>When the whole save must be done (UTC); null for no deadline.</summary>
     public DateTime? Deadline { get; init; }
@@ -23,4 +23,4 @@ public sealed record BackupDownloadSettings
 /// <param name="Received">Bytes received so far (0 while the member writes out its state).</param>
 /// <param name="Remaining">Bytes the member says are still to come.</param>
 /// <param name="Elapsed">Time since the call started.</param>
-public sealed record BackupProgress(long Received, ulong Remaining, TimeSpan Elapsed);
+internal sealed record BackupProgress(long Received, ulong Remaining, TimeSpan Elapsed);

@@ -7,11 +7,10 @@ namespace Kvorum.Etcd.Errors;
 /// that ends a handler of the etcd API, into the gRPC status its client receives. Any other exception is left to gRPC,
 /// which answers it with <see cref="StatusCode.Unknown"/>.
 /// </summary>
-public static class EtcdCall
+internal static class EtcdCall
 {
     /// <summary>Runs a handler, answering an <see cref="EtcdException"/> it throws with that error's status.</summary>
     /// <typeparam name="T">The handler's response.</typeparam>
-    /// <param name="handler">The handler.</param>
     /// <returns>The handler's response.</returns>
     /// <exception cref="RpcException">The handler failed with an <see cref="EtcdException"/>.</exception>
     public static async Task<T> Run<T>(Func<Task<T>> handler)

@@ -7,7 +7,7 @@ namespace Kvorum.Etcd.Errors;
 /// as Kvorum does where etcd has no such error). Every value is declared in <see cref="EtcdErrors"/>, which is why the
 /// constructor is not public; <see cref="EtcdCall"/> turns one into the status on the wire.
 /// </summary>
-public sealed record EtcdError
+internal sealed record EtcdError
 {
     internal EtcdError(StatusCode code, string message)
     {

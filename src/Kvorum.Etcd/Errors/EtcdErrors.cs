@@ -8,7 +8,7 @@ namespace Kvorum.Etcd.Errors;
 /// starting with <c>kvorum:</c> are Kvorum's own, for cases etcd does not have. No other source file writes an
 /// <c>etcdserver:</c> or <c>mvcc:</c> text.
 /// </summary>
-public static class EtcdErrors
+internal static class EtcdErrors
 {
     // The key-value API: the request's own checks, and the MVCC store's.
 

@@ -4,7 +4,7 @@ namespace Kvorum.Etcd.Errors;
 /// An <see cref="EtcdError"/> thrown: what the server's layers throw (the MVCC store, the member, the services) for a
 /// client to be answered with it. <see cref="EtcdCall"/> turns it into the gRPC status sent.
 /// </summary>
-public sealed class EtcdException : Exception
+internal sealed class EtcdException : Exception
 {
     /// <summary>Creates the exception that answers a client with <paramref name="error"/>.</summary>
     /// <param name="error">One of <see cref="EtcdErrors"/>.</param>

@@ -5,7 +5,7 @@ namespace Kvorum.Etcd.Keys;
 /// <summary>
 /// Orders keys as etcd does: byte by byte, unsigned, a prefix before any longer key.
 /// </summary>
-public sealed class ByteKeyComparer : IComparer<ByteString>
+internal sealed class ByteKeyComparer : IComparer<ByteString>
 {
     /// <summary>The one instance.</summary>
     public static ByteKeyComparer Instance { get; } = new();

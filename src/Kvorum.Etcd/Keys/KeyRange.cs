@@ -7,7 +7,7 @@ namespace Kvorum.Etcd.Keys;
 /// a range end of one zero byte means every key from the key on; otherwise the half-open
 /// interval [key, range end), empty when the end does not sort after the key.
 /// </summary>
-public readonly struct KeyRange
+internal readonly struct KeyRange
 {
     private KeyRange(ByteString begin, ByteString? end, bool unbounded)
     {
@@ -44,24 +44,22 @@ public readonly struct KeyRange
     }
 
     /// <summary>The range holding only <paramref name="key"/>.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>A single-key range.</returns>
     public static KeyRange ForKey(ByteString key) => new(key, null, unbounded: false);
 
     /// <summary>The range end that selects every key starting with <paramref name="prefix"/>,
     /// as etcd clients compute it: the prefix with its last byte below 0xff incremented and
     /// the bytes after it dropped; "\0" (every key) when the prefix is all 0xff or empty.</summary>
-    /// <param name="prefix">The prefix.</param>
     /// <returns>The range end to send with the prefix as key.</returns>
     public static ByteString PrefixEnd(ByteString prefix)
     {
         ArgumentNullException.ThrowIfNull(prefix);
-        ReadOnlySpan<byte> bytes = prefix.Span;
-        for (int i = bytes.Length - 1; i >= 0; i--)
+        var bytes = prefix.Span;
+        for (var i = bytes.Length - 1; i >= 0; i--)
         {
             if (bytes[i] == 0xff)
                 continue;
-            byte[] end = bytes[..(i + 1)].ToArray();
+            var end = bytes[..(i + 1)].ToArray();
             end[i]++;
             return ByteString.CopyFrom(end);
         }
@@ -73,7 +71,7 @@ public readonly struct KeyRange
     /// <returns>Whether the range contains the key.</returns>
     public bool Contains(ReadOnlySpan<byte> key)
     {
-        int fromBegin = ByteKeyComparer.Compare(key, Begin.Span);
+        var fromBegin = ByteKeyComparer.Compare(key, Begin.Span);
         if (IsSingleKey)
             return fromBegin == 0;
         if (fromBegin < 0)

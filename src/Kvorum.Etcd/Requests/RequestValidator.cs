@@ -7,13 +7,12 @@ namespace Kvorum.Etcd.Requests;
 /// The checks etcd makes on a key-value request before it is proposed to Raft, with etcd's
 /// errors. The server runs them before proposing, and its MVCC store runs them again on apply.
 /// </summary>
-public static class RequestValidator
+internal static class RequestValidator
 {
     /// <summary>etcd's default limit on compares, success ops and failure ops of one txn (<c>--max-txn-ops</c>).</summary>
     public const int DefaultMaxTxnOps = 128;
 
     /// <summary>Checks a range request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty.</exception>
     public static void Validate(RangeRequest request)
     {
@@ -23,7 +22,6 @@ public static class RequestValidator
     }
 
     /// <summary>Checks a put request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty, or ignore_value/ignore_lease come with a value/lease.</exception>
     public static void Validate(PutRequest request)
     {
@@ -37,7 +35,6 @@ public static class RequestValidator
     }
 
     /// <summary>Checks a delete request.</summary>
-    /// <param name="request">The request.</param>
     /// <exception cref="EtcdException">The key is empty.</exception>
     public static void Validate(DeleteRangeRequest request)
     {
@@ -59,18 +56,18 @@ public static class RequestValidator
     private static void ValidateShape(TxnRequest request, int maxTxnOps)
     {
         ArgumentNullException.ThrowIfNull(request);
-        int opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
+        var opCount = Math.Max(request.Compare.Count, Math.Max(request.Success.Count, request.Failure.Count));
         if (opCount > maxTxnOps)
             throw new EtcdException(EtcdErrors.TooManyOps);
-        foreach (Compare compare in request.Compare)
+        foreach (var compare in request.Compare)
         {
             if (compare.Key.IsEmpty)
                 throw new EtcdException(EtcdErrors.EmptyKey);
         }
         // As etcd does, a nested txn gets what is left of the budget.
-        foreach (RequestOp op in request.Success)
+        foreach (var op in request.Success)
             ValidateOp(op, maxTxnOps - opCount);
-        foreach (RequestOp op in request.Failure)
+        foreach (var op in request.Failure)
             ValidateOp(op, maxTxnOps - opCount);
     }
 

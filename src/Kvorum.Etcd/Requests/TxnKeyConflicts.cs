@@ -32,26 +32,26 @@ internal static class TxnKeyConflicts
     private static (HashSet<ByteString> Puts, List<KeyRange> Deletes) Collect(RepeatedField<RequestOp> ops)
     {
         var deletes = new List<KeyRange>();
-        foreach (RequestOp op in ops)
+        foreach (var op in ops)
         {
             if (op.RequestCase == RequestOp.RequestOneofCase.RequestDeleteRange && !IsFromKey(op.RequestDeleteRange.RangeEnd))
                 deletes.Add(KeyRange.FromRequest(op.RequestDeleteRange.Key, op.RequestDeleteRange.RangeEnd));
         }
 
         var puts = new HashSet<ByteString>();
-        foreach (RequestOp op in ops)
+        foreach (var op in ops)
         {
             if (op.RequestCase != RequestOp.RequestOneofCase.RequestTxn)
                 continue;
-            (HashSet<ByteString> putsThen, List<KeyRange> deletesThen) = Collect(op.RequestTxn.Success);
-            (HashSet<ByteString> putsElse, List<KeyRange> deletesElse) = Collect(op.RequestTxn.Failure);
-            foreach (ByteString key in putsThen)
+            (var putsThen, var deletesThen) = Collect(op.RequestTxn.Success);
+            (var putsElse, var deletesElse) = Collect(op.RequestTxn.Failure);
+            foreach (var key in putsThen)
             {
                 if (puts.Contains(key) || IsDeleted(deletes, key))
                     throw new EtcdException(EtcdErrors.DuplicateKey);
                 puts.Add(key);
             }
-            foreach (ByteString key in putsElse)
+            foreach (var key in putsElse)
             {
                 if (puts.Contains(key) && !putsThen.Contains(key))
                     throw new EtcdException(EtcdErrors.DuplicateKey);
@@ -63,11 +63,11 @@ internal static class TxnKeyConflicts
             deletes.AddRange(deletesElse);
         }
 
-        foreach (RequestOp op in ops)
+        foreach (var op in ops)
         {
             if (op.RequestCase != RequestOp.RequestOneofCase.RequestPut)
                 continue;
-            ByteString key = op.RequestPut.Key;
+            var key = op.RequestPut.Key;
             if (puts.Contains(key) || IsDeleted(deletes, key))
                 throw new EtcdException(EtcdErrors.DuplicateKey);
             puts.Add(key);
@@ -79,7 +79,7 @@ internal static class TxnKeyConflicts
 
     private static bool IsDeleted(List<KeyRange> deletes, ByteString key)
     {
-        foreach (KeyRange range in deletes)
+        foreach (var range in deletes)
         {
             if (range.Contains(key.Span))
                 return true;

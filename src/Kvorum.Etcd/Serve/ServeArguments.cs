@@ -11,7 +11,7 @@ namespace Kvorum.Etcd.Serve;
 /// A record, so that settings shared by every member (timeouts, PreVote) are kept once and each member's own name,
 /// directory and URLs are added with <c>with</c>. URLs are written as <c>http://host:port</c>, the only form serve takes.
 /// </remarks>
-public sealed record ServeArguments
+internal sealed record ServeArguments
 {
     /// <summary><c>--name</c>: the member's name, its key in <see cref="InitialCluster"/>.</summary>
     public string? Name { get; init; }
@@ -68,7 +68,6 @@ public sealed record ServeArguments
     public IReadOnlyList<string> ExtraFlags { get; init; } = [];
 
     /// <summary>The whole command line after the program: <c>serve</c>, then <see cref="ToFlags"/>.</summary>
-    /// <returns>The arguments.</returns>
     public IReadOnlyList<string> ToArgs() => ["serve", .. ToFlags()];
 
     /// <summary>
@@ -115,4 +114,4 @@ public sealed record ServeArguments
 /// <summary>One entry of <c>--initial-cluster</c>: a member's name and one of its peer URLs.</summary>
 /// <param name="Name">The member's <c>--name</c>.</param>
 /// <param name="PeerUrl">A peer URL it advertises.</param>
-public sealed record InitialClusterMember(string Name, Uri PeerUrl);
+internal sealed record InitialClusterMember(string Name, Uri PeerUrl);

@@ -5,7 +5,7 @@ namespace Kvorum.Etcd.Serve;
 /// declares and reads, and what <see cref="ServeArguments"/> writes for the members that <c>cluster up</c>, the lab and
 /// the process tests start.
 /// </summary>
-public static class ServeFlags
+internal static class ServeFlags
 {
     /// <summary><c>--name</c>.</summary>
     public const string Name = "--name";

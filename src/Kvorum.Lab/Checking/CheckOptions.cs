@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Checking;
 
 /// <summary>Limits and presentation of a linearizability check.</summary>
-public sealed record CheckOptions
+internal sealed record CheckOptions
 {
     /// <summary>The defaults: one minute, all cores, five operations of context in reports.</summary>
     public static readonly CheckOptions Default = new();

@@ -4,7 +4,7 @@ using System.Text;
 namespace Kvorum.Lab.Checking;
 
 /// <summary>The outcome of checking a whole history.</summary>
-public sealed class CheckResult
+internal sealed class CheckResult
 {
     private const int MaxConcurrentShown = 20;
     private readonly int _reportContext;

@@ -6,7 +6,7 @@ namespace Kvorum.Lab.Checking;
 /// A recorded history: every operation the clients invoked, in any order.
 /// Invariant: operation ids are unique.
 /// </summary>
-public sealed class History : IReadOnlyList<Operation>
+internal sealed class History : IReadOnlyList<Operation>
 {
     private readonly Operation[] _operations;
 

@@ -7,7 +7,7 @@ namespace Kvorum.Lab.Checking;
 /// <c>{"id":7,"process":2,"input":{"kind":"cas","key":"k1","value":"b","expected":"a"},"invokedAt":100,"completedAt":180,"outcome":"ok","output":{"succeeded":true}}</c>.
 /// Blank lines are skipped.
 /// </summary>
-public static class HistoryJson
+internal static class HistoryJson
 {
     /// <summary>Formats one operation as a single line of JSON (no newline).</summary>
     public static string Serialize(Operation operation) =>

@@ -12,7 +12,7 @@ namespace Kvorum.Lab.Checking;
 /// </typeparam>
 /// <typeparam name="TInput">An operation's request.</typeparam>
 /// <typeparam name="TOutput">An operation's response.</typeparam>
-public interface ISequentialModel<TState, TInput, TOutput>
+internal interface ISequentialModel<TState, TInput, TOutput>
 {
     /// <summary>The state before any operation.</summary>
     TState Initial { get; }

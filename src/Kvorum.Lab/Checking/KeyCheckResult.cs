@@ -22,7 +22,7 @@ namespace Kvorum.Lab.Checking;
 /// <paramref name="Stuck"/>'s, whether in the prefix or not, in invocation order. This is where to look.
 /// </param>
 /// <param name="Steps">Search steps taken.</param>
-public sealed record KeyCheckResult(
+internal sealed record KeyCheckResult(
     string Key,
     Verdict Verdict,
     int OperationCount,

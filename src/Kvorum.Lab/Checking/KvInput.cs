@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Checking;
 /// <param name="Key">The key; every operation touches exactly one key.</param>
 /// <param name="Value">The value written by a put, or by a compare-and-set whose compare holds.</param>
 /// <param name="Expected">For a compare-and-set, the value the key must hold for the write to happen.</param>
-public sealed record KvInput(OperationKind Kind, string Key, string? Value = null, string? Expected = null)
+internal sealed record KvInput(OperationKind Kind, string Key, string? Value = null, string? Expected = null)
 {
     /// <summary>A read of <paramref name="key"/>.</summary>
     public static KvInput Get(string key) => new(OperationKind.Get, key);

@@ -3,7 +3,7 @@ namespace Kvorum.Lab.Checking;
 /// <summary>The response of an operation that completed (<see cref="OperationOutcome.Ok"/>).</summary>
 /// <param name="Value">For a get, the value read, or null if the key was absent; unused otherwise.</param>
 /// <param name="Succeeded">For a compare-and-set, whether the compare held and the write happened; true for get and put.</param>
-public sealed record KvOutput(string? Value = null, bool Succeeded = true)
+internal sealed record KvOutput(string? Value = null, bool Succeeded = true)
 {
     /// <summary>The output of a put.</summary>
     public static readonly KvOutput Written = new();

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Checking;
 
 /// <summary>Entry point for the common case: checking a history against <see cref="RegisterModel"/>.</summary>
-public static class Linearizability
+internal static class Linearizability
 {
     private static readonly LinearizabilityChecker<string?> Register = new(RegisterModel.Instance);
 

@@ -7,7 +7,7 @@ namespace Kvorum.Lab.Checking;
 /// (by default <see cref="RegisterModel"/>).
 /// </summary>
 /// <typeparam name="TState">The model's per-key state.</typeparam>
-public sealed class LinearizabilityChecker<TState>
+internal sealed class LinearizabilityChecker<TState>
 {
     private readonly ISequentialModel<TState, KvInput, KvOutput> _model;
 

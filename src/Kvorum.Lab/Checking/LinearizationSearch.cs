@@ -124,7 +124,7 @@ internal sealed class LinearizationSearch<TState, TInput, TOutput>
         long steps = 0;
         // A cached configuration: its bitset, the hash-set slot and the record around it (a rough upper bound).
         long bytesPerConfiguration = (((_ops.Length + 63) / 64) * 8) + 96;
-        long maxConfigurations = Math.Max(1, budget.MaxCacheBytes / bytesPerConfiguration);
+        var maxConfigurations = Math.Max(1, budget.MaxCacheBytes / bytesPerConfiguration);
         var entry = _next[Head];
         while (remaining > 0)
         {

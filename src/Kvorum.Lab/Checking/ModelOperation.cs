@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Checking;
 /// End of the interval, or null for an indeterminate operation: its interval never ends, and the search
 /// may also leave it out. Invariant: when set, <c>InvokedAt &lt;= CompletedAt</c>.
 /// </param>
-public readonly record struct ModelOperation<TInput, TOutput>(TInput Input, TOutput? Output, long InvokedAt, long? CompletedAt)
+internal readonly record struct ModelOperation<TInput, TOutput>(TInput Input, TOutput? Output, long InvokedAt, long? CompletedAt)
 {
     /// <summary>True for an indeterminate operation: it may take effect after its invocation, or never.</summary>
     public bool IsOptional => CompletedAt is null;

@@ -16,7 +16,7 @@ namespace Kvorum.Lab.Checking;
 /// ignores it (an indeterminate operation's completion is +infinity).</item>
 /// </list>
 /// </remarks>
-public sealed record Operation
+internal sealed record Operation
 {
     /// <summary>Creates an operation and checks its invariants.</summary>
     /// <exception cref="ArgumentException">An invariant does not hold.</exception>

@@ -4,7 +4,7 @@ namespace Kvorum.Lab.Checking;
 
 /// <summary>What a client asked the key-value store to do to one key.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OperationKind>))]
-public enum OperationKind
+internal enum OperationKind
 {
     /// <summary>Read the key's value (etcd <c>Range</c> on one key); the output is the value, or null if absent.</summary>
     [JsonStringEnumMemberName("get")]

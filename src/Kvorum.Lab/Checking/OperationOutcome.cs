@@ -4,7 +4,7 @@ namespace Kvorum.Lab.Checking;
 
 /// <summary>What the client learned about an operation it invoked.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<OperationOutcome>))]
-public enum OperationOutcome
+internal enum OperationOutcome
 {
     /// <summary>
     /// The operation completed and its output is known. It took effect at one instant between its

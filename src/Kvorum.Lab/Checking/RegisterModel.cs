@@ -18,7 +18,7 @@ namespace Kvorum.Lab.Checking;
 /// </para>
 /// <para>Deletes are not modelled yet.</para>
 /// </remarks>
-public sealed class RegisterModel : ISequentialModel<string?, KvInput, KvOutput>
+internal sealed class RegisterModel : ISequentialModel<string?, KvInput, KvOutput>
 {
     /// <summary>The one instance; the model has no state of its own.</summary>
     public static readonly RegisterModel Instance = new();

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Checking;
 
 /// <summary>The answer of a linearizability check.</summary>
-public enum Verdict
+internal enum Verdict
 {
     /// <summary>A linearization exists.</summary>
     Linearizable = 0,

@@ -16,7 +16,7 @@ namespace Kvorum.Lab.Faults;
 /// <param name="OneWay">Cut: only From's packets to To are dropped.</param>
 /// <param name="Percent">Loss: the share of packets dropped, 1..100.</param>
 /// <param name="Rate">Slow: the tc rate, such as <c>1mbit</c>.</param>
-public sealed record Fault(
+internal sealed record Fault(
     int Id,
     FaultKind Kind,
     int[][]? Groups = null,
@@ -33,27 +33,22 @@ public sealed record Fault(
     public static Fault Partition(IEnumerable<IEnumerable<int>> groups) => new(0, FaultKind.Partition, Groups: [.. groups.Select(g => g.ToArray())]);
 
     /// <summary>Node <paramref name="node"/> cut off from every other node.</summary>
-    /// <param name="node">The node.</param>
-    /// <returns>The fault.</returns>
     public static Fault Isolate(int node) => new(0, FaultKind.Isolate, Node: node);
 
     /// <summary>The link from <paramref name="from"/> to <paramref name="to"/> cut (both ways unless <paramref name="oneWay"/>).</summary>
     /// <param name="from">The sender whose packets are dropped.</param>
     /// <param name="to">The receiver.</param>
     /// <param name="oneWay">Only that direction.</param>
-    /// <returns>The fault.</returns>
     public static Fault Cut(int from, int to, bool oneWay) => new(0, FaultKind.Cut, From: from, To: to, OneWay: oneWay);
 
     /// <summary><paramref name="percent"/>% of node <paramref name="node"/>'s packets dropped.</summary>
     /// <param name="node">The node.</param>
     /// <param name="percent">1..100.</param>
-    /// <returns>The fault.</returns>
     public static Fault Loss(int node, int percent) => new(0, FaultKind.Loss, Node: node, Percent: percent);
 
     /// <summary>Node <paramref name="node"/>'s outgoing traffic limited to <paramref name="rate"/>.</summary>
     /// <param name="node">The node.</param>
     /// <param name="rate">A tc rate (<c>1mbit</c>, <c>200kbit</c>).</param>
-    /// <returns>The fault.</returns>
     public static Fault Slow(int node, string rate) => new(0, FaultKind.Slow, Node: node, Rate: rate);
 
     /// <summary>The node numbers this fault names.</summary>

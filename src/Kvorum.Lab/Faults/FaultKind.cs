@@ -4,7 +4,7 @@ namespace Kvorum.Lab.Faults;
 
 /// <summary>The network faults the lab can apply.</summary>
 [JsonConverter(typeof(JsonStringEnumConverter<FaultKind>))]
-public enum FaultKind
+internal enum FaultKind
 {
     /// <summary>Nodes in different groups cannot exchange packets.</summary>
     Partition,

@@ -5,7 +5,7 @@ namespace Kvorum.Lab.Faults;
 /// bandwidth limit. Faults add up; healing one recomputes the rest.
 /// </summary>
 /// <param name="faults">The faults in force.</param>
-public sealed class FaultSet(IReadOnlyList<Fault> faults)
+internal sealed class FaultSet(IReadOnlyList<Fault> faults)
 {
     /// <summary>The faults in force.</summary>
     public IReadOnlyList<Fault> Faults { get; } = faults;
@@ -18,9 +18,9 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     {
         if (from == to)
             return false;
-        foreach (Fault fault in Faults)
+        foreach (var fault in Faults)
         {
-            bool blocked = fault.Kind switch
+            var blocked = fault.Kind switch
             {
                 FaultKind.Partition => GroupOf(fault, from) != GroupOf(fault, to),
                 FaultKind.Isolate => fault.Node == from || fault.Node == to,
@@ -35,17 +35,14 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     }
 
     /// <summary>The share of <paramref name="node"/>'s packets dropped at random (the largest loss fault on it).</summary>
-    /// <param name="node">The node.</param>
     /// <returns>0..100.</returns>
     public int LossPercent(int node) => Faults.Where(f => f.Kind == FaultKind.Loss && f.Node == node).Select(f => f.Percent).DefaultIfEmpty(0).Max();
 
     /// <summary>The bandwidth limit on <paramref name="node"/>'s outgoing traffic (the last slow fault on it).</summary>
-    /// <param name="node">The node.</param>
     /// <returns>A tc rate, or null for none.</returns>
     public string? Rate(int node) => Faults.LastOrDefault(f => f.Kind == FaultKind.Slow && f.Node == node)?.Rate;
 
     /// <summary>The faults that involve <paramref name="node"/>, for the status table.</summary>
-    /// <param name="node">The node.</param>
     /// <returns>Short descriptions.</returns>
     public IEnumerable<string> Describe(int node) => Faults.Where(f => f.Nodes().Contains(node) || f.Kind == FaultKind.Partition).Select(f => $"#{f.Id} {f}");
 
@@ -56,7 +53,7 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     public static void Validate(Fault fault, int nodeCount)
     {
         ArgumentNullException.ThrowIfNull(fault);
-        foreach (int node in fault.Nodes())
+        foreach (var node in fault.Nodes())
         {
             if (node < 1 || node > nodeCount)
                 throw new LabException($"no node {node}: the lab has nodes 1..{nodeCount}");
@@ -83,7 +80,7 @@ public sealed class FaultSet(IReadOnlyList<Fault> faults)
     // Nodes a partition does not list form one more group together.
     private static int GroupOf(Fault partition, int node)
     {
-        for (int g = 0; g < partition.Groups!.Length; g++)
+        for (var g = 0; g < partition.Groups!.Length; g++)
         {
             if (partition.Groups[g].Contains(node))
                 return g;

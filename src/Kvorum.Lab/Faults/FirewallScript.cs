@@ -8,7 +8,7 @@ namespace Kvorum.Lab.Faults;
 /// namespace. The script replaces the table atomically (<c>nft -f</c> runs it as one transaction), so it is the
 /// whole truth for that node after every change. Only the sender's namespace holds a rule for a cut direction.
 /// </summary>
-public static class FirewallScript
+internal static class FirewallScript
 {
     /// <summary>The table every lab namespace gets.</summary>
     public const string Table = "kvorum_lab";
@@ -24,12 +24,12 @@ public static class FirewallScript
         ArgumentNullException.ThrowIfNull(faults);
         var output = new List<string>();
         var input = new List<string>();
-        foreach (NodeLayout peer in layout.Nodes)
+        foreach (var peer in layout.Nodes)
         {
             if (peer.Number == node)
                 continue;
-            bool outgoing = faults.Blocks(node, peer.Number);
-            bool incoming = faults.Blocks(peer.Number, node);
+            var outgoing = faults.Blocks(node, peer.Number);
+            var incoming = faults.Blocks(peer.Number, node);
             if (outgoing && incoming)
             {
                 output.Add($"ip daddr {peer.Address} drop");
@@ -45,11 +45,11 @@ public static class FirewallScript
             }
         }
 
-        int loss = faults.LossPercent(node);
+        var loss = faults.LossPercent(node);
         if (loss > 0)
         {
             // numgen yields 0..99, so "< 100" is out of nft's range: total loss is a plain drop.
-            string random = loss >= 100 ? "" : $"numgen random mod 100 < {loss} ";
+            var random = loss >= 100 ? "" : $"numgen random mod 100 < {loss} ";
             output.Add($"oifname \"{LabLayout.NodeInterface}\" {random}drop");
             input.Add($"iifname \"{LabLayout.NodeInterface}\" {random}drop");
         }
@@ -72,7 +72,7 @@ public static class FirewallScript
         // first packet. Otherwise tracking would start with the first one-way cut and pick up connections
         // already open mid-stream, taking whichever side's packet came first as the "original" direction.
         script.Append("    ct state new,established,related counter\n");
-        foreach (string rule in rules)
+        foreach (var rule in rules)
             script.Append("    ").Append(rule).Append('\n');
         script.Append("  }\n");
     }

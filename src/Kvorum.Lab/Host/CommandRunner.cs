@@ -6,7 +6,7 @@ namespace Kvorum.Lab.Host;
 /// Runs the host's network tools (<c>ip</c>, <c>nft</c>, <c>tc</c>) and turns a failure into a
 /// <see cref="LabException"/> that names the command and quotes its error.
 /// </summary>
-public static class CommandRunner
+internal static class CommandRunner
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
 
@@ -18,7 +18,7 @@ public static class CommandRunner
     /// <exception cref="LabException">The command failed or did not finish within 30 s.</exception>
     public static string Run(string file, IEnumerable<string> arguments, string? input = null)
     {
-        (int code, string output, string error) = TryRun(file, arguments, input);
+        (var code, var output, var error) = TryRun(file, arguments, input);
         if (code != 0)
             throw new LabException($"{Display(file, arguments)} failed (exit {code}): {FirstLine(error.Length > 0 ? error : output)}");
         return output;
@@ -39,7 +39,7 @@ public static class CommandRunner
             RedirectStandardInput = input is not null,
             UseShellExecute = false,
         };
-        foreach (string argument in arguments)
+        foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         using var process = new Process { StartInfo = start };
         try
@@ -51,8 +51,8 @@ public static class CommandRunner
             throw new LabException($"cannot run {file}: {e.Message}", e);
         }
 
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
         if (input is not null)
         {
             process.StandardInput.Write(input);
@@ -77,8 +77,8 @@ public static class CommandRunner
 
     private static string FirstLine(string text)
     {
-        string trimmed = text.Trim();
-        int newline = trimmed.IndexOf('\n', StringComparison.Ordinal);
+        var trimmed = text.Trim();
+        var newline = trimmed.IndexOf('\n', StringComparison.Ordinal);
         return newline < 0 ? trimmed : trimmed[..newline].Trim();
     }
 }

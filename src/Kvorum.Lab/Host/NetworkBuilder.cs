@@ -9,7 +9,7 @@ namespace Kvorum.Lab.Host;
 /// node a namespace with a veth pair (node end <c>eth0</c> inside, with an address, no default route) plus
 /// loopback, and an empty <c>kvorum_lab</c> nft table. Nothing outside these names is touched.
 /// </summary>
-public static class NetworkBuilder
+internal static class NetworkBuilder
 {
     private const string Ip = "ip";
 
@@ -19,8 +19,8 @@ public static class NetworkBuilder
     public static void CheckFree(LabLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        HashSet<string> namespaces = Namespaces();
-        foreach (NodeLayout node in layout.Nodes)
+        var namespaces = Namespaces();
+        foreach (var node in layout.Nodes)
         {
             if (namespaces.Contains(node.Namespace))
                 throw new LabException($"namespace {node.Namespace} already exists: a lab is up; run `kvorum lab down` first");
@@ -28,9 +28,9 @@ public static class NetworkBuilder
 
         if (LinkExists(layout.Bridge))
             throw new LabException($"link {layout.Bridge} already exists: a lab is up; run `kvorum lab down` first");
-        foreach (string line in CommandRunner.Run(Ip, ["-4", "route", "show"]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var line in CommandRunner.Run(Ip, ["-4", "route", "show"]).Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            string destination = line.Split(' ')[0];
+            var destination = line.Split(' ')[0];
             if (destination != "default" && layout.Overlaps(destination))
                 throw new LabException($"--subnet {layout.Subnet} overlaps the host's route '{line.Trim()}'; choose another subnet");
         }
@@ -72,7 +72,7 @@ public static class NetworkBuilder
         ArgumentNullException.ThrowIfNull(faults);
         ArgumentNullException.ThrowIfNull(node);
         CommandRunner.Run(Ip, ["netns", "exec", node.Namespace, "nft", "-f", "-"], FirewallScript.Render(layout, faults, node.Number));
-        string? rate = faults.Rate(node.Number);
+        var rate = faults.Rate(node.Number);
         if (rate is not null)
         {
             // tbf shapes what the node sends; burst and latency sized for a few full-size packets.
@@ -95,15 +95,15 @@ public static class NetworkBuilder
     {
         ArgumentNullException.ThrowIfNull(layout);
         var removed = new List<string>();
-        HashSet<string> namespaces = Namespaces();
-        foreach (NodeLayout node in layout.Nodes)
+        var namespaces = Namespaces();
+        foreach (var node in layout.Nodes)
         {
             if (!namespaces.Contains(node.Namespace))
                 continue;
-            (_, string pids, _) = CommandRunner.TryRun(Ip, ["netns", "pids", node.Namespace]);
-            foreach (string pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            (_, var pids, _) = CommandRunner.TryRun(Ip, ["netns", "pids", node.Namespace]);
+            foreach (var pid in pids.Split('\n', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out int id) && ProcessSignals.Send(id, ProcessSignals.Kill))
+                if (int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && ProcessSignals.Send(id, ProcessSignals.Kill))
                     removed.Add($"process {id} in {node.Namespace}");
             }
 
@@ -111,7 +111,7 @@ public static class NetworkBuilder
             removed.Add($"namespace {node.Namespace} (with its veth pair and nft table)");
         }
 
-        foreach (NodeLayout node in layout.Nodes)
+        foreach (var node in layout.Nodes)
         {
             // Normally gone with its namespace; left behind if up failed between creating it and moving its peer.
             // The kernel may still be removing it with the namespace, so a failed delete is not an error.

@@ -4,7 +4,7 @@ namespace Kvorum.Lab.Host;
 /// What the lab needs from the host: root, and the <c>ip</c>, <c>tc</c> and <c>nft</c> programs. Each missing
 /// piece is named together with how to get it.
 /// </summary>
-public static class Prerequisites
+internal static class Prerequisites
 {
     private static readonly (string Tool, string Package)[] Tools = [("ip", "iproute2"), ("tc", "iproute2"), ("nft", "nftables")];
 
@@ -41,11 +41,11 @@ public static class Prerequisites
     {
         if (!OperatingSystem.IsLinux())
             return false;
-        foreach (string line in File.ReadLines("/proc/self/status"))
+        foreach (var line in File.ReadLines("/proc/self/status"))
         {
             if (!line.StartsWith("Uid:", StringComparison.Ordinal))
                 continue;
-            string[] ids = line[4..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            var ids = line[4..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
             return ids.Length > 1 && ids[1] == "0";
         }
 
@@ -57,8 +57,8 @@ public static class Prerequisites
     /// <returns>Its path or null.</returns>
     public static string? Find(string tool)
     {
-        string path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        IEnumerable<string> dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        var dirs = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
         return dirs.Select(d => Path.Combine(d, tool)).FirstOrDefault(File.Exists);
     }
 }

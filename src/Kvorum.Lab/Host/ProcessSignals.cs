@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Kvorum.Lab.Host;
 
 /// <summary>kill(2): the signals .NET's <c>Process</c> cannot send (it only has SIGKILL).</summary>
-public static partial class ProcessSignals
+internal static partial class ProcessSignals
 {
     /// <summary>SIGKILL: end at once, no cleanup.</summary>
     public const int Kill = 9;
@@ -37,7 +37,7 @@ public static partial class ProcessSignals
     /// <returns>Whether every thread has exited.</returns>
     public static bool HasExited(int pid)
     {
-        char? state = StateOf(pid);
+        var state = StateOf(pid);
         if (state is null)
             return true;
         if (state is not ('Z' or 'X'))
@@ -64,8 +64,8 @@ public static partial class ProcessSignals
     {
         try
         {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            int close = stat.LastIndexOf(')');
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
             return close >= 0 && close + 2 < stat.Length ? stat[close + 2] : null;
         }
         catch (IOException)

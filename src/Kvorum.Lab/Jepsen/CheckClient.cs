@@ -21,32 +21,31 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="timeout">Deadline per operation.</param>
 /// <param name="random">This client's generator.</param>
 /// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
-public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
+internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
 {
     // Like etcd's own client balancer, a client that got no answer from a member tries the others for a
     // while: fewer operations pile up as indeterminate on a paused or cut-off member, which keeps each
     // key's history checkable.
     private static readonly long SuspectMicros = 2_000_000;
-    private readonly Dictionary<int, long> suspectUntil = [];
-    private readonly Dictionary<string, (string? Value, long ModRevision)> lastRead = [];
-    private long sequence;
+    private readonly Dictionary<int, long> _suspectUntil = [];
+    private readonly Dictionary<string, (string? Value, long ModRevision)> _lastRead = [];
+    private long _sequence;
 
     /// <summary>Runs operations back to back until <paramref name="stop"/> fires.</summary>
     /// <param name="stop">Ends the loop after the operation in flight.</param>
-    /// <returns>A task.</returns>
     public async Task RunAsync(CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            (int node, bool healthy) = PickNode();
+            (var node, var healthy) = PickNode();
             // Every member failed it lately (all down, as a lone member is while killed): a short pause, so that it does
             // not fill the history with refused calls, but short enough to meet a member as soon as it is back.
             if (!healthy)
                 await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
             // Key slot k lives as k.0, k.1, ...: a fresh key every keyLifetime.
-            long epoch = recorder.Now / (long)keyLifetime.TotalMicroseconds;
-            string key = $"k{random.Next(keys)}.{epoch}";
-            int dice = random.Next(10);
+            var epoch = recorder.Now / (long)keyLifetime.TotalMicroseconds;
+            var key = $"k{random.Next(keys)}.{epoch}";
+            var dice = random.Next(10);
             if (dice < 4)
                 await GetAsync(node, key).ConfigureAwait(false);
             else if (dice < 7)
@@ -62,13 +61,13 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
     /// <returns>The value read, or null when it failed.</returns>
     public async Task<(bool Ok, string? Value)> GetAsync(int node, string key)
     {
-        long id = recorder.NextId();
-        long invoked = recorder.Now;
+        var id = recorder.NextId();
+        var invoked = recorder.Now;
         try
         {
             var (value, modRevision) = await client.GetAsync(node, key, timeout, serializable: serializable).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, KvInput.Get(key), invoked, recorder.Now, KvOutput.Read(value)));
-            lastRead[key] = (value, modRevision);
+            _lastRead[key] = (value, modRevision);
             return (true, value);
         }
         catch (RpcException)
@@ -81,9 +80,9 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
 
     private async Task PutAsync(int node, string key)
     {
-        string value = NextValue();
-        long id = recorder.NextId();
-        long invoked = recorder.Now;
+        var value = NextValue();
+        var id = recorder.NextId();
+        var invoked = recorder.Now;
         try
         {
             await client.PutAsync(node, key, value, timeout).ConfigureAwait(false);
@@ -97,15 +96,15 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
 
     private async Task CasAsync(int node, string key)
     {
-        (string? expected, long modRevision) = lastRead.GetValueOrDefault(key, (null, 0));
-        string value = NextValue();
+        (var expected, var modRevision) = _lastRead.GetValueOrDefault(key, (null, 0));
+        var value = NextValue();
         var input = KvInput.Cas(key, expected, value);
-        long id = recorder.NextId();
-        long invoked = recorder.Now;
+        var id = recorder.NextId();
+        var invoked = recorder.Now;
         try
         {
             // Values are unique, so "mod revision unchanged" is "value still the one read" (0: still absent).
-            bool swapped = await client.CompareAndSetAsync(node, key, modRevision, value, timeout).ConfigureAwait(false);
+            var swapped = await client.CompareAndSetAsync(node, key, modRevision, value, timeout).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, input, invoked, recorder.Now, KvOutput.Swapped(swapped)));
         }
         catch (RpcException e)
@@ -127,16 +126,16 @@ public sealed class CheckClient(LabClient client, HistoryRecorder recorder, int 
         process += processStride;
     }
 
-    private string NextValue() => $"p{process}-{++sequence}";
+    private string NextValue() => $"p{process}-{++_sequence}";
 
     private (int Node, bool Healthy) PickNode()
     {
-        long now = recorder.Now;
-        int[] healthy = [.. Enumerable.Range(1, nodes).Where(n => suspectUntil.GetValueOrDefault(n) <= now)];
+        var now = recorder.Now;
+        int[] healthy = [.. Enumerable.Range(1, nodes).Where(n => _suspectUntil.GetValueOrDefault(n) <= now)];
         return healthy.Length > 0 ? (healthy[random.Next(healthy.Length)], true) : (random.Next(1, nodes + 1), false);
     }
 
-    private void Suspect(int node) => suspectUntil[node] = recorder.Now + SuspectMicros;
+    private void Suspect(int node) => _suspectUntil[node] = recorder.Now + SuspectMicros;
 
     /// <summary>
     /// True when the server refused the request before proposing it: Kvorum answers "no leader" and

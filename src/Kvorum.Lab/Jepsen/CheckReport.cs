@@ -13,7 +13,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="keys">The number of keys.</param>
 /// <param name="result">The checker's result.</param>
 /// <param name="replicas">Whether the members' histories agree after the heal.</param>
-public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
+internal sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
 {
     /// <summary>Keys whose final value no put or CAS that may have happened wrote.</summary>
     public IReadOnlyList<string> UnexplainedFinals { get; } = [.. finals.Where(f => f.Value is not null && !history.Any(o =>
@@ -31,10 +31,10 @@ public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> fau
     /// <returns>0..100.</returns>
     public double Availability(TimeSpan from, TimeSpan to)
     {
-        int windows = (int)(to - from).TotalSeconds;
+        var windows = (int)(to - from).TotalSeconds;
         if (windows <= 0)
             return 0;
-        long start = (long)from.TotalMicroseconds;
+        var start = (long)from.TotalMicroseconds;
         var good = history.Where(o => o.Outcome == OperationOutcome.Ok && o.Input.Kind != OperationKind.Get && o.CompletedAt >= start)
             .Select(o => (int)((o.CompletedAt!.Value - start) / 1_000_000)).Where(w => w < windows).Distinct().Count();
         return 100.0 * good / windows;
@@ -46,7 +46,7 @@ public sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> fau
     {
         var text = new StringBuilder();
         text.AppendLine("operations:");
-        foreach (OperationKind kind in Enum.GetValues<OperationKind>())
+        foreach (var kind in Enum.GetValues<OperationKind>())
         {
             var ops = history.Where(o => o.Input.Kind == kind).ToList();
             text.AppendLine(CultureInfo.InvariantCulture, $"  {KindName(kind),-4} {ops.Count,6}: {ops.Count(o => o.Outcome == OperationOutcome.Ok),6} ok ({Swaps(kind, ops)}), {ops.Count(o => o.Outcome == OperationOutcome.Failed),5} failed, {ops.Count(o => o.Outcome == OperationOutcome.Indeterminate),5} indeterminate");

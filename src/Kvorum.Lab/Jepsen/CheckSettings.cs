@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Jepsen;
 
 /// <summary>The parameters of <c>kvorum lab check</c>.</summary>
-public sealed record CheckSettings
+internal sealed record CheckSettings
 {
     /// <summary>Lab directory, prefix, subnet, server command and node count.</summary>
     public required LabOptions Lab { get; init; }

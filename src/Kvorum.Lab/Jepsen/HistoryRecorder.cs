@@ -9,28 +9,25 @@ namespace Kvorum.Lab.Jepsen;
 /// started: an operation's invocation is stamped before its request is sent and its completion after its
 /// answer arrives, so real-time order in the history is never tighter than it was on the wire.
 /// </summary>
-public sealed class HistoryRecorder
+internal sealed class HistoryRecorder
 {
-    private readonly Stopwatch clock;
-    private readonly ConcurrentQueue<Operation> operations = new();
-    private long nextId;
+    private readonly Stopwatch _clock;
+    private readonly ConcurrentQueue<Operation> _operations = new();
+    private long _nextId;
 
     /// <summary>Creates a recorder on <paramref name="clock"/>.</summary>
     /// <param name="clock">The check's clock.</param>
-    public HistoryRecorder(Stopwatch clock) => this.clock = clock;
+    public HistoryRecorder(Stopwatch clock) => _clock = clock;
 
     /// <summary>Microseconds since the start.</summary>
-    public long Now => clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
+    public long Now => _clock.ElapsedTicks * 1_000_000 / Stopwatch.Frequency;
 
     /// <summary>A fresh operation id.</summary>
-    /// <returns>The id.</returns>
-    public long NextId() => Interlocked.Increment(ref nextId);
+    public long NextId() => Interlocked.Increment(ref _nextId);
 
     /// <summary>Adds a finished (or given-up) operation.</summary>
-    /// <param name="operation">The operation.</param>
-    public void Add(Operation operation) => operations.Enqueue(operation);
+    public void Add(Operation operation) => _operations.Enqueue(operation);
 
     /// <summary>Every operation so far, in id order.</summary>
-    /// <returns>The history.</returns>
-    public History ToHistory() => new(operations.OrderBy(o => o.Id));
+    public History ToHistory() => new(_operations.OrderBy(o => o.Id));
 }

@@ -8,7 +8,7 @@ namespace Kvorum.Lab.Jepsen;
 /// breaks the network and the processes; then everything heals, the clients run on for the recovery period,
 /// every key is read once more, the history is written as JSON lines and checked for linearizability.
 /// </summary>
-public static class JepsenCheck
+internal static class JepsenCheck
 {
     /// <summary>Runs the check in a fresh lab and prints its summary.</summary>
     /// <param name="settings">Parameters.</param>
@@ -23,16 +23,16 @@ public static class JepsenCheck
             output.WriteLine("note: --serializable-reads: clients read members' local state, which may be stale; expect the checker to object");
         if (settings.Faults is { } faults && Nemesis.Validate(faults, settings.Lab.Nodes + settings.Lab.Learners) is { } wrong)
             throw new LabException(wrong);
-        string learners = settings.Lab.Learners > 0 ? $" and {settings.Lab.Learners} learner{(settings.Lab.Learners > 1 ? "s" : "")}" : "";
+        var learners = settings.Lab.Learners > 0 ? $" and {settings.Lab.Learners} learner{(settings.Lab.Learners > 1 ? "s" : "")}" : "";
         output.WriteLine($"=== kvorum lab check: {settings.Lab.Nodes} members{learners}, {settings.Clients} clients, {settings.Keys} keys at a time (fresh every {settings.KeyLifetime.TotalSeconds:0.#} s), {settings.Duration.TotalSeconds:0} s of {(settings.NoFaults ? "no faults" : "faults")}{(settings.Faults is { } kinds ? $" ({string.Join(", ", kinds)})" : "")}, seed {settings.Seed}");
-        LabControl lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
+        var lab = await LabControl.UpAsync(settings.Lab, TextWriter.Null, cancellation).ConfigureAwait(false);
         try
         {
             return await RunAsync(lab, settings, output, cancellation).ConfigureAwait(false);
         }
         finally
         {
-            string directory = lab.Directory;
+            var directory = lab.Directory;
             lab.Dispose();
             if (settings.Keep)
                 output.WriteLine($"lab left up (--keep); `kvorum lab down --dir {directory}` removes it");
@@ -63,21 +63,21 @@ public static class JepsenCheck
         else
             await nemesis.RunAsync(settings.Duration, cancellation).ConfigureAwait(false);
         nemesis.RestoreAll();
-        TimeSpan healed = clock.Elapsed;
+        var healed = clock.Elapsed;
         Log($"[{healed.TotalSeconds,6:0.0}s] healed everything; clients run {settings.Recovery.TotalSeconds:0} s more");
         await Task.Delay(settings.Recovery, cancellation).ConfigureAwait(false);
         await stopClients.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(clients).ConfigureAwait(false);
-        TimeSpan stopped = clock.Elapsed;
+        var stopped = clock.Elapsed;
 
         // The final state: every key read once more, through the leader, and checked with the rest.
-        (int leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+        (var leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
         var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.VoterCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
         var finals = new Dictionary<string, string?>();
         string[] keys = [.. recorder.ToHistory().Select(o => o.Key).Distinct().Order(StringComparer.Ordinal)];
-        foreach (string key in keys)
+        foreach (var key in keys)
         {
-            for (int attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
+            for (var attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
             {
                 var (ok, value) = await finalReader.GetAsync(leader, key).ConfigureAwait(false);
                 if (ok)
@@ -89,11 +89,11 @@ public static class JepsenCheck
         var replicas = await ReplicaAgreement.MeasureAsync(lab, leader, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {replicas.Describe()}");
 
-        History history = recorder.ToHistory();
-        string path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
+        var history = recorder.ToHistory();
+        var path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
         HistoryJson.WriteFile(history, path);
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
-        CheckResult result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
+        var result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
 
         var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas);
         output.Write(report.Render());

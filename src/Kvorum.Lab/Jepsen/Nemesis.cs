@@ -15,7 +15,7 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="clock">The check's clock.</param>
 /// <param name="log">Receives a line per fault.</param>
 /// <param name="kinds">The kinds of fault to draw from; null for <see cref="DefaultKinds"/>.</param>
-public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log, IReadOnlyList<string>? kinds = null)
+internal sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Action<string> log, IReadOnlyList<string>? kinds = null)
 {
     /// <summary>Every kind of fault, as <c>--faults</c> names them.</summary>
     public static readonly IReadOnlyList<string> AllKinds = ["partition", "isolate", "cut", "loss", "kill", "pause"];
@@ -23,12 +23,11 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
     /// <summary>The kinds that need no peer: all a lab of one member can be given.</summary>
     public static readonly IReadOnlyList<string> ProcessKinds = ["kill", "pause"];
 
-    private readonly IReadOnlyList<string> kinds = kinds ?? DefaultKinds(lab.NodeCount);
-    private readonly List<NemesisEvent> events = [];
+    private readonly IReadOnlyList<string> _kinds = kinds ?? DefaultKinds(lab.NodeCount);
+    private readonly List<NemesisEvent> _events = [];
 
     /// <summary>All kinds of fault, or only <see cref="ProcessKinds"/> for a single member (a network fault needs two).</summary>
     /// <param name="members">Members in the lab.</param>
-    /// <returns>The kinds.</returns>
     public static IReadOnlyList<string> DefaultKinds(int members) => members > 1 ? AllKinds : ProcessKinds;
 
     /// <summary>Checks a <c>--faults</c> list against the lab's size.</summary>
@@ -48,42 +47,41 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
     }
 
     /// <summary>The faults applied so far.</summary>
-    public IReadOnlyList<NemesisEvent> Events => events;
+    public IReadOnlyList<NemesisEvent> Events => _events;
 
     /// <summary>Runs the schedule for <paramref name="duration"/>, then undoes whatever is in force.</summary>
     /// <param name="duration">How long.</param>
     /// <param name="cancellation">Ctrl-C.</param>
-    /// <returns>A task.</returns>
     public async Task RunAsync(TimeSpan duration, CancellationToken cancellation)
     {
-        TimeSpan end = clock.Elapsed + duration;
-        int nodes = lab.NodeCount;
+        var end = clock.Elapsed + duration;
+        var nodes = lab.NodeCount;
         while (clock.Elapsed < end - TimeSpan.FromSeconds(2))
         {
-            string kind = kinds[random.Next(kinds.Count)];
-            int node = random.Next(1, nodes + 1);
+            var kind = _kinds[random.Next(_kinds.Count)];
+            var node = random.Next(1, nodes + 1);
             Func<Task> undo;
             string description;
             switch (kind)
             {
                 case "partition":
                     int[] order = [.. Enumerable.Range(1, nodes).OrderBy(_ => random.Next())];
-                    int split = random.Next(1, (nodes + 1) / 2 + 1);
-                    Fault partition = lab.AddFault(Fault.Partition([order[..split], order[split..]]));
+                    var split = random.Next(1, (nodes + 1) / 2 + 1);
+                    var partition = lab.AddFault(Fault.Partition([order[..split], order[split..]]));
                     (description, undo) = (partition.ToString(), () => Done(() => lab.Heal(partition.Id)));
                     break;
                 case "isolate":
-                    int target = random.Next(2) == 0 && await lab.AgreedLeaderAsync(cancellation).ConfigureAwait(false) is { } leader ? leader : node;
-                    Fault isolate = lab.AddFault(Fault.Isolate(target));
+                    var target = random.Next(2) == 0 && await lab.AgreedLeaderAsync(cancellation).ConfigureAwait(false) is { } leader ? leader : node;
+                    var isolate = lab.AddFault(Fault.Isolate(target));
                     (description, undo) = (isolate.ToString(), () => Done(() => lab.Heal(isolate.Id)));
                     break;
                 case "cut":
-                    int to = 1 + ((node - 1 + random.Next(1, nodes)) % nodes);
-                    Fault cut = lab.AddFault(Fault.Cut(node, to, oneWay: true));
+                    var to = 1 + ((node - 1 + random.Next(1, nodes)) % nodes);
+                    var cut = lab.AddFault(Fault.Cut(node, to, oneWay: true));
                     (description, undo) = (cut.ToString(), () => Done(() => lab.Heal(cut.Id)));
                     break;
                 case "loss":
-                    Fault loss = lab.AddFault(Fault.Loss(node, 30));
+                    var loss = lab.AddFault(Fault.Loss(node, 30));
                     (description, undo) = (loss.ToString(), () => Done(() => lab.Heal(loss.Id)));
                     break;
                 case "kill":
@@ -96,11 +94,11 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
                     break;
             }
 
-            TimeSpan start = clock.Elapsed;
+            var start = clock.Elapsed;
             log($"[{start.TotalSeconds,6:0.0}s] nemesis: {description}");
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(2000, 5000)), cancellation).ConfigureAwait(false);
             await undo().ConfigureAwait(false);
-            events.Add(new NemesisEvent(kind, description, start, clock.Elapsed));
+            _events.Add(new NemesisEvent(kind, description, start, clock.Elapsed));
             log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] nemesis: undo {description}");
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1000, 3000)), cancellation).ConfigureAwait(false);
         }
@@ -131,7 +129,7 @@ public sealed class Nemesis(LabControl lab, Random random, Stopwatch clock, Acti
     public void RestoreAll()
     {
         lab.Heal();
-        for (int node = 1; node <= lab.NodeCount; node++)
+        for (var node = 1; node <= lab.NodeCount; node++)
         {
             if (lab.IsPaused(node))
                 lab.Resume(node);

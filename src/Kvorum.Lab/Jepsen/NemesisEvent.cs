@@ -5,4 +5,4 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="Description">What it was, e.g. <c>partition 1,4 / 2,3,5</c>.</param>
 /// <param name="Start">When it was in force, since the start.</param>
 /// <param name="End">When it was undone.</param>
-public sealed record NemesisEvent(string Kind, string Description, TimeSpan Start, TimeSpan End);
+internal sealed record NemesisEvent(string Kind, string Description, TimeSpan Start, TimeSpan End);

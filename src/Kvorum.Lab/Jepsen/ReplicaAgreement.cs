@@ -11,7 +11,7 @@ namespace Kvorum.Lab.Jepsen;
 /// </summary>
 /// <param name="Revision">The revision every member hashed up to (0 when the leader did not answer).</param>
 /// <param name="Hashes">Each member's name and hash, null where it did not answer for that revision in time.</param>
-public sealed record ReplicaAgreement(long Revision, IReadOnlyList<(string Node, uint? Hash)> Hashes)
+internal sealed record ReplicaAgreement(long Revision, IReadOnlyList<(string Node, uint? Hash)> Hashes)
 {
     /// <summary>True when every member answered with the same hash.</summary>
     public bool Agree => Revision > 0 && Hashes.All(h => h.Hash is not null) && Hashes.Select(h => h.Hash).Distinct().Count() == 1;
@@ -21,7 +21,6 @@ public sealed record ReplicaAgreement(long Revision, IReadOnlyList<(string Node,
     /// <param name="leader">The leader's node number.</param>
     /// <param name="timeout">How long a member may take to apply the revision.</param>
     /// <param name="cancellation">Cancels the wait.</param>
-    /// <returns>The measurement.</returns>
     public static async Task<ReplicaAgreement> MeasureAsync(LabControl lab, int leader, TimeSpan timeout, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(lab);

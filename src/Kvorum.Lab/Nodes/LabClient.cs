@@ -11,18 +11,18 @@ namespace Kvorum.Lab.Nodes;
 /// etcd v3 calls to one node at a time, from the host over the bridge: status, put, linearizable get and
 /// compare-and-set on <c>mod_revision</c>. One channel per node; every call carries a deadline.
 /// </summary>
-public sealed class LabClient : IDisposable
+internal sealed class LabClient : IDisposable
 {
-    private readonly LabLayout layout;
-    private readonly GrpcChannel[] channels;
+    private readonly LabLayout _layout;
+    private readonly GrpcChannel[] _channels;
 
     /// <summary>Opens channels (lazily connected) to every node of <paramref name="layout"/>.</summary>
     /// <param name="layout">The lab.</param>
     public LabClient(LabLayout layout)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        this.layout = layout;
-        channels = [.. layout.Nodes.Select(n => GrpcChannel.ForAddress(n.ClientUrl, new GrpcChannelOptions
+        _layout = layout;
+        _channels = [.. layout.Nodes.Select(n => GrpcChannel.ForAddress(n.ClientUrl, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
@@ -45,7 +45,7 @@ public sealed class LabClient : IDisposable
     {
         try
         {
-            StatusResponse s = await new Maintenance.MaintenanceClient(Channel(node))
+            var s = await new Maintenance.MaintenanceClient(Channel(node))
                 .StatusAsync(new StatusRequest(), Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
             return new NodeStatus(s.Header.MemberId, s.Leader, s.RaftTerm, s.RaftIndex, s.RaftAppliedIndex, s.IsLearner);
         }
@@ -65,7 +65,7 @@ public sealed class LabClient : IDisposable
     /// <exception cref="RpcException">The call failed or timed out.</exception>
     public async Task<long> PutAsync(int node, string key, string value, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        PutResponse response = await new KV.KVClient(Channel(node))
+        var response = await new KV.KVClient(Channel(node))
             .PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, Options(timeout, cancellation))
             .ResponseAsync.ConfigureAwait(false);
         return response.Header.Revision;
@@ -81,7 +81,7 @@ public sealed class LabClient : IDisposable
     /// <param name="serializable">Read the member's local state instead (etcd's serializable read: may be stale).</param>
     public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, bool serializable = false, CancellationToken cancellation = default)
     {
-        RangeResponse response = await new KV.KVClient(Channel(node))
+        var response = await new KV.KVClient(Channel(node))
             .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, Options(timeout, cancellation))
             .ResponseAsync.ConfigureAwait(false);
         return response.Kvs.Count == 0 ? (null, 0) : (response.Kvs[0].Value.ToStringUtf8(), response.Kvs[0].ModRevision);
@@ -101,11 +101,11 @@ public sealed class LabClient : IDisposable
     /// <exception cref="RpcException">The call failed or timed out.</exception>
     public async Task<bool> CompareAndSetAsync(int node, string key, long modRevision, string value, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        ByteString k = ByteString.CopyFromUtf8(key);
+        var k = ByteString.CopyFromUtf8(key);
         var txn = new TxnRequest();
         txn.Compare.Add(new Compare { Key = k, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = modRevision });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = k, Value = ByteString.CopyFromUtf8(value) } });
-        TxnResponse response = await new KV.KVClient(Channel(node)).TxnAsync(txn, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        var response = await new KV.KVClient(Channel(node)).TxnAsync(txn, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         return response.Succeeded;
     }
 
@@ -121,7 +121,7 @@ public sealed class LabClient : IDisposable
         ArgumentNullException.ThrowIfNull(learner);
         var request = new MemberAddRequest { IsLearner = true };
         request.PeerURLs.Add(learner.PeerUrl.GetLeftPart(UriPartial.Authority));
-        MemberAddResponse response = await new Cluster.ClusterClient(Channel(node)).MemberAddAsync(request, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        var response = await new Cluster.ClusterClient(Channel(node)).MemberAddAsync(request, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         return response.Member.ID;
     }
 
@@ -134,7 +134,7 @@ public sealed class LabClient : IDisposable
     /// <exception cref="RpcException">The call failed (a revision the node has not applied yet: OutOfRange).</exception>
     public async Task<(uint Hash, long Revision)> HashKVAsync(int node, long revision, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        HashKVResponse response = await new Maintenance.MaintenanceClient(Channel(node))
+        var response = await new Maintenance.MaintenanceClient(Channel(node))
             .HashKVAsync(new HashKVRequest { Revision = revision }, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         return (response.Hash, response.HashRevision);
     }
@@ -165,7 +165,7 @@ public sealed class LabClient : IDisposable
                 || error.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal));
     }
 
-    private GrpcChannel Channel(int node) => channels[layout.Node(node).Number - 1];
+    private GrpcChannel Channel(int node) => _channels[_layout.Node(node).Number - 1];
 
     private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation) =>
         new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
@@ -173,7 +173,7 @@ public sealed class LabClient : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        foreach (GrpcChannel channel in channels)
+        foreach (var channel in _channels)
             channel.Dispose();
     }
 }

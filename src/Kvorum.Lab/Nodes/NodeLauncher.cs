@@ -12,7 +12,7 @@ namespace Kvorum.Lab.Nodes;
 /// and Ctrl-C at the terminal does not reach it. <c>ip netns exec</c> and <c>setsid</c> exec in place, so the
 /// pid returned is the server's.
 /// </summary>
-public static class NodeLauncher
+internal static class NodeLauncher
 {
     /// <summary>The cluster token every lab member uses.</summary>
     public const string ClusterToken = "kvorum-lab";
@@ -30,11 +30,11 @@ public static class NodeLauncher
         Directory.CreateDirectory(node.DataDir);
         File.AppendAllText(node.LogFile, $"--- {DateTimeOffset.Now:O} starting {node.Name} in {node.Namespace}\n");
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        foreach (string argument in (string[])["-c", "log=$1; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null", "sh", node.LogFile, "setsid", "ip", "netns", "exec", node.Namespace])
+        foreach (var argument in (string[])["-c", "log=$1; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null", "sh", node.LogFile, "setsid", "ip", "netns", "exec", node.Namespace])
             start.ArgumentList.Add(argument);
-        foreach (string argument in state.ServerCommand.Concat(Serve(state, layout, node).ToArgs()))
+        foreach (var argument in state.ServerCommand.Concat(Serve(state, layout, node).ToArgs()))
             start.ArgumentList.Add(argument);
-        using Process process = Process.Start(start) ?? throw new LabException($"could not start {node.Name}");
+        using var process = Process.Start(start) ?? throw new LabException($"could not start {node.Name}");
         return process.Id;
     }
 

@@ -7,7 +7,7 @@ namespace Kvorum.Lab.Nodes;
 /// <param name="CommitIndex">Its commit index.</param>
 /// <param name="AppliedIndex">Its applied index.</param>
 /// <param name="IsLearner">Whether it is a learner.</param>
-public sealed record NodeStatus(ulong MemberId, ulong Leader, ulong Term, ulong CommitIndex, ulong AppliedIndex, bool IsLearner)
+internal sealed record NodeStatus(ulong MemberId, ulong Leader, ulong Term, ulong CommitIndex, ulong AppliedIndex, bool IsLearner)
 {
     /// <summary>True when it believes it leads.</summary>
     public bool IsLeader => Leader != 0 && Leader == MemberId;

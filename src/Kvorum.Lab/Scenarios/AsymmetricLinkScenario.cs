@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>A one-way cut from the leader to a follower, run with PreVote on and then off.</summary>
-public sealed class AsymmetricLinkScenario : IScenario
+internal sealed class AsymmetricLinkScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "asymmetric-link";
@@ -16,8 +16,8 @@ public sealed class AsymmetricLinkScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         context.Theory("the follower stops hearing the leader (its packets are dropped) but can still send. Without PreVote it times out, raises its term and asks for votes; a higher term deposes whoever hears it, so the cluster's term climbs and leadership can be disrupted (at the latest when the link heals). With PreVote it first asks whether it could win: the others still hear a leader and refuse, so no term changes.");
-        Run on = await RunOnceAsync(context, preVote: true).ConfigureAwait(false);
-        Run off = await RunOnceAsync(context, preVote: false).ConfigureAwait(false);
+        var on = await RunOnceAsync(context, preVote: true).ConfigureAwait(false);
+        var off = await RunOnceAsync(context, preVote: false).ConfigureAwait(false);
         context.Say($"PreVote on: {on.TermChanges} term changes, {on.LeaderChanges} leader changes; PreVote off: {off.TermChanges} term changes, {off.LeaderChanges} leader changes");
         context.Expect(
             "with PreVote the one-way cut does not depose the leader repeatedly",
@@ -36,19 +36,19 @@ public sealed class AsymmetricLinkScenario : IScenario
     private static async Task<Run> RunOnceAsync(ScenarioContext context, bool preVote)
     {
         await context.UpAsync(3, preVote).ConfigureAwait(false);
-        int leader = await context.LeaderAsync().ConfigureAwait(false);
-        int follower = context.Lab.Layout.Nodes.Select(n => n.Number).First(n => n != leader);
-        ulong startTerm = (await context.StatusesAsync().ConfigureAwait(false)).Max(s => s?.Term ?? 0);
-        ClientLoad load = context.StartLoad();
+        var leader = await context.LeaderAsync().ConfigureAwait(false);
+        var follower = context.Lab.Layout.Nodes.Select(n => n.Number).First(n => n != leader);
+        var startTerm = (await context.StatusesAsync().ConfigureAwait(false)).Max(s => s?.Term ?? 0);
+        var load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
             context.Lab.AddFault(Fault.Cut(leader, follower, oneWay: true));
-            TimeSpan cut = context.Now; // the fault is in force from here
+            var cut = context.Now; // the fault is in force from here
             context.Say($"PreVote {(preVote ? "on" : "off")}: cut n{leader} -> n{follower} one way (n{follower} -> n{leader} still delivered), term {startTerm}");
-            ulong maxTerm = startTerm;
+            var maxTerm = startTerm;
             var leaders = new List<(ulong Term, ulong Id)>();
-            TimeSpan observe = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(8).Ticks, 8 * context.ElectionTimeout.Ticks));
-            bool healed = false;
+            var observe = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(8).Ticks, 8 * context.ElectionTimeout.Ticks));
+            var healed = false;
             while (context.Now - cut < observe + TimeSpan.FromSeconds(3))
             {
                 if (!healed && context.Now - cut >= observe)
@@ -63,13 +63,13 @@ public sealed class AsymmetricLinkScenario : IScenario
                 await context.SleepAsync(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
             }
 
-            int committed = load.Invoked(cut, context.Now).Count(r => r.Ok);
+            var committed = load.Invoked(cut, context.Now).Count(r => r.Ok);
             await load.DisposeAsync().ConfigureAwait(false);
             var converged = await context.WaitConvergedAsync(TimeSpan.FromSeconds(20)).ConfigureAwait(false);
             maxTerm = Math.Max(maxTerm, await ObserveAsync(context, leaders).ConfigureAwait(false));
 
             context.Say(converged is { } c ? $"converged at applied index {c.Applied} {c.Took.TotalMilliseconds:0} ms after the workload stopped" : "did not converge in 20 s");
-            int leaderChanges = Math.Max(0, leaders.Count - 1);
+            var leaderChanges = Math.Max(0, leaders.Count - 1);
             context.Say($"PreVote {(preVote ? "on" : "off")}: highest term {maxTerm} (started at {startTerm}), leaders seen: {string.Join(", ", leaders.Select(l => $"term {l.Term}"))}, {committed} writes committed during the cut and after");
             return new Run((int)(maxTerm - startTerm), leaderChanges, committed, (context.Now - cut).TotalSeconds);
         }

@@ -11,7 +11,7 @@ namespace Kvorum.Lab.Scenarios;
 /// The backup is read and restored with the kvorum executable's <c>snapshot status</c> and <c>snapshot restore</c>, as
 /// an operator does it: the lab works the members through their command line and their API only.
 /// </remarks>
-public sealed class BackupRestoreScenario : IScenario
+internal sealed class BackupRestoreScenario : IScenario
 {
     private const int WritesBefore = 100;
     private const int WritesAfter = 20;
@@ -28,31 +28,31 @@ public sealed class BackupRestoreScenario : IScenario
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(3).ConfigureAwait(false);
         context.Theory("Raft keeps every acknowledged write through the loss of a minority; nothing survives the loss of every member and its disk but a copy made before. A backup of the leader holds every write it acknowledged before it was asked, since a leader applies a write before it answers. Writes acknowledged after the backup are lost with the members.");
-        LabClient client = context.Lab.Client;
-        TimeSpan timeout = TimeSpan.FromSeconds(5);
-        int leader = await context.LeaderAsync().ConfigureAwait(false);
+        var client = context.Lab.Client;
+        var timeout = TimeSpan.FromSeconds(5);
+        var leader = await context.LeaderAsync().ConfigureAwait(false);
 
         var before = new List<(string Key, string Value, long Revision)>();
-        for (int i = 0; i < WritesBefore; i++)
+        for (var i = 0; i < WritesBefore; i++)
         {
             string key = $"dr/{i % 40:D2}", value = $"before {i}";
             before.Add((key, value, await client.PutAsync(leader, key, value, timeout, context.Cancellation).ConfigureAwait(false)));
         }
-        string file = Path.Combine(context.Lab.Directory, "backup.snap");
-        long bytes = await client.SaveSnapshotAsync(leader, file, TimeSpan.FromSeconds(60), context.Cancellation).ConfigureAwait(false);
-        BackupFigures summary = Summarize(context, file);
+        var file = Path.Combine(context.Lab.Directory, "backup.snap");
+        var bytes = await client.SaveSnapshotAsync(leader, file, TimeSpan.FromSeconds(60), context.Cancellation).ConfigureAwait(false);
+        var summary = Summarize(context, file);
         context.Say($"{WritesBefore} writes acknowledged, then n{leader} (the leader) saved to {file}: revision {summary.Revision}, {bytes} bytes");
         var after = new List<string>();
-        for (int i = 0; i < WritesAfter; i++)
+        for (var i = 0; i < WritesAfter; i++)
         {
-            string key = $"dr/after/{i:D2}";
+            var key = $"dr/after/{i:D2}";
             await client.PutAsync(leader, key, "after", timeout, context.Cancellation).ConfigureAwait(false);
             after.Add(key);
         }
         context.Say($"{WritesAfter} more writes acknowledged after the backup");
 
         int[] nodes = [.. context.Lab.Layout.Nodes.Select(n => n.Number)];
-        foreach (int node in nodes)
+        foreach (var node in nodes)
         {
             context.Lab.Kill(node);
             Directory.Delete(context.Lab.Layout.Node(node).DataDir, recursive: true);
@@ -81,7 +81,7 @@ public sealed class BackupRestoreScenario : IScenario
 
         // The latest write of each key before the backup, read back linearizably with its revision.
         var latest = before.GroupBy(w => w.Key).Select(g => g.Last()).ToList();
-        int found = 0;
+        var found = 0;
         foreach (var (key, value, revision) in latest)
         {
             var (got, modRevision) = await client.GetAsync(restored.Leader, key, timeout, cancellation: context.Cancellation).ConfigureAwait(false);
@@ -91,8 +91,8 @@ public sealed class BackupRestoreScenario : IScenario
         context.Say($"n{restored.Leader} leads the restored cluster; {found} of {latest.Count} keys read back with their last value and revision from before the backup");
         context.Expect("every key written before the backup reads back with its last acknowledged value and revision",
             found == latest.Count, $"{found} of {latest.Count} keys");
-        int lost = 0;
-        foreach (string key in after)
+        var lost = 0;
+        foreach (var key in after)
         {
             if ((await client.GetAsync(restored.Leader, key, timeout, cancellation: context.Cancellation).ConfigureAwait(false)).Value is null)
                 lost++;
@@ -101,7 +101,7 @@ public sealed class BackupRestoreScenario : IScenario
         context.Expect("the writes acknowledged after the backup are gone with the members that held them", lost == after.Count, $"{lost} of {after.Count} absent");
 
         var hashes = new List<uint>();
-        foreach (int node in nodes)
+        foreach (var node in nodes)
         {
             // Two members elect a leader and answer the reads above; the third may still be starting (loading, then
             // listening), so each is given time to answer and catch up before it is asked for its hash.
@@ -119,7 +119,7 @@ public sealed class BackupRestoreScenario : IScenario
         context.Say($"HashKV at revision {summary.Revision}: {string.Join(", ", hashes)} (the file's: {summary.Hash})");
         context.Expect("every restored member holds the same history (HashKV at the backup's revision, and the file's own hash)",
             hashes.Count == nodes.Length && hashes.All(h => h == summary.Hash), $"{string.Join(", ", hashes)}; the file's {summary.Hash}");
-        long next = await client.PutAsync(restored.Leader, "dr/new", "after restore", timeout, context.Cancellation).ConfigureAwait(false);
+        var next = await client.PutAsync(restored.Leader, "dr/new", "after restore", timeout, context.Cancellation).ConfigureAwait(false);
         context.Say($"a new write got revision {next}");
         context.Expect("the new cluster takes writes, its revisions going on from the backup's", next == summary.Revision + 1,
             $"revision {next} after the backup's {summary.Revision}");
@@ -135,7 +135,7 @@ public sealed class BackupRestoreScenario : IScenario
     /// <summary>Runs the kvorum executable the members run, and returns what it printed.</summary>
     private static string Kvorum(ScenarioContext context, IEnumerable<string> arguments)
     {
-        IReadOnlyList<string> command = context.Options.Lab.ServerCommand;
+        var command = context.Options.Lab.ServerCommand;
         return CommandRunner.Run(command[0], [.. command.Skip(1), .. arguments]);
     }
 

@@ -10,17 +10,17 @@ namespace Kvorum.Lab.Scenarios;
 /// node back to back with a deadline, pausing briefly after a failure. Every call is recorded, so a scenario
 /// can count what succeeded where and when.
 /// </summary>
-public sealed class ClientLoad : IAsyncDisposable
+internal sealed class ClientLoad : IAsyncDisposable
 {
     private static readonly TimeSpan FailurePause = TimeSpan.FromMilliseconds(25);
-    private readonly LabClient client;
-    private readonly Stopwatch clock;
-    private readonly TimeSpan timeout;
-    private readonly string prefix;
-    private readonly ConcurrentQueue<ClientRecord> records = new();
-    private readonly CancellationTokenSource stop = new();
-    private readonly List<Task> loops = [];
-    private bool disposed;
+    private readonly LabClient _client;
+    private readonly Stopwatch _clock;
+    private readonly TimeSpan _timeout;
+    private readonly string _prefix;
+    private readonly ConcurrentQueue<ClientRecord> _records = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private bool _disposed;
 
     /// <summary>Starts the loops.</summary>
     /// <param name="client">Calls to the nodes.</param>
@@ -32,15 +32,15 @@ public sealed class ClientLoad : IAsyncDisposable
     public ClientLoad(LabClient client, IEnumerable<int> nodes, Stopwatch clock, TimeSpan timeout, string prefix, bool reads = false)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        this.client = client;
-        this.clock = clock;
-        this.timeout = timeout;
-        this.prefix = prefix;
-        foreach (int node in nodes)
+        _client = client;
+        _clock = clock;
+        _timeout = timeout;
+        _prefix = prefix;
+        foreach (var node in nodes)
         {
-            loops.Add(Task.Run(() => WriteLoopAsync(node)));
+            _loops.Add(Task.Run(() => WriteLoopAsync(node)));
             if (reads)
-                loops.Add(Task.Run(() => ReadLoopAsync(node)));
+                _loops.Add(Task.Run(() => ReadLoopAsync(node)));
         }
     }
 
@@ -49,9 +49,8 @@ public sealed class ClientLoad : IAsyncDisposable
     /// <param name="to">End of the window.</param>
     /// <param name="node">Only calls to this node; all when null.</param>
     /// <param name="writes">Only writes (true), only reads (false), or both (null).</param>
-    /// <returns>The calls.</returns>
     public IEnumerable<ClientRecord> Invoked(TimeSpan from, TimeSpan to, int? node = null, bool? writes = true) =>
-        records.Where(r => r.Invoked >= from && r.Invoked < to && (node is null || r.Node == node) && (writes is null || r.IsWrite == writes));
+        _records.Where(r => r.Invoked >= from && r.Invoked < to && (node is null || r.Node == node) && (writes is null || r.IsWrite == writes));
 
     /// <summary>
     /// The share of whole seconds in [<paramref name="from"/>, <paramref name="to"/>) in which at least one write
@@ -62,11 +61,11 @@ public sealed class ClientLoad : IAsyncDisposable
     /// <returns>Availability in percent.</returns>
     public double Availability(TimeSpan from, TimeSpan to)
     {
-        int windows = (int)Math.Floor((to - from).TotalSeconds);
+        var windows = (int)Math.Floor((to - from).TotalSeconds);
         if (windows <= 0)
             return 0;
         var good = new HashSet<int>();
-        foreach (ClientRecord r in records)
+        foreach (var r in _records)
         {
             if (r.Ok && r.IsWrite && r.Completed >= from && r.Completed < from + TimeSpan.FromSeconds(windows))
                 good.Add((int)((r.Completed - from).TotalSeconds));
@@ -76,22 +75,21 @@ public sealed class ClientLoad : IAsyncDisposable
     }
 
     /// <summary>Stops the loops and waits for the calls in flight.</summary>
-    /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (disposed)
+        if (_disposed)
             return;
-        disposed = true;
-        await stop.CancelAsync().ConfigureAwait(false);
+        _disposed = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(loops).ConfigureAwait(false);
+            await Task.WhenAll(_loops).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     private Task WriteLoopAsync(int node)
@@ -99,37 +97,37 @@ public sealed class ClientLoad : IAsyncDisposable
         long seq = 0;
         return LoopAsync(node, isWrite: true, () =>
         {
-            long n = seq++;
-            string key = $"{prefix}/n{node}/{n}";
-            return (key, client.PutAsync(node, key, $"v{n}", timeout, stop.Token));
+            var n = seq++;
+            var key = $"{_prefix}/n{node}/{n}";
+            return (key, _client.PutAsync(node, key, $"v{n}", _timeout, _stop.Token));
         });
     }
 
     private Task ReadLoopAsync(int node)
     {
-        string key = $"{prefix}/n{node}/0";
-        return LoopAsync(node, isWrite: false, () => (key, client.GetAsync(node, key, timeout, cancellation: stop.Token)));
+        var key = $"{_prefix}/n{node}/0";
+        return LoopAsync(node, isWrite: false, () => (key, _client.GetAsync(node, key, _timeout, cancellation: _stop.Token)));
     }
 
     // Calls back to back until stopped, recording each call; pauses briefly after a failure.
     private async Task LoopAsync(int node, bool isWrite, Func<(string Key, Task Call)> next)
     {
-        while (!stop.IsCancellationRequested)
+        while (!_stop.IsCancellationRequested)
         {
-            TimeSpan invoked = clock.Elapsed;
-            string key = "";
+            var invoked = _clock.Elapsed;
+            var key = "";
             try
             {
-                (key, Task call) = next();
+                (key, var call) = next();
                 await call.ConfigureAwait(false);
-                records.Enqueue(new ClientRecord(node, isWrite, key, invoked, clock.Elapsed, true, null));
+                _records.Enqueue(new ClientRecord(node, isWrite, key, invoked, _clock.Elapsed, true, null));
             }
-            catch (RpcException e) when (!stop.IsCancellationRequested)
+            catch (RpcException e) when (!_stop.IsCancellationRequested)
             {
-                records.Enqueue(new ClientRecord(node, isWrite, key, invoked, clock.Elapsed, false, e.StatusCode.ToString()));
+                _records.Enqueue(new ClientRecord(node, isWrite, key, invoked, _clock.Elapsed, false, e.StatusCode.ToString()));
                 await PauseAsync().ConfigureAwait(false);
             }
-            catch (Exception) when (stop.IsCancellationRequested)
+            catch (Exception) when (_stop.IsCancellationRequested)
             {
                 return;
             }
@@ -140,7 +138,7 @@ public sealed class ClientLoad : IAsyncDisposable
     {
         try
         {
-            await Task.Delay(FailurePause, stop.Token).ConfigureAwait(false);
+            await Task.Delay(FailurePause, _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

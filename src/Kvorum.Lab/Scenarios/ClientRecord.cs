@@ -8,4 +8,4 @@ namespace Kvorum.Lab.Scenarios;
 /// <param name="Completed">When the answer (or the error) came.</param>
 /// <param name="Ok">Whether it succeeded.</param>
 /// <param name="Error">The gRPC status when it failed.</param>
-public sealed record ClientRecord(int Node, bool IsWrite, string Key, TimeSpan Invoked, TimeSpan Completed, bool Ok, string? Error);
+internal sealed record ClientRecord(int Node, bool IsWrite, string Key, TimeSpan Invoked, TimeSpan Completed, bool Ok, string? Error);

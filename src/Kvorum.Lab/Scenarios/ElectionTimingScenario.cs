@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>The distribution of time-to-new-leader over many leader kills, for two timeout settings.</summary>
-public sealed class ElectionTimingScenario : IScenario
+internal sealed class ElectionTimingScenario : IScenario
 {
     private const int DefaultRounds = 100;
 
@@ -17,20 +17,20 @@ public sealed class ElectionTimingScenario : IScenario
     public async Task RunAsync(ScenarioContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        int rounds = context.Options.Rounds > 0 ? context.Options.Rounds : DefaultRounds;
+        var rounds = context.Options.Rounds > 0 ? context.Options.Rounds : DefaultRounds;
         context.Theory("Ongaro's thesis (ch. 9) and the Raft paper (§9.3, Fig. 16) crash the leader of 5 servers: with a timeout range of 150–300 ms elections finish well under a second, and with no randomness (150–150 ms) split votes make them take over 10 s. Timers are randomized in [T, 2T), so detection alone costs between T minus the time since the last heartbeat and 2T; the thesis reports that without split votes elections complete about a third of the way into the range on average.");
         var results = new List<(int Timeout, List<TimeSpan> Times)>();
-        foreach ((int timeout, int heartbeat) in new[] { (1000, 100), (300, 30) })
+        foreach ((var timeout, var heartbeat) in new[] { (1000, 100), (300, 30) })
         {
             var options = context.Options with { ElectionTimeoutMs = timeout, HeartbeatMs = heartbeat };
             var times = await MeasureAsync(context, options, rounds).ConfigureAwait(false);
             results.Add((timeout, times));
-            int within = times.Count(t => t.TotalMilliseconds <= 2 * timeout + 200);
+            var within = times.Count(t => t.TotalMilliseconds <= 2 * timeout + 200);
             context.Say($"T = {timeout} ms: {Percentiles.Summary(times)}; p90 {Percentiles.Of(times, 90).TotalMilliseconds:0} ms; {within} of {times.Count} within 2T + 200 ms");
             context.Say("histogram (ms): " + Histogram(times, timeout));
         }
 
-        foreach ((int timeout, List<TimeSpan> times) in results)
+        foreach ((var timeout, var times) in results)
         {
             context.Expect($"T = {timeout} ms: every kill elects a new leader", times.Count == rounds, $"{times.Count} of {rounds}");
             context.Expect(
@@ -41,7 +41,7 @@ public sealed class ElectionTimingScenario : IScenario
 
         if (results.Count == 2 && results.All(r => r.Times.Count > 0))
         {
-            double ratio = Percentiles.Of(results[0].Times, 50) / Percentiles.Of(results[1].Times, 50);
+            var ratio = Percentiles.Of(results[0].Times, 50) / Percentiles.Of(results[1].Times, 50);
             context.Expect(
                 "time to a new leader scales with the election timeout (median ratio near 1000/300 ≈ 3.3)",
                 ratio is > 2 and < 5,
@@ -57,7 +57,7 @@ public sealed class ElectionTimingScenario : IScenario
         {
             await context.UpAsync(5).ConfigureAwait(false);
             var times = new List<TimeSpan>();
-            for (int round = 1; round <= rounds; round++)
+            for (var round = 1; round <= rounds; round++)
             {
                 var (_, successor, took) = await context.KillLeaderRoundAsync().ConfigureAwait(false);
                 if (successor is not null)
@@ -72,7 +72,7 @@ public sealed class ElectionTimingScenario : IScenario
 
     private static string Histogram(List<TimeSpan> times, int timeout)
     {
-        int bucket = Math.Max(50, timeout / 4);
+        var bucket = Math.Max(50, timeout / 4);
         return string.Join("  ", times.GroupBy(t => (int)(t.TotalMilliseconds / bucket)).OrderBy(g => g.Key)
             .Select(g => $"{g.Key * bucket}-{(g.Key + 1) * bucket}: {g.Count()}"));
     }

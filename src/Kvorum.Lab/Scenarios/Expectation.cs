@@ -4,4 +4,4 @@ namespace Kvorum.Lab.Scenarios;
 /// <param name="Prediction">What theory says should happen.</param>
 /// <param name="Held">Whether it did.</param>
 /// <param name="Observed">What actually happened, with figures.</param>
-public sealed record Expectation(string Prediction, bool Held, string Observed);
+internal sealed record Expectation(string Prediction, bool Held, string Observed);

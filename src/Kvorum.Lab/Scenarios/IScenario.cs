@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>A narrated experiment: sets up faults, runs a workload, checks what theory predicts.</summary>
-public interface IScenario
+internal interface IScenario
 {
     /// <summary>The name used on the command line (<c>leader-isolation</c>).</summary>
     string Name { get; }
@@ -11,6 +11,5 @@ public interface IScenario
 
     /// <summary>Runs the scenario; the context brings the lab up and records the expectations.</summary>
     /// <param name="context">The lab, the clock, narration and expectations.</param>
-    /// <returns>A task.</returns>
     Task RunAsync(ScenarioContext context);
 }

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Kills the leader again and again under load.</summary>
-public sealed class KillLeaderLoopScenario : IScenario
+internal sealed class KillLeaderLoopScenario : IScenario
 {
     private const int DefaultRounds = 10;
 
@@ -15,16 +15,16 @@ public sealed class KillLeaderLoopScenario : IScenario
     public async Task RunAsync(ScenarioContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        int rounds = context.Options.Rounds > 0 ? context.Options.Rounds : DefaultRounds;
+        var rounds = context.Options.Rounds > 0 ? context.Options.Rounds : DefaultRounds;
         await context.UpAsync(5).ConfigureAwait(false);
-        ClientLoad load = context.StartLoad();
+        var load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
             context.Theory("a killed leader is noticed when the followers' election timers fire (one to two election timeouts after its last heartbeat); then one PreVote and one vote round elect a successor that holds every committed entry. No acknowledged write is lost; writes in flight at the kill may fail.");
             await context.SleepAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            TimeSpan start = context.Now;
+            var start = context.Now;
             var failovers = new List<TimeSpan>();
-            for (int round = 1; round <= rounds; round++)
+            for (var round = 1; round <= rounds; round++)
             {
                 var (killed, successor, took) = await context.KillLeaderRoundAsync().ConfigureAwait(false);
                 if (successor is not null)
@@ -32,8 +32,8 @@ public sealed class KillLeaderLoopScenario : IScenario
                 context.Say($"round {round}: killed n{killed}; {(successor is { } s ? $"n{s} leads after {took.TotalMilliseconds:0} ms" : "no new leader in 30 s")}");
             }
 
-            TimeSpan end = context.Now;
-            double availability = load.Availability(start, end);
+            var end = context.Now;
+            var availability = load.Availability(start, end);
             var writes = load.Invoked(start, end).ToList();
             context.Say($"failover {Percentiles.Summary(failovers)}; {writes.Count(r => r.Ok)} of {writes.Count} writes committed; availability {availability:0.0}% of one-second windows");
             context.Expect("every kill is followed by a new leader", failovers.Count == rounds, $"{failovers.Count} of {rounds} rounds elected a new leader");

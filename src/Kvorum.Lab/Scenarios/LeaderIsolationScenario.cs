@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>The leader is cut off from every other member: it cannot commit, the rest elect a new leader.</summary>
-public sealed class LeaderIsolationScenario : IScenario
+internal sealed class LeaderIsolationScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "leader-isolation";
@@ -16,25 +16,25 @@ public sealed class LeaderIsolationScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(5).ConfigureAwait(false);
-        ClientLoad load = context.StartLoad();
+        var load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
             context.Say("a writer per member puts keys back to back (1 s deadline)");
             await context.SleepAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            int before = load.Invoked(TimeSpan.Zero, context.Now).Count(r => r.Ok);
+            var before = load.Invoked(TimeSpan.Zero, context.Now).Count(r => r.Ok);
             context.Say($"{before} writes committed before the fault");
             // The leader now, not at start: a loaded host can see an election in the first seconds.
-            int oldLeader = await context.LeaderAsync().ConfigureAwait(false);
+            var oldLeader = await context.LeaderAsync().ConfigureAwait(false);
             int[] others = [.. context.Lab.Layout.Nodes.Select(n => n.Number).Where(n => n != oldLeader)];
 
             context.Theory($"n{oldLeader} alone is 1 of 5, short of the majority of 3: whatever it appends stays uncommitted. The other 4 stop hearing heartbeats; after an election timeout ({context.ElectionTimeout.TotalMilliseconds:0}–{2 * context.ElectionTimeout.TotalMilliseconds:0} ms, randomized) one of them wins PreVote and the election. The old leader, hearing from no majority for an election timeout, steps down (CheckQuorum).");
             context.Lab.AddFault(Fault.Isolate(oldLeader));
-            TimeSpan isolated = context.Now; // the fault is in force from here
+            var isolated = context.Now; // the fault is in force from here
             context.Say($"isolated n{oldLeader}, the leader");
 
-            TimeSpan slack = TimeSpan.FromSeconds(1.5);
+            var slack = TimeSpan.FromSeconds(1.5);
             var elected = await context.WaitLeaderAmongAsync(others, 4 * context.ElectionTimeout + slack).ConfigureAwait(false);
-            TimeSpan? took = elected?.At - isolated;
+            var took = elected?.At - isolated;
             if (elected is { } e)
                 context.Say($"n{e.Leader} elected after {took!.Value.TotalMilliseconds:0} ms");
             context.Expect(
@@ -61,7 +61,7 @@ public sealed class LeaderIsolationScenario : IScenario
                 steppedDown is { } s2 ? $"n{oldLeader} stepped down after {s2.TotalMilliseconds:0} ms" : $"n{oldLeader} still claims to lead");
 
             await context.SleepAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
-            TimeSpan healAt = context.Now;
+            var healAt = context.Now;
             var viaOld = load.Invoked(isolated, healAt, oldLeader).ToList();
             var viaOthers = load.Invoked(elected?.At ?? healAt, healAt).Where(r => r.Node != oldLeader).ToList();
             context.Expect(
@@ -83,9 +83,9 @@ public sealed class LeaderIsolationScenario : IScenario
                 converged is { } c ? $"all 5 at applied index {c.Applied} after {c.Took.TotalMilliseconds:0} ms" : "not converged in 30 s");
 
             string[] lost = [.. viaOld.Select(r => r.Key)];
-            int present = 0;
-            int leader = await context.LeaderAsync().ConfigureAwait(false);
-            foreach (string key in lost)
+            var present = 0;
+            var leader = await context.LeaderAsync().ConfigureAwait(false);
+            foreach (var key in lost)
             {
                 var (value, _) = await context.Lab.Client.GetAsync(leader, key, TimeSpan.FromSeconds(5), cancellation: context.Cancellation).ConfigureAwait(false);
                 if (value is not null)

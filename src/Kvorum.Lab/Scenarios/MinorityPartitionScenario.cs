@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>CAP: a partition with the leader on the minority side. The minority refuses; the majority serves.</summary>
-public sealed class MinorityPartitionScenario : IScenario
+internal sealed class MinorityPartitionScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "minority-partition";
@@ -16,11 +16,11 @@ public sealed class MinorityPartitionScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(5).ConfigureAwait(false);
-        int leader = await context.LeaderAsync().ConfigureAwait(false);
+        var leader = await context.LeaderAsync().ConfigureAwait(false);
         int[] all = [.. context.Lab.Layout.Nodes.Select(n => n.Number)];
         int[] minority = [leader, all.First(n => n != leader)];
         int[] majority = [.. all.Except(minority)];
-        ClientLoad load = context.StartLoad(reads: true);
+        var load = context.StartLoad(reads: true);
         await using (load.ConfigureAwait(false))
         {
             context.Say("a writer and a linearizable reader per member, back to back (1 s deadline)");
@@ -28,13 +28,13 @@ public sealed class MinorityPartitionScenario : IScenario
 
             context.Theory("CAP: during a partition a system must give up consistency or availability. Raft keeps consistency: only a side with a majority (3 of 5) can commit or confirm leadership for a read, so the 2-node side — even holding the leader — must fail or time out every write and linearizable read, while the 3-node side elects a leader and serves.");
             context.Lab.AddFault(Fault.Partition([minority, majority]));
-            TimeSpan cut = context.Now; // the fault is in force from here
+            var cut = context.Now; // the fault is in force from here
             context.Say($"partitioned {Group(minority)} (minority, with leader n{leader}) / {Group(majority)} (majority)");
 
             var elected = await context.WaitLeaderAmongAsync(majority, 4 * context.ElectionTimeout + TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             context.Say(elected is { } e ? $"majority elected n{e.Leader} after {(e.At - cut).TotalMilliseconds:0} ms" : "the majority elected no leader");
             await context.SleepAsync(TimeSpan.FromSeconds(3)).ConfigureAwait(false);
-            TimeSpan healAt = context.Now;
+            var healAt = context.Now;
 
             var minorityCalls = load.Invoked(cut, healAt, writes: null).Where(r => minority.Contains(r.Node)).ToList();
             var majorityWrites = load.Invoked(elected?.At ?? healAt, healAt).Where(r => majority.Contains(r.Node)).ToList();

@@ -3,7 +3,7 @@ using Kvorum.Lab.Faults;
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Quorum and FLP: split 2/2/1, no side has a majority, nothing commits until heal.</summary>
-public sealed class NoMajorityScenario : IScenario
+internal sealed class NoMajorityScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "no-majority";
@@ -16,24 +16,24 @@ public sealed class NoMajorityScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(5).ConfigureAwait(false);
-        ClientLoad load = context.StartLoad();
+        var load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
             await context.SleepAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
 
             context.Theory("a leader needs votes from 3 of 5 and a commit needs 3 of 5 copies; with groups of 2, 2 and 1 no group can do either. FLP says no deterministic protocol can guarantee both safety and progress in an asynchronous system with failures; Raft keeps safety and gives up progress until a majority can talk again.");
             context.Lab.AddFault(Fault.Partition([[1, 2], [3, 4], [5]]));
-            TimeSpan cut = context.Now; // the fault is in force from here
+            var cut = context.Now; // the fault is in force from here
             // The term is read after the cut: an election that began before it (a heartbeat late on a loaded
             // machine) may still end with a leader, legitimately, since its votes were already sent. A term
             // that begins after the cut can only gather votes inside one group, so no leader of a later term.
             await context.SleepAsync(TimeSpan.FromMilliseconds(200)).ConfigureAwait(false);
-            ulong termBefore = (await context.StatusesAsync().ConfigureAwait(false)).Max(s => s?.Term ?? 0);
+            var termBefore = (await context.StatusesAsync().ConfigureAwait(false)).Max(s => s?.Term ?? 0);
             context.Say($"partitioned {{n1,n2}} / {{n3,n4}} / {{n5}} at term {termBefore}");
 
-            int leaderSightings = 0;
-            ulong maxTerm = termBefore;
-            TimeSpan window = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, 4 * context.ElectionTimeout.Ticks));
+            var leaderSightings = 0;
+            var maxTerm = termBefore;
+            var window = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(5).Ticks, 4 * context.ElectionTimeout.Ticks));
             while (context.Now - cut < window)
             {
                 foreach (var s in await context.StatusesAsync().ConfigureAwait(false))
@@ -46,7 +46,7 @@ public sealed class NoMajorityScenario : IScenario
                 await context.SleepAsync(TimeSpan.FromMilliseconds(100)).ConfigureAwait(false);
             }
 
-            TimeSpan healAt = context.Now;
+            var healAt = context.Now;
             var during = load.Invoked(cut, healAt).ToList();
             context.Say($"{window.TotalSeconds:0} s partitioned: {during.Count} writes attempted, highest term seen {maxTerm}");
             context.Expect(

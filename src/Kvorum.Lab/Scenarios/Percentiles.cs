@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Nearest-rank percentiles of durations, for failover and election times.</summary>
-public static class Percentiles
+internal static class Percentiles
 {
     /// <summary>The <paramref name="percentile"/>-th percentile (nearest rank) of <paramref name="values"/>.</summary>
     /// <param name="values">The samples.</param>
@@ -13,7 +13,7 @@ public static class Percentiles
         if (values.Count == 0)
             return TimeSpan.Zero;
         TimeSpan[] sorted = [.. values.Order()];
-        int rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
+        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
         return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
     }
 

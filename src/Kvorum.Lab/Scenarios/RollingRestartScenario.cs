@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Restarts every member in turn under load.</summary>
-public sealed class RollingRestartScenario : IScenario
+internal sealed class RollingRestartScenario : IScenario
 {
     /// <inheritdoc/>
     public string Name => "rolling-restart";
@@ -14,19 +14,19 @@ public sealed class RollingRestartScenario : IScenario
     {
         ArgumentNullException.ThrowIfNull(context);
         await context.UpAsync(5).ConfigureAwait(false);
-        ClientLoad load = context.StartLoad();
+        var load = context.StartLoad();
         await using (load.ConfigureAwait(false))
         {
             context.Theory("with one member down, 4 of 5 remain, more than the majority of 3: the cluster keeps committing. Only restarting the leader costs an election (about one election timeout without writes); restarting a follower costs nothing but the writes sent to it.");
             await context.SleepAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            TimeSpan start = context.Now;
+            var start = context.Now;
             var failovers = new List<TimeSpan>();
-            bool allBack = true;
-            foreach (int node in Enumerable.Range(1, 5))
+            var allBack = true;
+            foreach (var node in Enumerable.Range(1, 5))
             {
-                int leader = await context.LeaderAsync().ConfigureAwait(false);
-                TimeSpan stopped = context.Now;
-                bool clean = context.Lab.Stop(node);
+                var leader = await context.LeaderAsync().ConfigureAwait(false);
+                var stopped = context.Now;
+                var clean = context.Lab.Stop(node);
                 context.Say($"stopped n{node}{(node == leader ? " (the leader)" : "")}{(clean ? "" : " — it had to be killed")}");
                 if (node == leader)
                 {
@@ -40,13 +40,13 @@ public sealed class RollingRestartScenario : IScenario
 
                 await context.SleepAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 context.Lab.StartNode(node);
-                TimeSpan? caughtUp = await context.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+                var caughtUp = await context.WaitCaughtUpAsync(node, TimeSpan.FromSeconds(30)).ConfigureAwait(false);
                 allBack &= caughtUp is not null;
                 context.Say(caughtUp is { } c ? $"n{node} back and caught up after {c.TotalMilliseconds:0} ms" : $"n{node} did not catch up in 30 s");
             }
 
-            TimeSpan end = context.Now;
-            double availability = load.Availability(start, end);
+            var end = context.Now;
+            var availability = load.Availability(start, end);
             var writes = load.Invoked(start, end).ToList();
             context.Say($"{writes.Count(r => r.Ok)} of {writes.Count} writes committed during the restarts; availability {availability:0.0}% of {(int)(end - start).TotalSeconds} one-second windows; leader failover {Percentiles.Summary(failovers)}");
             context.Expect("every restarted member catches up", allBack, allBack ? "all 5 caught up" : "at least one did not");

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Every scenario, by name.</summary>
-public static class ScenarioCatalog
+internal static class ScenarioCatalog
 {
     /// <summary>The scenarios in the order <c>--list</c> shows them.</summary>
     public static IReadOnlyList<IScenario> All { get; } =
@@ -19,7 +19,6 @@ public static class ScenarioCatalog
 
     /// <summary>The scenario called <paramref name="name"/>.</summary>
     /// <param name="name">Its name.</param>
-    /// <returns>The scenario.</returns>
     /// <exception cref="LabException">No scenario has that name.</exception>
     public static IScenario Find(string name) =>
         All.FirstOrDefault(s => s.Name == name)

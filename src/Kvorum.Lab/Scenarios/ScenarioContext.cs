@@ -7,11 +7,11 @@ namespace Kvorum.Lab.Scenarios;
 /// What a scenario works with: the lab it brings up, a clock started at the beginning, narration lines stamped
 /// with that clock, the predictions it checks, and probes of the cluster (leader, convergence).
 /// </summary>
-public sealed class ScenarioContext : IAsyncDisposable
+internal sealed class ScenarioContext : IAsyncDisposable
 {
     private static readonly TimeSpan ProbeDeadline = TimeSpan.FromMilliseconds(500);
-    private readonly List<Expectation> expectations = [];
-    private LabControl? lab;
+    private readonly List<Expectation> _expectations = [];
+    private LabControl? _lab;
 
     /// <summary>Creates the context; no lab is up yet.</summary>
     /// <param name="options">Scenario options.</param>
@@ -38,13 +38,13 @@ public sealed class ScenarioContext : IAsyncDisposable
     public Stopwatch Clock { get; } = Stopwatch.StartNew();
 
     /// <summary>The running lab.</summary>
-    public LabControl Lab => lab ?? throw new InvalidOperationException("the scenario has not brought the lab up");
+    public LabControl Lab => _lab ?? throw new InvalidOperationException("the scenario has not brought the lab up");
 
     /// <summary>The members' election timeout.</summary>
     public TimeSpan ElectionTimeout => TimeSpan.FromMilliseconds(Options.ElectionTimeoutMs);
 
     /// <summary>The predictions checked so far.</summary>
-    public IReadOnlyList<Expectation> Expectations => expectations;
+    public IReadOnlyList<Expectation> Expectations => _expectations;
 
     /// <summary>Time since the start.</summary>
     public TimeSpan Now => Clock.Elapsed;
@@ -52,30 +52,28 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <summary>Brings up a fresh lab of <paramref name="nodes"/> members (taking down one this scenario had).</summary>
     /// <param name="nodes">Number of members.</param>
     /// <param name="preVote">Whether members run PreVote.</param>
-    /// <returns>A task.</returns>
     public async Task UpAsync(int nodes, bool preVote = true)
     {
         await DownAsync().ConfigureAwait(false);
         Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {Options.HeartbeatMs} ms, PreVote {(preVote ? "on" : "off")})");
-        LabOptions up = Options.Lab with
+        var up = Options.Lab with
         {
             Nodes = nodes,
             Serve = Options.Lab.Serve with { ElectionTimeoutMs = Options.ElectionTimeoutMs, HeartbeatIntervalMs = Options.HeartbeatMs, PreVote = preVote },
         };
-        lab = await LabControl.UpAsync(up, TextWriter.Null, Cancellation).ConfigureAwait(false);
-        int leader = await LeaderAsync().ConfigureAwait(false);
-        Say($"lab up: {string.Join(", ", lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}; n{leader} leads");
+        _lab = await LabControl.UpAsync(up, TextWriter.Null, Cancellation).ConfigureAwait(false);
+        var leader = await LeaderAsync().ConfigureAwait(false);
+        Say($"lab up: {string.Join(", ", _lab.Layout.Nodes.Select(n => $"{n.Name} {n.Address}"))}; n{leader} leads");
     }
 
     /// <summary>Takes the lab down if this scenario brought one up.</summary>
-    /// <returns>A task.</returns>
     public Task DownAsync()
     {
-        if (lab is null)
+        if (_lab is null)
             return Task.CompletedTask;
-        string directory = lab.Directory;
-        lab.Dispose();
-        lab = null;
+        var directory = _lab.Directory;
+        _lab.Dispose();
+        _lab = null;
         LabControl.Down(directory, TextWriter.Null);
         return Task.CompletedTask;
     }
@@ -94,7 +92,7 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <param name="observed">What happened, with figures.</param>
     public void Expect(string prediction, bool held, string observed)
     {
-        expectations.Add(new Expectation(prediction, held, observed));
+        _expectations.Add(new Expectation(prediction, held, observed));
         Out.WriteLine($"         {(held ? "HELD  " : "FAILED")} {prediction}: {observed}");
     }
 
@@ -121,14 +119,14 @@ public sealed class ScenarioContext : IAsyncDisposable
     public async Task<(int Leader, TimeSpan At)?> WaitLeaderAmongAsync(IReadOnlyList<int> nodes, TimeSpan timeout, int? except = null)
     {
         ArgumentNullException.ThrowIfNull(nodes);
-        TimeSpan deadline = Now + timeout;
+        var deadline = Now + timeout;
         while (Now < deadline)
         {
-            NodeStatus?[] statuses = await StatusesAsync(nodes).ConfigureAwait(false);
-            int leaderIndex = Array.FindIndex(statuses, s => s is { IsLeader: true });
+            var statuses = await StatusesAsync(nodes).ConfigureAwait(false);
+            var leaderIndex = Array.FindIndex(statuses, s => s is { IsLeader: true });
             if (leaderIndex >= 0 && nodes[leaderIndex] != except)
             {
-                ulong id = statuses[leaderIndex]!.MemberId;
+                var id = statuses[leaderIndex]!.MemberId;
                 if (statuses.All(s => s is null || s.Leader == id))
                     return (nodes[leaderIndex], Now);
             }
@@ -151,11 +149,11 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <returns>The common applied index and how long it took, or null on timeout.</returns>
     public async Task<(ulong Applied, TimeSpan Took)?> WaitConvergedAsync(TimeSpan timeout)
     {
-        TimeSpan start = Now;
+        var start = Now;
         while (Now - start < timeout)
         {
             int[] running = [.. Lab.Layout.Nodes.Where(n => Lab.IsRunning(n.Number)).Select(n => n.Number)];
-            NodeStatus?[] statuses = await StatusesAsync(running).ConfigureAwait(false);
+            var statuses = await StatusesAsync(running).ConfigureAwait(false);
             if (statuses.All(s => s is not null && s.Leader != 0)
                 && statuses.Select(s => (s!.CommitIndex, s.AppliedIndex, s.Leader)).Distinct().Count() == 1
                 && statuses[0]!.CommitIndex == statuses[0]!.AppliedIndex)
@@ -178,12 +176,12 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <returns>How long it took, or null on timeout.</returns>
     public async Task<TimeSpan?> WaitCaughtUpAsync(int node, TimeSpan timeout)
     {
-        TimeSpan start = Now;
+        var start = Now;
         ulong? target = null;
         while (Now - start < timeout)
         {
-            NodeStatus?[] statuses = await StatusesAsync().ConfigureAwait(false);
-            NodeStatus? self = statuses[node - 1];
+            var statuses = await StatusesAsync().ConfigureAwait(false);
+            var self = statuses[node - 1];
             if (self is not null)
             {
                 target ??= statuses.Where(s => s is not null).Max(s => s!.CommitIndex);
@@ -204,8 +202,8 @@ public sealed class ScenarioContext : IAsyncDisposable
     /// <returns>The killed leader, the new one (null if none within 30 s) and the time to it.</returns>
     public async Task<(int Killed, int? Successor, TimeSpan Took)> KillLeaderRoundAsync()
     {
-        int leader = await LeaderAsync().ConfigureAwait(false);
-        TimeSpan killed = Now;
+        var leader = await LeaderAsync().ConfigureAwait(false);
+        var killed = Now;
         Lab.Kill(leader);
         var elected = await WaitLeaderAmongAsync([.. Lab.Layout.Nodes.Select(n => n.Number).Where(n => n != leader)], TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         Lab.StartNode(leader);
@@ -215,17 +213,15 @@ public sealed class ScenarioContext : IAsyncDisposable
 
     /// <summary>Sleeps on the scenario clock.</summary>
     /// <param name="duration">How long.</param>
-    /// <returns>A task.</returns>
     public Task SleepAsync(TimeSpan duration) => Task.Delay(duration, Cancellation);
 
     /// <summary>Takes the lab down unless the options say keep it.</summary>
-    /// <returns>A task.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (Options.Keep && lab is not null)
+        if (Options.Keep && _lab is not null)
         {
-            Out.WriteLine($"lab left up (--keep); `kvorum lab down --dir {lab.Directory}` removes it");
-            lab.Dispose();
+            Out.WriteLine($"lab left up (--keep); `kvorum lab down --dir {_lab.Directory}` removes it");
+            _lab.Dispose();
             return;
         }
 

@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>How to run a scenario.</summary>
-public sealed record ScenarioOptions
+internal sealed record ScenarioOptions
 {
     /// <summary>Lab directory, prefix, subnet and server command; its node count and flags are set per scenario.</summary>
     public required LabOptions Lab { get; init; }

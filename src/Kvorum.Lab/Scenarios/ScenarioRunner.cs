@@ -1,7 +1,7 @@
 namespace Kvorum.Lab.Scenarios;
 
 /// <summary>Runs one scenario from start to verdict and always takes its lab down (unless kept).</summary>
-public static class ScenarioRunner
+internal static class ScenarioRunner
 {
     /// <summary>Runs <paramref name="scenario"/> and prints its verdict.</summary>
     /// <param name="scenario">The scenario.</param>
@@ -33,10 +33,10 @@ public static class ScenarioRunner
             }
         }
 
-        int held = context.Expectations.Count(e => e.Held);
-        bool passed = held == context.Expectations.Count && held > 0;
+        var held = context.Expectations.Count(e => e.Held);
+        var passed = held == context.Expectations.Count && held > 0;
         output.WriteLine($"=== {scenario.Name}: {(passed ? "PASSED" : "FAILED")} — {held} of {context.Expectations.Count} predictions held ({context.Now.TotalSeconds:0.0} s)");
-        foreach (Expectation e in context.Expectations.Where(e => !e.Held))
+        foreach (var e in context.Expectations.Where(e => !e.Held))
             output.WriteLine($"    did not hold: {e.Prediction} ({e.Observed})");
         return passed;
     }

@@ -9,7 +9,7 @@ namespace Kvorum.Lab.State;
 /// What a lab created and what it is doing, kept in <c>state.json</c> in the lab directory so that every later
 /// command — and <c>down</c> after a failed <c>up</c> — knows it. Written before each thing is created.
 /// </summary>
-public sealed class LabState
+internal sealed class LabState
 {
     /// <summary>Prefix of every name created.</summary>
     public required string Prefix { get; init; }
@@ -44,10 +44,8 @@ public sealed class LabState
 
     /// <summary>The layout of this lab in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory holding the state file.</param>
-    /// <returns>The layout.</returns>
     public LabLayout Layout(string directory) => LabLayout.Create(Prefix, Subnet, Nodes, directory);
 
     /// <summary>The faults in force as a set.</summary>
-    /// <returns>The set.</returns>
     public FaultSet FaultSet() => new(Faults);
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Kvorum.Lab.State;
 
 /// <summary>Reads and writes <c>state.json</c>; writes go to a temporary file renamed over the old one.</summary>
-public static class LabStateStore
+internal static class LabStateStore
 {
     /// <summary>The state file in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
@@ -16,7 +16,7 @@ public static class LabStateStore
     /// <exception cref="LabException">The file exists but cannot be read.</exception>
     public static LabState? TryLoad(string directory)
     {
-        string path = PathIn(directory);
+        var path = PathIn(directory);
         if (!File.Exists(path))
             return null;
         try
@@ -32,7 +32,6 @@ public static class LabStateStore
 
     /// <summary>The state of the lab in <paramref name="directory"/>.</summary>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The state.</returns>
     /// <exception cref="LabException">No lab is up there.</exception>
     public static LabState Load(string directory) =>
         TryLoad(directory) ?? throw new LabException($"no lab is up (no {PathIn(directory)}); start one with `kvorum lab up`");
@@ -43,8 +42,8 @@ public static class LabStateStore
     public static void Save(string directory, LabState state)
     {
         Directory.CreateDirectory(directory);
-        string path = PathIn(directory);
-        string temp = path + ".tmp";
+        var path = PathIn(directory);
+        var temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(state, LabStateJsonContext.Default.LabState));
         File.Move(temp, path, overwrite: true);
     }

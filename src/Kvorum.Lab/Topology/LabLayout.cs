@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Topology;
 /// <c>{prefix}-v1..N</c>, bridge <c>{prefix}-br</c>; node K gets the K-th address of the subnet, the host's bridge
 /// the last usable one. Inside its namespace every node listens on 2379 (client), 2380 (peer) and 2381 (metrics).
 /// </summary>
-public sealed class LabLayout
+internal sealed class LabLayout
 {
     /// <summary>The client port inside each namespace (etcd's).</summary>
     public const int ClientPort = 2379;
@@ -84,7 +84,6 @@ public sealed class LabLayout
     /// <param name="subnet">IPv4 CIDR with room for the nodes and the host.</param>
     /// <param name="nodes">Number of nodes, 1 to 9.</param>
     /// <param name="directory">The lab directory.</param>
-    /// <returns>The layout.</returns>
     /// <exception cref="LabException">A parameter is out of range.</exception>
     public static LabLayout Create(string prefix, string subnet, int nodes, string directory)
     {
@@ -95,8 +94,8 @@ public sealed class LabLayout
             throw new LabException($"--prefix must be 1 to 8 lower-case letters or digits, got '{prefix}'");
         if (nodes is < 1 or > 9)
             throw new LabException($"--nodes must be between 1 and 9, got {nodes}");
-        (IPAddress network, int length) = ParseSubnet(subnet);
-        long usable = (1L << (32 - length)) - 2;
+        (var network, var length) = ParseSubnet(subnet);
+        var usable = (1L << (32 - length)) - 2;
         if (usable < nodes + 1)
             throw new LabException($"--subnet {subnet} has {usable} usable addresses; {nodes} nodes and the host need {nodes + 1}");
         return new LabLayout(prefix, network, length, nodes, Path.GetFullPath(directory));
@@ -109,18 +108,18 @@ public sealed class LabLayout
     public static (IPAddress Network, int PrefixLength) ParseSubnet(string subnet)
     {
         ArgumentNullException.ThrowIfNull(subnet);
-        string[] parts = subnet.Split('/');
+        var parts = subnet.Split('/');
         if (parts.Length != 2
-            || !IPAddress.TryParse(parts[0], out IPAddress? address)
+            || !IPAddress.TryParse(parts[0], out var address)
             || address.AddressFamily != AddressFamily.InterNetwork
-            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int length)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var length)
             || length is < 8 or > 29)
         {
             throw new LabException($"--subnet must be an IPv4 network like 10.77.0.0/24 (prefix 8..29), got '{subnet}'");
         }
 
-        uint value = ToUInt(address);
-        uint mask = length == 0 ? 0 : uint.MaxValue << (32 - length);
+        var value = ToUInt(address);
+        var mask = length == 0 ? 0 : uint.MaxValue << (32 - length);
         if ((value & ~mask) != 0)
             throw new LabException($"--subnet {subnet} has host bits set; did you mean {FromUInt(value & mask)}/{length}?");
         return (address, length);
@@ -132,12 +131,12 @@ public sealed class LabLayout
     public bool Overlaps(string destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        string[] parts = destination.Split('/');
-        if (!IPAddress.TryParse(parts[0], out IPAddress? address) || address.AddressFamily != AddressFamily.InterNetwork)
+        var parts = destination.Split('/');
+        if (!IPAddress.TryParse(parts[0], out var address) || address.AddressFamily != AddressFamily.InterNetwork)
             return false;
-        int length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int l) ? l : 32;
-        int common = Math.Min(length, PrefixLength);
-        uint mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
+        var length = parts.Length > 1 && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var l) ? l : 32;
+        var common = Math.Min(length, PrefixLength);
+        var mask = common == 0 ? 0 : uint.MaxValue << (32 - common);
         return (ToUInt(address) & mask) == (ToUInt(Network) & mask);
     }
 
@@ -145,7 +144,7 @@ public sealed class LabLayout
 
     private static uint ToUInt(IPAddress address)
     {
-        byte[] b = address.GetAddressBytes();
+        var b = address.GetAddressBytes();
         return ((uint)b[0] << 24) | ((uint)b[1] << 16) | ((uint)b[2] << 8) | b[3];
     }
 

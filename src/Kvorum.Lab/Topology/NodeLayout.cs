@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Topology;
 /// <param name="Address">The node's address inside its namespace.</param>
 /// <param name="DataDir">The member's data directory.</param>
 /// <param name="LogFile">The member's stdout and stderr.</param>
-public sealed record NodeLayout(int Number, string Name, string Namespace, string HostVeth, IPAddress Address, string DataDir, string LogFile)
+internal sealed record NodeLayout(int Number, string Name, string Namespace, string HostVeth, IPAddress Address, string DataDir, string LogFile)
 {
     /// <summary>The client URL, reachable from the host and the other namespaces.</summary>
     public Uri ClientUrl => new($"http://{Address}:{LabLayout.ClientPort}");

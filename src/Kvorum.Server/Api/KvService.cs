@@ -55,7 +55,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         {
             // etcd's order: the quota (its gRPC layer), the request's own checks, the size of the proposal, and last
             // the NOSPACE alarm (which etcd enforces when it applies the proposal).
-            long cost = quotaCost?.Invoke(request) ?? 0;
+            var cost = quotaCost?.Invoke(request) ?? 0;
             node.CheckQuota(cost);
             validate(request);
             var proposal = wrap(request);

@@ -64,7 +64,7 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
     {
         var response = new AlarmResponse { Header = ResponseHeaders.Fill(null, node) };
         var mine = new AlarmMember { MemberID = node.MemberId, Alarm = AlarmType.Nospace };
-        bool aboutMine = request.MemberID == 0 || request.MemberID == node.MemberId;
+        var aboutMine = request.MemberID == 0 || request.MemberID == node.MemberId;
         switch (request.Action)
         {
             case AlarmRequest.Types.AlarmAction.Get:
@@ -136,10 +136,10 @@ internal sealed class MaintenanceService(KvorumNode node, ServerOptions options)
                     throw new EtcdException(EtcdErrors.BackupNotWritten(e.Message));
                 }
                 var buffer = new byte[SnapshotChunkBytes];
-                long remaining = backup.Length;
+                var remaining = backup.Length;
                 while (remaining > 0)
                 {
-                    int read = await backup.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellation).ConfigureAwait(false);
+                    var read = await backup.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellation).ConfigureAwait(false);
                     if (read == 0)
                         throw new IOException("the backup file ended early");
                     remaining -= read;

@@ -18,7 +18,7 @@ namespace Kvorum.Server.Backup;
 /// (<c>etcdctl snapshot save</c>) takes a stream whose length is not a multiple of 512 plus 32 for one without its
 /// checksum, and refuses it.
 /// </remarks>
-public static class BackupFile
+internal static class BackupFile
 {
     /// <summary>The snapshot and its padding fill a whole number of these (bbolt's smallest page).</summary>
     public const int PageSize = 512;
@@ -65,7 +65,7 @@ public static class BackupFile
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
         using var file = BackupDigest.OpenVerified(path);
-        long snapshotLength = file.Length - BackupDigest.Length;
+        var snapshotLength = file.Length - BackupDigest.Length;
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);
@@ -109,4 +109,4 @@ public static class BackupFile
 /// <param name="CompactRevision">The revision the history was compacted at.</param>
 /// <param name="TotalKeys">Keys in the store, with or without a live version.</param>
 /// <param name="TotalSize">The file's size in bytes.</param>
-public sealed record BackupSummary(uint Hash, long Revision, long CompactRevision, int TotalKeys, long TotalSize);
+internal sealed record BackupSummary(uint Hash, long Revision, long CompactRevision, int TotalKeys, long TotalSize);

@@ -19,7 +19,7 @@ namespace Kvorum.Server.Backup;
 /// table (the backup's own is dropped). Ids derive from the flags as for any new cluster: give it a new token, as
 /// etcd's guide says, or members of the old cluster still running at the same peer URLs would have the same ids.
 /// </remarks>
-public static class BackupRestore
+internal static class BackupRestore
 {
     /// <summary>Restores <paramref name="backupPath"/> into <see cref="ServerOptions.DataDir"/>, which must not exist.</summary>
     /// <param name="backupPath">A file from <c>kvorum snapshot save</c> (or Maintenance.Snapshot).</param>

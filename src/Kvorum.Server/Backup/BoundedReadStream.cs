@@ -30,7 +30,7 @@ internal sealed class BoundedReadStream(Stream inner, long length) : Stream
             return 0;
         if (buffer.Length > Remaining)
             buffer = buffer[..(int)Remaining];
-        int read = inner.Read(buffer);
+        var read = inner.Read(buffer);
         Remaining -= read;
         return read;
     }

@@ -60,14 +60,14 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
     {
         while (true)
         {
-            ReadResult result = await socket.ReadAsync(cancellationToken).ConfigureAwait(false);
-            ReadOnlySequence<byte> buffer = result.Buffer;
-            long end = _consumed + buffer.Length;
+            var result = await socket.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var end = _consumed + buffer.Length;
             FindFirstHeaders(buffer, end);
 
             // Kestrel may take the preface and the frames before the first HEADERS frame, as far as they have come;
             // not the bytes of a frame header not yet whole, which may begin that HEADERS frame.
-            long limit = _firstHeaders >= 0 ? _firstHeaders : Math.Min(end, _nextFrame);
+            var limit = _firstHeaders >= 0 ? _firstHeaders : Math.Min(end, _nextFrame);
             if (limit > _consumed || result.IsCanceled)
             {
                 return HandOut(
@@ -83,7 +83,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             }
 
             // Kestrel has consumed everything before the first HEADERS frame: decide on that frame.
-            int frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(Header(buffer, 0));
+            var frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(Header(buffer, 0));
             if (frameLength > FrameHeaderLength + DefaultMaxFrameSize)
                 return Decided(Phase.PassThrough, result); // Kestrel refuses it; no need to hold it first
             if (buffer.Length < frameLength)
@@ -94,7 +94,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
                 continue;
             }
 
-            byte[]? repaired = SchemeAuthority.Repair(buffer.Slice(0, frameLength).ToArray());
+            var repaired = SchemeAuthority.Repair(buffer.Slice(0, frameLength).ToArray());
             if (repaired is null)
                 return Decided(Phase.PassThrough, result);
 
@@ -191,7 +191,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
     {
         while (_firstHeaders < 0 && end - _nextFrame >= FrameHeaderLength)
         {
-            ReadOnlySpan<byte> header = Header(buffer, _nextFrame - _consumed);
+            var header = Header(buffer, _nextFrame - _consumed);
             if (SchemeAuthority.IsHeadersFrame(header))
                 _firstHeaders = _nextFrame;
             else
@@ -216,7 +216,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
         {
             while (!_kestrelDone)
             {
-                ReadResult result = await socket.ReadAsync().ConfigureAwait(false);
+                var result = await socket.ReadAsync().ConfigureAwait(false);
                 if (_kestrelDone)
                     break;
                 if (result.IsCanceled)
@@ -226,19 +226,19 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
                     continue;
                 }
 
-                ReadOnlySequence<byte> buffer = result.Buffer;
-                long at = Forward(buffer, output);
+                var buffer = result.Buffer;
+                var at = Forward(buffer, output);
                 if (result.IsCompleted)
                 {
                     // A frame cut short by the peer goes on as it is: Kestrel reports it.
-                    foreach (ReadOnlyMemory<byte> segment in buffer.Slice(at))
+                    foreach (var segment in buffer.Slice(at))
                         output.Write(segment.Span);
                     socket.AdvanceTo(buffer.End);
                     await output.FlushAsync().ConfigureAwait(false);
                     break;
                 }
                 socket.AdvanceTo(buffer.GetPosition(at), buffer.End);
-                FlushResult flushed = await output.FlushAsync().ConfigureAwait(false);
+                var flushed = await output.FlushAsync().ConfigureAwait(false);
                 if (flushed.IsCompleted)
                     break;
             }
@@ -261,8 +261,8 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
         {
             if (_passing > 0)
             {
-                long n = Math.Min(_passing, buffer.Length - at);
-                foreach (ReadOnlyMemory<byte> segment in buffer.Slice(at, n))
+                var n = Math.Min(_passing, buffer.Length - at);
+                foreach (var segment in buffer.Slice(at, n))
                     output.Write(segment.Span);
                 _passing -= n;
                 at += n;
@@ -270,7 +270,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             }
             if (buffer.Length - at < FrameHeaderLength)
                 break;
-            ReadOnlySpan<byte> header = Header(buffer, at);
+            var header = Header(buffer, at);
             long frameLength = FrameHeaderLength + SchemeAuthority.PayloadLength(header);
             if (!SchemeAuthority.IsHeadersFrame(header) || frameLength > FrameHeaderLength + DefaultMaxFrameSize)
             {
@@ -279,7 +279,7 @@ internal sealed class AuthorityRepairingReader(PipeReader socket) : PipeReader
             }
             if (buffer.Length - at < frameLength)
                 break; // a HEADERS frame is held until whole
-            byte[] frame = buffer.Slice(at, frameLength).ToArray();
+            var frame = buffer.Slice(at, frameLength).ToArray();
             output.Write(SchemeAuthority.Repair(frame) ?? frame);
             at += frameLength;
         }

@@ -52,8 +52,8 @@ internal static class SchemeAuthority
         {
             return null;
         }
-        byte flags = frame[4];
-        ReadOnlySpan<byte> payload = frame[FrameHeaderLength..];
+        var flags = frame[4];
+        var payload = frame[FrameHeaderLength..];
         int blockStart = 0, padding = 0;
         if ((flags & Padded) != 0)
         {
@@ -64,24 +64,24 @@ internal static class SchemeAuthority
         }
         if ((flags & Priority) != 0)
             blockStart += 5;
-        int blockEnd = payload.Length - padding;
+        var blockEnd = payload.Length - padding;
         if (blockEnd < blockStart)
             return null;
-        if (!TryFind(payload[blockStart..blockEnd], out int start, out int end, out byte kind))
+        if (!TryFind(payload[blockStart..blockEnd], out var start, out var end, out var kind))
             return null;
 
         // The field again, with the replacement as a plain (not Huffman) string: the representation's kind and
         // name index 1 (":authority" in the static table), then the length (fits in 7 bits) and the bytes.
-        ReadOnlySpan<byte> replacement = ReplacementBytes;
-        int fieldLength = 2 + replacement.Length;
-        int newPayloadLength = payload.Length - (end - start) + fieldLength;
+        var replacement = ReplacementBytes;
+        var fieldLength = 2 + replacement.Length;
+        var newPayloadLength = payload.Length - (end - start) + fieldLength;
         var repaired = new byte[FrameHeaderLength + newPayloadLength];
         frame[..FrameHeaderLength].CopyTo(repaired);
         repaired[0] = (byte)(newPayloadLength >> 16);
         repaired[1] = (byte)(newPayloadLength >> 8);
         repaired[2] = (byte)newPayloadLength;
-        int at = FrameHeaderLength;
-        int fieldAt = blockStart + start;
+        var at = FrameHeaderLength;
+        var fieldAt = blockStart + start;
         payload[..fieldAt].CopyTo(repaired.AsSpan(at));
         at += fieldAt;
         repaired[at++] = (byte)(kind | 1);
@@ -98,11 +98,11 @@ internal static class SchemeAuthority
     /// </summary>
     internal static bool TryFind(ReadOnlySpan<byte> block, out int start, out int end, out byte kind)
     {
-        int pos = 0;
+        var pos = 0;
         while (pos < block.Length)
         {
             start = pos;
-            byte first = block[pos];
+            var first = block[pos];
             int nameIndex;
             if ((first & 0x80) != 0)
             {
@@ -132,14 +132,14 @@ internal static class SchemeAuthority
                     break;
             }
 
-            bool isAuthority = nameIndex == 1;
+            var isAuthority = nameIndex == 1;
             if (nameIndex == 0)
             {
-                if (!TryString(block, ref pos, out bool nameHuffman, out var name))
+                if (!TryString(block, ref pos, out var nameHuffman, out var name))
                     break;
                 isAuthority = !nameHuffman && name.SequenceEqual(":authority"u8);
             }
-            if (!TryString(block, ref pos, out bool valueHuffman, out var value))
+            if (!TryString(block, ref pos, out var valueHuffman, out var value))
                 break;
             if (isAuthority && (valueHuffman ? StartsWithBits(value, HuffmanHttp) || StartsWithBits(value, HuffmanHttps)
                                              : value.StartsWith("http://"u8) || value.StartsWith("https://"u8)))
@@ -156,15 +156,15 @@ internal static class SchemeAuthority
     /// <summary>An HPACK integer with an N-bit prefix (RFC 7541 §5.1); false when the block ends first or it overflows.</summary>
     private static bool TryInteger(ReadOnlySpan<byte> block, ref int pos, int prefixBits, out int value)
     {
-        int mask = (1 << prefixBits) - 1;
+        var mask = (1 << prefixBits) - 1;
         value = block[pos++] & mask;
         if (value < mask)
             return true;
-        for (int shift = 0; shift <= 21; shift += 7)
+        for (var shift = 0; shift <= 21; shift += 7)
         {
             if (pos >= block.Length)
                 return false;
-            byte next = block[pos++];
+            var next = block[pos++];
             value += (next & 0x7F) << shift;
             if ((next & 0x80) == 0)
                 return true;
@@ -180,7 +180,7 @@ internal static class SchemeAuthority
         if (pos >= block.Length)
             return false;
         huffman = (block[pos] & 0x80) != 0;
-        if (!TryInteger(block, ref pos, 7, out int length) || length > block.Length - pos)
+        if (!TryInteger(block, ref pos, 7, out var length) || length > block.Length - pos)
             return false;
         bytes = block.Slice(pos, length);
         pos += length;
@@ -192,7 +192,7 @@ internal static class SchemeAuthority
         if (data.Length * 8 < prefix.Length)
             return false;
         ulong head = 0;
-        for (int i = 0; i < 8; i++)
+        for (var i = 0; i < 8; i++)
             head = (head << 8) | (i < data.Length ? data[i] : 0u);
         return head >> (64 - prefix.Length) == prefix.Bits;
     }

@@ -13,7 +13,7 @@ internal static class ChangeEvents
     /// <summary>The event for entry <paramref name="position"/> of <paramref name="history"/>.</summary>
     public static Event At(KeyHistory history, int position)
     {
-        KeyVersion version = history.Versions[position];
+        var version = history.Versions[position];
         var change = new Event
         {
             Type = version.IsTombstone ? Event.Types.EventType.Delete : Event.Types.EventType.Put,
@@ -31,10 +31,10 @@ internal static class ChangeEvents
     public static List<Event> Since(KeyIndex index, KeyRange range, long startRevision)
     {
         var found = new List<(Revision Revision, Event Change)>();
-        foreach (KeyHistory history in index.Scan(range))
+        foreach (var history in index.Scan(range))
         {
-            ReadOnlySpan<KeyVersion> versions = history.Versions;
-            for (int i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
+            var versions = history.Versions;
+            for (var i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
                 found.Add((versions[i].Revision, At(history, i)));
         }
         found.Sort((a, b) => a.Revision.CompareTo(b.Revision));

@@ -36,7 +36,7 @@ internal sealed class FrozenStore
         var keys = new ByteString[store.Index.Count];
         var versions = new ReadOnlyMemory<KeyVersion>[keys.Length];
         var k = 0;
-        foreach (KeyHistory history in store.Index.All())
+        foreach (var history in store.Index.All())
         {
             keys[k] = history.Key;
             versions[k++] = history.Share();

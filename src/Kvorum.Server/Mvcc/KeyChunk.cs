@@ -52,7 +52,7 @@ internal sealed class KeyChunk
     /// <summary>Orders <paramref name="key"/> (with prefix <paramref name="prefix"/>) against the key at <paramref name="index"/>.</summary>
     public int CompareAt(int index, ulong prefix, ReadOnlySpan<byte> key)
     {
-        ulong here = _prefixes[index];
+        var here = _prefixes[index];
         if (here != prefix)
             return here < prefix ? -1 : 1;
         return ByteKeyComparer.Compare(_histories[index].Key.Span, key);
@@ -64,12 +64,12 @@ internal sealed class KeyChunk
     /// <summary>Binary search: the position of <paramref name="key"/>, or of the first key after it, and whether it is here.</summary>
     public (int Index, bool Found) Search(ulong prefix, ReadOnlySpan<byte> key)
     {
-        int left = 0;
-        int right = Count - 1;
+        var left = 0;
+        var right = Count - 1;
         while (left <= right)
         {
-            int mid = left + ((right - left) >> 1);
-            int order = CompareAt(mid, prefix, key);
+            var mid = left + ((right - left) >> 1);
+            var order = CompareAt(mid, prefix, key);
             if (order == 0)
                 return (mid, true);
             if (order < 0)
@@ -109,8 +109,8 @@ internal sealed class KeyChunk
     /// <summary>Moves the upper half of the keys into a new chunk, which is returned.</summary>
     public KeyChunk SplitUpperHalf()
     {
-        int half = Count / 2;
-        int moved = Count - half;
+        var half = Count / 2;
+        var moved = Count - half;
         var upper = new KeyChunk(_histories.Length);
         Array.Copy(_histories, half, upper._histories, 0, moved);
         Array.Copy(_prefixes, half, upper._prefixes, 0, moved);

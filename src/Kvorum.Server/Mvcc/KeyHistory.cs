@@ -69,10 +69,10 @@ internal sealed class KeyHistory
         // Most reads are of the newest revision.
         if (_newestMain <= revision)
             return _newestIsTombstone ? null : _versions[_count - 1];
-        int index = LastAtOrBefore(revision);
+        var index = LastAtOrBefore(revision);
         if (index < 0)
             return null;
-        KeyVersion found = _versions[index];
+        var found = _versions[index];
         return found.IsTombstone ? null : found;
     }
 
@@ -105,7 +105,7 @@ internal sealed class KeyHistory
     /// <param name="main">The first main revision to drop.</param>
     public void TruncateFrom(long main)
     {
-        int keep = LastAtOrBefore(main - 1) + 1;
+        var keep = LastAtOrBefore(main - 1) + 1;
         if (keep < _shared)
             CopyBeforeChange(_versions.Length);
         System.Diagnostics.Debug.Assert(keep >= _shared, "an undo clears no slot a snapshot may read");
@@ -120,19 +120,19 @@ internal sealed class KeyHistory
     /// <param name="revision">The compaction revision.</param>
     public void Compact(long revision)
     {
-        int index = LastAtOrBefore(revision);
+        var index = LastAtOrBefore(revision);
         if (index < 0)
             return;
-        int drop = _versions[index].IsTombstone ? index + 1 : index;
+        var drop = _versions[index].IsTombstone ? index + 1 : index;
         if (drop == 0)
             return;
         Uncount(0, drop);
-        int left = _count - drop;
+        var left = _count - drop;
         if (left <= _versions.Length / 4 || _shared > 0)
         {
             // Most of the history went: give the room back. Or a snapshot may be reading the slots that would
             // move: leave them as they are.
-            KeyVersion[] smaller = left == 0 ? [] : new KeyVersion[Math.Max(InitialCapacity, left)];
+            var smaller = left == 0 ? [] : new KeyVersion[Math.Max(InitialCapacity, left)];
             Array.Copy(_versions, drop, smaller, 0, left);
             _versions = smaller;
             _shared = 0;
@@ -167,7 +167,7 @@ internal sealed class KeyHistory
     private long BytesOf(int from, int to)
     {
         long bytes = 0;
-        for (int i = from; i < to; i++)
+        for (var i = from; i < to; i++)
             bytes += KeyIndex.SizeOf(Key, _versions[i]);
         return bytes;
     }
@@ -195,11 +195,11 @@ internal sealed class KeyHistory
     /// <summary>Index of the newest entry with main revision at most <paramref name="revision"/>, or -1.</summary>
     private int LastAtOrBefore(long revision)
     {
-        int lo = 0;
-        int hi = _count - 1;
+        var lo = 0;
+        var hi = _count - 1;
         while (lo <= hi)
         {
-            int mid = lo + ((hi - lo) >> 1);
+            var mid = lo + ((hi - lo) >> 1);
             if (_versions[mid].Revision.Main <= revision)
                 lo = mid + 1;
             else

@@ -54,7 +54,6 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Finds the history of <paramref name="key"/>.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>The history, or null when the key is not indexed.</returns>
     public KeyHistory? Find(ByteString key)
     {
@@ -63,15 +62,14 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Finds the history of <paramref name="key"/>, adding an empty one if there is none.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>The key's history.</returns>
     public KeyHistory GetOrAdd(ByteString key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (_byKey.TryGetValue(key, out KeyHistory? existing))
+        if (_byKey.TryGetValue(key, out var existing))
             return existing;
-        ulong prefix = KeyChunk.PrefixOf(key.Span);
-        (int chunk, int index, bool found) = Locate(prefix, key.Span);
+        var prefix = KeyChunk.PrefixOf(key.Span);
+        (var chunk, var index, var found) = Locate(prefix, key.Span);
         System.Diagnostics.Debug.Assert(!found, "a key in the chunks is in the hash table");
 
         var history = new KeyHistory(key, this);
@@ -84,7 +82,7 @@ internal sealed class KeyIndex
         }
         else
         {
-            KeyChunk target = _chunks[chunk];
+            var target = _chunks[chunk];
             target.Insert(index, history, prefix);
             if (target.Count > MaxChunkSize)
                 _chunks.Insert(chunk + 1, target.SplitUpperHalf());
@@ -94,17 +92,16 @@ internal sealed class KeyIndex
     }
 
     /// <summary>Removes <paramref name="key"/> from the index.</summary>
-    /// <param name="key">The key.</param>
     /// <returns>True when the key was indexed.</returns>
     public bool Remove(ByteString key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        if (!_byKey.Remove(key, out KeyHistory? removed))
+        if (!_byKey.Remove(key, out var removed))
             return false;
         AddBytes(-removed.CountedBytes()); // nothing, as the store removes only emptied histories
-        (int chunk, int index, bool found) = Locate(KeyChunk.PrefixOf(key.Span), key.Span);
+        (var chunk, var index, var found) = Locate(KeyChunk.PrefixOf(key.Span), key.Span);
         System.Diagnostics.Debug.Assert(found, "a key in the hash table is in the chunks");
-        KeyChunk target = _chunks[chunk];
+        var target = _chunks[chunk];
         target.RemoveAt(index);
         if (target.Count == 0)
             _chunks.RemoveAt(chunk);
@@ -119,19 +116,19 @@ internal sealed class KeyIndex
     {
         if (range.IsSingleKey)
         {
-            KeyHistory? single = Find(range.Begin);
+            var single = Find(range.Begin);
             if (single is not null)
                 yield return single;
             yield break;
         }
 
-        (int chunk, int index, _) = Locate(KeyChunk.PrefixOf(range.Begin.Span), range.Begin.Span);
+        (var chunk, var index, _) = Locate(KeyChunk.PrefixOf(range.Begin.Span), range.Begin.Span);
         for (; chunk < _chunks.Count; chunk++, index = 0)
         {
-            KeyChunk entries = _chunks[chunk];
+            var entries = _chunks[chunk];
             for (; index < entries.Count; index++)
             {
-                KeyHistory history = entries[index];
+                var history = entries[index];
                 if (!range.IsBeforeEnd(history.Key.Span))
                     yield break;
                 yield return history;
@@ -143,9 +140,9 @@ internal sealed class KeyIndex
     /// <returns>A lazy sequence; the index must not change while it is enumerated.</returns>
     public IEnumerable<KeyHistory> All()
     {
-        foreach (KeyChunk chunk in _chunks)
+        foreach (var chunk in _chunks)
         {
-            for (int i = 0; i < chunk.Count; i++)
+            for (var i = 0; i < chunk.Count; i++)
                 yield return chunk[i];
         }
     }
@@ -169,18 +166,18 @@ internal sealed class KeyIndex
             return (0, 0, false);
 
         // First chunk whose last key is not before the key.
-        int lo = 0;
-        int hi = _chunks.Count - 1;
+        var lo = 0;
+        var hi = _chunks.Count - 1;
         while (lo < hi)
         {
-            int mid = lo + ((hi - lo) >> 1);
+            var mid = lo + ((hi - lo) >> 1);
             if (_chunks[mid].CompareLast(prefix, key) < 0)
                 lo = mid + 1;
             else
                 hi = mid;
         }
 
-        (int index, bool found) = _chunks[lo].Search(prefix, key);
+        (var index, var found) = _chunks[lo].Search(prefix, key);
         return (lo, index, found);
     }
 }

@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// Which live keys are attached to each lease, so that revoking or expiring a lease can delete
 /// its keys. Derived from the store's newest values; rebuilt on snapshot restore.
 /// </summary>
-public sealed class LeaseAttachments
+internal sealed class LeaseAttachments
 {
     private readonly Dictionary<long, SortedSet<ByteString>> _keysByLease = [];
 
@@ -21,7 +21,7 @@ public sealed class LeaseAttachments
     {
         if (lease == 0)
             return;
-        if (!_keysByLease.TryGetValue(lease, out SortedSet<ByteString>? keys))
+        if (!_keysByLease.TryGetValue(lease, out var keys))
         {
             keys = new SortedSet<ByteString>(ByteKeyComparer.Instance);
             _keysByLease.Add(lease, keys);
@@ -34,7 +34,7 @@ public sealed class LeaseAttachments
     /// <param name="key">The key.</param>
     internal void Detach(long lease, ByteString key)
     {
-        if (lease == 0 || !_keysByLease.TryGetValue(lease, out SortedSet<ByteString>? keys))
+        if (lease == 0 || !_keysByLease.TryGetValue(lease, out var keys))
             return;
         keys.Remove(key);
         if (keys.Count == 0)
@@ -45,7 +45,7 @@ public sealed class LeaseAttachments
     /// <param name="lease">The lease id.</param>
     /// <returns>A copy of the keys; empty when none.</returns>
     public IReadOnlyList<ByteString> KeysOf(long lease) =>
-        _keysByLease.TryGetValue(lease, out SortedSet<ByteString>? keys) ? [.. keys] : [];
+        _keysByLease.TryGetValue(lease, out var keys) ? [.. keys] : [];
 
     /// <summary>Forgets every attachment.</summary>
     internal void Clear() => _keysByLease.Clear();

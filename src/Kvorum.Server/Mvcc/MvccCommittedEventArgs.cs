@@ -3,7 +3,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Server.Mvcc;
 
 /// <summary>What one write committed to a <see cref="MvccStore"/>: its revision and its changes.</summary>
-public sealed class MvccCommittedEventArgs : EventArgs
+internal sealed class MvccCommittedEventArgs : EventArgs
 {
     /// <summary>Creates the notification.</summary>
     /// <param name="revision">The revision the write created.</param>

@@ -33,12 +33,12 @@ internal static class MvccHash
         AppendInt64(crc, number, state.CompactRevision);
         for (var k = 0; k < state.Keys.Length; k++)
         {
-            ReadOnlySpan<KeyVersion> versions = state.Versions[k].Span;
+            var versions = state.Versions[k].Span;
             if (versions.Length == 0 || versions[0].Revision.Main > revision)
                 continue;
             AppendInt64(crc, number, state.Keys[k].Length);
             crc.Append(state.Keys[k].Span);
-            foreach (KeyVersion version in versions)
+            foreach (var version in versions)
             {
                 if (version.Revision.Main > revision)
                     break;

@@ -15,7 +15,7 @@ namespace Kvorum.Server.Mvcc;
 /// <c>main(i64) sub(i64) flags(byte: 1 = tombstone)</c> followed, for a put, by
 /// <c>createRevision(i64) version(i64) lease(i64) valueLength value</c>; finally <c>"END"</c>.
 /// </remarks>
-public static class MvccSnapshot
+internal static class MvccSnapshot
 {
     private const byte FormatVersion = 1;
     private const byte TombstoneFlag = 1;
@@ -40,12 +40,12 @@ public static class MvccSnapshot
         writer.WriteInt64(store.Revision);
         writer.WriteInt64(store.CompactRevision);
         writer.Write7BitEncoded(store.Keys.Length);
-        for (int k = 0; k < store.Keys.Length; k++)
+        for (var k = 0; k < store.Keys.Length; k++)
         {
             writer.WriteBytes(store.Keys[k].Span);
-            ReadOnlySpan<KeyVersion> versions = store.Versions[k].Span;
+            var versions = store.Versions[k].Span;
             writer.Write7BitEncoded(versions.Length);
-            foreach (ref readonly KeyVersion version in versions)
+            foreach (ref readonly var version in versions)
             {
                 writer.WriteInt64(version.Revision.Main);
                 writer.WriteInt64(version.Revision.Sub);
@@ -91,27 +91,27 @@ public static class MvccSnapshot
     {
         using var reader = new BinaryReader(source, Encoding.UTF8, leaveOpen: true);
         Expect(reader, Magic);
-        byte format = reader.ReadByte();
+        var format = reader.ReadByte();
         if (format != FormatVersion)
             throw new InvalidDataException($"Unknown MVCC snapshot format {format}.");
-        long revision = reader.ReadInt64();
-        long compactRevision = reader.ReadInt64();
+        var revision = reader.ReadInt64();
+        var compactRevision = reader.ReadInt64();
         store.ResetForRestore(revision, compactRevision);
 
-        int keyCount = ReadCount(reader);
+        var keyCount = ReadCount(reader);
         ByteString? previousKey = null;
-        for (int k = 0; k < keyCount; k++)
+        for (var k = 0; k < keyCount; k++)
         {
-            ByteString key = ByteString.CopyFrom(ReadBytes(reader));
+            var key = ByteString.CopyFrom(ReadBytes(reader));
             if (key.IsEmpty || (previousKey is not null && ByteKeyComparer.Instance.Compare(previousKey, key) >= 0))
                 throw new InvalidDataException("MVCC snapshot keys are not in strictly increasing order.");
             previousKey = key;
 
-            KeyHistory history = store.Index.GetOrAdd(key);
-            int versionCount = ReadCount(reader);
+            var history = store.Index.GetOrAdd(key);
+            var versionCount = ReadCount(reader);
             if (versionCount == 0)
                 throw new InvalidDataException("MVCC snapshot has a key without versions.");
-            for (int v = 0; v < versionCount; v++)
+            for (var v = 0; v < versionCount; v++)
                 history.Append(ReadVersion(reader, revision));
             if (history.Live is { } live)
                 store.Leases.Attach(live.Lease, key);
@@ -124,22 +124,22 @@ public static class MvccSnapshot
         var revision = new Revision(reader.ReadInt64(), reader.ReadInt64());
         if (revision.Main < 2 || revision.Main > storeRevision || revision.Sub < 0)
             throw new InvalidDataException($"MVCC snapshot has an impossible revision {revision}.");
-        byte flags = reader.ReadByte();
+        var flags = reader.ReadByte();
         if (flags == TombstoneFlag)
             return KeyVersion.Tombstone(revision);
         if (flags != 0)
             throw new InvalidDataException($"MVCC snapshot has unknown version flags {flags}.");
-        long createRevision = reader.ReadInt64();
-        long version = reader.ReadInt64();
-        long lease = reader.ReadInt64();
-        ByteString value = ByteString.CopyFrom(ReadBytes(reader));
+        var createRevision = reader.ReadInt64();
+        var version = reader.ReadInt64();
+        var lease = reader.ReadInt64();
+        var value = ByteString.CopyFrom(ReadBytes(reader));
         return new KeyVersion(revision, createRevision, version, value, lease, isTombstone: false);
     }
 
     private static byte[] ReadBytes(BinaryReader reader)
     {
-        int length = ReadCount(reader);
-        byte[] bytes = reader.ReadBytes(length);
+        var length = ReadCount(reader);
+        var bytes = reader.ReadBytes(length);
         if (bytes.Length != length)
             throw new EndOfStreamException();
         return bytes;
@@ -147,7 +147,7 @@ public static class MvccSnapshot
 
     private static int ReadCount(BinaryReader reader)
     {
-        int count = reader.Read7BitEncodedInt();
+        var count = reader.Read7BitEncodedInt();
         if (count < 0)
             throw new InvalidDataException("MVCC snapshot has a negative length.");
         return count;
@@ -155,7 +155,7 @@ public static class MvccSnapshot
 
     private static void Expect(BinaryReader reader, byte[] expected)
     {
-        byte[] actual = reader.ReadBytes(expected.Length);
+        var actual = reader.ReadBytes(expected.Length);
         if (!actual.AsSpan().SequenceEqual(expected))
             throw new InvalidDataException("MVCC snapshot is missing its magic bytes or trailer.");
     }

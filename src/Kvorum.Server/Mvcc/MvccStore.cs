@@ -20,7 +20,7 @@ namespace Kvorum.Server.Mvcc;
 /// request that fails changes nothing.</para>
 /// <para>Not thread-safe: Raft applies entries one at a time, and reads must be serialised with them.</para>
 /// </remarks>
-public sealed class MvccStore
+internal sealed class MvccStore
 {
     /// <summary>Creates an empty store at revision 1.</summary>
     public MvccStore()
@@ -119,14 +119,14 @@ public sealed class MvccStore
     public TxnResponse Txn(TxnRequest request)
     {
         RequestValidator.Validate(request, MaxTxnOps);
-        List<bool> path = TxnEvaluator.ChoosePath(Index, Revision, request);
+        var path = TxnEvaluator.ChoosePath(Index, Revision, request);
         CheckPath(request, path);
 
         var write = new StoreWrite(this, Committed is not null);
         TxnResponse response;
         try
         {
-            int position = 0;
+            var position = 0;
             response = ExecuteTxn(write, request, path, ref position);
         }
         catch
@@ -152,13 +152,13 @@ public sealed class MvccStore
             throw new EtcdException(EtcdErrors.FutureRevision);
 
         var emptied = new List<ByteString>();
-        foreach (KeyHistory history in Index.All())
+        foreach (var history in Index.All())
         {
             history.Compact(request.Revision);
             if (history.IsEmpty)
                 emptied.Add(history.Key);
         }
-        foreach (ByteString key in emptied)
+        foreach (var key in emptied)
             Index.Remove(key);
         CompactRevision = request.Revision;
         return new CompactionResponse { Header = new ResponseHeader { Revision = Revision } };
@@ -188,7 +188,7 @@ public sealed class MvccStore
     internal (FrozenStore State, long Revision) FreezeForHashKV(HashKVRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        long revision = RangeQuery.ResolveRevision(request.Revision, Revision, CompactRevision);
+        var revision = RangeQuery.ResolveRevision(request.Revision, Revision, CompactRevision);
         return (FrozenStore.Of(this), revision);
     }
 
@@ -253,8 +253,8 @@ public sealed class MvccStore
 
     private void Commit(StoreWrite write)
     {
-        bool changed = write.HasChanges;
-        IReadOnlyList<Event> events = write.Events;
+        var changed = write.HasChanges;
+        var events = write.Events;
         write.Commit();
         if (changed)
             Committed?.Invoke(this, new MvccCommittedEventArgs(Revision, events));
@@ -273,7 +273,7 @@ public sealed class MvccStore
     /// </summary>
     private void CheckPath(TxnRequest request, List<bool> path)
     {
-        int position = 0;
+        var position = 0;
         if (!ReadOnlyTxn.IsReadOnly(request))
             CheckPath(request, path, ref position, checkPuts: true);
         position = 0;
@@ -282,22 +282,22 @@ public sealed class MvccStore
 
     private void CheckPath(TxnRequest request, List<bool> path, ref int position, bool checkPuts)
     {
-        bool succeeded = path[position++];
-        foreach (RequestOp op in succeeded ? request.Success : request.Failure)
+        var succeeded = path[position++];
+        foreach (var op in succeeded ? request.Success : request.Failure)
         {
             switch (op.RequestCase)
             {
                 case RequestOp.RequestOneofCase.RequestRange when !checkPuts:
                     // etcd's own comparisons, in which a negative revision (otherwise the newest, as 0 is) fails as
                     // compacted once it is below the compaction revision (-1 before the first compaction).
-                    long revision = op.RequestRange.Revision;
+                    var revision = op.RequestRange.Revision;
                     if (revision > Revision)
                         throw new EtcdException(EtcdErrors.FutureRevision);
                     if (revision != 0 && revision < CompactRevision)
                         throw new EtcdException(EtcdErrors.Compacted);
                     break;
                 case RequestOp.RequestOneofCase.RequestPut when checkPuts:
-                    PutRequest put = op.RequestPut;
+                    var put = op.RequestPut;
                     if ((put.IgnoreValue || put.IgnoreLease) && Index.Find(put.Key)?.Live is null)
                         throw new EtcdException(EtcdErrors.KeyNotFound);
                     CheckLease(put.Lease);
@@ -313,10 +313,10 @@ public sealed class MvccStore
 
     private static TxnResponse ExecuteTxn(StoreWrite write, TxnRequest request, List<bool> path, ref int position)
     {
-        bool succeeded = path[position++];
+        var succeeded = path[position++];
         // Nested txn responses carry an empty header, as etcd's do; the caller sets the top one.
         var response = new TxnResponse { Succeeded = succeeded, Header = new ResponseHeader() };
-        foreach (RequestOp op in succeeded ? request.Success : request.Failure)
+        foreach (var op in succeeded ? request.Success : request.Failure)
         {
             response.Responses.Add(op.RequestCase switch
             {

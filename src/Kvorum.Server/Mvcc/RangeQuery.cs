@@ -20,14 +20,14 @@ internal static class RangeQuery
     /// <exception cref="EtcdException">The requested revision is in the future or compacted.</exception>
     public static RangeResponse Execute(KeyIndex index, RangeRequest request, long currentRevision, long compactRevision)
     {
-        long revision = ResolveRevision(request.Revision, currentRevision, compactRevision);
+        var revision = ResolveRevision(request.Revision, currentRevision, compactRevision);
         var response = new RangeResponse { Header = new ResponseHeader { Revision = currentRevision } };
 
         // Like etcd, count every live key in the range, but keep only the first limit + 1 keys in key order (one
         // extra to tell "more") unless a sort order or a revision filter is given. Also as etcd does, a sort target
         // without a sort order sorts only those first keys (ascending), not the whole range: etcd decides what to
         // fetch on the order alone, and only then lets a target other than the key imply ascending.
-        int keep = int.MaxValue;
+        var keep = int.MaxValue;
         if (request.CountOnly)
             keep = 0;
         else if (request.Limit > 0 && request.Limit < int.MaxValue
@@ -36,7 +36,7 @@ internal static class RangeQuery
 
         var matches = new List<(KeyHistory History, KeyVersion Version)>(Math.Min(keep, 64));
         long count = 0;
-        foreach (KeyHistory history in index.Scan(KeyRange.FromRequest(request.Key, request.RangeEnd)))
+        foreach (var history in index.Scan(KeyRange.FromRequest(request.Key, request.RangeEnd)))
         {
             if (matches.Count >= keep)
             {
@@ -58,13 +58,13 @@ internal static class RangeQuery
             matches.RemoveAll(match => !PassesFilters(request, match.Version));
         Sort(matches, request.SortTarget, request.SortOrder);
 
-        int take = matches.Count;
+        var take = matches.Count;
         if (request.Limit > 0 && matches.Count > request.Limit)
         {
             take = (int)request.Limit;
             response.More = true;
         }
-        for (int i = 0; i < take; i++)
+        for (var i = 0; i < take; i++)
             response.Kvs.Add(matches[i].Version.ToKeyValue(matches[i].History.Key, request.KeysOnly));
         return response;
     }
@@ -78,7 +78,7 @@ internal static class RangeQuery
     {
         if (requested > currentRevision)
             throw new EtcdException(EtcdErrors.FutureRevision);
-        long revision = requested <= 0 ? currentRevision : requested;
+        var revision = requested <= 0 ? currentRevision : requested;
         if (revision < compactRevision)
             throw new EtcdException(EtcdErrors.Compacted);
         return revision;
@@ -96,7 +96,7 @@ internal static class RangeQuery
 
     private static bool PassesFilters(RangeRequest request, KeyVersion version)
     {
-        long mod = version.Revision.Main;
+        var mod = version.Revision.Main;
         if (request.MaxModRevision != 0 && mod > request.MaxModRevision)
             return false;
         if (request.MinModRevision != 0 && mod < request.MinModRevision)
@@ -135,18 +135,18 @@ internal static class RangeQuery
             RangeRequest.Types.SortTarget.Value => static (a, b) => ByteKeyComparer.Compare(a.ValueSpan, b.ValueSpan),
             _ => throw new ArgumentOutOfRangeException(nameof(target), target, "Unknown sort target."),
         };
-        int sign = order == RangeRequest.Types.SortOrder.Descend ? -1 : 1;
+        var sign = order == RangeRequest.Types.SortOrder.Descend ? -1 : 1;
 
         // Decorate with the key-order position so ties stay in key order: List.Sort is not stable.
         var decorated = new (int Position, KeyHistory History, KeyVersion Version)[matches.Count];
-        for (int i = 0; i < decorated.Length; i++)
+        for (var i = 0; i < decorated.Length; i++)
             decorated[i] = (i, matches[i].History, matches[i].Version);
         Array.Sort(decorated, (a, b) =>
         {
-            int byValue = sign * byTarget(a.Version, b.Version);
+            var byValue = sign * byTarget(a.Version, b.Version);
             return byValue != 0 ? byValue : a.Position.CompareTo(b.Position);
         });
-        for (int i = 0; i < decorated.Length; i++)
+        for (var i = 0; i < decorated.Length; i++)
             matches[i] = (decorated[i].History, decorated[i].Version);
     }
 }

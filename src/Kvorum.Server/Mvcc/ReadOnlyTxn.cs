@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// index, or from local state when every range in them is serializable. A read-only txn changes nothing,
 /// not even the revision, whichever branch its compares choose.
 /// </summary>
-public static class ReadOnlyTxn
+internal static class ReadOnlyTxn
 {
     /// <summary>
     /// True when every op on either branch is a range. As etcd's isTxnReadonly, a nested txn counts as a write even

@@ -12,7 +12,7 @@ internal readonly record struct Revision(long Main, long Sub) : IComparable<Revi
     /// <inheritdoc />
     public int CompareTo(Revision other)
     {
-        int byMain = Main.CompareTo(other.Main);
+        var byMain = Main.CompareTo(other.Main);
         return byMain != 0 ? byMain : Sub.CompareTo(other.Sub);
     }
 

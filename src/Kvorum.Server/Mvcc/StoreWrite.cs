@@ -50,8 +50,8 @@ internal sealed class StoreWrite
     /// <exception cref="EtcdException">ignore_value or ignore_lease on a missing key.</exception>
     public PutResponse Put(PutRequest request)
     {
-        KeyHistory? history = _store.Index.Find(request.Key);
-        KeyVersion? previous = history?.Live;
+        var history = _store.Index.Find(request.Key);
+        var previous = history?.Live;
         if ((request.IgnoreValue || request.IgnoreLease) && previous is null)
             throw new EtcdException(EtcdErrors.KeyNotFound);
 
@@ -59,8 +59,8 @@ internal sealed class StoreWrite
         if (request.PrevKv && previous is { } shown)
             response.PrevKv = shown.ToKeyValue(request.Key);
 
-        ByteString value = request.IgnoreValue ? previous!.Value.Value : request.Value;
-        long lease = request.IgnoreLease ? previous!.Value.Lease : request.Lease;
+        var value = request.IgnoreValue ? previous!.Value.Value : request.Value;
+        var lease = request.IgnoreLease ? previous!.Value.Lease : request.Lease;
         var revision = new Revision(BeginRevision + 1, _nextSub++);
 
         history ??= _store.Index.GetOrAdd(request.Key);
@@ -80,14 +80,14 @@ internal sealed class StoreWrite
     public DeleteRangeResponse DeleteRange(DeleteRangeRequest request)
     {
         var live = new List<(KeyHistory History, KeyVersion Version)>();
-        foreach (KeyHistory history in _store.Index.Scan(KeyRange.FromRequest(request.Key, request.RangeEnd)))
+        foreach (var history in _store.Index.Scan(KeyRange.FromRequest(request.Key, request.RangeEnd)))
         {
             if (history.Live is { } version)
                 live.Add((history, version));
         }
 
         var response = new DeleteRangeResponse { Deleted = live.Count };
-        foreach ((KeyHistory history, KeyVersion previous) in live)
+        foreach ((var history, var previous) in live)
         {
             if (request.PrevKv)
                 response.PrevKvs.Add(previous.ToKeyValue(history.Key));
@@ -109,9 +109,9 @@ internal sealed class StoreWrite
     /// <summary>Removes every change of this write, newest first.</summary>
     public void Rollback()
     {
-        for (int i = _undo.Count - 1; i >= 0; i--)
+        for (var i = _undo.Count - 1; i >= 0; i--)
         {
-            Undo undo = _undo[i];
+            var undo = _undo[i];
             _store.Leases.Detach(undo.NewLease, undo.History.Key);
             _store.Leases.Attach(undo.OldLease, undo.History.Key);
             undo.History.TruncateFrom(BeginRevision + 1);

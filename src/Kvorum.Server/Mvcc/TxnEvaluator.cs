@@ -27,8 +27,8 @@ internal static class TxnEvaluator
 
     private static void AppendPath(KeyIndex index, long revision, TxnRequest request, List<bool> path)
     {
-        bool succeeded = true;
-        foreach (Compare compare in request.Compare)
+        var succeeded = true;
+        foreach (var compare in request.Compare)
         {
             if (!Holds(index, revision, compare))
             {
@@ -37,7 +37,7 @@ internal static class TxnEvaluator
             }
         }
         path.Add(succeeded);
-        foreach (RequestOp op in succeeded ? request.Success : request.Failure)
+        foreach (var op in succeeded ? request.Success : request.Failure)
         {
             if (op.RequestCase == RequestOp.RequestOneofCase.RequestTxn)
                 AppendPath(index, revision, op.RequestTxn, path);
@@ -55,10 +55,10 @@ internal static class TxnEvaluator
     /// <returns>True when the comparison holds.</returns>
     public static bool Holds(KeyIndex index, long revision, Compare compare)
     {
-        bool any = false;
-        foreach (KeyHistory history in index.Scan(KeyRange.FromRequest(compare.Key, compare.RangeEnd)))
+        var any = false;
+        foreach (var history in index.Scan(KeyRange.FromRequest(compare.Key, compare.RangeEnd)))
         {
-            KeyVersion? version = history.At(revision);
+            var version = history.At(revision);
             if (version is null)
                 continue;
             any = true;
@@ -73,7 +73,7 @@ internal static class TxnEvaluator
     private static bool Satisfies(Compare compare, KeyVersion? version)
     {
         // A target_union that does not match the target reads as zero or empty, as in etcd.
-        int order = compare.Target switch
+        var order = compare.Target switch
         {
             Compare.Types.CompareTarget.Version => (version?.Version ?? 0).CompareTo(compare.Version),
             Compare.Types.CompareTarget.Create => (version?.CreateRevision ?? 0).CompareTo(compare.CreateRevision),

@@ -1,7 +1,7 @@
 namespace Kvorum.Server.Node;
 
 /// <summary>How <c>--auto-compaction-retention</c> is read (<c>--auto-compaction-mode</c>, etcd's flags).</summary>
-public enum AutoCompactionMode
+internal enum AutoCompactionMode
 {
     /// <summary>Keep the history of the last retention period: a duration.</summary>
     Periodic,
@@ -20,7 +20,7 @@ public enum AutoCompactionMode
 /// </list>
 /// A revision is answered once: a later check answers only a newer one.
 /// </summary>
-public sealed class AutoCompaction
+internal sealed class AutoCompaction
 {
     private readonly AutoCompactionMode _mode;
     private readonly TimeSpan _period;
@@ -78,7 +78,7 @@ public sealed class AutoCompaction
         {
             if (_seen.Count == 0 || now > _seen[^1].At)
                 _seen.Add((now, revision));
-            int newestOld = 0;
+            var newestOld = 0;
             while (newestOld + 1 < _seen.Count && now - _seen[newestOld + 1].At >= _period)
                 newestOld++;
             _seen.RemoveRange(0, newestOld);

@@ -63,7 +63,7 @@ internal sealed partial class BackendQuota
     {
         if (cost == 0)
             return;
-        long size = StoreBytes;
+        var size = StoreBytes;
         if (size + cost <= _quotaBytes)
             return;
         if (!SetNoSpaceAlarm(true))
@@ -82,7 +82,7 @@ internal sealed partial class BackendQuota
     /// <summary>Raises or clears this member's NOSPACE alarm (etcd's Alarm ACTIVATE and DEACTIVATE); returns what it was.</summary>
     public bool SetNoSpaceAlarm(bool raised)
     {
-        bool was = _noSpace;
+        var was = _noSpace;
         _noSpace = raised;
         if (was && !raised)
             LogNoSpaceDisarmed(_log, StoreBytes, _quotaBytes);

@@ -88,8 +88,8 @@ internal sealed class BackupWriter(string dataDir)
         FileStream? file = null;
         try
         {
-            long needed = storeBytes + SpaceMargin;
-            long free = new DriveInfo(Path.GetFullPath(dataDir)).AvailableFreeSpace;
+            var needed = storeBytes + SpaceMargin;
+            var free = new DriveInfo(Path.GetFullPath(dataDir)).AvailableFreeSpace;
             if (free < needed)
                 throw new EtcdException(EtcdErrors.NoRoomForBackup(needed, free));
             var write = await capture().WaitAsync(cancellation).ConfigureAwait(false);

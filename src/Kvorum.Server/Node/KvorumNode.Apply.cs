@@ -8,7 +8,7 @@ namespace Kvorum.Server.Node;
 /// Applying what the Raft core committed, in log order: client requests to the MVCC store and the member table,
 /// configuration changes to the table and the transport; and the core's changes of role and leader.
 /// </summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     /// <summary>Set once any leader has been known (never cleared): attributes can be published, late ticks are worth a warning.</summary>
     private bool _leaderKnown;

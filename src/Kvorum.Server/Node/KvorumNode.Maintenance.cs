@@ -9,7 +9,7 @@ namespace Kvorum.Server.Node;
 /// NOSPACE alarm (<see cref="BackendQuota"/>), backups (<see cref="BackupWriter"/>), the storage's sizes, and
 /// auto-compaction (<see cref="AutoCompactor"/>).
 /// </summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     private Task _autoCompacting = Task.CompletedTask;
 

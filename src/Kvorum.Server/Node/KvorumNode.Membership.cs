@@ -5,7 +5,7 @@ using Kvorum.Etcd.Errors;
 namespace Kvorum.Server.Node;
 
 /// <summary>Membership changes and leadership transfers asked by clients (the Cluster service, move-leader, shutdown).</summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     /// <summary>The member table as this member last applied it.</summary>
     public Task<Member[]> MembersAsync() => QueryAsync(() => _state.Members.All.Select(m => m.Clone()).ToArray());

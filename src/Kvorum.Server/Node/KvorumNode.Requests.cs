@@ -9,7 +9,7 @@ using Kvorum.Server.Node.Wire;
 namespace Kvorum.Server.Node;
 
 /// <summary>What clients ask of the member: writes through Raft, linearizable and serializable reads, and queries of the loop's state.</summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
     private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(5000, 5 * _options.ElectionTimeoutMs));

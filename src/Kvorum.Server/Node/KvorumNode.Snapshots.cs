@@ -8,7 +8,7 @@ namespace Kvorum.Server.Node;
 /// Snapshots of the state machine: taken when <see cref="SnapshotSchedule"/> says, without stopping the loop for
 /// long, and installed when a leader sends one.
 /// </summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     // The snapshot being written in the background, if any; completes (never faults) when it is done.
     private Task _snapshotWriting = Task.CompletedTask;

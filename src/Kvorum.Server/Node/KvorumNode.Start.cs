@@ -4,7 +4,7 @@ using Kvorum.Etcd.Api;
 namespace Kvorum.Server.Node;
 
 /// <summary>Starting a member: its Raft core and state machine rebuilt from storage, or bootstrapped for a new cluster.</summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     /// <summary>
     /// Builds the Raft core from what the storage holds. An empty storage is bootstrapped from

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server.Node;
 
 /// <summary>The member's side of the peer transport: what arrives from peers, and the snapshots it sends them.</summary>
-public sealed partial class KvorumNode
+internal sealed partial class KvorumNode
 {
     /// <summary>
     /// Sends the snapshot that storage holds now, labelled with its own metadata. The core chose to send one when it

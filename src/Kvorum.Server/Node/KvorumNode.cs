@@ -29,7 +29,7 @@ namespace Kvorum.Server.Node;
 /// sizes and auto-compaction.</item>
 /// </list>
 /// </remarks>
-public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
+internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 {
     private readonly ServerOptions _options;
     private readonly DiskRaftStorage _storage;
@@ -344,4 +344,4 @@ public sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 }
 
 /// <summary>A member's state as last published by its loop.</summary>
-public sealed record NodeStatus(ulong Term, ulong Leader, ulong Commit, ulong Applied, ulong LastIndex, long Revision, StateRole Role, bool IsLearner);
+internal sealed record NodeStatus(ulong Term, ulong Leader, ulong Commit, ulong Applied, ulong LastIndex, long Revision, StateRole Role, bool IsLearner);

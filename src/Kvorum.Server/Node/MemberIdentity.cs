@@ -8,7 +8,7 @@ namespace Kvorum.Server.Node;
 /// Member and cluster ids, derived as etcd derives them: a hash of the member's sorted peer URLs and the
 /// cluster token, so every member computes the same ids without talking.
 /// </summary>
-public static class MemberIdentity
+internal static class MemberIdentity
 {
     /// <summary>The id of a member with these peer URLs in the cluster named by <paramref name="token"/>.</summary>
     public static ulong MemberId(IEnumerable<Uri> peerUrls, string token)

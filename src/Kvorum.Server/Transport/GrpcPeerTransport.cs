@@ -15,7 +15,7 @@ namespace Kvorum.Server.Transport;
 /// failures come back through <see cref="IRaftMessageSink.OnUnreachable"/> and
 /// <see cref="IRaftMessageSink.OnSnapshotSent"/>. All methods are thread-safe.
 /// </remarks>
-public sealed class GrpcPeerTransport : IPeerTransport
+internal sealed class GrpcPeerTransport : IPeerTransport
 {
     private readonly ulong _selfId;
     private readonly ulong _clusterId;
@@ -63,7 +63,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
         ArgumentNullException.ThrowIfNull(peerUrls);
         if (peerUrls.Count == 0)
             throw new ArgumentException($"peer {id:x} has no URLs", nameof(peerUrls));
-        foreach (Uri url in peerUrls)
+        foreach (var url in peerUrls)
         {
             if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
                 throw new ArgumentException($"peer {id:x}: '{url}' is not an absolute http(s) URL", nameof(peerUrls));
@@ -74,7 +74,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
         lock (_membership)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_links.TryGetValue(id, out PeerLink? old) && old.Urls.SequenceEqual(peerUrls))
+            if (_links.TryGetValue(id, out var old) && old.Urls.SequenceEqual(peerUrls))
                 return;
             _links[id] = new PeerLink(_selfId, id, peerUrls, _clusterId, _sink, _logger, _options);
             if (old is not null)
@@ -87,7 +87,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
     {
         lock (_membership)
         {
-            if (_links.TryRemove(id, out PeerLink? old))
+            if (_links.TryRemove(id, out var old))
                 StopUnsynchronized(old);
         }
     }
@@ -95,7 +95,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
     /// <inheritdoc />
     public void HeardFrom(ulong id)
     {
-        if (_links.TryGetValue(id, out PeerLink? link))
+        if (_links.TryGetValue(id, out var link))
             link.HeardFromPeer();
     }
 
@@ -103,7 +103,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
     /// <remarks>A message to an unknown peer is dropped and reported unreachable.</remarks>
     public void Send(in Message message)
     {
-        if (_links.TryGetValue(message.To, out PeerLink? link))
+        if (_links.TryGetValue(message.To, out var link))
             link.Send(message);
         else
             _sink.OnUnreachable(message.To);
@@ -114,7 +114,7 @@ public sealed class GrpcPeerTransport : IPeerTransport
     public void SendSnapshot(in Message message, Stream data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (_links.TryGetValue(message.To, out PeerLink? link))
+        if (_links.TryGetValue(message.To, out var link))
         {
             link.SendSnapshot(message, data);
         }
@@ -132,9 +132,9 @@ public sealed class GrpcPeerTransport : IPeerTransport
         lock (_membership)
         {
             _disposed = true;
-            foreach (ulong id in _links.Keys)
+            foreach (var id in _links.Keys)
             {
-                if (_links.TryRemove(id, out PeerLink? link))
+                if (_links.TryRemove(id, out var link))
                     StopUnsynchronized(link);
             }
             pending = [.. _stopping];

@@ -7,7 +7,7 @@ namespace Kvorum.Server.Transport;
 /// calls <c>RaftNode.Advance</c>: implementations must copy or serialize what they need before returning
 /// (message entries are slices of a buffer the core reuses) and must never block.
 /// </summary>
-public interface IPeerTransport : IAsyncDisposable
+internal interface IPeerTransport : IAsyncDisposable
 {
     /// <summary>Adds or updates a peer's URLs.</summary>
     void SetPeer(ulong id, IReadOnlyList<Uri> peerUrls);

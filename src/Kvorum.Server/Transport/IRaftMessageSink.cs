@@ -7,7 +7,7 @@ namespace Kvorum.Server.Transport;
 /// them. Implemented by the node's event loop; every method must be cheap and thread-safe (it only
 /// enqueues).
 /// </summary>
-public interface IRaftMessageSink
+internal interface IRaftMessageSink
 {
     /// <summary>A Raft message arrived from a peer.</summary>
     void OnMessage(in Message message);

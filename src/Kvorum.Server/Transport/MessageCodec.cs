@@ -30,7 +30,7 @@ internal static class MessageCodec
         };
         if (!message.Context.IsEmpty)
             wire.Context = ByteString.CopyFrom(message.Context.Span);
-        foreach (ref readonly Entry entry in message.Entries.Span)
+        foreach (ref readonly var entry in message.Entries.Span)
         {
             wire.Entries.Add(new Wire.Entry
             {
@@ -43,9 +43,9 @@ internal static class MessageCodec
         if (message.Snapshot is { } snapshot)
         {
             var metadata = new Wire.SnapshotMetadata { Index = snapshot.Index, Term = snapshot.Term };
-            foreach (ulong voter in snapshot.ConfState.Voters)
+            foreach (var voter in snapshot.ConfState.Voters)
                 metadata.Voters.Add(voter);
-            foreach (ulong learner in snapshot.ConfState.Learners)
+            foreach (var learner in snapshot.ConfState.Learners)
                 metadata.Learners.Add(learner);
             wire.Snapshot = metadata;
         }
@@ -65,9 +65,9 @@ internal static class MessageCodec
             throw new FormatException($"unknown Raft message type {(int)wire.Type}");
 
         var entries = wire.Entries.Count == 0 ? [] : new Entry[wire.Entries.Count];
-        for (int i = 0; i < entries.Length; i++)
+        for (var i = 0; i < entries.Length; i++)
         {
-            Wire.Entry entry = wire.Entries[i];
+            var entry = wire.Entries[i];
             var entryType = (EntryType)(int)entry.Type;
             if (entryType is not (EntryType.Normal or EntryType.ConfChange))
                 throw new FormatException($"unknown entry type {(int)entry.Type} at index {entry.Index}");

@@ -13,9 +13,9 @@ internal sealed partial class PeerLink
     /// <remarks>The upload reads <paramref name="data"/> chunk by chunk and disposes it.</remarks>
     public void SendSnapshot(in Message message, Stream data)
     {
-        Wire.RaftMessage wire = MessageCodec.Encode(message);
-        ulong index = message.Snapshot?.Index ?? 0;
-        Task upload = Task.Run(() => UploadAsync(wire, index, data));
+        var wire = MessageCodec.Encode(message);
+        var index = message.Snapshot?.Index ?? 0;
+        var upload = Task.Run(() => UploadAsync(wire, index, data));
         _uploads.TryAdd(upload, 0);
         upload.ContinueWith(
             static (task, state) => ((ConcurrentDictionary<Task, byte>)state!).TryRemove(task, out _),
@@ -24,21 +24,21 @@ internal sealed partial class PeerLink
 
     private async Task UploadAsync(Wire.RaftMessage message, ulong index, Stream data)
     {
-        bool success = false;
+        var success = false;
         try
         {
             await using (data.ConfigureAwait(false))
             {
-                CancellationToken stopping = _stop.Token;
-                using AsyncClientStreamingCall<Wire.SnapshotChunk, Wire.SnapshotAck> call =
+                var stopping = _stop.Token;
+                using var call =
                     new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Snapshot(cancellationToken: stopping);
-                long total = data.Length;
+                var total = data.Length;
                 long sent = 0;
                 // One buffer for the whole upload: a write has serialized the chunk by the time it completes.
-                byte[] buffer = new byte[(int)Math.Min(_options.SnapshotChunkSize, Math.Max(total, 1))];
+                var buffer = new byte[(int)Math.Min(_options.SnapshotChunkSize, Math.Max(total, 1))];
                 do
                 {
-                    int length = await data.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, total - sent), throwOnEndOfStream: true, stopping).ConfigureAwait(false);
+                    var length = await data.ReadAtLeastAsync(buffer, (int)Math.Min(buffer.Length, total - sent), throwOnEndOfStream: true, stopping).ConfigureAwait(false);
                     var chunk = new Wire.SnapshotChunk
                     {
                         ClusterId = _clusterId,

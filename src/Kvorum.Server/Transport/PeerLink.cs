@@ -116,8 +116,8 @@ internal sealed partial class PeerLink : IAsyncDisposable
     {
         if (_state != State.Down)
             return;
-        long now = Environment.TickCount64;
-        long last = Interlocked.Read(ref _lastCutShort);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastCutShort);
         if (now - last < (long)_options.MaxBackoff.TotalMilliseconds || Interlocked.CompareExchange(ref _lastCutShort, now, last) != last)
             return;
         try
@@ -151,7 +151,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         await _sender.ConfigureAwait(false);
         await Task.WhenAll(_uploads.Keys).ConfigureAwait(false);
-        foreach (GrpcChannel channel in _channels)
+        foreach (var channel in _channels)
             channel.Dispose();
         _stop.Dispose();
         _peerIsUp.Dispose();
@@ -183,15 +183,15 @@ internal sealed partial class PeerLink : IAsyncDisposable
     /// <summary>The sender task: one Stream call per iteration, backoff between failed ones. Never throws.</summary>
     private async Task RunAsync()
     {
-        CancellationToken stopping = _stop.Token;
+        var stopping = _stop.Token;
         var backoff = new ReconnectBackoff(_options.MinBackoff, _options.MaxBackoff);
         // Reused for every write: WriteAsync serializes it before completing. Only the opening batch names the sender.
         var batch = new Wire.RaftBatch { ClusterId = _clusterId };
         while (!stopping.IsCancellationRequested)
         {
-            Uri url = Urls[_current];
+            var url = Urls[_current];
             using (var attempt = CancellationTokenSource.CreateLinkedTokenSource(stopping))
-            using (AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call =
+            using (var call =
                 new Wire.RaftPeer.RaftPeerClient(_channels[_current]).Stream(cancellationToken: attempt.Token))
             {
                 _attempt = attempt;
@@ -255,7 +255,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         batch.From = _self;
         await call.RequestStream.WriteAsync(batch, broken.Token).ConfigureAwait(false);
         batch.From = 0;
-        Metadata headers = await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
+        var headers = await call.ResponseHeadersAsync.WaitAsync(_options.ConnectTimeout, broken.Token).ConfigureAwait(false);
         if (headers.GetValue(RaftPeerService.AcceptedHeader) is null)
         {
             // Refused: the headers of a trailers-only response; the call's end carries the status.
@@ -284,10 +284,10 @@ internal sealed partial class PeerLink : IAsyncDisposable
     {
         // Invariant: the encoded batch fits in MaxMessageSize: at most 11 bytes of cluster_id, and per message
         // at most 6 bytes of tag and length prefix plus its body.
-        int budget = _options.MaxMessageSize - 11;
-        while (_queue.Reader.TryPeek(out Wire.RaftMessage? next))
+        var budget = _options.MaxMessageSize - 11;
+        while (_queue.Reader.TryPeek(out var next))
         {
-            int size = next.CalculateSize() + 6;
+            var size = next.CalculateSize() + 6;
             if (size > budget && batch.Messages.Count > 0)
                 break; // the rest goes in the next batch
             _queue.Reader.TryRead(out _);
@@ -314,9 +314,9 @@ internal sealed partial class PeerLink : IAsyncDisposable
     /// <summary>The attempt or the stream failed: go Down, drop what is queued, tell the node.</summary>
     private void ReportFailure(Uri url, Status status)
     {
-        State previous = _state;
+        var previous = _state;
         _state = State.Down;
-        int dropped = 0;
+        var dropped = 0;
         while (_queue.Reader.TryRead(out _))
             dropped++;
 

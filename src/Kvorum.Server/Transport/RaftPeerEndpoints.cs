@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server.Transport;
 
 /// <summary>Registers and maps <see cref="RaftPeerService"/> in an ASP.NET Core host.</summary>
-public static class RaftPeerEndpoints
+internal static class RaftPeerEndpoints
 {
     /// <summary>
     /// Adds gRPC and a singleton <see cref="RaftPeerService"/> for cluster <paramref name="clusterId"/>

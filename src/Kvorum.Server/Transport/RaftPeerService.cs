@@ -20,7 +20,7 @@ namespace Kvorum.Server.Transport;
 /// </code>
 /// See <see cref="RaftPeerEndpoints"/>. One instance serves every peer; it is thread-safe.
 /// </remarks>
-public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
+internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
 {
     /// <summary>Response header with which <see cref="Stream"/> accepts a sender, after checking its cluster id.</summary>
     internal const string AcceptedHeader = "kvorum-accepted";
@@ -65,13 +65,13 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(context);
-        bool accepted = false;
+        var accepted = false;
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
         try
         {
             while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
             {
-                Wire.RaftBatch batch = requestStream.Current;
+                var batch = requestStream.Current;
                 CheckCluster(batch.ClusterId, context);
                 if (!accepted)
                 {
@@ -84,7 +84,7 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
                     continue;
                 Interlocked.Increment(ref _batchesReceived);
                 // Invariant: messages reach the sink in the order the sender queued them (one stream, one reader).
-                foreach (Wire.RaftMessage wire in batch.Messages)
+                foreach (var wire in batch.Messages)
                     _sink.OnMessage(Decode(wire, context));
             }
         }
@@ -113,12 +113,12 @@ public sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         Message? message = null;
         Stream? destination = null;
         long total = 0;
-        bool last = false;
+        var last = false;
         try
         {
             while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
             {
-                Wire.SnapshotChunk chunk = requestStream.Current;
+                var chunk = requestStream.Current;
                 CheckCluster(chunk.ClusterId, context);
                 if (last)
                     throw Refuse(StatusCode.InvalidArgument, "snapshot data after the last chunk");

@@ -13,10 +13,10 @@ internal sealed class ReconnectBackoff(TimeSpan min, TimeSpan max)
     /// <summary>The delay before the next attempt; each call counts one more failure.</summary>
     public TimeSpan Next()
     {
-        double ceiling = Math.Min(max.TotalMilliseconds, min.TotalMilliseconds * (1L << _failures));
+        var ceiling = Math.Min(max.TotalMilliseconds, min.TotalMilliseconds * (1L << _failures));
         if (_failures < 30)
             _failures++;
-        double jittered = ceiling / 2 + (Random.Shared.NextDouble() * ceiling / 2);
+        var jittered = ceiling / 2 + (Random.Shared.NextDouble() * ceiling / 2);
         return TimeSpan.FromMilliseconds(jittered);
     }
 

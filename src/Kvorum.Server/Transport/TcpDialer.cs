@@ -8,7 +8,7 @@ namespace Kvorum.Server.Transport;
 /// A channel whose handler has a connect callback of its own leaves out gRPC's connectivity layer (subchannels),
 /// with its reconnection backoff and its per-call pick: each connect is then one TCP connect, when a call needs it.
 /// </summary>
-public static class TcpDialer
+internal static class TcpDialer
 {
     /// <summary>Connects to <paramref name="endPoint"/> with Nagle off.</summary>
     /// <param name="endPoint">The host and port from the handler's context.</param>

@@ -1,7 +1,7 @@
 namespace Kvorum.Server.Transport;
 
 /// <summary>Tuning of the peer transport (<see cref="GrpcPeerTransport"/> and <see cref="RaftPeerService"/>).</summary>
-public sealed record TransportOptions
+internal sealed record TransportOptions
 {
     /// <summary>
     /// Messages queued per peer before <see cref="IPeerTransport.Send"/> starts dropping (and reporting the peer

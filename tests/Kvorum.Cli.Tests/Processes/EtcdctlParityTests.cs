@@ -82,7 +82,7 @@ public sealed class EtcdctlParityTests
     ];
 
     [SkippableFact]
-    public async Task KvorumPrintsWhatEtcdctlPrints()
+    public async Task Kvorum_prints_what_etcdctl_prints()
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();
@@ -123,7 +123,7 @@ public sealed class EtcdctlParityTests
     /// </summary>
     private static async Task<(EtcdServerProcess Server, (string Value, string Placeholder)[] Names)> StartServerAsync()
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
             var server = new EtcdServerProcess(FreePorts.Next);
             var names = await PlaceholdersAsync(server);
@@ -144,11 +144,11 @@ public sealed class EtcdctlParityTests
             {
                 using var json = JsonDocument.Parse(output);
                 var header = json.RootElement[0].GetProperty("Status").GetProperty("header");
-                ulong cluster = header.GetProperty("cluster_id").GetUInt64();
-                ulong member = header.GetProperty("member_id").GetUInt64();
+                var cluster = header.GetProperty("cluster_id").GetUInt64();
+                var member = header.GetProperty("member_id").GetUInt64();
                 var (_, members, _) = await Etcdctl.RunAsync(server.ClientUrl, null, "member", "list", "-w", "json");
                 using var list = JsonDocument.Parse(members);
-                string peer = list.RootElement.GetProperty("members")[0].GetProperty("peerURLs")[0].GetString()!;
+                var peer = list.RootElement.GetProperty("members")[0].GetProperty("peerURLs")[0].GetString()!;
                 return
                 [
                     (cluster.ToString(CultureInfo.InvariantCulture), "CLUSTER"),

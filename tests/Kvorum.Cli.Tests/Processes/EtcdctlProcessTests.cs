@@ -6,7 +6,7 @@ namespace Kvorum.Cli.Tests.Processes;
 public sealed class EtcdctlProcessTests() : EtcdctlClusterTest(3, "--heartbeat-interval", "50", "--election-timeout", "500")
 {
     [SkippableFact]
-    public async Task Etcdctl_PutGetDelTxnCompactionStatusMembersMoveLeader()
+    public async Task Etcdctl_runs_put_get_del_txn_compaction_status_members_and_move_leader()
     {
         Etcdctl.Require();
         Assert.Equal("OK", (await Ctl("put", "fruit/apple", "red")).Out.Trim());
@@ -76,7 +76,7 @@ public sealed class EtcdctlProcessTests() : EtcdctlClusterTest(3, "--heartbeat-i
     }
 
     [SkippableFact]
-    public async Task Etcdctl_BadInput_GetsEtcdErrors_AndClusterKeepsServing()
+    public async Task Etcdctl_bad_input_gets_etcd_errors_and_the_cluster_keeps_serving()
     {
         Etcdctl.Require();
         var unknown = await Ctl("member", "remove", "1234");

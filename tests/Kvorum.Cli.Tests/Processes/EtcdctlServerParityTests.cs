@@ -44,7 +44,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
     ];
 
     [SkippableFact]
-    public async Task EtcdctlGetsTheSameAnswersFromKvorumAsFromEtcd()
+    public async Task Etcdctl_gets_the_same_answers_from_Kvorum_as_from_etcd()
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();
@@ -94,7 +94,7 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
                 var (_, members, _) = await Etcdctl.RunAsync(endpoint, null, "member", "list", "-w", "json");
                 using var list = JsonDocument.Parse(members);
                 var self = list.RootElement.GetProperty("members")[0];
-                ulong member = header.GetProperty("member_id").GetUInt64();
+                var member = header.GetProperty("member_id").GetUInt64();
                 return
                 [
                     (header.GetProperty("cluster_id").GetUInt64().ToString(CultureInfo.InvariantCulture), "CLUSTER"),

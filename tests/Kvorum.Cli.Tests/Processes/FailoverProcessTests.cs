@@ -47,7 +47,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task KillLeader_UnderWriteLoad_NewLeaderWithin3s_AndNoAcknowledgedWriteLost()
+    public async Task Killing_the_leader_under_write_load_elects_a_new_leader_within_3s_and_loses_no_acknowledged_write()
     {
         await using var cluster = new ProcessCluster(3);
         cluster.StartAll();
@@ -103,7 +103,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task ReadOnAFollower_WhoseLeaderFreezes_FailsWithLeaderChanged_OnceAnotherIsElected()
+    public async Task A_read_on_a_follower_whose_leader_freezes_fails_with_leader_changed_once_another_is_elected()
     {
         // Request timeout: 5 s. Election timeout: 500 ms, so a new leader comes well before that.
         await using var cluster = new ProcessCluster(3, "--heartbeat-interval", "50", "--election-timeout", "500");
@@ -139,7 +139,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task StoppedLeader_HandsOverLeadership_FasterThanAnElectionTimeout()
+    public async Task A_stopped_leader_hands_over_leadership_faster_than_an_election_timeout()
     {
         // A 4 s election timeout: without a handover the others would need at least that long to notice.
         await using var cluster = new ProcessCluster(3, "--election-timeout", "4000", "--heartbeat-interval", "100");
@@ -161,7 +161,7 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task RestartedFollower_CatchesUpThroughSnapshot_AndServesTheSameData()
+    public async Task A_restarted_follower_catches_up_through_a_snapshot_and_serves_the_same_data()
     {
         await using var cluster = new ProcessCluster(3, "--snapshot-count", "1000", "--heartbeat-interval", "50", "--election-timeout", "500");
         cluster.StartAll();

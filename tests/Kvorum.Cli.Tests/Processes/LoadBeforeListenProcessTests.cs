@@ -28,7 +28,7 @@ public sealed class LoadBeforeListenProcessTests : IAsyncLifetime
         var ports = _cluster.Define("m1");
         var store = new MvccStore();
         var value = ByteString.CopyFrom(new byte[600]);
-        for (int i = 0; i < Keys; i++)
+        for (var i = 0; i < Keys; i++)
             store.Put(new PutRequest { Key = ByteString.CopyFromUtf8($"key/{i:D7}"), Value = value });
         var backup = Path.GetTempFileName();
         try
@@ -50,7 +50,7 @@ public sealed class LoadBeforeListenProcessTests : IAsyncLifetime
         }
 
         _cluster.Start("m1");
-        int refused = 0;
+        var refused = 0;
         var deadline = Stopwatch.StartNew();
         while (!_cluster.LogText("m1").Contains("serving clients", StringComparison.Ordinal))
         {

@@ -15,7 +15,7 @@ namespace Kvorum.Cli.Tests.Processes;
 public sealed class MembershipProcessTests
 {
     [Fact]
-    public async Task Grow3To5WithLearnerPromotion_ThenShrinkTo3RemovingTheLeader_UnderLoad()
+    public async Task Grows_from_3_to_5_with_a_learner_promotion_then_shrinks_to_3_removing_the_leader_under_load()
     {
         await using var cluster = new ProcessCluster(3, "--heartbeat-interval", "50", "--election-timeout", "500");
         cluster.StartAll();

@@ -132,7 +132,7 @@ internal sealed class ProcessCluster : IAsyncDisposable
         using var wait = new CancellationTokenSource(timeout);
         await p.WaitForExitAsync(wait.Token);
         _processes.Remove(name);
-        int code = p.ExitCode;
+        var code = p.ExitCode;
         p.Dispose();
         return code;
     }

@@ -16,7 +16,7 @@ public sealed class QuotaProcessTests() : EtcdctlClusterTest(1, "--quota-backend
         // Three keys overwritten with 1000-byte values: each put keeps a version of about 1 KB until compacted.
         var value = new string('v', 1000);
         (int Code, string Out, string Err) put = default;
-        int written = 0;
+        var written = 0;
         for (; written < 40; written++)
         {
             put = await Ctl("put", $"k{written % 3}", value);

@@ -33,12 +33,12 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
     {
         Etcdctl.Require();
         var source = _source.Endpoints();
-        for (int i = 0; i < 30; i++)
+        for (var i = 0; i < 30; i++)
             Assert.Equal(0, (await Kvorum(source, "put", $"key/{i % 12:D2}", $"value {i}")).Code);
         Assert.Equal(0, (await Kvorum(source, "del", "key/03")).Code);
         Assert.Equal(0, (await Kvorum(source, "compaction", "10")).Code);
         var before = await Kvorum(source, "get", "key/", "--prefix", "-w", "json");
-        long revision = Revision(before.Out);
+        var revision = Revision(before.Out);
         Assert.Equal(32, revision); // 1 + 30 puts + 1 delete
 
         // Saved from a follower's endpoint, by kvorum and by etcdctl.

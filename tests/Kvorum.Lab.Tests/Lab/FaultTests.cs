@@ -31,7 +31,7 @@ public class FaultTests
     public void Isolation_blocks_every_link_of_the_node_and_no_other()
     {
         var set = Set(Fault.Isolate(2));
-        foreach (int other in new[] { 1, 3, 4, 5 })
+        foreach (var other in new[] { 1, 3, 4, 5 })
         {
             Assert.True(set.Blocks(2, other));
             Assert.True(set.Blocks(other, 2));
@@ -102,22 +102,22 @@ public class FaultTests
         var layout = LabLayout.Create("kvorum", "10.77.0.0/24", 3, "/tmp/x");
         var set = new FaultSet([Fault.Partition([[1], [2, 3]]) with { Id = 1 }, Fault.Cut(2, 3, oneWay: true) with { Id = 2 }, Fault.Loss(2, 25) with { Id = 3 }]);
 
-        string node1 = FirewallScript.Render(layout, set, 1);
+        var node1 = FirewallScript.Render(layout, set, 1);
         Assert.Contains("ip daddr 10.77.0.2 drop", node1, StringComparison.Ordinal);
         Assert.Contains("ip saddr 10.77.0.3 drop", node1, StringComparison.Ordinal);
         Assert.DoesNotContain("numgen", node1, StringComparison.Ordinal);
 
-        string node2 = FirewallScript.Render(layout, set, 2);
+        var node2 = FirewallScript.Render(layout, set, 2);
         Assert.Contains("ip daddr 10.77.0.3 ct direction original drop", node2, StringComparison.Ordinal);
         Assert.Contains("ip saddr 10.77.0.3 ct direction reply drop", node2, StringComparison.Ordinal);
         Assert.Contains("oifname \"eth0\" numgen random mod 100 < 25 drop", node2, StringComparison.Ordinal);
 
-        string total = FirewallScript.Render(layout, new FaultSet([Fault.Loss(1, 100)]), 1);
+        var total = FirewallScript.Render(layout, new FaultSet([Fault.Loss(1, 100)]), 1);
         Assert.Contains("oifname \"eth0\" drop", total, StringComparison.Ordinal);
         Assert.DoesNotContain("numgen", total, StringComparison.Ordinal);
 
         // The receiving side of a one-way cut has no rule for it: the sender's namespace holds it.
-        string node3 = FirewallScript.Render(layout, set, 3);
+        var node3 = FirewallScript.Render(layout, set, 3);
         Assert.DoesNotContain("10.77.0.2", node3, StringComparison.Ordinal);
 
         // Connection tracking is on from the start, so one-way cuts know who opened each connection.

@@ -15,14 +15,14 @@ public class LearnerLabTests
     [Fact]
     public void The_voters_bootstrap_among_themselves_and_the_learner_joins_them()
     {
-        LabLayout layout = State.Layout("/tmp/x");
+        var layout = State.Layout("/tmp/x");
 
-        IReadOnlyList<string> voter = NodeLauncher.Serve(State, layout, layout.Node(3)).ToArgs();
+        var voter = NodeLauncher.Serve(State, layout, layout.Node(3)).ToArgs();
         Assert.Equal("new", Flag(voter, "--initial-cluster-state"));
         Assert.Equal("n1=http://10.77.0.1:2380,n2=http://10.77.0.2:2380,n3=http://10.77.0.3:2380", Flag(voter, "--initial-cluster"));
         Assert.False(NodeLauncher.IsLearner(State, layout.Node(3)));
 
-        IReadOnlyList<string> learner = NodeLauncher.Serve(State, layout, layout.Node(4)).ToArgs();
+        var learner = NodeLauncher.Serve(State, layout, layout.Node(4)).ToArgs();
         Assert.Equal("existing", Flag(learner, "--initial-cluster-state"));
         Assert.Equal("n1=http://10.77.0.1:2380,n2=http://10.77.0.2:2380,n3=http://10.77.0.3:2380,n4=http://10.77.0.4:2380", Flag(learner, "--initial-cluster"));
         Assert.True(NodeLauncher.IsLearner(State, layout.Node(4)));

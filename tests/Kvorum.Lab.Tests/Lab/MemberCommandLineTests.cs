@@ -21,13 +21,16 @@ public sealed class MemberCommandLineTests : IDisposable
     {
         var state = new LabState
         {
-            Prefix = "kvorum", Subnet = "10.77.0.0/24", Nodes = 3, ServerCommand = ["kvorum"],
+            Prefix = "kvorum",
+            Subnet = "10.77.0.0/24",
+            Nodes = 3,
+            ServerCommand = ["kvorum"],
             Serve = new ServeArguments { ElectionTimeoutMs = 300, HeartbeatIntervalMs = 30, PreVote = false },
         };
-        LabLayout layout = state.Layout(_dir);
-        NodeLayout node = layout.Node(2);
+        var layout = state.Layout(_dir);
+        var node = layout.Node(2);
 
-        IReadOnlyList<string> args = NodeLauncher.Serve(state, layout, node).ToArgs();
+        var args = NodeLauncher.Serve(state, layout, node).ToArgs();
 
         Assert.Equal(
             ["serve", "--name", "n2", "--data-dir", node.DataDir,
@@ -45,14 +48,17 @@ public sealed class MemberCommandLineTests : IDisposable
     {
         var state = new LabState
         {
-            Prefix = "kvorum", Subnet = "10.77.0.0/24", Nodes = 3, ServerCommand = ["kvorum"],
+            Prefix = "kvorum",
+            Subnet = "10.77.0.0/24",
+            Nodes = 3,
+            ServerCommand = ["kvorum"],
             Serve = new ServeArguments { ElectionTimeoutMs = 300, PreVote = false, ExtraFlags = ["--snapshot-count", "5"] },
         };
 
         LabStateStore.Save(_dir, state);
-        LabState loaded = LabStateStore.Load(_dir);
+        var loaded = LabStateStore.Load(_dir);
 
-        LabLayout layout = loaded.Layout(_dir);
+        var layout = loaded.Layout(_dir);
         Assert.Equal(NodeLauncher.Serve(state, layout, layout.Node(1)).ToArgs(), NodeLauncher.Serve(loaded, layout, layout.Node(1)).ToArgs());
         Assert.Equal(["--election-timeout", "300", "--pre-vote", "false", "--snapshot-count", "5"], loaded.Serve.ToFlags());
     }

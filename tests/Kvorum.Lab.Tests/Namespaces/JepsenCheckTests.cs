@@ -8,13 +8,13 @@ namespace Kvorum.Lab.Tests.Namespaces;
 public class JepsenCheckTests(ITestOutputHelper output)
 {
     /// <summary>Seconds of faults; at least 60 in CI (<c>KVORUM_LAB_CHECK_SECONDS</c> to change).</summary>
-    private static int Seconds => int.TryParse(Environment.GetEnvironmentVariable("KVORUM_LAB_CHECK_SECONDS"), out int s) ? s : 60;
+    private static int Seconds => int.TryParse(Environment.GetEnvironmentVariable("KVORUM_LAB_CHECK_SECONDS"), out var s) ? s : 60;
 
     [SkippableFact]
     public async Task A_history_under_faults_is_linearizable_and_nothing_acknowledged_is_lost()
     {
         RootLab.Require();
-        LabOptions lab = RootLab.Options("kvtj", 31, 5);
+        var lab = RootLab.Options("kvtj", 31, 5);
         var settings = new CheckSettings
         {
             Lab = lab,
@@ -25,7 +25,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
         var (passed, report) = await RunAsync(settings);
 
         Assert.True(passed, report.ToString());
-        History history = HistoryJson.ReadFile(settings.HistoryPath);
+        var history = HistoryJson.ReadFile(settings.HistoryPath);
         Assert.True(history.Count > 1000, $"only {history.Count} operations");
         Assert.Contains(history, o => o.Input.Kind == OperationKind.Cas && o.Outcome == OperationOutcome.Ok && o.Output!.Succeeded);
         Assert.Contains(history, o => o.Outcome == OperationOutcome.Indeterminate);
@@ -60,7 +60,7 @@ public class JepsenCheckTests(ITestOutputHelper output)
         var (passed, report) = await RunAsync(settings);
 
         Assert.True(passed, report.ToString());
-        History history = HistoryJson.ReadFile(settings.HistoryPath);
+        var history = HistoryJson.ReadFile(settings.HistoryPath);
         Assert.Contains(history, o => o.Input.Kind == OperationKind.Get && o.Outcome == OperationOutcome.Ok && o.Output!.Value is not null);
         Assert.Contains(history, o => o.Outcome == OperationOutcome.Indeterminate);
         Assert.Matches(@"faults: [1-9]\d* \(kill ×", report.ToString());

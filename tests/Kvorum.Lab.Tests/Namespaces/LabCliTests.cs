@@ -17,7 +17,7 @@ public class LabCliTests(ITestOutputHelper output)
     public void Commands_without_a_lab_say_how_to_start_one()
     {
         RootLab.Require();
-        string dir = Path.Combine(Path.GetTempPath(), "kvorum-nolab-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(Path.GetTempPath(), "kvorum-nolab-" + Guid.NewGuid().ToString("N"));
         var (code, text) = Kvorum("lab", "status", "--dir", dir);
         Assert.Equal(1, code);
         Assert.Equal($"kvorum lab: no lab is up (no {dir}/state.json); start one with `kvorum lab up`\n", text);
@@ -42,7 +42,7 @@ public class LabCliTests(ITestOutputHelper output)
     public void Up_status_faults_and_down_through_the_command_line()
     {
         RootLab.Require();
-        string dir = Path.Combine(Path.GetTempPath(), "kvorum-clilab-" + Guid.NewGuid().ToString("N"));
+        var dir = Path.Combine(Path.GetTempPath(), "kvorum-clilab-" + Guid.NewGuid().ToString("N"));
         string[] at = ["--dir", dir];
         try
         {

@@ -13,13 +13,13 @@ public class LabNetworkTests(ITestOutputHelper output)
     public async Task Up_then_down_leaves_the_host_as_it_was()
     {
         RootLab.Require();
-        string before = RootLab.Snapshot();
-        LabOptions options = RootLab.Options("kvta", 11, 3);
+        var before = RootLab.Snapshot();
+        var options = RootLab.Options("kvta", 11, 3);
         var progress = new StringWriter();
-        using (LabControl lab = await LabControl.UpAsync(options, progress, CancellationToken.None))
+        using (var lab = await LabControl.UpAsync(options, progress, CancellationToken.None))
         {
             output.WriteLine(progress.ToString());
-            HashSet<string> namespaces = NetworkBuilder.Namespaces();
+            var namespaces = NetworkBuilder.Namespaces();
             Assert.Contains("kvta-n1", namespaces);
             Assert.Contains("kvta-n3", namespaces);
             Assert.True(NetworkBuilder.LinkExists("kvta-br"));
@@ -44,8 +44,8 @@ public class LabNetworkTests(ITestOutputHelper output)
     public async Task An_up_that_fails_halfway_removes_what_it_created()
     {
         RootLab.Require();
-        string before = RootLab.Snapshot();
-        LabOptions options = RootLab.Options("kvtb", 12, 2) with
+        var before = RootLab.Snapshot();
+        var options = RootLab.Options("kvtb", 12, 2) with
         {
             ServerCommand = ["/bin/false"],
             LeaderTimeout = TimeSpan.FromSeconds(3),
@@ -63,40 +63,40 @@ public class LabNetworkTests(ITestOutputHelper output)
     public async Task Each_fault_and_process_command_does_what_it_says()
     {
         RootLab.Require();
-        LabOptions options = RootLab.Options("kvtc", 13, 3);
-        using LabControl lab = await LabControl.UpAsync(options, TextWriter.Null, CancellationToken.None);
+        var options = RootLab.Options("kvtc", 13, 3);
+        using var lab = await LabControl.UpAsync(options, TextWriter.Null, CancellationToken.None);
         try
         {
             await ExpectLinks(lab, "no fault", (1, 2, true), (2, 1, true), (2, 3, true), (3, 1, true));
 
-            Fault partition = lab.AddFault(Fault.Partition([[1], [2, 3]]));
+            var partition = lab.AddFault(Fault.Partition([[1], [2, 3]]));
             await ExpectLinks(lab, partition.ToString(), (1, 2, false), (2, 1, false), (3, 1, false), (2, 3, true), (3, 2, true));
             Assert.True(await HostReaches(lab, 1), "clients on the host still reach a partitioned node");
             lab.Heal(partition.Id);
             await ExpectLinks(lab, "healed", (1, 2, true), (3, 1, true));
 
-            Fault isolate = lab.AddFault(Fault.Isolate(2));
+            var isolate = lab.AddFault(Fault.Isolate(2));
             await ExpectLinks(lab, isolate.ToString(), (2, 1, false), (1, 2, false), (2, 3, false), (3, 2, false), (1, 3, true));
             lab.Heal();
 
-            Fault oneWay = lab.AddFault(Fault.Cut(1, 2, oneWay: true));
+            var oneWay = lab.AddFault(Fault.Cut(1, 2, oneWay: true));
             await ExpectLinks(lab, oneWay.ToString(), (1, 2, false), (2, 1, true), (1, 3, true), (3, 2, true));
             lab.Heal();
 
-            Fault both = lab.AddFault(Fault.Cut(1, 2, oneWay: false));
+            var both = lab.AddFault(Fault.Cut(1, 2, oneWay: false));
             await ExpectLinks(lab, both.ToString(), (1, 2, false), (2, 1, false), (1, 3, true));
             lab.Heal();
 
-            Fault loss = lab.AddFault(Fault.Loss(3, 100));
+            var loss = lab.AddFault(Fault.Loss(3, 100));
             await ExpectLinks(lab, loss.ToString(), (3, 1, false), (1, 3, false), (1, 2, true));
             lab.Heal();
 
             // 256 KiB through node 1 to the host: milliseconds on a bare veth, about 2 s at 1 mbit/s.
             await lab.Client.PutAsync(2, "big", new string('x', 256 * 1024), TimeSpan.FromSeconds(10));
-            TimeSpan quick = await TimeRead(lab, 1);
-            Fault slow = lab.AddFault(Fault.Slow(1, "1mbit"));
+            var quick = await TimeRead(lab, 1);
+            var slow = lab.AddFault(Fault.Slow(1, "1mbit"));
             Assert.Contains("tbf", RootLab.Run("ip", "netns", "exec", "kvtc-n1", "tc", "qdisc", "show", "dev", "eth0").Output, StringComparison.Ordinal);
-            TimeSpan slowed = await TimeRead(lab, 1);
+            var slowed = await TimeRead(lab, 1);
             output.WriteLine($"{slow}: reading 256 KiB through n1 took {slowed.TotalMilliseconds:0} ms, {quick.TotalMilliseconds:0} ms before");
             Assert.True(slowed > TimeSpan.FromSeconds(1.5) && slowed > 3 * quick, $"{slow}: {slowed} vs {quick}");
             lab.Heal();
@@ -128,8 +128,8 @@ public class LabNetworkTests(ITestOutputHelper output)
 
     private async Task ExpectLinks(LabControl lab, string state, params (int From, int To, bool Open)[] links)
     {
-        bool[] results = await Task.WhenAll(links.Select(l => Task.Run(() => Connect(lab, l.From, l.To))));
-        for (int i = 0; i < links.Length; i++)
+        var results = await Task.WhenAll(links.Select(l => Task.Run(() => Connect(lab, l.From, l.To))));
+        for (var i = 0; i < links.Length; i++)
         {
             output.WriteLine($"{state}: n{links[i].From} -> n{links[i].To} {(results[i] ? "connects" : "blocked")}");
             Assert.True(results[i] == links[i].Open, $"{state}: TCP connect n{links[i].From} -> n{links[i].To} should {(links[i].Open ? "succeed" : "fail")}");

@@ -11,7 +11,7 @@ internal static class RootLab
 {
     public static void Require()
     {
-        string? missing = Prerequisites.Missing();
+        var missing = Prerequisites.Missing();
         if (missing is not null && Environment.GetEnvironmentVariable("CI") == "true")
             throw new InvalidOperationException($"the lab tests must run in CI, but {missing}");
         Skip.If(missing is not null, missing);
@@ -45,10 +45,10 @@ internal static class RootLab
     public static (int Code, string Output) Run(string file, params string[] arguments)
     {
         var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in arguments)
+        foreach (var a in arguments)
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
         process.WaitForExit();
         return (process.ExitCode, output);
     }

@@ -27,9 +27,9 @@ public sealed class AutoCompactionClusterTests
         }
         cluster.StartAll();
         using var client = await cluster.ConnectAsync();
-        for (int i = 0; i < 60; i++)
+        for (var i = 0; i < 60; i++)
             await client.PutAsync("k", $"v{i}");
-        long revision = (await client.GetAsync("k")).Header.Revision;
+        var revision = (await client.GetAsync("k")).Header.Revision;
 
         // Within a few checks the history before revision - 10 is gone on every member (each answers reads itself).
         foreach (var endpoint in cluster.Endpoints.Split(','))

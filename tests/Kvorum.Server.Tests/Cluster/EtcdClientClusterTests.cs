@@ -47,7 +47,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PutGetRangeDelete_ThroughEveryMember()
+    public async Task Put_get_range_and_delete_through_every_member()
     {
         foreach (var name in _cluster.Names)
         {
@@ -69,7 +69,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Txn_CompareAndSet_OnModRevision()
+    public async Task Txn_compare_and_set_on_ModRevision()
     {
         var put = await _client.PutAsync("cas", "a");
         var rev = put.Header.Revision;
@@ -90,7 +90,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ReadOnlyTxn_IsAnsweredWithoutRaft_AndSeesTheLatestWriteOnAFollower()
+    public async Task A_read_only_txn_is_answered_without_Raft_and_sees_the_latest_write_on_a_follower()
     {
         await _client.PutAsync("ro", "v1");
         EtcdClient? member = null;
@@ -145,7 +145,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MemberList_ShowsThreeMembersWithUrls()
+    public async Task MemberList_shows_three_members_with_URLs()
     {
         var list = await _client.MemberListAsync(new MemberListRequest());
         Assert.Equal(3, list.Members.Count);
@@ -162,7 +162,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task HashKV_IsEqualOnEveryMember_AndUnsupportedCallsSayWhy()
+    public async Task HashKV_is_equal_on_every_member_and_unsupported_calls_say_why()
     {
         long revision = 0;
         for (var i = 0; i < 20; i++)
@@ -200,7 +200,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MetricsAndHealth_OverHttp1_OnTheMetricsUrl()
+    public async Task Metrics_and_health_over_HTTP1_on_the_metrics_URL()
     {
         await _client.PutAsync("metered", "1");
         using var http = new HttpClient { DefaultRequestVersion = System.Net.HttpVersion.Version11 };
@@ -239,7 +239,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task MalformedRange_GetsEtcdsInvalidArgument_AndClusterKeepsServing()
+    public async Task A_malformed_Range_gets_etcds_InvalidArgument_and_the_cluster_keeps_serving()
     {
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(_cluster.ClientUrl("m1"));
         var kv = new Kvorum.Etcd.Api.KV.KVClient(channel);
@@ -277,7 +277,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     /// refused (found by comparing with etcd: Kvorum used to accept it, and two members then shared one URL).
     /// </summary>
     [Fact]
-    public async Task MemberUpdate_RefusesUnknownMembersAndTakenPeerUrls()
+    public async Task MemberUpdate_refuses_unknown_members_and_taken_peer_URLs()
     {
         var members = (await _client.MemberListAsync(new MemberListRequest())).Members;
         var (first, second) = (members[0], members[1]);
@@ -331,7 +331,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
 
     /// <summary>No lease exists (the Lease service is not built yet), so a put naming one fails as etcd's does.</summary>
     [Fact]
-    public async Task PutWithAnUnknownLease_IsLeaseNotFound()
+    public async Task A_Put_with_an_unknown_lease_is_LeaseNotFound()
     {
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() =>
             _client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("leased"), Value = ByteString.CopyFromUtf8("v"), Lease = 42 }));
@@ -342,7 +342,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
 
     /// <summary>As in etcd, a request's own checks come before the size limit on what is proposed.</summary>
     [Fact]
-    public async Task OversizedInvalidRequest_GetsTheValidationError()
+    public async Task An_oversized_invalid_request_gets_the_validation_error()
     {
         var put = new PutRequest { Key = ByteString.Empty, Value = ByteString.CopyFrom(new byte[1600 * 1024]) };
         var e = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => _client.PutAsync(put));
@@ -350,7 +350,7 @@ public sealed class EtcdClientClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task OversizedValue_IsRejectedWithEtcdsError_AndClusterKeepsServing()
+    public async Task An_oversized_value_is_rejected_with_etcds_error_and_the_cluster_keeps_serving()
     {
         // Over the request limit (1.5 MiB): etcd's error. Over the limit plus 512 KiB: refused by gRPC before it is read, as etcd's.
         var big = new string('x', 1600 * 1024);

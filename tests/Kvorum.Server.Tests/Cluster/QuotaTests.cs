@@ -26,8 +26,8 @@ public sealed class QuotaTests
         // about 1 KiB a put, and the quota is reached after about 60.
         var value = new string('v', 1024);
         RpcException? refused = null;
-        int written = 0;
-        for (int i = 0; i < 200 && refused is null; i++)
+        var written = 0;
+        for (var i = 0; i < 200 && refused is null; i++)
         {
             try
             {
@@ -78,7 +78,9 @@ public sealed class QuotaTests
         Assert.Equal(EtcdErrors.EmptyKey.Message, keyless.Status.Detail);
         var disarmed = await client.AlarmAsync(new AlarmRequest
         {
-            Action = AlarmRequest.Types.AlarmAction.Deactivate, MemberID = alarm.MemberID, Alarm = AlarmType.Nospace,
+            Action = AlarmRequest.Types.AlarmAction.Deactivate,
+            MemberID = alarm.MemberID,
+            Alarm = AlarmType.Nospace,
         });
         Assert.Equal(alarm.MemberID, Assert.Single(disarmed.Alarms).MemberID);
 

@@ -6,7 +6,7 @@ namespace Kvorum.Server.Tests.Cluster;
 public class ServeErrorTests
 {
     [Fact]
-    public async Task ListenUrlWithHostName_ExitsWithCode2_BeforeTouchingTheDataDir()
+    public async Task A_listen_URL_with_a_host_name_exits_with_code_2_before_touching_the_data_dir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "kvorum-bad-" + Guid.NewGuid().ToString("N"));
         var options = new ServerOptions { DataDir = dir, ListenClientUrls = [new Uri("http://example.invalid:2379")] };
@@ -16,7 +16,7 @@ public class ServeErrorTests
     }
 
     [Fact]
-    public async Task PortInUse_ExitsWithCode1_AndLeavesNoDataDir()
+    public async Task A_port_in_use_exits_with_code_1_and_leaves_no_data_dir()
     {
         using var blocker = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         blocker.Start();
@@ -42,7 +42,7 @@ public class ServeErrorTests
     }
 
     [Fact]
-    public async Task DataDirThatCannotBeCreated_ExitsWithCode1()
+    public async Task A_data_dir_that_cannot_be_created_exits_with_code_1()
     {
         // A data directory under a regular file: its parent cannot be made.
         var file = Path.GetTempFileName();

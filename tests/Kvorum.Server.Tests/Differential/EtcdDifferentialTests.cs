@@ -26,7 +26,7 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         int.TryParse(Environment.GetEnvironmentVariable(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : fallback;
 
     [SkippableFact]
-    public async Task SameAnswersAsEtcd_ForRandomRequests()
+    public async Task Same_answers_as_etcd_for_random_requests()
     {
         EtcdServerProcess.Require();
         var ops = Setting("KVORUM_DIFF_OPS", 400);

@@ -29,10 +29,10 @@ internal sealed class CSharpStringLiterals
     /// <summary>Reads code up to the end, or up to the brace that closes an interpolation hole.</summary>
     private void Code(bool inHole)
     {
-        int braces = 0;
+        var braces = 0;
         while (_at < _source.Length)
         {
-            char c = Peek();
+            var c = Peek();
             if (StartsWith("//"))
                 SkipTo("\n");
             else if (StartsWith("/*"))
@@ -60,7 +60,7 @@ internal sealed class CSharpStringLiterals
 
     private void SkipTo(string end)
     {
-        int found = _source.IndexOf(end, _at + 2, StringComparison.Ordinal);
+        var found = _source.IndexOf(end, _at + 2, StringComparison.Ordinal);
         _at = found < 0 ? _source.Length : found + end.Length;
     }
 
@@ -78,7 +78,7 @@ internal sealed class CSharpStringLiterals
     private Start? StringStart()
     {
         int i = _at, dollars = 0;
-        bool verbatim = false;
+        var verbatim = false;
         for (; i < _source.Length; i++)
         {
             if (_source[i] == '$')
@@ -90,19 +90,19 @@ internal sealed class CSharpStringLiterals
         }
         if (i >= _source.Length || _source[i] != '"')
             return null;
-        int quotes = 0;
+        var quotes = 0;
         while (i + quotes < _source.Length && _source[i + quotes] == '"')
             quotes++;
         // Three quotes or more open a raw literal, closed by as many; otherwise one quote opens it ("" being empty).
-        int open = quotes >= 3 && !verbatim ? quotes : 1;
+        var open = quotes >= 3 && !verbatim ? quotes : 1;
         return new Start(dollars, verbatim, open, i - _at + open);
     }
 
     private void String(Start start)
     {
         _at += start.Length;
-        int textStart = _at;
-        bool recorded = false;
+        var textStart = _at;
+        var recorded = false;
         void Record()
         {
             if (!recorded)
@@ -110,10 +110,10 @@ internal sealed class CSharpStringLiterals
             recorded = true;
         }
         string close = new('"', start.Quotes);
-        int holeBraces = Math.Max(start.Dollars, 1);
+        var holeBraces = Math.Max(start.Dollars, 1);
         while (_at < _source.Length)
         {
-            char c = Peek();
+            var c = Peek();
             if (start.Quotes == 1 && !start.Verbatim && c == '\\')
                 _at += 2;
             else if (start.Quotes == 1 && start.Verbatim && StartsWith("\"\""))
@@ -131,7 +131,7 @@ internal sealed class CSharpStringLiterals
                     _at += 2;
                     continue;
                 }
-                int run = 0;
+                var run = 0;
                 while (Peek(run) == '{')
                     run++;
                 if (run < holeBraces)

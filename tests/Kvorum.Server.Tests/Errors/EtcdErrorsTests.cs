@@ -63,7 +63,7 @@ public sealed class EtcdErrorsTests
         var (error, code, text) = Expected[name];
         Assert.Equal((code, text), (error.Code, error.Message));
 
-        RpcException sent = EtcdCall.ToRpcException(error);
+        var sent = EtcdCall.ToRpcException(error);
         Assert.Equal((code, text), (sent.StatusCode, sent.Status.Detail));
         Assert.True(error.Matches(sent));
     }

@@ -22,9 +22,9 @@ public sealed class AuthorityRepairingReaderTests
         var socket = new Pipe();
         var reader = new AuthorityRepairingReader(socket.Reader);
         await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, EtcdctlHeaders }.SelectMany(b => b).ToArray());
-        ReadResult setup = await reader.ReadAsync();
+        var setup = await reader.ReadAsync();
         reader.AdvanceTo(setup.Buffer.End);
-        ReadResult headers = await reader.ReadAsync();
+        var headers = await reader.ReadAsync();
         Assert.Equal(SchemeAuthority.Repair(EtcdctlHeaders), headers.Buffer.ToArray());
         reader.AdvanceTo(headers.Buffer.End);
         return (socket, reader);
@@ -37,7 +37,7 @@ public sealed class AuthorityRepairingReaderTests
         var reader = new AuthorityRepairingReader(socket.Reader);
         var writing = Task.Run(async () =>
         {
-            for (int at = 0; at < input.Length; at += chunk)
+            for (var at = 0; at < input.Length; at += chunk)
             {
                 await socket.Writer.WriteAsync(input.AsMemory(at, Math.Min(chunk, input.Length - at)));
                 await Task.Yield();
@@ -48,8 +48,8 @@ public sealed class AuthorityRepairingReaderTests
         var output = new List<byte>();
         while (true)
         {
-            ReadResult result = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
-            foreach (ReadOnlyMemory<byte> segment in result.Buffer)
+            var result = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+            foreach (var segment in result.Buffer)
                 output.AddRange(segment.ToArray());
             reader.AdvanceTo(result.Buffer.End);
             if (result.IsCompleted)
@@ -68,7 +68,7 @@ public sealed class AuthorityRepairingReaderTests
     {
         byte[] input = [.. Preface, .. Settings, .. SettingsAck, .. WindowUpdate, .. EtcdctlHeaders, .. Data, .. RawUrlHeaders, .. Data];
 
-        byte[] output = await ThroughReader(input, chunk);
+        var output = await ThroughReader(input, chunk);
 
         byte[] expected = [.. Preface, .. Settings, .. SettingsAck, .. WindowUpdate, .. SchemeAuthority.Repair(EtcdctlHeaders)!, .. Data,
             .. SchemeAuthority.Repair(RawUrlHeaders)!, .. Data];
@@ -95,9 +95,9 @@ public sealed class AuthorityRepairingReaderTests
         var reader = new AuthorityRepairingReader(socket.Reader);
         await socket.Writer.WriteAsync(new byte[][] { Preface, Settings, huge }.SelectMany(b => b).ToArray());
 
-        ReadResult first = await reader.ReadAsync();
+        var first = await reader.ReadAsync();
         reader.AdvanceTo(first.Buffer.End);
-        ReadResult second = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        var second = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(huge, second.Buffer.ToArray());
     }
 
@@ -110,14 +110,14 @@ public sealed class AuthorityRepairingReaderTests
         await socket.Writer.WriteAsync(new byte[][] { Preface, settings[..12] }.SelectMany(b => b).ToArray());
 
         // Take the preface, then keep the part of SETTINGS that came while looking at all of it.
-        ReadResult first = await reader.ReadAsync();
+        var first = await reader.ReadAsync();
         reader.AdvanceTo(first.Buffer.GetPosition(24), first.Buffer.End);
-        ValueTask<ReadResult> next = reader.ReadAsync();
+        var next = reader.ReadAsync();
         await Task.Delay(200);
         Assert.False(next.IsCompleted, "a read returned though no byte had come since everything was examined");
 
         await socket.Writer.WriteAsync(settings.AsMemory(12));
-        ReadResult second = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        var second = await next.AsTask().WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(settings, second.Buffer.ToArray());
     }
 
@@ -132,18 +132,18 @@ public sealed class AuthorityRepairingReaderTests
         long sent = 9 + 40_000, received = 0;
         while (received < sent)
         {
-            ReadResult part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            var part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
             received += part.Buffer.Length;
             reader.AdvanceTo(part.Buffer.End);
         }
 
         // Nobody reads now: what the pump has copied fills its pipe, then the socket's, and the sender has to wait,
         // having sent no more than the two pipes and one read hold.
-        byte[] chunk = new byte[64 * 1024];
+        var chunk = new byte[64 * 1024];
         ValueTask<FlushResult> blocked = default;
         while (sent < 8 << 20)
         {
-            ValueTask<FlushResult> write = socket.Writer.WriteAsync(chunk);
+            var write = socket.Writer.WriteAsync(chunk);
             sent += chunk.Length;
             if (!write.IsCompleted)
             {
@@ -159,7 +159,7 @@ public sealed class AuthorityRepairingReaderTests
 
         while (received < sent)
         {
-            ReadResult part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+            var part = await reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(5));
             received += part.Buffer.Length;
             reader.AdvanceTo(part.Buffer.End);
         }
@@ -194,7 +194,7 @@ public sealed class AuthorityRepairingReaderTests
 
         // The pump stops and completes the socket's reader: writing to the socket then reports it.
         FlushResult flushed = default;
-        for (int i = 0; i < 100 && !flushed.IsCompleted; i++)
+        for (var i = 0; i < 100 && !flushed.IsCompleted; i++)
         {
             flushed = await socket.Writer.WriteAsync(Data);
             await Task.Delay(10);

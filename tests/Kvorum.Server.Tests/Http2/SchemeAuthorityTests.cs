@@ -19,8 +19,8 @@ public sealed class SchemeAuthorityTests
     [Fact]
     public void Etcdctls_url_authority_is_replaced_and_the_rest_of_the_frame_kept()
     {
-        byte[] payload = Convert.FromHexString(EtcdctlHeadersPayload);
-        byte[] repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
+        var payload = Convert.FromHexString(EtcdctlHeadersPayload);
+        var repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
 
         Assert.NotNull(repaired);
         byte[] field = [0x41, 6, .. "kvorum"u8];
@@ -35,11 +35,11 @@ public sealed class SchemeAuthorityTests
     public void A_plain_literal_url_authority_is_replaced_keeping_its_kind(string authority, byte kind)
     {
         // :method POST (indexed), then :authority (static name 1) as a raw literal of the given kind, then te: trailers.
-        byte[] value = Encoding.ASCII.GetBytes(authority);
+        var value = Encoding.ASCII.GetBytes(authority);
         byte[] te = [0x00, 2, .. "te"u8, 8, .. "trailers"u8];
         byte[] payload = [0x83, (byte)(kind | 1), (byte)value.Length, .. value, .. te];
 
-        byte[] repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
+        var repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
 
         Assert.Equal(Frame(0x4, [0x83, (byte)(kind | 1), 6, .. "kvorum"u8, .. te]), repaired);
     }
@@ -53,7 +53,7 @@ public sealed class SchemeAuthorityTests
         byte[] priority = [0, 0, 0, 3, 15];
         byte[] payload = [2, .. priority, .. block, 0, 0];
 
-        byte[] repaired = SchemeAuthority.Repair(Frame(0x4 | 0x8 | 0x20, payload))!;
+        var repaired = SchemeAuthority.Repair(Frame(0x4 | 0x8 | 0x20, payload))!;
 
         byte[] expectedBlock = [0x41, 6, .. "kvorum"u8, 0x86];
         Assert.Equal(Frame(0x4 | 0x8 | 0x20, [2, .. priority, .. expectedBlock, 0, 0]), repaired);
@@ -68,7 +68,7 @@ public sealed class SchemeAuthorityTests
         byte[] prefix = [0x3F, 0xE1, 0x1F, .. userAgent];
         byte[] payload = [.. prefix, 0x41, 0x86, 0x9d, 0x29, 0xad, 0x17, 0x18, 0x63, 0x83];
 
-        byte[] repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
+        var repaired = SchemeAuthority.Repair(Frame(0x4, payload))!;
 
         Assert.Equal(Frame(0x4, [.. prefix, 0x41, 6, .. "kvorum"u8, 0x83]), repaired);
     }

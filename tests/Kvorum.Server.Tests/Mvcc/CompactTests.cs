@@ -17,7 +17,7 @@ public class CompactTests
         store.Put("b", "1");   // 4
         store.Put("a", "3");   // 5
 
-        CompactionResponse response = store.Compact(new CompactionRequest { Revision = 4 });
+        var response = store.Compact(new CompactionRequest { Revision = 4 });
 
         Assert.Equal(5, response.Header.Revision);
         Assert.Equal(5, store.Revision);
@@ -55,7 +55,7 @@ public class CompactTests
         store.Put("a", "2");
         store.Compact(new CompactionRequest { Revision = 2 });
 
-        EtcdException again = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 2 }));
+        var again = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 2 }));
         Assert.Equal(EtcdErrors.Compacted, again.Error);
     }
 
@@ -65,7 +65,7 @@ public class CompactTests
         var store = new MvccStore();
         store.Put("a", "1");
 
-        EtcdException error = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 3 }));
+        var error = Assert.Throws<EtcdException>(() => store.Compact(new CompactionRequest { Revision = 3 }));
         Assert.Equal(EtcdErrors.FutureRevision, error.Error);
     }
 
@@ -79,7 +79,7 @@ public class CompactTests
 
         store.Put("a", "3");   // 4
 
-        KeyValue kv = store.Get("a")!;
+        var kv = store.Get("a")!;
         Assert.Equal((2L, 4L, 3L), (kv.CreateRevision, kv.ModRevision, kv.Version));
     }
 }

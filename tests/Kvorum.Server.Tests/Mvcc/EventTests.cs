@@ -20,7 +20,7 @@ public class EventTests
         store.Delete("a");     // 5
         store.Put("z", "1");   // 6, outside the range
 
-        IReadOnlyList<Event> events = store.GetEvents(KeyRange.FromRequest(B("a"), B("c")), startRevision: 3);
+        var events = store.GetEvents(KeyRange.FromRequest(B("a"), B("c")), startRevision: 3);
 
         Assert.Equal(
             [(EventType.Put, "a", 3L), (EventType.Put, "b", 4L), (EventType.Delete, "a", 5L)],
@@ -41,7 +41,7 @@ public class EventTests
         store.Compact(new CompactionRequest { Revision = 3 });
 
         Assert.Throws<EtcdException>(() => store.GetEvents(KeyRange.ForKey(B("a")), 2));
-        IReadOnlyList<Event> events = store.GetEvents(KeyRange.ForKey(B("a")), 3);
+        var events = store.GetEvents(KeyRange.ForKey(B("a")), 3);
         Assert.Equal([3L, 4L], events.Select(e => e.Kv.ModRevision));
     }
 

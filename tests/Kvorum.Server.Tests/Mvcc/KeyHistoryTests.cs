@@ -16,26 +16,26 @@ public class KeyHistoryTests
         var history = new KeyHistory(ByteString.CopyFromUtf8("k"));
         var expected = new List<KeyVersion>();
         long main = 1;
-        for (int step = 0; step < 5000; step++)
+        for (var step = 0; step < 5000; step++)
         {
             switch (random.Next(10))
             {
                 case < 6:
                     main += 1 + random.Next(3);
-                    KeyVersion v = random.Next(8) == 0 ? KeyVersion.Tombstone(new Revision(main, 0)) : Put(main, step);
+                    var v = random.Next(8) == 0 ? KeyVersion.Tombstone(new Revision(main, 0)) : Put(main, step);
                     history.Append(v);
                     expected.Add(v);
                     break;
                 case < 8 when expected.Count > 0:
                     // Compact at a revision inside the history: keep the newest at or before it unless it is a tombstone.
-                    long at = expected[random.Next(expected.Count)].Revision.Main;
+                    var at = expected[random.Next(expected.Count)].Revision.Main;
                     history.Compact(at);
-                    int last = expected.FindLastIndex(x => x.Revision.Main <= at);
+                    var last = expected.FindLastIndex(x => x.Revision.Main <= at);
                     expected.RemoveRange(0, expected[last].IsTombstone ? last + 1 : last);
                     break;
                 case < 9 when expected.Count > 0:
                     // Undo everything from a revision on.
-                    long from = expected[random.Next(expected.Count)].Revision.Main;
+                    var from = expected[random.Next(expected.Count)].Revision.Main;
                     history.TruncateFrom(from);
                     expected.RemoveAll(x => x.Revision.Main >= from);
                     main = expected.Count > 0 ? expected[^1].Revision.Main : main;
@@ -44,12 +44,12 @@ public class KeyHistoryTests
 
             Assert.Equal(expected.Count, history.Versions.Length);
             Assert.Equal(expected.Count == 0, history.IsEmpty);
-            for (int i = 0; i < expected.Count; i++)
+            for (var i = 0; i < expected.Count; i++)
             {
                 Assert.Equal(expected[i].Revision, history.Versions[i].Revision);
                 Assert.Equal(expected[i].Value, history.Versions[i].Value);
             }
-            long probe = main - random.Next(10);
+            var probe = main - random.Next(10);
             KeyVersion? want = expected.LastOrDefault(x => x.Revision.Main <= probe) is var found && expected.Any(x => x.Revision.Main <= probe) && !found.IsTombstone
                 ? found
                 : null;

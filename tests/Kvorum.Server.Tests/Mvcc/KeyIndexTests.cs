@@ -16,9 +16,9 @@ public class KeyIndexTests
         var expected = new SortedSet<ByteString>(ByteKeyComparer.Instance);
         var random = new Random(7);
 
-        for (int i = 0; i < 5000; i++)
+        for (var i = 0; i < 5000; i++)
         {
-            ByteString key = Key(random.Next(4000));
+            var key = Key(random.Next(4000));
             if (random.Next(4) == 0)
             {
                 Assert.Equal(expected.Remove(key), index.Remove(key));
@@ -32,15 +32,15 @@ public class KeyIndexTests
 
         Assert.Equal(expected.Count, index.Count);
         Assert.Equal(expected, index.All().Select(h => h.Key));
-        foreach (ByteString key in expected)
+        foreach (var key in expected)
             Assert.Same(index.Find(key), index.GetOrAdd(key));
         // Point lookups (a hash table) and the sorted chunks hold the same histories, found by equal keys.
         var inOrder = index.All().ToDictionary(h => h.Key.ToStringUtf8());
-        for (int n = 0; n < 4000; n++)
+        for (var n = 0; n < 4000; n++)
         {
-            ByteString fresh = Key(n);
-            KeyHistory? found = index.Find(fresh);
-            if (inOrder.TryGetValue(fresh.ToStringUtf8(), out KeyHistory? history))
+            var fresh = Key(n);
+            var found = index.Find(fresh);
+            if (inOrder.TryGetValue(fresh.ToStringUtf8(), out var history))
                 Assert.Same(history, found);
             else
                 Assert.Null(found);
@@ -52,10 +52,10 @@ public class KeyIndexTests
     public void Scan_visits_exactly_the_keys_in_range()
     {
         var index = new KeyIndex();
-        for (int i = 0; i < 3000; i += 3)
+        for (var i = 0; i < 3000; i += 3)
             index.GetOrAdd(Key(i));
 
-        KeyRange range = KeyRange.FromRequest(Key(1000), Key(2000));
+        var range = KeyRange.FromRequest(Key(1000), Key(2000));
         string[] scanned = [.. index.Scan(range).Select(h => h.Key.ToStringUtf8())];
 
         string[] expected = [.. Enumerable.Range(1000, 1000).Where(i => i % 3 == 0).Select(i => $"k{i:D5}")];
@@ -75,18 +75,18 @@ public class KeyIndexTests
         var random = new Random(11);
         ByteString RandomKey()
         {
-            int shared = random.Next(3) switch { 0 => 0, 1 => 7, _ => 8 };
+            var shared = random.Next(3) switch { 0 => 0, 1 => 7, _ => 8 };
             var bytes = new byte[shared + random.Next(0, 6)];
-            for (int i = 0; i < bytes.Length; i++)
+            for (var i = 0; i < bytes.Length; i++)
                 bytes[i] = i < shared ? (byte)'p' : alphabet[random.Next(alphabet.Length)];
             return ByteString.CopyFrom(bytes);
         }
 
         var index = new KeyIndex();
         var expected = new SortedSet<ByteString>(ByteKeyComparer.Instance);
-        for (int i = 0; i < 20_000; i++)
+        for (var i = 0; i < 20_000; i++)
         {
-            ByteString key = RandomKey();
+            var key = RandomKey();
             if (random.Next(5) == 0)
             {
                 Assert.Equal(expected.Remove(key), index.Remove(key));
@@ -101,10 +101,10 @@ public class KeyIndexTests
         Assert.True(expected.Count > 2 * KeyIndex.MaxChunkSize, "enough keys for several chunks");
         Assert.Equal(expected.Count, index.Count);
         Assert.Equal(expected, index.All().Select(h => h.Key));
-        for (int i = 0; i < 200; i++)
+        for (var i = 0; i < 200; i++)
         {
-            ByteString from = RandomKey();
-            ByteString to = RandomKey();
+            var from = RandomKey();
+            var to = RandomKey();
             if (ByteKeyComparer.Instance.Compare(from, to) > 0)
                 (from, to) = (to, from);
             // An empty range end asks for one key, and "\0" for every key from the start (etcd's conventions).
@@ -123,8 +123,8 @@ public class KeyIndexTests
     [InlineData("\u007f", "\u0080")]
     public void Prefix_numbers_never_contradict_the_byte_order(string lower, string higher)
     {
-        byte[] a = System.Text.Encoding.Latin1.GetBytes(lower);
-        byte[] b = System.Text.Encoding.Latin1.GetBytes(higher);
+        var a = System.Text.Encoding.Latin1.GetBytes(lower);
+        var b = System.Text.Encoding.Latin1.GetBytes(higher);
         Assert.True(ByteKeyComparer.Compare(a, b) < 0);
         Assert.True(KeyChunk.PrefixOf(a) <= KeyChunk.PrefixOf(b));
     }

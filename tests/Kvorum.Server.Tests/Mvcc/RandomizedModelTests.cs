@@ -25,7 +25,7 @@ public class RandomizedModelTests
     public void Store_matches_the_reference_model(int seed)
     {
         var run = new ModelRun(seed);
-        for (int step = 0; step < 2500; step++)
+        for (var step = 0; step < 2500; step++)
             run.Step();
     }
 
@@ -37,7 +37,7 @@ public class RandomizedModelTests
 
         public void Step()
         {
-            int dice = _random.Next(100);
+            var dice = _random.Next(100);
             if (dice < 35)
                 Put();
             else if (dice < 45)
@@ -59,12 +59,12 @@ public class RandomizedModelTests
 
         private void Put()
         {
-            string key = AnyKey();
-            string value = $"v{_random.Next(1000)}";
+            var key = AnyKey();
+            var value = $"v{_random.Next(1000)}";
             long lease = _random.Next(3);
-            _model.Current.TryGetValue(key, out ModelKv? previous);
+            _model.Current.TryGetValue(key, out var previous);
 
-            PutResponse response = _store.Put(key, value, lease, prevKv: true);
+            var response = _store.Put(key, value, lease, prevKv: true);
 
             _model.Commit([(key, value, lease)]);
             Assert.Equal(_model.Revision, response.Header.Revision);
@@ -73,10 +73,10 @@ public class RandomizedModelTests
 
         private void Delete()
         {
-            (string key, string end) = AnyRange();
+            (var key, var end) = AnyRange();
             string[] doomed = [.. ReferenceModel.InRange(_model.Current, key, end).Select(pair => pair.Key)];
 
-            DeleteRangeResponse response = _store.Delete(key, end, prevKv: true);
+            var response = _store.Delete(key, end, prevKv: true);
 
             _model.Commit([.. doomed.Select(k => (k, (string?)null, 0L))]);
             Assert.Equal(doomed.Length, response.Deleted);
@@ -86,13 +86,13 @@ public class RandomizedModelTests
 
         private void Transaction()
         {
-            string compareKey = AnyKey();
-            Compare compare = AnyCompare(compareKey);
-            bool expected = Holds(compare, compareKey);
+            var compareKey = AnyKey();
+            var compare = AnyCompare(compareKey);
+            var expected = Holds(compare, compareKey);
             string[] distinct = [.. KeySpace.OrderBy(_ => _random.Next()).Take(3)];
             string putKey = distinct[0], deleteKey = distinct[1], failKey = distinct[2];
 
-            TxnResponse response = _store.Txn(new TxnRequest
+            var response = _store.Txn(new TxnRequest
             {
                 Compare = { compare },
                 Success = { PutOp(putKey, "then"), DeleteOp(deleteKey), RangeOp("\0", "\0") },
@@ -112,10 +112,10 @@ public class RandomizedModelTests
             else
             {
                 _model.Commit([(failKey, "else", 0)]);
-                RangeResponse read = response.Responses[1].ResponseRange;
+                var read = response.Responses[1].ResponseRange;
                 Assert.Equal(_model.Revision, read.Header.Revision);
                 // The range runs after the put, so it would see the branch's write if it read failKey.
-                ModelKv? now = _model.Current.GetValueOrDefault(compareKey);
+                var now = _model.Current.GetValueOrDefault(compareKey);
                 AssertSame(now is null ? null : (compareKey, now), read.Kvs.SingleOrDefault());
             }
             Assert.Equal(_model.Revision, response.Header.Revision);
@@ -123,7 +123,7 @@ public class RandomizedModelTests
 
         private Compare AnyCompare(string key)
         {
-            _model.Current.TryGetValue(key, out ModelKv? current);
+            _model.Current.TryGetValue(key, out var current);
             var result = (Result)_random.Next(4);
             var compare = new Compare { Key = B(key), Result = result };
             switch (_random.Next(4))
@@ -150,13 +150,13 @@ public class RandomizedModelTests
 
         private bool Holds(Compare compare, string key)
         {
-            if (!_model.Current.TryGetValue(key, out ModelKv? kv))
+            if (!_model.Current.TryGetValue(key, out var kv))
             {
                 if (compare.Target == Target.Value)
                     return false;
                 kv = new ModelKv("", 0, 0, 0, 0);
             }
-            int order = compare.Target switch
+            var order = compare.Target switch
             {
                 Target.Version => kv.Version.CompareTo(compare.Version),
                 Target.Create => kv.Create.CompareTo(compare.CreateRevision),
@@ -174,7 +174,7 @@ public class RandomizedModelTests
 
         private void Read()
         {
-            (string key, string end) = AnyRange();
+            (var key, var end) = AnyRange();
             long revision = _random.Next(4) == 0 ? 0 : _random.Next(0, (int)_model.Revision + 2);
             var request = new RangeRequest
             {
@@ -194,7 +194,7 @@ public class RandomizedModelTests
                 default: break;
             }
 
-            long effective = revision <= 0 ? _model.Revision : revision;
+            var effective = revision <= 0 ? _model.Revision : revision;
             if (revision > _model.Revision)
             {
                 Assert.Equal(EtcdErrors.FutureRevision, Assert.Throws<EtcdException>(() => _store.Range(request)).Error);
@@ -206,14 +206,14 @@ public class RandomizedModelTests
                 return;
             }
 
-            RangeResponse response = _store.Range(request);
+            var response = _store.Range(request);
 
             KeyValuePair<string, ModelKv>[] all = [.. ReferenceModel.InRange(_model.At(effective), key, end)];
             // etcd's rule: without a sort order, only the first limit + 1 keys (in key order) are sorted and cut.
-            KeyValuePair<string, ModelKv>[] candidates = request.SortOrder == SortOrder.None && request.Limit > 0
+            var candidates = request.SortOrder == SortOrder.None && request.Limit > 0
                 ? [.. all.Take((int)request.Limit + 1)]
                 : all;
-            IEnumerable<KeyValuePair<string, ModelKv>> sorted = request.SortTarget switch
+            var sorted = request.SortTarget switch
             {
                 SortTarget.Key when request.SortOrder == SortOrder.Descend => candidates.Reverse(),
                 SortTarget.Mod => candidates.OrderBy(p => p.Value.Mod),
@@ -222,7 +222,7 @@ public class RandomizedModelTests
                 _ => candidates,
             };
             KeyValuePair<string, ModelKv>[] expected = request.CountOnly ? [] : [.. sorted];
-            bool more = false;
+            var more = false;
             if (request.Limit > 0 && expected.Length > request.Limit)
             {
                 expected = expected[..(int)request.Limit];
@@ -237,8 +237,8 @@ public class RandomizedModelTests
         {
             if (_model.Revision <= _model.CompactRevision)
                 return;
-            long from = Math.Max(_model.CompactRevision + 1, 1);
-            long revision = _random.NextInt64(from, _model.Revision + 1);
+            var from = Math.Max(_model.CompactRevision + 1, 1);
+            var revision = _random.NextInt64(from, _model.Revision + 1);
 
             _store.Compact(new CompactionRequest { Revision = revision });
             _model.CompactRevision = revision;
@@ -249,7 +249,7 @@ public class RandomizedModelTests
 
         private void SnapshotRoundTrip()
         {
-            byte[] snapshot = _store.ToSnapshot();
+            var snapshot = _store.ToSnapshot();
             var restored = new MvccStore();
             restored.RestoreSnapshot(snapshot);
             Assert.Equal(snapshot, restored.ToSnapshot());
@@ -258,7 +258,7 @@ public class RandomizedModelTests
 
         private (string Key, string End) AnyRange()
         {
-            string key = AnyKey();
+            var key = AnyKey();
             return _random.Next(4) switch
             {
                 0 => (key, ""),
@@ -272,7 +272,7 @@ public class RandomizedModelTests
         {
             Assert.Equal(count, response.Count);
             Assert.Equal(expected.Select(p => p.Key), response.Kvs.Select(kv => S(kv.Key)));
-            for (int i = 0; i < expected.Length; i++)
+            for (var i = 0; i < expected.Length; i++)
                 AssertSame((expected[i].Key, expected[i].Value), response.Kvs[i], keysOnly);
         }
 
@@ -284,7 +284,7 @@ public class RandomizedModelTests
                 return;
             }
             Assert.NotNull(actual);
-            (string key, ModelKv kv) = expected.Value;
+            (var key, var kv) = expected.Value;
             Assert.Equal(
                 (key, keysOnly ? "" : kv.Value, kv.Create, kv.Mod, kv.Version, kv.Lease),
                 (S(actual.Key), S(actual.Value), actual.CreateRevision, actual.ModRevision, actual.Version, actual.Lease));

@@ -35,7 +35,7 @@ public class RangeTests
     [Fact]
     public void Empty_range_end_reads_one_key()
     {
-        RangeResponse response = Range(Seeded(), "foo");
+        var response = Range(Seeded(), "foo");
         Assert.Equal(["foo"], response.Keys());
         Assert.Equal(1, response.Count);
         Assert.Equal(8, response.Header.Revision);
@@ -44,7 +44,7 @@ public class RangeTests
     [Fact]
     public void Missing_key_reads_nothing()
     {
-        RangeResponse response = Range(Seeded(), "zzz");
+        var response = Range(Seeded(), "zzz");
         Assert.Empty(response.Kvs);
         Assert.Equal(0, response.Count);
         Assert.False(response.More);
@@ -93,7 +93,7 @@ public class RangeTests
         store.Put(new PutRequest { Key = Google.Protobuf.ByteString.CopyFrom(0x01), Value = B("low") });
         store.Put(new PutRequest { Key = Google.Protobuf.ByteString.CopyFrom(0x7f), Value = B("mid") });
 
-        RangeResponse response = Range(store, "\0", "\0");
+        var response = Range(store, "\0", "\0");
 
         Assert.Equal(["low", "mid", "high"], response.Kvs.Select(kv => S(kv.Value)));
     }
@@ -101,12 +101,12 @@ public class RangeTests
     [Fact]
     public void Limit_cuts_the_result_sets_more_and_keeps_the_full_count()
     {
-        RangeResponse response = Range(Seeded(), "\0", "\0", r => r.Limit = 2);
+        var response = Range(Seeded(), "\0", "\0", r => r.Limit = 2);
         Assert.Equal(["a", "b"], response.Keys());
         Assert.True(response.More);
         Assert.Equal(6, response.Count);
 
-        RangeResponse exact = Range(Seeded(), "\0", "\0", r => r.Limit = 6);
+        var exact = Range(Seeded(), "\0", "\0", r => r.Limit = 6);
         Assert.False(exact.More);
         Assert.Equal(6, exact.Kvs.Count);
     }
@@ -114,7 +114,7 @@ public class RangeTests
     [Fact]
     public void Count_only_returns_no_keys()
     {
-        RangeResponse response = Range(Seeded(), "foo", "\0", r => { r.CountOnly = true; r.Limit = 1; });
+        var response = Range(Seeded(), "foo", "\0", r => { r.CountOnly = true; r.Limit = 1; });
         Assert.Empty(response.Kvs);
         Assert.Equal(3, response.Count);
         Assert.False(response.More);
@@ -123,7 +123,7 @@ public class RangeTests
     [Fact]
     public void Keys_only_drops_values()
     {
-        RangeResponse response = Range(Seeded(), "a", "c", r => r.KeysOnly = true);
+        var response = Range(Seeded(), "a", "c", r => r.KeysOnly = true);
         Assert.All(response.Kvs, kv => Assert.True(kv.Value.IsEmpty));
         Assert.Equal(8, response.Kvs[0].ModRevision);
     }
@@ -141,14 +141,14 @@ public class RangeTests
     [InlineData(SortTarget.Version, SortOrder.Ascend, new[] { "b", "c", "foo", "foo/1", "foo/2", "a" })]
     public void Sorts_by_target_and_order(SortTarget target, SortOrder order, string[] expected)
     {
-        RangeResponse response = Range(Seeded(), "\0", "\0", r => { r.SortTarget = target; r.SortOrder = order; });
+        var response = Range(Seeded(), "\0", "\0", r => { r.SortTarget = target; r.SortOrder = order; });
         Assert.Equal(expected, response.Keys());
     }
 
     [Fact]
     public void Sort_then_limit()
     {
-        RangeResponse response = Range(Seeded(), "\0", "\0", r =>
+        var response = Range(Seeded(), "\0", "\0", r =>
         {
             r.SortTarget = SortTarget.Mod;
             r.SortOrder = SortOrder.Descend;
@@ -167,36 +167,36 @@ public class RangeTests
     public void Sort_target_without_an_order_sorts_only_the_first_limit_plus_one_keys()
     {
         // Key order a, b, c, ...; "a" has the newest mod revision, so a whole-range sort would put it last.
-        RangeResponse response = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Mod; r.Limit = 2; });
+        var response = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Mod; r.Limit = 2; });
         Assert.Equal(["b", "c"], response.Keys());
         Assert.True(response.More);
         Assert.Equal(6, response.Count);
 
         // With the order given, the whole range is sorted first.
-        RangeResponse ordered = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Create; r.SortOrder = SortOrder.Descend; r.Limit = 1; });
+        var ordered = Range(Seeded(), "\0", "\0", r => { r.SortTarget = SortTarget.Create; r.SortOrder = SortOrder.Descend; r.Limit = 1; });
         Assert.Equal(["foo/2"], ordered.Keys());
     }
 
     [Fact]
     public void Mod_and_create_revision_filters_prune_but_do_not_change_count()
     {
-        RangeResponse byMod = Range(Seeded(), "\0", "\0", r => { r.MinModRevision = 4; r.MaxModRevision = 6; });
+        var byMod = Range(Seeded(), "\0", "\0", r => { r.MinModRevision = 4; r.MaxModRevision = 6; });
         Assert.Equal(["c", "foo", "foo/1"], byMod.Keys());
         Assert.Equal(6, byMod.Count);
 
-        RangeResponse byCreate = Range(Seeded(), "\0", "\0", r => { r.MaxCreateRevision = 3; r.Limit = 1; });
+        var byCreate = Range(Seeded(), "\0", "\0", r => { r.MaxCreateRevision = 3; r.Limit = 1; });
         Assert.Equal(["a"], byCreate.Keys());
         Assert.True(byCreate.More);
 
-        RangeResponse minCreate = Range(Seeded(), "\0", "\0", r => r.MinCreateRevision = 6);
+        var minCreate = Range(Seeded(), "\0", "\0", r => r.MinCreateRevision = 6);
         Assert.Equal(["foo/1", "foo/2"], minCreate.Keys());
     }
 
     [Fact]
     public void Reads_an_older_revision()
     {
-        MvccStore store = Seeded();
-        RangeResponse atFour = Range(store, "\0", "\0", r => r.Revision = 4);
+        var store = Seeded();
+        var atFour = Range(store, "\0", "\0", r => r.Revision = 4);
         Assert.Equal(["a", "b", "c"], atFour.Keys());
         Assert.Equal("1", S(atFour.Kvs[0].Value));
         Assert.Equal(8, atFour.Header.Revision);
@@ -206,17 +206,17 @@ public class RangeTests
     [Fact]
     public void Future_revision_is_an_out_of_range_error()
     {
-        EtcdException error = Assert.Throws<EtcdException>(() => Range(Seeded(), "a", adjust: r => r.Revision = 9));
+        var error = Assert.Throws<EtcdException>(() => Range(Seeded(), "a", adjust: r => r.Revision = 9));
         Assert.Equal(EtcdErrors.FutureRevision, error.Error);
     }
 
     [Fact]
     public void Compacted_revision_is_an_out_of_range_error_but_the_compaction_revision_itself_is_readable()
     {
-        MvccStore store = Seeded();
+        var store = Seeded();
         store.Compact(new CompactionRequest { Revision = 5 });
 
-        EtcdException error = Assert.Throws<EtcdException>(() => Range(store, "a", adjust: r => r.Revision = 4));
+        var error = Assert.Throws<EtcdException>(() => Range(store, "a", adjust: r => r.Revision = 4));
         Assert.Equal(EtcdErrors.Compacted, error.Error);
 
         Assert.Equal(["a", "b", "c", "foo"], Range(store, "\0", "\0", r => r.Revision = 5).Keys());

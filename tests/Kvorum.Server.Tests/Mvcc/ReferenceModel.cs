@@ -16,7 +16,7 @@ internal sealed class ReferenceModel
 
     public ReferenceModel()
     {
-        ImmutableSortedDictionary<string, ModelKv> empty = ImmutableSortedDictionary.Create<string, ModelKv>(StringComparer.Ordinal);
+        var empty = ImmutableSortedDictionary.Create<string, ModelKv>(StringComparer.Ordinal);
         _states = [empty, empty];  // revisions 0 and 1 are both empty
     }
 
@@ -33,16 +33,16 @@ internal sealed class ReferenceModel
     {
         if (changes.Count == 0)
             return;
-        long revision = Revision + 1;
-        ImmutableSortedDictionary<string, ModelKv>.Builder next = Current.ToBuilder();
-        foreach ((string key, string? value, long lease) in changes)
+        var revision = Revision + 1;
+        var next = Current.ToBuilder();
+        foreach ((var key, var value, var lease) in changes)
         {
             if (value is null)
             {
                 next.Remove(key);
                 continue;
             }
-            next[key] = next.TryGetValue(key, out ModelKv? previous)
+            next[key] = next.TryGetValue(key, out var previous)
                 ? new ModelKv(value, previous.Create, revision, previous.Version + 1, lease)
                 : new ModelKv(value, revision, revision, 1, lease);
         }

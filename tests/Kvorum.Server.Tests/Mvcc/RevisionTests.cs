@@ -14,11 +14,11 @@ public class RevisionTests
         var store = new MvccStore();
         Assert.Equal(1, store.Revision);
 
-        PutResponse put = store.Put("foo", "bar");
+        var put = store.Put("foo", "bar");
 
         Assert.Equal(2, put.Header.Revision);
         Assert.Equal(2, store.Revision);
-        KeyValue kv = store.Get("foo")!;
+        var kv = store.Get("foo")!;
         Assert.Equal((2L, 2L, 1L, "bar"), (kv.CreateRevision, kv.ModRevision, kv.Version, S(kv.Value)));
     }
 
@@ -28,19 +28,19 @@ public class RevisionTests
         var store = new MvccStore();
         store.Put("foo", "v1");                                  // rev 2
         store.Put("foo", "v2");                                  // rev 3
-        DeleteRangeResponse deleted = store.Delete("foo");       // rev 4
-        PutResponse recreated = store.Put("foo", "v3");          // rev 5
+        var deleted = store.Delete("foo");       // rev 4
+        var recreated = store.Put("foo", "v3");          // rev 5
 
         Assert.Equal(1, deleted.Deleted);
         Assert.Equal(4, deleted.Header.Revision);
         Assert.Equal(5, recreated.Header.Revision);
 
-        KeyValue atTwo = store.Get("foo", revision: 2)!;
+        var atTwo = store.Get("foo", revision: 2)!;
         Assert.Equal((2L, 2L, 1L, "v1"), (atTwo.CreateRevision, atTwo.ModRevision, atTwo.Version, S(atTwo.Value)));
-        KeyValue atThree = store.Get("foo", revision: 3)!;
+        var atThree = store.Get("foo", revision: 3)!;
         Assert.Equal((2L, 3L, 2L, "v2"), (atThree.CreateRevision, atThree.ModRevision, atThree.Version, S(atThree.Value)));
         Assert.Null(store.Get("foo", revision: 4));
-        KeyValue now = store.Get("foo")!;
+        var now = store.Get("foo")!;
         Assert.Equal((5L, 5L, 1L, "v3"), (now.CreateRevision, now.ModRevision, now.Version, S(now.Value)));
     }
 
@@ -52,8 +52,8 @@ public class RevisionTests
         store.Put("b", "1");   // 3
         store.Put("a", "2");   // 4
 
-        KeyValue a = store.Get("a")!;
-        KeyValue b = store.Get("b")!;
+        var a = store.Get("a")!;
+        var b = store.Get("b")!;
         Assert.Equal((2L, 4L, 2L), (a.CreateRevision, a.ModRevision, a.Version));
         Assert.Equal((3L, 3L, 1L), (b.CreateRevision, b.ModRevision, b.Version));
     }
@@ -64,7 +64,7 @@ public class RevisionTests
         var store = new MvccStore();
         store.Put("a", "1");
 
-        DeleteRangeResponse response = store.Delete("missing");
+        var response = store.Delete("missing");
 
         Assert.Equal(0, response.Deleted);
         Assert.Equal(2, response.Header.Revision);
@@ -79,7 +79,7 @@ public class RevisionTests
         store.Put("k2", "b");
         store.Put("k3", "c");
 
-        DeleteRangeResponse response = store.Delete("k1", "k3", prevKv: true);
+        var response = store.Delete("k1", "k3", prevKv: true);
 
         Assert.Equal(2, response.Deleted);
         Assert.Equal(5, response.Header.Revision);
@@ -94,7 +94,7 @@ public class RevisionTests
         var store = new MvccStore();
         Assert.Null(store.Put("k", "1", prevKv: true).PrevKv);
 
-        PutResponse second = store.Put("k", "2", prevKv: true);
+        var second = store.Put("k", "2", prevKv: true);
 
         Assert.Equal("1", S(second.PrevKv.Value));
         Assert.Equal(2, second.PrevKv.ModRevision);
@@ -108,7 +108,7 @@ public class RevisionTests
         store.Put("k", "v", lease: 7);
 
         store.Put(new PutRequest { Key = B("k"), IgnoreValue = true, Lease = 9 });
-        KeyValue kv = store.Get("k")!;
+        var kv = store.Get("k")!;
         Assert.Equal(("v", 9L, 2L), (S(kv.Value), kv.Lease, kv.Version));
 
         store.Put(new PutRequest { Key = B("k"), Value = B("w"), IgnoreLease = true });
@@ -121,7 +121,7 @@ public class RevisionTests
     {
         var store = new MvccStore();
 
-        EtcdException error = Assert.Throws<EtcdException>(() =>
+        var error = Assert.Throws<EtcdException>(() =>
             store.Put(new PutRequest { Key = B("nope"), IgnoreValue = true }));
 
         Assert.Equal(EtcdErrors.KeyNotFound, error.Error);
@@ -150,7 +150,7 @@ public class RevisionTests
         var store = new MvccStore { LeaseExists = id => id == 1 };
         store.Put("a", "1", lease: 1);
 
-        EtcdException error = Assert.Throws<EtcdException>(() => store.Put("b", "1", lease: 2));
+        var error = Assert.Throws<EtcdException>(() => store.Put("b", "1", lease: 2));
 
         Assert.Equal(EtcdErrors.LeaseNotFound, error.Error);
     }
@@ -161,7 +161,7 @@ public class RevisionTests
     public void Empty_keys_are_rejected(bool put, bool range)
     {
         var store = new MvccStore();
-        EtcdException error = Assert.Throws<EtcdException>(() =>
+        var error = Assert.Throws<EtcdException>(() =>
         {
             if (put)
                 store.Put(new PutRequest { Value = B("x") });
@@ -175,9 +175,9 @@ public class RevisionTests
     public void Ignore_value_with_a_value_is_rejected()
     {
         var store = new MvccStore();
-        EtcdException valueError = Assert.Throws<EtcdException>(() =>
+        var valueError = Assert.Throws<EtcdException>(() =>
             store.Put(new PutRequest { Key = B("k"), Value = B("v"), IgnoreValue = true }));
-        EtcdException leaseError = Assert.Throws<EtcdException>(() =>
+        var leaseError = Assert.Throws<EtcdException>(() =>
             store.Put(new PutRequest { Key = B("k"), Lease = 3, IgnoreLease = true }));
         Assert.Equal(EtcdErrors.ValueProvided, valueError.Error);
         Assert.Equal(EtcdErrors.LeaseProvided, leaseError.Error);

@@ -15,22 +15,22 @@ public class SnapshotEncoderTests
         using (var reference = new BinaryWriter(expected, Encoding.UTF8, leaveOpen: true))
         using (var encoder = new SnapshotEncoder(actual))
         {
-            for (int i = 0; i < 20_000; i++)
+            for (var i = 0; i < 20_000; i++)
             {
                 switch (random.Next(5))
                 {
                     case 0:
-                        byte b = (byte)random.Next(256);
+                        var b = (byte)random.Next(256);
                         reference.Write(b);
                         encoder.WriteByte(b);
                         break;
                     case 1:
-                        long l = random.NextInt64(long.MinValue, long.MaxValue);
+                        var l = random.NextInt64(long.MinValue, long.MaxValue);
                         reference.Write(l);
                         encoder.WriteInt64(l);
                         break;
                     case 2:
-                        int n = random.Next(4) switch { 0 => random.Next(128), 1 => random.Next(1 << 14, 1 << 21), 2 => int.MaxValue, _ => random.Next() };
+                        var n = random.Next(4) switch { 0 => random.Next(128), 1 => random.Next(1 << 14, 1 << 21), 2 => int.MaxValue, _ => random.Next() };
                         reference.Write7BitEncodedInt(n);
                         encoder.Write7BitEncoded(n);
                         break;
@@ -65,7 +65,7 @@ public class SnapshotEncoderTests
         using (var reference = new BinaryWriter(expected, Encoding.UTF8, leaveOpen: true))
         using (var encoder = new SnapshotEncoder(actual))
         {
-            foreach (int field in new[] { 0, 1, 2 })
+            foreach (var field in new[] { 0, 1, 2 })
             {
                 reference.Write(filler);
                 encoder.WriteRaw(filler);

@@ -35,7 +35,7 @@ public class SnapshotTests
     {
         var original = new MvccStore();
         ApplySample(original);
-        byte[] snapshot = original.ToSnapshot();
+        var snapshot = original.ToSnapshot();
 
         var restored = new MvccStore();
         restored.Put("junk", "to be replaced");
@@ -75,14 +75,14 @@ public class SnapshotTests
     {
         var original = new MvccStore();
         ApplySample(original);
-        byte[] snapshot = original.ToSnapshot();
+        var snapshot = original.ToSnapshot();
 
         var restored = new MvccStore();
         Assert.Throws<InvalidDataException>(() => restored.RestoreSnapshot(snapshot[..^5]));
         Assert.Equal(0, restored.KeyCount);
         Assert.Equal(1, restored.Revision);
 
-        byte[] badMagic = (byte[])snapshot.Clone();
+        var badMagic = (byte[])snapshot.Clone();
         badMagic[0] ^= 0xff;
         Assert.Throws<InvalidDataException>(() => restored.RestoreSnapshot(badMagic));
     }
@@ -94,7 +94,7 @@ public class SnapshotTests
         var second = new MvccStore();
         ApplySample(first);
         ApplySample(second);
-        HashKVResponse before = first.HashKV(new HashKVRequest());
+        var before = first.HashKV(new HashKVRequest());
         Assert.Equal(before.Hash, second.HashKV(new HashKVRequest()).Hash);
         Assert.Equal(7, before.HashRevision);
         Assert.Equal(4, before.CompactRevision);
@@ -113,17 +113,17 @@ public class SnapshotTests
         // store changes a history must leave the shared slots alone: appends that fill and grow the array,
         // deletes, compactions that drop old versions, and a failed txn that undoes its own appends.
         var store = new MvccStore();
-        for (int i = 0; i < 300; i++)
+        for (var i = 0; i < 300; i++)
             store.Put($"k{i % 40:D2}", $"v{i}");
         store.Delete("k05");
-        byte[] before = store.ToSnapshot();
-        FrozenStore frozen = FrozenStore.Of(store);
+        var before = store.ToSnapshot();
+        var frozen = FrozenStore.Of(store);
 
         // First the changes that fit in the arrays as they are: a compaction that drops the oldest two or three
         // versions of each key (with room for 8, it would move the rest in place), and puts into free slots.
         store.Compact(new CompactionRequest { Revision = 100 });
         store.Put("k01", "in place");
-        for (int i = 0; i < 500; i++)
+        for (var i = 0; i < 500; i++)
             store.Put($"k{i % 45:D2}", $"w{i}");
         store.Delete("k1", "k2");
         store.Compact(new CompactionRequest { Revision = store.Revision - 100 });
@@ -133,7 +133,7 @@ public class SnapshotTests
         }));
         store.Compact(new CompactionRequest { Revision = store.Revision });
         FrozenStore.Of(store); // shares again, and the next changes copy again
-        for (int i = 0; i < 100; i++)
+        for (var i = 0; i < 100; i++)
             store.Put($"k{i % 45:D2}", $"x{i}");
         store.Compact(new CompactionRequest { Revision = store.Revision - 10 });
 

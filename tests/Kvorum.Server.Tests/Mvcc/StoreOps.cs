@@ -20,7 +20,7 @@ internal static class StoreOps
 
     public static KeyValue? Get(this MvccStore store, string key, long revision = 0)
     {
-        RangeResponse response = store.Range(new RangeRequest { Key = B(key), Revision = revision });
+        var response = store.Range(new RangeRequest { Key = B(key), Revision = revision });
         return response.Kvs.Count == 0 ? null : response.Kvs[0];
     }
 

@@ -16,9 +16,9 @@ public class StoreSizeTests
     {
         var frozen = FrozenStore.Of(store);
         long bytes = 0;
-        for (int k = 0; k < frozen.Keys.Length; k++)
+        for (var k = 0; k < frozen.Keys.Length; k++)
         {
-            foreach (KeyVersion version in frozen.Versions[k].Span)
+            foreach (var version in frozen.Versions[k].Span)
                 bytes += frozen.Keys[k].Length + version.ValueLength + KeyIndex.EntryOverhead;
         }
         return bytes;
@@ -49,7 +49,7 @@ public class StoreSizeTests
     {
         var store = new MvccStore();
         store.Put("a", "1");
-        long before = store.SizeBytes;
+        var before = store.SizeBytes;
 
         // The first put is applied, then the second fails (no value to keep on a missing key): both are undone.
         var txn = new TxnRequest();
@@ -65,7 +65,7 @@ public class StoreSizeTests
     public void A_restored_snapshot_counts_what_the_original_counted()
     {
         var store = new MvccStore();
-        for (int i = 0; i < 200; i++)
+        for (var i = 0; i < 200; i++)
             store.Put($"k{i % 37}", new string('v', i));
         store.Compact(new CompactionRequest { Revision = 120 });
 

@@ -14,7 +14,7 @@ public class StoreWriteTests
         var store = new MvccStore();
         store.Put("a", "1", lease: 5);
         store.Put("b", "1", lease: 6);
-        byte[] before = store.ToSnapshot();
+        var before = store.ToSnapshot();
 
         var write = new StoreWrite(store, recordEvents: true);
         write.Put(new PutRequest { Key = B("a"), Value = B("2"), Lease = 7 });
@@ -41,7 +41,7 @@ public class StoreWriteTests
         var first = new StoreWrite(store, recordEvents: false);
         first.Put(new PutRequest { Key = B("a"), Value = B("1"), Lease = 5 });
         first.Commit();
-        byte[] afterFirst = store.ToSnapshot();
+        var afterFirst = store.ToSnapshot();
 
         var second = new StoreWrite(store, recordEvents: false);
         second.Put(new PutRequest { Key = B("a"), Value = B("2"), Lease = 6 });
@@ -67,7 +67,7 @@ public class StoreWriteTests
 
         Assert.Equal(2, store.Revision);
         Assert.All(write.Events, e => Assert.Equal(2, e.Kv.ModRevision));
-        KeyValue kv = store.Get("a")!;
+        var kv = store.Get("a")!;
         // Recreated within the revision: a fresh key as of revision 2.
         Assert.Equal((2L, 2L, 1L, "2"), (kv.CreateRevision, kv.ModRevision, kv.Version, S(kv.Value)));
     }
@@ -79,7 +79,7 @@ public class StoreWriteTests
         var nested = new TxnRequest { Success = { PutOp("x", "1"), PutOp("y", "1") } };
 
         // Two ops at the top leave one for the nested txn, which has two.
-        EtcdException error = Assert.Throws<EtcdException>(() =>
+        var error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("a", "1"), TxnOp(nested) } }));
         Assert.Equal(EtcdErrors.TooManyOps, error.Error);
 

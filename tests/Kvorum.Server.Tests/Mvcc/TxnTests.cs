@@ -24,7 +24,7 @@ public class TxnTests
         store.Put("k", "1");
         store.Put("k", "2");
 
-        TxnResponse response = store.Txn(new TxnRequest { Compare = { VersionIs("k", result, version) } });
+        var response = store.Txn(new TxnRequest { Compare = { VersionIs("k", result, version) } });
 
         Assert.Equal(expected, response.Succeeded);
     }
@@ -63,9 +63,9 @@ public class TxnTests
         store.Put("p/a", "1");
         store.Put("p/b", "1");
         store.Put("p/b", "2");
-        Compare allVersionOne = VersionIs("p/", Result.Equal, 1);
+        var allVersionOne = VersionIs("p/", Result.Equal, 1);
         allVersionOne.RangeEnd = KeyRange.PrefixEnd(B("p/"));
-        Compare allBelowThree = VersionIs("p/", Result.Less, 3);
+        var allBelowThree = VersionIs("p/", Result.Less, 3);
         allBelowThree.RangeEnd = KeyRange.PrefixEnd(B("p/"));
 
         Assert.False(store.Txn(new TxnRequest { Compare = { allVersionOne } }).Succeeded);
@@ -78,7 +78,7 @@ public class TxnTests
         var store = new MvccStore();
         store.Put("a", "1");
 
-        TxnResponse response = store.Txn(new TxnRequest
+        var response = store.Txn(new TxnRequest
         {
             Compare = { ValueIs("a", Result.Equal, "1"), VersionIs("a", Result.Equal, 5) },
             Success = { PutOp("s", "x") },
@@ -96,7 +96,7 @@ public class TxnTests
         var store = new MvccStore();
         store.Put("old", "x");   // 2
 
-        TxnResponse response = store.Txn(new TxnRequest
+        var response = store.Txn(new TxnRequest
         {
             Success = { PutOp("a", "1"), PutOp("b", "2"), DeleteOp("old"), RangeOp("a", "c") },
         });
@@ -107,7 +107,7 @@ public class TxnTests
         Assert.Equal(3, response.Responses[0].ResponsePut.Header.Revision);
         Assert.Equal(3, response.Responses[1].ResponsePut.Header.Revision);
         Assert.Equal(1, response.Responses[2].ResponseDeleteRange.Deleted);
-        RangeResponse readBack = response.Responses[3].ResponseRange;
+        var readBack = response.Responses[3].ResponseRange;
         Assert.Equal(["a", "b"], readBack.Keys());
         Assert.Equal(3, readBack.Header.Revision);
         Assert.All(readBack.Kvs, kv => Assert.Equal(3, kv.ModRevision));
@@ -119,7 +119,7 @@ public class TxnTests
         var store = new MvccStore();
         store.Put("a", "1");
 
-        TxnResponse response = store.Txn(new TxnRequest { Success = { RangeOp("a") } });
+        var response = store.Txn(new TxnRequest { Success = { RangeOp("a") } });
 
         Assert.Equal(2, response.Header.Revision);
         Assert.Equal(2, store.Revision);
@@ -139,14 +139,14 @@ public class TxnTests
             Success = { PutOp("inner", "then") },
             Failure = { PutOp("inner", "else") },
         };
-        TxnResponse response = store.Txn(new TxnRequest
+        var response = store.Txn(new TxnRequest
         {
             Compare = { VersionIs("flag", Result.Greater, 0) },
             Success = { PutOp("flag", "on"), TxnOp(inner) },
         });
 
         Assert.True(response.Succeeded);
-        TxnResponse innerResponse = response.Responses[1].ResponseTxn;
+        var innerResponse = response.Responses[1].ResponseTxn;
         Assert.True(innerResponse.Succeeded);
         Assert.Equal(0, innerResponse.Header.Revision);
         Assert.Equal(3, innerResponse.Responses[0].ResponsePut.Header.Revision);
@@ -165,7 +165,7 @@ public class TxnTests
             Failure = { PutOp("k", "else") },
         };
 
-        TxnResponse response = store.Txn(new TxnRequest { Success = { TxnOp(inner) } });
+        var response = store.Txn(new TxnRequest { Success = { TxnOp(inner) } });
 
         Assert.True(response.Responses[0].ResponseTxn.Succeeded);
         Assert.Equal("then", S(store.Get("k")!.Value));
@@ -175,7 +175,7 @@ public class TxnTests
     public void Put_twice_in_one_txn_is_a_duplicate_key()
     {
         var store = new MvccStore();
-        EtcdException error = Assert.Throws<EtcdException>(() =>
+        var error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("k", "1"), PutOp("k", "2") } }));
         Assert.Equal(EtcdErrors.DuplicateKey, error.Error);
         Assert.Equal(1, store.Revision);
@@ -198,7 +198,7 @@ public class TxnTests
     {
         var store = new MvccStore();
         store.Put("a", "0");
-        TxnResponse response = store.Txn(new TxnRequest { Success = { PutOp("b", "1"), DeleteOp("a", "\0"), PutOp("c", "2") } });
+        var response = store.Txn(new TxnRequest { Success = { PutOp("b", "1"), DeleteOp("a", "\0"), PutOp("c", "2") } });
 
         Assert.Equal(2, response.Responses[1].ResponseDeleteRange.Deleted);
         Assert.Equal(3, store.Revision);
@@ -207,9 +207,9 @@ public class TxnTests
         Assert.Equal("2", S(store.Get("c")!.Value));
         Assert.Equal(3, store.Get("c")!.CreateRevision);
         // Read back at the txn's revision: the same; and "a" is still there one revision before.
-        RangeResponse all = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 3 });
+        var all = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 3 });
         Assert.Equal(["c"], all.Kvs.Select(kv => S(kv.Key)));
-        RangeResponse before = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 2 });
+        var before = store.Range(new RangeRequest { Key = B("\0"), RangeEnd = B("\0"), Revision = 2 });
         Assert.Equal(["a"], before.Kvs.Select(kv => S(kv.Key)));
     }
 
@@ -227,7 +227,7 @@ public class TxnTests
     {
         var store = new MvccStore();
         store.Put("k", "1");
-        TxnResponse response = store.Txn(new TxnRequest { Success = { DeleteOp("a", "z"), DeleteOp("k") } });
+        var response = store.Txn(new TxnRequest { Success = { DeleteOp("a", "z"), DeleteOp("k") } });
         Assert.Equal(1, response.Responses[0].ResponseDeleteRange.Deleted);
         Assert.Equal(0, response.Responses[1].ResponseDeleteRange.Deleted);
         Assert.Equal(3, store.Revision);
@@ -237,15 +237,15 @@ public class TxnTests
     public void Too_many_ops_and_empty_ops_are_rejected()
     {
         var store = new MvccStore { MaxTxnOps = 2 };
-        EtcdException tooMany = Assert.Throws<EtcdException>(() =>
+        var tooMany = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("a", "1"), PutOp("b", "1"), PutOp("c", "1") } }));
         Assert.Equal(EtcdErrors.TooManyOps, tooMany.Error);
 
-        EtcdException empty = Assert.Throws<EtcdException>(() =>
+        var empty = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { new RequestOp() } }));
         Assert.Equal(EtcdErrors.KeyNotFound, empty.Error);
 
-        EtcdException emptyCompareKey = Assert.Throws<EtcdException>(() =>
+        var emptyCompareKey = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Compare = { new Compare() } }));
         Assert.Equal(EtcdErrors.EmptyKey, emptyCompareKey.Error);
     }
@@ -257,7 +257,7 @@ public class TxnTests
         store.Put("a", "1");
 
         var futureRead = new RequestOp { RequestRange = new RangeRequest { Key = B("a"), Revision = 99 } };
-        EtcdException error = Assert.Throws<EtcdException>(() =>
+        var error = Assert.Throws<EtcdException>(() =>
             store.Txn(new TxnRequest { Success = { PutOp("b", "1"), futureRead } }));
 
         Assert.Equal(EtcdErrors.FutureRevision, error.Error);
@@ -274,7 +274,7 @@ public class TxnTests
         var futureRead = new RequestOp { RequestRange = new RangeRequest { Key = B("a"), Revision = 99 } };
         var missing = new RequestOp { RequestPut = new PutRequest { Key = B("missing"), IgnoreValue = true } };
 
-        EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { futureRead, missing } }));
+        var error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { futureRead, missing } }));
 
         Assert.Equal(EtcdErrors.KeyNotFound, error.Error);
     }
@@ -294,7 +294,7 @@ public class TxnTests
         store.Put("a", "2");
         store.Compact(new CompactionRequest { Revision = 2 });
 
-        EtcdException error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { negative } }));
+        var error = Assert.Throws<EtcdException>(() => store.Txn(new TxnRequest { Success = { negative } }));
         Assert.Equal(EtcdErrors.Compacted, error.Error);
         Assert.Equal("2", S(store.Range(new RangeRequest { Key = B("a"), Revision = -1 }).Kvs[0].Value));
     }
@@ -305,7 +305,7 @@ public class TxnTests
         var store = new MvccStore();
         var ignoreMissing = new RequestOp { RequestPut = new PutRequest { Key = B("missing"), IgnoreValue = true } };
 
-        TxnResponse response = store.Txn(new TxnRequest
+        var response = store.Txn(new TxnRequest
         {
             Compare = { VersionIs("x", Result.Equal, 0) },
             Success = { PutOp("ok", "1") },
@@ -327,7 +327,7 @@ public class TxnTests
         {
             RequestDeleteRange = new DeleteRangeRequest { Key = B("a"), PrevKv = true },
         };
-        TxnResponse response = store.Txn(new TxnRequest { Success = { deleteWithPrev, RangeOp("a", "c") } });
+        var response = store.Txn(new TxnRequest { Success = { deleteWithPrev, RangeOp("a", "c") } });
 
         Assert.Equal("1", S(response.Responses[0].ResponseDeleteRange.PrevKvs[0].Value));
         Assert.Equal(4, response.Responses[0].ResponseDeleteRange.Header.Revision);

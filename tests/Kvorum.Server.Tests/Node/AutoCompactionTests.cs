@@ -15,9 +15,9 @@ public sealed class AutoCompactionTests
 
         // One check a minute while the store gains 100 revisions a minute.
         var answers = new List<(int Minute, long Revision)>();
-        for (int minute = 0; minute <= 30; minute++)
+        for (var minute = 0; minute <= 30; minute++)
         {
-            long answer = policy.Check(Min(minute), 50 + 100 * minute);
+            var answer = policy.Check(Min(minute), 50 + 100 * minute);
             if (answer != 0)
                 answers.Add((minute, answer));
         }

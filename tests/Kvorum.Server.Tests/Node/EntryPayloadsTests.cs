@@ -15,7 +15,7 @@ public sealed class EntryPayloadsTests
     [Fact]
     public void Payload_arrays_are_whole_arrays_on_the_pinned_heap()
     {
-        byte[] copy = EntryPayloads.Copy([1, 2, 3]);
+        var copy = EntryPayloads.Copy([1, 2, 3]);
 
         Assert.Equal([1, 2, 3], copy);
         // The pinned heap reports generation 2 from the start; a fresh ordinary array is in generation 0.
@@ -38,9 +38,9 @@ public sealed class EntryPayloadsTests
         foreach (var member in new[] { leader, follower })
         {
             var read = await member.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, CancellationToken.None);
-            ByteString stored = read.Kvs.Single().Value;
+            var stored = read.Kvs.Single().Value;
             Assert.Equal(value, stored.ToStringUtf8());
-            Assert.True(MemoryMarshal.TryGetArray(stored.Memory, out ArraySegment<byte> array));
+            Assert.True(MemoryMarshal.TryGetArray(stored.Memory, out var array));
             // A view into the entry's payload (longer than the value: the whole encoded request), which is pinned.
             Assert.True(array.Array!.Length > value.Length);
             Assert.Equal(2, GC.GetGeneration(array.Array));

@@ -17,7 +17,7 @@ public class GeneratedStubTests
         Assert.All(bases, type => Assert.True(type.IsAbstract));
 
         var kv = new UnimplementedKv();
-        RpcException error = await Assert.ThrowsAsync<RpcException>(() => kv.Range(new Ours.RangeRequest(), null!));
+        var error = await Assert.ThrowsAsync<RpcException>(() => kv.Range(new Ours.RangeRequest(), null!));
         Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
     }
 

@@ -23,7 +23,7 @@ public class WireCompatibilityTests
             IgnoreLease = true,
         };
 
-        Etcdserverpb.PutRequest theirs = Etcdserverpb.PutRequest.Parser.ParseFrom(ours.ToByteArray());
+        var theirs = Etcdserverpb.PutRequest.Parser.ParseFrom(ours.ToByteArray());
 
         Assert.Equal("key", theirs.Key.ToStringUtf8());
         Assert.Equal("value", theirs.Value.ToStringUtf8());
@@ -57,13 +57,13 @@ public class WireCompatibilityTests
             },
         };
 
-        Ours.RangeResponse ours = Ours.RangeResponse.Parser.ParseFrom(theirs.ToByteArray());
+        var ours = Ours.RangeResponse.Parser.ParseFrom(theirs.ToByteArray());
 
         Assert.Equal((11UL, 22UL, 33L, 44UL), (ours.Header.ClusterId, ours.Header.MemberId, ours.Header.Revision, ours.Header.RaftTerm));
         Assert.True(ours.More);
         Assert.Equal(7, ours.Count);
         Assert.Equal(2, ours.Kvs.Count);
-        Ours.KeyValue first = ours.Kvs[0];
+        var first = ours.Kvs[0];
         Assert.Equal(("a", 2L, 5L, 3L, "v", 9L),
             (first.Key.ToStringUtf8(), first.CreateRevision, first.ModRevision, first.Version, first.Value.ToStringUtf8(), first.Lease));
         Assert.Equal(theirs.ToByteArray(), ours.ToByteArray());
@@ -111,7 +111,7 @@ public class WireCompatibilityTests
             },
         };
 
-        Etcdserverpb.TxnRequest theirs = Etcdserverpb.TxnRequest.Parser.ParseFrom(ours.ToByteArray());
+        var theirs = Etcdserverpb.TxnRequest.Parser.ParseFrom(ours.ToByteArray());
 
         Assert.Equal(Etcdserverpb.Compare.Types.CompareTarget.Lease, theirs.Compare[0].Target);
         Assert.Equal(Etcdserverpb.Compare.Types.CompareResult.NotEqual, theirs.Compare[0].Result);
@@ -126,7 +126,7 @@ public class WireCompatibilityTests
     public static TheoryData<string> OurMessages()
     {
         var names = new TheoryData<string>();
-        foreach (MessageDescriptor message in OurFiles().SelectMany(AllMessages))
+        foreach (var message in OurFiles().SelectMany(AllMessages))
             names.Add(message.FullName);
         return names;
     }
@@ -135,8 +135,8 @@ public class WireCompatibilityTests
     [MemberData(nameof(OurMessages))]
     public void Every_message_has_etcds_fields(string fullName)
     {
-        MessageDescriptor ours = FindMessage(OurFiles(), fullName)!;
-        MessageDescriptor? theirs = FindMessage(TheirFiles(), fullName);
+        var ours = FindMessage(OurFiles(), fullName)!;
+        var theirs = FindMessage(TheirFiles(), fullName);
         Assert.NotNull(theirs);
 
         Assert.Equal(Describe(theirs.Fields.InFieldNumberOrder()), Describe(ours.Fields.InFieldNumberOrder()));
@@ -148,13 +148,13 @@ public class WireCompatibilityTests
     [Fact]
     public void Every_service_has_etcds_methods()
     {
-        FileDescriptor ours = Ours.RpcReflection.Descriptor;
-        FileDescriptor theirs = Etcdserverpb.RpcReflection.Descriptor;
+        var ours = Ours.RpcReflection.Descriptor;
+        var theirs = Etcdserverpb.RpcReflection.Descriptor;
         Assert.Equal(theirs.Services.Select(s => s.FullName), ours.Services.Select(s => s.FullName));
 
-        foreach (ServiceDescriptor service in ours.Services)
+        foreach (var service in ours.Services)
         {
-            ServiceDescriptor? match = theirs.Services.SingleOrDefault(s => s.FullName == service.FullName);
+            var match = theirs.Services.SingleOrDefault(s => s.FullName == service.FullName);
             Assert.NotNull(match);
             Assert.Equal(DescribeMethods(match), DescribeMethods(service));
         }

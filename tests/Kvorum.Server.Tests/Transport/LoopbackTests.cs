@@ -37,12 +37,12 @@ public class LoopbackTests
     [Fact]
     public async Task Messages_arrive_in_order_batched_in_both_directions()
     {
-        await using PeerHost hostA = await PeerHost.StartAsync(Cluster);
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var hostA = await PeerHost.StartAsync(Cluster);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         var sinkA = new RecordingSink();
         var sinkB = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
-        await using GrpcPeerTransport fromB = Transport(B, sinkB);
+        await using var fromA = Transport(A, sinkA);
+        await using var fromB = Transport(B, sinkB);
         fromA.SetPeer(A, [hostA.Url]); // self: ignored
         fromA.SetPeer(B, [hostB.Url]);
         fromB.SetPeer(A, [hostA.Url]);
@@ -54,8 +54,8 @@ public class LoopbackTests
 
         await RecordingSink.WaitFor(() => hostB.Sink.Messages.Length == count, $"{count} messages at B");
         await RecordingSink.WaitFor(() => hostA.Sink.Messages.Length == 1, "the response at A");
-        Message[] received = hostB.Sink.Messages;
-        for (int i = 0; i < count; i++)
+        var received = hostB.Sink.Messages;
+        for (var i = 0; i < count; i++)
             MessageAssert.Same(Append(A, B, (ulong)i + 1), received[i]);
         Assert.Equal(MessageType.AppendResponse, hostA.Sink.Messages[0].Type);
         Assert.InRange(hostB.Service.BatchesReceived, 1, count / 2);
@@ -66,11 +66,11 @@ public class LoopbackTests
     [Fact]
     public async Task A_5_MiB_snapshot_arrives_intact_in_chunks()
     {
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using var fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [hostB.Url]);
-        byte[] data = new byte[5 * 1024 * 1024];
+        var data = new byte[5 * 1024 * 1024];
         new Random(5).NextBytes(data);
         var message = new Message
         {
@@ -87,7 +87,7 @@ public class LoopbackTests
         await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
         Assert.Equal((B, true), sinkA.SnapshotsSent[0]);
         Assert.False(sent.CanRead, "the transport did not dispose the stream it sent");
-        (Message Message, byte[] Data) received = Assert.Single(hostB.Sink.Snapshots);
+        var received = Assert.Single(hostB.Sink.Snapshots);
         MessageAssert.Same(message, received.Message);
         Assert.True(data.AsSpan().SequenceEqual(received.Data));
         Assert.Equal(5, hostB.Service.ChunksReceived);
@@ -96,10 +96,10 @@ public class LoopbackTests
     [Fact]
     public async Task A_snapshot_the_receiver_refuses_is_reported_failed()
     {
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         hostB.Sink.RefuseSnapshots = true;
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using var fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [hostB.Url]);
 
         fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = B, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[3 * 1024 * 1024]));
@@ -113,16 +113,16 @@ public class LoopbackTests
     [Fact]
     public async Task A_down_peer_is_reported_costs_nothing_and_is_reached_once_it_is_up()
     {
-        int port = FreePorts.Next();
+        var port = FreePorts.Next();
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using var fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
 
         // Before the first attempt has failed: queued up to capacity, then dropped.
         var clock = Stopwatch.StartNew();
         for (ulong i = 1; i <= 10_000; i++)
             fromA.Send(Append(A, B, i));
-        TimeSpan whileConnecting = clock.Elapsed;
+        var whileConnecting = clock.Elapsed;
         await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable");
         Assert.All(sinkA.Unreachable, peer => Assert.Equal(B, peer));
 
@@ -130,7 +130,7 @@ public class LoopbackTests
         clock.Restart();
         for (ulong i = 1; i <= 10_000; i++)
             fromA.Send(Append(A, B, i));
-        TimeSpan whileDown = clock.Elapsed;
+        var whileDown = clock.Elapsed;
         Assert.True(whileConnecting < TimeSpan.FromMilliseconds(300), $"10,000 sends while connecting took {whileConnecting}");
         Assert.True(whileDown < TimeSpan.FromMilliseconds(100), $"10,000 sends while down took {whileDown}");
 
@@ -138,7 +138,7 @@ public class LoopbackTests
         await RecordingSink.WaitFor(() => sinkA.SnapshotsSent.Length == 1, "OnSnapshotSent");
         Assert.Equal((B, false), sinkA.SnapshotsSent[0]);
 
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster, port);
+        await using var hostB = await PeerHost.StartAsync(Cluster, port);
         await KeepSendingUntilReceived(fromA, hostB);
     }
 
@@ -146,16 +146,16 @@ public class LoopbackTests
     public async Task Streams_reconnect_after_the_peer_restarts()
     {
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
-        PeerHost first = await PeerHost.StartAsync(Cluster);
-        int port = first.Url.Port;
+        await using var fromA = Transport(A, sinkA);
+        var first = await PeerHost.StartAsync(Cluster);
+        var port = first.Url.Port;
         fromA.SetPeer(B, [first.Url]);
         await KeepSendingUntilReceived(fromA, first);
 
         await first.DisposeAsync();
         await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "OnUnreachable after the peer stopped");
 
-        await using PeerHost second = await PeerHost.StartAsync(Cluster, port);
+        await using var second = await PeerHost.StartAsync(Cluster, port);
         await KeepSendingUntilReceived(fromA, second);
     }
 
@@ -163,8 +163,8 @@ public class LoopbackTests
     public async Task The_opening_batch_names_the_sender()
     {
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var fromA = Transport(A, sinkA);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         fromA.SetPeer(B, [hostB.Url]);
         await KeepSendingUntilReceived(fromA, hostB);
         Assert.Equal([A], hostB.Sink.Connected);
@@ -175,13 +175,13 @@ public class LoopbackTests
     {
         // Backoff of 2-4 s after the first failure (the link's own: the channel keeps none of its own).
         var slow = Options with { MinBackoff = TimeSpan.FromSeconds(4), MaxBackoff = TimeSpan.FromSeconds(8) };
-        int port = FreePorts.Next();
+        var port = FreePorts.Next();
         var sinkA = new RecordingSink();
         await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, slow);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
         await RecordingSink.WaitFor(() => sinkA.Unreachable.Length > 0, "the first attempt to fail");
 
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster, port);
+        await using var hostB = await PeerHost.StartAsync(Cluster, port);
         // Left alone, the link stays in its backoff: nothing arrives for a second.
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(1))
@@ -203,8 +203,8 @@ public class LoopbackTests
     {
         // Without the abandon, the stuck attempt would wait out the whole 30 s connect timeout.
         var patient = Options with { MinBackoff = TimeSpan.FromMilliseconds(50), MaxBackoff = TimeSpan.FromMilliseconds(100), ConnectTimeout = TimeSpan.FromSeconds(30) };
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
-        int port = FreePorts.Next();
+        await using var hostB = await PeerHost.StartAsync(Cluster);
+        var port = FreePorts.Next();
         var sinkA = new RecordingSink();
         await using var fromA = new GrpcPeerTransport(A, Cluster, sinkA, NullLogger.Instance, patient);
         fromA.SetPeer(B, [new Uri($"http://127.0.0.1:{port}")]);
@@ -237,15 +237,15 @@ public class LoopbackTests
         // reconnection layer with a connect budget of its own (the gRPC channel's) could keep a returned peer
         // unreachable that long.
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
-        PeerHost host = await PeerHost.StartAsync(Cluster);
-        int port = host.Url.Port;
+        await using var fromA = Transport(A, sinkA);
+        var host = await PeerHost.StartAsync(Cluster);
+        var port = host.Url.Port;
         fromA.SetPeer(B, [host.Url]);
         await KeepSendingUntilReceived(fromA, host);
         var reached = new List<long>();
         try
         {
-            for (int round = 0; round < 2; round++)
+            for (var round = 0; round < 2; round++)
             {
                 await host.DisposeAsync();
                 var down = Stopwatch.StartNew();
@@ -273,16 +273,16 @@ public class LoopbackTests
     [Fact]
     public async Task Another_clusters_stream_is_refused_with_failed_precondition()
     {
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         using var channel = GrpcChannel.ForAddress(hostB.Url);
         var client = new Wire.RaftPeer.RaftPeerClient(channel);
 
-        using AsyncClientStreamingCall<Wire.RaftBatch, Wire.StreamAck> call = client.Stream();
+        using var call = client.Stream();
         var batch = new Wire.RaftBatch { ClusterId = Cluster + 1 };
         batch.Messages.Add(MessageCodec.Encode(Append(A, B, 1)));
         await call.RequestStream.WriteAsync(batch);
 
-        RpcException refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        var refused = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
         Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
         Assert.StartsWith("cluster id mismatch: ", refused.Status.Detail, StringComparison.Ordinal);
         Assert.Empty(hostB.Sink.Messages);
@@ -291,7 +291,7 @@ public class LoopbackTests
     [Fact]
     public async Task A_transport_of_another_cluster_finds_the_peer_unreachable()
     {
-        await using PeerHost hostB = await PeerHost.StartAsync(Cluster);
+        await using var hostB = await PeerHost.StartAsync(Cluster);
         var sinkA = new RecordingSink();
         var log = new ListLogger();
         await using GrpcPeerTransport fromA = new(A, Cluster + 1, sinkA, log, Options);
@@ -313,13 +313,13 @@ public class LoopbackTests
     public async Task Unknown_and_removed_peers_are_unreachable_at_once()
     {
         var sinkA = new RecordingSink();
-        await using GrpcPeerTransport fromA = Transport(A, sinkA);
+        await using var fromA = Transport(A, sinkA);
         fromA.SetPeer(B, [new Uri("http://127.0.0.1:1")]);
         fromA.RemovePeer(B);
 
         fromA.Send(Append(A, 3, 1));
         fromA.SendSnapshot(new Message { Type = MessageType.Snapshot, From = A, To = 3, Snapshot = SnapshotMetadata.Empty }, new MemoryStream(new byte[1]));
-        int before = sinkA.Unreachable.Count(peer => peer == B); // the removed link may have reported its failed attempt
+        var before = sinkA.Unreachable.Count(peer => peer == B); // the removed link may have reported its failed attempt
         fromA.Send(Append(A, B, 1));
 
         Assert.Equal([3UL], sinkA.Unreachable.Where(peer => peer != B));

@@ -20,10 +20,10 @@ internal static class MessageAssert
         Assert.Equal(expected.Context.ToArray(), actual.Context.ToArray());
         Assert.Equal(expected.Snapshot, actual.Snapshot);
         Assert.Equal(expected.Entries.Length, actual.Entries.Length);
-        for (int i = 0; i < expected.Entries.Length; i++)
+        for (var i = 0; i < expected.Entries.Length; i++)
         {
-            Entry want = expected.Entries.Span[i];
-            Entry got = actual.Entries.Span[i];
+            var want = expected.Entries.Span[i];
+            var got = actual.Entries.Span[i];
             Assert.Equal((want.Index, want.Term, want.Type), (got.Index, got.Term, got.Type));
             Assert.Equal(want.Data.ToArray(), got.Data.ToArray());
         }

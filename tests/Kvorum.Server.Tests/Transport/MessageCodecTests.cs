@@ -41,7 +41,7 @@ public class MessageCodecTests
     [MemberData(nameof(AllTypes))]
     public void Every_type_round_trips_with_every_field(MessageType type)
     {
-        Message original = Full(type);
+        var original = Full(type);
 
         MessageAssert.Same(original, ThroughBytes(original));
     }
@@ -51,7 +51,7 @@ public class MessageCodecTests
     {
         var original = new Message { Type = MessageType.Heartbeat };
 
-        Message decoded = ThroughBytes(original);
+        var decoded = ThroughBytes(original);
 
         MessageAssert.Same(original, decoded);
         Assert.Null(decoded.Snapshot);
@@ -73,7 +73,7 @@ public class MessageCodecTests
         var buffer = new Entry[] { new(5, 2, new byte[] { 1, 2, 3 }), new(6, 2, new byte[] { 4 }) };
         var message = new Message { Type = MessageType.Append, Entries = buffer.AsMemory(0, 2) };
 
-        Wire.RaftMessage wire = MessageCodec.Encode(message);
+        var wire = MessageCodec.Encode(message);
         buffer[0] = new Entry(99, 99, new byte[] { 9 }); // the core reuses its arena after Advance
         buffer[1] = default;
 
@@ -87,9 +87,9 @@ public class MessageCodecTests
         byte[] payload = [1, 2, 3, 4, 5, 6];
         var message = new Message { Type = MessageType.Append, Entries = new Entry[] { new(1, 1, payload.AsMemory(2, 3)) } };
 
-        Wire.RaftMessage wire = MessageCodec.Encode(message);
+        var wire = MessageCodec.Encode(message);
 
-        Assert.True(MemoryMarshal.TryGetArray(wire.Entries[0].Data.Memory, out ArraySegment<byte> segment));
+        Assert.True(MemoryMarshal.TryGetArray(wire.Entries[0].Data.Memory, out var segment));
         Assert.Same(payload, segment.Array);
         Assert.Equal((2, 3), (segment.Offset, segment.Count));
     }
@@ -97,12 +97,12 @@ public class MessageCodecTests
     [Fact]
     public void Decoding_copies_payloads_into_whole_arrays_the_collector_does_not_move()
     {
-        Wire.RaftMessage wire = Wire.RaftMessage.Parser.ParseFrom(MessageCodec.Encode(Full(MessageType.Append)).ToByteArray());
+        var wire = Wire.RaftMessage.Parser.ParseFrom(MessageCodec.Encode(Full(MessageType.Append)).ToByteArray());
 
-        Message decoded = MessageCodec.Decode(wire);
+        var decoded = MessageCodec.Decode(wire);
 
-        Assert.True(MemoryMarshal.TryGetArray(wire.Entries[0].Data.Memory, out ArraySegment<byte> parsed));
-        Assert.True(MemoryMarshal.TryGetArray(decoded.Entries.Span[0].Data, out ArraySegment<byte> payload));
+        Assert.True(MemoryMarshal.TryGetArray(wire.Entries[0].Data.Memory, out var parsed));
+        Assert.True(MemoryMarshal.TryGetArray(decoded.Entries.Span[0].Data, out var payload));
         Assert.NotSame(parsed.Array, payload.Array);
         Assert.Equal(parsed.AsSpan().ToArray(), payload.AsSpan().ToArray());
         // A whole array of its own (PutValueSharing shares only such payloads), allocated on the pinned heap, which
@@ -143,9 +143,9 @@ public class MessageCodecTests
     [Fact]
     public void Wire_enums_match_the_core_enums()
     {
-        foreach (MessageType type in Enum.GetValues<MessageType>())
+        foreach (var type in Enum.GetValues<MessageType>())
             Assert.Equal(type.ToString(), ((Wire.MessageType)(int)type).ToString());
-        foreach (EntryType type in Enum.GetValues<EntryType>())
+        foreach (var type in Enum.GetValues<EntryType>())
             Assert.Equal(type.ToString(), ((Wire.EntryType)(int)type).ToString());
     }
 }

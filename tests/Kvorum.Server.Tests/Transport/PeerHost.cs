@@ -33,16 +33,16 @@ internal sealed class PeerHost : IAsyncDisposable
     /// <summary>Starts a server for <paramref name="clusterId"/> on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
     public static async Task<PeerHost> StartAsync(ulong clusterId, int port = 0)
     {
-        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         var sink = new RecordingSink();
         builder.Services.AddRaftPeer(clusterId, sink);
-        WebApplication app = builder.Build();
+        var app = builder.Build();
         app.MapRaftPeer();
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features
+        var address = app.Services.GetRequiredService<IServer>().Features
             .GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         return new PeerHost(app, sink, new Uri(address));
     }

@@ -10,10 +10,10 @@ public class ReconnectBackoffTests
         var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1));
         double[] ceilings = [50, 100, 200, 400, 800, 1000, 1000, 1000];
 
-        foreach (double ceiling in ceilings)
+        foreach (var ceiling in ceilings)
             Assert.InRange(backoff.Next().TotalMilliseconds, ceiling / 2, ceiling);
 
-        for (int i = 0; i < 100; i++)
+        for (var i = 0; i < 100; i++)
             Assert.InRange(backoff.Next().TotalMilliseconds, 500, 1000); // no overflow after many failures
     }
 
@@ -21,7 +21,7 @@ public class ReconnectBackoffTests
     public void Reset_starts_again_from_the_minimum()
     {
         var backoff = new ReconnectBackoff(TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(1));
-        for (int i = 0; i < 10; i++)
+        for (var i = 0; i < 10; i++)
             backoff.Next();
 
         backoff.Reset();

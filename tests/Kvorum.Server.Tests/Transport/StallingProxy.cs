@@ -77,7 +77,7 @@ internal sealed class StallingProxy : IAsyncDisposable
         Task[] forwarding;
         lock (_held)
         {
-            foreach (TcpClient held in _held)
+            foreach (var held in _held)
                 held.Dispose();
             forwarding = [.. _forwarding];
         }
