@@ -8,6 +8,11 @@
 # processes are stopped (SIGSTOP), so that both systems of a pair are measured within a minute of each other:
 #   put   at 1, 16, 64, 256 clients (conns = min(clients, 16)), 256-byte values, 100,000 keys, 10 s
 #   range linearizable and serializable at 64 clients (16 conns), 10 s
+#   lease-grant and lease-keepalive at 64 clients (16 conns), 10 s
+#   watch: W watchers (1,000 and 10,000) on 10 streams per member over all 3 members, WATCH_KEYS keys, puts to the
+#     leader at WATCH_PUT_RATE/s for DURATION; events/s, latency from each put's acknowledgement to each event,
+#     missing events, and the members' VmRSS growth per idle watcher (sampled once all are open, before the puts)
+#   put and range l at 64 clients again with IDLE_WATCHERS idle watchers open (0 for none)
 # On a small shared machine the speed of the same work changes from one minute to the next, and a CPU-bound
 # system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes apart would
 # compare the minutes as much as the systems. ROUNDS=N repeats the whole sequence N times, and then
@@ -23,7 +28,8 @@
 # they start (how long, and what it costs: docs/benchmarks.md), so that by default both systems are measured warm;
 # etcd is compiled ahead of time and gains nothing from it.
 # Env:   DURATION (10s), WARMUP (10s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
-#        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64; either set empty for none), ROUNDS (1),
+#        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), LEASE_CLIENTS (64), WATCHERS ("1000 10000") (any set
+#        empty for none), WATCH_PUT_RATE (500), WATCH_KEYS (100), IDLE_WATCHERS (10000), ROUNDS (1),
 #        KEEP_RESULTS=dir (copy raw results there)
 set -euo pipefail
 
@@ -35,6 +41,11 @@ ETCD="${ETCD:-/usr/bin/etcd}"
 ETCDCTL="${ETCDCTL:-/usr/bin/etcdctl}"
 PUT_CLIENTS="${PUT_CLIENTS-1 16 64 256}"
 RANGE_CLIENTS="${RANGE_CLIENTS-64}"
+LEASE_CLIENTS="${LEASE_CLIENTS-64}"
+WATCHERS="${WATCHERS-1000 10000}"
+WATCH_PUT_RATE="${WATCH_PUT_RATE:-500}"
+WATCH_KEYS="${WATCH_KEYS:-100}"
+IDLE_WATCHERS="${IDLE_WATCHERS-10000}"
 SYSTEMS=("$@")
 [ ${#SYSTEMS[@]} -eq 0 ] && SYSTEMS=(kvorum etcd)
 
@@ -154,13 +165,14 @@ rss_list() { # system: "m1/m2/m3" in MiB
 run_bench() { # round system leader kind clients [consistency]
     local round=$1 system=$2 leader=$3 kind=$4 clients=$5 consistency=${6:-}
     local conns=$(( clients < 16 ? clients : 16 ))
-    local tag="$system-$kind${consistency:+-$consistency}-$clients-r$round"
+    local tag="$system-$kind${consistency:+-$consistency}-$clients${LABEL:+-idle}-r$round"
     local extra=()
     [ -n "$consistency" ] && extra=(--consistency "$consistency")
+    case $kind in put|range) extra+=(--key-space 100000 --value-size 256) ;; esac
     local before after json
     # The warm-up runs in the same process as the measurement; CPU is sampled once it reports its end.
     dotnet "$KVORUM_DLL" bench "$kind" --endpoints "$leader" --clients "$clients" --conns "$conns" \
-        --warmup "$WARMUP" --duration "$DURATION" --key-space 100000 --value-size 256 "${extra[@]}" -w json \
+        --warmup "$WARMUP" --duration "$DURATION" "${extra[@]}" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
     until grep -q "warm-up done" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.05; done
@@ -171,7 +183,7 @@ run_bench() { # round system leader kind clients [consistency]
     local ops cpu_us
     ops="$(jq '.succeeded' <<<"$json")"
     cpu_us="$(awk -v t=$(( after - before )) -v hz="$CLK_TCK" -v n="$ops" 'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "$kind${consistency:+ $consistency}" "$clients" "$conns" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "$kind${consistency:+ $consistency}${LABEL:+ $LABEL}" "$clients" "$conns" \
         "$(jq '.throughput_ops_s | floor' <<<"$json")" "$(jq '.latency_ms.p50' <<<"$json")" "$(jq '.latency_ms.p99' <<<"$json")" \
         "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.errors' <<<"$json")" "$cpu_us" "$(jq '.client_cpu_us_per_op // "-"' <<<"$json")" "$(rss_list "$system")" >>"$RESULTS"
     echo "  $tag: $(jq -c '{throughput_ops_s, p99: .latency_ms.p99, errors}' <<<"$json")" >&2
@@ -187,6 +199,59 @@ measure() { # round system kind clients [consistency]: the system runs alone whi
         LEASE_GRANTED=1
     fi
     run_bench "$1" "$system" "$(leader_endpoint "$system")" "$3" "$4" "${5:-}"
+    pause_cluster "$system"
+}
+
+rss_kib() { # system: summed VmRSS of its members in KiB
+    local total=0 pid
+    for pid in ${MEMBERS[$1]}; do total=$(( total + $(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status") )); done
+    echo "$total"
+}
+
+all_endpoints_leader_first() { # system
+    local leader; leader="$(leader_endpoint "$1")"
+    echo "$leader,$(tr ',' '\n' <<<"$(endpoints "$1")" | grep -v "^$leader\$" | paste -sd,)"
+}
+
+# W watchers spread over the 3 members (10 streams each), puts to the leader at WATCH_PUT_RATE/s. The row: events/s in
+# the ops/s column, the latency from each put's acknowledgement to each of its events, missing + repeated events and
+# failed puts as errors, and in the cpu column the members' RSS growth per watcher (bytes) once all were open.
+measure_watch() { # round system watchers
+    local round=$1 system=$2 watchers=$3 tag="$2-watch-$3-r$1"
+    resume_cluster "$system"
+    wait_healthy "$system"
+    local before; before="$(rss_kib "$system")"
+    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+        --watchers "$watchers" --keys "$WATCH_KEYS" --put-rate "$WATCH_PUT_RATE" --duration "$DURATION" --idle 4s -w json \
+        >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
+    local bench=$!
+    until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.05; done
+    sleep 3
+    local after; after="$(rss_kib "$system")"
+    wait "$bench" || true
+    local json; json="$(cat "$WORK/$tag.json")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "watch @${WATCH_PUT_RATE}/s" "$watchers" 30 \
+        "$(jq '.events_per_s | floor' <<<"$json")" "$(jq '.latency_ms.p50' <<<"$json")" "$(jq '.latency_ms.p99' <<<"$json")" \
+        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.events_missing + .events_unexpected + .put_errors' <<<"$json")" \
+        "$(( (after - before) * 1024 / watchers ))B/w" "-" "$(rss_list "$system")" >>"$RESULTS"
+    echo "  $tag: $(jq -c '{events_per_s, puts_per_s, missing: .events_missing, p99: .latency_ms.p99}' <<<"$json"), rss +$(( (after - before) / 1024 )) MiB" >&2
+    pause_cluster "$system"
+}
+
+# put and range at 64 clients while IDLE_WATCHERS watchers stay open on the members (their own rows, marked "idle").
+measure_with_idle_watchers() { # round system
+    local round=$1 system=$2 tag="$2-idle-r$1"
+    resume_cluster "$system"
+    wait_healthy "$system"
+    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+        --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
+    local holder=$!
+    until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
+    local leader; leader="$(leader_endpoint "$system")"
+    LABEL="+${IDLE_WATCHERS} idle watchers" run_bench "$round" "$system" "$leader" put 64
+    LABEL="+${IDLE_WATCHERS} idle watchers" run_bench "$round" "$system" "$leader" range 64 l
+    kill -TERM "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
     pause_cluster "$system"
 }
 
@@ -207,6 +272,18 @@ for round in $(seq "$ROUNDS"); do
     for c in $RANGE_CLIENTS; do
         for consistency in l s; do
             for system in "${SYSTEMS[@]}"; do measure "$round" "$system" range "$c" "$consistency"; done
+        done
+    done
+    if [ -n "$IDLE_WATCHERS" ] && [ "$IDLE_WATCHERS" != 0 ]; then
+        for system in "${SYSTEMS[@]}"; do measure_with_idle_watchers "$round" "$system"; done
+    fi
+    for w in $WATCHERS; do
+        for system in "${SYSTEMS[@]}"; do measure_watch "$round" "$system" "$w"; done
+    done
+    # Last: the granted leases stay (TTL 600 s) and would weigh on the workloads after them.
+    for c in $LEASE_CLIENTS; do
+        for kind in lease-grant lease-keepalive; do
+            for system in "${SYSTEMS[@]}"; do measure "$round" "$system" "$kind" "$c"; done
         done
     done
 done

@@ -5,12 +5,13 @@ using Kvorum.Cli.Output;
 namespace Kvorum.Cli.Bench;
 
 /// <summary>
-/// <c>kvorum bench put|range</c>: a closed-loop load generator over etcd's KV API. Prints progress once a second
+/// <c>kvorum bench put|range|lease-grant|lease-keepalive|watch</c>: a closed-loop load generator over etcd's KV and
+/// Lease APIs (and <see cref="WatchBenchCommand"/> for watches). Prints progress once a second
 /// on stderr and a summary (throughput, p50/p90/p99/p99.9, errors by status) on stdout.
 /// </summary>
 internal static class BenchCommand
 {
-    /// <summary>Creates the command with its <c>put</c> and <c>range</c> subcommands.</summary>
+    /// <summary>Creates the command with its subcommands.</summary>
     /// <param name="context">Streams and environment.</param>
     /// <param name="global">The shared client flags (endpoints, timeouts, output).</param>
     /// <returns>The <c>bench</c> command.</returns>
@@ -21,6 +22,9 @@ internal static class BenchCommand
         var command = new Command("bench", "Load generator speaking the etcd API (works against etcd too).");
         command.Subcommands.Add(Kind(context, global, BenchKind.Put, "Benchmark puts of random keys."));
         command.Subcommands.Add(Kind(context, global, BenchKind.Range, "Benchmark single-key range reads of random keys."));
+        command.Subcommands.Add(Kind(context, global, BenchKind.LeaseGrant, "Benchmark lease grants (each request grants a new lease)."));
+        command.Subcommands.Add(Kind(context, global, BenchKind.LeaseKeepAlive, "Benchmark lease renewals (each client renews its own lease over one keep-alive stream)."));
+        command.Subcommands.Add(WatchBenchCommand.Create(context, global));
         return command;
     }
 
@@ -34,7 +38,19 @@ internal static class BenchCommand
         var keySpace = new Option<long>("--key-space") { Description = "Number of distinct keys (default 100000).", DefaultValueFactory = _ => 100_000 };
         var keySize = new Option<int>("--key-size") { Description = "Key size in bytes (default 8).", DefaultValueFactory = _ => 8 };
         var valueSize = new Option<int>("--value-size") { Description = "Value size in bytes (default 256).", DefaultValueFactory = _ => 256 };
-        var command = new Command(kind.ToString().ToLowerInvariant(), description) { clients, conns, total, duration, warmup, keySpace, keySize, valueSize };
+        var ttl = new Option<long>("--ttl") { Description = "TTL of the granted leases in seconds (default 600).", DefaultValueFactory = _ => 600 };
+        var command = new Command(kind.CommandName(), description) { clients, conns, total, duration, warmup };
+        var isKv = kind is BenchKind.Put or BenchKind.Range;
+        if (isKv)
+        {
+            command.Options.Add(keySpace);
+            command.Options.Add(keySize);
+            command.Options.Add(valueSize);
+        }
+        else
+        {
+            command.Options.Add(ttl);
+        }
 
         var consistency = new Option<string>("--consistency") { Description = "l (linearizable, default) or s (serializable)." };
         var linearizable = new Option<bool>("--linearizable") { Description = "Same as --consistency l." };
@@ -61,13 +77,14 @@ internal static class BenchCommand
                 Total = parse.GetValue(total),
                 Duration = durationText is null ? null : DurationParser.ParseFlag("--duration", durationText),
                 Warmup = warmupText is null ? null : DurationParser.ParseFlag("--warmup", warmupText),
-                KeySpace = parse.GetValue(keySpace),
-                KeySize = parse.GetValue(keySize),
-                ValueSize = parse.GetValue(valueSize),
                 Serializable = kind == BenchKind.Range && Serializable(parse.GetValue(consistency), parse.GetValue(linearizable), parse.GetValue(serializable)),
                 DialTimeout = client.DialTimeout,
                 RequestTimeout = client.CommandTimeout,
             };
+            if (isKv)
+                settings = settings with { KeySpace = parse.GetValue(keySpace), KeySize = parse.GetValue(keySize), ValueSize = parse.GetValue(valueSize) };
+            else
+                settings = settings with { LeaseTtlSeconds = parse.GetValue(ttl) };
             settings.Validate();
 
             // Fail in one line before starting if the cluster cannot be reached at all.

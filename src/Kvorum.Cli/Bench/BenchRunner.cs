@@ -59,7 +59,7 @@ internal sealed class BenchRunner
             await using var watchdog = new RequestWatchdog(_settings.Clients, _settings.RequestTimeout);
             using var stopping = stop.Token.Register(watchdog.CancelAll);
             Task[] clients = [.. Enumerable.Range(0, _settings.Clients)
-                .Select(i => Task.Run(() => ClientLoopAsync(new KV.KVClient(channels[i % channels.Length]), watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
+                .Select(i => Task.Run(() => ClientLoopAsync(channels[i % channels.Length], watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
             await Task.WhenAll(clients).ConfigureAwait(false);
             var elapsed = clock.Elapsed;
             var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
@@ -86,27 +86,18 @@ internal sealed class BenchRunner
         }
     }
 
-    private async Task ClientLoopAsync(KV.KVClient client, RequestWatchdog watchdog, int slot, LatencyHistogram histogram, long total, CancellationToken stop)
+    private async Task ClientLoopAsync(GrpcChannel channel, RequestWatchdog watchdog, int slot, LatencyHistogram histogram, long total, CancellationToken stop)
     {
+        await using var request = BenchRequests.Create(_settings, channel, _value);
         while (!stop.IsCancellationRequested && Interlocked.Increment(ref _issued) <= total)
         {
-            var key = _settings.KeyOf(Random.Shared.NextInt64(_settings.KeySpace));
             // No gRPC deadline: the watchdog times requests out (see RequestWatchdog).
             var options = new CallOptions(cancellationToken: watchdog.Begin(slot));
             var start = Stopwatch.GetTimestamp();
             StatusCode? failure = null;
             try
             {
-                if (_settings.Kind == BenchKind.Put)
-                {
-                    var request = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = _value };
-                    await client.PutAsync(request, options).ResponseAsync.ConfigureAwait(false);
-                }
-                else
-                {
-                    var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = _settings.Serializable };
-                    await client.RangeAsync(request, options).ResponseAsync.ConfigureAwait(false);
-                }
+                await request.SendAsync(options).ConfigureAwait(false);
             }
             catch (RpcException) when (stop.IsCancellationRequested)
             {
@@ -143,7 +134,7 @@ internal sealed class BenchRunner
                 var at = clock.Elapsed;
                 var rate = (now - last) / Math.Max((at - lastAt).TotalSeconds, 1e-9);
                 await _progress.WriteLineAsync(FormattableString.Invariant(
-                    $"bench {_settings.Kind.ToString().ToLowerInvariant()}: {now} ops in {at.TotalSeconds:0}s, {rate:0} ops/s, {_errors.Values.Sum()} errors")).ConfigureAwait(false);
+                    $"bench {_settings.Kind.CommandName()}: {now} ops in {at.TotalSeconds:0}s, {rate:0} ops/s, {_errors.Values.Sum()} errors")).ConfigureAwait(false);
                 (last, lastAt) = (now, at);
             }
         }

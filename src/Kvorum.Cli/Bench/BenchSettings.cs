@@ -38,6 +38,9 @@ internal sealed record BenchSettings
     /// <summary>Value length in bytes (<c>--value-size</c>).</summary>
     public int ValueSize { get; init; } = 256;
 
+    /// <summary>The TTL of the leases the lease benchmarks grant, in seconds (<c>--ttl</c>).</summary>
+    public long LeaseTtlSeconds { get; init; } = 600;
+
     /// <summary>Serializable (member-local) reads instead of linearizable ones.</summary>
     public bool Serializable { get; init; }
 
@@ -61,6 +64,8 @@ internal sealed record BenchSettings
             throw new UsageException("--total and --duration cannot be used together");
         if (Total is < 1)
             throw new UsageException($"--total must be at least 1, got {Total}");
+        if (LeaseTtlSeconds < 1)
+            throw new UsageException($"--ttl must be at least 1, got {LeaseTtlSeconds}");
         if (KeySpace < 1)
             throw new UsageException($"--key-space must be at least 1, got {KeySpace}");
         if (KeySize < 1)
@@ -86,4 +91,22 @@ internal enum BenchKind
 
     /// <summary>KV.Range of a random single key.</summary>
     Range,
+
+    /// <summary>Lease.LeaseGrant of a new lease.</summary>
+    LeaseGrant,
+
+    /// <summary>One renewal over a client's Lease.LeaseKeepAlive stream.</summary>
+    LeaseKeepAlive,
+}
+
+/// <summary>The names <see cref="BenchKind"/> goes by on the command line and in summaries.</summary>
+internal static class BenchKindNames
+{
+    /// <summary>The subcommand's name: <c>put</c>, <c>range</c>, <c>lease-grant</c>, <c>lease-keepalive</c>.</summary>
+    public static string CommandName(this BenchKind kind) => kind switch
+    {
+        BenchKind.LeaseGrant => "lease-grant",
+        BenchKind.LeaseKeepAlive => "lease-keepalive",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 }

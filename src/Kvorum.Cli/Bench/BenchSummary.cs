@@ -43,7 +43,7 @@ internal sealed record BenchSummary
     public string ToText()
     {
         var text = new StringBuilder();
-        text.Append(Invariant($"Summary ({Kind.ToString().ToLowerInvariant()}):\n"));
+        text.Append(Invariant($"Summary ({Kind.CommandName()}):\n"));
         text.Append(Invariant($"  Total:      {Succeeded + ErrorCount} requests, {ErrorCount} errors\n"));
         text.Append(Invariant($"  Duration:   {Elapsed.TotalSeconds:0.000} s\n"));
         text.Append(Invariant($"  Throughput: {Throughput:0.0} ops/s\n"));
@@ -65,7 +65,7 @@ internal sealed record BenchSummary
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("kind", Kind.ToString().ToLowerInvariant());
+            json.WriteString("kind", Kind.CommandName());
             json.WriteNumber("total", Succeeded + ErrorCount);
             json.WriteNumber("succeeded", Succeeded);
             json.WriteNumber("errors", ErrorCount);
