@@ -97,6 +97,19 @@ internal sealed record ServerOptions
     /// <summary>Largest client request in bytes (<c>--max-request-bytes</c>, etcd's default 1.5 MiB).</summary>
     public int MaxRequestBytes { get; init; } = 1536 * 1024;
 
+    /// <summary>
+    /// How often synced progress_notify watchers get an empty response with the revision
+    /// (<c>--experimental-watch-progress-notify-interval</c>): 10 minutes by default, as etcd's, and at least 100 ms.
+    /// </summary>
+    public TimeSpan WatchProgressNotifyInterval
+    {
+        get;
+        init => field = value < MinWatchProgressNotifyInterval ? MinWatchProgressNotifyInterval : value;
+    } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The shortest progress interval; a shorter one is raised to it, as etcd does.</summary>
+    public static readonly TimeSpan MinWatchProgressNotifyInterval = TimeSpan.FromMilliseconds(100);
+
     /// <summary>URLs for <c>/metrics</c> and <c>/health</c> over HTTP/1.1 (<c>--listen-metrics-urls</c>); may be empty.</summary>
     public IReadOnlyList<Uri> ListenMetricsUrls { get; init; } = [];
 

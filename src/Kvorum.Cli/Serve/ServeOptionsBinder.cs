@@ -76,6 +76,10 @@ internal static class ServeOptionsBinder
             ParseAutoCompaction(Raw(ServeFlags.AutoCompactionMode) ?? "periodic", Raw(ServeFlags.AutoCompactionRetention) ?? "0");
         var metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         var preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
+        var progressText = Raw(ServeFlags.WatchProgressNotifyInterval);
+        var progressInterval = TimeSpan.FromMinutes(10);
+        if (progressText is not null && (!DurationParser.TryParse(progressText.Trim(), out progressInterval) || progressInterval <= TimeSpan.Zero))
+            throw new UsageException($"{ServeFlags.WatchProgressNotifyInterval} must be a positive duration such as 10m or 500ms, got \"{progressText}\"");
 
         return new ServerOptions
         {
@@ -99,6 +103,7 @@ internal static class ServeOptionsBinder
             AutoCompactionRevisions = compactionRevisions,
             ListenMetricsUrls = metrics,
             PreVote = preVote,
+            WatchProgressNotifyInterval = progressInterval,
         };
     }
 

@@ -147,9 +147,14 @@ internal static class EtcdErrors
 
     // Services not implemented yet.
 
-    /// <summary>Any call of the Watch service.</summary>
-    public static readonly EtcdError WatchNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Watch API is not implemented yet");
-
     /// <summary>Any call of the Lease service.</summary>
     public static readonly EtcdError LeaseNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet");
+
+    // The Watch service: reasons a watch is refused, sent as a response's cancel_reason rather than as a status.
+
+    /// <summary>A watch whose key is not before its range end.</summary>
+    public static readonly EtcdError WatchRangeEmpty = new(StatusCode.InvalidArgument, "mvcc: watcher range is empty");
+
+    /// <summary>A watch asking for an id its stream already has.</summary>
+    public static readonly EtcdError WatchDuplicateId = new(StatusCode.InvalidArgument, "mvcc: duplicate watch ID provided on the WatchStream");
 }

@@ -64,6 +64,9 @@ internal static class ServeFlags
     /// <summary><c>--pre-vote</c>.</summary>
     public const string PreVote = "--pre-vote";
 
+    /// <summary><c>--experimental-watch-progress-notify-interval</c>.</summary>
+    public const string WatchProgressNotifyInterval = "--experimental-watch-progress-notify-interval";
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -86,6 +89,7 @@ internal static class ServeFlags
         (AutoCompactionRetention, "History the leader keeps when it compacts on its own: 1h, 30m, or a number of hours (periodic), or of revisions (revision); 0 turns it off (default 0)."),
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
+        (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>

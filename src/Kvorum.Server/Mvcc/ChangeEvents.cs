@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Keys;
 
@@ -11,18 +12,24 @@ namespace Kvorum.Server.Mvcc;
 internal static class ChangeEvents
 {
     /// <summary>The event for entry <paramref name="position"/> of <paramref name="history"/>.</summary>
-    public static Event At(KeyHistory history, int position)
+    public static Event At(KeyHistory history, int position) => At(history.Key, history.Versions, position);
+
+    /// <summary>
+    /// The event for entry <paramref name="position"/> of <paramref name="versions"/>, the history of
+    /// <paramref name="key"/> or a slice of it that a watcher catching up reads off the loop (<see cref="KeyHistory.Share"/>).
+    /// </summary>
+    public static Event At(ByteString key, ReadOnlySpan<KeyVersion> versions, int position)
     {
-        var version = history.Versions[position];
+        var version = versions[position];
         var change = new Event
         {
             Type = version.IsTombstone ? Event.Types.EventType.Delete : Event.Types.EventType.Put,
             Kv = version.IsTombstone
-                ? new KeyValue { Key = history.Key, ModRevision = version.Revision.Main }
-                : version.ToKeyValue(history.Key),
+                ? new KeyValue { Key = key, ModRevision = version.Revision.Main }
+                : version.ToKeyValue(key),
         };
-        if (position > 0 && history.Versions[position - 1] is { IsTombstone: false } previous)
-            change.PrevKv = previous.ToKeyValue(history.Key);
+        if (position > 0 && versions[position - 1] is { IsTombstone: false } previous)
+            change.PrevKv = previous.ToKeyValue(key);
         return change;
     }
 

@@ -65,6 +65,7 @@ internal sealed partial class KvorumNode
     {
         using var data = _storage.OpenSnapshot(out var metadata);
         _snapshots.Restored(metadata.Index, data.Length);
+        _watchers.BeforeRestore();
         _state.Restore(data, new AppliedPosition(metadata.Index, metadata.Term), $"the snapshot at index {metadata.Index} in {_options.DataDir}");
         _quota.PublishStoreSize(_state.Store.SizeBytes);
         foreach (var (id, urls) in _state.Members.Peers(MemberId))

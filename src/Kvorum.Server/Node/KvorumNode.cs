@@ -48,6 +48,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly BackupWriter _backups;
     private readonly LoopDelays _delays;
     private readonly LeaderWrites _leaderWrites;
+    private readonly Watch.WatcherRegistry _watchers;
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -89,6 +90,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _delays = new LoopDelays(log, options.HeartbeatIntervalMs, options.ElectionTimeoutMs, _owner);
         _leaderWrites = new LeaderWrites(Post, (index, term) => _raft.ReportPersisted(index, term),
             (started, entries) => _delays.Written(Metrics.Fsync.ObserveSince(started), entries), _owner);
+        _watchers = NewWatcherRegistry(_state, Post, _owner);
     }
 
     /// <summary>This member's id.</summary>
@@ -215,6 +217,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 }
             }
             FailAllWaiters(new EtcdException(EtcdErrors.ServerStopped));
+            _watchers.CloseAll(EtcdErrors.ServerStopped);
             _owner.Release();
             _stopped.TrySetResult();
         }
@@ -229,6 +232,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _loopTicks++;
         _proposals.Expire(Stopwatch.GetTimestamp());
         _reads.AskAgain(_loopTicks);
+        _watchers.CatchUpPass();
     }
 
     /// <summary>

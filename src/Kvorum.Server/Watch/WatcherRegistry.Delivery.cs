@@ -1,0 +1,158 @@
+using Kvorum.Etcd.Api;
+
+namespace Kvorum.Server.Watch;
+
+/// <summary>How the registry hands revisions over: to synced watchers as they are committed, to unsynced ones from the history.</summary>
+internal sealed partial class WatcherRegistry
+{
+    /// <summary>
+    /// A write created <paramref name="revision"/> with <paramref name="events"/> (prev_kv included, in the order the
+    /// write made them): each synced watcher they concern is queued one response holding its events of that revision,
+    /// or, when its stream has its bound queued already, is moved to the unsynced set at this revision. Never waits.
+    /// </summary>
+    public void OnCommitted(long revision, IReadOnlyList<Event> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        _owner.AssertOwned();
+        if (_count == 0)
+            return;
+        // The events without prev_kv, made once per commit for every watcher that did not ask for it.
+        Event?[]? stripped = null;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var change = events[i];
+            var key = change.Kv.Key;
+            if (_syncedByKey.TryGetValue(key, out var exact))
+            {
+                foreach (var watcher in exact)
+                    Gather(watcher, revision, events, i, ref stripped);
+            }
+            foreach (var watcher in _syncedRanges)
+            {
+                if (watcher.Range.Contains(key.Span))
+                    Gather(watcher, revision, events, i, ref stripped);
+            }
+        }
+        foreach (var watcher in _gathering)
+        {
+            var response = new WatchResponse { Header = new ResponseHeader { Revision = revision }, WatchId = watcher.Id };
+            response.Events.AddRange(watcher.Gathered!);
+            watcher.Gathered = null;
+            var bytes = response.CalculateSize();
+            if (watcher.Pending.Responses >= MaxPendingResponses
+                || (watcher.Pending.Responses > 0 && watcher.Pending.Bytes + bytes > MaxPendingBytes))
+            {
+                // Its stream is not keeping up: this revision and the later ones come from the history once it has.
+                watcher.NextRevision = revision;
+                MoveToUnsynced(watcher);
+                Overflows++;
+                continue;
+            }
+            watcher.Stream.Send(response, watcher, bytes);
+            watcher.NextRevision = revision + 1;
+            watcher.HadEventsSinceProgress = true;
+        }
+        _gathering.Clear();
+    }
+
+    private void Gather(Watcher watcher, long revision, IReadOnlyList<Event> events, int index, ref Event?[]? stripped)
+    {
+        // A watcher that starts in the future skips what comes before its start.
+        if (watcher.NextRevision > revision)
+            return;
+        var change = events[index];
+        if (!watcher.Wants(change))
+            return;
+        if (!watcher.PrevKv && change.PrevKv is not null)
+        {
+            stripped ??= new Event?[events.Count];
+            change = stripped[index] ??= new Event { Type = change.Type, Kv = change.Kv };
+        }
+        if (watcher.Gathered is null)
+        {
+            watcher.Gathered = [];
+            _gathering.Add(watcher);
+        }
+        watcher.Gathered.Add(change);
+    }
+
+    /// <summary>
+    /// One pass over at most <see cref="MaxWatchersPerPass"/> unsynced watchers whose streams have sent everything
+    /// queued for them: one whose next revision is compacted is cancelled with the compaction revision (header
+    /// revision 0 and no reason, as etcd's); one that has reached the store becomes synced; the others are given their
+    /// next batch of history (<see cref="CatchUp"/>), built off the loop and handed over back on it.
+    /// </summary>
+    public void CatchUpPass()
+    {
+        _owner.AssertOwned();
+        if (_unsynced.Count == 0)
+            return;
+        foreach (var watcher in _unsynced)
+        {
+            if (_picked.Count == MaxWatchersPerPass)
+                break;
+            if (!watcher.CatchingUp && watcher.Pending.Responses == 0)
+                _picked.Add(watcher);
+        }
+        List<CatchUp>? batches = null;
+        foreach (var watcher in _picked)
+        {
+            if (watcher.NextRevision < _store.CompactRevision)
+            {
+                watcher.Stream.Watchers.Remove(watcher.Id);
+                Remove(watcher);
+                watcher.Stream.Send(new WatchResponse
+                {
+                    Header = new ResponseHeader { Revision = 0 },
+                    WatchId = watcher.Id,
+                    Canceled = true,
+                    CompactRevision = _store.CompactRevision,
+                });
+                continue;
+            }
+            if (watcher.NextRevision > _store.Revision)
+            {
+                _unsynced.Remove(watcher);
+                AddSynced(watcher);
+                continue;
+            }
+            watcher.CatchingUp = true;
+            (batches ??= []).Add(CatchUp.Take(watcher, _store));
+        }
+        _picked.Clear();
+        if (batches is null)
+            return;
+        _runOffLoop(() =>
+        {
+            foreach (var batch in batches)
+                batch.Build();
+            _postToLoop(() => HandOver(batches));
+        });
+    }
+
+    /// <summary>Back on the loop: queues each built batch and makes its watcher synced if nothing newer is left.</summary>
+    private void HandOver(List<CatchUp> batches)
+    {
+        _owner.AssertOwned();
+        foreach (var batch in batches)
+        {
+            var watcher = batch.Watcher;
+            watcher.CatchingUp = false;
+            if (watcher.Removed)
+                continue;
+            if (batch.Response is { } response)
+            {
+                // As etcd's, a batch from the history carries the store's current revision.
+                response.Header = new ResponseHeader { Revision = _store.Revision };
+                watcher.Stream.Send(response, watcher, response.CalculateSize());
+                watcher.HadEventsSinceProgress = true;
+            }
+            watcher.NextRevision = batch.Through + 1;
+            if (watcher.NextRevision > _store.Revision && !watcher.Synced)
+            {
+                _unsynced.Remove(watcher);
+                AddSynced(watcher);
+            }
+        }
+    }
+}
