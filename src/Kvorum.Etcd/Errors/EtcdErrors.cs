@@ -150,6 +150,11 @@ internal static class EtcdErrors
     /// <summary>Any call of the Watch service.</summary>
     public static readonly EtcdError WatchNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Watch API is not implemented yet");
 
-    /// <summary>Any call of the Lease service.</summary>
-    public static readonly EtcdError LeaseNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet");
+    // Leases.
+
+    /// <summary>LeaseGrant of an id that exists.</summary>
+    public static readonly EtcdError LeaseExists = new(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
+
+    /// <summary>LeaseGrant with a TTL over etcd's maximum (9,000,000,000 s).</summary>
+    public static readonly EtcdError LeaseTtlTooLarge = new(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
 }
