@@ -152,6 +152,7 @@ internal static class KvorumServer
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
+        builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
 
         try
         {
@@ -172,6 +173,7 @@ internal static class KvorumServer
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
         app.MapRaftPeer();
+        app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.
         app.MapGet("/health", () => node.Status.Leader == 0
             ? Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503)

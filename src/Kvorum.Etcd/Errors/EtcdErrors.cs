@@ -145,11 +145,6 @@ internal static class EtcdErrors
     public static readonly EtcdError DowngradeUnsupported =
         new(StatusCode.Unimplemented, "kvorum: Downgrade is not implemented: Kvorum has a single storage version");
 
-    // Services not implemented yet.
-
-    /// <summary>Any call of the Lease service.</summary>
-    public static readonly EtcdError LeaseNotImplemented = new(StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet");
-
     // The Watch service: reasons a watch is refused, sent as a response's cancel_reason rather than as a status.
 
     /// <summary>A watch whose key is not before its range end.</summary>
@@ -157,4 +152,12 @@ internal static class EtcdErrors
 
     /// <summary>A watch asking for an id its stream already has.</summary>
     public static readonly EtcdError WatchDuplicateId = new(StatusCode.InvalidArgument, "mvcc: duplicate watch ID provided on the WatchStream");
+
+    // Leases.
+
+    /// <summary>LeaseGrant of an id that exists.</summary>
+    public static readonly EtcdError LeaseExists = new(StatusCode.FailedPrecondition, "etcdserver: lease already exists");
+
+    /// <summary>LeaseGrant with a TTL over etcd's maximum (9,000,000,000 s).</summary>
+    public static readonly EtcdError LeaseTtlTooLarge = new(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
 }

@@ -60,7 +60,14 @@ internal static class BackupFile
     /// <param name="store">Filled with the backup's MVCC state.</param>
     /// <returns>The member table the backup was taken with.</returns>
     /// <exception cref="InvalidDataException">The file is not a whole, unchanged Kvorum backup.</exception>
-    public static IReadOnlyList<Member> Read(string path, MvccStore store)
+    public static IReadOnlyList<Member> Read(string path, MvccStore store) => ReadHeader(path, store).Members;
+
+    /// <summary>Reads a backup file into <paramref name="store"/> after checking its digest.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="store">Filled with the backup's MVCC state.</param>
+    /// <returns>The rest of the backup: the member table it was taken with and its lease table.</returns>
+    /// <exception cref="InvalidDataException">The file is not a whole, unchanged Kvorum backup.</exception>
+    public static NodeSnapshotHeader ReadHeader(string path, MvccStore store)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(store);
@@ -69,7 +76,7 @@ internal static class BackupFile
         try
         {
             using var snapshot = new BoundedReadStream(file, snapshotLength);
-            var members = NodeSnapshotFormat.Read(snapshot, store).Members;
+            var header = NodeSnapshotFormat.Read(snapshot, store);
             if (snapshot.Remaining >= PageSize)
                 throw new InvalidDataException($"{snapshot.Remaining} bytes follow the snapshot");
             Span<byte> padding = stackalloc byte[PageSize];
@@ -77,7 +84,7 @@ internal static class BackupFile
             snapshot.ReadExactly(padding);
             if (padding.ContainsAnyExcept((byte)0))
                 throw new InvalidDataException("the snapshot's padding is not zeros");
-            return members;
+            return header;
         }
         catch (Exception e) when (e is InvalidDataException or Google.Protobuf.InvalidProtocolBufferException or EndOfStreamException)
         {

@@ -15,8 +15,8 @@ namespace Kvorum.Server.Backup;
 /// <remarks>
 /// The directory holds what a member of a new cluster holds once it has applied its first entries: the initial
 /// members as committed ConfChange entries of term 1 (<see cref="RaftBootstrap"/>), and a snapshot at the last of
-/// them whose state machine is the backup's MVCC store, revisions and compaction included, with the new member
-/// table (the backup's own is dropped). Ids derive from the flags as for any new cluster: give it a new token, as
+/// them whose state machine is the backup's MVCC store, revisions and compaction included, and its lease table, with
+/// the new member table (the backup's own is dropped). Ids derive from the flags as for any new cluster: give it a new token, as
 /// etcd's guide says, or members of the old cluster still running at the same peer URLs would have the same ids.
 /// </remarks>
 internal static class BackupRestore
@@ -32,7 +32,9 @@ internal static class BackupRestore
         ArgumentNullException.ThrowIfNull(backupPath);
         ArgumentNullException.ThrowIfNull(options);
         var store = new MvccStore();
-        BackupFile.Read(backupPath, store);
+        // The lease table comes along, as etcd's restore keeps its lease bucket; the new cluster's leader gives each
+        // lease its full TTL when it is promoted.
+        var leases = BackupFile.ReadHeader(backupPath, store).Leases;
 
         // As etcd's restore: never into an existing directory, even an empty one, so that the whole directory can
         // appear at once (below).
@@ -63,7 +65,7 @@ internal static class BackupRestore
                 var frozen = FrozenStore.Of(store);
                 var position = new AppliedPosition(lastIndex, storage.TryGetTerm(lastIndex, out var term) ? term : 0);
                 var prepared = storage.PrepareSnapshot(lastIndex, ConfState.OfVoters([.. members.Select(m => m.ID)]),
-                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, position))
+                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, position, leases))
                     ?? throw new InvalidOperationException("a new storage already had a snapshot");
                 if (!storage.CommitSnapshot(prepared))
                     throw new InvalidOperationException("the new storage refused the restored snapshot");

@@ -110,6 +110,26 @@ internal sealed class MvccStore
     }
 
     /// <summary>
+    /// Deletes every key attached to <paramref name="lease"/>, in key order, in one write: one new revision, or none
+    /// when the lease holds no key. What revoking or expiring a lease does to the store; the lease table is not the
+    /// store's (<see cref="Lease.Lessor"/>).
+    /// </summary>
+    /// <param name="lease">The lease id.</param>
+    /// <returns>How many keys were deleted.</returns>
+    public int RevokeLease(long lease)
+    {
+        var keys = Leases.KeysOf(lease);
+        if (keys.Count == 0)
+            return 0;
+        return Write(keys, static (write, keys) =>
+        {
+            foreach (var key in keys)
+                write.DeleteRange(new DeleteRangeRequest { Key = key });
+            return keys.Count;
+        });
+    }
+
+    /// <summary>
     /// Runs a transaction: evaluates the compares (and those of nested txns) against the current
     /// state, then runs the chosen ops in order. All writes share one new revision.
     /// </summary>

@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace Kvorum.Server.Node;
 
 /// <summary>
-/// Applying what the Raft core committed, in log order: client requests to the MVCC store and the member table,
-/// configuration changes to the table and the transport; and the core's changes of role and leader.
+/// Applying what the Raft core committed, in log order: client requests to the MVCC store, the lease table and the
+/// member table, configuration changes to the table and the transport; and the core's changes of role and leader
+/// (a leader's own first entry promotes its lessor, a lost leadership demotes it).
 /// </summary>
 internal sealed partial class KvorumNode
 {
@@ -25,7 +26,10 @@ internal sealed partial class KvorumNode
             return;
         }
         if (e.Data.IsEmpty)
-            return; // A leader's no-op.
+        {
+            OnLeaderEntryApplied(e.Term); // A leader's no-op.
+            return;
+        }
         var (request, result) = _state.ApplyRequest(e.Data);
         if (request.Attributes is { PeerUrls.Count: > 0 } a && result is Member && a.Id != MemberId)
             _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
@@ -75,6 +79,8 @@ internal sealed partial class KvorumNode
     {
         LogSoftState(_log, soft.Role, soft.Lead, _raft.Term);
         _reads.FailOtherLeaders(soft.Lead);
+        if (soft.Role != StateRole.Leader)
+            DemoteLeases();
         if (soft.Role == StateRole.Leader || soft.Lead != 0)
         {
             _leaderKnown = true;

@@ -27,6 +27,8 @@ namespace Kvorum.Server.Node;
 /// <item><c>KvorumNode.Transport.cs</c>: what the peer transport delivers, and the snapshots it sends.</item>
 /// <item><c>KvorumNode.Maintenance.cs</c>: the quota and its alarm (<see cref="BackendQuota"/>), backups, storage
 /// sizes and auto-compaction.</item>
+/// <item><c>KvorumNode.Leases.cs</c>: leases: grants and revokes through Raft, the leader's expiry, and renewals
+/// answered by the leader (forwarded to it by followers).</item>
 /// </list>
 /// </remarks>
 internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
@@ -77,7 +79,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         MemberId = memberId;
         ClusterId = clusterId;
         // Request ids and read contexts start at random: see LinearizableReads on why a restart must not reuse them.
-        _state = new StateMachine(_owner);
+        _state = new StateMachine(_owner, Lease.Lessor.MinTtlSeconds(options.ElectionTimeoutMs, options.HeartbeatIntervalMs));
         _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
         _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
         _membership = new MembershipRequests(_owner);
@@ -223,7 +225,10 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>One heartbeat interval passed: the core's clock, writes past their deadline fail, and reads waiting too long ask again.</summary>
+    /// <summary>
+    /// One heartbeat interval passed: the core's clock, writes past their deadline fail, reads waiting too long ask
+    /// again, and the leader revokes expired leases.
+    /// </summary>
     private void OnTick()
     {
         _owner.AssertOwned();
@@ -233,6 +238,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _proposals.Expire(Stopwatch.GetTimestamp());
         _reads.AskAgain(_loopTicks);
         _watchers.CatchUpPass();
+        ExpireLeases();
     }
 
     /// <summary>
@@ -337,6 +343,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         await _autoCompacting.ConfigureAwait(false); // ends with _stop
         _stop.Dispose();
         _receivedSnapshots.Dispose();
+        _leaseForwarder.Dispose();
         _storage.Dispose();
     }
 

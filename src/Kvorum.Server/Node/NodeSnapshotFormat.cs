@@ -17,11 +17,15 @@ internal readonly record struct AppliedPosition(ulong Index, ulong Term)
 /// <summary>What a snapshot holds besides the MVCC store.</summary>
 /// <param name="Members">The member table.</param>
 /// <param name="Position">Where in the log the state was taken.</param>
-internal sealed record NodeSnapshotHeader(IReadOnlyList<Member> Members, AppliedPosition Position);
+internal sealed record NodeSnapshotHeader(IReadOnlyList<Member> Members, AppliedPosition Position)
+{
+    /// <summary>The lease table (none in snapshots written before leases existed).</summary>
+    public IReadOnlyList<LeaseRecord> Leases { get; init; } = [];
+}
 
 /// <summary>
 /// The bytes of a member's state-machine snapshot, streamed: <c>"KVNS" format(1)</c>, the length-delimited
-/// <see cref="NodeSnapshot"/> header (member table, cluster id and applied position), then the MVCC store
+/// <see cref="NodeSnapshot"/> header (member table, cluster id, applied position and lease table), then the MVCC store
 /// (<see cref="MvccSnapshot"/>). Reading also accepts the older form, one whole <see cref="NodeSnapshot"/>.
 /// </summary>
 internal static class NodeSnapshotFormat
@@ -30,16 +34,19 @@ internal static class NodeSnapshotFormat
     private static readonly byte[] Magic = "KVNS"u8.ToArray();
 
     /// <summary>
-    /// Writes a snapshot of <paramref name="mvcc"/> and <paramref name="members"/>, taken at <paramref name="position"/>,
-    /// to <paramref name="destination"/>.
+    /// Writes a snapshot of <paramref name="mvcc"/>, <paramref name="members"/> and <paramref name="leases"/>, taken at
+    /// <paramref name="position"/>, to <paramref name="destination"/>.
     /// </summary>
-    public static void Write(Stream destination, FrozenStore mvcc, IEnumerable<Member> members, ulong clusterId, AppliedPosition position)
+    public static void Write(Stream destination, FrozenStore mvcc, IEnumerable<Member> members, ulong clusterId, AppliedPosition position,
+        IEnumerable<LeaseRecord>? leases = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         destination.Write(Magic);
         destination.WriteByte(FormatVersion);
         var header = new NodeSnapshot { ClusterId = clusterId, AppliedIndex = position.Index, AppliedTerm = position.Term };
         header.Members.AddRange(members);
+        if (leases is not null)
+            header.Leases.AddRange(leases);
         header.WriteDelimitedTo(destination);
         MvccSnapshot.Write(mvcc, destination);
     }
@@ -130,7 +137,7 @@ internal static class NodeSnapshotFormat
     }
 
     private static NodeSnapshotHeader HeaderOf(NodeSnapshot header) =>
-        new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm));
+        new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm)) { Leases = header.Leases };
 
     /// <summary>Reads only the header (member table and cluster id), without the MVCC store after it; an older-form snapshot is read whole.</summary>
     /// <exception cref="InvalidDataException">The snapshot is malformed.</exception>

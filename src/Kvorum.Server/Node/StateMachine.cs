@@ -1,11 +1,13 @@
+using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
+using Kvorum.Server.Lease;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
 
 namespace Kvorum.Server.Node;
 
 /// <summary>
-/// A member's replicated state machine: the MVCC store and the member table, with the position in the log of the last
+/// A member's replicated state machine: the MVCC store, the lease table and the member table, with the position in the log of the last
 /// entry applied to them, which snapshots record. Committed entries apply in log order, each once
 /// (<see cref="Advance"/>); a client request's result, its response or the etcd error it failed with, goes back to
 /// whoever proposed it. What else applying an entry does (answering waiters, connecting to peers) is the loop's.
@@ -16,14 +18,22 @@ internal sealed class StateMachine
     private readonly LoopOwner _owner;
 
     /// <summary>An empty state machine (before a snapshot or the log is applied); a test passes no <paramref name="owner"/>.</summary>
-    public StateMachine(LoopOwner? owner = null) => _owner = owner ?? new LoopOwner();
+    /// <param name="owner">The member loop.</param>
+    /// <param name="minLeaseTtl">The smallest TTL a lease is granted, in seconds (<see cref="Lessor.MinTtlSeconds(int, int)"/>).</param>
+    /// <param name="clockMs">Monotonic milliseconds for the lessor's deadlines; the system's when not given.</param>
+    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null)
+    {
+        _owner = owner ?? new LoopOwner();
+        Leases = new Lessor(minLeaseTtl, clockMs ?? (static () => Environment.TickCount64), _owner);
+        // A put that names a lease the table lacks fails with etcd's "requested lease not found".
+        Store = new MvccStore { LeaseExists = Leases.Exists };
+    }
 
     /// <summary>The key-value store.</summary>
-    /// <remarks>
-    /// No lease exists until the Lease service is built (it answers Unimplemented): a put that names a lease fails
-    /// with etcd's "requested lease not found", as etcd answers for a lease it does not know.
-    /// </remarks>
-    public MvccStore Store { get; } = new() { LeaseExists = static _ => false };
+    public MvccStore Store { get; }
+
+    /// <summary>The lease table, with the leader's deadlines.</summary>
+    public Lessor Leases { get; }
 
     /// <summary>The cluster's members with their names and URLs.</summary>
     public MemberTable Members { get; } = new();
@@ -69,6 +79,8 @@ internal sealed class StateMachine
                 InternalRequest.RequestOneofCase.Txn => Store.Txn(request.Txn),
                 InternalRequest.RequestOneofCase.Compaction => Store.Compact(request.Compaction),
                 InternalRequest.RequestOneofCase.Attributes => Members.Apply(request.Attributes) ?? (object)new EtcdException(EtcdErrors.MemberNotFound),
+                InternalRequest.RequestOneofCase.LeaseGrant => GrantLease(request.LeaseGrant),
+                InternalRequest.RequestOneofCase.LeaseRevoke => RevokeLease(request.LeaseRevoke.ID),
                 _ => new EtcdException(EtcdErrors.UnknownRequest),
             };
         }
@@ -77,6 +89,23 @@ internal sealed class StateMachine
             result = e;
         }
         return (request, result);
+    }
+
+    /// <summary>A grant, checked here on every member (<see cref="Lessor.Grant"/>).</summary>
+    private LeaseGrantResponse GrantLease(LeaseGrantRequest grant)
+    {
+        var ttl = Leases.Grant(grant.ID, grant.TTL);
+        return new LeaseGrantResponse { Header = new ResponseHeader { Revision = Store.Revision }, ID = grant.ID, TTL = ttl };
+    }
+
+    /// <summary>A revoke, by a client or by the leader's expiry: the lease's keys go in one revision, then the lease.</summary>
+    private LeaseRevokeResponse RevokeLease(long id)
+    {
+        if (!Leases.Exists(id))
+            throw new EtcdException(EtcdErrors.LeaseNotFound);
+        Store.RevokeLease(id);
+        Leases.Revoke(id);
+        return new LeaseRevokeResponse { Header = new ResponseHeader { Revision = Store.Revision } };
     }
 
     /// <summary>
@@ -88,7 +117,8 @@ internal sealed class StateMachine
         var store = FrozenStore.Of(Store);
         var members = Members.All.Select(m => m.Clone()).ToArray();
         var position = new AppliedPosition(AppliedIndex, AppliedTerm);
-        return stream => NodeSnapshotFormat.Write(stream, store, members, clusterId, position);
+        var leases = Leases.Capture();
+        return stream => NodeSnapshotFormat.Write(stream, store, members, clusterId, position, leases);
     }
 
     /// <summary>
@@ -102,8 +132,10 @@ internal sealed class StateMachine
         // Buffered: the format is read a field at a time, and each read of the storage's stream is a system call
         // (unbuffered, one- and eight-byte preads took most of a large state's load: docs/benchmarks.md).
         using var buffered = new BufferedStream(source, 1 << 20);
-        var (members, position) = NodeSnapshotFormat.Read(buffered, Store);
+        var header = NodeSnapshotFormat.Read(buffered, Store);
+        var (members, position) = header;
         NodeSnapshotFormat.CheckPosition(position, expected, what);
+        Leases.Restore(header.Leases);
         AppliedIndex = expected.Index;
         AppliedTerm = expected.Term;
         Members.Clear();

@@ -50,9 +50,10 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.BackupNotWritten), EtcdErrors.BackupNotWritten("disk full"), StatusCode.Internal, "kvorum: cannot write the snapshot to a temporary file: disk full"),
         (nameof(EtcdErrors.HashUnsupported), EtcdErrors.HashUnsupported, StatusCode.Unimplemented, "kvorum: Hash hashes etcd's database file, which Kvorum does not have; use HashKV (etcdctl endpoint hashkv)"),
         (nameof(EtcdErrors.DowngradeUnsupported), EtcdErrors.DowngradeUnsupported, StatusCode.Unimplemented, "kvorum: Downgrade is not implemented: Kvorum has a single storage version"),
-        (nameof(EtcdErrors.LeaseNotImplemented), EtcdErrors.LeaseNotImplemented, StatusCode.Unimplemented, "kvorum: the Lease API is not implemented yet"),
         (nameof(EtcdErrors.WatchRangeEmpty), EtcdErrors.WatchRangeEmpty, StatusCode.InvalidArgument, "mvcc: watcher range is empty"),
         (nameof(EtcdErrors.WatchDuplicateId), EtcdErrors.WatchDuplicateId, StatusCode.InvalidArgument, "mvcc: duplicate watch ID provided on the WatchStream"),
+        (nameof(EtcdErrors.LeaseExists), EtcdErrors.LeaseExists, StatusCode.FailedPrecondition, "etcdserver: lease already exists"),
+        (nameof(EtcdErrors.LeaseTtlTooLarge), EtcdErrors.LeaseTtlTooLarge, StatusCode.OutOfRange, "etcdserver: too large lease TTL"),
     }.ToDictionary(e => e.Item1, e => (e.Item2, e.Item3, e.Item4));
 
     public static TheoryData<string> Entries => [.. Expected.Keys];

@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Raft;
+using Kvorum.Server.Lease;
+using Kvorum.Server.Node.Wire;
+using Kvorum.Server.Transport;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>
+/// Leases (etcd's Lease service) on the member. Grants and revokes go through Raft and are applied to the lease table
+/// on every member (<see cref="StateMachine.Leases"/>). Deadlines are the leader's alone: it becomes primary when it
+/// applies its own term's first entry (<see cref="OnLeaderEntryApplied"/>) and stops being primary when it loses the
+/// role (<see cref="DemoteLeases"/>); each tick it proposes revokes for the leases that expired
+/// (<see cref="ExpireLeases"/>). Renewals and time-to-live queries are answered by the leader: a follower forwards
+/// them (<see cref="LeaseForwarder"/>).
+/// </summary>
+internal sealed partial class KvorumNode : ILeaseLeader
+{
+    /// <summary>What a grant counts against the backend quota, as etcd's <c>leaseOverhead</c>.</summary>
+    internal const long LeaseQuotaCost = 64;
+
+    /// <summary>At most this many revokes of expired leases outstanding at once (etcd's <c>maxPendingRevokes</c>).</summary>
+    private const int MaxRevokesInFlight = 16;
+
+    /// <summary>Expired leases revoked per second at most (etcd's <c>leaseRevokeRate</c>).</summary>
+    private const int RevokesPerSecond = 1000;
+
+    /// <summary>How long a member that received a forwarded renewal waits to become ready (promoted, caught up) before refusing it.</summary>
+    private static readonly TimeSpan ForwardedWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one forwarded call may take before the follower tries again.</summary>
+    private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long a renewal that cannot be answered yet waits before it is tried again.</summary>
+    private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromMilliseconds(50);
+
+    private readonly LeaseForwarder _leaseForwarder = new();
+    private LeaseIds? _leaseIds;
+
+    /// <summary>Where a renewal or time-to-live query is answered.</summary>
+    private enum LeaseRoute
+    {
+        /// <summary>Here: this member's lessor is primary and has applied all that is committed.</summary>
+        Here,
+
+        /// <summary>This member leads but is not ready yet (not promoted, or behind its commit index).</summary>
+        NotYet,
+
+        /// <summary>At the leader, whose peer URLs come with it.</summary>
+        Leader,
+
+        /// <summary>Nowhere: no leader is known.</summary>
+        NoLeader,
+    }
+
+    /// <summary>
+    /// Grants a lease through Raft. An ID of 0 is replaced by one this member picks (<see cref="LeaseIds"/>) before it
+    /// is proposed; the TTL and "already exists" are checked when the grant is applied, on every member.
+    /// </summary>
+    /// <exception cref="EtcdException">Quota, TTL too large, lease exists, or a proposal failure.</exception>
+    public Task<LeaseGrantResponse> GrantLeaseAsync(LeaseGrantRequest request, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        CheckQuota(LeaseQuotaCost);
+        CheckNoSpaceAlarm(LeaseQuotaCost);
+        var ids = LazyInitializer.EnsureInitialized(ref _leaseIds, () => new LeaseIds(MemberId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var grant = new LeaseGrantRequest { ID = request.ID != 0 ? request.ID : ids.Next(), TTL = request.TTL };
+        return ProposeAsync<LeaseGrantResponse>(new InternalRequest { LeaseGrant = grant }, cancellation);
+    }
+
+    /// <summary>Revokes a lease through Raft: its keys are deleted in one revision on every member.</summary>
+    /// <exception cref="EtcdException">Unknown lease, or a proposal failure.</exception>
+    public Task<LeaseRevokeResponse> RevokeLeaseAsync(long id, CancellationToken cancellation) =>
+        ProposeAsync<LeaseRevokeResponse>(new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } }, cancellation);
+
+    /// <summary>Renews a lease at the leader (here, or forwarded to it).</summary>
+    /// <returns>The granted TTL, or -1 when the lease is unknown (or expired and waiting for its revoke).</returns>
+    /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
+    public Task<long> RenewLeaseAsync(long id, CancellationToken cancellation) =>
+        RouteLeaseAsync(() => _state.Leases.Renew(id), (urls, c) => _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c), forwarded: false, cancellation);
+
+    /// <summary>A lease's time to live as the leader sees it (here, or forwarded to it); TTL -1 when unknown.</summary>
+    /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
+    public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys, CancellationToken cancellation) =>
+        RouteLeaseAsync(() => TimeToLiveHere(id, keys), (urls, c) => _leaseForwarder.TimeToLiveAsync(urls, ClusterId, id, keys, ForwardTimeout, c), forwarded: false, cancellation);
+
+    /// <summary>Every lease of this member's table, soonest deadline first; answered here even without a leader, as etcd's.</summary>
+    public Task<IReadOnlyList<long>> LeaseIdsAsync() => QueryAsync(() => _state.Leases.Ids());
+
+    /// <inheritdoc />
+    Task<long> ILeaseLeader.RenewForwardedAsync(long id, CancellationToken cancellation) =>
+        RouteLeaseAsync(() => _state.Leases.Renew(id), null, forwarded: true, cancellation);
+
+    /// <inheritdoc />
+    Task<LeaseTimeToLiveResponse> ILeaseLeader.TimeToLiveForwardedAsync(long id, bool keys, CancellationToken cancellation) =>
+        RouteLeaseAsync(() => TimeToLiveHere(id, keys), null, forwarded: true, cancellation);
+
+    /// <summary>
+    /// Answers with <paramref name="here"/> on the loop once this member's lessor can (<see cref="LeaseRoute.Here"/>),
+    /// or with <paramref name="atLeader"/> at the leader; asks again while neither can, up to the request timeout
+    /// (<see cref="ForwardedWait"/> for a call that was <paramref name="forwarded"/> here, which is never forwarded on).
+    /// </summary>
+    private async Task<T> RouteLeaseAsync<T>(Func<T> here, Func<IReadOnlyList<Uri>, CancellationToken, Task<T>>? atLeader, bool forwarded, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var limit = forwarded ? ForwardedWait : RequestTimeout;
+        while (true)
+        {
+            var (route, answer, urls) = await QueryAsync(() =>
+            {
+                var route = RouteLease();
+                return route.Route == LeaseRoute.Here ? (route.Route, here(), route.Urls) : (route.Route, default(T), route.Urls);
+            }).WaitAsync(cancellation).ConfigureAwait(false);
+            if (route == LeaseRoute.Here)
+                return answer!;
+            if (forwarded && route != LeaseRoute.NotYet)
+                throw new EtcdException(EtcdErrors.NotLeader);
+            if (route == LeaseRoute.Leader && atLeader is not null)
+            {
+                try
+                {
+                    return await atLeader(urls!, cancellation).ConfigureAwait(false);
+                }
+                catch (RpcException) when (!cancellation.IsCancellationRequested)
+                {
+                    // The leader changed or is unreachable: route again.
+                }
+            }
+            if (Stopwatch.GetElapsedTime(started) >= limit)
+                throw new EtcdException(forwarded ? EtcdErrors.NotLeader : EtcdErrors.NoLeader);
+            await Task.Delay(LeaseRetryDelay, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>On the loop: where a renewal is answered now (<see cref="LeaseRoute"/>).</summary>
+    private (LeaseRoute Route, IReadOnlyList<Uri>? Urls) RouteLease()
+    {
+        _owner.AssertOwned();
+        if (_raft.Role == StateRole.Leader)
+        {
+            // A promoted leader that is behind its commit index might renew a lease a committed revoke has removed.
+            return _state.Leases.IsPrimary && _state.AppliedIndex >= _raft.Committed ? (LeaseRoute.Here, null) : (LeaseRoute.NotYet, null);
+        }
+        var lead = _raft.Lead;
+        if (lead == 0 || lead == MemberId)
+            return (LeaseRoute.NoLeader, null);
+        foreach (var (id, urls) in _state.Members.Peers(MemberId))
+        {
+            if (id == lead && urls.Count > 0)
+                return (LeaseRoute.Leader, urls);
+        }
+        return (LeaseRoute.NoLeader, null);
+    }
+
+    /// <summary>On the loop: the answer to LeaseTimeToLive from this member's (primary) lessor.</summary>
+    private LeaseTimeToLiveResponse TimeToLiveHere(long id, bool keys)
+    {
+        var response = new LeaseTimeToLiveResponse { Header = new ResponseHeader { Revision = _state.Store.Revision }, ID = id };
+        if (_state.Leases.TimeToLive(id) is not { } left)
+        {
+            response.TTL = -1;
+            return response;
+        }
+        response.TTL = left.Remaining;
+        response.GrantedTTL = left.GrantedTtl;
+        if (keys)
+            response.Keys.AddRange(_state.Store.Leases.KeysOf(id));
+        return response;
+    }
+
+    /// <summary>
+    /// An empty entry was applied: when it is this leader's own term's (every earlier entry is applied by now), the
+    /// lessor becomes primary, every deadline pushed out by an election timeout (etcd's promotion).
+    /// </summary>
+    private void OnLeaderEntryApplied(ulong term)
+    {
+        if (_raft.Role == StateRole.Leader && term == _raft.Term)
+            _state.Leases.Promote(_options.ElectionTimeoutMs);
+    }
+
+    /// <summary>Leadership is lost: the lessor has no deadlines until this member leads again.</summary>
+    private void DemoteLeases()
+    {
+        if (_state.Leases.IsPrimary)
+            _state.Leases.Demote();
+    }
+
+    /// <summary>
+    /// Each tick, on the primary: proposes a revoke for each lease that expired, at most
+    /// <see cref="RevokesPerSecond"/> a second and <see cref="MaxRevokesInFlight"/> outstanding; one not applied within
+    /// the request timeout is proposed again. No one waits for these proposals: applying them is enough.
+    /// </summary>
+    private void ExpireLeases()
+    {
+        if (!_state.Leases.IsPrimary)
+            return;
+        var batch = Math.Max(1, RevokesPerSecond * _options.HeartbeatIntervalMs / 1000);
+        foreach (var id in _state.Leases.TakeExpired(batch, MaxRevokesInFlight, (long)RequestTimeout.TotalMilliseconds))
+        {
+            var request = new InternalRequest { Id = _proposals.NextId(), LeaseRevoke = new LeaseRevokeRequest { ID = id } };
+            _raft.Propose(request.ToByteArray());
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Etcd.Api;
+using Wire = Kvorum.Server.Transport.Wire;
+
+namespace Kvorum.Server.Transport;
+
+/// <summary>
+/// A follower's side of lease forwarding: sends a keep-alive or a time-to-live query to the leader's
+/// <see cref="LeasePeerService"/> on its peer URLs, one channel per URL, kept for reuse. Separate from the Raft
+/// streams (<see cref="PeerLink"/>): these are request and answer, and a slow answer must not hold up Raft traffic.
+/// Thread-safe.
+/// </summary>
+internal sealed class LeaseForwarder : IDisposable
+{
+    private readonly ConcurrentDictionary<Uri, GrpcChannel> _channels = new();
+
+    /// <summary>Renews lease <paramref name="id"/> at the leader reached at <paramref name="leaderUrls"/>, a member of cluster <paramref name="clusterId"/>.</summary>
+    /// <returns>The granted TTL, or -1 when the leader does not know the lease.</returns>
+    /// <exception cref="RpcException">No URL answered within <paramref name="timeout"/>, or the leader refused.</exception>
+    public Task<long> RenewAsync(IReadOnlyList<Uri> leaderUrls, ulong clusterId, long id, TimeSpan timeout, CancellationToken cancellation) =>
+        CallAsync(leaderUrls, timeout, async (client, deadline) =>
+            (await client.RenewAsync(new Wire.LeaseForward { ClusterId = clusterId, Id = id }, deadline: deadline, cancellationToken: cancellation).ConfigureAwait(false)).TTL);
+
+    /// <summary>Lease <paramref name="id"/>'s time to live as the leader reached at <paramref name="leaderUrls"/> sees it.</summary>
+    /// <exception cref="RpcException">No URL answered within <paramref name="timeout"/>, or the leader refused.</exception>
+    public Task<LeaseTimeToLiveResponse> TimeToLiveAsync(IReadOnlyList<Uri> leaderUrls, ulong clusterId, long id, bool keys, TimeSpan timeout, CancellationToken cancellation) =>
+        CallAsync(leaderUrls, timeout, async (client, deadline) =>
+            await client.TimeToLiveAsync(new Wire.LeaseForward { ClusterId = clusterId, Id = id, Keys = keys }, deadline: deadline, cancellationToken: cancellation).ConfigureAwait(false));
+
+    /// <summary>Closes every channel.</summary>
+    public void Dispose()
+    {
+        foreach (var channel in _channels.Values)
+            channel.Dispose();
+        _channels.Clear();
+    }
+
+    /// <summary>Tries each URL in turn until one answers; the last failure is thrown.</summary>
+    private async Task<T> CallAsync<T>(IReadOnlyList<Uri> urls, TimeSpan timeout, Func<Wire.LeasePeer.LeasePeerClient, DateTime, Task<T>> call)
+    {
+        if (urls.Count == 0)
+            throw new RpcException(new Status(StatusCode.Unavailable, "the leader has no known peer URL"));
+        RpcException? last = null;
+        foreach (var url in urls)
+        {
+            var channel = _channels.GetOrAdd(url, static u => GrpcChannel.ForAddress(u));
+            try
+            {
+                return await call(new Wire.LeasePeer.LeasePeerClient(channel), DateTime.UtcNow + timeout).ConfigureAwait(false);
+            }
+            catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
+            {
+                last = e;
+            }
+        }
+        throw last!;
+    }
+}
