@@ -21,6 +21,9 @@ internal static partial class LabCommand
         var history = new Option<string?>("--history") { Description = "Where to write the history as JSON lines (default history.jsonl in the lab directory)." };
         var noFaults = new Option<bool>("--no-faults") { Description = "Run the clients without a nemesis (a baseline)." };
         var keep = new Option<bool>("--keep") { Description = "Leave the lab up at the end." };
+        var workload = new Option<string>("--workload") { Description = "kv (default): gets, puts and CAS; watch: also watchers whose events are checked against the history.", DefaultValueFactory = _ => "kv" };
+        workload.AcceptOnlyFromAmong("kv", "watch");
+        var watcherCount = new Option<int>("--watchers") { Description = "Watchers for --workload watch (default 6).", DefaultValueFactory = _ => 6 };
         var serializable = new Option<bool>("--serializable-reads") { Description = "Read members' local state (etcd's --consistency=s) instead of linearizably: a broken client, to see the checker catch stale reads." };
         var election = new Option<int?>("--election-timeout") { Description = "Members' election timeout in ms (default 1000)." };
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default 100)." };
@@ -28,7 +31,7 @@ internal static partial class LabCommand
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
         var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
         {
-            nodes, learners, faults, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, election, heartbeat, subnet, prefix,
+            nodes, learners, faults, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, workload, watcherCount, election, heartbeat, subnet, prefix,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -38,6 +41,12 @@ internal static partial class LabCommand
                 throw new UsageException($"--clients must be between 1 and 100, got {clientCount}");
             if (keyCount is < 1 or > 100)
                 throw new UsageException($"--keys must be between 1 and 100, got {keyCount}");
+            var watching = parse.GetValue(workload) == "watch";
+            var watcherTotal = parse.GetValue(watcherCount);
+            if (watcherTotal is < 1 or > 100)
+                throw new UsageException($"--watchers must be between 1 and 100, got {watcherTotal}");
+            if (!watching && parse.GetResult(watcherCount) is { Implicit: false })
+                throw new UsageException("--watchers needs --workload watch");
             var voterCount = parse.GetValue(nodes);
             var learnerCount = parse.GetValue(learners);
             if (voterCount < 1)
@@ -69,6 +78,7 @@ internal static partial class LabCommand
                 NoFaults = parse.GetValue(noFaults),
                 Keep = parse.GetValue(keep),
                 SerializableReads = parse.GetValue(serializable),
+                Watchers = watching ? watcherTotal : 0,
                 Faults = kinds,
             };
             var passed = await Guard(() => JepsenCheck.RunAsync(settings, context.Out, cancellation)).ConfigureAwait(false);

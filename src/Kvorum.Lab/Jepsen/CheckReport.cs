@@ -13,17 +13,18 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="keys">The number of keys.</param>
 /// <param name="result">The checker's result.</param>
 /// <param name="replicas">Whether the members' histories agree after the heal.</param>
-internal sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas)
+/// <param name="watched">What the watchers saw, checked against the history (<c>--workload watch</c>), or null.</param>
+internal sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> faults, TimeSpan healedAt, TimeSpan endedAt, IReadOnlyDictionary<string, string?> finals, int keys, CheckResult result, ReplicaAgreement replicas, WatchCheckResult? watched = null)
 {
     /// <summary>Keys whose final value no put or CAS that may have happened wrote.</summary>
     public IReadOnlyList<string> UnexplainedFinals { get; } = [.. finals.Where(f => f.Value is not null && !history.Any(o =>
         o.Input.Kind != OperationKind.Get && o.Outcome != OperationOutcome.Failed && o.Input.Key == f.Key && o.Input.Value == f.Value)).Select(f => f.Key)];
 
     /// <summary>
-    /// True when the verdict is linearizable, every key's final value was read and is explained, and every member
-    /// holds the same history.
+    /// True when the verdict is linearizable, every key's final value was read and is explained, every member
+    /// holds the same history, and the watchers (if any) saw slices of that history.
     /// </summary>
-    public bool Passed => result.IsLinearizable && finals.Count == keys && UnexplainedFinals.Count == 0 && replicas.Agree;
+    public bool Passed => result.IsLinearizable && finals.Count == keys && UnexplainedFinals.Count == 0 && replicas.Agree && watched?.Passed != false;
 
     /// <summary>The percentage of whole seconds in [from, to) with at least one acknowledged write (put or CAS).</summary>
     /// <param name="from">Start.</param>
@@ -56,6 +57,8 @@ internal sealed class CheckReport(History history, IReadOnlyList<NemesisEvent> f
         text.AppendLine(CultureInfo.InvariantCulture, $"availability: {Availability(TimeSpan.Zero, healedAt):0.0}% of one-second windows had an acknowledged write during the faults, {Availability(healedAt, endedAt):0.0}% after the heal");
         text.AppendLine(CultureInfo.InvariantCulture, $"final state: {finals.Count} of {keys} keys read; {(UnexplainedFinals.Count == 0 ? "every final value was written by an acknowledged or indeterminate operation" : "values no write explains: " + string.Join(", ", UnexplainedFinals))}");
         text.AppendLine(replicas.Describe());
+        if (watched is not null)
+            text.AppendLine(watched.Describe());
         text.Append(result.IsLinearizable
             ? $"linearizable: {history.Count} operations on {result.Keys.Count} keys checked in {result.Elapsed.TotalSeconds:0.00} s\n"
             : result.ToString());

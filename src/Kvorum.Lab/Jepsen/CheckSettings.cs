@@ -51,6 +51,12 @@ internal sealed record CheckSettings
     /// </summary>
     public bool SerializableReads { get; init; }
 
+    /// <summary>
+    /// Watchers that watch the whole key space while the clients run (<c>--workload watch</c>), resuming on another
+    /// member when their stream breaks; 0 for none (<c>--workload kv</c>). Their events are checked against the history.
+    /// </summary>
+    public int Watchers { get; init; }
+
     /// <summary>Leave the lab up at the end.</summary>
     public bool Keep { get; init; }
 }

@@ -57,6 +57,8 @@ internal static class JepsenCheck
             Task.Run(() => new CheckClient(lab.Client, recorder, i, settings.Clients, lab.VoterCount, settings.Keys, settings.KeyLifetime, settings.OperationTimeout, new Random(settings.Seed + (i * 7919)), settings.SerializableReads)
                 .RunAsync(stopClients.Token)))];
 
+        using var stopWatchers = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var watchers = StartWatchers(lab, settings, stopWatchers.Token);
         var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log, settings.Faults);
         if (settings.NoFaults)
             await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
@@ -90,13 +92,80 @@ internal static class JepsenCheck
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {replicas.Describe()}");
 
         var history = recorder.ToHistory();
+        WatchCheckResult? watched = null;
+        if (settings.Watchers > 0)
+        {
+            watched = await CheckWatchersAsync(lab, leader, history, watchers, stopWatchers, cancellation).ConfigureAwait(false);
+            Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {watched.Watchers} watchers caught up or gave up; their events checked");
+        }
+
         var path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
         HistoryJson.WriteFile(history, path);
         Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
         var result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
 
-        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas);
+        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas, watched);
         output.Write(report.Render());
         return report.Passed;
+    }
+
+    /// <summary>
+    /// Starts the watchers one by one over the first half of the run, so that some begin while faults are on:
+    /// every other one replays the history from revision 1, the rest start "now"; every fourth sends etcd's
+    /// require-leader metadata.
+    /// </summary>
+    private static List<(CheckWatcher Watcher, Task Run)> StartWatchers(LabControl lab, CheckSettings settings, CancellationToken stop)
+    {
+        var watchers = new List<(CheckWatcher, Task)>();
+        if (settings.Watchers == 0)
+            return watchers;
+        var spacing = settings.Duration / 2 / settings.Watchers;
+        for (var i = 0; i < settings.Watchers; i++)
+        {
+            var watcher = new CheckWatcher(lab.Client, new WatcherLog(i + 1), lab.VoterCount, fromFirstRevision: i % 2 == 0, requireLeader: i % 4 == 3, new Random(settings.Seed + 104_729 + i));
+            var delay = spacing * i;
+            watchers.Add((watcher, Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(delay, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                await watcher.RunAsync(stop).ConfigureAwait(false);
+            }, CancellationToken.None)));
+        }
+
+        return watchers;
+    }
+
+    /// <summary>
+    /// Reads the final revision through the leader, gives the watchers up to 30 s to reach it, stops them, and checks
+    /// what they saw against the history.
+    /// </summary>
+    private static async Task<WatchCheckResult> CheckWatchersAsync(LabControl lab, int leader, History history, List<(CheckWatcher Watcher, Task Run)> watchers, CancellationTokenSource stopWatchers, CancellationToken cancellation)
+    {
+        long finalRevision = 0;
+        for (var attempt = 0; attempt < 5 && finalRevision == 0; attempt++)
+        {
+            try
+            {
+                finalRevision = await lab.Client.RevisionAsync(leader, TimeSpan.FromSeconds(5), cancellation).ConfigureAwait(false);
+            }
+            catch (Grpc.Core.RpcException) when (attempt < 4)
+            {
+                await Task.Delay(500, cancellation).ConfigureAwait(false);
+            }
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(30) && watchers.Any(w => w.Watcher.Log.Failure is null && !w.Run.IsCompleted && w.Watcher.Log.Reached < finalRevision))
+            await Task.Delay(100, cancellation).ConfigureAwait(false);
+        await stopWatchers.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(watchers.Select(w => w.Run)).ConfigureAwait(false);
+        return WatchHistoryCheck.Check(history, [.. watchers.Select(w => w.Watcher.Log)], finalRevision);
     }
 }

@@ -87,6 +87,32 @@ internal sealed class LabClient : IDisposable
         return response.Kvs.Count == 0 ? (null, 0) : (response.Kvs[0].Value.ToStringUtf8(), response.Kvs[0].ModRevision);
     }
 
+    /// <summary>The store's current revision as node <paramref name="node"/> answers a linearizable read.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The revision in the answer's header.</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<long> RevisionAsync(int node, TimeSpan timeout, CancellationToken cancellation = default)
+    {
+        var response = await new KV.KVClient(Channel(node))
+            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("\0"), CountOnly = true }, Options(timeout, cancellation))
+            .ResponseAsync.ConfigureAwait(false);
+        return response.Header.Revision;
+    }
+
+    /// <summary>
+    /// Opens a watch stream to node <paramref name="node"/>, with no deadline: it lasts until it breaks or
+    /// <paramref name="cancellation"/> fires.
+    /// </summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="requireLeader">Send etcd's require-leader metadata (<c>hasleader: true</c>): the member ends the
+    /// stream when it has had no leader for a while, instead of holding it open.</param>
+    /// <param name="cancellation">Ends the stream.</param>
+    /// <returns>The call.</returns>
+    public AsyncDuplexStreamingCall<WatchRequest, WatchResponse> Watch(int node, bool requireLeader, CancellationToken cancellation) =>
+        new Kvorum.Etcd.Api.Watch.WatchClient(Channel(node)).Watch(requireLeader ? [new("hasleader", "true")] : null, cancellationToken: cancellation);
+
     /// <summary>
     /// Sets <paramref name="key"/> to <paramref name="value"/> only if its mod revision is still
     /// <paramref name="modRevision"/> (0: only if absent), as one etcd Txn.
