@@ -98,7 +98,9 @@ internal static class LockCommand
         catch (Win32Exception e)
         {
             await held.UnlockAsync(CancellationToken.None).ConfigureAwait(false);
-            throw new CommandFailedException($"Error: {args[0]}: {e.Message}", e);
+            // Go's words for the two usual failures, which scripts may look for.
+            var reason = e.NativeErrorCode switch { 2 => "no such file or directory", 13 => "permission denied", _ => e.Message };
+            throw new CommandFailedException($"Error: fork/exec {args[0]}: {reason}", e);
         }
         await held.UnlockAsync(CancellationToken.None).ConfigureAwait(false);
         if (exitCode != 0)

@@ -97,52 +97,81 @@ internal static class WatchCommand
     {
         var watches = new List<KeyWatch>();
         var printers = new List<Task>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         try
         {
             while (await context.In.ReadLineAsync(cancellation).ConfigureAwait(false) is { } line)
             {
-                var words = TxnParser.Split(line, 1);
-                if (words.Count == 1 && words[0] == "progress")
+                if (await ReadLineAsync(context, syntax, line).ConfigureAwait(false) is not { } create)
                 {
-                    foreach (var watch in watches)
-                        await watch.RequestProgressAsync(cancellation).ConfigureAwait(false);
+                    if (line.Trim() == "progress")
+                    {
+                        foreach (var watch in watches)
+                            await RequestProgressAsync(watch, cancellation).ConfigureAwait(false);
+                    }
                     continue;
                 }
-                if (words.Count < 2)
-                {
-                    await context.Error.WriteLineAsync($"Invalid command {line.Trim()} (command type or key is not provided)").ConfigureAwait(false);
-                    continue;
-                }
-                if (words[0] != "watch")
-                {
-                    await context.Error.WriteLineAsync($"Invalid command {line.Trim()} (only support watch)").ConfigureAwait(false);
-                    continue;
-                }
-                WatchCreateRequest create;
-                try
-                {
-                    var parse = syntax.Command.Parse(words[1..], Literal);
-                    if (parse.Errors.Count > 0)
-                        throw new UsageException(parse.Errors[0].Message);
-                    create = syntax.Resolve(parse);
-                }
-                catch (UsageException e)
-                {
-                    await context.Error.WriteLineAsync($"Invalid command {line.Trim()} ({e.Message})").ConfigureAwait(false);
-                    continue;
-                }
-                var opened = KeyWatch.Open(channel, create, cancellation);
+                var opened = KeyWatch.Open(channel, create, stop.Token);
                 watches.Add(opened);
-                printers.Add(PrintAsync(context, opened, output, cancellation));
+                printers.Add(PrintAsync(context, opened, output, stop.Token));
             }
         }
         finally
         {
+            // The watches end with the input, quietly: no "canceled" line for a watch the user did not lose.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await Task.WhenAll(printers).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
             foreach (var watch in watches)
                 watch.Dispose();
         }
         await context.Error.WriteLineAsync("Error: Error reading watch request line: EOF").ConfigureAwait(false);
         return EtcdctlExitCodes.InvalidInput;
+    }
+
+    /// <summary>Asks one watch's stream for progress; a stream that has ended has said so already.</summary>
+    private static async Task RequestProgressAsync(KeyWatch watch, CancellationToken cancellation)
+    {
+        try
+        {
+            await watch.RequestProgressAsync(cancellation).ConfigureAwait(false);
+        }
+        catch (RpcException) when (!cancellation.IsCancellationRequested)
+        {
+        }
+        catch (InvalidOperationException)
+        {
+            // The request stream was completed when the server ended the call.
+        }
+    }
+
+    /// <summary>The create request of a <c>watch</c> line; null for <c>progress</c> and for a wrong line, which is reported on stderr.</summary>
+    private static async Task<WatchCreateRequest?> ReadLineAsync(CliContext context, Syntax syntax, string line)
+    {
+        try
+        {
+            var words = TxnParser.Split(line, 1);
+            if (words.Count == 1 && words[0] == "progress")
+                return null;
+            if (words.Count > 0 && words[0] != "watch")
+                throw new UsageException("only support watch");
+            if (words.Count < 2)
+                throw new UsageException("command type or key is not provided");
+            var parse = syntax.Command.Parse(words[1..], Literal);
+            if (parse.Errors.Count > 0)
+                throw new UsageException(parse.Errors[0].Message);
+            return syntax.Resolve(parse);
+        }
+        catch (UsageException e)
+        {
+            await context.Error.WriteLineAsync($"Invalid command {line.Trim()} ({e.Message})").ConfigureAwait(false);
+            return null;
+        }
     }
 
     /// <summary>watch's arguments and flags, declared once for the command line and for the lines of <c>watch -i</c>.</summary>
