@@ -82,6 +82,10 @@ internal static class CliApp
         root.Subcommands.Add(DelCommand.Create(context, global));
         root.Subcommands.Add(TxnCommand.Create(context, global));
         root.Subcommands.Add(CompactionCommand.Create(context, global));
+        root.Subcommands.Add(WatchCommand.Create(context, global));
+        root.Subcommands.Add(LeaseCommand.Create(context, global));
+        root.Subcommands.Add(LockCommand.Create(context, global));
+        root.Subcommands.Add(ElectCommand.Create(context, global));
         root.Subcommands.Add(StatusCommand.Create(context, global));
         root.Subcommands.Add(HashKVCommand.Create(context, global));
         root.Subcommands.Add(EndpointCommand.Create(context, global));

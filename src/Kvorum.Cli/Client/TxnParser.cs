@@ -308,7 +308,9 @@ internal static partial class TxnParser
         }
     }
 
-    private static List<string> Split(string line, int number)
+    /// <summary>Splits a line into words at white space; a double-quoted word may hold spaces and backslash escapes.</summary>
+    /// <exception cref="UsageException">A quote is not closed.</exception>
+    internal static List<string> Split(string line, int number)
     {
         var words = new List<string>();
         var i = 0;

@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Etcd.Api;
+
+namespace Kvorum.Cli.Client;
+
+/// <summary>
+/// Keeps one lease alive over a <c>LeaseKeepAlive</c> stream the way etcd's Go client does: a renewal at once,
+/// then one every third of the TTL the last answer gave, until an answer says the lease is gone (TTL ≤ 0).
+/// </summary>
+internal static class LeaseKeepAlive
+{
+    /// <summary>The shortest pause between renewals, so that a 1 s lease is not renewed in a busy loop.</summary>
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Renews the lease until it is gone or <paramref name="cancellation"/> fires; yields each answer.</summary>
+    /// <param name="channel">The channel to the server.</param>
+    /// <param name="id">The lease.</param>
+    /// <param name="cancellation">Ends the renewals (the stream is cancelled).</param>
+    /// <returns>The answers; the last has TTL ≤ 0 when the lease expired or was revoked.</returns>
+    /// <exception cref="RpcException">The stream failed.</exception>
+    public static async IAsyncEnumerable<LeaseKeepAliveResponse> RenewAsync(GrpcChannel channel, long id, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        using var call = new Lease.LeaseClient(channel).LeaseKeepAlive(cancellationToken: cancellation);
+        while (true)
+        {
+            var answer = await RenewOnceAsync(call, id, cancellation).ConfigureAwait(false);
+            yield return answer;
+            if (answer.TTL <= 0)
+                yield break;
+            var interval = TimeSpan.FromSeconds(answer.TTL / 3.0);
+            await Task.Delay(interval < MinimumInterval ? MinimumInterval : interval, cancellation).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One renewal on a stream of its own (etcdctl's <c>--once</c>).</summary>
+    /// <param name="channel">The channel to the server.</param>
+    /// <param name="id">The lease.</param>
+    /// <param name="deadline">The call's deadline.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The answer (TTL ≤ 0: the server does not know the lease).</returns>
+    /// <exception cref="RpcException">The stream failed.</exception>
+    public static async Task<LeaseKeepAliveResponse> RenewOnceAsync(GrpcChannel channel, long id, DateTime deadline, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        using var call = new Lease.LeaseClient(channel).LeaseKeepAlive(deadline: deadline, cancellationToken: cancellation);
+        var answer = await RenewOnceAsync(call, id, cancellation).ConfigureAwait(false);
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return answer;
+    }
+
+    private static async Task<LeaseKeepAliveResponse> RenewOnceAsync(
+        AsyncDuplexStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> call, long id, CancellationToken cancellation)
+    {
+        await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = id }, cancellation).ConfigureAwait(false);
+        if (!await call.ResponseStream.MoveNext(cancellation).ConfigureAwait(false))
+            throw new RpcException(new Status(StatusCode.Unavailable, "the server ended the keep-alive stream"));
+        return call.ResponseStream.Current;
+    }
+}

@@ -1,0 +1,111 @@
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>The watch command.</summary>
+public abstract partial class EtcdctlParityWatchLeaseTests
+{
+    /// <summary>
+    /// The history both servers get (through etcdctl) before any watch starts: puts, a put over a value, a delete,
+    /// and a txn whose events share a revision. On a fresh server the first put is revision 2, so a watch from
+    /// revision 2 replays all of it; the last put on <c>w</c> and the put of <c>w/zz</c> end every watch's output.
+    /// </summary>
+    private static readonly string[][] WatchHistory =
+    [
+        ["put", "w", "1"],
+        ["put", "w", "2"],
+        ["put", "w/x", "3"],
+        ["put", "v", "not watched"],
+        ["del", "w"],
+        ["put", "w", "end"],
+        ["put", "w/zz", "end"],
+    ];
+
+    /// <summary>Each watch and the text its output ends with once it has the whole history (base64 of "end" and "w/zz" in JSON).</summary>
+    private static readonly (string[] Args, string Last)[] Watches =
+    [
+        (["watch", "w", "--rev", "2"], "w\nend\n"),
+        (["watch", "w", "--prefix", "--rev", "2"], "w/zz\nend\n"),
+        (["watch", "w", "--prefix", "--prev-kv", "--rev", "3"], "w/zz\nend\n"),
+        (["watch", "w", "w/y", "--rev", "2"], "w\nend\n"),
+        (["watch", "w", "--rev", "2", "-w", "json"], "\"ZW5k\"}}],\"CompactRevision\":0,\"Canceled\":false,\"Created\":false}\n"),
+        (["watch", "w", "--prefix", "--prev-kv", "--rev", "2", "-w", "json"], "\"dy96eg==\",\"create_revision\":8,\"mod_revision\":8,\"version\":1,\"value\":\"ZW5k\"}}],\"CompactRevision\":0,\"Canceled\":false,\"Created\":false}\n"),
+    ];
+
+    /// <summary>Watches that the server ends: a start revision below the compaction, a range that is empty.</summary>
+    private static readonly string[][] CanceledWatches =
+    [
+        ["watch", "w", "--rev", "2"],
+        ["watch", "w", "--prefix", "--rev", "3", "-w", "json"],
+        ["watch", "w", "a"],
+        ["watch", "w", "a", "-w", "json"],
+    ];
+
+    [SkippableFact]
+    public async Task Watch_prints_what_etcdctl_prints()
+    {
+        await using var forEtcdctl = await StartServerAsync();
+        await using var forKvorum = await StartServerAsync();
+        foreach (var step in WatchHistory)
+        {
+            Assert.Equal(0, (await RunAsync("etcdctl", forEtcdctl, step)).Code);
+            Assert.Equal(0, (await RunAsync("etcdctl", forKvorum, step)).Code);
+        }
+        var differences = new List<string>();
+        foreach (var (args, last) in Watches)
+        {
+            var expected = await WatchUntilAsync("etcdctl", forEtcdctl, args, last);
+            var actual = await WatchUntilAsync("kvorum", forKvorum, args, last);
+            Compare(string.Join(' ', args), Replace(expected, forEtcdctl.Names), Replace(actual, forKvorum.Names), differences);
+        }
+
+        foreach (var server in new[] { forEtcdctl, forKvorum })
+            Assert.Equal(0, (await RunAsync("etcdctl", server, "compaction", "4")).Code);
+        foreach (var args in CanceledWatches)
+        {
+            var command = string.Join(' ', args);
+            var expected = await CliProcess.RunAsync("etcdctl", forEtcdctl.ClientUrl, args);
+            var actual = await CliProcess.RunAsync("kvorum", forKvorum.ClientUrl, args);
+            if (expected.Code != actual.Code)
+                differences.Add($"`{command}`: etcdctl exited {expected.Code}, kvorum {actual.Code} ({actual.Err.Trim()})");
+            Compare(command, Replace(expected.Out, forEtcdctl.Names), Replace(actual.Out, forKvorum.Names), differences);
+            Compare(command + " (stderr)", UserLines(expected.Err), UserLines(actual.Err), differences);
+        }
+        Assert.True(differences.Count == 0, string.Join("\n", differences));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(CliProcess.Tools), MemberType = typeof(CliProcess))]
+    public async Task Interactive_watch_takes_watch_and_progress_lines_and_exits_3_at_the_end_of_its_input(string tool)
+    {
+        await using var server = await StartServerAsync();
+        foreach (var step in WatchHistory)
+            Assert.Equal(0, (await RunAsync("etcdctl", server, step)).Code);
+        await using var watch = CliProcess.Start(tool, server.ClientUrl, stdin: true, "watch", "-i");
+        await watch.WriteLineAsync("bogus line");
+        await watch.WriteLineAsync("watch --rev=2 --prefix --prev-kv w/");
+        await watch.WaitForOutputAsync(o => o.EndsWith("w/zz\nend\n", StringComparison.Ordinal), Patience, "the history of w/");
+        await watch.WriteLineAsync("progress");
+        await watch.WaitForOutputAsync(o => o.Contains("progress notify", StringComparison.Ordinal), Patience, "a progress notification");
+        watch.CloseInput();
+
+        Assert.Equal(3, await watch.ExitAsync(Patience));
+        Assert.Equal("PUT\nw/x\n3\nPUT\nw/zz\nend\nprogress notify: 8\n", watch.Out);
+        Assert.Contains("Invalid command bogus line (only support watch)", watch.Err, StringComparison.Ordinal);
+        Assert.EndsWith("Error: Error reading watch request line: EOF\n", watch.Err, StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs a watch until its output ends with <paramref name="last"/>, interrupts it, and returns what it printed.</summary>
+    private static async Task<string> WatchUntilAsync(string tool, IParityServer server, string[] args, string last)
+    {
+        await using var watch = CliProcess.Start(tool, server.ClientUrl, stdin: false, args);
+        await watch.WaitForOutputAsync(o => o.EndsWith(last, StringComparison.Ordinal), Patience, $"end of `{string.Join(' ', args)}`");
+        await watch.SignalAsync();
+        await watch.ExitAsync(Patience);
+        return watch.Out;
+    }
+
+    private static void Compare(string command, string expected, string actual, List<string> differences)
+    {
+        if (expected != actual)
+            differences.Add($"`{command}` printed\n  etcdctl: {Show(expected)}\n  kvorum:  {Show(actual)}");
+    }
+}
