@@ -65,3 +65,11 @@ public sealed class EtcdctlParityWatchLeaseOnEtcdTests : EtcdctlParityWatchLease
 {
     private protected override Task<IParityServer> StartServerAsync() => EtcdParityServer.StartAsync();
 }
+
+/// <summary>
+/// The same tests on a one-member Kvorum: etcdctl and kvorum against Kvorum must print what they print against etcd.
+/// </summary>
+public sealed class EtcdctlParityWatchLeaseOnKvorumTests : EtcdctlParityWatchLeaseTests
+{
+    private protected override Task<IParityServer> StartServerAsync() => KvorumParityServer.StartAsync();
+}

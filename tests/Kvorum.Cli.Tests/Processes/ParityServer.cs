@@ -75,3 +75,60 @@ internal sealed class EtcdParityServer : IParityServer
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
+
+/// <summary>A one-member Kvorum (<see cref="ProcessCluster"/>, real <c>kvorum serve</c>) as a parity server.</summary>
+internal sealed class KvorumParityServer : IParityServer
+{
+    private readonly ProcessCluster _cluster;
+
+    private KvorumParityServer(ProcessCluster cluster, IReadOnlyList<(string, string)> names)
+    {
+        _cluster = cluster;
+        Names = names;
+    }
+
+    public string ClientUrl => _cluster.ClientUrl("m1");
+
+    public IReadOnlyList<(string Value, string Placeholder)> Names { get; }
+
+    /// <summary>Starts the member and waits until it answers.</summary>
+    public static async Task<IParityServer> StartAsync()
+    {
+        Etcdctl.Require();
+        var cluster = new ProcessCluster(1);
+        try
+        {
+            cluster.StartAll();
+            var names = await EtcdParityServer.IdsAsync(cluster.ClientUrl("m1"));
+            // A one-member etcd leads before its client port opens; a Kvorum member answers Status sooner, and until
+            // it has elected itself it refuses writes at once with "no leader", which the scripts would see.
+            await WaitForLeaderAsync(cluster.ClientUrl("m1"));
+            return new KvorumParityServer(cluster, names);
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => _cluster.DisposeAsync();
+
+    private static async Task WaitForLeaderAsync(string clientUrl)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var (code, output, error) = await Etcdctl.RunAsync(clientUrl, null, "endpoint", "status", "-w", "json");
+            if (code == 0)
+            {
+                using var json = JsonDocument.Parse(output);
+                if (json.RootElement[0].GetProperty("Status").TryGetProperty("leader", out var leader) && leader.GetUInt64() != 0)
+                    return;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the member at {clientUrl} elected no leader: {error}");
+            await Task.Delay(100);
+        }
+    }
+}
