@@ -5,7 +5,8 @@ namespace Kvorum.Lab.Checking;
 /// <summary>
 /// Checks what the watchers of <c>kvorum lab check --workload watch</c> saw against each other and against the
 /// operations the clients recorded: the property Jepsen checked in its analysis of etcd's watches. Each watcher
-/// watches the whole key space, so the store's revisions, one per write, are every integer from 1 to the final one.
+/// watches the whole key space, so the store's revisions, one per write, are every integer from the first write's
+/// (<see cref="FirstWriteRevision"/>) to the final one.
 /// <list type="bullet">
 /// <item>Each watcher saw each revision once, in increasing order, and none missing from its start revision to the
 /// final revision (a gap-free, duplicate-free, in-order slice).</item>
@@ -19,6 +20,9 @@ namespace Kvorum.Lab.Checking;
 /// </summary>
 internal static class WatchHistoryCheck
 {
+    /// <summary>The revision of a fresh store's first write: etcd's store starts at revision 1, with no keys.</summary>
+    public const long FirstWriteRevision = 2;
+
     private const int MaxProblems = 20;
 
     /// <summary>Runs every check.</summary>
@@ -43,7 +47,7 @@ internal static class WatchHistoryCheck
         {
             if (watcher.Failure is { } failure)
                 Problem($"watcher {watcher.Id} stopped early: {failure}");
-            var expected = watcher.StartRevision;
+            var expected = Math.Max(watcher.StartRevision, FirstWriteRevision);
             foreach (var e in watcher.Events)
             {
                 if (e.Revision < expected)
@@ -59,7 +63,7 @@ internal static class WatchHistoryCheck
                 Problem($"watcher {watcher.Id} ended at r{expected - 1}, short of the final revision r{finalRevision}");
         }
 
-        for (long r = 1; r <= finalRevision; r++)
+        for (var r = FirstWriteRevision; r <= finalRevision; r++)
         {
             if (!byRevision.ContainsKey(r))
             {
