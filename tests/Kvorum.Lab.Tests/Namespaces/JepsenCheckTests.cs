@@ -102,6 +102,35 @@ public class JepsenCheckTests(ITestOutputHelper output)
         RootLab.Discard(settings.Lab.Directory);
     }
 
+    /// <summary>
+    /// <c>--workload watch</c>: watchers of the whole key space, started over the first half of the run (half replay
+    /// from revision 1, half start "now", some with require-leader), resume on another member when the nemesis breaks
+    /// their stream. Each must end with a gap-free, duplicate-free, in-order slice of the one history, which is the
+    /// history the clients' linearizable reads and writes saw.
+    /// </summary>
+    [SkippableFact]
+    public async Task Watchers_under_faults_see_gap_free_slices_of_the_clients_history()
+    {
+        RootLab.Require();
+        var settings = new CheckSettings
+        {
+            Lab = RootLab.Options("kvtw", 45, 5),
+            Duration = TimeSpan.FromSeconds(Math.Min(Seconds, 30)),
+            Recovery = TimeSpan.FromSeconds(3),
+            Seed = 42,
+            Watchers = 6,
+            HistoryPath = Path.Combine(Path.GetTempPath(), $"kvorum-watch-{Guid.NewGuid():N}.jsonl"),
+        };
+        var (passed, report) = await RunAsync(settings);
+
+        Assert.True(passed, report.ToString());
+        Assert.Matches(@"watchers: 6 watchers received [1-9]\d* events", report.ToString());
+        Assert.Contains("every watcher saw a gap-free, duplicate-free, in-order slice of the one history", report.ToString(), StringComparison.Ordinal);
+        Assert.Contains("verdict: PASS", report.ToString(), StringComparison.Ordinal);
+        File.Delete(settings.HistoryPath);
+        RootLab.Discard(settings.Lab.Directory);
+    }
+
     // A seed whose schedule kills the learner first (and again later).
     private const int LearnerSeed = 21;
 
