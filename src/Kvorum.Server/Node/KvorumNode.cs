@@ -29,6 +29,8 @@ namespace Kvorum.Server.Node;
 /// sizes and auto-compaction.</item>
 /// <item><c>KvorumNode.Leases.cs</c>: leases: grants and revokes through Raft, the leader's expiry, and renewals
 /// answered by the leader (forwarded to it by followers).</item>
+/// <item><c>KvorumNode.Watch.cs</c>: the watchers (<see cref="Watch.WatcherRegistry"/>): work posted to them, their
+/// catch-up pass each tick, and ending their streams.</item>
 /// </list>
 /// </remarks>
 internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
