@@ -153,6 +153,7 @@ internal static class KvorumServer
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
+        builder.Services.AddSingleton<LoopbackClient>();
 
         try
         {
@@ -172,6 +173,8 @@ internal static class KvorumServer
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.

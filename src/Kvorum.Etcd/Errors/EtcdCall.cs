@@ -48,4 +48,21 @@ internal static class EtcdCall
         RpcException e => new RpcException(new Status(StatusCode.Unknown, e.Status.Detail)),
         _ => null,
     };
+
+    /// <summary>Runs a Lock or Election handler, answering its failures as <see cref="AsUnknown"/> says.</summary>
+    /// <typeparam name="T">The handler's response.</typeparam>
+    /// <returns>The handler's response.</returns>
+    /// <exception cref="RpcException">The handler failed.</exception>
+    public static async Task<T> RunAsUnknown<T>(Func<Task<T>> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        try
+        {
+            return await handler().ConfigureAwait(false);
+        }
+        catch (Exception e) when (AsUnknown(e) is { } status && status != e)
+        {
+            throw status;
+        }
+    }
 }
