@@ -153,7 +153,9 @@ internal static class KvorumServer
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
-        builder.Services.AddSingleton<LoopbackClient>();
+        // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
+        using var loopback = new LoopbackClient(options);
+        builder.Services.AddSingleton(loopback);
 
         try
         {
