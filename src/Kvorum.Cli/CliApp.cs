@@ -60,6 +60,12 @@ internal static class CliApp
             await context.Error.WriteLineAsync(e.Message).ConfigureAwait(false);
             return ExitCodes.Failure;
         }
+        catch (Kvorum.Etcd.Errors.EtcdException e)
+        {
+            // A recipe's own failure (the lock and election recipes are shared with the server), in etcdctl's words.
+            await context.Error.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
+            return ExitCodes.Failure;
+        }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             await context.Error.WriteLineAsync($"{path}: interrupted").ConfigureAwait(false);

@@ -153,6 +153,9 @@ internal static class KvorumServer
         builder.Services.AddSingleton(options);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
+        // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
+        using var loopback = new LoopbackClient(options);
+        builder.Services.AddSingleton(loopback);
 
         try
         {
@@ -172,6 +175,8 @@ internal static class KvorumServer
         app.MapGrpcService<ClusterService>();
         app.MapGrpcService<WatchService>();
         app.MapGrpcService<LeaseService>();
+        app.MapGrpcService<LockService>();
+        app.MapGrpcService<ElectionService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.

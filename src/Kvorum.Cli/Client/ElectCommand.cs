@@ -1,11 +1,13 @@
 using System.CommandLine;
 using Kvorum.Cli.Output;
+using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Recipes;
 
 namespace Kvorum.Cli.Client;
 
 /// <summary>
-/// <c>kvorum elect NAME PROPOSAL</c> and <c>kvorum elect -l NAME</c>, as etcdctl does them (<see cref="SessionElection"/>,
+/// <c>kvorum elect NAME PROPOSAL</c> and <c>kvorum elect -l NAME</c>, as etcdctl does them (<see cref="LeaseElection"/>,
 /// with a session lease of 60 s, etcdctl's). A candidate waits to be elected, prints its key and proposal, and
 /// leads until SIGINT or SIGTERM, which resign (exit 0). An observer prints the key and value of every leader and
 /// every new proposal until interrupted. A proposal with <c>-l</c>, or neither, exits with etcdctl's 128.
@@ -41,11 +43,11 @@ internal static class ElectCommand
             using var connection = new EtcdConnection(settings);
             // etcdctl opens a session for an observer too, though it puts nothing under its lease.
             await using var session = await LeaseSession.StartAsync(connection, SessionTtlSeconds, cancellation).ConfigureAwait(false);
-            var election = new SessionElection(connection, parse.GetValue(name) ?? "");
+            var election = new LeaseElection(new ConnectionRecipeClient(connection), ByteString.CopyFromUtf8(parse.GetValue(name) ?? ""));
             if (observe)
                 return await ObserveAsync(context, election, output, cancellation).ConfigureAwait(false);
 
-            await election.CampaignAsync(session, value!, cancellation).ConfigureAwait(false);
+            await election.CampaignAsync(session.LeaseId, ByteString.CopyFromUtf8(value!), cancellation).ConfigureAwait(false);
             var key = await connection.CallAsync(
                 (channel, options) => new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = election.Key }, options).ResponseAsync, cancellation).ConfigureAwait(false);
             output.Range(key);
@@ -58,15 +60,17 @@ internal static class ElectCommand
         return command;
     }
 
-    private static async Task<int> ObserveAsync(CliContext context, SessionElection election, OutputWriter output, CancellationToken cancellation)
+    private static async Task<int> ObserveAsync(CliContext context, LeaseElection election, OutputWriter output, CancellationToken cancellation)
     {
         try
         {
-            await foreach (var leader in election.ObserveAsync(cancellation).ConfigureAwait(false))
+            await foreach (var (header, leader) in election.ObserveAsync(cancellation).ConfigureAwait(false))
             {
-                output.Range(leader);
+                output.Range(new RangeResponse { Header = header, Kvs = { leader } });
                 await context.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false);
             }
+            if (!cancellation.IsCancellationRequested)
+                throw new CommandFailedException("Error: elect: observer lost");
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

@@ -3,12 +3,14 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Kvorum.Cli.Output;
+using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Recipes;
 
 namespace Kvorum.Cli.Client;
 
 /// <summary>
-/// <c>kvorum lock NAME [--ttl N] [-- COMMAND ARGS…]</c>, as etcdctl does it (<see cref="SessionLock"/>, with a session
+/// <c>kvorum lock NAME [--ttl N] [-- COMMAND ARGS…]</c>, as etcdctl does it (<see cref="LeaseLock"/> on a <see cref="LeaseSession"/>, with a session
 /// lease of <c>--ttl</c> seconds, etcdctl's default 10). Without a command it prints the lock key and its value
 /// and holds the lock until SIGINT or SIGTERM, which release it (exit 0). With one, it runs the command holding the
 /// lock, with <c>ETCD_LOCK_KEY</c> and <c>ETCD_LOCK_REV</c> in its environment, then releases the lock; a command
@@ -37,7 +39,7 @@ internal static class LockCommand
             var args = parse.GetValue(exec) ?? [];
             using var connection = new EtcdConnection(settings);
             await using var session = await LeaseSession.StartAsync(connection, parse.GetValue(ttl), cancellation).ConfigureAwait(false);
-            var held = new SessionLock(connection, session, lockName);
+            var held = new LeaseLock(new ConnectionRecipeClient(connection), ByteString.CopyFromUtf8(lockName), session.LeaseId);
             await held.LockAsync(cancellation).ConfigureAwait(false);
             if (args.Length > 0)
                 return await RunHoldingAsync(context, held, args).ConfigureAwait(false);
@@ -73,7 +75,7 @@ internal static class LockCommand
     }
 
     /// <summary>Runs the command with the lock held, passing its output through, then releases the lock.</summary>
-    private static async Task<int> RunHoldingAsync(CliContext context, SessionLock held, string[] args)
+    private static async Task<int> RunHoldingAsync(CliContext context, LeaseLock held, string[] args)
     {
         var start = new ProcessStartInfo(args[0])
         {

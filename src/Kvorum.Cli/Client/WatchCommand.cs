@@ -5,6 +5,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Cli.Output;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Recipes;
 
 namespace Kvorum.Cli.Client;
 

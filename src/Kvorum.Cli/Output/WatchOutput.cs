@@ -37,13 +37,7 @@ internal sealed class WatchOutput
     /// </summary>
     /// <param name="response">The canceled answer.</param>
     /// <returns>The reason, e.g. <c>etcdserver: mvcc: required revision has been compacted</c>.</returns>
-    public static string CancelReason(WatchResponse response)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        if (response.CompactRevision != 0)
-            return "etcdserver: mvcc: required revision has been compacted";
-        return response.CancelReason.Length > 0 ? response.CancelReason : "etcdserver: mvcc: required revision is a future revision";
-    }
+    public static string CancelReason(WatchResponse response) => Kvorum.Etcd.Recipes.KeyWatch.CancelReason(response);
 
     /// <summary>Whether an answer is a progress notification: a revision and nothing else.</summary>
     public static bool IsProgressNotify(WatchResponse response)

@@ -160,4 +160,24 @@ internal static class EtcdErrors
 
     /// <summary>LeaseGrant with a TTL over etcd's maximum (9,000,000,000 s).</summary>
     public static readonly EtcdError LeaseTtlTooLarge = new(StatusCode.OutOfRange, "etcdserver: too large lease TTL");
+
+    // Lock and Election: etcd's server runs them on its own client, so every failure, its own or a KV call's, reaches
+    // the caller as Unknown with the text (EtcdCall.AsUnknown).
+
+    /// <summary>Proclaim (or a campaign's proclaim) whose leader key no longer leads: its creation revision differs.</summary>
+    public static readonly EtcdError ElectionNotLeader = new(StatusCode.Unknown, "election: not leader");
+
+    /// <summary>Leader of an election with no key under its prefix.</summary>
+    public static readonly EtcdError ElectionNoLeader = new(StatusCode.Unknown, "election: no leader");
+
+    /// <summary>Proclaim or Resign without a leader key.</summary>
+    public static readonly EtcdError LeaderKeyMissing = new(StatusCode.Unknown, "\"leader\" field must be provided");
+
+    /// <summary>A lock's or a campaign's wait for its predecessor's deletion whose watch ended first.</summary>
+    public static readonly EtcdError LostWatcher = new(StatusCode.Unknown, "lost watcher waiting for delete");
+
+    /// <summary>A lock's or a campaign's wait whose watch the server cancelled.</summary>
+    /// <param name="reason">The watch's cancel reason, e.g. <see cref="Compacted"/>'s text.</param>
+    /// <returns>The error, with the reason as its text.</returns>
+    public static EtcdError WaitCanceled(string reason) => new(StatusCode.Unknown, reason);
 }

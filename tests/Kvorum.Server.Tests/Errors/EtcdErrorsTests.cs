@@ -54,6 +54,11 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.WatchDuplicateId), EtcdErrors.WatchDuplicateId, StatusCode.InvalidArgument, "mvcc: duplicate watch ID provided on the WatchStream"),
         (nameof(EtcdErrors.LeaseExists), EtcdErrors.LeaseExists, StatusCode.FailedPrecondition, "etcdserver: lease already exists"),
         (nameof(EtcdErrors.LeaseTtlTooLarge), EtcdErrors.LeaseTtlTooLarge, StatusCode.OutOfRange, "etcdserver: too large lease TTL"),
+        (nameof(EtcdErrors.ElectionNotLeader), EtcdErrors.ElectionNotLeader, StatusCode.Unknown, "election: not leader"),
+        (nameof(EtcdErrors.ElectionNoLeader), EtcdErrors.ElectionNoLeader, StatusCode.Unknown, "election: no leader"),
+        (nameof(EtcdErrors.LeaderKeyMissing), EtcdErrors.LeaderKeyMissing, StatusCode.Unknown, "\"leader\" field must be provided"),
+        (nameof(EtcdErrors.LostWatcher), EtcdErrors.LostWatcher, StatusCode.Unknown, "lost watcher waiting for delete"),
+        (nameof(EtcdErrors.WaitCanceled), EtcdErrors.WaitCanceled("a watch's cancel reason"), StatusCode.Unknown, "a watch's cancel reason"),
     }.ToDictionary(e => e.Item1, e => (e.Item2, e.Item3, e.Item4));
 
     public static TheoryData<string> Entries => [.. Expected.Keys];
@@ -85,6 +90,15 @@ public sealed class EtcdErrorsTests
     {
         var texts = Expected.Values.Select(e => e.Text).ToList();
         Assert.Equal(texts.Count, texts.Distinct(StringComparer.Ordinal).Count());
+    }
+
+    [Fact]
+    public async Task Lock_and_election_handlers_send_every_failure_as_Unknown_with_its_text()
+    {
+        var own = await Assert.ThrowsAsync<RpcException>(() => EtcdCall.RunAsUnknown<int>(() => throw new EtcdException(EtcdErrors.ElectionNoLeader)));
+        Assert.Equal((StatusCode.Unknown, EtcdErrors.ElectionNoLeader.Message), (own.StatusCode, own.Status.Detail));
+        var relayed = await Assert.ThrowsAsync<RpcException>(() => EtcdCall.RunAsUnknown<int>(() => throw EtcdCall.ToRpcException(EtcdErrors.LeaseNotFound)));
+        Assert.Equal((StatusCode.Unknown, EtcdErrors.LeaseNotFound.Message), (relayed.StatusCode, relayed.Status.Detail));
     }
 
     [Fact]

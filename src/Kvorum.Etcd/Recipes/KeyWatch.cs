@@ -1,14 +1,14 @@
 using System.Runtime.CompilerServices;
 using Grpc.Core;
-using Grpc.Net.Client;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
-namespace Kvorum.Cli.Client;
+namespace Kvorum.Etcd.Recipes;
 
 /// <summary>
 /// One watcher on a Watch stream of its own: the create request goes out on opening, and the answers come back as
 /// etcd's Go client hands them to its user: without the <c>created</c> answer, and ending after a <c>canceled</c> one.
-/// Used by <c>kvorum watch</c> and by the lock and election recipes, which wait for a key's deletion.
+/// Used by <c>kvorum watch</c> and by the lock and election recipes (the CLI's and the server's), which wait for a key's deletion.
 /// </summary>
 internal sealed class KeyWatch : IDisposable
 {
@@ -16,7 +16,7 @@ internal sealed class KeyWatch : IDisposable
     private readonly SemaphoreSlim _writes = new(1, 1);
     private readonly Task _created;
 
-    private KeyWatch(GrpcChannel channel, WatchCreateRequest create, CancellationToken cancellation)
+    private KeyWatch(ChannelBase channel, WatchCreateRequest create, CancellationToken cancellation)
     {
         // No deadline: a watch lasts as long as its user wants it.
         _call = new Watch.WatchClient(channel).Watch(cancellationToken: cancellation);
@@ -28,7 +28,7 @@ internal sealed class KeyWatch : IDisposable
     /// <param name="create">What to watch.</param>
     /// <param name="cancellation">Ends the watch (the stream is cancelled).</param>
     /// <returns>The watch; dispose it to end the stream.</returns>
-    public static KeyWatch Open(GrpcChannel channel, WatchCreateRequest create, CancellationToken cancellation)
+    public static KeyWatch Open(ChannelBase channel, WatchCreateRequest create, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(create);
@@ -71,8 +71,8 @@ internal sealed class KeyWatch : IDisposable
     /// <param name="key">The key.</param>
     /// <param name="revision">The first revision to look at.</param>
     /// <param name="cancellation">Stops waiting.</param>
-    /// <exception cref="CommandFailedException">The server ended the watch first.</exception>
-    public static async Task WaitForDeleteAsync(GrpcChannel channel, Google.Protobuf.ByteString key, long revision, CancellationToken cancellation)
+    /// <exception cref="EtcdException">The server ended the watch first.</exception>
+    public static async Task WaitForDeleteAsync(ChannelBase channel, Google.Protobuf.ByteString key, long revision, CancellationToken cancellation)
     {
         using var watch = Open(channel, new WatchCreateRequest { Key = key, StartRevision = revision }, cancellation);
         await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
@@ -80,10 +80,24 @@ internal sealed class KeyWatch : IDisposable
             if (response.Events.Any(e => e.Type == Event.Types.EventType.Delete))
                 return;
             if (response.Canceled)
-                throw new CommandFailedException($"Error: {Output.WatchOutput.CancelReason(response)}");
+                throw new EtcdException(EtcdErrors.WaitCanceled(CancelReason(response)));
         }
         cancellation.ThrowIfCancellationRequested();
-        throw new CommandFailedException("Error: lost watcher waiting for delete");
+        throw new EtcdException(EtcdErrors.LostWatcher);
+    }
+
+    /// <summary>
+    /// Why the server cancelled a watch, as etcd's Go client words it: a compacted start revision, the reason the
+    /// server sent, or else a future start revision (etcd sends that one without a reason).
+    /// </summary>
+    /// <param name="response">The canceled answer.</param>
+    /// <returns>The text.</returns>
+    public static string CancelReason(WatchResponse response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.CompactRevision != 0)
+            return EtcdErrors.Compacted.Message;
+        return response.CancelReason.Length > 0 ? response.CancelReason : EtcdErrors.FutureRevision.Message;
     }
 
     private async Task SendAsync(WatchRequest request, CancellationToken cancellation)

@@ -1,7 +1,9 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Etcd.Keys;
 
-namespace Kvorum.Cli.Client;
+namespace Kvorum.Etcd.Recipes;
 
 /// <summary>
 /// The queue under a lock's or an election's prefix, as etcd's <c>concurrency</c> recipes read it: the keys are
@@ -16,7 +18,7 @@ internal static class Predecessors
     public static RangeRequest Oldest(ByteString prefix) => new()
     {
         Key = prefix,
-        RangeEnd = KeyRanges.PrefixEnd(prefix),
+        RangeEnd = KeyRange.PrefixEnd(prefix),
         SortTarget = RangeRequest.Types.SortTarget.Create,
         SortOrder = RangeRequest.Types.SortOrder.Ascend,
         Limit = 1,
@@ -26,19 +28,19 @@ internal static class Predecessors
     /// Waits until no key under <paramref name="prefix"/> created at or before <paramref name="maxCreateRevision"/> is
     /// left (etcd's <c>waitDeletes</c>).
     /// </summary>
-    /// <param name="connection">The connection; the watches go to its first endpoint.</param>
+    /// <param name="client">The calls to make.</param>
     /// <param name="prefix">The prefix, ending in <c>/</c>.</param>
     /// <param name="maxCreateRevision">The creation revision of the waiter's own key, minus one.</param>
     /// <param name="cancellation">Stops waiting.</param>
     /// <returns>The header of the read that found none left.</returns>
-    /// <exception cref="CommandFailedException">A read failed, or the server ended a watch.</exception>
-    public static async Task<ResponseHeader> WaitForDeletesAsync(EtcdConnection connection, ByteString prefix, long maxCreateRevision, CancellationToken cancellation)
+    /// <exception cref="EtcdException">The server ended a watch.</exception>
+    public static async Task<ResponseHeader> WaitForDeletesAsync(IRecipeClient client, ByteString prefix, long maxCreateRevision, CancellationToken cancellation)
     {
-        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(client);
         var newest = new RangeRequest
         {
             Key = prefix,
-            RangeEnd = KeyRanges.PrefixEnd(prefix),
+            RangeEnd = KeyRange.PrefixEnd(prefix),
             SortTarget = RangeRequest.Types.SortTarget.Create,
             SortOrder = RangeRequest.Types.SortOrder.Descend,
             Limit = 1,
@@ -46,11 +48,10 @@ internal static class Predecessors
         };
         while (true)
         {
-            var response = await connection.CallAsync(
-                (channel, options) => new KV.KVClient(channel).RangeAsync(newest, options).ResponseAsync, cancellation).ConfigureAwait(false);
+            var response = await client.RangeAsync(newest, cancellation).ConfigureAwait(false);
             if (response.Kvs.Count == 0)
                 return response.Header;
-            await KeyWatch.WaitForDeleteAsync(connection.Channel(connection.Endpoints[0]), response.Kvs[0].Key, response.Header.Revision, cancellation).ConfigureAwait(false);
+            await KeyWatch.WaitForDeleteAsync(client.WatchChannel, response.Kvs[0].Key, response.Header.Revision, cancellation).ConfigureAwait(false);
         }
     }
 }
