@@ -30,15 +30,20 @@ internal sealed class CliProcess : IAsyncDisposable
     /// <summary>Starts <paramref name="tool"/> (<c>etcdctl</c> or <c>kvorum</c>) against <paramref name="endpoint"/>.</summary>
     public static CliProcess Start(string tool, string endpoint, bool stdin, params string[] args)
     {
-        ProcessStartInfo start;
+        // Started through `env --default-signal=INT`: a test run launched in the background of a script (as CI may
+        // launch it) inherits SIGINT ignored, and .NET, unlike Go, keeps an ignored SIGINT ignored, so the kvorum
+        // process would never see the Ctrl-C a test sends. A user's Ctrl-C reaches a foreground command with SIGINT
+        // at its default, which is what this restores.
+        var start = new ProcessStartInfo("env");
+        start.ArgumentList.Add("--default-signal=INT");
         if (tool == "etcdctl")
         {
-            start = new ProcessStartInfo(Etcdctl.Path!);
+            start.ArgumentList.Add(Etcdctl.Path!);
             start.Environment["ETCDCTL_API"] = "3";
         }
         else
         {
-            start = new ProcessStartInfo("dotnet");
+            start.ArgumentList.Add("dotnet");
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));
         }
         start.RedirectStandardOutput = true;
