@@ -2,6 +2,7 @@ using System.CommandLine;
 using Grpc.Core;
 using Kvorum.Cli.Output;
 using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
 
 namespace Kvorum.Cli.Client;
 
@@ -122,7 +123,7 @@ internal static class LeaseCommand
                         output.KeptAlive(answer);
                         return ExitCodes.Ok;
                     }
-                    failure = "Error: etcdserver: requested lease not found";
+                    failure = "Error: " + EtcdErrors.LeaseNotFound.Message;
                 }
                 catch (RpcException e) when (!cancellation.IsCancellationRequested)
                 {
