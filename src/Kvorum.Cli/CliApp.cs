@@ -66,10 +66,17 @@ internal static class CliApp
             await context.Error.WriteLineAsync($"Error: {e.Message}").ConfigureAwait(false);
             return ExitCodes.Failure;
         }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        catch (Exception e) when (shutdown.IsCancellationRequested && e is OperationCanceledException or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Cancelled })
         {
+            // A stream (watch, keep-alive) cut by Ctrl-C ends in a cancelled call rather than a cancelled task.
             await context.Error.WriteLineAsync($"{path}: interrupted").ConfigureAwait(false);
             return 130;
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            // A stream that broke outside EtcdConnection's calls (a watch or keep-alive stream), in etcdctl's words.
+            await context.Error.WriteLineAsync(EtcdConnection.ErrorLine(e)).ConfigureAwait(false);
+            return ExitCodes.Failure;
         }
     }
 

@@ -143,7 +143,7 @@ internal static class LeaseCommand
             }
             catch (RpcException e) when (!cancellation.IsCancellationRequested)
             {
-                throw new CommandFailedException(EtcdConnection.ErrorLine(e), e);
+                throw new CommandFailedException(EtcdConnection.IsUnreachable(e) ? EtcdConnection.UnreachableLine(connection.Endpoints[0], e) : EtcdConnection.ErrorLine(e), e);
             }
             await context.Out.WriteLineAsync($"lease {LeaseIds.Format(lease)} expired or revoked.").ConfigureAwait(false);
             return ExitCodes.Ok;

@@ -58,9 +58,10 @@ internal sealed class LeaseSession : IAsyncDisposable
         {
             return;
         }
-        catch (RpcException)
+        catch (Exception e) when (e is RpcException or InvalidOperationException or IOException)
         {
-            // A failed stream ends the session as a lost lease does: the recipes then stop what they hold.
+            // A failed stream (also one the server completed, which refuses the next write) ends the session as a
+            // lost lease does: the recipes then stop what they hold.
         }
         await _expired.CancelAsync().ConfigureAwait(false);
     }

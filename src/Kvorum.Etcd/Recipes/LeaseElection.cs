@@ -87,7 +87,7 @@ internal sealed class LeaseElection
                 }
                 catch (Exception)
                 {
-                    await ResignAsync(CancellationToken.None).ConfigureAwait(false);
+                    await RecipeCleanup.IgnoringFailureAsync(() => ResignAsync(CancellationToken.None)).ConfigureAwait(false);
                     throw;
                 }
             }
@@ -99,7 +99,7 @@ internal sealed class LeaseElection
         catch (Exception) when (cancellation.IsCancellationRequested)
         {
             // As etcd's Campaign: a candidate that gives up waiting leaves the queue; one whose wait failed keeps its key.
-            await ResignAsync(CancellationToken.None).ConfigureAwait(false);
+            await RecipeCleanup.IgnoringFailureAsync(() => ResignAsync(CancellationToken.None)).ConfigureAwait(false);
             throw;
         }
     }

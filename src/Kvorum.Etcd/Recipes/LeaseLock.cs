@@ -63,8 +63,9 @@ internal sealed class LeaseLock
         }
         catch (Exception)
         {
-            // As etcd's Mutex: a contender that stops waiting leaves the queue, whatever stopped it.
-            await UnlockAsync(CancellationToken.None).ConfigureAwait(false);
+            // As etcd's Mutex: a contender that stops waiting leaves the queue, whatever stopped it; a failure to
+            // leave is ignored, as etcd's is, so that the caller sees why the wait ended.
+            await RecipeCleanup.IgnoringFailureAsync(() => UnlockAsync(CancellationToken.None)).ConfigureAwait(false);
             throw;
         }
     }

@@ -59,54 +59,63 @@ internal static class JepsenCheck
 
         using var stopWatchers = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var watchers = StartWatchers(lab, settings, stopWatchers.Token);
-        var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log, settings.Faults);
-        if (settings.NoFaults)
-            await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
-        else
-            await nemesis.RunAsync(settings.Duration, cancellation).ConfigureAwait(false);
-        nemesis.RestoreAll();
-        var healed = clock.Elapsed;
-        Log($"[{healed.TotalSeconds,6:0.0}s] healed everything; clients run {settings.Recovery.TotalSeconds:0} s more");
-        await Task.Delay(settings.Recovery, cancellation).ConfigureAwait(false);
-        await stopClients.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(clients).ConfigureAwait(false);
-        var stopped = clock.Elapsed;
-
-        // The final state: every key read once more, through the leader, and checked with the rest.
-        (var leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.VoterCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
-        var finals = new Dictionary<string, string?>();
-        string[] keys = [.. recorder.ToHistory().Select(o => o.Key).Distinct().Order(StringComparer.Ordinal)];
-        foreach (var key in keys)
+        try
         {
-            for (var attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
+            var nemesis = new Nemesis(lab, new Random(settings.Seed), clock, Log, settings.Faults);
+            if (settings.NoFaults)
+                await Task.Delay(settings.Duration, cancellation).ConfigureAwait(false);
+            else
+                await nemesis.RunAsync(settings.Duration, cancellation).ConfigureAwait(false);
+            nemesis.RestoreAll();
+            var healed = clock.Elapsed;
+            Log($"[{healed.TotalSeconds,6:0.0}s] healed everything; clients run {settings.Recovery.TotalSeconds:0} s more");
+            await Task.Delay(settings.Recovery, cancellation).ConfigureAwait(false);
+            await stopClients.CancelAsync().ConfigureAwait(false);
+            await Task.WhenAll(clients).ConfigureAwait(false);
+            var stopped = clock.Elapsed;
+
+            // The final state: every key read once more, through the leader, and checked with the rest.
+            (var leader, _) = await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+            var finalReader = new CheckClient(lab.Client, recorder, -1, 0, lab.VoterCount, settings.Keys, settings.KeyLifetime, TimeSpan.FromSeconds(5), new Random(settings.Seed));
+            var finals = new Dictionary<string, string?>();
+            string[] keys = [.. recorder.ToHistory().Select(o => o.Key).Distinct().Order(StringComparer.Ordinal)];
+            foreach (var key in keys)
             {
-                var (ok, value) = await finalReader.GetAsync(leader, key).ConfigureAwait(false);
-                if (ok)
-                    finals[key] = value;
+                for (var attempt = 0; attempt < 5 && !finals.ContainsKey(key); attempt++)
+                {
+                    var (ok, value) = await finalReader.GetAsync(leader, key).ConfigureAwait(false);
+                    if (ok)
+                        finals[key] = value;
+                }
             }
+
+            // Every member, caught up, must hold the same history as the leader.
+            var replicas = await ReplicaAgreement.MeasureAsync(lab, leader, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
+            Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {replicas.Describe()}");
+
+            var history = recorder.ToHistory();
+            WatchCheckResult? watched = null;
+            if (settings.Watchers > 0)
+            {
+                watched = await CheckWatchersAsync(lab, leader, history, watchers, stopWatchers, cancellation).ConfigureAwait(false);
+                Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {watched.Watchers} watchers caught up or gave up; their events checked");
+            }
+
+            var path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
+            HistoryJson.WriteFile(history, path);
+            Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
+            var result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
+
+            var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas, watched);
+            output.Write(report.Render());
+            return report.Passed;
         }
-
-        // Every member, caught up, must hold the same history as the leader.
-        var replicas = await ReplicaAgreement.MeasureAsync(lab, leader, TimeSpan.FromSeconds(30), cancellation).ConfigureAwait(false);
-        Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {replicas.Describe()}");
-
-        var history = recorder.ToHistory();
-        WatchCheckResult? watched = null;
-        if (settings.Watchers > 0)
+        finally
         {
-            watched = await CheckWatchersAsync(lab, leader, history, watchers, stopWatchers, cancellation).ConfigureAwait(false);
-            Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {watched.Watchers} watchers caught up or gave up; their events checked");
+            // Also when the run fails early: no client or watcher goes on calling a lab that is being taken down.
+            await stopClients.CancelAsync().ConfigureAwait(false);
+            await stopWatchers.CancelAsync().ConfigureAwait(false);
         }
-
-        var path = settings.HistoryPath ?? Path.Combine(lab.Directory, "history.jsonl");
-        HistoryJson.WriteFile(history, path);
-        Log($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {history.Count} operations written to {path}; checking...");
-        var result = Linearizability.Check(history, new CheckOptions { Timeout = settings.CheckerBudget }, cancellation);
-
-        var report = new CheckReport(history, nemesis.Events, healed, stopped, finals, keys.Length, result, replicas, watched);
-        output.Write(report.Render());
-        return report.Passed;
     }
 
     /// <summary>

@@ -2,9 +2,10 @@ namespace Kvorum.Server.Lease;
 
 /// <summary>
 /// Picks the id of a lease granted with ID 0, on the member that receives the grant, before it is proposed: positive
-/// and non-zero, and unique without asking the table. The high bits come from the member id, so members never pick
-/// the same one; the rest is a counter that starts from the wall clock, so a restarted member does not reuse the ids
-/// it gave before. The same shape as etcd's request id generator. Thread-safe.
+/// and non-zero, and unique without asking the table. The high bits come from the member id, so two members pick the
+/// same one only if their ids share their low 15 bits (the grant then fails at apply with "lease already exists");
+/// the rest is a counter that starts from the wall clock, so a restarted member does not reuse the ids it gave before.
+/// The same shape as etcd's request id generator. Thread-safe.
 /// </summary>
 internal sealed class LeaseIds
 {
