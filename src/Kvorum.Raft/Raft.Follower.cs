@@ -4,6 +4,14 @@ internal sealed partial class Raft
 {
     private void StepFollower(in Message m)
     {
+        if (m.Type is MessageType.Append or MessageType.Heartbeat or MessageType.Snapshot && Lead != 0 && m.From != Lead)
+        {
+            // Election Safety (paper §5.2): a term has at most one leader, and we know this term's. Another server
+            // sending a leader's messages in it is forged or broken; following it could undo what the real leader
+            // committed through us.
+            ForeignLeaderMessages++;
+            return;
+        }
         switch (m.Type)
         {
             case MessageType.Append:

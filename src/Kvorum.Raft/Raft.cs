@@ -83,6 +83,9 @@ internal sealed partial class Raft
     /// <summary>Known leader of the current term, or 0.</summary>
     public ulong Lead { get; private set; }
 
+    /// <summary>Leader messages (append, heartbeat, snapshot) dropped because they came from another server than the known leader of their term.</summary>
+    public long ForeignLeaderMessages { get; private set; }
+
     public StateRole Role { get; private set; }
 
     public RaftLog Log { get; }

@@ -47,6 +47,9 @@ public sealed class RaftNode
     }
 
     /// <summary>Delivers a message from another server. Messages addressed to others are ignored.</summary>
+    /// <exception cref="LogMatchingException">
+    /// The message carries an entry with an index and term this server holds but other contents; nothing changed.
+    /// </exception>
     public void Step(in Message message)
     {
         EnsureNoOutstandingReady();
@@ -240,6 +243,12 @@ public sealed class RaftNode
 
     /// <summary>Commit index.</summary>
     public ulong Committed => _raft.Log.Committed;
+
+    /// <summary>
+    /// Leader messages (append, heartbeat, snapshot) that <see cref="Step"/> dropped because another server than the
+    /// known leader of their term sent them: a term has one leader, so they are forged or broken.
+    /// </summary>
+    public long ForeignLeaderMessages => _raft.ForeignLeaderMessages;
 
     /// <summary>Index of the last entry in the log.</summary>
     public ulong LastIndex => _raft.Log.LastIndex;

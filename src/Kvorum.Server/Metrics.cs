@@ -69,6 +69,8 @@ internal static class Metrics
         Counter("kvorum_snapshots_total", "Snapshots taken.", Interlocked.Read(ref m.SnapshotsTaken));
         Counter("kvorum_snapshots_relabelled_total", "Snapshots sent with the metadata of a newer snapshot than the one chosen, made current meanwhile.", Interlocked.Read(ref m.SnapshotsRelabelled));
         Counter("kvorum_snapshots_refused_total", "Snapshots from a leader refused because the state inside is not the one their metadata names.", Interlocked.Read(ref m.SnapshotsRefused));
+        Counter("kvorum_peer_messages_from_strangers_total", "Raft messages refused because their sender is not a member of the cluster.", Interlocked.Read(ref m.MessagesFromStrangers));
+        Counter("kvorum_peer_messages_from_foreign_leader_total", "Leader messages dropped because another member than the known leader of their term sent them.", Interlocked.Read(ref m.ForeignLeaderMessages));
         Counter("kvorum_gc_collections_gen0_total", "Garbage collections of generation 0 (and older).", GC.CollectionCount(0));
         Counter("kvorum_gc_staggered_collections_total", "Generation 0 collections a follower started itself to keep apart from the other followers.", Interlocked.Read(ref m.StaggeredCollections));
         Counter("kvorum_gc_leader_budget_collections_total", "Generation 0 collections a leader started itself once it had allocated its budget, to keep its pauses short.", Interlocked.Read(ref m.LeaderBudgetCollections));

@@ -5,7 +5,7 @@ using Kvorum.Server.Node.Wire;
 namespace Kvorum.Server.Lease;
 
 /// <summary>
-/// etcd's lessor: the replicated lease table (id, granted TTL, checkpointed remaining TTL), which every member changes
+/// etcd's lessor: the replicated lease table (id, granted TTL), which every member changes
 /// in the same way as it applies grants and revokes, and, on the leader only, the deadline of each lease. Only the
 /// <em>primary</em> lessor (the leader's, once <see cref="Promote"/> ran) has deadlines: it renews leases and says which
 /// have expired (<see cref="TakeExpired"/>), which the leader then revokes through Raft, so that every member deletes
@@ -15,7 +15,8 @@ namespace Kvorum.Server.Lease;
 /// <remarks>
 /// Pure: the time comes from the clock passed in (milliseconds, monotonic), so tests drive it by hand. Owned by the
 /// member loop (<see cref="LoopOwner"/>). Deadlines are never persisted: a restart, an installed snapshot and a
-/// promotion all give each lease its full TTL again, as etcd does without checkpoints.
+/// promotion all give each lease its full TTL again, as etcd does without checkpoints (which Kvorum does not
+/// implement: etcd leaves them off by default).
 /// </remarks>
 internal sealed class Lessor
 {
@@ -46,7 +47,7 @@ internal sealed class Lessor
     private readonly LoopOwner _owner;
 
     /// <summary>Creates an empty table, not primary.</summary>
-    /// <param name="minTtlSeconds">Granted TTLs below this are raised to it (<see cref="MinTtlSeconds(int, int)"/>).</param>
+    /// <param name="minTtlSeconds">The TTL a grant proposed here is raised to (<see cref="Raise"/>, <see cref="MinTtlSeconds(int, int)"/>).</param>
     /// <param name="clockMs">Monotonic milliseconds.</param>
     /// <param name="owner">The loop that owns the table; a test passes none.</param>
     public Lessor(long minTtlSeconds, Func<long> clockMs, LoopOwner? owner = null)
@@ -57,7 +58,7 @@ internal sealed class Lessor
         _owner = owner ?? new LoopOwner();
     }
 
-    /// <summary>The smallest TTL a lease is granted, in seconds.</summary>
+    /// <summary>The smallest TTL this member proposes a grant with, in seconds.</summary>
     public long MinTtl { get; }
 
     /// <summary>True on the leader once promoted: it has deadlines, renews and expires.</summary>
@@ -78,12 +79,20 @@ internal sealed class Lessor
         return (minMs + 999) / 1000;
     }
 
+    /// <summary>
+    /// <paramref name="ttl"/> raised to <see cref="MinTtl"/>, as etcd raises a grant's. The proposing member raises it,
+    /// before the grant enters the log, so that every member applies the same TTL even when their election timeouts
+    /// (and so their minimums) differ. Thread-safe: <see cref="MinTtl"/> never changes.
+    /// </summary>
+    public long Raise(long ttl) => Math.Max(ttl, MinTtl);
+
     /// <summary>True when lease <paramref name="id"/> exists.</summary>
     public bool Exists(long id) => _leases.ContainsKey(id);
 
     /// <summary>
-    /// Adds lease <paramref name="id"/> with <paramref name="ttl"/> seconds, raised to <see cref="MinTtl"/>, in etcd's
-    /// order of checks. Runs when a grant is applied, on every member.
+    /// Adds lease <paramref name="id"/> with <paramref name="ttl"/> seconds, in etcd's order of checks. Runs when a
+    /// grant is applied, on every member, with the TTL as proposed (<see cref="Raise"/>); only a TTL below one second,
+    /// which no member proposes, is raised here, to one second.
     /// </summary>
     /// <returns>The TTL granted.</returns>
     /// <exception cref="EtcdException">Id 0, a TTL over <see cref="MaxTtlSeconds"/>, or a lease that exists.</exception>
@@ -96,7 +105,7 @@ internal sealed class Lessor
             throw new EtcdException(EtcdErrors.LeaseTtlTooLarge);
         if (_leases.ContainsKey(id))
             throw new EtcdException(EtcdErrors.LeaseExists);
-        var entry = new Entry(id, Math.Max(ttl, MinTtl));
+        var entry = new Entry(id, Math.Max(ttl, 1));
         _leases.Add(id, entry);
         if (IsPrimary)
             Arm(entry, _clockMs() + (entry.Ttl * 1000));
@@ -125,7 +134,6 @@ internal sealed class Lessor
         var now = _clockMs();
         if (!_leases.TryGetValue(id, out var entry) || entry.Deadline <= now)
             return -1;
-        entry.RemainingTtl = 0;
         Arm(entry, now + (entry.Ttl * 1000));
         return entry.Ttl;
     }
@@ -140,7 +148,7 @@ internal sealed class Lessor
         if (!_leases.TryGetValue(id, out var entry))
             return null;
         if (!IsPrimary || entry.Deadline == Never)
-            return (entry.Ttl, entry.RestartTtl);
+            return (entry.Ttl, entry.Ttl);
         return (entry.Ttl, Math.Max(0, (entry.Deadline - _clockMs()) / 1000));
     }
 
@@ -166,7 +174,7 @@ internal sealed class Lessor
         _deadlines.Clear();
         var now = _clockMs();
         foreach (var entry in _leases.Values)
-            entry.Deadline = now + extendMs + (entry.RestartTtl * 1000);
+            entry.Deadline = now + extendMs + (entry.Ttl * 1000);
         if (_leases.Count >= SpreadThreshold)
         {
             var sorted = _leases.Values.OrderBy(e => e.Deadline).ToArray();
@@ -229,7 +237,7 @@ internal sealed class Lessor
     public List<LeaseRecord> Capture()
     {
         _owner.AssertOwned();
-        return [.. _leases.Values.OrderBy(e => e.Id).Select(e => new LeaseRecord { Id = e.Id, Ttl = e.Ttl, RemainingTtl = e.RemainingTtl })];
+        return [.. _leases.Values.OrderBy(e => e.Id).Select(e => new LeaseRecord { Id = e.Id, Ttl = e.Ttl })];
     }
 
     /// <summary>
@@ -246,10 +254,10 @@ internal sealed class Lessor
         var now = _clockMs();
         foreach (var r in records)
         {
-            var entry = new Entry(r.Id, r.Ttl) { RemainingTtl = r.RemainingTtl };
+            var entry = new Entry(r.Id, r.Ttl);
             _leases[r.Id] = entry;
             if (IsPrimary)
-                Arm(entry, now + (entry.RestartTtl * 1000));
+                Arm(entry, now + (entry.Ttl * 1000));
         }
     }
 
@@ -280,13 +288,7 @@ internal sealed class Lessor
         /// <summary>The granted TTL in seconds.</summary>
         public long Ttl { get; } = ttl;
 
-        /// <summary>The remaining TTL a checkpoint recorded, in seconds; 0 when none (the full TTL applies).</summary>
-        public long RemainingTtl { get; set; }
-
         /// <summary>Monotonic milliseconds at which the lease expires; <see cref="Never"/> unless primary.</summary>
         public long Deadline { get; set; } = Never;
-
-        /// <summary>The TTL a promotion or a restore starts the lease with.</summary>
-        public long RestartTtl => RemainingTtl > 0 ? RemainingTtl : Ttl;
     }
 }

@@ -32,7 +32,10 @@ internal sealed partial class KvorumNode
         }
         var (request, result) = _state.ApplyRequest(e.Data);
         if (request.Attributes is { PeerUrls.Count: > 0 } a && result is Member && a.Id != MemberId)
+        {
             _transport?.SetPeer(a.Id, [.. a.PeerUrls.Select(u => new Uri(u))]);
+            RetainLeaseChannels();
+        }
         _quota.PublishStoreSize(_state.Store.SizeBytes);
         _proposals.Complete(request.Id, result);
     }
@@ -54,6 +57,7 @@ internal sealed partial class KvorumNode
             else
             {
                 _transport?.RemovePeer(cc.NodeId);
+                RetainLeaseChannels();
             }
         }
         _membership.Complete(cc);

@@ -38,7 +38,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
     /// <summary>How long a renewal that cannot be answered yet waits before it is tried again.</summary>
     private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromMilliseconds(50);
 
-    private readonly LeaseForwarder _leaseForwarder = new();
+    private readonly LeaseForwarder _leaseForwarder = new(new TransportOptions());
     private LeaseIds? _leaseIds;
 
     /// <summary>Where a renewal or time-to-live query is answered.</summary>
@@ -58,8 +58,9 @@ internal sealed partial class KvorumNode : ILeaseLeader
     }
 
     /// <summary>
-    /// Grants a lease through Raft. An ID of 0 is replaced by one this member picks (<see cref="LeaseIds"/>) before it
-    /// is proposed; the TTL and "already exists" are checked when the grant is applied, on every member.
+    /// Grants a lease through Raft. An ID of 0 is replaced by one this member picks (<see cref="LeaseIds"/>) and the TTL
+    /// is raised to this member's minimum (<see cref="Lessor.Raise"/>) before it is proposed; the largest TTL and
+    /// "already exists" are checked when the grant is applied, on every member.
     /// </summary>
     /// <exception cref="EtcdException">Quota, TTL too large, lease exists, or a proposal failure.</exception>
     public Task<LeaseGrantResponse> GrantLeaseAsync(LeaseGrantRequest request, CancellationToken cancellation)
@@ -68,7 +69,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
         CheckQuota(LeaseQuotaCost);
         CheckNoSpaceAlarm(LeaseQuotaCost);
         var ids = LazyInitializer.EnsureInitialized(ref _leaseIds, () => new LeaseIds(MemberId, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
-        var grant = new LeaseGrantRequest { ID = request.ID != 0 ? request.ID : ids.Next(), TTL = request.TTL };
+        var grant = new LeaseGrantRequest { ID = request.ID != 0 ? request.ID : ids.Next(), TTL = _state.Leases.Raise(request.TTL) };
         return ProposeAsync<LeaseGrantResponse>(new InternalRequest { LeaseGrant = grant }, cancellation);
     }
 
@@ -155,6 +156,10 @@ internal sealed partial class KvorumNode : ILeaseLeader
         }
         return (LeaseRoute.NoLeader, null);
     }
+
+    /// <summary>On the loop: closes the forwarding channels to URLs no member has any more.</summary>
+    private void RetainLeaseChannels() =>
+        _leaseForwarder.Retain(_state.Members.Peers(MemberId).SelectMany(p => p.Urls));
 
     /// <summary>On the loop: the answer to LeaseTimeToLive from this member's (primary) lessor.</summary>
     private LeaseTimeToLiveResponse TimeToLiveHere(long id, bool keys)

@@ -26,13 +26,56 @@ internal sealed partial class KvorumNode
 
     // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
 
+    /// <summary>When (<see cref="Environment.TickCount64"/>) a message from a stranger was last logged, and how many were not since.</summary>
+    private long _strangerLoggedAt = long.MinValue / 2;
+    private long _strangersNotLogged;
+
     /// <inheritdoc />
     public void OnMessage(in Message message)
     {
         var m = message;
         Interlocked.Increment(ref Metrics.MessagesReceived[(int)m.Type & 31]);
-        Post(() => _raft.Step(m));
+        Post(() =>
+        {
+            if (!IsMember(m.From))
+            {
+                RefuseStranger(m.From, m.Type.ToString());
+                return;
+            }
+            _raft.Step(m);
+            Volatile.Write(ref Metrics.ForeignLeaderMessages, _raft.ForeignLeaderMessages);
+        });
     }
+
+    /// <summary>
+    /// On the loop: whether <paramref name="id"/> may send this member Raft messages: it is in the configuration (which
+    /// takes effect when a change is appended) or in the member table. A member that has not learned any configuration
+    /// yet (one joining an existing cluster, before the leader's first message) accepts anyone, or it could never learn it.
+    /// </summary>
+    private bool IsMember(ulong id)
+    {
+        _owner.AssertOwned();
+        var config = _raft.Config;
+        return config.Contains(id) || _state.Members.TryGet(id, out _) || (config.Voters.IsEmpty && config.Learners.IsEmpty);
+    }
+
+    /// <summary>On the loop: counts a message from a non-member and logs it, once per <see cref="StrangerLogInterval"/> at most.</summary>
+    private void RefuseStranger(ulong from, string what)
+    {
+        Interlocked.Increment(ref Metrics.MessagesFromStrangers);
+        var now = Environment.TickCount64;
+        if (now - _strangerLoggedAt < StrangerLogInterval)
+        {
+            _strangersNotLogged++;
+            return;
+        }
+        LogStranger(_log, what, from, _strangersNotLogged);
+        _strangerLoggedAt = now;
+        _strangersNotLogged = 0;
+    }
+
+    /// <summary>Milliseconds between two log lines about messages from non-members: a stranger must not be able to flood the log.</summary>
+    private const long StrangerLogInterval = 10_000;
 
     /// <inheritdoc />
     public void OnPeerConnected(ulong peer) => _transport?.HeardFrom(peer);
@@ -61,8 +104,15 @@ internal sealed partial class KvorumNode
         var receiver = incoming.Receiver;
         Post(() =>
         {
+            if (!IsMember(m.From))
+            {
+                receiver.Dispose();
+                RefuseStranger(m.From, "snapshot");
+                return;
+            }
             _receivedSnapshots.Add(receiver);
             _raft.Step(m);
+            Volatile.Write(ref Metrics.ForeignLeaderMessages, _raft.ForeignLeaderMessages);
         });
     }
 
@@ -75,6 +125,9 @@ internal sealed partial class KvorumNode
 
     /// <inheritdoc />
     public void OnSnapshotSent(ulong peer, bool success) => Post(() => _raft.ReportSnapshot(peer, success));
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "refused a {What} message from {From:x}, which is not a member of this cluster ({Suppressed} more since the last such line)")]
+    private static partial void LogStranger(ILogger log, string what, ulong from, long suppressed);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "refused snapshot {Index} from {From:x}: {Reason}")]
     private static partial void LogSnapshotRefused(ILogger log, ulong index, ulong from, string reason);

@@ -44,6 +44,12 @@ internal sealed class NodeMetrics
     /// <summary>Snapshots from a leader not installed because the state inside is not the one their metadata names.</summary>
     public long SnapshotsRefused;
 
+    /// <summary>Raft messages refused because their sender is not a member (not in the configuration nor the member table).</summary>
+    public long MessagesFromStrangers;
+
+    /// <summary>Leader messages the core dropped because another member than its term's known leader sent them (written by the loop).</summary>
+    public long ForeignLeaderMessages;
+
     /// <summary>Gen0 collections this member started itself to stay apart from the other followers (<see cref="GcStagger"/>).</summary>
     public long StaggeredCollections;
 

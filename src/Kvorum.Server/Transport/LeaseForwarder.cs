@@ -10,11 +10,20 @@ namespace Kvorum.Server.Transport;
 /// A follower's side of lease forwarding: sends a keep-alive or a time-to-live query to the leader's
 /// <see cref="LeasePeerService"/> on its peer URLs, one channel per URL, kept for reuse. Separate from the Raft
 /// streams (<see cref="PeerLink"/>): these are request and answer, and a slow answer must not hold up Raft traffic.
-/// Thread-safe.
+/// Channels dial as <see cref="PeerLink"/>'s do (<see cref="TcpDialer"/>): without gRPC's own reconnection backoff, a
+/// restarted leader is reached on the next call. Thread-safe.
 /// </summary>
 internal sealed class LeaseForwarder : IDisposable
 {
     private readonly ConcurrentDictionary<Uri, GrpcChannel> _channels = new();
+    private readonly TransportOptions _options;
+
+    /// <summary>Creates a forwarder whose channels take their timeouts and message limits from <paramref name="options"/>.</summary>
+    public LeaseForwarder(TransportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+    }
 
     /// <summary>Renews lease <paramref name="id"/> at the leader reached at <paramref name="leaderUrls"/>, a member of cluster <paramref name="clusterId"/>.</summary>
     /// <returns>The granted TTL, or -1 when the leader does not know the lease.</returns>
@@ -28,6 +37,20 @@ internal sealed class LeaseForwarder : IDisposable
     public Task<LeaseTimeToLiveResponse> TimeToLiveAsync(IReadOnlyList<Uri> leaderUrls, ulong clusterId, long id, bool keys, TimeSpan timeout, CancellationToken cancellation) =>
         CallAsync(leaderUrls, timeout, async (client, deadline) =>
             await client.TimeToLiveAsync(new Wire.LeaseForward { ClusterId = clusterId, Id = id, Keys = keys }, deadline: deadline, cancellationToken: cancellation).ConfigureAwait(false));
+
+    /// <summary>
+    /// Closes the channels to URLs outside <paramref name="peerUrls"/> (a member was removed or moved). A call that
+    /// was using one fails as unreachable, and the follower routes again.
+    /// </summary>
+    public void Retain(IEnumerable<Uri> peerUrls)
+    {
+        var keep = peerUrls.ToHashSet();
+        foreach (var url in _channels.Keys)
+        {
+            if (!keep.Contains(url) && _channels.TryRemove(url, out var channel))
+                channel.Dispose();
+        }
+    }
 
     /// <summary>Closes every channel.</summary>
     public void Dispose()
@@ -45,7 +68,7 @@ internal sealed class LeaseForwarder : IDisposable
         RpcException? last = null;
         foreach (var url in urls)
         {
-            var channel = _channels.GetOrAdd(url, static u => GrpcChannel.ForAddress(u));
+            var channel = _channels.GetOrAdd(url, Open);
             try
             {
                 return await call(new Wire.LeasePeer.LeasePeerClient(channel), DateTime.UtcNow + timeout).ConfigureAwait(false);
@@ -54,7 +77,28 @@ internal sealed class LeaseForwarder : IDisposable
             {
                 last = e;
             }
+            catch (ObjectDisposedException)
+            {
+                last = new RpcException(new Status(StatusCode.Unavailable, "the channel to the leader was closed"));
+            }
         }
         throw last!;
     }
+
+    private GrpcChannel Open(Uri url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
+    {
+        HttpHandler = new SocketsHttpHandler
+        {
+            ConnectCallback = static (context, cancellation) => TcpDialer.DialAsync(context.DnsEndPoint, cancellation),
+            ConnectTimeout = _options.ConnectTimeout,
+            KeepAlivePingDelay = _options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = _options.KeepAlivePingDelay,
+            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
+            EnableMultipleHttp2Connections = true,
+        },
+        DisposeHttpClient = true,
+        MaxSendMessageSize = _options.MaxMessageSize,
+        MaxReceiveMessageSize = _options.MaxMessageSize,
+    });
 }

@@ -20,11 +20,13 @@ public sealed class LessorTests
         Assert.Equal(expected, Lessor.MinTtlSeconds(electionMs, heartbeatMs));
 
     [Fact]
-    public void A_grant_below_the_minimum_is_raised_to_it_and_a_larger_one_is_kept()
+    public void A_proposed_TTL_below_the_minimum_is_raised_to_it_and_a_grant_is_applied_with_the_TTL_proposed()
     {
-        var lessor = NewLessor(minTtl: 2);
-        Assert.Equal(2, lessor.Grant(1, 1));
-        Assert.Equal(2, lessor.Grant(2, -5));
+        var lessor = NewLessor(minTtl: 3);
+        Assert.Equal((3, 3, 100), (lessor.Raise(1), lessor.Raise(-5), lessor.Raise(100)));
+        // Applied as proposed, even below this member's own minimum: the proposer's election timeout may be shorter.
+        Assert.Equal(2, lessor.Grant(1, 2));
+        Assert.Equal(1, lessor.Grant(2, -5));
         Assert.Equal(100, lessor.Grant(3, 100));
     }
 

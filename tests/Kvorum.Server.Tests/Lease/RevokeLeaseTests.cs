@@ -62,9 +62,9 @@ public sealed class RevokeLeaseTests
     public void The_state_machine_grants_checks_puts_against_the_table_and_revokes()
     {
         var state = new StateMachine(minLeaseTtl: 2);
-        var (_, granted) = state.ApplyRequest(Payload(new InternalRequest { Id = 1, LeaseGrant = new LeaseGrantRequest { ID = 5, TTL = 1 } }));
+        var (_, granted) = state.ApplyRequest(Payload(new InternalRequest { Id = 1, LeaseGrant = new LeaseGrantRequest { ID = 5, TTL = 3 } }));
         var grant = Assert.IsType<LeaseGrantResponse>(granted);
-        Assert.Equal((5L, 2L, 1L), (grant.ID, grant.TTL, grant.Header.Revision));
+        Assert.Equal((5L, 3L, 1L), (grant.ID, grant.TTL, grant.Header.Revision));
 
         var (_, exists) = state.ApplyRequest(Payload(new InternalRequest { Id = 2, LeaseGrant = new LeaseGrantRequest { ID = 5, TTL = 10 } }));
         Assert.Equal(EtcdErrors.LeaseExists, Assert.IsType<EtcdException>(exists).Error);

@@ -89,6 +89,11 @@ public sealed class LockClusterTests : IAsyncLifetime
         var expiring = await GrantAsync(channel, 2);
         var last = await GrantAsync(channel, 60);
 
+        // The short lease is kept alive until its holder has the lock, so that a slow machine cannot let it expire
+        // while it still waits in line.
+        using var keepingAlive = new CancellationTokenSource();
+        var keepAlive = KeepAliveAsync(channel, expiring, keepingAlive.Token);
+
         await locks.LockAsync(new LockRequest { Name = B("pass"), Lease = revoked });
         var second = locks.LockAsync(new LockRequest { Name = B("pass"), Lease = expiring }).ResponseAsync;
         await AssertWaitingAsync(second);
@@ -97,9 +102,29 @@ public sealed class LockClusterTests : IAsyncLifetime
         await new EtcdLease.LeaseClient(channel).LeaseRevokeAsync(new LeaseRevokeRequest { ID = revoked });
         Assert.Equal($"pass/{expiring:x}", (await second.WaitAsync(TimeSpan.FromSeconds(10))).Key.ToStringUtf8());
         Assert.False(third.IsCompleted);
+        await keepingAlive.CancelAsync();
+        await keepAlive;
 
         // Nothing keeps the second holder's lease alive: it expires and the third gets the lock.
         Assert.Equal($"pass/{last:x}", (await third.WaitAsync(TimeSpan.FromSeconds(15))).Key.ToStringUtf8());
+    }
+
+    /// <summary>Renews <paramref name="lease"/> every half second until <paramref name="stop"/> fires.</summary>
+    private static async Task KeepAliveAsync(GrpcChannel channel, long lease, CancellationToken stop)
+    {
+        using var call = new EtcdLease.LeaseClient(channel).LeaseKeepAlive(cancellationToken: stop);
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = lease }, stop);
+                await call.ResponseStream.MoveNext(stop);
+                await Task.Delay(500, stop);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
+        {
+        }
     }
 
     [Fact]
