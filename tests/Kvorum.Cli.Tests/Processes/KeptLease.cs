@@ -48,7 +48,7 @@ internal sealed class KeptLease
     public long LastAck { get; private set; }
 
     /// <summary>Every member a stream was opened on, in order, with why the previous one ended.</summary>
-    public List<string> History { get; } = [];
+    public System.Collections.Concurrent.ConcurrentQueue<string> History { get; } = new();
 
     /// <summary>Answers that said the lease was gone, and other surprises.</summary>
     public IReadOnlyList<string> Problems
@@ -82,15 +82,15 @@ internal sealed class KeptLease
         var member = FirstMember;
         while (!_stopSending.IsCancellationRequested)
         {
-            History.Add(member);
+            History.Enqueue(member);
             try
             {
                 await KeepAliveOnAsync(_channels[member]);
-                History.Add("(the server ended the stream)");
+                History.Enqueue("(the server ended the stream)");
             }
             catch (RpcException e) when (!_stopStreams.IsCancellationRequested)
             {
-                History.Add($"({e.StatusCode}: {e.Status.Detail})");
+                History.Enqueue($"({e.StatusCode}: {e.Status.Detail})");
             }
             catch (Exception e) when (e is RpcException or OperationCanceledException)
             {
@@ -140,7 +140,8 @@ internal sealed class KeptLease
                     sent.Enqueue(Stopwatch.GetTimestamp());
                 Interlocked.Increment(ref _pending);
                 await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = Id });
-                await Task.WhenAny(reading, Task.Delay(Ttl / 3, _stopSending.Token).ContinueWith(_ => { }, TaskScheduler.Default));
+                // WhenAny does not throw: a stop ends the wait without an error.
+                await Task.WhenAny(reading, Task.Delay(Ttl / 3, _stopSending.Token));
             }
         }
         finally

@@ -62,7 +62,7 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
             foreach (var n in names)
                 watches.Add(await DeletionWatch.OpenAsync(n, channels[n], "lf/", lastPut + 1));
             leases.ForEach(l => l.Start());
-            await WaitUntilAsync(() => leases.All(l => l.LastAck > 0), TimeSpan.FromSeconds(10), "every lease acknowledged");
+            await Poll.UntilAsync(() => leases.All(l => l.LastAck > 0), TimeSpan.FromSeconds(10), "every lease acknowledged");
             await Task.Delay(TimeSpan.FromSeconds(1));
 
             // Abandon lease 0, then kill the leader: lease 0 expires across the failover.
@@ -82,6 +82,10 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
                 await Task.Delay(100);
 
             var alive = leases.Skip(1).ToList();
+            foreach (var l in alive)
+                output.WriteLine($"lease {l.Id:x} kept alive through {string.Join(' ', l.History)}");
+            // The keep-alive streams on the killed leader ended and went on through a survivor.
+            Assert.All(alive.Where(l => l.FirstMember == leader), l => Assert.True(l.History.Count > 1, $"lease {l.Id:x}'s stream on {leader} never ended"));
             foreach (var l in alive)
             {
                 var ttl = await AnyMember.CallAsync(Alive(), (c, d) => new Lease.LeaseClient(c).LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = l.Id }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(10));
@@ -147,16 +151,5 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
         Assert.True(early >= TimeSpan.Zero, $"lease {lease.Id:x} expired {-early.TotalMilliseconds:F0} ms before its TTL ran out");
         Assert.True(late <= bound - lease.Ttl + ObservationAllowance, $"lease {lease.Id:x} expired TTL + {late.TotalMilliseconds:F0} ms after its last keep-alive, bound TTL + {(bound - lease.Ttl).TotalMilliseconds:F0} ms");
         return revisions[0];
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"not {what} within {timeout}");
-            await Task.Delay(50);
-        }
     }
 }

@@ -74,7 +74,7 @@ public sealed class WatchFailoverProcessTests(ITestOutputHelper output)
 
             using var stopWatching = new CancellationTokenSource();
             var watching = streams.Select(s => Task.Run(() => s.RunAsync(stopWatching.Token))).ToList();
-            await WaitUntilAsync(() => streams.All(s => s.Created == s.Watchers.Count), TimeSpan.FromSeconds(30), "every watcher created");
+            await Poll.UntilAsync(() => streams.All(s => s.Created == s.Watchers.Count), TimeSpan.FromSeconds(30), "every watcher created");
 
             using var stopLoad = new CancellationTokenSource();
             var loading = Task.Run(() => load.RunAsync(stopLoad.Token));
@@ -97,7 +97,7 @@ public sealed class WatchFailoverProcessTests(ITestOutputHelper output)
 
             // Each watcher owes the events of its range from its start revision; wait until it has the last one.
             var expected = watchers.ToDictionary(w => w, w => truth.Where(e => w.Covers(e.Key) && e.Revision >= w.StartRevision).ToList());
-            await WaitUntilAsync(() => watchers.All(w => expected[w].Count == 0 || w.LastRevision >= expected[w][^1].Revision),
+            await Poll.UntilAsync(() => watchers.All(w => expected[w].Count == 0 || w.LastRevision >= expected[w][^1].Revision),
                 TimeSpan.FromSeconds(30), "every watcher caught up");
             await stopWatching.CancelAsync();
             await Task.WhenAll(watching);
@@ -164,16 +164,5 @@ public sealed class WatchFailoverProcessTests(ITestOutputHelper output)
         return $"{seen.Count} events, {expected.Count} expected; first difference at {i}: " +
             $"expected {(i < expected.Count ? expected[i] : "nothing")}, saw {(i < seen.Count ? seen[i] : "nothing")}" +
             $" (previous {(i > 0 ? seen[i - 1] : "none")})";
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"not {what} within {timeout}");
-            await Task.Delay(50);
-        }
     }
 }
