@@ -116,7 +116,8 @@ public sealed class LeaseExpiryBoundsProcessTests(ITestOutputHelper output)
         using var channel = GrpcChannel.ForAddress(etcd.ClientUrl);
         var members = new List<(string, GrpcChannel)> { ("etcd", channel) };
         // etcd answers once it has elected itself.
-        await AnyMember.CallAsync([channel], (c, d) => new Etcd.Api.KV.KVClient(c).RangeAsync(new Etcd.Api.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("x") }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(30));
+        var probe = new Etcd.Api.RangeRequest { Key = Google.Protobuf.ByteString.CopyFromUtf8("x") };
+        await AnyMember.CallAsync([channel], (c, d) => new Etcd.Api.KV.KVClient(c).RangeAsync(probe, deadline: d).ResponseAsync, TimeSpan.FromSeconds(30));
         var samples = new List<LeaseExpirySampler.Sample>();
         for (var round = 0; round < FromEnvironment("KVORUM_LEASE_EXPIRY_ROUNDS", 1); round++)
             samples.AddRange(await LeaseExpirySampler.RoundAsync(members, $"le/{round}/", Leases, TtlSeconds));

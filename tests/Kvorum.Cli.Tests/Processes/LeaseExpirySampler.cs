@@ -33,10 +33,13 @@ internal static class LeaseExpirySampler
     {
         var channels = members.Select(m => m.Channel).ToList();
         var grants = await Task.WhenAll(Enumerable.Range(0, count).Select(i => AnyMember.CallAsync(Rotate(channels, i),
-            (c, d) => new Lease.LeaseClient(c).LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(20))));
-        var puts = await Task.WhenAll(grants.Select((g, i) => AnyMember.CallAsync(Rotate(channels, i),
-            (c, d) => new KV.KVClient(c).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(KeyOf(prefix, i)), Value = ByteString.CopyFromUtf8("v"), Lease = g.ID }, deadline: d).ResponseAsync,
+            (c, d) => new Lease.LeaseClient(c).LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, deadline: d).ResponseAsync,
             TimeSpan.FromSeconds(20))));
+        var puts = await Task.WhenAll(grants.Select((g, i) =>
+        {
+            var request = new PutRequest { Key = ByteString.CopyFromUtf8(KeyOf(prefix, i)), Value = ByteString.CopyFromUtf8("v"), Lease = g.ID };
+            return AnyMember.CallAsync(Rotate(channels, i), (c, d) => new KV.KVClient(c).PutAsync(request, deadline: d).ResponseAsync, TimeSpan.FromSeconds(20));
+        }));
         var from = puts.Max(p => p.Header.Revision) + 1;
         var watches = new List<DeletionWatch>();
         try

@@ -26,6 +26,9 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
     /// </summary>
     internal static readonly TimeSpan ObservationAllowance = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long the calls that a failover may interrupt are retried.</summary>
+    private static readonly TimeSpan Retrying = TimeSpan.FromSeconds(10);
+
     private static TimeSpan Since(long from, long to) => TimeSpan.FromSeconds((double)(to - from) / Stopwatch.Frequency);
 
     [Fact]
@@ -46,15 +49,17 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
         List<GrpcChannel> Alive() => [.. names.Where(n => n != Volatile.Read(ref killed)).Select(n => channels[n])];
         try
         {
-            // Six leases with two keys each, kept alive through each member in turn (so through the leader and both followers).
+            // Six leases with two keys each, kept alive through each member in turn (the leader and both followers).
             var leases = new List<KeptLease>();
             long lastPut = 0;
             for (var i = 0; i < 6; i++)
             {
-                var grant = await AnyMember.CallAsync(Alive(), (c, d) => new Lease.LeaseClient(c).LeaseGrantAsync(new LeaseGrantRequest { TTL = TtlSeconds }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(10));
+                var grant = await AnyMember.CallAsync(Alive(), (c, d) =>
+                    new Lease.LeaseClient(c).LeaseGrantAsync(new LeaseGrantRequest { TTL = TtlSeconds }, deadline: d).ResponseAsync, Retrying);
                 foreach (var key in KeysOf(i))
                 {
-                    var put = await AnyMember.CallAsync(Alive(), (c, d) => new KV.KVClient(c).PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("v"), Lease = grant.ID }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(10));
+                    var request = new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8("v"), Lease = grant.ID };
+                    var put = await AnyMember.CallAsync(Alive(), (c, d) => new KV.KVClient(c).PutAsync(request, deadline: d).ResponseAsync, Retrying);
                     lastPut = put.Header.Revision;
                 }
                 leases.Add(new KeptLease(grant.ID, grant.TTL, channels, names[i % names.Count], NextMember));
@@ -85,18 +90,22 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
             foreach (var l in alive)
                 output.WriteLine($"lease {l.Id:x} kept alive through {string.Join(' ', l.History)}");
             // The keep-alive streams on the killed leader ended and went on through a survivor.
-            Assert.All(alive.Where(l => l.FirstMember == leader), l => Assert.True(l.History.Count > 1, $"lease {l.Id:x}'s stream on {leader} never ended"));
+            Assert.All(alive.Where(l => l.FirstMember == leader),
+                l => Assert.True(l.History.Count > 1, $"lease {l.Id:x}'s stream on {leader} never ended"));
             foreach (var l in alive)
             {
-                var ttl = await AnyMember.CallAsync(Alive(), (c, d) => new Lease.LeaseClient(c).LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = l.Id }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(10));
+                var ttl = await AnyMember.CallAsync(Alive(), (c, d) =>
+                    new Lease.LeaseClient(c).LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = l.Id }, deadline: d).ResponseAsync, Retrying);
                 Assert.True(ttl.TTL > 0, $"lease {l.Id:x}, kept alive through {string.Join(' ', l.History)}, expired across the failover");
                 Assert.Empty(l.Problems);
             }
-            var kept = await AnyMember.CallAsync(Alive(), (c, d) => new KV.KVClient(c).RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("lf/"), RangeEnd = ByteString.CopyFromUtf8("lf0") }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(10));
+            var everything = new RangeRequest { Key = ByteString.CopyFromUtf8("lf/"), RangeEnd = ByteString.CopyFromUtf8("lf0") };
+            var kept = await AnyMember.CallAsync(Alive(), (c, d) => new KV.KVClient(c).RangeAsync(everything, deadline: d).ResponseAsync, Retrying);
             Assert.Equal(Enumerable.Range(1, 5).SelectMany(KeysOf), kept.Kvs.Select(kv => kv.Key.ToStringUtf8()));
             Assert.All(survivors, w => Assert.Equal(KeysOf(0).Order(), w.Deletions.Keys.Order()));
 
-            var across = CheckExpiry(0, leases[0], survivors, acrossBound, $"across the failover ({leader} killed, {successor} led {Since(killedAt, electedAt).TotalMilliseconds:F0} ms later)");
+            var failover = $"across the failover ({leader} killed, {successor} led {Since(killedAt, electedAt).TotalMilliseconds:F0} ms later)";
+            var across = CheckExpiry(0, leases[0], survivors, acrossBound, failover);
 
             // The killed member comes back, and replays the same deletion; then lease 1 is abandoned in a healthy cluster.
             cluster.Start(leader);
@@ -105,7 +114,7 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
             var restarted = await DeletionWatch.OpenAsync(leader, channels[leader], "lf/", lastPut + 1);
             watches.Add(restarted);
             Assert.True(await restarted.WaitForAsync(KeysOf(0), TimeSpan.FromSeconds(30)), $"the restarted {leader} did not replay lease 0's deletion");
-            Assert.Equal(across, restarted.Deletions[KeysOf(0)[0]].Revision);
+            Assert.All(KeysOf(0), k => Assert.Equal(across, restarted.Deletions[k].Revision));
 
             await leases[1].StopAsync();
             var everyMember = watches.Where(w => w.Member != leader).Append(restarted).ToList();
@@ -133,9 +142,10 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
     private static string[] KeysOf(int lease) => [$"lf/{lease}/a", $"lf/{lease}/b"];
 
     /// <summary>
-    /// Checks that the keys of <paramref name="lease"/> (number <paramref name="index"/>) went at one revision on every one of <paramref name="watches"/>, no
-    /// earlier than TTL after its last acknowledged keep-alive was sent and no later than <paramref name="bound"/>
-    /// (plus <see cref="ObservationAllowance"/>) after its answer came; returns that revision.
+    /// Checks that the keys of <paramref name="lease"/> (number <paramref name="index"/>) went at one revision on
+    /// every one of <paramref name="watches"/>, no earlier than TTL after its last acknowledged keep-alive was sent
+    /// and no later than <paramref name="bound"/> (plus <see cref="ObservationAllowance"/>) after its answer came;
+    /// returns that revision.
     /// </summary>
     private long CheckExpiry(int index, KeptLease lease, List<DeletionWatch> watches, TimeSpan bound, string when)
     {
@@ -145,11 +155,14 @@ public sealed class LeaseFailoverProcessTests(ITestOutputHelper output)
         var last = deletions.Max(d => d.Value.ArrivedAt);
         var early = Since(lease.LastAckedSend, first) - lease.Ttl;
         var late = Since(lease.LastAck, last) - lease.Ttl;
-        output.WriteLine($"lease {lease.Id:x} abandoned {when}: deleted at revision {string.Join(',', revisions)} on {string.Join(',', deletions.Select(d => d.Member).Distinct())}; " +
-            $"first seen TTL {early.TotalMilliseconds:+0;-0} ms after the last acknowledged send, last seen TTL {late.TotalMilliseconds:+0;-0} ms after its answer (bound TTL + {(bound - lease.Ttl).TotalMilliseconds:F0} ms)");
+        var allowed = bound - lease.Ttl;
+        output.WriteLine($"lease {lease.Id:x} abandoned {when}: deleted at revision {string.Join(',', revisions)} " +
+            $"on {string.Join(',', deletions.Select(d => d.Member).Distinct())}; first seen TTL {early.TotalMilliseconds:+0;-0} ms " +
+            $"after the last acknowledged send, last seen TTL {late.TotalMilliseconds:+0;-0} ms after its answer (bound TTL + {allowed.TotalMilliseconds:F0} ms)");
         Assert.Single(revisions);
         Assert.True(early >= TimeSpan.Zero, $"lease {lease.Id:x} expired {-early.TotalMilliseconds:F0} ms before its TTL ran out");
-        Assert.True(late <= bound - lease.Ttl + ObservationAllowance, $"lease {lease.Id:x} expired TTL + {late.TotalMilliseconds:F0} ms after its last keep-alive, bound TTL + {(bound - lease.Ttl).TotalMilliseconds:F0} ms");
+        Assert.True(late <= allowed + ObservationAllowance,
+            $"lease {lease.Id:x} expired TTL + {late.TotalMilliseconds:F0} ms after its last keep-alive, bound TTL + {allowed.TotalMilliseconds:F0} ms");
         return revisions[0];
     }
 }

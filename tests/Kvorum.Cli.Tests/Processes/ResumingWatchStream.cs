@@ -48,7 +48,7 @@ internal sealed class RecordedWatcher(string key, string rangeEnd, long startRev
 
 /// <summary>
 /// A watch stream with many watchers that a client keeps alive across member failures, as etcd's clients do: when
-/// the stream ends it opens a new one on the next member <see cref="PickMember"/> gives, and creates every watcher
+/// the stream ends it opens a new one on the member its member picker names, and creates every watcher
 /// again from its last revision + 1 (or its start revision if it has seen nothing). Watch ids are chosen by the client
 /// (the watcher's index + 1), so an answer names its watcher on every stream.
 /// </summary>
@@ -63,7 +63,8 @@ internal sealed class ResumingWatchStream
     /// <param name="firstMember">The member the stream starts on.</param>
     /// <param name="pickMember">Given the member whose stream ended, the member to try next.</param>
     /// <param name="watchers">The watchers of this stream.</param>
-    public ResumingWatchStream(IReadOnlyDictionary<string, GrpcChannel> channels, string firstMember, Func<string, string> pickMember, IReadOnlyList<RecordedWatcher> watchers)
+    public ResumingWatchStream(
+        IReadOnlyDictionary<string, GrpcChannel> channels, string firstMember, Func<string, string> pickMember, IReadOnlyList<RecordedWatcher> watchers)
     {
         _channels = channels;
         _pickMember = pickMember;
