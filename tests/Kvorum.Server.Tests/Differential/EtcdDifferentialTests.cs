@@ -152,13 +152,7 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>An answer: the response, or the error's gRPC code and message.</summary>
-    private sealed record Answer(IMessage? Response, StatusCode Code, string Error)
-    {
-        public override string ToString() => Response is not null ? Shorten(JsonFormatter.Default.Format(Response)) : $"error {Code}: {Error}";
-    }
-
-    private static async Task<Answer> CallAsync(KV.KVClient client, IMessage request)
+    private static async Task<DifferentialAnswer> CallAsync(KV.KVClient client, IMessage request)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         try
@@ -172,27 +166,20 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
                 CompactionRequest c => await client.CompactAsync(c, deadline: deadline),
                 _ => throw new ArgumentException($"not a KV request: {request.GetType().Name}", nameof(request)),
             };
-            return new Answer(ResponseNormalizer.Normalize(request, response), StatusCode.OK, "");
+            return new DifferentialAnswer(ResponseNormalizer.Normalize(request, response), StatusCode.OK, "");
         }
         catch (RpcException e)
         {
-            return new Answer(null, e.StatusCode, e.Status.Detail);
+            return new DifferentialAnswer(null, e.StatusCode, e.Status.Detail);
         }
     }
 
-    /// <summary>A message's JSON, with long strings (an oversized value is 2 MiB of base64) cut short.</summary>
-    private static string Shorten(string json) =>
-        System.Text.RegularExpressions.Regex.Replace(json, "\"([^\"]{200})[^\"]{40,}\"", m => $"\"{m.Groups[1].Value}…({m.Length} chars)\"");
-
-    private static void Compare(int seed, int index, IMessage request, Answer expected, Answer actual)
+    private static void Compare(int seed, int index, IMessage request, DifferentialAnswer expected, DifferentialAnswer actual)
     {
-        var same = expected.Response is null
-            ? actual.Response is null && actual.Code == expected.Code && actual.Error == expected.Error
-            : actual.Response is not null && actual.Response.Equals(expected.Response);
-        if (!same)
+        if (!expected.Matches(actual))
         {
             throw new Xunit.Sdk.XunitException(
-                $"seed {seed}, request {index} ({request.GetType().Name}): {Shorten(JsonFormatter.Default.Format(request))}\n" +
+                $"seed {seed}, request {index} ({request.GetType().Name}): {DifferentialAnswer.Shorten(JsonFormatter.Default.Format(request))}\n" +
                 $"  etcd:   {expected}\n  Kvorum: {actual}");
         }
     }
