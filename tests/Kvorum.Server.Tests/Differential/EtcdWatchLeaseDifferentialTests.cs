@@ -246,28 +246,35 @@ public sealed class EtcdWatchLeaseDifferentialTests(ITestOutputHelper output)
                     throw new Xunit.Sdk.XunitException(
                         $"watch {ordinal} of stream {stream} (member {kvorum.MemberOfStream(stream)}), created with {JsonFormatter.Default.Format(create)}: " +
                         $"{expected.Count} items from etcd, {actual.Count} from Kvorum; the first difference at item {at}:\n" +
-                        $"  etcd:   {Item(expected, at)}\n  Kvorum: {Item(actual, at)}");
+                        $"  etcd:   {Item(expected, at)}\n  Kvorum: {Item(actual, at)}\n" +
+                        $"etcd's transcript:\n{Items(expected)}\nKvorum's transcript:\n{Items(actual)}");
                 }
                 events += expected.Count(i => i is Event);
             }
         }
         return events;
 
+        static string Items(IReadOnlyList<IMessage> items) => string.Join('\n', Enumerable.Range(0, items.Count).Select(i => $"  {i}: {Item(items, i)}"));
+
         static string Item(IReadOnlyList<IMessage> items, int i) =>
             i < items.Count ? $"{items[i].GetType().Name} {DifferentialAnswer.Shorten(JsonFormatter.Default.Format(items[i]))}" : "(none)";
     }
 
+    /// <summary>
+    /// Waits until a linearizable read answers (there is a leader), then puts the one key both start with: a put that
+    /// timed out while the server was starting might still be applied, and leave the two a revision apart.
+    /// </summary>
     private static async Task ReadyAsync(string url, Func<string> why)
     {
         using var channel = GrpcChannel.ForAddress(url);
         var kv = new KV.KVClient(channel);
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             try
             {
-                await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("__ready"), Value = ByteString.CopyFromUtf8("1") }, deadline: DateTime.UtcNow.AddSeconds(2));
-                return;
+                await kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("__ready") }, deadline: DateTime.UtcNow.AddSeconds(2));
+                break;
             }
             catch (RpcException) when (DateTime.UtcNow < deadline)
             {
@@ -278,5 +285,6 @@ public sealed class EtcdWatchLeaseDifferentialTests(ITestOutputHelper output)
                 throw new TimeoutException($"{why()} ({e.Status})", e);
             }
         }
+        await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("__ready"), Value = ByteString.CopyFromUtf8("1") }, deadline: DateTime.UtcNow.AddSeconds(20));
     }
 }
