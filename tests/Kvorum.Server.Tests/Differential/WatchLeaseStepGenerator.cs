@@ -125,6 +125,7 @@ internal sealed class WatchLeaseStepGenerator(int seed, int streams)
             < 45 => 0, // the server chooses
             < 55 when _live.Count > 0 => Pick(_live), // "lease already exists"
             < 60 when _gone.Count > 0 => Pick(_gone), // an id used before
+            < 63 => -1 - _random.Next(1000), // etcd takes negative ids as they come
             _ => 1 + _random.Next(1000), // explicit; the KV generator's puts name ids in this range too
         };
         var ttl = Chance(4) ? LongTtls[^1] + 1 + _random.Next(3) : Pick(LongTtls);
