@@ -59,8 +59,8 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         {
             var members = channels.Select(c => new KV.KVClient(c)).ToArray();
             // Both start with one put of the same key, so both are at revision 2 before the first request.
-            await ReadyAsync(reference, () => $"etcd did not start: {etcd.Output}");
-            await ReadyAsync(members[0], () => "Kvorum did not start");
+            await FirstPut.WhenReadyAsync(etcd.ClientUrl, () => $"etcd did not start: {etcd.Output}");
+            await FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
 
             var generator = new KvRequestGenerator(seed);
             var random = new Random(seed ^ 0x5A5A5A);
@@ -107,27 +107,6 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         {
             foreach (var c in channels)
                 c.Dispose();
-        }
-    }
-
-    private static async Task ReadyAsync(KV.KVClient client, Func<string> why)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try
-            {
-                await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("__ready"), Value = ByteString.CopyFromUtf8("1") }, deadline: DateTime.UtcNow.AddSeconds(2));
-                return;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-            catch (RpcException e)
-            {
-                throw new TimeoutException($"{why()} ({e.Status})", e);
-            }
         }
     }
 

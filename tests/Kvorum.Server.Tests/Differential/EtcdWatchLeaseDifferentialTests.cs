@@ -70,8 +70,8 @@ public sealed class EtcdWatchLeaseDifferentialTests(ITestOutputHelper output)
         await using var cluster = new LocalCluster(3, heartbeatMs: 100, electionMs: 1000);
         cluster.StartAll();
         // Both start with one put of the same key, so both are at revision 2 before the first step.
-        await ReadyAsync(etcd.ClientUrl, () => $"etcd did not start: {etcd.Output}");
-        await ReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
+        await FirstPut.WhenReadyAsync(etcd.ClientUrl, () => $"etcd did not start: {etcd.Output}");
+        await FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
         await using var reference = new ComparedServer("etcd", [etcd.ClientUrl], Streams);
         await using var kvorum = new ComparedServer("Kvorum", [.. cluster.Names.Select(cluster.ClientUrl)], Streams);
 
@@ -258,33 +258,5 @@ public sealed class EtcdWatchLeaseDifferentialTests(ITestOutputHelper output)
 
         static string Item(IReadOnlyList<IMessage> items, int i) =>
             i < items.Count ? $"{items[i].GetType().Name} {DifferentialAnswer.Shorten(JsonFormatter.Default.Format(items[i]))}" : "(none)";
-    }
-
-    /// <summary>
-    /// Waits until a linearizable read answers (there is a leader), then puts the one key both start with: a put that
-    /// timed out while the server was starting might still be applied, and leave the two a revision apart.
-    /// </summary>
-    private static async Task ReadyAsync(string url, Func<string> why)
-    {
-        using var channel = GrpcChannel.ForAddress(url);
-        var kv = new KV.KVClient(channel);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            try
-            {
-                await kv.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("__ready") }, deadline: DateTime.UtcNow.AddSeconds(2));
-                break;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-            catch (RpcException e)
-            {
-                throw new TimeoutException($"{why()} ({e.Status})", e);
-            }
-        }
-        await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("__ready"), Value = ByteString.CopyFromUtf8("1") }, deadline: DateTime.UtcNow.AddSeconds(20));
     }
 }
