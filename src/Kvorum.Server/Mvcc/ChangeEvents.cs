@@ -7,7 +7,7 @@ namespace Kvorum.Server.Mvcc;
 /// <summary>
 /// Builds watch <see cref="Event"/>s from key histories, in etcd's form: a put carries the new
 /// key-value; a delete carries only the key and the deleting revision as mod_revision; prev_kv is
-/// the version before the change, when it is still in the history.
+/// the version at the revision before the change's, when it is still in the history.
 /// </summary>
 internal static class ChangeEvents
 {
@@ -28,8 +28,16 @@ internal static class ChangeEvents
                 ? new KeyValue { Key = key, ModRevision = version.Revision.Main }
                 : version.ToKeyValue(key),
         };
-        if (position > 0 && versions[position - 1] is { IsTombstone: false } previous)
-            change.PrevKv = previous.ToKeyValue(key);
+        // etcd's prev_kv is the key as it was at the revision before the event's (a read at mod_revision - 1), none
+        // for a put that creates the key: an earlier change in the same transaction is not it.
+        if (version.IsTombstone || change.Kv.CreateRevision != change.Kv.ModRevision)
+        {
+            var before = position - 1;
+            while (before >= 0 && versions[before].Revision.Main == version.Revision.Main)
+                before--;
+            if (before >= 0 && versions[before] is { IsTombstone: false } previous)
+                change.PrevKv = previous.ToKeyValue(key);
+        }
         return change;
     }
 

@@ -99,7 +99,8 @@ internal sealed partial class WatcherRegistry
         {
             if (watcher.NextRevision < _store.CompactRevision)
             {
-                watcher.Stream.Watchers.Remove(watcher.Id);
+                // Its id stays the stream's until the client cancels it or the stream ends, as in etcd: a cancel is
+                // answered, and a new watch cannot take the id.
                 Remove(watcher);
                 watcher.Stream.Send(new WatchResponse
                 {

@@ -59,8 +59,8 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         {
             var members = channels.Select(c => new KV.KVClient(c)).ToArray();
             // Both start with one put of the same key, so both are at revision 2 before the first request.
-            await ReadyAsync(reference, () => $"etcd did not start: {etcd.Output}");
-            await ReadyAsync(members[0], () => "Kvorum did not start");
+            await FirstPut.WhenReadyAsync(etcd.ClientUrl, () => $"etcd did not start: {etcd.Output}");
+            await FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
 
             var generator = new KvRequestGenerator(seed);
             var random = new Random(seed ^ 0x5A5A5A);
@@ -110,27 +110,6 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task ReadyAsync(KV.KVClient client, Func<string> why)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
-        {
-            try
-            {
-                await client.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("__ready"), Value = ByteString.CopyFromUtf8("1") }, deadline: DateTime.UtcNow.AddSeconds(2));
-                return;
-            }
-            catch (RpcException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-            catch (RpcException e)
-            {
-                throw new TimeoutException($"{why()} ({e.Status})", e);
-            }
-        }
-    }
-
     private static async Task ReadyAfterRestartAsync(KV.KVClient member, LocalCluster cluster)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
@@ -152,13 +131,7 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>An answer: the response, or the error's gRPC code and message.</summary>
-    private sealed record Answer(IMessage? Response, StatusCode Code, string Error)
-    {
-        public override string ToString() => Response is not null ? Shorten(JsonFormatter.Default.Format(Response)) : $"error {Code}: {Error}";
-    }
-
-    private static async Task<Answer> CallAsync(KV.KVClient client, IMessage request)
+    private static async Task<DifferentialAnswer> CallAsync(KV.KVClient client, IMessage request)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
         try
@@ -172,27 +145,20 @@ public sealed class EtcdDifferentialTests(ITestOutputHelper output)
                 CompactionRequest c => await client.CompactAsync(c, deadline: deadline),
                 _ => throw new ArgumentException($"not a KV request: {request.GetType().Name}", nameof(request)),
             };
-            return new Answer(ResponseNormalizer.Normalize(request, response), StatusCode.OK, "");
+            return new DifferentialAnswer(ResponseNormalizer.Normalize(request, response), StatusCode.OK, "");
         }
         catch (RpcException e)
         {
-            return new Answer(null, e.StatusCode, e.Status.Detail);
+            return new DifferentialAnswer(null, e.StatusCode, e.Status.Detail);
         }
     }
 
-    /// <summary>A message's JSON, with long strings (an oversized value is 2 MiB of base64) cut short.</summary>
-    private static string Shorten(string json) =>
-        System.Text.RegularExpressions.Regex.Replace(json, "\"([^\"]{200})[^\"]{40,}\"", m => $"\"{m.Groups[1].Value}…({m.Length} chars)\"");
-
-    private static void Compare(int seed, int index, IMessage request, Answer expected, Answer actual)
+    private static void Compare(int seed, int index, IMessage request, DifferentialAnswer expected, DifferentialAnswer actual)
     {
-        var same = expected.Response is null
-            ? actual.Response is null && actual.Code == expected.Code && actual.Error == expected.Error
-            : actual.Response is not null && actual.Response.Equals(expected.Response);
-        if (!same)
+        if (!expected.Matches(actual))
         {
             throw new Xunit.Sdk.XunitException(
-                $"seed {seed}, request {index} ({request.GetType().Name}): {Shorten(JsonFormatter.Default.Format(request))}\n" +
+                $"seed {seed}, request {index} ({request.GetType().Name}): {DifferentialAnswer.Shorten(JsonFormatter.Default.Format(request))}\n" +
                 $"  etcd:   {expected}\n  Kvorum: {actual}");
         }
     }

@@ -6,7 +6,9 @@ namespace Kvorum.Server.Tests.Differential;
 /// <summary>
 /// Takes out of an answer what may rightly differ between two servers that applied the same requests: the header's
 /// cluster id, member id and term, and the order of keys that tie under a sort on something other than the key
-/// (etcd sorts with Go's unstable sort). Everything else must be equal to the last bit.
+/// (etcd sorts with Go's unstable sort), the order of a lease's keys and of the list of leases. Everything else must be
+/// equal to the last bit (a lease's remaining seconds are a clock's, compared within a tolerance:
+/// <see cref="AlignRemainingTtl"/>).
 /// </summary>
 internal static class ResponseNormalizer
 {
@@ -42,6 +44,29 @@ internal static class ResponseNormalizer
             case (CompactionRequest, CompactionResponse r):
                 ClearIdentity(r.Header);
                 break;
+            case (LeaseGrantRequest, LeaseGrantResponse r):
+                ClearIdentity(r.Header);
+                break;
+            case (LeaseRevokeRequest, LeaseRevokeResponse r):
+                ClearIdentity(r.Header);
+                break;
+            case (LeaseKeepAliveRequest, LeaseKeepAliveResponse r):
+                ClearIdentity(r.Header);
+                break;
+            case (LeaseTimeToLiveRequest, LeaseTimeToLiveResponse r):
+                // A lease's keys come out of a set in etcd: in no particular order.
+                ClearIdentity(r.Header);
+                var keys = r.Keys.OrderBy(k => k, KeyOrder).ToList();
+                r.Keys.Clear();
+                r.Keys.AddRange(keys);
+                break;
+            case (LeaseLeasesRequest, LeaseLeasesResponse r):
+                // etcd lists leases by deadline, which is a clock's: compared as a set.
+                ClearIdentity(r.Header);
+                var leases = r.Leases.OrderBy(l => l.ID).ToList();
+                r.Leases.Clear();
+                r.Leases.AddRange(leases);
+                break;
             case (TxnRequest q, TxnResponse r):
                 ClearIdentity(r.Header);
                 var ops = r.Succeeded ? q.Success : q.Failure;
@@ -49,6 +74,23 @@ internal static class ResponseNormalizer
                     Apply(Unwrap(ops[i]), Unwrap(r.Responses[i]));
                 break;
         }
+    }
+
+    /// <summary>
+    /// The seconds a lease has left are read off each server's clock at a slightly different moment: when both
+    /// answers say the lease exists and differ by at most <paramref name="toleranceSeconds"/>, the compared answer takes
+    /// the reference's figure. Its granted TTL, and a -1 (gone), must be exact.
+    /// </summary>
+    public static IMessage AlignRemainingTtl(IMessage expected, IMessage actual, long toleranceSeconds)
+    {
+        if (expected is not LeaseTimeToLiveResponse e || actual is not LeaseTimeToLiveResponse a
+            || e.TTL < 0 || a.TTL < 0 || Math.Abs(e.TTL - a.TTL) > toleranceSeconds)
+        {
+            return actual;
+        }
+        var aligned = a.Clone();
+        aligned.TTL = e.TTL;
+        return aligned;
     }
 
     private static IMessage Unwrap(RequestOp op) => op.RequestCase switch

@@ -151,6 +151,12 @@ public sealed class WatcherRegistryTests
         var cancel = sent.Single(r => r.Canceled);
         Assert.Equal((0L, 4L, 0L, ""), (cancel.WatchId, cancel.CompactRevision, cancel.Header.Revision, cancel.CancelReason));
         Assert.Equal([4L, 5, 6], sent.Where(r => r.WatchId == 1).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
+        // etcd keeps a compacted watch's id until the client cancels it: a new watch does not get it, and the cancel is answered.
+        _f.Registry.Create(stream, Create("k"));
+        _f.Registry.Cancel(stream, 0);
+        sent = Drain(stream);
+        Assert.Equal((2L, true), (sent[0].WatchId, sent[0].Created));
+        Assert.Equal((0L, true), (sent[1].WatchId, sent[1].Canceled));
     }
 
     [Fact]
