@@ -16,6 +16,7 @@ internal sealed partial class WatcherRegistry
         _owner.AssertOwned();
         if (_count == 0)
             return;
+        _recent.Add(revision, events);
         // The events without prev_kv, made once per commit for every watcher that did not ask for it.
         Event?[]? stripped = null;
         for (var i = 0; i < events.Count; i++)
@@ -80,7 +81,8 @@ internal sealed partial class WatcherRegistry
     /// One pass over at most <see cref="MaxWatchersPerPass"/> unsynced watchers whose streams have sent everything
     /// queued for them: one whose next revision is compacted is cancelled with the compaction revision (header
     /// revision 0 and no reason, as etcd's); one that has reached the store becomes synced; the others are given their
-    /// next batch of history (<see cref="CatchUp"/>), built off the loop and handed over back on it.
+    /// next batch of history (<see cref="CatchUp"/>), from the latest revisions when they reach back far enough and
+    /// from the key index otherwise, built off the loop and handed over back on it.
     /// </summary>
     public void CatchUpPass()
     {
@@ -117,7 +119,10 @@ internal sealed partial class WatcherRegistry
                 continue;
             }
             watcher.CatchingUp = true;
-            (batches ??= []).Add(CatchUp.Take(watcher, _store));
+            var batch = CatchUp.FromRecent(watcher, _recent, _store.Revision) ?? CatchUp.Take(watcher, _store);
+            if (batch.IsFromRecent)
+                CatchUpsFromRecent++;
+            (batches ??= []).Add(batch);
         }
         _picked.Clear();
         if (batches is null)
