@@ -163,7 +163,12 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
                 }
                 finally
                 {
-                    item.Watcher?.Pending.Remove(item.Bytes);
+                    if (item.Watcher is { } watcher)
+                    {
+                        watcher.Pending.Remove(item.Bytes);
+                        if (watcher.TakeDrained())
+                            node.OnWatchers(registry => registry.CatchUpDrained(watcher));
+                    }
                 }
             }
         }

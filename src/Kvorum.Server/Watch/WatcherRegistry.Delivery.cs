@@ -46,6 +46,7 @@ internal sealed partial class WatcherRegistry
                 // Its stream is not keeping up: this revision and the later ones come from the history once it has.
                 watcher.NextRevision = revision;
                 MoveToUnsynced(watcher);
+                CatchUpOnceDrained(watcher);
                 Overflows++;
                 continue;
             }
@@ -98,33 +99,72 @@ internal sealed partial class WatcherRegistry
         }
         List<CatchUp>? batches = null;
         foreach (var watcher in _picked)
-        {
-            if (watcher.NextRevision < _store.CompactRevision)
-            {
-                watcher.Stream.Watchers.Remove(watcher.Id);
-                Remove(watcher);
-                watcher.Stream.Send(new WatchResponse
-                {
-                    Header = new ResponseHeader { Revision = 0 },
-                    WatchId = watcher.Id,
-                    Canceled = true,
-                    CompactRevision = _store.CompactRevision,
-                });
-                continue;
-            }
-            if (watcher.NextRevision > _store.Revision)
-            {
-                _unsynced.Remove(watcher);
-                AddSynced(watcher);
-                continue;
-            }
-            watcher.CatchingUp = true;
-            var batch = CatchUp.FromRecent(watcher, _recent, _store.Revision) ?? CatchUp.Take(watcher, _store);
-            if (batch.IsFromRecent)
-                CatchUpsFromRecent++;
-            (batches ??= []).Add(batch);
-        }
+            Advance(watcher, ref batches);
         _picked.Clear();
+        Build(batches);
+    }
+
+    /// <summary>
+    /// The stream has sent everything queued for <paramref name="watcher"/>, which was waiting for that to catch up
+    /// (<see cref="Watcher.AwaitDrain"/>): it is given its next batch now rather than at the next pass.
+    /// </summary>
+    public void CatchUpDrained(Watcher watcher)
+    {
+        ArgumentNullException.ThrowIfNull(watcher);
+        _owner.AssertOwned();
+        if (watcher.Removed || watcher.Synced || watcher.CatchingUp || watcher.Pending.Responses > 0)
+            return;
+        List<CatchUp>? batches = null;
+        Advance(watcher, ref batches);
+        Build(batches);
+    }
+
+    /// <summary>
+    /// One unsynced watcher's step: cancelled if its next revision is compacted, synced if it has reached the store,
+    /// otherwise its next batch is taken into <paramref name="batches"/>.
+    /// </summary>
+    private void Advance(Watcher watcher, ref List<CatchUp>? batches)
+    {
+        if (watcher.NextRevision < _store.CompactRevision)
+        {
+            watcher.Stream.Watchers.Remove(watcher.Id);
+            Remove(watcher);
+            watcher.Stream.Send(new WatchResponse
+            {
+                Header = new ResponseHeader { Revision = 0 },
+                WatchId = watcher.Id,
+                Canceled = true,
+                CompactRevision = _store.CompactRevision,
+            });
+            return;
+        }
+        if (watcher.NextRevision > _store.Revision)
+        {
+            _unsynced.Remove(watcher);
+            AddSynced(watcher);
+            return;
+        }
+        watcher.CatchingUp = true;
+        var batch = CatchUp.FromRecent(watcher, _recent, _store.Revision) ?? CatchUp.Take(watcher, _store);
+        if (batch.IsFromRecent)
+            CatchUpsFromRecent++;
+        (batches ??= []).Add(batch);
+    }
+
+    /// <summary>
+    /// Has <paramref name="watcher"/> given its next batch as soon as its stream has sent what is queued for it: by the
+    /// stream's writer when something is still queued, from here when nothing is (the mark is taken once, by one side).
+    /// </summary>
+    private void CatchUpOnceDrained(Watcher watcher)
+    {
+        watcher.AwaitDrain();
+        if (watcher.TakeDrained())
+            _postToLoop(() => CatchUpDrained(watcher));
+    }
+
+    /// <summary>Builds <paramref name="batches"/> off the loop and hands them over back on it.</summary>
+    private void Build(List<CatchUp>? batches)
+    {
         if (batches is null)
             return;
         _runOffLoop(() =>
@@ -157,6 +197,10 @@ internal sealed partial class WatcherRegistry
             {
                 _unsynced.Remove(watcher);
                 AddSynced(watcher);
+            }
+            else
+            {
+                CatchUpOnceDrained(watcher);
             }
         }
     }

@@ -165,11 +165,17 @@ internal sealed partial class WatcherRegistry
         stream.Watchers.Add(id, watcher);
         stream.Send(new WatchResponse { Header = new ResponseHeader { Revision = revision }, WatchId = id, Created = true });
         _count++;
-        if (next > revision)
-            AddSynced(watcher);
-        else
-            _unsynced.Add(watcher);
         Subscribe();
+        if (next > revision)
+        {
+            AddSynced(watcher);
+        }
+        else
+        {
+            // Its history is taken at once rather than at the next pass.
+            _unsynced.Add(watcher);
+            _postToLoop(() => CatchUpDrained(watcher));
+        }
     }
 
     /// <summary>Cancels a watch: answered with <c>canceled</c> and the store's revision; an unknown id gets no answer, as in etcd.</summary>

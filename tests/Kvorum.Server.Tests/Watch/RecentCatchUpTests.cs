@@ -95,4 +95,42 @@ public sealed class RecentCatchUpTests
         _f.Registry.Close(stream);
         Assert.Equal(0, _f.Registry.RecentCount);
     }
+
+    [Fact]
+    public void A_watcher_behind_gets_each_next_batch_as_soon_as_its_stream_has_sent_the_last_without_waiting_for_a_pass()
+    {
+        for (var i = 0; i < 2500; i++)
+            _f.Put("k", "v");
+        var stream = _f.Open();
+        _f.Registry.Create(stream, Create("k", start: 1));
+        var sizes = new List<int>();
+        for (var round = 0; round < 10 && _f.Registry.UnsyncedCount > 0; round++)
+        {
+            _f.RunPosted(); // no CatchUpPass: only what the registry and the writer posted
+            sizes.AddRange(_f.Send(stream).Where(r => !r.Created).Select(r => r.Events.Count));
+        }
+        Assert.Equal(0, _f.Registry.UnsyncedCount);
+        Assert.Equal([1000, 1000, 500], sizes);
+    }
+
+    [Fact]
+    public void An_overflowed_watcher_catches_up_once_its_stream_drains_and_gets_every_event_exactly_once()
+    {
+        var stream = _f.Open();
+        _f.Registry.Create(stream, Create("k"));
+        for (var i = 0; i < 1000; i++)
+            _f.Put("k", $"v{i}");
+        Assert.Equal(1, _f.Registry.Overflows);
+        var revisions = new List<long>();
+        for (var round = 0; round < 10 && _f.Registry.UnsyncedCount > 0; round++)
+        {
+            revisions.AddRange(_f.Send(stream).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
+            _f.RunPosted();
+            _f.Put("k", $"late{round}");
+        }
+        revisions.AddRange(_f.Send(stream).SelectMany(r => r.Events).Select(e => e.Kv.ModRevision));
+        Assert.Equal(0, _f.Registry.UnsyncedCount);
+        Assert.True(_f.Registry.CatchUpsFromRecent >= 1); // the overflow was recent: no scan of the index
+        Assert.Equal(Enumerable.Range(2, (int)_f.Store.Revision - 1).Select(r => (long)r), revisions);
+    }
 }
