@@ -88,6 +88,7 @@ internal sealed partial class WatcherRegistry
     public void CatchUpPass()
     {
         _owner.AssertOwned();
+        _drainedSincePass = 0;
         if (_unsynced.Count == 0)
             return;
         foreach (var watcher in _unsynced)
@@ -106,13 +107,17 @@ internal sealed partial class WatcherRegistry
 
     /// <summary>
     /// The stream has sent everything queued for <paramref name="watcher"/>, which was waiting for that to catch up
-    /// (<see cref="Watcher.AwaitDrain"/>): it is given its next batch now rather than at the next pass.
+    /// (<see cref="Watcher.AwaitDrain"/>): it is given its next batch now rather than at the next pass, unless
+    /// <see cref="MaxWatchersPerPass"/> were served so since the last pass, so that a crowd of slow watchers costs the
+    /// loop no more between two ticks than one pass does; the next pass then picks it up.
     /// </summary>
     public void CatchUpDrained(Watcher watcher)
     {
         ArgumentNullException.ThrowIfNull(watcher);
         _owner.AssertOwned();
         if (watcher.Removed || watcher.Synced || watcher.CatchingUp || watcher.Pending.Responses > 0)
+            return;
+        if (_drainedSincePass++ >= MaxWatchersPerPass)
             return;
         List<CatchUp>? batches = null;
         Advance(watcher, ref batches);

@@ -1,6 +1,7 @@
 using Google.Protobuf;
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Keys;
+using Kvorum.Server.Watch;
 using static Kvorum.Server.Tests.Watch.RegistryFixture;
 
 namespace Kvorum.Server.Tests.Watch;
@@ -132,5 +133,22 @@ public sealed class RecentCatchUpTests
         Assert.Equal(0, _f.Registry.UnsyncedCount);
         Assert.True(_f.Registry.CatchUpsFromRecent >= 1); // the overflow was recent: no scan of the index
         Assert.Equal(Enumerable.Range(2, (int)_f.Store.Revision - 1).Select(r => (long)r), revisions);
+    }
+
+    [Fact]
+    public void Between_two_passes_at_most_a_pass_worth_of_watchers_is_caught_up_on_drain_and_the_next_pass_takes_the_rest()
+    {
+        _f.Put("k", "1");
+        _f.Put("k", "2");
+        var stream = _f.Open();
+        var watchers = WatcherRegistry.MaxWatchersPerPass + 100;
+        for (var i = 0; i < watchers; i++)
+            _f.Registry.Create(stream, Create("k", start: 2));
+        _f.RunPosted();
+        Assert.Equal(100, _f.Registry.UnsyncedCount);
+        Assert.Equal(WatcherRegistry.MaxWatchersPerPass, _f.Send(stream).Count(r => r.Events.Count > 0));
+        _f.RunCatchUp();
+        Assert.Equal(0, _f.Registry.UnsyncedCount);
+        Assert.Equal(100, _f.Send(stream).Count(r => r.Events.Count > 0));
     }
 }
