@@ -12,6 +12,11 @@
 #   watch: W watchers (1,000 and 10,000) on 10 streams per member over all 3 members, WATCH_KEYS keys, puts to the
 #     leader at WATCH_PUT_RATE/s for DURATION; events/s, latency from each put's acknowledgement to each event,
 #     missing events, and the members' VmRSS growth per idle watcher (sampled once all are open, before the puts)
+#   watch at rising put rates: WATCH_RATE_WATCHERS watchers as above, puts at each of WATCH_RATES per second; a rate is
+#     sustained when the puts kept within 5% of it, none failed and every event came; the last table gives, for the
+#     highest rate etcd sustains and for each system's own highest, both systems' events/s and p99
+#   memory per idle watcher: first thing after the clusters start (fresh members), the members' summed VmRSS with
+#     IDLE_WATCHERS idle watchers open (held 5 s) minus their VmRSS with none, per watcher
 #   put and range l at 64 clients again with IDLE_WATCHERS idle watchers open (0 for none)
 # On a small shared machine the speed of the same work changes from one minute to the next, and a CPU-bound
 # system follows it while a latency-bound one does not (docs/benchmarks.md): pairs measured minutes apart would
@@ -30,6 +35,7 @@
 # Env:   DURATION (10s), WARMUP (10s), KVORUM_DLL (Release build), ETCD (/usr/bin/etcd), ETCDCTL (/usr/bin/etcdctl),
 #        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), LEASE_CLIENTS (64), WATCHERS ("1000 10000") (any set
 #        empty for none), WATCH_PUT_RATE (500), WATCH_KEYS (100), IDLE_WATCHERS (10000), ROUNDS (1),
+#        WATCH_RATES ("500 1000 2000 4000 8000") and WATCH_RATE_WATCHERS (1000) (WATCH_RATES empty for none),
 #        KEEP_RESULTS=dir (copy raw results there)
 set -euo pipefail
 
@@ -46,6 +52,8 @@ WATCHERS="${WATCHERS-1000 10000}"
 WATCH_PUT_RATE="${WATCH_PUT_RATE:-500}"
 WATCH_KEYS="${WATCH_KEYS:-100}"
 IDLE_WATCHERS="${IDLE_WATCHERS-10000}"
+WATCH_RATES="${WATCH_RATES-500 1000 2000 4000 8000}"
+WATCH_RATE_WATCHERS="${WATCH_RATE_WATCHERS:-1000}"
 SYSTEMS=("$@")
 [ ${#SYSTEMS[@]} -eq 0 ] && SYSTEMS=(kvorum etcd)
 
@@ -56,6 +64,7 @@ export ETCDCTL_API=3
 
 WORK="$(mktemp -d /tmp/kvorum-vs-etcd.XXXXXX)"
 RESULTS="$WORK/results.tsv"
+RATES="$WORK/rates.tsv"        # system rate puts/s events/s p99 sustained(0/1)
 declare -A OFFSET     # system -> port offset (0, 100, ...)
 declare -A MEMBERS    # system -> "pid pid pid"
 
@@ -238,6 +247,48 @@ measure_watch() { # round system watchers
     pause_cluster "$system"
 }
 
+# The same watch run at one put rate of WATCH_RATES; besides its row, a line in $RATES says whether the rate was
+# sustained: puts within 5% of the rate, no failed put, no missing or repeated event.
+measure_watch_rate() { # round system rate
+    local round=$1 system=$2 rate=$3 tag="$2-watch-rate-$3-r$1"
+    resume_cluster "$system"
+    wait_healthy "$system"
+    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+        --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" -w json \
+        >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" || true
+    local json; json="$(cat "$WORK/$tag.json")"
+    local sustained; sustained="$(jq --argjson r "$rate" 'if .puts_per_s >= 0.95 * $r and .put_errors == 0 and .events_missing == 0 and .events_unexpected == 0 then 1 else 0 end' <<<"$json")"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$system" "watch @${rate}/s" "$WATCH_RATE_WATCHERS" 30 \
+        "$(jq '.events_per_s | floor' <<<"$json")" "$(jq '.latency_ms.p50' <<<"$json")" "$(jq '.latency_ms.p99' <<<"$json")" \
+        "$(jq '.latency_ms["p99.9"]' <<<"$json")" "$(jq '.events_missing + .events_unexpected + .put_errors' <<<"$json")" \
+        "$(jq '.puts_per_s | floor' <<<"$json") puts/s" "-" "$(rss_list "$system")" >>"$RESULTS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$system" "$rate" "$(jq '.puts_per_s | floor' <<<"$json")" "$(jq '.events_per_s | floor' <<<"$json")" \
+        "$(jq '.latency_ms.p99' <<<"$json")" "$sustained" >>"$RATES"
+    echo "  $tag: $(jq -c '{events_per_s, puts_per_s, missing: .events_missing, p99: .latency_ms.p99}' <<<"$json"), sustained $sustained" >&2
+    pause_cluster "$system"
+}
+
+# Memory per idle watcher on fresh members: summed VmRSS with IDLE_WATCHERS idle watchers open minus with none.
+measure_idle_memory() { # system
+    local system=$1 tag="$1-idle-memory"
+    resume_cluster "$system"
+    wait_healthy "$system"
+    sleep 2
+    local before; before="$(rss_kib "$system")"
+    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+        --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
+    local holder=$!
+    until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
+    sleep 5
+    local after; after="$(rss_kib "$system")"
+    kill -TERM "$holder" 2>/dev/null || true
+    wait "$holder" 2>/dev/null || true
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' 0 "$system" "idle watchers, memory" "$IDLE_WATCHERS" 30 \
+        "-" "-" "-" "-" "-" "$(( (after - before) * 1024 / IDLE_WATCHERS ))B/w" "-" "$(rss_list "$system")" >>"$RESULTS"
+    echo "  $tag: RSS $(( before / 1024 )) -> $(( after / 1024 )) MiB, $(( (after - before) * 1024 / IDLE_WATCHERS )) B per watcher" >&2
+    pause_cluster "$system"
+}
+
 # put and range at 64 clients while IDLE_WATCHERS watchers stay open on the members (their own rows, marked "idle").
 measure_with_idle_watchers() { # round system
     local round=$1 system=$2 tag="$2-idle-r$1"
@@ -256,6 +307,7 @@ measure_with_idle_watchers() { # round system
 }
 
 : >"$RESULTS"
+: >"$RATES"
 echo "uptime: $(uptime)" >&2
 for system in "${SYSTEMS[@]}"; do
     echo "== $system: starting 3 members on client ports $(endpoints "$system")" >&2
@@ -264,6 +316,9 @@ for system in "${SYSTEMS[@]}"; do
     echo "== $system: leader $(leader_endpoint "$system") (pids ${MEMBERS[$system]})" >&2
     pause_cluster "$system"
 done
+if [ -n "$IDLE_WATCHERS" ] && [ "$IDLE_WATCHERS" != 0 ]; then
+    for system in "${SYSTEMS[@]}"; do measure_idle_memory "$system"; done
+fi
 for round in $(seq "$ROUNDS"); do
     echo "== round $round; uptime: $(uptime)" >&2
     for c in $PUT_CLIENTS; do
@@ -279,6 +334,9 @@ for round in $(seq "$ROUNDS"); do
     fi
     for w in $WATCHERS; do
         for system in "${SYSTEMS[@]}"; do measure_watch "$round" "$system" "$w"; done
+    done
+    for rate in $WATCH_RATES; do
+        for system in "${SYSTEMS[@]}"; do measure_watch_rate "$round" "$system" "$rate"; done
     done
     # Last: the granted leases stay (TTL 600 s) and would weigh on the workloads after them.
     for c in $LEASE_CLIENTS; do
@@ -326,6 +384,27 @@ if [ ${#SYSTEMS[@]} -eq 2 ]; then
                 }
             }' "$RESULTS" | column -t -s $'\t'
     fi
+fi
+if [ -s "$RATES" ]; then
+    # Per system, the highest rate sustained in every round; then both systems' events/s and p99 at etcd's highest and
+    # at each system's own (the medians over the rounds).
+    echo
+    awk -F'\t' '
+        { key = $1 SUBSEP $2; if (!(key in n)) { n[key] = 0; ok[key] = 1 } ; n[key]++
+          ev[key, n[key]] = $4; p99[key, n[key]] = $5; if ($6 != 1) ok[key] = 0; systems[$1] = 1; rates[$2] = 1 }
+        function median(key, arr,   c, x, y, t, v) { c = n[key]; for (x = 1; x <= c; x++) v[x] = arr[key, x]
+            for (x = 2; x <= c; x++) { t = v[x]; for (y = x - 1; y >= 1 && v[y] > t; y--) v[y + 1] = v[y]; v[y + 1] = t }
+            return c % 2 ? v[(c + 1) / 2] : (v[c / 2] + v[c / 2 + 1]) / 2 }
+        END {
+            for (s in systems) { best[s] = 0; for (r in rates) if (((s, r) in ok) && ok[s, r] && r + 0 > best[s]) best[s] = r + 0 }
+            printf "system\thighest sustained puts/s\tevents/s there\tp99 ms there\tat etcd highest (%s/s): events/s\tp99 ms\n", best["etcd"]
+            for (s in systems) {
+                b = best[s]; e = best["etcd"]
+                printf "%s\t%s\t%s\t%s\t%s\t%s\n", s, b ? b : "none",
+                    b ? median(s SUBSEP b, ev) : "-", b ? median(s SUBSEP b, p99) : "-",
+                    (e && ((s, e) in n)) ? median(s SUBSEP e, ev) : "-", (e && ((s, e) in n)) ? median(s SUBSEP e, p99) : "-"
+            }
+        }' "$RATES" | column -t -s $'\t'
 fi
 echo
 for f in "$WORK"/*.json; do echo "$(basename "$f" .json) $(jq -c . "$f")"; done

@@ -24,6 +24,18 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
     /// <summary>What gRPC adds to a message on top of the request limit, as etcd's <c>grpcOverheadBytes</c>.</summary>
     private const int GrpcOverheadBytes = 512 * 1024;
 
+    /// <summary>Bytes written without a flush at most before one is forced, so a long batch still goes out in pieces.</summary>
+    private const long MaxUnflushedBytes = 64 * 1024;
+
+    /// <summary>What an answer without a counted size (created, canceled, progress) is taken to weigh.</summary>
+    private const long EstimatedBytesOfAnswer = 64;
+
+    /// <summary>A write that stays in the call's buffer until a later one flushes it.</summary>
+    private static readonly WriteOptions Buffered = new(WriteFlags.BufferHint);
+
+    /// <summary>A write that flushes the call's buffer, with it.</summary>
+    private static readonly WriteOptions Flushed = new();
+
     private readonly WatchStream _stream = new();
 
     /// <summary>Serves the call until it ends.</summary>
@@ -123,25 +135,40 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
         var limit = options.MaxRequestBytes + GrpcOverheadBytes;
         while (await queue.WaitToReadAsync(ended).ConfigureAwait(false))
         {
+            // What the loop queued together goes out in one flush: a response is only buffered while another is
+            // already waiting behind it, so the last of a batch is always flushed and nothing waits for a later one.
+            var unflushed = 0L;
             while (queue.TryRead(out var item))
             {
                 var response = item.Response;
                 FillHeader(response.Header ??= new ResponseHeader());
+                var more = queue.TryPeek(out _) && unflushed < MaxUnflushedBytes;
                 try
                 {
                     if (item.Watcher is { Fragment: true } && response.Events.Count > 1 && response.CalculateSize() >= limit)
                     {
                         foreach (var fragment in WatchFragments.Split(response, limit))
+                        {
+                            responses.WriteOptions = Flushed;
                             await responses.WriteAsync(fragment, ended).ConfigureAwait(false);
+                        }
+                        unflushed = 0;
                     }
                     else
                     {
+                        responses.WriteOptions = more ? Buffered : Flushed;
                         await responses.WriteAsync(response, ended).ConfigureAwait(false);
+                        unflushed = more ? unflushed + Math.Max(item.Bytes, EstimatedBytesOfAnswer) : 0;
                     }
                 }
                 finally
                 {
-                    item.Watcher?.Pending.Remove(item.Bytes);
+                    if (item.Watcher is { } watcher)
+                    {
+                        watcher.Pending.Remove(item.Bytes);
+                        if (watcher.TakeDrained())
+                            node.OnWatchers(registry => registry.CatchUpDrained(watcher));
+                    }
                 }
             }
         }

@@ -47,12 +47,29 @@ internal static class ChangeEvents
     {
         var found = new List<(Revision Revision, Event Change)>();
         foreach (var history in index.Scan(range))
-        {
-            var versions = history.Versions;
-            for (var i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= startRevision; i--)
-                found.Add((versions[i].Revision, At(history, i)));
-        }
-        found.Sort((a, b) => a.Revision.CompareTo(b.Revision));
+            AddChanges(history.Key, history.Versions, startRevision, long.MaxValue, found);
+        SortByRevision(found);
         return [.. found.Select(item => item.Change)];
+    }
+
+    /// <summary>
+    /// Adds to <paramref name="found"/> the event of each entry of <paramref name="versions"/> (the history of
+    /// <paramref name="key"/>, or a shared slice of it) from revision <paramref name="from"/> to <paramref name="to"/>.
+    /// </summary>
+    public static void AddChanges(ByteString key, ReadOnlySpan<KeyVersion> versions, long from, long to, List<(Revision Revision, Event Change)> found)
+    {
+        ArgumentNullException.ThrowIfNull(found);
+        for (var i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= from; i--)
+        {
+            if (versions[i].Revision.Main <= to)
+                found.Add((versions[i].Revision, At(key, versions, i)));
+        }
+    }
+
+    /// <summary>Puts changes gathered key by key in the order of the store's writes: by revision, then by the order within one.</summary>
+    public static void SortByRevision(List<(Revision Revision, Event Change)> found)
+    {
+        ArgumentNullException.ThrowIfNull(found);
+        found.Sort(static (a, b) => a.Revision.CompareTo(b.Revision));
     }
 }

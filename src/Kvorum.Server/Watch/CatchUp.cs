@@ -5,8 +5,10 @@ using Kvorum.Server.Mvcc;
 namespace Kvorum.Server.Watch;
 
 /// <summary>
-/// One batch of history for an unsynced watcher. The loop takes it (<see cref="Take"/>): the watcher's keys and their
-/// versions as the histories share them, which copies nothing. <see cref="Build"/> then turns them into at most
+/// One batch of history for an unsynced watcher. The loop takes it: from the store's latest revisions when they reach
+/// back to the watcher's next revision (<see cref="FromRecent"/>), which copies a few references and scans no key;
+/// otherwise from the key index (<see cref="Take"/>), the watcher's keys and their versions as the histories share
+/// them, which copies nothing. <see cref="Build"/> then turns either into at most
 /// <see cref="MaxRevisions"/> revisions of events on any thread, while the store goes on changing; the shared slices
 /// do not change (<see cref="KeyHistory.Share"/>). Only the loop hands the result over and decides whether the watcher
 /// is synced (<see cref="WatcherRegistry"/>), so no event is lost or sent twice, whatever was committed meanwhile.
@@ -16,14 +18,16 @@ internal sealed class CatchUp
     /// <summary>The most revisions one catch-up response carries, as etcd's <c>watchBatchMaxRevs</c>.</summary>
     public const int MaxRevisions = 1000;
 
-    private readonly List<(ByteString Key, ReadOnlyMemory<KeyVersion> Versions)> _slices;
+    private readonly List<(ByteString Key, ReadOnlyMemory<KeyVersion> Versions)>? _slices;
+    private readonly ArraySegment<(long Revision, IReadOnlyList<Event> Events)>? _recent;
 
-    private CatchUp(Watcher watcher, long from, long to, List<(ByteString, ReadOnlyMemory<KeyVersion>)> slices)
+    private CatchUp(Watcher watcher, long from, long to, List<(ByteString, ReadOnlyMemory<KeyVersion>)>? slices, ArraySegment<(long, IReadOnlyList<Event>)>? recent)
     {
         Watcher = watcher;
         From = from;
         To = to;
         _slices = slices;
+        _recent = recent;
         Through = to;
     }
 
@@ -54,23 +58,46 @@ internal sealed class CatchUp
             if (history.Newest is { } newest && newest.Revision.Main >= from)
                 slices.Add((history.Key, history.Share()));
         }
-        return new CatchUp(watcher, from, store.Revision, slices);
+        return new CatchUp(watcher, from, store.Revision, slices, null);
     }
+
+    /// <summary>
+    /// Takes the watcher's batch from <paramref name="recent"/> when it holds every revision from
+    /// <see cref="Watcher.NextRevision"/> to the store's, <paramref name="to"/>; null when it does not. Loop only.
+    /// </summary>
+    public static CatchUp? FromRecent(Watcher watcher, RecentRevisions recent, long to)
+    {
+        ArgumentNullException.ThrowIfNull(watcher);
+        ArgumentNullException.ThrowIfNull(recent);
+        var from = watcher.NextRevision;
+        return recent.TryTake(from, to, out var revisions) ? new CatchUp(watcher, from, to, null, revisions) : null;
+    }
+
+    /// <summary>True when the batch comes from the latest revisions rather than the key index.</summary>
+    public bool IsFromRecent => _recent is not null;
 
     /// <summary>Builds the events of the batch, oldest first and in the order each revision made them. Any thread.</summary>
     public void Build()
     {
         var found = new List<(Revision Revision, Event Change)>();
-        foreach (var (key, memory) in _slices)
+        if (_recent is { } recent)
         {
-            var versions = memory.Span;
-            for (var i = versions.Length - 1; i >= 0 && versions[i].Revision.Main >= From; i--)
+            // Already in the order of the store's writes.
+            foreach (var (revision, events) in recent)
             {
-                if (versions[i].Revision.Main <= To)
-                    found.Add((versions[i].Revision, ChangeEvents.At(key, versions, i)));
+                for (var i = 0; i < events.Count; i++)
+                {
+                    if (Watcher.Range.Contains(events[i].Kv.Key.Span))
+                        found.Add((new Revision(revision, i), events[i]));
+                }
             }
         }
-        found.Sort(static (a, b) => a.Revision.CompareTo(b.Revision));
+        else
+        {
+            foreach (var (key, memory) in _slices!)
+                ChangeEvents.AddChanges(key, memory.Span, From, To, found);
+            ChangeEvents.SortByRevision(found);
+        }
 
         var response = new WatchResponse { WatchId = Watcher.Id };
         var revisions = 0;

@@ -11,10 +11,13 @@ namespace Kvorum.Server.Watch;
 /// </summary>
 /// <remarks>
 /// Owned by the member loop (<see cref="Node.LoopOwner"/>) through its <see cref="WatcherRegistry"/>, except
-/// <see cref="Pending"/>, which the stream's writer also lowers as it sends.
+/// <see cref="Pending"/>, which the stream's writer also lowers as it sends, and the drain mark
+/// (<see cref="AwaitDrain"/>), which the writer takes.
 /// </remarks>
 internal sealed class Watcher
 {
+    private int _awaitingDrain;
+
     /// <summary>Creates a watcher owed every change from <paramref name="nextRevision"/> on.</summary>
     public Watcher(WatchStream stream, long id, KeyRange range, WatchCreateRequest request, long nextRevision)
     {
@@ -76,6 +79,18 @@ internal sealed class Watcher
 
     /// <summary>What it was handed and its stream has not sent yet.</summary>
     public PendingCount Pending { get; } = new();
+
+    /// <summary>
+    /// It is unsynced and waits for its stream to send what is queued for it before its next batch: the stream's
+    /// writer, on sending the last of it, takes the mark (<see cref="TakeDrained"/>) and asks the loop for the batch
+    /// at once (<see cref="WatcherRegistry.CatchUpDrained"/>). Set by the loop, which then takes it itself if nothing is
+    /// queued: both sides write with a full fence before they read the other's state, so one of them always sees both.
+    /// </summary>
+    public void AwaitDrain() => Interlocked.Exchange(ref _awaitingDrain, 1);
+
+    /// <summary>True once per mark, when the watcher waits for its stream to drain and nothing of it is queued any more.</summary>
+    public bool TakeDrained() =>
+        Volatile.Read(ref _awaitingDrain) == 1 && Pending.Responses == 0 && Interlocked.Exchange(ref _awaitingDrain, 0) == 1;
 
     /// <summary>Events of one commit being gathered for it (<see cref="WatcherRegistry.OnCommitted"/>); null between commits.</summary>
     public List<Event>? Gathered { get; set; }

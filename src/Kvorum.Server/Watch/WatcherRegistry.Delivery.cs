@@ -16,6 +16,7 @@ internal sealed partial class WatcherRegistry
         _owner.AssertOwned();
         if (_count == 0)
             return;
+        _recent.Add(revision, events);
         // The events without prev_kv, made once per commit for every watcher that did not ask for it.
         Event?[]? stripped = null;
         for (var i = 0; i < events.Count; i++)
@@ -45,6 +46,7 @@ internal sealed partial class WatcherRegistry
                 // Its stream is not keeping up: this revision and the later ones come from the history once it has.
                 watcher.NextRevision = revision;
                 MoveToUnsynced(watcher);
+                CatchUpOnceDrained(watcher);
                 Overflows++;
                 continue;
             }
@@ -80,11 +82,13 @@ internal sealed partial class WatcherRegistry
     /// One pass over at most <see cref="MaxWatchersPerPass"/> unsynced watchers whose streams have sent everything
     /// queued for them: one whose next revision is compacted is cancelled with the compaction revision (header
     /// revision 0 and no reason, as etcd's); one that has reached the store becomes synced; the others are given their
-    /// next batch of history (<see cref="CatchUp"/>), built off the loop and handed over back on it.
+    /// next batch of history (<see cref="CatchUp"/>), from the latest revisions when they reach back far enough and
+    /// from the key index otherwise, built off the loop and handed over back on it.
     /// </summary>
     public void CatchUpPass()
     {
         _owner.AssertOwned();
+        _drainedSincePass = 0;
         if (_unsynced.Count == 0)
             return;
         foreach (var watcher in _unsynced)
@@ -96,31 +100,77 @@ internal sealed partial class WatcherRegistry
         }
         List<CatchUp>? batches = null;
         foreach (var watcher in _picked)
-        {
-            if (watcher.NextRevision < _store.CompactRevision)
-            {
-                // Its id stays the stream's until the client cancels it or the stream ends, as in etcd: a cancel is
-                // answered, and a new watch cannot take the id.
-                Remove(watcher);
-                watcher.Stream.Send(new WatchResponse
-                {
-                    Header = new ResponseHeader { Revision = 0 },
-                    WatchId = watcher.Id,
-                    Canceled = true,
-                    CompactRevision = _store.CompactRevision,
-                });
-                continue;
-            }
-            if (watcher.NextRevision > _store.Revision)
-            {
-                _unsynced.Remove(watcher);
-                AddSynced(watcher);
-                continue;
-            }
-            watcher.CatchingUp = true;
-            (batches ??= []).Add(CatchUp.Take(watcher, _store));
-        }
+            Advance(watcher, ref batches);
         _picked.Clear();
+        Build(batches);
+    }
+
+    /// <summary>
+    /// The stream has sent everything queued for <paramref name="watcher"/>, which was waiting for that to catch up
+    /// (<see cref="Watcher.AwaitDrain"/>): it is given its next batch now rather than at the next pass, unless
+    /// <see cref="MaxWatchersPerPass"/> were served so since the last pass, so that a crowd of slow watchers costs the
+    /// loop no more between two ticks than one pass does; the next pass then picks it up.
+    /// </summary>
+    public void CatchUpDrained(Watcher watcher)
+    {
+        ArgumentNullException.ThrowIfNull(watcher);
+        _owner.AssertOwned();
+        if (watcher.Removed || watcher.Synced || watcher.CatchingUp || watcher.Pending.Responses > 0)
+            return;
+        if (_drainedSincePass++ >= MaxWatchersPerPass)
+            return;
+        List<CatchUp>? batches = null;
+        Advance(watcher, ref batches);
+        Build(batches);
+    }
+
+    /// <summary>
+    /// One unsynced watcher's step: cancelled if its next revision is compacted, synced if it has reached the store,
+    /// otherwise its next batch is taken into <paramref name="batches"/>.
+    /// </summary>
+    private void Advance(Watcher watcher, ref List<CatchUp>? batches)
+    {
+        if (watcher.NextRevision < _store.CompactRevision)
+        {
+            // Its id stays the stream's until the client cancels it or the stream ends, as in etcd: a cancel is
+            // answered, and a new watch cannot take the id.
+            Remove(watcher);
+            watcher.Stream.Send(new WatchResponse
+            {
+                Header = new ResponseHeader { Revision = 0 },
+                WatchId = watcher.Id,
+                Canceled = true,
+                CompactRevision = _store.CompactRevision,
+            });
+            return;
+        }
+        if (watcher.NextRevision > _store.Revision)
+        {
+            _unsynced.Remove(watcher);
+            AddSynced(watcher);
+            return;
+        }
+        watcher.CatchingUp = true;
+        var batch = CatchUp.FromRecent(watcher, _recent, _store.Revision) ?? CatchUp.Take(watcher, _store);
+        if (batch.IsFromRecent)
+            CatchUpsFromRecent++;
+        (batches ??= []).Add(batch);
+    }
+
+    /// <summary>
+    /// Has <paramref name="watcher"/> given its next batch as soon as its stream has sent what is queued for it: by the
+    /// stream's writer when something is still queued, from here when nothing is (the mark is taken once, by one side).
+    /// </summary>
+    private void CatchUpOnceDrained(Watcher watcher)
+    {
+        watcher.AwaitDrain();
+        if (watcher.TakeDrained())
+            _postToLoop(() => CatchUpDrained(watcher));
+    }
+
+    /// <summary>Builds <paramref name="batches"/> off the loop and hands them over back on it.</summary>
+    private void Build(List<CatchUp>? batches)
+    {
         if (batches is null)
             return;
         _runOffLoop(() =>
@@ -153,6 +203,10 @@ internal sealed partial class WatcherRegistry
             {
                 _unsynced.Remove(watcher);
                 AddSynced(watcher);
+            }
+            else
+            {
+                CatchUpOnceDrained(watcher);
             }
         }
     }

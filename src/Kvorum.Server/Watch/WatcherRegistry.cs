@@ -10,7 +10,8 @@ namespace Kvorum.Server.Watch;
 /// <summary>
 /// Every watcher of a member, as etcd's watchable store keeps them: the synced ones, handed each revision as the store
 /// commits it (<see cref="OnCommitted"/>), by key for single keys and in a set for ranges; and the unsynced ones,
-/// behind the store, which catch up from the history a batch at a time (<see cref="CatchUpPass"/>, <see cref="CatchUp"/>).
+/// behind the store, which catch up from the history a batch at a time (<see cref="CatchUpPass"/>, <see cref="CatchUp"/>),
+/// read from the latest revisions' events (<see cref="RecentRevisions"/>) when they reach back far enough.
 /// Nothing here waits for a client: a synced watcher whose stream has more than its bound queued is moved to the
 /// unsynced set at the revision it could not take, and catches up from there once its stream has drained.
 /// </summary>
@@ -40,7 +41,9 @@ internal sealed partial class WatcherRegistry
     private readonly HashSet<Watcher> _unsynced = [];
     private readonly List<Watcher> _gathering = [];
     private readonly List<Watcher> _picked = [];
+    private readonly RecentRevisions _recent = new();
     private int _count;
+    private int _drainedSincePass;
     private bool _subscribed;
     private EtcdError? _closedWith;
 
@@ -65,6 +68,12 @@ internal sealed partial class WatcherRegistry
 
     /// <summary>Times a synced watcher was moved aside because its stream could not take more.</summary>
     public long Overflows { get; private set; }
+
+    /// <summary>Catch-up batches taken from the latest revisions (<see cref="RecentRevisions"/>) rather than the key index.</summary>
+    public long CatchUpsFromRecent { get; private set; }
+
+    /// <summary>Revisions held for catch-ups without a scan.</summary>
+    public int RecentCount => _recent.Count;
 
     /// <summary>Starts serving <paramref name="stream"/>; ends it at once if the registry is closed.</summary>
     public void Open(WatchStream stream)
@@ -157,11 +166,17 @@ internal sealed partial class WatcherRegistry
         stream.Watchers.Add(id, watcher);
         stream.Send(new WatchResponse { Header = new ResponseHeader { Revision = revision }, WatchId = id, Created = true });
         _count++;
-        if (next > revision)
-            AddSynced(watcher);
-        else
-            _unsynced.Add(watcher);
         Subscribe();
+        if (next > revision)
+        {
+            AddSynced(watcher);
+        }
+        else
+        {
+            // Its history is taken at once rather than at the next pass.
+            _unsynced.Add(watcher);
+            _postToLoop(() => CatchUpDrained(watcher));
+        }
     }
 
     /// <summary>Cancels a watch: answered with <c>canceled</c> and the store's revision; an unknown id gets no answer, as in etcd.</summary>
@@ -225,6 +240,7 @@ internal sealed partial class WatcherRegistry
     public void BeforeRestore()
     {
         _owner.AssertOwned();
+        _recent.Clear();
         var revision = _store.Revision;
         foreach (var watcher in _syncedRanges.Concat(_syncedByKey.Values.SelectMany(s => s)).ToList())
         {
@@ -293,6 +309,7 @@ internal sealed partial class WatcherRegistry
             // Without watchers the store records no events: a write then builds nothing for them.
             _store.Committed -= OnStoreCommitted;
             _subscribed = false;
+            _recent.Clear();
         }
     }
 

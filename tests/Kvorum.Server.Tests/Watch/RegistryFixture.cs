@@ -71,6 +71,38 @@ internal sealed class RegistryFixture
             work();
     }
 
+    /// <summary>Runs what was posted to the loop and what that started off it, until nothing is left, without a pass.</summary>
+    public void RunPosted()
+    {
+        while (_posted.Count > 0 || _offLoop.Count > 0)
+        {
+            while (_offLoop.TryDequeue(out var work))
+                work();
+            while (_posted.TryDequeue(out var work))
+                work();
+        }
+    }
+
+    /// <summary>
+    /// What the stream's writer sends now, as the writer does: lowering each watcher's pending count and, when a
+    /// watcher waiting for its stream to drain has nothing queued any more, posting its next catch-up to the loop.
+    /// </summary>
+    public List<WatchResponse> Send(WatchStream stream)
+    {
+        var sent = new List<WatchResponse>();
+        while (stream.Outgoing.TryRead(out var item))
+        {
+            if (item.Watcher is { } watcher)
+            {
+                watcher.Pending.Remove(item.Bytes);
+                if (watcher.TakeDrained())
+                    _posted.Enqueue(() => Registry.CatchUpDrained(watcher));
+            }
+            sent.Add(item.Response);
+        }
+        return sent;
+    }
+
     /// <summary>What the stream's writer would send now, as it sends it (lowering each watcher's pending count).</summary>
     public static List<WatchResponse> Drain(WatchStream stream)
     {
