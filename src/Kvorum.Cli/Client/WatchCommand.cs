@@ -37,38 +37,53 @@ internal static class WatchCommand
             var settings = global.Resolve(parse, context);
             var output = new WatchOutput(context.Out, settings.Output);
             using var connection = new EtcdConnection(settings);
-            var channel = connection.Channel(connection.Endpoints[0]);
             if (parse.GetValue(interactive))
-                return await InteractiveAsync(context, syntax, channel, output, cancellation).ConfigureAwait(false);
+                return await InteractiveAsync(context, syntax, connection.Channel(connection.Endpoints[0]), output, cancellation).ConfigureAwait(false);
             var create = syntax.Resolve(parse);
-            return await WatchAsync(context, connection.Endpoints[0], channel, create, output, cancellation).ConfigureAwait(false);
+            return await WatchAsync(context, connection, create, output, cancellation).ConfigureAwait(false);
         });
         return command;
     }
 
-    /// <summary>Runs one watch until the server ends it (exit 5) or the user interrupts it.</summary>
-    private static async Task<int> WatchAsync(CliContext context, Uri endpoint, GrpcChannel channel, WatchCreateRequest create, WatchOutput output, CancellationToken cancellation)
+    /// <summary>
+    /// Runs one watch until the server ends it (exit 5) or the user interrupts it. With more than one endpoint, a
+    /// stream whose member becomes unreachable or stops is opened again on the next endpoint, from the revision after
+    /// the last one printed, as etcd's client resumes a watch; the command fails once every endpoint has failed in a row.
+    /// </summary>
+    private static async Task<int> WatchAsync(CliContext context, EtcdConnection connection, WatchCreateRequest create, WatchOutput output, CancellationToken cancellation)
     {
-        using var watch = KeyWatch.Open(channel, create, cancellation);
-        try
+        var endpoints = connection.Endpoints;
+        var resume = new WatchResume(create);
+        for (var attempt = 0; ; attempt++)
         {
-            await PrintAsync(context, watch, output, cancellation).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (EtcdConnection.IsUnreachable(e))
-        {
-            throw new CommandFailedException(EtcdConnection.UnreachableLine(endpoint, e), e);
+            var endpoint = endpoints[attempt % endpoints.Count];
+            using var watch = KeyWatch.Open(connection.Channel(endpoint), resume.Request, cancellation);
+            try
+            {
+                await PrintAsync(context, watch, output, cancellation, endpoints.Count > 1 ? resume : null).ConfigureAwait(false);
+                break;
+            }
+            catch (RpcException e) when (EtcdConnection.IsUnreachable(e) || (endpoints.Count > 1 && e.StatusCode == StatusCode.Unavailable))
+            {
+                if (endpoints.Count == 1 || resume.Failed() >= endpoints.Count)
+                    throw new CommandFailedException(EtcdConnection.IsUnreachable(e) ? EtcdConnection.UnreachableLine(endpoint, e) : EtcdConnection.ErrorLine(e), e);
+            }
         }
         await context.Error.WriteLineAsync("Error: watch is canceled by the server").ConfigureAwait(false);
         return EtcdctlExitCodes.Interrupted;
     }
 
-    /// <summary>Prints a watch's answers until it ends; says on stderr why the server ended it.</summary>
-    private static async Task PrintAsync(CliContext context, KeyWatch watch, WatchOutput output, CancellationToken cancellation)
+    /// <summary>
+    /// Prints a watch's answers until it ends; says on stderr why the server ended it. With <paramref name="resume"/>,
+    /// an Unavailable end (a member stopping) is thrown for the caller to resume elsewhere, and each answer is noted.
+    /// </summary>
+    private static async Task PrintAsync(CliContext context, KeyWatch watch, WatchOutput output, CancellationToken cancellation, WatchResume? resume = null)
     {
         try
         {
             await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
             {
+                resume?.Saw(response);
                 if (response.Canceled)
                 {
                     await context.Error.WriteLineAsync($"watch was canceled ({WatchOutput.CancelReason(response)})").ConfigureAwait(false);
@@ -86,7 +101,7 @@ internal static class WatchCommand
         {
             throw new OperationCanceledException(cancellation);
         }
-        catch (RpcException e) when (!EtcdConnection.IsUnreachable(e))
+        catch (RpcException e) when (!EtcdConnection.IsUnreachable(e) && !(resume is not null && e.StatusCode == StatusCode.Unavailable))
         {
             await context.Error.WriteLineAsync($"watch was canceled ({(e.Status.Detail.Length > 0 ? e.Status.Detail : e.StatusCode.ToString())})").ConfigureAwait(false);
             output.Closed();
