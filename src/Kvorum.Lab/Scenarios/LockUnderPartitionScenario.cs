@@ -115,10 +115,22 @@ internal sealed class LockUnderPartitionScenario : IScenario
         var linearizable = await Attempt(() => a.SeesOwnKeyAsync(context.Cancellation)).ConfigureAwait(false);
         var since = a.KeepAlives.Where(k => k.Sent >= cut).ToList();
         var failures = string.Join(", ", since.Where(k => !k.Renewed).GroupBy(k => k.Error ?? $"TTL {k.Ttl}").Select(g => $"{g.Key} ×{g.Count()}"));
+        var localSays = local.Value switch
+        {
+            true => "still has A's key",
+            false => "no longer has A's key",
+            null => "failed: " + local.Error,
+        };
+        var linearizableSays = linearizable.Value switch
+        {
+            true => "answered: A's key is there",
+            false => "answered: A's key is gone",
+            null => "failed: " + linearizable.Error,
+        };
         context.Expect(
             "at that moment both believe they hold the lock: B's Lock has returned, while A's member still shows A's key and A can learn nothing newer (its keep-alives and linearizable reads fail rather than answer)",
             local.Value == true && linearizable.Error is not null && since.Count > 0 && since.All(k => k.Ttl is null),
-            $"serializable read of A's key on n{a.Node}: {local.Value?.ToString() ?? local.Error}; linearizable read: {linearizable.Value?.ToString() ?? linearizable.Error}; {since.Count} keep-alives since the cut, {since.Count(k => k.Renewed)} renewed ({failures})");
+            $"n{a.Node}'s own state (serializable read) {localSays}; a linearizable read through n{a.Node} {linearizableSays}; {since.Count} keep-alives since the cut, {since.Count(k => k.Renewed)} renewed ({failures})");
     }
 
     /// <summary>Both write the shared keys: B now, A's delayed writes once the partition heals.</summary>
