@@ -49,6 +49,9 @@ internal sealed class LockContender : IAsyncDisposable
     /// <summary>Its lease, once granted.</summary>
     public long LeaseId { get; private set; }
 
+    /// <summary>How often it renews its lease, once granted: a third of the TTL.</summary>
+    public TimeSpan KeepAliveInterval { get; private set; }
+
     /// <summary>The key that holds its lock (<c>NAME/&lt;lease hex&gt;</c>), once it holds it.</summary>
     public ByteString OwnerKey { get; private set; } = ByteString.Empty;
 
@@ -77,8 +80,8 @@ internal sealed class LockContender : IAsyncDisposable
         var granted = await new LeaseApi.LeaseClient(_channel)
             .LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, Deadline(_callTimeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         LeaseId = granted.ID;
-        var interval = TimeSpan.FromSeconds(ttlSeconds / 3.0);
-        _keepAliveLoop = Task.Run(() => KeepAliveLoopAsync(interval), CancellationToken.None);
+        KeepAliveInterval = TimeSpan.FromSeconds(ttlSeconds / 3.0);
+        _keepAliveLoop = Task.Run(() => KeepAliveLoopAsync(KeepAliveInterval), CancellationToken.None);
     }
 
     /// <summary>Waits up to <paramref name="timeout"/> for the lock <paramref name="name"/>, then reads its token.</summary>
