@@ -98,9 +98,20 @@ internal sealed class LockContender : IAsyncDisposable
         var owner = await new KV.KVClient(_channel)
             .RangeAsync(new RangeRequest { Key = locked.Key }, Deadline(_callTimeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         if (owner.Kvs.Count == 0)
-            throw new LabException($"{Name}'s lock key {locked.Key.ToStringUtf8()} was gone when read back");
+            throw new LabException($"{Name}'s lock key {locked.Key.ToStringUtf8()} was gone when read back: its lease had ended ({KeepAliveSummary()})");
         OwnerKey = locked.Key;
         Token = owner.Kvs[0].CreateRevision;
+    }
+
+    /// <summary>Its keep-alives in one line: when the last one that renewed the lease was sent, and what became of the rest.</summary>
+    /// <returns>The summary, with times on the scenario's clock.</returns>
+    public string KeepAliveSummary()
+    {
+        var all = KeepAlives;
+        var last = all.LastOrDefault(k => k.Renewed);
+        var after = all.Where(k => last is null || k.Sent > last.Sent)
+            .GroupBy(k => k.Error ?? $"TTL {k.Ttl}").Select(g => $"{g.Key} ×{g.Count()}");
+        return $"{all.Count} keep-alives; the last renewal sent at {(last is null ? "none" : $"{last.Sent.TotalSeconds:0.0} s")}; after it: {string.Join(", ", after.DefaultIfEmpty("none"))}";
     }
 
     /// <summary>
