@@ -52,7 +52,8 @@ internal sealed class LockUnderPartitionScenario : IScenario
         var aFencedBefore = await a.FencedPutAsync(FencedKey, $"A, token {a.Token}, before the partition", cancellation).ConfigureAwait(false);
         context.Say($"A's fenced write to {FencedKey} while it holds the lock: {(aFencedBefore ? "accepted" : "refused")}");
 
-        await b.GrantLeaseAsync(ttlSeconds, cancellation).ConfigureAwait(false);
+        // B's lease is not what the story is about: three times A's, so that a stall of a loaded host cannot end it.
+        await b.GrantLeaseAsync(3 * ttlSeconds, cancellation).ConfigureAwait(false);
         var bAsked = context.Now;
         var bLocks = b.LockAsync(LockName, ttl + TimeSpan.FromSeconds(30), cancellation);
         await context.SleepAsync(ttl + TimeSpan.FromSeconds(1)).ConfigureAwait(false);
