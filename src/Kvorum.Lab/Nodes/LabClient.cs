@@ -191,7 +191,10 @@ internal sealed class LabClient : IDisposable
                 || error.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal));
     }
 
-    private GrpcChannel Channel(int node) => _channels[_layout.Node(node).Number - 1];
+    /// <summary>The channel to node <paramref name="node"/>, for calls this class does not wrap (the lock scenario's lease and lock calls).</summary>
+    /// <param name="node">The node number.</param>
+    /// <returns>The channel, shared with this client's own calls.</returns>
+    internal GrpcChannel Channel(int node) => _channels[_layout.Node(node).Number - 1];
 
     private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation) =>
         new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);

@@ -15,6 +15,7 @@ internal static class ScenarioCatalog
         new KillLeaderLoopScenario(),
         new ElectionTimingScenario(),
         new BackupRestoreScenario(),
+        new LockUnderPartitionScenario(),
     ];
 
     /// <summary>The scenario called <paramref name="name"/>.</summary>
