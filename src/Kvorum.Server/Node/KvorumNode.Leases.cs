@@ -78,11 +78,16 @@ internal sealed partial class KvorumNode : ILeaseLeader
     public Task<LeaseRevokeResponse> RevokeLeaseAsync(long id, CancellationToken cancellation) =>
         ProposeAsync<LeaseRevokeResponse>(new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = id } }, cancellation);
 
-    /// <summary>Renews a lease at the leader (here, or forwarded to it).</summary>
+    /// <summary>
+    /// Renews a lease at the leader (here, or forwarded to it). The leader renews only once a quorum has confirmed it
+    /// still leads (a ReadIndex round started after the request came): a leader cut off from the others would
+    /// otherwise acknowledge renewals that the majority, which elects another leader and expires the lease, never
+    /// hears of, and a lease could expire sooner than its TTL after an acknowledged keep-alive.
+    /// </summary>
     /// <returns>The granted TTL, or -1 when the lease is unknown (or expired and waiting for its revoke).</returns>
     /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
     public Task<long> RenewLeaseAsync(long id, CancellationToken cancellation) =>
-        RouteLeaseAsync(() => _state.Leases.Renew(id), (urls, c) => _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c), forwarded: false, cancellation);
+        RouteLeaseAsync(() => _state.Leases.Renew(id), (urls, c) => _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c), forwarded: false, cancellation, confirmLeadership: true);
 
     /// <summary>A lease's time to live as the leader sees it (here, or forwarded to it); TTL -1 when unknown.</summary>
     /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
@@ -94,7 +99,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
 
     /// <inheritdoc />
     Task<long> ILeaseLeader.RenewForwardedAsync(long id, CancellationToken cancellation) =>
-        RouteLeaseAsync(() => _state.Leases.Renew(id), null, forwarded: true, cancellation);
+        RouteLeaseAsync(() => _state.Leases.Renew(id), null, forwarded: true, cancellation, confirmLeadership: true);
 
     /// <inheritdoc />
     Task<LeaseTimeToLiveResponse> ILeaseLeader.TimeToLiveForwardedAsync(long id, bool keys, CancellationToken cancellation) =>
@@ -104,8 +109,11 @@ internal sealed partial class KvorumNode : ILeaseLeader
     /// Answers with <paramref name="here"/> on the loop once this member's lessor can (<see cref="LeaseRoute.Here"/>),
     /// or with <paramref name="atLeader"/> at the leader; asks again while neither can, up to the request timeout
     /// (<see cref="ForwardedWait"/> for a call that was <paramref name="forwarded"/> here, which is never forwarded on).
+    /// With <paramref name="confirmLeadership"/>, the answer here is given only after a quorum confirmed this member
+    /// still leads (<see cref="ConfirmedHereAsync"/>).
     /// </summary>
-    private async Task<T> RouteLeaseAsync<T>(Func<T> here, Func<IReadOnlyList<Uri>, CancellationToken, Task<T>>? atLeader, bool forwarded, CancellationToken cancellation)
+    private async Task<T> RouteLeaseAsync<T>(
+        Func<T> here, Func<IReadOnlyList<Uri>, CancellationToken, Task<T>>? atLeader, bool forwarded, CancellationToken cancellation, bool confirmLeadership = false)
     {
         var started = Stopwatch.GetTimestamp();
         var limit = forwarded ? ForwardedWait : RequestTimeout;
@@ -114,8 +122,15 @@ internal sealed partial class KvorumNode : ILeaseLeader
             var (route, answer, urls) = await QueryAsync(() =>
             {
                 var route = RouteLease();
-                return route.Route == LeaseRoute.Here ? (route.Route, here(), route.Urls) : (route.Route, default(T), route.Urls);
+                return route.Route == LeaseRoute.Here && !confirmLeadership ? (route.Route, here(), route.Urls) : (route.Route, default(T), route.Urls);
             }).WaitAsync(cancellation).ConfigureAwait(false);
+            if (route == LeaseRoute.Here && confirmLeadership)
+            {
+                var left = limit - Stopwatch.GetElapsedTime(started);
+                if (left > TimeSpan.Zero && await ConfirmedHereAsync(here, left, cancellation).ConfigureAwait(false) is { } confirmed)
+                    return confirmed.Value;
+                route = LeaseRoute.NotYet; // leadership moved or was not confirmed in time: route again
+            }
             if (route == LeaseRoute.Here)
                 return answer!;
             if (forwarded && route != LeaseRoute.NotYet)
@@ -136,6 +151,32 @@ internal sealed partial class KvorumNode : ILeaseLeader
             await Task.Delay(LeaseRetryDelay, cancellation).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// Runs <paramref name="here"/> as a linearizable read does: on the loop, after a ReadIndex round that a quorum
+    /// answered confirmed this member's leadership, and only if it still leads and may answer then. Null when it
+    /// cannot: the leadership changed, or no quorum answered within <paramref name="limit"/>.
+    /// </summary>
+    private async Task<Confirmed<T>?> ConfirmedHereAsync<T>(Func<T> here, TimeSpan limit, CancellationToken cancellation)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(limit);
+        try
+        {
+            var answer = await ReadAsync<object>(() => RouteLease().Route == LeaseRoute.Here ? new Confirmed<T>(here()) : NotConfirmed, serializable: false, timeout.Token).ConfigureAwait(false);
+            return answer as Confirmed<T>;
+        }
+        catch (EtcdException) when (!cancellation.IsCancellationRequested)
+        {
+            return null; // "leader changed", "no leader", "timed out", or this call's own time limit
+        }
+    }
+
+    /// <summary>An answer given with the leadership confirmed (a class, so that "none" is null for any answer type).</summary>
+    private sealed record Confirmed<T>(T Value);
+
+    /// <summary>What a confirmed read answers when this member no longer leads or may not answer yet.</summary>
+    private static readonly object NotConfirmed = new();
 
     /// <summary>On the loop: where a renewal is answered now (<see cref="LeaseRoute"/>).</summary>
     private (LeaseRoute Route, IReadOnlyList<Uri>? Urls) RouteLease()
