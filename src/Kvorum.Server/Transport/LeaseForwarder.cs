@@ -85,20 +85,5 @@ internal sealed class LeaseForwarder : IDisposable
         throw last!;
     }
 
-    private GrpcChannel Open(Uri url) => GrpcChannel.ForAddress(url, new GrpcChannelOptions
-    {
-        HttpHandler = new SocketsHttpHandler
-        {
-            ConnectCallback = static (context, cancellation) => TcpDialer.DialAsync(context.DnsEndPoint, cancellation),
-            ConnectTimeout = _options.ConnectTimeout,
-            KeepAlivePingDelay = _options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = _options.KeepAlivePingDelay,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            EnableMultipleHttp2Connections = true,
-        },
-        DisposeHttpClient = true,
-        MaxSendMessageSize = _options.MaxMessageSize,
-        MaxReceiveMessageSize = _options.MaxMessageSize,
-    });
+    private GrpcChannel Open(Uri url) => GrpcChannel.ForAddress(url, _options.ChannelOptions(HttpKeepAlivePingPolicy.WithActiveRequests));
 }

@@ -86,7 +86,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         _logger = logger;
         _options = options;
         Urls = [.. urls];
-        _channels = [.. Urls.Select(url => GrpcChannel.ForAddress(url, ChannelOptions(options)))];
+        _channels = [.. Urls.Select(url => GrpcChannel.ForAddress(url, options.ChannelOptions(HttpKeepAlivePingPolicy.Always, socket => Volatile.Write(ref _unconfirmed, socket))))];
         _queue = Channel.CreateBounded<Wire.RaftMessage>(new BoundedChannelOptions(options.QueueCapacity)
         {
             // Wait (not a Drop* mode) so that TryWrite reports a full queue instead of silently discarding.
@@ -156,29 +156,6 @@ internal sealed partial class PeerLink : IAsyncDisposable
         _stop.Dispose();
         _peerIsUp.Dispose();
     }
-
-    private GrpcChannelOptions ChannelOptions(TransportOptions options) => new()
-    {
-        HttpHandler = new SocketsHttpHandler
-        {
-            // A connect callback of our own also keeps the channel's connectivity layer (subchannels) out: that
-            // layer has a reconnection backoff of its own, and a connect budget that spans its retries, so a
-            // member that came back could stay unreachable for up to ConnectTimeout after it was listening, which
-            // stretched failovers (docs/benchmarks.md, test notes). Without it each attempt of ours is one TCP
-            // connect, and our backoff is the only one.
-            ConnectCallback = (context, cancellationToken) =>
-                TcpDialer.DialAsync(context.DnsEndPoint, cancellationToken, socket => Volatile.Write(ref _unconfirmed, socket)),
-            ConnectTimeout = options.ConnectTimeout,
-            KeepAlivePingDelay = options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = options.KeepAlivePingDelay,
-            KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
-            PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
-            EnableMultipleHttp2Connections = true,
-        },
-        DisposeHttpClient = true,
-        MaxSendMessageSize = options.MaxMessageSize,
-        MaxReceiveMessageSize = options.MaxMessageSize,
-    };
 
     /// <summary>The sender task: one Stream call per iteration, backoff between failed ones. Never throws.</summary>
     private async Task RunAsync()
