@@ -43,7 +43,6 @@ internal sealed partial class KvorumNode
                 return;
             }
             _raft.Step(m);
-            Volatile.Write(ref Metrics.ForeignLeaderMessages, _raft.ForeignLeaderMessages);
         });
     }
 
@@ -112,7 +111,6 @@ internal sealed partial class KvorumNode
             }
             _receivedSnapshots.Add(receiver);
             _raft.Step(m);
-            Volatile.Write(ref Metrics.ForeignLeaderMessages, _raft.ForeignLeaderMessages);
         });
     }
 

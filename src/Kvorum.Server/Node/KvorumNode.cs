@@ -325,6 +325,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
 
     private void PublishStatus()
     {
+        Volatile.Write(ref Metrics.ForeignLeaderMessages, _raft.ForeignLeaderMessages);
         var current = _status;
         var learner = _raft.Config.IsLearner(MemberId);
         if (current.Term == _raft.Term && current.Leader == _raft.Lead && current.Commit == _raft.Committed && current.Applied == _state.AppliedIndex
