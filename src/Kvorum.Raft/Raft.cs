@@ -83,6 +83,9 @@ internal sealed partial class Raft
     /// <summary>Known leader of the current term, or 0.</summary>
     public ulong Lead { get; private set; }
 
+    /// <summary>True while a leader is known and was heard from (or, on the leader, a quorum checked) within the election timeout.</summary>
+    public bool HeardFromLeaderRecently => Lead != 0 && _electionElapsed < _electionTimeout;
+
     /// <summary>Leader messages (append, heartbeat, snapshot) dropped because they came from another server than the known leader of their term.</summary>
     public long ForeignLeaderMessages { get; private set; }
 

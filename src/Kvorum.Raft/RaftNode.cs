@@ -244,6 +244,9 @@ public sealed class RaftNode
     /// <summary>Commit index.</summary>
     public ulong Committed => _raft.Log.Committed;
 
+    /// <summary>True while a leader is known and was heard from within the election timeout.</summary>
+    public bool HeardFromLeaderRecently => _raft.HeardFromLeaderRecently;
+
     /// <summary>
     /// Leader messages (append, heartbeat, snapshot) that <see cref="Step"/> dropped because another server than the
     /// known leader of their term sent them: a term has one leader, so they are forged or broken.

@@ -48,14 +48,15 @@ internal sealed partial class KvorumNode
 
     /// <summary>
     /// On the loop: whether <paramref name="id"/> may send this member Raft messages: it is in the configuration (which
-    /// takes effect when a change is appended) or in the member table. A member that has not learned any configuration
-    /// yet (one joining an existing cluster, before the leader's first message) accepts anyone, or it could never learn it.
+    /// takes effect when a change is appended) or in the member table, or it is the leader this member follows; or this
+    /// member has not heard from a leader within the election timeout. A member that is behind may not know a member
+    /// added meanwhile, which may now be the leader (and a member joining knows none): refusing it then would keep this
+    /// one behind for good. A member that follows a live leader needs no one else.
     /// </summary>
     private bool IsMember(ulong id)
     {
         _owner.AssertOwned();
-        var config = _raft.Config;
-        return config.Contains(id) || _state.Members.TryGet(id, out _) || (config.Voters.IsEmpty && config.Learners.IsEmpty);
+        return id == _raft.Lead || _raft.Config.Contains(id) || _state.Members.TryGet(id, out _) || !_raft.HeardFromLeaderRecently;
     }
 
     /// <summary>On the loop: counts a message from a non-member and logs it, once per <see cref="StrangerLogInterval"/> at most.</summary>
