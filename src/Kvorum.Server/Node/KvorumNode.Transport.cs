@@ -26,9 +26,8 @@ internal sealed partial class KvorumNode
 
     // ---- IRaftMessageSink: called from transport threads; only enqueue. ----
 
-    /// <summary>When (<see cref="Environment.TickCount64"/>) a message from a stranger was last logged, and how many were not since.</summary>
-    private long _strangerLoggedAt = long.MinValue / 2;
-    private long _strangersNotLogged;
+    /// <summary>A stranger must not be able to flood the log: one line about refused messages per interval.</summary>
+    private readonly LogThrottle _strangerLog = new(LogThrottle.DefaultInterval);
 
     /// <inheritdoc />
     public void OnMessage(in Message message)
@@ -59,23 +58,13 @@ internal sealed partial class KvorumNode
         return id == _raft.Lead || _raft.Config.Contains(id) || _state.Members.TryGet(id, out _) || !_raft.HeardFromLeaderRecently;
     }
 
-    /// <summary>On the loop: counts a message from a non-member and logs it, once per <see cref="StrangerLogInterval"/> at most.</summary>
+    /// <summary>On the loop: counts a message from a non-member and logs it, one line per interval at most.</summary>
     private void RefuseStranger(ulong from, string what)
     {
         Interlocked.Increment(ref Metrics.MessagesFromStrangers);
-        var now = Environment.TickCount64;
-        if (now - _strangerLoggedAt < StrangerLogInterval)
-        {
-            _strangersNotLogged++;
-            return;
-        }
-        LogStranger(_log, what, from, _strangersNotLogged);
-        _strangerLoggedAt = now;
-        _strangersNotLogged = 0;
+        if (_strangerLog.TryPass(out var held))
+            LogStranger(_log, what, from, held);
     }
-
-    /// <summary>Milliseconds between two log lines about messages from non-members: a stranger must not be able to flood the log.</summary>
-    private const long StrangerLogInterval = 10_000;
 
     /// <inheritdoc />
     public void OnPeerConnected(ulong peer) => _transport?.HeardFrom(peer);

@@ -29,6 +29,8 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
     private readonly IRaftMessageSink _sink;
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
+    private readonly LogThrottle _malformedLog = new(LogThrottle.DefaultInterval);
+    private readonly LogThrottle _mismatchLog = new(LogThrottle.DefaultInterval);
     private long _batchesReceived;
     private long _chunksReceived;
 
@@ -69,7 +71,7 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, _stopping);
         try
         {
-            while (await requestStream.MoveNext(ending.Token).ConfigureAwait(false))
+            while (await NextAsync(requestStream, context, ending.Token).ConfigureAwait(false))
             {
                 var batch = requestStream.Current;
                 CheckCluster(batch.ClusterId, context);
@@ -116,7 +118,7 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         var last = false;
         try
         {
-            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            while (await NextAsync(requestStream, context, context.CancellationToken).ConfigureAwait(false))
             {
                 var chunk = requestStream.Current;
                 CheckCluster(chunk.ClusterId, context);
@@ -162,11 +164,36 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         }
     }
 
+    /// <summary>
+    /// The next request of a stream, refusing bytes that are not one with InvalidArgument. gRPC reports such bytes as
+    /// an <see cref="InvalidProtocolBufferException"/>, which is an <see cref="IOException"/>: left to the caller's
+    /// handler of a vanished sender, garbage would be answered OK.
+    /// </summary>
+    private async Task<bool> NextAsync<T>(IAsyncStreamReader<T> requests, ServerCallContext context, CancellationToken cancellation)
+    {
+        try
+        {
+            return await requests.MoveNext(cancellation).ConfigureAwait(false);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw Malformed(context, e.Message);
+        }
+    }
+
+    private RpcException Malformed(ServerCallContext context, string detail)
+    {
+        if (_malformedLog.TryPass(out var held))
+            TransportLog.Malformed(_logger, context.Peer, LogThrottle.OneLine(detail), held);
+        return Refuse(StatusCode.InvalidArgument, detail);
+    }
+
     private void CheckCluster(ulong theirs, ServerCallContext context)
     {
         if (theirs == _clusterId)
             return;
-        TransportLog.ClusterMismatch(_logger, context.Peer, theirs, _clusterId);
+        if (_mismatchLog.TryPass(out var held))
+            TransportLog.ClusterMismatch(_logger, context.Peer, theirs, _clusterId, held);
         throw Refuse(StatusCode.FailedPrecondition,
             $"cluster id mismatch: the sender belongs to cluster {theirs:x}, this member to {_clusterId:x}");
     }
@@ -179,8 +206,7 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
         }
         catch (FormatException e)
         {
-            TransportLog.Malformed(_logger, context.Peer, e);
-            throw Refuse(StatusCode.InvalidArgument, e.Message);
+            throw Malformed(context, e.Message);
         }
     }
 

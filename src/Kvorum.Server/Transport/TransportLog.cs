@@ -27,11 +27,11 @@ internal static partial class TransportLog
     [LoggerMessage(7, LogLevel.Warning, "Sending a snapshot at index {Index} to peer {Peer:x} failed")]
     public static partial void SnapshotFailed(ILogger logger, ulong peer, ulong index, Exception error);
 
-    [LoggerMessage(8, LogLevel.Error, "Rejected a peer stream from {Remote}: cluster id {Theirs:x} is not ours ({Ours:x})")]
-    public static partial void ClusterMismatch(ILogger logger, string remote, ulong theirs, ulong ours);
+    [LoggerMessage(8, LogLevel.Error, "Rejected a peer stream from {Remote}: cluster id {Theirs:x} is not ours ({Ours:x}) ({Held} more such refusals since the last such line)")]
+    public static partial void ClusterMismatch(ILogger logger, string remote, ulong theirs, ulong ours, long held);
 
-    [LoggerMessage(9, LogLevel.Warning, "Rejected a malformed Raft message from {Remote}")]
-    public static partial void Malformed(ILogger logger, string remote, Exception error);
+    [LoggerMessage(9, LogLevel.Warning, "Rejected malformed peer input from {Remote}: {Detail} ({Held} more such refusals since the last such line)")]
+    public static partial void Malformed(ILogger logger, string remote, string detail, long held);
 
     [LoggerMessage(10, LogLevel.Information, "Received a snapshot at index {Index} ({Bytes} bytes) from peer {Peer:x}")]
     public static partial void SnapshotReceived(ILogger logger, ulong peer, ulong index, long bytes);

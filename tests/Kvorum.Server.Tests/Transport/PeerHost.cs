@@ -31,10 +31,17 @@ internal sealed class PeerHost : IAsyncDisposable
     public RaftPeerService Service => _app.Services.GetRequiredService<RaftPeerService>();
 
     /// <summary>Starts a server for <paramref name="clusterId"/> on 127.0.0.1:<paramref name="port"/> (0: any free port).</summary>
-    public static async Task<PeerHost> StartAsync(ulong clusterId, int port = 0)
+    /// <param name="logs">Receives the host's log lines, filtered as <c>kvorum serve</c> filters them; none when null.</param>
+    public static async Task<PeerHost> StartAsync(ulong clusterId, int port = 0, ILoggerProvider? logs = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            builder.Logging.AddFilter("Grpc", LogLevel.Warning);
+        }
         builder.WebHost.ConfigureKestrel(kestrel =>
             kestrel.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         var sink = new RecordingSink();
