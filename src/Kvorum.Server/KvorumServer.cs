@@ -137,6 +137,7 @@ internal static class KvorumServer
             // large". The peer service has its own limit (AddRaftPeer).
             o.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
             o.MaxSendMessageSize = null;
+            o.Interceptors.Add<LearnerInterceptor>();
             o.Interceptors.Add<RequireLeaderInterceptor>();
         });
 

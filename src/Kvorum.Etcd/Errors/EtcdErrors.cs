@@ -53,6 +53,9 @@ internal static class EtcdErrors
     /// <summary>No leader is known to take a write or confirm a read.</summary>
     public static readonly EtcdError NoLeader = new(StatusCode.Unavailable, "etcdserver: no leader");
 
+    /// <summary>A client call a learner does not serve: anything but Status, a serializable Range and a Snapshot.</summary>
+    public static readonly EtcdError NotSupportedForLearner = new(StatusCode.Unavailable, "etcdserver: rpc not supported for learner");
+
     /// <summary>The leader changed (or is being handed over) while the request waited for it.</summary>
     public static readonly EtcdError LeaderChanged = new(StatusCode.Unavailable, "etcdserver: leader changed");
 

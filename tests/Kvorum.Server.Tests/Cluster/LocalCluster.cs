@@ -81,6 +81,32 @@ internal sealed class LocalCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Defines member <paramref name="name"/>, which joins the cluster (<c>--initial-cluster-state existing</c>) as it
+    /// is now; add it with MemberAdd first, then <see cref="Start"/> it. Returns its peer URL.
+    /// </summary>
+    public Uri DefineJoining(string name)
+    {
+        var template = Options.Values.First();
+        var peer = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        var client = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        var initial = Options.ToDictionary(o => o.Key, o => o.Value.InitialAdvertisePeerUrls);
+        initial[name] = [peer];
+        Options[name] = template with
+        {
+            Name = name,
+            DataDir = Path.Combine(_root, name),
+            ListenClientUrls = [client],
+            AdvertiseClientUrls = [client],
+            ListenPeerUrls = [peer],
+            InitialAdvertisePeerUrls = [peer],
+            InitialCluster = initial,
+            InitialClusterState = InitialClusterState.Existing,
+            ListenMetricsUrls = [new Uri($"http://127.0.0.1:{FreePorts.Next()}")],
+        };
+        return peer;
+    }
+
     public void StartAll()
     {
         foreach (var n in Names)
