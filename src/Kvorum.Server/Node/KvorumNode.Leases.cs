@@ -119,6 +119,14 @@ internal sealed partial class KvorumNode : ILeaseLeader
         var limit = forwarded ? ForwardedWait : RequestTimeout;
         while (true)
         {
+            // The common case on the leader: straight to the confirming read, one trip through the loop fewer. The
+            // published status may be stale; the read checks the route again on the loop before it answers.
+            if (confirmLeadership && _status.Role == StateRole.Leader)
+            {
+                var left = limit - Stopwatch.GetElapsedTime(started);
+                if (left > TimeSpan.Zero && await ConfirmedHereAsync(here, left, cancellation).ConfigureAwait(false) is { } confirmed)
+                    return confirmed.Value;
+            }
             var (route, answer, urls) = await QueryAsync(() =>
             {
                 var route = RouteLease();
