@@ -6,7 +6,8 @@ namespace Kvorum.Cli.Client;
 
 /// <summary>
 /// The lock and election recipes' calls over the CLI's connection: unary calls move on to the next endpoint when one
-/// is unreachable and fail with etcdctl's error line; watches go to the first endpoint, as the session's keep-alive does.
+/// is unreachable and fail with etcdctl's error line; watches go to the first endpoint (the session's keep-alive moves on
+/// to the next when its stream breaks, so a lock is kept, but a wait for one ends with its watch).
 /// </summary>
 /// <param name="connection">The connection.</param>
 internal sealed class ConnectionRecipeClient(EtcdConnection connection) : IRecipeClient

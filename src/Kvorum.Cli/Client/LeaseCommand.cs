@@ -135,7 +135,7 @@ internal static class LeaseCommand
 
             try
             {
-                await foreach (var answer in LeaseKeepAlive.RenewAsync(channel, lease, cancellation).ConfigureAwait(false))
+                await foreach (var answer in LeaseKeepAlive.RenewAsync(connection, lease, settings.CommandTimeout, cancellation).ConfigureAwait(false))
                 {
                     if (answer.TTL > 0)
                         output.KeptAlive(answer);
@@ -143,7 +143,9 @@ internal static class LeaseCommand
             }
             catch (RpcException e) when (!cancellation.IsCancellationRequested)
             {
-                throw new CommandFailedException(EtcdConnection.IsUnreachable(e) ? EtcdConnection.UnreachableLine(connection.Endpoints[0], e) : EtcdConnection.ErrorLine(e), e);
+                throw new CommandFailedException(!EtcdConnection.IsUnreachable(e) ? EtcdConnection.ErrorLine(e)
+                    : connection.Endpoints.Count == 1 ? EtcdConnection.UnreachableLine(connection.Endpoints[0], e)
+                    : $"Error: no endpoint of {string.Join(',', connection.Endpoints.Select(EndpointParser.Display))} kept the lease alive ({EtcdConnection.Reason(e)})", e);
             }
             await context.Out.WriteLineAsync($"lease {LeaseIds.Format(lease)} expired or revoked.").ConfigureAwait(false);
             return ExitCodes.Ok;

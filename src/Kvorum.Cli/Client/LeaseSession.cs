@@ -15,10 +15,10 @@ internal sealed class LeaseSession : IAsyncDisposable
     private readonly CancellationTokenSource _expired = new();
     private readonly Task _keepAlive;
 
-    private LeaseSession(GrpcChannel channel, long leaseId)
+    private LeaseSession(EtcdConnection connection, long leaseId, TimeSpan firstAnswerWithin)
     {
         LeaseId = leaseId;
-        _keepAlive = KeepAliveAsync(channel);
+        _keepAlive = KeepAliveAsync(connection, firstAnswerWithin);
     }
 
     /// <summary>The session's lease.</summary>
@@ -28,7 +28,7 @@ internal sealed class LeaseSession : IAsyncDisposable
     public CancellationToken Expired => _expired.Token;
 
     /// <summary>Grants a lease of <paramref name="ttlSeconds"/> and starts keeping it alive.</summary>
-    /// <param name="connection">Where to grant it; keep-alives go to the first endpoint.</param>
+    /// <param name="connection">Where to grant it and keep it alive (on the next endpoint when one fails).</param>
     /// <param name="ttlSeconds">The lease's time to live.</param>
     /// <param name="cancellation">Cancels the grant.</param>
     /// <returns>The session.</returns>
@@ -39,14 +39,14 @@ internal sealed class LeaseSession : IAsyncDisposable
         var granted = await connection.CallAsync(
             (channel, options) => new Lease.LeaseClient(channel).LeaseGrantAsync(new LeaseGrantRequest { TTL = ttlSeconds }, options).ResponseAsync,
             cancellation).ConfigureAwait(false);
-        return new LeaseSession(connection.Channel(connection.Endpoints[0]), granted.ID);
+        return new LeaseSession(connection, granted.ID, TimeSpan.FromSeconds(Math.Max(ttlSeconds, 1)));
     }
 
-    private async Task KeepAliveAsync(GrpcChannel channel)
+    private async Task KeepAliveAsync(EtcdConnection connection, TimeSpan firstAnswerWithin)
     {
         try
         {
-            await foreach (var _ in LeaseKeepAlive.RenewAsync(channel, LeaseId, _stop.Token).ConfigureAwait(false))
+            await foreach (var _ in LeaseKeepAlive.RenewAsync(connection, LeaseId, firstAnswerWithin, _stop.Token).ConfigureAwait(false))
             {
             }
         }
