@@ -109,6 +109,7 @@ internal sealed partial class LabControl : IDisposable
                 await progress.WriteLineAsync($"namespace {node.Namespace}: {node.Address} on {layout.Bridge} via {node.HostVeth}").ConfigureAwait(false);
             }
 
+            options.PeerDelay?.Route(layout);
             foreach (var node in layout.Nodes.Where(n => n.Number <= state.Voters))
             {
                 cancellation.ThrowIfCancellationRequested();

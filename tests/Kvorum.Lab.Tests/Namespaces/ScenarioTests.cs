@@ -39,7 +39,7 @@ public class ScenarioTests(ITestOutputHelper output)
     {
         string[] names = [.. ScenarioCatalog.All.Select(s => s.Name)];
         Assert.Equal(
-            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing", "backup-restore", "lock-under-partition"],
+            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing", "backup-restore", "lock-under-partition", "slow-or-dead", "quorum-intersection", "cap-choice", "split-vote"],
             names);
         Assert.Contains("no scenario 'nope'", Assert.Throws<LabException>(() => ScenarioCatalog.Find("nope")).Message, StringComparison.Ordinal);
     }
