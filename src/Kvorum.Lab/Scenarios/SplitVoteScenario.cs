@@ -93,6 +93,18 @@ internal sealed class SplitVoteScenario : IScenario
 
         var took = context.Now - killed;
         context.Say($"{(randomized ? "randomized" : "alike")}: {string.Join(", ", seen)}{(elected is { } e ? $"; n{e} leads" : "; no leader")}");
+        if (!randomized && elected is null)
+        {
+            // What kept the symmetry: each vote request arrived after the other follower had voted for itself.
+            delay.Current = TimeSpan.Zero;
+            var fast = context.Now;
+            var after = await context.WaitLeaderAmongAsync(followers, 4 * context.ElectionTimeout).ConfigureAwait(false);
+            var term = after is { } a ? (await context.StatusesAsync([a.Leader]).ConfigureAwait(false))[0]?.Term : null;
+            context.Say(after is { } f
+                ? $"messages fast again: the follower whose timer fires first now reaches the other before it times out; n{f.Leader} leads at term {term}, {(f.At - fast).TotalMilliseconds:0} ms later"
+                : "messages fast again, and still no leader");
+        }
+
         await context.DownAsync().ConfigureAwait(false);
         return (elected, maxTerm - term0, took);
     }
