@@ -35,6 +35,9 @@ internal sealed partial class LabControl : IDisposable
     /// <summary>The faults in force.</summary>
     public FaultSet Faults => _state.FaultSet();
 
+    /// <summary>The pace the lab was brought up with and the timeouts it gives, for status; null at pace 1.</summary>
+    public string? PaceLine => _state.Pace == 1 ? null : Kvorum.Lab.Pace.Describe(_state.Serve, _state.Pace);
+
     /// <summary>The number of nodes.</summary>
     public int NodeCount => _state.Nodes;
 
@@ -81,6 +84,7 @@ internal sealed partial class LabControl : IDisposable
             Learners = options.Learners,
             ServerCommand = options.ServerCommand,
             Serve = options.Serve,
+            Pace = options.Pace,
             Pids = new int[members],
         };
         System.IO.Directory.CreateDirectory(directory);
@@ -105,6 +109,7 @@ internal sealed partial class LabControl : IDisposable
                 await progress.WriteLineAsync($"namespace {node.Namespace}: {node.Address} on {layout.Bridge} via {node.HostVeth}").ConfigureAwait(false);
             }
 
+            options.PeerDelay?.Route(layout);
             foreach (var node in layout.Nodes.Where(n => n.Number <= state.Voters))
             {
                 cancellation.ThrowIfCancellationRequested();

@@ -33,6 +33,15 @@ internal sealed record LabOptions
     /// <summary>The <c>serve</c> settings every member shares (timeouts, PreVote); each member's own are added to them.</summary>
     public ServeArguments Serve { get; init; } = new();
 
+    /// <summary>By how much <see cref="Serve"/>'s timeouts were slowed down (<see cref="Kvorum.Lab.Pace"/>); 1 when not.</summary>
+    public int Pace { get; init; } = 1;
+
+    /// <summary>
+    /// Relays that delay every message between members (the split-vote scenario); null for direct links. Routed
+    /// before the members start; the lab's links last only as long as it does.
+    /// </summary>
+    public Delay.PeerDelay? PeerDelay { get; init; }
+
     /// <summary>How long <c>up</c> waits for a leader.</summary>
     public TimeSpan LeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

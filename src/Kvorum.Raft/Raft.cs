@@ -158,7 +158,8 @@ internal sealed partial class Raft
     }
 
     /// <summary>
-    /// Draws the next election timeout from [ElectionTick + 1, 2 × ElectionTick] (paper §5.2).
+    /// Draws the next election timeout from [ElectionTick + 1, 2 × ElectionTick] (paper §5.2), or takes the bottom of
+    /// that range when <see cref="RaftConfig.RandomizedElectionTimeout"/> is off.
     /// </summary>
     /// <remarks>
     /// One tick above the lease, not [ElectionTick, 2 × ElectionTick): members count ticks on clocks of their own,
@@ -169,7 +170,7 @@ internal sealed partial class Raft
     /// second timeout (docs/benchmarks.md, "Test notes").
     /// </remarks>
     private void ResetRandomizedElectionTimeout() =>
-        _randomizedElectionTimeout = _electionTimeout + 1 + _random.Next(_electionTimeout);
+        _randomizedElectionTimeout = _electionTimeout + 1 + (_config.RandomizedElectionTimeout ? _random.Next(_electionTimeout) : 0);
 
     public void BecomeFollower(ulong term, ulong lead)
     {

@@ -40,6 +40,14 @@ public sealed class RaftConfig
     /// </summary>
     public int ElectionTick { get; init; } = 10;
 
+    /// <summary>
+    /// Draw each election timeout at random (paper §5.2); on by default. Off, every timeout is ElectionTick + 1 ticks,
+    /// the bottom of the range, so that members that heard the leader's last message together time out together and
+    /// may split the vote term after term. Only for the lab's split-vote scenario, which shows why Raft randomizes;
+    /// a real cluster should never turn it off.
+    /// </summary>
+    public bool RandomizedElectionTimeout { get; init; } = true;
+
     /// <summary>Ticks between leader heartbeats. 1 is usual; larger values save messages and slow failure detection.</summary>
     public int HeartbeatTick { get; init; } = 1;
 

@@ -115,4 +115,10 @@ internal sealed record ServerOptions
 
     /// <summary>Run PreVote before elections (thesis §9.6).</summary>
     public bool PreVote { get; init; } = true;
+
+    /// <summary>
+    /// Draw election timeouts at random (paper §5.2). Off only in the lab's split-vote scenario, which shows what goes
+    /// wrong without it.
+    /// </summary>
+    public bool RandomizedElectionTimeout { get; init; } = true;
 }

@@ -272,4 +272,32 @@ public class PaperRuleTests
         Assert.Equal(20, seen.Max);
         Assert.Equal(10, seen.Count);
     }
+
+    /// <summary>
+    /// Paper §5.2, switched off: without randomization every election timeout is ElectionTick + 1 ticks, whatever the
+    /// seed and however often it is reset — the lab's split-vote scenario relies on followers timing out together.
+    /// </summary>
+    [Fact]
+    public void Section_5_2_without_randomization_every_election_timeout_is_the_same()
+    {
+        var seen = new SortedSet<int>();
+        for (var seed = 0; seed < 50; seed++)
+        {
+            var storage = new MemoryRaftStorage();
+            storage.ApplySnapshot(new SnapshotMetadata(0, 0, Three), ReadOnlyMemory<byte>.Empty);
+            var node = new RaftNode(new RaftConfig { Id = 1, Storage = storage, Random = new Random(seed), PreVote = false, RandomizedElectionTimeout = false });
+            for (var election = 0; election < 3; election++)
+            {
+                var term = node.Status.Term;
+                var ticks = 0;
+                while (node.Status.Term == term && ticks < 100)
+                {
+                    node.Tick();
+                    ticks++;
+                }
+                seen.Add(ticks);
+            }
+        }
+        Assert.Equal([11], seen);
+    }
 }

@@ -3,6 +3,9 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 using Kvorum.Cli.Client;
+using Kvorum.Cli.Lab;
+using Kvorum.Etcd.Serve;
+using Kvorum.Lab;
 using Kvorum.Etcd.Api;
 
 namespace Kvorum.Cli.Cluster;
@@ -27,11 +30,13 @@ internal static class ClusterUpCommand
         var nodes = new Option<int>("--nodes") { Description = "Number of members (default 3).", DefaultValueFactory = _ => 3 };
         var data = new Option<string>("--data") { Description = "Directory for the members' data dirs and logs (default ./kvorum-data).", DefaultValueFactory = _ => "./kvorum-data" };
         var basePort = new Option<int>("--base-port") { Description = "Client port of infra1 (default 2379); infraK uses K*10000+base.", DefaultValueFactory = _ => ClusterLayout.DefaultBasePort };
-        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort };
+        var pace = PaceOption.Create();
+        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, pace };
         up.SetAction(async (parse, cancellation) =>
         {
             var members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
-            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", cancellation).ConfigureAwait(false);
+            var paced = PaceOption.Apply(new ServeArguments(), parse.GetValue(pace));
+            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", (paced, parse.GetValue(pace)), cancellation).ConfigureAwait(false);
         });
         var cluster = new Command("cluster", "Local clusters for development.");
         cluster.Subcommands.Add(up);
@@ -66,7 +71,7 @@ internal static class ClusterUpCommand
         }
     }
 
-    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, CancellationToken cancellation)
+    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, (ServeArguments Serve, int Factor) pace, CancellationToken cancellation)
     {
         CheckPortsFree(members);
         Directory.CreateDirectory(dataRoot);
@@ -78,6 +83,9 @@ internal static class ClusterUpCommand
         foreach (var m in members)
             await output.WriteLineAsync($"  {m.Name}  client {m.ClientUrl.GetLeftPart(UriPartial.Authority)}  peer {m.PeerUrl.GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
         await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => $"127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
+        var paceLine = pace.Factor == 1 ? null : Pace.Describe(pace.Serve, pace.Factor);
+        if (paceLine is not null)
+            await output.WriteLineAsync(paceLine).ConfigureAwait(false);
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
         var processes = new List<NodeProcess>();
@@ -87,14 +95,18 @@ internal static class ClusterUpCommand
         try
         {
             foreach (var member in members)
-                processes.Add(NodeProcess.Start(member, ClusterLayout.Serve(member, members).ToArgs()));
+                processes.Add(NodeProcess.Start(member, (ClusterLayout.Serve(member, members) with
+                {
+                    HeartbeatIntervalMs = pace.Serve.HeartbeatIntervalMs,
+                    ElectionTimeoutMs = pace.Serve.ElectionTimeoutMs,
+                }).ToArgs()));
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
                 var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
-                var line = MemberState.Line(states);
+                var line = paceLine is null ? MemberState.Line(states) : $"pace {pace.Factor} | {MemberState.Line(states)}";
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
                 else if (line != printed)

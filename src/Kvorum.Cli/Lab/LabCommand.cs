@@ -54,7 +54,8 @@ internal static partial class LabCommand
         var election = new Option<int?>("--election-timeout") { Description = "Members' election timeout in ms (default the server's, 1000)." };
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default the server's, 100)." };
         var preVote = new Option<bool?>("--pre-vote") { Description = "Members run PreVote (default true)." };
-        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote };
+        var pace = PaceOption.Create();
+        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(learners) is < 0 or > 1)
@@ -69,6 +70,7 @@ internal static partial class LabCommand
                 ServerCommand = ServerCommand(),
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
             };
+            options = PaceOption.Apply(options, parse.GetValue(pace));
             using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
@@ -92,6 +94,8 @@ internal static partial class LabCommand
             using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
             var rows = await control.StatusAsync(cancellation).ConfigureAwait(false);
             await context.Out.WriteAsync(LabStatusTable.Render(rows)).ConfigureAwait(false);
+            if (control.PaceLine is { } paceLine)
+                await context.Out.WriteLineAsync(paceLine).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         return command;

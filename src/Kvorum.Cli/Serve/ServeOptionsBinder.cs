@@ -76,6 +76,7 @@ internal static class ServeOptionsBinder
             ParseAutoCompaction(Raw(ServeFlags.AutoCompactionMode) ?? "periodic", Raw(ServeFlags.AutoCompactionRetention) ?? "0");
         var metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         var preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
+        var randomizedElectionTimeout = ParseBool(ServeFlags.RandomizedElectionTimeout, Raw(ServeFlags.RandomizedElectionTimeout) ?? "true");
         var progressText = Raw(ServeFlags.WatchProgressNotifyInterval);
         var progressInterval = TimeSpan.FromMinutes(10);
         if (progressText is not null && (!DurationParser.TryParse(progressText.Trim(), out progressInterval) || progressInterval <= TimeSpan.Zero))
@@ -104,6 +105,7 @@ internal static class ServeOptionsBinder
             ListenMetricsUrls = metrics,
             PreVote = preVote,
             WatchProgressNotifyInterval = progressInterval,
+            RandomizedElectionTimeout = randomizedElectionTimeout,
         };
     }
 

@@ -55,6 +55,9 @@ internal sealed record ServeArguments
     /// <summary><c>--pre-vote</c>.</summary>
     public bool? PreVote { get; init; }
 
+    /// <summary><c>--experimental-randomized-election-timeout</c> (scenarios: split-vote).</summary>
+    public bool? RandomizedElectionTimeout { get; init; }
+
     /// <summary><c>--snapshot-count</c>.</summary>
     public ulong? SnapshotCount { get; init; }
 
@@ -99,6 +102,7 @@ internal sealed record ServeArguments
         Add(ServeFlags.PreVote, PreVote switch { true => "true", false => "false", null => null });
         Add(ServeFlags.SnapshotCount, Number(SnapshotCount));
         Add(ServeFlags.SnapshotCatchUpEntries, Number(SnapshotCatchUpEntries));
+        Add(ServeFlags.RandomizedElectionTimeout, RandomizedElectionTimeout switch { true => "true", false => "false", null => null });
         args.AddRange(ExtraFlags);
         return args;
     }

@@ -67,6 +67,13 @@ internal static class ServeFlags
     /// <summary><c>--experimental-watch-progress-notify-interval</c>.</summary>
     public const string WatchProgressNotifyInterval = "--experimental-watch-progress-notify-interval";
 
+    // ---- scenarios (lab): election-timeout randomization ----
+
+    /// <summary><c>--experimental-randomized-election-timeout</c>: false only for the lab's split-vote scenario.</summary>
+    public const string RandomizedElectionTimeout = "--experimental-randomized-election-timeout";
+
+    // ---- end scenarios ----
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -90,6 +97,7 @@ internal static class ServeFlags
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
+        (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>

@@ -16,6 +16,10 @@ internal static class ScenarioCatalog
         new ElectionTimingScenario(),
         new BackupRestoreScenario(),
         new LockUnderPartitionScenario(),
+        new SlowOrDeadScenario(),
+        new QuorumIntersectionScenario(),
+        new CapChoiceScenario(),
+        new SplitVoteScenario(),
     ];
 
     /// <summary>The scenario called <paramref name="name"/>.</summary>

@@ -52,14 +52,24 @@ internal sealed class ScenarioContext : IAsyncDisposable
     /// <summary>Brings up a fresh lab of <paramref name="nodes"/> members (taking down one this scenario had).</summary>
     /// <param name="nodes">Number of members.</param>
     /// <param name="preVote">Whether members run PreVote.</param>
-    public async Task UpAsync(int nodes, bool preVote = true)
+    /// <param name="randomizedElectionTimeout">Whether members draw their election timeouts at random (off only for split-vote).</param>
+    /// <param name="peerDelay">Relays that delay the messages between members, or null for direct links.</param>
+    public async Task UpAsync(int nodes, bool preVote = true, bool randomizedElectionTimeout = true, Delay.PeerDelay? peerDelay = null)
     {
         await DownAsync().ConfigureAwait(false);
-        Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {Options.HeartbeatMs} ms, PreVote {(preVote ? "on" : "off")})");
+        var randomization = randomizedElectionTimeout ? "" : ", election timeouts NOT randomized";
+        Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {Options.HeartbeatMs} ms, PreVote {(preVote ? "on" : "off")}{randomization})");
         var up = Options.Lab with
         {
             Nodes = nodes,
-            Serve = Options.Lab.Serve with { ElectionTimeoutMs = Options.ElectionTimeoutMs, HeartbeatIntervalMs = Options.HeartbeatMs, PreVote = preVote },
+            Serve = Options.Lab.Serve with
+            {
+                ElectionTimeoutMs = Options.ElectionTimeoutMs,
+                HeartbeatIntervalMs = Options.HeartbeatMs,
+                PreVote = preVote,
+                RandomizedElectionTimeout = randomizedElectionTimeout ? null : false,
+            },
+            PeerDelay = peerDelay,
         };
         _lab = await LabControl.UpAsync(up, TextWriter.Null, Cancellation).ConfigureAwait(false);
         var leader = await LeaderAsync().ConfigureAwait(false);

@@ -33,6 +33,9 @@ internal sealed class LabState
     /// <summary>The <c>serve</c> settings every member shares (timeouts, PreVote); <c>NodeLauncher</c> adds each one's own.</summary>
     public ServeArguments Serve { get; init; } = new();
 
+    /// <summary>By how much <see cref="Serve"/>'s timeouts were slowed down (<c>--pace</c>); 1 when not.</summary>
+    public int Pace { get; init; } = 1;
+
     /// <summary>The pid of each node's server (index 0 is node 1); 0 when it is not running.</summary>
     public int[] Pids { get; set; } = [];
 

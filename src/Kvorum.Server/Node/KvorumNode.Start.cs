@@ -38,6 +38,7 @@ internal sealed partial class KvorumNode
             ElectionTick = electionTicks,
             HeartbeatTick = 1,
             PreVote = _options.PreVote,
+            RandomizedElectionTimeout = _options.RandomizedElectionTimeout,
             CheckQuorum = true,
             Applied = _state.AppliedIndex,
             MaxSizePerMsg = 1024 * 1024,

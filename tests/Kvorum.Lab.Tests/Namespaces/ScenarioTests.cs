@@ -3,7 +3,7 @@ using Xunit.Abstractions;
 
 namespace Kvorum.Lab.Tests.Namespaces;
 
-/// <summary>The scenarios CI runs; each brings up its own 5-member lab and takes it down.</summary>
+/// <summary>The scenarios CI runs; each brings up its own lab (3 or 5 members) and takes it down.</summary>
 [Collection(LabNamespacesGroup.Name)]
 public class ScenarioTests(ITestOutputHelper output)
 {
@@ -13,6 +13,10 @@ public class ScenarioTests(ITestOutputHelper output)
     [InlineData("no-majority", 23)]
     [InlineData("asymmetric-link", 24)]
     [InlineData("backup-restore", 25)]
+    [InlineData("slow-or-dead", 26)]
+    [InlineData("quorum-intersection", 27)]
+    [InlineData("cap-choice", 28)]
+    [InlineData("split-vote", 29)]
     public async Task Scenario_predictions_hold(string name, int subnet)
     {
         RootLab.Require();
@@ -39,7 +43,7 @@ public class ScenarioTests(ITestOutputHelper output)
     {
         string[] names = [.. ScenarioCatalog.All.Select(s => s.Name)];
         Assert.Equal(
-            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing", "backup-restore", "lock-under-partition"],
+            ["leader-isolation", "minority-partition", "no-majority", "asymmetric-link", "flapping", "rolling-restart", "kill-leader-loop", "election-timing", "backup-restore", "lock-under-partition", "slow-or-dead", "quorum-intersection", "cap-choice", "split-vote"],
             names);
         Assert.Contains("no scenario 'nope'", Assert.Throws<LabException>(() => ScenarioCatalog.Find("nope")).Message, StringComparison.Ordinal);
     }
