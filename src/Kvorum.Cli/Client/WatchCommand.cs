@@ -39,8 +39,13 @@ internal static class WatchCommand
             using var connection = new EtcdConnection(settings);
             if (parse.GetValue(interactive))
                 return await InteractiveAsync(context, syntax, connection.Channel(connection.Endpoints[0]), output, cancellation).ConfigureAwait(false);
-            var create = syntax.Resolve(parse);
-            return await WatchAsync(context, connection, create, output, cancellation).ConfigureAwait(false);
+            if (syntax.ResolveCommandLine(parse, context.GetEnvironmentVariable, out var exec, out var problem) is not { } create)
+            {
+                // etcdctl's argument errors: "Error: bad number of arguments (…)", exit 128.
+                await context.Error.WriteLineAsync($"Error: {problem}").ConfigureAwait(false);
+                return EtcdctlExitCodes.BadArgs;
+            }
+            return await WatchAsync(context, connection, create, output, exec, cancellation).ConfigureAwait(false);
         });
         return command;
     }
@@ -50,7 +55,7 @@ internal static class WatchCommand
     /// stream whose member becomes unreachable or stops is opened again on the next endpoint, from the revision after
     /// the last one printed, as etcd's client resumes a watch; the command fails once every endpoint has failed in a row.
     /// </summary>
-    private static async Task<int> WatchAsync(CliContext context, EtcdConnection connection, WatchCreateRequest create, WatchOutput output, CancellationToken cancellation)
+    private static async Task<int> WatchAsync(CliContext context, EtcdConnection connection, WatchCreateRequest create, WatchOutput output, WatchExec? exec, CancellationToken cancellation)
     {
         var endpoints = connection.Endpoints;
         var resume = new WatchResume(create);
@@ -60,7 +65,7 @@ internal static class WatchCommand
             using var watch = KeyWatch.Open(connection.Channel(endpoint), resume.Request, cancellation);
             try
             {
-                await PrintAsync(context, watch, output, cancellation, endpoints.Count > 1 ? resume : null).ConfigureAwait(false);
+                await PrintAsync(context, watch, output, cancellation, endpoints.Count > 1 ? resume : null, exec).ConfigureAwait(false);
                 break;
             }
             catch (RpcException e) when (EtcdConnection.IsUnreachable(e) || (endpoints.Count > 1 && e.StatusCode == StatusCode.Unavailable))
@@ -77,7 +82,7 @@ internal static class WatchCommand
     /// Prints a watch's answers until it ends; says on stderr why the server ended it. With <paramref name="resume"/>,
     /// an Unavailable end (a member stopping) is thrown for the caller to resume elsewhere, and each answer is noted.
     /// </summary>
-    private static async Task PrintAsync(CliContext context, KeyWatch watch, WatchOutput output, CancellationToken cancellation, WatchResume? resume = null)
+    private static async Task PrintAsync(CliContext context, KeyWatch watch, WatchOutput output, CancellationToken cancellation, WatchResume? resume = null, WatchExec? exec = null)
     {
         try
         {
@@ -95,6 +100,8 @@ internal static class WatchCommand
                     }
                 }
                 output.Response(response);
+                if (exec is not null)
+                    await exec.RunAsync(context, response, cancellation).ConfigureAwait(false);
             }
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.Cancelled && cancellation.IsCancellationRequested)
@@ -194,13 +201,16 @@ internal static class WatchCommand
     private sealed class Syntax
     {
         public Syntax() =>
-            Command = new Command("watch", "Watch a key or a range of keys and print each change.") { Key, RangeEnd, Prefix, Revision, PrevKv, ProgressNotify };
+            Command = new Command("watch", "Watch a key or a range of keys and print each change; with -- COMMAND ARGS..., run COMMAND for each event.") { Words, Prefix, Revision, PrevKv, ProgressNotify };
 
         public Command Command { get; }
 
-        public Argument<string?> Key { get; } = new("key") { Description = "The key, or the first key of the range.", Arity = ArgumentArity.ZeroOrOne };
-
-        public Argument<string?> RangeEnd { get; } = new("range_end") { Description = "End of the range, exclusive.", Arity = ArgumentArity.ZeroOrOne };
+        /// <summary>KEY [RANGE_END] [-- COMMAND ARGS...]: one argument, since where <c>--</c> stands decides which is which.</summary>
+        public Argument<string[]> Words { get; } = new("key [range_end] [-- command args...]")
+        {
+            Description = "The key, or the first key of the range; the end of the range, exclusive; after --, a command to run for each event.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
 
         public Option<bool> Prefix { get; } = new("--prefix") { Description = "Every key with KEY as a prefix." };
 
@@ -214,8 +224,52 @@ internal static class WatchCommand
         /// <exception cref="UsageException">No key, or a range end with <c>--prefix</c>, or a negative revision.</exception>
         public WatchCreateRequest Resolve(ParseResult parse)
         {
-            var key = parse.GetValue(Key) ?? throw new UsageException("bad number of arguments: a key is needed");
-            var end = parse.GetValue(RangeEnd);
+            var words = parse.GetValue(Words) ?? [];
+            if (words.Length is 0 or > 2)
+                throw new UsageException(words.Length == 0 ? "bad number of arguments: a key is needed" : "bad number of arguments");
+            return Resolve(parse, words[0], words.Length > 1 ? words[1] : null);
+        }
+
+        /// <summary>
+        /// The create request and the command to run per event (<paramref name="exec"/>, null for none) of a command
+        /// line, with etcdctl's rules: the words before <c>--</c> are KEY [RANGE_END], those after it the command; the
+        /// key and range end may come from <c>ETCDCTL_WATCH_KEY</c> and <c>ETCDCTL_WATCH_RANGE_END</c> instead. Null
+        /// when the words do not fit, with etcdctl's message in <paramref name="problem"/>.
+        /// </summary>
+        /// <exception cref="UsageException">A range end with <c>--prefix</c>, or a negative revision.</exception>
+        public WatchCreateRequest? ResolveCommandLine(ParseResult parse, Func<string, string?> environment, out WatchExec? exec, out string? problem)
+        {
+            var doubleDash = -1;
+            for (var i = 0; i < parse.Tokens.Count && doubleDash < 0; i++)
+                doubleDash = parse.Tokens[i].Type == TokenType.DoubleDash ? i : -1;
+            var before = new List<string>();
+            var after = new List<string>();
+            var words = parse.CommandResult.Children.OfType<ArgumentResult>().FirstOrDefault(a => a.Argument == Words);
+            foreach (var token in words?.Tokens ?? [])
+            {
+                var at = -1;
+                for (var i = 0; i < parse.Tokens.Count && at < 0; i++)
+                    at = ReferenceEquals(parse.Tokens[i], token) ? i : -1;
+                (doubleDash >= 0 && at > doubleDash ? after : before).Add(token.Value);
+            }
+            var envKey = environment("ETCDCTL_WATCH_KEY") is { Length: > 0 } k ? k : null;
+            var envEnd = environment("ETCDCTL_WATCH_RANGE_END") is { Length: > 0 } r ? r : null;
+            problem = null;
+            exec = null;
+            if (doubleDash >= 0 && after.Count == 0)
+                problem = "bad number of arguments (found separator --, but no commands)";
+            else if (envKey is not null && before.Count > 0)
+                problem = "bad number of arguments (found conflicting environment key)";
+            else if (envKey is null && before.Count is 0 or > 2)
+                problem = "bad number of arguments";
+            if (problem is not null)
+                return null;
+            exec = after.Count > 0 ? new WatchExec(after) : null;
+            return envKey is not null ? Resolve(parse, envKey, envEnd) : Resolve(parse, before[0], before.Count > 1 ? before[1] : null);
+        }
+
+        private WatchCreateRequest Resolve(ParseResult parse, string key, string? end)
+        {
             var prefix = parse.GetValue(Prefix);
             if (prefix && end is not null)
                 throw new UsageException("`range_end` and `--prefix` are mutually exclusive");

@@ -28,7 +28,11 @@ internal sealed class CliProcess : IAsyncDisposable
     public static readonly TheoryData<string> Tools = new() { "etcdctl", "kvorum" };
 
     /// <summary>Starts <paramref name="tool"/> (<c>etcdctl</c> or <c>kvorum</c>) against <paramref name="endpoint"/>.</summary>
-    public static CliProcess Start(string tool, string endpoint, bool stdin, params string[] args)
+    public static CliProcess Start(string tool, string endpoint, bool stdin, params string[] args) =>
+        Start(tool, endpoint, stdin, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts <paramref name="tool"/> with <paramref name="environment"/> added to its environment.</summary>
+    public static CliProcess Start(string tool, string endpoint, bool stdin, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         // Started through `env --default-signal=INT`: a test run launched in the background of a script (as CI may
         // launch it) inherits SIGINT ignored, and .NET, unlike Go, keeps an ignored SIGINT ignored, so the kvorum
@@ -51,15 +55,21 @@ internal sealed class CliProcess : IAsyncDisposable
         start.RedirectStandardInput = stdin;
         start.UseShellExecute = false;
         start.ArgumentList.Add("--endpoints=" + endpoint);
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         return new CliProcess(new Process { StartInfo = start });
     }
 
     /// <summary>Runs <paramref name="tool"/> to its end and returns its exit code and output.</summary>
-    public static async Task<(int Code, string Out, string Err)> RunAsync(string tool, string endpoint, params string[] args)
+    public static Task<(int Code, string Out, string Err)> RunAsync(string tool, string endpoint, params string[] args) =>
+        RunAsync(tool, endpoint, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs <paramref name="tool"/> with <paramref name="environment"/> added to its environment to its end.</summary>
+    public static async Task<(int Code, string Out, string Err)> RunAsync(string tool, string endpoint, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        await using var process = Start(tool, endpoint, stdin: false, args);
+        await using var process = Start(tool, endpoint, stdin: false, environment, args);
         var code = await process.ExitAsync(TimeSpan.FromSeconds(60));
         return (code, process.Out, process.Err);
     }

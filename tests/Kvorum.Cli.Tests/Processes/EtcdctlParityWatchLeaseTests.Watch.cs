@@ -28,6 +28,20 @@ public abstract partial class EtcdctlParityWatchLeaseTests
         (["watch", "w", "w/y", "--rev", "2"], "w\nend\n"),
         (["watch", "w", "--rev", "2", "-w", "json"], "\"ZW5k\"}}],\"CompactRevision\":0,\"Canceled\":false,\"Created\":false}\n"),
         (["watch", "w", "--prefix", "--prev-kv", "--rev", "2", "-w", "json"], "\"dy96eg==\",\"create_revision\":8,\"mod_revision\":8,\"version\":1,\"value\":\"ZW5k\"}}],\"CompactRevision\":0,\"Canceled\":false,\"Created\":false}\n"),
+        // A command per event, with the event in its environment (Go-quoted).
+        (["watch", "w", "--prefix", "--rev", "2", "--", "sh", "-c", "echo \"$ETCD_WATCH_REVISION $ETCD_WATCH_EVENT_TYPE $ETCD_WATCH_KEY $ETCD_WATCH_VALUE\""], "\"w/zz\" \"end\"\n"),
+    ];
+
+    /// <summary>Watches whose key comes from the environment, and argument mistakes: same output, errors and exit codes (run after the compaction at 4).</summary>
+    private static readonly (Dictionary<string, string> Environment, string[] Args, string? Last)[] EnvironmentWatches =
+    [
+        (new() { ["ETCDCTL_WATCH_KEY"] = "w", ["ETCDCTL_WATCH_RANGE_END"] = "w/y" }, ["watch", "--rev", "5"], "w\nend\n"),
+        (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "--rev", "5", "--", "sh", "-c", "echo \"$ETCD_WATCH_KEY\""], "\"w\"\n"),
+        (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "w"], null),
+        (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "w", "--", "echo", "1"], null),
+        (new(), ["watch", "w", "--"], null),
+        (new(), ["watch"], null),
+        (new(), ["watch", "w", "--rev", "5", "--", "false"], null),
     ];
 
     /// <summary>Watches that the server ends: a start revision below the compaction, a range that is empty.</summary>
@@ -69,6 +83,22 @@ public abstract partial class EtcdctlParityWatchLeaseTests
             Compare(command, Replace(expected.Out, forEtcdctl.Names), Replace(actual.Out, forKvorum.Names), differences);
             Compare(command + " (stderr)", UserLines(expected.Err), UserLines(actual.Err), differences);
         }
+        foreach (var (environment, args, last) in EnvironmentWatches)
+        {
+            var command = string.Join(' ', environment.Select(e => $"{e.Key}={e.Value}").Concat(args));
+            if (last is not null)
+            {
+                var expectedOut = await WatchUntilAsync("etcdctl", forEtcdctl, args, last, environment);
+                var actualOut = await WatchUntilAsync("kvorum", forKvorum, args, last, environment);
+                Compare(command, Replace(expectedOut, forEtcdctl.Names), Replace(actualOut, forKvorum.Names), differences);
+                continue;
+            }
+            var expected = await CliProcess.RunAsync("etcdctl", forEtcdctl.ClientUrl, environment, args);
+            var actual = await CliProcess.RunAsync("kvorum", forKvorum.ClientUrl, environment, args);
+            if (expected.Code != actual.Code)
+                differences.Add($"`{command}`: etcdctl exited {expected.Code}, kvorum {actual.Code} ({actual.Err.Trim()})");
+            Compare(command + " (stderr)", UserLines(expected.Err), UserLines(actual.Err), differences);
+        }
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
 
@@ -94,9 +124,9 @@ public abstract partial class EtcdctlParityWatchLeaseTests
     }
 
     /// <summary>Runs a watch until its output ends with <paramref name="last"/>, interrupts it, and returns what it printed.</summary>
-    private static async Task<string> WatchUntilAsync(string tool, IParityServer server, string[] args, string last)
+    private static async Task<string> WatchUntilAsync(string tool, IParityServer server, string[] args, string last, Dictionary<string, string>? environment = null)
     {
-        await using var watch = CliProcess.Start(tool, server.ClientUrl, stdin: false, args);
+        await using var watch = CliProcess.Start(tool, server.ClientUrl, stdin: false, environment ?? [], args);
         await watch.WaitForOutputAsync(o => o.EndsWith(last, StringComparison.Ordinal), Patience, $"end of `{string.Join(' ', args)}`");
         await watch.SignalAsync();
         await watch.ExitAsync(Patience);
