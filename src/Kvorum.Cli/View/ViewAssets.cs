@@ -18,6 +18,7 @@ internal static class ViewAssets
         [".html"] = "text/html; charset=utf-8",
         [".js"] = "text/javascript; charset=utf-8",
         [".css"] = "text/css; charset=utf-8",
+        [".svg"] = "image/svg+xml",
     };
 
     /// <summary>The files' names, as the page asks for them.</summary>

@@ -20,7 +20,7 @@ function text(parent, attributes, content) {
 
 export function termColour(term) {
   if (!term) return "#d0d4da";
-  return `hsl(${(term * 67) % 360}, 60%, 52%)`;
+  return `hsl(${(term * 137) % 360}, 60%, 52%)`;
 }
 
 function positions(members) {
@@ -60,19 +60,6 @@ export function drawRing(svg, model, now) {
       el("line", { class: "link", x1: a.x, y1: a.y, x2: b.x, y2: b.y }, svg);
     }
   }
-  for (const m of members) {
-    const p = places.get(m.id);
-    const s = m.state || {};
-    const g = el("g", {
-      class: "member", "data-id": shortId(m.id), "data-role": s.role || "follower", "data-term": s.term || 0,
-      "data-down": m.down, "data-leader": shortId(s.leader), "data-commit": s.commit || 0,
-    }, svg);
-    el("circle", { class: "body", cx: p.x, cy: p.y, r: BODY }, g);
-    const share = timerShare(m, now);
-    if (share > 0) el("path", { class: "timer", d: arc(p.x, p.y, BODY + 6, share) }, g);
-    text(g, { class: "term", x: p.x, y: p.y }, s.term || "?");
-    text(g, { class: "name", x: p.x, y: p.y + BODY + 20 }, `${shortId(m.id)} · ${m.endpoint}`);
-  }
   for (const f of model.flights) {
     const a = places.get(f.from);
     const b = places.get(f.to);
@@ -86,6 +73,19 @@ export function drawRing(svg, model, now) {
     const dot = el("circle", { class: classes, cx: x.toFixed(1), cy: y.toFixed(1), r: f.message.entries > 0 ? 7 : 5, "data-kind": kindName(f.message.kind) }, svg);
     el("title", {}, dot).textContent = `${kindName(f.message.kind)} ${shortId(f.from)}→${shortId(f.to)} term ${f.message.term} index ${f.message.index}` +
       (f.message.entries > 0 ? ` (${f.message.entries} entries)` : "") + (f.message.reject ? " rejected" : "");
+  }
+  for (const m of members) {
+    const p = places.get(m.id);
+    const s = m.state || {};
+    const g = el("g", {
+      class: "member", "data-id": shortId(m.id), "data-role": s.role || "follower", "data-term": s.term || 0,
+      "data-down": m.down, "data-leader": shortId(s.leader), "data-commit": s.commit || 0,
+    }, svg);
+    el("circle", { class: "body", cx: p.x, cy: p.y, r: BODY }, g);
+    const share = timerShare(m, now);
+    if (share > 0) el("path", { class: "timer", d: arc(p.x, p.y, BODY + 6, share) }, g);
+    text(g, { class: "term", x: p.x, y: p.y }, s.term || "?");
+    text(g, { class: "name", x: p.x, y: p.y + BODY + 20 }, `${shortId(m.id).slice(0, 6)} · ${m.endpoint}`);
   }
 }
 
@@ -105,7 +105,7 @@ export function drawLogs(svg, model) {
     const s = m.state;
     const y = 24 + row * 44;
     const g = el("g", { class: "log-row", "data-member": shortId(m.id), "data-down": m.down, "data-commit": s.commit, "data-applied": s.applied, "data-last": s.lastIndex }, svg);
-    text(g, { x: 6, y: y + CELL / 2 }, shortId(m.id));
+    text(g, { x: 6, y: y + CELL / 2 }, shortId(m.id).slice(0, 6));
     const commit = Number(s.commit);
     const applied = Number(s.applied);
     for (let i = from; i <= Number(s.lastIndex); i++) {
