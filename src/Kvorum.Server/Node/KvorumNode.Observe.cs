@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kvorum.Raft;
 using Kvorum.Server.Observe;
 
@@ -29,6 +30,16 @@ internal sealed partial class KvorumNode
     /// <summary>Removes a watcher (a no-op once the loop has stopped).</summary>
     internal void Unsubscribe(ObserverQueue queue) => Post(() => _observers.Remove(queue));
 
+    /// <summary>
+    /// Under load the indexes move every turn: a change of them alone is published at most once per this interval (at
+    /// the first turn after it; the tick makes one at least every heartbeat interval), so that the watchers get the
+    /// latest state, exact, without one per turn. A change of role, term, vote or leader goes out at once.
+    /// </summary>
+    private static readonly long ObservedIndexInterval = Stopwatch.Frequency / 100;
+
+    /// <summary>When (a <see cref="Stopwatch"/> timestamp) the state was last published. Loop thread only.</summary>
+    private long _observedAt;
+
     /// <summary>On the loop, at the end of a turn with watchers: publishes the state if it changed.</summary>
     private void ObserveTurn()
     {
@@ -37,6 +48,11 @@ internal sealed partial class KvorumNode
         var last = _observers.LastState;
         if (last is not null && last.IsCurrent(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _observedProgress))
             return;
+        var now = Stopwatch.GetTimestamp();
+        if (last is not null && last.Term == _raft.Term && last.Role == _raft.Role && last.Vote == _raft.Vote && last.Leader == _raft.Lead
+            && now - _observedAt < ObservedIndexInterval)
+            return;
+        _observedAt = now;
         _observers.PublishState(ObservedState.Read(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _options.HeartbeatIntervalMs, _observedProgress));
     }
 

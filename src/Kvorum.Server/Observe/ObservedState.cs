@@ -60,9 +60,21 @@ internal sealed class ObservedState
         Array.Sort(peers, static (a, b) => a.Id.CompareTo(b.Id));
         return new ObservedState
         {
-            Id = raft.Id, Role = raft.Role, Term = raft.Term, Vote = raft.Vote, Leader = raft.Lead, Commit = raft.Committed,
-            Applied = applied, FirstIndex = first, LastIndex = last, LastTerm = raft.TermAt(last), LogTail = runs, Peers = peers,
-            ElectionElapsed = raft.ElectionElapsed, RandomizedElectionTimeout = raft.RandomizedElectionTimeout, TickMs = tickMs,
+            Id = raft.Id,
+            Role = raft.Role,
+            Term = raft.Term,
+            Vote = raft.Vote,
+            Leader = raft.Lead,
+            Commit = raft.Committed,
+            Applied = applied,
+            FirstIndex = first,
+            LastIndex = last,
+            LastTerm = raft.TermAt(last),
+            LogTail = runs,
+            Peers = peers,
+            ElectionElapsed = raft.ElectionElapsed,
+            RandomizedElectionTimeout = raft.RandomizedElectionTimeout,
+            TickMs = tickMs,
             Learner = learner,
         };
     }

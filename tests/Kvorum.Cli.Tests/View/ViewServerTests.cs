@@ -31,8 +31,15 @@ public sealed partial class ViewServerTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         _http.Dispose();
-        await _view.DisposeAsync();
-        await _cluster.DisposeAsync();
+        try
+        {
+            if (_view is not null)
+                await _view.DisposeAsync();
+        }
+        finally
+        {
+            await _cluster.DisposeAsync();
+        }
     }
 
     [Fact]

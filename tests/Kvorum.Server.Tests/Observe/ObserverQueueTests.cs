@@ -81,8 +81,21 @@ public sealed class ObserverQueueTests
 
     internal static ObservedEvent State(ulong term) => new(ObservedKind.State, 0, State: new ObservedState
     {
-        Id = 1, Role = StateRole.Follower, Term = term, Vote = 0, Leader = 0, Commit = 0, Applied = 0, FirstIndex = 1,
-        LastIndex = 0, LastTerm = 0, LogTail = [], Peers = [], ElectionElapsed = 0, RandomizedElectionTimeout = 11, TickMs = 100,
+        Id = 1,
+        Role = StateRole.Follower,
+        Term = term,
+        Vote = 0,
+        Leader = 0,
+        Commit = 0,
+        Applied = 0,
+        FirstIndex = 1,
+        LastIndex = 0,
+        LastTerm = 0,
+        LogTail = [],
+        Peers = [],
+        ElectionElapsed = 0,
+        RandomizedElectionTimeout = 11,
+        TickMs = 100,
         Learner = false,
     });
 }
