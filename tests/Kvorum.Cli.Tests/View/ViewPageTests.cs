@@ -54,6 +54,12 @@ public sealed class ViewPageTests
         await page.ClickAsync("#client-get");
         await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('in the view')", null, new() { Timeout = 20_000 });
 
+        // Time can be paused and taken back to live.
+        await page.ClickAsync("#replay-pause");
+        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
+        await page.ClickAsync("#replay-live");
+        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent === 'live'", null, new() { Timeout = 10_000 });
+
         await page.ScreenshotAsync(new() { Path = Path.Combine(RepoRoot(), "docs", "view.png") });
 
         var origin = view.Url.GetLeftPart(UriPartial.Authority);
