@@ -109,6 +109,7 @@ internal static class CliApp
         root.Subcommands.Add(DefragCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));
         root.Subcommands.Add(Lab.LabCommand.Create(context));
+        root.Subcommands.Add(View.ViewCommand.Create(context, global));
         return root;
     }
 

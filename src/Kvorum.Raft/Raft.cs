@@ -97,6 +97,12 @@ internal sealed partial class Raft
 
     public int ElectionTimeout => _electionTimeout;
 
+    /// <summary>Ticks since the election timer was last reset (on a leader: since the last CheckQuorum round).</summary>
+    public int ElectionElapsed => _electionElapsed;
+
+    /// <summary>The election timeout drawn at the last reset, in ticks.</summary>
+    public int RandomizedElectionTimeout => _randomizedElectionTimeout;
+
     public HardState HardState => new(Term, Vote, Log.Committed);
 
     public SoftState SoftState => new(Lead, Role);

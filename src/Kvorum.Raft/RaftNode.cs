@@ -256,6 +256,38 @@ public sealed class RaftNode
     /// <summary>Index of the last entry in the log.</summary>
     public ulong LastIndex => _raft.Log.LastIndex;
 
+    /// <summary>The vote cast in the current term, or 0.</summary>
+    public ulong Vote => _raft.Vote;
+
+    /// <summary>Index of the last entry the host reported applied.</summary>
+    public ulong Applied => _raft.Log.Applied;
+
+    /// <summary>Index of the first entry still in the log (after the snapshot).</summary>
+    public ulong FirstIndex => _raft.Log.FirstIndex;
+
+    /// <summary>Ticks since the election timer was last reset; on a leader, since its last CheckQuorum round.</summary>
+    public int ElectionElapsed => _raft.ElectionElapsed;
+
+    /// <summary>The election timeout, in ticks, drawn at the timer's last reset (paper §5.2).</summary>
+    public int RandomizedElectionTimeout => _raft.RandomizedElectionTimeout;
+
+    /// <summary>The term of the entry at <paramref name="index"/>, or 0 when the log no longer (or does not yet) hold it.</summary>
+    public ulong TermAt(ulong index) => _raft.Log.TermOrZero(index);
+
+    /// <summary>
+    /// On a leader, adds each member's replication progress to <paramref name="into"/> (cleared first; left empty on
+    /// other roles). Reads without allocating, unlike <see cref="Status"/>.
+    /// </summary>
+    public void CopyProgress(List<KeyValuePair<ulong, ProgressStatus>> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        into.Clear();
+        if (_raft.Role != StateRole.Leader)
+            return;
+        foreach (var (id, pr) in _raft.Tracker.Progress)
+            into.Add(new(id, new ProgressStatus(pr.Match, pr.Next, pr.State)));
+    }
+
     /// <summary>The configuration in effect (the latest in the log).</summary>
     public ConfState Config => _raft.Config;
 

@@ -178,6 +178,8 @@ internal static class KvorumServer
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<ElectionService>();
+        // Kvorum's own: the member's event stream, for kvorum view.
+        app.MapGrpcService<Observe.ObserveService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.

@@ -31,12 +31,16 @@ internal static class ClusterUpCommand
         var data = new Option<string>("--data") { Description = "Directory for the members' data dirs and logs (default ./kvorum-data).", DefaultValueFactory = _ => "./kvorum-data" };
         var basePort = new Option<int>("--base-port") { Description = "Client port of infra1 (default 2379); infraK uses K*10000+base.", DefaultValueFactory = _ => ClusterLayout.DefaultBasePort };
         var pace = PaceOption.Create();
-        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, pace };
+        // kvorum view beside the cluster (issue 22).
+        var noView = new Option<bool>("--no-view") { Description = "Do not serve the page that shows the members at work." };
+        var viewListen = new Option<string>("--view-listen") { Description = $"Address of that page (default {View.ViewCommand.DefaultListen}).", DefaultValueFactory = _ => View.ViewCommand.DefaultListen };
+        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, pace, noView, viewListen };
         up.SetAction(async (parse, cancellation) =>
         {
             var members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
             var paced = PaceOption.Apply(new ServeArguments(), parse.GetValue(pace));
-            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", (paced, parse.GetValue(pace)), cancellation).ConfigureAwait(false);
+            var view = parse.GetValue(noView) ? null : View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? View.ViewCommand.DefaultListen).ToString();
+            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", (paced, parse.GetValue(pace)), view, cancellation).ConfigureAwait(false);
         });
         var cluster = new Command("cluster", "Local clusters for development.");
         cluster.Subcommands.Add(up);
@@ -71,7 +75,7 @@ internal static class ClusterUpCommand
         }
     }
 
-    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, (ServeArguments Serve, int Factor) pace, CancellationToken cancellation)
+    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, (ServeArguments Serve, int Factor) pace, string? viewListen, CancellationToken cancellation)
     {
         CheckPortsFree(members);
         Directory.CreateDirectory(dataRoot);
@@ -92,6 +96,7 @@ internal static class ClusterUpCommand
         var settings = new ClientSettings { Endpoints = [.. members.Select(m => m.ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
+        View.ViewServer? view = null;
         try
         {
             foreach (var member in members)
@@ -100,6 +105,8 @@ internal static class ClusterUpCommand
                     HeartbeatIntervalMs = pace.Serve.HeartbeatIntervalMs,
                     ElectionTimeoutMs = pace.Serve.ElectionTimeoutMs,
                 }).ToArgs()));
+            if (viewListen is not null)
+                view = await View.ClusterView.StartAsync(output, [.. members.Select(m => m.ClientUrl)], viewListen).ConfigureAwait(false);
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
@@ -134,6 +141,8 @@ internal static class ClusterUpCommand
         {
             if (context.OutIsTerminal)
                 await output.WriteLineAsync().ConfigureAwait(false);
+            if (view is not null)
+                await view.DisposeAsync().ConfigureAwait(false);
             await output.WriteLineAsync("Stopping the members...").ConfigureAwait(false);
             var clean = await Task.WhenAll(processes.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
             foreach (var (process, exitedCleanly) in processes.Zip(clean))

@@ -41,6 +41,8 @@ internal sealed partial class KvorumNode
                 RefuseStranger(m.From, m.Type.ToString());
                 return;
             }
+            if (_observers.Active)
+                _observers.Received(m);
             _raft.Step(m);
         });
     }
@@ -100,6 +102,8 @@ internal sealed partial class KvorumNode
                 return;
             }
             _receivedSnapshots.Add(receiver);
+            if (_observers.Active)
+                _observers.Received(m);
             _raft.Step(m);
         });
     }

@@ -95,6 +95,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _leaderWrites = new LeaderWrites(Post, (index, term) => _raft.ReportPersisted(index, term),
             (started, entries) => _delays.Written(Metrics.Fsync.ObserveSince(started), entries), _owner);
         _watchers = NewWatcherRegistry(_state, Post, _owner);
+        _observers = new Observe.MemberObservers(_owner);
     }
 
     /// <summary>This member's id.</summary>
@@ -190,6 +191,8 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                     ProcessReady();
                 }
                 PublishStatus();
+                if (_observers.Active)
+                    ObserveTurn();
                 _gc.AfterTurn(_state.AppliedIndex, _raft.Role == StateRole.Leader, _raft.Lead, _raft.Config.Voters);
             }
         }
@@ -316,6 +319,8 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             if (rd.MaySendBeforePersisting(m) != beforePersisting)
                 continue;
             Interlocked.Increment(ref Metrics.MessagesSent[(int)m.Type & 31]);
+            if (_observers.Active)
+                _observers.Sent(m);
             if (m.Type == MessageType.Snapshot)
                 SendSnapshot(m);
             else

@@ -1,0 +1,160 @@
+using System.Net;
+using System.Text;
+using Google.Protobuf;
+using Kvorum.Cli.Client;
+using Kvorum.Etcd.Api;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Kvorum.Cli.View;
+
+/// <summary>
+/// The web side of <c>kvorum view</c>: follows every member's event stream (<see cref="MemberFeed"/>) and serves one
+/// page (<see cref="ViewAssets"/>) that draws them, fed by Server-Sent Events (<c>/events</c>: a hello line, then the
+/// recent events, then each new one), and answers the page's client box (<c>/api/put</c>, <c>/api/get</c>) through
+/// the members' etcd API.
+/// </summary>
+internal sealed class ViewServer : IAsyncDisposable
+{
+    /// <summary>How long events are kept for a page to replay.</summary>
+    public static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(5);
+
+    private readonly WebApplication _app;
+    private readonly RecentEvents _events = new(ReplayWindow);
+    private readonly List<MemberFeed> _feeds;
+    private readonly EtcdConnection _connection;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _running = [];
+
+    /// <summary>Prepares the server; <see cref="StartAsync"/> listens and subscribes.</summary>
+    public ViewServer(ClientSettings settings, IPEndPoint listen)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _feeds = [.. settings.Endpoints.Select(e => new MemberFeed(e, _events))];
+        _connection = new EtcdConnection(settings);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(listen));
+        _app = builder.Build();
+        _app.Use(async (http, next) =>
+        {
+            var headers = http.Response.Headers;
+            headers.ContentSecurityPolicy = ViewAssets.ContentSecurityPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.CacheControl = "no-store";
+            await next(http).ConfigureAwait(false);
+        });
+        _app.MapGet("/", () => Asset("index.html"));
+        _app.MapGet("/{name}", (string name) => Asset(name));
+        _app.MapGet("/events", FollowAsync);
+        _app.MapPost("/api/put", (ClientBoxRequest form, CancellationToken cancellation) => PutAsync(form, cancellation));
+        _app.MapGet("/api/get", GetAsync);
+    }
+
+    /// <summary>The page's address, once started.</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
+    /// <summary>Listens, and starts following the members.</summary>
+    /// <exception cref="IOException">The address is taken.</exception>
+    public async Task StartAsync()
+    {
+        await _app.StartAsync().ConfigureAwait(false);
+        Url = new Uri(_app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        foreach (var feed in _feeds)
+            _running.Add(feed.RunAsync(_stop.Token));
+    }
+
+    private static IResult Asset(string name) =>
+        ViewAssets.TryGet(name, out var content, out var type) ? Results.Bytes(content, type) : Results.NotFound();
+
+    private async Task FollowAsync(HttpContext http)
+    {
+        var cancellation = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _stop.Token);
+        using (cancellation)
+        {
+            http.Response.ContentType = "text/event-stream";
+            var body = http.Response.Body;
+            var hello = System.Text.Json.JsonSerializer.Serialize(new
+            {
+                hello = true,
+                endpoints = _feeds.Select(f => f.Endpoint).ToArray(),
+                replaySeconds = (int)ReplayWindow.TotalSeconds,
+            });
+            await WriteEventAsync(body, hello, cancellation.Token).ConfigureAwait(false);
+            try
+            {
+                await foreach (var json in _events.FollowAsync(cancellation.Token).ConfigureAwait(false))
+                    await WriteEventAsync(body, json, cancellation.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    private static async Task WriteEventAsync(Stream body, string json, CancellationToken cancellation)
+    {
+        await body.WriteAsync(Encoding.UTF8.GetBytes("data: " + json + "\n\n"), cancellation).ConfigureAwait(false);
+        await body.FlushAsync(cancellation).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> PutAsync(ClientBoxRequest form, CancellationToken cancellation)
+    {
+        if (string.IsNullOrEmpty(form.Key))
+            return Results.BadRequest(new { error = "a key is needed" });
+        var request = new PutRequest { Key = ByteString.CopyFromUtf8(form.Key), Value = ByteString.CopyFromUtf8(form.Value ?? "") };
+        return await AnswerAsync(async (channel, options) =>
+        {
+            var response = await new KV.KVClient(channel).PutAsync(request, options).ResponseAsync.ConfigureAwait(false);
+            return new { revision = response.Header.Revision, member = response.Header.MemberId.ToString("x", null) };
+        }, cancellation).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> GetAsync(HttpContext http, string key, bool? serializable)
+    {
+        var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable ?? false };
+        return await AnswerAsync(async (channel, options) =>
+        {
+            var response = await new KV.KVClient(channel).RangeAsync(request, options).ResponseAsync.ConfigureAwait(false);
+            return new
+            {
+                revision = response.Header.Revision,
+                member = response.Header.MemberId.ToString("x", null),
+                value = response.Kvs.Count > 0 ? response.Kvs[0].Value.ToStringUtf8() : null,
+            };
+        }, http.RequestAborted).ConfigureAwait(false);
+    }
+
+    private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, CancellationToken cancellation)
+    {
+        try
+        {
+            return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+        }
+        catch (Grpc.Core.RpcException e)
+        {
+            return Results.Json(new { error = EtcdConnection.ErrorLine(e) }, statusCode: StatusCodes.Status502BadGateway);
+        }
+        catch (CommandFailedException e)
+        {
+            return Results.Json(new { error = e.Message }, statusCode: StatusCodes.Status502BadGateway);
+        }
+    }
+
+    /// <summary>Stops following and serving.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_running).ConfigureAwait(false);
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _connection.Dispose();
+        _stop.Dispose();
+    }
+
+    /// <summary>The client box's put.</summary>
+    internal sealed record ClientBoxRequest(string? Key, string? Value);
+}

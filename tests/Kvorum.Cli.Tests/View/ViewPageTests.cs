@@ -1,0 +1,77 @@
+using System.Net;
+using Kvorum.Cli.Client;
+using Kvorum.Cli.Tests.Processes;
+using Kvorum.Cli.View;
+using Microsoft.Playwright;
+
+namespace Kvorum.Cli.Tests.View;
+
+/// <summary>
+/// The page of <c>kvorum view</c> in a real headless browser over a real 3-member cluster: every member drawn and
+/// exactly one leader, a put through the client box in every member's log and committed, and nothing loaded from
+/// another origin. The picture goes to a temporary file, or to <c>view.png</c> in the directory named by
+/// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs dotnet test …</c> refreshes <c>docs/view.png</c>): a test
+/// run does not change the repository.
+/// </summary>
+[Collection(TimingSensitive.Name)]
+public sealed class ViewPageTests
+{
+    [SkippableFact]
+    public async Task The_page_shows_every_member_one_leader_and_a_put_committed_in_every_log_loading_only_from_its_origin()
+    {
+        var chromium = Chromium.Require();
+        await using var cluster = new ProcessCluster(3);
+        cluster.StartAll();
+        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        var settings = new ClientSettings { Endpoints = [.. cluster.Members.Keys.Select(n => new Uri(cluster.ClientUrl(n)))] };
+        await using var view = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
+        await view.StartAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
+        var requested = new List<string>();
+        var problems = new List<string>();
+        page.Request += (_, request) => { lock (requested) requested.Add(request.Url); };
+        page.Console += (_, message) => { if (message.Type == "error") lock (problems) problems.Add(message.Text); };
+        page.PageError += (_, error) => { lock (problems) problems.Add(error); };
+        await page.GotoAsync(view.Url.ToString());
+
+        // Every member on the ring, exactly one leader, and every member following it.
+        await page.WaitForFunctionAsync(
+            "() => { const m = [...document.querySelectorAll('#ring .member')]; return m.length === 3 && m.filter(e => e.dataset.role === 'leader').length === 1 && new Set(m.map(e => e.dataset.leader)).size === 1; }",
+            null, new() { Timeout = 20_000 });
+        var leader = await page.GetAttributeAsync("#ring .member[data-role=leader]", "data-id");
+        Assert.Equal(leader, await page.GetAttributeAsync("#ring .member[data-role=follower]", "data-leader"));
+
+        // A put through the client box: its entry in every member's log, committed.
+        await page.FillAsync("#client-key", "seen");
+        await page.FillAsync("#client-value", "in the view");
+        await page.ClickAsync("#client-put");
+        await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('OK')", null, new() { Timeout = 20_000 });
+        var index = await page.EvalOnSelectorAsync<int>($"#logs .log-row[data-member='{leader}']", "e => Number(e.dataset.last)");
+        await page.WaitForFunctionAsync(
+            $"() => {{ const rows = [...document.querySelectorAll('#logs .log-row')]; return rows.length === 3 && rows.every(r => r.querySelector('.cell[data-index=\"{index}\"][data-committed=\"true\"]')); }}",
+            null, new() { Timeout = 20_000 });
+        await page.ClickAsync("#client-get");
+        await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('in the view')", null, new() { Timeout = 20_000 });
+
+        // Time can be paused and taken back to live.
+        await page.ClickAsync("#replay-pause");
+        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
+        await page.ClickAsync("#replay-live");
+        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent === 'live'", null, new() { Timeout = 10_000 });
+
+        var screenshots = Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, "view.png") });
+
+        var origin = view.Url.GetLeftPart(UriPartial.Authority);
+        lock (requested)
+        {
+            Assert.NotEmpty(requested);
+            Assert.All(requested, url => Assert.StartsWith(origin + "/", url, StringComparison.Ordinal));
+        }
+        lock (problems)
+            Assert.Empty(problems);
+    }
+}
