@@ -75,7 +75,7 @@ public class ServeCommandTests
     [InlineData("--auto-compaction-retention must be a duration such as 30m or 1h, or a number of hours, got \"soon\"", "--auto-compaction-retention", "soon")]
     [InlineData("--initial-cluster-state must be new or existing, got \"old\"", "--initial-cluster-state", "old")]
     [InlineData("--listen-client-urls: \"127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "127.0.0.1:2379")]
-    [InlineData("--listen-client-urls: \"https://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "https://127.0.0.1:2379")]
+    [InlineData("--listen-client-urls: \"ftp://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "ftp://127.0.0.1:2379")]
     [InlineData("--listen-peer-urls: \"http://127.0.0.1\" is not a URL of the form http://host:port", "--listen-peer-urls", "http://127.0.0.1")]
     [InlineData("--listen-metrics-urls: \"http://h:1/metrics\" is not a URL of the form http://host:port", "--listen-metrics-urls", "http://h:1/metrics")]
     [InlineData("--initial-cluster has no member named \"default\" (the --name)", "--initial-cluster", "infra1=http://127.0.0.1:2380")]

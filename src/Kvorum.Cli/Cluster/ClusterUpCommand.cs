@@ -27,11 +27,13 @@ internal static class ClusterUpCommand
         var nodes = new Option<int>("--nodes") { Description = "Number of members (default 3).", DefaultValueFactory = _ => 3 };
         var data = new Option<string>("--data") { Description = "Directory for the members' data dirs and logs (default ./kvorum-data).", DefaultValueFactory = _ => "./kvorum-data" };
         var basePort = new Option<int>("--base-port") { Description = "Client port of infra1 (default 2379); infraK uses K*10000+base.", DefaultValueFactory = _ => ClusterLayout.DefaultBasePort };
-        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort };
+        var tls = new Option<bool>("--tls") { Description = "Mutual TLS on every port, with a throwaway CA and certificates made in <data>/tls." };
+        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, tls };
         up.SetAction(async (parse, cancellation) =>
         {
             var members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
-            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", cancellation).ConfigureAwait(false);
+            var secured = parse.GetValue(tls) ? ClusterTls.Prepare(parse.GetValue(data) ?? "./kvorum-data", members) : null;
+            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", secured, cancellation).ConfigureAwait(false);
         });
         var cluster = new Command("cluster", "Local clusters for development.");
         cluster.Subcommands.Add(up);
@@ -66,7 +68,7 @@ internal static class ClusterUpCommand
         }
     }
 
-    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, CancellationToken cancellation)
+    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, ClusterTls? tls, CancellationToken cancellation)
     {
         CheckPortsFree(members);
         Directory.CreateDirectory(dataRoot);
@@ -78,22 +80,28 @@ internal static class ClusterUpCommand
         foreach (var m in members)
             await output.WriteLineAsync($"  {m.Name}  client {m.ClientUrl.GetLeftPart(UriPartial.Authority)}  peer {m.PeerUrl.GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
         await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => $"127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
+        if (tls is not null)
+            await output.WriteLineAsync($"mutual TLS: --cacert {tls.CaFile} --cert {tls.ClientCertFile} --key {tls.ClientKeyFile}").ConfigureAwait(false);
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
         var processes = new List<NodeProcess>();
-        var settings = new ClientSettings { Endpoints = [.. members.Select(m => m.ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline };
+        Uri ClientUrl(LocalMember m) => tls is null ? m.ClientUrl : ClusterTls.Https(m.ClientUrl);
+        var settings = new ClientSettings { Endpoints = [.. members.Select(ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
         try
         {
             foreach (var member in members)
-                processes.Add(NodeProcess.Start(member, ClusterLayout.Serve(member, members).ToArgs()));
+            {
+                var serve = ClusterLayout.Serve(member, members);
+                processes.Add(NodeProcess.Start(member, (tls is null ? serve : tls.Secure(serve, member)).ToArgs()));
+            }
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
-                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
+                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, ClientUrl(p.Member), cancellation))).ConfigureAwait(false);
                 var line = MemberState.Line(states);
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
@@ -137,14 +145,14 @@ internal static class ClusterUpCommand
         return exitCode;
     }
 
-    private static async Task<MemberState> StateAsync(EtcdConnection connection, NodeProcess process, CancellationToken cancellation)
+    private static async Task<MemberState> StateAsync(EtcdConnection connection, NodeProcess process, Uri clientUrl, CancellationToken cancellation)
     {
         if (process.ExitCode is { } code)
             return new MemberState(process.Member.Name, code, null);
         try
         {
             var status = await connection.CallAsync(
-                process.Member.ClientUrl,
+                clientUrl,
                 (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
                 cancellation).ConfigureAwait(false);
             return new MemberState(process.Member.Name, null, status);
