@@ -122,6 +122,7 @@ internal static class KvorumServer
                 k.Listen(Endpoint(url), o =>
                 {
                     o.Protocols = HttpProtocols.Http2;
+                    // Before the middleware below: Kestrel runs the first added nearest the wire, and the repair reads plaintext.
                     tls.UseOn(o, url, options);
                     // etcdctl names some endpoints by URL in :authority, which Kestrel refuses (SchemeAuthority).
                     if (options.ListenClientUrls.Contains(url))

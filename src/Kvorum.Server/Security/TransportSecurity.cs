@@ -23,6 +23,9 @@ internal sealed class TransportSecurity
     private readonly ReloadingFileValue<X509Certificate2Collection>? _authorities;
     private readonly ReloadingFileValue<RevocationList>? _revoked;
 
+    /// <summary>The last handshake's certificate context, and what it was made from; replaced whole, read without a lock.</summary>
+    private volatile ContextEntry? _context;
+
     private TransportSecurity(TlsSettings settings, string selfSignedName, IEnumerable<string> hosts, Action<string>? reloadFailed)
     {
         _settings = settings;
@@ -70,14 +73,40 @@ internal sealed class TransportSecurity
         ArgumentNullException.ThrowIfNull(listen);
         listen.UseHttps(new HttpsConnectionAdapterOptions
         {
-            ServerCertificateSelector = (_, _) => Certificate,
+            ServerCertificate = Certificate,
             ClientCertificateMode = _settings.ClientCertAuth ? ClientCertificateMode.RequireCertificate : ClientCertificateMode.NoCertificate,
             ClientCertificateValidation = (certificate, _, _) => AcceptsPeer(certificate, ClientAuth),
             CheckCertificateRevocation = false,
             SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            OnAuthenticate = (_, options) => options.CipherSuitesPolicy = Policy(),
+            OnAuthenticate = (_, options) =>
+            {
+                options.ServerCertificate = null;
+                options.ServerCertificateSelectionCallback = null;
+                options.ServerCertificateContext = CertificateContext();
+                options.CipherSuitesPolicy = Policy();
+            },
         });
     }
+
+    /// <summary>
+    /// The certificate to present now, with the trusted CAs named in the handshake's certificate request: a .NET client
+    /// (dotnet-etcd) given several certificates, or one, sends only one issued by a CA the server names, so without
+    /// the names it would send none. Made again only when the certificate or the CAs change.
+    /// </summary>
+    private SslStreamCertificateContext CertificateContext()
+    {
+        var certificate = Certificate;
+        var authorities = _authorities?.Current;
+        var cached = _context;
+        if (cached is not null && ReferenceEquals(cached.Certificate, certificate) && ReferenceEquals(cached.Authorities, authorities))
+            return cached.Context;
+        var trust = authorities is null ? null : SslCertificateTrust.CreateForX509Collection(authorities, sendTrustInHandshake: true);
+        var context = SslStreamCertificateContext.Create(certificate, additionalCertificates: null, offline: true, trust);
+        _context = new ContextEntry(certificate, authorities, context);
+        return context;
+    }
+
+    private sealed record ContextEntry(X509Certificate2 Certificate, X509Certificate2Collection? Authorities, SslStreamCertificateContext Context);
 
     /// <summary>
     /// The options of a TLS client that dials the other side (a member dialing a peer, a client dialing a member): it
