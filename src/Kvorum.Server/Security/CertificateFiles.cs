@@ -23,22 +23,20 @@ internal static class CertificateFiles
         {
             certificate = X509Certificate2.CreateFromPem(certText, keyText);
         }
-        catch (CryptographicException e)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            // Which one is wrong: a certificate that loads alone means the key is missing or does not match.
+            // Which one is wrong: a certificate that loads alone, with a key in the key file, means they do not match.
             try
             {
                 using var alone = X509Certificate2.CreateFromPem(certText);
             }
-            catch (CryptographicException)
+            catch (Exception inner) when (inner is CryptographicException or ArgumentException)
             {
                 throw new TlsSetupException($"{certFile} holds no PEM certificate", e);
             }
-            throw new TlsSetupException($"the private key in {keyFile} does not match the certificate in {certFile} ({e.Message.TrimEnd('.')})", e);
-        }
-        catch (ArgumentException e)
-        {
-            throw new TlsSetupException($"{certFile} or {keyFile} is not valid PEM ({e.Message.TrimEnd('.')})", e);
+            if (!keyText.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+                throw new TlsSetupException($"{keyFile} holds no PEM private key", e);
+            throw new TlsSetupException($"the private key in {keyFile} does not match the certificate in {certFile}", e);
         }
         CheckValidNow(certificate, certFile);
         return certificate;

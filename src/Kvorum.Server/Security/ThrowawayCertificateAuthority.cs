@@ -25,19 +25,20 @@ internal sealed class ThrowawayCertificateAuthority : IDisposable
     /// <summary>The root certificate, with its private key.</summary>
     public X509Certificate2 Root { get; }
 
-    /// <summary>Makes a new root named <paramref name="commonName"/>, valid from an hour ago for <paramref name="lifetime"/>.</summary>
+    /// <summary>Makes a new root named <paramref name="commonName"/>, valid from <paramref name="notBefore"/> for <paramref name="lifetime"/>.</summary>
     /// <param name="commonName">The root's CN.</param>
     /// <param name="lifetime">How long it is valid; one year when null.</param>
+    /// <param name="notBefore">Start of validity; an hour ago when null (earlier, to issue certificates that have expired).</param>
     /// <returns>The authority.</returns>
-    public static ThrowawayCertificateAuthority Create(string commonName = "kvorum throwaway CA", TimeSpan? lifetime = null)
+    public static ThrowawayCertificateAuthority Create(string commonName = "kvorum throwaway CA", TimeSpan? lifetime = null, DateTimeOffset? notBefore = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        var now = DateTimeOffset.UtcNow;
-        return new ThrowawayCertificateAuthority(request.CreateSelfSigned(now.AddHours(-1), now + (lifetime ?? TimeSpan.FromDays(365))));
+        var from = notBefore ?? DateTimeOffset.UtcNow.AddHours(-1);
+        return new ThrowawayCertificateAuthority(request.CreateSelfSigned(from, from + (lifetime ?? TimeSpan.FromDays(365))));
     }
 
     /// <summary>
