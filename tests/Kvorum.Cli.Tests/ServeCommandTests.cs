@@ -85,6 +85,10 @@ public class ServeCommandTests
     [InlineData("--pre-vote must be true or false, got \"maybe\"", "--pre-vote", "maybe")]
     [InlineData("--name must be a non-empty name without '=' or ',', got \"a=b\"", "--name", "a=b")]
     [InlineData("--advertise-client-urls is required when --listen-client-urls listens on every interface", "--listen-client-urls", "http://0.0.0.0:2379")]
+    [InlineData("https://127.0.0.1:2379 is https: give --cert-file and --key-file, or --auto-tls", "--listen-client-urls", "https://127.0.0.1:2379")]
+    [InlineData("--cert-file needs --key-file", "--cert-file", "member.pem")]
+    [InlineData("--client-cert-auth needs --trusted-ca-file: the CA that signs the certificates to accept", "--client-cert-auth", "true")]
+    [InlineData("--cipher-suites: unknown cipher suite \"FAST\"", "--cipher-suites", "FAST")]
     public async Task A_bad_value_is_one_line_and_exit_code_2(string message, string flag, string value)
     {
         var run = new CliRun();
