@@ -19,10 +19,11 @@ internal static class TlsOptionsBinder
     public static (TlsSettings Client, TlsSettings Peer) Bind(Func<string, string?> raw, IEnumerable<Uri> clientUrls, IEnumerable<Uri> peerUrls)
     {
         ArgumentNullException.ThrowIfNull(raw);
-        var client = Side(raw, ServeFlags.CertFile, ServeFlags.KeyFile, ServeFlags.TrustedCaFile, ServeFlags.ClientCertAuth, ServeFlags.AutoTls, ServeFlags.ClientCrlFile)
-            with { CipherSuites = CipherSuites(raw(ServeFlags.CipherSuites)) };
-        var peer = Side(raw, ServeFlags.PeerCertFile, ServeFlags.PeerKeyFile, ServeFlags.PeerTrustedCaFile, ServeFlags.PeerClientCertAuth, ServeFlags.PeerAutoTls, ServeFlags.PeerCrlFile)
-            with { CipherSuites = client.CipherSuites, AllowedCommonName = raw(ServeFlags.PeerCertAllowedCn) };
+        var suites = CipherSuites(raw(ServeFlags.CipherSuites));
+        var client = Side(raw, ServeFlags.CertFile, ServeFlags.KeyFile, ServeFlags.TrustedCaFile, ServeFlags.ClientCertAuth, ServeFlags.AutoTls, ServeFlags.ClientCrlFile);
+        client = client with { CipherSuites = suites };
+        var peer = Side(raw, ServeFlags.PeerCertFile, ServeFlags.PeerKeyFile, ServeFlags.PeerTrustedCaFile, ServeFlags.PeerClientCertAuth, ServeFlags.PeerAutoTls, ServeFlags.PeerCrlFile);
+        peer = peer with { CipherSuites = suites, AllowedCommonName = raw(ServeFlags.PeerCertAllowedCn) };
         if (!client.Enabled && clientUrls.FirstOrDefault(url => url.Scheme == Uri.UriSchemeHttps) is { } clientUrl)
             throw new UsageException($"{clientUrl.GetLeftPart(UriPartial.Authority)} is https: give {ServeFlags.CertFile} and {ServeFlags.KeyFile}, or {ServeFlags.AutoTls}");
         if (!peer.Enabled && peerUrls.FirstOrDefault(url => url.Scheme == Uri.UriSchemeHttps) is { } peerUrl)
