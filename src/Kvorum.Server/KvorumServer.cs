@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Kvorum.Server.Api;
 using Kvorum.Server.Http2;
 using Kvorum.Server.Node;
+using Kvorum.Server.Security;
 using Kvorum.Server.Transport;
 using Kvorum.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -33,6 +34,10 @@ internal static class KvorumServer
                 return 2;
             }
         }
+        // TLS files are read and checked before anything else, so that a wrong one is the only thing said.
+        if (ServerTls.Create(options) is not { } tls)
+            return 1;
+
         // The ports first: a member that cannot listen stops before it touches its data directory.
         var endpoints = options.ListenClientUrls.Concat(options.ListenPeerUrls).Concat(options.ListenMetricsUrls).Select(u => (u, Endpoint(u)));
         using var reservation = ListenReservation.TryBind(endpoints, out var bindError);
@@ -117,6 +122,8 @@ internal static class KvorumServer
                 k.Listen(Endpoint(url), o =>
                 {
                     o.Protocols = HttpProtocols.Http2;
+                    // Before the middleware below: Kestrel runs the first added nearest the wire, and the repair reads plaintext.
+                    tls.UseOn(o, url, options);
                     // etcdctl names some endpoints by URL in :authority, which Kestrel refuses (SchemeAuthority).
                     if (options.ListenClientUrls.Contains(url))
                         o.Use(next => connection =>
@@ -127,7 +134,11 @@ internal static class KvorumServer
                 });
             }
             foreach (var url in options.ListenMetricsUrls)
-                k.Listen(Endpoint(url), o => o.Protocols = HttpProtocols.Http1);
+                k.Listen(Endpoint(url), o =>
+                {
+                    o.Protocols = HttpProtocols.Http1;
+                    tls.UseOn(o, url, options);
+                });
             k.Limits.MaxRequestBodySize = null;
         });
         builder.Services.AddGrpc(o =>
@@ -147,7 +158,7 @@ internal static class KvorumServer
             o.TimestampFormat = "HH:mm:ss.fff ";
         }));
         var node = new KvorumNode(options, storage, memberId, clusterId, loggerFactory.CreateLogger("kvorum"));
-        var transportOptions = new TransportOptions();
+        var transportOptions = new TransportOptions { Security = tls.Peer };
         var transport = new GrpcPeerTransport(memberId, clusterId, node, loggerFactory.CreateLogger("kvorum.transport"), transportOptions);
         builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.Services.AddSingleton(node);
@@ -155,7 +166,7 @@ internal static class KvorumServer
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
         // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
-        using var loopback = new LoopbackClient(options);
+        using var loopback = new LoopbackClient(options, tls.Client);
         builder.Services.AddSingleton(loopback);
 
         try
@@ -171,6 +182,7 @@ internal static class KvorumServer
         }
 
         var app = builder.Build();
+        app.UsePeerPortGate(options.ListenPeerUrls);
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();

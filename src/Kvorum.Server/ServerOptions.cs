@@ -19,7 +19,7 @@ internal sealed record ServerOptions
     /// <summary>Data directory (<c>--data-dir</c>): WAL and snapshots.</summary>
     public string DataDir { get; init; } = "default.kvorum";
 
-    /// <summary>URLs to serve clients on (<c>--listen-client-urls</c>), HTTP/2 cleartext.</summary>
+    /// <summary>URLs to serve clients on (<c>--listen-client-urls</c>), HTTP/2, over TLS for https URLs.</summary>
     public IReadOnlyList<Uri> ListenClientUrls { get; init; } = [new("http://127.0.0.1:2379")];
 
     /// <summary>Client URLs announced to the cluster (<c>--advertise-client-urls</c>).</summary>
@@ -121,4 +121,12 @@ internal sealed record ServerOptions
     /// wrong without it.
     /// </summary>
     public bool RandomizedElectionTimeout { get; init; } = true;
+
+    // Transport security (docs/security.md).
+
+    /// <summary>TLS of the client port and of https metrics URLs (<c>--cert-file</c>, <c>--client-cert-auth</c>, ...).</summary>
+    public Security.TlsSettings ClientTls { get; init; } = Security.TlsSettings.None;
+
+    /// <summary>TLS of the peer port and of the connections to peers (<c>--peer-cert-file</c>, <c>--peer-client-cert-auth</c>, ...).</summary>
+    public Security.TlsSettings PeerTls { get; init; } = Security.TlsSettings.None;
 }

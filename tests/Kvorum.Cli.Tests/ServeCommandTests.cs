@@ -75,7 +75,7 @@ public class ServeCommandTests
     [InlineData("--auto-compaction-retention must be a duration such as 30m or 1h, or a number of hours, got \"soon\"", "--auto-compaction-retention", "soon")]
     [InlineData("--initial-cluster-state must be new or existing, got \"old\"", "--initial-cluster-state", "old")]
     [InlineData("--listen-client-urls: \"127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "127.0.0.1:2379")]
-    [InlineData("--listen-client-urls: \"https://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "https://127.0.0.1:2379")]
+    [InlineData("--listen-client-urls: \"ftp://127.0.0.1:2379\" is not a URL of the form http://host:port", "--listen-client-urls", "ftp://127.0.0.1:2379")]
     [InlineData("--listen-peer-urls: \"http://127.0.0.1\" is not a URL of the form http://host:port", "--listen-peer-urls", "http://127.0.0.1")]
     [InlineData("--listen-metrics-urls: \"http://h:1/metrics\" is not a URL of the form http://host:port", "--listen-metrics-urls", "http://h:1/metrics")]
     [InlineData("--initial-cluster has no member named \"default\" (the --name)", "--initial-cluster", "infra1=http://127.0.0.1:2380")]
@@ -85,6 +85,10 @@ public class ServeCommandTests
     [InlineData("--pre-vote must be true or false, got \"maybe\"", "--pre-vote", "maybe")]
     [InlineData("--name must be a non-empty name without '=' or ',', got \"a=b\"", "--name", "a=b")]
     [InlineData("--advertise-client-urls is required when --listen-client-urls listens on every interface", "--listen-client-urls", "http://0.0.0.0:2379")]
+    [InlineData("https://127.0.0.1:2379 is https: give --cert-file and --key-file, or --auto-tls", "--listen-client-urls", "https://127.0.0.1:2379")]
+    [InlineData("--cert-file needs --key-file", "--cert-file", "member.pem")]
+    [InlineData("--client-cert-auth needs --trusted-ca-file: the CA that signs the certificates to accept", "--client-cert-auth", "true")]
+    [InlineData("--cipher-suites: unknown cipher suite \"FAST\"", "--cipher-suites", "FAST")]
     public async Task A_bad_value_is_one_line_and_exit_code_2(string message, string flag, string value)
     {
         var run = new CliRun();

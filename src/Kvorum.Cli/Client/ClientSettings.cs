@@ -16,4 +16,7 @@ internal sealed record ClientSettings
 
     /// <summary>The deadline of each request.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>TLS for https endpoints (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>); null: the system's defaults.</summary>
+    public ClientTls? Tls { get; init; }
 }

@@ -1,20 +1,21 @@
 namespace Kvorum.Cli.Client;
 
-/// <summary>Parses <c>--endpoints</c>: <c>host:port</c> or <c>http://host:port</c>, comma-separated.</summary>
+/// <summary>Parses <c>--endpoints</c>: <c>host:port</c>, <c>http://host:port</c> or <c>https://host:port</c>, comma-separated.</summary>
 internal static class EndpointParser
 {
     /// <summary>Parses the list.</summary>
     /// <param name="text">The flag value.</param>
-    /// <returns>The endpoints as http URLs.</returns>
-    /// <exception cref="UsageException">An endpoint is malformed or uses TLS.</exception>
-    public static IReadOnlyList<Uri> Parse(string text)
+    /// <param name="secure">Whether an endpoint without a scheme is https (TLS flags were given) rather than http.</param>
+    /// <returns>The endpoints as http(s) URLs.</returns>
+    /// <exception cref="UsageException">An endpoint is malformed.</exception>
+    public static IReadOnlyList<Uri> Parse(string text, bool secure = false)
     {
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0)
             throw new UsageException("--endpoints must list at least one host:port");
 
-        return [.. parts.Select(ParseOne)];
+        return [.. parts.Select(part => ParseOne(part, secure))];
     }
 
     // What the user wrote for each endpoint that Parse returned, as etcdctl shows it (with or without a scheme).
@@ -28,13 +29,10 @@ internal static class EndpointParser
         return Given.TryGetValue(endpoint, out var given) ? given : $"{endpoint.Host}:{endpoint.Port}";
     }
 
-    private static Uri ParseOne(string part)
+    private static Uri ParseOne(string part, bool secure)
     {
-        if (part.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            throw new UsageException($"--endpoints: \"{part}\" uses TLS, which kvorum does not support yet");
-
-        var text = part.Contains("://", StringComparison.Ordinal) ? part : "http://" + part;
-        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp
+        var text = part.Contains("://", StringComparison.Ordinal) ? part : (secure ? "https://" : "http://") + part;
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.Host.Length == 0 || uri.IsDefaultPort || uri.AbsolutePath != "/")
             throw new UsageException($"--endpoints: \"{part}\" is not host:port");
 

@@ -6,7 +6,7 @@ using Kvorum.Server.Transport;
 namespace Kvorum.Cli.Client;
 
 /// <summary>
-/// gRPC channels (HTTP/2 cleartext) to the configured endpoints, and the translation of gRPC failures into the
+/// gRPC channels (HTTP/2, over TLS to https endpoints) to the configured endpoints, and the translation of gRPC failures into the
 /// one-line errors etcdctl prints.
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
@@ -29,8 +29,9 @@ internal sealed class EtcdConnection : IDisposable
     /// <summary>Opens a channel of its own (its own TCP connection) to <paramref name="endpoint"/>.</summary>
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="dialTimeout">How long to wait for the TCP connection.</param>
+    /// <param name="tls">The TLS of https endpoints; null for the system's defaults.</param>
     /// <returns>A new channel; the caller disposes it.</returns>
-    public static GrpcChannel OpenChannel(Uri endpoint, TimeSpan dialTimeout) =>
+    public static GrpcChannel OpenChannel(Uri endpoint, TimeSpan dialTimeout, ClientTls? tls = null) =>
         GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
@@ -45,6 +46,7 @@ internal sealed class EtcdConnection : IDisposable
                 AllowAutoRedirect = false,
                 UseCookies = false,
                 ActivityHeadersPropagator = null,
+                SslOptions = tls?.Options() ?? new(),
             },
             DisposeHttpClient = true,
             MaxReceiveMessageSize = null,
@@ -58,7 +60,7 @@ internal sealed class EtcdConnection : IDisposable
         lock (_gate)
         {
             if (!_channels.TryGetValue(endpoint, out var channel))
-                _channels[endpoint] = channel = OpenChannel(endpoint, _settings.DialTimeout);
+                _channels[endpoint] = channel = OpenChannel(endpoint, _settings.DialTimeout, _settings.Tls);
             return channel;
         }
     }

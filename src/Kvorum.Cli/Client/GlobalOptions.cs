@@ -40,6 +40,36 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    // Transport security (docs/security.md), as etcdctl's flags.
+
+    /// <summary><c>--cacert</c>: the CA that signs the members' certificates.</summary>
+    public Option<string> CaCert { get; } = new("--cacert")
+    {
+        Description = "Verify the members' certificates with this CA bundle (PEM) (env KVORUM_CACERT).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--cert</c>: the client certificate.</summary>
+    public Option<string> Cert { get; } = new("--cert")
+    {
+        Description = "Identify this client with this certificate (PEM) (env KVORUM_CERT).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--key</c>: the client certificate's private key.</summary>
+    public Option<string> Key { get; } = new("--key")
+    {
+        Description = "The private key (PEM) of --cert (env KVORUM_KEY).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--insecure-skip-tls-verify</c>: accept any server certificate.</summary>
+    public Option<bool> InsecureSkipTlsVerify { get; } = new("--insecure-skip-tls-verify")
+    {
+        Description = "Accept any server certificate (encrypts, but does not check who answers).",
+        Recursive = true,
+    };
+
     /// <summary>
     /// etcdctl's <c>--cluster</c>: every member's client URLs instead of <c>--endpoints</c> (<see cref="ClusterEndpoints"/>).
     /// Not global: <c>endpoint</c> and <c>defrag</c> add it.
@@ -59,6 +89,10 @@ internal sealed class GlobalOptions
         root.Options.Add(WriteOut);
         root.Options.Add(DialTimeout);
         root.Options.Add(CommandTimeout);
+        root.Options.Add(CaCert);
+        root.Options.Add(Cert);
+        root.Options.Add(Key);
+        root.Options.Add(InsecureSkipTlsVerify);
     }
 
     /// <summary>Resolves the flags (or their environment variables, or defaults) into settings.</summary>
@@ -81,7 +115,9 @@ internal sealed class GlobalOptions
             return string.IsNullOrEmpty(fromEnvironment) ? null : fromEnvironment;
         }
 
-        var endpoints = EndpointParser.Parse(Raw(Endpoints, "KVORUM_ENDPOINTS") ?? DefaultEndpoint);
+        var tls = ClientTls.Create(Raw(CaCert, "KVORUM_CACERT"), Raw(Cert, "KVORUM_CERT"), Raw(Key, "KVORUM_KEY"), parse.GetValue(InsecureSkipTlsVerify));
+        // As etcdctl: with TLS flags, an endpoint given without a scheme is dialed with TLS.
+        var endpoints = EndpointParser.Parse(Raw(Endpoints, "KVORUM_ENDPOINTS") ?? DefaultEndpoint, secure: tls is not null);
         var format = Raw(WriteOut, "KVORUM_WRITE_OUT");
         var output = format is null ? defaultFormat : format.Trim().ToUpperInvariant() switch
         {
@@ -98,6 +134,7 @@ internal sealed class GlobalOptions
             Output = output,
             DialTimeout = dial is null ? TimeSpan.FromSeconds(2) : DurationParser.ParseFlag("--dial-timeout", dial),
             CommandTimeout = command is null ? TimeSpan.FromSeconds(5) : DurationParser.ParseFlag("--command-timeout", command),
+            Tls = tls,
         };
     }
 }

@@ -34,13 +34,15 @@ internal static class ClusterUpCommand
         // kvorum view beside the cluster (issue 22).
         var noView = new Option<bool>("--no-view") { Description = "Do not serve the page that shows the members at work." };
         var viewListen = new Option<string>("--view-listen") { Description = $"Address of that page (default {View.ViewCommand.DefaultListen}).", DefaultValueFactory = _ => View.ViewCommand.DefaultListen };
-        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, pace, noView, viewListen };
+        var tls = new Option<bool>("--tls") { Description = "Mutual TLS on every port, with a throwaway CA and certificates made in <data>/tls." };
+        var up = new Command("up", "Run a local cluster on loopback until Ctrl-C; data is kept between runs.") { nodes, data, basePort, pace, noView, viewListen, tls };
         up.SetAction(async (parse, cancellation) =>
         {
             var members = ClusterLayout.Plan(parse.GetValue(nodes), parse.GetValue(data) ?? "./kvorum-data", parse.GetValue(basePort));
             var paced = PaceOption.Apply(new ServeArguments(), parse.GetValue(pace));
             var view = parse.GetValue(noView) ? null : View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? View.ViewCommand.DefaultListen).ToString();
-            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", (paced, parse.GetValue(pace)), view, cancellation).ConfigureAwait(false);
+            var secured = parse.GetValue(tls) ? ClusterTls.Prepare(parse.GetValue(data) ?? "./kvorum-data", members) : null;
+            return await RunAsync(context, members, parse.GetValue(data) ?? "./kvorum-data", (paced, parse.GetValue(pace)), view, secured, cancellation).ConfigureAwait(false);
         });
         var cluster = new Command("cluster", "Local clusters for development.");
         cluster.Subcommands.Add(up);
@@ -75,7 +77,7 @@ internal static class ClusterUpCommand
         }
     }
 
-    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, (ServeArguments Serve, int Factor) pace, string? viewListen, CancellationToken cancellation)
+    private static async Task<int> RunAsync(CliContext context, IReadOnlyList<LocalMember> members, string dataRoot, (ServeArguments Serve, int Factor) pace, string? viewListen, ClusterTls? tls, CancellationToken cancellation)
     {
         CheckPortsFree(members);
         Directory.CreateDirectory(dataRoot);
@@ -90,29 +92,35 @@ internal static class ClusterUpCommand
         var paceLine = pace.Factor == 1 ? null : Pace.Describe(pace.Serve, pace.Factor);
         if (paceLine is not null)
             await output.WriteLineAsync(paceLine).ConfigureAwait(false);
+        if (tls is not null)
+            await output.WriteLineAsync($"mutual TLS: --cacert {tls.CaFile} --cert {tls.ClientCertFile} --key {tls.ClientKeyFile}").ConfigureAwait(false);
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
         var processes = new List<NodeProcess>();
-        var settings = new ClientSettings { Endpoints = [.. members.Select(m => m.ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline };
+        Uri ClientUrl(LocalMember m) => tls is null ? m.ClientUrl : ClusterTls.Https(m.ClientUrl);
+        var settings = new ClientSettings { Endpoints = [.. members.Select(ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
         View.ViewServer? view = null;
         try
         {
             foreach (var member in members)
-                processes.Add(NodeProcess.Start(member, (ClusterLayout.Serve(member, members) with
+            {
+                var serve = ClusterLayout.Serve(member, members) with
                 {
                     HeartbeatIntervalMs = pace.Serve.HeartbeatIntervalMs,
                     ElectionTimeoutMs = pace.Serve.ElectionTimeoutMs,
-                }).ToArgs()));
+                };
+                processes.Add(NodeProcess.Start(member, (tls is null ? serve : tls.Secure(serve, member)).ToArgs()));
+            }
             if (viewListen is not null)
-                view = await View.ClusterView.StartAsync(output, [.. members.Select(m => m.ClientUrl)], viewListen).ConfigureAwait(false);
+                view = await View.ClusterView.StartAsync(output, [.. members.Select(ClientUrl)], viewListen, settings.Tls).ConfigureAwait(false);
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
-                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, cancellation))).ConfigureAwait(false);
+                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, ClientUrl(p.Member), cancellation))).ConfigureAwait(false);
                 var line = paceLine is null ? MemberState.Line(states) : $"pace {pace.Factor} | {MemberState.Line(states)}";
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);
@@ -158,14 +166,14 @@ internal static class ClusterUpCommand
         return exitCode;
     }
 
-    private static async Task<MemberState> StateAsync(EtcdConnection connection, NodeProcess process, CancellationToken cancellation)
+    private static async Task<MemberState> StateAsync(EtcdConnection connection, NodeProcess process, Uri clientUrl, CancellationToken cancellation)
     {
         if (process.ExitCode is { } code)
             return new MemberState(process.Member.Name, code, null);
         try
         {
             var status = await connection.CallAsync(
-                process.Member.ClientUrl,
+                clientUrl,
                 (channel, options) => new Maintenance.MaintenanceClient(channel).StatusAsync(new StatusRequest(), options).ResponseAsync,
                 cancellation).ConfigureAwait(false);
             return new MemberState(process.Member.Name, null, status);

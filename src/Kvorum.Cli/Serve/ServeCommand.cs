@@ -18,7 +18,7 @@ internal static class ServeCommand
         foreach ((var flag, var description) in ServeFlags.All)
         {
             var option = new Option<string>(flag) { Description = $"{description} Env: {ServeFlags.EnvironmentVariable(flag)}." };
-            if (flag == ServeFlags.PreVote)
+            if (ServeFlags.Booleans.Contains(flag))
                 option.Arity = ArgumentArity.ZeroOrOne;
             options[flag] = option;
             command.Options.Add(option);
@@ -31,7 +31,7 @@ internal static class ServeCommand
                 var result = parse.GetResult(options[name]);
                 if (result is null || result.Implicit)
                     return null;
-                // A bare boolean flag (--pre-vote) means true.
+                // A bare boolean flag (--pre-vote, --client-cert-auth) means true.
                 return result.Tokens.Count == 0 ? "true" : result.Tokens[^1].Value;
             }
 

@@ -82,6 +82,9 @@ internal static class ServeOptionsBinder
         if (progressText is not null && (!DurationParser.TryParse(progressText.Trim(), out progressInterval) || progressInterval <= TimeSpan.Zero))
             throw new UsageException($"{ServeFlags.WatchProgressNotifyInterval} must be a positive duration such as 10m or 500ms, got \"{progressText}\"");
 
+        // Transport security (docs/security.md).
+        var (clientTls, peerTls) = TlsOptionsBinder.Bind(Raw, [.. listenClient, .. advertiseClient, .. metrics], [.. listenPeer, .. advertisePeer, .. cluster.Values.SelectMany(urls => urls)]);
+
         return new ServerOptions
         {
             Name = name,
@@ -106,6 +109,8 @@ internal static class ServeOptionsBinder
             PreVote = preVote,
             WatchProgressNotifyInterval = progressInterval,
             RandomizedElectionTimeout = randomizedElectionTimeout,
+            ClientTls = clientTls,
+            PeerTls = peerTls,
         };
     }
 

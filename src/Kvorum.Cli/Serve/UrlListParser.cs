@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Kvorum.Cli.Serve;
 
-/// <summary>Parses the comma-separated <c>http://host:port</c> lists of etcd's URL flags.</summary>
+/// <summary>Parses the comma-separated <c>http://host:port</c> (or <c>https://</c>, for TLS) lists of etcd's URL flags.</summary>
 internal static partial class UrlListParser
 {
     /// <summary>Parses one URL, or throws a <see cref="UsageException"/> naming <paramref name="flag"/>.</summary>
@@ -13,7 +13,7 @@ internal static partial class UrlListParser
         ArgumentNullException.ThrowIfNull(text);
         var trimmed = text.Trim();
         if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri)
-            || uri.Scheme != Uri.UriSchemeHttp
+            || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
             || uri.Host.Length == 0
             || !ExplicitPort().IsMatch(trimmed)
             || uri.AbsolutePath != "/"

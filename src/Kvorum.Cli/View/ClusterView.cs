@@ -9,10 +9,10 @@ namespace Kvorum.Cli.View;
 internal static class ClusterView
 {
     /// <summary>Starts a view of <paramref name="endpoints"/> on <paramref name="listen"/> and prints its URL; null when it could not listen.</summary>
-    public static async Task<ViewServer?> StartAsync(TextWriter output, IReadOnlyList<Uri> endpoints, string listen)
+    public static async Task<ViewServer?> StartAsync(TextWriter output, IReadOnlyList<Uri> endpoints, string listen, ClientTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var server = new ViewServer(new ClientSettings { Endpoints = endpoints }, ViewCommand.ParseListen(listen));
+        var server = new ViewServer(new ClientSettings { Endpoints = endpoints, Tls = tls }, ViewCommand.ParseListen(listen));
         try
         {
             await ViewCommand.StartAsync(server, listen).ConfigureAwait(false);

@@ -11,7 +11,7 @@ namespace Kvorum.Cli.View;
 /// event as a JSON line (<see cref="Line"/>) to <see cref="RecentEvents"/>. When the stream breaks (the member
 /// stopped, or is not up yet) it says so in a line of its own and subscribes again, once a second.
 /// </summary>
-internal sealed class MemberFeed(Uri endpoint, RecentEvents events)
+internal sealed class MemberFeed(Uri endpoint, RecentEvents events, ClientTls? tls = null)
 {
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(true));
     private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
@@ -27,7 +27,7 @@ internal sealed class MemberFeed(Uri endpoint, RecentEvents events)
         {
             try
             {
-                using var channel = EtcdConnection.OpenChannel(endpoint, TimeSpan.FromSeconds(2));
+                using var channel = EtcdConnection.OpenChannel(endpoint, TimeSpan.FromSeconds(2), tls);
                 using var call = new Observe.ObserveClient(channel).Events(new EventsRequest(), cancellationToken: cancellation);
                 await foreach (var e in call.ResponseStream.ReadAllAsync(cancellation).ConfigureAwait(false))
                 {

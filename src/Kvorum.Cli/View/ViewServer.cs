@@ -32,7 +32,7 @@ internal sealed class ViewServer : IAsyncDisposable
     public ViewServer(ClientSettings settings, IPEndPoint listen)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        _feeds = [.. settings.Endpoints.Select(e => new MemberFeed(e, _events))];
+        _feeds = [.. settings.Endpoints.Select(e => new MemberFeed(e, _events, settings.Tls))];
         _connection = new EtcdConnection(settings);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

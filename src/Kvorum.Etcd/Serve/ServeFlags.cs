@@ -74,6 +74,53 @@ internal static class ServeFlags
 
     // ---- end scenarios ----
 
+    // Transport security (docs/security.md).
+
+    /// <summary><c>--cert-file</c>.</summary>
+    public const string CertFile = "--cert-file";
+
+    /// <summary><c>--key-file</c>.</summary>
+    public const string KeyFile = "--key-file";
+
+    /// <summary><c>--trusted-ca-file</c>.</summary>
+    public const string TrustedCaFile = "--trusted-ca-file";
+
+    /// <summary><c>--client-cert-auth</c>.</summary>
+    public const string ClientCertAuth = "--client-cert-auth";
+
+    /// <summary><c>--auto-tls</c>.</summary>
+    public const string AutoTls = "--auto-tls";
+
+    /// <summary><c>--client-crl-file</c>.</summary>
+    public const string ClientCrlFile = "--client-crl-file";
+
+    /// <summary><c>--cipher-suites</c>.</summary>
+    public const string CipherSuites = "--cipher-suites";
+
+    /// <summary><c>--peer-cert-file</c>.</summary>
+    public const string PeerCertFile = "--peer-cert-file";
+
+    /// <summary><c>--peer-key-file</c>.</summary>
+    public const string PeerKeyFile = "--peer-key-file";
+
+    /// <summary><c>--peer-trusted-ca-file</c>.</summary>
+    public const string PeerTrustedCaFile = "--peer-trusted-ca-file";
+
+    /// <summary><c>--peer-client-cert-auth</c>.</summary>
+    public const string PeerClientCertAuth = "--peer-client-cert-auth";
+
+    /// <summary><c>--peer-auto-tls</c>.</summary>
+    public const string PeerAutoTls = "--peer-auto-tls";
+
+    /// <summary><c>--peer-cert-allowed-cn</c>.</summary>
+    public const string PeerCertAllowedCn = "--peer-cert-allowed-cn";
+
+    /// <summary><c>--peer-crl-file</c>.</summary>
+    public const string PeerCrlFile = "--peer-crl-file";
+
+    /// <summary>The flags that are true when given bare (<c>--client-cert-auth</c>), as etcd's boolean flags.</summary>
+    public static IReadOnlySet<string> Booleans { get; } = new HashSet<string>(StringComparer.Ordinal) { PreVote, ClientCertAuth, AutoTls, PeerClientCertAuth, PeerAutoTls };
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -98,6 +145,21 @@ internal static class ServeFlags
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
+
+        (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),
+        (KeyFile, "Private key (PEM) of --cert-file."),
+        (TrustedCaFile, "CA certificates (PEM) that sign client certificates."),
+        (ClientCertAuth, "Require a client certificate signed by --trusted-ca-file: true or false (default false)."),
+        (AutoTls, "Serve https client URLs with a self-signed certificate made at start (encrypts, authenticates no one)."),
+        (ClientCrlFile, "Certificate revocation list (DER or PEM); client certificates it lists are refused."),
+        (CipherSuites, "TLS 1.2 cipher suites, comma-separated, with Go's names (default: the platform's)."),
+        (PeerCertFile, "Certificate (PEM) for the peer port and for dialing peers; https peer URLs need it or --peer-auto-tls."),
+        (PeerKeyFile, "Private key (PEM) of --peer-cert-file."),
+        (PeerTrustedCaFile, "CA certificates (PEM) that sign peers' certificates."),
+        (PeerClientCertAuth, "Accept peer traffic only with a certificate signed by --peer-trusted-ca-file: true or false (default false)."),
+        (PeerAutoTls, "Serve and dial https peer URLs with a self-signed certificate (encrypts, authenticates no one)."),
+        (PeerCertAllowedCn, "The only CN a peer's certificate may have (default: any)."),
+        (PeerCrlFile, "Certificate revocation list (DER or PEM); peer certificates it lists are refused."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>

@@ -20,7 +20,8 @@ internal sealed class LoopbackClient : IDisposable
 
     /// <summary>Creates the client; it connects on first use.</summary>
     /// <param name="options">The member's options: its first client listen URL is called.</param>
-    public LoopbackClient(ServerOptions options)
+    /// <param name="tls">The client port's TLS, used when that URL is https.</param>
+    public LoopbackClient(ServerOptions options, Security.TransportSecurity? tls = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _channel = GrpcChannel.ForAddress(Address(options.ListenClientUrls[0]), new GrpcChannelOptions
@@ -31,6 +32,7 @@ internal sealed class LoopbackClient : IDisposable
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 UseCookies = false,
+                SslOptions = tls?.OwnListenerClientOptions() ?? new(),
             },
             DisposeHttpClient = true,
             MaxReceiveMessageSize = null,

@@ -6,7 +6,7 @@ namespace Kvorum.Server.Transport;
 
 /// <summary>
 /// The gRPC peer transport: for each peer, one long-lived client stream (<c>RaftPeer.Stream</c>, HTTP/2
-/// cleartext) fed by a bounded queue, batching whatever is queued into each write and reconnecting with
+/// cleartext, or TLS for https peer URLs: <see cref="TransportOptions.Security"/>) fed by a bounded queue, batching whatever is queued into each write and reconnecting with
 /// jittered exponential backoff; snapshots go over separate <c>RaftPeer.Snapshot</c> calls in chunks.
 /// The receiving side is <see cref="RaftPeerService"/>.
 /// </summary>

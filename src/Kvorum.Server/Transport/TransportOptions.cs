@@ -36,6 +36,13 @@ internal sealed record TransportOptions
     /// </summary>
     public TimeSpan KeepAlivePingDelay { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The peer TLS (<c>--peer-cert-file</c>, ...): the certificate presented to peers whose URLs are https, and what
+    /// their certificates must chain to. Null: https peers are checked against the system's CAs, with no certificate
+    /// of ours.
+    /// </summary>
+    public Security.TransportSecurity? Security { get; init; }
+
     /// <summary>Throws if a value is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of range.</exception>
     public void Validate()
@@ -71,6 +78,8 @@ internal sealed record TransportOptions
             KeepAlivePingPolicy = pings,
             PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
             EnableMultipleHttp2Connections = true,
+            // Used for https peer URLs only; the TLS handshake runs on the stream TcpDialer returns.
+            SslOptions = Security?.ClientOptions() ?? new(),
         },
         DisposeHttpClient = true,
         MaxSendMessageSize = MaxMessageSize,

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Kvorum.Etcd.Serve;
+using Kvorum.Server.Security;
+using Kvorum.Tests.Shared;
+
+namespace Kvorum.Cli.Tests.Processes;
+
+/// <summary>
+/// A real <c>kvorum serve</c> with client certificates required: etcdctl and the kvorum client work over mutual TLS
+/// with etcdctl's flags; no certificate, another CA's, or a revoked one is refused; unusable files are one line.
+/// </summary>
+public sealed class TlsProcessTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-tlsproc-" + Guid.NewGuid().ToString("N"));
+    private readonly ThrowawayCertificateAuthority _ca = ThrowawayCertificateAuthority.Create("process test CA");
+
+    public TlsProcessTests() => Directory.CreateDirectory(_root);
+
+    [SkippableFact]
+    public async Task Etcdctl_and_kvorum_work_over_mutual_TLS_and_no_other_or_revoked_certificate_or_none_is_let_in()
+    {
+        Etcdctl.Require();
+        var ca = Path.Combine(_root, "ca.pem");
+        _ca.WriteRootPem(ca);
+        var (memberCert, memberKey) = Write("m1", _ca);
+        var (clientCert, clientKey) = Write("client", _ca);
+        using var otherCa = ThrowawayCertificateAuthority.Create("another CA");
+        var (otherCert, otherKey) = Write("other", otherCa);
+        using var revoked = _ca.Issue("revoked");
+        ThrowawayCertificateAuthority.WritePem(revoked, Path.Combine(_root, "revoked.pem"), Path.Combine(_root, "revoked-key.pem"));
+        var crl = Path.Combine(_root, "crl.der");
+        File.WriteAllBytes(crl, _ca.RevocationList([revoked]));
+
+        var endpoint = $"https://127.0.0.1:{FreePorts.Next()}";
+        using var member = Serve(endpoint,
+            ServeFlags.CertFile, memberCert, ServeFlags.KeyFile, memberKey, ServeFlags.TrustedCaFile, ca,
+            ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl);
+        try
+        {
+            await RefusalsAsync(endpoint, ca, clientCert, clientKey, otherCert, otherKey);
+        }
+        finally
+        {
+            member.Kill(entireProcessTree: true);
+            await member.WaitForExitAsync();
+        }
+    }
+
+    private async Task RefusalsAsync(string endpoint, string ca, string clientCert, string clientKey, string otherCert, string otherKey)
+    {
+        string[] good = ["--cacert", ca, "--cert", clientCert, "--key", clientKey];
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await Etcdctl.RunAsync(endpoint, null, [.. good, "put", "k", "v"])).Code != 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "etcdctl put over mutual TLS did not succeed within 30 s");
+            await Task.Delay(200);
+        }
+        var get = await Etcdctl.RunAsync(endpoint, null, [.. good, "get", "k"]);
+        Assert.Equal((0, "k\nv\n"), (get.Code, get.Out));
+        var kvorum = await CliProcess.RunAsync("kvorum", endpoint, [.. good, "get", "k"]);
+        Assert.Equal((0, "k\nv\n"), (kvorum.Code, kvorum.Out));
+
+        Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--dial-timeout=2s", "get", "k")).Code);
+        Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--cert", otherCert, "--key", otherKey, "--dial-timeout=2s", "get", "k")).Code);
+        Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--cert", Path.Combine(_root, "revoked.pem"), "--key", Path.Combine(_root, "revoked-key.pem"), "--dial-timeout=2s", "get", "k")).Code);
+        Assert.NotEqual(0, (await CliProcess.RunAsync("kvorum", endpoint, "--cacert", ca, "--cert", otherCert, "--key", otherKey, "get", "k")).Code);
+    }
+
+    [Fact]
+    public async Task A_key_that_does_not_match_its_certificate_or_an_expired_certificate_is_one_line_and_exit_code_1()
+    {
+        var (cert, _) = Write("m1", _ca);
+        var (_, otherKey) = Write("m2", _ca);
+        using var oldCa = ThrowawayCertificateAuthority.Create("old CA", notBefore: DateTimeOffset.UtcNow.AddDays(-30));
+        using var expired = oldCa.Issue("old", notBefore: DateTimeOffset.UtcNow.AddDays(-10), notAfter: DateTimeOffset.UtcNow.AddDays(-1));
+        ThrowawayCertificateAuthority.WritePem(expired, Path.Combine(_root, "old.pem"), Path.Combine(_root, "old-key.pem"));
+
+        foreach (var (flags, expected) in new (string[] Flags, string Line)[]
+        {
+            ([ServeFlags.CertFile, cert, ServeFlags.KeyFile, otherKey], $"kvorum serve: the private key in {otherKey} does not match the certificate in {cert}"),
+            ([ServeFlags.CertFile, Path.Combine(_root, "old.pem"), ServeFlags.KeyFile, Path.Combine(_root, "old-key.pem")], $"kvorum serve: the certificate in {Path.Combine(_root, "old.pem")} expired on"),
+            ([ServeFlags.CertFile, Path.Combine(_root, "missing.pem"), ServeFlags.KeyFile, otherKey], $"kvorum serve: cannot read certificate file {Path.Combine(_root, "missing.pem")}"),
+        })
+        {
+            using var member = Serve($"https://127.0.0.1:{FreePorts.Next()}", flags);
+            Assert.True(member.WaitForExit(60_000), "serve did not exit");
+            var err = (await member.StandardError.ReadToEndAsync()).Trim();
+            Assert.Equal(1, member.ExitCode);
+            Assert.DoesNotContain('\n', err);
+            Assert.StartsWith(expected, err, StringComparison.Ordinal);
+        }
+    }
+
+    private (string Cert, string Key) Write(string name, ThrowawayCertificateAuthority by)
+    {
+        using var certificate = by.Issue(name);
+        var cert = Path.Combine(_root, name + ".pem");
+        var key = Path.Combine(_root, name + "-key.pem");
+        ThrowawayCertificateAuthority.WritePem(certificate, cert, key);
+        return (cert, key);
+    }
+
+    private Process Serve(string clientUrl, params string[] flags)
+    {
+        var peer = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
+        var serve = new ServeArguments
+        {
+            Name = "m1",
+            DataDir = Path.Combine(_root, "m1-" + Guid.NewGuid().ToString("N")[..6]),
+            ListenClientUrls = [new Uri(clientUrl)],
+            AdvertiseClientUrls = [new Uri(clientUrl)],
+            ListenPeerUrls = [peer],
+            InitialAdvertisePeerUrls = [peer],
+            InitialCluster = [new InitialClusterMember("m1", peer)],
+            ExtraFlags = flags,
+        };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));
+        foreach (var a in serve.ToArgs())
+            psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        return p;
+    }
+
+    public void Dispose()
+    {
+        _ca.Dispose();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
