@@ -138,6 +138,8 @@ internal static class KvorumServer
             o.MaxReceiveMessageSize = options.MaxRequestBytes + 512 * 1024;
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<RequireLeaderInterceptor>();
+            // Resolves each call's auth token and refuses what only root may do (Auth/AuthInterceptor.cs).
+            o.Interceptors.Add<Auth.AuthInterceptor>();
         });
 
         var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
@@ -177,6 +179,7 @@ internal static class KvorumServer
         app.MapGrpcService<LeaseService>();
         app.MapGrpcService<LockService>();
         app.MapGrpcService<ElectionService>();
+        app.MapGrpcService<AuthService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.

@@ -81,6 +81,8 @@ internal static class ServeOptionsBinder
         if (progressText is not null && (!DurationParser.TryParse(progressText.Trim(), out progressInterval) || progressInterval <= TimeSpan.Zero))
             throw new UsageException($"{ServeFlags.WatchProgressNotifyInterval} must be a positive duration such as 10m or 500ms, got \"{progressText}\"");
 
+        var auth = AuthServeFlags.Parse(Raw);
+
         return new ServerOptions
         {
             Name = name,
@@ -104,6 +106,9 @@ internal static class ServeOptionsBinder
             ListenMetricsUrls = metrics,
             PreVote = preVote,
             WatchProgressNotifyInterval = progressInterval,
+            AuthToken = auth.Token,
+            AuthTokenTtl = auth.Ttl,
+            BcryptCost = auth.BcryptCost,
         };
     }
 

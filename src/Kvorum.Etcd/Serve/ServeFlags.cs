@@ -67,6 +67,17 @@ internal static class ServeFlags
     /// <summary><c>--experimental-watch-progress-notify-interval</c>.</summary>
     public const string WatchProgressNotifyInterval = "--experimental-watch-progress-notify-interval";
 
+    // Users and roles (the auth helper's block).
+
+    /// <summary><c>--auth-token</c>.</summary>
+    public const string AuthToken = "--auth-token";
+
+    /// <summary><c>--auth-token-ttl</c>.</summary>
+    public const string AuthTokenTtl = "--auth-token-ttl";
+
+    /// <summary><c>--bcrypt-cost</c>.</summary>
+    public const string BcryptCost = "--bcrypt-cost";
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -90,6 +101,9 @@ internal static class ServeFlags
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
+        (AuthToken, "Kind of auth token once authentication is enabled: simple (default; jwt is not served)."),
+        (AuthTokenTtl, "Seconds a simple auth token lives without use (default 300)."),
+        (BcryptCost, "bcrypt cost of users' password hashes, 4 to 31 (default 10)."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>
