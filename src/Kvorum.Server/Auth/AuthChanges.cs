@@ -136,15 +136,21 @@ internal static class AuthChanges
         var role = data.RoleNamed(grant.Name)?.Clone() ?? throw new EtcdException(EtcdErrors.RoleNotFound);
         var perm = grant.Perm ?? new Permission();
         var perms = role.KeyPermission;
-        // Kept in key order: a permission on the same key and range end is replaced, another goes before the first
-        // permission whose key is not smaller.
+        // Kept in key order, as etcd keeps them: the first permission on the same key, if it has the same range end,
+        // takes the new type; otherwise the new one goes after every permission on the same key.
         var at = 0;
         while (at < perms.Count && perms[at].Key.Span.SequenceCompareTo(perm.Key.Span) < 0)
             at++;
         if (at < perms.Count && perms[at].Key.Equals(perm.Key) && perms[at].RangeEnd.Equals(perm.RangeEnd))
+        {
             perms[at].PermType = perm.PermType;
+        }
         else
+        {
+            while (at < perms.Count && perms[at].Key.Equals(perm.Key))
+                at++;
             perms.Insert(at, perm.Clone());
+        }
         return (data with { Roles = data.Roles.SetItem(grant.Name, role) }, new AuthRoleGrantPermissionResponse());
     }
 

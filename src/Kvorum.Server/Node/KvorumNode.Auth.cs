@@ -19,13 +19,14 @@ internal sealed partial class KvorumNode
 
     /// <summary>
     /// Who a call with <paramref name="token"/> (the <c>token</c> metadata, or null) is made as: with authentication
-    /// disabled, or without a token, no one; otherwise the token's user at the current auth revision.
+    /// disabled, or without a token, no one; otherwise the token's user at the current auth revision. An empty token is
+    /// a token, and refused (as etcd does).
     /// </summary>
     /// <exception cref="EtcdException">The token is unknown, has lapsed, or was invalidated ("invalid auth token").</exception>
     public AuthInfo ResolveToken(string? token)
     {
         var data = AuthState;
-        if (!data.Enabled || string.IsNullOrEmpty(token))
+        if (!data.Enabled || token is null)
             return AuthInfo.None;
         return AuthTokens.TryResolve(token, out var user)
             ? new AuthInfo(user, data.Revision)
