@@ -16,4 +16,7 @@ internal sealed record ClientSettings
 
     /// <summary>The deadline of each request.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The user calls are made as (<c>--user</c>); null for none.</summary>
+    public ClientCredentials? Credentials { get; init; }
 }

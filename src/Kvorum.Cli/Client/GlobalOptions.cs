@@ -50,6 +50,20 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary><c>--user</c>: <c>name[:password]</c>, the user calls are made as (the password asked for when not given).</summary>
+    public Option<string> User { get; } = new("--user")
+    {
+        Description = "username[:password] for authentication; the password is asked for when not given (env KVORUM_USER).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--password</c>: the password of <c>--user</c>, which then names the user alone.</summary>
+    public Option<string> Password { get; } = new("--password")
+    {
+        Description = "Password for authentication; --user then holds the user name alone (env KVORUM_PASSWORD).",
+        Recursive = true,
+    };
+
     /// <summary>Adds the options to <paramref name="root"/>, recursively to every subcommand.</summary>
     /// <param name="root">The root command.</param>
     public void AddTo(Command root)
@@ -59,6 +73,8 @@ internal sealed class GlobalOptions
         root.Options.Add(WriteOut);
         root.Options.Add(DialTimeout);
         root.Options.Add(CommandTimeout);
+        root.Options.Add(User);
+        root.Options.Add(Password);
     }
 
     /// <summary>Resolves the flags (or their environment variables, or defaults) into settings.</summary>
@@ -98,6 +114,7 @@ internal sealed class GlobalOptions
             Output = output,
             DialTimeout = dial is null ? TimeSpan.FromSeconds(2) : DurationParser.ParseFlag("--dial-timeout", dial),
             CommandTimeout = command is null ? TimeSpan.FromSeconds(5) : DurationParser.ParseFlag("--command-timeout", command),
+            Credentials = UserFlag.Resolve(Raw(User, "KVORUM_USER"), Raw(Password, "KVORUM_PASSWORD"), context),
         };
     }
 }
