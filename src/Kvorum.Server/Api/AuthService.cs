@@ -31,14 +31,15 @@ internal sealed class AuthService(KvorumNode node, ServerOptions options) : Kvor
     public override Task<AuthenticateResponse> Authenticate(AuthenticateRequest request, ServerCallContext context) =>
         Answer(() => node.AuthenticateAsync(request.Name, request.Password, context.CancellationToken));
 
-    public override Task<AuthUserAddResponse> UserAdd(AuthUserAddRequest request, ServerCallContext context)
-    {
-        var add = request.Clone();
-        if (add.Options?.NoPassword != true && add.HashedPassword.Length == 0)
-            add.HashedPassword = PasswordHashing.Hash(add.Password, options.BcryptCost);
-        add.Password = "";
-        return Propose<AuthUserAddResponse>(new AuthChange { UserAdd = add }, context);
-    }
+    public override Task<AuthUserAddResponse> UserAdd(AuthUserAddRequest request, ServerCallContext context) =>
+        Answer(async () =>
+        {
+            var add = request.Clone();
+            if (add.Options?.NoPassword != true && add.HashedPassword.Length == 0)
+                add.HashedPassword = await HashAsync(add.Password).ConfigureAwait(false);
+            add.Password = "";
+            return await node.ProposeAuthAsync<AuthUserAddResponse>(new AuthChange { UserAdd = add }, CallAuth.Of(context), context.CancellationToken).ConfigureAwait(false);
+        });
 
     public override Task<AuthUserGetResponse> UserGet(AuthUserGetRequest request, ServerCallContext context) =>
         Propose<AuthUserGetResponse>(new AuthChange { UserGet = request }, context);
@@ -49,14 +50,18 @@ internal sealed class AuthService(KvorumNode node, ServerOptions options) : Kvor
     public override Task<AuthUserDeleteResponse> UserDelete(AuthUserDeleteRequest request, ServerCallContext context) =>
         Propose<AuthUserDeleteResponse>(new AuthChange { UserDelete = request }, context);
 
-    public override Task<AuthUserChangePasswordResponse> UserChangePassword(AuthUserChangePasswordRequest request, ServerCallContext context)
-    {
-        var change = request.Clone();
-        if (change.HashedPassword.Length == 0)
-            change.HashedPassword = PasswordHashing.Hash(change.Password, options.BcryptCost);
-        change.Password = "";
-        return Propose<AuthUserChangePasswordResponse>(new AuthChange { UserChangePassword = change }, context);
-    }
+    public override Task<AuthUserChangePasswordResponse> UserChangePassword(AuthUserChangePasswordRequest request, ServerCallContext context) =>
+        Answer(async () =>
+        {
+            var change = request.Clone();
+            if (change.HashedPassword.Length == 0)
+                change.HashedPassword = await HashAsync(change.Password).ConfigureAwait(false);
+            change.Password = "";
+            return await node.ProposeAuthAsync<AuthUserChangePasswordResponse>(new AuthChange { UserChangePassword = change }, CallAuth.Of(context), context.CancellationToken).ConfigureAwait(false);
+        });
+
+    /// <summary>Hashes on the thread pool: bcrypt is slow on purpose, and a request thread should not wait on it.</summary>
+    private Task<string> HashAsync(string password) => Task.Run(() => PasswordHashing.Hash(password, options.BcryptCost));
 
     public override Task<AuthUserGrantRoleResponse> UserGrantRole(AuthUserGrantRoleRequest request, ServerCallContext context) =>
         Propose<AuthUserGrantRoleResponse>(new AuthChange { UserGrantRole = request }, context);
