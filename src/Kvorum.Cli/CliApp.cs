@@ -107,6 +107,9 @@ internal static class CliApp
         root.Subcommands.Add(MoveLeaderCommand.Create(context, global));
         root.Subcommands.Add(SnapshotCommand.Create(context, global));
         root.Subcommands.Add(DefragCommand.Create(context, global));
+        root.Subcommands.Add(UserCommand.Create(context, global));
+        root.Subcommands.Add(RoleCommand.Create(context, global));
+        root.Subcommands.Add(AuthCommand.Create(context, global));
         root.Subcommands.Add(BenchCommand.Create(context, global));
         root.Subcommands.Add(Lab.LabCommand.Create(context));
         root.Subcommands.Add(View.ViewCommand.Create(context, global));

@@ -150,6 +150,8 @@ internal static class KvorumServer
             o.MaxSendMessageSize = null;
             o.Interceptors.Add<LearnerInterceptor>();
             o.Interceptors.Add<RequireLeaderInterceptor>();
+            // Resolves each call's auth token and refuses what only root may do (Auth/AuthInterceptor.cs).
+            o.Interceptors.Add<Auth.AuthInterceptor>();
         });
 
         var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
@@ -192,6 +194,7 @@ internal static class KvorumServer
         app.MapGrpcService<ElectionService>();
         // Kvorum's own: the member's event stream, for kvorum view.
         app.MapGrpcService<Observe.ObserveService>();
+        app.MapGrpcService<AuthService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.

@@ -129,4 +129,21 @@ internal sealed record ServerOptions
 
     /// <summary>TLS of the peer port and of the connections to peers (<c>--peer-cert-file</c>, <c>--peer-client-cert-auth</c>, ...).</summary>
     public Security.TlsSettings PeerTls { get; init; } = Security.TlsSettings.None;
+
+    // Users and roles (Auth/).
+
+    /// <summary>
+    /// The kind of auth token (<c>--auth-token</c>): only etcd's default, <c>simple</c> (random strings the members
+    /// remember, see <c>Auth/SimpleTokens.cs</c>), is served.
+    /// </summary>
+    public string AuthToken { get; init; } = "simple";
+
+    /// <summary>How long a simple token lives without use (<c>--auth-token-ttl</c>, etcd's default 300 s).</summary>
+    public TimeSpan AuthTokenTtl { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>
+    /// The bcrypt cost of users' password hashes (<c>--bcrypt-cost</c>, etcd's default 10, from 4 to 31): each step
+    /// doubles the time a login and a guess take.
+    /// </summary>
+    public int BcryptCost { get; init; } = Auth.PasswordHashing.DefaultCost;
 }

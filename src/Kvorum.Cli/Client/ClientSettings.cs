@@ -19,4 +19,6 @@ internal sealed record ClientSettings
 
     /// <summary>TLS for https endpoints (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>); null: the system's defaults.</summary>
     public ClientTls? Tls { get; init; }
+    /// <summary>The user calls are made as (<c>--user</c>); null for none.</summary>
+    public ClientCredentials? Credentials { get; init; }
 }

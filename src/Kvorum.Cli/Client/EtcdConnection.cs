@@ -15,12 +15,17 @@ internal sealed class EtcdConnection : IDisposable
     private readonly Dictionary<Uri, GrpcChannel> _channels = [];
     private readonly Lock _gate = new();
 
+    /// <summary>The token of <c>--user</c>, sent with every call; null without a user.</summary>
+    private readonly AuthTokenSource? _tokens;
+
     /// <summary>Creates a connection; channels connect lazily on first use.</summary>
     /// <param name="settings">Endpoints and timeouts.</param>
     public EtcdConnection(ClientSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
+        if (settings.Credentials is { } credentials)
+            _tokens = new AuthTokenSource(credentials, settings.DialTimeout, settings.CommandTimeout);
     }
 
     /// <summary>The endpoints, in the order they are tried.</summary>
@@ -30,8 +35,9 @@ internal sealed class EtcdConnection : IDisposable
     /// <param name="endpoint">The endpoint.</param>
     /// <param name="dialTimeout">How long to wait for the TCP connection.</param>
     /// <param name="tls">The TLS of https endpoints; null for the system's defaults.</param>
+    /// <param name="callCredentials">Adds a user's token to each call (<see cref="AuthTokenSource"/>); null for none.</param>
     /// <returns>A new channel; the caller disposes it.</returns>
-    public static GrpcChannel OpenChannel(Uri endpoint, TimeSpan dialTimeout, ClientTls? tls = null) =>
+    public static GrpcChannel OpenChannel(Uri endpoint, TimeSpan dialTimeout, ClientTls? tls = null, CallCredentials? callCredentials = null) =>
         GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
@@ -50,6 +56,11 @@ internal sealed class EtcdConnection : IDisposable
             },
             DisposeHttpClient = true,
             MaxReceiveMessageSize = null,
+            // A user's token (--user) rides every call as etcd's "token" metadata; gRPC sends call credentials over a
+            // cleartext channel only when told to.
+            Credentials = callCredentials is null ? null
+                : ChannelCredentials.Create(endpoint.Scheme == Uri.UriSchemeHttps ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, callCredentials),
+            UnsafeUseInsecureChannelCallCredentials = callCredentials is not null && endpoint.Scheme != Uri.UriSchemeHttps,
         });
 
     /// <summary>The channel to <paramref name="endpoint"/>, opened on first use.</summary>
@@ -60,7 +71,7 @@ internal sealed class EtcdConnection : IDisposable
         lock (_gate)
         {
             if (!_channels.TryGetValue(endpoint, out var channel))
-                _channels[endpoint] = channel = OpenChannel(endpoint, _settings.DialTimeout, _settings.Tls);
+                _channels[endpoint] = channel = OpenChannel(endpoint, _settings.DialTimeout, _settings.Tls, _tokens?.CallCredentials);
             return channel;
         }
     }
@@ -208,5 +219,6 @@ internal sealed class EtcdConnection : IDisposable
                 channel.Dispose();
             _channels.Clear();
         }
+        _tokens?.Dispose();
     }
 }

@@ -80,6 +80,20 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary><c>--user</c>: <c>name[:password]</c>, the user calls are made as (the password asked for when not given).</summary>
+    public Option<string> User { get; } = new("--user")
+    {
+        Description = "username[:password] for authentication; the password is asked for when not given (env KVORUM_USER).",
+        Recursive = true,
+    };
+
+    /// <summary><c>--password</c>: the password of <c>--user</c>, which then names the user alone.</summary>
+    public Option<string> Password { get; } = new("--password")
+    {
+        Description = "Password for authentication; --user then holds the user name alone (env KVORUM_PASSWORD).",
+        Recursive = true,
+    };
+
     /// <summary>Adds the options to <paramref name="root"/>, recursively to every subcommand.</summary>
     /// <param name="root">The root command.</param>
     public void AddTo(Command root)
@@ -93,6 +107,8 @@ internal sealed class GlobalOptions
         root.Options.Add(Cert);
         root.Options.Add(Key);
         root.Options.Add(InsecureSkipTlsVerify);
+        root.Options.Add(User);
+        root.Options.Add(Password);
     }
 
     /// <summary>Resolves the flags (or their environment variables, or defaults) into settings.</summary>
@@ -135,6 +151,7 @@ internal sealed class GlobalOptions
             DialTimeout = dial is null ? TimeSpan.FromSeconds(2) : DurationParser.ParseFlag("--dial-timeout", dial),
             CommandTimeout = command is null ? TimeSpan.FromSeconds(5) : DurationParser.ParseFlag("--command-timeout", command),
             Tls = tls,
+            Credentials = UserFlag.Resolve(Raw(User, "KVORUM_USER"), Raw(Password, "KVORUM_PASSWORD"), context),
         };
     }
 }

@@ -84,6 +84,7 @@ internal static class ServeOptionsBinder
 
         // Transport security (docs/security.md).
         var (clientTls, peerTls) = TlsOptionsBinder.Bind(Raw, [.. listenClient, .. advertiseClient, .. metrics], [.. listenPeer, .. advertisePeer, .. cluster.Values.SelectMany(urls => urls)]);
+        var auth = AuthServeFlags.Parse(Raw);
 
         return new ServerOptions
         {
@@ -111,6 +112,9 @@ internal static class ServeOptionsBinder
             RandomizedElectionTimeout = randomizedElectionTimeout,
             ClientTls = clientTls,
             PeerTls = peerTls,
+            AuthToken = auth.Token,
+            AuthTokenTtl = auth.Ttl,
+            BcryptCost = auth.BcryptCost,
         };
     }
 

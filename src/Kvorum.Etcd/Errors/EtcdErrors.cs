@@ -183,4 +183,66 @@ internal static class EtcdErrors
     /// <param name="reason">The watch's cancel reason, e.g. <see cref="Compacted"/>'s text.</param>
     /// <returns>The error, with the reason as its text.</returns>
     public static EtcdError WaitCanceled(string reason) => new(StatusCode.Unknown, reason);
+
+    // Users, roles and tokens (the Auth service and the permission checks of every other service).
+
+    /// <summary>AuthEnable without a user named root.</summary>
+    public static readonly EtcdError RootUserNotExist = new(StatusCode.FailedPrecondition, "etcdserver: root user does not exist");
+
+    /// <summary>AuthEnable while the root user lacks the root role.</summary>
+    public static readonly EtcdError RootRoleNotExist = new(StatusCode.FailedPrecondition, "etcdserver: root user does not have root role");
+
+    /// <summary>UserAdd of a name that exists.</summary>
+    public static readonly EtcdError UserAlreadyExist = new(StatusCode.FailedPrecondition, "etcdserver: user name already exists");
+
+    /// <summary>A request without a user while authentication is enabled (no token), or a UserAdd without a name.</summary>
+    public static readonly EtcdError UserEmpty = new(StatusCode.InvalidArgument, "etcdserver: user name is empty");
+
+    /// <summary>A user request that names a user that does not exist.</summary>
+    public static readonly EtcdError UserNotFound = new(StatusCode.FailedPrecondition, "etcdserver: user name not found");
+
+    /// <summary>RoleAdd of a name that exists.</summary>
+    public static readonly EtcdError RoleAlreadyExist = new(StatusCode.FailedPrecondition, "etcdserver: role name already exists");
+
+    /// <summary>A request that names a role that does not exist.</summary>
+    public static readonly EtcdError RoleNotFound = new(StatusCode.FailedPrecondition, "etcdserver: role name not found");
+
+    /// <summary>RoleAdd without a name.</summary>
+    public static readonly EtcdError RoleEmpty = new(StatusCode.InvalidArgument, "etcdserver: role name is empty");
+
+    /// <summary>Authenticate with an unknown user, a wrong password, or a user without a password.</summary>
+    public static readonly EtcdError AuthFailed = new(StatusCode.InvalidArgument, "etcdserver: authentication failed, invalid user ID or password");
+
+    /// <summary>A request the user's roles do not allow.</summary>
+    public static readonly EtcdError PermissionDenied = new(StatusCode.PermissionDenied, "etcdserver: permission denied");
+
+    /// <summary>UserRevokeRole of a role the user does not have.</summary>
+    public static readonly EtcdError RoleNotGranted = new(StatusCode.FailedPrecondition, "etcdserver: role is not granted to the user");
+
+    /// <summary>RoleRevokePermission of a key or range the role has no permission on.</summary>
+    public static readonly EtcdError PermissionNotGranted = new(StatusCode.FailedPrecondition, "etcdserver: permission is not granted to the role");
+
+    /// <summary>Authenticate while authentication is disabled.</summary>
+    public static readonly EtcdError AuthNotEnabled = new(StatusCode.FailedPrecondition, "etcdserver: authentication is not enabled");
+
+    /// <summary>A token that this member does not know, or that has expired or been invalidated.</summary>
+    public static readonly EtcdError InvalidAuthToken = new(StatusCode.Unauthenticated, "etcdserver: invalid auth token");
+
+    /// <summary>A change that would lock the root user out while authentication is enabled.</summary>
+    public static readonly EtcdError InvalidAuthManagement = new(StatusCode.InvalidArgument, "etcdserver: invalid auth management");
+
+    /// <summary>A write whose token was resolved before an auth change that was applied before it.</summary>
+    public static readonly EtcdError AuthOldRevision = new(StatusCode.InvalidArgument, "etcdserver: revision of auth store is old");
+
+    /// <summary>
+    /// A Maintenance call that needs root (Defragment, Hash, HashKV, Snapshot) by another user: etcd's maintenance
+    /// server returns the auth store's own error, which gRPC sends as Unknown with the store's text.
+    /// </summary>
+    public static readonly EtcdError MaintenancePermissionDenied = new(StatusCode.Unknown, "auth: permission denied");
+
+    /// <summary>A Maintenance call that needs root, without a token (see <see cref="MaintenancePermissionDenied"/>).</summary>
+    public static readonly EtcdError MaintenanceUserEmpty = new(StatusCode.Unknown, "auth: user name is empty");
+
+    /// <summary>A Maintenance call that needs root, by a user that does not exist (see <see cref="MaintenancePermissionDenied"/>).</summary>
+    public static readonly EtcdError MaintenanceUserNotFound = new(StatusCode.Unknown, "auth: user name not found");
 }

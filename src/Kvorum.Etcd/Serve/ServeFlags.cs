@@ -121,6 +121,17 @@ internal static class ServeFlags
     /// <summary>The flags that are true when given bare (<c>--client-cert-auth</c>), as etcd's boolean flags.</summary>
     public static IReadOnlySet<string> Booleans { get; } = new HashSet<string>(StringComparer.Ordinal) { PreVote, ClientCertAuth, AutoTls, PeerClientCertAuth, PeerAutoTls };
 
+    // Users and roles (the auth helper's block).
+
+    /// <summary><c>--auth-token</c>.</summary>
+    public const string AuthToken = "--auth-token";
+
+    /// <summary><c>--auth-token-ttl</c>.</summary>
+    public const string AuthTokenTtl = "--auth-token-ttl";
+
+    /// <summary><c>--bcrypt-cost</c>.</summary>
+    public const string BcryptCost = "--bcrypt-cost";
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -145,7 +156,6 @@ internal static class ServeFlags
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
-
         (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),
         (KeyFile, "Private key (PEM) of --cert-file."),
         (TrustedCaFile, "CA certificates (PEM) that sign client certificates."),
@@ -160,6 +170,9 @@ internal static class ServeFlags
         (PeerAutoTls, "Serve and dial https peer URLs with a self-signed certificate (encrypts, authenticates no one)."),
         (PeerCertAllowedCn, "The only CN a peer's certificate may have (default: any)."),
         (PeerCrlFile, "Certificate revocation list (DER or PEM); peer certificates it lists are refused."),
+        (AuthToken, "Kind of auth token once authentication is enabled: simple (default; jwt is not served)."),
+        (AuthTokenTtl, "Seconds a simple auth token lives without use (default 300)."),
+        (BcryptCost, "bcrypt cost of users' password hashes, 4 to 31 (default 10)."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>

@@ -2,6 +2,7 @@ using Grpc.Core;
 using Kvorum.Etcd.Api.V3Election;
 using Kvorum.Etcd.Errors;
 using Kvorum.Etcd.Recipes;
+using Kvorum.Server.Auth;
 
 namespace Kvorum.Server.Api;
 
@@ -18,7 +19,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
         EtcdCall.RunAsUnknown(async () =>
         {
             var lease = await loopback.SessionLeaseAsync(request.Lease, context.CancellationToken).ConfigureAwait(false);
-            var election = new LeaseElection(loopback.Recipes, request.Name);
+            var election = new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name);
             await election.CampaignAsync(lease, request.Value, context.CancellationToken).ConfigureAwait(false);
             return new CampaignResponse
             {
@@ -31,7 +32,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
     public override Task<ProclaimResponse> Proclaim(ProclaimRequest request, ServerCallContext context) =>
         EtcdCall.RunAsUnknown(async () =>
         {
-            var header = await Resume(request.Leader).ProclaimAsync(request.Value, context.CancellationToken).ConfigureAwait(false);
+            var header = await Resume(request.Leader, context).ProclaimAsync(request.Value, context.CancellationToken).ConfigureAwait(false);
             return new ProclaimResponse { Header = header };
         });
 
@@ -39,7 +40,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
     public override Task<ResignResponse> Resign(ResignRequest request, ServerCallContext context) =>
         EtcdCall.RunAsUnknown(async () =>
         {
-            var header = await Resume(request.Leader).ResignAsync(context.CancellationToken).ConfigureAwait(false);
+            var header = await Resume(request.Leader, context).ResignAsync(context.CancellationToken).ConfigureAwait(false);
             return new ResignResponse { Header = header };
         });
 
@@ -47,7 +48,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
     public override Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context) =>
         EtcdCall.RunAsUnknown(async () =>
         {
-            var (header, leader) = await new LeaseElection(loopback.Recipes, request.Name).LeaderAsync(context.CancellationToken).ConfigureAwait(false);
+            var (header, leader) = await new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name).LeaderAsync(context.CancellationToken).ConfigureAwait(false);
             return new LeaderResponse { Header = header, Kv = leader };
         });
 
@@ -57,7 +58,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var election = new LeaseElection(loopback.Recipes, request.Name);
+        var election = new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name);
         try
         {
             await foreach (var (header, leader) in election.ObserveAsync(context.CancellationToken).ConfigureAwait(false))
@@ -69,7 +70,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
         }
     }
 
-    private LeaseElection Resume(LeaderKey? leader) => leader is null
+    private LeaseElection Resume(LeaderKey? leader, ServerCallContext context) => leader is null
         ? throw new EtcdException(EtcdErrors.LeaderKeyMissing)
-        : LeaseElection.Resume(loopback.Recipes, leader.Name, leader.Key, leader.Rev, leader.Lease);
+        : LeaseElection.Resume(loopback.RecipesAs(CallAuth.Token(context)), leader.Name, leader.Key, leader.Rev, leader.Lease);
 }

@@ -3,6 +3,7 @@ using Grpc.Core;
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
 using Kvorum.Etcd.Requests;
+using Kvorum.Server.Auth;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -19,7 +20,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
         Answer(() =>
         {
             RequestValidator.Validate(request);
-            return node.RangeAsync(request, context.CancellationToken);
+            return node.RangeAsync(request, context.CancellationToken, CallAuth.Of(context));
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
@@ -34,7 +35,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
             {
                 // Not proposed, so not held to the request size limit (as in etcd, whose limit is on Raft proposals).
                 RequestValidator.Validate(request);
-                return node.ReadOnlyTxnAsync(request, context.CancellationToken);
+                return node.ReadOnlyTxnAsync(request, context.CancellationToken, CallAuth.Of(context));
             })
             : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context, KvorumNode.QuotaCost);
 
@@ -59,6 +60,8 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
             node.CheckQuota(cost);
             validate(request);
             var proposal = wrap(request);
+            // Checked when applied, against the auth state of that point of the log (as etcd).
+            proposal.Requester = KvorumNode.Requester(CallAuth.Of(context));
             CheckSize(proposal.CalculateSize() + ProposalIdBytes);
             node.CheckNoSpaceAlarm(cost);
             var response = await node.ProposeAsync<TResponse>(proposal, context.CancellationToken).ConfigureAwait(false);

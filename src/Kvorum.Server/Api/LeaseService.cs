@@ -1,3 +1,5 @@
+using Kvorum.Server.Auth;
+using Kvorum.Server.Node.Wire;
 using Grpc.Core;
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
@@ -24,7 +26,9 @@ internal sealed class LeaseService(KvorumNode node) : Kvorum.Etcd.Api.Lease.Leas
     public override Task<LeaseRevokeResponse> LeaseRevoke(LeaseRevokeRequest request, ServerCallContext context) =>
         EtcdCall.Run(async () =>
         {
-            var response = await node.RevokeLeaseAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
+            // Proposed with the caller, since revoking deletes the lease's keys, which needs write permission on each.
+            var revoke = new InternalRequest { LeaseRevoke = new LeaseRevokeRequest { ID = request.ID }, Requester = KvorumNode.Requester(CallAuth.Of(context)) };
+            var response = await node.ProposeAsync<LeaseRevokeResponse>(revoke, context.CancellationToken).ConfigureAwait(false);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;
         });

@@ -43,6 +43,10 @@ internal sealed class LoopbackClient : IDisposable
     /// <summary>The recipes' calls.</summary>
     public IRecipeClient Recipes { get; }
 
+    /// <summary>The recipes' calls made with a client's <paramref name="token"/> (null: none, <see cref="Recipes"/>).</summary>
+    public IRecipeClient RecipesAs(string? token) =>
+        token is null ? Recipes : new ChannelRecipeClient(new Auth.TokenForwardingChannel(_channel, token));
+
     /// <summary>
     /// The lease a Lock or Campaign puts its key under: the one asked for, or with 0, as etcd's session does, a fresh
     /// lease of 60 s that nobody keeps alive.

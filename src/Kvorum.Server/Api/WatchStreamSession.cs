@@ -1,3 +1,4 @@
+using Kvorum.Server.Auth;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Grpc.Core;
@@ -91,7 +92,15 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
                 {
                     case WatchRequest.RequestUnionOneofCase.CreateRequest:
                         var create = request.CreateRequest;
-                        node.OnWatchers(registry => registry.Create(_stream, create));
+                        var who = CallAuth.Of(context);
+                        node.OnWatchers(registry =>
+                        {
+                            // A watch on keys the user may not read is refused, as etcd refuses it.
+                            if (WatchPermission.Allows(node.AuthState, who, create))
+                                registry.Create(_stream, create);
+                            else
+                                _stream.Send(WatchPermission.Refusal(node.Status.Revision));
+                        });
                         break;
                     case WatchRequest.RequestUnionOneofCase.CancelRequest:
                         var id = request.CancelRequest.WatchId;

@@ -34,7 +34,10 @@ internal static class BackupRestore
         var store = new MvccStore();
         // The lease table comes along, as etcd's restore keeps its lease bucket; the new cluster's leader gives each
         // lease its full TTL when it is promoted.
-        var leases = BackupFile.ReadHeader(backupPath, store).Leases;
+        var header = BackupFile.ReadHeader(backupPath, store);
+        var leases = header.Leases;
+        // Users, roles and the auth flag come along too, as etcd's restore keeps its auth buckets.
+        var auth = header.Auth;
 
         // As etcd's restore: never into an existing directory, even an empty one, so that the whole directory can
         // appear at once (below).
@@ -65,7 +68,7 @@ internal static class BackupRestore
                 var frozen = FrozenStore.Of(store);
                 var position = new AppliedPosition(lastIndex, storage.TryGetTerm(lastIndex, out var term) ? term : 0);
                 var prepared = storage.PrepareSnapshot(lastIndex, ConfState.OfVoters([.. members.Select(m => m.ID)]),
-                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, position, leases))
+                    stream => NodeSnapshotFormat.Write(stream, frozen, members, clusterId, position, leases, auth))
                     ?? throw new InvalidOperationException("a new storage already had a snapshot");
                 if (!storage.CommitSnapshot(prepared))
                     throw new InvalidOperationException("the new storage refused the restored snapshot");

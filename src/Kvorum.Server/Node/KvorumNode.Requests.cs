@@ -70,12 +70,21 @@ internal sealed partial class KvorumNode
     /// A range read: serializable ones are answered from local state; linearizable ones wait for a
     /// ReadIndex confirmed by the leader and for this member to apply up to it (thesis §6.4).
     /// </summary>
-    public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellation) =>
-        ReadAsync(() => _state.Store.Range(request), request.Serializable, cancellation);
+    /// <remarks>Made as <paramref name="who"/>, whose permission is checked when the read runs (auth off: none).</remarks>
+    public Task<RangeResponse> RangeAsync(RangeRequest request, CancellationToken cancellation, Auth.AuthInfo who = default) =>
+        ReadAsync(() =>
+        {
+            Auth.RequestPermissions.CheckRead(_state.Auth.Current, who, request.Key, request.RangeEnd);
+            return _state.Store.Range(request);
+        }, request.Serializable, cancellation);
 
     /// <summary>A txn that only reads (<see cref="ReadOnlyTxn"/>): answered like a range read, without Raft.</summary>
-    public Task<TxnResponse> ReadOnlyTxnAsync(TxnRequest request, CancellationToken cancellation) =>
-        ReadAsync(() => _state.Store.Txn(request), ReadOnlyTxn.IsSerializable(request), cancellation);
+    public Task<TxnResponse> ReadOnlyTxnAsync(TxnRequest request, CancellationToken cancellation, Auth.AuthInfo who = default) =>
+        ReadAsync(() =>
+        {
+            Auth.RequestPermissions.CheckTxn(_state.Auth.Current, who, request);
+            return _state.Store.Txn(request);
+        }, ReadOnlyTxn.IsSerializable(request), cancellation);
 
     private async Task<T> ReadAsync<T>(Func<T> query, bool serializable, CancellationToken cancellation)
         where T : class

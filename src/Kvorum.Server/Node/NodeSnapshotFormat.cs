@@ -21,11 +21,14 @@ internal sealed record NodeSnapshotHeader(IReadOnlyList<Member> Members, Applied
 {
     /// <summary>The lease table (none in snapshots written before leases existed).</summary>
     public IReadOnlyList<LeaseRecord> Leases { get; init; } = [];
+
+    /// <summary>Users, roles and the auth flag and revision (null in snapshots written before auth existed).</summary>
+    public AuthState? Auth { get; init; }
 }
 
 /// <summary>
 /// The bytes of a member's state-machine snapshot, streamed: <c>"KVNS" format(1)</c>, the length-delimited
-/// <see cref="NodeSnapshot"/> header (member table, cluster id, applied position and lease table), then the MVCC store
+/// <see cref="NodeSnapshot"/> header (member table, cluster id, applied position, lease table and auth state), then the MVCC store
 /// (<see cref="MvccSnapshot"/>). Reading also accepts the older form, one whole <see cref="NodeSnapshot"/>.
 /// </summary>
 internal static class NodeSnapshotFormat
@@ -38,7 +41,7 @@ internal static class NodeSnapshotFormat
     /// <paramref name="position"/>, to <paramref name="destination"/>.
     /// </summary>
     public static void Write(Stream destination, FrozenStore mvcc, IEnumerable<Member> members, ulong clusterId, AppliedPosition position,
-        IEnumerable<LeaseRecord>? leases = null)
+        IEnumerable<LeaseRecord>? leases = null, AuthState? auth = null)
     {
         ArgumentNullException.ThrowIfNull(destination);
         destination.Write(Magic);
@@ -47,6 +50,7 @@ internal static class NodeSnapshotFormat
         header.Members.AddRange(members);
         if (leases is not null)
             header.Leases.AddRange(leases);
+        header.Auth = auth;
         header.WriteDelimitedTo(destination);
         MvccSnapshot.Write(mvcc, destination);
     }
@@ -137,7 +141,7 @@ internal static class NodeSnapshotFormat
     }
 
     private static NodeSnapshotHeader HeaderOf(NodeSnapshot header) =>
-        new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm)) { Leases = header.Leases };
+        new(header.Members, new AppliedPosition(header.AppliedIndex, header.AppliedTerm)) { Leases = header.Leases, Auth = header.Auth };
 
     /// <summary>Reads only the header (member table and cluster id), without the MVCC store after it; an older-form snapshot is read whole.</summary>
     /// <exception cref="InvalidDataException">The snapshot is malformed.</exception>

@@ -1,5 +1,6 @@
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
+using Kvorum.Server.Auth;
 using Kvorum.Server.Lease;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node.Wire;
@@ -21,8 +22,10 @@ internal sealed class StateMachine
     /// <param name="owner">The member loop.</param>
     /// <param name="minLeaseTtl">The smallest TTL a lease is granted, in seconds (<see cref="Lessor.MinTtlSeconds(int, int)"/>).</param>
     /// <param name="clockMs">Monotonic milliseconds for the lessor's deadlines; the system's when not given.</param>
-    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null)
+    /// <param name="tokens">The member's auth tokens, which applied logins add to; etcd's default TTL when not given.</param>
+    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, SimpleTokens? tokens = null)
     {
+        Auth = new AuthStore(tokens ?? new SimpleTokens(TimeSpan.FromMinutes(5)));
         _owner = owner ?? new LoopOwner();
         Leases = new Lessor(minLeaseTtl, clockMs ?? (static () => Environment.TickCount64), _owner);
         // A put that names a lease the table lacks fails with etcd's "requested lease not found".
@@ -34,6 +37,9 @@ internal sealed class StateMachine
 
     /// <summary>The lease table, with the leader's deadlines.</summary>
     public Lessor Leases { get; }
+
+    /// <summary>Users, roles and whether authentication is enabled.</summary>
+    public AuthStore Auth { get; }
 
     /// <summary>The cluster's members with their names and URLs.</summary>
     public MemberTable Members { get; } = new();
@@ -72,6 +78,8 @@ internal sealed class StateMachine
         object result;
         try
         {
+            if (request.Requester is { } requester)
+                CheckPermissions(request, new AuthInfo(requester.User, requester.Revision));
             result = request.RequestCase switch
             {
                 InternalRequest.RequestOneofCase.Put => Store.Put(request.Put),
@@ -81,6 +89,7 @@ internal sealed class StateMachine
                 InternalRequest.RequestOneofCase.Attributes => Members.Apply(request.Attributes) ?? (object)new EtcdException(EtcdErrors.MemberNotFound),
                 InternalRequest.RequestOneofCase.LeaseGrant => GrantLease(request.LeaseGrant),
                 InternalRequest.RequestOneofCase.LeaseRevoke => RevokeLease(request.LeaseRevoke.ID),
+                InternalRequest.RequestOneofCase.Auth => Auth.Apply(request.Auth, new AuthInfo(request.Requester?.User ?? "", request.Requester?.Revision ?? 0)),
                 _ => new EtcdException(EtcdErrors.UnknownRequest),
             };
         }
@@ -89,6 +98,34 @@ internal sealed class StateMachine
             result = e;
         }
         return (request, result);
+    }
+
+    /// <summary>
+    /// A client's write is checked against the auth state when it is applied, as etcd does, so every member decides
+    /// the same; auth changes check their own (<see cref="AuthStore.Apply"/>).
+    /// </summary>
+    private void CheckPermissions(InternalRequest request, AuthInfo who)
+    {
+        var data = Auth.Current;
+        if (!data.Enabled)
+            return;
+        switch (request.RequestCase)
+        {
+            case InternalRequest.RequestOneofCase.Put:
+                RequestPermissions.CheckPut(data, who, request.Put, Store.Leases.KeysOf);
+                break;
+            case InternalRequest.RequestOneofCase.DeleteRange:
+                RequestPermissions.CheckDelete(data, who, request.DeleteRange);
+                break;
+            case InternalRequest.RequestOneofCase.Txn:
+                RequestPermissions.CheckTxn(data, who, request.Txn);
+                break;
+            case InternalRequest.RequestOneofCase.LeaseRevoke:
+                RequestPermissions.CheckLeaseKeys(data, who, Store.Leases.KeysOf(request.LeaseRevoke.ID));
+                break;
+            default:
+                break;
+        }
     }
 
     /// <summary>A grant, checked here on every member (<see cref="Lessor.Grant"/>).</summary>
@@ -118,7 +155,8 @@ internal sealed class StateMachine
         var members = Members.All.Select(m => m.Clone()).ToArray();
         var position = new AppliedPosition(AppliedIndex, AppliedTerm);
         var leases = Leases.Capture();
-        return stream => NodeSnapshotFormat.Write(stream, store, members, clusterId, position, leases);
+        var auth = Auth.Current.ToProto();
+        return stream => NodeSnapshotFormat.Write(stream, store, members, clusterId, position, leases, auth);
     }
 
     /// <summary>
@@ -136,6 +174,7 @@ internal sealed class StateMachine
         var (members, position) = header;
         NodeSnapshotFormat.CheckPosition(position, expected, what);
         Leases.Restore(header.Leases);
+        Auth.Restore(AuthData.FromProto(header.Auth));
         AppliedIndex = expected.Index;
         AppliedTerm = expected.Term;
         Members.Clear();

@@ -1,0 +1,88 @@
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Server.Node.Wire;
+
+namespace Kvorum.Server.Auth;
+
+/// <summary>
+/// Applies the Auth service's changes to the replicated auth state, in log order, as etcd's auth store does: each
+/// change is checked (root for everything but a login, and a user's reading of itself or of a role it has), then made,
+/// and moves the auth revision. The state itself is an immutable <see cref="AuthData"/>, replaced on each change, that
+/// any thread may read through <see cref="Current"/>.
+/// </summary>
+/// <remarks>Changes are applied on the member loop only.</remarks>
+internal sealed class AuthStore(SimpleTokens tokens)
+{
+    private AuthData _current = AuthData.Initial;
+
+    /// <summary>The state after the last change applied.</summary>
+    public AuthData Current => Volatile.Read(ref _current);
+
+    /// <summary>The member's tokens, which logins add to and some changes drop.</summary>
+    public SimpleTokens Tokens { get; } = tokens;
+
+    /// <summary>Replaces the whole state (a snapshot was installed).</summary>
+    public void Restore(AuthData data) => Volatile.Write(ref _current, data);
+
+    /// <summary>Applies <paramref name="change"/>, made as <paramref name="who"/>; returns etcd's response.</summary>
+    /// <exception cref="EtcdException">The change is refused; the state is unchanged.</exception>
+    public object Apply(AuthChange change, AuthInfo who)
+    {
+        if (change.ChangeCase == AuthChange.ChangeOneofCase.Login)
+            return Login(change.Login);
+        var data = Current;
+        if (NeedsRoot(change, data, who))
+            RequestPermissions.CheckAdmin(data, who);
+        var (next, response) = AuthChanges.Apply(data, change);
+        if (next is not null)
+        {
+            Volatile.Write(ref _current, next with { Revision = data.Revision + 1 });
+            ForgetTokens(change);
+        }
+        return response;
+    }
+
+    /// <summary>
+    /// Whether only root may apply <paramref name="change"/>: everything but a login, a user's reading of itself, and
+    /// a reading of a role the user has (etcd's rule).
+    /// </summary>
+    private static bool NeedsRoot(AuthChange change, AuthData data, AuthInfo who) => change.ChangeCase switch
+    {
+        AuthChange.ChangeOneofCase.Login => false,
+        AuthChange.ChangeOneofCase.UserGet => change.UserGet.Name != who.User || who.User.Length == 0,
+        AuthChange.ChangeOneofCase.RoleGet => data.UserNamed(who.User) is not { } user || !user.Roles.Contains(change.RoleGet.Role),
+        _ => true,
+    };
+
+    /// <summary>A deleted user or a new password drops the user's tokens, a disable all of them.</summary>
+    private void ForgetTokens(AuthChange change)
+    {
+        switch (change.ChangeCase)
+        {
+            case AuthChange.ChangeOneofCase.Disable:
+                Tokens.Clear();
+                break;
+            case AuthChange.ChangeOneofCase.UserDelete:
+                Tokens.InvalidateUser(change.UserDelete.Name);
+                break;
+            case AuthChange.ChangeOneofCase.UserChangePassword:
+                Tokens.InvalidateUser(change.UserChangePassword.Name);
+                break;
+            default:
+                break;
+        }
+    }
+
+    /// <summary>Applies a login: the user must still exist and have a password; every member records the token.</summary>
+    private AuthenticateResponse Login(AuthLogin login)
+    {
+        var data = Current;
+        if (!data.Enabled)
+            throw new EtcdException(EtcdErrors.AuthNotEnabled);
+        var user = data.UserNamed(login.Name);
+        if (user is null || user.Options?.NoPassword == true)
+            throw new EtcdException(EtcdErrors.AuthFailed);
+        Tokens.Add(login.Token, login.Name);
+        return new AuthenticateResponse { Token = login.Token };
+    }
+}

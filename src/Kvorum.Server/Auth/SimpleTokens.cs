@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+
+namespace Kvorum.Server.Auth;
+
+/// <summary>
+/// etcd's simple tokens (<c>--auth-token simple</c>): opaque random strings, each naming the user that logged in with
+/// it. A login goes through Raft (the proposing member chose the token), so every member records it when it applies
+/// the login and a client may use it on any member. A token lapses after <see cref="Ttl"/> without use (each use
+/// starts the time again, as etcd's), and is dropped when its user is deleted or changes password, and when
+/// authentication is disabled. Tokens are not replicated state: a member that restarts has none, and its clients
+/// log in again (etcd's clients do on "invalid auth token").
+/// </summary>
+/// <remarks>Written on the member loop (logins and invalidations are applied there), read by any request thread.</remarks>
+internal sealed class SimpleTokens(TimeSpan ttl, Func<long>? clockMs = null)
+{
+    private const string Letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    private const int RandomLength = 16;
+
+    private readonly Func<long> _clockMs = clockMs ?? (static () => Environment.TickCount64);
+    private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
+    private long _issued;
+
+    /// <summary>How long a token lives without use (etcd's <c>--auth-token-ttl</c>, 300 s by default).</summary>
+    public TimeSpan Ttl { get; } = ttl;
+
+    /// <summary>A new token for a login to propose: random letters, then a dot and a count, as etcd's look.</summary>
+    public string NewToken()
+    {
+        var random = RandomNumberGenerator.GetString(Letters, RandomLength);
+        return $"{random}.{Interlocked.Increment(ref _issued)}";
+    }
+
+    /// <summary>Records <paramref name="token"/> for <paramref name="user"/>: a login was applied.</summary>
+    public void Add(string token, string user)
+    {
+        _tokens[token] = new Entry(user, Deadline());
+        // Lapsed tokens that are never presented again are swept now and then, so logins do not pile up.
+        if (Interlocked.Increment(ref _added) % SweepEvery == 0)
+            SweepLapsed();
+    }
+
+    private const int SweepEvery = 256;
+    private long _added;
+
+    private void SweepLapsed()
+    {
+        var now = _clockMs();
+        foreach (var (token, entry) in _tokens)
+        {
+            if (entry.DeadlineMs <= now)
+                _tokens.TryRemove(KeyValuePair.Create(token, entry));
+        }
+    }
+
+    /// <summary>The user <paramref name="token"/> names, if the token is known and has not lapsed; its time starts again.</summary>
+    public bool TryResolve(string token, out string user)
+    {
+        user = "";
+        if (!_tokens.TryGetValue(token, out var entry))
+            return false;
+        if (entry.DeadlineMs <= _clockMs())
+        {
+            _tokens.TryRemove(KeyValuePair.Create(token, entry));
+            return false;
+        }
+        _tokens.TryUpdate(token, entry with { DeadlineMs = Deadline() }, entry);
+        user = entry.User;
+        return true;
+    }
+
+    /// <summary>Drops every token of <paramref name="user"/>: it was deleted or its password changed.</summary>
+    public void InvalidateUser(string user)
+    {
+        foreach (var (token, entry) in _tokens)
+        {
+            if (entry.User == user)
+                _tokens.TryRemove(token, out _);
+        }
+    }
+
+    /// <summary>Drops every token: authentication was disabled.</summary>
+    public void Clear() => _tokens.Clear();
+
+    /// <summary>How many tokens are held (lapsed ones included until they are next looked up).</summary>
+    public int Count => _tokens.Count;
+
+    private long Deadline() => _clockMs() + (long)Ttl.TotalMilliseconds;
+
+    private sealed record Entry(string User, long DeadlineMs);
+}

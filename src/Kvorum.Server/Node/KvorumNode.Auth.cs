@@ -1,0 +1,67 @@
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Errors;
+using Kvorum.Server.Auth;
+using Kvorum.Server.Node.Wire;
+
+namespace Kvorum.Server.Node;
+
+/// <summary>
+/// Users, roles and tokens on the member: resolving a client's token, logging in (the password checked here, the
+/// token recorded on every member through Raft), and proposing auth changes with the user who asks for them.
+/// </summary>
+internal sealed partial class KvorumNode
+{
+    /// <summary>The auth state after the last entry applied; any thread may read it.</summary>
+    public AuthData AuthState => _state.Auth.Current;
+
+    /// <summary>This member's tokens.</summary>
+    internal SimpleTokens AuthTokens => _state.Auth.Tokens;
+
+    /// <summary>
+    /// Who a call with <paramref name="token"/> (the <c>token</c> metadata, or null) is made as: with authentication
+    /// disabled, or without a token, no one; otherwise the token's user at the current auth revision. An empty token is
+    /// a token, and refused (as etcd does).
+    /// </summary>
+    /// <exception cref="EtcdException">The token is unknown, has lapsed, or was invalidated ("invalid auth token").</exception>
+    public AuthInfo ResolveToken(string? token)
+    {
+        var data = AuthState;
+        if (!data.Enabled || token is null)
+            return AuthInfo.None;
+        return AuthTokens.TryResolve(token, out var user)
+            ? new AuthInfo(user, data.Revision)
+            : throw new EtcdException(EtcdErrors.InvalidAuthToken);
+    }
+
+    /// <summary>
+    /// etcd's Authenticate: the password is checked here against the user's hash (off the loop: bcrypt is slow on
+    /// purpose), then a login with a new token is proposed; applying it records the token on every member.
+    /// </summary>
+    /// <exception cref="EtcdException">Authentication is disabled, or the user or password is wrong.</exception>
+    public async Task<AuthenticateResponse> AuthenticateAsync(string name, string password, CancellationToken cancellation)
+    {
+        var data = AuthState;
+        if (!data.Enabled)
+            throw new EtcdException(EtcdErrors.AuthNotEnabled);
+        var user = data.UserNamed(name);
+        if (user is null || user.Options?.NoPassword == true)
+            throw new EtcdException(EtcdErrors.AuthFailed);
+        var hash = user.Password.ToStringUtf8();
+        if (!await Task.Run(() => PasswordHashing.Verify(password, hash), cancellation).ConfigureAwait(false))
+            throw new EtcdException(EtcdErrors.AuthFailed);
+        var login = new AuthChange { Login = new AuthLogin { Name = name, Token = AuthTokens.NewToken() } };
+        return await ProposeAsync<AuthenticateResponse>(new InternalRequest { Auth = login }, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>Proposes an auth change (passwords already hashed) made as <paramref name="who"/>; returns etcd's response.</summary>
+    public Task<T> ProposeAuthAsync<T>(AuthChange change, AuthInfo who, CancellationToken cancellation)
+        where T : class =>
+        ProposeAsync<T>(new InternalRequest { Auth = change, Requester = Requester(who) }, cancellation);
+
+    /// <summary>The requester a client's proposal carries, checked when it is applied.</summary>
+    /// <remarks>A call without a user (the usual case, auth off) shares one instance, which nothing changes: no allocation per write.</remarks>
+    public static AuthRequester Requester(AuthInfo who) =>
+        who.Revision == 0 && string.IsNullOrEmpty(who.User) ? NoUser : new() { User = who.User ?? "", Revision = who.Revision };
+
+    private static readonly AuthRequester NoUser = new();
+}
