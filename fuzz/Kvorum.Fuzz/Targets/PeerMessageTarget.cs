@@ -48,7 +48,13 @@ internal static class PeerMessageTarget
     {
         var append = new Wire.RaftMessage
         {
-            Type = Wire.MessageType.Append, From = 1, To = 2, Term = 3, LogTerm = 3, Index = 9, Commit = 8,
+            Type = Wire.MessageType.Append,
+            From = 1,
+            To = 2,
+            Term = 3,
+            LogTerm = 3,
+            Index = 9,
+            Commit = 8,
             Context = ByteString.CopyFromUtf8("ctx"),
         };
         append.Entries.Add(new Wire.Entry { Index = 10, Term = 3, Data = ByteString.CopyFromUtf8("put") });
@@ -59,7 +65,10 @@ internal static class PeerMessageTarget
         batch.Messages.Add(heartbeat);
         var snapshot = new Wire.RaftMessage
         {
-            Type = Wire.MessageType.Snapshot, From = 1, To = 2, Term = 3,
+            Type = Wire.MessageType.Snapshot,
+            From = 1,
+            To = 2,
+            Term = 3,
             Snapshot = new Wire.SnapshotMetadata { Index = 20, Term = 3, Voters = { 1, 2 }, Learners = { 3 } },
         };
         var chunk = new Wire.SnapshotChunk { ClusterId = 42, Message = snapshot, Data = ByteString.CopyFromUtf8("KVNS"), Last = true };

@@ -55,7 +55,8 @@ internal static class FuzzRun
                 failure = RunOne(input, target, allocationPerByte);
             }
             current.Finish();
-        }, maxStackSize: 16 << 20) { IsBackground = true, Name = "fuzz " + testName };
+        }, maxStackSize: 16 << 20)
+        { IsBackground = true, Name = "fuzz " + testName };
         worker.Start();
         while (!worker.Join(TimeSpan.FromMilliseconds(200)))
         {
