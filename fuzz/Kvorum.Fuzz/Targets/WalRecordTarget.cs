@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Kvorum.Raft;
 using Kvorum.Storage;
 
@@ -10,8 +11,26 @@ namespace Kvorum.Fuzz.Targets;
 /// </summary>
 internal static class WalRecordTarget
 {
-    /// <summary>Checks <paramref name="input"/>.</summary>
+    /// <summary>
+    /// Checks <paramref name="input"/>, then the same bytes with a correct checksum: damage behind the checksum would
+    /// otherwise never reach the payload decoders.
+    /// </summary>
     public static void Run(byte[] input)
+    {
+        Check(input);
+        if (input.Length < RecordFormat.HeaderSize)
+            return;
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(input);
+        if (length > (uint)(input.Length - RecordFormat.HeaderSize))
+            return;
+        var resealed = (byte[])input.Clone();
+        var crc = Crc32C.Append(Crc32C.Start, resealed.AsSpan(0, RecordFormat.HeaderSize - 4));
+        crc = Crc32C.Finish(Crc32C.Append(crc, resealed.AsSpan(RecordFormat.HeaderSize, (int)length)));
+        BinaryPrimitives.WriteUInt32LittleEndian(resealed.AsSpan(RecordFormat.HeaderSize - 4), crc);
+        Check(resealed);
+    }
+
+    private static void Check(byte[] input)
     {
         if (RecordFormat.TryParse(input, out var record, out _) != ParseStatus.Ok)
             return;
