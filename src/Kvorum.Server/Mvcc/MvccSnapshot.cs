@@ -22,6 +22,9 @@ internal static class MvccSnapshot
     private static readonly byte[] Magic = Encoding.ASCII.GetBytes("KVMVCC");
     private static readonly byte[] Trailer = Encoding.ASCII.GetBytes("END");
 
+    /// <summary>Keys and values up to this length are read in one piece; longer ones in pieces of this size.</summary>
+    private const int WholeReadLimit = 1 << 20;
+
     /// <summary>Writes <paramref name="store"/> to <paramref name="destination"/>.</summary>
     /// <param name="store">The store.</param>
     /// <param name="destination">Where to write; left open.</param>
@@ -139,6 +142,18 @@ internal static class MvccSnapshot
     private static byte[] ReadBytes(BinaryReader reader)
     {
         var length = ReadCount(reader);
+        if (length <= WholeReadLimit)
+            return ReadExactly(reader, length);
+        // A length is only a claim until its bytes have arrived: read a long value in pieces, so that a damaged or
+        // hostile snapshot costs memory for the bytes it holds, not for the length it states.
+        using var value = new MemoryStream();
+        for (var left = length; left > 0; left -= WholeReadLimit)
+            value.Write(ReadExactly(reader, Math.Min(left, WholeReadLimit)));
+        return value.ToArray();
+    }
+
+    private static byte[] ReadExactly(BinaryReader reader, int length)
+    {
         var bytes = reader.ReadBytes(length);
         if (bytes.Length != length)
             throw new EndOfStreamException();
