@@ -26,6 +26,7 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.NoSpace), EtcdErrors.NoSpace, StatusCode.ResourceExhausted, "etcdserver: mvcc: database space exceeded"),
         (nameof(EtcdErrors.LeaseNotFound), EtcdErrors.LeaseNotFound, StatusCode.NotFound, "etcdserver: requested lease not found"),
         (nameof(EtcdErrors.NoLeader), EtcdErrors.NoLeader, StatusCode.Unavailable, "etcdserver: no leader"),
+        (nameof(EtcdErrors.NotSupportedForLearner), EtcdErrors.NotSupportedForLearner, StatusCode.Unavailable, "etcdserver: rpc not supported for learner"),
         (nameof(EtcdErrors.LeaderChanged), EtcdErrors.LeaderChanged, StatusCode.Unavailable, "etcdserver: leader changed"),
         (nameof(EtcdErrors.TimedOut), EtcdErrors.TimedOut, StatusCode.Unavailable, "etcdserver: request timed out"),
         (nameof(EtcdErrors.Cancelled), EtcdErrors.Cancelled, StatusCode.Cancelled, "context canceled"),
