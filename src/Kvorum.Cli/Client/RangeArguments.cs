@@ -44,7 +44,7 @@ internal sealed class RangeArguments
         if ((prefix || fromKey) && end is not null)
             throw new UsageException($"{(prefix ? "--prefix" : "--from-key")} and RANGE_END cannot be used together");
         if (prefix)
-            return (key, KeyRanges.PrefixEnd(key));
+            return key.IsEmpty ? (KeyRanges.FromKey, KeyRanges.FromKey) : (key, KeyRanges.PrefixEnd(key)); // "" --prefix: every key, as etcd's client
         if (fromKey)
             return (key.IsEmpty ? KeyRanges.FromKey : key, KeyRanges.FromKey);
         return (key, end is null ? ByteString.Empty : ByteString.CopyFromUtf8(end));

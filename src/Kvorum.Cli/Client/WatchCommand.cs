@@ -277,10 +277,11 @@ internal static class WatchCommand
             if (revision < 0)
                 throw new UsageException("--rev must not be negative");
             var keyBytes = ByteString.CopyFromUtf8(key);
+            var everything = prefix && keyBytes.IsEmpty; // "" --prefix: every key, as etcd's client
             return new WatchCreateRequest
             {
-                Key = keyBytes,
-                RangeEnd = prefix ? KeyRanges.PrefixEnd(keyBytes) : end is null ? ByteString.Empty : ByteString.CopyFromUtf8(end),
+                Key = everything ? KeyRanges.FromKey : keyBytes,
+                RangeEnd = everything ? KeyRanges.FromKey : prefix ? KeyRanges.PrefixEnd(keyBytes) : end is null ? ByteString.Empty : ByteString.CopyFromUtf8(end),
                 StartRevision = revision,
                 PrevKv = parse.GetValue(PrevKv),
                 ProgressNotify = parse.GetValue(ProgressNotify),

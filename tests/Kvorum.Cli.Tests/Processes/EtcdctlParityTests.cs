@@ -32,6 +32,7 @@ public sealed class EtcdctlParityTests
         (["get", "a", "--prefix", "-w", "json"], null),
         (["get", "a", "--prefix", "--keys-only"], null),
         (["get", "a", "--prefix", "--keys-only", "-w", "json"], null),
+        (["get", "", "--prefix", "--keys-only"], null),
         (["get", "a", "--prefix", "--limit", "1"], null),
         (["get", "a", "--prefix", "--limit", "1", "-w", "json"], null),
         (["get", "a", "--from-key"], null),

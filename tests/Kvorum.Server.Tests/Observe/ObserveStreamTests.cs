@@ -50,12 +50,13 @@ public sealed class ObserveStreamTests
         await using var leaderEvents = new EventRecorder(leader);
         await using var followerEvents = new EventRecorder(follower);
         await leaderEvents.WaitForAsync(e => e.State is not null);
-        await followerEvents.WaitForAsync(e => e.State is not null);
+        var followerId = (await followerEvents.WaitForAsync(e => e.State is not null)).State.Id;
 
         var put = await client.PutAsync("observed", "v");
         var index = (ulong)(await StatusAsync(leader)).RaftIndex;
 
-        var sent = await leaderEvents.WaitForAsync(e => e.Sent is { Kind: MessageKind.Append, Entries: > 0 } m && m.Index + m.Entries >= index);
+        // The leader sends the same append to both followers: the one to the follower watched here.
+        var sent = await leaderEvents.WaitForAsync(e => e.Sent is { Kind: MessageKind.Append, Entries: > 0 } m && m.To == followerId && m.Index + m.Entries >= index);
         var received = await followerEvents.WaitForAsync(e => e.Received is { } m && m.Kind == sent.Sent.Kind && m.Index == sent.Sent.Index && m.Term == sent.Sent.Term && m.From == sent.Sent.From);
         Assert.Equal(received.Member, sent.Sent.To);
         Assert.True(received.Received.Seq >= 1);
