@@ -86,9 +86,11 @@ internal static class WatchCommand
     {
         try
         {
-            await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
+            await foreach (var response in watch.ResponsesAsync(cancellation, includeCreated: resume is not null).ConfigureAwait(false))
             {
                 resume?.Saw(response);
+                if (response.Created && !response.Canceled)
+                    continue; // seen only for where a resumed watch starts
                 if (response.Canceled)
                 {
                     await context.Error.WriteLineAsync($"watch was canceled ({WatchOutput.CancelReason(response)})").ConfigureAwait(false);
