@@ -6,14 +6,15 @@ namespace Kvorum.Cli.Client;
 
 /// <summary>
 /// The lock and election recipes' calls over the CLI's connection: unary calls move on to the next endpoint when one
-/// is unreachable and fail with etcdctl's error line; watches go to the first endpoint (the session's keep-alive moves on
-/// to the next when its stream breaks, so a lock is kept, but a wait for one ends with its watch).
+/// is unreachable and fail with etcdctl's error line; a watch moves on to the next endpoint when its stream breaks, from
+/// where it was (<see cref="ResumingWatch"/>), as the session's keep-alive does, so neither a lock held nor a wait for
+/// one ends with a member.
 /// </summary>
 /// <param name="connection">The connection.</param>
 internal sealed class ConnectionRecipeClient(EtcdConnection connection) : IRecipeClient
 {
     /// <inheritdoc/>
-    public ChannelBase WatchChannel => connection.Channel(connection.Endpoints[0]);
+    public IReadOnlyList<ChannelBase> WatchChannels => [.. connection.Endpoints.Select(connection.Channel)];
 
     /// <inheritdoc/>
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellation) =>

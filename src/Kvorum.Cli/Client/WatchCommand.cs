@@ -13,8 +13,8 @@ namespace Kvorum.Cli.Client;
 /// <c>kvorum watch KEY [RANGE_END] [--prefix] [--rev N] [--prev-kv] [--progress-notify]</c> and <c>kvorum watch -i</c>,
 /// as etcdctl does them: events printed as they come (<see cref="WatchOutput"/>) until interrupted; a watch the server
 /// ends (a compacted start revision) prints <c>watch was canceled (…)</c> and <c>Error: watch is canceled by the
-/// server</c> and exits with 5. Interactive mode reads <c>watch [flags] KEY [RANGE_END]</c> and <c>progress</c>
-/// lines from standard input, each watch on a stream of its own, and exits with 3 at the end of the input.
+/// server</c> and exits with 5. Interactive mode reads <c>watch [flags] KEY [RANGE_END] [-- COMMAND ARGS...]</c> and
+/// <c>progress</c> lines from standard input, each watch on a stream of its own, and exits with 3 at the end of the input.
 /// </summary>
 internal static class WatchCommand
 {
@@ -86,9 +86,11 @@ internal static class WatchCommand
     {
         try
         {
-            await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
+            await foreach (var response in watch.ResponsesAsync(cancellation, includeCreated: resume is not null).ConfigureAwait(false))
             {
                 resume?.Saw(response);
+                if (response.Created && !response.Canceled)
+                    continue; // seen only for where a resumed watch starts
                 if (response.Canceled)
                 {
                     await context.Error.WriteLineAsync($"watch was canceled ({WatchOutput.CancelReason(response)})").ConfigureAwait(false);
@@ -125,7 +127,14 @@ internal static class WatchCommand
         {
             while (await context.In.ReadLineAsync(cancellation).ConfigureAwait(false) is { } line)
             {
-                if (await ReadLineAsync(context, syntax, line).ConfigureAwait(false) is not { } create)
+                var read = await ReadLineAsync(context, syntax, line).ConfigureAwait(false);
+                if (read.Problem is { } problem)
+                {
+                    // etcdctl ends on a watch line whose arguments do not fit, as it would on its command line.
+                    await context.Error.WriteLineAsync($"Error: {problem}").ConfigureAwait(false);
+                    return EtcdctlExitCodes.BadArgs;
+                }
+                if (read.Create is not { } create)
                 {
                     if (line.Trim() == "progress")
                     {
@@ -136,7 +145,7 @@ internal static class WatchCommand
                 }
                 var opened = KeyWatch.Open(channel, create, stop.Token);
                 watches.Add(opened);
-                printers.Add(PrintAsync(context, opened, output, stop.Token));
+                printers.Add(PrintAsync(context, opened, output, stop.Token, exec: read.Exec));
             }
         }
         finally
@@ -173,27 +182,37 @@ internal static class WatchCommand
         }
     }
 
-    /// <summary>The create request of a <c>watch</c> line; null for <c>progress</c> and for a wrong line, which is reported on stderr.</summary>
-    private static async Task<WatchCreateRequest?> ReadLineAsync(CliContext context, Syntax syntax, string line)
+    /// <summary>What a line of <c>watch -i</c> asks: a watch (and the command to run per event), or nothing, or an end.</summary>
+    /// <param name="Create">The watch to open; null for <c>progress</c> and for a wrong line, which is reported on stderr.</param>
+    /// <param name="Exec">The command after <c>--</c>, run for each event; null for none.</param>
+    /// <param name="Problem">etcdctl's argument error that ends the command (exit 128); null when the line may be taken.</param>
+    private readonly record struct InteractiveLine(WatchCreateRequest? Create, WatchExec? Exec, string? Problem);
+
+    /// <summary>
+    /// Reads one line of <c>watch -i</c> as etcdctl does: <c>watch [flags] KEY [RANGE_END] [-- COMMAND ARGS...]</c>,
+    /// with the same rules as the command line (<see cref="Syntax.ResolveCommandLine"/>).
+    /// </summary>
+    private static async Task<InteractiveLine> ReadLineAsync(CliContext context, Syntax syntax, string line)
     {
         try
         {
             var words = TxnParser.Split(line, 1);
             if (words.Count == 1 && words[0] == "progress")
-                return null;
+                return default;
             if (words.Count > 0 && words[0] != "watch")
                 throw new UsageException("only support watch");
-            if (words.Count < 2)
+            if (words.Count < 2 && context.GetEnvironmentVariable("ETCDCTL_WATCH_KEY") is not { Length: > 0 })
                 throw new UsageException("command type or key is not provided");
             var parse = syntax.Command.Parse(words[1..], Literal);
             if (parse.Errors.Count > 0)
                 throw new UsageException(parse.Errors[0].Message);
-            return syntax.Resolve(parse);
+            var create = syntax.ResolveCommandLine(parse, context.GetEnvironmentVariable, out var exec, out var problem);
+            return new InteractiveLine(create, exec, problem);
         }
         catch (UsageException e)
         {
             await context.Error.WriteLineAsync($"Invalid command {line.Trim()} ({e.Message})").ConfigureAwait(false);
-            return null;
+            return default;
         }
     }
 
@@ -219,16 +238,6 @@ internal static class WatchCommand
         public Option<bool> PrevKv { get; } = new("--prev-kv") { Description = "Print each event's previous key-value pair." };
 
         public Option<bool> ProgressNotify { get; } = new("--progress-notify") { Description = "Ask the server for periodic progress notifications." };
-
-        /// <summary>The create request the flags ask for.</summary>
-        /// <exception cref="UsageException">No key, or a range end with <c>--prefix</c>, or a negative revision.</exception>
-        public WatchCreateRequest Resolve(ParseResult parse)
-        {
-            var words = parse.GetValue(Words) ?? [];
-            if (words.Length is 0 or > 2)
-                throw new UsageException(words.Length == 0 ? "bad number of arguments: a key is needed" : "bad number of arguments");
-            return Resolve(parse, words[0], words.Length > 1 ? words[1] : null);
-        }
 
         /// <summary>
         /// The create request and the command to run per event (<paramref name="exec"/>, null for none) of a command

@@ -13,7 +13,7 @@ internal sealed class ChannelRecipeClient(ChannelBase channel) : IRecipeClient
     private readonly KV.KVClient _kv = new(channel);
 
     /// <inheritdoc/>
-    public ChannelBase WatchChannel => channel;
+    public IReadOnlyList<ChannelBase> WatchChannels => [channel];
 
     /// <inheritdoc/>
     public Task<TxnResponse> TxnAsync(TxnRequest request, CancellationToken cancellation) =>

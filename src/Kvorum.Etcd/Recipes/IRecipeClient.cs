@@ -10,8 +10,8 @@ namespace Kvorum.Etcd.Recipes;
 /// </summary>
 internal interface IRecipeClient
 {
-    /// <summary>The channel Watch streams are opened on.</summary>
-    ChannelBase WatchChannel { get; }
+    /// <summary>The channels Watch streams are opened on, in the order to try them (<see cref="ResumingWatch"/>).</summary>
+    IReadOnlyList<ChannelBase> WatchChannels { get; }
 
     /// <summary>Runs a txn.</summary>
     /// <param name="request">The txn.</param>

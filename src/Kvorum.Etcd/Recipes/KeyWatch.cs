@@ -45,9 +45,11 @@ internal sealed class KeyWatch : IDisposable
     /// the last (a refused create comes as one such answer). The sequence also ends when the server ends the stream.
     /// </summary>
     /// <param name="cancellation">Stops reading.</param>
+    /// <param name="includeCreated">Also the <c>created</c> answer, whose header says the revision the watch began at
+    /// (a watch resumed elsewhere starts after it, <see cref="WatchResume"/>).</param>
     /// <returns>The answers.</returns>
     /// <exception cref="RpcException">The stream failed.</exception>
-    public async IAsyncEnumerable<WatchResponse> ResponsesAsync([EnumeratorCancellation] CancellationToken cancellation)
+    public async IAsyncEnumerable<WatchResponse> ResponsesAsync([EnumeratorCancellation] CancellationToken cancellation, bool includeCreated = false)
     {
         await _created.ConfigureAwait(false);
         while (await _call.ResponseStream.MoveNext(cancellation).ConfigureAwait(false))
@@ -58,24 +60,25 @@ internal sealed class KeyWatch : IDisposable
                 yield return response;
                 yield break;
             }
-            if (!response.Created)
+            if (includeCreated || !response.Created)
                 yield return response;
         }
     }
 
     /// <summary>
     /// Waits until <paramref name="key"/> is deleted at or after <paramref name="revision"/> (etcd's
-    /// <c>waitDelete</c>, used by the lock and election recipes).
+    /// <c>waitDelete</c>, used by the lock and election recipes), on the first of <paramref name="channels"/> that
+    /// works (<see cref="ResumingWatch"/>).
     /// </summary>
-    /// <param name="channel">The channel to the server.</param>
+    /// <param name="channels">The channels to the members, in the order to try them.</param>
     /// <param name="key">The key.</param>
     /// <param name="revision">The first revision to look at.</param>
     /// <param name="cancellation">Stops waiting.</param>
     /// <exception cref="EtcdException">The server ended the watch first.</exception>
-    public static async Task WaitForDeleteAsync(ChannelBase channel, Google.Protobuf.ByteString key, long revision, CancellationToken cancellation)
+    /// <exception cref="RpcException">Every channel failed in a row.</exception>
+    public static async Task WaitForDeleteAsync(IReadOnlyList<ChannelBase> channels, Google.Protobuf.ByteString key, long revision, CancellationToken cancellation)
     {
-        using var watch = Open(channel, new WatchCreateRequest { Key = key, StartRevision = revision }, cancellation);
-        await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
+        await foreach (var response in ResumingWatch.ResponsesAsync(channels, new WatchCreateRequest { Key = key, StartRevision = revision }, cancellation).ConfigureAwait(false))
         {
             if (response.Events.Any(e => e.Type == Event.Types.EventType.Delete))
                 return;

@@ -182,9 +182,8 @@ internal sealed class LeaseElection
             }
             yield return (header, leader);
 
-            using var watch = KeyWatch.Open(_client.WatchChannel, new WatchCreateRequest { Key = leader.Key, StartRevision = header.Revision + 1 }, cancellation);
             var deleted = false;
-            await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
+            await foreach (var response in ResumingWatch.ResponsesAsync(_client.WatchChannels, new WatchCreateRequest { Key = leader.Key, StartRevision = header.Revision + 1 }, cancellation).ConfigureAwait(false))
             {
                 foreach (var e in response.Events)
                 {
@@ -206,8 +205,7 @@ internal sealed class LeaseElection
     /// <summary>Waits for the first put under the prefix from <paramref name="revision"/> on; null if the watch is lost.</summary>
     private async Task<(ResponseHeader Header, KeyValue Leader)?> FirstPutAsync(long revision, CancellationToken cancellation)
     {
-        using var watch = KeyWatch.Open(_client.WatchChannel, new WatchCreateRequest { Key = _prefix, RangeEnd = Keys.KeyRange.PrefixEnd(_prefix), StartRevision = revision }, cancellation);
-        await foreach (var response in watch.ResponsesAsync(cancellation).ConfigureAwait(false))
+        await foreach (var response in ResumingWatch.ResponsesAsync(_client.WatchChannels, new WatchCreateRequest { Key = _prefix, RangeEnd = Keys.KeyRange.PrefixEnd(_prefix), StartRevision = revision }, cancellation).ConfigureAwait(false))
         {
             if (response.Canceled)
                 return null;

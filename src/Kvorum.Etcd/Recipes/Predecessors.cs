@@ -51,7 +51,7 @@ internal static class Predecessors
             var response = await client.RangeAsync(newest, cancellation).ConfigureAwait(false);
             if (response.Kvs.Count == 0)
                 return response.Header;
-            await KeyWatch.WaitForDeleteAsync(client.WatchChannel, response.Kvs[0].Key, response.Header.Revision, cancellation).ConfigureAwait(false);
+            await KeyWatch.WaitForDeleteAsync(client.WatchChannels, response.Kvs[0].Key, response.Header.Revision, cancellation).ConfigureAwait(false);
         }
     }
 }

@@ -23,6 +23,8 @@ namespace Kvorum.Lab.Jepsen;
 /// <param name="serializable">Read the member's local state (may be stale) instead of linearizably.</param>
 internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, int process, int processStride, int nodes, int keys, TimeSpan keyLifetime, TimeSpan timeout, Random random, bool serializable = false)
 {
+    // Calls carry etcd's require-leader metadata: a member without a leader refuses them at once ("no leader", a
+    // definite failure) instead of holding them until one is elected, which would end many as indeterminate.
     // Like etcd's own client balancer, a client that got no answer from a member tries the others for a
     // while: fewer operations pile up as indeterminate on a paused or cut-off member, which keeps each
     // key's history checkable.
@@ -65,7 +67,7 @@ internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, in
         var invoked = recorder.Now;
         try
         {
-            var (value, modRevision) = await client.GetAsync(node, key, timeout, serializable: serializable).ConfigureAwait(false);
+            var (value, modRevision) = await client.GetAsync(node, key, timeout, serializable, requireLeader: true).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, KvInput.Get(key), invoked, recorder.Now, KvOutput.Read(value)));
             _lastRead[key] = (value, modRevision);
             return (true, value);
@@ -85,7 +87,7 @@ internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, in
         var invoked = recorder.Now;
         try
         {
-            await client.PutAsync(node, key, value, timeout).ConfigureAwait(false);
+            await client.PutAsync(node, key, value, timeout, requireLeader: true).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, KvInput.Put(key, value), invoked, recorder.Now, KvOutput.Written));
         }
         catch (RpcException e)
@@ -104,7 +106,7 @@ internal sealed class CheckClient(LabClient client, HistoryRecorder recorder, in
         try
         {
             // Values are unique, so "mod revision unchanged" is "value still the one read" (0: still absent).
-            var swapped = await client.CompareAndSetAsync(node, key, modRevision, value, timeout).ConfigureAwait(false);
+            var swapped = await client.CompareAndSetAsync(node, key, modRevision, value, timeout, requireLeader: true).ConfigureAwait(false);
             recorder.Add(Operation.Ok(id, process, input, invoked, recorder.Now, KvOutput.Swapped(swapped)));
         }
         catch (RpcException e)

@@ -63,10 +63,22 @@ internal sealed class LabClient : IDisposable
     /// <param name="cancellation">Cancels the call.</param>
     /// <returns>The revision of the write.</returns>
     /// <exception cref="RpcException">The call failed or timed out.</exception>
-    public async Task<long> PutAsync(int node, string key, string value, TimeSpan timeout, CancellationToken cancellation = default)
+    public Task<long> PutAsync(int node, string key, string value, TimeSpan timeout, CancellationToken cancellation = default) =>
+        PutAsync(node, key, value, timeout, requireLeader: false, cancellation);
+
+    /// <summary>Puts <paramref name="key"/> = <paramref name="value"/> through node <paramref name="node"/>.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="requireLeader">Refused at once by a member without a leader, rather than held until one is elected.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The revision of the write.</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<long> PutAsync(int node, string key, string value, TimeSpan timeout, bool requireLeader, CancellationToken cancellation = default)
     {
         var response = await new KV.KVClient(Channel(node))
-            .PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, Options(timeout, cancellation))
+            .PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8(key), Value = ByteString.CopyFromUtf8(value) }, Options(timeout, cancellation, requireLeader))
             .ResponseAsync.ConfigureAwait(false);
         return response.Header.Revision;
     }
@@ -79,10 +91,22 @@ internal sealed class LabClient : IDisposable
     /// <returns>The value (null when absent) and its mod revision (0 when absent).</returns>
     /// <exception cref="RpcException">The call failed or timed out.</exception>
     /// <param name="serializable">Read the member's local state instead (etcd's serializable read: may be stale).</param>
-    public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, bool serializable = false, CancellationToken cancellation = default)
+    public Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, bool serializable = false, CancellationToken cancellation = default) =>
+        GetAsync(node, key, timeout, serializable, requireLeader: false, cancellation);
+
+    /// <summary>A read of <paramref name="key"/> through node <paramref name="node"/>.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="serializable">Read the member's local state instead (etcd's serializable read: may be stale).</param>
+    /// <param name="requireLeader">Refused at once by a member without a leader, rather than held until one is elected.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>The value (null when absent) and its mod revision (0 when absent).</returns>
+    /// <exception cref="RpcException">The call failed or timed out.</exception>
+    public async Task<(string? Value, long ModRevision)> GetAsync(int node, string key, TimeSpan timeout, bool serializable, bool requireLeader, CancellationToken cancellation = default)
     {
         var response = await new KV.KVClient(Channel(node))
-            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, Options(timeout, cancellation))
+            .RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable }, Options(timeout, cancellation, requireLeader))
             .ResponseAsync.ConfigureAwait(false);
         return response.Kvs.Count == 0 ? (null, 0) : (response.Kvs[0].Value.ToStringUtf8(), response.Kvs[0].ModRevision);
     }
@@ -125,13 +149,25 @@ internal sealed class LabClient : IDisposable
     /// <param name="cancellation">Cancels the call.</param>
     /// <returns>True when the compare held and the put was applied.</returns>
     /// <exception cref="RpcException">The call failed or timed out.</exception>
-    public async Task<bool> CompareAndSetAsync(int node, string key, long modRevision, string value, TimeSpan timeout, CancellationToken cancellation = default)
+    public Task<bool> CompareAndSetAsync(int node, string key, long modRevision, string value, TimeSpan timeout, CancellationToken cancellation = default) =>
+        CompareAndSetAsync(node, key, modRevision, value, timeout, requireLeader: false, cancellation);
+
+    /// <summary>As <see cref="CompareAndSetAsync(int, string, long, string, TimeSpan, CancellationToken)"/>, optionally refused at once by a member without a leader.</summary>
+    /// <param name="node">The node number.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="modRevision">The mod revision the key must have.</param>
+    /// <param name="value">The new value.</param>
+    /// <param name="timeout">The deadline.</param>
+    /// <param name="requireLeader">Refused at once by a member without a leader, rather than held until one is elected.</param>
+    /// <param name="cancellation">Cancels the call.</param>
+    /// <returns>True when the compare held and the put was applied.</returns>
+    public async Task<bool> CompareAndSetAsync(int node, string key, long modRevision, string value, TimeSpan timeout, bool requireLeader, CancellationToken cancellation = default)
     {
         var k = ByteString.CopyFromUtf8(key);
         var txn = new TxnRequest();
         txn.Compare.Add(new Compare { Key = k, Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = modRevision });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = k, Value = ByteString.CopyFromUtf8(value) } });
-        var response = await new KV.KVClient(Channel(node)).TxnAsync(txn, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
+        var response = await new KV.KVClient(Channel(node)).TxnAsync(txn, Options(timeout, cancellation, requireLeader)).ResponseAsync.ConfigureAwait(false);
         return response.Succeeded;
     }
 
@@ -196,8 +232,12 @@ internal sealed class LabClient : IDisposable
     /// <returns>The channel, shared with this client's own calls.</returns>
     internal GrpcChannel Channel(int node) => _channels[_layout.Node(node).Number - 1];
 
-    private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation) =>
-        new(deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
+    /// <summary>
+    /// A call's options. With <paramref name="requireLeader"/>, etcd's require-leader metadata: a member that knows no
+    /// leader refuses the call at once with "no leader" instead of holding it until one is elected.
+    /// </summary>
+    private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation, bool requireLeader = false) =>
+        new(headers: requireLeader ? [new("hasleader", "true")] : null, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -14,35 +14,25 @@ internal sealed partial class KvorumNode
     /// <summary>How long a write or linearizable read may wait before "request timed out".</summary>
     private TimeSpan RequestTimeout => TimeSpan.FromMilliseconds(Math.Max(5000, 5 * _options.ElectionTimeoutMs));
 
+    /// <summary><see cref="RequestTimeout"/> in loop ticks, rounded up.</summary>
+    private long RequestTimeoutTicks => ((long)RequestTimeout.TotalMilliseconds + _options.HeartbeatIntervalMs - 1) / Math.Max(1, _options.HeartbeatIntervalMs);
+
     /// <summary>Ticks after which a read still waiting for its read index asks again: 500 ms, as etcd, and at least 2.</summary>
     private int ReadIndexRetryTicks => Math.Max(2, (500 + _options.HeartbeatIntervalMs - 1) / Math.Max(1, _options.HeartbeatIntervalMs));
 
     /// <summary>Replicates a write through Raft and returns what applying it produced.</summary>
     /// <remarks>
-    /// It fails with "request timed out" after <see cref="RequestTimeout"/> (an entry a new leader overwrote is never
-    /// applied), and with "context canceled" when <paramref name="cancellation"/> fires first.
+    /// While this member knows no leader, the write waits for one up to <see cref="RequestTimeout"/>, as etcd's does
+    /// (<see cref="WritesAwaitingLeader"/>). Once proposed, it fails with "request timed out" after
+    /// <see cref="RequestTimeout"/> (an entry a new leader overwrote is never applied), and with "context canceled"
+    /// when <paramref name="cancellation"/> fires first.
     /// </remarks>
     public async Task<T> ProposeAsync<T>(InternalRequest request, CancellationToken cancellation)
         where T : class
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         Interlocked.Increment(ref Metrics.ProposalsSubmitted);
-        Post(() =>
-        {
-            var id = _proposals.NextId();
-            request.Id = id;
-            var payload = EntryPayloads.Allocate(request.CalculateSize());
-            request.WriteTo(payload);
-            var r = _raft.Propose(payload);
-            if (!r.AcceptedOrForwarded)
-            {
-                tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
-                    ? new EtcdException(EtcdErrors.LeaderChanged)
-                    : new EtcdException(EtcdErrors.NoLeader));
-                return;
-            }
-            _proposals.Add(id, tcs, Stopwatch.GetTimestamp());
-        });
+        Post(() => ProposeOnLoop(request, tcs, Stopwatch.GetTimestamp()));
         // A loop that has stopped would never run the work above, nor time it out.
         if (Volatile.Read(ref _closed))
             tcs.TrySetException(new EtcdException(EtcdErrors.ServerStopped));
@@ -64,6 +54,32 @@ internal sealed partial class KvorumNode
             EtcdException e => throw e,
             _ => throw new EtcdException(EtcdErrors.UnexpectedApplyResult),
         };
+    }
+
+    /// <summary>
+    /// On the loop: proposes <paramref name="request"/>, which arrived at <paramref name="arrivedAt"/>, and registers
+    /// its waiter, or keeps it until a leader is known (<see cref="WritesAwaitingLeader"/>).
+    /// </summary>
+    private void ProposeOnLoop(InternalRequest request, TaskCompletionSource<object> tcs, long arrivedAt)
+    {
+        var id = _proposals.NextId();
+        request.Id = id;
+        var payload = EntryPayloads.Allocate(request.CalculateSize());
+        request.WriteTo(payload);
+        var r = _raft.Propose(payload);
+        if (r.Status == ProposeStatus.NotLeader)
+        {
+            _awaitingLeader.Add(request, tcs, arrivedAt);
+            return;
+        }
+        if (!r.AcceptedOrForwarded)
+        {
+            tcs.TrySetException(r.Status == ProposeStatus.TransferInProgress
+                ? new EtcdException(EtcdErrors.LeaderChanged)
+                : new EtcdException(EtcdErrors.NoLeader));
+            return;
+        }
+        _proposals.Add(id, tcs, Stopwatch.GetTimestamp());
     }
 
     /// <summary>
@@ -94,7 +110,7 @@ internal sealed partial class KvorumNode
         if (serializable)
             Post(Execute);
         else
-            Post(() => _reads.Enqueue(new ClientRead(Execute, e => tcs.TrySetException(e))));
+            Post(() => _reads.Enqueue(new ClientRead(Execute, e => tcs.TrySetException(e)), _loopTicks));
         var result = await WaitAsync(tcs, () => true, cancellation).ConfigureAwait(false);
         return (T)result;
     }
@@ -160,6 +176,7 @@ internal sealed partial class KvorumNode
     private void FailAllWaiters(EtcdException error)
     {
         _proposals.FailAll(error);
+        _awaitingLeader.FailAll(error);
         _membership.FailAll(error);
         _reads.FailAll(error);
     }

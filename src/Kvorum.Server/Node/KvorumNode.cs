@@ -43,6 +43,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly StateMachine _state;
     private readonly ProposalTable _proposals;
     private readonly LinearizableReads _reads;
+    private readonly WritesAwaitingLeader _awaitingLeader;
     private readonly MembershipRequests _membership;
     private readonly OwnAttributes _attributes;
     private readonly SnapshotSchedule _snapshots;
@@ -84,7 +85,8 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _state = new StateMachine(_owner, Lease.Lessor.MinTtlSeconds(options.ElectionTimeoutMs, options.HeartbeatIntervalMs),
             tokens: new Auth.SimpleTokens(options.AuthTokenTtl));
         _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
-        _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
+        _awaitingLeader = new WritesAwaitingLeader((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
+        _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, RequestTimeoutTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
         _membership = new MembershipRequests(_owner);
         _attributes = new OwnAttributes(memberId, options.Name, options.AdvertiseClientUrls, _owner);
         _snapshots = new SnapshotSchedule(options.SnapshotCount, options.SnapshotCatchUpEntries, _owner);
@@ -186,6 +188,12 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                 // An answer to the ReadIndex in flight may have come with this Ready: the reads queued behind it go now.
                 if (_reads.Flush(_loopTicks))
                     ProcessReady();
+                if (_awaitingLeader.Count > 0 && _raft.Lead != 0)
+                {
+                    foreach (var waiting in _awaitingLeader.TakeAll())
+                        ProposeOnLoop(waiting.Request, waiting.Waiter, waiting.ArrivedAt);
+                    ProcessReady();
+                }
                 if (_leaderKnown && _attributes.IsDue(_state.Members, Environment.TickCount64))
                 {
                     _raft.Propose(_attributes.Publish(_proposals.NextId(), Environment.TickCount64).ToByteArray());
@@ -242,6 +250,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _raft.Tick();
         _loopTicks++;
         _proposals.Expire(Stopwatch.GetTimestamp());
+        _awaitingLeader.Expire(Stopwatch.GetTimestamp());
         _reads.AskAgain(_loopTicks);
         _watchers.CatchUpPass();
         ExpireLeases();

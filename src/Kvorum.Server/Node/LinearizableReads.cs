@@ -32,10 +32,12 @@ internal sealed class LinearizableReads
     private readonly Func<ReadOnlyMemory<byte>, bool> _askReadIndex;
     private readonly Func<ulong> _leader;
     private readonly int _retryTicks;
+    private readonly long _leaderWaitTicks;
     private readonly NodeMetrics _metrics;
     private readonly LoopOwner _owner;
 
-    private readonly List<ClientRead> _queued = [];
+    // In arrival order, with the loop tick each arrived at.
+    private readonly List<(ClientRead Read, long QueuedAt)> _queued = [];
     // Requests waiting for their answer, by context, with the leader they were asked of and when (in loop ticks)
     // they last asked. At most MaxInFlight: reads a client gave up on cannot pile up in it.
     private readonly Dictionary<ulong, (ulong Leader, List<ClientRead> Reads, long AskedAt)> _asked = [];
@@ -47,12 +49,15 @@ internal sealed class LinearizableReads
     /// <param name="askReadIndex">Asks the Raft core for a read index with this context; false when no leader is known.</param>
     /// <param name="leader">The leader the core knows now, 0 for none.</param>
     /// <param name="retryTicks">Ticks after which a request still unanswered is asked again.</param>
+    /// <param name="leaderWaitTicks">Ticks a read queued while no leader is known waits for one before it fails with "request timed out".</param>
     /// <param name="firstContext">The context before the first one used (see the remarks).</param>
     /// <param name="metrics">Where requests made and reads served are counted.</param>
     /// <param name="owner">The loop that owns the queue; a test passes none.</param>
-    public LinearizableReads(Func<ReadOnlyMemory<byte>, bool> askReadIndex, Func<ulong> leader, int retryTicks, ulong firstContext, NodeMetrics metrics, LoopOwner? owner = null)
+    public LinearizableReads(Func<ReadOnlyMemory<byte>, bool> askReadIndex, Func<ulong> leader, int retryTicks, long leaderWaitTicks, ulong firstContext, NodeMetrics metrics, LoopOwner? owner = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(retryTicks);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(leaderWaitTicks);
+        _leaderWaitTicks = leaderWaitTicks;
         _askReadIndex = askReadIndex;
         _leader = leader;
         _retryTicks = retryTicks;
@@ -70,32 +75,30 @@ internal sealed class LinearizableReads
     /// <summary>Reads whose read index is known, waiting for this member to apply up to it.</summary>
     public int AwaitingApply => _awaitingApply.Sum(p => p.Reads.Count);
 
-    /// <summary>Queues <paramref name="read"/> for the next ReadIndex request.</summary>
-    public void Enqueue(ClientRead read)
+    /// <summary>Queues <paramref name="read"/>, arrived at loop tick <paramref name="now"/>, for the next ReadIndex request.</summary>
+    public void Enqueue(ClientRead read, long now)
     {
         _owner.AssertOwned();
-        _queued.Add(read);
+        _queued.Add((read, now));
     }
 
     /// <summary>
     /// Makes one ReadIndex request for every read queued since the last one, at loop tick <paramref name="now"/>,
-    /// unless <see cref="MaxInFlight"/> requests still wait for their answer. With no leader known, the reads fail at
-    /// once with "no leader", as in etcd. Returns whether it made a request.
+    /// unless <see cref="MaxInFlight"/> requests still wait for their answer. With no leader known, the reads stay
+    /// queued for one, as etcd's wait for theirs, and fail with "request timed out" when they have waited the leader
+    /// wait (<see cref="AskAgain"/>). Returns whether it made a request.
     /// </summary>
     public bool Flush(long now)
     {
         _owner.AssertOwned();
         if (_queued.Count == 0 || _asked.Count >= MaxInFlight)
             return false;
-        var reads = _queued.ToList();
-        _queued.Clear();
-        var context = ++_lastContext;
+        var context = _lastContext + 1;
         if (!_askReadIndex(Encode(context)))
-        {
-            foreach (var read in reads)
-                read.Fail(new EtcdException(EtcdErrors.NoLeader));
             return false;
-        }
+        _lastContext = context;
+        var reads = _queued.ConvertAll(q => q.Read);
+        _queued.Clear();
         _asked[context] = (_leader(), reads, now);
         Interlocked.Increment(ref _metrics.ReadIndexRequests);
         Debug.Assert(_asked.Count <= MaxInFlight);
@@ -108,11 +111,13 @@ internal sealed class LinearizableReads
     /// or broke), and without a leader change nothing else would answer them before the request timeout. A duplicate
     /// answer finds nothing to complete. A request whose leader changed within this loop turn (the change itself is
     /// handled with the next Ready) fails with "leader changed" as that change would fail it, rather than being asked
-    /// of the new leader, so that the answer does not depend on the order.
+    /// of the new leader, so that the answer does not depend on the order. Reads queued while no leader is known fail
+    /// once they have waited the leader wait.
     /// </summary>
     public void AskAgain(long now)
     {
         _owner.AssertOwned();
+        ExpireQueued(now);
         if (_asked.Count == 0)
             return;
         foreach (var (context, asked) in _asked)
@@ -161,6 +166,20 @@ internal sealed class LinearizableReads
         }
     }
 
+    /// <summary>Fails with "request timed out" the queued reads that have waited the leader wait by tick <paramref name="now"/>.</summary>
+    private void ExpireQueued(long now)
+    {
+        var expired = 0;
+        while (expired < _queued.Count && now - _queued[expired].QueuedAt >= _leaderWaitTicks)
+            expired++;
+        if (expired == 0)
+            return;
+        var error = new EtcdException(EtcdErrors.TimedOut);
+        for (var i = 0; i < expired; i++)
+            _queued[i].Read.Fail(error);
+        _queued.RemoveRange(0, expired);
+    }
+
     /// <summary>
     /// The leader is now <paramref name="leader"/>: requests asked of another will get no answer (a deposed leader
     /// cannot confirm one, and the core drops what it held), so their reads fail now with etcd's "leader changed"
@@ -190,7 +209,7 @@ internal sealed class LinearizableReads
     public void FailAll(EtcdException error)
     {
         _owner.AssertOwned();
-        var reads = _queued.Concat(_asked.Values.SelectMany(p => p.Reads)).Concat(_awaitingApply.SelectMany(p => p.Reads)).ToList();
+        var reads = _queued.Select(q => q.Read).Concat(_asked.Values.SelectMany(p => p.Reads)).Concat(_awaitingApply.SelectMany(p => p.Reads)).ToList();
         _queued.Clear();
         _asked.Clear();
         _awaitingApply.Clear();

@@ -104,7 +104,7 @@ public abstract partial class EtcdctlParityWatchLeaseTests
 
     [SkippableTheory]
     [MemberData(nameof(CliProcess.Tools), MemberType = typeof(CliProcess))]
-    public async Task Interactive_watch_takes_watch_and_progress_lines_and_exits_3_at_the_end_of_its_input(string tool)
+    public async Task Interactive_watch_takes_watch_lines_with_their_commands_and_progress_lines_and_exits_3_at_the_end_of_its_input(string tool)
     {
         await using var server = await StartServerAsync();
         foreach (var step in WatchHistory)
@@ -113,14 +113,23 @@ public abstract partial class EtcdctlParityWatchLeaseTests
         await watch.WriteLineAsync("bogus line");
         await watch.WriteLineAsync("watch --rev=2 --prefix --prev-kv w/");
         await watch.WaitForOutputAsync(o => o.EndsWith("w/zz\nend\n", StringComparison.Ordinal), Patience, "the history of w/");
+        // A line may end with -- COMMAND ARGS, run for each event as on the command line.
+        await watch.WriteLineAsync("watch --rev=2 w/x -- echo ran");
+        await watch.WaitForOutputAsync(o => o.EndsWith("end\nPUT\nw/x\n3\nran\n", StringComparison.Ordinal), Patience, "the command's output");
         await watch.WriteLineAsync("progress");
-        await watch.WaitForOutputAsync(o => o.Contains("progress notify", StringComparison.Ordinal), Patience, "a progress notification");
+        await watch.WaitForOutputAsync(o => o.EndsWith("progress notify: 8\nprogress notify: 8\n", StringComparison.Ordinal), Patience, "two progress notifications");
         watch.CloseInput();
 
         Assert.Equal(3, await watch.ExitAsync(Patience));
-        Assert.Equal("PUT\nw/x\n3\nPUT\nw/zz\nend\nprogress notify: 8\n", watch.Out);
+        Assert.Equal("PUT\nw/x\n3\nPUT\nw/zz\nend\nPUT\nw/x\n3\nran\nprogress notify: 8\nprogress notify: 8\n", watch.Out);
         Assert.Contains("Invalid command bogus line (only support watch)", watch.Err, StringComparison.Ordinal);
         Assert.EndsWith("Error: Error reading watch request line: EOF\n", watch.Err, StringComparison.Ordinal);
+
+        // A separator with no command after it ends the command, as etcdctl's argument errors do.
+        await using var bad = CliProcess.Start(tool, server.ClientUrl, stdin: true, "watch", "-i");
+        await bad.WriteLineAsync("watch w/ --");
+        Assert.Equal(128, await bad.ExitAsync(Patience));
+        Assert.Equal("Error: bad number of arguments (found separator --, but no commands)\n", bad.Err);
     }
 
     /// <summary>Runs a watch until its output ends with <paramref name="last"/>, interrupts it, and returns what it printed.</summary>

@@ -7,7 +7,8 @@ namespace Kvorum.Cli.Tests.Processes;
 /// <summary>
 /// A lease kept alive from the command line outlives the member its stream went to: etcdctl (through etcd's client)
 /// and <c>kvorum lease keep-alive</c> / <c>kvorum lock</c> open the keep-alive stream again on another endpoint, so
-/// a <c>kill -9</c> of the first endpoint's member costs the lease nothing.
+/// a <c>kill -9</c> of the first endpoint's member costs the lease nothing; a <c>kvorum lock</c> waiting for the lock
+/// opens its watch again elsewhere too.
 /// </summary>
 public sealed class KeepAliveResumeProcessTests() : EtcdctlClusterTest(3, "--heartbeat-interval", "50", "--election-timeout", "500")
 {
@@ -50,22 +51,37 @@ public sealed class KeepAliveResumeProcessTests() : EtcdctlClusterTest(3, "--hea
     }
 
     [Fact]
-    public async Task A_lock_held_by_kvorum_lock_survives_the_death_of_the_first_endpoints_member()
+    public async Task A_lock_held_by_kvorum_lock_and_a_wait_for_it_survive_the_death_of_the_first_endpoints_member()
     {
         var first = Cluster.Members.Keys.First();
         var survivor = Cluster.Members.Keys.Last();
         var endpoints = Cluster.Endpoints([first, .. Cluster.Members.Keys.Where(n => n != first)]);
-        await using var holder = CliProcess.Start("kvorum", endpoints, stdin: false, "lock", "resume-lock", "--ttl", Ttl.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var ttl = Ttl.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var holder = CliProcess.Start("kvorum", endpoints, stdin: false, "lock", "resume-lock", "--ttl", ttl);
         await holder.WaitForOutputAsync(o => o.Contains("resume-lock/", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the lock key");
+        // A second contender queues behind the holder: its wait is a watch on the holder's key.
+        await using var waiter = CliProcess.Start("kvorum", endpoints, stdin: false, "lock", "resume-lock", "--ttl", ttl);
+        var queued = DateTime.UtcNow.AddSeconds(20);
+        while (await RangeAsync(survivor, "resume-lock/") < 2)
+        {
+            Assert.True(DateTime.UtcNow < queued, $"the second contender did not queue; stderr: {waiter.Err}");
+            await Task.Delay(100);
+        }
 
         Cluster.Kill(first);
         await Task.Delay(TimeSpan.FromSeconds(3 * Ttl));
 
         var held = await RangeAsync(survivor, "resume-lock/");
-        Assert.True(held == 1, $"the lock key is gone after the first endpoint's member was killed; stdout: {holder.Out}; stderr: {holder.Err}");
+        Assert.True(held == 2, $"{held} lock keys left after the first endpoint's member was killed; holder: {holder.Out} {holder.Err}; waiter: {waiter.Err}");
         Assert.False(holder.HasExited, $"kvorum lock exited: {holder.Err}");
+        Assert.False(waiter.HasExited, $"the waiting kvorum lock exited: {waiter.Err}");
+        Assert.Equal("", waiter.Out);
         await holder.SignalAsync();
         Assert.Equal(0, await holder.ExitAsync(TimeSpan.FromSeconds(10)));
+        // Released: the wait, whose watch went to the killed member first, goes on elsewhere and takes the lock.
+        await waiter.WaitForOutputAsync(o => o.Contains("resume-lock/", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the lock handed over");
+        await waiter.SignalAsync();
+        Assert.Equal(0, await waiter.ExitAsync(TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>Renews the lease every 500 ms until cancelled.</summary>

@@ -11,6 +11,7 @@ namespace Kvorum.Server.Tests.Node;
 public sealed class LinearizableReadsTests
 {
     private const int RetryTicks = 5;
+    private const int LeaderWaitTicks = 50;
     private const ulong FirstContext = 1000;
 
     private readonly List<ulong> _asked = [];
@@ -26,7 +27,7 @@ public sealed class LinearizableReadsTests
                 _asked.Add(BinaryPrimitives.ReadUInt64LittleEndian(context.Span));
                 return true;
             },
-            () => _leader, RetryTicks, FirstContext, _metrics, owner);
+            () => _leader, RetryTicks, LeaderWaitTicks, FirstContext, _metrics, owner);
 
     private static byte[] Context(ulong context)
     {
@@ -47,11 +48,11 @@ public sealed class LinearizableReadsTests
         public EtcdException? Error { get; private set; }
     }
 
-    private static Read[] Enqueue(LinearizableReads reads, int count)
+    private static Read[] Enqueue(LinearizableReads reads, int count, long now = 0)
     {
         var queued = Enumerable.Range(0, count).Select(_ => new Read()).ToArray();
         foreach (var read in queued)
-            reads.Enqueue(read.Client);
+            reads.Enqueue(read.Client, now);
         return queued;
     }
 
@@ -97,17 +98,43 @@ public sealed class LinearizableReadsTests
     }
 
     [Fact]
-    public void Without_a_leader_the_reads_fail_at_once_with_no_leader()
+    public void Without_a_leader_the_reads_wait_for_one_and_go_with_the_first_request_once_it_is_known()
     {
         _leaderKnown = false;
         var reads = Reads();
         var batch = Enqueue(reads, 2);
 
         Assert.False(reads.Flush(0));
+        reads.AskAgain(LeaderWaitTicks - 1);
+        Assert.False(reads.Flush(LeaderWaitTicks - 1));
 
-        Assert.All(batch, r => Assert.Equal(EtcdErrors.NoLeader, r.Error?.Error));
-        Assert.Equal(0, reads.InFlight);
-        Assert.Equal(0, _metrics.ReadIndexRequests);
+        Assert.All(batch, r => Assert.Null(r.Error));
+        Assert.Equal((2, 0, 0L), (reads.Queued, reads.InFlight, _metrics.ReadIndexRequests));
+
+        _leaderKnown = true;
+        Assert.True(reads.Flush(LeaderWaitTicks - 1));
+        Assert.Equal([FirstContext + 1], _asked);
+        reads.OnReadState(Context(FirstContext + 1), 3);
+        reads.ServeApplied(3);
+        Assert.All(batch, r => Assert.True(r.Ran));
+    }
+
+    [Fact]
+    public void Reads_that_waited_the_leader_wait_without_a_leader_fail_with_request_timed_out_and_later_ones_keep_waiting()
+    {
+        _leaderKnown = false;
+        var reads = Reads();
+        var early = Enqueue(reads, 2, now: 0);
+        var late = Enqueue(reads, 1, now: 10);
+
+        reads.AskAgain(LeaderWaitTicks);
+
+        Assert.All(early, r => Assert.Equal(EtcdErrors.TimedOut, r.Error?.Error));
+        Assert.All(late, r => Assert.Null(r.Error));
+        Assert.Equal(1, reads.Queued);
+        reads.AskAgain(LeaderWaitTicks + 10);
+        Assert.All(late, r => Assert.Equal(EtcdErrors.TimedOut, r.Error?.Error));
+        Assert.Equal(0, reads.Queued);
     }
 
     [Fact]
@@ -183,5 +210,5 @@ public sealed class LinearizableReadsTests
 
     [Fact]
     public void Only_the_loop_thread_changes_the_reads() =>
-        LoopThread.AssertOnlyTheLoopMay(owner => Reads(owner).Enqueue(new Read().Client));
+        LoopThread.AssertOnlyTheLoopMay(owner => Reads(owner).Enqueue(new Read().Client, 0));
 }

@@ -1,11 +1,11 @@
 using Kvorum.Etcd.Api;
 
-namespace Kvorum.Cli.Client;
+namespace Kvorum.Etcd.Recipes;
 
 /// <summary>
 /// Where a watch resumes after its stream broke: the revision after the last event printed, or, for a watch of
 /// "from now" that has printed nothing, the revision after the one its stream was created at; and how many streams
-/// in a row have failed without an answer. Used by one command's watch loop only.
+/// in a row have failed without an answer. Used by one watch loop at a time (<c>kvorum watch</c>'s, <see cref="ResumingWatch"/>).
 /// </summary>
 internal sealed class WatchResume(WatchCreateRequest create)
 {
