@@ -123,10 +123,10 @@ internal sealed partial class ViewServer : IAsyncDisposable
         {
             var response = await new KV.KVClient(channel).PutAsync(request, options).ResponseAsync.ConfigureAwait(false);
             return new { revision = response.Header.Revision, member = response.Header.MemberId.ToString("x", null) };
-        }, cancellation).ConfigureAwait(false);
+        }, form.Via, cancellation).ConfigureAwait(false);
     }
 
-    private async Task<IResult> GetAsync(HttpContext http, string key, bool? serializable)
+    private async Task<IResult> GetAsync(HttpContext http, string key, bool? serializable, string? via)
     {
         var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable ?? false };
         return await AnswerAsync(async (channel, options) =>
@@ -138,14 +138,19 @@ internal sealed partial class ViewServer : IAsyncDisposable
                 member = response.Header.MemberId.ToString("x", null),
                 value = response.Kvs.Count > 0 ? response.Kvs[0].Value.ToStringUtf8() : null,
             };
-        }, http.RequestAborted).ConfigureAwait(false);
+        }, via, http.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, CancellationToken cancellation)
+    // Through the member the page picked (`via`, one of its endpoints), or any that answers.
+    private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, string? via, CancellationToken cancellation)
     {
         try
         {
-            return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+            if (string.IsNullOrEmpty(via))
+                return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+            if (_feeds.FirstOrDefault(f => f.Endpoint == via) is not { } member)
+                return Results.BadRequest(new { error = $"no member {via} in this view" });
+            return Results.Json(await _connection.CallAsync(member.Url, call, cancellation).ConfigureAwait(false));
         }
         catch (Grpc.Core.RpcException e)
         {
@@ -170,5 +175,5 @@ internal sealed partial class ViewServer : IAsyncDisposable
     }
 
     /// <summary>The client box's put.</summary>
-    internal sealed record ClientBoxRequest(string? Key, string? Value);
+    internal sealed record ClientBoxRequest(string? Key, string? Value, string? Via = null);
 }
