@@ -77,6 +77,10 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             // Heal from the page: the cuts go.
             await page.ClickAsync("#control-heal");
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .cut').length === 0", null, new() { Timeout = 10_000 });
+
+            // One step back in time from live: paused on the next event.
+            await page.ClickAsync("#replay-step");
+            await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
             lock (problems)
                 Assert.Empty(problems);
         }
