@@ -155,6 +155,11 @@ internal sealed partial class LabControl : IDisposable
 
         var layout = state.Layout(full);
         var removed = 0;
+        if (Viewing.LabViewProcess.Stop(full) is > 0 and var viewPid)
+        {
+            progress.WriteLine($"stopped the view (pid {viewPid})");
+        }
+
         foreach ((var pid, var node) in state.Pids.Zip(layout.Nodes))
         {
             if (pid > 0 && IsOurs(pid, node) && ProcessSignals.Send(pid, ProcessSignals.Kill))

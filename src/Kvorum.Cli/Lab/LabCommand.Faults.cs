@@ -44,7 +44,7 @@ internal static partial class LabCommand
         {
             using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
             var healed = Guard(() => control.Heal(parse.GetValue(id)));
-            await context.Out.WriteLineAsync(healed.Count == 0 ? "no faults were in force" : "healed " + string.Join("; ", healed.Select(f => $"#{f.Id} {f}"))).ConfigureAwait(false);
+            await context.Out.WriteLineAsync(HealedLine(healed)).ConfigureAwait(false);
             return ExitCodes.Ok;
         });
         yield return heal;
@@ -54,21 +54,33 @@ internal static partial class LabCommand
     {
         using var control = Guard(() => LabControl.Open(parse.GetValue(dir)!));
         var fault = Guard(() => control.AddFault(Guard(make)));
-        await context.Out.WriteLineAsync($"applied #{fault.Id} {fault}; `kvorum lab heal {fault.Id}` undoes it").ConfigureAwait(false);
+        await context.Out.WriteLineAsync(AppliedLine(fault)).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
+    /// <summary>What <c>kvorum lab FAULT</c> (and the view's fault buttons) say once a fault is in force.</summary>
+    internal static string AppliedLine(Fault fault) => $"applied #{fault.Id} {fault}; `kvorum lab heal {fault.Id}` undoes it";
+
+    /// <summary>What <c>kvorum lab heal</c> (and the view's heal button) say.</summary>
+    internal static string HealedLine(IReadOnlyList<Fault> healed) =>
+        healed.Count == 0 ? "no faults were in force" : "healed " + string.Join("; ", healed.Select(f => $"#{f.Id} {f}"));
+
+    /// <summary>
+    /// The process verbs (kill, stop, start, pause, resume): name, help, and the act, which returns what to say. The
+    /// view's buttons run these same acts.
+    /// </summary>
+    internal static IReadOnlyList<(string Name, string Description, Func<LabControl, int, string> Act)> ProcessVerbs { get; } =
+    [
+        ("kill", "SIGKILL node N's server: it stops at once, keeping only what it fsynced.", (c, n) => { c.Kill(n); return "killed"; }),
+        ("stop", "SIGTERM node N's server and wait for it to exit.", (c, n) => c.Stop(n) ? "stopped" : "did not stop in time; killed"),
+        ("start", "Start node N's server again from its data dir.", (c, n) => $"started (pid {c.StartNode(n)})"),
+        ("pause", "SIGSTOP node N's server: it holds its sockets but answers nothing.", (c, n) => { c.Pause(n); return "paused"; }),
+        ("resume", "SIGCONT a paused server.", (c, n) => { c.Resume(n); return "resumed"; }),
+    ];
+
     private static IEnumerable<Command> ProcessCommands(CliContext context, Option<string> dir)
     {
-        (string Name, string Description, Func<LabControl, int, string> Act)[] verbs =
-        [
-            ("kill", "SIGKILL node N's server: it stops at once, keeping only what it fsynced.", (c, n) => { c.Kill(n); return "killed"; }),
-            ("stop", "SIGTERM node N's server and wait for it to exit.", (c, n) => c.Stop(n) ? "stopped" : "did not stop in time; killed"),
-            ("start", "Start node N's server again from its data dir.", (c, n) => $"started (pid {c.StartNode(n)})"),
-            ("pause", "SIGSTOP node N's server: it holds its sockets but answers nothing.", (c, n) => { c.Pause(n); return "paused"; }),
-            ("resume", "SIGCONT a paused server.", (c, n) => { c.Resume(n); return "resumed"; }),
-        ];
-        foreach (var verb in verbs)
+        foreach (var verb in ProcessVerbs)
         {
             var node = NodeArgument();
             var command = new Command(verb.Name, verb.Description) { node };

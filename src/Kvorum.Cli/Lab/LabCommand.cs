@@ -31,6 +31,7 @@ internal static partial class LabCommand
         foreach (var process in ProcessCommands(context, dir))
             lab.Subcommands.Add(process);
         lab.Subcommands.Add(Exec(context, dir));
+        lab.Subcommands.Add(ViewSubcommand(context, dir));
         lab.Subcommands.Add(Scenario(context, dir));
         lab.Subcommands.Add(Check(context, dir));
         lab.Subcommands.Add(Verify(context));
@@ -56,6 +57,13 @@ internal static partial class LabCommand
         var preVote = new Option<bool?>("--pre-vote") { Description = "Members run PreVote (default true)." };
         var pace = PaceOption.Create();
         var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace };
+
+        // The view beside the lab (issue 22): `kvorum lab view`, detached, as `cluster up` starts its own.
+        var noView = new Option<bool>("--no-view") { Description = "Do not serve the page that shows the members at work." };
+        var viewListen = new Option<string>("--view-listen") { Description = $"Address of that page (default {Kvorum.Cli.View.ViewCommand.DefaultListen}).", DefaultValueFactory = _ => Kvorum.Cli.View.ViewCommand.DefaultListen };
+        command.Options.Add(noView);
+        command.Options.Add(viewListen);
+
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(learners) is < 0 or > 1)
@@ -71,7 +79,10 @@ internal static partial class LabCommand
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
             };
             options = PaceOption.Apply(options, parse.GetValue(pace));
+            var view = parse.GetValue(noView) ? null : Kvorum.Cli.View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? Kvorum.Cli.View.ViewCommand.DefaultListen).ToString();
             using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
+            if (view is not null)
+                await StartViewAsync(context.Out, control, view).ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
         });

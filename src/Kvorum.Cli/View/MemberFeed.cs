@@ -19,6 +19,9 @@ internal sealed class MemberFeed(Uri endpoint, RecentEvents events, ClientTls? t
     /// <summary>The endpoint as the page shows it.</summary>
     public string Endpoint { get; } = EndpointParser.Display(endpoint);
 
+    /// <summary>The endpoint's URL, for a client-box call sent through this member alone.</summary>
+    public Uri Url => endpoint;
+
     /// <summary>Relays events until <paramref name="cancellation"/>.</summary>
     public async Task RunAsync(CancellationToken cancellation)
     {

@@ -14,9 +14,10 @@ namespace Kvorum.Cli.View;
 /// The web side of <c>kvorum view</c>: follows every member's event stream (<see cref="MemberFeed"/>) and serves one
 /// page (<see cref="ViewAssets"/>) that draws them, fed by Server-Sent Events (<c>/events</c>: a hello line, then the
 /// recent events, then each new one), and answers the page's client box (<c>/api/put</c>, <c>/api/get</c>) through
-/// the members' etcd API.
+/// the members' etcd API. Started for a lab or a cluster, it also draws their fault state and offers controls
+/// (<c>ViewServer.Controls.cs</c>).
 /// </summary>
-internal sealed class ViewServer : IAsyncDisposable
+internal sealed partial class ViewServer : IAsyncDisposable
 {
     /// <summary>How long events are kept for a page to replay.</summary>
     public static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(5);
@@ -29,9 +30,15 @@ internal sealed class ViewServer : IAsyncDisposable
     private readonly List<Task> _running = [];
 
     /// <summary>Prepares the server; <see cref="StartAsync"/> listens and subscribes.</summary>
-    public ViewServer(ClientSettings settings, IPEndPoint listen)
+    /// <param name="settings">The members to follow, and how to reach them.</param>
+    /// <param name="listen">The page's address.</param>
+    /// <param name="controls">What the page may change, or null for a view that only looks.</param>
+    public ViewServer(ClientSettings settings, IPEndPoint listen, IViewControls? controls = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(listen);
+        _controls = controls;
+        _guard = new ControlGuard(listen);
         _feeds = [.. settings.Endpoints.Select(e => new MemberFeed(e, _events, settings.Tls))];
         _connection = new EtcdConnection(settings);
         var builder = WebApplication.CreateSlimBuilder();
@@ -52,6 +59,8 @@ internal sealed class ViewServer : IAsyncDisposable
         _app.MapGet("/events", FollowAsync);
         _app.MapPost("/api/put", (ClientBoxRequest form, CancellationToken cancellation) => PutAsync(form, cancellation));
         _app.MapGet("/api/get", GetAsync);
+        if (controls is not null)
+            _app.MapPost("/api/control", ControlAsync);
     }
 
     /// <summary>The page's address, once started.</summary>
@@ -63,8 +72,11 @@ internal sealed class ViewServer : IAsyncDisposable
     {
         await _app.StartAsync().ConfigureAwait(false);
         Url = new Uri(_app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        _guard.Port = Url.Port;
         foreach (var feed in _feeds)
             _running.Add(feed.RunAsync(_stop.Token));
+        if (_controls is not null)
+            _running.Add(FollowPictureAsync(_controls, _stop.Token));
     }
 
     private static IResult Asset(string name) =>
@@ -82,6 +94,7 @@ internal sealed class ViewServer : IAsyncDisposable
                 hello = true,
                 endpoints = _feeds.Select(f => f.Endpoint).ToArray(),
                 replaySeconds = (int)ReplayWindow.TotalSeconds,
+                controls = _controls is null ? null : new { actions = _controls.Actions, token = _guard.Token },
             });
             await WriteEventAsync(body, hello, cancellation.Token).ConfigureAwait(false);
             try
@@ -110,10 +123,10 @@ internal sealed class ViewServer : IAsyncDisposable
         {
             var response = await new KV.KVClient(channel).PutAsync(request, options).ResponseAsync.ConfigureAwait(false);
             return new { revision = response.Header.Revision, member = response.Header.MemberId.ToString("x", null) };
-        }, cancellation).ConfigureAwait(false);
+        }, form.Via, cancellation).ConfigureAwait(false);
     }
 
-    private async Task<IResult> GetAsync(HttpContext http, string key, bool? serializable)
+    private async Task<IResult> GetAsync(HttpContext http, string key, bool? serializable, string? via)
     {
         var request = new RangeRequest { Key = ByteString.CopyFromUtf8(key), Serializable = serializable ?? false };
         return await AnswerAsync(async (channel, options) =>
@@ -125,14 +138,19 @@ internal sealed class ViewServer : IAsyncDisposable
                 member = response.Header.MemberId.ToString("x", null),
                 value = response.Kvs.Count > 0 ? response.Kvs[0].Value.ToStringUtf8() : null,
             };
-        }, http.RequestAborted).ConfigureAwait(false);
+        }, via, http.RequestAborted).ConfigureAwait(false);
     }
 
-    private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, CancellationToken cancellation)
+    // Through the member the page picked (`via`, one of its endpoints), or any that answers.
+    private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, string? via, CancellationToken cancellation)
     {
         try
         {
-            return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+            if (string.IsNullOrEmpty(via))
+                return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+            if (_feeds.FirstOrDefault(f => f.Endpoint == via) is not { } member)
+                return Results.BadRequest(new { error = $"no member {via} in this view" });
+            return Results.Json(await _connection.CallAsync(member.Url, call, cancellation).ConfigureAwait(false));
         }
         catch (Grpc.Core.RpcException e)
         {
@@ -153,8 +171,9 @@ internal sealed class ViewServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         _connection.Dispose();
         _stop.Dispose();
+        _oneAtATime.Dispose();
     }
 
     /// <summary>The client box's put.</summary>
-    internal sealed record ClientBoxRequest(string? Key, string? Value);
+    internal sealed record ClientBoxRequest(string? Key, string? Value, string? Via = null);
 }

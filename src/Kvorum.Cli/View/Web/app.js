@@ -2,6 +2,7 @@
 // time can be paused, replayed slower and scrubbed, draws each frame, and runs the client box.
 import { ClusterModel, eventTime, shortId } from "./model.js";
 import { drawLogs, drawRing, drawTimeline } from "./draw.js";
+import { enableControls, setUpControls, showLab } from "./controls.js";
 
 const $ = id => document.getElementById(id);
 
@@ -23,6 +24,8 @@ function connect() {
     if (line.hello) {
       endpoints = line.endpoints;
       replaySeconds = line.replaySeconds;
+      if (line.controls) enableControls(line.controls);
+      $("client-via").replaceChildren(new Option("any member", ""), ...endpoints.map(e => new Option(e, e)));
       history = [];
       reset();
       return;
@@ -74,6 +77,7 @@ function frame(at) {
   drawRing($("ring"), model, now);
   drawLogs($("logs"), model);
   drawTimeline($("timeline"), model);
+  showLab(model.lab);
   showStatus(now);
   requestAnimationFrame(frame);
 }
@@ -105,6 +109,17 @@ function pause() {
   }
   playing = !playing;
   $("replay-pause").textContent = playing ? "Pause" : "Play";
+}
+
+// One event further in time, paused: the next state change, message or fault, one at a time.
+function step() {
+  if (live) {
+    live = false;
+    cursor = history.length ? history[history.length - 1].t : Date.now();
+  }
+  playing = false;
+  $("replay-pause").textContent = "Play";
+  if (applied < history.length) cursor = Math.max(cursor, history[applied].t);
 }
 
 function seek() {
@@ -140,14 +155,16 @@ function setUp() {
   $("client-put").addEventListener("click", () => client("api/put", {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ key: $("client-key").value, value: $("client-value").value }),
+    body: JSON.stringify({ key: $("client-key").value, value: $("client-value").value, via: $("client-via").value }),
   }));
   $("client-get").addEventListener("click", () => {
-    const query = new URLSearchParams({ key: $("client-key").value, serializable: $("client-serializable").checked });
+    const query = new URLSearchParams({ key: $("client-key").value, serializable: $("client-serializable").checked, via: $("client-via").value });
     client(`api/get?${query}`, {});
   });
   $("replay-pause").addEventListener("click", pause);
   $("replay-live").addEventListener("click", goLive);
+  $("replay-step").addEventListener("click", step);
+  setUpControls();
   $("replay-speed").addEventListener("change", () => { speed = Number($("replay-speed").value); });
   $("replay-time").addEventListener("input", seek);
   connect();

@@ -1,6 +1,6 @@
 // Draws a ClusterModel as SVG: the ring of members with their terms and election timers, the messages travelling
 // between them, and each member's log. Redrawn whole each frame: a cluster is a handful of members.
-import { FLIGHT_MS, flightClass, kindName, shortId, termAt } from "./model.js";
+import { FLIGHT_MS, flightClass, kindName, labNode, shortId, termAt } from "./model.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const CENTER = 260;
@@ -60,6 +60,7 @@ export function drawRing(svg, model, now) {
       el("line", { class: "link", x1: a.x, y1: a.y, x2: b.x, y2: b.y }, svg);
     }
   }
+  drawCuts(svg, model, members, places);
   for (const f of model.flights) {
     const a = places.get(f.from);
     const b = places.get(f.to);
@@ -77,15 +78,45 @@ export function drawRing(svg, model, now) {
   for (const m of members) {
     const p = places.get(m.id);
     const s = m.state || {};
+    const node = labNode(model, m);
+    const process = node ? node.process : m.down ? "down" : "running";
     const g = el("g", {
       class: "member", "data-id": shortId(m.id), "data-role": s.role || "follower", "data-term": s.term || 0,
-      "data-down": m.down, "data-leader": shortId(s.leader), "data-commit": s.commit || 0,
+      "data-down": m.down || process === "down", "data-leader": shortId(s.leader), "data-commit": s.commit || 0,
+      "data-process": process, "data-node": node ? node.number : "",
     }, svg);
     el("circle", { class: "body", cx: p.x, cy: p.y, r: BODY }, g);
     const share = timerShare(m, now);
     if (share > 0) el("path", { class: "timer", d: arc(p.x, p.y, BODY + 6, share) }, g);
     text(g, { class: "term", x: p.x, y: p.y }, s.term || "?");
-    text(g, { class: "name", x: p.x, y: p.y + BODY + 20 }, `${shortId(m.id).slice(0, 6)} · ${m.endpoint}`);
+    const label = node ? `${node.name} · ${shortId(m.id).slice(0, 6)}` : `${shortId(m.id).slice(0, 6)} · ${m.endpoint}`;
+    text(g, { class: "name", x: p.x, y: p.y + BODY + 20 }, label + (process === "running" ? "" : ` (${process === "down" ? "killed" : process})`));
+  }
+}
+
+// The lab's cut links: a red dashed line with a cross, in the middle when both ways are cut, near the sender
+// whose packets are dropped when only one way is.
+function drawCuts(svg, model, members, places) {
+  if (!model.lab) return;
+  const place = new Map();
+  for (const m of members) {
+    const node = labNode(model, m);
+    if (node) place.set(node.number, places.get(m.id));
+  }
+  const blocked = new Set(model.lab.blocked.map(([from, to]) => `${from}>${to}`));
+  for (const [from, to] of model.lab.blocked) {
+    const both = blocked.has(`${to}>${from}`);
+    if (both && from > to) continue;
+    const a = place.get(from);
+    const b = place.get(to);
+    if (!a || !b) continue;
+    const g = el("g", { class: `cut${both ? "" : " one-way"}`, "data-from": from, "data-to": to, "data-both": both }, svg);
+    el("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y }, g);
+    const share = both ? 0.5 : 0.3;
+    const x = a.x + (b.x - a.x) * share;
+    const y = a.y + (b.y - a.y) * share;
+    el("path", { class: "cross", d: `M ${x - 7} ${y - 7} L ${x + 7} ${y + 7} M ${x - 7} ${y + 7} L ${x + 7} ${y - 7}` }, g);
+    el("title", {}, g).textContent = both ? `cut: n${from} ⇹ n${to}` : `cut one way: n${from}'s packets to n${to} are dropped`;
   }
 }
 

@@ -43,10 +43,15 @@ export class ClusterModel {
     this.flights = [];           // { from, to, message, at, arrivedAt }
     this.leaders = [];           // { term, leader, at }, by term
     this.dropped = 0;
+    this.lab = null;             // the lab's fault state: { nodes: [{ number, name, endpoint, process }], faults, blocked }
   }
 
   apply(line) {
     const at = eventTime(line);
+    if (line.lab) {
+      this.lab = line.lab;
+      return;
+    }
     if (line.down) {
       const id = this.byEndpoint.get(line.endpoint);
       const member = id && this.members.get(id);
@@ -113,4 +118,9 @@ export function termAt(state, index) {
     term = Number(run.term);
   }
   return term;
+}
+
+// The lab's node for a member (matched by endpoint), or undefined outside a lab.
+export function labNode(model, member) {
+  return model.lab ? model.lab.nodes.find(n => n.endpoint === member.endpoint) : undefined;
 }

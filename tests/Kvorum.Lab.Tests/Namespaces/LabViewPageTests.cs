@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using Kvorum.Cli.Tests.View;
+using Kvorum.Lab.Viewing;
+using Kvorum.Tests.Shared;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Kvorum.Lab.Tests.Namespaces;
+
+/// <summary>
+/// The view that <c>kvorum lab up</c> starts, driven from its page in a real headless browser over a real 3-member
+/// lab: killing the leader from the page shows a new leader of a higher term within seconds, and a partition from
+/// the page shows the cut links and the minority's failed write. Screenshots go to a temporary directory, or to
+/// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs</c> refreshes <c>docs/lab-view-*.png</c>).
+/// </summary>
+[Collection(LabNamespacesGroup.Name)]
+public sealed class LabViewPageTests(ITestOutputHelper output)
+{
+    private static readonly string Screenshots =
+        Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
+
+    [SkippableFact]
+    public async Task Killing_the_leader_and_a_partition_from_the_page_show_a_new_leader_then_the_cut_and_the_minoritys_failed_write()
+    {
+        RootLab.Require();
+        var chromium = Chromium.Require();
+        var dir = Path.Combine(Path.GetTempPath(), "kvorum-viewlab-" + Guid.NewGuid().ToString("N"));
+        var port = FreePorts.Next();
+        try
+        {
+            var (code, text) = Kvorum("lab", "up", "--nodes", "3", "--prefix", "kvtv", "--subnet", "10.78.53.0/24", "--dir", dir, "--view-listen", $"127.0.0.1:{port}");
+            Assert.Equal(0, code);
+            var url = $"http://127.0.0.1:{port}/";
+            Assert.Contains($"view: {url}", text, StringComparison.Ordinal);
+
+            using var playwright = await Playwright.CreateAsync();
+            await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
+            var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
+            var problems = new List<string>();
+            page.PageError += (_, error) => { lock (problems) problems.Add(error); };
+            await page.GotoAsync(url);
+            var leader = await AgreedLeaderAsync(page);
+
+            // Kill the leader from the page: a new leader of a higher term appears, the old one drawn killed.
+            var term = int.Parse(await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-term") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+            await page.SelectOptionAsync("#control-node", leader);
+            var clock = Stopwatch.StartNew();
+            await page.ClickAsync("#control-kill");
+            await page.WaitForFunctionAsync(
+                $"() => [...document.querySelectorAll('#ring .member')].some(m => m.dataset.role === 'leader' && m.dataset.process === 'running' && Number(m.dataset.term) > {term})",
+                null, new() { Timeout = 20_000, PollingInterval = 50 });
+            var seen = clock.Elapsed;
+            await page.WaitForSelectorAsync($"#ring .member[data-node='{leader}'][data-process=down]", new() { Timeout = 10_000 });
+            Assert.Equal($"n{leader}: killed", await page.TextContentAsync("#control-result"));
+            output.WriteLine($"kill n{leader} (term {term}) to a new leader seen on the page: {seen.TotalMilliseconds:0} ms");
+            Assert.True(seen < TimeSpan.FromSeconds(15), $"{seen}");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-kill.png") });
+
+            // Start it again, then cut the new leader off from the other two: the cuts drawn, its write fails.
+            await page.ClickAsync("#control-start");
+            var minority = await AgreedLeaderAsync(page);
+            var others = string.Join(',', new[] { "1", "2", "3" }.Where(n => n != minority));
+            await page.FillAsync("#control-groups", $"{minority} / {others}");
+            await page.ClickAsync("#control-partition");
+            await page.WaitForFunctionAsync(
+                $"() => {{ const c = [...document.querySelectorAll('#ring .cut')]; return c.length === 2 && c.every(e => e.dataset.both === 'true' && (e.dataset.from === '{minority}' || e.dataset.to === '{minority}')); }}",
+                null, new() { Timeout = 10_000 });
+            Assert.Contains($"partition {minority} / {others}", await page.TextContentAsync("#faults") ?? "", StringComparison.Ordinal);
+            var endpoint = await page.EvalOnSelectorAsync<string>($"#client-via option:nth-child({int.Parse(minority, System.Globalization.CultureInfo.InvariantCulture) + 1})", "o => o.value");
+            await page.SelectOptionAsync("#client-via", endpoint);
+            await page.FillAsync("#client-key", "minority");
+            await page.ClickAsync("#client-put");
+            await page.WaitForFunctionAsync("() => document.getElementById('client-result').classList.contains('error')", null, new() { Timeout = 30_000 });
+            output.WriteLine($"minority write via n{minority}: {await page.TextContentAsync("#client-result")}");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-partition.png") });
+
+            // Heal from the page: the cuts go.
+            await page.ClickAsync("#control-heal");
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .cut').length === 0", null, new() { Timeout = 10_000 });
+
+            // One step back in time from live: paused on the next event.
+            await page.ClickAsync("#replay-step");
+            await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
+            lock (problems)
+                Assert.Empty(problems);
+        }
+        finally
+        {
+            var (code, text) = Kvorum("lab", "down", "--dir", dir);
+            Assert.Equal(0, code);
+            Assert.Contains("stopped the view", text, StringComparison.Ordinal);
+            Assert.Null(LabViewProcess.Read(dir));
+        }
+
+        RootLab.Discard(dir);
+    }
+
+    // Waits until the page shows 3 running members that agree on one leader, and returns its node number.
+    private static async Task<string> AgreedLeaderAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync(
+            "() => { const m = [...document.querySelectorAll('#ring .member')].filter(e => e.dataset.process === 'running'); " +
+            "const leaders = m.filter(e => e.dataset.role === 'leader'); " +
+            "return m.length === 3 && leaders.length === 1 && m.every(e => e.dataset.leader === leaders[0].dataset.id); }",
+            null, new() { Timeout = 30_000 });
+        return await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-node") ?? "";
+    }
+
+    private (int Code, string Output) Kvorum(params string[] arguments)
+    {
+        var result = RootLab.Run("dotnet", [RootLab.KvorumDll, .. arguments]);
+        output.WriteLine($"$ kvorum {string.Join(' ', arguments)}\n{result.Output}(exit {result.Code})");
+        return result;
+    }
+}
