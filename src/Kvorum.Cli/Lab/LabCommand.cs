@@ -55,7 +55,8 @@ internal static partial class LabCommand
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default the server's, 100)." };
         var preVote = new Option<bool?>("--pre-vote") { Description = "Members run PreVote (default true)." };
         var pace = PaceOption.Create();
-        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace };
+        var tls = TlsOption.Create();
+        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace, tls };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(learners) is < 0 or > 1)
@@ -69,6 +70,7 @@ internal static partial class LabCommand
                 Directory = parse.GetValue(dir)!,
                 ServerCommand = ServerCommand(),
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
+                Tls = parse.GetValue(tls),
             };
             options = PaceOption.Apply(options, parse.GetValue(pace));
             using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
