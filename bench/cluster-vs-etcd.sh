@@ -36,7 +36,10 @@
 #        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), LEASE_CLIENTS (64), WATCHERS ("1000 10000") (any set
 #        empty for none), WATCH_PUT_RATE (500), WATCH_KEYS (100), IDLE_WATCHERS (10000), ROUNDS (1),
 #        WATCH_RATES ("500 1000 2000 4000 8000") and WATCH_RATE_WATCHERS (1000) (WATCH_RATES empty for none),
-#        KEEP_RESULTS=dir (copy raw results there)
+#        KEEP_RESULTS=dir (copy raw results there),
+#        TLS=1 (both systems with https and mutual TLS on client and peer ports, the same etcd flags on both: a
+#        throwaway CA and certificates made with openssl in the work dir; the load generator and etcdctl present a
+#        client certificate)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +57,7 @@ WATCH_KEYS="${WATCH_KEYS:-100}"
 IDLE_WATCHERS="${IDLE_WATCHERS-10000}"
 WATCH_RATES="${WATCH_RATES-500 1000 2000 4000 8000}"
 WATCH_RATE_WATCHERS="${WATCH_RATE_WATCHERS:-1000}"
+TLS="${TLS:-}"
 SYSTEMS=("$@")
 [ ${#SYSTEMS[@]} -eq 0 ] && SYSTEMS=(kvorum etcd)
 
@@ -65,6 +69,33 @@ export ETCDCTL_API=3
 WORK="$(mktemp -d /tmp/kvorum-vs-etcd.XXXXXX)"
 RESULTS="$WORK/results.tsv"
 RATES="$WORK/rates.tsv"        # system rate puts/s events/s p99 sustained(0/1)
+SCHEME=http
+SERVER_TLS=()   # TLS flags of every member, the same for both systems (etcd's flags)
+CLIENT_TLS=()   # etcdctl's and kvorum's client TLS flags
+if [ -n "$TLS" ]; then
+    # A throwaway CA and one certificate per member and for the client, with 127.0.0.1 in their names.
+    tls="$WORK/tls"; mkdir -p "$tls"
+    openssl ecparam -name prime256v1 -genkey -noout -out "$tls/ca-key.pem" 2>/dev/null
+    openssl req -x509 -new -key "$tls/ca-key.pem" -subj "/CN=bench CA" -days 2 -out "$tls/ca.pem" 2>/dev/null
+    for n in m1 m2 m3 client; do
+        openssl ecparam -name prime256v1 -genkey -noout -out "$tls/$n-key.pem" 2>/dev/null
+        openssl req -new -key "$tls/$n-key.pem" -subj "/CN=$n" -out "$tls/$n.csr" 2>/dev/null
+        openssl x509 -req -in "$tls/$n.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" -CAcreateserial -days 2 -out "$tls/$n.pem" \
+            -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n') 2>/dev/null
+    done
+    SCHEME=https
+    # A longer dial timeout: it covers the TLS handshake, which a fresh .NET client on a busy machine can take seconds over.
+    CLIENT_TLS=(--cacert "$tls/ca.pem" --cert "$tls/client.pem" --key "$tls/client-key.pem" --dial-timeout 10s)
+fi
+member_tls() { # name
+    [ -n "$TLS" ] || return 0
+    local t="$WORK/tls"
+    SERVER_TLS=(--cert-file "$t/$1.pem" --key-file "$t/$1-key.pem" --trusted-ca-file "$t/ca.pem" --client-cert-auth
+        --peer-cert-file "$t/$1.pem" --peer-key-file "$t/$1-key.pem" --peer-trusted-ca-file "$t/ca.pem" --peer-client-cert-auth)
+}
+etcdctl_() { "$ETCDCTL" "${CLIENT_TLS[@]}" "$@"; }
+kvorum_bench() { dotnet "$KVORUM_DLL" "${CLIENT_TLS[@]}" bench "$@"; }
+
 declare -A OFFSET     # system -> port offset (0, 100, ...)
 declare -A MEMBERS    # system -> "pid pid pid"
 
@@ -115,14 +146,16 @@ fi
 
 start_cluster() { # system
     local system=$1 m name cport pport pids=""
-    local initial="m1=http://127.0.0.1:$(peer_port "$system" 0),m2=http://127.0.0.1:$(peer_port "$system" 1),m3=http://127.0.0.1:$(peer_port "$system" 2)"
+    local initial="m1=$SCHEME://127.0.0.1:$(peer_port "$system" 0),m2=$SCHEME://127.0.0.1:$(peer_port "$system" 1),m3=$SCHEME://127.0.0.1:$(peer_port "$system" 2)"
     for m in 0 1 2; do
         name=${NAMES[$m]} cport=$(client_port "$system" "$m") pport=$(peer_port "$system" "$m")
         local args=(--name "$name" --data-dir "$WORK/$system-$name"
-            --listen-client-urls "http://127.0.0.1:$cport" --advertise-client-urls "http://127.0.0.1:$cport"
-            --listen-peer-urls "http://127.0.0.1:$pport" --initial-advertise-peer-urls "http://127.0.0.1:$pport"
+            --listen-client-urls "$SCHEME://127.0.0.1:$cport" --advertise-client-urls "$SCHEME://127.0.0.1:$cport"
+            --listen-peer-urls "$SCHEME://127.0.0.1:$pport" --initial-advertise-peer-urls "$SCHEME://127.0.0.1:$pport"
             --initial-cluster "$initial" --initial-cluster-state new
             --initial-cluster-token "bench-$system" --heartbeat-interval 100 --election-timeout 1000)
+        member_tls "$name"
+        args+=("${SERVER_TLS[@]}")
         case $system in
             kvorum) dotnet "$KVORUM_DLL" serve "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
             etcd)   "$ETCD" "${args[@]}" >"$WORK/$system-$name.log" 2>&1 & ;;
@@ -136,7 +169,7 @@ wait_healthy() { # system
     local eps; eps="$(endpoints "$1")"
     for _ in $(seq 120); do
         local json
-        if json="$("$ETCDCTL" --endpoints "$eps" --dial-timeout 1s --command-timeout 2s endpoint status -w json 2>/dev/null)" \
+        if json="$(etcdctl_ --endpoints "$eps" --dial-timeout 1s --command-timeout 2s endpoint status -w json 2>/dev/null)" \
             && [ "$(jq 'length' <<<"$json")" = 3 ] \
             && [ "$(jq '[.[] | select(.Status.leader != 0 and .Status.leader != null)] | length' <<<"$json")" = 3 ]; then
             return 0
@@ -148,8 +181,8 @@ wait_healthy() { # system
 }
 
 leader_endpoint() { # system
-    "$ETCDCTL" --endpoints "$(endpoints "$1")" endpoint status -w json \
-        | jq -r '.[] | select(.Status.header.member_id == .Status.leader) | .Endpoint' | head -1 | sed 's#^http://##'
+    etcdctl_ --endpoints "$(endpoints "$1")" endpoint status -w json \
+        | jq -r '.[] | select(.Status.header.member_id == .Status.leader) | .Endpoint' | head -1 | sed 's#^https\?://##'
 }
 
 cpu_ticks() { # system: sum of utime+stime over its members
@@ -180,7 +213,7 @@ run_bench() { # round system leader kind clients [consistency]
     case $kind in put|range) extra+=(--key-space 100000 --value-size 256) ;; esac
     local before after json
     # The warm-up runs in the same process as the measurement; CPU is sampled once it reports its end.
-    dotnet "$KVORUM_DLL" bench "$kind" --endpoints "$leader" --clients "$clients" --conns "$conns" \
+    kvorum_bench "$kind" --endpoints "$leader" --clients "$clients" --conns "$conns" \
         --warmup "$WARMUP" --duration "$DURATION" "${extra[@]}" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
@@ -204,7 +237,7 @@ measure() { # round system kind clients [consistency]: the system runs alone whi
     wait_healthy "$system"
     if [ "$system" = etcd ] && [ "$3" = range ] && [ -z "${LEASE_GRANTED:-}" ]; then
         # etcd 3.4 quirk: grant one lease before the read benchmarks.
-        "$ETCDCTL" --endpoints "$(endpoints etcd)" lease grant 600 >/dev/null
+        etcdctl_ --endpoints "$(endpoints etcd)" lease grant 600 >/dev/null
         LEASE_GRANTED=1
     fi
     run_bench "$1" "$system" "$(leader_endpoint "$system")" "$3" "$4" "${5:-}"
@@ -230,7 +263,7 @@ measure_watch() { # round system watchers
     resume_cluster "$system"
     wait_healthy "$system"
     local before; before="$(rss_kib "$system")"
-    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$watchers" --keys "$WATCH_KEYS" --put-rate "$WATCH_PUT_RATE" --duration "$DURATION" --idle 4s -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
@@ -253,7 +286,7 @@ measure_watch_rate() { # round system rate
     local round=$1 system=$2 rate=$3 tag="$2-watch-rate-$3-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" || true
     local json; json="$(cat "$WORK/$tag.json")"
@@ -275,7 +308,7 @@ measure_idle_memory() { # system
     wait_healthy "$system"
     sleep 2
     local before; before="$(rss_kib "$system")"
-    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local holder=$!
     until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
@@ -294,7 +327,7 @@ measure_with_idle_watchers() { # round system
     local round=$1 system=$2 tag="$2-idle-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    dotnet "$KVORUM_DLL" bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local holder=$!
     until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done

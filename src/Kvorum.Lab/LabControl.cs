@@ -20,7 +20,7 @@ internal sealed partial class LabControl : IDisposable
         Directory = directory;
         _state = state;
         Layout = state.Layout(directory);
-        Client = new LabClient(Layout);
+        Client = new LabClient(Layout, state.Tls ? LabTls.In(directory) : null);
     }
 
     /// <summary>The lab directory.</summary>
@@ -85,6 +85,7 @@ internal sealed partial class LabControl : IDisposable
             ServerCommand = options.ServerCommand,
             Serve = options.Serve,
             Pace = options.Pace,
+            Tls = options.Tls,
             Pids = new int[members],
         };
         System.IO.Directory.CreateDirectory(directory);
@@ -96,6 +97,8 @@ internal sealed partial class LabControl : IDisposable
             File.Delete(node.LogFile);
         }
 
+        if (options.Tls)
+            LabTls.Create(layout);
         LabStateStore.Save(directory, state);
         var lab = new LabControl(directory, state);
         try

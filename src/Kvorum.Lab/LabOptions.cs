@@ -42,6 +42,9 @@ internal sealed record LabOptions
     /// </summary>
     public Delay.PeerDelay? PeerDelay { get; init; }
 
+    /// <summary>Mutual TLS on every member's client and peer ports, with a throwaway CA (<c>--tls</c>).</summary>
+    public bool Tls { get; init; }
+
     /// <summary>How long <c>up</c> waits for a leader.</summary>
     public TimeSpan LeaderTimeout { get; init; } = TimeSpan.FromSeconds(60);
 

@@ -80,6 +80,8 @@ internal static class BenchCommand
                 Serializable = kind == BenchKind.Range && Serializable(parse.GetValue(consistency), parse.GetValue(linearizable), parse.GetValue(serializable)),
                 DialTimeout = client.DialTimeout,
                 RequestTimeout = client.CommandTimeout,
+                Tls = client.Tls,
+                Credentials = client.Credentials,
             };
             if (isKv)
                 settings = settings with { KeySpace = parse.GetValue(keySpace), KeySize = parse.GetValue(keySize), ValueSize = parse.GetValue(valueSize) };

@@ -42,48 +42,39 @@ internal sealed class BenchRunner
     /// <param name="cancellation">Stops the run early; the summary covers what was done.</param>
     public async Task<BenchSummary> RunAsync(CancellationToken cancellation)
     {
-        GrpcChannel[] channels = [.. Enumerable.Range(0, _settings.Conns)
-            .Select(i => EtcdConnection.OpenChannel(_settings.Endpoints[i % _settings.Endpoints.Count], _settings.DialTimeout))];
-        try
-        {
-            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            if (_settings.Duration is { } duration)
-                stop.CancelAfter(duration);
-            var total = _settings.Total ?? (_settings.Duration is null ? 10_000 : long.MaxValue);
+        using var channels = new BenchChannels(_settings.Endpoints, _settings.Conns, _settings.DialTimeout, _settings.RequestTimeout, _settings.Tls, _settings.Credentials);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        if (_settings.Duration is { } duration)
+            stop.CancelAfter(duration);
+        var total = _settings.Total ?? (_settings.Duration is null ? 10_000 : long.MaxValue);
 
-            var histograms = Enumerable.Range(0, _settings.Clients).Select(_ => new LatencyHistogram()).ToArray();
-            var cpuAtStart = Environment.CpuUsage.TotalTime;
-            var clock = Stopwatch.StartNew();
-            using var progressStop = new CancellationTokenSource();
-            var reporter = ReportProgressAsync(clock, progressStop.Token);
-            await using var watchdog = new RequestWatchdog(_settings.Clients, _settings.RequestTimeout);
-            using var stopping = stop.Token.Register(watchdog.CancelAll);
-            Task[] clients = [.. Enumerable.Range(0, _settings.Clients)
-                .Select(i => Task.Run(() => ClientLoopAsync(channels[i % channels.Length], watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
-            await Task.WhenAll(clients).ConfigureAwait(false);
-            var elapsed = clock.Elapsed;
-            var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
-            await progressStop.CancelAsync().ConfigureAwait(false);
-            await reporter.ConfigureAwait(false);
+        var histograms = Enumerable.Range(0, _settings.Clients).Select(_ => new LatencyHistogram()).ToArray();
+        var cpuAtStart = Environment.CpuUsage.TotalTime;
+        var clock = Stopwatch.StartNew();
+        using var progressStop = new CancellationTokenSource();
+        var reporter = ReportProgressAsync(clock, progressStop.Token);
+        await using var watchdog = new RequestWatchdog(_settings.Clients, _settings.RequestTimeout);
+        using var stopping = stop.Token.Register(watchdog.CancelAll);
+        Task[] clients = [.. Enumerable.Range(0, _settings.Clients)
+            .Select(i => Task.Run(() => ClientLoopAsync(channels[i % channels.Count], watchdog, i, histograms[i], total, stop.Token), CancellationToken.None))];
+        await Task.WhenAll(clients).ConfigureAwait(false);
+        var elapsed = clock.Elapsed;
+        var cpu = Environment.CpuUsage.TotalTime - cpuAtStart;
+        await progressStop.CancelAsync().ConfigureAwait(false);
+        await reporter.ConfigureAwait(false);
 
-            var merged = new LatencyHistogram();
-            foreach (var histogram in histograms)
-                merged.Merge(histogram);
-            return new BenchSummary
-            {
-                Kind = _settings.Kind,
-                Succeeded = merged.Count,
-                Errors = new Dictionary<StatusCode, long>(_errors),
-                Elapsed = elapsed,
-                Latencies = merged,
-                ClientCpu = cpu,
-            };
-        }
-        finally
+        var merged = new LatencyHistogram();
+        foreach (var histogram in histograms)
+            merged.Merge(histogram);
+        return new BenchSummary
         {
-            foreach (var channel in channels)
-                channel.Dispose();
-        }
+            Kind = _settings.Kind,
+            Succeeded = merged.Count,
+            Errors = new Dictionary<StatusCode, long>(_errors),
+            Elapsed = elapsed,
+            Latencies = merged,
+            ClientCpu = cpu,
+        };
     }
 
     private async Task ClientLoopAsync(GrpcChannel channel, RequestWatchdog watchdog, int slot, LatencyHistogram histogram, long total, CancellationToken stop)

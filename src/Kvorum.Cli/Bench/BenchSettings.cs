@@ -44,6 +44,12 @@ internal sealed record BenchSettings
     /// <summary>Serializable (member-local) reads instead of linearizable ones.</summary>
     public bool Serializable { get; init; }
 
+    /// <summary>TLS of https endpoints (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>); null for the system's defaults.</summary>
+    public Client.ClientTls? Tls { get; init; }
+
+    /// <summary>The user the requests are made as (<c>--user</c>); null for none.</summary>
+    public Client.ClientCredentials? Credentials { get; init; }
+
     /// <summary>How long to wait for a TCP connection.</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

@@ -49,6 +49,8 @@ internal static class WatchBenchCommand
                 ValueSize = parse.GetValue(valueSize),
                 DialTimeout = client.DialTimeout,
                 RequestTimeout = client.CommandTimeout,
+                Tls = client.Tls,
+                Credentials = client.Credentials,
             };
             settings.Validate();
 

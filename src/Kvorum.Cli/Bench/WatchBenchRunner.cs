@@ -42,13 +42,13 @@ internal sealed class WatchBenchRunner
     public async Task<WatchBenchSummary> RunAsync(CancellationToken cancellation)
     {
         var s = _settings;
-        GrpcChannel[] channels = [.. Enumerable.Range(0, s.Conns).Select(i => EtcdConnection.OpenChannel(s.Endpoints[i % s.Endpoints.Count], s.DialTimeout))];
+        using var channels = new BenchChannels(s.Endpoints, s.Conns, s.DialTimeout, s.RequestTimeout, s.Tls, s.Credentials);
         using var streamsLife = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var streams = new List<WatchBenchStream>();
         try
         {
             for (var i = 0; i < s.Streams; i++)
-                streams.Add(new WatchBenchStream(new Watch.WatchClient(channels[i % channels.Length]), this, streamsLife.Token));
+                streams.Add(new WatchBenchStream(new Watch.WatchClient(channels[i % channels.Count]), this, streamsLife.Token));
 
             var opening = Stopwatch.StartNew();
             for (var w = 0; w < s.Watchers; w++)
@@ -109,8 +109,6 @@ internal sealed class WatchBenchRunner
             await streamsLife.CancelAsync().ConfigureAwait(false);
             foreach (var stream in streams)
                 stream.Dispose();
-            foreach (var channel in channels)
-                channel.Dispose();
         }
     }
 

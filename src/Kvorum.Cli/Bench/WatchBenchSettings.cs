@@ -39,6 +39,12 @@ internal sealed record WatchBenchSettings
     /// <summary>How long to wait after the last put for its events.</summary>
     public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>TLS of https endpoints (<c>--cacert</c>, <c>--cert</c>, <c>--key</c>); null for the system's defaults.</summary>
+    public Client.ClientTls? Tls { get; init; }
+
+    /// <summary>The user the requests are made as (<c>--user</c>); null for none.</summary>
+    public Client.ClientCredentials? Credentials { get; init; }
+
     /// <summary>How long to wait for a TCP connection.</summary>
     public TimeSpan DialTimeout { get; init; } = TimeSpan.FromSeconds(2);
 

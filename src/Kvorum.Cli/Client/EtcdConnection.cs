@@ -25,7 +25,7 @@ internal sealed class EtcdConnection : IDisposable
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
         if (settings.Credentials is { } credentials)
-            _tokens = new AuthTokenSource(credentials, settings.DialTimeout, settings.CommandTimeout);
+            _tokens = new AuthTokenSource(credentials, settings.DialTimeout, settings.CommandTimeout, settings.Tls);
     }
 
     /// <summary>The endpoints, in the order they are tried.</summary>

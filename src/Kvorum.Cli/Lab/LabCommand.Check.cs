@@ -29,9 +29,10 @@ internal static partial class LabCommand
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default 100)." };
         var subnet = new Option<string>("--subnet") { Description = "IPv4 subnet (default 10.77.0.0/24).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultSubnet };
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
+        var tls = TlsOption.Create();
         var command = new Command("check", "Random gets, puts and CAS from concurrent clients while a nemesis injects faults; the history is checked for linearizability. Exit 0 only if it is.")
         {
-            nodes, learners, faults, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, workload, watcherCount, election, heartbeat, subnet, prefix,
+            nodes, learners, faults, clients, keys, keyLifetime, duration, recovery, seed, history, noFaults, keep, serializable, workload, watcherCount, election, heartbeat, subnet, prefix, tls,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -67,6 +68,7 @@ internal static partial class LabCommand
                     Prefix = parse.GetValue(prefix)!,
                     ServerCommand = ServerCommand(),
                     Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), null),
+                    Tls = parse.GetValue(tls),
                 },
                 Clients = clientCount,
                 Keys = keyCount,

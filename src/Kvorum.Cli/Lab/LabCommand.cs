@@ -56,7 +56,8 @@ internal static partial class LabCommand
         var heartbeat = new Option<int?>("--heartbeat-interval") { Description = "Members' heartbeat interval in ms (default the server's, 100)." };
         var preVote = new Option<bool?>("--pre-vote") { Description = "Members run PreVote (default true)." };
         var pace = PaceOption.Create();
-        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace };
+        var tls = TlsOption.Create();
+        var command = new Command("up", "Create the namespaces and bridge, start a member in each, wait for a leader.") { nodes, learners, subnet, prefix, election, heartbeat, preVote, pace, tls };
 
         // The view beside the lab (issue 22): `kvorum lab view`, detached, as `cluster up` starts its own.
         var noView = new Option<bool>("--no-view") { Description = "Do not serve the page that shows the members at work." };
@@ -77,12 +78,16 @@ internal static partial class LabCommand
                 Directory = parse.GetValue(dir)!,
                 ServerCommand = ServerCommand(),
                 Serve = Serve(parse.GetValue(election), parse.GetValue(heartbeat), parse.GetValue(preVote)),
+                Tls = parse.GetValue(tls),
             };
             options = PaceOption.Apply(options, parse.GetValue(pace));
-            var view = parse.GetValue(noView) ? null : Kvorum.Cli.View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? Kvorum.Cli.View.ViewCommand.DefaultListen).ToString();
+            // The view reaches the members over plain gRPC; over mutual TLS it is left out, and says so.
+            var view = parse.GetValue(noView) || options.Tls ? null : Kvorum.Cli.View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? Kvorum.Cli.View.ViewCommand.DefaultListen).ToString();
             using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             if (view is not null)
                 await StartViewAsync(context.Out, control, view).ConfigureAwait(false);
+            else if (options.Tls && !parse.GetValue(noView))
+                await context.Out.WriteLineAsync("view: not started (it does not reach members over TLS yet; --no-view silences this)").ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -16,13 +16,18 @@ internal sealed class LabClient : IDisposable
     private readonly LabLayout _layout;
     private readonly GrpcChannel[] _channels;
 
+    /// <summary>The lab's TLS (<c>lab up --tls</c>); null for cleartext.</summary>
+    private readonly LabTls? _tls;
+
     /// <summary>Opens channels (lazily connected) to every node of <paramref name="layout"/>.</summary>
     /// <param name="layout">The lab.</param>
-    public LabClient(LabLayout layout)
+    /// <param name="tls">The lab's TLS, when it runs with it: https, with the lab's client certificate.</param>
+    public LabClient(LabLayout layout, LabTls? tls = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         _layout = layout;
-        _channels = [.. layout.Nodes.Select(n => GrpcChannel.ForAddress(n.ClientUrl, new GrpcChannelOptions
+        _tls = tls;
+        _channels = [.. layout.Nodes.Select(n => GrpcChannel.ForAddress(Url(n.ClientUrl), new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler
             {
@@ -31,6 +36,7 @@ internal sealed class LabClient : IDisposable
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 KeepAlivePingDelay = TimeSpan.FromSeconds(2),
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(2),
+                SslOptions = tls?.ClientOptions() ?? new(),
             },
             DisposeHttpClient = true,
         }))];
@@ -182,7 +188,7 @@ internal sealed class LabClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(learner);
         var request = new MemberAddRequest { IsLearner = true };
-        request.PeerURLs.Add(learner.PeerUrl.GetLeftPart(UriPartial.Authority));
+        request.PeerURLs.Add(Url(learner.PeerUrl).GetLeftPart(UriPartial.Authority));
         var response = await new Cluster.ClusterClient(Channel(node)).MemberAddAsync(request, Options(timeout, cancellation)).ResponseAsync.ConfigureAwait(false);
         return response.Member.ID;
     }
@@ -238,6 +244,9 @@ internal sealed class LabClient : IDisposable
     /// </summary>
     private static CallOptions Options(TimeSpan timeout, CancellationToken cancellation, bool requireLeader = false) =>
         new(headers: requireLeader ? [new("hasleader", "true")] : null, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
+
+    /// <summary>A node's URL as this lab serves it: https under <c>--tls</c>.</summary>
+    private Uri Url(Uri url) => _tls is null ? url : LabTls.Https(url);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -48,7 +48,7 @@ internal static class NodeLauncher
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(node);
-        return state.Serve with
+        var serve = state.Serve with
         {
             Name = node.Name,
             DataDir = node.DataDir,
@@ -62,6 +62,8 @@ internal static class NodeLauncher
             InitialClusterToken = ClusterToken,
             JoinExistingCluster = IsLearner(state, node),
         };
+        // lab up --tls: https and mutual TLS on the client and peer ports (Nodes/LabTls.cs).
+        return state.Tls ? LabTls.In(layout.Directory).Secure(serve, node) : serve;
     }
 
     /// <summary>True for a member that joins as a learner (one of the last <see cref="LabState.Learners"/>).</summary>

@@ -36,6 +36,9 @@ internal sealed class LabState
     /// <summary>By how much <see cref="Serve"/>'s timeouts were slowed down (<c>--pace</c>); 1 when not.</summary>
     public int Pace { get; init; } = 1;
 
+    /// <summary>Whether the members run with mutual TLS, their certificates in <c>tls/</c> (<c>lab up --tls</c>).</summary>
+    public bool Tls { get; init; }
+
     /// <summary>The pid of each node's server (index 0 is node 1); 0 when it is not running.</summary>
     public int[] Pids { get; set; } = [];
 

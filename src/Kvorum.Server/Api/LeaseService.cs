@@ -38,6 +38,9 @@ internal sealed class LeaseService(KvorumNode node) : Kvorum.Etcd.Api.Lease.Leas
         EtcdCall.Run(async () =>
         {
             var response = await node.LeaseTimeToLiveAsync(request.ID, request.Keys, context.CancellationToken).ConfigureAwait(false);
+            // The keys' names need read permission on each (Auth/LeaseTimeToLivePermission.cs).
+            if (request.Keys)
+                LeaseTimeToLivePermission.Check(node.AuthState, CallAuth.Of(context), response);
             response.Header = ResponseHeaders.Fill(response.Header, node);
             return response;
         });

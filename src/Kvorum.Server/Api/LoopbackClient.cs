@@ -26,14 +26,15 @@ internal sealed class LoopbackClient : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _channel = GrpcChannel.ForAddress(Address(options.ListenClientUrls[0]), new GrpcChannelOptions
         {
-            HttpHandler = new SocketsHttpHandler
+            // Marked so that the member's own certificate is not taken for a user (Auth/CertificateUser.cs).
+            HttpHandler = new Auth.LoopbackMark(new SocketsHttpHandler
             {
                 // Each waiting Lock or Campaign holds a Watch stream: past the listener's stream limit, more connections.
                 EnableMultipleHttp2Connections = true,
                 PooledConnectionIdleTimeout = Timeout.InfiniteTimeSpan,
                 UseCookies = false,
                 SslOptions = tls?.OwnListenerClientOptions() ?? new(),
-            },
+            }),
             DisposeHttpClient = true,
             MaxReceiveMessageSize = null,
         });

@@ -10,10 +10,13 @@ namespace Kvorum.Server.Auth;
 /// a token the member does not know with "invalid auth token", and refuses the calls only root may make before they
 /// run: membership changes (etcd's answer, "etcdserver: permission denied") and the Maintenance calls that read or
 /// rewrite the whole store (etcd's maintenance server answers those with the auth store's own error, as Unknown).
+/// Without a token, under <c>--client-cert-auth</c>, the call is made as its certificate's CN (<see cref="CertificateUser"/>).
 /// The key-value, watch and lease calls check their keys themselves; the Auth service its changes when they apply.
 /// </summary>
-internal sealed class AuthInterceptor(KvorumNode node) : Interceptor
+internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : Interceptor
 {
+    private readonly CertificateUser _certificateUser = new(options);
+
     /// <summary>The Authenticate method, which needs no token (it is how a client gets one).</summary>
     private const string AuthenticateMethod = "/etcdserverpb.Auth/Authenticate";
 
@@ -68,7 +71,8 @@ internal sealed class AuthInterceptor(KvorumNode node) : Interceptor
         AuthInfo who;
         try
         {
-            who = node.ResolveToken(CallAuth.Token(context));
+            var token = CallAuth.Token(context);
+            who = token is null && _certificateUser.NameOf(context) is { } name ? ByCertificate(name) : node.ResolveToken(token);
         }
         catch (EtcdException e)
         {
@@ -79,6 +83,13 @@ internal sealed class AuthInterceptor(KvorumNode node) : Interceptor
             CheckRoot(who, maintenance: false);
         else if (WholeStoreMaintenance.Contains(context.Method))
             CheckRoot(who, maintenance: true);
+    }
+
+    /// <summary>A call known by its certificate: its CN at the current auth revision, or no one with authentication off.</summary>
+    private AuthInfo ByCertificate(string name)
+    {
+        var data = node.AuthState;
+        return data.Enabled ? new AuthInfo(name, data.Revision) : AuthInfo.None;
     }
 
     private void CheckRoot(AuthInfo who, bool maintenance)

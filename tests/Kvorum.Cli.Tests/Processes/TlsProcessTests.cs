@@ -7,7 +7,9 @@ namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>
 /// A real <c>kvorum serve</c> with client certificates required: etcdctl and the kvorum client work over mutual TLS
-/// with etcdctl's flags; no certificate, another CA's, or a revoked one is refused; unusable files are one line.
+/// with etcdctl's flags; no certificate, another CA's, or a revoked one is refused; with authentication on, a
+/// certificate's CN is its user when no token is given, and <c>kvorum bench</c> runs over mutual TLS as a user; unusable
+/// files are one line.
 /// </summary>
 public sealed class TlsProcessTests : IDisposable
 {
@@ -17,7 +19,7 @@ public sealed class TlsProcessTests : IDisposable
     public TlsProcessTests() => Directory.CreateDirectory(_root);
 
     [SkippableFact]
-    public async Task Etcdctl_and_kvorum_work_over_mutual_TLS_and_no_other_or_revoked_certificate_or_none_is_let_in()
+    public async Task Etcdctl_and_kvorum_work_over_mutual_TLS_no_other_or_revoked_certificate_or_none_is_let_in_and_a_certificate_names_its_user()
     {
         Etcdctl.Require();
         var ca = Path.Combine(_root, "ca.pem");
@@ -34,10 +36,11 @@ public sealed class TlsProcessTests : IDisposable
         var endpoint = $"https://127.0.0.1:{FreePorts.Next()}";
         using var member = Serve(endpoint,
             ServeFlags.CertFile, memberCert, ServeFlags.KeyFile, memberKey, ServeFlags.TrustedCaFile, ca,
-            ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl);
+            ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl, ServeFlags.BcryptCost, "4");
         try
         {
             await RefusalsAsync(endpoint, ca, clientCert, clientKey, otherCert, otherKey);
+            await UsersAsync(endpoint, ["--cacert", ca, "--cert", clientCert, "--key", clientKey]);
         }
         finally
         {
@@ -56,14 +59,45 @@ public sealed class TlsProcessTests : IDisposable
             await Task.Delay(200);
         }
         var get = await Etcdctl.RunAsync(endpoint, null, [.. good, "get", "k"]);
-        Assert.Equal((0, "k\nv\n"), (get.Code, get.Out));
+        Assert.True((get.Code, get.Out) == (0, "k\nv\n"), $"etcdctl get k: {get.Code} {get.Out} {get.Err}");
         var kvorum = await CliProcess.RunAsync("kvorum", endpoint, [.. good, "get", "k"]);
-        Assert.Equal((0, "k\nv\n"), (kvorum.Code, kvorum.Out));
+        Assert.True((kvorum.Code, kvorum.Out) == (0, "k\nv\n"), $"kvorum get k: {kvorum.Code} {kvorum.Out} {kvorum.Err}");
 
         Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--dial-timeout=2s", "get", "k")).Code);
         Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--cert", otherCert, "--key", otherKey, "--dial-timeout=2s", "get", "k")).Code);
         Assert.NotEqual(0, (await Etcdctl.RunAsync(endpoint, null, "--cacert", ca, "--cert", Path.Combine(_root, "revoked.pem"), "--key", Path.Combine(_root, "revoked-key.pem"), "--dial-timeout=2s", "get", "k")).Code);
         Assert.NotEqual(0, (await CliProcess.RunAsync("kvorum", endpoint, "--cacert", ca, "--cert", otherCert, "--key", otherKey, "get", "k")).Code);
+    }
+
+    /// <summary>
+    /// With authentication on: etcdctl with the "client" certificate and no user is the user "client", as on etcd;
+    /// <c>kvorum bench</c> puts over mutual TLS as root with <c>--user</c>, and as "client" (read-only) is refused.
+    /// </summary>
+    private static async Task UsersAsync(string endpoint, string[] tls)
+    {
+        foreach (var step in new[]
+        {
+            new[] { "user", "add", "root:rootpw" }, ["user", "grant-role", "root", "root"],
+            ["role", "add", "reader"], ["role", "grant-permission", "reader", "read", "k"],
+            ["user", "add", "client:clientpw"], ["user", "grant-role", "client", "reader"], ["auth", "enable"],
+        })
+        {
+            var done = await Etcdctl.RunAsync(endpoint, null, [.. tls, .. step]);
+            Assert.True(done.Code == 0, $"etcdctl {string.Join(' ', step)}: {done.Err}");
+        }
+
+        var read = await Etcdctl.RunAsync(endpoint, null, [.. tls, "get", "k"]);
+        Assert.True((read.Code, read.Out) == (0, "k\nv\n"), $"etcdctl get k as the certificate's user: {read.Code} {read.Out} {read.Err}");
+        var write = await Etcdctl.RunAsync(endpoint, null, [.. tls, "put", "k", "w"]);
+        // etcdctl's client logs its retries before the error line.
+        Assert.Equal((1, "Error: etcdserver: permission denied"), (write.Code, write.Err.Trim().Split('\n')[^1]));
+
+        var bench = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "--user", "root:rootpw", "-w", "json", "bench", "put", "--clients", "4", "--total", "40"]);
+        Assert.True(bench.Code == 0, bench.Err);
+        Assert.Contains("\"succeeded\":40", bench.Out.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        var refused = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "bench", "put", "--total", "5"]);
+        Assert.NotEqual(0, refused.Code);
+        Assert.Contains("PermissionDenied", refused.Out + refused.Err, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace Kvorum.Server.Tests.Auth;
 /// <summary>
 /// Users and roles on a running 3-member cluster, for what the differential test against etcd does not reach: a token
 /// got from one member is good on the others (the login goes through Raft), a watch on keys the user may not read is
-/// refused, a lock runs with its caller's token, and the calls only root may make are refused to others.
+/// refused, a lock runs with its caller's token, a lease's keys are listed only to who may read them, and the calls
+/// only root may make are refused to others.
 /// </summary>
 public sealed class AuthClusterTests
 {
@@ -66,6 +67,18 @@ public sealed class AuthClusterTests
         Assert.StartsWith("l/", locked.Key.ToStringUtf8(), StringComparison.Ordinal);
         var anonymous = await Assert.ThrowsAsync<RpcException>(async () => await new Kvorum.Etcd.Api.V3Lock.Lock.LockClient(m1).LockAsync(new Kvorum.Etcd.Api.V3Lock.LockRequest { Name = B("l2") }));
         Assert.Equal("etcdserver: user name is empty", anonymous.Status.Detail);
+
+        // A lease's keys are listed only to a user who may read each (etcd 3.4.26's rule); its TTL alone to anyone.
+        var leases = new Kvorum.Etcd.Api.Lease.LeaseClient(m1);
+        var lease = (await leases.LeaseGrantAsync(new LeaseGrantRequest { TTL = 60 }, As(root))).ID;
+        await new KV.KVClient(m1).PutAsync(new PutRequest { Key = B("a"), Value = B("1"), Lease = lease }, As(root));
+        await new KV.KVClient(m1).PutAsync(new PutRequest { Key = B("b"), Value = B("1"), Lease = lease }, As(root));
+        Assert.Equal(2, (await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease, Keys = true }, As(root))).Keys.Count);
+        Assert.Empty((await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease }, As(alice))).Keys);
+        var keys = await Assert.ThrowsAsync<RpcException>(async () => await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease, Keys = true }, As(alice)));
+        Assert.Equal((StatusCode.PermissionDenied, "etcdserver: permission denied"), (keys.StatusCode, keys.Status.Detail));
+        var nobody = await Assert.ThrowsAsync<RpcException>(async () => await leases.LeaseTimeToLiveAsync(new LeaseTimeToLiveRequest { ID = lease, Keys = true }));
+        Assert.Equal("etcdserver: user name is empty", nobody.Status.Detail);
 
         // Root only: whole-store maintenance (etcd's own error, as Unknown) and membership changes.
         var hash = await Assert.ThrowsAsync<RpcException>(async () => await new Maintenance.MaintenanceClient(m1).HashKVAsync(new HashKVRequest(), As(alice)));
