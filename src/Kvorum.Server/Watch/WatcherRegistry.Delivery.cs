@@ -28,10 +28,15 @@ internal sealed partial class WatcherRegistry
                 foreach (var watcher in exact)
                     Gather(watcher, revision, events, i, ref stripped);
             }
-            foreach (var watcher in _syncedRanges)
+            if (_syncedRanges.Count > 0)
             {
-                if (watcher.Range.Contains(key.Span))
-                    Gather(watcher, revision, events, i, ref stripped);
+                _syncedRanges.Containing(key.Span, _rangeGroups);
+                foreach (var group in _rangeGroups)
+                {
+                    foreach (var watcher in group)
+                        Gather(watcher, revision, events, i, ref stripped);
+                }
+                _rangeGroups.Clear();
             }
         }
         foreach (var watcher in _gathering)

@@ -9,7 +9,7 @@ namespace Kvorum.Server.Watch;
 
 /// <summary>
 /// Every watcher of a member, as etcd's watchable store keeps them: the synced ones, handed each revision as the store
-/// commits it (<see cref="OnCommitted"/>), by key for single keys and in a set for ranges; and the unsynced ones,
+/// commits it (<see cref="OnCommitted"/>), by key for single keys and by range for ranges (<see cref="RangeWatchers"/>); and the unsynced ones,
 /// behind the store, which catch up from the history a batch at a time (<see cref="CatchUpPass"/>, <see cref="CatchUp"/>),
 /// read from the latest revisions' events (<see cref="RecentRevisions"/>) when they reach back far enough.
 /// Nothing here waits for a client: a synced watcher whose stream has more than its bound queued is moved to the
@@ -37,7 +37,8 @@ internal sealed partial class WatcherRegistry
     private readonly LoopOwner _owner;
     private readonly HashSet<WatchStream> _streams = [];
     private readonly Dictionary<ByteString, HashSet<Watcher>> _syncedByKey = [];
-    private readonly HashSet<Watcher> _syncedRanges = [];
+    private readonly RangeWatchers _syncedRanges = new();
+    private readonly List<HashSet<Watcher>> _rangeGroups = [];
     private readonly HashSet<Watcher> _unsynced = [];
     private readonly List<Watcher> _gathering = [];
     private readonly List<Watcher> _picked = [];
@@ -242,7 +243,7 @@ internal sealed partial class WatcherRegistry
         _owner.AssertOwned();
         _recent.Clear();
         var revision = _store.Revision;
-        foreach (var watcher in _syncedRanges.Concat(_syncedByKey.Values.SelectMany(s => s)).ToList())
+        foreach (var watcher in _syncedRanges.All.Concat(_syncedByKey.Values.SelectMany(s => s)).ToList())
         {
             watcher.NextRevision = Math.Max(watcher.NextRevision, revision + 1);
             MoveToUnsynced(watcher);
