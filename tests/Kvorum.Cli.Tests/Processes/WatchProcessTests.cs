@@ -64,8 +64,12 @@ public sealed class WatchProcessTests() : EtcdctlClusterTest(3, "--heartbeat-int
         transcript.Add($"exit {compacted.Code}");
         transcript.Add("out: " + compacted.Out.Trim());
         transcript.Add("err: " + compacted.Err.Trim());
-        transcript.Add("-- a --rev 5 after compaction at 5");
-        transcript.AddRange(await WatchLinesAsync(endpoints, 6, "a", "--rev", "5"));
+        transcript.Add("-- a --rev 5 after compaction at 5, then a put of a");
+        // The history from revision 5 holds one event of a; a put after it is the second and last the watch waits
+        // for, so that it ends once both are printed (and an extra event in between would show in their place).
+        var fromFive = WatchLinesAsync(endpoints, 6, "a", "--rev", "5");
+        await Run("put", "a", "6");
+        transcript.AddRange(await fromFive);
         return transcript;
     }
 
@@ -81,6 +85,7 @@ public sealed class WatchProcessTests() : EtcdctlClusterTest(3, "--heartbeat-int
         // And what that is: events with their previous values, and a compacted watch that ends with exit code 5.
         Assert.Equal(["PUT", "a", "1", "PUT", "a", "1", "a", "2", "DELETE", "a", "2", "a", "", "PUT"], kvorum.Skip(1).Take(14));
         Assert.Contains("exit 5", kvorum);
+        Assert.Equal(["PUT", "a", "5", "PUT", "a", "6"], kvorum.TakeLast(6));
     }
 
     [SkippableFact]

@@ -6,45 +6,11 @@ using Kvorum.Etcd.Errors;
 namespace Kvorum.Server.Tests.Cluster;
 
 /// <summary>A real 3-member cluster on loopback, driven by dotnet-etcd, a real etcd client library.</summary>
-public sealed class EtcdClientClusterTests : IAsyncLifetime
+public sealed class EtcdClientClusterTests(SharedCluster shared) : IClassFixture<SharedCluster>
 {
-    private readonly LocalCluster _cluster = new(3);
-    private EtcdClient _client = null!; // set once a put succeeds (InitializeAsync)
-
-    public async Task InitializeAsync()
-    {
-        _cluster.StartAll();
-        await WaitForLeaderAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client?.Dispose(); // null if no put ever succeeded
-        await _cluster.DisposeAsync();
-    }
-
-    private async Task WaitForLeaderAsync()
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            // A new client each attempt: a client's channel that failed to connect while the members were still
-            // starting backs off (1 s, growing), and would answer later attempts with that old failure.
-            var client = new EtcdClient(_cluster.Endpoints);
-            try
-            {
-                await client.PutAsync("__ready", "1");
-                _client = client;
-                return;
-            }
-            catch (Grpc.Core.RpcException)
-            {
-                client.Dispose();
-                await Task.Delay(100);
-            }
-        }
-        throw new TimeoutException($"no put succeeded within 20 s: {await _cluster.DescribeAsync()}");
-    }
+    // One cluster for the class: its tests use keys of their own, and the one that adds a member removes it again.
+    private readonly LocalCluster _cluster = shared.Cluster;
+    private readonly EtcdClient _client = shared.Client;
 
     [Fact]
     public async Task Put_get_range_and_delete_through_every_member()

@@ -25,10 +25,20 @@ public sealed class ReadContextTests
     {
         member.HeartbeatFromLeader(term: 2);
         var before = member.Sent.Length;
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        // Nobody answers: the read waits until it is cancelled.
-        await Assert.ThrowsAnyAsync<Exception>(() => member.Node.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, cancel.Token));
-        var ask = member.Sent.Skip(before).First(m => m.Type == MessageType.ReadIndex && m.To == member.LeaderId);
-        return Convert.ToHexString(ask.Context.Span);
+        using var cancel = new CancellationTokenSource();
+        // Nobody answers: the read waits until it is cancelled, once its request to the leader has gone out (on a
+        // loaded machine the member's loop may take a while to send it).
+        var read = member.Node.RangeAsync(new RangeRequest { Key = ByteString.CopyFromUtf8("k") }, cancel.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!member.Sent.Skip(before).Any(IsAsk))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the member sent its leader no ReadIndex within 20 s");
+            await Task.Delay(10);
+        }
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<Exception>(() => read);
+        return Convert.ToHexString(member.Sent.Skip(before).First(IsAsk).Context.Span);
+
+        bool IsAsk(Message m) => m.Type == MessageType.ReadIndex && m.To == member.LeaderId;
     }
 }
