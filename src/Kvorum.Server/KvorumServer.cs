@@ -113,6 +113,8 @@ internal static class KvorumServer
         // While this logger is enabled at any level, ASP.NET Core starts an Activity and a logging scope for every
         // request (a share of a leader's allocations: docs/benchmarks.md) to log "Request starting" at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Connection buffers beyond a steady share are freed after use, not kept for good (RetentionBoundedMemoryPool).
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, RetentionBoundedMemoryPoolFactory>();
         // Kestrel listens on the sockets bound above.
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = reservation.Take);
         builder.WebHost.ConfigureKestrel(k =>
@@ -218,6 +220,8 @@ internal static class KvorumServer
         }
 
         node.Start(transport);
+        // Memory a burst of clients needed goes back to the system once the burst is over (IdleMemoryReturn).
+        using var memoryReturn = new IdleMemoryReturn();
         var urls = string.Join(",", options.ListenClientUrls);
         var hostLog = loggerFactory.CreateLogger("kvorum");
         Log.Started(hostLog, options.Name, memberId, urls);

@@ -7,7 +7,7 @@ namespace Kvorum.Cli.Tests.Hostile;
 /// <summary>
 /// Clients that ask and never read the answers, so the member's writes to them stop at HTTP/2 flow control: a watch
 /// on a key that is written all the time, and full-range reads of a keyspace of several MiB. The member keeps what
-/// each of them may hold bounded and goes on serving others.
+/// each of them may hold bounded, goes on serving others, and gives the memory back once they have gone.
 /// </summary>
 [Collection(HostileMemberGroup.Name)]
 public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper output)
@@ -38,7 +38,7 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task Full_range_reads_that_are_never_read_leave_the_member_serving_with_memory_bounded()
+    public async Task Full_range_reads_that_are_never_read_leave_the_member_serving_with_memory_bounded_and_returned_when_they_go()
     {
         // 8 MiB of keys: 64 txns of 64 puts of 2 KiB.
         var kv = member.Kv;
@@ -74,5 +74,14 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
                 r.Dispose();
         }
         await member.ServesAsync(Bound);
+
+        // Once the readers are gone, the member gives the memory back (IdleMemoryReturn, RetentionBoundedMemoryPool).
+        var gone = System.Diagnostics.Stopwatch.StartNew();
+        while (member.ResidentBytes() - before > 64L << 20)
+        {
+            Assert.True(gone.Elapsed < TimeSpan.FromSeconds(40), $"RSS still {(member.ResidentBytes() - before) >> 20} MiB above its level before the readers, {gone.Elapsed.TotalSeconds:F0} s after they left");
+            await Task.Delay(500);
+        }
+        output.WriteLine($"RSS back within 64 MiB of its level before the readers {gone.Elapsed.TotalSeconds:F1} s after they left");
     }
 }
