@@ -4,7 +4,7 @@ namespace Kvorum.Server;
 /// Gives memory back to the system once a burst that needed it is over: when the member has been quiet for a check
 /// interval and the runtime holds more than twice what it held at its smallest (plus a slack), one full, compacting
 /// collection returns what is free. While such collections find the memory still in use, they are tried less and
-/// less often, down to once every <see cref="MaxBackoff"/>.
+/// less often, down to once every <see cref="MaxBackoff"/>, until a client connection closes.
 /// </summary>
 /// <remarks>
 /// <para>Why: a burst of clients that open large answers and never read them keeps those answers (and the pooled
@@ -39,6 +39,7 @@ internal sealed class IdleMemoryReturn : IDisposable
     private long _smallest;
     private int _intervalsToWait;
     private int _backoffIntervals = 1;
+    private bool _closedSinceCheck;
 
     /// <summary>Creates the check; with <paramref name="start"/>, runs it every <see cref="Interval"/>.</summary>
     public IdleMemoryReturn(bool start = true, Func<long>? allocatedBytes = null, Func<long>? committedBytes = null, Action? collect = null)
@@ -61,6 +62,8 @@ internal sealed class IdleMemoryReturn : IDisposable
         var allocated = _allocatedBytes();
         var quiet = allocated - _lastAllocated < QuietBytes;
         _lastAllocated = allocated;
+        if (Interlocked.Exchange(ref _closedSinceCheck, false))
+            (_intervalsToWait, _backoffIntervals) = (0, 1);
         if (_intervalsToWait > 0)
             _intervalsToWait--;
         // The runtime says 0 until its first collection.
@@ -81,6 +84,12 @@ internal sealed class IdleMemoryReturn : IDisposable
         _lastAllocated = _allocatedBytes();
         return true;
     }
+
+    /// <summary>
+    /// A client connection has closed: what it held may be garbage now, so the next quiet look may collect again at
+    /// once, whatever the retries had come to. Any thread.
+    /// </summary>
+    public void ConnectionClosed() => Volatile.Write(ref _closedSinceCheck, true);
 
     private long Threshold => _smallest == long.MaxValue ? long.MaxValue : 2 * _smallest + SlackBytes;
 

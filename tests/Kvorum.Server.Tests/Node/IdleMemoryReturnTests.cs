@@ -54,6 +54,19 @@ public sealed class IdleMemoryReturnTests
     }
 
     [Fact]
+    public void A_closed_connection_ends_the_wait_between_retries()
+    {
+        var check = Check();
+        _committed = 100 * MiB;
+        check.Check();
+        _committed = _afterCollection = 1000 * MiB;
+        Assert.All(Enumerable.Range(0, 20), _ => check.Check());
+        Assert.False(check.Check());
+        check.ConnectionClosed();
+        Assert.True(check.Check());
+    }
+
+    [Fact]
     public void Nothing_is_collected_before_the_runtime_has_reported_its_memory()
     {
         var check = Check();
