@@ -113,6 +113,11 @@ internal static class KvorumServer
         // While this logger is enabled at any level, ASP.NET Core starts an Activity and a logging scope for every
         // request (a share of a leader's allocations: docs/benchmarks.md) to log "Request starting" at Information.
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
+        // Memory a burst of clients needed goes back to the system once the burst is over (IdleMemoryReturn); a closed
+        // connection is when what it held may have become garbage.
+        using var memoryReturn = new IdleMemoryReturn();
+        // Connection buffers beyond a steady share are freed after use, not kept for good (RetentionBoundedMemoryPool).
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, RetentionBoundedMemoryPoolFactory>();
         // Kestrel listens on the sockets bound above.
         builder.WebHost.UseSockets(o => o.CreateBoundListenSocket = reservation.Take);
         builder.WebHost.ConfigureKestrel(k =>
@@ -124,6 +129,17 @@ internal static class KvorumServer
                     o.Protocols = HttpProtocols.Http2;
                     // Before the middleware below: Kestrel runs the first added nearest the wire, and the repair reads plaintext.
                     tls.UseOn(o, url, options);
+                    o.Use(next => async connection =>
+                    {
+                        try
+                        {
+                            await next(connection).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            memoryReturn.ConnectionClosed();
+                        }
+                    });
                     // etcdctl names some endpoints by URL in :authority, which Kestrel refuses (SchemeAuthority).
                     if (options.ListenClientUrls.Contains(url))
                         o.Use(next => connection =>

@@ -1,0 +1,82 @@
+using Google.Protobuf;
+using Kvorum.Etcd.Api;
+using Xunit.Abstractions;
+
+namespace Kvorum.Cli.Tests.Hostile;
+
+/// <summary>
+/// Clients that ask and never read the answers, so the member's writes to them stop at HTTP/2 flow control: a watch
+/// on a key that is written all the time, and full-range reads of a keyspace of several MiB. The member keeps what
+/// each of them may hold bounded, and goes on serving others.
+/// </summary>
+[Collection(HostileMemberGroup.Name)]
+public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper output)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
+
+    /// <summary>Readers of the whole keyspace.</summary>
+    private const int Readers = 20;
+
+    [Fact]
+    public async Task A_watch_on_a_hot_key_that_never_reads_holds_a_bounded_backlog_while_puts_go_on()
+    {
+        using var watcher = await RawHttp2Connection.OpenAsync(member.ClientPort);
+        var create = new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8("hot") } };
+        await watcher.CallAsync("/etcdserverpb.Watch/Watch", create, endStream: false);
+        var before = member.ResidentBytes();
+
+        // 8,000 puts of 8 KiB: 64 MiB of events, of which the watcher's windows take 64 KiB.
+        var value = ByteString.CopyFrom(new byte[8192]);
+        var kv = member.Kv;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            for (var i = 0; i < 500; i++)
+                await kv.PutAsync(new PutRequest { Key = ByteString.CopyFromUtf8("hot"), Value = value }, deadline: DateTime.UtcNow + Bound);
+        }));
+        await member.ServesAsync(Bound);
+        var after = member.ResidentBytes();
+        output.WriteLine($"RSS {before >> 20} MiB before 64 MiB of unread events, {after >> 20} MiB after");
+        Assert.True(member.Running);
+        // The store keeps the 64 MiB of history; the watcher's backlog adds at most its bound on top.
+        Assert.True(after - before < 128L << 20, $"64 MiB of history and an unread watch of it grew the member by {(after - before) >> 20} MiB");
+    }
+
+    [Fact]
+    public async Task Full_range_reads_that_are_never_read_leave_the_member_serving_with_memory_bounded()
+    {
+        // 8 MiB of keys: 64 txns of 64 puts of 2 KiB.
+        var kv = member.Kv;
+        var value = ByteString.CopyFrom(new byte[2048]);
+        for (var t = 0; t < 64; t++)
+        {
+            var txn = new TxnRequest();
+            for (var i = 0; i < 64; i++)
+                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"big/{t:D3}/{i:D3}"), Value = value } });
+            await kv.TxnAsync(txn, deadline: DateTime.UtcNow + Bound);
+        }
+        var before = member.ResidentBytes();
+        var readers = new List<RawHttp2Connection>();
+        try
+        {
+            for (var r = 0; r < Readers; r++)
+            {
+                var reader = await RawHttp2Connection.OpenAsync(member.ClientPort);
+                readers.Add(reader);
+                await reader.CallAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0) }, endStream: true);
+            }
+            await Task.Delay(2000);
+            await member.ServesAsync(Bound);
+            var during = member.ResidentBytes();
+            output.WriteLine($"RSS {before >> 20} MiB before {Readers} unread 8 MiB ranges, {during >> 20} MiB with them");
+            Assert.True(member.Running);
+            // At most each answer once and its encoding once, with the runtime's slack.
+            Assert.True(during - before < Readers * (16L << 20) + (128L << 20), $"{Readers} unread ranges of 8 MiB grew the member by {(during - before) >> 20} MiB");
+        }
+        finally
+        {
+            foreach (var r in readers)
+                r.Dispose();
+        }
+        await member.ServesAsync(Bound);
+    }
+}
