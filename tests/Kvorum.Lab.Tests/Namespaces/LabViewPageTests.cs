@@ -92,7 +92,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .member').length === 5", null, new() { Timeout = 30_000 });
             await page.WaitForSelectorAsync("#narration-lines li[data-kind=held]", new() { Timeout = 60_000 });
             output.WriteLine($"first prediction checked on the page: {await page.TextContentAsync("#narration-lines li[data-kind=held]")}");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-scenario.png") });
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-scenario.png"), FullPage = true });
             await page.ClickAsync("#scenario-stop");
             await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
             Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(dir)));
