@@ -30,4 +30,28 @@ internal sealed partial class LabControl
     /// <returns>The page's URL, or null and the view's last words when it did not come up.</returns>
     public (Uri? Url, string Why) StartView(string listen) =>
         LabViewProcess.Start(_state.ServerCommand, Directory, listen, TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// Starts <c>kvorum lab scenario <paramref name="name"/></c> in a lab of its own beside this one
+    /// (<see cref="ScenarioProcess.Place"/>), with this lab's heartbeat and election timeout (as paced).
+    /// </summary>
+    /// <param name="name">The scenario.</param>
+    /// <param name="line">Receives each line it prints.</param>
+    /// <returns>The running scenario.</returns>
+    public ScenarioProcess StartScenario(string name, Action<string> line)
+    {
+        var place = ScenarioPlace;
+        var election = _state.Serve.ElectionTimeoutMs ?? Kvorum.Lab.Pace.DefaultElectionTimeoutMs;
+        var heartbeat = _state.Serve.HeartbeatIntervalMs ?? Kvorum.Lab.Pace.DefaultHeartbeatMs;
+        string[] arguments =
+        [
+            "lab", "scenario", name, "--dir", place.Directory, "--prefix", place.Prefix, "--subnet", place.Subnet,
+            "--election-timeout", election.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--heartbeat-interval", heartbeat.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ];
+        return ScenarioProcess.Start(name, _state.ServerCommand, arguments, line);
+    }
+
+    /// <summary>Where this lab's scenarios run when started from the view.</summary>
+    public (string Directory, string Prefix, string Subnet) ScenarioPlace => ScenarioProcess.Place(Directory, _state.Prefix, _state.Subnet);
 }

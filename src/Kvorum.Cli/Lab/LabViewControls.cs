@@ -11,19 +11,32 @@ namespace Kvorum.Cli.Lab;
 /// The view's controls over the lab in <paramref name="directory"/>: each button opens the lab as
 /// <c>kvorum lab …</c> does and runs the same act (<see cref="LabCommand.ProcessVerbs"/>, <c>AddFault</c>,
 /// <c>Heal</c>), answering with the line that command prints; the picture is the lab's own record of its processes
-/// and faults (<see cref="LabControl.Picture"/>).
+/// and faults (<see cref="LabControl.Picture"/>). The narrated scenarios run beside the lab (<see cref="LabViewScenarios"/>);
+/// while one runs, the picture and the members followed are its lab's, and the fault buttons are refused, since
+/// they would act on a lab the page does not show and spoil the scenario's predictions.
 /// </summary>
-internal sealed class LabViewControls(string directory) : IViewControls
+internal sealed class LabViewControls(string directory) : IViewControls, IAsyncDisposable
 {
+    private readonly LabViewScenarios _scenarios = new(directory);
+
     private static readonly JsonSerializerOptions PictureJson = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <inheritdoc/>
-    public IReadOnlyList<string> Actions { get; } = ["kill", "start", "pause", "resume", "isolate", "partition", "cut", "heal"];
+    public IReadOnlyList<string> Actions { get; } = ["kill", "start", "pause", "resume", "isolate", "partition", "cut", "heal", "scenario", "stop-scenario"];
+
+    /// <inheritdoc/>
+    public IReadOnlyList<ScenarioChoice> Scenarios => LabViewScenarios.Choices;
 
     /// <inheritdoc/>
     public Task<string> RunAsync(ControlRequest request, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Action == "scenario")
+            return Task.FromResult(_scenarios.Start(request.Scenario));
+        if (request.Action == "stop-scenario")
+            return _scenarios.StopAsync();
+        if (_scenarios.Directory() is not null)
+            throw new CommandFailedException("a scenario is running; stop it first");
         using var control = LabCommand.Guard(() => LabControl.Open(directory));
         var said = LabCommand.Guard(() => Run(control, request));
         return Task.FromResult(said);
@@ -50,7 +63,8 @@ internal sealed class LabViewControls(string directory) : IViewControls
     {
         if (LabStateStore.TryLoad(directory) is null)
             return null;
-        using var control = LabCommand.Guard(() => LabControl.Open(directory));
+        var shown = _scenarios.Directory() is { } scenario && LabStateStore.TryLoad(scenario) is not null ? scenario : directory;
+        using var control = LabCommand.Guard(() => LabControl.Open(shown));
         var picture = control.Picture();
         return JsonSerializer.Serialize(new
         {
@@ -59,4 +73,13 @@ internal sealed class LabViewControls(string directory) : IViewControls
             blocked = picture.Blocked,
         }, PictureJson);
     }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Uri>? Members() => _scenarios.Members();
+
+    /// <inheritdoc/>
+    public void Narrate(Action<ScenarioLine> relay) => _scenarios.Narrate(relay);
+
+    /// <summary>Stops a scenario still running.</summary>
+    public ValueTask DisposeAsync() => _scenarios.DisposeAsync();
 }

@@ -19,7 +19,31 @@ internal interface IViewControls
     /// force), or null once the system is gone.
     /// </summary>
     string? Picture();
+
+    /// <summary>The narrated scenarios the page offers to start (action <c>scenario</c>); empty when none.</summary>
+    IReadOnlyList<ScenarioChoice> Scenarios { get; }
+
+    /// <summary>
+    /// The members the view should follow now (a running scenario's, while it runs), or null to keep those it was
+    /// started with.
+    /// </summary>
+    IReadOnlyList<Uri>? Members();
+
+    /// <summary>Where a running scenario's lines go; the view relays them to its pages.</summary>
+    void Narrate(Action<ScenarioLine> relay);
 }
+
+/// <summary>A scenario the page can start.</summary>
+/// <param name="Name">Its name, as <c>kvorum lab scenario</c> takes it.</param>
+/// <param name="Summary">One line on what it shows.</param>
+internal sealed record ScenarioChoice(string Name, string Summary);
+
+/// <summary>One line of a running scenario, or its end.</summary>
+/// <param name="Name">The scenario.</param>
+/// <param name="Text">A line it printed, or null at its start and end.</param>
+/// <param name="Running">False once it has ended.</param>
+/// <param name="Exit">Its exit code once ended (0: every prediction held).</param>
+internal sealed record ScenarioLine(string Name, string? Text, bool Running, int? Exit = null);
 
 /// <summary>One press of a control button, as the page posts it to <c>/api/control</c>.</summary>
 /// <param name="Action">One of <see cref="IViewControls.Actions"/>.</param>
@@ -28,4 +52,5 @@ internal interface IViewControls
 /// <param name="From">Cut: the member whose packets are dropped.</param>
 /// <param name="To">Cut: the member they go to.</param>
 /// <param name="OneWay">Cut: only that direction.</param>
-internal sealed record ControlRequest(string? Action, int Node = 0, int[][]? Groups = null, int From = 0, int To = 0, bool OneWay = false);
+/// <param name="Scenario">Scenario: the one to start.</param>
+internal sealed record ControlRequest(string? Action, int Node = 0, int[][]? Groups = null, int From = 0, int To = 0, bool OneWay = false, string? Scenario = null);

@@ -33,6 +33,7 @@ internal sealed partial class ViewServer
             while (!cancellation.IsCancellationRequested)
             {
                 RelayPicture(controls, ref last, ref lastAt);
+                FollowMembers(controls);
                 await Task.Delay(PictureInterval, cancellation).ConfigureAwait(false);
             }
         }

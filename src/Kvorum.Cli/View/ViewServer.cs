@@ -24,7 +24,6 @@ internal sealed partial class ViewServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly RecentEvents _events = new(ReplayWindow);
-    private readonly List<MemberFeed> _feeds;
     private readonly EtcdConnection _connection;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
@@ -39,7 +38,11 @@ internal sealed partial class ViewServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(listen);
         _controls = controls;
         _guard = new ControlGuard(listen);
+        _tls = settings.Tls;
+        _startEndpoints = settings.Endpoints;
         _feeds = [.. settings.Endpoints.Select(e => new MemberFeed(e, _events, settings.Tls))];
+        _feedsStop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        controls?.Narrate(RelayScenario);
         _connection = new EtcdConnection(settings);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -73,10 +76,12 @@ internal sealed partial class ViewServer : IAsyncDisposable
         await _app.StartAsync().ConfigureAwait(false);
         Url = new Uri(_app.Urls.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
         _guard.Port = Url.Port;
-        foreach (var feed in _feeds)
-            _running.Add(feed.RunAsync(_stop.Token));
+        StartFeeds();
         if (_controls is not null)
-            _running.Add(FollowPictureAsync(_controls, _stop.Token));
+        {
+            lock (_feedsGate)
+                _running.Add(FollowPictureAsync(_controls, _stop.Token));
+        }
     }
 
     private static IResult Asset(string name) =>
@@ -92,9 +97,9 @@ internal sealed partial class ViewServer : IAsyncDisposable
             var hello = System.Text.Json.JsonSerializer.Serialize(new
             {
                 hello = true,
-                endpoints = _feeds.Select(f => f.Endpoint).ToArray(),
+                endpoints = Feeds.Select(f => f.Endpoint).ToArray(),
                 replaySeconds = (int)ReplayWindow.TotalSeconds,
-                controls = _controls is null ? null : new { actions = _controls.Actions, token = _guard.Token },
+                controls = _controls is null ? null : new { actions = _controls.Actions, token = _guard.Token, scenarios = _controls.Scenarios.Select(c => new { name = c.Name, summary = c.Summary }) },
             });
             await WriteEventAsync(body, hello, cancellation.Token).ConfigureAwait(false);
             try
@@ -148,7 +153,7 @@ internal sealed partial class ViewServer : IAsyncDisposable
         {
             if (string.IsNullOrEmpty(via))
                 return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
-            if (_feeds.FirstOrDefault(f => f.Endpoint == via) is not { } member)
+            if (Feeds.FirstOrDefault(f => f.Endpoint == via) is not { } member)
                 return Results.BadRequest(new { error = $"no member {via} in this view" });
             return Results.Json(await _connection.CallAsync(member.Url, call, cancellation).ConfigureAwait(false));
         }
@@ -165,11 +170,17 @@ internal sealed partial class ViewServer : IAsyncDisposable
     /// <summary>Stops following and serving.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_controls is IAsyncDisposable owned)
+            await owned.DisposeAsync().ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(_running).ConfigureAwait(false);
+        Task[] running;
+        lock (_feedsGate)
+            running = [.. _running];
+        await Task.WhenAll(running).ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _connection.Dispose();
+        _feedsStop.Dispose();
         _stop.Dispose();
         _oneAtATime.Dispose();
     }

@@ -62,6 +62,26 @@ public sealed class ViewControlsTests
     }
 
     [Fact]
+    public async Task A_scenarios_lines_reach_the_page_and_the_view_follows_the_members_its_controls_name()
+    {
+        var controls = new RecordingControls();
+        await using var view = new ViewServer(new ClientSettings { Endpoints = [Nowhere] }, new IPEndPoint(IPAddress.Loopback, 0), controls);
+        await view.StartAsync();
+        using var http = new HttpClient { BaseAddress = view.Url, Timeout = TimeSpan.FromSeconds(30) };
+        var hello = JsonDocument.Parse(await FirstLineAsync(http, _ => true)).RootElement;
+        Assert.Equal("leader-isolation", hello.GetProperty("controls").GetProperty("scenarios")[0].GetProperty("name").GetString());
+
+        controls.Relay(new ScenarioLine("leader-isolation", "         HELD   a new leader: n2", Running: true));
+        var said = JsonDocument.Parse(await FirstLineAsync(http, l => l.Contains("\"scenario\"", StringComparison.Ordinal))).RootElement.GetProperty("scenario");
+        Assert.Equal("         HELD   a new leader: n2", said.GetProperty("text").GetString());
+        Assert.True(said.GetProperty("running").GetBoolean());
+
+        controls.Elsewhere = new Uri("http://127.0.0.1:2");
+        var members = JsonDocument.Parse(await FirstLineAsync(http, l => l.Contains("\"members\"", StringComparison.Ordinal))).RootElement;
+        Assert.Equal("127.0.0.1:2", Assert.Single(members.GetProperty("members").EnumerateArray()).GetString());
+    }
+
+    [Fact]
     public async Task A_view_without_controls_offers_none()
     {
         await using var view = new ViewServer(new ClientSettings { Endpoints = [Nowhere] }, new IPEndPoint(IPAddress.Loopback, 0));
@@ -118,5 +138,15 @@ public sealed class ViewControlsTests
         }
 
         public string? Picture() => Gone ? null : """{"nodes":[],"faults":["#1 cut 1<->2"],"blocked":[[1,2],[2,1]]}""";
+
+        public volatile Uri? Elsewhere;
+
+        public Action<ScenarioLine> Relay { get; private set; } = _ => { };
+
+        public IReadOnlyList<ScenarioChoice> Scenarios { get; } = [new("leader-isolation", "the leader is cut off")];
+
+        public IReadOnlyList<Uri>? Members() => Elsewhere is { } other ? [other] : null;
+
+        public void Narrate(Action<ScenarioLine> relay) => Relay = relay;
     }
 }

@@ -62,6 +62,14 @@ public sealed class ViewPageTests
         await page.ClickAsync("#replay-live");
         await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent === 'live'", null, new() { Timeout = 10_000 });
 
+        // Replayed from the start at ½×, the same events take about twice as long as at 1×.
+        await page.WaitForFunctionAsync("() => Number(document.getElementById('replay-label').dataset.span) > 4000", null, new() { Timeout = 20_000 });
+        var full = await ReplayPaceAsync(page, "1");
+        var half = await ReplayPaceAsync(page, "0.5");
+        Assert.InRange(full, 0.7, 1.3);
+        Assert.InRange(half / full, 0.35, 0.65);
+        await page.ClickAsync("#replay-live");
+
         var screenshots = Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
         await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, "view.png") });
 
@@ -74,4 +82,27 @@ public sealed class ViewPageTests
         lock (problems)
             Assert.Empty(problems);
     }
+
+    // Replays from the start of the kept events at `speed` for about 1.5 s and returns how many ms of events were
+    // replayed per ms of wall time.
+    private static Task<double> ReplayPaceAsync(IPage page, string speed) =>
+        page.EvaluateAsync<double>(
+            """
+            async speed => {
+              const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+              const select = document.getElementById("replay-speed");
+              select.value = speed;
+              select.dispatchEvent(new Event("change"));
+              const slider = document.getElementById("replay-time");
+              slider.value = "0";
+              slider.dispatchEvent(new Event("input"));
+              if (document.getElementById("replay-pause").textContent === "Play") document.getElementById("replay-pause").click();
+              await frame();
+              const label = document.getElementById("replay-label");
+              const from = Number(label.dataset.cursor), began = performance.now();
+              await new Promise(r => setTimeout(r, 1500));
+              await frame();
+              return (Number(label.dataset.cursor) - from) / (performance.now() - began);
+            }
+            """, speed);
 }

@@ -10,7 +10,8 @@ namespace Kvorum.Lab.Tests.Namespaces;
 /// <summary>
 /// The view that <c>kvorum lab up</c> starts, driven from its page in a real headless browser over a real 3-member
 /// lab: killing the leader from the page shows a new leader of a higher term within seconds, and a partition from
-/// the page shows the cut links and the minority's failed write. Screenshots go to a temporary directory, or to
+/// the page shows the cut links and the minority's failed write; a narrated scenario started from the page shows its
+/// narration and a checked prediction, and Stop ends it. Screenshots go to a temporary directory, or to
 /// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs</c> refreshes <c>docs/lab-view-*.png</c>).
 /// </summary>
 [Collection(LabNamespacesGroup.Name)]
@@ -81,11 +82,27 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             // One step back in time from live: paused on the next event.
             await page.ClickAsync("#replay-step");
             await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
+            await page.ClickAsync("#replay-live");
+
+            // A narrated scenario from the page: its narration and a checked prediction beside the picture, the
+            // ring following its own 5 members; Stop ends it and takes its lab down, and the ring is the lab's again.
+            await page.SelectOptionAsync("#scenario-name", "leader-isolation");
+            await page.ClickAsync("#scenario-run");
+            await page.WaitForFunctionAsync("() => [...document.querySelectorAll('#narration-lines li')].some(l => l.textContent.includes('bringing up 5 members'))", null, new() { Timeout = 10_000 });
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .member').length === 5", null, new() { Timeout = 30_000 });
+            await page.WaitForSelectorAsync("#narration-lines li[data-kind=held]", new() { Timeout = 60_000 });
+            output.WriteLine($"first prediction checked on the page: {await page.TextContentAsync("#narration-lines li[data-kind=held]")}");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-scenario.png"), FullPage = true });
+            await page.ClickAsync("#scenario-stop");
+            await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
+            Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(dir)));
+            await AgreedLeaderAsync(page);
             lock (problems)
                 Assert.Empty(problems);
         }
         finally
         {
+            Kvorum("lab", "down", "--dir", ScenarioProcess.DirectoryOf(dir));
             var (code, text) = Kvorum("lab", "down", "--dir", dir);
             Assert.Equal(0, code);
             Assert.Contains("stopped the view", text, StringComparison.Ordinal);

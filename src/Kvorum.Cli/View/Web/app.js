@@ -3,6 +3,7 @@
 import { ClusterModel, eventTime, shortId } from "./model.js";
 import { drawLogs, drawRing, drawTimeline } from "./draw.js";
 import { enableControls, setUpControls, showLab } from "./controls.js";
+import { showScenario } from "./scenarios.js";
 
 const $ = id => document.getElementById(id);
 
@@ -78,6 +79,7 @@ function frame(at) {
   drawLogs($("logs"), model);
   drawTimeline($("timeline"), model);
   showLab(model.lab);
+  showScenario(model.scenario);
   showStatus(now);
   requestAnimationFrame(frame);
 }
@@ -93,6 +95,9 @@ function showStatus(now) {
   const slider = $("replay-time");
   if (live) slider.value = slider.max;
   else slider.value = String(Math.round(((now - start) / (end - start)) * Number(slider.max)));
+  // The replayed time and the span kept, for a reader (or a test) that measures the replay's pace.
+  $("replay-label").dataset.cursor = String(Math.round(now));
+  $("replay-label").dataset.span = String(Math.round(end - start));
   $("replay-label").textContent = live ? "live" : `${playing ? "replaying" : "paused"} at ${new Date(now).toLocaleTimeString()} (${((end - now) / 1000).toFixed(1)} s ago)`;
 }
 

@@ -1,5 +1,7 @@
 // The lab's controls (shown only when the view was started for a lab or a cluster): each button posts one action
 // to api/control with the token from the event stream's hello, and shows what the command would have printed.
+import { enableScenarios } from "./scenarios.js";
+
 const $ = id => document.getElementById(id);
 
 let token = "";
@@ -11,6 +13,7 @@ export function enableControls(controls) {
   for (const button of $("controls").querySelectorAll("button[data-action]")) {
     button.hidden = !controls.actions.includes(button.dataset.action);
   }
+  enableScenarios(controls.scenarios, act);
 }
 
 // Keeps the member selects and the list of faults in step with the lab's latest picture.
@@ -36,8 +39,9 @@ function groups(text) {
   return text.split("/").map(g => g.split(/[ ,]+/).filter(s => s).map(Number));
 }
 
-async function act(action) {
+async function act(action, extra = {}) {
   const body = {
+    ...extra,
     action,
     node: Number($("control-node").value),
     groups: groups($("control-groups").value),

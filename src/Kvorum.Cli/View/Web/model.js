@@ -44,12 +44,21 @@ export class ClusterModel {
     this.leaders = [];           // { term, leader, at }, by term
     this.dropped = 0;
     this.lab = null;             // the lab's fault state: { nodes: [{ number, name, endpoint, process }], faults, blocked }
+    this.scenario = null;        // the scenario started from the page: { name, lines, running, exit }
   }
 
   apply(line) {
     const at = eventTime(line);
     if (line.lab) {
       this.lab = line.lab;
+      return;
+    }
+    if (line.members) {
+      this.follow(line.members);
+      return;
+    }
+    if (line.scenario) {
+      this.narrate(line.scenario);
       return;
     }
     if (line.down) {
@@ -80,6 +89,29 @@ export class ClusterModel {
       if (flight) flight.arrivedAt = at;
     } else if (e.dropped) {
       this.dropped += Number(e.dropped.slow) + Number(e.dropped.sampled);
+    }
+  }
+
+  // The view now follows other members (a scenario's own lab, or back to the lab's): a fresh picture of them.
+  follow(endpoints) {
+    this.endpoints = endpoints;
+    this.members.clear();
+    this.byEndpoint.clear();
+    this.flights = [];
+    this.leaders = [];
+  }
+
+  // A scenario's start (no text, running), one of its lines, or its end (not running, with its exit code).
+  narrate(line) {
+    if (line.running && line.text === null) {
+      this.scenario = { name: line.name, lines: [], running: true, exit: null };
+      return;
+    }
+    if (!this.scenario || this.scenario.name !== line.name) this.scenario = { name: line.name, lines: [], running: true, exit: null };
+    if (line.text !== null) this.scenario.lines.push(line.text);
+    if (!line.running) {
+      this.scenario.running = false;
+      this.scenario.exit = line.exit;
     }
   }
 
