@@ -97,7 +97,7 @@ internal static class ClusterUpCommand
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
         var processes = new List<NodeProcess>();
-        Uri ClientUrl(LocalMember m) => tls is null ? m.ClientUrl : ClusterTls.Https(m.ClientUrl);
+        Uri ClientUrl(LocalMember m) => tls is null ? m.ClientUrl : ServeArguments.Https(m.ClientUrl);
         var settings = new ClientSettings { Endpoints = [.. members.Select(ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
