@@ -59,29 +59,11 @@ internal sealed record ClusterTls(string Directory)
     public ServeArguments Secure(ServeArguments serve, LocalMember member)
     {
         ArgumentNullException.ThrowIfNull(serve);
-        return serve with
-        {
-            ListenClientUrls = serve.ListenClientUrls?.Select(Https).ToList(),
-            AdvertiseClientUrls = serve.AdvertiseClientUrls?.Select(Https).ToList(),
-            ListenPeerUrls = serve.ListenPeerUrls?.Select(Https).ToList(),
-            InitialAdvertisePeerUrls = serve.InitialAdvertisePeerUrls?.Select(Https).ToList(),
-            InitialCluster = serve.InitialCluster?.Select(m => m with { PeerUrl = Https(m.PeerUrl) }).ToList(),
-            ExtraFlags =
-            [
-                .. serve.ExtraFlags,
-                ServeFlags.CertFile, CertFile(member), ServeFlags.KeyFile, KeyFile(member),
-                ServeFlags.TrustedCaFile, CaFile, ServeFlags.ClientCertAuth, "true",
-                ServeFlags.PeerCertFile, CertFile(member), ServeFlags.PeerKeyFile, KeyFile(member),
-                ServeFlags.PeerTrustedCaFile, CaFile, ServeFlags.PeerClientCertAuth, "true",
-            ],
-        };
+        return serve.WithMutualTls(CertFile(member), KeyFile(member), CaFile);
     }
 
     /// <summary>The TLS of <c>cluster up</c>'s own status calls: the client certificate and the CA.</summary>
     /// <returns>The client TLS.</returns>
     public ClientTls Client() => ClientTls.Create(CaFile, ClientCertFile, ClientKeyFile, skipVerify: false)!;
 
-    /// <summary>The same URL with the https scheme.</summary>
-    /// <param name="url">An http URL.</param>
-    public static Uri Https(Uri url) => new UriBuilder(url ?? throw new ArgumentNullException(nameof(url))) { Scheme = Uri.UriSchemeHttps, Port = url.Port }.Uri;
 }

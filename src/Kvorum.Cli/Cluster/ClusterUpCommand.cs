@@ -86,9 +86,11 @@ internal static class ClusterUpCommand
         await output.WriteLineAsync(restart
             ? $"Restarting {members.Count} members from the data in {dataRoot} (initial-cluster flags are ignored by members with state)"
             : $"Starting a new {members.Count}-member cluster in {dataRoot}").ConfigureAwait(false);
+        // Over TLS the members' URLs are https, and so are the endpoints a client is given.
+        Uri Url(Uri url) => tls is null ? url : ServeArguments.Https(url);
         foreach (var m in members)
-            await output.WriteLineAsync($"  {m.Name}  client {m.ClientUrl.GetLeftPart(UriPartial.Authority)}  peer {m.PeerUrl.GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
-        await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => $"127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
+            await output.WriteLineAsync($"  {m.Name}  client {Url(m.ClientUrl).GetLeftPart(UriPartial.Authority)}  peer {Url(m.PeerUrl).GetLeftPart(UriPartial.Authority)}  log {m.LogFile}").ConfigureAwait(false);
+        await output.WriteLineAsync($"endpoints: {string.Join(',', members.Select(m => tls is null ? $"127.0.0.1:{m.ClientPort}" : $"https://127.0.0.1:{m.ClientPort}"))}").ConfigureAwait(false);
         var paceLine = pace.Factor == 1 ? null : Pace.Describe(pace.Serve, pace.Factor);
         if (paceLine is not null)
             await output.WriteLineAsync(paceLine).ConfigureAwait(false);
@@ -97,8 +99,7 @@ internal static class ClusterUpCommand
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
         var processes = new List<NodeProcess>();
-        Uri ClientUrl(LocalMember m) => tls is null ? m.ClientUrl : ClusterTls.Https(m.ClientUrl);
-        var settings = new ClientSettings { Endpoints = [.. members.Select(ClientUrl)], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
+        var settings = new ClientSettings { Endpoints = [.. members.Select(m => Url(m.ClientUrl))], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
         View.ViewServer? view = null;
@@ -114,13 +115,13 @@ internal static class ClusterUpCommand
                 processes.Add(NodeProcess.Start(member, (tls is null ? serve : tls.Secure(serve, member)).ToArgs()));
             }
             if (viewListen is not null)
-                view = await View.ClusterView.StartAsync(output, [.. members.Select(ClientUrl)], viewListen, settings.Tls).ConfigureAwait(false);
+                view = await View.ClusterView.StartAsync(output, [.. members.Select(m => Url(m.ClientUrl))], viewListen, settings.Tls).ConfigureAwait(false);
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
-                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, ClientUrl(p.Member), cancellation))).ConfigureAwait(false);
+                var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, Url(p.Member.ClientUrl), cancellation))).ConfigureAwait(false);
                 var line = paceLine is null ? MemberState.Line(states) : $"pace {pace.Factor} | {MemberState.Line(states)}";
                 if (context.OutIsTerminal)
                     await output.WriteAsync("\r" + line.PadRight(Math.Max(line.Length, 80))).ConfigureAwait(false);

@@ -107,6 +107,37 @@ internal sealed record ServeArguments
         return args;
     }
 
+    /// <summary>
+    /// These arguments with https client and peer URLs and mutual TLS on both ports, as <c>cluster up --tls</c> and
+    /// <c>lab up --tls</c> run their members: the member presents <paramref name="certFile"/> to clients and peers alike
+    /// and asks each of them for a certificate signed by <paramref name="caFile"/>.
+    /// </summary>
+    /// <param name="certFile">The member's certificate (PEM).</param>
+    /// <param name="keyFile">Its key (PEM).</param>
+    /// <param name="caFile">The CA that signs every member's and client's certificate (PEM).</param>
+    /// <returns>The secured arguments.</returns>
+    public ServeArguments WithMutualTls(string certFile, string keyFile, string caFile) => this with
+    {
+        ListenClientUrls = ListenClientUrls?.Select(Https).ToList(),
+        AdvertiseClientUrls = AdvertiseClientUrls?.Select(Https).ToList(),
+        ListenPeerUrls = ListenPeerUrls?.Select(Https).ToList(),
+        InitialAdvertisePeerUrls = InitialAdvertisePeerUrls?.Select(Https).ToList(),
+        InitialCluster = InitialCluster?.Select(m => m with { PeerUrl = Https(m.PeerUrl) }).ToList(),
+        ExtraFlags =
+        [
+            .. ExtraFlags,
+            ServeFlags.CertFile, certFile, ServeFlags.KeyFile, keyFile,
+            ServeFlags.TrustedCaFile, caFile, ServeFlags.ClientCertAuth, "true",
+            ServeFlags.PeerCertFile, certFile, ServeFlags.PeerKeyFile, keyFile,
+            ServeFlags.PeerTrustedCaFile, caFile, ServeFlags.PeerClientCertAuth, "true",
+        ],
+    };
+
+    /// <summary><paramref name="url"/> with the https scheme, the same host and port.</summary>
+    /// <param name="url">A member's URL.</param>
+    /// <returns>The https URL.</returns>
+    public static Uri Https(Uri url) => new UriBuilder(url ?? throw new ArgumentNullException(nameof(url))) { Scheme = Uri.UriSchemeHttps, Port = url.Port }.Uri;
+
     private static string? Urls(IReadOnlyList<Uri>? urls) => urls is null ? null : string.Join(',', urls.Select(Authority));
 
     private static string Authority(Uri url) => url.GetLeftPart(UriPartial.Authority);

@@ -246,7 +246,7 @@ internal sealed class LabClient : IDisposable
         new(headers: requireLeader ? [new("hasleader", "true")] : null, deadline: DateTime.UtcNow + timeout, cancellationToken: cancellation);
 
     /// <summary>A node's URL as this lab serves it: https under <c>--tls</c>.</summary>
-    private Uri Url(Uri url) => _tls is null ? url : LabTls.Https(url);
+    private Uri Url(Uri url) => _tls is null ? url : Kvorum.Etcd.Serve.ServeArguments.Https(url);
 
     /// <inheritdoc/>
     public void Dispose()

@@ -61,22 +61,7 @@ internal sealed record LabTls(string Directory)
     public ServeArguments Secure(ServeArguments serve, NodeLayout node)
     {
         ArgumentNullException.ThrowIfNull(serve);
-        return serve with
-        {
-            ListenClientUrls = serve.ListenClientUrls?.Select(Https).ToList(),
-            AdvertiseClientUrls = serve.AdvertiseClientUrls?.Select(Https).ToList(),
-            ListenPeerUrls = serve.ListenPeerUrls?.Select(Https).ToList(),
-            InitialAdvertisePeerUrls = serve.InitialAdvertisePeerUrls?.Select(Https).ToList(),
-            InitialCluster = serve.InitialCluster?.Select(m => m with { PeerUrl = Https(m.PeerUrl) }).ToList(),
-            ExtraFlags =
-            [
-                .. serve.ExtraFlags,
-                ServeFlags.CertFile, CertFile(node), ServeFlags.KeyFile, KeyFile(node),
-                ServeFlags.TrustedCaFile, CaFile, ServeFlags.ClientCertAuth, "true",
-                ServeFlags.PeerCertFile, CertFile(node), ServeFlags.PeerKeyFile, KeyFile(node),
-                ServeFlags.PeerTrustedCaFile, CaFile, ServeFlags.PeerClientCertAuth, "true",
-            ],
-        };
+        return serve.WithMutualTls(CertFile(node), KeyFile(node), CaFile);
     }
 
     /// <summary>
@@ -94,7 +79,4 @@ internal sealed record LabTls(string Directory)
         return new SslClientAuthenticationOptions { ClientCertificates = [client], CertificateChainPolicy = policy };
     }
 
-    /// <summary>The same URL with the https scheme.</summary>
-    /// <param name="url">An http URL.</param>
-    public static Uri Https(Uri url) => new UriBuilder(url ?? throw new ArgumentNullException(nameof(url))) { Scheme = Uri.UriSchemeHttps, Port = url.Port }.Uri;
 }
