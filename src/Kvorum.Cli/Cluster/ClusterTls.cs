@@ -32,15 +32,7 @@ internal sealed record ClusterTls(string Directory)
         System.IO.Directory.CreateDirectory(tls.Directory);
         if (File.Exists(tls.CaFile) && members.All(m => File.Exists(tls.CertFile(m))) && File.Exists(tls.ClientCertFile))
             return tls;
-        using var ca = ThrowawayCertificateAuthority.Create("kvorum cluster up CA");
-        ca.WriteRootPem(tls.CaFile);
-        foreach (var member in members)
-        {
-            using var certificate = ca.Issue(member.Name);
-            ThrowawayCertificateAuthority.WritePem(certificate, tls.CertFile(member), tls.KeyFile(member));
-        }
-        using (var client = ca.Issue("root"))
-            ThrowawayCertificateAuthority.WritePem(client, tls.ClientCertFile, tls.ClientKeyFile);
+        ThrowawayCertificateAuthority.WriteClusterFiles(tls.Directory, "kvorum cluster up CA", members.Select(m => (m.Name, (IEnumerable<string>?)null)));
         return tls;
     }
 

@@ -35,16 +35,7 @@ internal sealed record LabTls(string Directory)
     {
         ArgumentNullException.ThrowIfNull(layout);
         var tls = In(layout.Directory);
-        System.IO.Directory.CreateDirectory(tls.Directory);
-        using var ca = ThrowawayCertificateAuthority.Create("kvorum lab CA");
-        ca.WriteRootPem(tls.CaFile);
-        foreach (var node in layout.Nodes)
-        {
-            using var certificate = ca.Issue(node.Name, [node.Address.ToString(), "127.0.0.1"]);
-            ThrowawayCertificateAuthority.WritePem(certificate, tls.CertFile(node), tls.KeyFile(node));
-        }
-        using (var client = ca.Issue("root"))
-            ThrowawayCertificateAuthority.WritePem(client, tls.ClientCertFile, tls.ClientKeyFile);
+        ThrowawayCertificateAuthority.WriteClusterFiles(tls.Directory, "kvorum lab CA", layout.Nodes.Select(n => (n.Name, (IEnumerable<string>?)[n.Address.ToString(), "127.0.0.1"])));
         return tls;
     }
 
