@@ -48,6 +48,12 @@ internal sealed record ServerOptions
     public int ElectionTimeoutMs { get; init; } = 1000;
 
     /// <summary>
+    /// Whether the leader checkpoints leases that no one renews, so that a new leader restarts them from what they
+    /// had left rather than from their whole TTL (etcd's <c>--experimental-enable-lease-checkpoint</c>; on by default here).
+    /// </summary>
+    public bool LeaseCheckpoints { get; init; } = true;
+
+    /// <summary>
     /// Applied entries between snapshots, at least (<c>--snapshot-count</c>); a large state also waits until the
     /// log since its last snapshot is half of that snapshot's size (<c>SnapshotSchedule.LogShare</c>).
     /// </summary>

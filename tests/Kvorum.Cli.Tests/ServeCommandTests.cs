@@ -44,7 +44,8 @@ public class ServeCommandTests
             "--initial-cluster", "infra1=http://10.0.0.1:2380,infra2=http://10.0.0.2:22380,infra3=http://10.0.0.3:32380",
             "--initial-cluster-state", "existing", "--initial-cluster-token", "tok",
             "--heartbeat-interval", "50", "--election-timeout", "500", "--snapshot-count", "42",
-            "--max-request-bytes", "4096", "--quota-backend-bytes", "1000000", "--listen-metrics-urls", "http://127.0.0.1:9090", "--pre-vote", "false");
+            "--max-request-bytes", "4096", "--quota-backend-bytes", "1000000", "--listen-metrics-urls", "http://127.0.0.1:9090", "--pre-vote", "false",
+            "--experimental-enable-lease-checkpoint", "false");
 
         Assert.Equal("", err);
         Assert.Equal(0, code);
@@ -61,6 +62,7 @@ public class ServeCommandTests
         Assert.Equal(1_000_000, o.QuotaBackendBytes);
         Assert.Equal([new Uri("http://127.0.0.1:9090")], o.ListenMetricsUrls);
         Assert.False(o.PreVote);
+        Assert.False(o.LeaseCheckpoints);
     }
 
     [Theory]
@@ -83,6 +85,7 @@ public class ServeCommandTests
     [InlineData("--initial-cluster: peer URL http://127.0.0.1:2380 is listed twice", "--initial-cluster", "default=http://127.0.0.1:2380,b=http://127.0.0.1:2380")]
     [InlineData("--initial-advertise-peer-urls (http://127.0.0.1:2380) must match the --initial-cluster entry for \"default\" (http://127.0.0.1:9999)", "--initial-cluster", "default=http://127.0.0.1:9999")]
     [InlineData("--pre-vote must be true or false, got \"maybe\"", "--pre-vote", "maybe")]
+    [InlineData("--experimental-enable-lease-checkpoint must be true or false, got \"on\"", "--experimental-enable-lease-checkpoint", "on")]
     [InlineData("--name must be a non-empty name without '=' or ',', got \"a=b\"", "--name", "a=b")]
     [InlineData("--advertise-client-urls is required when --listen-client-urls listens on every interface", "--listen-client-urls", "http://0.0.0.0:2379")]
     [InlineData("https://127.0.0.1:2379 is https: give --cert-file and --key-file, or --auto-tls", "--listen-client-urls", "https://127.0.0.1:2379")]

@@ -76,6 +76,7 @@ internal static class ServeOptionsBinder
             ParseAutoCompaction(Raw(ServeFlags.AutoCompactionMode) ?? "periodic", Raw(ServeFlags.AutoCompactionRetention) ?? "0");
         var metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         var preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
+        var leaseCheckpoints = ParseBool(ServeFlags.EnableLeaseCheckpoint, Raw(ServeFlags.EnableLeaseCheckpoint) ?? "true");
         var randomizedElectionTimeout = ParseBool(ServeFlags.RandomizedElectionTimeout, Raw(ServeFlags.RandomizedElectionTimeout) ?? "true");
         var progressText = Raw(ServeFlags.WatchProgressNotifyInterval);
         var progressInterval = TimeSpan.FromMinutes(10);
@@ -110,6 +111,7 @@ internal static class ServeOptionsBinder
             PreVote = preVote,
             WatchProgressNotifyInterval = progressInterval,
             RandomizedElectionTimeout = randomizedElectionTimeout,
+            LeaseCheckpoints = leaseCheckpoints,
             ClientTls = clientTls,
             PeerTls = peerTls,
             AuthToken = auth.Token,

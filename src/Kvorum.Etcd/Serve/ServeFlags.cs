@@ -67,6 +67,9 @@ internal static class ServeFlags
     /// <summary><c>--experimental-watch-progress-notify-interval</c>.</summary>
     public const string WatchProgressNotifyInterval = "--experimental-watch-progress-notify-interval";
 
+    /// <summary><c>--experimental-enable-lease-checkpoint</c> (on by default here, off in etcd).</summary>
+    public const string EnableLeaseCheckpoint = "--experimental-enable-lease-checkpoint";
+
     // ---- scenarios (lab): election-timeout randomization ----
 
     /// <summary><c>--experimental-randomized-election-timeout</c>: false only for the lab's split-vote scenario.</summary>
@@ -155,6 +158,7 @@ internal static class ServeFlags
         (ListenMetricsUrls, "URLs to serve /metrics and /health on (default: none)."),
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
+        (EnableLeaseCheckpoint, "The leader records, through Raft, how long leases no one renews have left, so that a new leader does not give them a whole TTL again: true or false (default true)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
         (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),
         (KeyFile, "Private key (PEM) of --cert-file."),

@@ -15,10 +15,9 @@ namespace Kvorum.Server.Lease;
 /// <remarks>
 /// Pure: the time comes from the clock passed in (milliseconds, monotonic), so tests drive it by hand. Owned by the
 /// member loop (<see cref="LoopOwner"/>). Deadlines are never persisted: a restart, an installed snapshot and a
-/// promotion all give each lease its full TTL again, as etcd does without checkpoints (which Kvorum does not
-/// implement: etcd leaves them off by default).
+/// promotion give each lease its full TTL again, unless a checkpoint recorded less (<c>Lessor.Checkpoints.cs</c>).
 /// </remarks>
-internal sealed class Lessor
+internal sealed partial class Lessor
 {
     /// <summary>etcd's largest TTL, in seconds (<c>MaxLeaseTTL</c>).</summary>
     public const long MaxTtlSeconds = 9_000_000_000;
@@ -50,10 +49,12 @@ internal sealed class Lessor
     /// <param name="minTtlSeconds">The TTL a grant proposed here is raised to (<see cref="Raise"/>, <see cref="MinTtlSeconds(int, int)"/>).</param>
     /// <param name="clockMs">Monotonic milliseconds.</param>
     /// <param name="owner">The loop that owns the table; a test passes none.</param>
-    public Lessor(long minTtlSeconds, Func<long> clockMs, LoopOwner? owner = null)
+    /// <param name="checkpoints">Whether the primary checkpoints the leases no one keeps alive (<see cref="TakeCheckpoints"/>).</param>
+    public Lessor(long minTtlSeconds, Func<long> clockMs, LoopOwner? owner = null, bool checkpoints = true)
     {
         ArgumentNullException.ThrowIfNull(clockMs);
         MinTtl = minTtlSeconds;
+        CheckpointsEnabled = checkpoints;
         _clockMs = clockMs;
         _owner = owner ?? new LoopOwner();
     }
@@ -108,7 +109,11 @@ internal sealed class Lessor
         var entry = new Entry(id, Math.Max(ttl, 1));
         _leases.Add(id, entry);
         if (IsPrimary)
-            Arm(entry, _clockMs() + (entry.Ttl * 1000));
+        {
+            var now = _clockMs();
+            Arm(entry, now + (entry.Ttl * 1000));
+            ArmCheckpoint(entry, now);
+        }
         return entry.Ttl;
     }
 
@@ -124,10 +129,17 @@ internal sealed class Lessor
     /// Renews lease <paramref name="id"/> for its whole TTL from now. Primary only: the caller routes renewals to the
     /// leader. A lease that has expired and waits for its revoke is not renewed, as etcd's is not.
     /// </summary>
+    /// <param name="id">The lease.</param>
+    /// <param name="clearCheckpoint">
+    /// True when a checkpoint of the lease was applied or proposed: the renewal may be acknowledged only once a clear
+    /// (<see cref="ApplyCheckpoint"/> with 0) proposed after it has been applied, or a new leader would restart the
+    /// lease from the checkpoint's shorter remaining time and could expire it early.
+    /// </param>
     /// <returns>The granted TTL, or -1 when the lease is unknown or expired.</returns>
     /// <exception cref="InvalidOperationException">Not primary.</exception>
-    public long Renew(long id)
+    public long Renew(long id, out bool clearCheckpoint)
     {
+        clearCheckpoint = false;
         _owner.AssertOwned();
         if (!IsPrimary)
             throw new InvalidOperationException("only the primary lessor renews leases");
@@ -135,6 +147,8 @@ internal sealed class Lessor
         if (!_leases.TryGetValue(id, out var entry) || entry.Deadline <= now)
             return -1;
         Arm(entry, now + (entry.Ttl * 1000));
+        ArmCheckpoint(entry, now);
+        clearCheckpoint = entry.CheckpointMs > 0 || entry.CheckpointsInFlight > 0;
         return entry.Ttl;
     }
 
@@ -172,9 +186,15 @@ internal sealed class Lessor
         IsPrimary = true;
         _revoking.Clear();
         _deadlines.Clear();
+        _checkpointsDue.Clear();
         var now = _clockMs();
         foreach (var entry in _leases.Values)
-            entry.Deadline = now + extendMs + (entry.Ttl * 1000);
+        {
+            entry.Deadline = now + extendMs + RemainingMs(entry, now);
+            entry.CheckpointsInFlight = 0;
+            if (entry.CheckpointMs == 0)
+                ArmCheckpoint(entry, now);
+        }
         if (_leases.Count >= SpreadThreshold)
         {
             var sorted = _leases.Values.OrderBy(e => e.Deadline).ToArray();
@@ -193,8 +213,13 @@ internal sealed class Lessor
         IsPrimary = false;
         _revoking.Clear();
         _deadlines.Clear();
+        _checkpointsDue.Clear();
         foreach (var entry in _leases.Values)
+        {
             entry.Deadline = Never;
+            entry.CheckpointDue = Never;
+            entry.CheckpointsInFlight = 0;
+        }
     }
 
     /// <summary>
@@ -237,12 +262,13 @@ internal sealed class Lessor
     public List<LeaseRecord> Capture()
     {
         _owner.AssertOwned();
-        return [.. _leases.Values.OrderBy(e => e.Id).Select(e => new LeaseRecord { Id = e.Id, Ttl = e.Ttl })];
+        return [.. _leases.Values.OrderBy(e => e.Id).Select(e => new LeaseRecord { Id = e.Id, Ttl = e.Ttl, CheckpointMs = e.CheckpointMs })];
     }
 
     /// <summary>
     /// Replaces the table with a snapshot's. The leases come back with no deadline; a primary lessor (which does not
-    /// install snapshots in practice) gives each its full TTL from now.
+    /// install snapshots in practice) gives each its full TTL from now. A checkpoint's remaining time counts from now
+    /// again, later than it did where it was taken, so a lease restarted from it still never expires early.
     /// </summary>
     public void Restore(IEnumerable<LeaseRecord> records)
     {
@@ -251,13 +277,17 @@ internal sealed class Lessor
         _leases.Clear();
         _revoking.Clear();
         _deadlines.Clear();
+        _checkpointsDue.Clear();
         var now = _clockMs();
         foreach (var r in records)
         {
-            var entry = new Entry(r.Id, r.Ttl);
+            var entry = new Entry(r.Id, r.Ttl) { CheckpointMs = r.CheckpointMs, CheckpointAppliedAt = now };
             _leases[r.Id] = entry;
             if (IsPrimary)
+            {
                 Arm(entry, now + (entry.Ttl * 1000));
+                ArmCheckpoint(entry, now);
+            }
         }
     }
 
@@ -290,5 +320,17 @@ internal sealed class Lessor
 
         /// <summary>Monotonic milliseconds at which the lease expires; <see cref="Never"/> unless primary.</summary>
         public long Deadline { get; set; } = Never;
+
+        /// <summary>The remaining time the last applied checkpoint recorded, in milliseconds; 0 for none.</summary>
+        public long CheckpointMs { get; set; }
+
+        /// <summary>Monotonic milliseconds, on this member, at which that checkpoint was applied (or restored).</summary>
+        public long CheckpointAppliedAt { get; set; }
+
+        /// <summary>Primary only: when to checkpoint the lease if it is not renewed before; <see cref="Never"/> for no time.</summary>
+        public long CheckpointDue { get; set; } = Never;
+
+        /// <summary>Primary only: checkpoints proposed and not yet applied (a lost one is counted until demotion).</summary>
+        public int CheckpointsInFlight { get; set; }
     }
 }

@@ -15,8 +15,8 @@ namespace Kvorum.Server.Node;
 /// on every member (<see cref="StateMachine.Leases"/>). Deadlines are the leader's alone: it becomes primary when it
 /// applies its own term's first entry (<see cref="OnLeaderEntryApplied"/>) and stops being primary when it loses the
 /// role (<see cref="DemoteLeases"/>); each tick it proposes revokes for the leases that expired
-/// (<see cref="ExpireLeases"/>). Renewals and time-to-live queries are answered by the leader: a follower forwards
-/// them (<see cref="LeaseForwarder"/>).
+/// (<see cref="ExpireLeases"/>) and checkpoints the leases no one renews (<see cref="CheckpointLeases"/>). Renewals
+/// and time-to-live queries are answered by the leader: a follower forwards them (<see cref="LeaseForwarder"/>).
 /// </summary>
 internal sealed partial class KvorumNode : ILeaseLeader
 {
@@ -25,6 +25,9 @@ internal sealed partial class KvorumNode : ILeaseLeader
 
     /// <summary>At most this many revokes of expired leases outstanding at once (etcd's <c>maxPendingRevokes</c>).</summary>
     private const int MaxRevokesInFlight = 16;
+
+    /// <summary>Lease checkpoints proposed per tick at most (etcd's <c>maxLeaseCheckpointBatchSize</c>).</summary>
+    private const int CheckpointBatch = 1000;
 
     /// <summary>Expired leases revoked per second at most (etcd's <c>leaseRevokeRate</c>).</summary>
     private const int RevokesPerSecond = 1000;
@@ -86,8 +89,14 @@ internal sealed partial class KvorumNode : ILeaseLeader
     /// </summary>
     /// <returns>The granted TTL, or -1 when the lease is unknown (or expired and waiting for its revoke).</returns>
     /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
-    public Task<long> RenewLeaseAsync(long id, CancellationToken cancellation) =>
-        RouteLeaseAsync(() => _state.Leases.Renew(id), (urls, c) => _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c), forwarded: false, cancellation, confirmLeadership: true);
+    public async Task<long> RenewLeaseAsync(long id, CancellationToken cancellation)
+    {
+        var renewal = await RouteLeaseAsync(
+            () => RenewHere(id),
+            async (urls, c) => new Renewal(await _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c).ConfigureAwait(false), false),
+            forwarded: false, cancellation, confirmLeadership: true).ConfigureAwait(false);
+        return await AcknowledgeAsync(id, renewal, cancellation).ConfigureAwait(false);
+    }
 
     /// <summary>A lease's time to live as the leader sees it (here, or forwarded to it); TTL -1 when unknown.</summary>
     /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
@@ -98,8 +107,35 @@ internal sealed partial class KvorumNode : ILeaseLeader
     public Task<IReadOnlyList<long>> LeaseIdsAsync() => QueryAsync(() => _state.Leases.Ids());
 
     /// <inheritdoc />
-    Task<long> ILeaseLeader.RenewForwardedAsync(long id, CancellationToken cancellation) =>
-        RouteLeaseAsync(() => _state.Leases.Renew(id), null, forwarded: true, cancellation, confirmLeadership: true);
+    async Task<long> ILeaseLeader.RenewForwardedAsync(long id, CancellationToken cancellation)
+    {
+        var renewal = await RouteLeaseAsync(() => RenewHere(id), null, forwarded: true, cancellation, confirmLeadership: true).ConfigureAwait(false);
+        return await AcknowledgeAsync(id, renewal, cancellation).ConfigureAwait(false);
+    }
+
+    /// <summary>A renewal's outcome on the primary: the TTL, and whether a checkpoint must be cleared before it is acknowledged.</summary>
+    private readonly record struct Renewal(long Ttl, bool ClearCheckpoint);
+
+    /// <summary>On the loop, on the primary: renews lease <paramref name="id"/> (<see cref="Lessor.Renew(long, out bool)"/>).</summary>
+    private Renewal RenewHere(long id)
+    {
+        var ttl = _state.Leases.Renew(id, out var clear);
+        return new Renewal(ttl, clear);
+    }
+
+    /// <summary>
+    /// The TTL to answer a renewal with, once it may be: a renewal of a checkpointed lease first has the checkpoint
+    /// cleared through Raft (see <c>Lessor.Checkpoints.cs</c> on why).
+    /// </summary>
+    private async Task<long> AcknowledgeAsync(long id, Renewal renewal, CancellationToken cancellation)
+    {
+        if (renewal.ClearCheckpoint)
+        {
+            var clear = new InternalRequest { LeaseCheckpoints = Lessor.ToProposal([(id, 0L)]) };
+            await ProposeAsync<LeaseCheckpointResponse>(clear, cancellation).ConfigureAwait(false);
+        }
+        return renewal.Ttl;
+    }
 
     /// <inheritdoc />
     Task<LeaseTimeToLiveResponse> ILeaseLeader.TimeToLiveForwardedAsync(long id, bool keys, CancellationToken cancellation) =>
@@ -258,5 +294,20 @@ internal sealed partial class KvorumNode : ILeaseLeader
             var request = new InternalRequest { Id = _proposals.NextId(), LeaseRevoke = new LeaseRevokeRequest { ID = id } };
             _raft.Propose(request.ToByteArray());
         }
+    }
+
+    /// <summary>
+    /// Each tick, on the primary: proposes one batch of checkpoints of the leases no one has renewed for half their TTL
+    /// (<see cref="Lessor.TakeCheckpoints"/>), at most <see cref="CheckpointBatch"/>; no one waits for it.
+    /// </summary>
+    private void CheckpointLeases()
+    {
+        if (!_state.Leases.IsPrimary)
+            return;
+        var due = _state.Leases.TakeCheckpoints(CheckpointBatch, (long)RequestTimeout.TotalMilliseconds);
+        if (due.Count == 0)
+            return;
+        var request = new InternalRequest { Id = _proposals.NextId(), LeaseCheckpoints = Lessor.ToProposal(due) };
+        _raft.Propose(request.ToByteArray());
     }
 }

@@ -23,11 +23,12 @@ internal sealed class StateMachine
     /// <param name="minLeaseTtl">The smallest TTL a lease is granted, in seconds (<see cref="Lessor.MinTtlSeconds(int, int)"/>).</param>
     /// <param name="clockMs">Monotonic milliseconds for the lessor's deadlines; the system's when not given.</param>
     /// <param name="tokens">The member's auth tokens, which applied logins add to; etcd's default TTL when not given.</param>
-    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, SimpleTokens? tokens = null)
+    /// <param name="leaseCheckpoints">Whether the leader checkpoints leases (<see cref="Lessor.CheckpointsEnabled"/>).</param>
+    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, SimpleTokens? tokens = null, bool leaseCheckpoints = true)
     {
         Auth = new AuthStore(tokens ?? new SimpleTokens(TimeSpan.FromMinutes(5)));
         _owner = owner ?? new LoopOwner();
-        Leases = new Lessor(minLeaseTtl, clockMs ?? (static () => Environment.TickCount64), _owner);
+        Leases = new Lessor(minLeaseTtl, clockMs ?? (static () => Environment.TickCount64), _owner, leaseCheckpoints);
         // A put that names a lease the table lacks fails with etcd's "requested lease not found".
         Store = new MvccStore { LeaseExists = Leases.Exists };
     }
@@ -89,6 +90,7 @@ internal sealed class StateMachine
                 InternalRequest.RequestOneofCase.Attributes => Members.Apply(request.Attributes) ?? (object)new EtcdException(EtcdErrors.MemberNotFound),
                 InternalRequest.RequestOneofCase.LeaseGrant => GrantLease(request.LeaseGrant),
                 InternalRequest.RequestOneofCase.LeaseRevoke => RevokeLease(request.LeaseRevoke.ID),
+                InternalRequest.RequestOneofCase.LeaseCheckpoints => ApplyCheckpoints(request.LeaseCheckpoints),
                 InternalRequest.RequestOneofCase.Auth => Auth.Apply(request.Auth, new AuthInfo(request.Requester?.User ?? "", request.Requester?.Revision ?? 0)),
                 _ => new EtcdException(EtcdErrors.UnknownRequest),
             };
@@ -143,6 +145,17 @@ internal sealed class StateMachine
         Store.RevokeLease(id);
         Leases.Revoke(id);
         return new LeaseRevokeResponse { Header = new ResponseHeader { Revision = Store.Revision } };
+    }
+
+    /// <summary>The leader's lease checkpoints (<see cref="Lessor.ApplyCheckpoint"/>); a malformed batch changes nothing.</summary>
+    private LeaseCheckpointResponse ApplyCheckpoints(LeaseCheckpoints checkpoints)
+    {
+        if (checkpoints.Ids.Count == checkpoints.RemainingMs.Count)
+        {
+            for (var i = 0; i < checkpoints.Ids.Count; i++)
+                Leases.ApplyCheckpoint(checkpoints.Ids[i], checkpoints.RemainingMs[i]);
+        }
+        return new LeaseCheckpointResponse { Header = new ResponseHeader { Revision = Store.Revision } };
     }
 
     /// <summary>

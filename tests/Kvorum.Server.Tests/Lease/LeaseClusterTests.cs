@@ -15,7 +15,7 @@ namespace Kvorum.Server.Tests.Lease;
 /// Leases on a real 3-member cluster in this process (Kestrel, gRPC, WAL on disk), driven by the generated etcd
 /// clients: grants and revokes through Raft, renewals forwarded by followers, expiry by the leader alone.
 /// </summary>
-public sealed class LeaseClusterTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class LeaseClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private readonly LocalCluster _cluster = new(3, snapshotCount: 40);
     private readonly Dictionary<string, GrpcChannel> _channels = [];

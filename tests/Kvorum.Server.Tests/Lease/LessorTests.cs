@@ -137,7 +137,7 @@ public sealed class LessorTests
         lessor.Promote(extendMs: 0);
         lessor.Grant(1, 10);
         _now += 9000;
-        Assert.Equal(10, lessor.Renew(1));
+        Assert.Equal(10, lessor.Renew(1, out _));
         _now += 9999;
         Assert.Empty(lessor.TakeExpired(100, 16, 5000));
         _now += 1;
@@ -150,9 +150,9 @@ public sealed class LessorTests
         var lessor = NewLessor();
         lessor.Promote(extendMs: 0);
         lessor.Grant(1, 2);
-        Assert.Equal(-1, lessor.Renew(99));
+        Assert.Equal(-1, lessor.Renew(99, out _));
         _now += 2000;
-        Assert.Equal(-1, lessor.Renew(1));
+        Assert.Equal(-1, lessor.Renew(1, out _));
         Assert.True(lessor.Exists(1));
     }
 
@@ -161,7 +161,7 @@ public sealed class LessorTests
     {
         var lessor = NewLessor();
         lessor.Grant(1, 2);
-        Assert.Throws<InvalidOperationException>(() => lessor.Renew(1));
+        Assert.Throws<InvalidOperationException>(() => lessor.Renew(1, out _));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public sealed class LessorTests
         for (var i = 0; i < 1000; i++)
         {
             _now += 100;
-            lessor.Renew(1);
+            lessor.Renew(1, out _);
             long[] expected = i == 19 ? [2L] : [];
             Assert.Equal(expected, lessor.TakeExpired(100, 16, 3_600_000));
         }
