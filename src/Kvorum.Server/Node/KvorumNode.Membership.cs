@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Kvorum.Raft;
 using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
@@ -10,11 +11,15 @@ internal sealed partial class KvorumNode
     /// <summary>The member table as this member last applied it.</summary>
     public Task<Member[]> MembersAsync() => QueryAsync(() => _state.Members.All.Select(m => m.Clone()).ToArray());
 
-    /// <summary>Proposes a membership change and waits until it is applied here (checked first: <see cref="MembershipRequests.Refusal"/>).</summary>
+    /// <summary>
+    /// Proposes a membership change and waits until it is applied here (checked first: <see cref="MembershipRequests.Refusal"/>);
+    /// without a leader, it waits for one up to the request timeout, as a write does.
+    /// </summary>
     public async Task<Member[]> ChangeMembershipAsync(ConfChange change, CancellationToken cancellation)
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(() => _membership.Propose(change, tcs, _state.Members, _raft.Config, c => _raft.ProposeConfChange(c).Status));
+        var arrivedAt = Stopwatch.GetTimestamp();
+        Post(() => _membership.Propose(change, tcs, _state.Members, _raft.Config, c => _raft.ProposeConfChange(c).Status, arrivedAt));
         await WaitAsync(tcs, () => _membership.Forget(change), cancellation).ConfigureAwait(false);
         return await MembersAsync().ConfigureAwait(false);
     }

@@ -87,7 +87,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
         _awaitingLeader = new WritesAwaitingLeader((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
         _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, RequestTimeoutTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
-        _membership = new MembershipRequests(_owner);
+        _membership = new MembershipRequests((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
         _attributes = new OwnAttributes(memberId, options.Name, options.AdvertiseClientUrls, _owner);
         _snapshots = new SnapshotSchedule(options.SnapshotCount, options.SnapshotCatchUpEntries, _owner);
         _receivedSnapshots = new ReceivedSnapshots(_owner);
@@ -194,6 +194,13 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
                         ProposeOnLoop(waiting.Request, waiting.Waiter, waiting.ArrivedAt);
                     ProcessReady();
                 }
+                // Once an entry of the leader's term is applied here, the leader has committed one and takes membership
+                // changes: before that it would refuse (or, forwarded, silently drop) them.
+                if (_membership.AwaitingLeaderCount > 0 && _raft.Lead != 0 && _state.AppliedTerm == _raft.Term)
+                {
+                    _membership.ProposeAwaiting(_state.Members, _raft.Config, c => _raft.ProposeConfChange(c).Status);
+                    ProcessReady();
+                }
                 if (_leaderKnown && _attributes.IsDue(_state.Members, Environment.TickCount64))
                 {
                     _raft.Propose(_attributes.Publish(_proposals.NextId(), Environment.TickCount64).ToByteArray());
@@ -251,6 +258,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         _loopTicks++;
         _proposals.Expire(Stopwatch.GetTimestamp());
         _awaitingLeader.Expire(Stopwatch.GetTimestamp());
+        _membership.Expire(Stopwatch.GetTimestamp());
         _reads.AskAgain(_loopTicks);
         _watchers.CatchUpPass();
         ExpireLeases();

@@ -85,4 +85,23 @@ public sealed class LeaderWaitTests
             Assert.Equal(["after"], read.Kvs.Select(kv => kv.Key.ToStringUtf8()));
         }
     }
+
+    [Fact]
+    public async Task A_membership_change_on_a_member_without_a_leader_waits_for_one_and_is_applied_once_it_is_elected()
+    {
+        await using var cluster = InMemoryCluster.Start(3);
+        var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(20));
+        var follower = cluster.Nodes.First(n => n != leader);
+        var removed = cluster.Nodes.First(n => n != leader && n != follower);
+        await IsolateUntilLeaderlessAsync(cluster, follower);
+
+        var change = follower.ChangeMembershipAsync(new Kvorum.Raft.ConfChange(Kvorum.Raft.ConfChangeType.RemoveNode, removed.MemberId), CancellationToken.None);
+        await Task.Delay(700);
+        Assert.False(change.IsCompleted, $"the change ended without a leader: {change.Exception?.InnerException?.Message}");
+
+        cluster.Drop(_ => false);
+        var members = await change.WaitAsync(TimeSpan.FromSeconds(15));
+        Assert.DoesNotContain(members, m => m.ID == removed.MemberId);
+        Assert.Equal(2, members.Length);
+    }
 }

@@ -74,7 +74,6 @@ public sealed class MembershipRequestsTests
     {
         { ProposeStatus.ConfChangePending, EtcdErrors.MembershipChangeInProgress.Message },
         { ProposeStatus.InvalidConfChange, EtcdErrors.InvalidMembershipChange.Message },
-        { ProposeStatus.NotLeader, EtcdErrors.NoLeader.Message },
         { ProposeStatus.TransferInProgress, EtcdErrors.NoLeader.Message },
     };
 
@@ -130,5 +129,43 @@ public sealed class MembershipRequestsTests
 
     [Fact]
     public void Only_the_loop_thread_changes_the_requests() =>
-        LoopThread.AssertOnlyTheLoopMay(owner => new MembershipRequests(owner).Complete(new ConfChange(ConfChangeType.AddVoter, Voter1)));
+        LoopThread.AssertOnlyTheLoopMay(owner => new MembershipRequests(owner: owner).Complete(new ConfChange(ConfChangeType.AddVoter, Voter1)));
+
+    [Fact]
+    public void A_change_asked_without_a_leader_waits_for_one_and_is_proposed_when_one_is_known()
+    {
+        var requests = new MembershipRequests(timeout: 100);
+        var waiter = Waiter();
+        var change = new ConfChange(ConfChangeType.AddLearner, Unknown);
+        requests.Propose(change, waiter, Table(), Config, _ => ProposeStatus.NotLeader, now: 10);
+        Assert.Equal((0, 1), (requests.Count, requests.AwaitingLeaderCount));
+        requests.Expire(now: 109);
+        requests.ProposeAwaiting(Table(), Config, _ => ProposeStatus.NotLeader); // still none: it waits on
+        Assert.False(waiter.Task.IsCompleted);
+
+        var proposed = new List<ConfChange>();
+        requests.ProposeAwaiting(Table(), Config, c => { proposed.Add(c); return ProposeStatus.Accepted; });
+        Assert.Equal([change], proposed);
+        Assert.Equal((1, 0), (requests.Count, requests.AwaitingLeaderCount));
+        requests.Complete(change);
+        Assert.True(waiter.Task.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public void A_change_without_a_leader_at_the_timeout_fails_with_request_timed_out_and_one_given_up_on_is_never_proposed()
+    {
+        var requests = new MembershipRequests(timeout: 100);
+        var timingOut = Waiter();
+        var givenUp = Waiter();
+        requests.Propose(new ConfChange(ConfChangeType.AddLearner, Unknown), timingOut, Table(), Config, _ => ProposeStatus.NotLeader, now: 10);
+        var abandoned = new ConfChange(ConfChangeType.RemoveNode, Voter2);
+        requests.Propose(abandoned, givenUp, Table(), Config, _ => ProposeStatus.NotLeader, now: 50);
+        Assert.True(requests.Forget(abandoned));
+
+        requests.Expire(now: 110);
+        Assert.Equal(EtcdErrors.TimedOut, ErrorOf(timingOut).Error);
+        var proposed = 0;
+        requests.ProposeAwaiting(Table(), Config, _ => { proposed++; return ProposeStatus.Accepted; });
+        Assert.Equal((0, 0, 0), (proposed, requests.Count, requests.AwaitingLeaderCount));
+    }
 }
