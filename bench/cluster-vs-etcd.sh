@@ -36,6 +36,7 @@
 #        PUT_CLIENTS ("1 16 64 256"), RANGE_CLIENTS (64), LEASE_CLIENTS (64), WATCHERS ("1000 10000") (any set
 #        empty for none), WATCH_PUT_RATE (500), WATCH_KEYS (100), IDLE_WATCHERS (10000), ROUNDS (1),
 #        WATCH_RATES ("500 1000 2000 4000 8000") and WATCH_RATE_WATCHERS (1000) (WATCH_RATES empty for none),
+#        WATCH_WARMUP (WARMUP; 0 for none: each watch run's unmeasured first part, its own watchers and keys),
 #        KEEP_RESULTS=dir (copy raw results there),
 #        TLS=1 (both systems with https and mutual TLS on client and peer ports, the same etcd flags on both: a
 #        throwaway CA and certificates made with openssl in the work dir; the load generator and etcdctl present a
@@ -57,6 +58,11 @@ WATCH_KEYS="${WATCH_KEYS:-100}"
 IDLE_WATCHERS="${IDLE_WATCHERS-10000}"
 WATCH_RATES="${WATCH_RATES-500 1000 2000 4000 8000}"
 WATCH_RATE_WATCHERS="${WATCH_RATE_WATCHERS:-1000}"
+# Each watch run first runs the same watchers and puts unmeasured for this long (0 for none): a fresh Kvorum member
+# otherwise compiles its watch path inside the measured seconds.
+WATCH_WARMUP="${WATCH_WARMUP:-$WARMUP}"
+WATCH_WARMUP_FLAG=()
+if [ "$WATCH_WARMUP" != 0 ]; then WATCH_WARMUP_FLAG=(--warmup "$WATCH_WARMUP"); fi
 TLS="${TLS:-}"
 SYSTEMS=("$@")
 [ ${#SYSTEMS[@]} -eq 0 ] && SYSTEMS=(kvorum etcd)
@@ -262,11 +268,13 @@ measure_watch() { # round system watchers
     local round=$1 system=$2 watchers=$3 tag="$2-watch-$3-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    local before; before="$(rss_kib "$system")"
     kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
-        --watchers "$watchers" --keys "$WATCH_KEYS" --put-rate "$WATCH_PUT_RATE" --duration "$DURATION" --idle 4s -w json \
-        >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
+        --watchers "$watchers" --keys "$WATCH_KEYS" --put-rate "$WATCH_PUT_RATE" --duration "$DURATION" --idle 4s \
+        "${WATCH_WARMUP_FLAG[@]}" -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
+    # The RSS before the measured watchers open: after the warm-up's watchers have closed.
+    until [ ${#WATCH_WARMUP_FLAG[@]} = 0 ] || grep -q "warm-up done" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.05; done
+    local before; before="$(rss_kib "$system")"
     until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$bench" 2>/dev/null; do sleep 0.05; done
     sleep 3
     local after; after="$(rss_kib "$system")"
@@ -287,7 +295,7 @@ measure_watch_rate() { # round system rate
     resume_cluster "$system"
     wait_healthy "$system"
     kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
-        --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" -w json \
+        --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" "${WATCH_WARMUP_FLAG[@]}" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" || true
     local json; json="$(cat "$WORK/$tag.json")"
     local sustained; sustained="$(jq --argjson r "$rate" 'if .puts_per_s >= 0.95 * $r and .put_errors == 0 and .events_missing == 0 and .events_unexpected == 0 then 1 else 0 end' <<<"$json")"

@@ -25,17 +25,19 @@ internal static class WatchBenchCommand
         var keys = new Option<int>("--keys") { Description = "Distinct watched keys (default 10).", DefaultValueFactory = _ => 10 };
         var putRate = new Option<int>("--put-rate") { Description = "Puts per second on a fixed schedule; 0 holds the watchers idle (default 100).", DefaultValueFactory = _ => 100 };
         var duration = new Option<string>("--duration") { Description = "How long the puts go on (default 10s)." };
+        var warmup = new Option<string>("--warmup") { Description = "Run the same watchers and puts for this long first, unmeasured, e.g. 10s." };
         var idle = new Option<string>("--idle") { Description = "Hold the watchers open and idle this long before the puts, e.g. 5s." };
         var valueSize = new Option<int>("--value-size") { Description = "Value size in bytes, at least 8 (default 256).", DefaultValueFactory = _ => 256 };
         var command = new Command("watch", "Benchmark watch event delivery while puts go in at a fixed rate.")
         {
-            watchers, streams, conns, keys, putRate, duration, idle, valueSize,
+            watchers, streams, conns, keys, putRate, duration, warmup, idle, valueSize,
         };
         command.SetAction(async (parse, cancellation) =>
         {
             var client = global.Resolve(parse, context);
             var durationText = parse.GetValue(duration);
             var idleText = parse.GetValue(idle);
+            var warmupText = parse.GetValue(warmup);
             var settings = new WatchBenchSettings
             {
                 Endpoints = client.Endpoints,
@@ -45,6 +47,7 @@ internal static class WatchBenchCommand
                 Keys = parse.GetValue(keys),
                 PutRate = parse.GetValue(putRate),
                 Duration = durationText is null ? TimeSpan.FromSeconds(10) : DurationParser.ParseFlag("--duration", durationText),
+                Warmup = warmupText is null ? null : DurationParser.ParseFlag("--warmup", warmupText),
                 Idle = idleText is null ? TimeSpan.Zero : DurationParser.ParseFlag("--idle", idleText),
                 ValueSize = parse.GetValue(valueSize),
                 DialTimeout = client.DialTimeout,
@@ -64,6 +67,14 @@ internal static class WatchBenchCommand
             WatchBenchSummary summary;
             try
             {
+                if (settings.Warmup is { } warm)
+                {
+                    // Its own watchers and keys, closed before the measured run opens its own; its progress lines are
+                    // not printed, so the first "watchers open" line is the measured run's.
+                    await context.Error.WriteLineAsync(FormattableString.Invariant($"bench watch: warming up for {warm.TotalSeconds:0.#}s (not measured)")).ConfigureAwait(false);
+                    await new WatchBenchRunner(settings with { Duration = warm, Idle = TimeSpan.Zero }, TextWriter.Null).RunAsync(cancellation).ConfigureAwait(false);
+                    await context.Error.WriteLineAsync("bench watch: warm-up done, measuring").ConfigureAwait(false);
+                }
                 summary = await new WatchBenchRunner(settings, context.Error).RunAsync(cancellation).ConfigureAwait(false);
             }
             catch (Grpc.Core.RpcException e)

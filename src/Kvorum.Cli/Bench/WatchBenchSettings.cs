@@ -27,6 +27,13 @@ internal sealed record WatchBenchSettings
     /// <summary>How long the puts go on, or the watchers stay idle (<c>--duration</c>).</summary>
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long to run the same watchers and puts first, unmeasured (<c>--warmup</c>); null for none. A .NET member
+    /// compiles its watch and put paths in its first seconds of that load, and a fresh member measured at once spends
+    /// a share of the measured time compiling them.
+    /// </summary>
+    public TimeSpan? Warmup { get; init; }
+
     /// <summary>How long the watchers stay open and idle before the puts start (<c>--idle</c>), e.g. to sample memory.</summary>
     public TimeSpan Idle { get; init; } = TimeSpan.Zero;
 

@@ -17,6 +17,7 @@ public sealed class LeaseAndWatchBenchTests
     [InlineData("--put-rate must not be negative, got -5", "--put-rate", "-5")]
     [InlineData("--value-size must be at least 8 (the send time it carries), got 4", "--value-size", "4")]
     [InlineData("--idle must be a positive duration such as 500ms, 2s or 1m, got \"x\"", "--idle", "x")]
+    [InlineData("--warmup must be a positive duration such as 500ms, 2s or 1m, got \"x\"", "--warmup", "x")]
     public async Task Bad_watch_bench_arguments_exit_2_with_one_line(string message, params string[] args)
     {
         var (code, output, err) = await CliRun.Run(["bench", "watch", .. args, "--endpoints", "127.0.0.1:1"]);
@@ -79,10 +80,16 @@ public sealed class LeaseAndWatchBenchTests
         await WaitReadyAsync(etcd);
 
         var (code, output, err) = await CliRun.Run(
-            "bench", "watch", "--endpoints", etcd.ClientUrl, "--watchers", "60", "--streams", "3", "--keys", "4", "--put-rate", "50", "--duration", "1s", "-w", "json");
+            "bench", "watch", "--endpoints", etcd.ClientUrl, "--watchers", "60", "--streams", "3", "--keys", "4", "--put-rate", "50", "--duration", "1s",
+            "--warmup", "1s", "-w", "json");
 
         Assert.True(code == 0, err + output);
-        Assert.Contains("bench watch: 60 watchers open on 3 streams", err, StringComparison.Ordinal);
+        // The warm-up's own watchers and puts are not reported: one "watchers open" line, after the warm-up.
+        var warmedAt = err.IndexOf("bench watch: warm-up done, measuring", StringComparison.Ordinal);
+        Assert.True(warmedAt >= 0, err);
+        Assert.Equal(warmedAt, err.LastIndexOf("bench watch: warm-up done", StringComparison.Ordinal));
+        Assert.True(err.IndexOf("bench watch: 60 watchers open on 3 streams", StringComparison.Ordinal) > warmedAt, err);
+        Assert.Equal(1, err.Split("watchers open").Length - 1);
         using var json = JsonDocument.Parse(output);
         var root = json.RootElement;
         var puts = root.GetProperty("puts").GetInt64();
