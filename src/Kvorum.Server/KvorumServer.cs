@@ -181,6 +181,8 @@ internal static class KvorumServer
         builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
+        // Large read answers waiting for their clients, bounded across the member (Http2/UnreadAnswerBudget.cs).
+        builder.Services.AddSingleton(new UnreadAnswerBudget(options.MaxUnreadResponseBytes));
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
         // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
