@@ -203,6 +203,8 @@ internal static class KvorumServer
 
         var app = builder.Build();
         app.UsePeerPortGate(options.ListenPeerUrls);
+        // Large read answers give their room in the unread-answer budget back once sent (Http2/UnreadAnswerHold.cs).
+        app.UseUnreadAnswerRelease();
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();

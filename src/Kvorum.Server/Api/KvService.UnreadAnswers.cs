@@ -10,8 +10,8 @@ internal sealed partial class KvService
 {
     /// <summary>
     /// Waits until the member's budget of unread answers has room for <paramref name="answer"/>, then lets it be
-    /// written, and gives the room back when the call is over (its answer sent, or its stream gone). Refuses it with
-    /// Unavailable, which etcd's clients retry for reads, when no room came in time.
+    /// written; <see cref="UnreadAnswerRelease"/> gives the room back when the answer has left (or its stream has
+    /// ended). Refuses it with Unavailable, which etcd's clients retry for reads, when no room came in time.
     /// </summary>
     /// <remarks>
     /// Writes are not held here: their answers are small, and a write that has been applied must not be answered with
@@ -27,14 +27,8 @@ internal sealed partial class KvService
         var wait = UnreadAnswerBudget.WaitLimit(context.Deadline.ToUniversalTime(), DateTime.UtcNow);
         if (!await answers.TakeAsync(bytes, wait, context.CancellationToken).ConfigureAwait(false))
             throw new EtcdException(EtcdErrors.TooManyUnreadAnswers);
-        // After the answer has been written and the stream completed, or after the stream was reset: in both cases
-        // the transport holds none of it any more.
-        context.GetHttpContext().Response.OnCompleted(static state =>
-        {
-            var (budget, taken) = ((UnreadAnswerBudget, long))state;
-            budget.Release(taken);
-            return Task.CompletedTask;
-        }, (answers, bytes));
+        // Given back once the answer has left or its stream has ended (UnreadAnswerRelease).
+        context.GetHttpContext().Features.Set(new UnreadAnswerHold(answers, bytes));
         return response;
     }
 }

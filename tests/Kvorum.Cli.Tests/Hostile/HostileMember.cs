@@ -19,7 +19,7 @@ public sealed class HostileMemberGroup : ICollectionFixture<HostileMember>
 
 /// <summary>
 /// One real <c>kvorum serve</c> process for the misbehaving-client tests: a plaintext client URL, an https one
-/// (<c>--auto-tls</c>) and a peer URL. A well-behaved client checks between and during the abuse that puts and gets
+/// (<c>--auto-tls</c>) and a peer URL, with a small budget of unread answers (<see cref="UnreadBudgetBytes"/>). A well-behaved client checks between and during the abuse that puts and gets
 /// still answer; the member's resident memory is read from <c>/proc</c>.
 /// </summary>
 public sealed class HostileMember : IAsyncLifetime
@@ -29,6 +29,9 @@ public sealed class HostileMember : IAsyncLifetime
     private Process? _process;
     private GrpcChannel? _channel;
     private GrpcChannel? _tlsChannel;
+
+    /// <summary>The member's budget of unread answers: room for three full-range answers of the unread-range test.</summary>
+    public const long UnreadBudgetBytes = 32L << 20;
 
     /// <summary>The plaintext client port.</summary>
     public int ClientPort { get; } = FreePorts.Next();
@@ -90,7 +93,7 @@ public sealed class HostileMember : IAsyncLifetime
             ListenPeerUrls = [peer],
             InitialAdvertisePeerUrls = [peer],
             InitialCluster = [new InitialClusterMember("m1", peer)],
-            ExtraFlags = [ServeFlags.AutoTls],
+            ExtraFlags = [ServeFlags.MaxUnreadResponseBytes, UnreadBudgetBytes.ToString(CultureInfo.InvariantCulture), ServeFlags.AutoTls],
         };
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));
