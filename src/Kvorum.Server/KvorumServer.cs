@@ -181,6 +181,8 @@ internal static class KvorumServer
         builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
+        // Large read answers waiting for their clients, bounded across the member (Http2/UnreadAnswerBudget.cs).
+        builder.Services.AddSingleton(new UnreadAnswerBudget(options.MaxUnreadResponseBytes));
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
         // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
@@ -201,6 +203,8 @@ internal static class KvorumServer
 
         var app = builder.Build();
         app.UsePeerPortGate(options.ListenPeerUrls);
+        // Large read answers give their room in the unread-answer budget back once sent (Http2/UnreadAnswerHold.cs).
+        app.UseUnreadAnswerRelease();
         app.MapGrpcService<KvService>();
         app.MapGrpcService<MaintenanceService>();
         app.MapGrpcService<ClusterService>();

@@ -152,4 +152,12 @@ internal sealed record ServerOptions
     /// doubles the time a login and a guess take.
     /// </summary>
     public int BcryptCost { get; init; } = Auth.PasswordHashing.DefaultCost;
+
+    // Unread answers (Http2/UnreadAnswerBudget.cs).
+
+    /// <summary>
+    /// Bytes of large read answers that may wait for their clients to read them, across all clients
+    /// (<c>--experimental-max-unread-response-bytes</c>).
+    /// </summary>
+    public long MaxUnreadResponseBytes { get; init; } = Http2.UnreadAnswerBudget.DefaultBytes;
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Kvorum.Etcd.Serve;
 using Kvorum.Server;
+using Kvorum.Server.Http2;
 using Kvorum.Server.Node;
 
 namespace Kvorum.Cli.Serve;
@@ -87,6 +88,12 @@ internal static class ServeOptionsBinder
         var (clientTls, peerTls) = TlsOptionsBinder.Bind(Raw, [.. listenClient, .. advertiseClient, .. metrics], [.. listenPeer, .. advertisePeer, .. cluster.Values.SelectMany(urls => urls)]);
         var auth = AuthServeFlags.Parse(Raw);
 
+        // Unread answers (Kvorum.Server/Http2/UnreadAnswerBudget.cs).
+        var unreadText = Raw(ServeFlags.MaxUnreadResponseBytes);
+        var maxUnread = UnreadAnswerBudget.DefaultBytes;
+        if (unreadText is not null && (!long.TryParse(unreadText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out maxUnread) || maxUnread <= 0))
+            throw new UsageException($"{ServeFlags.MaxUnreadResponseBytes} must be a positive whole number of bytes, got \"{unreadText}\"");
+
         return new ServerOptions
         {
             Name = name,
@@ -117,6 +124,7 @@ internal static class ServeOptionsBinder
             AuthToken = auth.Token,
             AuthTokenTtl = auth.Ttl,
             BcryptCost = auth.BcryptCost,
+            MaxUnreadResponseBytes = maxUnread,
         };
     }
 

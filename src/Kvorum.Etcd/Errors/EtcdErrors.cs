@@ -245,4 +245,13 @@ internal static class EtcdErrors
 
     /// <summary>A Maintenance call that needs root, by a user that does not exist (see <see cref="MaintenancePermissionDenied"/>).</summary>
     public static readonly EtcdError MaintenanceUserNotFound = new(StatusCode.Unknown, "auth: user name not found");
+
+    // Unread answers (Kvorum.Server/Http2/UnreadAnswerBudget.cs).
+
+    /// <summary>
+    /// A large read whose answer found no room, in time, in the member's budget of answers waiting for their clients
+    /// to read them. Unavailable, so that etcd's clients retry the read.
+    /// </summary>
+    public static readonly EtcdError TooManyUnreadAnswers =
+        new(StatusCode.Unavailable, "kvorum: too many large answers are waiting for their clients to read them; try again later");
 }

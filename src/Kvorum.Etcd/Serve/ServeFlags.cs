@@ -135,6 +135,11 @@ internal static class ServeFlags
     /// <summary><c>--bcrypt-cost</c>.</summary>
     public const string BcryptCost = "--bcrypt-cost";
 
+    // Unread answers (Kvorum.Server/Http2/UnreadAnswerBudget.cs).
+
+    /// <summary><c>--experimental-max-unread-response-bytes</c>.</summary>
+    public const string MaxUnreadResponseBytes = "--experimental-max-unread-response-bytes";
+
     /// <summary>Every flag with its help text.</summary>
     public static IReadOnlyList<(string Flag, string Description)> All { get; } =
     [
@@ -177,6 +182,7 @@ internal static class ServeFlags
         (AuthToken, "Kind of auth token once authentication is enabled: simple (default; jwt is not served)."),
         (AuthTokenTtl, "Seconds a simple auth token lives without use (default 300)."),
         (BcryptCost, "bcrypt cost of users' password hashes, 4 to 31 (default 10)."),
+        (MaxUnreadResponseBytes, "Bytes of read answers of 64 KiB or more that may wait for their clients to read them, across all clients; a read that finds no room in time is refused with Unavailable (default 268435456)."),
     ];
 
     /// <summary>The environment variable that stands in for <paramref name="flag"/>: <c>KVORUM_DATA_DIR</c> for <c>--data-dir</c>.</summary>

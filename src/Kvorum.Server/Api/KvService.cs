@@ -4,6 +4,7 @@ using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
 using Kvorum.Etcd.Requests;
 using Kvorum.Server.Auth;
+using Kvorum.Server.Http2;
 using Kvorum.Server.Mvcc;
 using Kvorum.Server.Node;
 using Kvorum.Server.Node.Wire;
@@ -14,13 +15,13 @@ namespace Kvorum.Server.Api;
 /// etcd's KV service: reads (ranges, and txns that only read) through ReadIndex, or locally if serializable;
 /// writes through Raft.
 /// </summary>
-internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVBase
+internal sealed partial class KvService(KvorumNode node, ServerOptions options, UnreadAnswerBudget answers) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
         Answer(() =>
         {
             RequestValidator.Validate(request);
-            return node.RangeAsync(request, context.CancellationToken, CallAuth.Of(context));
+            return WithinBudget(node.RangeAsync(request, context.CancellationToken, CallAuth.Of(context)), context);
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
@@ -35,7 +36,7 @@ internal sealed class KvService(KvorumNode node, ServerOptions options) : KV.KVB
             {
                 // Not proposed, so not held to the request size limit (as in etcd, whose limit is on Raft proposals).
                 RequestValidator.Validate(request);
-                return node.ReadOnlyTxnAsync(request, context.CancellationToken, CallAuth.Of(context));
+                return WithinBudget(node.ReadOnlyTxnAsync(request, context.CancellationToken, CallAuth.Of(context)), context);
             })
             : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context, KvorumNode.QuotaCost);
 

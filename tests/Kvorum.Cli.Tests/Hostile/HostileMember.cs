@@ -19,16 +19,29 @@ public sealed class HostileMemberGroup : ICollectionFixture<HostileMember>
 
 /// <summary>
 /// One real <c>kvorum serve</c> process for the misbehaving-client tests: a plaintext client URL, an https one
-/// (<c>--auto-tls</c>) and a peer URL. A well-behaved client checks between and during the abuse that puts and gets
+/// (<c>--auto-tls</c>) and a peer URL, with a small budget of unread answers (<see cref="UnreadBudgetBytes"/>). A well-behaved client checks between and during the abuse that puts and gets
 /// still answer; the member's resident memory is read from <c>/proc</c>.
 /// </summary>
 public sealed class HostileMember : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "kvorum-hostile-" + Guid.NewGuid().ToString("N"));
     private readonly StringWriterLog _log = new();
+    private readonly long? _unreadBudgetBytes;
     private Process? _process;
     private GrpcChannel? _channel;
     private GrpcChannel? _tlsChannel;
+
+    /// <summary>The member's budget of unread answers: room for three full-range answers of the unread-range test.</summary>
+    public const long UnreadBudgetBytes = 32L << 20;
+
+    /// <summary>A member with the small budget of unread answers, <see cref="UnreadBudgetBytes"/>.</summary>
+    public HostileMember()
+        : this(UnreadBudgetBytes)
+    {
+    }
+
+    /// <summary>A member with <paramref name="unreadBudgetBytes"/> of unread answers; null: the default.</summary>
+    internal HostileMember(long? unreadBudgetBytes) => _unreadBudgetBytes = unreadBudgetBytes;
 
     /// <summary>The plaintext client port.</summary>
     public int ClientPort { get; } = FreePorts.Next();
@@ -90,7 +103,9 @@ public sealed class HostileMember : IAsyncLifetime
             ListenPeerUrls = [peer],
             InitialAdvertisePeerUrls = [peer],
             InitialCluster = [new InitialClusterMember("m1", peer)],
-            ExtraFlags = [ServeFlags.AutoTls],
+            ExtraFlags = _unreadBudgetBytes is { } budget
+                ? [ServeFlags.MaxUnreadResponseBytes, budget.ToString(CultureInfo.InvariantCulture), ServeFlags.AutoTls]
+                : [ServeFlags.AutoTls],
         };
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));

@@ -1,4 +1,6 @@
 using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Kvorum.Etcd.Api;
 using Xunit.Abstractions;
 
@@ -7,7 +9,8 @@ namespace Kvorum.Cli.Tests.Hostile;
 /// <summary>
 /// Clients that ask and never read the answers, so the member's writes to them stop at HTTP/2 flow control: a watch
 /// on a key that is written all the time, and full-range reads of a keyspace of several MiB. The member keeps what
-/// each of them may hold bounded, and goes on serving others.
+/// each watch may hold bounded, holds the large answers of all of them within its budget of unread answers, and goes
+/// on serving others.
 /// </summary>
 [Collection(HostileMemberGroup.Name)]
 public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper output)
@@ -15,7 +18,7 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(5);
 
     /// <summary>Readers of the whole keyspace.</summary>
-    private const int Readers = 20;
+    private const int Readers = 40;
 
     [Fact]
     public async Task A_watch_on_a_hot_key_that_never_reads_holds_a_bounded_backlog_while_puts_go_on()
@@ -42,7 +45,7 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
     }
 
     [Fact]
-    public async Task Full_range_reads_that_are_never_read_leave_the_member_serving_with_memory_bounded()
+    public async Task Full_range_reads_that_are_never_read_hold_no_more_than_the_budget_while_others_are_served()
     {
         // 8 MiB of keys: 64 txns of 64 puts of 2 KiB.
         var kv = member.Kv;
@@ -54,29 +57,43 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
                 txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"big/{t:D3}/{i:D3}"), Value = value } });
             await kv.TxnAsync(txn, deadline: DateTime.UtcNow + Bound);
         }
+        var everything = new RangeRequest { Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0) };
+        // A client that takes answers of any size, as etcd's do.
+        using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{member.ClientPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null });
+        var reader = new KV.KVClient(channel);
         var before = member.ResidentBytes();
         var readers = new List<RawHttp2Connection>();
         try
         {
+            // Three answers fill the budget; the other readers' answers wait for room (5 s: they send no deadline).
             for (var r = 0; r < Readers; r++)
             {
-                var reader = await RawHttp2Connection.OpenAsync(member.ClientPort);
-                readers.Add(reader);
-                await reader.CallAsync("/etcdserverpb.KV/Range", new RangeRequest { Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0) }, endStream: true);
+                var unread = await RawHttp2Connection.OpenAsync(member.ClientPort);
+                readers.Add(unread);
+                await unread.CallAsync("/etcdserverpb.KV/Range", everything, endStream: true);
             }
             await Task.Delay(2000);
             await member.ServesAsync(Bound);
             var during = member.ResidentBytes();
             output.WriteLine($"RSS {before >> 20} MiB before {Readers} unread 8 MiB ranges, {during >> 20} MiB with them");
             Assert.True(member.Running);
-            // At most each answer once and its encoding once, with the runtime's slack.
-            Assert.True(during - before < Readers * (16L << 20) + (128L << 20), $"{Readers} unread ranges of 8 MiB grew the member by {(during - before) >> 20} MiB");
+            // Without the budget each reader holds its answer's encoding: 40 x 8 MiB, over three times the bound.
+            Assert.True(during - before < HostileMember.UnreadBudgetBytes + (64L << 20), $"{Readers} unread ranges of 8 MiB grew the member by {(during - before) >> 20} MiB");
+
+            // A well-behaved large read finds no room before its deadline: refused with what etcd's clients retry.
+            var refused = await Assert.ThrowsAsync<RpcException>(async () => await reader.RangeAsync(everything, deadline: DateTime.UtcNow.AddSeconds(2)));
+            output.WriteLine($"a full-range read while the budget is used up: {refused.StatusCode} \"{refused.Status.Detail}\"");
+            Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+            Assert.Contains("too many large answers are waiting", refused.Status.Detail, StringComparison.Ordinal);
         }
         finally
         {
             foreach (var r in readers)
                 r.Dispose();
         }
+        // Their streams gone, the readers' answers give their room back.
+        var again = await reader.RangeAsync(everything, deadline: DateTime.UtcNow + 2 * Bound);
+        Assert.True(again.Kvs.Count >= 64 * 64);
         await member.ServesAsync(Bound);
     }
 }
