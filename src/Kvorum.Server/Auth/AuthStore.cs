@@ -11,7 +11,7 @@ namespace Kvorum.Server.Auth;
 /// any thread may read through <see cref="Current"/>.
 /// </summary>
 /// <remarks>Changes are applied on the member loop only.</remarks>
-internal sealed class AuthStore(SimpleTokens tokens)
+internal sealed class AuthStore(IAuthTokens tokens)
 {
     private AuthData _current = AuthData.Initial;
 
@@ -19,7 +19,7 @@ internal sealed class AuthStore(SimpleTokens tokens)
     public AuthData Current => Volatile.Read(ref _current);
 
     /// <summary>The member's tokens, which logins add to and some changes drop.</summary>
-    public SimpleTokens Tokens { get; } = tokens;
+    public IAuthTokens Tokens { get; } = tokens;
 
     /// <summary>Replaces the whole state (a snapshot was installed).</summary>
     public void Restore(AuthData data) => Volatile.Write(ref _current, data);
@@ -73,8 +73,11 @@ internal sealed class AuthStore(SimpleTokens tokens)
         }
     }
 
-    /// <summary>Applies a login: the user must still exist and have a password; every member records the token.</summary>
-    private AuthenticateResponse Login(AuthLogin login)
+    /// <summary>
+    /// Applies a login: the user must still exist and have a password; every member records the token. The member the
+    /// client asked turns the result into its token (<see cref="IAuthTokens.Issue"/>).
+    /// </summary>
+    private AppliedLogin Login(AuthLogin login)
     {
         var data = Current;
         if (!data.Enabled)
@@ -83,6 +86,6 @@ internal sealed class AuthStore(SimpleTokens tokens)
         if (user is null || user.Options?.NoPassword == true)
             throw new EtcdException(EtcdErrors.AuthFailed);
         Tokens.Add(login.Token, login.Name);
-        return new AuthenticateResponse { Token = login.Token };
+        return new AppliedLogin(login.Name, data.Revision, login.Token);
     }
 }

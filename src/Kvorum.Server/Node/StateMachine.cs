@@ -23,7 +23,7 @@ internal sealed class StateMachine
     /// <param name="minLeaseTtl">The smallest TTL a lease is granted, in seconds (<see cref="Lessor.MinTtlSeconds(int, int)"/>).</param>
     /// <param name="clockMs">Monotonic milliseconds for the lessor's deadlines; the system's when not given.</param>
     /// <param name="tokens">The member's auth tokens, which applied logins add to; etcd's default TTL when not given.</param>
-    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, SimpleTokens? tokens = null)
+    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, IAuthTokens? tokens = null)
     {
         Auth = new AuthStore(tokens ?? new SimpleTokens(TimeSpan.FromMinutes(5)));
         _owner = owner ?? new LoopOwner();
