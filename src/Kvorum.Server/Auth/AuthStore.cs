@@ -7,7 +7,7 @@ namespace Kvorum.Server.Auth;
 /// <summary>
 /// Applies the Auth service's changes to the replicated auth state, in log order, as etcd's auth store does: each
 /// change is checked (root for everything but a login, and a user's reading of itself or of a role it has), then made,
-/// and moves the auth revision. The state itself is an immutable <see cref="AuthData"/>, replaced on each change, that
+/// and moves the auth revision (all but enabling, as etcd's). The state itself is an immutable <see cref="AuthData"/>, replaced on each change, that
 /// any thread may read through <see cref="Current"/>.
 /// </summary>
 /// <remarks>Changes are applied on the member loop only.</remarks>
@@ -36,7 +36,10 @@ internal sealed class AuthStore(IAuthTokens tokens)
         var (next, response) = AuthChanges.Apply(data, change);
         if (next is not null)
         {
-            Volatile.Write(ref _current, next with { Revision = data.Revision + 1 });
+            // Enabling does not move the revision, as in etcd 3.4 (no token can predate it), so that both count alike and
+            // JWT tokens of one are current on the other.
+            var revision = change.ChangeCase == AuthChange.ChangeOneofCase.Enable ? data.Revision : data.Revision + 1;
+            Volatile.Write(ref _current, next with { Revision = revision });
             ForgetTokens(change);
         }
         return response;
