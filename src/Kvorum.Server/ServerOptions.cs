@@ -139,8 +139,8 @@ internal sealed record ServerOptions
     // Users and roles (Auth/).
 
     /// <summary>
-    /// The kind of auth token (<c>--auth-token</c>): only etcd's default, <c>simple</c> (random strings the members
-    /// remember, see <c>Auth/SimpleTokens.cs</c>), is served.
+    /// The kind of auth token and its options (<c>--auth-token</c>, see <c>Auth/AuthTokenOptions.cs</c>): etcd's default,
+    /// <c>simple</c> (random strings the members remember), or <c>jwt,priv-key=...,sign-method=...</c> (signed tokens).
     /// </summary>
     public string AuthToken { get; init; } = "simple";
 

@@ -24,7 +24,9 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts etcd; <paramref name="freePort"/> is the test project's own allocator of loopback ports.</summary>
-    public EtcdServerProcess(Func<int> freePort)
+    /// <param name="freePort">Gives free loopback ports.</param>
+    /// <param name="extraFlags">More etcd flags, after the usual ones (such as <c>--auth-token</c>).</param>
+    public EtcdServerProcess(Func<int> freePort, params string[] extraFlags)
     {
         var client = $"http://127.0.0.1:{freePort()}";
         var peer = $"http://127.0.0.1:{freePort()}";
@@ -35,14 +37,16 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[]
-        {
+        string[] args =
+        [
             "--name", "reference", "--data-dir", _dataDir,
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
             "--initial-cluster", "reference=" + peer, "--initial-cluster-state", "new",
             "--logger", "zap", "--log-level", "warn",
-        })
+            .. extraFlags,
+        ];
+        foreach (var arg in args)
         {
             psi.ArgumentList.Add(arg);
         }

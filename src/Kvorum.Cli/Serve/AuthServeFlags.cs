@@ -8,15 +8,11 @@ namespace Kvorum.Cli.Serve;
 internal static class AuthServeFlags
 {
     /// <summary>Reads and checks the flags through <paramref name="raw"/> (flag, else environment, else null).</summary>
-    /// <exception cref="UsageException">A value is malformed, or names a token kind not served.</exception>
+    /// <exception cref="UsageException">A value is malformed, or a token option or key cannot be used.</exception>
     public static (string Token, TimeSpan Ttl, int BcryptCost) Parse(Func<string, string?> raw)
     {
         ArgumentNullException.ThrowIfNull(raw);
-        var token = (raw(ServeFlags.AuthToken) ?? "simple").Trim();
-        // etcd's form is the kind, then comma-separated options (jwt,pub-key=...); only simple is served.
-        var kind = token.Split(',')[0];
-        if (kind != "simple")
-            throw new UsageException($"{ServeFlags.AuthToken} must be simple (jwt tokens are not served yet), got \"{token}\"");
+        var token = (raw(ServeFlags.AuthToken) ?? AuthTokenOptions.Simple).Trim();
 
         var ttlText = raw(ServeFlags.AuthTokenTtl);
         uint ttlSeconds = 300;
@@ -28,6 +24,16 @@ internal static class AuthServeFlags
         if (costText is not null
             && (!int.TryParse(costText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out cost) || cost < PasswordHashing.MinCost || cost > PasswordHashing.MaxCost))
             throw new UsageException($"{ServeFlags.BcryptCost} must be a whole number from {PasswordHashing.MinCost} to {PasswordHashing.MaxCost}, got \"{costText}\"");
-        return (kind, TimeSpan.FromSeconds(ttlSeconds), cost);
+        // etcd's form is the kind, then comma-separated options (jwt,priv-key=...): checked, keys read, here, so that a
+        // mistake ends serve with one line before anything starts; the member reads them again.
+        try
+        {
+            _ = AuthTokenOptions.Create(token, TimeSpan.FromSeconds(ttlSeconds));
+        }
+        catch (AuthTokenOptionsException e)
+        {
+            throw new UsageException($"{ServeFlags.AuthToken}: {e.Message}");
+        }
+        return (token, TimeSpan.FromSeconds(ttlSeconds), cost);
     }
 }

@@ -231,6 +231,12 @@ internal static class EtcdErrors
     /// <summary>A change that would lock the root user out while authentication is enabled.</summary>
     public static readonly EtcdError InvalidAuthManagement = new(StatusCode.InvalidArgument, "etcdserver: invalid auth management");
 
+    /// <summary>
+    /// Authenticate on a member whose JWT key is a public key only (<c>--auth-token jwt,pub-key=...</c>): it verifies
+    /// tokens but cannot sign them. etcd's auth store error, which gRPC sends as Unknown with the store's text.
+    /// </summary>
+    public static readonly EtcdError AuthVerifyOnly = new(StatusCode.Unknown, "auth: token signing attempted with verify-only key");
+
     /// <summary>A write whose token was resolved before an auth change that was applied before it.</summary>
     public static readonly EtcdError AuthOldRevision = new(StatusCode.InvalidArgument, "etcdserver: revision of auth store is old");
 

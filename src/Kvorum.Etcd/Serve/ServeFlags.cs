@@ -179,7 +179,7 @@ internal static class ServeFlags
         (PeerAutoTls, "Serve and dial https peer URLs with a self-signed certificate (encrypts, authenticates no one)."),
         (PeerCertAllowedCn, "The only CN a peer's certificate may have (default: any)."),
         (PeerCrlFile, "Certificate revocation list (DER or PEM); peer certificates it lists are refused."),
-        (AuthToken, "Kind of auth token once authentication is enabled: simple (default; jwt is not served)."),
+        (AuthToken, "Kind of auth token once authentication is enabled: simple (default), or jwt,priv-key=PATH[,pub-key=PATH],sign-method=RS256|PS256|ES256|...[,ttl=5m]."),
         (AuthTokenTtl, "Seconds a simple auth token lives without use (default 300)."),
         (BcryptCost, "bcrypt cost of users' password hashes, 4 to 31 (default 10)."),
         (MaxUnreadResponseBytes, "Bytes of read answers of 64 KiB or more that may wait for their clients to read them, across all clients; a read that finds no room in time is refused with Unavailable (default 268435456)."),

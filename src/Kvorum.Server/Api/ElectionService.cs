@@ -2,7 +2,6 @@ using Grpc.Core;
 using Kvorum.Etcd.Api.V3Election;
 using Kvorum.Etcd.Errors;
 using Kvorum.Etcd.Recipes;
-using Kvorum.Server.Auth;
 
 namespace Kvorum.Server.Api;
 
@@ -19,7 +18,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
         EtcdCall.RunAsUnknown(async () =>
         {
             var lease = await loopback.SessionLeaseAsync(request.Lease, context.CancellationToken).ConfigureAwait(false);
-            var election = new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name);
+            var election = new LeaseElection(loopback.RecipesFor(context), request.Name);
             await election.CampaignAsync(lease, request.Value, context.CancellationToken).ConfigureAwait(false);
             return new CampaignResponse
             {
@@ -48,7 +47,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
     public override Task<LeaderResponse> Leader(LeaderRequest request, ServerCallContext context) =>
         EtcdCall.RunAsUnknown(async () =>
         {
-            var (header, leader) = await new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name).LeaderAsync(context.CancellationToken).ConfigureAwait(false);
+            var (header, leader) = await new LeaseElection(loopback.RecipesFor(context), request.Name).LeaderAsync(context.CancellationToken).ConfigureAwait(false);
             return new LeaderResponse { Header = header, Kv = leader };
         });
 
@@ -58,7 +57,7 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var election = new LeaseElection(loopback.RecipesAs(CallAuth.Token(context)), request.Name);
+        var election = new LeaseElection(loopback.RecipesFor(context), request.Name);
         try
         {
             await foreach (var (header, leader) in election.ObserveAsync(context.CancellationToken).ConfigureAwait(false))
@@ -72,5 +71,5 @@ internal sealed class ElectionService(LoopbackClient loopback) : Election.Electi
 
     private LeaseElection Resume(LeaderKey? leader, ServerCallContext context) => leader is null
         ? throw new EtcdException(EtcdErrors.LeaderKeyMissing)
-        : LeaseElection.Resume(loopback.RecipesAs(CallAuth.Token(context)), leader.Name, leader.Key, leader.Rev, leader.Lease);
+        : LeaseElection.Resume(loopback.RecipesFor(context), leader.Name, leader.Key, leader.Rev, leader.Lease);
 }

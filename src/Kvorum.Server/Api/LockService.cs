@@ -2,7 +2,6 @@ using Grpc.Core;
 using Kvorum.Etcd.Api.V3Lock;
 using Kvorum.Etcd.Errors;
 using Kvorum.Etcd.Recipes;
-using Kvorum.Server.Auth;
 
 namespace Kvorum.Server.Api;
 
@@ -18,7 +17,7 @@ internal sealed class LockService(LoopbackClient loopback) : Kvorum.Etcd.Api.V3L
         EtcdCall.RunAsUnknown(async () =>
         {
             var lease = await loopback.SessionLeaseAsync(request.Lease, context.CancellationToken).ConfigureAwait(false);
-            var held = new LeaseLock(loopback.RecipesAs(CallAuth.Token(context)), request.Name, lease);
+            var held = new LeaseLock(loopback.RecipesFor(context), request.Name, lease);
             await held.LockAsync(context.CancellationToken).ConfigureAwait(false);
             return new LockResponse { Header = held.Header, Key = held.Key };
         });
@@ -27,7 +26,7 @@ internal sealed class LockService(LoopbackClient loopback) : Kvorum.Etcd.Api.V3L
     public override Task<UnlockResponse> Unlock(UnlockRequest request, ServerCallContext context) =>
         EtcdCall.RunAsUnknown(async () =>
         {
-            var deleted = await loopback.RecipesAs(CallAuth.Token(context)).DeleteRangeAsync(new Etcd.Api.DeleteRangeRequest { Key = request.Key }, context.CancellationToken).ConfigureAwait(false);
+            var deleted = await loopback.RecipesFor(context).DeleteRangeAsync(new Etcd.Api.DeleteRangeRequest { Key = request.Key }, context.CancellationToken).ConfigureAwait(false);
             return new UnlockResponse { Header = deleted.Header };
         });
 }

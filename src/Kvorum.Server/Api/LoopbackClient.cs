@@ -44,9 +44,12 @@ internal sealed class LoopbackClient : IDisposable
     /// <summary>The recipes' calls.</summary>
     public IRecipeClient Recipes { get; }
 
-    /// <summary>The recipes' calls made with a client's <paramref name="token"/> (null: none, <see cref="Recipes"/>).</summary>
-    public IRecipeClient RecipesAs(string? token) =>
-        token is null ? Recipes : new ChannelRecipeClient(new Auth.TokenForwardingChannel(_channel, token));
+    /// <summary>
+    /// The recipes' calls made for the caller of <paramref name="context"/>: with its token, or as its certificate's
+    /// user (<see cref="Auth.LoopbackCaller"/>); <see cref="Recipes"/> when it is no one.
+    /// </summary>
+    public IRecipeClient RecipesFor(Grpc.Core.ServerCallContext context) =>
+        Auth.LoopbackCaller.Of(context) is { } caller ? new ChannelRecipeClient(new Auth.CallerChannel(_channel, caller)) : Recipes;
 
     /// <summary>
     /// The lease a Lock or Campaign puts its key under: the one asked for, or with 0, as etcd's session does, a fresh

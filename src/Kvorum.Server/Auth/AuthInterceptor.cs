@@ -10,7 +10,8 @@ namespace Kvorum.Server.Auth;
 /// a token the member does not know with "invalid auth token", and refuses the calls only root may make before they
 /// run: membership changes (etcd's answer, "etcdserver: permission denied") and the Maintenance calls that read or
 /// rewrite the whole store (etcd's maintenance server answers those with the auth store's own error, as Unknown).
-/// Without a token, under <c>--client-cert-auth</c>, the call is made as its certificate's CN (<see cref="CertificateUser"/>).
+/// Without a token, under <c>--client-cert-auth</c>, the call is made as its certificate's CN (<see cref="CertificateUser"/>),
+/// and a Lock or Election service's call for such a client as that client's user (<see cref="LoopbackCaller"/>).
 /// The key-value, watch and lease calls check their keys themselves; the Auth service its changes when they apply.
 /// </summary>
 internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : Interceptor
@@ -72,7 +73,9 @@ internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : 
         try
         {
             var token = CallAuth.Token(context);
-            who = token is null && _certificateUser.NameOf(context) is { } name ? ByCertificate(name) : node.ResolveToken(token);
+            // Without a token: the certificate's user, or the one the member's own Lock and Election client calls for.
+            var certificateUser = token is null ? _certificateUser.NameOf(context) ?? LoopbackCaller.CertificateUserOf(context) : null;
+            who = certificateUser is not null ? ByCertificate(certificateUser) : node.ResolveToken(token);
         }
         catch (EtcdException e)
         {

@@ -7,11 +7,11 @@ namespace Kvorum.Server.Auth;
 /// <summary>
 /// Applies the Auth service's changes to the replicated auth state, in log order, as etcd's auth store does: each
 /// change is checked (root for everything but a login, and a user's reading of itself or of a role it has), then made,
-/// and moves the auth revision. The state itself is an immutable <see cref="AuthData"/>, replaced on each change, that
+/// and moves the auth revision (all but enabling, as etcd's). The state itself is an immutable <see cref="AuthData"/>, replaced on each change, that
 /// any thread may read through <see cref="Current"/>.
 /// </summary>
 /// <remarks>Changes are applied on the member loop only.</remarks>
-internal sealed class AuthStore(SimpleTokens tokens)
+internal sealed class AuthStore(IAuthTokens tokens)
 {
     private AuthData _current = AuthData.Initial;
 
@@ -19,7 +19,7 @@ internal sealed class AuthStore(SimpleTokens tokens)
     public AuthData Current => Volatile.Read(ref _current);
 
     /// <summary>The member's tokens, which logins add to and some changes drop.</summary>
-    public SimpleTokens Tokens { get; } = tokens;
+    public IAuthTokens Tokens { get; } = tokens;
 
     /// <summary>Replaces the whole state (a snapshot was installed).</summary>
     public void Restore(AuthData data) => Volatile.Write(ref _current, data);
@@ -36,7 +36,10 @@ internal sealed class AuthStore(SimpleTokens tokens)
         var (next, response) = AuthChanges.Apply(data, change);
         if (next is not null)
         {
-            Volatile.Write(ref _current, next with { Revision = data.Revision + 1 });
+            // Enabling does not move the revision, as in etcd 3.4 (no token can predate it), so that both count alike and
+            // JWT tokens of one are current on the other.
+            var revision = change.ChangeCase == AuthChange.ChangeOneofCase.Enable ? data.Revision : data.Revision + 1;
+            Volatile.Write(ref _current, next with { Revision = revision });
             ForgetTokens(change);
         }
         return response;
@@ -73,8 +76,11 @@ internal sealed class AuthStore(SimpleTokens tokens)
         }
     }
 
-    /// <summary>Applies a login: the user must still exist and have a password; every member records the token.</summary>
-    private AuthenticateResponse Login(AuthLogin login)
+    /// <summary>
+    /// Applies a login: the user must still exist and have a password; every member records the token. The member the
+    /// client asked turns the result into its token (<see cref="IAuthTokens.Issue"/>).
+    /// </summary>
+    private AppliedLogin Login(AuthLogin login)
     {
         var data = Current;
         if (!data.Enabled)
@@ -83,6 +89,6 @@ internal sealed class AuthStore(SimpleTokens tokens)
         if (user is null || user.Options?.NoPassword == true)
             throw new EtcdException(EtcdErrors.AuthFailed);
         Tokens.Add(login.Token, login.Name);
-        return new AuthenticateResponse { Token = login.Token };
+        return new AppliedLogin(login.Name, data.Revision, login.Token);
     }
 }

@@ -12,7 +12,7 @@ namespace Kvorum.Server.Auth;
 /// log in again (etcd's clients do on "invalid auth token").
 /// </summary>
 /// <remarks>Written on the member loop (logins and invalidations are applied there), read by any request thread.</remarks>
-internal sealed class SimpleTokens(TimeSpan ttl, Func<long>? clockMs = null)
+internal sealed class SimpleTokens(TimeSpan ttl, Func<long>? clockMs = null) : IAuthTokens
 {
     private const string Letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     private const int RandomLength = 16;
@@ -66,6 +66,25 @@ internal sealed class SimpleTokens(TimeSpan ttl, Func<long>? clockMs = null)
         }
         _tokens.TryUpdate(token, entry with { DeadlineMs = Deadline() }, entry);
         user = entry.User;
+        return true;
+    }
+
+    /// <inheritdoc />
+    public string Issue(AppliedLogin login)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        return login.Token;
+    }
+
+    /// <inheritdoc />
+    public bool TryResolve(string token, ulong currentRevision, out AuthInfo who)
+    {
+        if (!TryResolve(token, out var user))
+        {
+            who = AuthInfo.None;
+            return false;
+        }
+        who = new AuthInfo(user, currentRevision);
         return true;
     }
 

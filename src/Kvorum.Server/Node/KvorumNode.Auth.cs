@@ -15,29 +15,34 @@ internal sealed partial class KvorumNode
     public AuthData AuthState => _state.Auth.Current;
 
     /// <summary>This member's tokens.</summary>
-    internal SimpleTokens AuthTokens => _state.Auth.Tokens;
+    internal IAuthTokens AuthTokens => _state.Auth.Tokens;
 
     /// <summary>
     /// Who a call with <paramref name="token"/> (the <c>token</c> metadata, or null) is made as: with authentication
     /// disabled, or without a token, no one; otherwise the token's user at the current auth revision. An empty token is
     /// a token, and refused (as etcd does).
     /// </summary>
-    /// <exception cref="EtcdException">The token is unknown, has lapsed, or was invalidated ("invalid auth token").</exception>
+    /// <exception cref="EtcdException">
+    /// The token is unknown, has lapsed, was invalidated, or (JWT) is forged or expired ("invalid auth token").
+    /// </exception>
     public AuthInfo ResolveToken(string? token)
     {
         var data = AuthState;
         if (!data.Enabled || token is null)
             return AuthInfo.None;
-        return AuthTokens.TryResolve(token, out var user)
-            ? new AuthInfo(user, data.Revision)
+        return AuthTokens.TryResolve(token, data.Revision, out var who)
+            ? who
             : throw new EtcdException(EtcdErrors.InvalidAuthToken);
     }
 
     /// <summary>
     /// etcd's Authenticate: the password is checked here against the user's hash (off the loop: bcrypt is slow on
-    /// purpose), then a login with a new token is proposed; applying it records the token on every member.
+    /// purpose), then a login with a new token is proposed; applying it records the token on every member. A JWT is
+    /// signed here once the login has applied, with the auth revision it applied at.
     /// </summary>
-    /// <exception cref="EtcdException">Authentication is disabled, or the user or password is wrong.</exception>
+    /// <exception cref="EtcdException">
+    /// Authentication is disabled, the user or password is wrong, or this member has a JWT public key only.
+    /// </exception>
     public async Task<AuthenticateResponse> AuthenticateAsync(string name, string password, CancellationToken cancellation)
     {
         var data = AuthState;
@@ -50,7 +55,8 @@ internal sealed partial class KvorumNode
         if (!await Task.Run(() => PasswordHashing.Verify(password, hash), cancellation).ConfigureAwait(false))
             throw new EtcdException(EtcdErrors.AuthFailed);
         var login = new AuthChange { Login = new AuthLogin { Name = name, Token = AuthTokens.NewToken() } };
-        return await ProposeAsync<AuthenticateResponse>(new InternalRequest { Auth = login }, cancellation).ConfigureAwait(false);
+        var applied = await ProposeAsync<AppliedLogin>(new InternalRequest { Auth = login }, cancellation).ConfigureAwait(false);
+        return new AuthenticateResponse { Token = AuthTokens.Issue(applied) };
     }
 
     /// <summary>Proposes an auth change (passwords already hashed) made as <paramref name="who"/>; returns etcd's response.</summary>

@@ -83,7 +83,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         ClusterId = clusterId;
         // Request ids and read contexts start at random: see LinearizableReads on why a restart must not reuse them.
         _state = new StateMachine(_owner, Lease.Lessor.MinTtlSeconds(options.ElectionTimeoutMs, options.HeartbeatIntervalMs),
-            tokens: new Auth.SimpleTokens(options.AuthTokenTtl), leaseCheckpoints: options.LeaseCheckpoints);
+            tokens: Auth.AuthTokenOptions.Create(options.AuthToken, options.AuthTokenTtl), leaseCheckpoints: options.LeaseCheckpoints);
         _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
         _awaitingLeader = new WritesAwaitingLeader((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
         _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, RequestTimeoutTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);

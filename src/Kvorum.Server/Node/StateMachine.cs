@@ -24,7 +24,7 @@ internal sealed class StateMachine
     /// <param name="clockMs">Monotonic milliseconds for the lessor's deadlines; the system's when not given.</param>
     /// <param name="tokens">The member's auth tokens, which applied logins add to; etcd's default TTL when not given.</param>
     /// <param name="leaseCheckpoints">Whether the leader checkpoints leases (<see cref="Lessor.CheckpointsEnabled"/>).</param>
-    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, SimpleTokens? tokens = null, bool leaseCheckpoints = true)
+    public StateMachine(LoopOwner? owner = null, long minLeaseTtl = 2, Func<long>? clockMs = null, IAuthTokens? tokens = null, bool leaseCheckpoints = true)
     {
         Auth = new AuthStore(tokens ?? new SimpleTokens(TimeSpan.FromMinutes(5)));
         _owner = owner ?? new LoopOwner();

@@ -157,9 +157,16 @@ internal sealed class TransportSecurity
             return false;
         if (_revoked?.Current is { } revoked && chain.ChainElements.Any(element => revoked.Revokes(element.Certificate)))
             return false;
-        return _settings.AllowedCommonName is not { } allowed
-            || string.Equals(certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), allowed, StringComparison.Ordinal);
+        return HasAllowedCommonName(certificate);
     }
+
+    /// <summary>
+    /// Whether <paramref name="certificate"/> has the allowed CN, when one is set. Checked on the certificates of both
+    /// ends, as etcd's: a member neither accepts nor dials a peer with another CN.
+    /// </summary>
+    private bool HasAllowedCommonName(X509Certificate2 certificate) =>
+        _settings.AllowedCommonName is not { } allowed
+        || string.Equals(certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false), allowed, StringComparison.Ordinal);
 
     private bool AcceptsServer(X509Certificate2? certificate, SslPolicyErrors errors)
     {
@@ -172,7 +179,8 @@ internal sealed class TransportSecurity
         chain.ChainPolicy.CustomTrustStore.AddRange(_authorities.Current);
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.ApplicationPolicy.Add(ServerAuth);
-        return chain.Build(certificate) && (_revoked?.Current is not { } revoked || !chain.ChainElements.Any(e => revoked.Revokes(e.Certificate)));
+        return chain.Build(certificate) && (_revoked?.Current is not { } revoked || !chain.ChainElements.Any(e => revoked.Revokes(e.Certificate)))
+            && HasAllowedCommonName(certificate);
     }
 
     private CipherSuitesPolicy? Policy() =>

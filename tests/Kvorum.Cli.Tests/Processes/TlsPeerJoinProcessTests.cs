@@ -10,9 +10,11 @@ using Kvorum.Tests.Shared;
 namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>
-/// Three real members whose peer ports take only certificates of their CA: a fourth added with <c>member add</c> but
-/// started with a certificate of another CA never joins: its streams to the others are refused at the handshake, the
-/// leader's to it too, it copies nothing, and the others' term, leader, history and writes are unaffected.
+/// Three real members whose peer ports take only certificates of their CA with the CN <see cref="PeerCn"/>
+/// (<c>--peer-cert-allowed-cn</c>): a fourth added with <c>member add</c> but started with a certificate of another CA,
+/// and then a fifth with a certificate of the right CA but another CN, never join: their streams to the others are
+/// refused at the handshake, the leader's to them too, they copy nothing, their votes reach no one, and the others'
+/// term, leader, history and writes are unaffected.
 /// </summary>
 public sealed class TlsPeerJoinProcessTests : IDisposable
 {
@@ -23,11 +25,14 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
     private readonly Dictionary<string, (int Client, int Peer)> _ports = [];
     private readonly string _token = "tlsjoin-" + Guid.NewGuid().ToString("N")[..8];
 
+    /// <summary>The one CN the members' peer ports accept.</summary>
+    private const string PeerCn = "kvorum-peer";
+
     public TlsPeerJoinProcessTests()
     {
         Directory.CreateDirectory(_root);
         _ca.WriteRootPem(CaFile);
-        foreach (var name in new[] { "m1", "m2", "m3", "m4" })
+        foreach (var name in new[] { "m1", "m2", "m3", "m4", "m5" })
             _ports[name] = (FreePorts.Next(), FreePorts.Next());
     }
 
@@ -36,7 +41,7 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
     private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
 
     [Fact]
-    public async Task A_peer_with_another_CAs_certificate_added_as_a_member_cannot_join_nor_disturb_the_cluster()
+    public async Task A_peer_with_another_CAs_certificate_or_another_CN_added_as_a_member_cannot_join_nor_disturb_the_cluster()
     {
         string[] members = ["m1", "m2", "m3"];
         foreach (var name in members)
@@ -45,35 +50,46 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
         var kv = new KV.KVClient(m1);
         await PutAsync(kv, "before", 10);
 
-        var added = await new Kvorum.Etcd.Api.Cluster.ClusterClient(m1).MemberAddAsync(new MemberAddRequest { PeerURLs = { PeerUrl("m4").ToString() } });
-        var before = await StatusAsync("m1");
-        Start("m4", _strangerCa, ["m1", "m2", "m3", "m4"], join: true);
+        await StrangerCannotJoinAsync(m1, kv, "m4", _strangerCa, PeerCn, "during", ["m1", "m2", "m3", "m4"]);
+        await StrangerCannotJoinAsync(m1, kv, "m5", _ca, "m5", "later", ["m1", "m2", "m3", "m4", "m5"]);
+    }
 
-        // Writes go on (3 of 4 voters) while the stranger tries to reach the others.
-        await PutAsync(kv, "during", 20, pause: TimeSpan.FromMilliseconds(150));
+    /// <summary>
+    /// Adds <paramref name="stranger"/> as a voter and starts it with a certificate of <paramref name="by"/> with the CN
+    /// <paramref name="cn"/>; checks that it joins nothing while 20 writes under <paramref name="writes"/> go on.
+    /// </summary>
+    private async Task StrangerCannotJoinAsync(GrpcChannel m1, KV.KVClient kv, string stranger, ThrowawayCertificateAuthority by, string cn, string writes, string[] initial)
+    {
+        string[] members = ["m1", "m2", "m3"];
+        var added = await new Kvorum.Etcd.Api.Cluster.ClusterClient(m1).MemberAddAsync(new MemberAddRequest { PeerURLs = { PeerUrl(stranger).ToString() } });
+        var before = await StatusAsync("m1");
+        Start(stranger, by, initial, join: true, cn);
+
+        // Writes go on (3 of 4 or 5 voters) while the stranger tries to reach the others.
+        await PutAsync(kv, writes, 20, pause: TimeSpan.FromMilliseconds(150));
         await Task.Delay(TimeSpan.FromSeconds(3));
 
-        var stranger = await StatusAsync("m4");
-        Assert.Equal(0UL, stranger.Leader);
-        var log = File.ReadAllText(Path.Combine(_root, "m4.log"));
+        Assert.Equal(0UL, (await StatusAsync(stranger)).Leader);
+        var log = File.ReadAllText(Path.Combine(_root, stranger + ".log"));
         foreach (var name in members)
-            Assert.True(log.Contains($"at {PeerUrl(name)} failed", StringComparison.Ordinal), $"the stranger never tried {name}, so the test proves nothing:\n{Tail("m4")}");
-        using (var m4 = GrpcChannel.ForAddress(ClientUrl("m4")))
+            Assert.True(log.Contains($"at {PeerUrl(name)} failed", StringComparison.Ordinal), $"{stranger} never tried {name}, so the test proves nothing:\n{Tail(stranger)}");
+        using (var channel = GrpcChannel.ForAddress(ClientUrl(stranger)))
         {
-            var copied = await new KV.KVClient(m4).RangeAsync(new RangeRequest { Key = B("before/"), RangeEnd = B("during0"), Serializable = true, CountOnly = true });
-            Assert.Equal(0, copied.Count);
+            var copied = await new KV.KVClient(channel).RangeAsync(new RangeRequest { Key = B("before/"), RangeEnd = B("zzz"), Serializable = true, CountOnly = true });
+            Assert.True(copied.Count == 0, $"{stranger} copied {copied.Count} keys");
         }
         foreach (var name in members)
         {
             var status = await StatusAsync(name);
             Assert.Equal((before.RaftTerm, before.Leader), (status.RaftTerm, status.Leader));
         }
-        var members4 = await new Kvorum.Etcd.Api.Cluster.ClusterClient(m1).MemberListAsync(new MemberListRequest());
-        Assert.Contains(members4.Members, m => m.ID == added.Member.ID && m.Name.Length == 0);
+        var list = await new Kvorum.Etcd.Api.Cluster.ClusterClient(m1).MemberListAsync(new MemberListRequest());
+        Assert.Contains(list.Members, m => m.ID == added.Member.ID && m.Name.Length == 0);
 
         // Every acknowledged write is there, and the three members' histories are the same.
-        var revision = (await kv.RangeAsync(new RangeRequest { Key = B("during/19") })).Header.Revision;
-        Assert.Equal(30, (await kv.RangeAsync(new RangeRequest { Key = B("before/"), RangeEnd = B("during0"), CountOnly = true })).Count);
+        var revision = (await kv.RangeAsync(new RangeRequest { Key = B($"{writes}/19") })).Header.Revision;
+        Assert.Equal(20, (await kv.RangeAsync(new RangeRequest { Key = B($"{writes}/"), RangeEnd = B($"{writes}0"), CountOnly = true })).Count);
+        Assert.Equal(10, (await kv.RangeAsync(new RangeRequest { Key = B("before/"), RangeEnd = B("before0"), CountOnly = true })).Count);
         await HashesAgreeAsync(members, revision);
     }
 
@@ -148,10 +164,13 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
 
     private Uri PeerUrl(string name) => new($"https://127.0.0.1:{_ports[name].Peer}");
 
-    /// <summary>Starts a member with cleartext clients and mutual TLS on its peer port, its certificate issued by <paramref name="by"/>.</summary>
-    private void Start(string name, ThrowawayCertificateAuthority by, IEnumerable<string> initial, bool join, params string[] flags)
+    /// <summary>
+    /// Starts a member with cleartext clients and mutual TLS on its peer port, accepting only <see cref="PeerCn"/>; its
+    /// certificate issued by <paramref name="by"/> with the CN <paramref name="cn"/>.
+    /// </summary>
+    private void Start(string name, ThrowawayCertificateAuthority by, IEnumerable<string> initial, bool join, string cn = PeerCn)
     {
-        using var certificate = by.Issue(name);
+        using var certificate = by.Issue(cn);
         var cert = Path.Combine(_root, name + ".pem");
         var key = Path.Combine(_root, name + "-key.pem");
         ThrowawayCertificateAuthority.WritePem(certificate, cert, key);
@@ -169,7 +188,7 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
             ExtraFlags =
             [
                 ServeFlags.PeerCertFile, cert, ServeFlags.PeerKeyFile, key, ServeFlags.PeerTrustedCaFile, CaFile,
-                ServeFlags.PeerClientCertAuth, "true", .. flags,
+                ServeFlags.PeerClientCertAuth, "true", ServeFlags.PeerCertAllowedCn, PeerCn,
             ],
         };
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };

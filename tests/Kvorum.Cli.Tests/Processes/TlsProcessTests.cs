@@ -1,5 +1,12 @@
 using System.Diagnostics;
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Cli.Client;
+using Kvorum.Etcd.Api;
+using Kvorum.Etcd.Api.V3Election;
 using Kvorum.Etcd.Serve;
+using LockApi = Kvorum.Etcd.Api.V3Lock;
 using Kvorum.Server.Security;
 using Kvorum.Tests.Shared;
 
@@ -8,8 +15,8 @@ namespace Kvorum.Cli.Tests.Processes;
 /// <summary>
 /// A real <c>kvorum serve</c> with client certificates required: etcdctl and the kvorum client work over mutual TLS
 /// with etcdctl's flags; no certificate, another CA's, or a revoked one is refused; with authentication on, a
-/// certificate's CN is its user when no token is given, and <c>kvorum bench</c> runs over mutual TLS as a user; unusable
-/// files are one line.
+/// certificate's CN is its user when no token is given, for the Lock and Election services too, and <c>kvorum bench</c>
+/// runs over mutual TLS as a user; unusable files are one line.
 /// </summary>
 public sealed class TlsProcessTests : IDisposable
 {
@@ -98,6 +105,47 @@ public sealed class TlsProcessTests : IDisposable
         var refused = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "bench", "put", "--total", "5"]);
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("PermissionDenied", refused.Out + refused.Err, StringComparison.Ordinal);
+
+        await LockAndElectionAsync(endpoint, tls);
+    }
+
+    /// <summary>
+    /// The Lock and Election services, called without a token over mutual TLS, work as the certificate's user ("client"):
+    /// refused while it has no permission on their keys, granted once it has (etcdctl's own lock and elect commands are
+    /// client-side recipes, so the services are called directly).
+    /// </summary>
+    private static async Task LockAndElectionAsync(string endpoint, string[] tls)
+    {
+        var settings = ClientTls.Create(tls[1], tls[3], tls[5], skipVerify: false)!;
+        using var channel = GrpcChannel.ForAddress(endpoint, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { SslOptions = settings.Options() },
+        });
+        var locks = new LockApi.Lock.LockClient(channel);
+        var elections = new Election.ElectionClient(channel);
+        var name = ByteString.CopyFromUtf8("L");
+        var lease = (await new Lease.LeaseClient(channel).LeaseGrantAsync(new LeaseGrantRequest { TTL = 30 })).ID;
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await locks.LockAsync(new LockApi.LockRequest { Name = name, Lease = lease }));
+        Assert.Equal("etcdserver: permission denied", refused.Status.Detail);
+        var notElected = await Assert.ThrowsAsync<RpcException>(async () => await elections.CampaignAsync(new CampaignRequest { Name = name, Lease = lease, Value = ByteString.CopyFromUtf8("p1") }));
+        Assert.Equal("etcdserver: permission denied", notElected.Status.Detail);
+
+        foreach (var step in new[]
+        {
+            new[] { "role", "add", "locker" }, ["role", "grant-permission", "locker", "readwrite", "L", "--prefix"],
+            ["user", "grant-role", "client", "locker"],
+        })
+        {
+            var done = await Etcdctl.RunAsync(endpoint, null, [.. tls, "--user", "root:rootpw", .. step]);
+            Assert.True(done.Code == 0, $"etcdctl {string.Join(' ', step)}: {done.Err}");
+        }
+        var held = await locks.LockAsync(new LockApi.LockRequest { Name = name, Lease = lease });
+        Assert.StartsWith("L/", held.Key.ToStringUtf8(), StringComparison.Ordinal);
+        await locks.UnlockAsync(new LockApi.UnlockRequest { Key = held.Key });
+        var elected = await elections.CampaignAsync(new CampaignRequest { Name = name, Lease = lease, Value = ByteString.CopyFromUtf8("p1") });
+        Assert.Equal("p1", (await elections.LeaderAsync(new LeaderRequest { Name = name })).Kv.Value.ToStringUtf8());
+        await elections.ResignAsync(new ResignRequest { Leader = elected.Leader });
     }
 
     [Fact]

@@ -38,17 +38,18 @@ public sealed class AuthStateSnapshotTests
     public void Each_change_moves_the_auth_revision_and_writes_are_checked_when_applied()
     {
         var state = WithRootAndReader();
-        Assert.Equal(8UL, state.Auth.Current.Revision);
+        // 1, then one for each of the six changes; enabling does not move it, as in etcd 3.4.
+        Assert.Equal(7UL, state.Auth.Current.Revision);
         Assert.True(state.Auth.Current.Enabled);
         // Enabling again changes nothing.
         Apply(state, new AuthChange { Enable = new AuthEnableRequest() });
-        Assert.Equal(8UL, state.Auth.Current.Revision);
+        Assert.Equal(7UL, state.Auth.Current.Revision);
 
-        var put = new InternalRequest { Put = new PutRequest { Key = ByteString.CopyFromUtf8("a"), Value = ByteString.CopyFromUtf8("v") }, Requester = new AuthRequester { User = "alice", Revision = 8 } };
+        var put = new InternalRequest { Put = new PutRequest { Key = ByteString.CopyFromUtf8("a"), Value = ByteString.CopyFromUtf8("v") }, Requester = new AuthRequester { User = "alice", Revision = 7 } };
         Assert.Equal(EtcdErrors.PermissionDenied, Assert.IsType<EtcdException>(state.ApplyRequest(put.ToByteArray()).Result).Error);
-        put.Requester = new AuthRequester { User = "root", Revision = 7 };
+        put.Requester = new AuthRequester { User = "root", Revision = 6 };
         Assert.Equal(EtcdErrors.AuthOldRevision, Assert.IsType<EtcdException>(state.ApplyRequest(put.ToByteArray()).Result).Error);
-        put.Requester = new AuthRequester { User = "root", Revision = 8 };
+        put.Requester = new AuthRequester { User = "root", Revision = 7 };
         Assert.IsType<PutResponse>(state.ApplyRequest(put.ToByteArray()).Result);
         // What a member proposes on its own (no requester) is not checked.
         put.Requester = null;

@@ -33,7 +33,7 @@ public sealed class TlsFileTests : IDisposable
     }
 
     [Fact]
-    public void A_member_accepts_a_certificate_of_its_CA_with_the_allowed_CN_and_nothing_else()
+    public void A_member_accepts_and_dials_only_a_certificate_of_its_CA_with_the_allowed_CN()
     {
         var member = _certificates.Issue("m1");
         var security = TransportSecurity.Create(new TlsSettings
@@ -51,6 +51,11 @@ public sealed class TlsFileTests : IDisposable
         Assert.False(security.AcceptsPeer(_certificates.Issue("m3").Certificate, clientAuth));
         Assert.False(security.AcceptsPeer(_certificates.Issue("m2", by: strangerCa).Certificate, clientAuth));
         Assert.False(security.AcceptsPeer(null, clientAuth));
+
+        // Dialing a peer, as etcd's client side: the server's certificate must have the allowed CN too.
+        var dial = security.ClientOptions().RemoteCertificateValidationCallback!;
+        Assert.True(dial(this, _certificates.Issue("m2").Certificate, null, System.Net.Security.SslPolicyErrors.None));
+        Assert.False(dial(this, _certificates.Issue("m3").Certificate, null, System.Net.Security.SslPolicyErrors.None));
     }
 
     [Fact]
