@@ -49,6 +49,19 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
     {
         if (!node.OnWatchers(registry => registry.Open(_stream)))
             throw EtcdCall.ToRpcException(EtcdErrors.ServerStopped);
+        node.WatchSessionStarted();
+        try
+        {
+            await ServeAsync(requests, responses, stopping, leaderLost).ConfigureAwait(false);
+        }
+        finally
+        {
+            node.WatchSessionEnded();
+        }
+    }
+
+    private async Task ServeAsync(IAsyncStreamReader<WatchRequest> requests, IServerStreamWriter<WatchResponse> responses, CancellationToken stopping, CancellationToken leaderLost)
+    {
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
         using var onStopping = stopping.UnsafeRegister(static s => ((WatchStream)s!).End(EtcdErrors.ServerStopped), _stream);
         using var onLeaderLost = leaderLost.UnsafeRegister(static s => ((WatchStream)s!).End(EtcdErrors.NoLeader), _stream);

@@ -19,6 +19,30 @@ internal sealed partial class KvorumNode
         return !Volatile.Read(ref _closed);
     }
 
+    /// <summary>Watch calls being served (<see cref="Api.WatchStreamSession"/> counts itself in and out).</summary>
+    private int _watchSessions;
+
+    /// <summary>A watch call starts being served.</summary>
+    internal void WatchSessionStarted() => Interlocked.Increment(ref _watchSessions);
+
+    /// <summary>A watch call has been served.</summary>
+    internal void WatchSessionEnded() => Interlocked.Decrement(ref _watchSessions);
+
+    /// <summary>
+    /// Before the client listener stops: ends every watch stream with "server stopped" (and any opened later), and
+    /// waits up to <paramref name="wait"/> for their calls to finish, so that the status goes out ahead of the
+    /// listener's own goodbye to the connection; a client that saw only the connection close could not tell a stop
+    /// from a network fault.
+    /// </summary>
+    internal async Task EndWatchStreamsAsync(TimeSpan wait)
+    {
+        if (!OnWatchers(registry => registry.CloseAll(Etcd.Errors.EtcdErrors.ServerStopped)))
+            return;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (Volatile.Read(ref _watchSessions) > 0 && waited.Elapsed < wait)
+            await Task.Delay(10).ConfigureAwait(false);
+    }
+
     /// <summary>The registry, for tests that drive it on a stopped or unstarted member.</summary>
     internal WatcherRegistry Watchers => _watchers;
 
