@@ -1,6 +1,7 @@
 using Kvorum.Lab.Checking;
 using Kvorum.Lab.Jepsen;
 using Kvorum.Lab.Nodes;
+using Kvorum.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Kvorum.Lab.Tests.Namespaces;
@@ -49,6 +50,17 @@ public class TlsLabCheckTests(ITestOutputHelper output)
             var log = File.ReadAllText(Path.Combine(settings.Lab.Directory, "n1.log"));
             Assert.Contains("serving clients on https://", log, StringComparison.Ordinal);
             Assert.DoesNotContain("serving clients on http://", log, StringComparison.Ordinal);
+
+            // The view over this lab dials the members with the lab's CA and client certificate: its event stream
+            // relays each member's state.
+            using (var control = LabControl.Open(settings.Lab.Directory))
+            {
+                var (url, why) = control.StartView($"127.0.0.1:{FreePorts.Next()}");
+                Assert.True(url is not null, why);
+                var seen = await MembersInViewAsync(url!, 3, TimeSpan.FromSeconds(20));
+                output.WriteLine($"the view over TLS relays the state of {string.Join(", ", seen)}");
+                Assert.Equal(3, seen.Count);
+            }
         }
         finally
         {
@@ -56,5 +68,31 @@ public class TlsLabCheckTests(ITestOutputHelper output)
         }
         File.Delete(settings.HistoryPath);
         RootLab.Discard(settings.Lab.Directory);
+    }
+
+    // Reads the view's event stream until it has relayed a state event from `count` members, or the time is up.
+    private static async Task<HashSet<string>> MembersInViewAsync(Uri url, int count, TimeSpan within)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        using var http = new HttpClient();
+        using var timeout = new CancellationTokenSource(within);
+        try
+        {
+            using var stream = await http.GetStreamAsync(new Uri(url, "events"), timeout.Token);
+            using var reader = new StreamReader(stream);
+            while (seen.Count < count && await reader.ReadLineAsync(timeout.Token) is { } line)
+            {
+                if (!line.StartsWith("data: ", StringComparison.Ordinal))
+                    continue;
+                using var json = System.Text.Json.JsonDocument.Parse(line["data: ".Length..]);
+                if (json.RootElement.TryGetProperty("event", out var e) && e.TryGetProperty("state", out _))
+                    seen.Add(json.RootElement.GetProperty("endpoint").GetString()!);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        return seen;
     }
 }
