@@ -99,7 +99,7 @@ internal sealed partial class ViewServer : IAsyncDisposable
                 hello = true,
                 endpoints = Feeds.Select(f => f.Endpoint).ToArray(),
                 replaySeconds = (int)ReplayWindow.TotalSeconds,
-                controls = _controls is null ? null : new { actions = _controls.Actions, token = _guard.Token, scenarios = _controls.Scenarios.Select(c => new { name = c.Name, summary = c.Summary }) },
+                controls = _controls is null ? null : new { title = _controls.Title, actions = _controls.Actions, token = _guard.Token, scenarios = _controls.Scenarios.Select(c => new { name = c.Name, summary = c.Summary }) },
             });
             await WriteEventAsync(body, hello, cancellation.Token).ConfigureAwait(false);
             try
