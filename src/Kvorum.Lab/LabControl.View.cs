@@ -19,7 +19,7 @@ internal sealed partial class LabControl
         }
 
         return new LabPicture(
-            [.. Layout.Nodes.Select(n => new LabPictureNode(n.Number, n.Name, n.ClientUrl, Pid(n.Number) == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running"))],
+            [.. Layout.Nodes.Select(n => new LabPictureNode(n.Number, n.Name, n.ClientUrl, Pid(n.Number) == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running", string.Join("; ", faults.Describe(n.Number))))],
             [.. faults.Faults.Select(f => $"#{f.Id} {f}")],
             blocked);
     }

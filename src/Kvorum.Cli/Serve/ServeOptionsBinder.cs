@@ -110,6 +110,7 @@ internal static class ServeOptionsBinder
             PreVote = preVote,
             WatchProgressNotifyInterval = progressInterval,
             RandomizedElectionTimeout = randomizedElectionTimeout,
+            LabStateFile = Raw(ServeFlags.LabStateFile),
             ClientTls = clientTls,
             PeerTls = peerTls,
             AuthToken = auth.Token,

@@ -74,6 +74,13 @@ internal static class ServeFlags
 
     // ---- end scenarios ----
 
+    // ---- lab view (issue 22): the member publishes its lab fault state ----
+
+    /// <summary><c>--experimental-lab-state-file</c>: where the lab writes this member's fault state, which it publishes.</summary>
+    public const string LabStateFile = "--experimental-lab-state-file";
+
+    // ---- end lab view ----
+
     // Transport security (docs/security.md).
 
     /// <summary><c>--cert-file</c>.</summary>
@@ -156,6 +163,7 @@ internal static class ServeFlags
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
+        (LabStateFile, "Lab only: a file where the lab writes this member's fault state; the member publishes it in its event stream."),
         (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),
         (KeyFile, "Private key (PEM) of --cert-file."),
         (TrustedCaFile, "CA certificates (PEM) that sign client certificates."),

@@ -79,6 +79,11 @@ public sealed class ViewControlsTests
         controls.Elsewhere = new Uri("http://127.0.0.1:2");
         var members = JsonDocument.Parse(await FirstLineAsync(http, l => l.Contains("\"members\"", StringComparison.Ordinal))).RootElement;
         Assert.Equal("127.0.0.1:2", Assert.Single(members.GetProperty("members").EnumerateArray()).GetString());
+
+        // The client box's "any member" goes to the members followed now (the scenario's), not the view's own.
+        using var put = await http.PostAsync(new Uri("api/put", UriKind.Relative), JsonContent.Create(new { key = "k", value = "v" }));
+        var error = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
+        Assert.Contains("127.0.0.1:2 ", error, StringComparison.Ordinal);
     }
 
     [Fact]
