@@ -1,3 +1,4 @@
+using Kvorum.Lab.Nodes;
 using Kvorum.Lab.Viewing;
 
 namespace Kvorum.Lab;
@@ -18,10 +19,17 @@ internal sealed partial class LabControl
         }
 
         return new LabPicture(
-            [.. Layout.Nodes.Select(n => new LabPictureNode(n.Number, n.Name, n.ClientUrl, Pid(n.Number) == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running"))],
+            [.. Layout.Nodes.Select(n => new LabPictureNode(n.Number, n.Name, n.ClientUrl, Pid(n.Number) == 0 ? "down" : IsPaused(n.Number) ? "paused" : "running", string.Join("; ", faults.Describe(n.Number))))],
             [.. faults.Faults.Select(f => $"#{f.Id} {f}")],
             blocked);
     }
+
+    /// <summary>The lab's throwaway CA and client certificate when it runs with <c>--tls</c>, else null.</summary>
+    public LabTls? Tls => _state.Tls ? LabTls.In(Directory) : null;
+
+    /// <summary>Each member's client URL as a client dials it: https under <c>--tls</c>.</summary>
+    public IReadOnlyList<Uri> ClientUrls =>
+        [.. Layout.Nodes.Select(n => _state.Tls ? Kvorum.Etcd.Serve.ServeArguments.Https(n.ClientUrl) : n.ClientUrl)];
 
     /// <summary>
     /// Starts <c>kvorum lab view</c> on <paramref name="listen"/> beside the lab, detached; <see cref="Down"/> stops it.

@@ -128,6 +128,12 @@ internal sealed record ServerOptions
     /// </summary>
     public bool RandomizedElectionTimeout { get; init; } = true;
 
+    /// <summary>
+    /// The lab only: a file where the lab writes this member's fault state (one line, empty when none); the member
+    /// publishes it in its event stream. Null outside the lab.
+    /// </summary>
+    public string? LabStateFile { get; init; }
+
     // Transport security (docs/security.md).
 
     /// <summary>TLS of the client port and of https metrics URLs (<c>--cert-file</c>, <c>--client-cert-auth</c>, ...).</summary>

@@ -98,29 +98,31 @@ internal static class ClusterUpCommand
             await output.WriteLineAsync($"mutual TLS: --cacert {tls.CaFile} --cert {tls.ClientCertFile} --key {tls.ClientKeyFile}").ConfigureAwait(false);
         await output.WriteLineAsync("Ctrl-C stops the cluster and keeps its data.").ConfigureAwait(false);
 
-        var processes = new List<NodeProcess>();
+        ClusterMembers? started = null;
         var settings = new ClientSettings { Endpoints = [.. members.Select(m => Url(m.ClientUrl))], DialTimeout = StatusDeadline, CommandTimeout = StatusDeadline, Tls = tls?.Client() };
         using var connection = new EtcdConnection(settings);
         var exitCode = ExitCodes.Ok;
         View.ViewServer? view = null;
         try
         {
-            foreach (var member in members)
+            started = ClusterMembers.Start(members, member =>
             {
                 var serve = ClusterLayout.Serve(member, members) with
                 {
                     HeartbeatIntervalMs = pace.Serve.HeartbeatIntervalMs,
                     ElectionTimeoutMs = pace.Serve.ElectionTimeoutMs,
                 };
-                processes.Add(NodeProcess.Start(member, (tls is null ? serve : tls.Secure(serve, member)).ToArgs()));
-            }
+                return (tls is null ? serve : tls.Secure(serve, member)).ToArgs();
+            });
+            // The page may kill and start members: this process owns them (ClusterViewControls).
             if (viewListen is not null)
-                view = await View.ClusterView.StartAsync(output, [.. members.Select(m => Url(m.ClientUrl))], viewListen, settings.Tls).ConfigureAwait(false);
+                view = await View.ClusterView.StartAsync(output, [.. members.Select(m => Url(m.ClientUrl))], viewListen, settings.Tls, new ClusterViewControls(started, m => Url(m.ClientUrl))).ConfigureAwait(false);
 
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
             string? printed = null;
             while (!cancellation.IsCancellationRequested)
             {
+                var processes = started.Processes;
                 var states = await Task.WhenAll(processes.Select(p => StateAsync(connection, p, Url(p.Member.ClientUrl), cancellation))).ConfigureAwait(false);
                 var line = paceLine is null ? MemberState.Line(states) : $"pace {pace.Factor} | {MemberState.Line(states)}";
                 if (context.OutIsTerminal)
@@ -129,7 +131,7 @@ internal static class ClusterUpCommand
                     await output.WriteLineAsync(line).ConfigureAwait(false); // a log file or a service manager: only changes
                 printed = line;
 
-                if (processes.All(p => p.ExitCode is not null))
+                if (processes.All(p => p.ExitCode is not null) && !started.AnyKilledHere)
                 {
                     await context.Error.WriteLineAsync($"{(context.OutIsTerminal ? Environment.NewLine : "")}kvorum cluster up: every member exited; see the logs in {dataRoot}").ConfigureAwait(false);
                     exitCode = ExitCodes.Failure;
@@ -153,8 +155,9 @@ internal static class ClusterUpCommand
             if (view is not null)
                 await view.DisposeAsync().ConfigureAwait(false);
             await output.WriteLineAsync("Stopping the members...").ConfigureAwait(false);
-            var clean = await Task.WhenAll(processes.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
-            foreach (var (process, exitedCleanly) in processes.Zip(clean))
+            var running = started?.Processes ?? [];
+            var clean = await Task.WhenAll(running.Select(p => p.StopAsync(StopGrace))).ConfigureAwait(false);
+            foreach (var (process, exitedCleanly) in running.Zip(clean))
             {
                 if (!exitedCleanly)
                     await output.WriteLineAsync($"  {process.Member.Name} did not stop within {StopGrace.TotalSeconds:0} s and was killed").ConfigureAwait(false);

@@ -26,15 +26,21 @@ internal sealed class NodeProcess : IDisposable
     /// <summary>The exit code once the process has exited; null while it runs.</summary>
     public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
+    /// <summary>The process id.</summary>
+    public int Id => _process.Id;
+
     /// <summary>Starts the member.</summary>
     /// <param name="member">The member.</param>
     /// <param name="arguments">Its <c>serve ...</c> arguments.</param>
+    /// <param name="command">How to run kvorum (program and leading arguments); null for this same executable.</param>
     /// <returns>The running process.</returns>
-    public static NodeProcess Start(LocalMember member, IReadOnlyList<string> arguments)
+    public static NodeProcess Start(LocalMember member, IReadOnlyList<string> arguments, IReadOnlyList<string>? command = null)
     {
         ArgumentNullException.ThrowIfNull(member);
         ArgumentNullException.ThrowIfNull(arguments);
-        var start = SelfInvocation();
+        var start = command is null ? SelfInvocation() : new ProcessStartInfo(command[0]);
+        foreach (var argument in command?.Skip(1) ?? [])
+            start.ArgumentList.Add(argument);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.RedirectStandardOutput = true;
@@ -93,6 +99,15 @@ internal sealed class NodeProcess : IDisposable
             await _process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             return false;
         }
+    }
+
+    /// <summary>SIGKILLs the process (it keeps only what it fsynced) and waits until it has exited.</summary>
+    public void Kill()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     private void Append(string? line)

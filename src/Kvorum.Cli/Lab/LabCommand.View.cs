@@ -22,10 +22,18 @@ internal static partial class LabCommand
         {
             var directory = Path.GetFullPath(parse.GetValue(dir)!);
             var address = parse.GetValue(listen) ?? ViewCommand.DefaultListen;
-            Uri[] endpoints;
+            ClientSettings settings;
             using (var control = Guard(() => LabControl.Open(directory)))
-                endpoints = [.. control.Layout.Nodes.Select(n => n.ClientUrl)];
-            await using var server = new ViewServer(new ClientSettings { Endpoints = endpoints }, ViewCommand.ParseListen(address), new LabViewControls(directory));
+            {
+                // Under --tls the view dials the members as the lab's own client does: the lab's CA and client certificate.
+                settings = new ClientSettings
+                {
+                    Endpoints = control.ClientUrls,
+                    Tls = control.Tls is { } tls ? ClientTls.Create(tls.CaFile, tls.ClientCertFile, tls.ClientKeyFile, skipVerify: false) : null,
+                };
+            }
+
+            await using var server = new ViewServer(settings, ViewCommand.ParseListen(address), new LabViewControls(directory));
             await ViewCommand.StartAsync(server, address).ConfigureAwait(false);
             LabViewProcess.Record(directory, server.Url);
             await context.Out.WriteLineAsync($"view: {server.Url} (Ctrl-C or `kvorum lab down` stops it)").ConfigureAwait(false);

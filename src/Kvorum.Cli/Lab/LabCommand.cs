@@ -81,13 +81,11 @@ internal static partial class LabCommand
                 Tls = parse.GetValue(tls),
             };
             options = PaceOption.Apply(options, parse.GetValue(pace));
-            // The view reaches the members over plain gRPC; over mutual TLS it is left out, and says so.
-            var view = parse.GetValue(noView) || options.Tls ? null : Kvorum.Cli.View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? Kvorum.Cli.View.ViewCommand.DefaultListen).ToString();
+            // Over --tls the view dials the members with the lab's CA and client certificate (`lab view`).
+            var view = parse.GetValue(noView) ? null : Kvorum.Cli.View.ViewCommand.ParseListen(parse.GetValue(viewListen) ?? Kvorum.Cli.View.ViewCommand.DefaultListen).ToString();
             using var control = await Guard(() => LabControl.UpAsync(options, context.Out, cancellation)).ConfigureAwait(false);
             if (view is not null)
                 await StartViewAsync(context.Out, control, view).ConfigureAwait(false);
-            else if (options.Tls && !parse.GetValue(noView))
-                await context.Out.WriteLineAsync("view: not started (it does not reach members over TLS yet; --no-view silences this)").ConfigureAwait(false);
             await context.Out.WriteLineAsync("lab up; `kvorum lab status` shows it, `kvorum lab down` removes it").ConfigureAwait(false);
             return ExitCodes.Ok;
         });

@@ -68,7 +68,7 @@ internal sealed class LabViewControls(string directory) : IViewControls, IAsyncD
         var picture = control.Picture();
         return JsonSerializer.Serialize(new
         {
-            nodes = picture.Nodes.Select(n => new { number = n.Number, name = n.Name, endpoint = EndpointParser.Display(n.ClientUrl), process = n.Process }),
+            nodes = picture.Nodes.Select(n => new { number = n.Number, name = n.Name, endpoint = EndpointParser.Display(n.ClientUrl), process = n.Process, faults = n.Faults }),
             faults = picture.Faults,
             blocked = picture.Blocked,
         }, PictureJson);

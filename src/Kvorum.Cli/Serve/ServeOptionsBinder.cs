@@ -119,6 +119,7 @@ internal static class ServeOptionsBinder
             WatchProgressNotifyInterval = progressInterval,
             RandomizedElectionTimeout = randomizedElectionTimeout,
             LeaseCheckpoints = leaseCheckpoints,
+            LabStateFile = Raw(ServeFlags.LabStateFile),
             ClientTls = clientTls,
             PeerTls = peerTls,
             AuthToken = auth.Token,

@@ -10,6 +10,9 @@ internal interface IViewControls
     /// <summary>The actions the page offers buttons for, such as <c>kill</c> or <c>partition</c>.</summary>
     IReadOnlyList<string> Actions { get; }
 
+    /// <summary>The heading of the page's controls: what they act on.</summary>
+    string Title => "Lab";
+
     /// <summary>Runs <paramref name="request"/> and returns what the command would have printed.</summary>
     /// <exception cref="CommandFailedException">It was refused; the message says why, in one line.</exception>
     Task<string> RunAsync(ControlRequest request, CancellationToken cancellation);

@@ -25,6 +25,7 @@ internal sealed partial class ViewServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly RecentEvents _events = new(ReplayWindow);
     private readonly EtcdConnection _connection;
+    private readonly ClientSettings _settings;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _running = [];
 
@@ -37,6 +38,7 @@ internal sealed partial class ViewServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(listen);
         _controls = controls;
+        _settings = settings;
         _guard = new ControlGuard(listen);
         _tls = settings.Tls;
         _startEndpoints = settings.Endpoints;
@@ -99,7 +101,7 @@ internal sealed partial class ViewServer : IAsyncDisposable
                 hello = true,
                 endpoints = Feeds.Select(f => f.Endpoint).ToArray(),
                 replaySeconds = (int)ReplayWindow.TotalSeconds,
-                controls = _controls is null ? null : new { actions = _controls.Actions, token = _guard.Token, scenarios = _controls.Scenarios.Select(c => new { name = c.Name, summary = c.Summary }) },
+                controls = _controls is null ? null : new { title = _controls.Title, actions = _controls.Actions, token = _guard.Token, scenarios = _controls.Scenarios.Select(c => new { name = c.Name, summary = c.Summary }) },
             });
             await WriteEventAsync(body, hello, cancellation.Token).ConfigureAwait(false);
             try
@@ -146,13 +148,20 @@ internal sealed partial class ViewServer : IAsyncDisposable
         }, via, http.RequestAborted).ConfigureAwait(false);
     }
 
-    // Through the member the page picked (`via`, one of its endpoints), or any that answers.
+    // Through the member the page picked (`via`, one of its endpoints), or any that answers of those the view follows
+    // now: a running scenario's own members, while it runs.
     private async Task<IResult> AnswerAsync<T>(Func<Grpc.Net.Client.GrpcChannel, Grpc.Core.CallOptions, Task<T>> call, string? via, CancellationToken cancellation)
     {
         try
         {
             if (string.IsNullOrEmpty(via))
-                return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+            {
+                Uri[] followed = [.. Feeds.Select(f => f.Url)];
+                if (followed.SequenceEqual(_startEndpoints))
+                    return Results.Json(await _connection.CallAsync(call, cancellation).ConfigureAwait(false));
+                using var elsewhere = new EtcdConnection(_settings with { Endpoints = followed });
+                return Results.Json(await elsewhere.CallAsync(call, cancellation).ConfigureAwait(false));
+            }
             if (Feeds.FirstOrDefault(f => f.Endpoint == via) is not { } member)
                 return Results.BadRequest(new { error = $"no member {via} in this view" });
             return Results.Json(await _connection.CallAsync(member.Url, call, cancellation).ConfigureAwait(false));

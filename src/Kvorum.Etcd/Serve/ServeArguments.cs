@@ -61,6 +61,9 @@ internal sealed record ServeArguments
     /// <summary><c>--snapshot-count</c>.</summary>
     public ulong? SnapshotCount { get; init; }
 
+    /// <summary><c>--experimental-lab-state-file</c> (the lab: the member publishes its fault state).</summary>
+    public string? LabStateFile { get; init; }
+
     /// <summary><c>--experimental-snapshot-catchup-entries</c>.</summary>
     public ulong? SnapshotCatchUpEntries { get; init; }
 
@@ -103,6 +106,7 @@ internal sealed record ServeArguments
         Add(ServeFlags.SnapshotCount, Number(SnapshotCount));
         Add(ServeFlags.SnapshotCatchUpEntries, Number(SnapshotCatchUpEntries));
         Add(ServeFlags.RandomizedElectionTimeout, RandomizedElectionTimeout switch { true => "true", false => "false", null => null });
+        Add(ServeFlags.LabStateFile, LabStateFile);
         args.AddRange(ExtraFlags);
         return args;
     }

@@ -77,6 +77,13 @@ internal static class ServeFlags
 
     // ---- end scenarios ----
 
+    // ---- lab view (issue 22): the member publishes its lab fault state ----
+
+    /// <summary><c>--experimental-lab-state-file</c>: where the lab writes this member's fault state, which it publishes.</summary>
+    public const string LabStateFile = "--experimental-lab-state-file";
+
+    // ---- end lab view ----
+
     // Transport security (docs/security.md).
 
     /// <summary><c>--cert-file</c>.</summary>
@@ -165,6 +172,7 @@ internal static class ServeFlags
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
         (EnableLeaseCheckpoint, "The leader records, through Raft, how long leases no one renews have left, so that a new leader does not give them a whole TTL again: true or false (default true)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
+        (LabStateFile, "Lab only: a file where the lab writes this member's fault state; the member publishes it in its event stream."),
         (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),
         (KeyFile, "Private key (PEM) of --cert-file."),
         (TrustedCaFile, "CA certificates (PEM) that sign client certificates."),

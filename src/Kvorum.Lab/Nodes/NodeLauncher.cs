@@ -61,6 +61,8 @@ internal static class NodeLauncher
             InitialCluster = [.. InitialCluster(state, layout, node).Select(n => new InitialClusterMember(n.Name, n.PeerUrl))],
             InitialClusterToken = ClusterToken,
             JoinExistingCluster = IsLearner(state, node),
+            // The member publishes the fault state the lab writes for it (Faults/MemberFaultFiles.cs).
+            LabStateFile = Faults.MemberFaultFiles.PathOf(node),
         };
         // lab up --tls: https and mutual TLS on the client and peer ports (Nodes/LabTls.cs).
         return state.Tls ? LabTls.In(layout.Directory).Secure(serve, node) : serve;

@@ -46,6 +46,8 @@ internal static class LabStateStore
         var temp = path + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(state, LabStateJsonContext.Default.LabState));
         File.Move(temp, path, overwrite: true);
+        // Each member publishes its own fault state from a file of its own (issue 22).
+        Faults.MemberFaultFiles.Write(directory, state);
     }
 
     /// <summary>Removes the state file.</summary>

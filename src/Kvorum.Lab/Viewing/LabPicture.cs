@@ -15,4 +15,5 @@ internal sealed record LabPicture(IReadOnlyList<LabPictureNode> Nodes, IReadOnly
 /// <param name="Name">Its name (<c>n1</c>).</param>
 /// <param name="ClientUrl">Its client URL, which the view follows.</param>
 /// <param name="Process"><c>running</c>, <c>paused</c> or <c>down</c>.</param>
-internal sealed record LabPictureNode(int Number, string Name, Uri ClientUrl, string Process);
+/// <param name="Faults">The faults that touch it, as the lab records them (the member reports the same itself while it runs).</param>
+internal sealed record LabPictureNode(int Number, string Name, Uri ClientUrl, string Process, string Faults = "");

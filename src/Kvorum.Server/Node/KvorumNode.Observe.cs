@@ -13,6 +13,9 @@ internal sealed partial class KvorumNode
     /// <summary>The watchers; the loop's hooks check <see cref="MemberObservers.Active"/> before anything else.</summary>
     private readonly MemberObservers _observers;
 
+    /// <summary>The lab's record of this member's faults (<see cref="ServerOptions.LabStateFile"/>). Loop thread only.</summary>
+    private LabStateFile? _labStateFile;
+
     /// <summary>A buffer for the leader's progress, reused each turn. Loop thread only.</summary>
     private readonly List<KeyValuePair<ulong, ProgressStatus>> _observedProgress = [];
 
@@ -46,20 +49,30 @@ internal sealed partial class KvorumNode
         _owner.AssertOwned();
         _raft.CopyProgress(_observedProgress);
         var last = _observers.LastState;
-        if (last is not null && last.IsCurrent(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _observedProgress))
+        var labFaults = LabFaults(force: false);
+        if (last is not null && last.LabFaults == labFaults && last.IsCurrent(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _observedProgress))
             return;
         var now = Stopwatch.GetTimestamp();
         if (last is not null && last.Term == _raft.Term && last.Role == _raft.Role && last.Vote == _raft.Vote && last.Leader == _raft.Lead
-            && now - _observedAt < ObservedIndexInterval)
+            && last.LabFaults == labFaults && now - _observedAt < ObservedIndexInterval)
             return;
         _observedAt = now;
-        _observers.PublishState(ObservedState.Read(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _options.HeartbeatIntervalMs, _observedProgress));
+        _observers.PublishState(ObservedState.Read(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _options.HeartbeatIntervalMs, _observedProgress, labFaults));
+    }
+
+    // The fault state the lab wrote for this member, read at most every LabStateFile.Interval while watched.
+    private string LabFaults(bool force)
+    {
+        if (_options.LabStateFile is null)
+            return "";
+        _labStateFile ??= new LabStateFile(_options.LabStateFile);
+        return _labStateFile.Refresh(force);
     }
 
     private ObservedState ReadObservedState()
     {
         _owner.AssertOwned();
         _raft.CopyProgress(_observedProgress);
-        return ObservedState.Read(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _options.HeartbeatIntervalMs, _observedProgress);
+        return ObservedState.Read(_raft, _state.AppliedIndex, _raft.Config.IsLearner(MemberId), _options.HeartbeatIntervalMs, _observedProgress, LabFaults(force: true));
     }
 }

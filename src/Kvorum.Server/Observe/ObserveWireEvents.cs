@@ -45,6 +45,7 @@ internal static class ObserveWireEvents
             RandomizedElectionTimeoutTicks = (uint)s.RandomizedElectionTimeout,
             TickMs = (uint)s.TickMs,
             Learner = s.Learner,
+            LabFaults = s.LabFaults,
         };
         foreach (var run in s.LogTail)
             wire.LogTail.Add(new Wire.TermRun { FirstIndex = run.FirstIndex, Term = run.Term });

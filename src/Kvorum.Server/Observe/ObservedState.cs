@@ -38,8 +38,11 @@ internal sealed class ObservedState
     public required int TickMs { get; init; }
     public required bool Learner { get; init; }
 
+    /// <summary>In the lab, the member's fault state as the lab wrote it (<see cref="LabStateFile"/>); empty otherwise.</summary>
+    public string LabFaults { get; init; } = "";
+
     /// <summary>Reads the state of <paramref name="raft"/>; <paramref name="progress"/> holds what <see cref="RaftNode.CopyProgress"/> copied.</summary>
-    public static ObservedState Read(RaftNode raft, ulong applied, bool learner, int tickMs, List<KeyValuePair<ulong, ProgressStatus>> progress)
+    public static ObservedState Read(RaftNode raft, ulong applied, bool learner, int tickMs, List<KeyValuePair<ulong, ProgressStatus>> progress, string labFaults = "")
     {
         var last = raft.LastIndex;
         var first = raft.FirstIndex;
@@ -76,6 +79,7 @@ internal sealed class ObservedState
             RandomizedElectionTimeout = raft.RandomizedElectionTimeout,
             TickMs = tickMs,
             Learner = learner,
+            LabFaults = labFaults,
         };
     }
 

@@ -29,7 +29,7 @@ public sealed class ViewControlsTests
 
         var kill = new ControlRequest("kill", Node: 2);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, kill, token: null)).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, kill, token: "0" + token[1..])).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, kill, token: (token[0] == '0' ? "1" : "0") + token[1..])).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, kill, token, origin: "http://evil.example")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await PostAsync(http, kill, token, host: $"rebound.example:{view.Url.Port}")).StatusCode);
         Assert.Empty(controls.Runs);
@@ -79,6 +79,11 @@ public sealed class ViewControlsTests
         controls.Elsewhere = new Uri("http://127.0.0.1:2");
         var members = JsonDocument.Parse(await FirstLineAsync(http, l => l.Contains("\"members\"", StringComparison.Ordinal))).RootElement;
         Assert.Equal("127.0.0.1:2", Assert.Single(members.GetProperty("members").EnumerateArray()).GetString());
+
+        // The client box's "any member" goes to the members followed now (the scenario's), not the view's own.
+        using var put = await http.PostAsync(new Uri("api/put", UriKind.Relative), JsonContent.Create(new { key = "k", value = "v" }));
+        var error = (await put.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetString();
+        Assert.Contains("127.0.0.1:2 ", error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,25 +11,21 @@ namespace Kvorum.Cli.Tests.View;
 /// exactly one leader, a put through the client box in every member's log and committed, and nothing loaded from
 /// another origin. The picture goes to a temporary file, or to <c>view.png</c> in the directory named by
 /// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs dotnet test …</c> refreshes <c>docs/view.png</c>): a test
-/// run does not change the repository.
+/// run does not change the repository. The same checks, without replay, run in Firefox too, over the same cluster.
 /// </summary>
 [Collection(TimingSensitive.Name)]
-public sealed class ViewPageTests
+public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixture<ViewPageTests.SharedView>
 {
+    private ViewServer View => shared.View ?? throw new InvalidOperationException("not started");
+
     [SkippableFact]
     public async Task The_page_shows_every_member_one_leader_and_a_put_committed_in_every_log_loading_only_from_its_origin()
     {
         var chromium = Chromium.Require();
-        await using var cluster = new ProcessCluster(3);
-        cluster.StartAll();
-        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-        var settings = new ClientSettings { Endpoints = [.. cluster.Members.Keys.Select(n => new Uri(cluster.ClientUrl(n)))] };
-        await using var view = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
-        await view.StartAsync();
-
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
+        var view = View;
         var requested = new List<string>();
         var problems = new List<string>();
         page.Request += (_, request) => { lock (requested) requested.Add(request.Url); };
@@ -83,6 +79,45 @@ public sealed class ViewPageTests
             Assert.Empty(problems);
     }
 
+    [SkippableFact]
+    public async Task In_Firefox_the_page_shows_every_member_one_leader_and_a_put_committed_in_every_log_loading_only_from_its_origin()
+    {
+        var firefox = Firefox.Require();
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Firefox.LaunchAsync(new() { Channel = Firefox.BidiChannel, ExecutablePath = firefox, Headless = true });
+        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
+        var requested = new List<string>();
+        var problems = new List<string>();
+        page.Request += (_, request) => { lock (requested) requested.Add(request.Url); };
+        page.Console += (_, message) => { if (message.Type == "error") lock (problems) problems.Add(message.Text); };
+        page.PageError += (_, error) => { lock (problems) problems.Add(error); };
+        await page.GotoAsync(View.Url.ToString());
+
+        await page.WaitForFunctionAsync(
+            "() => { const m = [...document.querySelectorAll('#ring .member')]; return m.length === 3 && m.filter(e => e.dataset.role === 'leader').length === 1 && new Set(m.map(e => e.dataset.leader)).size === 1; }",
+            null, new() { Timeout = 20_000 });
+        var leader = await page.GetAttributeAsync("#ring .member[data-role=leader]", "data-id");
+        await page.FillAsync("#client-key", "seen-in-firefox");
+        await page.ClickAsync("#client-put");
+        await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('OK')", null, new() { Timeout = 20_000 });
+        var index = await page.EvalOnSelectorAsync<int>($"#logs .log-row[data-member='{leader}']", "e => Number(e.dataset.last)");
+        await page.WaitForFunctionAsync(
+            $"() => {{ const rows = [...document.querySelectorAll('#logs .log-row')]; return rows.length === 3 && rows.every(r => r.querySelector('.cell[data-index=\"{index}\"][data-committed=\"true\"]')); }}",
+            null, new() { Timeout = 20_000 });
+        await page.ClickAsync("#replay-pause");
+        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
+        await page.ClickAsync("#replay-live");
+
+        var origin = View.Url.GetLeftPart(UriPartial.Authority);
+        lock (requested)
+        {
+            Assert.NotEmpty(requested);
+            Assert.All(requested, url => Assert.StartsWith(origin + "/", url, StringComparison.Ordinal));
+        }
+        lock (problems)
+            Assert.Empty(problems);
+    }
+
     // Replays from the start of the kept events at `speed` for about 1.5 s and returns how many ms of events were
     // replayed per ms of wall time.
     private static Task<double> ReplayPaceAsync(IPage page, string speed) =>
@@ -105,4 +140,30 @@ public sealed class ViewPageTests
               return (Number(label.dataset.cursor) - from) / (performance.now() - began);
             }
             """, speed);
+
+    /// <summary>The cluster and view both tests look at: 3 real members, started only when a browser is there.</summary>
+    public sealed class SharedView : IAsyncLifetime
+    {
+        private readonly ProcessCluster _cluster = new(3);
+
+        internal ViewServer? View { get; private set; }
+
+        public async Task InitializeAsync()
+        {
+            if (Chromium.Path is null && Firefox.Path is null)
+                return;
+            _cluster.StartAll();
+            await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+            var settings = new ClientSettings { Endpoints = [.. _cluster.Members.Keys.Select(n => new Uri(_cluster.ClientUrl(n)))] };
+            View = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
+            await View.StartAsync();
+        }
+
+        public async Task DisposeAsync()
+        {
+            if (View is not null)
+                await View.DisposeAsync();
+            await _cluster.DisposeAsync();
+        }
+    }
 }

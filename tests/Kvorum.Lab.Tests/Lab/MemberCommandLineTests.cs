@@ -39,7 +39,8 @@ public sealed class MemberCommandLineTests : IDisposable
              "--listen-metrics-urls", node.MetricsUrl.GetLeftPart(UriPartial.Authority),
              "--initial-cluster", "n1=http://10.77.0.1:2380,n2=http://10.77.0.2:2380,n3=http://10.77.0.3:2380",
              "--initial-cluster-token", NodeLauncher.ClusterToken, "--initial-cluster-state", "new",
-             "--election-timeout", "300", "--heartbeat-interval", "30", "--pre-vote", "false"],
+             "--election-timeout", "300", "--heartbeat-interval", "30", "--pre-vote", "false",
+             "--experimental-lab-state-file", Path.Combine(_dir, "n2.faults")],
             args);
     }
 

@@ -11,7 +11,8 @@ namespace Kvorum.Lab.Tests.Namespaces;
 /// The view that <c>kvorum lab up</c> starts, driven from its page in a real headless browser over a real 3-member
 /// lab: killing the leader from the page shows a new leader of a higher term within seconds, and a partition from
 /// the page shows the cut links and the minority's failed write; a narrated scenario started from the page shows its
-/// narration and a checked prediction, and Stop ends it. Screenshots go to a temporary directory, or to
+/// narration and a checked prediction, and Stop ends it; another (slow-or-dead) runs from the page to its end with
+/// every prediction held. Screenshots go to a temporary directory, or to
 /// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs</c> refreshes <c>docs/lab-view-*.png</c>).
 /// </summary>
 [Collection(LabNamespacesGroup.Name)]
@@ -67,6 +68,10 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
                 $"() => {{ const c = [...document.querySelectorAll('#ring .cut')]; return c.length === 2 && c.every(e => e.dataset.both === 'true' && (e.dataset.from === '{minority}' || e.dataset.to === '{minority}')); }}",
                 null, new() { Timeout = 10_000 });
             Assert.Contains($"partition {minority} / {others}", await page.TextContentAsync("#faults") ?? "", StringComparison.Ordinal);
+            // The cut-off member reports its fault state itself, in its event stream, and the page shows its report.
+            await page.WaitForFunctionAsync(
+                $"() => {{ const m = document.querySelector(\"#ring .member[data-node='{minority}']\"); return m && m.dataset.faultsFrom === 'member' && m.dataset.faults.includes('partition {minority} / {others}'); }}",
+                null, new() { Timeout = 10_000 });
             var endpoint = await page.EvalOnSelectorAsync<string>($"#client-via option:nth-child({int.Parse(minority, System.Globalization.CultureInfo.InvariantCulture) + 1})", "o => o.value");
             await page.SelectOptionAsync("#client-via", endpoint);
             await page.FillAsync("#client-key", "minority");
@@ -96,6 +101,17 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.ClickAsync("#scenario-stop");
             await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
             Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(dir)));
+            await AgreedLeaderAsync(page);
+
+            // Another scenario, run to its end from the page: slow-or-dead, with every prediction held.
+            await page.SelectOptionAsync("#scenario-name", "slow-or-dead");
+            await page.ClickAsync("#scenario-run");
+            await page.WaitForFunctionAsync("() => document.getElementById('narration-title').textContent.startsWith('slow-or-dead')", null, new() { Timeout = 10_000 });
+            await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 120_000 });
+            var verdict = await page.TextContentAsync("#narration-title");
+            output.WriteLine($"slow-or-dead from the page: {verdict}; {await page.Locator("#narration-lines li[data-kind=held]").CountAsync()} predictions held");
+            Assert.Equal("slow-or-dead: every prediction held", verdict);
+            Assert.Equal(0, await page.Locator("#narration-lines li[data-kind=failed]").CountAsync());
             await AgreedLeaderAsync(page);
             lock (problems)
                 Assert.Empty(problems);

@@ -87,6 +87,33 @@ public sealed class ObserveStreamTests
         Assert.All(states.Zip(states.Skip(1)), p => Assert.NotEqual(p.First, p.Second));
     }
 
+    [Fact]
+    public async Task The_fault_state_the_lab_writes_for_a_member_is_in_its_first_state_and_each_change_of_it_is_published()
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"kvorum-labstate-{Guid.NewGuid():N}.faults");
+        File.WriteAllText(file, "#1 isolate 1\n");
+        try
+        {
+            await using var cluster = new LocalCluster(1);
+            var name = cluster.Options.Keys.Single();
+            cluster.Options[name] = cluster.Options[name] with { LabStateFile = file };
+            cluster.StartAll();
+            using var client = await cluster.ConnectAsync();
+            await using var recorder = new EventRecorder(cluster.ClientUrl(name));
+            var first = await recorder.WaitForAsync(e => e.State is not null);
+            Assert.Equal("#1 isolate 1", first.State.LabFaults);
+
+            File.WriteAllText(file, "#2 cut 1 -> 2 (one way)\n");
+            await recorder.WaitForAsync(e => e.State?.LabFaults == "#2 cut 1 -> 2 (one way)");
+            File.Delete(file);
+            await recorder.WaitForAsync(e => e.State is { LabFaults: "" });
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static async Task<Kvorum.Etcd.Api.StatusResponse> StatusAsync(string url)
     {
         using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(url);

@@ -13,6 +13,12 @@ export function enableControls(controls) {
   for (const button of $("controls").querySelectorAll("button[data-action]")) {
     button.hidden = !controls.actions.includes(button.dataset.action);
   }
+  // A row whose every button is hidden (cluster up offers no network faults) goes too.
+  for (const row of $("controls").querySelectorAll(".buttons")) {
+    const buttons = [...row.querySelectorAll("button[data-action]")];
+    if (buttons.length && buttons.every(b => b.hidden)) row.hidden = true;
+  }
+  $("controls-title").textContent = controls.title || "Lab";
   enableScenarios(controls.scenarios, act);
 }
 

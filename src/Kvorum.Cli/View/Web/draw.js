@@ -85,12 +85,18 @@ export function drawRing(svg, model, now) {
       "data-down": m.down || process === "down", "data-leader": shortId(s.leader), "data-commit": s.commit || 0,
       "data-process": process, "data-node": node ? node.number : "",
     }, svg);
+    // Its faults as it reports them itself; a killed or paused member cannot, so then the lab's record of them.
+    const own = process === "running" && !m.down && s.labFaults !== undefined;
+    const faults = own ? s.labFaults : node?.faults || "";
+    g.setAttribute("data-faults", faults);
+    g.setAttribute("data-faults-from", own ? "member" : "lab");
     el("circle", { class: "body", cx: p.x, cy: p.y, r: BODY }, g);
     const share = timerShare(m, now);
     if (share > 0) el("path", { class: "timer", d: arc(p.x, p.y, BODY + 6, share) }, g);
     text(g, { class: "term", x: p.x, y: p.y }, s.term || "?");
     const label = node ? `${node.name} · ${shortId(m.id).slice(0, 6)}` : `${shortId(m.id).slice(0, 6)} · ${m.endpoint}`;
     text(g, { class: "name", x: p.x, y: p.y + BODY + 20 }, label + (process === "running" ? "" : ` (${process === "down" ? "killed" : process})`));
+    if (faults) text(g, { class: "member-faults", x: p.x, y: p.y + BODY + 34 }, faults);
   }
 }
 
