@@ -26,37 +26,15 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
         await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
         var view = View;
-        var requested = new List<string>();
-        var problems = new List<string>();
-        page.Request += (_, request) => { lock (requested) requested.Add(request.Url); };
-        page.Console += (_, message) => { if (message.Type == "error") lock (problems) problems.Add(message.Text); };
-        page.PageError += (_, error) => { lock (problems) problems.Add(error); };
+        var steps = PageSteps.Record(page);
         await page.GotoAsync(view.Url.ToString());
 
-        // Every member on the ring, exactly one leader, and every member following it.
-        await page.WaitForFunctionAsync(
-            "() => { const m = [...document.querySelectorAll('#ring .member')]; return m.length === 3 && m.filter(e => e.dataset.role === 'leader').length === 1 && new Set(m.map(e => e.dataset.leader)).size === 1; }",
-            null, new() { Timeout = 20_000 });
-        var leader = await page.GetAttributeAsync("#ring .member[data-role=leader]", "data-id");
+        var leader = await steps.OneLeaderAsync();
         Assert.Equal(leader, await page.GetAttributeAsync("#ring .member[data-role=follower]", "data-leader"));
-
-        // A put through the client box: its entry in every member's log, committed.
-        await page.FillAsync("#client-key", "seen");
-        await page.FillAsync("#client-value", "in the view");
-        await page.ClickAsync("#client-put");
-        await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('OK')", null, new() { Timeout = 20_000 });
-        var index = await page.EvalOnSelectorAsync<int>($"#logs .log-row[data-member='{leader}']", "e => Number(e.dataset.last)");
-        await page.WaitForFunctionAsync(
-            $"() => {{ const rows = [...document.querySelectorAll('#logs .log-row')]; return rows.length === 3 && rows.every(r => r.querySelector('.cell[data-index=\"{index}\"][data-committed=\"true\"]')); }}",
-            null, new() { Timeout = 20_000 });
+        await steps.PutCommittedEverywhereAsync(leader, "seen", "in the view");
         await page.ClickAsync("#client-get");
         await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('in the view')", null, new() { Timeout = 20_000 });
-
-        // Time can be paused and taken back to live.
-        await page.ClickAsync("#replay-pause");
-        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
-        await page.ClickAsync("#replay-live");
-        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent === 'live'", null, new() { Timeout = 10_000 });
+        await steps.PauseAndBackToLiveAsync();
 
         // Replayed from the start at ½×, the same events take about twice as long as at 1×.
         await page.WaitForFunctionAsync("() => Number(document.getElementById('replay-label').dataset.span) > 4000", null, new() { Timeout = 20_000 });
@@ -69,14 +47,7 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
         var screenshots = Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
         await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, "view.png") });
 
-        var origin = view.Url.GetLeftPart(UriPartial.Authority);
-        lock (requested)
-        {
-            Assert.NotEmpty(requested);
-            Assert.All(requested, url => Assert.StartsWith(origin + "/", url, StringComparison.Ordinal));
-        }
-        lock (problems)
-            Assert.Empty(problems);
+        steps.AssertOnlyOwnOriginAndNoErrors(view.Url);
     }
 
     [SkippableFact]
@@ -86,36 +57,13 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Firefox.LaunchAsync(new() { Channel = Firefox.BidiChannel, ExecutablePath = firefox, Headless = true });
         var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
-        var requested = new List<string>();
-        var problems = new List<string>();
-        page.Request += (_, request) => { lock (requested) requested.Add(request.Url); };
-        page.Console += (_, message) => { if (message.Type == "error") lock (problems) problems.Add(message.Text); };
-        page.PageError += (_, error) => { lock (problems) problems.Add(error); };
+        var steps = PageSteps.Record(page);
         await page.GotoAsync(View.Url.ToString());
 
-        await page.WaitForFunctionAsync(
-            "() => { const m = [...document.querySelectorAll('#ring .member')]; return m.length === 3 && m.filter(e => e.dataset.role === 'leader').length === 1 && new Set(m.map(e => e.dataset.leader)).size === 1; }",
-            null, new() { Timeout = 20_000 });
-        var leader = await page.GetAttributeAsync("#ring .member[data-role=leader]", "data-id");
-        await page.FillAsync("#client-key", "seen-in-firefox");
-        await page.ClickAsync("#client-put");
-        await page.WaitForFunctionAsync("() => document.getElementById('client-result').textContent.startsWith('OK')", null, new() { Timeout = 20_000 });
-        var index = await page.EvalOnSelectorAsync<int>($"#logs .log-row[data-member='{leader}']", "e => Number(e.dataset.last)");
-        await page.WaitForFunctionAsync(
-            $"() => {{ const rows = [...document.querySelectorAll('#logs .log-row')]; return rows.length === 3 && rows.every(r => r.querySelector('.cell[data-index=\"{index}\"][data-committed=\"true\"]')); }}",
-            null, new() { Timeout = 20_000 });
-        await page.ClickAsync("#replay-pause");
-        await page.WaitForFunctionAsync("() => document.getElementById('replay-label').textContent.startsWith('paused')", null, new() { Timeout = 10_000 });
-        await page.ClickAsync("#replay-live");
-
-        var origin = View.Url.GetLeftPart(UriPartial.Authority);
-        lock (requested)
-        {
-            Assert.NotEmpty(requested);
-            Assert.All(requested, url => Assert.StartsWith(origin + "/", url, StringComparison.Ordinal));
-        }
-        lock (problems)
-            Assert.Empty(problems);
+        var leader = await steps.OneLeaderAsync();
+        await steps.PutCommittedEverywhereAsync(leader, "seen-in-firefox", "in the view");
+        await steps.PauseAndBackToLiveAsync();
+        steps.AssertOnlyOwnOriginAndNoErrors(View.Url);
     }
 
     // Replays from the start of the kept events at `speed` for about 1.5 s and returns how many ms of events were
