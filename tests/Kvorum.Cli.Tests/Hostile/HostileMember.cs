@@ -88,6 +88,19 @@ public sealed class HostileMember : IAsyncLifetime
         Assert.True(watch.Elapsed < 2 * bound, $"a put and a get took {watch.Elapsed}");
     }
 
+    /// <summary>Writes 8 MiB of keys under <c>big/</c> (64 txns of 64 puts of 2 KiB), for reads of everything to be large.</summary>
+    public async Task WriteBigKeysAsync(TimeSpan bound)
+    {
+        var value = ByteString.CopyFrom(new byte[2048]);
+        for (var t = 0; t < 64; t++)
+        {
+            var txn = new TxnRequest();
+            for (var i = 0; i < 64; i++)
+                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"big/{t:D3}/{i:D3}"), Value = value } });
+            await Kv.TxnAsync(txn, deadline: DateTime.UtcNow + bound);
+        }
+    }
+
     /// <summary>Starts the member and waits until a put through it succeeds.</summary>
     public async Task InitializeAsync()
     {

@@ -35,16 +35,7 @@ public sealed class MemoryReturnTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task A_member_grown_by_clients_that_never_read_gives_the_memory_back_once_they_have_gone()
     {
-        // 8 MiB of keys: 64 txns of 64 puts of 2 KiB.
-        var kv = _member.Kv;
-        var value = ByteString.CopyFrom(new byte[2048]);
-        for (var t = 0; t < 64; t++)
-        {
-            var txn = new TxnRequest();
-            for (var i = 0; i < 64; i++)
-                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"big/{t:D3}/{i:D3}"), Value = value } });
-            await kv.TxnAsync(txn, deadline: DateTime.UtcNow + Bound);
-        }
+        await _member.WriteBigKeysAsync(Bound);
         var before = _member.ResidentBytes();
 
         var readers = new List<RawHttp2Connection>();

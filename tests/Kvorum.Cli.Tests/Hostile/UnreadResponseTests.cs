@@ -47,16 +47,7 @@ public sealed class UnreadResponseTests(HostileMember member, ITestOutputHelper 
     [Fact]
     public async Task Full_range_reads_that_are_never_read_hold_no_more_than_the_budget_while_others_are_served()
     {
-        // 8 MiB of keys: 64 txns of 64 puts of 2 KiB.
-        var kv = member.Kv;
-        var value = ByteString.CopyFrom(new byte[2048]);
-        for (var t = 0; t < 64; t++)
-        {
-            var txn = new TxnRequest();
-            for (var i = 0; i < 64; i++)
-                txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8($"big/{t:D3}/{i:D3}"), Value = value } });
-            await kv.TxnAsync(txn, deadline: DateTime.UtcNow + Bound);
-        }
+        await member.WriteBigKeysAsync(Bound);
         var everything = new RangeRequest { Key = ByteString.CopyFrom(0), RangeEnd = ByteString.CopyFrom(0) };
         // A client that takes answers of any size, as etcd's do.
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{member.ClientPort}", new GrpcChannelOptions { MaxReceiveMessageSize = null });

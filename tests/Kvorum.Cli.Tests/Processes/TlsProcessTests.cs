@@ -99,10 +99,12 @@ public sealed class TlsProcessTests : IDisposable
         // etcdctl's client logs its retries before the error line.
         Assert.Equal((1, "Error: etcdserver: permission denied"), (write.Code, write.Err.Trim().Split('\n')[^1]));
 
-        var bench = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "--user", "root:rootpw", "-w", "json", "bench", "put", "--clients", "4", "--total", "40"]);
+        // A loaded machine may take seconds over the first calls (TLS handshakes, the login): what is checked here is who
+        // may write, not how fast, so the bench's requests get longer than the default 5 s.
+        var bench = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "--user", "root:rootpw", "--command-timeout", "30s", "-w", "json", "bench", "put", "--clients", "4", "--total", "40"]);
         Assert.True(bench.Code == 0, bench.Err);
         Assert.Contains("\"succeeded\":40", bench.Out.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
-        var refused = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "bench", "put", "--total", "5"]);
+        var refused = await CliProcess.RunAsync("kvorum", endpoint, [.. tls, "--command-timeout", "30s", "bench", "put", "--total", "5"]);
         Assert.NotEqual(0, refused.Code);
         Assert.Contains("PermissionDenied", refused.Out + refused.Err, StringComparison.Ordinal);
 
