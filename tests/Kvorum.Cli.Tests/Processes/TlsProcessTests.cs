@@ -41,7 +41,8 @@ public sealed class TlsProcessTests : IDisposable
         File.WriteAllBytes(crl, _ca.RevocationList([revoked]));
 
         var endpoint = $"https://127.0.0.1:{FreePorts.Next()}";
-        using var member = Serve(endpoint,
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var member = Serve(endpoint, log,
             ServeFlags.CertFile, memberCert, ServeFlags.KeyFile, memberKey, ServeFlags.TrustedCaFile, ca,
             ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl, ServeFlags.BcryptCost, "4");
         try
@@ -54,6 +55,12 @@ public sealed class TlsProcessTests : IDisposable
             member.Kill(entireProcessTree: true);
             await member.WaitForExitAsync();
         }
+        // No secret in the member's log after a whole TLS and auth run: not the passwords, not its private key.
+        var text = string.Join('\n', log);
+        Assert.NotEmpty(log);
+        var keyLine = File.ReadAllLines(memberKey).First(l => l.Length > 0 && !l.StartsWith("-----", StringComparison.Ordinal));
+        foreach (var secret in new[] { "rootpw", "clientpw", keyLine })
+            Assert.False(text.Contains(secret, StringComparison.Ordinal), $"the member's log holds a secret ({secret[..2]}…)");
     }
 
     private async Task RefusalsAsync(string endpoint, string ca, string clientCert, string clientKey, string otherCert, string otherKey)
@@ -184,7 +191,10 @@ public sealed class TlsProcessTests : IDisposable
         return (cert, key);
     }
 
-    private Process Serve(string clientUrl, params string[] flags)
+    private Process Serve(string clientUrl, params string[] flags) => Serve(clientUrl, null, flags);
+
+    /// <summary>Starts a member; with <paramref name="log"/>, every line it writes (both streams) goes there.</summary>
+    private Process Serve(string clientUrl, System.Collections.Concurrent.ConcurrentQueue<string>? log, params string[] flags)
     {
         var peer = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
         var serve = new ServeArguments
@@ -203,8 +213,13 @@ public sealed class TlsProcessTests : IDisposable
         foreach (var a in serve.ToArgs())
             psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
+        p.OutputDataReceived += (_, line) => { if (line.Data is not null) log?.Enqueue(line.Data); };
         p.BeginOutputReadLine();
+        if (log is not null)
+        {
+            p.ErrorDataReceived += (_, line) => { if (line.Data is not null) log.Enqueue(line.Data); };
+            p.BeginErrorReadLine();
+        }
         return p;
     }
 
