@@ -76,6 +76,7 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.InvalidAuthManagement), EtcdErrors.InvalidAuthManagement, StatusCode.InvalidArgument, "etcdserver: invalid auth management"),
         (nameof(EtcdErrors.AuthOldRevision), EtcdErrors.AuthOldRevision, StatusCode.InvalidArgument, "etcdserver: revision of auth store is old"),
         (nameof(EtcdErrors.AuthVerifyOnly), EtcdErrors.AuthVerifyOnly, StatusCode.Unknown, "auth: token signing attempted with verify-only key"),
+        (nameof(EtcdErrors.TooManyUnreadAnswers), EtcdErrors.TooManyUnreadAnswers, StatusCode.Unavailable, "kvorum: too many large answers are waiting for their clients to read them; try again later"),
         (nameof(EtcdErrors.MaintenancePermissionDenied), EtcdErrors.MaintenancePermissionDenied, StatusCode.Unknown, "auth: permission denied"),
         (nameof(EtcdErrors.MaintenanceUserEmpty), EtcdErrors.MaintenanceUserEmpty, StatusCode.Unknown, "auth: user name is empty"),
         (nameof(EtcdErrors.MaintenanceUserNotFound), EtcdErrors.MaintenanceUserNotFound, StatusCode.Unknown, "auth: user name not found"),
