@@ -129,31 +129,8 @@ public sealed class AuthJwtProcessTests : IDisposable
         return (privateKey, publicKey);
     }
 
-    private Process Serve(string clientUrl, IReadOnlyDictionary<string, string> environment, params string[] flags)
-    {
-        var peer = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
-        var serve = new ServeArguments
-        {
-            Name = "m1",
-            DataDir = Path.Combine(_root, "m1-" + Guid.NewGuid().ToString("N")[..6]),
-            ListenClientUrls = [new Uri(clientUrl)],
-            AdvertiseClientUrls = [new Uri(clientUrl)],
-            ListenPeerUrls = [peer],
-            InitialAdvertisePeerUrls = [peer],
-            InitialCluster = [new InitialClusterMember("m1", peer)],
-            ExtraFlags = [ServeFlags.BcryptCost, "4", .. flags],
-        };
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));
-        foreach (var a in serve.ToArgs())
-            psi.ArgumentList.Add(a);
-        foreach (var (name, value) in environment)
-            psi.Environment[name] = value;
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        return p;
-    }
+    private Process Serve(string clientUrl, IReadOnlyDictionary<string, string> environment, params string[] flags) =>
+        LoneMemberProcess.Start(_root, clientUrl, [ServeFlags.BcryptCost, "4", .. flags], environment);
 
     public void Dispose()
     {

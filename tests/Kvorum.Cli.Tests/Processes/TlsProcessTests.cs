@@ -42,9 +42,12 @@ public sealed class TlsProcessTests : IDisposable
 
         var endpoint = $"https://127.0.0.1:{FreePorts.Next()}";
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var member = Serve(endpoint, log,
+        string[] flags =
+        [
             ServeFlags.CertFile, memberCert, ServeFlags.KeyFile, memberKey, ServeFlags.TrustedCaFile, ca,
-            ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl, ServeFlags.BcryptCost, "4");
+            ServeFlags.ClientCertAuth, "true", ServeFlags.ClientCrlFile, crl, ServeFlags.BcryptCost, "4",
+        ];
+        using var member = LoneMemberProcess.Start(_root, endpoint, flags, log: log);
         try
         {
             await RefusalsAsync(endpoint, ca, clientCert, clientKey, otherCert, otherKey);
@@ -191,37 +194,7 @@ public sealed class TlsProcessTests : IDisposable
         return (cert, key);
     }
 
-    private Process Serve(string clientUrl, params string[] flags) => Serve(clientUrl, null, flags);
-
-    /// <summary>Starts a member; with <paramref name="log"/>, every line it writes (both streams) goes there.</summary>
-    private Process Serve(string clientUrl, System.Collections.Concurrent.ConcurrentQueue<string>? log, params string[] flags)
-    {
-        var peer = new Uri($"http://127.0.0.1:{FreePorts.Next()}");
-        var serve = new ServeArguments
-        {
-            Name = "m1",
-            DataDir = Path.Combine(_root, "m1-" + Guid.NewGuid().ToString("N")[..6]),
-            ListenClientUrls = [new Uri(clientUrl)],
-            AdvertiseClientUrls = [new Uri(clientUrl)],
-            ListenPeerUrls = [peer],
-            InitialAdvertisePeerUrls = [peer],
-            InitialCluster = [new InitialClusterMember("m1", peer)],
-            ExtraFlags = flags,
-        };
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "kvorum.dll"));
-        foreach (var a in serve.ToArgs())
-            psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, line) => { if (line.Data is not null) log?.Enqueue(line.Data); };
-        p.BeginOutputReadLine();
-        if (log is not null)
-        {
-            p.ErrorDataReceived += (_, line) => { if (line.Data is not null) log.Enqueue(line.Data); };
-            p.BeginErrorReadLine();
-        }
-        return p;
-    }
+    private Process Serve(string clientUrl, params string[] flags) => LoneMemberProcess.Start(_root, clientUrl, flags);
 
     public void Dispose()
     {
