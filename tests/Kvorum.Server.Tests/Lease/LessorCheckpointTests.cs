@@ -22,6 +22,15 @@ public sealed class LessorCheckpointTests
         _followerNow += ms;
     }
 
+    /// <summary>Lease 1 of <paramref name="primary"/> is due exactly <paramref name="ms"/> from now: not a millisecond before.</summary>
+    private void ExpiresIn(Lessor primary, long ms)
+    {
+        Elapse(ms - 1);
+        Assert.Empty(primary.TakeExpired(100, 16, 5000));
+        Elapse(1);
+        Assert.Equal([1L], primary.TakeExpired(100, 16, 5000));
+    }
+
     /// <summary>Both members apply a batch the leader took, as Raft would.</summary>
     private static void ApplyEverywhere(IReadOnlyList<(long Id, long RemainingMs)> batch, params Lessor[] members)
     {
@@ -53,10 +62,7 @@ public sealed class LessorCheckpointTests
         leader.Demote();
         follower.Promote(extendMs: 1_000);
         // Due at 5 s (checkpoint) - 1 s (since it was applied) + 1 s (promotion) = 5 s from now, not 11 s.
-        Elapse(4_999);
-        Assert.Empty(follower.TakeExpired(100, 16, 5000));
-        Elapse(1);
-        Assert.Equal([1L], follower.TakeExpired(100, 16, 5000));
+        ExpiresIn(follower, 5_000);
     }
 
     [Fact]
@@ -70,10 +76,7 @@ public sealed class LessorCheckpointTests
         Elapse(9_000);
         Assert.Empty(leader.TakeCheckpoints(100, 5000));
         follower.Promote(extendMs: 1_000);
-        Elapse(10_999);
-        Assert.Empty(follower.TakeExpired(100, 16, 5000));
-        Elapse(1);
-        Assert.Equal([1L], follower.TakeExpired(100, 16, 5000));
+        ExpiresIn(follower, 11_000);
     }
 
     [Fact]
@@ -94,10 +97,7 @@ public sealed class LessorCheckpointTests
         ApplyEverywhere([(1, 0)], leader, follower); // the clear, applied before the renewal is answered
         Elapse(1_000);
         follower.Promote(extendMs: 1_000);
-        Elapse(10_999);
-        Assert.Empty(follower.TakeExpired(100, 16, 5000));
-        Elapse(1);
-        Assert.Equal([1L], follower.TakeExpired(100, 16, 5000));
+        ExpiresIn(follower, 11_000);
     }
 
     [Fact]
@@ -144,10 +144,7 @@ public sealed class LessorCheckpointTests
         restored.Restore(records);
         restored.Promote(extendMs: 0);
         // Restored now: the 5 s count again from here, later than on the members that applied the checkpoint.
-        Elapse(4_999);
-        Assert.Empty(restored.TakeExpired(100, 16, 5000));
-        Elapse(1);
-        Assert.Single(restored.TakeExpired(100, 16, 5000));
+        ExpiresIn(restored, 5_000);
     }
 
     [Fact]
