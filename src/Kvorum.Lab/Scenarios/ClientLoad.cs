@@ -53,6 +53,28 @@ internal sealed class ClientLoad : IAsyncDisposable
         _records.Where(r => r.Invoked >= from && r.Invoked < to && (node is null || r.Node == node) && (writes is null || r.IsWrite == writes));
 
     /// <summary>
+    /// Waits until at least one call to <paramref name="node"/> invoked at or after <paramref name="from"/> has
+    /// completed, so that a window ending now holds a call there: on a loaded host a call's deadline can fire late.
+    /// </summary>
+    /// <param name="from">Start of the window.</param>
+    /// <param name="node">The node.</param>
+    /// <param name="timeout">How long to wait at most.</param>
+    /// <param name="cancellation">Cancels the wait.</param>
+    /// <returns>Whether such a call completed in time.</returns>
+    public async Task<bool> WaitCompletedAsync(TimeSpan from, int node, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var deadline = _clock.Elapsed + timeout;
+        while (!Invoked(from, TimeSpan.MaxValue, node).Any())
+        {
+            if (_clock.Elapsed >= deadline)
+                return false;
+            await Task.Delay(25, cancellation).ConfigureAwait(false);
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// The share of whole seconds in [<paramref name="from"/>, <paramref name="to"/>) in which at least one write
     /// succeeded (completed), in percent.
     /// </summary>

@@ -61,6 +61,9 @@ internal sealed class LeaderIsolationScenario : IScenario
                 steppedDown is { } s2 ? $"n{oldLeader} stepped down after {s2.TotalMilliseconds:0} ms" : $"n{oldLeader} still claims to lead");
 
             await context.SleepAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            // Normally a call through the old leader has timed out by now; a loaded host may fire its deadline
+            // late, and an empty window would prove nothing.
+            await load.WaitCompletedAsync(isolated, oldLeader, TimeSpan.FromSeconds(10), context.Cancellation).ConfigureAwait(false);
             var healAt = context.Now;
             var viaOld = load.Invoked(isolated, healAt, oldLeader).ToList();
             var viaOthers = load.Invoked(elected?.At ?? healAt, healAt).Where(r => r.Node != oldLeader).ToList();
