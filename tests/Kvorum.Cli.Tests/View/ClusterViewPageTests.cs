@@ -15,7 +15,8 @@ namespace Kvorum.Cli.Tests.View;
 /// The page of the view that <c>kvorum cluster up</c> starts, with its controls over the members that process owns
 /// (<see cref="ClusterViewControls"/>), in a real headless browser over 3 real members: killing the leader from the
 /// page shows a new leader of a higher term, and starting it again from the page brings it back as a follower of
-/// that leader. Only kill and start are offered; the lab's network faults are not.
+/// that leader. Only kill and start are offered; the lab's network faults are not. The picture of the killed member
+/// goes to <c>cluster-view-kill.png</c> (<see cref="Screenshots"/>).
 /// </summary>
 [Collection(TimingSensitive.Name)]
 public sealed class ClusterViewPageTests(ITestOutputHelper output)
@@ -56,6 +57,7 @@ public sealed class ClusterViewPageTests(ITestOutputHelper output)
             await page.WaitForSelectorAsync($"#ring .member[data-node='{leader}'][data-process=down]", new() { Timeout = 10_000 });
             Assert.Equal($"infra{leader}: killed", await page.TextContentAsync("#control-result"));
             Assert.NotNull(started.Processes[int.Parse(leader, CultureInfo.InvariantCulture) - 1].ExitCode);
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathOf("cluster-view-kill.png") });
 
             // Started again from the page: it rejoins, following the leader as the others do.
             await page.ClickAsync("#control-start");

@@ -44,8 +44,7 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
         Assert.InRange(half / full, 0.35, 0.65);
         await page.ClickAsync("#replay-live");
 
-        var screenshots = Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
-        await page.ScreenshotAsync(new() { Path = Path.Combine(screenshots, "view.png") });
+        await page.ScreenshotAsync(new() { Path = Screenshots.PathOf("view.png") });
 
         steps.AssertOnlyOwnOriginAndNoErrors(view.Url);
     }

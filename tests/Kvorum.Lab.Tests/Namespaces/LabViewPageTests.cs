@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Kvorum.Cli.Tests.View;
 using Kvorum.Lab.Viewing;
-using Kvorum.Tests.Shared;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -12,36 +11,26 @@ namespace Kvorum.Lab.Tests.Namespaces;
 /// lab: killing the leader from the page shows a new leader of a higher term within seconds, and a partition from
 /// the page shows the cut links and the minority's failed write; a narrated scenario started from the page shows its
 /// narration and a checked prediction, and Stop ends it; another (slow-or-dead) runs from the page to its end with
-/// every prediction held. Screenshots go to a temporary directory, or to
-/// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs</c> refreshes <c>docs/lab-view-*.png</c>).
+/// every prediction held. Its pictures go to <c>lab-view-*.png</c> (<see cref="Screenshots"/>).
 /// </summary>
 [Collection(LabNamespacesGroup.Name)]
 public sealed class LabViewPageTests(ITestOutputHelper output)
 {
-    private static readonly string Screenshots =
-        Environment.GetEnvironmentVariable("KVORUM_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.GetTempPath();
-
     [SkippableFact]
     public async Task Killing_the_leader_and_a_partition_from_the_page_show_a_new_leader_then_the_cut_and_the_minoritys_failed_write()
     {
         RootLab.Require();
         var chromium = Chromium.Require();
-        var dir = Path.Combine(Path.GetTempPath(), "kvorum-viewlab-" + Guid.NewGuid().ToString("N"));
-        var port = FreePorts.Next();
+        var lab = ViewedLab.Up(output, "kvtv", "10.78.53.0/24");
         try
         {
-            var (code, text) = Kvorum("lab", "up", "--nodes", "3", "--prefix", "kvtv", "--subnet", "10.78.53.0/24", "--dir", dir, "--view-listen", $"127.0.0.1:{port}");
-            Assert.Equal(0, code);
-            var url = $"http://127.0.0.1:{port}/";
-            Assert.Contains($"view: {url}", text, StringComparison.Ordinal);
-
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ["--no-sandbox"] });
             var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
             var problems = new List<string>();
             page.PageError += (_, error) => { lock (problems) problems.Add(error); };
-            await page.GotoAsync(url);
-            var leader = await AgreedLeaderAsync(page);
+            await page.GotoAsync(lab.Url.ToString());
+            var leader = await ViewedLab.AgreedLeaderAsync(page);
 
             // Kill the leader from the page: a new leader of a higher term appears, the old one drawn killed.
             var term = int.Parse(await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-term") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
@@ -56,11 +45,11 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             Assert.Equal($"n{leader}: killed", await page.TextContentAsync("#control-result"));
             output.WriteLine($"kill n{leader} (term {term}) to a new leader seen on the page: {seen.TotalMilliseconds:0} ms");
             Assert.True(seen < TimeSpan.FromSeconds(15), $"{seen}");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-kill.png") });
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathOf("lab-view-kill.png") });
 
             // Start it again, then cut the new leader off from the other two: the cuts drawn, its write fails.
             await page.ClickAsync("#control-start");
-            var minority = await AgreedLeaderAsync(page);
+            var minority = await ViewedLab.AgreedLeaderAsync(page);
             var others = string.Join(',', new[] { "1", "2", "3" }.Where(n => n != minority));
             await page.FillAsync("#control-groups", $"{minority} / {others}");
             await page.ClickAsync("#control-partition");
@@ -78,7 +67,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.ClickAsync("#client-put");
             await page.WaitForFunctionAsync("() => document.getElementById('client-result').classList.contains('error')", null, new() { Timeout = 30_000 });
             output.WriteLine($"minority write via n{minority}: {await page.TextContentAsync("#client-result")}");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-partition.png") });
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathOf("lab-view-partition.png") });
 
             // Heal from the page: the cuts go.
             await page.ClickAsync("#control-heal");
@@ -97,11 +86,12 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .member').length === 5", null, new() { Timeout = 30_000 });
             await page.WaitForSelectorAsync("#narration-lines li[data-kind=held]", new() { Timeout = 60_000 });
             output.WriteLine($"first prediction checked on the page: {await page.TextContentAsync("#narration-lines li[data-kind=held]")}");
-            await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lab-view-scenario.png"), FullPage = true });
+            // The picture and its narration, without the controls beside them: small enough for docs/.
+            await page.Locator("#picture").ScreenshotAsync(new() { Path = Screenshots.PathOf("lab-view-scenario.png") });
             await page.ClickAsync("#scenario-stop");
             await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
-            Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(dir)));
-            await AgreedLeaderAsync(page);
+            Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(lab.Directory)));
+            await ViewedLab.AgreedLeaderAsync(page);
 
             // Another scenario, run to its end from the page: slow-or-dead, with every prediction held.
             await page.SelectOptionAsync("#scenario-name", "slow-or-dead");
@@ -112,37 +102,15 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             output.WriteLine($"slow-or-dead from the page: {verdict}; {await page.Locator("#narration-lines li[data-kind=held]").CountAsync()} predictions held");
             Assert.Equal("slow-or-dead: every prediction held", verdict);
             Assert.Equal(0, await page.Locator("#narration-lines li[data-kind=failed]").CountAsync());
-            await AgreedLeaderAsync(page);
+            await ViewedLab.AgreedLeaderAsync(page);
             lock (problems)
                 Assert.Empty(problems);
         }
         finally
         {
-            Kvorum("lab", "down", "--dir", ScenarioProcess.DirectoryOf(dir));
-            var (code, text) = Kvorum("lab", "down", "--dir", dir);
-            Assert.Equal(0, code);
-            Assert.Contains("stopped the view", text, StringComparison.Ordinal);
-            Assert.Null(LabViewProcess.Read(dir));
+            lab.Down();
         }
 
-        RootLab.Discard(dir);
-    }
-
-    // Waits until the page shows 3 running members that agree on one leader, and returns its node number.
-    private static async Task<string> AgreedLeaderAsync(IPage page)
-    {
-        await page.WaitForFunctionAsync(
-            "() => { const m = [...document.querySelectorAll('#ring .member')].filter(e => e.dataset.process === 'running'); " +
-            "const leaders = m.filter(e => e.dataset.role === 'leader'); " +
-            "return m.length === 3 && leaders.length === 1 && m.every(e => e.dataset.leader === leaders[0].dataset.id); }",
-            null, new() { Timeout = 30_000 });
-        return await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-node") ?? "";
-    }
-
-    private (int Code, string Output) Kvorum(params string[] arguments)
-    {
-        var result = RootLab.Run("dotnet", [RootLab.KvorumDll, .. arguments]);
-        output.WriteLine($"$ kvorum {string.Join(' ', arguments)}\n{result.Output}(exit {result.Code})");
-        return result;
+        RootLab.Discard(lab.Directory);
     }
 }
