@@ -8,7 +8,8 @@ namespace Kvorum.Lab.Tests.Namespaces;
 /// <summary>
 /// The lab's page and its controls in Firefox ESR (over WebDriver BiDi, as <see cref="Firefox"/> says), over a real
 /// 3-member lab: isolating the leader from the page draws its links cut and shows a new leader of a higher term among
-/// the others, healing from the page removes the cuts, and the page loads nothing from another origin and reports no
+/// the others, healing from the page removes the cuts; a one-way cut draws one cut from its sender; a paused follower
+/// is drawn paused and runs again on Resume; and the page loads nothing from another origin and reports no
 /// error (<see cref="PageSteps"/>, the checks the plain page passes in both browsers).
 /// </summary>
 [Collection(LabNamespacesGroup.Name)]
@@ -43,6 +44,26 @@ public sealed class LabViewFirefoxTests(ITestOutputHelper output)
 
             await page.ClickAsync("#control-heal");
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .cut').length === 0", null, new() { Timeout = 10_000 });
+            var now = await ViewedLab.AgreedLeaderAsync(page);
+
+            // A one-way cut between the two followers: one cut drawn, from the chosen sender only.
+            string[] followers = [.. new[] { "1", "2", "3" }.Where(n => n != now)];
+            await page.SelectOptionAsync("#control-from", followers[0]);
+            await page.SelectOptionAsync("#control-to", followers[1]);
+            await page.CheckAsync("#control-one-way");
+            await page.ClickAsync("#control-cut");
+            await page.WaitForFunctionAsync(
+                $"() => {{ const c = [...document.querySelectorAll('#ring .cut')]; return c.length === 1 && c[0].dataset.both === 'false' && c[0].dataset.from === '{followers[0]}' && c[0].dataset.to === '{followers[1]}'; }}",
+                null, new() { Timeout = 10_000 });
+            await page.ClickAsync("#control-heal");
+            await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .cut').length === 0", null, new() { Timeout = 10_000 });
+
+            // Pause a follower and resume it: drawn paused, then running and following the leader again.
+            await page.SelectOptionAsync("#control-node", followers[0]);
+            await page.ClickAsync("#control-pause");
+            await page.WaitForSelectorAsync($"#ring .member[data-node='{followers[0]}'][data-process=paused]", new() { Timeout = 10_000 });
+            await page.ClickAsync("#control-resume");
+            await page.WaitForSelectorAsync($"#ring .member[data-node='{followers[0]}'][data-process=running]", new() { Timeout = 10_000 });
             await ViewedLab.AgreedLeaderAsync(page);
             await steps.PauseAndBackToLiveAsync();
             steps.AssertOnlyOwnOriginAndNoErrors(lab.Url);

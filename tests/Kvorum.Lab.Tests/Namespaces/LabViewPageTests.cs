@@ -86,8 +86,10 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .member').length === 5", null, new() { Timeout = 30_000 });
             await page.WaitForSelectorAsync("#narration-lines li[data-kind=held]", new() { Timeout = 60_000 });
             output.WriteLine($"first prediction checked on the page: {await page.TextContentAsync("#narration-lines li[data-kind=held]")}");
-            // The picture and its narration, without the controls beside them: small enough for docs/.
-            await page.Locator("#picture").ScreenshotAsync(new() { Path = Screenshots.PathOf("lab-view-scenario.png") });
+            // The picture and its narration, without the controls beside them (small enough for docs/), clipped from
+            // the page at once: an element screenshot waits for the element to settle, and the scenario runs on.
+            var box = await page.Locator("#picture").BoundingBoxAsync() ?? throw new InvalidOperationException("no #picture");
+            await page.ScreenshotAsync(new() { Path = Screenshots.PathOf("lab-view-scenario.png"), FullPage = true, Clip = new() { X = box.X, Y = box.Y, Width = box.Width, Height = box.Height } });
             await page.ClickAsync("#scenario-stop");
             await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
             Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(lab.Directory)));

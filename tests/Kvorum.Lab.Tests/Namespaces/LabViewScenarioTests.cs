@@ -49,7 +49,7 @@ public sealed class LabViewScenarioTests(ITestOutputHelper output)
 
                 // This scenario's own first line, then its own code bringing up its lab: a Run that started another
                 // scenario, or none, fails here.
-                await page.WaitForFunctionAsync(
+                await WaitOnPageAsync(page, scenario.Name,
                     """
                     ([name, first]) => {
                       const lines = [...document.querySelectorAll('#narration-lines li')].map(l => l.textContent);
@@ -57,7 +57,7 @@ public sealed class LabViewScenarioTests(ITestOutputHelper output)
                         && lines[0] === first && lines.some(l => /^\[ *[0-9.]+s\] bringing up [0-9]+ members/.test(l));
                     }
                     """,
-                    new[] { scenario.Name, $"=== scenario {scenario.Name}: {scenario.Summary}" }, new() { Timeout = 30_000 });
+                    new[] { scenario.Name, $"=== scenario {scenario.Name}: {scenario.Summary}" });
                 Assert.Equal($"scenario {scenario.Name} started", await page.TextContentAsync("#control-result"));
                 await WaitAsync(() => LabStateStore.TryLoad(place.Directory) is not null, $"{scenario.Name}'s lab in {place.Directory}");
                 var started = clock.Elapsed;
@@ -107,6 +107,21 @@ public sealed class LabViewScenarioTests(ITestOutputHelper output)
         }
 
         return left;
+    }
+
+    // Waits for `condition` on the page; when it does not come, says what the narration panel showed instead.
+    private static async Task WaitOnPageAsync(IPage page, string name, string condition, object argument)
+    {
+        try
+        {
+            await page.WaitForFunctionAsync(condition, argument, new() { Timeout = 30_000 });
+        }
+        catch (TimeoutException)
+        {
+            var title = await page.TextContentAsync("#narration-title");
+            var lines = await page.EvalOnSelectorAllAsync<string[]>("#narration-lines li", "items => items.slice(0, 3).map(i => i.textContent)");
+            Assert.Fail($"Run for {name}: after 30 s the page shows \"{title}\", beginning \"{string.Join(" | ", lines)}\"");
+        }
     }
 
     private static async Task WaitAsync(Func<bool> condition, string what)
