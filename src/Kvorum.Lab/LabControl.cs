@@ -238,13 +238,24 @@ internal sealed partial class LabControl : IDisposable
         {
             cancellation.ThrowIfCancellationRequested();
             ulong id;
-            try
+            // The members' strict reconfiguration check (as etcd's) refuses an add until the leader has been connected
+            // to every voter for 5 s, which a lab just up has not: ask again, as an operator would, for up to 15 s.
+            var until = DateTime.UtcNow.AddSeconds(15);
+            while (true)
             {
-                id = await Client.AddLearnerAsync(leader, node, TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
-            }
-            catch (Grpc.Core.RpcException e)
-            {
-                throw new LabException($"could not add {node.Name} as a learner through n{leader}: {e.Status.Detail}", e);
+                try
+                {
+                    id = await Client.AddLearnerAsync(leader, node, TimeSpan.FromSeconds(10), cancellation).ConfigureAwait(false);
+                    break;
+                }
+                catch (Grpc.Core.RpcException e) when (Kvorum.Etcd.Errors.EtcdErrors.Unhealthy.Matches(e) && DateTime.UtcNow < until)
+                {
+                    await Task.Delay(500, cancellation).ConfigureAwait(false);
+                }
+                catch (Grpc.Core.RpcException e)
+                {
+                    throw new LabException($"could not add {node.Name} as a learner through n{leader}: {e.Status.Detail}", e);
+                }
             }
 
             StartNode(node.Number);

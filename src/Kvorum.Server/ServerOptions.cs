@@ -54,6 +54,12 @@ internal sealed record ServerOptions
     public bool LeaseCheckpoints { get; init; } = true;
 
     /// <summary>
+    /// Whether a member refuses, at once, membership changes that could cost the cluster its quorum (etcd's
+    /// <c>--strict-reconfig-check</c>, on by default): <see cref="Node.StrictReconfigCheck"/>.
+    /// </summary>
+    public bool StrictReconfigCheck { get; init; } = true;
+
+    /// <summary>
     /// Applied entries between snapshots, at least (<c>--snapshot-count</c>); a large state also waits until the
     /// log since its last snapshot is half of that snapshot's size (<c>SnapshotSchedule.LogShare</c>).
     /// </summary>

@@ -29,6 +29,7 @@ public class ServeCommandTests
         Assert.Equal(2L << 30, options.QuotaBackendBytes);
         Assert.Empty(options.ListenMetricsUrls);
         Assert.True(options.PreVote);
+        Assert.True(options.StrictReconfigCheck);
     }
 
     [Fact]
@@ -45,7 +46,7 @@ public class ServeCommandTests
             "--initial-cluster-state", "existing", "--initial-cluster-token", "tok",
             "--heartbeat-interval", "50", "--election-timeout", "500", "--snapshot-count", "42",
             "--max-request-bytes", "4096", "--quota-backend-bytes", "1000000", "--listen-metrics-urls", "http://127.0.0.1:9090", "--pre-vote", "false",
-            "--experimental-enable-lease-checkpoint", "false");
+            "--experimental-enable-lease-checkpoint", "false", "--strict-reconfig-check=false");
 
         Assert.Equal("", err);
         Assert.Equal(0, code);
@@ -63,6 +64,7 @@ public class ServeCommandTests
         Assert.Equal([new Uri("http://127.0.0.1:9090")], o.ListenMetricsUrls);
         Assert.False(o.PreVote);
         Assert.False(o.LeaseCheckpoints);
+        Assert.False(o.StrictReconfigCheck);
     }
 
     [Theory]
@@ -86,6 +88,7 @@ public class ServeCommandTests
     [InlineData("--initial-advertise-peer-urls (http://127.0.0.1:2380) must match the --initial-cluster entry for \"default\" (http://127.0.0.1:9999)", "--initial-cluster", "default=http://127.0.0.1:9999")]
     [InlineData("--pre-vote must be true or false, got \"maybe\"", "--pre-vote", "maybe")]
     [InlineData("--experimental-enable-lease-checkpoint must be true or false, got \"on\"", "--experimental-enable-lease-checkpoint", "on")]
+    [InlineData("--strict-reconfig-check must be true or false, got \"yes\"", "--strict-reconfig-check", "yes")]
     [InlineData("--name must be a non-empty name without '=' or ',', got \"a=b\"", "--name", "a=b")]
     [InlineData("--advertise-client-urls is required when --listen-client-urls listens on every interface", "--listen-client-urls", "http://0.0.0.0:2379")]
     [InlineData("https://127.0.0.1:2379 is https: give --cert-file and --key-file, or --auto-tls", "--listen-client-urls", "https://127.0.0.1:2379")]
@@ -158,6 +161,7 @@ public class ServeCommandTests
         run.Environment["KVORUM_DATA_DIR"] = "/var/lib/kvorum";
         run.Environment["KVORUM_ELECTION_TIMEOUT"] = "2000";
         run.Environment["KVORUM_PRE_VOTE"] = "false";
+        run.Environment["KVORUM_STRICT_RECONFIG_CHECK"] = "false";
         run.Environment["KVORUM_INITIAL_CLUSTER"] = "infra1=http://127.0.0.1:2380,infra2=http://127.0.0.1:22380";
 
         var (code, _, err) = await run.RunAsync("serve");
@@ -167,6 +171,7 @@ public class ServeCommandTests
         Assert.Equal("/var/lib/kvorum", run.Served.DataDir);
         Assert.Equal(2000, run.Served.ElectionTimeoutMs);
         Assert.False(run.Served.PreVote);
+        Assert.False(run.Served.StrictReconfigCheck);
         Assert.Equal(2, run.Served.InitialCluster.Count);
     }
 

@@ -27,9 +27,24 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
     /// <param name="freePort">Gives free loopback ports.</param>
     /// <param name="extraFlags">More etcd flags, after the usual ones (such as <c>--auth-token</c>).</param>
     public EtcdServerProcess(Func<int> freePort, params string[] extraFlags)
+        : this("reference", $"http://127.0.0.1:{freePort()}", $"http://127.0.0.1:{freePort()}", null, extraFlags)
     {
-        var client = $"http://127.0.0.1:{freePort()}";
-        var peer = $"http://127.0.0.1:{freePort()}";
+    }
+
+    /// <summary>
+    /// Starts a cluster of <paramref name="size"/> etcd members (named <c>reference1</c>…) that bootstrap together,
+    /// each with <paramref name="extraFlags"/>; dispose each.
+    /// </summary>
+    public static EtcdServerProcess[] Cluster(int size, Func<int> freePort, params string[] extraFlags)
+    {
+        ArgumentNullException.ThrowIfNull(freePort);
+        var members = Enumerable.Range(1, size).Select(i => (Name: $"reference{i}", Client: $"http://127.0.0.1:{freePort()}", Peer: $"http://127.0.0.1:{freePort()}")).ToArray();
+        var initial = string.Join(',', members.Select(m => $"{m.Name}={m.Peer}"));
+        return [.. members.Select(m => new EtcdServerProcess(m.Name, m.Client, m.Peer, initial, extraFlags))];
+    }
+
+    private EtcdServerProcess(string name, string client, string peer, string? initialCluster, string[] extraFlags)
+    {
         ClientUrl = client;
         var psi = new ProcessStartInfo(ExecutablePath!)
         {
@@ -39,10 +54,10 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
         };
         string[] args =
         [
-            "--name", "reference", "--data-dir", _dataDir,
+            "--name", name, "--data-dir", _dataDir,
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", "reference=" + peer, "--initial-cluster-state", "new",
+            "--initial-cluster", initialCluster ?? $"{name}={peer}", "--initial-cluster-state", "new",
             "--logger", "zap", "--log-level", "warn",
             .. extraFlags,
         ];
@@ -79,6 +94,20 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
             if (_output.Length > 16_000)
                 _output.Remove(0, 8_000);
             _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>SIGKILL, keeping the data directory until dispose.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+        catch (InvalidOperationException)
+        {
+            // already exited
         }
     }
 

@@ -78,6 +78,7 @@ internal static class ServeOptionsBinder
         var metrics = UrlListParser.Parse(ServeFlags.ListenMetricsUrls, Raw(ServeFlags.ListenMetricsUrls) ?? "", allowEmpty: true);
         var preVote = ParseBool(ServeFlags.PreVote, Raw(ServeFlags.PreVote) ?? "true");
         var leaseCheckpoints = ParseBool(ServeFlags.EnableLeaseCheckpoint, Raw(ServeFlags.EnableLeaseCheckpoint) ?? "true");
+        var strictReconfigCheck = ParseBool(ServeFlags.StrictReconfigCheck, Raw(ServeFlags.StrictReconfigCheck) ?? "true");
         var randomizedElectionTimeout = ParseBool(ServeFlags.RandomizedElectionTimeout, Raw(ServeFlags.RandomizedElectionTimeout) ?? "true");
         var progressText = Raw(ServeFlags.WatchProgressNotifyInterval);
         var progressInterval = TimeSpan.FromMinutes(10);
@@ -119,6 +120,7 @@ internal static class ServeOptionsBinder
             WatchProgressNotifyInterval = progressInterval,
             RandomizedElectionTimeout = randomizedElectionTimeout,
             LeaseCheckpoints = leaseCheckpoints,
+            StrictReconfigCheck = strictReconfigCheck,
             LabStateFile = Raw(ServeFlags.LabStateFile),
             ClientTls = clientTls,
             PeerTls = peerTls,

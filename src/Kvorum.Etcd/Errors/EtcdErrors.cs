@@ -101,10 +101,17 @@ internal static class EtcdErrors
     public static readonly EtcdError InvalidMembershipChange = new(StatusCode.FailedPrecondition, "etcdserver: invalid membership change");
 
     /// <summary>
-    /// etcd's ErrNotEnoughStartedMembers: a removal that would leave no voter. It reaches etcd's clients with
-    /// <see cref="StatusCode.Unknown"/>, etcd 3.4 having no gRPC mapping for it.
+    /// etcd's ErrNotEnoughStartedMembers: a removal that would leave no voter, or (<c>--strict-reconfig-check</c>) a
+    /// change after which fewer voters than a quorum would ever have started. It reaches etcd's clients with
+    /// <see cref="StatusCode.Unknown"/>: etcd 3.4 maps it to a client-side error, not to a gRPC status.
     /// </summary>
     public static readonly EtcdError NotEnoughStartedMembers = new(StatusCode.Unknown, "etcdserver: re-configuration failed due to not enough started members");
+
+    /// <summary>
+    /// etcd's ErrUnhealthy (<c>--strict-reconfig-check</c>): a member add while the member asked has not been connected
+    /// to every voter for 5 s, or a removal that would leave fewer voters connected to it than a quorum.
+    /// </summary>
+    public static readonly EtcdError Unhealthy = new(StatusCode.Unavailable, "etcdserver: unhealthy cluster");
 
     /// <summary>A member add or update with a peer URL that is not an absolute http or https URL.</summary>
     /// <param name="url">The URL as the client sent it.</param>

@@ -70,6 +70,9 @@ internal static class ServeFlags
     /// <summary><c>--experimental-enable-lease-checkpoint</c> (on by default here, off in etcd).</summary>
     public const string EnableLeaseCheckpoint = "--experimental-enable-lease-checkpoint";
 
+    /// <summary><c>--strict-reconfig-check</c>.</summary>
+    public const string StrictReconfigCheck = "--strict-reconfig-check";
+
     // ---- scenarios (lab): election-timeout randomization ----
 
     /// <summary><c>--experimental-randomized-election-timeout</c>: false only for the lab's split-vote scenario.</summary>
@@ -129,7 +132,7 @@ internal static class ServeFlags
     public const string PeerCrlFile = "--peer-crl-file";
 
     /// <summary>The flags that are true when given bare (<c>--client-cert-auth</c>), as etcd's boolean flags.</summary>
-    public static IReadOnlySet<string> Booleans { get; } = new HashSet<string>(StringComparer.Ordinal) { PreVote, ClientCertAuth, AutoTls, PeerClientCertAuth, PeerAutoTls };
+    public static IReadOnlySet<string> Booleans { get; } = new HashSet<string>(StringComparer.Ordinal) { PreVote, StrictReconfigCheck, ClientCertAuth, AutoTls, PeerClientCertAuth, PeerAutoTls };
 
     // Users and roles (the auth helper's block).
 
@@ -171,6 +174,7 @@ internal static class ServeFlags
         (PreVote, "Run PreVote before elections: true or false (default true)."),
         (WatchProgressNotifyInterval, "How often watches asking for progress notifications get one, e.g. 10m or 1s; under 100ms counts as 100ms (default 10m)."),
         (EnableLeaseCheckpoint, "The leader records, through Raft, how long leases no one renews have left, so that a new leader does not give them a whole TTL again: true or false (default true)."),
+        (StrictReconfigCheck, "Refuse at once a member add while this member has not been connected to every voter for 5 s, and a removal that would leave fewer connected voters than a quorum: true or false (default true)."),
         (RandomizedElectionTimeout, "Lab only: false makes every election timeout the same, so that elections can split the vote again and again (default true)."),
         (LabStateFile, "Lab only: a file where the lab writes this member's fault state; the member publishes it in its event stream."),
         (CertFile, "Certificate (PEM) for the client port; https client URLs need it or --auto-tls."),

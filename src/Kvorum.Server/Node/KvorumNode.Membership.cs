@@ -12,17 +12,29 @@ internal sealed partial class KvorumNode
     public Task<Member[]> MembersAsync() => QueryAsync(() => _state.Members.All.Select(m => m.Clone()).ToArray());
 
     /// <summary>
-    /// Proposes a membership change and waits until it is applied here (checked first: <see cref="MembershipRequests.Refusal"/>);
-    /// without a leader, it waits for one up to the request timeout, as a write does.
+    /// Proposes a membership change and waits until it is applied here (checked first: <see cref="StrictReconfigCheck"/>
+    /// unless turned off, then <see cref="MembershipRequests.Refusal"/>); without a leader, it waits for one up to the
+    /// request timeout, as a write does.
     /// </summary>
     public async Task<Member[]> ChangeMembershipAsync(ConfChange change, CancellationToken cancellation)
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
         var arrivedAt = Stopwatch.GetTimestamp();
-        Post(() => _membership.Propose(change, tcs, _state.Members, _raft.Config, c => _raft.ProposeConfChange(c).Status, arrivedAt));
+        Post(() =>
+        {
+            // As etcd: checked once, here, by the member asked (the refusal goes straight back to its client), before
+            // the change is proposed or forwarded; a change that then waits for a leader is not checked again.
+            if (_options.StrictReconfigCheck && StrictReconfigCheck.Refusal(change, _state.Members, MemberId, ConnectedFor) is { } unsafeChange)
+                tcs.TrySetException(unsafeChange);
+            else
+                _membership.Propose(change, tcs, _state.Members, _raft.Config, c => _raft.ProposeConfChange(c).Status, arrivedAt);
+        });
         await WaitAsync(tcs, () => _membership.Forget(change), cancellation).ConfigureAwait(false);
         return await MembersAsync().ConfigureAwait(false);
     }
+
+    /// <summary>On the loop: how long this member's stream to <paramref name="peer"/> has been up, or null when it is not.</summary>
+    private TimeSpan? ConnectedFor(ulong peer) => _transport?.ConnectedFor(peer);
 
     /// <summary>Asks the leader to hand leadership to <paramref name="target"/> and waits until it has (thesis §3.10).</summary>
     public async Task MoveLeaderAsync(ulong target, CancellationToken cancellation)

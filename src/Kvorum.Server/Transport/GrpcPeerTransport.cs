@@ -100,6 +100,9 @@ internal sealed class GrpcPeerTransport : IPeerTransport
     }
 
     /// <inheritdoc />
+    public TimeSpan? ConnectedFor(ulong id) => _links.TryGetValue(id, out var link) ? link.ConnectedFor : null;
+
+    /// <inheritdoc />
     /// <remarks>A message to an unknown peer is dropped and reported unreachable.</remarks>
     public void Send(in Message message)
     {

@@ -30,4 +30,10 @@ internal interface IPeerTransport : IAsyncDisposable
     /// at once, not up to a backoff later). Once per stream, not per message: nothing is added to the hot path.
     /// </summary>
     void HeardFrom(ulong id);
+
+    /// <summary>
+    /// How long this member's stream to <paramref name="id"/> has been up without a break, or null while it is not up
+    /// (or the peer is unknown): etcd's <c>ActiveSince</c>, which its strict reconfiguration check reads.
+    /// </summary>
+    TimeSpan? ConnectedFor(ulong id);
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Grpc.Core;
@@ -53,6 +54,12 @@ internal sealed partial class PeerLink : IAsyncDisposable
     /// <summary>Written only by the sender task; read by <see cref="Send"/> on the node's loop.</summary>
     private volatile State _state = State.Connecting;
 
+    /// <summary>
+    /// When (<see cref="Stopwatch.GetTimestamp"/>) the stream now up was accepted; 0 while the link is not up. Written
+    /// only by the sender task; read by <see cref="ConnectedFor"/> on the node's loop.
+    /// </summary>
+    private long _upSince;
+
     /// <summary>Index of the URL in use. Written only by the sender task; uploads read whichever value is current.</summary>
     private volatile int _current;
 
@@ -95,6 +102,13 @@ internal sealed partial class PeerLink : IAsyncDisposable
         });
         _sender = Task.Run(RunAsync);
     }
+
+    /// <summary>
+    /// How long the stream to the peer has been up without a break (accepted by the peer, not failed since), or null
+    /// while it is not up: etcd's <c>ActiveSince</c> of a peer, which its transport sets when a stream to the peer
+    /// comes up and clears when one fails.
+    /// </summary>
+    public TimeSpan? ConnectedFor => Interlocked.Read(ref _upSince) is var since and not 0 ? Stopwatch.GetElapsedTime(since) : null;
 
     /// <summary>The peer's URLs as given to the constructor.</summary>
     public IReadOnlyList<Uri> Urls { get; }
@@ -241,6 +255,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
         }
 
         _state = State.Up;
+        Interlocked.Exchange(ref _upSince, Stopwatch.GetTimestamp());
         Volatile.Write(ref _unconfirmed, null);
         backoff.Reset();
         _peerIsUp.Wait(0, CancellationToken.None); // a release that came during this attempt is spent
@@ -293,6 +308,7 @@ internal sealed partial class PeerLink : IAsyncDisposable
     {
         var previous = _state;
         _state = State.Down;
+        Interlocked.Exchange(ref _upSince, 0);
         var dropped = 0;
         while (_queue.Reader.TryRead(out _))
             dropped++;

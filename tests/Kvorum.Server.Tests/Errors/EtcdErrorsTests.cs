@@ -42,6 +42,7 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.MembershipChangeInProgress), EtcdErrors.MembershipChangeInProgress, StatusCode.FailedPrecondition, "etcdserver: unhealthy cluster: a membership change is in progress"),
         (nameof(EtcdErrors.InvalidMembershipChange), EtcdErrors.InvalidMembershipChange, StatusCode.FailedPrecondition, "etcdserver: invalid membership change"),
         (nameof(EtcdErrors.NotEnoughStartedMembers), EtcdErrors.NotEnoughStartedMembers, StatusCode.Unknown, "etcdserver: re-configuration failed due to not enough started members"),
+        (nameof(EtcdErrors.Unhealthy), EtcdErrors.Unhealthy, StatusCode.Unavailable, "etcdserver: unhealthy cluster"),
         (nameof(EtcdErrors.InvalidPeerUrl), EtcdErrors.InvalidPeerUrl("ftp://x"), StatusCode.InvalidArgument, "etcdserver: invalid peer URL ftp://x"),
         (nameof(EtcdErrors.NotLeader), EtcdErrors.NotLeader, StatusCode.FailedPrecondition, "etcdserver: not leader"),
         (nameof(EtcdErrors.BadLeaderTransferee), EtcdErrors.BadLeaderTransferee, StatusCode.FailedPrecondition, "etcdserver: bad leader transferee"),

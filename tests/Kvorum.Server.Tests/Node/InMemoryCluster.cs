@@ -130,6 +130,9 @@ internal sealed class InMemoryCluster : IAsyncDisposable
         {
         }
 
+        // The in-memory network never breaks a link (Drop loses messages, not connections): every member is connected.
+        public TimeSpan? ConnectedFor(ulong id) => cluster._nodes.ContainsKey(id) ? TimeSpan.MaxValue : null;
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

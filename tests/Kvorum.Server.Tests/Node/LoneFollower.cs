@@ -105,6 +105,9 @@ internal sealed class LoneFollower : IAsyncDisposable
         {
         }
 
+        // The lone follower's peers never run.
+        public TimeSpan? ConnectedFor(ulong id) => null;
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

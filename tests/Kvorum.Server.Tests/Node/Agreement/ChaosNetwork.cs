@@ -231,6 +231,9 @@ internal sealed class ChaosNetwork
         {
         }
 
+        // Never read: the chaos cluster's members run without the strict reconfiguration check (ChaosCluster.Options).
+        public TimeSpan? ConnectedFor(ulong peer) => null;
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
