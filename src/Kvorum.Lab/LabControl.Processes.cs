@@ -44,6 +44,14 @@ internal sealed partial class LabControl
         return pid;
     }
 
+    /// <summary>
+    /// The <c>serve</c> arguments node <paramref name="node"/> starts with (<see cref="NodeLauncher.Serve"/>): under
+    /// <c>--tls</c> its URLs are https, so a data directory made for it must name them so too.
+    /// </summary>
+    /// <param name="node">The node number.</param>
+    /// <returns>Its name, data directory, URLs, initial cluster, token and the lab's shared settings.</returns>
+    public Kvorum.Etcd.Serve.ServeArguments ServeArguments(int node) => NodeLauncher.Serve(_state, Layout, Layout.Node(node));
+
     /// <summary>Sends SIGKILL to node <paramref name="node"/>: it ends at once, keeping only what it fsynced.</summary>
     /// <param name="node">The node number.</param>
     /// <exception cref="LabException">It is not running.</exception>

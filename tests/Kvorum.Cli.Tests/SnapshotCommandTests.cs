@@ -65,5 +65,11 @@ public sealed class SnapshotCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("failed its SHA-256 check", error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(dataDir));
+
+        // https peer URLs need no certificate to restore, as with etcdctl: only the member that serves them does.
+        (code, _, error) = await CliRun.Run("snapshot", "restore", file, "--name", "n1", "--data-dir", dataDir,
+            "--initial-cluster", "n1=https://127.0.0.1:2380", "--initial-advertise-peer-urls", "https://127.0.0.1:2380");
+        Assert.Equal(1, code);
+        Assert.Contains("failed its SHA-256 check", error, StringComparison.Ordinal);
     }
 }

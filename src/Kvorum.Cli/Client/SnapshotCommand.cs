@@ -134,6 +134,10 @@ internal static class SnapshotCommand
                 [ServeFlags.InitialCluster] = parse.GetValue(cluster),
                 [ServeFlags.InitialClusterToken] = parse.GetValue(token),
                 [ServeFlags.InitialAdvertisePeerUrls] = parse.GetValue(advertise),
+                // A restore writes names and URLs and dials no one: https peer URLs need their certificates when the
+                // member serves them, not here (etcdctl's restore takes them without any). Said as serve's peer
+                // auto-TLS so that serve's check of https URLs lets them through; nothing here reads it.
+                [ServeFlags.PeerAutoTls] = "true",
             };
             // serve's own checks (names, URLs, this member in the cluster); the environment is not read, as etcdctl's restore does not.
             var options = ServeOptionsBinder.Bind(flag => given.GetValueOrDefault(flag), _ => null);

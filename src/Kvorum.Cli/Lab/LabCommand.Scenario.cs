@@ -4,7 +4,7 @@ using Kvorum.Lab.Scenarios;
 
 namespace Kvorum.Cli.Lab;
 
-/// <summary><c>kvorum lab scenario NAME | --list</c>.</summary>
+/// <summary><c>kvorum lab scenario NAME [--tls] | --list</c>.</summary>
 internal static partial class LabCommand
 {
     private static Command Scenario(CliContext context, Option<string> dir)
@@ -17,7 +17,8 @@ internal static partial class LabCommand
         var keep = new Option<bool>("--keep") { Description = "Leave the lab up at the end." };
         var subnet = new Option<string>("--subnet") { Description = "IPv4 subnet (default 10.77.0.0/24).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultSubnet };
         var prefix = new Option<string>("--prefix") { Description = "Name prefix (default kvorum).", DefaultValueFactory = _ => Kvorum.Lab.Topology.LabLayout.DefaultPrefix };
-        var command = new Command("scenario", "Run a narrated scenario in a fresh lab; exits non-zero when a prediction does not hold.") { name, list, rounds, election, heartbeat, keep, subnet, prefix };
+        var tls = TlsOption.Create();
+        var command = new Command("scenario", "Run a narrated scenario in a fresh lab; exits non-zero when a prediction does not hold.") { name, list, rounds, election, heartbeat, keep, subnet, prefix, tls };
         command.SetAction(async (parse, cancellation) =>
         {
             if (parse.GetValue(list) || parse.GetValue(name) is null)
@@ -34,7 +35,7 @@ internal static partial class LabCommand
                 throw new UsageException($"--election-timeout ({electionMs}) must be at least 5 × --heartbeat-interval ({heartbeatMs}), which must be at least 10 ms");
             var options = new ScenarioOptions
             {
-                Lab = new LabOptions { Directory = parse.GetValue(dir)!, Subnet = parse.GetValue(subnet)!, Prefix = parse.GetValue(prefix)!, ServerCommand = ServerCommand() },
+                Lab = new LabOptions { Directory = parse.GetValue(dir)!, Subnet = parse.GetValue(subnet)!, Prefix = parse.GetValue(prefix)!, ServerCommand = ServerCommand(), Tls = parse.GetValue(tls) },
                 ElectionTimeoutMs = electionMs,
                 HeartbeatMs = heartbeatMs,
                 Rounds = parse.GetValue(rounds),

@@ -59,16 +59,17 @@ internal sealed class BackupRestoreScenario : IScenario
         }
         context.Say($"killed all {nodes.Length} members and deleted their data directories: no quorum, no copy of the log anywhere");
 
-        InitialClusterMember[] initialCluster = [.. context.Lab.Layout.Nodes.Select(n => new InitialClusterMember(n.Name, n.PeerUrl))];
         foreach (var node in context.Lab.Layout.Nodes)
         {
+            // Named as the member starts (https peer URLs under --tls): the restored member table is what it dials.
+            var serve = context.Lab.ServeArguments(node.Number);
             var member = new ServeArguments
             {
-                Name = node.Name,
-                DataDir = node.DataDir,
-                InitialCluster = initialCluster,
-                InitialAdvertisePeerUrls = [node.PeerUrl],
-                InitialClusterToken = NodeLauncher.ClusterToken,
+                Name = serve.Name,
+                DataDir = serve.DataDir,
+                InitialCluster = serve.InitialCluster,
+                InitialAdvertisePeerUrls = serve.InitialAdvertisePeerUrls,
+                InitialClusterToken = serve.InitialClusterToken,
             };
             Kvorum(context, ["snapshot", "restore", file, .. member.ToFlags()]);
             context.Lab.StartNode(node.Number);

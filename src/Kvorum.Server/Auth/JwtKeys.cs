@@ -2,18 +2,22 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Kvorum.Server.Auth;
 
 /// <summary>
 /// The options of etcd's JWT tokens, read and checked: <c>sign-method</c> (RS256, RS384, RS512, PS256, PS384,
-/// PS512, ES256, ES384 or ES512; required), <c>priv-key</c> and <c>pub-key</c> (PEM files; with a public key only, the
-/// member verifies tokens but cannot sign them, as etcd's), and <c>ttl</c> (a Go duration, 5m by default).
+/// PS512, ES256, ES384, ES512, HS256, HS384 or HS512; required), <c>priv-key</c> and <c>pub-key</c> (PEM files; with a
+/// public key only, the member verifies tokens but cannot sign them, as etcd's), and <c>ttl</c> (a Go duration, 5m by
+/// default). With an HMAC method, as etcd's, the bytes of the <c>priv-key</c> file, as they are, are the shared secret.
 /// </summary>
 /// <remarks>
-/// Stricter than etcd in three ways, each a mistake etcd lets through to fail later: an unknown option is refused
-/// (etcd only warns), a public key that does not match the private key is refused (etcd's check lets most through),
-/// and an EC key must be on the curve its method names (etcd finds out at the first login).
+/// Stricter than etcd in five ways, each a mistake etcd lets through: an unknown option is refused (etcd only warns), a
+/// public key that does not match the private key is refused (etcd's check lets most through), an EC key must be on the
+/// curve its method names (etcd finds out at the first login), an HMAC secret must be as long as the hash (RFC 7518
+/// section 3.2 requires it; etcd takes any non-empty file), and a <c>pub-key</c> beside an HMAC method, which etcd
+/// reads and ignores, is refused.
 /// </remarks>
 internal sealed partial class JwtKeys
 {
@@ -30,10 +34,10 @@ internal sealed partial class JwtKeys
 
     private static readonly string[] Known = [SignMethodOption, PublicKeyOption, PrivateKeyOption, TtlOption];
 
-    private JwtKeys(string signMethod, AsymmetricAlgorithm? privateKey, AsymmetricAlgorithm verifyKey, TimeSpan ttl)
+    private JwtKeys(string signMethod, SecurityKey? signingKey, SecurityKey verifyKey, TimeSpan ttl)
     {
         SignMethod = signMethod;
-        PrivateKey = privateKey;
+        SigningKey = signingKey;
         VerifyKey = verifyKey;
         Ttl = ttl;
     }
@@ -41,11 +45,11 @@ internal sealed partial class JwtKeys
     /// <summary>The JWS algorithm name, as in the token's header.</summary>
     public string SignMethod { get; }
 
-    /// <summary>The key tokens are signed with; null when the member verifies only.</summary>
-    public AsymmetricAlgorithm? PrivateKey { get; }
+    /// <summary>The key tokens are signed with (a private key or the HMAC secret); null when the member verifies only.</summary>
+    public SecurityKey? SigningKey { get; }
 
-    /// <summary>The key tokens are checked with (the private key itself when there is one).</summary>
-    public AsymmetricAlgorithm VerifyKey { get; }
+    /// <summary>The key tokens are checked with (the signing key itself when there is one).</summary>
+    public SecurityKey VerifyKey { get; }
 
     /// <summary>How long a token is valid after it is signed.</summary>
     public TimeSpan Ttl { get; }
@@ -63,10 +67,15 @@ internal sealed partial class JwtKeys
         var method = options.GetValueOrDefault(SignMethodOption, "");
         var family = method.Length == 5 ? method[..2] : "";
         if (method.Length == 0)
-            throw new AuthTokenOptionsException("jwt needs sign-method=RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512");
-        if (family is not ("RS" or "PS" or "ES") || method[2..] is not ("256" or "384" or "512"))
-            throw new AuthTokenOptionsException($"unknown jwt sign-method \"{method}\" (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or ES512)");
+            throw new AuthTokenOptionsException("jwt needs sign-method=RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|HS256|HS384|HS512");
+        if (family is not ("RS" or "PS" or "ES" or "HS") || method[2..] is not ("256" or "384" or "512"))
+            throw new AuthTokenOptionsException($"unknown jwt sign-method \"{method}\" (RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, HS256, HS384 or HS512)");
         var ttl = ParseTtl(options.GetValueOrDefault(TtlOption, ""));
+        if (family == "HS")
+        {
+            var secret = new SymmetricSecurityKey(ReadSecret(options, method));
+            return new JwtKeys(method, secret, secret, ttl);
+        }
 
         var privateKey = ReadKey(options, PrivateKeyOption, family, isPrivate: true);
         var publicKey = ReadKey(options, PublicKeyOption, family, isPrivate: false);
@@ -75,7 +84,40 @@ internal sealed partial class JwtKeys
         if (privateKey is not null && publicKey is not null && !SamePublicKey(privateKey, publicKey))
             throw new AuthTokenOptionsException("jwt pub-key does not match priv-key");
         CheckKeySize(verify, method);
-        return new JwtKeys(method, privateKey, verify, ttl);
+        return new JwtKeys(method, privateKey is null ? null : SecurityKeyOf(privateKey), SecurityKeyOf(verify), ttl);
+    }
+
+    private static AsymmetricSecurityKey SecurityKeyOf(AsymmetricAlgorithm key) => key switch
+    {
+        RSA rsa => new RsaSecurityKey(rsa),
+        ECDsa ec => new ECDsaSecurityKey(ec),
+        _ => throw new ArgumentException("An RSA or EC key is needed.", nameof(key)),
+    };
+
+    /// <summary>
+    /// The HMAC secret: every byte of the <c>priv-key</c> file, a final newline included, as etcd reads it, so that
+    /// the same file gives the same secret on both.
+    /// </summary>
+    private static byte[] ReadSecret(IReadOnlyDictionary<string, string> options, string method)
+    {
+        if (options.GetValueOrDefault(PublicKeyOption, "").Length > 0)
+            throw new AuthTokenOptionsException($"jwt sign-method {method} takes its secret from priv-key alone; pub-key is not used with an HMAC method");
+        if (!options.TryGetValue(PrivateKeyOption, out var path) || path.Length == 0)
+            throw new AuthTokenOptionsException($"jwt sign-method {method} needs priv-key=PATH, a file whose bytes are the shared secret");
+        byte[] secret;
+        try
+        {
+            secret = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AuthTokenOptionsException($"cannot read jwt priv-key {path}: {e.Message}", e);
+        }
+        // RFC 7518 section 3.2: a key at least as long as the hash; a shorter one can be found from any token offline.
+        var bytes = int.Parse(method[2..], CultureInfo.InvariantCulture) / 8;
+        if (secret.Length < bytes)
+            throw new AuthTokenOptionsException($"jwt sign-method {method} needs a priv-key secret of at least {bytes} bytes, {path} has {secret.Length}");
+        return secret;
     }
 
     /// <summary>A Go duration (<c>5m</c>, <c>1h30m</c>, <c>90s</c>); empty for etcd's default.</summary>

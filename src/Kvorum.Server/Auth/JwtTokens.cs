@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Kvorum.Etcd.Errors;
@@ -31,11 +30,11 @@ internal sealed class JwtTokens : IAuthTokens
         ArgumentNullException.ThrowIfNull(keys);
         Keys = keys;
         _now = now ?? (static () => DateTimeOffset.UtcNow);
-        if (keys.PrivateKey is { } privateKey)
-            _signing = new SigningCredentials(SecurityKeyOf(privateKey), keys.SignMethod);
+        if (keys.SigningKey is { } signingKey)
+            _signing = new SigningCredentials(signingKey, keys.SignMethod);
         _validation = new TokenValidationParameters
         {
-            IssuerSigningKey = SecurityKeyOf(keys.VerifyKey),
+            IssuerSigningKey = keys.VerifyKey,
             // Only the configured method, as etcd's: no "none", and no other algorithm over the same key.
             ValidAlgorithms = [keys.SignMethod],
             RequireSignedTokens = true,
@@ -108,11 +107,4 @@ internal sealed class JwtTokens : IAuthTokens
     public void Clear()
     {
     }
-
-    private static AsymmetricSecurityKey SecurityKeyOf(AsymmetricAlgorithm key) => key switch
-    {
-        RSA rsa => new RsaSecurityKey(rsa),
-        ECDsa ec => new ECDsaSecurityKey(ec),
-        _ => throw new ArgumentException("An RSA or EC key is needed.", nameof(key)),
-    };
 }

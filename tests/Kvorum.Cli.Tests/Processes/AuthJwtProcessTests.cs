@@ -11,20 +11,31 @@ namespace Kvorum.Cli.Tests.Processes;
 
 /// <summary>
 /// A real <c>kvorum serve</c> with JWT tokens (<c>KVORUM_AUTH_TOKEN=jwt,...</c>) beside a real etcd 3.4 with the same key
-/// pair: etcdctl logs in and works with the token; a token signed by either server is accepted by the other; after an
-/// auth change both refuse an old token with the same error; unusable options end <c>serve</c> with one line.
+/// pair (RS256) or the same HMAC secret file (HS256): etcdctl logs in and works with the token; a token signed by either
+/// server is accepted by the other; after an auth change both refuse an old token with the same error; unusable options
+/// end <c>serve</c> with one line.
 /// </summary>
 public sealed class AuthJwtProcessTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("kvorum-jwtproc-").FullName;
 
-    [SkippableFact]
-    public async Task Etcdctl_works_with_jwt_tokens_and_kvorum_and_etcd_accept_each_others_tokens_until_an_auth_change()
+    [SkippableTheory]
+    [InlineData("RS256")]
+    [InlineData("HS256")]
+    public async Task Etcdctl_works_with_jwt_tokens_and_kvorum_and_etcd_accept_each_others_tokens_until_an_auth_change(string method)
     {
         Etcdctl.Require();
         EtcdServerProcess.Require();
-        var (privateKey, publicKey) = WriteRsaKeys("jwt");
-        var option = $"jwt,pub-key={publicKey},priv-key={privateKey},sign-method=RS256,ttl=10m";
+        string option;
+        if (method == "HS256")
+        {
+            option = $"jwt,priv-key={WriteSecret("jwt", 32)},sign-method=HS256,ttl=10m";
+        }
+        else
+        {
+            var (privateKey, publicKey) = WriteRsaKeys("jwt");
+            option = $"jwt,pub-key={publicKey},priv-key={privateKey},sign-method=RS256,ttl=10m";
+        }
         await using var etcd = new EtcdServerProcess(FreePorts.Next, "--auth-token", option);
         var endpoint = $"http://127.0.0.1:{FreePorts.Next()}";
         using var member = Serve(endpoint, new Dictionary<string, string> { ["KVORUM_AUTH_TOKEN"] = option });
@@ -43,6 +54,7 @@ public sealed class AuthJwtProcessTests : IDisposable
             var kvorumToken = await LoginAsync(kvorumChannel);
             var etcdToken = await LoginAsync(etcdChannel);
             Assert.Equal(3, kvorumToken.Split('.').Length);
+            Assert.Equal(kvorumToken.Split('.')[0], etcdToken.Split('.')[0]);
             Assert.Equal("k", await ReadAsync(kvorumChannel, etcdToken));
             Assert.Equal("k", await ReadAsync(etcdChannel, kvorumToken));
 
@@ -67,11 +79,14 @@ public sealed class AuthJwtProcessTests : IDisposable
     {
         var (privateKey, _) = WriteRsaKeys("rsa");
         var missing = Path.Combine(_root, "missing.pem");
+        var shortSecret = WriteSecret("short", 31);
         foreach (var (option, expected) in new[]
         {
             ($"jwt,priv-key={privateKey},sign-method=RS255", "kvorum serve: --auth-token: unknown jwt sign-method \"RS255\""),
             ($"jwt,priv-key={missing},sign-method=RS256", $"kvorum serve: --auth-token: cannot read jwt priv-key {missing}"),
             ($"jwt,priv-key={privateKey},sign-method=ES256", $"kvorum serve: --auth-token: jwt priv-key {privateKey} is not an EC private key"),
+            ("jwt,sign-method=HS256", "kvorum serve: --auth-token: jwt sign-method HS256 needs priv-key=PATH"),
+            ($"jwt,priv-key={shortSecret},sign-method=HS256", $"kvorum serve: --auth-token: jwt sign-method HS256 needs a priv-key secret of at least 32 bytes, {shortSecret} has 31"),
         })
         {
             using var member = Serve($"http://127.0.0.1:{FreePorts.Next()}", new Dictionary<string, string>(), ServeFlags.AuthToken, option);
@@ -127,6 +142,14 @@ public sealed class AuthJwtProcessTests : IDisposable
         File.WriteAllText(privateKey, rsa.ExportRSAPrivateKeyPem());
         File.WriteAllText(publicKey, rsa.ExportSubjectPublicKeyInfoPem());
         return (privateKey, publicKey);
+    }
+
+    /// <summary>A file of <paramref name="bytes"/> random bytes: an HMAC secret, as etcd reads it.</summary>
+    private string WriteSecret(string name, int bytes)
+    {
+        var path = Path.Combine(_root, name + ".secret");
+        File.WriteAllBytes(path, RandomNumberGenerator.GetBytes(bytes));
+        return path;
     }
 
     private Process Serve(string clientUrl, IReadOnlyDictionary<string, string> environment, params string[] flags) =>

@@ -21,6 +21,25 @@ public class ScenarioTests(ITestOutputHelper output)
     {
         RootLab.Require();
         var options = new ScenarioOptions { Lab = RootLab.Options("kvts", subnet, 5) };
+        await RunPassingAsync(name, options);
+        RootLab.Discard(options.Lab.Directory);
+    }
+
+    [SkippableFact]
+    public async Task Backup_restore_holds_over_mutual_TLS_and_the_restored_members_serve_only_https()
+    {
+        RootLab.Require();
+        // As `kvorum lab scenario backup-restore --tls`: the restored members must be named by their https peer URLs.
+        var options = new ScenarioOptions { Lab = RootLab.Options("kvtb", 48, 3) with { Tls = true } };
+        await RunPassingAsync("backup-restore", options);
+        var log = File.ReadAllText(Path.Combine(options.Lab.Directory, "n1.log"));
+        Assert.Contains("serving clients on https://", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("serving clients on http://", log, StringComparison.Ordinal);
+        RootLab.Discard(options.Lab.Directory);
+    }
+
+    private async Task RunPassingAsync(string name, ScenarioOptions options)
+    {
         var narration = new StringWriter();
         bool passed;
         try
@@ -35,7 +54,6 @@ public class ScenarioTests(ITestOutputHelper output)
         Assert.True(passed, narration.ToString());
         Assert.Contains($"=== {name}: PASSED", narration.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(options.Lab.Directory, "state.json")), "the scenario takes its lab down");
-        RootLab.Discard(options.Lab.Directory);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ namespace Kvorum.Server.Tests.Auth;
 /// <summary>
 /// etcd's JWT tokens (<see cref="JwtTokens"/>, <see cref="JwtKeys"/>): a token round-trips with its user and auth
 /// revision; an expired, tampered, foreign-key or other-algorithm token is refused; an old revision is refused by the
-/// permission checks; a public key only verifies; and every unusable option is one line.
+/// permission checks; a public key only verifies; an HMAC secret is the key file's bytes as they are; and every unusable
+/// option is one line.
 /// </summary>
 public sealed class JwtTokensTests : IDisposable
 {
@@ -21,6 +22,8 @@ public sealed class JwtTokensTests : IDisposable
     [InlineData("PS384")]
     [InlineData("ES256")]
     [InlineData("ES512")]
+    [InlineData("HS256")]
+    [InlineData("HS512")]
     public void A_token_carries_its_user_and_revision_and_etcds_claims(string method)
     {
         var tokens = Tokens(method, KeyFor(method, "a"));
@@ -96,16 +99,57 @@ public sealed class JwtTokensTests : IDisposable
     }
 
     [Fact]
+    public void An_hmac_token_is_signed_with_every_byte_of_the_key_file_and_no_other_key_verifies_it()
+    {
+        var secret = Encoding.ASCII.GetBytes(new string('s', 63) + "\n");
+        var path = Path.Combine(_dir, "hmac.key");
+        File.WriteAllBytes(path, secret);
+        var tokens = Tokens("HS256", (path, null));
+        var token = tokens.Issue(new AppliedLogin("alice", 3, ""));
+
+        // What etcd computes from the same file: HMAC-SHA256 over header.claims, with the newline in the key.
+        var parts = token.Split('.');
+        var mac = HMACSHA256.HashData(secret, Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]));
+        Assert.Equal(System.Buffers.Text.Base64Url.EncodeToString(mac), parts[2]);
+
+        File.WriteAllBytes(path, secret[..^1]);
+        Assert.False(Tokens("HS256", (path, null)).TryResolve(token, 3, out _));
+        File.WriteAllBytes(path, secret);
+        Assert.False(Tokens("HS384", (path, null)).TryResolve(token, 3, out _));
+        Assert.True(Tokens("HS256", (path, null)).TryResolve(token, 3, out var who));
+        Assert.Equal(new AuthInfo("alice", 3), who);
+    }
+
+    [Fact]
+    public void An_hmac_token_keyed_with_the_public_key_file_is_refused_by_a_member_of_an_rsa_method()
+    {
+        // The classic confusion: a public key is public, so a token "signed" HS256 with its PEM text must not pass.
+        var (privatePath, publicPath) = KeyFor("RS256", "a");
+        var forged = Tokens("HS256", (publicPath, null)).Issue(new AppliedLogin("root", 2, ""));
+        var verifier = (JwtTokens)AuthTokenOptions.Create($"jwt,sign-method=RS256,pub-key={publicPath}", TimeSpan.FromMinutes(5));
+
+        Assert.False(verifier.TryResolve(forged, 2, out _));
+        Assert.False(Tokens("RS256", (privatePath, null)).TryResolve(forged, 2, out _));
+        Assert.True(verifier.TryResolve(Tokens("RS256", (privatePath, null)).Issue(new AppliedLogin("root", 2, "")), 2, out _));
+    }
+
+    [Fact]
     public void Unusable_options_are_one_line_each()
     {
         var (rsaPrivate, rsaPublic) = KeyFor("RS256", "rsa");
         var (ecPrivate, ecPublic) = KeyFor("ES256", "ec");
         var (_, otherPublic) = KeyFor("RS256", "other");
         var missing = Path.Combine(_dir, "missing.pem");
+        var shortSecret = Path.Combine(_dir, "short.key");
+        File.WriteAllBytes(shortSecret, new byte[47]);
         foreach (var (value, expected) in new[]
         {
             ("jwt,priv-key=" + rsaPrivate + ",sign-method=XS256", "unknown jwt sign-method \"XS256\""),
-            ("jwt,priv-key=" + rsaPrivate + ",sign-method=HS256", "unknown jwt sign-method \"HS256\""),
+            ("jwt,priv-key=" + rsaPrivate + ",sign-method=HS255", "unknown jwt sign-method \"HS255\""),
+            ("jwt,sign-method=HS256", "jwt sign-method HS256 needs priv-key=PATH, a file whose bytes are the shared secret"),
+            ("jwt,priv-key=" + missing + ",sign-method=HS256", "cannot read jwt priv-key " + missing),
+            ("jwt,priv-key=" + shortSecret + ",sign-method=HS384", "jwt sign-method HS384 needs a priv-key secret of at least 48 bytes, " + shortSecret + " has 47"),
+            ("jwt,priv-key=" + rsaPrivate + ",pub-key=" + rsaPublic + ",sign-method=HS512", "jwt sign-method HS512 takes its secret from priv-key alone"),
             ("jwt,priv-key=" + rsaPrivate, "jwt needs sign-method="),
             ("jwt,sign-method=RS256", "jwt needs priv-key=PATH"),
             ("jwt,priv-key=" + missing + ",sign-method=RS256", "cannot read jwt priv-key " + missing),
@@ -130,15 +174,26 @@ public sealed class JwtTokensTests : IDisposable
         }
         var good = (JwtTokens)AuthTokenOptions.Create($"jwt,priv-key={rsaPrivate},pub-key={rsaPublic},sign-method=RS384,ttl=1h30m", TimeSpan.FromMinutes(5));
         Assert.Equal(TimeSpan.FromMinutes(90), good.Keys.Ttl);
+        File.WriteAllBytes(shortSecret, new byte[48]);
+        Assert.IsType<JwtTokens>(AuthTokenOptions.Create($"jwt,priv-key={shortSecret},sign-method=HS384", TimeSpan.FromMinutes(5)));
         Assert.IsType<SimpleTokens>(AuthTokenOptions.Create("simple", TimeSpan.FromMinutes(5)));
     }
 
     private JwtTokens Tokens(string method, (string Private, string? Public) key, Func<DateTimeOffset>? now = null) =>
         new(JwtKeys.Load(new Dictionary<string, string> { ["sign-method"] = method, ["priv-key"] = key.Private }), now);
 
-    /// <summary>A new key pair for <paramref name="method"/>, written as PKCS#8 and SubjectPublicKeyInfo PEM files.</summary>
+    /// <summary>
+    /// A new key pair for <paramref name="method"/>, written as PKCS#8 and SubjectPublicKeyInfo PEM files; for an HMAC
+    /// method a random secret of 64 bytes, as a file etcd reads (no public file).
+    /// </summary>
     private (string Private, string Public) KeyFor(string method, string name)
     {
+        if (method.StartsWith("HS", StringComparison.Ordinal))
+        {
+            var secretPath = Path.Combine(_dir, name + ".secret");
+            File.WriteAllBytes(secretPath, RandomNumberGenerator.GetBytes(64));
+            return (secretPath, "");
+        }
         using AsymmetricAlgorithm key = method[..2] == "ES"
             ? ECDsa.Create(method[2..] switch { "256" => ECCurve.NamedCurves.nistP256, "384" => ECCurve.NamedCurves.nistP384, _ => ECCurve.NamedCurves.nistP521 })
             : RSA.Create(2048);
