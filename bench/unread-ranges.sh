@@ -6,7 +6,8 @@
 # AFTER seconds after they have gone.
 # Env: PUTS (40000), KEY_SPACE (20000), VALUE_SIZE (1000), CLIENTS (100), HOLD (20), AFTER (60), PORT (23790; PORT+1
 # is the peer port), SYSTEMS ("kvorum etcd"), KVORUM_DLL (Release build), ETCD, KVORUM_SERVE_ENV (extra environment
-# for the kvorum member, e.g. DOTNET_gcServer=1, to compare runtime settings).
+# for the kvorum member, e.g. DOTNET_gcServer=1, to compare runtime settings), RESTART (set: restart the member with its
+# data after the load, before the readers).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PUTS="${PUTS:-40000}"; KEY_SPACE="${KEY_SPACE:-20000}"; VALUE_SIZE="${VALUE_SIZE:-1000}"
@@ -28,16 +29,23 @@ for system in $SYSTEMS; do
     args=(--name m1 --data-dir "$dir" --listen-client-urls "http://127.0.0.1:$c" --advertise-client-urls "http://127.0.0.1:$c"
         --listen-peer-urls "http://127.0.0.1:$p" --initial-advertise-peer-urls "http://127.0.0.1:$p"
         --initial-cluster "m1=http://127.0.0.1:$p" --initial-cluster-token "unread-$system")
-    if [ "$system" = kvorum ]; then
-        env ${KVORUM_SERVE_ENV:-} dotnet "$KVORUM_DLL" serve "${args[@]}" >"$dir.log" 2>&1 &
-    else
-        "$ETCD" "${args[@]}" --quota-backend-bytes 8589934592 >"$dir.log" 2>&1 &
-    fi
-    PID=$!
-    for _ in $(seq 300); do dotnet "$KVORUM_DLL" --endpoints "127.0.0.1:$c" put ready 1 >/dev/null 2>&1 && break; sleep 0.2; done
+    start() {
+        if [ "$system" = kvorum ]; then
+            env ${KVORUM_SERVE_ENV:-} dotnet "$KVORUM_DLL" serve "${args[@]}" >>"$dir.log" 2>&1 &
+        else
+            "$ETCD" "${args[@]}" --quota-backend-bytes 8589934592 >>"$dir.log" 2>&1 &
+        fi
+        PID=$!
+        for _ in $(seq 300); do dotnet "$KVORUM_DLL" --endpoints "127.0.0.1:$c" put ready 1 >/dev/null 2>&1 && break; sleep 0.2; done
+    }
+    start
     dotnet "$KVORUM_DLL" bench put --endpoints "127.0.0.1:$c" --clients 32 --conns 4 --total "$PUTS" --key-space "$KEY_SPACE" \
         --value-size "$VALUE_SIZE" >"$dir.bench" 2>&1
     sleep 5
+    if [ -n "${RESTART:-}" ]; then
+        # The member as it is after a restart with its data: its smallest footprint is its data, not an empty store.
+        stop; start; sleep 10
+    fi
     loaded=$(rss_mib "$PID")
     python3 - "$c" "$PID" "$CLIENTS" "$HOLD" "$AFTER" "$system" "$loaded" <<'PY'
 import socket, struct, sys, time

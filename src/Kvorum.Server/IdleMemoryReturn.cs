@@ -1,20 +1,27 @@
 namespace Kvorum.Server;
 
 /// <summary>
-/// Gives memory back to the system once a burst that needed it is over: when the member has been quiet for a check
-/// interval and the runtime holds more than twice what it held at its smallest (plus a slack), one full, compacting
-/// collection returns what is free. While such collections find the memory still in use, they are tried less and
-/// less often, down to once every <see cref="MaxBackoff"/>, until a client connection closes.
+/// Gives memory back to the system once a burst that needed it is over. Every <see cref="Interval"/>, on a quiet
+/// member, one full, compacting collection when either the runtime has grown by more than <see cref="SlackBytes"/>
+/// since the last such collection, or a client connection has closed since then and the runtime holds more than
+/// <see cref="SlackBytes"/> above the smallest it ever held. Collections that a closed connection started and that
+/// freed little are tried less and less often, down to once every <see cref="MaxBackoff"/>.
 /// </summary>
 /// <remarks>
-/// <para>Why: a burst of clients that open large answers and never read them keeps those answers (and the pooled
-/// buffers they were written to) alive until the clients go; afterwards the memory is garbage, but with nothing
-/// allocating the runtime starts no collection, so the process keeps it. Go's runtime (etcd) hands such memory back on
-/// its own; .NET's does so only when a collection runs. Nothing cheap tells garbage from memory in use before a
-/// collection, hence the retries while the memory is in use.</para>
+/// <para>Why: a burst of clients that open large answers and never read them keeps those answers (and the buffers
+/// they were written to) alive until the clients go; afterwards the memory is garbage, but with nothing allocating the
+/// runtime starts no collection, so the process keeps it. Go's runtime (etcd) hands such memory back on its own;
+/// .NET's does so only when a collection runs.</para>
+/// <para>Two signals, because nothing cheap tells garbage from memory in use before a collection. Growth since the
+/// last collection: garbage may have been made since; a collection that finds it in use makes its result the new
+/// mark, so a member whose data grows pays one collection per <see cref="SlackBytes"/> of growth. A closed connection:
+/// what it held (answers it never read) may be garbage now, without any growth since the last collection, which may
+/// have run while the connection still held it. These are retried twice as late each time they free less than
+/// <see cref="SlackBytes"/>, so that a large quiet member whose clients come and go is not collected every interval.
+/// A first version collected only above twice the smallest footprint plus 128 MiB: after 40 unread 8 MiB answers
+/// the member held 328 MiB against a mark of 343 MiB, and never collected (docs/benchmarks.md).</para>
 /// <para>Only when quiet (few bytes allocated since the last check), so that a loaded member is never paused for
-/// this. The price: a quiet member whose data has grown to more than twice its smallest footprint runs one full
-/// collection every <see cref="MaxBackoff"/>.</para>
+/// this.</para>
 /// <para>Timer thread only; the counters and the collection are passed in so tests can drive <see cref="Check"/>.</para>
 /// </remarks>
 internal sealed class IdleMemoryReturn : IDisposable
@@ -22,33 +29,37 @@ internal sealed class IdleMemoryReturn : IDisposable
     /// <summary>How often the member is looked at.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>The longest wait between two collections that found the memory still in use.</summary>
+    /// <summary>The longest wait between two collections, started by closed connections, that freed little.</summary>
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromMinutes(5);
 
     /// <summary>Bytes allocated within one interval below which the member counts as quiet.</summary>
     public const long QuietBytes = 32L << 20;
 
-    /// <summary>Committed memory allowed above twice the smallest before a collection is worth its pause.</summary>
-    public const long SlackBytes = 128L << 20;
+    /// <summary>
+    /// Committed memory above the mark before a collection is worth its pause, and what a collection must free to
+    /// have been worth it.
+    /// </summary>
+    public const long SlackBytes = 64L << 20;
 
     private readonly Func<long> _allocatedBytes;
     private readonly Func<long> _committedBytes;
     private readonly Action _collect;
     private readonly Timer? _timer;
     private long _lastAllocated;
-    private long _smallest;
+    private long _smallest = long.MaxValue;
+    private long _afterLastCollection = long.MaxValue;
     private int _intervalsToWait;
     private int _backoffIntervals = 1;
-    private bool _closedSinceCheck;
+    private bool _closedSinceCollection;
 
     /// <summary>Creates the check; with <paramref name="start"/>, runs it every <see cref="Interval"/>.</summary>
     public IdleMemoryReturn(bool start = true, Func<long>? allocatedBytes = null, Func<long>? committedBytes = null, Action? collect = null)
     {
         _allocatedBytes = allocatedBytes ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
         _committedBytes = committedBytes ?? (static () => GC.GetGCMemoryInfo().TotalCommittedBytes);
+        // Aggressive: also decommits the free regions at once, rather than keeping them for later allocations.
         _collect = collect ?? (static () => GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true));
         _lastAllocated = _allocatedBytes();
-        _smallest = long.MaxValue;
         if (start)
             _timer = new Timer(static s => ((IdleMemoryReturn)s!).Check(), this, Interval, Interval);
     }
@@ -62,36 +73,47 @@ internal sealed class IdleMemoryReturn : IDisposable
         var allocated = _allocatedBytes();
         var quiet = allocated - _lastAllocated < QuietBytes;
         _lastAllocated = allocated;
-        if (Interlocked.Exchange(ref _closedSinceCheck, false))
-            (_intervalsToWait, _backoffIntervals) = (0, 1);
         if (_intervalsToWait > 0)
             _intervalsToWait--;
         // The runtime says 0 until its first collection.
         var committed = _committedBytes();
-        if (committed > 0)
-            _smallest = Math.Min(_smallest, committed);
-        if (!quiet || _intervalsToWait > 0 || committed <= Threshold)
+        if (committed <= 0)
             return false;
+        _smallest = Math.Min(_smallest, committed);
+        var mark = _afterLastCollection == long.MaxValue ? _smallest : _afterLastCollection;
+        var grown = committed - mark > SlackBytes;
+        var released = Volatile.Read(ref _closedSinceCollection) && _intervalsToWait == 0 && committed - _smallest > SlackBytes;
+        if (!quiet || !(grown || released))
+            return false;
+        // A connection that closes from here on may leave garbage that this collection does not see.
+        Volatile.Write(ref _closedSinceCollection, false);
         _collect();
         Collections++;
         var after = _committedBytes();
         if (after > 0)
+        {
+            _afterLastCollection = after;
             _smallest = Math.Min(_smallest, after);
-        // Still above: what is held is in use. Try again later, each time twice as late.
+        }
+        // Freed little: what is held is in use. Closed connections start the next try twice as late each time.
         var maxIntervals = (int)(MaxBackoff / Interval);
-        _backoffIntervals = after > Threshold ? Math.Min(2 * _backoffIntervals, maxIntervals) : 1;
-        _intervalsToWait = after > Threshold ? _backoffIntervals : 0;
+        var worthIt = committed - after >= SlackBytes;
+        if (worthIt)
+            (_intervalsToWait, _backoffIntervals) = (0, 1);
+        else if (released && !grown)
+        {
+            _backoffIntervals = Math.Min(2 * _backoffIntervals, maxIntervals);
+            _intervalsToWait = _backoffIntervals;
+        }
         _lastAllocated = _allocatedBytes();
         return true;
     }
 
     /// <summary>
-    /// A client connection has closed: what it held may be garbage now, so the next quiet look may collect again at
-    /// once, whatever the retries had come to. Any thread.
+    /// A client connection has closed: what it held may be garbage now, so the next quiet look may collect. Any
+    /// thread.
     /// </summary>
-    public void ConnectionClosed() => Volatile.Write(ref _closedSinceCheck, true);
-
-    private long Threshold => _smallest == long.MaxValue ? long.MaxValue : 2 * _smallest + SlackBytes;
+    public void ConnectionClosed() => Volatile.Write(ref _closedSinceCollection, true);
 
     public void Dispose() => _timer?.Dispose();
 }

@@ -109,7 +109,6 @@ internal sealed class UnreadAnswerBudget
         try
         {
             await waiter.Granted.Task.WaitAsync(limit.Token).ConfigureAwait(false);
-            return true;
         }
         catch (OperationCanceledException)
         {
@@ -129,6 +128,14 @@ internal sealed class UnreadAnswerBudget
             cancellation.ThrowIfCancellationRequested();
             return false;
         }
+        // Granted as the answer's stream ended (its connection closed, which freed the room it waited for): the room
+        // goes back rather than to an answer that nobody will read.
+        if (cancellation.IsCancellationRequested)
+        {
+            Release(bytes);
+            cancellation.ThrowIfCancellationRequested();
+        }
+        return true;
     }
 
     /// <summary>Gives back what <see cref="TakeAsync"/> took for an answer of <paramref name="bytes"/>, and lets waiters in.</summary>

@@ -106,7 +106,15 @@ internal sealed partial class KvorumNode
         where T : class
     {
         var tcs = new TaskCompletionSource<object>(TaskCreationOptions.RunContinuationsAsynchronously);
-        void Execute() => Answer<object>(tcs, query);
+        void Execute()
+        {
+            // The client has gone (its stream or connection ended) while the read waited for the loop: a full-range
+            // answer built for nobody would take the loop's time and memory all the same.
+            if (cancellation.IsCancellationRequested)
+                tcs.TrySetCanceled(cancellation);
+            else
+                Answer<object>(tcs, query);
+        }
         if (serializable)
             Post(Execute);
         else

@@ -16,14 +16,14 @@ public sealed class IdleMemoryReturnTests
     });
 
     [Fact]
-    public void A_quiet_member_whose_memory_has_more_than_doubled_is_collected_once_and_a_busy_one_never()
+    public void A_quiet_member_grown_by_more_than_the_slack_is_collected_once_and_a_busy_one_never()
     {
         var check = Check();
         _committed = 100 * MiB;
         Assert.False(check.Check());
 
-        // Grown past twice the smallest plus the slack, but busy: left alone.
-        _committed = 2 * 100 * MiB + IdleMemoryReturn.SlackBytes + MiB;
+        // Grown past the smallest plus the slack, but busy: left alone.
+        _committed = 100 * MiB + IdleMemoryReturn.SlackBytes + MiB;
         _allocated += IdleMemoryReturn.QuietBytes;
         Assert.False(check.Check());
 
@@ -35,35 +35,82 @@ public sealed class IdleMemoryReturnTests
     }
 
     [Fact]
-    public void While_the_memory_is_still_in_use_collections_are_retried_each_time_twice_as_late()
+    public void Memory_held_a_little_above_the_smallest_is_collected_too()
     {
+        // The case the first version missed: 328 MiB held by a member whose smallest was 107 MiB (its mark was 343).
         var check = Check();
-        _committed = 100 * MiB;
+        _committed = 107 * MiB;
         check.Check();
-        _committed = _afterCollection = 1000 * MiB;
-        var collectedAt = Enumerable.Range(0, 40).Where(_ => check.Check()).ToList();
-        Assert.Equal([0, 2, 6, 14, 30], collectedAt);
-
-        // The burst is over: the next retry frees it, and the retries stop.
-        _afterCollection = 120 * MiB;
-        while (!check.Check())
-        {
-        }
-        Assert.Equal(120 * MiB, _committed);
-        Assert.All(Enumerable.Range(0, 100), _ => Assert.False(check.Check()));
+        _committed = 328 * MiB;
+        _afterCollection = 110 * MiB;
+        Assert.True(check.Check());
+        Assert.Equal(110 * MiB, _committed);
     }
 
     [Fact]
-    public void A_closed_connection_ends_the_wait_between_retries()
+    public void Memory_found_in_use_is_collected_again_only_after_more_growth_or_a_closed_connection()
     {
         var check = Check();
         _committed = 100 * MiB;
         check.Check();
-        _committed = _afterCollection = 1000 * MiB;
-        Assert.All(Enumerable.Range(0, 20), _ => check.Check());
+        // Held by clients that never read: the collection frees nothing, and its result is the new mark.
+        _committed = _afterCollection = 400 * MiB;
+        Assert.True(check.Check());
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.False(check.Check()));
+
+        // Grown again by more than the slack: collected once more.
+        _committed = _afterCollection = 400 * MiB + IdleMemoryReturn.SlackBytes + MiB;
+        Assert.True(check.Check());
         Assert.False(check.Check());
+
+        // The clients go: what they held is garbage, with no growth since the last collection.
+        check.ConnectionClosed();
+        _afterCollection = 105 * MiB;
+        Assert.True(check.Check());
+        Assert.Equal(105 * MiB, _committed);
+        Assert.Equal(3, _collections);
+    }
+
+    [Fact]
+    public void Collections_that_closed_connections_start_and_that_free_little_are_retried_each_time_twice_as_late()
+    {
+        var check = Check();
+        _committed = 100 * MiB;
+        check.Check();
+        // A large member whose data is in use, and whose clients come and go all the time.
+        _committed = _afterCollection = 1000 * MiB;
+        Assert.True(check.Check());
+        var collectedAt = Enumerable.Range(0, 40).Where(_ =>
+        {
+            check.ConnectionClosed();
+            return check.Check();
+        }).ToList();
+        Assert.Equal([0, 2, 6, 14, 30], collectedAt);
+
+        // One that frees the slack or more was worth it: the next closed connection may collect at once.
+        while (true)
+        {
+            check.ConnectionClosed();
+            _afterCollection = 500 * MiB;
+            if (check.Check())
+                break;
+        }
+        _committed = _afterCollection = 520 * MiB;
         check.ConnectionClosed();
         Assert.True(check.Check());
+    }
+
+    [Fact]
+    public void Without_growth_or_a_closed_connection_nothing_is_collected()
+    {
+        var check = Check();
+        _committed = 100 * MiB;
+        check.Check();
+        _committed = _afterCollection = 400 * MiB;
+        Assert.True(check.Check());
+        _committed = 400 * MiB + IdleMemoryReturn.SlackBytes;
+        Assert.All(Enumerable.Range(0, 100), _ => Assert.False(check.Check()));
+        Assert.Equal(1, _collections);
     }
 
     [Fact]
@@ -71,6 +118,7 @@ public sealed class IdleMemoryReturnTests
     {
         var check = Check();
         _committed = 0;
+        check.ConnectionClosed();
         Assert.False(check.Check());
         Assert.Equal(0, _collections);
     }
