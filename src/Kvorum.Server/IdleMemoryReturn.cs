@@ -2,10 +2,11 @@ namespace Kvorum.Server;
 
 /// <summary>
 /// Gives memory back to the system once a burst that needed it is over. Every <see cref="Interval"/>, on a quiet
-/// member, one full, compacting collection when either the runtime has grown by more than <see cref="SlackBytes"/>
-/// since the last such collection, or a client connection has closed since then and the runtime holds more than
-/// <see cref="SlackBytes"/> above the smallest it ever held. Collections that a closed connection started and that
-/// freed little are tried less and less often, down to once every <see cref="MaxBackoff"/>.
+/// member, one full, compacting collection when the runtime has grown by more than <see cref="SlackBytes"/> since the
+/// last such collection, or more than <see cref="SlackBytes"/> of large answers have been given back to the
+/// member's budget of unread answers since then, or a client connection has closed since then and the runtime holds
+/// more than <see cref="SlackBytes"/> above the smallest it ever held. Collections that a closed connection started and
+/// that freed little are tried less and less often, down to once every <see cref="MaxBackoff"/>.
 /// </summary>
 /// <remarks>
 /// <para>Why: a burst of clients that open large answers and never read them keeps those answers (and the buffers
@@ -20,6 +21,9 @@ namespace Kvorum.Server;
 /// <see cref="SlackBytes"/>, so that a large quiet member whose clients come and go is not collected every interval.
 /// A first version collected only above twice the smallest footprint plus 128 MiB: after 40 unread 8 MiB answers
 /// the member held 328 MiB against a mark of 343 MiB, and never collected (docs/benchmarks.md).</para>
+/// <para>Answers given back: the one signal that says how much became garbage. A closed connection alone does not, and
+/// its back-off, built up by collections that ran while the answers were still held, once let a member keep 300 MiB
+/// of dropped answers for more than 30 s after their readers had gone; so this signal is not backed off.</para>
 /// <para>Only when quiet (few bytes allocated since the last check), so that a loaded member is never paused for
 /// this.</para>
 /// <para>Timer thread only; the counters and the collection are passed in so tests can drive <see cref="Check"/>.</para>
@@ -44,6 +48,7 @@ internal sealed class IdleMemoryReturn : IDisposable
     private readonly Func<long> _allocatedBytes;
     private readonly Func<long> _committedBytes;
     private readonly Action _collect;
+    private readonly Func<long> _answersReleasedBytes;
     private readonly Timer? _timer;
     private long _lastAllocated;
     private long _smallest = long.MaxValue;
@@ -51,10 +56,17 @@ internal sealed class IdleMemoryReturn : IDisposable
     private int _intervalsToWait;
     private int _backoffIntervals = 1;
     private bool _closedSinceCollection;
+    private long _answersReleasedAtCollection;
 
     /// <summary>Creates the check; with <paramref name="start"/>, runs it every <see cref="Interval"/>.</summary>
-    public IdleMemoryReturn(bool start = true, Func<long>? allocatedBytes = null, Func<long>? committedBytes = null, Action? collect = null)
+    /// <param name="start">Run the check on a timer.</param>
+    /// <param name="allocatedBytes">Bytes allocated since the start (the runtime's count by default).</param>
+    /// <param name="committedBytes">Memory the runtime holds (its committed bytes by default).</param>
+    /// <param name="collect">The collection (a full, aggressive one by default).</param>
+    /// <param name="answersReleasedBytes">Bytes of large answers given back since the start (<see cref="Http2.UnreadAnswerBudget.Released"/>); none by default.</param>
+    public IdleMemoryReturn(bool start = true, Func<long>? allocatedBytes = null, Func<long>? committedBytes = null, Action? collect = null, Func<long>? answersReleasedBytes = null)
     {
+        _answersReleasedBytes = answersReleasedBytes ?? (static () => 0);
         _allocatedBytes = allocatedBytes ?? (static () => GC.GetTotalAllocatedBytes(precise: false));
         _committedBytes = committedBytes ?? (static () => GC.GetGCMemoryInfo().TotalCommittedBytes);
         // Aggressive: also decommits the free regions at once, rather than keeping them for later allocations.
@@ -83,10 +95,14 @@ internal sealed class IdleMemoryReturn : IDisposable
         var mark = _afterLastCollection == long.MaxValue ? _smallest : _afterLastCollection;
         var grown = committed - mark > SlackBytes;
         var released = Volatile.Read(ref _closedSinceCollection) && _intervalsToWait == 0 && committed - _smallest > SlackBytes;
-        if (!quiet || !(grown || released))
+        var answersReleased = _answersReleasedBytes();
+        var answersGone = answersReleased - _answersReleasedAtCollection > SlackBytes;
+        if (!quiet || !(grown || released || answersGone))
             return false;
-        // A connection that closes from here on may leave garbage that this collection does not see.
+        // A connection that closes, or an answer given back, from here on may leave garbage that this collection does
+        // not see.
         Volatile.Write(ref _closedSinceCollection, false);
+        _answersReleasedAtCollection = answersReleased;
         _collect();
         Collections++;
         var after = _committedBytes();
@@ -100,7 +116,7 @@ internal sealed class IdleMemoryReturn : IDisposable
         var worthIt = committed - after >= SlackBytes;
         if (worthIt)
             (_intervalsToWait, _backoffIntervals) = (0, 1);
-        else if (released && !grown)
+        else if (released && !grown && !answersGone)
         {
             _backoffIntervals = Math.Min(2 * _backoffIntervals, maxIntervals);
             _intervalsToWait = _backoffIntervals;

@@ -115,7 +115,8 @@ internal static class KvorumServer
         builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         // Memory a burst of clients needed goes back to the system once the burst is over (IdleMemoryReturn); a closed
         // connection is when what it held may have become garbage.
-        using var memoryReturn = new IdleMemoryReturn();
+        var unreadAnswers = new UnreadAnswerBudget(options.MaxUnreadResponseBytes);
+        using var memoryReturn = new IdleMemoryReturn(answersReleasedBytes: () => unreadAnswers.Released);
         // Connection buffers beyond a steady share are freed after use, not kept for good (RetentionBoundedMemoryPool).
         builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, RetentionBoundedMemoryPoolFactory>();
         // Kestrel listens on the sockets bound above.
@@ -182,7 +183,7 @@ internal static class KvorumServer
         builder.Services.AddSingleton(node);
         builder.Services.AddSingleton(options);
         // Large read answers waiting for their clients, bounded across the member (Http2/UnreadAnswerBudget.cs).
-        builder.Services.AddSingleton(new UnreadAnswerBudget(options.MaxUnreadResponseBytes));
+        builder.Services.AddSingleton(unreadAnswers);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
         // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).

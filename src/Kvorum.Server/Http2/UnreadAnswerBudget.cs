@@ -35,6 +35,7 @@ internal sealed class UnreadAnswerBudget
     private readonly Lock _lock = new();
     private readonly LinkedList<Waiter> _waiting = new();
     private long _inUse;
+    private long _released;
 
     /// <summary>Creates a budget of <paramref name="bytes"/>.</summary>
     public UnreadAnswerBudget(long bytes)
@@ -55,6 +56,12 @@ internal sealed class UnreadAnswerBudget
                 return _inUse;
         }
     }
+
+    /// <summary>
+    /// Bytes of large answers given back since the start: answers sent, or dropped with their stream. What they held is
+    /// garbage from then on (<see cref="IdleMemoryReturn"/> reads this). Any thread.
+    /// </summary>
+    public long Released => Interlocked.Read(ref _released);
 
     /// <summary>Large answers waiting for budget now.</summary>
     public int Waiting
@@ -148,6 +155,7 @@ internal sealed class UnreadAnswerBudget
             _inUse -= bytes;
             GrantUnsynchronized();
         }
+        Interlocked.Add(ref _released, bytes);
     }
 
     private bool FitsUnsynchronized(long bytes) => _inUse == 0 || _inUse + bytes <= Bytes;

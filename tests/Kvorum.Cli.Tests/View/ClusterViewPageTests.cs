@@ -41,7 +41,7 @@ public sealed class ClusterViewPageTests(ITestOutputHelper output)
             var problems = new List<string>();
             page.PageError += (_, error) => { lock (problems) problems.Add(error); };
             await page.GotoAsync(view.Url.ToString());
-            var leader = await AgreedLeaderAsync(page);
+            var leader = await PageSteps.AgreedLeaderAsync(page);
             Assert.Equal("Cluster", await page.TextContentAsync("#controls-title"));
             Assert.False(await page.IsVisibleAsync("#control-partition"));
             Assert.True(await page.IsVisibleAsync("#control-kill"));
@@ -62,7 +62,7 @@ public sealed class ClusterViewPageTests(ITestOutputHelper output)
             // Started again from the page: it rejoins, following the leader as the others do.
             await page.ClickAsync("#control-start");
             await page.WaitForFunctionAsync("() => document.getElementById('control-result').textContent.includes('started')", null, new() { Timeout = 10_000 });
-            await AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
             Assert.Equal("running", await page.GetAttributeAsync($"#ring .member[data-node='{leader}']", "data-process"));
             lock (problems)
                 Assert.Empty(problems);
@@ -77,16 +77,5 @@ public sealed class ClusterViewPageTests(ITestOutputHelper output)
         }
 
         Directory.Delete(root, recursive: true);
-    }
-
-    // Waits until the page shows 3 running members that agree on one leader, and returns its member number.
-    private static async Task<string> AgreedLeaderAsync(IPage page)
-    {
-        await page.WaitForFunctionAsync(
-            "() => { const m = [...document.querySelectorAll('#ring .member')].filter(e => e.dataset.process === 'running'); " +
-            "const leaders = m.filter(e => e.dataset.role === 'leader'); " +
-            "return m.length === 3 && leaders.length === 1 && m.every(e => e.dataset.leader === leaders[0].dataset.id); }",
-            null, new() { Timeout = 30_000 });
-        return await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-node") ?? "";
     }
 }

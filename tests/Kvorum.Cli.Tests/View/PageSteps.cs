@@ -34,6 +34,20 @@ internal sealed class PageSteps
         return await _page.GetAttributeAsync("#ring .member[data-role=leader]", "data-id");
     }
 
+    /// <summary>
+    /// Waits until <paramref name="page"/> shows 3 running members that agree on one leader (killed or paused ones
+    /// left out), and returns the leader's node number.
+    /// </summary>
+    public static async Task<string> AgreedLeaderAsync(IPage page)
+    {
+        await page.WaitForFunctionAsync(
+            "() => { const m = [...document.querySelectorAll('#ring .member')].filter(e => e.dataset.process === 'running'); " +
+            "const leaders = m.filter(e => e.dataset.role === 'leader'); " +
+            "return m.length === 3 && leaders.length === 1 && m.every(e => e.dataset.leader === leaders[0].dataset.id); }",
+            null, new() { Timeout = 30_000 });
+        return await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-node") ?? "";
+    }
+
     /// <summary>Puts <paramref name="key"/> through the client box and waits until its entry is committed in every member's log.</summary>
     public async Task PutCommittedEverywhereAsync(string? leader, string key, string value)
     {

@@ -28,7 +28,7 @@ public sealed class LabViewFirefoxTests(ITestOutputHelper output)
             var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
             var steps = PageSteps.Record(page);
             await page.GotoAsync(lab.Url.ToString());
-            var leader = await ViewedLab.AgreedLeaderAsync(page);
+            var leader = await PageSteps.AgreedLeaderAsync(page);
             var term = int.Parse(await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-term") ?? "0", CultureInfo.InvariantCulture);
 
             await page.SelectOptionAsync("#control-node", leader);
@@ -44,7 +44,7 @@ public sealed class LabViewFirefoxTests(ITestOutputHelper output)
 
             await page.ClickAsync("#control-heal");
             await page.WaitForFunctionAsync("() => document.querySelectorAll('#ring .cut').length === 0", null, new() { Timeout = 10_000 });
-            var now = await ViewedLab.AgreedLeaderAsync(page);
+            var now = await PageSteps.AgreedLeaderAsync(page);
 
             // A one-way cut between the two followers: one cut drawn, from the chosen sender only.
             string[] followers = [.. new[] { "1", "2", "3" }.Where(n => n != now)];
@@ -64,7 +64,7 @@ public sealed class LabViewFirefoxTests(ITestOutputHelper output)
             await page.WaitForSelectorAsync($"#ring .member[data-node='{followers[0]}'][data-process=paused]", new() { Timeout = 10_000 });
             await page.ClickAsync("#control-resume");
             await page.WaitForSelectorAsync($"#ring .member[data-node='{followers[0]}'][data-process=running]", new() { Timeout = 10_000 });
-            await ViewedLab.AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
             await steps.PauseAndBackToLiveAsync();
             steps.AssertOnlyOwnOriginAndNoErrors(lab.Url);
         }

@@ -30,7 +30,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             var problems = new List<string>();
             page.PageError += (_, error) => { lock (problems) problems.Add(error); };
             await page.GotoAsync(lab.Url.ToString());
-            var leader = await ViewedLab.AgreedLeaderAsync(page);
+            var leader = await PageSteps.AgreedLeaderAsync(page);
 
             // Kill the leader from the page: a new leader of a higher term appears, the old one drawn killed.
             var term = int.Parse(await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-term") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
@@ -49,7 +49,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
 
             // Start it again, then cut the new leader off from the other two: the cuts drawn, its write fails.
             await page.ClickAsync("#control-start");
-            var minority = await ViewedLab.AgreedLeaderAsync(page);
+            var minority = await PageSteps.AgreedLeaderAsync(page);
             var others = string.Join(',', new[] { "1", "2", "3" }.Where(n => n != minority));
             await page.FillAsync("#control-groups", $"{minority} / {others}");
             await page.ClickAsync("#control-partition");
@@ -93,7 +93,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             await page.ClickAsync("#scenario-stop");
             await page.WaitForFunctionAsync("() => ['passed', 'failed'].includes(document.getElementById('narration').dataset.state)", null, new() { Timeout = 30_000 });
             Assert.Null(global::Kvorum.Lab.State.LabStateStore.TryLoad(ScenarioProcess.DirectoryOf(lab.Directory)));
-            await ViewedLab.AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
 
             // Another scenario, run to its end from the page: slow-or-dead, with every prediction held.
             await page.SelectOptionAsync("#scenario-name", "slow-or-dead");
@@ -104,7 +104,7 @@ public sealed class LabViewPageTests(ITestOutputHelper output)
             output.WriteLine($"slow-or-dead from the page: {verdict}; {await page.Locator("#narration-lines li[data-kind=held]").CountAsync()} predictions held");
             Assert.Equal("slow-or-dead: every prediction held", verdict);
             Assert.Equal(0, await page.Locator("#narration-lines li[data-kind=failed]").CountAsync());
-            await ViewedLab.AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
             lock (problems)
                 Assert.Empty(problems);
         }

@@ -32,7 +32,7 @@ public sealed class LabViewScenarioTests(ITestOutputHelper output)
             var problems = new List<string>();
             page.PageError += (_, error) => { lock (problems) problems.Add(error); };
             await page.GotoAsync(lab.Url.ToString());
-            await ViewedLab.AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
 
             var offered = await page.EvalOnSelectorAllAsync<string[]>("#scenario-name option", "options => options.map(o => o.value)");
             Assert.Equal(ScenarioCatalog.All.Select(s => s.Name), offered);
@@ -73,7 +73,7 @@ public sealed class LabViewScenarioTests(ITestOutputHelper output)
             }
 
             output.WriteLine($"all {ScenarioCatalog.All.Count} scenarios started and stopped from the page in {whole.Elapsed.TotalSeconds:0} s");
-            await ViewedLab.AgreedLeaderAsync(page);
+            await PageSteps.AgreedLeaderAsync(page);
             lock (problems)
                 Assert.Empty(problems);
         }

@@ -1,12 +1,12 @@
 using Kvorum.Lab.Viewing;
-using Microsoft.Playwright;
 using Xunit.Abstractions;
 
 namespace Kvorum.Lab.Tests.Namespaces;
 
 /// <summary>
 /// A lab brought up as a user does, <c>kvorum lab up --view-listen</c>, for the page tests: its directory, its view's
-/// URL, <see cref="Down"/> (the scenarios' lab beside it too, and the view), and the waits on its page they share.
+/// URL, <see cref="Down"/> (the scenarios' lab beside it too, and the view). The waits on its page are
+/// <see cref="Kvorum.Cli.Tests.View.PageSteps"/>'s.
 /// </summary>
 internal sealed class ViewedLab
 {
@@ -62,17 +62,6 @@ internal sealed class ViewedLab
         Assert.Equal(0, code);
         Assert.Contains("stopped the view", text, StringComparison.Ordinal);
         Assert.Null(LabViewProcess.Read(Directory));
-    }
-
-    /// <summary>Waits until the page shows 3 running members that agree on one leader, and returns its node number.</summary>
-    public static async Task<string> AgreedLeaderAsync(IPage page)
-    {
-        await page.WaitForFunctionAsync(
-            "() => { const m = [...document.querySelectorAll('#ring .member')].filter(e => e.dataset.process === 'running'); " +
-            "const leaders = m.filter(e => e.dataset.role === 'leader'); " +
-            "return m.length === 3 && leaders.length === 1 && m.every(e => e.dataset.leader === leaders[0].dataset.id); }",
-            null, new() { Timeout = 30_000 });
-        return await page.GetAttributeAsync("#ring .member[data-role=leader][data-process=running]", "data-node") ?? "";
     }
 
     private static (int Code, string Output) Run(ITestOutputHelper output, params string[] arguments)

@@ -8,12 +8,13 @@ public sealed class IdleMemoryReturnTests
     private long _committed;
     private long _afterCollection;
     private int _collections;
+    private long _answersReleased;
 
     private IdleMemoryReturn Check() => new(start: false, () => _allocated, () => _committed, () =>
     {
         _collections++;
         _committed = _afterCollection;
-    });
+    }, () => _answersReleased);
 
     [Fact]
     public void A_quiet_member_grown_by_more_than_the_slack_is_collected_once_and_a_busy_one_never()
@@ -98,6 +99,36 @@ public sealed class IdleMemoryReturnTests
         _committed = _afterCollection = 520 * MiB;
         check.ConnectionClosed();
         Assert.True(check.Check());
+    }
+
+    [Fact]
+    public void Answers_given_back_are_collected_at_the_next_quiet_look_whatever_the_back_off_of_closed_connections()
+    {
+        // The fresh-clone failure: collections started by closed connections while unread answers were still held
+        // freed little and built up a back-off; then the readers went, and their 300 MiB stayed for over 30 s.
+        var check = Check();
+        _committed = 100 * MiB;
+        check.Check();
+        _committed = _afterCollection = 400 * MiB;
+        Assert.True(check.Check());
+        for (var i = 0; i < 8; i++)
+        {
+            check.ConnectionClosed();
+            check.Check();
+        }
+        var before = _collections;
+
+        // Answers given back, but fewer bytes than the slack: no collection for them alone.
+        _answersReleased += IdleMemoryReturn.SlackBytes;
+        Assert.False(check.Check());
+        // More: collected at the next quiet look, not when the back-off allows.
+        _answersReleased += MiB;
+        _allocated += IdleMemoryReturn.QuietBytes;
+        Assert.False(check.Check()); // busy
+        _afterCollection = 110 * MiB;
+        Assert.True(check.Check());
+        Assert.Equal(before + 1, _collections);
+        Assert.False(check.Check());
     }
 
     [Fact]
