@@ -101,6 +101,10 @@ member_tls() { # name
 }
 etcdctl_() { "$ETCDCTL" "${CLIENT_TLS[@]}" "$@"; }
 kvorum_bench() { dotnet "$KVORUM_DLL" "${CLIENT_TLS[@]}" bench "$@"; }
+# For `kvorum_bench_bg ... &` only: the background subshell becomes the load generator, so that `$!` is its pid and a
+# kill stops it. Before, `kvorum_bench ... &` left `$!` naming the subshell, and killing it orphaned the generator:
+# the idle watchers' holders stayed open through every later run.
+kvorum_bench_bg() { exec dotnet "$KVORUM_DLL" "${CLIENT_TLS[@]}" bench "$@"; }
 
 declare -A OFFSET     # system -> port offset (0, 100, ...)
 declare -A MEMBERS    # system -> "pid pid pid"
@@ -268,7 +272,7 @@ measure_watch() { # round system watchers
     local round=$1 system=$2 watchers=$3 tag="$2-watch-$3-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$watchers" --keys "$WATCH_KEYS" --put-rate "$WATCH_PUT_RATE" --duration "$DURATION" --idle 4s \
         "${WATCH_WARMUP_FLAG[@]}" -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local bench=$!
@@ -294,7 +298,7 @@ measure_watch_rate() { # round system rate
     local round=$1 system=$2 rate=$3 tag="$2-watch-rate-$3-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" "${WATCH_WARMUP_FLAG[@]}" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" || true
     local json; json="$(cat "$WORK/$tag.json")"
@@ -316,7 +320,7 @@ measure_idle_memory() { # system
     wait_healthy "$system"
     sleep 2
     local before; before="$(rss_kib "$system")"
-    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local holder=$!
     until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
@@ -335,7 +339,7 @@ measure_with_idle_watchers() { # round system
     local round=$1 system=$2 tag="$2-idle-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local holder=$!
     until grep -q "watchers open" "$WORK/$tag.bench.log" 2>/dev/null || ! kill -0 "$holder" 2>/dev/null; do sleep 0.05; done
