@@ -298,7 +298,7 @@ measure_watch_rate() { # round system rate
     local round=$1 system=$2 rate=$3 tag="$2-watch-rate-$3-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
-    kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
+    kvorum_bench watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$WATCH_RATE_WATCHERS" --keys "$WATCH_KEYS" --put-rate "$rate" --duration "$DURATION" "${WATCH_WARMUP_FLAG[@]}" -w json \
         >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" || true
     local json; json="$(cat "$WORK/$tag.json")"
