@@ -40,24 +40,44 @@ fi
 # The machine is not tuned for afl-fuzz (CPU governor, core pattern): run anyway, on any core.
 # dotnet itself is not instrumented (the Kvorum assemblies are), so afl-fuzz must not check the binary.
 export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1 AFL_NO_UI=1
-status=0
-for t in "${targets[@]}"; do
-    out="findings/$t"
+# One target's run; prints its summary line(s) and returns non-zero on a crash, a hang or a fuzzer that did not start.
+fuzz_one() { # target
+    local t=$1 out="findings/$1"
     rm -rf "$out"
     mkdir -p findings
-    echo "fuzzing $t for ${seconds}s (findings in fuzz/$out)"
-    # -t: a .NET start is slow, so a generous per-input time; -m none: the runtime reserves a large address space.
     afl-fuzz -i "corpus/$t" -o "$out" -t 10000 -m none -V "$seconds" -- dotnet .build/Kvorum.Fuzz.dll run "$t" >"$out.log" 2>&1 || true
-    stats="$out/default/fuzzer_stats"
+    local stats="$out/default/fuzzer_stats"
     if [ ! -f "$stats" ]; then
-        echo "error: afl-fuzz did not start for $t; see fuzz/$out.log" >&2
-        tail -n 20 "$out.log" >&2
-        status=1
-        continue
+        echo "error: afl-fuzz did not start for $t; see fuzz/$out.log"
+        tail -n 20 "$out.log"
+        return 1
     fi
+    local crashes hangs
     crashes=$(find "$out/default/crashes" -type f -name 'id:*' | wc -l)
     hangs=$(find "$out/default/hangs" -type f -name 'id:*' | wc -l)
-    echo "  $(grep -E '^execs_done' "$stats" | tr -s ' '), $(grep -E '^corpus_count' "$stats" | tr -s ' '), crashes: $crashes, hangs: $hangs"
-    [ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ] || status=1
+    echo "$t: $(grep -E '^execs_done' "$stats" | tr -s ' '), $(grep -E '^corpus_count' "$stats" | tr -s ' '), crashes: $crashes, hangs: $hangs"
+    [ "$crashes" -eq 0 ] && [ "$hangs" -eq 0 ]
+}
+
+# KVORUM_FUZZ_JOBS targets at a time (default 1): each afl-fuzz is one process on one core, so CI, which has the
+# machine to itself by then, runs two at once on its 2 cores and halves the pass.
+jobs="${KVORUM_FUZZ_JOBS:-1}"
+status=0
+mkdir -p findings
+pending=("${targets[@]}")
+while [ ${#pending[@]} -gt 0 ]; do
+    batch=("${pending[@]:0:$jobs}")
+    pending=("${pending[@]:$jobs}")
+    pids=()
+    for t in "${batch[@]}"; do
+        echo "fuzzing $t for ${seconds}s (findings in fuzz/findings/$t)"
+        fuzz_one "$t" >"findings/.$t.summary" 2>&1 &
+        pids+=($!)
+    done
+    for i in "${!pids[@]}"; do
+        wait "${pids[$i]}" || status=1
+        sed 's/^/  /' "findings/.${batch[$i]}.summary"
+        rm -f "findings/.${batch[$i]}.summary"
+    done
 done
 exit $status
