@@ -3,7 +3,11 @@ using Xunit.Abstractions;
 
 namespace Kvorum.Lab.Tests.Namespaces;
 
-/// <summary>The scenarios CI runs; each brings up its own lab (3 or 5 members) and takes it down.</summary>
+/// <summary>
+/// The scenarios CI runs; each brings up its own lab (3 or 5 members) and takes it down. <c>slow-or-dead</c> is not
+/// among them: <see cref="LabViewPageTests"/> runs it to its end from the lab's page and asserts every prediction held,
+/// so running it here too would only repeat it.
+/// </summary>
 [Collection(LabNamespacesGroup.Name)]
 public class ScenarioTests(ITestOutputHelper output)
 {
@@ -13,7 +17,6 @@ public class ScenarioTests(ITestOutputHelper output)
     [InlineData("no-majority", 23)]
     [InlineData("asymmetric-link", 24)]
     [InlineData("backup-restore", 25)]
-    [InlineData("slow-or-dead", 26)]
     [InlineData("quorum-intersection", 27)]
     [InlineData("cap-choice", 28)]
     [InlineData("split-vote", 29)]
