@@ -7,7 +7,8 @@ namespace Kvorum.Server.Watch;
 /// whose next revision is among them catches up from here (<see cref="CatchUp.FromRecent"/>) instead of from a scan
 /// of the key index. It holds an unbroken run of revisions ending at the newest one it was given: a revision that
 /// does not follow the newest starts the run again, so a run never has a hole. It is bounded in revisions and bytes,
-/// dropping the oldest first.
+/// dropping the oldest first, and the registry keeps it only while some watcher is behind: otherwise it holds just
+/// the revision being handed over (<see cref="WatcherRegistry.OnCommitted"/>).
 /// </summary>
 /// <remarks>
 /// Owned by the member loop (<see cref="Node.LoopOwner"/>) through its <see cref="WatcherRegistry"/>. The event
@@ -63,7 +64,9 @@ internal sealed class RecentRevisions
     /// <summary>Drops everything held: the store's history is no longer the one the revisions came from, or no longer recorded.</summary>
     public void Clear()
     {
-        Array.Clear(_ring);
+        // Only the slots held: the registry clears a run of one revision on every commit while no watcher is behind.
+        for (var i = 0; i < _count; i++)
+            _ring[(_first + i) % MaxRevisions] = default;
         _copy = null;
         _first = 0;
         _count = 0;

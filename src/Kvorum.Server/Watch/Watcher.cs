@@ -92,8 +92,11 @@ internal sealed class Watcher
     public bool TakeDrained() =>
         Volatile.Read(ref _awaitingDrain) == 1 && Pending.Responses == 0 && Interlocked.Exchange(ref _awaitingDrain, 0) == 1;
 
-    /// <summary>Events of one commit being gathered for it (<see cref="WatcherRegistry.OnCommitted"/>); null between commits.</summary>
-    public List<Event>? Gathered { get; set; }
+    /// <summary>Its response to the commit being handed over, gathering its events (<see cref="WatcherRegistry.OnCommitted"/>); null between commits.</summary>
+    public WatchResponse? Gathering { get; set; }
+
+    /// <summary>The encoded size of <see cref="Gathering"/>, kept as its events are added.</summary>
+    public long GatheringBytes { get; set; }
 
     /// <summary>True when <paramref name="change"/> passes its filters.</summary>
     public bool Wants(Event change)

@@ -16,17 +16,21 @@ internal sealed partial class WatcherRegistry
         _owner.AssertOwned();
         if (_count == 0)
             return;
+        // While every watcher is synced, no catch-up reads further back than the revision being handed over (a
+        // watcher that cannot take it catches up from it), so only that one is kept: a run of the last writes kept
+        // for nobody outlived the young generation's collections on every write while any watcher was open. A watch
+        // created later with a start among those revisions reads the key index instead, as etcd's always do.
+        if (_unsynced.Count == 0)
+            _recent.Clear();
         _recent.Add(revision, events);
-        // The events without prev_kv, made once per commit for every watcher that did not ask for it.
-        Event?[]? stripped = null;
+        _commitEvents.Begin(events);
         for (var i = 0; i < events.Count; i++)
         {
-            var change = events[i];
-            var key = change.Kv.Key;
+            var key = events[i].Kv.Key;
             if (_syncedByKey.TryGetValue(key, out var exact))
             {
                 foreach (var watcher in exact)
-                    Gather(watcher, revision, events, i, ref stripped);
+                    Gather(watcher, revision, events, i);
             }
             if (_syncedRanges.Count > 0)
             {
@@ -34,17 +38,16 @@ internal sealed partial class WatcherRegistry
                 foreach (var group in _rangeGroups)
                 {
                     foreach (var watcher in group)
-                        Gather(watcher, revision, events, i, ref stripped);
+                        Gather(watcher, revision, events, i);
                 }
                 _rangeGroups.Clear();
             }
         }
         foreach (var watcher in _gathering)
         {
-            var response = new WatchResponse { Header = new ResponseHeader { Revision = revision }, WatchId = watcher.Id };
-            response.Events.AddRange(watcher.Gathered!);
-            watcher.Gathered = null;
-            var bytes = response.CalculateSize();
+            var response = watcher.Gathering!;
+            var bytes = watcher.GatheringBytes;
+            watcher.Gathering = null;
             if (watcher.Pending.Responses >= MaxPendingResponses
                 || (watcher.Pending.Responses > 0 && watcher.Pending.Bytes + bytes > MaxPendingBytes))
             {
@@ -62,7 +65,12 @@ internal sealed partial class WatcherRegistry
         _gathering.Clear();
     }
 
-    private void Gather(Watcher watcher, long revision, IReadOnlyList<Event> events, int index, ref Event?[]? stripped)
+    /// <summary>
+    /// Adds event <paramref name="index"/> of the commit to <paramref name="watcher"/>'s response of the revision,
+    /// started here on its first event; the events and their sizes, with and without prev_kv, are made once per
+    /// commit (<see cref="CommitEvents"/>) and shared by every watcher they go to.
+    /// </summary>
+    private void Gather(Watcher watcher, long revision, IReadOnlyList<Event> events, int index)
     {
         // A watcher that starts in the future skips what comes before its start.
         if (watcher.NextRevision > revision)
@@ -70,17 +78,19 @@ internal sealed partial class WatcherRegistry
         var change = events[index];
         if (!watcher.Wants(change))
             return;
-        if (!watcher.PrevKv && change.PrevKv is not null)
+        var (shared, size) = _commitEvents.For(index, withPrevKv: watcher.PrevKv);
+        if (watcher.Gathering is not { } response)
         {
-            stripped ??= new Event?[events.Count];
-            change = stripped[index] ??= new Event { Type = change.Type, Kv = change.Kv };
-        }
-        if (watcher.Gathered is null)
-        {
-            watcher.Gathered = [];
+            response = new WatchResponse { Header = new ResponseHeader { Revision = revision }, WatchId = watcher.Id };
+            // Most writes change one key: room for one event rather than the eight a first add makes room for.
+            if (events.Count == 1)
+                response.Events.Capacity = 1;
+            watcher.Gathering = response;
+            watcher.GatheringBytes = response.CalculateSize();
             _gathering.Add(watcher);
         }
-        watcher.Gathered.Add(change);
+        response.Events.Add(shared);
+        watcher.GatheringBytes += size;
     }
 
     /// <summary>

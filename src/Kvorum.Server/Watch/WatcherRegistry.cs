@@ -43,6 +43,7 @@ internal sealed partial class WatcherRegistry
     private readonly List<Watcher> _gathering = [];
     private readonly List<Watcher> _picked = [];
     private readonly RecentRevisions _recent = new();
+    private readonly CommitEvents _commitEvents = new();
     private int _count;
     private int _drainedSincePass;
     private bool _subscribed;
