@@ -18,10 +18,14 @@ namespace Kvorum.Server.Api;
 internal sealed partial class KvService(KvorumNode node, ServerOptions options, UnreadAnswerBudget answers) : KV.KVBase
 {
     public override Task<RangeResponse> Range(RangeRequest request, ServerCallContext context) =>
-        Answer(() =>
+        EtcdCall.Run(() =>
         {
             RequestValidator.Validate(request);
-            return WithinBudget(node.RangeAsync(request, context.CancellationToken, CallAuth.Of(context)), context);
+            return WithinBudget(
+                request,
+                static (node, r, c) => node.RangeAsync(r, c.CancellationToken, CallAuth.Of(c)),
+                static (node, r, revision, cancellation) => node.RangeAgainAsync(r, revision, cancellation),
+                context);
         });
 
     public override Task<PutResponse> Put(PutRequest request, ServerCallContext context) =>
@@ -32,11 +36,15 @@ internal sealed partial class KvService(KvorumNode node, ServerOptions options, 
 
     public override Task<TxnResponse> Txn(TxnRequest request, ServerCallContext context) =>
         ReadOnlyTxn.IsReadOnly(request)
-            ? Answer(() =>
+            ? EtcdCall.Run(() =>
             {
                 // Not proposed, so not held to the request size limit (as in etcd, whose limit is on Raft proposals).
                 RequestValidator.Validate(request);
-                return WithinBudget(node.ReadOnlyTxnAsync(request, context.CancellationToken, CallAuth.Of(context)), context);
+                return WithinBudget(
+                    request,
+                    static (node, r, c) => node.ReadOnlyTxnAsync(r, c.CancellationToken, CallAuth.Of(c)),
+                    static (node, r, revision, cancellation) => node.ReadOnlyTxnAgainAsync(r, revision, cancellation),
+                    context);
             })
             : Replicate<TxnRequest, TxnResponse>(request, static r => RequestValidator.Validate(r), static r => new InternalRequest { Txn = r }, context, KvorumNode.QuotaCost);
 
@@ -84,14 +92,4 @@ internal sealed partial class KvService(KvorumNode node, ServerOptions options, 
         if (proposalBytes > options.MaxRequestBytes)
             throw new EtcdException(EtcdErrors.RequestTooLarge);
     }
-
-    /// <summary>Runs <paramref name="handler"/>, fills etcd's header, and maps errors to etcd's statuses.</summary>
-    private Task<T> Answer<T>(Func<Task<T>> handler)
-        where T : IHasResponseHeader =>
-        EtcdCall.Run(async () =>
-        {
-            var response = await handler().ConfigureAwait(false);
-            response.Header = ResponseHeaders.Fill(response.Header, node);
-            return response;
-        });
 }

@@ -90,6 +90,18 @@ internal sealed class UnreadAnswerBudget
     }
 
     /// <summary>
+    /// Takes <paramref name="bytes"/> for an answer about to be written if there is room now and nobody waits for it;
+    /// true when taken (a small answer always is, without counting). What <see cref="TakeAsync"/> does without waiting.
+    /// </summary>
+    public bool TryTake(long bytes)
+    {
+        if (IsSmall(bytes))
+            return true;
+        lock (_lock)
+            return TryTakeUnsynchronized(bytes);
+    }
+
+    /// <summary>
     /// Takes <paramref name="bytes"/> for an answer about to be written, waiting up to <paramref name="maxWait"/> for
     /// them. True when taken (a small answer always is, without counting); false when the wait ran out.
     /// </summary>
@@ -101,11 +113,8 @@ internal sealed class UnreadAnswerBudget
         Waiter waiter;
         lock (_lock)
         {
-            if (_waiting.Count == 0 && FitsUnsynchronized(bytes))
-            {
-                _inUse += bytes;
+            if (TryTakeUnsynchronized(bytes))
                 return true;
-            }
             if (maxWait <= TimeSpan.Zero)
                 return false;
             waiter = new Waiter(bytes);
@@ -156,6 +165,15 @@ internal sealed class UnreadAnswerBudget
             GrantUnsynchronized();
         }
         Interlocked.Add(ref _released, bytes);
+    }
+
+    /// <summary>Takes <paramref name="bytes"/> if nobody waits and they fit; the lock is held.</summary>
+    private bool TryTakeUnsynchronized(long bytes)
+    {
+        if (_waiting.Count != 0 || !FitsUnsynchronized(bytes))
+            return false;
+        _inUse += bytes;
+        return true;
     }
 
     private bool FitsUnsynchronized(long bytes) => _inUse == 0 || _inUse + bytes <= Bytes;

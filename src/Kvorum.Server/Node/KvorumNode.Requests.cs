@@ -102,6 +102,21 @@ internal sealed partial class KvorumNode
             return _state.Store.Txn(request);
         }, ReadOnlyTxn.IsSerializable(request), cancellation);
 
+    /// <summary>
+    /// A range read answered again at <paramref name="revision"/>, the revision of its first answer, which was let
+    /// go while it waited for room to be sent (<see cref="Http2.UnreadAnswerBudget"/>): from local state, without a
+    /// second ReadIndex (the first read fixed the read's point in the history) nor a second permission check (the
+    /// first one's decision stands, as the answer is the first one again).
+    /// </summary>
+    /// <exception cref="EtcdException">Compacted: the store was compacted past <paramref name="revision"/> meanwhile.</exception>
+    public Task<RangeResponse> RangeAgainAsync(RangeRequest request, long revision, CancellationToken cancellation) =>
+        QueryAsync(() => RepeatedReads.Range(_state.Store, request, revision)).WaitAsync(cancellation);
+
+    /// <summary>A txn that only reads answered again at <paramref name="revision"/>, as <see cref="RangeAgainAsync"/>.</summary>
+    /// <exception cref="EtcdException">Compacted: the store was compacted past <paramref name="revision"/> meanwhile.</exception>
+    public Task<TxnResponse> ReadOnlyTxnAgainAsync(TxnRequest request, long revision, CancellationToken cancellation) =>
+        QueryAsync(() => RepeatedReads.ReadOnlyTxn(_state.Store, request, revision)).WaitAsync(cancellation);
+
     private async Task<T> ReadAsync<T>(Func<T> query, bool serializable, CancellationToken cancellation)
         where T : class
     {
