@@ -19,8 +19,7 @@ public sealed class ViewedCluster : IAsyncLifetime
     {
         if (Chromium.Path is null && Firefox.Path is null)
             return;
-        _cluster.StartAll();
-        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await _cluster.StartAllWithLeaderAsync(TimeSpan.FromSeconds(30));
         var settings = new ClientSettings { Endpoints = [.. _cluster.Members.Keys.Select(n => new Uri(_cluster.ClientUrl(n)))] };
         View = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
         await View.StartAsync();
