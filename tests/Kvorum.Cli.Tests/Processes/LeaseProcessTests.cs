@@ -85,8 +85,7 @@ public sealed partial class LeaseProcessTests : IAsyncLifetime
         var etcd = new EtcdServerProcess(FreePorts.Next);
         _others.Add(etcd);
 
-        // The two servers share nothing: Kvorum's session runs while etcd starts and then runs the same session.
-        var oursRun = SessionAsync(_cluster.Endpoints());
+        var ours = await SessionAsync(_cluster.Endpoints());
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while ((await Etcdctl.RunAsync(etcd.ClientUrl, null, "endpoint", "health")).Code != 0)
         {
@@ -94,7 +93,6 @@ public sealed partial class LeaseProcessTests : IAsyncLifetime
             await Task.Delay(100);
         }
         var theirs = await SessionAsync(etcd.ClientUrl);
-        var ours = await oursRun;
         Assert.Equal(theirs, ours);
         Assert.Contains("lease ID granted with TTL(100s)", ours[0], StringComparison.Ordinal);
     }
