@@ -20,16 +20,15 @@ public sealed class AuthEtcdctlParityTests
         Etcdctl.Require();
         await using var forEtcdctl = new EtcdServerProcess(FreePorts.Next);
         await using var forKvorum = new EtcdServerProcess(FreePorts.Next);
-        await WaitAsync(forEtcdctl.ClientUrl);
-        await WaitAsync(forKvorum.ClientUrl);
+        await Task.WhenAll(WaitAsync(forEtcdctl.ClientUrl), WaitAsync(forKvorum.ClientUrl));
 
+        // The two servers share nothing: each side runs the whole script in order, both sides at once.
+        var (expected, actual) = await BothAsync(
+            (args, stdin) => Etcdctl.RunAsync(forEtcdctl.ClientUrl, stdin, args),
+            (args, stdin) => new CliRun { Stdin = stdin ?? "" }.RunAsync(["--endpoints", forKvorum.ClientUrl, .. args]));
         var differences = new List<string>();
-        foreach (var (args, stdin) in AuthScript.Steps)
-        {
-            var expected = await UnhurriedAsync(() => Etcdctl.RunAsync(forEtcdctl.ClientUrl, stdin, args));
-            var actual = await UnhurriedAsync(() => new CliRun { Stdin = stdin ?? "" }.RunAsync(["--endpoints", forKvorum.ClientUrl, .. args]));
-            Compare(args, expected, actual, differences);
-        }
+        for (var i = 0; i < AuthScript.Steps.Length; i++)
+            Compare(AuthScript.Steps[i].Args, expected[i], actual[i], differences);
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
 
@@ -41,16 +40,14 @@ public sealed class AuthEtcdctlParityTests
         await using var etcd = new EtcdServerProcess(FreePorts.Next);
         await using var cluster = new ProcessCluster(1, "--bcrypt-cost", "4");
         cluster.StartAll();
-        await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-        await WaitAsync(etcd.ClientUrl);
+        await Task.WhenAll(cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30)), WaitAsync(etcd.ClientUrl));
 
+        var (expected, actual) = await BothAsync(
+            (args, stdin) => Etcdctl.RunAsync(etcd.ClientUrl, stdin, args),
+            (args, stdin) => Etcdctl.RunAsync(cluster.ClientUrl("m1"), stdin, args));
         var differences = new List<string>();
-        foreach (var (args, stdin) in AuthScript.Steps)
-        {
-            var expected = await UnhurriedAsync(() => Etcdctl.RunAsync(etcd.ClientUrl, stdin, args));
-            var actual = await UnhurriedAsync(() => Etcdctl.RunAsync(cluster.ClientUrl("m1"), stdin, args));
-            Compare(args, expected, actual, differences);
-        }
+        for (var i = 0; i < AuthScript.Steps.Length; i++)
+            Compare(AuthScript.Steps[i].Args, expected[i], actual[i], differences);
         Assert.True(differences.Count == 0, string.Join("\n", differences));
 
         // A token the member issued, used once: no more in the log than the passwords.
@@ -65,6 +62,25 @@ public sealed class AuthEtcdctlParityTests
         Assert.True(log.Length > 0, "the member logged nothing");
         foreach (var secret in AuthScript.Secrets.Append(token).Append(token.Split('.')[0]))
             Assert.False(log.Contains(secret, StringComparison.Ordinal), $"the member's log holds a secret ({secret[..2]}…)");
+    }
+
+    /// <summary>
+    /// Runs <see cref="AuthScript.Steps"/> in order on each side, the two sides at once (each side has a server of its
+    /// own); returns each side's results, step by step.
+    /// </summary>
+    private static async Task<((int Code, string Out, string Err)[] Expected, (int Code, string Out, string Err)[] Actual)> BothAsync(
+        Func<string[], string?, Task<(int Code, string Out, string Err)>> expected,
+        Func<string[], string?, Task<(int Code, string Out, string Err)>> actual)
+    {
+        static async Task<(int Code, string Out, string Err)[]> ScriptAsync(Func<string[], string?, Task<(int Code, string Out, string Err)>> run)
+        {
+            var results = new List<(int Code, string Out, string Err)>();
+            foreach (var (args, stdin) in AuthScript.Steps)
+                results.Add(await UnhurriedAsync(() => run(args, stdin)));
+            return [.. results];
+        }
+        var sides = await Task.WhenAll(ScriptAsync(expected), ScriptAsync(actual));
+        return (sides[0], sides[1]);
     }
 
     /// <summary>

@@ -12,8 +12,7 @@ public abstract class EtcdctlClusterTest(int size, params string[] flags) : IAsy
 
     public async Task InitializeAsync()
     {
-        Cluster.StartAll();
-        await Cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await Cluster.StartAllWithLeaderAsync(TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync() => await Cluster.DisposeAsync();

@@ -87,17 +87,32 @@ public sealed class EtcdctlParityTests
     {
         EtcdServerProcess.Require();
         Etcdctl.Require();
-        var (forEtcdctl, etcdctlNames) = await StartServerAsync();
+        // The two servers start at once; if either cannot, the other is stopped.
+        Task<(EtcdServerProcess Server, (string Value, string Placeholder)[] Names)>[] starting = [StartServerAsync(), StartServerAsync()];
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                await started.Result.Server.DisposeAsync();
+            throw;
+        }
+        var (forEtcdctl, etcdctlNames) = starting[0].Result;
         await using var etcdctlServer = forEtcdctl;
-        var (forKvorum, kvorumNames) = await StartServerAsync();
+        var (forKvorum, kvorumNames) = starting[1].Result;
         await using var kvorumServer = forKvorum;
 
         var differences = new List<string>();
         foreach (var (args, stdin) in Script)
         {
-            var (expectedCode, expectedOut, expectedErr) = await Etcdctl.RunAsync(forEtcdctl.ClientUrl, stdin, args);
-            var run = new CliRun { Stdin = stdin ?? "" };
-            var (actualCode, actualOut, actualErr) = await run.RunAsync(["--endpoints", forKvorum.ClientUrl, .. args]);
+            // Each side's step on its own server, both at once.
+            var expectedRun = Etcdctl.RunAsync(forEtcdctl.ClientUrl, stdin, args);
+            var actualRun = new CliRun { Stdin = stdin ?? "" }.RunAsync(["--endpoints", forKvorum.ClientUrl, .. args]);
+            await Task.WhenAll(expectedRun, actualRun);
+            var (expectedCode, expectedOut, expectedErr) = await expectedRun;
+            var (actualCode, actualOut, actualErr) = await actualRun;
             var command = string.Join(' ', args);
             if ((expectedCode == 0) != (actualCode == 0))
                 differences.Add($"`{command}`: etcdctl exited {expectedCode}, kvorum {actualCode} ({actualErr.Trim()})");

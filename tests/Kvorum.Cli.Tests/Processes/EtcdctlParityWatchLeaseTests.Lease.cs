@@ -40,15 +40,16 @@ public abstract partial class EtcdctlParityWatchLeaseTests
     [SkippableFact]
     public async Task Lease_commands_print_what_etcdctl_prints()
     {
-        await using var forEtcdctl = await StartServerAsync();
-        await using var forKvorum = await StartServerAsync();
+        var (etcdctlServer, kvorumServer) = await StartTwoServersAsync();
+        await using var forEtcdctl = etcdctlServer;
+        await using var forKvorum = kvorumServer;
         var etcdctlLeases = new Dictionary<string, long>();
         var kvorumLeases = new Dictionary<string, long>();
         var differences = new List<string>();
         foreach (var (script, grants) in LeaseScript)
         {
-            var expected = await RunAsync("etcdctl", forEtcdctl, Bind(script, etcdctlLeases));
-            var actual = await RunAsync("kvorum", forKvorum, Bind(script, kvorumLeases));
+            // Each side's step on its own server, both at once.
+            var (expected, actual) = await BothAsync(RunAsync("etcdctl", forEtcdctl, Bind(script, etcdctlLeases)), RunAsync("kvorum", forKvorum, Bind(script, kvorumLeases)));
             if (grants is not null)
             {
                 etcdctlLeases[grants] = GrantedId(expected.Out);

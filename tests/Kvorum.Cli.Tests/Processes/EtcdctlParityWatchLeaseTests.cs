@@ -19,11 +19,38 @@ public abstract partial class EtcdctlParityWatchLeaseTests
     /// <summary>Starts a fresh server for one side of a test (skips the test if the server cannot be run here).</summary>
     private protected abstract Task<IParityServer> StartServerAsync();
 
+    /// <summary>
+    /// Starts the two fresh servers of a scripted test at once, one for each side; if either cannot start, the other
+    /// is stopped.
+    /// </summary>
+    private protected async Task<(IParityServer ForEtcdctl, IParityServer ForKvorum)> StartTwoServersAsync()
+    {
+        Task<IParityServer>[] starting = [StartServerAsync(), StartServerAsync()];
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+                await started.Result.DisposeAsync();
+            throw;
+        }
+        return (starting[0].Result, starting[1].Result);
+    }
+
     /// <summary>Runs a command that ends by itself: etcdctl as a process, kvorum in process.</summary>
     private static async Task<(int Code, string Out, string Err)> RunAsync(string tool, IParityServer server, params string[] args) =>
         tool == "etcdctl"
             ? await Etcdctl.RunAsync(server.ClientUrl, null, args)
             : await new CliRun().RunAsync(["--endpoints", server.ClientUrl, .. args]);
+
+    /// <summary>Awaits one command on each side, both already running, and returns both results.</summary>
+    private static async Task<(T Expected, T Actual)> BothAsync<T>(Task<T> expected, Task<T> actual)
+    {
+        await Task.WhenAll(expected, actual);
+        return (await expected, await actual);
+    }
 
     /// <summary>The last <c>Error:</c> line (etcdctl also logs its client's retries to stderr).</summary>
     private static string? ErrorLine(string stderr) =>

@@ -49,14 +49,19 @@ public sealed partial class EtcdctlServerParityTests() : EtcdctlClusterTest(1)
         EtcdServerProcess.Require();
         Etcdctl.Require();
         await using var etcd = new EtcdServerProcess(FreePorts.Next);
-        var etcdNames = await NamesAsync(etcd.ClientUrl);
+        var etcdNamesRead = NamesAsync(etcd.ClientUrl);
         var kvorumNames = await NamesAsync(Cluster.ClientUrl("m1"));
+        var etcdNames = await etcdNamesRead;
 
         var differences = new List<string>();
         foreach (var step in Script)
         {
-            var (expectedCode, expectedOut, expectedErr) = await RunAsync(etcd.ClientUrl, step, etcdNames);
-            var (actualCode, actualOut, actualErr) = await RunAsync(Cluster.ClientUrl("m1"), step, kvorumNames);
+            // Each server gets the step at the same time: they share nothing.
+            var expectedRun = RunAsync(etcd.ClientUrl, step, etcdNames);
+            var actualRun = RunAsync(Cluster.ClientUrl("m1"), step, kvorumNames);
+            await Task.WhenAll(expectedRun, actualRun);
+            var (expectedCode, expectedOut, expectedErr) = await expectedRun;
+            var (actualCode, actualOut, actualErr) = await actualRun;
             var command = string.Join(' ', step);
             if ((expectedCode == 0) != (actualCode == 0))
                 differences.Add($"`{command}`: etcd's exit {expectedCode} ({expectedErr}), kvorum's {actualCode} ({actualErr})");

@@ -172,7 +172,9 @@ public sealed class FailoverProcessTests(ITestOutputHelper output)
         var leader = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
         var follower = cluster.Members.Keys.First(n => n != leader);
         cluster.Kill(follower);
-        var writes = int.TryParse(Environment.GetEnvironmentVariable("KVORUM_SNAPSHOT_WRITES"), out var w) ? w : 50_000;
+        // Enough for the leader to compact past the follower: its first snapshot (after 1000 entries) is made current,
+        // compacting the log, once 5000 more entries are applied (the default catch-up entries); 15,000 leaves a margin.
+        var writes = int.TryParse(Environment.GetEnvironmentVariable("KVORUM_SNAPSHOT_WRITES"), out var w) ? w : 15_000;
         var kv = cluster.Kv(leader);
         var next = 0;
         var writers = Enumerable.Range(0, 64).Select(async _ =>

@@ -14,8 +14,7 @@ public sealed partial class LeaseProcessTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster.StartAll();
-        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await _cluster.StartAllWithLeaderAsync(TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()

@@ -9,8 +9,8 @@ namespace Kvorum.Cli.Tests.Processes;
 /// A data directory belongs to the member that made it (issue 19, finding 10): started with another member's flags it is
 /// refused in one line and left as it was, while the starts an operator makes on purpose still work: the same flags
 /// again, new peer URLs after <c>member update</c>, and a member that joined with <c>--initial-cluster-state existing</c>.
+/// Members are stopped cleanly, never killed or paused, and nothing is timed: the tests run beside the others.
 /// </summary>
-[Collection(TimingSensitive.Name)]
 public sealed partial class MemberIdentityProcessTests
 {
     private static readonly TimeSpan Exit = TimeSpan.FromSeconds(20);

@@ -105,6 +105,25 @@ internal sealed class ProcessCluster : IAsyncDisposable
             Start(n);
     }
 
+    /// <summary>
+    /// Starts every member and waits until they agree on a leader; returns its name. If they do not within
+    /// <paramref name="timeout"/>, every member is killed before the error goes on: xunit 2 does not dispose a test
+    /// class whose <c>InitializeAsync</c> failed, and members left running would load the machine for the rest of the run.
+    /// </summary>
+    public async Task<string> StartAllWithLeaderAsync(TimeSpan timeout)
+    {
+        StartAll();
+        try
+        {
+            return await WaitForLeaderAsync(timeout);
+        }
+        catch
+        {
+            await DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>SIGKILL: the process gets no chance to flush anything.</summary>
     public void Kill(string name)
     {

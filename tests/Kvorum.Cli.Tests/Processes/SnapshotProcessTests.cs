@@ -17,8 +17,7 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_files);
-        _source.StartAll();
-        await _source.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await _source.StartAllWithLeaderAsync(TimeSpan.FromSeconds(30));
     }
 
     public async Task DisposeAsync()

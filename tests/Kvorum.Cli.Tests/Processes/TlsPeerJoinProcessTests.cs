@@ -67,7 +67,11 @@ public sealed class TlsPeerJoinProcessTests : IDisposable
 
         // Writes go on (3 of 4 or 5 voters) while the stranger tries to reach the others.
         await PutAsync(kv, writes, 20, pause: TimeSpan.FromMilliseconds(150));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Until the stranger has tried every member (on a loaded machine its start can take longer than the writes).
+        bool TriedAll(string log) => members.All(name => log.Contains($"at {PeerUrl(name)} failed", StringComparison.Ordinal));
+        var tried = DateTime.UtcNow.AddSeconds(30);
+        while (!TriedAll(File.ReadAllText(Path.Combine(_root, stranger + ".log"))) && DateTime.UtcNow < tried)
+            await Task.Delay(100);
 
         Assert.Equal(0UL, (await StatusAsync(stranger)).Leader);
         var log = File.ReadAllText(Path.Combine(_root, stranger + ".log"));

@@ -22,6 +22,9 @@ public sealed class WatchFailoverProcessTests(ITestOutputHelper output)
     /// <summary>The keys the load writes: two groups of four, so that ranges and prefixes cover different parts.</summary>
     private static readonly string[] LoadKeys = [.. Enumerable.Range(0, 8).Select(i => $"wf/{(i < 4 ? 'a' : 'b')}/{i % 4}")];
 
+    /// <summary>Puts acknowledged before the kill, and again after it, before the load stops.</summary>
+    private const int LoadOnEachSide = 60;
+
     /// <summary>Written once the load has stopped; every watched event comes before it.</summary>
     private const string EndKey = "wf/zz";
 
@@ -79,14 +82,16 @@ public sealed class WatchFailoverProcessTests(ITestOutputHelper output)
 
             using var stopLoad = new CancellationTokenSource();
             var loading = Task.Run(() => load.RunAsync(stopLoad.Token));
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            // The load's length is not the point, only that it runs on both sides of the kill: a second's worth of
+            // puts at the default rate before it and after the new leader, however long a loaded machine takes.
+            await Poll.UntilAsync(() => load.Acked.Count >= LoadOnEachSide, TimeSpan.FromSeconds(30), $"{LoadOnEachSide} puts acknowledged before the kill");
             var ackedBeforeKill = load.Acked.Count;
             var clock = Stopwatch.StartNew();
             Volatile.Write(ref killed, leader);
             cluster.Kill(leader);
             var successor = await cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(15), notThis: leader);
             var failover = clock.Elapsed;
-            await Task.Delay(TimeSpan.FromSeconds(3));
+            await Poll.UntilAsync(() => load.Acked.Count - ackedBeforeKill >= LoadOnEachSide, TimeSpan.FromSeconds(30), $"{LoadOnEachSide} puts acknowledged after the kill");
             await stopLoad.CancelAsync();
             await loading;
             var endRevision = await load.PutAsync(EndKey, "end", CancellationToken.None) ?? throw new InvalidOperationException("no end put");

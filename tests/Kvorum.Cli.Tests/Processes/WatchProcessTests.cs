@@ -78,9 +78,20 @@ public sealed class WatchProcessTests() : EtcdctlClusterTest(3, "--heartbeat-int
     {
         Etcdctl.Require();
         EtcdServerProcess.Require();
-        var kvorum = await ScenarioAsync(Cluster.Endpoints());
+        // The two servers share nothing: the scenario runs on both at once, on etcd once it answers.
         await using var etcd = new EtcdServerProcess(FreePorts.Next);
-        var reference = await ScenarioAsync(etcd.ClientUrl);
+        async Task<List<string>> ReferenceAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while ((await Etcdctl.RunAsync(etcd.ClientUrl, null, "endpoint", "health")).Code != 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, etcd.Output);
+                await Task.Delay(100);
+            }
+            return await ScenarioAsync(etcd.ClientUrl);
+        }
+        var scenarios = await Task.WhenAll(ScenarioAsync(Cluster.Endpoints()), ReferenceAsync());
+        var (kvorum, reference) = (scenarios[0], scenarios[1]);
         Assert.Equal(string.Join('\n', reference), string.Join('\n', kvorum));
         // And what that is: events with their previous values, and a compacted watch that ends with exit code 5.
         Assert.Equal(["PUT", "a", "1", "PUT", "a", "1", "a", "2", "DELETE", "a", "2", "a", "", "PUT"], kvorum.Skip(1).Take(14));

@@ -69,11 +69,10 @@ public sealed class ClusterViewPageTests(ITestOutputHelper output)
         }
         finally
         {
+            // The members stop at once: each may take its grace period (a leader hands over first).
+            await Task.WhenAll(started.Processes.Select(process => process.StopAsync(TimeSpan.FromSeconds(5))));
             foreach (var process in started.Processes)
-            {
-                await process.StopAsync(TimeSpan.FromSeconds(5));
                 process.Dispose();
-            }
         }
 
         Directory.Delete(root, recursive: true);

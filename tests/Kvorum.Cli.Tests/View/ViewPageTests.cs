@@ -1,5 +1,3 @@
-using System.Net;
-using Kvorum.Cli.Client;
 using Kvorum.Cli.Tests.Processes;
 using Kvorum.Cli.View;
 using Microsoft.Playwright;
@@ -11,10 +9,11 @@ namespace Kvorum.Cli.Tests.View;
 /// exactly one leader, a put through the client box in every member's log and committed, and nothing loaded from
 /// another origin. The picture goes to a temporary file, or to <c>view.png</c> in the directory named by
 /// <c>KVORUM_SCREENSHOTS</c> (<c>KVORUM_SCREENSHOTS=$PWD/docs dotnet test …</c> refreshes <c>docs/view.png</c>): a test
-/// run does not change the repository. The same checks, without replay, run in Firefox too, over the same cluster.
+/// run does not change the repository. The same checks, without replay, run in Firefox too (<see cref="FirefoxViewPageTests"/>).
+/// It runs alone (<see cref="TimingSensitive"/>): it measures the replay's pace against the wall clock.
 /// </summary>
 [Collection(TimingSensitive.Name)]
-public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixture<ViewPageTests.SharedView>
+public sealed class ViewPageTests(ViewedCluster shared) : IClassFixture<ViewedCluster>
 {
     private ViewServer View => shared.View ?? throw new InvalidOperationException("not started");
 
@@ -49,22 +48,6 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
         steps.AssertOnlyOwnOriginAndNoErrors(view.Url);
     }
 
-    [SkippableFact]
-    public async Task In_Firefox_the_page_shows_every_member_one_leader_and_a_put_committed_in_every_log_loading_only_from_its_origin()
-    {
-        var firefox = Firefox.Require();
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Firefox.LaunchAsync(new() { Channel = Firefox.BidiChannel, ExecutablePath = firefox, Headless = true });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 860 } });
-        var steps = PageSteps.Record(page);
-        await page.GotoAsync(View.Url.ToString());
-
-        var leader = await steps.OneLeaderAsync();
-        await steps.PutCommittedEverywhereAsync(leader, "seen-in-firefox", "in the view");
-        await steps.PauseAndBackToLiveAsync();
-        steps.AssertOnlyOwnOriginAndNoErrors(View.Url);
-    }
-
     // Replays from the start of the kept events at `speed` for about 1.5 s and returns how many ms of events were
     // replayed per ms of wall time.
     private static Task<double> ReplayPaceAsync(IPage page, string speed) =>
@@ -87,30 +70,4 @@ public sealed class ViewPageTests(ViewPageTests.SharedView shared) : IClassFixtu
               return (Number(label.dataset.cursor) - from) / (performance.now() - began);
             }
             """, speed);
-
-    /// <summary>The cluster and view both tests look at: 3 real members, started only when a browser is there.</summary>
-    public sealed class SharedView : IAsyncLifetime
-    {
-        private readonly ProcessCluster _cluster = new(3);
-
-        internal ViewServer? View { get; private set; }
-
-        public async Task InitializeAsync()
-        {
-            if (Chromium.Path is null && Firefox.Path is null)
-                return;
-            _cluster.StartAll();
-            await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
-            var settings = new ClientSettings { Endpoints = [.. _cluster.Members.Keys.Select(n => new Uri(_cluster.ClientUrl(n)))] };
-            View = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
-            await View.StartAsync();
-        }
-
-        public async Task DisposeAsync()
-        {
-            if (View is not null)
-                await View.DisposeAsync();
-            await _cluster.DisposeAsync();
-        }
-    }
 }

@@ -20,8 +20,7 @@ public sealed partial class ViewServerTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster.StartAll();
-        await _cluster.WaitForLeaderAsync(TimeSpan.FromSeconds(30));
+        await _cluster.StartAllWithLeaderAsync(TimeSpan.FromSeconds(30));
         var settings = new ClientSettings { Endpoints = [.. _cluster.Members.Keys.Select(n => new Uri(_cluster.ClientUrl(n)))] };
         _view = new ViewServer(settings, new IPEndPoint(IPAddress.Loopback, 0));
         await _view.StartAsync();
