@@ -186,6 +186,7 @@ internal static class KvorumServer
         builder.Services.AddSingleton(unreadAnswers);
         builder.Services.AddRaftPeer(clusterId, node, transportOptions);
         builder.Services.AddSingleton(new LeasePeerService(clusterId, node));
+        builder.Services.AddSingleton(new MembershipPeerService(clusterId, node));
         // Made here, not by the container, so that it is disposed with the member (the app itself is not disposed).
         using var loopback = new LoopbackClient(options, tls.Client);
         builder.Services.AddSingleton(loopback);
@@ -218,6 +219,7 @@ internal static class KvorumServer
         app.MapGrpcService<AuthService>();
         app.MapRaftPeer();
         app.MapGrpcService<LeasePeerService>();
+        app.MapGrpcService<MembershipPeerService>();
         // As etcd's /health: unhealthy without a leader, or while an alarm is raised.
         app.MapGet("/health", () => node.Status.Leader == 0
             ? Results.Text("{\"health\":\"false\",\"reason\":\"no leader\"}\n", "application/json", statusCode: 503)

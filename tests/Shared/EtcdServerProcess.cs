@@ -43,9 +43,18 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
         return [.. members.Select(m => new EtcdServerProcess(m.Name, m.Client, m.Peer, initial, extraFlags))];
     }
 
-    private EtcdServerProcess(string name, string client, string peer, string? initialCluster, string[] extraFlags)
+    /// <summary>
+    /// Starts a member that joins a running cluster (<c>--initial-cluster-state existing</c>) after a member add:
+    /// <paramref name="initialCluster"/> names every member, this one included, as <c>name=peerURL</c>.
+    /// </summary>
+    public static EtcdServerProcess Join(string name, string client, string peer, string initialCluster, params string[] extraFlags) =>
+        new(name, client, peer, initialCluster, extraFlags, join: true);
+
+    private EtcdServerProcess(string name, string client, string peer, string? initialCluster, string[] extraFlags, bool join = false)
     {
         ClientUrl = client;
+        Name = name;
+        PeerUrl = peer;
         var psi = new ProcessStartInfo(ExecutablePath!)
         {
             RedirectStandardOutput = true,
@@ -57,7 +66,7 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
             "--name", name, "--data-dir", _dataDir,
             "--listen-client-urls", client, "--advertise-client-urls", client,
             "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", initialCluster ?? $"{name}={peer}", "--initial-cluster-state", "new",
+            "--initial-cluster", initialCluster ?? $"{name}={peer}", "--initial-cluster-state", join ? "existing" : "new",
             "--logger", "zap", "--log-level", "warn",
             .. extraFlags,
         ];
@@ -74,6 +83,12 @@ internal sealed class EtcdServerProcess : IAsyncDisposable
     }
 
     public string ClientUrl { get; }
+
+    /// <summary>The member's name (<c>--name</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The member's peer URL.</summary>
+    public string PeerUrl { get; }
 
     /// <summary>The last lines etcd logged, for a failed test's message.</summary>
     public string Output

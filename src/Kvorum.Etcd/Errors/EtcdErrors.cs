@@ -91,6 +91,12 @@ internal static class EtcdErrors
     /// <summary>A promotion of a member that votes already.</summary>
     public static readonly EtcdError CanOnlyPromoteLearner = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member");
 
+    /// <summary>
+    /// etcd's ErrLearnerNotReady: a promotion of a member whose log the leader has replicated to less than 90% of its
+    /// own (<c>Node/LearnerReadiness.cs</c>).
+    /// </summary>
+    public static readonly EtcdError LearnerNotReady = new(StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader");
+
     /// <summary>A learner added with the id of a member.</summary>
     public static readonly EtcdError MemberIdAlreadyExists = new(StatusCode.FailedPrecondition, "etcdserver: member ID already exist");
 

@@ -27,14 +27,8 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
             var urls = request.PeerURLs.Select(ParseUrl).ToArray();
             var member = new Member { ID = MemberIdentity.MemberId(urls, options.InitialClusterToken), IsLearner = request.IsLearner };
             member.PeerURLs.AddRange(urls.Select(u => u.ToString().TrimEnd('/')));
-            var existing = await node.MembersAsync().ConfigureAwait(false);
-            // Before the id: Kvorum's id comes from the peer URLs, so a member with these URLs has this id too. (etcd's
-            // id also hashes the second it was asked in, and checks the id first: it says "member ID already exist"
-            // only when the same URLs are added twice within a second.)
-            if (existing.Any(m => m.PeerURLs.Intersect(member.PeerURLs).Any()))
-                throw new EtcdException(EtcdErrors.PeerUrlExists);
-            if (request.IsLearner && existing.Sum(m => m.IsLearner ? 1 : 0) >= MaxLearners)
-                throw new EtcdException(EtcdErrors.TooManyLearners);
+            // The member table's checks (peer URL taken, id taken, too many learners) are made after the strict
+            // reconfiguration check, in etcd's order (MembershipRequests.Refusal).
             var type = request.IsLearner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter;
             var members = await node.ChangeMembershipAsync(new ConfChange(type, member.ID, member.ToByteArray()), context.CancellationToken).ConfigureAwait(false);
             var response = new MemberAddResponse { Header = ResponseHeaders.ForCluster(node), Member = member };
@@ -54,10 +48,8 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
     public override Task<MemberPromoteResponse> MemberPromote(MemberPromoteRequest request, ServerCallContext context) =>
         EtcdCall.Run(async () =>
         {
-            var known = await node.MembersAsync().ConfigureAwait(false);
-            if (!known.Any(m => m.ID == request.ID))
-                throw new EtcdException(EtcdErrors.MemberNotFound);
-            var members = await node.ChangeMembershipAsync(new ConfChange(ConfChangeType.AddVoter, request.ID), context.CancellationToken).ConfigureAwait(false);
+            // Judged by the leader (whether the learner is in sync), then the member table's checks: KvorumNode.Promotion.cs.
+            var members = await node.PromoteMemberAsync(request.ID, context.CancellationToken).ConfigureAwait(false);
             var response = new MemberPromoteResponse { Header = ResponseHeaders.ForCluster(node) };
             response.Members.AddRange(members);
             return response;
@@ -79,10 +71,6 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
             response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
             return response;
         });
-
-    // etcd's limit on learners at once (fixed in 3.4; --experimental-max-learners, default 1, in 3.5): a learner is
-    // a member catching up before its promotion, and one at a time keeps that catching up from loading the leader twice.
-    private const int MaxLearners = 1;
 
     private static Uri ParseUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var u) && (u.Scheme == "http" || u.Scheme == "https")

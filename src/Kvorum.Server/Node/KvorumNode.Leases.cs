@@ -16,7 +16,7 @@ namespace Kvorum.Server.Node;
 /// applies its own term's first entry (<see cref="OnLeaderEntryApplied"/>) and stops being primary when it loses the
 /// role (<see cref="DemoteLeases"/>); each tick it proposes revokes for the leases that expired
 /// (<see cref="ExpireLeases"/>) and checkpoints the leases no one renews (<see cref="CheckpointLeases"/>). Renewals
-/// and time-to-live queries are answered by the leader: a follower forwards them (<see cref="LeaseForwarder"/>).
+/// and time-to-live queries are answered by the leader: a follower forwards them (<see cref="LeaderForwarder"/>).
 /// </summary>
 internal sealed partial class KvorumNode : ILeaseLeader
 {
@@ -41,7 +41,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
     /// <summary>How long a renewal that cannot be answered yet waits before it is tried again.</summary>
     private static readonly TimeSpan LeaseRetryDelay = TimeSpan.FromMilliseconds(50);
 
-    private readonly LeaseForwarder _leaseForwarder = new(new TransportOptions());
+    private readonly LeaderForwarder _leaderForwarder = new(new TransportOptions());
     private LeaseIds? _leaseIds;
 
     /// <summary>Where a renewal or time-to-live query is answered.</summary>
@@ -93,7 +93,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
     {
         var renewal = await RouteLeaseAsync(
             () => RenewHere(id),
-            async (urls, c) => new Renewal(await _leaseForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c).ConfigureAwait(false), false),
+            async (urls, c) => new Renewal(await _leaderForwarder.RenewAsync(urls, ClusterId, id, ForwardTimeout, c).ConfigureAwait(false), false),
             forwarded: false, cancellation, confirmLeadership: true).ConfigureAwait(false);
         return await AcknowledgeAsync(id, renewal, cancellation).ConfigureAwait(false);
     }
@@ -101,7 +101,7 @@ internal sealed partial class KvorumNode : ILeaseLeader
     /// <summary>A lease's time to live as the leader sees it (here, or forwarded to it); TTL -1 when unknown.</summary>
     /// <exception cref="EtcdException">No leader answered within the request timeout.</exception>
     public Task<LeaseTimeToLiveResponse> LeaseTimeToLiveAsync(long id, bool keys, CancellationToken cancellation) =>
-        RouteLeaseAsync(() => TimeToLiveHere(id, keys), (urls, c) => _leaseForwarder.TimeToLiveAsync(urls, ClusterId, id, keys, ForwardTimeout, c), forwarded: false, cancellation);
+        RouteLeaseAsync(() => TimeToLiveHere(id, keys), (urls, c) => _leaderForwarder.TimeToLiveAsync(urls, ClusterId, id, keys, ForwardTimeout, c), forwarded: false, cancellation);
 
     /// <summary>Every lease of this member's table, soonest deadline first; answered here even without a leader, as etcd's.</summary>
     public Task<IReadOnlyList<long>> LeaseIdsAsync() => QueryAsync(() => _state.Leases.Ids());
@@ -231,20 +231,27 @@ internal sealed partial class KvorumNode : ILeaseLeader
             // A promoted leader that is behind its commit index might renew a lease a committed revoke has removed.
             return _state.Leases.IsPrimary && _state.AppliedIndex >= _raft.Committed ? (LeaseRoute.Here, null) : (LeaseRoute.NotYet, null);
         }
+        return LeaderPeerUrls() is { } urls ? (LeaseRoute.Leader, urls) : (LeaseRoute.NoLeader, null);
+    }
+
+    /// <summary>On the loop, on a member that does not lead: the peer URLs of the leader it knows, or null when it knows none.</summary>
+    private IReadOnlyList<Uri>? LeaderPeerUrls()
+    {
+        _owner.AssertOwned();
         var lead = _raft.Lead;
         if (lead == 0 || lead == MemberId)
-            return (LeaseRoute.NoLeader, null);
+            return null;
         foreach (var (id, urls) in _state.Members.Peers(MemberId))
         {
             if (id == lead && urls.Count > 0)
-                return (LeaseRoute.Leader, urls);
+                return urls;
         }
-        return (LeaseRoute.NoLeader, null);
+        return null;
     }
 
     /// <summary>On the loop: closes the forwarding channels to URLs no member has any more.</summary>
     private void RetainLeaseChannels() =>
-        _leaseForwarder.Retain(_state.Members.Peers(MemberId).SelectMany(p => p.Urls));
+        _leaderForwarder.Retain(_state.Members.Peers(MemberId).SelectMany(p => p.Urls));
 
     /// <summary>On the loop: the answer to LeaseTimeToLive from this member's (primary) lessor.</summary>
     private LeaseTimeToLiveResponse TimeToLiveHere(long id, bool keys)

@@ -12,9 +12,10 @@ internal sealed partial class KvorumNode
     public Task<Member[]> MembersAsync() => QueryAsync(() => _state.Members.All.Select(m => m.Clone()).ToArray());
 
     /// <summary>
-    /// Proposes a membership change and waits until it is applied here (checked first: <see cref="StrictReconfigCheck"/>
-    /// unless turned off, then <see cref="MembershipRequests.Refusal"/>); without a leader, it waits for one up to the
-    /// request timeout, as a write does.
+    /// Proposes a membership change, an add or a removal, and waits until it is applied here (checked first:
+    /// <see cref="StrictReconfigCheck"/> unless turned off, then <see cref="MembershipRequests.Refusal"/>, etcd's order);
+    /// without a leader, it waits for one up to the request timeout, as a write does. Promotions are the leader's to
+    /// judge: <see cref="PromoteMemberAsync"/>.
     /// </summary>
     public async Task<Member[]> ChangeMembershipAsync(ConfChange change, CancellationToken cancellation)
     {

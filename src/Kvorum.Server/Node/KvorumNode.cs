@@ -370,7 +370,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
         await _autoCompacting.ConfigureAwait(false); // ends with _stop
         _stop.Dispose();
         _receivedSnapshots.Dispose();
-        _leaseForwarder.Dispose();
+        _leaderForwarder.Dispose();
         _storage.Dispose();
     }
 

@@ -1,3 +1,4 @@
+using Kvorum.Etcd.Api;
 using Kvorum.Etcd.Errors;
 using Kvorum.Raft;
 
@@ -13,6 +14,13 @@ namespace Kvorum.Server.Node;
 /// <remarks>Owned by the member loop (<see cref="LoopOwner"/>). Time is whatever clock the caller passes.</remarks>
 internal sealed class MembershipRequests
 {
+    /// <summary>
+    /// etcd's limit on learners at once (fixed in 3.4; <c>--experimental-max-learners</c>, default 1, in 3.5): a
+    /// learner is a member catching up before its promotion, and one at a time keeps that catching up from loading
+    /// the leader twice.
+    /// </summary>
+    public const int MaxLearners = 1;
+
     private readonly Dictionary<(ulong Node, ConfChangeType Type), TaskCompletionSource<object>> _waiting = [];
     private readonly List<AwaitingLeader> _awaitingLeader = [];
     private readonly long _timeout;
@@ -39,24 +47,47 @@ internal sealed class MembershipRequests
 
     /// <summary>
     /// Why <paramref name="change"/> may not be proposed, given the applied member table and the core's configuration,
-    /// or null when it may: removing an unknown member, removing the last voter (no voter would be left to commit
-    /// anything: the core refuses it too, and this gives etcd's answer), promoting a voter, adding a learner that is
-    /// a member already.
+    /// or null when it may. These are the checks etcd 3.4 makes when it applies a change
+    /// (<c>ValidateConfigurationChange</c>), in its order, so they come after the strict reconfiguration check and,
+    /// for a promotion, after the leader's readiness check, as in etcd: removing or promoting an unknown member,
+    /// promoting a voter, adding a member whose peer URL another has (before the id: Kvorum's id comes from the peer
+    /// URLs, so a member with these URLs has this id too; etcd's also hashes the second it was asked in, and says
+    /// "member ID already exist" only when the same URLs are added twice within a second), adding an id that is a
+    /// member, a learner over the limit. Also removing the last voter (no voter would be left to commit anything:
+    /// the core refuses it too, and this gives etcd's answer).
     /// </summary>
     public static EtcdException? Refusal(ConfChange change, MemberTable members, ConfState config)
     {
         ArgumentNullException.ThrowIfNull(members);
         ArgumentNullException.ThrowIfNull(config);
         var known = members.TryGet(change.NodeId, out var member);
-        return change.Type switch
+        if (change.Type == ConfChangeType.RemoveNode)
         {
-            ConfChangeType.RemoveNode when !known => new EtcdException(EtcdErrors.MemberNotFound),
-            ConfChangeType.RemoveNode when config.IsVoter(change.NodeId) && config.Voters.Length == 1 => new EtcdException(EtcdErrors.NotEnoughStartedMembers),
-            ConfChangeType.AddVoter when known && !member.IsLearner => new EtcdException(EtcdErrors.CanOnlyPromoteLearner),
-            ConfChangeType.AddLearner when known => new EtcdException(EtcdErrors.MemberIdAlreadyExists),
-            _ => null,
-        };
+            if (!known)
+                return new EtcdException(EtcdErrors.MemberNotFound);
+            return config.IsVoter(change.NodeId) && config.Voters.Length == 1 ? new EtcdException(EtcdErrors.NotEnoughStartedMembers) : null;
+        }
+        if (IsPromotion(change))
+        {
+            if (!known)
+                return new EtcdException(EtcdErrors.MemberNotFound);
+            return member.IsLearner ? null : new EtcdException(EtcdErrors.CanOnlyPromoteLearner);
+        }
+        var added = change.Context.IsEmpty ? new Member() : Member.Parser.ParseFrom(change.Context.Span);
+        if (members.All.Any(m => m.PeerURLs.Intersect(added.PeerURLs).Any()))
+            return new EtcdException(EtcdErrors.PeerUrlExists);
+        if (known)
+            return new EtcdException(EtcdErrors.MemberIdAlreadyExists);
+        if (change.Type == ConfChangeType.AddLearner && members.All.Count(m => m.IsLearner) + 1 > MaxLearners)
+            return new EtcdException(EtcdErrors.TooManyLearners);
+        return null;
     }
+
+    /// <summary>
+    /// Whether <paramref name="change"/> promotes a learner: an AddVoter without a member record (an add carries the
+    /// new member's record as its context).
+    /// </summary>
+    public static bool IsPromotion(ConfChange change) => change.Type == ConfChangeType.AddVoter && change.Context.IsEmpty;
 
     /// <summary>
     /// Proposes <paramref name="change"/> with <paramref name="propose"/> unless it is refused (<see cref="Refusal"/>);

@@ -14,7 +14,8 @@ namespace Kvorum.Server.Node;
 /// only the count of started voters below.</item>
 /// <item>Adding a voter: the voters that have started (published their name) must be a quorum of the voters with the
 /// new one, else <see cref="EtcdErrors.NotEnoughStartedMembers"/>; a one-voter cluster may always grow to two.</item>
-/// <item>Promoting a learner: the started voters, plus the learner, must be a quorum of the voters it makes.</item>
+/// <item>Promoting a learner: the started voters, plus the learner, must be a quorum of the voters it makes. Judged
+/// by the leader, after <see cref="LearnerReadiness"/>: a follower hands promotions to it, as etcd's does.</item>
 /// <item>Removing a voter: the started voters left must be a quorum of those left; then, unless the removed voter is
 /// another member not connected at all (a dead member is safe to remove), the voters connected for more than
 /// <see cref="HealthInterval"/>, less one, must be a quorum of those left, else <see cref="EtcdErrors.Unhealthy"/>.
@@ -54,8 +55,8 @@ internal static class StrictReconfigCheck
             case ConfChangeType.AddLearner:
                 return voters.All(m => Active(m.ID)) ? null : new EtcdException(EtcdErrors.Unhealthy);
 
-            case ConfChangeType.AddVoter when known:
-                // A promotion (of a voter too: etcd counts, then refuses it when it applies it).
+            case ConfChangeType.AddVoter when MembershipRequests.IsPromotion(change):
+                // Of any id, known or not, learner or voter: etcd counts, then refuses it when it applies it.
                 return started + 1 >= Quorum(voters.Count + 1) ? null : new EtcdException(EtcdErrors.NotEnoughStartedMembers);
 
             case ConfChangeType.AddVoter:

@@ -7,7 +7,7 @@ namespace Kvorum.Server.Transport;
 
 /// <summary>
 /// The leader's side of lease forwarding, on the peer port: a follower's keep-alive and time-to-live queries
-/// (<see cref="LeaseForwarder"/>), answered by this member's lessor (<see cref="ILeaseLeader"/>). Another cluster's
+/// (<see cref="LeaderForwarder"/>), answered by this member's lessor (<see cref="ILeaseLeader"/>). Another cluster's
 /// calls are refused with FailedPrecondition. Thread-safe.
 /// </summary>
 internal sealed class LeasePeerService(ulong clusterId, ILeaseLeader leader) : Wire.LeasePeer.LeasePeerBase

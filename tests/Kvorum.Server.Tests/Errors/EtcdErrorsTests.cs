@@ -38,6 +38,7 @@ public sealed class EtcdErrorsTests
         (nameof(EtcdErrors.TooManyLearners), EtcdErrors.TooManyLearners, StatusCode.FailedPrecondition, "etcdserver: too many learner members in cluster"),
         (nameof(EtcdErrors.MemberNotFound), EtcdErrors.MemberNotFound, StatusCode.NotFound, "etcdserver: member not found"),
         (nameof(EtcdErrors.CanOnlyPromoteLearner), EtcdErrors.CanOnlyPromoteLearner, StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member"),
+        (nameof(EtcdErrors.LearnerNotReady), EtcdErrors.LearnerNotReady, StatusCode.FailedPrecondition, "etcdserver: can only promote a learner member which is in sync with leader"),
         (nameof(EtcdErrors.MemberIdAlreadyExists), EtcdErrors.MemberIdAlreadyExists, StatusCode.FailedPrecondition, "etcdserver: member ID already exist"),
         (nameof(EtcdErrors.MembershipChangeInProgress), EtcdErrors.MembershipChangeInProgress, StatusCode.FailedPrecondition, "etcdserver: unhealthy cluster: a membership change is in progress"),
         (nameof(EtcdErrors.InvalidMembershipChange), EtcdErrors.InvalidMembershipChange, StatusCode.FailedPrecondition, "etcdserver: invalid membership change"),

@@ -26,10 +26,24 @@ public sealed class MembershipRequestsTests
     private static EtcdException ErrorOf(TaskCompletionSource<object> waiter) =>
         Assert.IsType<EtcdException>(Assert.Single(waiter.Task.Exception!.InnerExceptions));
 
+    /// <summary>An add of member <paramref name="id"/> at <paramref name="url"/>, with its record, as the Cluster service sends it.</summary>
+    private static ConfChange Add(ulong id, string url, bool learner = false) =>
+        new(learner ? ConfChangeType.AddLearner : ConfChangeType.AddVoter, id, new Member { ID = id, PeerURLs = { url }, IsLearner = learner }.ToByteArray());
+
+    private static MemberTable TableWithUrls()
+    {
+        var table = new MemberTable();
+        table.Apply(Add(Voter1, "http://m1"));
+        table.Apply(Add(Voter2, "http://m2"));
+        table.Apply(Add(Learner3, "http://m3", learner: true));
+        return table;
+    }
+
     public static TheoryData<ConfChangeType, ulong, string> Refusals => new()
     {
         { ConfChangeType.RemoveNode, Unknown, EtcdErrors.MemberNotFound.Message },
         { ConfChangeType.AddVoter, Voter2, EtcdErrors.CanOnlyPromoteLearner.Message },
+        { ConfChangeType.AddVoter, Unknown, EtcdErrors.MemberNotFound.Message },
         { ConfChangeType.AddLearner, Learner3, EtcdErrors.MemberIdAlreadyExists.Message },
         { ConfChangeType.AddLearner, Voter1, EtcdErrors.MemberIdAlreadyExists.Message },
     };
@@ -46,10 +60,37 @@ public sealed class MembershipRequestsTests
     [InlineData(ConfChangeType.RemoveNode, Voter2)]
     [InlineData(ConfChangeType.RemoveNode, Learner3)]
     [InlineData(ConfChangeType.AddVoter, Learner3)]
-    [InlineData(ConfChangeType.AddVoter, Unknown)]
-    [InlineData(ConfChangeType.AddLearner, Unknown)]
     public void A_change_that_can_apply_passes(ConfChangeType type, ulong node) =>
         Assert.Null(MembershipRequests.Refusal(new ConfChange(type, node), Table(), Config));
+
+    [Fact]
+    public void An_add_of_a_new_member_passes_unless_it_is_a_learner_over_the_limit()
+    {
+        Assert.Null(MembershipRequests.Refusal(Add(Unknown, "http://m9"), TableWithUrls(), Config));
+        Assert.Equal(EtcdErrors.TooManyLearners, MembershipRequests.Refusal(Add(Unknown, "http://m9", learner: true), TableWithUrls(), Config)?.Error);
+        var noLearner = new MemberTable();
+        noLearner.Apply(Add(Voter1, "http://m1"));
+        Assert.Null(MembershipRequests.Refusal(Add(Unknown, "http://m9", learner: true), noLearner, new ConfState([Voter1], [])));
+    }
+
+    /// <summary>An add wrong on several counts gets the answer etcd's <c>ValidateConfigurationChange</c> gives first.</summary>
+    public static TheoryData<string, ConfChange, string> AddsWrongTwice => new()
+    {
+        // A peer URL taken and too many learners: the URL (etcd checks the learners last).
+        { "learner at a taken URL", Add(Unknown, "http://m1", learner: true), EtcdErrors.PeerUrlExists.Message },
+        // A peer URL taken and the id taken: the URL (Kvorum's id is the URLs' hash; see Refusal).
+        { "voter at its own URL", Add(Voter2, "http://m2"), EtcdErrors.PeerUrlExists.Message },
+        // The id taken and too many learners: the id.
+        { "learner with a member's id", Add(Learner3, "http://m9", learner: true), EtcdErrors.MemberIdAlreadyExists.Message },
+    };
+
+    [Theory]
+    [MemberData(nameof(AddsWrongTwice))]
+    public void An_add_wrong_on_two_counts_gets_etcds_first_answer(string what, ConfChange change, string expected)
+    {
+        Assert.NotNull(what);
+        Assert.Equal(expected, MembershipRequests.Refusal(change, TableWithUrls(), Config)?.Error.Message);
+    }
 
     [Fact]
     public void Removing_the_last_voter_is_refused_as_etcd_refuses_it()
@@ -83,7 +124,7 @@ public sealed class MembershipRequestsTests
     {
         var requests = new MembershipRequests();
         var waiter = Waiter();
-        requests.Propose(new ConfChange(ConfChangeType.AddLearner, Unknown), waiter, Table(), Config, _ => status);
+        requests.Propose(Add(Unknown, "http://m9"), waiter, Table(), Config, _ => status);
         Assert.Equal(expected, ErrorOf(waiter).Error.Message);
         Assert.Equal(0, requests.Count);
     }
@@ -111,7 +152,7 @@ public sealed class MembershipRequestsTests
     public void A_change_given_up_on_is_forgotten_and_stopping_fails_the_rest()
     {
         var requests = new MembershipRequests();
-        var given = new ConfChange(ConfChangeType.AddLearner, Unknown);
+        var given = Add(Unknown, "http://m9");
         var kept = new ConfChange(ConfChangeType.RemoveNode, Voter2);
         var givenUp = Waiter();
         var waiting = Waiter();
@@ -136,7 +177,7 @@ public sealed class MembershipRequestsTests
     {
         var requests = new MembershipRequests(timeout: 100);
         var waiter = Waiter();
-        var change = new ConfChange(ConfChangeType.AddLearner, Unknown);
+        var change = Add(Unknown, "http://m9");
         requests.Propose(change, waiter, Table(), Config, _ => ProposeStatus.NotLeader, now: 10);
         Assert.Equal((0, 1), (requests.Count, requests.AwaitingLeaderCount));
         requests.Expire(now: 109);
@@ -157,7 +198,7 @@ public sealed class MembershipRequestsTests
         var requests = new MembershipRequests(timeout: 100);
         var timingOut = Waiter();
         var givenUp = Waiter();
-        requests.Propose(new ConfChange(ConfChangeType.AddLearner, Unknown), timingOut, Table(), Config, _ => ProposeStatus.NotLeader, now: 10);
+        requests.Propose(Add(Unknown, "http://m9"), timingOut, Table(), Config, _ => ProposeStatus.NotLeader, now: 10);
         var abandoned = new ConfChange(ConfChangeType.RemoveNode, Voter2);
         requests.Propose(abandoned, givenUp, Table(), Config, _ => ProposeStatus.NotLeader, now: 50);
         Assert.True(requests.Forget(abandoned));

@@ -57,8 +57,22 @@ public sealed class StrictReconfigCheckTests
             return this;
         }
 
-        public string? Answer(ConfChangeType type, ulong node) =>
-            StrictReconfigCheck.Refusal(new ConfChange(type, node), Members, Self, id => _connected.TryGetValue(id, out var t) ? t : null)?.Message;
+        /// <summary>
+        /// The check's answer to a change of <paramref name="node"/>: an AddVoter of a member is its promotion (no
+        /// member record), any other add carries the new member's record, as the Cluster service sends them.
+        /// </summary>
+        public string? Answer(ConfChangeType type, ulong node)
+        {
+            var promotion = type == ConfChangeType.AddVoter && Members.TryGet(node, out _);
+            var context = type == ConfChangeType.RemoveNode || promotion ? default : new Member { ID = node }.ToByteArray();
+            return Ask(new ConfChange(type, node, context));
+        }
+
+        /// <summary>The check's answer to the promotion of <paramref name="node"/>, a member or not.</summary>
+        public string? Promotion(ulong node) => Ask(new ConfChange(ConfChangeType.AddVoter, node));
+
+        private string? Ask(ConfChange change) =>
+            StrictReconfigCheck.Refusal(change, Members, Self, id => _connected.TryGetValue(id, out var t) ? t : null)?.Message;
     }
 
     private static readonly string Unhealthy = EtcdErrors.Unhealthy.Message;
@@ -150,6 +164,9 @@ public sealed class StrictReconfigCheckTests
         Assert.Null(c.Answer(ConfChangeType.AddVoter, 4));
         var unstarted = new Cluster().Voters(1).NeverStarted(2).NeverStarted(3).With(true, 4);
         Assert.Equal(NotStarted, unstarted.Answer(ConfChangeType.AddVoter, 4)); // 2 started (1 and the learner) of 4
+        // etcd counts before it looks the member up (when it applies the change): an unknown id is counted the same.
+        Assert.Equal(NotStarted, unstarted.Promotion(NewMember));
+        Assert.Null(c.Promotion(NewMember));
     }
 
     [Fact]
