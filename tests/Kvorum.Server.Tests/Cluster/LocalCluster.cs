@@ -64,10 +64,14 @@ internal sealed class LocalCluster : IAsyncDisposable
         _running[name] = (Task.Run(() => KvorumServer.RunAsync(Options[name], stop.Token)), stop);
     }
 
-    /// <summary>A dotnet-etcd client on every member, once a put through it succeeds (within 20 s of starting).</summary>
+    /// <summary>
+    /// A dotnet-etcd client on every member, once a put through it succeeds (within 30 s of starting). When none does,
+    /// the failure says how each member's run ended, if it did: a member that could not start fails its task, and
+    /// nothing else would show why.
+    /// </summary>
     public async Task<dotnet_etcd.EtcdClient> ConnectAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             var client = new dotnet_etcd.EtcdClient(Endpoints);
@@ -76,13 +80,17 @@ internal sealed class LocalCluster : IAsyncDisposable
                 await client.PutAsync("__ready", "1");
                 return client;
             }
-            catch (Grpc.Core.RpcException) when (DateTime.UtcNow < deadline)
+            catch (Grpc.Core.RpcException e)
             {
                 client.Dispose();
+                if (DateTime.UtcNow >= deadline)
+                    throw new InvalidOperationException($"no put succeeded within 30 s; members: {RunStates()}", e);
                 await Task.Delay(100);
             }
         }
     }
+
+    private string RunStates() => string.Join("; ", _running.Select(r => $"{r.Key} {(r.Value.Run.IsCompleted ? r.Value.Run.Exception?.GetBaseException().ToString() ?? $"ended with {r.Value.Run.Result}" : "running")}"));
 
     /// <summary>
     /// Defines member <paramref name="name"/>, which joins the cluster (<c>--initial-cluster-state existing</c>) as it
