@@ -45,9 +45,5 @@ internal sealed class LeasePeerService(ulong clusterId, ILeaseLeader leader) : W
         }
     }
 
-    private void CheckCluster(ulong theirs)
-    {
-        if (theirs != clusterId)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cluster id mismatch: the sender belongs to cluster {theirs:x}, this member to {clusterId:x}"));
-    }
+    private void CheckCluster(ulong theirs) => ClusterMismatch.ThrowIfOther(theirs, clusterId);
 }

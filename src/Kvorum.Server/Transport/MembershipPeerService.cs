@@ -18,8 +18,7 @@ internal sealed class MembershipPeerService(ulong clusterId, IMembershipLeader l
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
-        if (request.ClusterId != clusterId)
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, $"cluster id mismatch: the sender belongs to cluster {request.ClusterId:x}, this member to {clusterId:x}"));
+        ClusterMismatch.ThrowIfOther(request.ClusterId, clusterId);
         try
         {
             // The follower asked answers its client with its own header: only the member table travels.

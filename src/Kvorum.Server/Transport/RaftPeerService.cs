@@ -194,8 +194,7 @@ internal sealed class RaftPeerService : Wire.RaftPeer.RaftPeerBase
             return;
         if (_mismatchLog.TryPass(out var held))
             TransportLog.ClusterMismatch(_logger, context.Peer, theirs, _clusterId, held);
-        throw Refuse(StatusCode.FailedPrecondition,
-            $"cluster id mismatch: the sender belongs to cluster {theirs:x}, this member to {_clusterId:x}");
+        throw Refuse(StatusCode.FailedPrecondition, ClusterMismatch.Describe(theirs, _clusterId));
     }
 
     private Message Decode(Wire.RaftMessage wire, ServerCallContext context)
