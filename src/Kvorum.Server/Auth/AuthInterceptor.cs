@@ -6,7 +6,8 @@ using Kvorum.Server.Node;
 namespace Kvorum.Server.Auth;
 
 /// <summary>
-/// Resolves the <c>token</c> metadata of every client call to the user it is made as (<see cref="CallAuth"/>), refusing
+/// Resolves the <c>token</c> metadata of every client call to the user it is made as (<see cref="CallAuth"/>; a token
+/// got from another member waits until this one has applied its login, <see cref="KvorumNode.ResolveTokenAsync"/>), refusing
 /// a token the member does not know with "invalid auth token", and refuses the calls only root may make before they
 /// run: membership changes (etcd's answer, "etcdserver: permission denied") and the Maintenance calls that read or
 /// rewrite the whole store (etcd's maintenance server answers those with the auth store's own error, as Unknown).
@@ -37,50 +38,96 @@ internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : 
         "/etcdserverpb.Maintenance/Snapshot",
     };
 
+    // Each handler continues at once when the token resolves at once (the usual case: no wait, no extra state machine).
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
-        return continuation(request, context);
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(request, context) : Then(authorized, () => continuation(request, context));
     }
 
     public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
-        return continuation(requestStream, context);
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(requestStream, context) : Then(authorized, () => continuation(requestStream, context));
     }
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
-        return continuation(request, responseStream, context);
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(request, responseStream, context) : Then(authorized, () => continuation(request, responseStream, context));
     }
 
     public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
-        Authorize(context);
-        return continuation(requestStream, responseStream, context);
+        var authorized = AuthorizeAsync(context);
+        return authorized.IsCompletedSuccessfully ? continuation(requestStream, responseStream, context) : Then(authorized, () => continuation(requestStream, responseStream, context));
     }
 
-    private void Authorize(ServerCallContext context)
+    private static async Task<T> Then<T>(ValueTask authorized, Func<Task<T>> call)
+    {
+        await authorized.ConfigureAwait(false);
+        return await call().ConfigureAwait(false);
+    }
+
+    private static async Task Then(ValueTask authorized, Func<Task> call)
+    {
+        await authorized.ConfigureAwait(false);
+        await call().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Resolves the call's user (waiting, for a token got from another member, until this one has applied its login)
+    /// and refuses a root-only call made by anyone else.
+    /// </summary>
+    private ValueTask AuthorizeAsync(ServerCallContext context)
     {
         if (string.Equals(context.Method, AuthenticateMethod, StringComparison.Ordinal))
-            return;
-        AuthInfo who;
+            return ValueTask.CompletedTask;
+        var token = CallAuth.Token(context);
+        // Without a token: the certificate's user, or the one the member's own Lock and Election client calls for.
+        var certificateUser = token is null ? _certificateUser.NameOf(context) ?? LoopbackCaller.CertificateUserOf(context) : null;
+        if (certificateUser is not null)
+        {
+            Authorize(context, ByCertificate(certificateUser));
+            return ValueTask.CompletedTask;
+        }
+        ValueTask<AuthInfo> resolving;
         try
         {
-            var token = CallAuth.Token(context);
-            // Without a token: the certificate's user, or the one the member's own Lock and Election client calls for.
-            var certificateUser = token is null ? _certificateUser.NameOf(context) ?? LoopbackCaller.CertificateUserOf(context) : null;
-            who = certificateUser is not null ? ByCertificate(certificateUser) : node.ResolveToken(token);
+            resolving = node.ResolveTokenAsync(token, context.CancellationToken);
         }
         catch (EtcdException e)
         {
             throw EtcdCall.ToRpcException(e.Error);
         }
+        if (resolving.IsCompletedSuccessfully)
+        {
+            Authorize(context, resolving.Result);
+            return ValueTask.CompletedTask;
+        }
+        return AuthorizeLaterAsync(context, resolving);
+    }
+
+    private async ValueTask AuthorizeLaterAsync(ServerCallContext context, ValueTask<AuthInfo> resolving)
+    {
+        AuthInfo who;
+        try
+        {
+            who = await resolving.ConfigureAwait(false);
+        }
+        catch (EtcdException e)
+        {
+            throw EtcdCall.ToRpcException(e.Error);
+        }
+        Authorize(context, who);
+    }
+
+    private void Authorize(ServerCallContext context, AuthInfo who)
+    {
         CallAuth.Set(context, who);
         if (MembershipChanges.Contains(context.Method))
             CheckRoot(who, maintenance: false);

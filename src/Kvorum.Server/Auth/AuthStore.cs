@@ -24,12 +24,12 @@ internal sealed class AuthStore(IAuthTokens tokens)
     /// <summary>Replaces the whole state (a snapshot was installed).</summary>
     public void Restore(AuthData data) => Volatile.Write(ref _current, data);
 
-    /// <summary>Applies <paramref name="change"/>, made as <paramref name="who"/>; returns etcd's response.</summary>
+    /// <summary>Applies <paramref name="change"/>, made as <paramref name="who"/>, at log index <paramref name="index"/>; returns etcd's response.</summary>
     /// <exception cref="EtcdException">The change is refused; the state is unchanged.</exception>
-    public object Apply(AuthChange change, AuthInfo who)
+    public object Apply(AuthChange change, AuthInfo who, ulong index)
     {
         if (change.ChangeCase == AuthChange.ChangeOneofCase.Login)
-            return Login(change.Login);
+            return Login(change.Login, index);
         var data = Current;
         if (NeedsRoot(change, data, who))
             RequestPermissions.CheckAdmin(data, who);
@@ -80,7 +80,7 @@ internal sealed class AuthStore(IAuthTokens tokens)
     /// Applies a login: the user must still exist and have a password; every member records the token. The member the
     /// client asked turns the result into its token (<see cref="IAuthTokens.Issue"/>).
     /// </summary>
-    private AppliedLogin Login(AuthLogin login)
+    private AppliedLogin Login(AuthLogin login, ulong index)
     {
         var data = Current;
         if (!data.Enabled)
@@ -88,7 +88,6 @@ internal sealed class AuthStore(IAuthTokens tokens)
         var user = data.UserNamed(login.Name);
         if (user is null || user.Options?.NoPassword == true)
             throw new EtcdException(EtcdErrors.AuthFailed);
-        Tokens.Add(login.Token, login.Name);
-        return new AppliedLogin(login.Name, data.Revision, login.Token);
+        return new AppliedLogin(login.Name, data.Revision, Tokens.Add(login.Token, login.Name, index));
     }
 }

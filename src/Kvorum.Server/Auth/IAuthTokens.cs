@@ -15,8 +15,17 @@ internal interface IAuthTokens
     /// <summary>The token a login entry carries to every member ("" when the token is made after the login applies).</summary>
     string NewToken();
 
-    /// <summary>A login of <paramref name="user"/> carrying <paramref name="token"/> was applied.</summary>
-    void Add(string token, string user);
+    /// <summary>
+    /// A login of <paramref name="user"/> carrying <paramref name="token"/> was applied at log index
+    /// <paramref name="index"/>; returns the token the client is given ("" when it is made by <see cref="Issue"/>).
+    /// </summary>
+    string Add(string token, string user, ulong index);
+
+    /// <summary>
+    /// The log index a member must have applied before it can know <paramref name="token"/> (its login's), or 0 when it
+    /// need not wait: a client may present a token got from one member to another that has not applied the login yet.
+    /// </summary>
+    ulong KnownFrom(string token);
 
     /// <summary>
     /// The token the client that logged in is given, made on the member it asked, once the login has applied at auth
@@ -41,5 +50,5 @@ internal interface IAuthTokens
 /// <summary>A login as applied: who logged in, at which auth revision, with the token its entry carried.</summary>
 /// <param name="User">The user's name.</param>
 /// <param name="Revision">The auth revision when the login applied.</param>
-/// <param name="Token">The token the entry carried ("" for JWT).</param>
+/// <param name="Token">The simple token the client is given, made when the login applied ("" for JWT).</param>
 internal sealed record AppliedLogin(string User, ulong Revision, string Token);

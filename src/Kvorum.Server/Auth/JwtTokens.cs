@@ -55,9 +55,10 @@ internal sealed class JwtTokens : IAuthTokens
     public string NewToken() => "";
 
     /// <inheritdoc />
-    public void Add(string token, string user)
-    {
-    }
+    public string Add(string token, string user, ulong index) => "";
+
+    /// <summary>A signed token is self-contained: any member can check it at once.</summary>
+    public ulong KnownFrom(string token) => 0;
 
     /// <summary>A token for the login, expiring <see cref="JwtKeys.Ttl"/> from now.</summary>
     /// <exception cref="EtcdException">The member has a public key only (etcd's "token signing attempted with verify-only key").</exception>

@@ -1,12 +1,14 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 
 namespace Kvorum.Server.Auth;
 
 /// <summary>
-/// etcd's simple tokens (<c>--auth-token simple</c>): opaque random strings, each naming the user that logged in with
-/// it. A login goes through Raft (the proposing member chose the token), so every member records it when it applies
-/// the login and a client may use it on any member. A token lapses after <see cref="Ttl"/> without use (each use
+/// etcd's simple tokens (<c>--auth-token simple</c>): random letters, a dot and the log index of the login, each naming
+/// the user that logged in with it. A login goes through Raft (the proposing member chose the letters), so every member
+/// records it when it applies the login and a client may use it on any member: a member that has not applied the login
+/// yet waits for its index (<see cref="KnownFrom"/>), as etcd's does. A token lapses after <see cref="Ttl"/> without use (each use
 /// starts the time again, as etcd's), and is dropped when its user is deleted or changes password, and when
 /// authentication is disabled. Tokens are not replicated state: a member that restarts has none, and its clients
 /// log in again (etcd's clients do on "invalid auth token").
@@ -19,25 +21,33 @@ internal sealed class SimpleTokens(TimeSpan ttl, Func<long>? clockMs = null) : I
 
     private readonly Func<long> _clockMs = clockMs ?? (static () => Environment.TickCount64);
     private readonly ConcurrentDictionary<string, Entry> _tokens = new(StringComparer.Ordinal);
-    private long _issued;
 
     /// <summary>How long a token lives without use (etcd's <c>--auth-token-ttl</c>, 300 s by default).</summary>
     public TimeSpan Ttl { get; } = ttl;
 
-    /// <summary>A new token for a login to propose: random letters, then a dot and a count, as etcd's look.</summary>
-    public string NewToken()
-    {
-        var random = RandomNumberGenerator.GetString(Letters, RandomLength);
-        return $"{random}.{Interlocked.Increment(ref _issued)}";
-    }
+    /// <summary>The random part of a new token, for a login to propose; applying the login adds its index.</summary>
+    public string NewToken() => RandomNumberGenerator.GetString(Letters, RandomLength);
 
-    /// <summary>Records <paramref name="token"/> for <paramref name="user"/>: a login was applied.</summary>
-    public void Add(string token, string user)
+    /// <summary>
+    /// Records the token of a login of <paramref name="user"/> with random part <paramref name="token"/>, applied at
+    /// <paramref name="index"/>, and returns it: the random part, a dot and the index, as etcd's look.
+    /// </summary>
+    public string Add(string token, string user, ulong index)
     {
-        _tokens[token] = new Entry(user, Deadline());
+        var full = string.Create(CultureInfo.InvariantCulture, $"{token}.{index}");
+        _tokens[full] = new Entry(user, Deadline());
         // Lapsed tokens that are never presented again are swept now and then, so logins do not pile up.
         if (Interlocked.Increment(ref _added) % SweepEvery == 0)
             SweepLapsed();
+        return full;
+    }
+
+    /// <summary>The login's index after the token's last dot; 0 for a token not made here (which no wait would make known).</summary>
+    public ulong KnownFrom(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var dot = token.LastIndexOf('.');
+        return dot == RandomLength && ulong.TryParse(token.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : 0;
     }
 
     private const int SweepEvery = 256;

@@ -36,6 +36,48 @@ internal sealed partial class KvorumNode
     }
 
     /// <summary>
+    /// <see cref="ResolveToken"/>, once this member has applied the token's login (<see cref="IAuthTokens.KnownFrom"/>):
+    /// a client may present a token that another member gave it a moment ago, which this one learns of, with the
+    /// enabling of authentication before it, when it catches up (etcd's token provider waits the same way). Waits up to
+    /// the request timeout; a login that has not applied here by then makes the token "invalid auth token", unless
+    /// authentication is still disabled here, when the call is no one's, as without a token.
+    /// </summary>
+    /// <exception cref="EtcdException">As <see cref="ResolveToken"/>; or the call was cancelled, or the member stopped.</exception>
+    public ValueTask<AuthInfo> ResolveTokenAsync(string? token, CancellationToken cancellation)
+    {
+        var index = token is null ? 0 : AuthTokens.KnownFrom(token);
+        return index <= Volatile.Read(ref _appliedPublished)
+            ? ValueTask.FromResult(ResolveToken(token))
+            : WaitThenResolveAsync(token!, index, cancellation);
+    }
+
+    private async ValueTask<AuthInfo> WaitThenResolveAsync(string token, ulong index, CancellationToken cancellation)
+    {
+        var applied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(() => _appliedWaiters.Add(index, applied, _state.AppliedIndex));
+        // A loop that has stopped would never run the registration (see ProposeAsync).
+        if (Volatile.Read(ref _closed))
+            throw new EtcdException(EtcdErrors.ServerStopped);
+        try
+        {
+            await applied.Task.WaitAsync(RequestTimeout, cancellation).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            Post(() => _appliedWaiters.Forget(applied));
+            throw new EtcdException(EtcdErrors.Cancelled);
+        }
+        catch (TimeoutException)
+        {
+            Post(() => _appliedWaiters.Forget(applied));
+            if (!AuthState.Enabled)
+                return AuthInfo.None;
+            throw new EtcdException(EtcdErrors.InvalidAuthToken);
+        }
+        return ResolveToken(token);
+    }
+
+    /// <summary>
     /// etcd's Authenticate: the password is checked here against the user's hash (off the loop: bcrypt is slow on
     /// purpose), then a login with a new token is proposed; applying it records the token on every member. A JWT is
     /// signed here once the login has applied, with the auth revision it applied at.

@@ -202,5 +202,6 @@ internal sealed partial class KvorumNode
         _awaitingLeader.FailAll(error);
         _membership.FailAll(error);
         _reads.FailAll(error);
+        _appliedWaiters.FailAll(error);
     }
 }

@@ -43,6 +43,13 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
     private readonly StateMachine _state;
     private readonly ProposalTable _proposals;
     private readonly LinearizableReads _reads;
+
+    /// <summary>Callers waiting for an index to apply (<see cref="ResolveTokenAsync"/>).</summary>
+    private readonly AppliedIndexWaiters _appliedWaiters;
+
+    /// <summary>The applied index as of the last Ready handled, for any thread to read: a lower bound of the loop's.</summary>
+    private ulong _appliedPublished;
+
     private readonly WritesAwaitingLeader _awaitingLeader;
     private readonly MembershipRequests _membership;
     private readonly OwnAttributes _attributes;
@@ -86,6 +93,7 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             tokens: Auth.AuthTokenOptions.Create(options.AuthToken, options.AuthTokenTtl), leaseCheckpoints: options.LeaseCheckpoints);
         _proposals = new ProposalTable((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), (ulong)Random.Shared.NextInt64(), _owner);
         _awaitingLeader = new WritesAwaitingLeader((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
+        _appliedWaiters = new AppliedIndexWaiters(_owner);
         _reads = new LinearizableReads(context => _raft.ReadIndex(context), () => _raft.Lead, ReadIndexRetryTicks, RequestTimeoutTicks, (ulong)Random.Shared.NextInt64(), Metrics, _owner);
         _membership = new MembershipRequests((long)(RequestTimeout.TotalSeconds * Stopwatch.Frequency), _owner);
         _attributes = new OwnAttributes(memberId, options.Name, options.AdvertiseClientUrls, _owner);
@@ -319,6 +327,8 @@ internal sealed partial class KvorumNode : IRaftMessageSink, IAsyncDisposable
             foreach (var rs in rd.ReadStates)
                 _reads.OnReadState(rs.Context.Span, rs.Index);
             _reads.ServeApplied(_state.AppliedIndex);
+            _appliedWaiters.Release(_state.AppliedIndex);
+            Volatile.Write(ref _appliedPublished, _state.AppliedIndex);
             if (rd.MayPersistLater)
                 _raft.AdvanceBeforePersisted();
             else

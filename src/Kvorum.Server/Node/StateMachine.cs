@@ -91,7 +91,7 @@ internal sealed class StateMachine
                 InternalRequest.RequestOneofCase.LeaseGrant => GrantLease(request.LeaseGrant),
                 InternalRequest.RequestOneofCase.LeaseRevoke => RevokeLease(request.LeaseRevoke.ID),
                 InternalRequest.RequestOneofCase.LeaseCheckpoints => ApplyCheckpoints(request.LeaseCheckpoints),
-                InternalRequest.RequestOneofCase.Auth => Auth.Apply(request.Auth, new AuthInfo(request.Requester?.User ?? "", request.Requester?.Revision ?? 0)),
+                InternalRequest.RequestOneofCase.Auth => Auth.Apply(request.Auth, new AuthInfo(request.Requester?.User ?? "", request.Requester?.Revision ?? 0), AppliedIndex),
                 _ => new EtcdException(EtcdErrors.UnknownRequest),
             };
         }

@@ -33,9 +33,9 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
         Etcdctl.Require();
         var source = _source.Endpoints();
         for (var i = 0; i < 30; i++)
-            Assert.Equal(0, (await Kvorum(source, "put", $"key/{i % 12:D2}", $"value {i}")).Code);
-        Assert.Equal(0, (await Kvorum(source, "del", "key/03")).Code);
-        Assert.Equal(0, (await Kvorum(source, "compaction", "10")).Code);
+            await Succeeds(_source, "put", $"key/{i % 12:D2}", $"value {i}");
+        await Succeeds(_source, "del", "key/03");
+        await Succeeds(_source, "compaction", "10");
         var before = await Kvorum(source, "get", "key/", "--prefix", "-w", "json");
         var revision = Revision(before.Out);
         Assert.Equal(32, revision); // 1 + 30 puts + 1 delete
@@ -81,7 +81,7 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
             Assert.Equal(summary.RootElement.GetProperty("hash").GetInt64(), hashes.RootElement[0].GetProperty("HashKV").GetProperty("hash").GetInt64());
 
         // Writes after the save are not in it.
-        Assert.Equal(0, (await Kvorum(source, "put", "after", "save")).Code);
+        await Succeeds(_source, "put", "after", "save");
 
         foreach (var name in _restored.Members.Keys)
         {
@@ -146,6 +146,17 @@ public sealed class SnapshotProcessTests : IAsyncLifetime
 
     private static Task<(int Code, string Out, string Err)> Kvorum(string? endpoints, params string[] args) =>
         endpoints is null ? CliRun.Run(args) : CliRun.Run([.. args, "--endpoints", endpoints]);
+
+    /// <summary>Runs a command against every member of <paramref name="cluster"/> that must succeed; a failure says what it and the members printed.</summary>
+    private static async Task Succeeds(ProcessCluster cluster, params string[] args)
+    {
+        var (code, _, err) = await Kvorum(cluster.Endpoints(), args);
+        if (code == 0)
+            return;
+        var logs = new System.Text.StringBuilder();
+        cluster.WriteLogs(l => logs.AppendLine(l));
+        Assert.Fail($"kvorum {string.Join(' ', args)} exited {code}: {err}\n{logs}");
+    }
 
     private static long Revision(string json)
     {

@@ -1,0 +1,80 @@
+using Google.Protobuf;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Kvorum.Etcd.Api;
+using Kvorum.Server.Tests.Cluster;
+using AuthApi = Kvorum.Etcd.Api.Auth;
+
+namespace Kvorum.Server.Tests.Auth;
+
+/// <summary>
+/// A token got from one member, presented to a member that has not yet applied the login (nor the enabling of
+/// authentication before it): the member waits until it has, as etcd's does, and then serves the call as the token's
+/// user, instead of resolving the token against the state it had when the call came (no user: "user name is empty").
+/// </summary>
+public sealed class AuthLaggingMemberTests
+{
+    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
+
+    private static Metadata As(string token) => new() { { "token", token } };
+
+    [Fact]
+    public async Task A_member_behind_on_the_login_waits_for_it_then_serves_the_tokens_user()
+    {
+        await using var cluster = new LocalCluster(3);
+        foreach (var n in cluster.Names.ToList())
+            cluster.Options[n] = cluster.Options[n] with { BcryptCost = 4 };
+        cluster.StartAll();
+        await Differential.FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
+
+        // m2 misses root, the enabling and the login: it is stopped meanwhile.
+        await cluster.StopAsync("m2");
+        string root;
+        using (var m1 = GrpcChannel.ForAddress(cluster.ClientUrl("m1")))
+        {
+            var auth = new AuthApi.AuthClient(m1);
+            await auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "rootpw" });
+            await auth.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = "root", Role = "root" });
+            await auth.AuthEnableAsync(new AuthEnableRequest());
+            root = (await auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = "rootpw" })).Token;
+            await new KV.KVClient(m1).PutAsync(new PutRequest { Key = B("a"), Value = B("1") }, As(root));
+        }
+
+        // m2 comes back alone: with no leader it cannot catch up, and the calls made with root's token must wait.
+        await cluster.StopAsync("m1");
+        await cluster.StopAsync("m3");
+        cluster.Start("m2");
+        using var m2 = GrpcChannel.ForAddress(cluster.ClientUrl("m2"));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                await new Maintenance.MaintenanceClient(m2).StatusAsync(new StatusRequest());
+                break;
+            }
+            catch (RpcException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+        var kv = new KV.KVClient(m2);
+        var read = kv.RangeAsync(new RangeRequest { Key = B("a") }, As(root)).ResponseAsync;
+        var write = kv.PutAsync(new PutRequest { Key = B("b"), Value = B("2") }, As(root)).ResponseAsync;
+        var serializable = kv.RangeAsync(new RangeRequest { Key = B("a"), Serializable = true }, As(root)).ResponseAsync;
+        await Task.Delay(300);
+        Assert.False(read.IsCompleted || write.IsCompleted || serializable.IsCompleted, "a call with a token m2 cannot know yet did not wait");
+
+        cluster.Start("m1");
+        cluster.Start("m3");
+        Assert.Equal("1", (await read).Kvs.Single().Value.ToStringUtf8());
+        Assert.Equal("1", (await serializable).Kvs.Single().Value.ToStringUtf8());
+        await write;
+        var b = await kv.RangeAsync(new RangeRequest { Key = B("b") }, As(root));
+        Assert.Equal("2", b.Kvs.Single().Value.ToStringUtf8());
+
+        // The token's user is who the calls were made as: without it, m2 now refuses them, as etcd does.
+        var anonymous = await Assert.ThrowsAsync<RpcException>(async () => await kv.RangeAsync(new RangeRequest { Key = B("a") }));
+        Assert.Contains("user name is empty", anonymous.Status.Detail, StringComparison.Ordinal);
+    }
+}
