@@ -37,7 +37,8 @@
 #        empty for none), WATCH_PUT_RATE (500), WATCH_KEYS (100), IDLE_WATCHERS (10000), ROUNDS (1),
 #        WATCH_RATES ("500 1000 2000 4000 8000") and WATCH_RATE_WATCHERS (1000) (WATCH_RATES empty for none),
 #        WATCH_WARMUP (WARMUP; 0 for none: each watch run's unmeasured first part, its own watchers and keys),
-#        KEEP_RESULTS=dir (copy raw results there),
+#        IDLE_CONTROL (1: each put and range with idle watchers comes right after the same run without them, on
+#        the same state; 0 for none), KEEP_RESULTS=dir (copy raw results there),
 #        TLS=1 (both systems with https and mutual TLS on client and peer ports, the same etcd flags on both: a
 #        throwaway CA and certificates made with openssl in the work dir; the load generator and etcdctl present a
 #        client certificate)
@@ -56,6 +57,7 @@ WATCHERS="${WATCHERS-1000 10000}"
 WATCH_PUT_RATE="${WATCH_PUT_RATE:-500}"
 WATCH_KEYS="${WATCH_KEYS:-100}"
 IDLE_WATCHERS="${IDLE_WATCHERS-10000}"
+IDLE_CONTROL="${IDLE_CONTROL:-1}"
 WATCH_RATES="${WATCH_RATES-500 1000 2000 4000 8000}"
 WATCH_RATE_WATCHERS="${WATCH_RATE_WATCHERS:-1000}"
 # Each watch run first runs the same watchers and puts unmeasured for this long (0 for none): a fresh Kvorum member
@@ -217,7 +219,8 @@ rss_list() { # system: "m1/m2/m3" in MiB
 run_bench() { # round system leader kind clients [consistency]
     local round=$1 system=$2 leader=$3 kind=$4 clients=$5 consistency=${6:-}
     local conns=$(( clients < 16 ? clients : 16 ))
-    local tag="$system-$kind${consistency:+-$consistency}-$clients${LABEL:+-idle}-r$round"
+    local mark="${TAG:-${LABEL:+idle}}"
+    local tag="$system-$kind${consistency:+-$consistency}-$clients${mark:+-$mark}-r$round"
     local extra=()
     [ -n "$consistency" ] && extra=(--consistency "$consistency")
     case $kind in put|range) extra+=(--key-space 100000 --value-size 256) ;; esac
@@ -339,6 +342,13 @@ measure_with_idle_watchers() { # round system
     local round=$1 system=$2 tag="$2-idle-r$1"
     resume_cluster "$system"
     wait_healthy "$system"
+    # The same runs without the watchers first, on the same state: the pair's ratio then compares two adjacent runs,
+    # not runs minutes apart on a store that has grown between them (the summary's last table).
+    if [ "$IDLE_CONTROL" = 1 ]; then
+        local first; first="$(leader_endpoint "$system")"
+        LABEL="(control: no idle watchers)" TAG=control run_bench "$round" "$system" "$first" put 64
+        LABEL="(control: no idle watchers)" TAG=control run_bench "$round" "$system" "$first" range 64 l
+    fi
     kvorum_bench_bg watch --endpoints "$(all_endpoints_leader_first "$system")" --conns 3 --streams 30 \
         --watchers "$IDLE_WATCHERS" --keys "$WATCH_KEYS" --put-rate 0 --duration 1h -w json >"$WORK/$tag.json" 2>"$WORK/$tag.bench.log" &
     local holder=$!
@@ -429,6 +439,26 @@ if [ ${#SYSTEMS[@]} -eq 2 ]; then
                 }
             }' "$RESULTS" | column -t -s $'\t'
     fi
+fi
+if [ "$IDLE_CONTROL" = 1 ] && grep -q "control: no idle watchers" "$RESULTS"; then
+    # Per system and workload, over the rounds: throughput with the idle watchers open over the control run just before.
+    echo
+    awk -F'\t' '
+        { w = $3; ctl = sub(/ \(control: no idle watchers\)$/, "", w); idle = sub(/ \+[0-9]+ idle watchers$/, "", w)
+          if (!ctl && !idle) next
+          key = $2 "\t" w; pair = $1 SUBSEP key
+          if (ctl) c[pair] = $6; else i[pair] = $6
+          if ((pair in c) && (pair in i) && c[pair] > 0) { if (!(key in m)) order[++n] = key; r[key, ++m[key]] = i[pair] / c[pair] } }
+        END {
+            printf "system\tworkload\tpairs\tmedian with/without idle watchers\tlowest\thighest\n"
+            for (k = 1; k <= n; k++) {
+                key = order[k]; cnt = m[key]
+                for (x = 1; x <= cnt; x++) v[x] = r[key, x]
+                for (x = 2; x <= cnt; x++) { t = v[x]; for (y = x - 1; y >= 1 && v[y] > t; y--) v[y + 1] = v[y]; v[y + 1] = t }
+                med = cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2
+                printf "%s\t%d\t%.2fx\t%.2fx\t%.2fx\n", key, cnt, med, v[1], v[cnt]
+            }
+        }' "$RESULTS" | column -t -s $'\t'
 fi
 if [ -s "$RATES" ]; then
     # Per system, the highest rate sustained in every round; then both systems' events/s and p99 at etcd's highest and
