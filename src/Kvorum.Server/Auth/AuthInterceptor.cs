@@ -67,12 +67,14 @@ internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : 
         return authorized.IsCompletedSuccessfully ? continuation(requestStream, responseStream, context) : Then(authorized, () => continuation(requestStream, responseStream, context));
     }
 
+    /// <summary>Makes <paramref name="call"/> once the token has resolved (it waited for its login to apply here).</summary>
     private static async Task<T> Then<T>(ValueTask authorized, Func<Task<T>> call)
     {
         await authorized.ConfigureAwait(false);
         return await call().ConfigureAwait(false);
     }
 
+    /// <summary>As <see cref="Then{T}"/>, for the server-streaming and duplex calls.</summary>
     private static async Task Then(ValueTask authorized, Func<Task> call)
     {
         await authorized.ConfigureAwait(false);

@@ -21,6 +21,13 @@ internal sealed class AuthStore(IAuthTokens tokens)
     /// <summary>The member's tokens, which logins add to and some changes drop.</summary>
     public IAuthTokens Tokens { get; } = tokens;
 
+    /// <summary>
+    /// False while a restarting member replays its log: the logins it applied before it stopped record no token again,
+    /// so that a restart gives it none (tokens are not replicated state) rather than giving back, for another TTL,
+    /// tokens that had lapsed.
+    /// </summary>
+    public bool RecordsTokens { get; set; } = true;
+
     /// <summary>Replaces the whole state (a snapshot was installed).</summary>
     public void Restore(AuthData data) => Volatile.Write(ref _current, data);
 
@@ -88,6 +95,7 @@ internal sealed class AuthStore(IAuthTokens tokens)
         var user = data.UserNamed(login.Name);
         if (user is null || user.Options?.NoPassword == true)
             throw new EtcdException(EtcdErrors.AuthFailed);
-        return new AppliedLogin(login.Name, data.Revision, Tokens.Add(login.Token, login.Name, index));
+        var token = RecordsTokens ? Tokens.Add(login.Token, login.Name, index) : "";
+        return new AppliedLogin(login.Name, data.Revision, token);
     }
 }

@@ -44,8 +44,11 @@ internal sealed partial class KvorumNode
             MaxSizePerMsg = 1024 * 1024,
             MaxInflightMsgs = 256,
         });
-        // Apply what was committed before the restart, so the state machine is current before serving.
+        // Apply what was committed before the restart, so the state machine is current before serving; its logins were
+        // the clients' of the member's last run, whose tokens it forgets (AuthStore.RecordsTokens).
+        _state.Auth.RecordsTokens = false;
         ProcessReady();
+        _state.Auth.RecordsTokens = true;
         PublishStatus();
     }
 }
