@@ -10,7 +10,7 @@ namespace Kvorum.Lab.Nodes;
 /// Starts a member inside its namespace as <c>setsid ip netns exec NS kvorum serve ...</c>, detached from the
 /// lab command (its own session, output appended to the node's log file), so it outlives <c>kvorum lab up</c>
 /// and Ctrl-C at the terminal does not reach it. <c>ip netns exec</c> and <c>setsid</c> exec in place, so the
-/// pid returned is the server's.
+/// pid returned is the server's, once it has gone through them (<see cref="Start"/> waits for that).
 /// </summary>
 internal static class NodeLauncher
 {
@@ -35,7 +35,33 @@ internal static class NodeLauncher
         foreach (var argument in state.ServerCommand.Concat(Serve(state, layout, node).ToArgs()))
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start) ?? throw new LabException($"could not start {node.Name}");
+        WaitUntilExecuted(process.Id, state.ServerCommand[0]);
         return process.Id;
+    }
+
+    /// <summary>
+    /// Waits (up to 5 s) until <paramref name="pid"/> has gone through <c>sh</c>, <c>setsid</c> and <c>ip netns
+    /// exec</c> and runs <paramref name="program"/>, or has exited. Until then a look at the pid could find it between
+    /// two programs (its command line empty while one is replaced), and take a member that is starting for one that
+    /// is not running: the lab would go on without waiting for it, and a fault aimed at it would fail.
+    /// </summary>
+    private static void WaitUntilExecuted(int pid, string program)
+    {
+        var clock = Stopwatch.StartNew();
+        var expected = program + "\0";
+        while (clock.Elapsed < TimeSpan.FromSeconds(5) && ProcessSignals.IsAlive(pid))
+        {
+            try
+            {
+                if (File.ReadAllText($"/proc/{pid}/cmdline").StartsWith(expected, StringComparison.Ordinal))
+                    return;
+            }
+            catch (IOException)
+            {
+                return; // gone
+            }
+            Thread.Sleep(2);
+        }
     }
 
     /// <summary>The <c>serve</c> arguments of <paramref name="node"/>; the same on every start.</summary>

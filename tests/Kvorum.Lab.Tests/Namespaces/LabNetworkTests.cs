@@ -106,7 +106,11 @@ public class LabNetworkTests(ITestOutputHelper output)
             lab.Kill(3);
             Assert.Equal(0, lab.Pid(3));
             await ExpectLinks(lab, "n3 killed", (1, 3, false), (1, 2, true));
-            lab.StartNode(3);
+            var started = lab.StartNode(3);
+            // Running from the moment start returns, not only once its launcher has exec'd into the server: a look at
+            // it in between (its command line empty while a program is replaced) took it for a member not running.
+            Assert.StartsWith(options.ServerCommand[0] + "\0", File.ReadAllText($"/proc/{started}/cmdline"), StringComparison.Ordinal);
+            Assert.True(lab.IsRunning(3), "n3 is running as soon as it is started");
             await WaitUntil(() => Connect(lab, 1, 3), "n3 listens again after start");
 
             lab.Pause(2);
