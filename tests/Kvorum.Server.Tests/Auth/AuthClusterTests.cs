@@ -1,8 +1,7 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Tests.Cluster;
+using static Kvorum.Server.Tests.Auth.AuthCluster;
 using AuthApi = Kvorum.Etcd.Api.Auth;
 
 namespace Kvorum.Server.Tests.Auth;
@@ -15,21 +14,13 @@ namespace Kvorum.Server.Tests.Auth;
 /// </summary>
 public sealed class AuthClusterTests
 {
-    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
-
-    private static Metadata As(string token) => new() { { "token", token } };
-
     [Fact]
     public async Task Tokens_watches_locks_and_root_only_calls_are_checked_as_etcd_checks_them()
     {
-        await using var cluster = new LocalCluster(3);
-        foreach (var n in cluster.Names.ToList())
-            cluster.Options[n] = cluster.Options[n] with { BcryptCost = 4 };
-        cluster.StartAll();
+        await using var cluster = await AuthCluster.StartAsync();
         using var m1 = GrpcChannel.ForAddress(cluster.ClientUrl("m1"));
         using var m2 = GrpcChannel.ForAddress(cluster.ClientUrl("m2"));
         var auth = new AuthApi.AuthClient(m1);
-        await Differential.FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
         await auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "rootpw" });
         await auth.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = "root", Role = "root" });
         await auth.RoleAddAsync(new AuthRoleAddRequest { Name = "reader" });

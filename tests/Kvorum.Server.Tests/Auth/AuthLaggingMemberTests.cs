@@ -1,9 +1,7 @@
-using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Kvorum.Etcd.Api;
-using Kvorum.Server.Tests.Cluster;
-using AuthApi = Kvorum.Etcd.Api.Auth;
+using static Kvorum.Server.Tests.Auth.AuthCluster;
 
 namespace Kvorum.Server.Tests.Auth;
 
@@ -16,31 +14,19 @@ namespace Kvorum.Server.Tests.Auth;
 /// </summary>
 public sealed class AuthLaggingMemberTests
 {
-    private static ByteString B(string s) => ByteString.CopyFromUtf8(s);
-
-    private static Metadata As(string token) => new() { { "token", token } };
-
     [Fact]
     public async Task A_member_behind_on_the_login_waits_for_it_then_serves_the_tokens_user()
     {
         // The election timeout makes the request timeout (5 times it, 10 s), which bounds the wait below: room for m1 and
         // m3 to start, elect a leader and bring m2 up to date on a loaded machine.
-        await using var cluster = new LocalCluster(3, electionMs: 2000);
-        foreach (var n in cluster.Names.ToList())
-            cluster.Options[n] = cluster.Options[n] with { BcryptCost = 4 };
-        cluster.StartAll();
-        await Differential.FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
+        await using var cluster = await AuthCluster.StartAsync(electionMs: 2000);
 
         // m2 misses root, the enabling and the login: it is stopped meanwhile.
         await cluster.StopAsync("m2");
         string root;
         using (var m1 = GrpcChannel.ForAddress(cluster.ClientUrl("m1")))
         {
-            var auth = new AuthApi.AuthClient(m1);
-            await auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "rootpw" });
-            await auth.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = "root", Role = "root" });
-            await auth.AuthEnableAsync(new AuthEnableRequest());
-            root = (await auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = "rootpw" })).Token;
+            root = await AuthCluster.EnableWithRootAsync(m1);
             await new KV.KVClient(m1).PutAsync(new PutRequest { Key = B("a"), Value = B("1") }, As(root));
         }
 
@@ -85,19 +71,11 @@ public sealed class AuthLaggingMemberTests
     [Fact]
     public async Task A_restarted_member_forgets_the_tokens_of_its_last_run_and_the_others_keep_them()
     {
-        await using var cluster = new LocalCluster(3);
-        foreach (var n in cluster.Names.ToList())
-            cluster.Options[n] = cluster.Options[n] with { BcryptCost = 4 };
-        cluster.StartAll();
-        await Differential.FirstPut.WhenReadyAsync(cluster.ClientUrl("m1"), () => "Kvorum did not start");
+        await using var cluster = await AuthCluster.StartAsync();
         string root;
         using (var m1 = GrpcChannel.ForAddress(cluster.ClientUrl("m1")))
         {
-            var auth = new AuthApi.AuthClient(m1);
-            await auth.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "rootpw" });
-            await auth.UserGrantRoleAsync(new AuthUserGrantRoleRequest { User = "root", Role = "root" });
-            await auth.AuthEnableAsync(new AuthEnableRequest());
-            root = (await auth.AuthenticateAsync(new AuthenticateRequest { Name = "root", Password = "rootpw" })).Token;
+            root = await AuthCluster.EnableWithRootAsync(m1);
             // Applied on m1 (a linearizable read there), so the login is in what m1 replays when it starts again.
             await new KV.KVClient(m1).PutAsync(new PutRequest { Key = B("a"), Value = B("1") }, As(root));
             await new KV.KVClient(m1).RangeAsync(new RangeRequest { Key = B("a") }, As(root));
