@@ -48,7 +48,7 @@ internal sealed class WatchBenchRunner
         try
         {
             for (var i = 0; i < s.Streams; i++)
-                streams.Add(new WatchBenchStream(new Watch.WatchClient(channels[i % channels.Count]), this, streamsLife.Token));
+                streams.Add(new WatchBenchStream(new Watch.WatchClient(channels[i % channels.Count]), this, WatchersOn(i), streamsLife.Token));
 
             var opening = Stopwatch.StartNew();
             for (var w = 0; w < s.Watchers; w++)
@@ -120,6 +120,10 @@ internal sealed class WatchBenchRunner
         var fromSend = Micros(now - sentAt);
         return _acknowledgedAt.TryGetValue(revision, out var ackAt) ? (fromSend, Micros(Math.Max(0, now - ackAt))) : (fromSend, null);
     }
+
+    /// <summary>How many of the watchers go on stream <paramref name="stream"/>: watcher w goes on stream w mod the streams.</summary>
+    private int WatchersOn(int stream) =>
+        (_settings.Watchers / _settings.Streams) + (stream < _settings.Watchers % _settings.Streams ? 1 : 0);
 
     private ByteString Key(int n) => ByteString.CopyFromUtf8(_prefix + n.ToString("D6", System.Globalization.CultureInfo.InvariantCulture));
 

@@ -15,13 +15,16 @@ internal sealed class WatchBenchStream : IDisposable
     private readonly WatchBenchRunner _runner;
     private readonly TaskCompletionSource _allCreated = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Dictionary<long, long> _lastRevision = [];
-    private int _requested;
+    private readonly int _watchers;
     private int _created;
 
-    /// <summary>Opens the stream and starts reading it.</summary>
-    public WatchBenchStream(Watch.WatchClient client, WatchBenchRunner runner, CancellationToken life)
+    /// <summary>Opens the stream, on which <paramref name="watchers"/> watchers will be created, and starts reading it.</summary>
+    public WatchBenchStream(Watch.WatchClient client, WatchBenchRunner runner, int watchers, CancellationToken life)
     {
         _runner = runner;
+        _watchers = watchers;
+        if (watchers == 0)
+            _allCreated.TrySetResult();
         _call = client.Watch(cancellationToken: life);
         Reader = Task.Run(() => ReadAsync(life), CancellationToken.None);
     }
@@ -29,7 +32,11 @@ internal sealed class WatchBenchStream : IDisposable
     /// <summary>The reader; ends when the stream does.</summary>
     public Task Reader { get; }
 
-    /// <summary>Completes once every watcher asked for so far is created.</summary>
+    /// <summary>
+    /// Completes once all the stream's watchers are created. (Counting against those asked for so far completed it
+    /// early whenever the server answered a create before the next was asked, and puts then came before some
+    /// watchers existed: their events were counted as missing.)
+    /// </summary>
     public Task AllCreated => _allCreated.Task;
 
     /// <summary>Latencies from the acknowledgements (valid once <see cref="Reader"/> ended).</summary>
@@ -45,11 +52,8 @@ internal sealed class WatchBenchStream : IDisposable
     public long Duplicates { get; private set; }
 
     /// <summary>Asks for one more watcher on <paramref name="key"/>, with a server-chosen id, from now on.</summary>
-    public Task CreateAsync(ByteString key)
-    {
-        _requested++;
-        return _call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = key } });
-    }
+    public Task CreateAsync(ByteString key) =>
+        _call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = new WatchCreateRequest { Key = key } });
 
     /// <inheritdoc/>
     public void Dispose() => _call.Dispose();
@@ -64,7 +68,7 @@ internal sealed class WatchBenchStream : IDisposable
                 var now = Stopwatch.GetTimestamp();
                 if (response.Created)
                 {
-                    if (++_created >= _requested)
+                    if (++_created >= _watchers)
                         _allCreated.TrySetResult();
                     continue;
                 }

@@ -36,7 +36,7 @@ public abstract partial class EtcdctlParityWatchLeaseTests
     private static readonly (Dictionary<string, string> Environment, string[] Args, string? Last)[] EnvironmentWatches =
     [
         (new() { ["ETCDCTL_WATCH_KEY"] = "w", ["ETCDCTL_WATCH_RANGE_END"] = "w/y" }, ["watch", "--rev", "5"], "w\nend\n"),
-        (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "--rev", "5", "--", "sh", "-c", "echo \"$ETCD_WATCH_KEY\""], "\"w\"\n"),
+        (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "--rev", "5", "--", "sh", "-c", "echo \"$ETCD_WATCH_KEY\""], "\"w\"\n\"w\"\n"),
         (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "w"], null),
         (new() { ["ETCDCTL_WATCH_KEY"] = "w" }, ["watch", "w", "--", "echo", "1"], null),
         (new(), ["watch", "w", "--"], null),
