@@ -38,47 +38,67 @@ internal sealed class AuthInterceptor(KvorumNode node, ServerOptions options) : 
         "/etcdserverpb.Maintenance/Snapshot",
     };
 
-    // Each handler continues at once when the token resolves at once (the usual case: no wait, no extra state machine).
+    // Each handler continues at once when the token resolves at once, the usual case: no state machine and no closure
+    // (the slow paths below take their arguments rather than capture them, so the fast path allocates nothing more).
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var authorized = AuthorizeAsync(context);
-        return authorized.IsCompletedSuccessfully ? continuation(request, context) : Then(authorized, () => continuation(request, context));
+        return authorized.IsCompletedSuccessfully ? continuation(request, context) : UnaryLaterAsync(authorized, continuation, request, context);
     }
 
     public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var authorized = AuthorizeAsync(context);
-        return authorized.IsCompletedSuccessfully ? continuation(requestStream, context) : Then(authorized, () => continuation(requestStream, context));
+        return authorized.IsCompletedSuccessfully ? continuation(requestStream, context) : ClientStreamingLaterAsync(authorized, continuation, requestStream, context);
     }
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var authorized = AuthorizeAsync(context);
-        return authorized.IsCompletedSuccessfully ? continuation(request, responseStream, context) : Then(authorized, () => continuation(request, responseStream, context));
+        return authorized.IsCompletedSuccessfully ? continuation(request, responseStream, context) : ServerStreamingLaterAsync(authorized, continuation, request, responseStream, context);
     }
 
     public override Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         ArgumentNullException.ThrowIfNull(continuation);
         var authorized = AuthorizeAsync(context);
-        return authorized.IsCompletedSuccessfully ? continuation(requestStream, responseStream, context) : Then(authorized, () => continuation(requestStream, responseStream, context));
+        return authorized.IsCompletedSuccessfully ? continuation(requestStream, responseStream, context) : DuplexLaterAsync(authorized, continuation, requestStream, responseStream, context);
     }
 
-    /// <summary>Makes <paramref name="call"/> once the token has resolved (it waited for its login to apply here).</summary>
-    private static async Task<T> Then<T>(ValueTask authorized, Func<Task<T>> call)
+    // The slow paths: the call runs once its token has resolved (it waited for its login to apply here).
+    private static async Task<TResponse> UnaryLaterAsync<TRequest, TResponse>(ValueTask authorized, UnaryServerMethod<TRequest, TResponse> continuation, TRequest request, ServerCallContext context)
+        where TRequest : class
+        where TResponse : class
     {
         await authorized.ConfigureAwait(false);
-        return await call().ConfigureAwait(false);
+        return await continuation(request, context).ConfigureAwait(false);
     }
 
-    /// <summary>As <see cref="Then{T}"/>, for the server-streaming and duplex calls.</summary>
-    private static async Task Then(ValueTask authorized, Func<Task> call)
+    private static async Task<TResponse> ClientStreamingLaterAsync<TRequest, TResponse>(ValueTask authorized, ClientStreamingServerMethod<TRequest, TResponse> continuation, IAsyncStreamReader<TRequest> requestStream, ServerCallContext context)
+        where TRequest : class
+        where TResponse : class
     {
         await authorized.ConfigureAwait(false);
-        await call().ConfigureAwait(false);
+        return await continuation(requestStream, context).ConfigureAwait(false);
+    }
+
+    private static async Task ServerStreamingLaterAsync<TRequest, TResponse>(ValueTask authorized, ServerStreamingServerMethod<TRequest, TResponse> continuation, TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context)
+        where TRequest : class
+        where TResponse : class
+    {
+        await authorized.ConfigureAwait(false);
+        await continuation(request, responseStream, context).ConfigureAwait(false);
+    }
+
+    private static async Task DuplexLaterAsync<TRequest, TResponse>(ValueTask authorized, DuplexStreamingServerMethod<TRequest, TResponse> continuation, IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context)
+        where TRequest : class
+        where TResponse : class
+    {
+        await authorized.ConfigureAwait(false);
+        await continuation(requestStream, responseStream, context).ConfigureAwait(false);
     }
 
     /// <summary>
