@@ -91,7 +91,10 @@ public class LabNetworkTests(ITestOutputHelper output)
             await ExpectLinks(lab, loss.ToString(), (3, 1, false), (1, 3, false), (1, 2, true));
             lab.Heal();
 
-            // 256 KiB through node 1 to the host: milliseconds on a bare veth, about 2 s at 1 mbit/s.
+            // 256 KiB through node 1 to the host: milliseconds on a bare veth, about 2 s at 1 mbit/s. Written once the
+            // members agree on a leader again: the faults above may have left an election going, and a write made
+            // during one can time out on the server ("request timed out"), as in etcd.
+            await lab.WaitForLeaderAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
             await lab.Client.PutAsync(2, "big", new string('x', 256 * 1024), TimeSpan.FromSeconds(10));
             var quick = await TimeRead(lab, 1);
             var slow = lab.AddFault(Fault.Slow(1, "1mbit"));
