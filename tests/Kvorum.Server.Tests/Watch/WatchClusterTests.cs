@@ -103,19 +103,42 @@ public sealed class WatchClusterTests : IAsyncLifetime
     [Fact]
     public async Task A_stopping_member_ends_its_streams_with_server_stopped()
     {
-        using var channel = GrpcChannel.ForAddress(_cluster.ClientUrl("m2"));
-        using var call = new Kvorum.Etcd.Api.Watch.WatchClient(channel).Watch();
-        await call.RequestStream.WriteAsync(CreateRequest("x"));
-        Assert.True((await NextAsync(call)).Created);
-        var stopping = _cluster.StopAsync("m2");
-        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        // Each stream on its own connection, the way separate clients hold them: the listener's goodbye to every
+        // connection must come after the status of its stream, whose request side the client still holds open.
+        const int clients = 16;
+        var channels = Enumerable.Range(0, clients).Select(_ => GrpcChannel.ForAddress(_cluster.ClientUrl("m2"))).ToList();
+        var calls = channels.Select(c => new Kvorum.Etcd.Api.Watch.WatchClient(c).Watch()).ToList();
+        try
         {
-            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            foreach (var call in calls)
             {
+                await call.RequestStream.WriteAsync(CreateRequest("x"));
+                Assert.True((await NextAsync(call)).Created);
             }
-        });
-        Assert.True(EtcdErrors.ServerStopped.Matches(error), $"{error.StatusCode}: {error.Status.Detail}");
-        await stopping;
+            var stopping = _cluster.StopAsync("m2");
+            var ends = await Task.WhenAll(calls.Select(async call =>
+            {
+                try
+                {
+                    while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                    {
+                    }
+                    return "the stream ended without a status";
+                }
+                catch (RpcException error)
+                {
+                    return EtcdErrors.ServerStopped.Matches(error) ? null : $"{error.StatusCode}: {error.Status.Detail}";
+                }
+            }));
+            var wrong = ends.OfType<string>().ToList();
+            Assert.True(wrong.Count == 0, $"{wrong.Count} of {clients} streams did not end with server stopped: {string.Join(" | ", wrong.Distinct())}");
+            await stopping;
+        }
+        finally
+        {
+            calls.ForEach(c => c.Dispose());
+            channels.ForEach(c => c.Dispose());
+        }
     }
 
     [Fact]
