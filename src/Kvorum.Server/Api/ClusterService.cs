@@ -14,8 +14,9 @@ internal sealed class ClusterService(KvorumNode node, ServerOptions options) : K
     public override Task<MemberListResponse> MemberList(MemberListRequest request, ServerCallContext context) =>
         EtcdCall.Run(async () =>
         {
+            var members = await node.MembersAsync(request.Linearizable, context.CancellationToken).ConfigureAwait(false);
             var response = new MemberListResponse { Header = ResponseHeaders.ForCluster(node) };
-            response.Members.AddRange(await node.MembersAsync().ConfigureAwait(false));
+            response.Members.AddRange(members);
             return response;
         });
 

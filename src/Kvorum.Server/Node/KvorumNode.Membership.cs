@@ -9,7 +9,18 @@ namespace Kvorum.Server.Node;
 internal sealed partial class KvorumNode
 {
     /// <summary>The member table as this member last applied it.</summary>
-    public Task<Member[]> MembersAsync() => QueryAsync(() => _state.Members.All.Select(m => m.Clone()).ToArray());
+    public Task<Member[]> MembersAsync() => QueryAsync(CopyOfMembers);
+
+    /// <summary>
+    /// The member table for MemberList: as this member last applied it, or, when <paramref name="linearizable"/>
+    /// (etcd 3.5's clients ask for that by default), once this member has applied everything committed when the call
+    /// came, as a linearizable range read waits. Without that wait a follower that had not yet applied a promotion the
+    /// leader had already answered listed the member as a learner still.
+    /// </summary>
+    public Task<Member[]> MembersAsync(bool linearizable, CancellationToken cancellation) =>
+        linearizable ? ReadAsync(CopyOfMembers, serializable: false, cancellation) : MembersAsync();
+
+    private Member[] CopyOfMembers() => [.. _state.Members.All.Select(m => m.Clone())];
 
     /// <summary>
     /// Proposes a membership change, an add or a removal, and waits until it is applied here (checked first:
