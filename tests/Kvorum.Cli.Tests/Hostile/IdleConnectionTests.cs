@@ -52,16 +52,27 @@ public sealed class IdleConnectionTests(HostileMember member, ITestOutputHelper 
     {
         var before = member.ResidentBytes();
         using var connection = await RawHttp2Connection.OpenAsync(member.ClientPort);
-        for (var i = 0; i < 1000; i++)
+        var opened = 0;
+        try
         {
-            var create = new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8($"idle/{i}") } };
-            await connection.CallAsync("/etcdserverpb.Watch/Watch", create, endStream: false);
+            for (; opened < 1000; opened++)
+            {
+                var create = new WatchRequest { CreateRequest = new WatchCreateRequest { Key = ByteString.CopyFromUtf8($"idle/{opened}") } };
+                await connection.CallAsync("/etcdserverpb.Watch/Watch", create, endStream: false);
+            }
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // Past the connection's stream limit the listener refuses streams, and a client that goes on regardless
+            // is told to calm down and cut off: how many it sent first depends on timing.
+            output.WriteLine($"the member closed the connection after {opened} streams were sent: {e.SocketErrorCode}");
+            Assert.True(connection.ClosedByPeer());
         }
         await Task.Delay(1000);
         await member.ServesAsync(Bound);
         var during = member.ResidentBytes();
-        output.WriteLine($"RSS {before >> 20} MiB before, {during >> 20} MiB with 1,000 streams opened on one connection");
+        output.WriteLine($"RSS {before >> 20} MiB before, {during >> 20} MiB with {opened} streams opened on one connection");
         Assert.True(member.Running);
-        Assert.True(during - before < 128L << 20, $"1,000 idle streams took {(during - before) >> 20} MiB");
+        Assert.True(during - before < 128L << 20, $"{opened} idle streams took {(during - before) >> 20} MiB");
     }
 }
