@@ -54,18 +54,20 @@ internal sealed class ScenarioContext : IAsyncDisposable
     /// <param name="preVote">Whether members run PreVote.</param>
     /// <param name="randomizedElectionTimeout">Whether members draw their election timeouts at random (off only for split-vote).</param>
     /// <param name="peerDelay">Relays that delay the messages between members, or null for direct links.</param>
-    public async Task UpAsync(int nodes, bool preVote = true, bool randomizedElectionTimeout = true, Delay.PeerDelay? peerDelay = null)
+    /// <param name="heartbeatMs">The members' heartbeat interval, their tick, when not the options' (split-vote's finer one).</param>
+    public async Task UpAsync(int nodes, bool preVote = true, bool randomizedElectionTimeout = true, Delay.PeerDelay? peerDelay = null, int? heartbeatMs = null)
     {
         await DownAsync().ConfigureAwait(false);
+        var heartbeat = heartbeatMs ?? Options.HeartbeatMs;
         var randomization = randomizedElectionTimeout ? "" : ", election timeouts NOT randomized";
-        Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {Options.HeartbeatMs} ms, PreVote {(preVote ? "on" : "off")}{randomization})");
+        Say($"bringing up {nodes} members, each in its own network namespace (election timeout {Options.ElectionTimeoutMs} ms, heartbeat {heartbeat} ms, PreVote {(preVote ? "on" : "off")}{randomization})");
         var up = Options.Lab with
         {
             Nodes = nodes,
             Serve = Options.Lab.Serve with
             {
                 ElectionTimeoutMs = Options.ElectionTimeoutMs,
-                HeartbeatIntervalMs = Options.HeartbeatMs,
+                HeartbeatIntervalMs = heartbeat,
                 PreVote = preVote,
                 RandomizedElectionTimeout = randomizedElectionTimeout ? null : false,
             },

@@ -11,6 +11,14 @@ internal sealed class SplitVoteScenario : IScenario
     /// <summary>How long each message between members is held: longer than the followers' timeouts can drift apart.</summary>
     private static readonly TimeSpan MessageDelay = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The members' tick, as a fraction of the scenario's heartbeat: a follower's timer fires on a tick, so two timers
+    /// started by the same heartbeat fire up to one tick apart, and with the usual 100 ms tick that left only 150 ms of
+    /// the message delay for scheduling jitter before the first candidate's request reached the other still a
+    /// follower (a loaded run once elected a leader at the 2nd term that way).
+    /// </summary>
+    private const int TicksPerHeartbeat = 5;
+
     /// <summary>How long to watch the members without randomization.</summary>
     private static readonly TimeSpan WatchWithout = TimeSpan.FromSeconds(7);
 
@@ -58,7 +66,7 @@ internal sealed class SplitVoteScenario : IScenario
     private static async Task<(int? Leader, ulong Terms, TimeSpan Took)> RunOnceAsync(ScenarioContext context, bool randomized, TimeSpan watch)
     {
         using var delay = new PeerDelay();
-        await context.UpAsync(3, preVote: false, randomizedElectionTimeout: randomized, peerDelay: delay).ConfigureAwait(false);
+        await context.UpAsync(3, preVote: false, randomizedElectionTimeout: randomized, peerDelay: delay, heartbeatMs: Math.Max(1, context.Options.HeartbeatMs / TicksPerHeartbeat)).ConfigureAwait(false);
         delay.Current = MessageDelay;
         await context.SleepAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         var leader = await context.LeaderAsync().ConfigureAwait(false);
