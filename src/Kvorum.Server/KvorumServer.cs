@@ -257,7 +257,7 @@ internal static class KvorumServer
                 if (await node.TransferLeadershipForShutdownAsync(transferWait).ConfigureAwait(false) is { } successor)
                     Log.TransferredOnShutdown(hostLog, successor);
             }
-            await node.EndWatchStreamsAsync(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
+            await node.EndClientStreamsAsync(TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(250)).ConfigureAwait(false);
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await transport.DisposeAsync().ConfigureAwait(false);
             await node.DisposeAsync().ConfigureAwait(false);

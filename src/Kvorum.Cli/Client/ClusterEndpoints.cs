@@ -29,7 +29,9 @@ internal static class ClusterEndpoints
         ArgumentNullException.ThrowIfNull(settings);
         using var connection = new EtcdConnection(settings);
         var members = await connection.CallAsync(
-            (channel, options) => new Kvorum.Etcd.Api.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest(), options).ResponseAsync,
+            // Serializable, as etcdctl 3.4 asks (3.5's asks linearizable): `endpoint health --cluster` must still find
+            // every member when the cluster has lost its quorum, which is when it is run.
+            (channel, options) => new Kvorum.Etcd.Api.Cluster.ClusterClient(channel).MemberListAsync(new MemberListRequest { Linearizable = false }, options).ResponseAsync,
             cancellation).ConfigureAwait(false);
         var urls = members.Members.SelectMany(m => m.ClientURLs).Distinct(StringComparer.Ordinal).ToList();
         if (urls.Count == 0)

@@ -58,16 +58,19 @@ internal sealed class LeaseService(KvorumNode node) : Kvorum.Etcd.Api.Lease.Leas
 
     /// <summary>
     /// Answers each keep-alive in turn with this member's header, the lease's id and its granted TTL; an unknown lease
-    /// gets TTL 0 and no error, as etcd answers. The stream ends with "no leader" when no leader answers in time.
+    /// gets TTL 0 and no error, as etcd answers. The stream ends with "no leader" when no leader answers in time, and
+    /// with "server stopped" when the member stops (<see cref="KvorumNode.EndClientStreamsAsync"/>).
     /// </summary>
     public override async Task LeaseKeepAlive(IAsyncStreamReader<LeaseKeepAliveRequest> requestStream, IServerStreamWriter<LeaseKeepAliveResponse> responseStream, ServerCallContext context)
     {
         ArgumentNullException.ThrowIfNull(requestStream);
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
+        node.ClientStreamStarted();
         try
         {
-            while (await requestStream.MoveNext(context.CancellationToken).ConfigureAwait(false))
+            using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, node.ClientStreamsEnding);
+            while (await requestStream.MoveNext(ended.Token).ConfigureAwait(false))
             {
                 var id = requestStream.Current.ID;
                 var ttl = await node.RenewLeaseAsync(id, context.CancellationToken).ConfigureAwait(false);
@@ -79,9 +82,17 @@ internal sealed class LeaseService(KvorumNode node) : Kvorum.Etcd.Api.Lease.Leas
                 }).ConfigureAwait(false);
             }
         }
+        catch (OperationCanceledException) when (node.ClientStreamsEnding.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw EtcdCall.ToRpcException(EtcdErrors.ServerStopped);
+        }
         catch (EtcdException e)
         {
             throw EtcdCall.ToRpcException(e.Error);
+        }
+        finally
+        {
+            node.ClientStreamEnded();
         }
     }
 }

@@ -49,14 +49,14 @@ internal sealed class WatchStreamSession(KvorumNode node, ServerOptions options,
     {
         if (!node.OnWatchers(registry => registry.Open(_stream)))
             throw EtcdCall.ToRpcException(EtcdErrors.ServerStopped);
-        node.WatchSessionStarted();
+        node.ClientStreamStarted();
         try
         {
             await ServeAsync(requests, responses, stopping, leaderLost).ConfigureAwait(false);
         }
         finally
         {
-            node.WatchSessionEnded();
+            node.ClientStreamEnded();
         }
     }
 

@@ -134,6 +134,9 @@ internal sealed partial class KvorumNode
             Post(Execute);
         else
             Post(() => _reads.Enqueue(new ClientRead(Execute, e => tcs.TrySetException(e)), _loopTicks));
+        // A loop that has stopped would never run the read (see ProposeAsync).
+        if (Volatile.Read(ref _closed))
+            tcs.TrySetException(new EtcdException(EtcdErrors.ServerStopped));
         var result = await WaitAsync(tcs, () => true, cancellation).ConfigureAwait(false);
         return (T)result;
     }

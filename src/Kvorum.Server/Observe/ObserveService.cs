@@ -6,7 +6,8 @@ namespace Kvorum.Server.Observe;
 
 /// <summary>
 /// <c>kvorum.Observe/Events</c>: streams what this member's Raft core does to one watcher, from its queue
-/// (<see cref="ObserverQueue"/>), until the watcher leaves or the member stops.
+/// (<see cref="ObserverQueue"/>), until the watcher leaves or the member starts to stop
+/// (<see cref="KvorumNode.EndClientStreamsAsync"/>).
 /// </summary>
 internal sealed class ObserveService(KvorumNode node) : Wire.Observe.ObserveBase
 {
@@ -14,7 +15,9 @@ internal sealed class ObserveService(KvorumNode node) : Wire.Observe.ObserveBase
     {
         ArgumentNullException.ThrowIfNull(responseStream);
         ArgumentNullException.ThrowIfNull(context);
-        var cancellation = context.CancellationToken;
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, node.ClientStreamsEnding);
+        var cancellation = ended.Token;
+        node.ClientStreamStarted();
         var queue = node.Subscribe();
         try
         {
@@ -31,6 +34,7 @@ internal sealed class ObserveService(KvorumNode node) : Wire.Observe.ObserveBase
         finally
         {
             node.Unsubscribe(queue);
+            node.ClientStreamEnded();
         }
     }
 }

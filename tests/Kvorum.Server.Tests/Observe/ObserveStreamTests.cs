@@ -40,6 +40,26 @@ public sealed class ObserveStreamTests
     }
 
     [Fact]
+    public async Task A_stopping_member_ends_its_event_streams_instead_of_waiting_for_them()
+    {
+        await using var cluster = new LocalCluster(3);
+        cluster.StartAll();
+        using var client = await cluster.ConnectAsync();
+        using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(cluster.ClientUrl("m2"));
+        using var call = new Kvorum.Server.Observe.Wire.Observe.ObserveClient(channel).Events(new EventsRequest());
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var stopping = cluster.StopAsync("m2");
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+        }
+        await stopping;
+        // The listener would otherwise wait out its 30 s shutdown timeout for the stream, then cut it off.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the member took {clock.Elapsed.TotalSeconds:0.0} s to stop");
+    }
+
+    [Fact]
     public async Task A_put_shows_as_an_append_sent_by_the_leader_received_by_a_follower_and_committed_there()
     {
         await using var cluster = new LocalCluster(3);
