@@ -66,7 +66,7 @@ internal sealed class SplitVoteScenario : IScenario
     private static async Task<(int? Leader, ulong Terms, TimeSpan Took)> RunOnceAsync(ScenarioContext context, bool randomized, TimeSpan watch)
     {
         using var delay = new PeerDelay();
-        await context.UpAsync(3, preVote: false, randomizedElectionTimeout: randomized, peerDelay: delay, heartbeatMs: Math.Max(1, context.Options.HeartbeatMs / TicksPerHeartbeat)).ConfigureAwait(false);
+        await context.UpAsync(3, preVote: false, randomizedElectionTimeout: randomized, peerDelay: delay, heartbeatMs: Tick(context.Options)).ConfigureAwait(false);
         delay.Current = MessageDelay;
         await context.SleepAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
         var leader = await context.LeaderAsync().ConfigureAwait(false);
@@ -115,6 +115,16 @@ internal sealed class SplitVoteScenario : IScenario
 
         await context.DownAsync().ConfigureAwait(false);
         return (elected, maxTerm - term0, took);
+    }
+
+    /// <summary>
+    /// The finer tick when serve takes it (at least 10 ms, as the scenario command asks, and a divisor of the election
+    /// timeout, as serve asks); otherwise the options' heartbeat.
+    /// </summary>
+    private static int Tick(ScenarioOptions options)
+    {
+        var fine = options.HeartbeatMs / TicksPerHeartbeat;
+        return options.HeartbeatMs % TicksPerHeartbeat == 0 && fine >= 10 && options.ElectionTimeoutMs % fine == 0 ? fine : options.HeartbeatMs;
     }
 
     private static string Ordinal(ulong n) => n switch { 1 => "1st", 2 => "2nd", 3 => "3rd", _ => $"{n}th" };
