@@ -43,6 +43,32 @@ public sealed class ElectionClusterTests : IAsyncLifetime
         Assert.Equal((StatusCode.Unknown, expected.Message), (error.StatusCode, error.Status.Detail));
 
     [Fact]
+    public async Task A_stopping_member_ends_its_observe_streams_instead_of_waiting_for_them()
+    {
+        // No one campaigns: the stream waits for a first leader, as etcd's does, until the member stops.
+        using var observe = new Election.ElectionClient(_second).Observe(new LeaderRequest { Name = B("nobody") });
+        await Task.Delay(500);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var stopping = _cluster.StopAsync("m2");
+        var ended = Task.Run(async () =>
+        {
+            try
+            {
+                while (await observe.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                }
+            }
+            catch (RpcException)
+            {
+                // Ended by the member, whatever the status.
+            }
+        });
+        await stopping;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the member took {clock.Elapsed.TotalSeconds:0.0} s to stop");
+        await ended.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Campaign_proclaim_resign_hand_over_and_observe_sees_each_leader_and_value()
     {
         var elections = new Election.ElectionClient(_first);

@@ -51,6 +51,23 @@ public sealed class LockClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stopping_member_ends_the_lock_calls_waiting_on_it_instead_of_waiting_for_them()
+    {
+        var first = Channel(0);
+        var second = Channel(1);
+        var leaseA = await GrantAsync(first, 60);
+        var leaseB = await GrantAsync(first, 60);
+        await new Kvorum.Etcd.Api.V3Lock.Lock.LockClient(first).LockAsync(new LockRequest { Name = B("held"), Lease = leaseA });
+        var waiting = new Kvorum.Etcd.Api.V3Lock.Lock.LockClient(second).LockAsync(new LockRequest { Name = B("held"), Lease = leaseB }).ResponseAsync;
+        await AssertWaitingAsync(waiting);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await _cluster.StopAsync(_cluster.Names.ElementAt(1));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the member took {clock.Elapsed.TotalSeconds:0.0} s to stop");
+        await Assert.ThrowsAsync<RpcException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Second_contender_waits_until_the_first_unlocks_and_keys_are_name_slash_lease_hex()
     {
         var first = Channel(0);
