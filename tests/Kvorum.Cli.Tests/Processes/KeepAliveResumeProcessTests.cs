@@ -25,7 +25,10 @@ public sealed class KeepAliveResumeProcessTests() : EtcdctlClusterTest(3, "--hea
         var first = Cluster.Members.Keys.First();
         var survivor = Cluster.Members.Keys.Last();
         var lease = new Lease.LeaseClient(Cluster.Channel(survivor));
-        var id = (await lease.LeaseGrantAsync(new LeaseGrantRequest { TTL = Ttl })).ID;
+        // Retried as a client would: on the loaded 2 cores a new cluster's first grant once timed out (5 s) while its
+        // leadership was still settling.
+        var id = (await AnyMember.CallAsync([Cluster.Channel(survivor)], (c, d) =>
+            new Lease.LeaseClient(c).LeaseGrantAsync(new LeaseGrantRequest { TTL = Ttl }, deadline: d).ResponseAsync, TimeSpan.FromSeconds(30))).ID;
         var endpoints = Cluster.Endpoints([first, .. Cluster.Members.Keys.Where(n => n != first)]);
         await using var keepAlive = CliProcess.Start(tool, endpoints, stdin: false, "lease", "keep-alive", id.ToString("x", System.Globalization.CultureInfo.InvariantCulture));
         // The tool may take longer than the TTL to start on a loaded machine: the test keeps the lease alive until
